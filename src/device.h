@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef CUSTOS_DEVICE_H
+#define CUSTOS_DEVICE_H
+
+/*
+ * device: discovery, identity and safety facts of storage media.
+ *
+ * Whole disks come from libudev, or from sysfs when no udev database
+ * exists (containers).  Virtual media are regular image files, either
+ * named explicitly or found in a station's virtual media directory.
+ * The safety facts computed here are the guards every writer obeys:
+ * a medium is eligible for wiping only when no reason applies.
+ */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+enum device_transport {
+	DEVICE_TRANSPORT_UNKNOWN = 0,
+	DEVICE_TRANSPORT_SATA,		/* ATA behind libata (sata/pata/ahci) */
+	DEVICE_TRANSPORT_SAS,		/* SCSI/SAS */
+	DEVICE_TRANSPORT_USB,
+	DEVICE_TRANSPORT_NVME,
+	DEVICE_TRANSPORT_MMC,
+	DEVICE_TRANSPORT_VIRTUAL,	/* loop, ram, virtio, other virtual block devices */
+	DEVICE_TRANSPORT_FILE,		/* a regular image file */
+};
+
+/* Why a medium may not be written.  Bits, so a device lists every reason. */
+enum device_reason {
+	DEVICE_REASON_MOUNTED = 1u << 0,	/* it or a partition is mounted */
+	DEVICE_REASON_SWAP = 1u << 1,		/* it or a partition is active swap */
+	DEVICE_REASON_HELD = 1u << 2,		/* holders: md, dm/LVM, a loop on it */
+	DEVICE_REASON_SYSTEM = 1u << 3,		/* the running system or its boot medium */
+	DEVICE_REASON_READONLY = 1u << 4,	/* read-only device or file */
+	DEVICE_REASON_IN_USE = 1u << 5,		/* open exclusively by someone else */
+	DEVICE_REASON_NO_MEDIUM = 1u << 6,	/* size 0: empty card reader, no medium */
+	DEVICE_REASON_BACKING = 1u << 7,	/* a regular file backing a loop device */
+};
+
+struct device_smart {
+	bool available;			/* SMART read succeeded */
+	bool good;			/* overall status good */
+	char overall[32];		/* libatasmart overall verdict, e.g. "GOOD" */
+	uint64_t power_on_hours;	/* UINT64_MAX when unknown */
+	uint64_t reallocated_sectors;	/* UINT64_MAX when unknown */
+	double temperature_c;		/* < -273 when unknown */
+};
+
+struct device_info {
+	char path[PATH_MAX];		/* /dev/sdb, /dev/loop3, or an image file */
+	char name[64];			/* kernel name (sdb) or file base name */
+	char vendor[64];
+	char model[128];
+	char serial[128];
+	char wwn[64];
+	char firmware_rev[32];
+	char backing_file[PATH_MAX];	/* loop: the file behind it; file: its real path */
+	uint64_t size_bytes;
+	uint32_t logical_sector_size;
+	uint32_t physical_sector_size;
+	bool rotational;
+	bool removable;
+	enum device_transport transport;
+	unsigned reasons;		/* enum device_reason bits */
+	char *reason_text[16];		/* one message per reason, e.g. "mounted on /mnt" */
+	size_t n_reasons;
+	struct device_smart smart;
+};
+
+/* Roots of the files discovery reads, so tests can point it at fixtures.
+ * NULL restores the default ("/sys", "/proc", "/dev", "/run/udev"). */
+struct device_roots {
+	const char *sysfs;
+	const char *proc;
+	const char *dev;
+	const char *udev_db;	/* udev's database directory: absent -> sysfs only */
+};
+void device_set_roots(const struct device_roots *roots);
+
+/* Every whole disk, plus each regular file in @virtual_dir (may be NULL).
+ * *@out is an array of *@n devices; free with device_list_free(). */
+int device_list(const char *virtual_dir, struct device_info **out, size_t *n, char **cause);
+void device_list_free(struct device_info *devs, size_t n);
+
+/* Describe one block device or image file named by @path.  Errors:
+ * -ENOENT (no such path), -ENOTBLK (neither a block device nor a regular
+ * file, or a partition rather than a whole disk), -ENODEV (vanished while
+ * being described); *@cause names the device.  Free with device_info_clear(). */
+int device_probe(const char *path, struct device_info *out, char **cause);
+void device_info_clear(struct device_info *dev);
+
+static inline bool device_is_eligible(const struct device_info *dev)
+{
+	return dev->reasons == 0;
+}
+
+/* Add @reason with a message to @dev (used by other guards too). */
+int device_add_reason(struct device_info *dev, enum device_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+const char *device_transport_name(enum device_transport t);	/* "sata", "usb", ... */
+const char *device_reason_name(enum device_reason r);		/* "mounted", ... */
+
+/* Media kind for the register and policy: "hdd", "ssd", "nvme",
+ * "usb-flash", "sd-mmc", "virtual" (loop or file). */
+const char *device_media_kind(const struct device_info *dev);
+
+/* The device as a JSON object (the fields of `custos devices --json`). */
+json_t *device_to_json(const struct device_info *dev);
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef CUSTOS_STATION_H
+#define CUSTOS_STATION_H
+
+/*
+ * station: the wiping station's identity and files in its state directory:
+ *   station.conf   organisation, station name, certificate prefix, key type
+ *   station.key    private key (0600), station.pub public key (PEM)
+ *   register.db    the media register (register module)
+ *   certs/         certificates (cert module)
+ *   virtual/       file-backed virtual media (demo and tests)
+ *   jobs/          checkpoints of running sanitizations (wipe module)
+ *   profiles/      the station's own profiles (profile module)
+ */
+
+#include <stdbool.h>
+
+#include "sign.h"
+
+struct station {
+	char *state_dir;
+	char *org;		/* organisation name (UTF-8) */
+	char *name;		/* station name */
+	char *prefix;		/* certificate id prefix, e.g. "WS01" */
+	enum sign_key_type key_type;
+	char fingerprint[65];	/* SHA-256 of the public key, hex */
+};
+
+struct station_init_opts {
+	const char *org;
+	const char *name;
+	const char *prefix;	/* NULL: derived from the name */
+	enum sign_key_type key_type;
+	bool force;		/* replace an existing key pair */
+};
+
+/* Create the state directory (0700) and its subdirectories, the key pair
+ * and station.conf.  -EEXIST (with a cause) when a key exists and !force. */
+int station_init(const char *state_dir, const struct station_init_opts *opts, char **cause);
+
+/* Load an initialised station.  -ENOENT when the state directory has no
+ * station.conf (cause says to run `custos init`). */
+int station_open(const char *state_dir, struct station **out, char **cause);
+void station_free(struct station *st);
+
+/* A malloc'd path inside the state directory: station_path(st, "certs"). */
+char *station_path(const struct station *st, const char *name);
+
+/* Load the station's private (signing) or public key. */
+int station_load_signing_key(const struct station *st, struct sign_key **out, char **cause);
+int station_load_public_key(const struct station *st, struct sign_key **out, char **cause);
+
+/* The operator's name for events: $CUSTOS_OPERATOR, else the login name. */
+const char *station_operator(void);
+
+#endif

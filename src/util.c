@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int util_close(int fd)
+{
+	if (fd < 0)
+		return 0;
+	if (close(fd) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
+int util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		rc = -errno;
+	else if (fsync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0) {
+		int crc = util_close(fd);
+
+		if (!rc)
+			rc = crc;
+	}
+	free(copy);
+	return rc;
+}
+
+int util_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char *tmp = util_asprintf("%s.tmp.XXXXXX", path);
+	int fd = -1, rc;
+
+	if (!tmp)
+		return -ENOMEM;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (fchmod(fd, mode) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = util_write_all(fd, data, len);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (!rc) {
+		rc = util_close(fd);
+		fd = -1;
+	}
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = fsync_dir_of(path);
+out:
+	if (fd >= 0)
+		util_close(fd);
+	if (rc && tmp)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int util_read_file(const char *path, char **data, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	int rc = 0;
+
+	*data = NULL;
+	if (!f)
+		return -errno;
+	for (;;) {
+		size_t got;
+
+		if (cap - n < 4096) {
+			char *nb = realloc(buf, cap ? cap * 2 : 8192);
+
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				rc = -EIO;
+			break;
+		}
+	}
+	if (fclose(f) != 0 && !rc)
+		rc = -errno;
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	if (!buf) {
+		buf = calloc(1, 1);
+		if (!buf)
+			return -ENOMEM;
+	}
+	buf[n] = '\0';
+	*data = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int util_mkdir_p(const char *path, mode_t mode)
+{
+	char *copy = strdup(path);
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy + 1; ; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+			rc = -errno;
+			break;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+uint64_t util_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int64_t util_unix_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void util_iso8601(int64_t unix_secs, char *buf, size_t len)
+{
+	time_t t = (time_t)unix_secs;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void util_hex(const void *data, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+void util_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024.0 && u + 1 < UTIL_ARRAY_SIZE(units)) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+void util_format_duration(uint64_t secs, char *buf, size_t len)
+{
+	uint64_t h = secs / 3600, m = (secs / 60) % 60, s = secs % 60;
+
+	if (h)
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s", h, m, s);
+	else if (m)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", m, s);
+	else
+		snprintf(buf, len, "%" PRIu64 "s", s);
+}
+
+int util_parse_u64(const char *s, uint64_t *out, int allow_suffix)
+{
+	unsigned long long v;
+	char *end;
+	unsigned shift = 0;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return -errno;
+	if (end == s)
+		return -EINVAL;
+	if (*end && allow_suffix) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		case 'T': shift = 40; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+	}
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+char *util_vasprintf(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	return s;
+}
+
+char *util_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = util_vasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+char *util_strstrip(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+size_t util_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size) {
+		size_t c = n < size - 1 ? n : size - 1;
+
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+int util_fail(char **cause, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause) {
+		free(*cause);
+		va_start(ap, fmt);
+		*cause = util_vasprintf(fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+void util_wipe_secret(void *p, size_t len)
+{
+	volatile unsigned char *v = p;
+
+	while (len--)
+		*v++ = 0;
+}
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static util_log_fn log_fn;
+static void *log_data;
+static enum util_log_level log_max = UTIL_LOG_WARN;
+
+void util_log_set_sink(util_log_fn fn, void *data, enum util_log_level max_level)
+{
+	pthread_mutex_lock(&log_lock);
+	log_fn = fn;
+	log_data = data;
+	log_max = max_level;
+	pthread_mutex_unlock(&log_lock);
+}
+
+void util_log(enum util_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	pthread_mutex_lock(&log_lock);
+	if (!log_fn || level > log_max) {
+		pthread_mutex_unlock(&log_lock);
+		return;
+	}
+	va_start(ap, fmt);
+	msg = util_vasprintf(fmt, ap);
+	va_end(ap);
+	if (msg)
+		log_fn(level, msg, log_data);
+	pthread_mutex_unlock(&log_lock);
+	free(msg);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef CUSTOS_UTIL_H
+#define CUSTOS_UTIL_H
+
+/*
+ * util: small helpers every module shares: atomic private file writes,
+ * whole-file reads, directories, time, hex and sizes, a logging sink.
+ * Every function returns 0 or a negative errno unless said otherwise.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define UTIL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Write @len bytes to @path atomically: temp file in the same directory,
+ * fsync, rename, fsync of the directory.  The file gets mode @mode. */
+int util_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Read a whole file into a NUL-terminated malloc'd buffer. @len may be NULL. */
+int util_read_file(const char *path, char **data, size_t *len);
+
+/* write(2) all of @len bytes, retrying on EINTR and short writes. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+/* Create @path and its missing parents with @mode (existing ones kept). */
+int util_mkdir_p(const char *path, mode_t mode);
+
+/* close(2) with the result checked; EINTR counts as closed. */
+int util_close(int fd);
+
+/* Monotonic clock in nanoseconds (for rates and timeouts). */
+uint64_t util_mono_ns(void);
+
+/* Wall-clock time as "2026-11-21T09:35:17Z" (UTC) into @buf (>= 21 bytes). */
+void util_iso8601(int64_t unix_secs, char *buf, size_t len);
+int64_t util_unix_now(void);
+
+/* Lower-case hex of @len bytes into @out (2*len+1 bytes). */
+void util_hex(const void *data, size_t len, char *out);
+
+/* Human size with binary units ("4.0 GiB") into @buf. */
+void util_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* Duration as "1h02m03s" / "2m05s" / "7s" into @buf. */
+void util_format_duration(uint64_t secs, char *buf, size_t len);
+
+/* Parse an unsigned decimal (or 0x hex) number, with optional K/M/G/T
+ * binary suffix when @allow_suffix. */
+int util_parse_u64(const char *s, uint64_t *out, int allow_suffix);
+
+/* malloc'd printf; NULL on failure. */
+char *util_asprintf(const char *fmt, ...) UTIL_PRINTF(1, 2);
+char *util_vasprintf(const char *fmt, va_list ap) UTIL_PRINTF(1, 0);
+
+/* Remove leading and trailing white space in place; returns @s. */
+char *util_strstrip(char *s);
+
+/* Copy at most @size-1 bytes and NUL-terminate; returns strlen(src). */
+size_t util_strlcpy(char *dst, const char *src, size_t size);
+
+/* Set *@cause to a malloc'd formatted message (if @cause is not NULL) and
+ * return @err (a negative errno), for one-line error exits. */
+int util_fail(char **cause, int err, const char *fmt, ...) UTIL_PRINTF(3, 4);
+
+/* Zero memory in a way the compiler cannot drop (secrets). */
+void util_wipe_secret(void *p, size_t len);
+
+/*
+ * Logging.  The core never prints: it hands messages to a sink that the
+ * program installs (stderr for the CLI, a message ring for the TUI).
+ */
+enum util_log_level { UTIL_LOG_ERR, UTIL_LOG_WARN, UTIL_LOG_INFO, UTIL_LOG_DEBUG };
+typedef void (*util_log_fn)(enum util_log_level level, const char *msg, void *data);
+void util_log_set_sink(util_log_fn fn, void *data, enum util_log_level max_level);
+void util_log(enum util_log_level level, const char *fmt, ...) UTIL_PRINTF(2, 3);
+
+#define util_err(...) util_log(UTIL_LOG_ERR, __VA_ARGS__)
+#define util_warn(...) util_log(UTIL_LOG_WARN, __VA_ARGS__)
+#define util_info(...) util_log(UTIL_LOG_INFO, __VA_ARGS__)
+#define util_debug(...) util_log(UTIL_LOG_DEBUG, __VA_ARGS__)
+
+#endif

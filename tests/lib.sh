@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Shared helpers for integration tests.  Source it, then call t_init NAME.
+# Exit status 77 tells automake the test was skipped.
+
+set -u
+
+: "${CUSTOS:=${top_builddir:-.}/custos}"
+T_LOOPS=""
+T_MOUNTS=""
+T_TMP=""
+
+t_init() {
+	T_NAME=$1
+	T_TMP=$(mktemp -d "/tmp/custos-$T_NAME.XXXXXX")
+	trap t_cleanup EXIT
+	export CUSTOS_STATE_DIR="$T_TMP/state"
+}
+
+t_skip() {
+	echo "SKIP $T_NAME: $*"
+	exit 77
+}
+
+t_fail() {
+	echo "FAIL $T_NAME: $*" >&2
+	exit 1
+}
+
+t_ok() {
+	echo "ok - $*"
+}
+
+t_need_root() {
+	[ "$(id -u)" = 0 ] || t_skip "needs root (loop devices)"
+}
+
+t_need_cmd() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || t_skip "needs $c"
+	done
+}
+
+# t_loop SIZE_MIB -> prints a new loop device backed by a file in T_TMP
+t_loop() {
+	local img dev
+	[ -e /dev/loop-control ] || t_skip "no loop device support"
+	img=$(mktemp "$T_TMP/disk.XXXXXX")
+	truncate -s "${1}M" "$img" || t_fail "cannot create $img"
+	dev=$(losetup --find --show "$img" 2>/dev/null) || t_skip "cannot attach a loop device"
+	T_LOOPS="$T_LOOPS $dev"
+	echo "$dev"
+}
+
+t_mount() { # DEV DIR
+	mkdir -p "$2"
+	mount "$1" "$2" || t_fail "cannot mount $1"
+	T_MOUNTS="$2 $T_MOUNTS"
+}
+
+t_cleanup() {
+	local m d
+	for m in $T_MOUNTS; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+	for d in $T_LOOPS; do
+		swapoff "$d" 2>/dev/null
+		losetup -d "$d" 2>/dev/null
+	done
+	[ -n "$T_TMP" ] && rm -rf "$T_TMP"
+}
+
+# t_expect_rc WANT CMD... : run CMD, fail unless its exit status is WANT
+t_expect_rc() {
+	local want=$1 rc
+	shift
+	"$@"
+	rc=$?
+	[ "$rc" = "$want" ] || t_fail "expected exit $want, got $rc from: $*"
+}

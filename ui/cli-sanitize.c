@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cli.h"
+
+int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	cli_error("sanitize: not available in this build yet");
+	return CLI_EXIT_FAIL;
+}
+
+int cli_verify(struct cli_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	cli_error("verify: not available in this build yet");
+	return CLI_EXIT_FAIL;
+}
+

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "custos: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void cli_note(const struct cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "custos%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'custos %s%s--help' for more information.\n",
+		cmd ? cmd : "", cmd ? " " : "");
+	return CLI_EXIT_USAGE;
+}
+
+int cli_print_json(json_t *j)
+{
+	int rc;
+
+	if (!j) {
+		cli_error("out of memory while building JSON output");
+		return CLI_EXIT_FAIL;
+	}
+	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (rc == 0)
+		rc = fputc('\n', stdout) == EOF ? -1 : 0;
+	if (rc == 0 && fflush(stdout) == 0)
+		return CLI_EXIT_OK;
+	cli_error("cannot write JSON to standard output");
+	return CLI_EXIT_FAIL;
+}
+
+bool cli_confirm_typed(const struct cli_ctx *ctx, const char *what, const char *expect)
+{
+	char line[256];
+	FILE *tty;
+	bool ok = false;
+
+	if (!isatty(STDIN_FILENO)) {
+		cli_error("%s: no terminal to confirm on; use --yes to confirm in advance", what);
+		return false;
+	}
+	tty = stderr;
+	fprintf(tty, "%s\nType '%s' to confirm, anything else cancels: ", what, expect);
+	fflush(tty);
+	if (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		ok = strcmp(util_strstrip(line), expect) == 0;
+	}
+	if (!ok)
+		fprintf(tty, "Not confirmed; nothing was written.\n");
+	(void)ctx;
+	return ok;
+}
