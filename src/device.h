@@ -82,12 +82,20 @@ struct device_roots {
 };
 void device_set_roots(const struct device_roots *roots);
 
-/* Every whole disk, plus each regular file in @virtual_dir (may be NULL).
+/* Every whole disk, plus each regular *.img file in @virtual_dir (may be
+ * NULL or missing).  Not listed: device-mapper and md devices (they are
+ * holders, reported on their disks), optical and floppy drives, nbd, and
+ * loop devices with nothing attached.  A disk that vanishes meanwhile is
+ * left out.  Listing never opens the disks for the IN_USE check (polling
+ * must not disturb other tools); SMART is read for SATA disks only, and
+ * never wakes a sleeping disk.
  * *@out is an array of *@n devices; free with device_list_free(). */
 int device_list(const char *virtual_dir, struct device_info **out, size_t *n, char **cause);
 void device_list_free(struct device_info *devs, size_t n);
 
-/* Describe one block device or image file named by @path.  Errors:
+/* Describe one block device or image file named by @path.  For a block
+ * device this also tries an exclusive open: EBUSY with no other reason
+ * found adds DEVICE_REASON_IN_USE.  Errors:
  * -ENOENT (no such path), -ENOTBLK (neither a block device nor a regular
  * file, or a partition rather than a whole disk), -ENODEV (vanished while
  * being described); *@cause names the device.  Free with device_info_clear(). */
@@ -110,7 +118,12 @@ const char *device_reason_name(enum device_reason r);		/* "mounted", ... */
  * "usb-flash", "sd-mmc", "virtual" (loop or file). */
 const char *device_media_kind(const struct device_info *dev);
 
-/* The device as a JSON object (the fields of `custos devices --json`). */
+/* The device as a JSON object (the fields of `custos devices --json`):
+ * path, name, vendor, model, serial, wwn (null when unknown), size_bytes,
+ * logical_sector_size, physical_sector_size, rotational, transport,
+ * removable, media_kind, eligible, reasons (messages), smart (object or
+ * null), firmware (null; the firmware module fills it), and when known
+ * firmware_rev and backing_file. */
 json_t *device_to_json(const struct device_info *dev);
 
 #endif

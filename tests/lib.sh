@@ -5,8 +5,6 @@
 set -u
 
 : "${CUSTOS:=${top_builddir:-.}/custos}"
-T_LOOPS=""
-T_MOUNTS=""
 T_TMP=""
 
 t_init() {
@@ -40,30 +38,38 @@ t_need_cmd() {
 	done
 }
 
-# t_loop SIZE_MIB -> prints a new loop device backed by a file in T_TMP
+# t_loop SIZE_MIB -> prints a new loop device backed by a file in T_TMP.
+# It is usually called as dev=$(t_loop 8) || t_skip "no loop device", in a
+# subshell, so devices and mounts are registered for cleanup in files.
 t_loop() {
 	local img dev
-	[ -e /dev/loop-control ] || t_skip "no loop device support"
+	[ -e /dev/loop-control ] || { echo "no loop device support" >&2; return 77; }
 	img=$(mktemp "$T_TMP/disk.XXXXXX")
-	truncate -s "${1}M" "$img" || t_fail "cannot create $img"
-	dev=$(losetup --find --show "$img" 2>/dev/null) || t_skip "cannot attach a loop device"
-	T_LOOPS="$T_LOOPS $dev"
+	truncate -s "${1}M" "$img" || { echo "cannot create $img" >&2; return 1; }
+	dev=$(losetup --find --show "$img" 2>/dev/null) || { echo "cannot attach a loop device" >&2; return 77; }
+	echo "$dev" >> "$T_TMP/.loops"
 	echo "$dev"
 }
 
 t_mount() { # DEV DIR
 	mkdir -p "$2"
 	mount "$1" "$2" || t_fail "cannot mount $1"
-	T_MOUNTS="$2 $T_MOUNTS"
+	printf '%s\n' "$2" >> "$T_TMP/.mounts"
 }
 
 t_cleanup() {
 	local m d
-	for m in $T_MOUNTS; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
-	for d in $T_LOOPS; do
-		swapoff "$d" 2>/dev/null
-		losetup -d "$d" 2>/dev/null
-	done
+	if [ -f "$T_TMP/.mounts" ]; then
+		tac "$T_TMP/.mounts" | while IFS= read -r m; do
+			umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		done
+	fi
+	if [ -f "$T_TMP/.loops" ]; then
+		tac "$T_TMP/.loops" | while IFS= read -r d; do
+			swapoff "$d" 2>/dev/null
+			losetup -d "$d" 2>/dev/null
+		done
+	fi
 	[ -n "$T_TMP" ] && rm -rf "$T_TMP"
 }
 

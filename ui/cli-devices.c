@@ -1,12 +1,190 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * custos devices [PATH...]: block devices and virtual media with their
+ * identity and the safety facts that decide whether they may be wiped.
+ */
 #include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+
+#define COL_PATH 16
+
+static void devices_usage(FILE *out)
+{
+	fputs("Usage: custos devices [--json] [PATH...]\n"
+	      "\n"
+	      "Without PATH, lists every whole disk and the virtual media (*.img files)\n"
+	      "in STATE-DIR/virtual; with PATHs, describes just those block devices or\n"
+	      "image files.  A medium is eligible for wiping only when no safety reason\n"
+	      "applies (mounted, swap, held, system disk, read-only, in use, no medium,\n"
+	      "backing a loop device); otherwise every reason is listed.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -j, --json   print a JSON array of devices\n"
+	      "  -h, --help   this help\n"
+	      "\n"
+	      "Exit status: 0 success, 1 a PATH could not be described, 2 usage error.\n", out);
+}
+
+/* Copy @s into @out (@width columns), marking a cut with "..". */
+static void fit(char *out, size_t len, const char *s, size_t width)
+{
+	size_t n = strlen(s);
+
+	if (width + 1 > len)
+		width = len - 1;
+	if (n <= width) {
+		util_strlcpy(out, s, len);
+		return;
+	}
+	util_strlcpy(out, s, width - 1);
+	util_strlcpy(out + width - 2, "..", 3);
+}
+
+static void status_text(const struct device_info *d, char *out, size_t len)
+{
+	enum device_reason first = DEVICE_REASON_MOUNTED;
+
+	if (device_is_eligible(d)) {
+		util_strlcpy(out, "eligible", len);
+		return;
+	}
+	while (!(d->reasons & first))
+		first <<= 1;
+	if (d->n_reasons > 1)
+		snprintf(out, len, "no:%s+%zu", device_reason_name(first), d->n_reasons - 1);
+	else
+		snprintf(out, len, "no:%s", device_reason_name(first));
+}
+
+static void print_row(const struct device_info *d)
+{
+	char size[16], model[20], serial[16], path[COL_PATH + 1], status[32];
+	const char *m = d->model[0] ? d->model : d->vendor;
+
+	util_format_size(d->size_bytes, size, sizeof(size));
+	fit(model, sizeof(model), m[0] ? m : "-", 18);
+	fit(serial, sizeof(serial), d->serial[0] ? d->serial : "-", 14);
+	status_text(d, status, sizeof(status));
+	if (strlen(d->path) > COL_PATH) {
+		printf("%s\n", d->path);
+		path[0] = '\0';
+	} else {
+		util_strlcpy(path, d->path, sizeof(path));
+	}
+	printf("%-16s %9s %-7s %-18s %-14s %s\n", path, size, device_transport_name(d->transport),
+	       model, serial, status);
+	for (size_t i = 0; i < d->n_reasons; i++)
+		printf("    - %s\n", d->reason_text[i]);
+}
+
+static void print_table(const struct device_info *devs, size_t n)
+{
+	printf("%-16s %9s %-7s %-18s %-14s %s\n", "PATH", "SIZE", "BUS", "MODEL", "SERIAL",
+	       "STATUS");
+	for (size_t i = 0; i < n; i++)
+		print_row(&devs[i]);
+	if (n == 0)
+		printf("(no block devices or virtual media found)\n");
+}
+
+static int print_devices(const struct cli_ctx *ctx, const struct device_info *devs, size_t n)
+{
+	json_t *arr;
+
+	if (!ctx->json) {
+		print_table(devs, n);
+		return CLI_EXIT_OK;
+	}
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		if (json_array_append_new(arr, device_to_json(&devs[i])) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	return cli_print_json(arr);
+}
+
+/* Describe each named PATH; failures are reported and the rest still shown. */
+static int probe_paths(const struct cli_ctx *ctx, int n, char **paths)
+{
+	struct device_info *devs;
+	size_t count = 0;
+	int rc = CLI_EXIT_OK, prc;
+
+	devs = calloc((size_t)n, sizeof(*devs));
+	if (!devs) {
+		cli_error("devices: out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	for (int i = 0; i < n; i++) {
+		char *cause = NULL;
+		int err = device_probe(paths[i], &devs[count], &cause);
+
+		if (err < 0) {
+			cli_error("devices: %s", cause ? cause : strerror(-err));
+			free(cause);
+			rc = CLI_EXIT_FAIL;
+			continue;
+		}
+		count++;
+	}
+	prc = print_devices(ctx, devs, count);
+	device_list_free(devs, count);
+	return prc != CLI_EXIT_OK ? prc : rc;
+}
+
+static int list_all(const struct cli_ctx *ctx)
+{
+	struct device_info *devs = NULL;
+	char *vdir, *cause = NULL;
+	size_t n = 0;
+	int rc;
+
+	vdir = util_asprintf("%s/virtual", ctx->state_dir);
+	if (!vdir) {
+		cli_error("devices: out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	rc = device_list(vdir, &devs, &n, &cause);
+	free(vdir);
+	if (rc < 0) {
+		cli_error("devices: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	rc = print_devices(ctx, devs, n);
+	device_list_free(devs, n);
+	return rc;
+}
 
 int cli_devices(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("devices: not available in this build yet");
-	return CLI_EXIT_FAIL;
-}
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
 
+	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ctx->json = true;
+			break;
+		case 'h':
+			devices_usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("devices", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return probe_paths(ctx, argc - optind, argv + optind);
+	return list_all(ctx);
+}

@@ -1,30 +1,376 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * custos init | station [pubkey] | demo: set up the station's identity and
+ * key pair, show them, and build a demo station with virtual media.
+ */
 #include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "station.h"
+
+#define DEMO_STATE_DIR "/var/lib/custos-demo"
+#define DEMO_ORG "Demo Office / 演示单位"
+#define DEMO_MARKER "CUSTOS DEMO DATA: this virtual medium has not been wiped yet.\n"
+#define DEMO_MARKER_BYTES (64u * 1024u)
+
+static const struct demo_medium {
+	const char *file;
+	unsigned mib;
+} demo_media[] = {
+	{ "usb-stick-1.img", 64 },
+	{ "laptop-disk.img", 256 },
+	{ "sd-card.img", 32 },
+};
+
+static json_t *station_json(const struct station *st, const char *pem)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?}",
+			 "org", st->org, "name", st->name, "prefix", st->prefix,
+			 "key_type", sign_key_type_name(st->key_type),
+			 "fingerprint", st->fingerprint, "state_dir", st->state_dir,
+			 "public_key", pem);
+}
+
+static void station_print(const struct station *st)
+{
+	printf("Organisation:  %s\n"
+	       "Station:       %s\n"
+	       "Prefix:        %s\n"
+	       "Key type:      %s\n"
+	       "Fingerprint:   SHA256:%s\n"
+	       "State dir:     %s\n",
+	       st->org, st->name, st->prefix, sign_key_type_name(st->key_type), st->fingerprint,
+	       st->state_dir);
+}
+
+static int open_station(const char *state_dir, struct station **st)
+{
+	char *cause = NULL;
+	int rc = station_open(state_dir, st, &cause);
+
+	if (rc < 0) {
+		cli_error("%s", cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Show the station, as text or JSON (with the public key). */
+static int show_station(const struct cli_ctx *ctx, const struct station *st)
+{
+	struct sign_key *key = NULL;
+	char *pem = NULL;
+	int rc;
+
+	if (!ctx->json) {
+		station_print(st);
+		return CLI_EXIT_OK;
+	}
+	if (station_load_public_key(st, &key, NULL) == 0)
+		sign_public_pem(key, &pem);
+	sign_key_free(key);
+	rc = cli_print_json(station_json(st, pem));
+	free(pem);
+	return rc;
+}
+
+static void init_usage(FILE *out)
+{
+	fputs("Usage: custos init --org NAME --station NAME [--prefix P]\n"
+	      "                   [--key-type ed25519|sm2] [--force]\n"
+	      "\n"
+	      "Sets up this station: the state directory (mode 0700), a key pair that\n"
+	      "signs certificates (private key mode 0600) and station.conf.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -o, --org NAME        the organisation, as printed on certificates\n"
+	      "  -s, --station NAME    this station's name\n"
+	      "  -p, --prefix P        certificate number prefix (default: from the name)\n"
+	      "  -k, --key-type TYPE   ed25519 (default) or sm2 (SM2 with SM3, GM/T)\n"
+	      "  -f, --force           replace an existing key pair\n"
+	      "  -h, --help            this help\n"
+	      "\n"
+	      "Exit status: 0 done, 1 failure, 2 usage error, 3 a key exists (no --force).\n",
+	      out);
+}
+
+static int parse_init(int argc, char **argv, struct station_init_opts *o)
+{
+	static const struct option opts[] = {
+		{ "org", required_argument, NULL, 'o' },
+		{ "station", required_argument, NULL, 's' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "key-type", required_argument, NULL, 'k' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:s:p:k:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->org = optarg; break;
+		case 's': o->name = optarg; break;
+		case 'p': o->prefix = optarg; break;
+		case 'f': o->force = true; break;
+		case 'h': init_usage(stdout); return -1;
+		case 'k':
+			if (sign_key_type_parse(optarg, &o->key_type) == 0)
+				break;
+			return cli_usage_error("init", "unknown key type '%s' (ed25519 or sm2)",
+					       optarg);
+		default:
+			return cli_usage_error("init", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+	if (!o->org || !o->name)
+		return cli_usage_error("init", "--org and --station are required");
+	return 0;
+}
 
 int cli_init(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("init: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	struct station_init_opts o = { .key_type = SIGN_KEY_ED25519 };
+	struct station *st = NULL;
+	char *cause = NULL;
+	int rc;
+
+	rc = parse_init(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = station_init(ctx->state_dir, &o, &cause);
+	if (rc < 0) {
+		cli_error("init: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return rc == -EEXIST ? CLI_EXIT_REFUSED : rc == -EINVAL ? CLI_EXIT_USAGE :
+		       CLI_EXIT_FAIL;
+	}
+	rc = open_station(ctx->state_dir, &st);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (!ctx->json)
+		printf("Station initialised%s.\n", o.force ? " (key pair replaced)" : "");
+	rc = show_station(ctx, st);
+	station_free(st);
+	return rc;
+}
+
+static void station_usage(FILE *out)
+{
+	fputs("Usage: custos station [--json]\n"
+	      "       custos station pubkey\n"
+	      "\n"
+	      "Shows the organisation, station name, certificate prefix, key type, the\n"
+	      "public key's SHA-256 fingerprint and the state directory; 'pubkey' prints\n"
+	      "the public key (PEM) so auditors can verify certificates elsewhere.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -j, --json   machine-readable output (includes the public key)\n"
+	      "  -h, --help   this help\n", out);
+}
+
+static int print_pubkey(const struct station *st)
+{
+	struct sign_key *key = NULL;
+	char *cause = NULL, *pem = NULL;
+	int rc;
+
+	rc = station_load_public_key(st, &key, &cause);
+	if (rc == 0)
+		rc = sign_public_pem(key, &pem);
+	sign_key_free(key);
+	if (rc < 0) {
+		cli_error("station: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	fputs(pem, stdout);
+	free(pem);
+	return CLI_EXIT_OK;
 }
 
 int cli_station(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("station: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct station *st = NULL;
+	bool pubkey = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': ctx->json = true; break;
+		case 'h': station_usage(stdout); return CLI_EXIT_OK;
+		default: return cli_usage_error("station", "unknown option");
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "pubkey") == 0) {
+		pubkey = true;
+		optind++;
+	}
+	if (optind < argc)
+		return cli_usage_error("station", "unexpected argument '%s'", argv[optind]);
+	rc = open_station(ctx->state_dir, &st);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rc = pubkey ? print_pubkey(st) : show_station(ctx, st);
+	station_free(st);
+	return rc;
+}
+
+/* ---- demo ---------------------------------------------------------------- */
+
+/* Create a sparse image of @mib MiB whose first bytes repeat the marker. */
+static int make_medium(const char *path, unsigned mib, bool reset)
+{
+	char buf[4096];
+	size_t mlen = strlen(DEMO_MARKER), off;
+	int fd, rc = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (reset ? O_TRUNC : O_EXCL), 0600);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	for (off = 0; off < sizeof(buf); off++)
+		buf[off] = DEMO_MARKER[off % mlen];
+	for (off = 0; off < DEMO_MARKER_BYTES && rc == 0; off += sizeof(buf))
+		rc = util_write_all(fd, buf, sizeof(buf));
+	if (rc == 0 && ftruncate(fd, (off_t)mib << 20) < 0)
+		rc = -errno;
+	if (util_close(fd) < 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
+static int demo_station(struct cli_ctx *ctx)
+{
+	struct station_init_opts o = {
+		.org = DEMO_ORG, .name = "demo", .prefix = "DEMO", .key_type = SIGN_KEY_ED25519,
+	};
+	struct station *st = NULL;
+	char *cause = NULL;
+	int rc;
+
+	rc = station_open(ctx->state_dir, &st, NULL);
+	if (rc == 0) {
+		station_free(st);
+		return CLI_EXIT_OK;
+	}
+	rc = station_init(ctx->state_dir, &o, &cause);
+	if (rc < 0) {
+		cli_error("demo: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int demo_media_make(const struct cli_ctx *ctx, bool reset, char **paths)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(demo_media); i++) {
+		int rc;
+
+		paths[i] = util_asprintf("%s/virtual/%s", ctx->state_dir, demo_media[i].file);
+		if (!paths[i]) {
+			cli_error("demo: out of memory");
+			return CLI_EXIT_FAIL;
+		}
+		rc = make_medium(paths[i], demo_media[i].mib, reset);
+		if (rc < 0) {
+			cli_error("demo: cannot create %s: %s", paths[i], strerror(-rc));
+			return CLI_EXIT_FAIL;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+static void demo_next(const struct cli_ctx *ctx, bool own_dir)
+{
+	printf("\nThe virtual media above start with the text \"CUSTOS DEMO DATA\", so a\n"
+	       "wipe can be seen.  Try next%s\n", own_dir ? ", in this demo's state directory:" : ":");
+	if (own_dir)
+		printf("  export CUSTOS_STATE_DIR=%s\n", DEMO_STATE_DIR);
+	printf("  custos devices               every disk and the virtual media\n"
+	       "  custos station pubkey        the key that signs certificates\n"
+	       "  custos profiles              the sanitization profiles\n"
+	       "  custos sanitize --help       how to wipe a virtual medium, e.g.\n"
+	       "      %s/virtual/%s\n"
+	       "  custos demo --reset          restore the media's demo data\n",
+	       ctx->state_dir, demo_media[0].file);
+}
+
+static void demo_usage(FILE *out)
+{
+	fputs("Usage: custos demo [--reset]\n"
+	      "\n"
+	      "Sets up a demo station (organisation \"" DEMO_ORG "\", station \"demo\")\n"
+	      "with three sparse file-backed virtual media in STATE-DIR/virtual, marked\n"
+	      "\"CUSTOS DEMO DATA\".  Without --state-dir or CUSTOS_STATE_DIR it uses\n"
+	      DEMO_STATE_DIR ", never the real station.  Running it again keeps\n"
+	      "what exists.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -r, --reset   recreate the virtual media with their demo data\n"
+	      "  -h, --help    this help\n", out);
 }
 
 int cli_demo(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("demo: not available in this build yet");
-	return CLI_EXIT_FAIL;
-}
+	static const struct option opts[] = {
+		{ "reset", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *paths[UTIL_ARRAY_SIZE(demo_media)] = { NULL };
+	char name[] = "devices";
+	char *dev_argv[UTIL_ARRAY_SIZE(demo_media) + 2] = { name };
+	bool reset = false, own_dir;
+	struct station *st = NULL;
+	int c, rc;
 
+	while ((c = getopt_long(argc, argv, "rh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': reset = true; break;
+		case 'h': demo_usage(stdout); return CLI_EXIT_OK;
+		default: return cli_usage_error("demo", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+	own_dir = strcmp(ctx->state_dir, CLI_DEFAULT_STATE_DIR) == 0;
+	if (own_dir)
+		ctx->state_dir = DEMO_STATE_DIR;
+	rc = demo_station(ctx);
+	if (rc == CLI_EXIT_OK)
+		rc = demo_media_make(ctx, reset, paths);
+	if (rc == CLI_EXIT_OK)
+		rc = open_station(ctx->state_dir, &st);
+	if (rc == CLI_EXIT_OK && !ctx->json) {
+		station_print(st);
+		putchar('\n');
+	}
+	for (size_t i = 0; rc == CLI_EXIT_OK && i < UTIL_ARRAY_SIZE(demo_media); i++)
+		dev_argv[i + 1] = paths[i];
+	if (rc == CLI_EXIT_OK) {
+		optind = 0;
+		rc = cli_devices(ctx, (int)UTIL_ARRAY_SIZE(demo_media) + 1, dev_argv);
+	}
+	if (rc == CLI_EXIT_OK && !ctx->json)
+		demo_next(ctx, own_dir);
+	station_free(st);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(paths); i++)
+		free(paths[i]);
+	return rc;
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "station.h"
+#include "util.h"
+
+static char base[64];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	util_strlcpy(base, "/tmp/custos-test-station-XXXXXX", sizeof(base));
+	if (!mkdtemp(base))
+		return -1;
+	*state = util_asprintf("%s/state/dir", base);	/* parents created too */
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	free(*state);
+	return nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static mode_t mode_of(const char *dir, const char *name)
+{
+	char *p = util_asprintf("%s/%s", dir, name);
+	struct stat st;
+
+	assert_non_null(p);
+	assert_int_equal(stat(p, &st), 0);
+	free(p);
+	return st.st_mode & 07777;
+}
+
+static char *read_key(const char *dir, const char *name)
+{
+	char *p = util_asprintf("%s/%s", dir, name), *data = NULL;
+
+	assert_int_equal(util_read_file(p, &data, NULL), 0);
+	free(p);
+	return data;
+}
+
+static void test_not_initialised(void **state)
+{
+	struct station *st = (struct station *)1;
+	char *cause = NULL;
+
+	assert_int_equal(station_open(*state, &st, &cause), -ENOENT);
+	assert_null(st);
+	assert_non_null(strstr(cause, "custos init"));
+	assert_non_null(strstr(cause, *state));
+	free(cause);
+}
+
+static void test_init_open(void **state)
+{
+	const char *dir = *state;
+	struct station_init_opts o = {
+		.org = "Demo Office / 演示单位", .name = "Office 3 West", .key_type = SIGN_KEY_ED25519,
+	};
+	struct station *st = NULL;
+	struct sign_key *key = NULL;
+	char *cause = NULL, *path, fp[65];
+
+	assert_int_equal(station_init(dir, &o, &cause), 0);
+	assert_int_equal(mode_of(dir, ".") & 0777, 0700);
+	assert_int_equal(mode_of(dir, "certs") & 0777, 0700);
+	assert_int_equal(mode_of(dir, "virtual") & 0777, 0700);
+	assert_int_equal(mode_of(dir, "jobs") & 0777, 0700);
+	assert_int_equal(mode_of(dir, "station.key"), 0600);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_string_equal(st->org, "Demo Office / 演示单位");
+	assert_string_equal(st->name, "Office 3 West");
+	assert_string_equal(st->prefix, "OFFICE3W");
+	assert_string_equal(st->state_dir, dir);
+	assert_int_equal(st->key_type, SIGN_KEY_ED25519);
+	assert_int_equal(strlen(st->fingerprint), 64);
+	path = station_path(st, "certs");
+	assert_non_null(strstr(path, "/state/dir/certs"));
+	free(path);
+	assert_int_equal(station_load_signing_key(st, &key, &cause), 0);
+	assert_int_equal(sign_fingerprint(key, fp), 0);
+	assert_string_equal(fp, st->fingerprint);
+	sign_key_free(key);
+	assert_int_equal(station_load_public_key(st, &key, &cause), 0);
+	sign_key_free(key);
+	station_free(st);
+}
+
+static void test_refuse_and_force(void **state)
+{
+	const char *dir = *state;
+	struct station_init_opts o = {
+		.org = "Other", .name = "ws2", .prefix = "WS02", .key_type = SIGN_KEY_SM2,
+	};
+	struct station *st = NULL;
+	char *cause = NULL, *before, *after;
+
+	before = read_key(dir, "station.key");
+	assert_int_equal(station_init(dir, &o, &cause), -EEXIST);
+	assert_non_null(strstr(cause, "--force"));
+	free(cause);
+	cause = NULL;
+	after = read_key(dir, "station.key");
+	assert_string_equal(before, after);	/* untouched */
+	free(after);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_string_equal(st->org, "Demo Office / 演示单位");
+	station_free(st);
+
+	o.force = true;
+	assert_int_equal(station_init(dir, &o, &cause), 0);
+	after = read_key(dir, "station.key");
+	assert_string_not_equal(before, after);
+	assert_int_equal(mode_of(dir, "station.key"), 0600);
+	free(before);
+	free(after);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_string_equal(st->org, "Other");
+	assert_string_equal(st->prefix, "WS02");
+	assert_int_equal(st->key_type, SIGN_KEY_SM2);
+	station_free(st);
+}
+
+static void test_bad_values(void **state)
+{
+	struct station_init_opts o = { .org = "a\nb", .name = "x", .key_type = SIGN_KEY_ED25519 };
+	char *cause = NULL, *conf, *dir;
+	struct station *st = NULL;
+
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	o.org = "ok";
+	o.prefix = "WS 1";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+
+	/* a damaged station.conf is reported with its line */
+	dir = util_asprintf("%s/broken", base);
+	assert_int_equal(util_mkdir_p(dir, 0700), 0);
+	conf = util_asprintf("%s/station.conf", dir);
+	assert_int_equal(util_write_file_atomic(conf, "org=x\nname=y\nkey_type=rsa\n", 27, 0644),
+			 0);
+	assert_int_equal(station_open(dir, &st, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "line 3"));
+	free(cause);
+	free(conf);
+	free(dir);
+}
+
+static void test_operator(void **state)
+{
+	(void)state;
+	setenv("CUSTOS_OPERATOR", "clerk-7", 1);
+	assert_string_equal(station_operator(), "clerk-7");
+	unsetenv("CUSTOS_OPERATOR");
+	assert_non_null(station_operator());
+	assert_true(strlen(station_operator()) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_not_initialised),
+		cmocka_unit_test(test_init_open),
+		cmocka_unit_test(test_refuse_and_force),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_operator),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
