@@ -1,0 +1,1255 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cert: the certificate as data.  Builds the JSON object from a job's
+ * facts, serialises it canonically, signs and verifies it, numbers it, and
+ * writes <id>.json and <id>.pdf atomically.  See cert.h for the format.
+ */
+#include "cert.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
+
+#define CERT_FILE_MODE 0640
+
+/* ---- building ---------------------------------------------------------- */
+
+/* Collects the first error while an object is assembled. */
+struct jb {
+	int err;
+	const char *key;
+};
+
+static void jb_set(struct jb *b, json_t *obj, const char *key, json_t *val)
+{
+	if (!obj || !val) {
+		json_decref(val);
+		if (!b->err) {
+			b->err = -EINVAL;
+			b->key = key;
+		}
+		return;
+	}
+	if (json_object_set_new(obj, key, val) && !b->err) {
+		b->err = -ENOMEM;
+		b->key = key;
+	}
+}
+
+/* NULL becomes null; invalid UTF-8 fails (json_string returns NULL). */
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *jint(uint64_t v)
+{
+	return v > INT64_MAX ? NULL : json_integer((json_int_t)v);
+}
+
+static json_t *jtime(int64_t t)
+{
+	char buf[32];
+
+	if (t <= 0)
+		return json_null();
+	util_iso8601(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *person_json(struct jb *b, const struct cert_person *p)
+{
+	json_t *o = json_object();
+
+	jb_set(b, o, "name", jstr(p->name));
+	jb_set(b, o, "title", jstr(p->title));
+	return o;
+}
+
+static json_t *medium_json(struct jb *b, const struct cert_medium *m)
+{
+	json_t *o = json_object();
+
+	jb_set(b, o, "register_no", jstr(m->register_no));
+	jb_set(b, o, "asset_tag", jstr(m->asset_tag));
+	jb_set(b, o, "media_type", jstr(m->media_type));
+	jb_set(b, o, "vendor", jstr(m->vendor));
+	jb_set(b, o, "model", jstr(m->model));
+	jb_set(b, o, "serial", jstr(m->serial));
+	jb_set(b, o, "wwn", jstr(m->wwn));
+	jb_set(b, o, "firmware", jstr(m->firmware));
+	jb_set(b, o, "capacity_bytes", jint(m->capacity_bytes));
+	jb_set(b, o, "transport", jstr(m->transport));
+	jb_set(b, o, "classification_before", jstr(m->class_before));
+	jb_set(b, o, "classification_after", jstr(m->class_after));
+	jb_set(b, o, "custodian", jstr(m->custodian));
+	jb_set(b, o, "department", jstr(m->department));
+	jb_set(b, o, "source_host", jstr(m->source_host));
+	return o;
+}
+
+static json_t *passes_json(struct jb *b, const struct cert_sanitization *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < s->n_passes; i++) {
+		json_t *p = json_object();
+
+		jb_set(b, p, "n", jint(i + 1));
+		jb_set(b, p, "pattern", jstr(s->passes[i].pattern));
+		jb_set(b, p, "bytes", jint(s->passes[i].bytes));
+		jb_set(b, p, "verified", json_boolean(s->passes[i].verified));
+		if (!p || json_array_append_new(a, p))
+			b->err = b->err ? b->err : -ENOMEM;
+	}
+	return a;
+}
+
+static json_t *ranges_json(struct jb *b, const struct cert_sanitization *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < s->n_bad_ranges; i++) {
+		json_t *r = json_object();
+
+		jb_set(b, r, "offset", jint(s->bad_ranges[i].offset));
+		jb_set(b, r, "length", jint(s->bad_ranges[i].length));
+		if (!r || json_array_append_new(a, r))
+			b->err = b->err ? b->err : -ENOMEM;
+	}
+	return a;
+}
+
+static bool is_erased(const struct cert_sanitization *s)
+{
+	return s->outcome && strcmp(s->outcome, "erased") == 0;
+}
+
+static json_t *san_json(struct jb *b, const struct cert_sanitization *s)
+{
+	json_t *o = json_object(), *v = json_object();
+	int64_t dur = s->end > s->start && s->start > 0 ? s->end - s->start : 0;
+
+	/* A job that did not erase reaches no NIST category. */
+	jb_set(b, o, "nist_category", jstr(is_erased(s) ? s->nist_category : NULL));
+	jb_set(b, o, "nist_category_intended", jstr(s->nist_category));
+	jb_set(b, o, "method", jstr(s->method));
+	jb_set(b, o, "profile", jstr(s->profile));
+	jb_set(b, o, "rule", jstr(s->rule));
+	jb_set(b, o, "passes", passes_json(b, s));
+	jb_set(b, o, "firmware_command", jstr(s->firmware_command));
+	jb_set(b, o, "hidden_areas", jstr(s->hidden_areas));
+	jb_set(b, v, "mode", jstr(s->verify_mode));
+	jb_set(b, v, "read_path", jstr(s->read_path));
+	jb_set(b, v, "bytes_verified", jint(s->bytes_verified));
+	jb_set(b, o, "verification", v);
+	jb_set(b, o, "outcome", jstr(s->outcome ? s->outcome : "unknown"));
+	jb_set(b, o, "errors", jint(s->errors));
+	jb_set(b, o, "bad_ranges", ranges_json(b, s));
+	jb_set(b, o, "marker_proof", jstr(s->marker_proof));
+	jb_set(b, o, "start", jtime(s->start));
+	jb_set(b, o, "end", jtime(s->end));
+	jb_set(b, o, "duration_seconds", jint((uint64_t)dur));
+	jb_set(b, o, "throughput_bytes_per_second", jint(s->throughput));
+	jb_set(b, o, "interruptions", jint(s->interruptions));
+	jb_set(b, o, "resumes", jint(s->resumes));
+	return o;
+}
+
+static json_t *destruction_json(struct jb *b, const struct cert_destruction *d)
+{
+	json_t *o = json_object(), *w = json_array();
+
+	jb_set(b, o, "nist_category", json_string("destroy"));
+	jb_set(b, o, "method", jstr(d->method));
+	jb_set(b, o, "place", jstr(d->place));
+	jb_set(b, o, "time", jtime(d->time));
+	for (int i = 0; w && i < 2; i++)
+		if (json_array_append_new(w, person_json(b, &d->witnesses[i])))
+			b->err = b->err ? b->err : -ENOMEM;
+	jb_set(b, o, "witnesses", w);
+	return o;
+}
+
+struct title {
+	const char *key;
+	const char *zh;
+};
+
+static const struct title outcome_zh[] = {
+	{ "failed", "失败" }, { "aborted", "中止" }, { "unverified", "未验证" },
+	{ "unknown", "结果不明" },
+};
+
+static const char *outcome_name_zh(const char *outcome)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(outcome_zh); i++)
+		if (strcmp(outcome_zh[i].key, outcome) == 0)
+			return outcome_zh[i].zh;
+	return outcome;
+}
+
+/* A JSON string from a malloc'd C string, which it frees. */
+static json_t *jtake(char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+
+	free(s);
+	return j;
+}
+
+static void titles(struct jb *b, json_t *o, enum cert_kind kind, const char *outcome)
+{
+	if (kind == CERT_KIND_DESTRUCTION) {
+		jb_set(b, o, "title", json_string("CERTIFICATE OF DESTRUCTION"));
+		jb_set(b, o, "title_zh", json_string("涉密载体销毁证明"));
+	} else if (kind == CERT_KIND_SANITIZATION) {
+		jb_set(b, o, "title", json_string("CERTIFICATE OF SANITIZATION"));
+		jb_set(b, o, "title_zh", json_string("存储介质信息消除证明"));
+	} else {
+		jb_set(b, o, "title",
+		       jtake(util_asprintf("SANITIZATION REPORT \u2014 NOT ERASED (%s)", outcome)));
+		jb_set(b, o, "title_zh", jtake(util_asprintf("信息消除报告 \u2014 未消除（%s）",
+							     outcome_name_zh(outcome))));
+	}
+}
+
+static bool empty(const char *s)
+{
+	return !s || !*s;
+}
+
+static bool same_person(const struct cert_person *a, const struct cert_person *b)
+{
+	return !empty(a->name) && !empty(b->name) && strcmp(a->name, b->name) == 0;
+}
+
+static int check_destruction(const struct cert_input *in, char **cause)
+{
+	const struct cert_destruction *d = &in->destruction;
+
+	if (empty(d->method) || empty(d->place))
+		return util_fail(cause, -EINVAL, "a destruction needs its method and place");
+	if (empty(d->witnesses[0].name) || empty(d->witnesses[1].name))
+		return util_fail(cause, -EINVAL, "a destruction needs two witnesses");
+	if (same_person(&d->witnesses[0], &d->witnesses[1]))
+		return util_fail(cause, -EINVAL, "the two witnesses must be different people");
+	if (same_person(&d->witnesses[0], &in->operator_) ||
+	    same_person(&d->witnesses[1], &in->operator_))
+		return util_fail(cause, -EINVAL, "a witness cannot be the person destroying");
+	return 0;
+}
+
+static int check_input(const struct cert_input *in, char **cause)
+{
+	const struct cert_medium *m = &in->medium;
+
+	if (in->kind != CERT_KIND_SANITIZATION && in->kind != CERT_KIND_DESTRUCTION)
+		return util_fail(cause, -EINVAL,
+				 "a certificate is for a sanitization or a destruction");
+	if (empty(in->operator_.name))
+		return util_fail(cause, -EINVAL, "the certificate needs the operator's name");
+	if (same_person(&in->operator_, &in->validator))
+		return util_fail(cause, -EINVAL, "the validator must be a second person");
+	if (empty(m->serial) && empty(m->register_no) && empty(m->asset_tag))
+		return util_fail(cause, -EINVAL,
+				 "the medium needs a serial, register number or asset tag");
+	if (in->kind == CERT_KIND_DESTRUCTION)
+		return check_destruction(in, cause);
+	if (empty(in->san.method) || empty(in->san.profile))
+		return util_fail(cause, -EINVAL, "a sanitization needs its method and profile");
+	if (is_erased(&in->san) && empty(in->san.nist_category))
+		return util_fail(cause, -EINVAL, "an erasure needs its NIST category");
+	return 0;
+}
+
+static enum cert_kind effective_kind(const struct cert_input *in)
+{
+	if (in->kind == CERT_KIND_SANITIZATION && !is_erased(&in->san))
+		return CERT_KIND_REPORT;
+	return in->kind;
+}
+
+static const char *const kind_names[] = {
+	[CERT_KIND_SANITIZATION] = "sanitization",
+	[CERT_KIND_DESTRUCTION] = "destruction",
+	[CERT_KIND_REPORT] = "report",
+};
+
+static json_t *station_json(struct jb *b, const struct station *st)
+{
+	json_t *o = json_object();
+
+	jb_set(b, o, "organisation", jstr(st->org));
+	jb_set(b, o, "name", jstr(st->name));
+	jb_set(b, o, "prefix", jstr(st->prefix));
+	jb_set(b, o, "key_fingerprint", jstr(st->fingerprint));
+	return o;
+}
+
+static void build_body(struct jb *b, json_t *o, const struct cert_input *in,
+		       const struct station *st)
+{
+	json_t *tool = json_object();
+	bool destr = in->kind == CERT_KIND_DESTRUCTION;
+
+	jb_set(b, o, "station", station_json(b, st));
+	jb_set(b, tool, "name", json_string(PACKAGE_NAME));
+	jb_set(b, tool, "version", json_string(PACKAGE_VERSION));
+	jb_set(b, o, "tool", tool);
+	jb_set(b, o, "guideline", json_string("NIST SP 800-88r2; Appendix G fields of r1"));
+	jb_set(b, o, "operator", person_json(b, &in->operator_));
+	jb_set(b, o, "validator", person_json(b, &in->validator));
+	jb_set(b, o, "medium", medium_json(b, &in->medium));
+	jb_set(b, o, "sanitization", destr ? json_null() : san_json(b, &in->san));
+	jb_set(b, o, "destruction", destr ? destruction_json(b, &in->destruction) : json_null());
+	jb_set(b, o, "destination", jstr(in->destination));
+	jb_set(b, o, "register_event_hash", jstr(in->event_hash));
+	jb_set(b, o, "notes", jstr(in->notes));
+}
+
+int cert_build(const struct cert_input *in, const struct station *st, const char *id,
+	       int64_t issued, json_t **out, char **cause)
+{
+	struct jb b = { 0 };
+	enum cert_kind kind;
+	json_t *o;
+	int rc;
+
+	*out = NULL;
+	rc = check_input(in, cause);
+	if (rc)
+		return rc;
+	kind = effective_kind(in);
+	o = json_object();
+	jb_set(&b, o, "schema", json_string(CERT_SCHEMA));
+	jb_set(&b, o, "id", jstr(id));
+	jb_set(&b, o, "kind", json_string(kind_names[kind]));
+	titles(&b, o, kind, in->san.outcome ? in->san.outcome : "unknown");
+	jb_set(&b, o, "issued", jtime(issued));
+	build_body(&b, o, in, st);
+	if (b.err) {
+		json_decref(o);
+		if (b.err == -EINVAL)
+			return util_fail(cause, b.err, "certificate field \"%s\": not valid UTF-8 "
+					 "or out of range", b.key ? b.key : "?");
+		return util_fail(cause, b.err, "out of memory building the certificate");
+	}
+	*out = o;
+	return 0;
+}
+
+/* ---- canonical form, digest, base64 ------------------------------------ */
+
+#define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+
+int cert_canonical(const json_t *cert, char **out, size_t *len, char **cause)
+{
+	char *s;
+
+	*out = NULL;
+	if (!json_is_object(cert))
+		return util_fail(cause, -EINVAL, "the certificate is not a JSON object");
+	s = json_dumps(cert, CANON_FLAGS);
+	if (!s)
+		return util_fail(cause, -ENOMEM, "cannot serialise the certificate");
+	*out = s;
+	if (len)
+		*len = strlen(s);
+	return 0;
+}
+
+static int sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return -EIO;
+	util_hex(md, 32, out);
+	return 0;
+}
+
+static char *b64_encode(const unsigned char *data, size_t len)
+{
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+
+	if (out)
+		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
+}
+
+/* Strict base64: only the canonical encoding of some bytes is accepted. */
+static int b64_decode(const char *s, unsigned char **out, size_t *len)
+{
+	size_t n = strlen(s), pad = 0;
+	unsigned char *buf;
+	char *again;
+	int got;
+
+	*out = NULL;
+	if (n == 0 || n % 4 || n > 1 << 20)
+		return -EINVAL;
+	buf = malloc(n / 4 * 3 + 1);
+	if (!buf)
+		return -ENOMEM;
+	got = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
+	pad = (s[n - 1] == '=') + (s[n - 2] == '=');
+	if (got < 0 || (size_t)got < pad) {
+		free(buf);
+		return -EINVAL;
+	}
+	*len = (size_t)got - pad;
+	again = b64_encode(buf, *len);
+	if (!again || strcmp(again, s) != 0) {
+		free(again);
+		free(buf);
+		return -EINVAL;
+	}
+	free(again);
+	*out = buf;
+	return 0;
+}
+
+/* ---- signing ----------------------------------------------------------- */
+
+static const char *algorithm_name(enum sign_key_type t)
+{
+	return t == SIGN_KEY_SM2 ? "sm2-sm3" : "ed25519";
+}
+
+static json_t *signature_json(const struct sign_key *key, const char *digest,
+			      const unsigned char *sig, size_t siglen)
+{
+	char fpr[65], *b64 = b64_encode(sig, siglen);
+	struct jb b = { 0 };
+	json_t *o = json_object();
+
+	if (sign_fingerprint(key, fpr) < 0 || !b64) {
+		free(b64);
+		json_decref(o);
+		return NULL;
+	}
+	jb_set(&b, o, "algorithm", json_string(algorithm_name(sign_key_type_of(key))));
+	jb_set(&b, o, "key_fingerprint", json_string(fpr));
+	jb_set(&b, o, "content_sha256", json_string(digest));
+	jb_set(&b, o, "value", json_string(b64));
+	free(b64);
+	if (b.err) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int cert_sign(const json_t *cert, const struct sign_key *key, json_t **doc, char **cause)
+{
+	unsigned char *sig = NULL;
+	size_t len, siglen = 0;
+	char *canon = NULL, digest[65];
+	json_t *sigobj = NULL;
+	int rc;
+
+	*doc = NULL;
+	rc = cert_canonical(cert, &canon, &len, cause);
+	if (rc)
+		return rc;
+	if (sha256_hex(canon, len, digest) < 0 || sign_data(key, canon, len, &sig, &siglen) < 0) {
+		rc = util_fail(cause, -EIO, "cannot sign the certificate");
+		goto out;
+	}
+	sigobj = signature_json(key, digest, sig, siglen);
+	*doc = sigobj ? json_pack("{s:O,s:o}", "certificate", (json_t *)cert,
+			       "signature", sigobj) : NULL;
+	if (!*doc)
+		rc = util_fail(cause, -ENOMEM, "cannot assemble the signed certificate");
+out:
+	free(sig);
+	free(canon);
+	return rc;
+}
+
+/* ---- verification ------------------------------------------------------ */
+
+static const char *str_at(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static bool only_keys(const json_t *obj, const char *const *keys, size_t n)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, k, v) {
+		size_t i;
+
+		for (i = 0; i < n && strcmp(keys[i], k) != 0; i++)
+			;
+		if (i == n)
+			return false;
+	}
+	return json_object_size(obj) == n;
+}
+
+static int check_shape(const json_t *doc, char **cause)
+{
+	static const char *const top[] = { "certificate", "signature" };
+	static const char *const sig[] = { "algorithm", "key_fingerprint", "content_sha256",
+					   "value" };
+	const json_t *s = json_object_get(doc, "signature");
+
+	if (!json_is_object(doc) || !only_keys(doc, top, UTIL_ARRAY_SIZE(top)) ||
+	    !json_is_object(json_object_get(doc, "certificate")))
+		return util_fail(cause, -EINVAL, "not a custos certificate document");
+	if (!json_is_object(s) || !only_keys(s, sig, UTIL_ARRAY_SIZE(sig)))
+		return util_fail(cause, -EINVAL, "the signature block is malformed");
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(sig); i++)
+		if (!str_at(s, sig[i]))
+			return util_fail(cause, -EINVAL, "signature.%s is missing", sig[i]);
+	return 0;
+}
+
+static bool id_well_formed(const char *id, const char *prefix)
+{
+	size_t p = prefix ? strlen(prefix) : 0;
+
+	if (!id || !prefix || strncmp(id, prefix, p) != 0 || id[p] != '-')
+		return false;
+	id += p + 1;
+	for (int i = 0; i < 11; i++) {
+		bool digit = id[i] >= '0' && id[i] <= '9';
+
+		if (i == 4 ? id[i] != '-' : !digit)
+			return false;
+	}
+	return id[11] == '\0';
+}
+
+/* The rules a signed certificate must also satisfy: the schema, the id,
+ * and that only an erased medium gets a certificate of sanitization. */
+static int check_content(const json_t *cert, const char *fpr, char **cause)
+{
+	const json_t *st = json_object_get(cert, "station");
+	const json_t *san = json_object_get(cert, "sanitization");
+	const char *kind = str_at(cert, "kind"), *outcome = str_at(san, "outcome");
+	const char *schema = str_at(cert, "schema");
+
+	if (!schema || strcmp(schema, CERT_SCHEMA) != 0)
+		return util_fail(cause, -EBADMSG, "unknown certificate schema");
+	if (!id_well_formed(str_at(cert, "id"), str_at(st, "prefix")))
+		return util_fail(cause, -EBADMSG, "malformed certificate id");
+	if (!str_at(st, "key_fingerprint") || strcmp(str_at(st, "key_fingerprint"), fpr) != 0)
+		return util_fail(cause, -EBADMSG, "the station fingerprint inside the certificate "
+				 "differs from the signing key's");
+	if (!kind)
+		return util_fail(cause, -EBADMSG, "the certificate has no kind");
+	if (strcmp(kind, "sanitization") == 0 && (!outcome || strcmp(outcome, "erased") != 0))
+		return util_fail(cause, -EBADMSG, "a certificate of sanitization for a medium "
+				 "that was not erased");
+	if (strcmp(kind, "report") == 0 && (!outcome || strcmp(outcome, "erased") == 0))
+		return util_fail(cause, -EBADMSG, "a report without a failed outcome");
+	if (strcmp(kind, "destruction") == 0 &&
+	    json_array_size(json_object_get(json_object_get(cert, "destruction"),
+					    "witnesses")) != 2)
+		return util_fail(cause, -EBADMSG, "a destruction without two witnesses");
+	if (strcmp(kind, "sanitization") && strcmp(kind, "report") && strcmp(kind, "destruction"))
+		return util_fail(cause, -EBADMSG, "unknown certificate kind \"%s\"", kind);
+	return 0;
+}
+
+static int check_signature(const json_t *doc, const struct sign_key *pub, char **cause)
+{
+	const json_t *s = json_object_get(doc, "signature");
+	unsigned char *sig = NULL;
+	char *canon = NULL, fpr[65], digest[65];
+	size_t len, siglen;
+	int rc;
+
+	if (strcmp(str_at(s, "algorithm"), algorithm_name(sign_key_type_of(pub))) != 0)
+		return util_fail(cause, -EBADMSG,
+				 "signature algorithm %s does not match the %s key",
+				 str_at(s, "algorithm"), sign_key_type_name(sign_key_type_of(pub)));
+	if (sign_fingerprint(pub, fpr) < 0)
+		return util_fail(cause, -EIO, "cannot compute the key fingerprint");
+	if (strcmp(str_at(s, "key_fingerprint"), fpr) != 0)
+		return util_fail(cause, -EBADMSG, "signed by another key (fingerprint %.16s..., "
+				 "expected %.16s...)", str_at(s, "key_fingerprint"), fpr);
+	rc = cert_canonical(json_object_get(doc, "certificate"), &canon, &len, cause);
+	if (rc)
+		return rc;
+	if (sha256_hex(canon, len, digest) < 0 || strcmp(digest, str_at(s, "content_sha256"))) {
+		rc = util_fail(cause, -EBADMSG, "the content digest does not match: "
+			       "the certificate was changed");
+		goto out;
+	}
+	if (b64_decode(str_at(s, "value"), &sig, &siglen) < 0) {
+		rc = util_fail(cause, -EBADMSG, "the signature value is not valid base64");
+		goto out;
+	}
+	rc = sign_verify(pub, canon, len, sig, siglen);
+	if (rc)
+		rc = util_fail(cause, -EBADMSG, "the signature does not verify");
+	if (rc == 0)
+		rc = check_content(json_object_get(doc, "certificate"), fpr, cause);
+out:
+	free(sig);
+	free(canon);
+	return rc;
+}
+
+int cert_verify_doc(const json_t *doc, const struct sign_key *pub, char **cause)
+{
+	int rc = check_shape(doc, cause);
+
+	return rc ? rc : check_signature(doc, pub, cause);
+}
+
+static int parse_doc(const char *data, size_t len, json_t **doc, char **cause)
+{
+	json_error_t err;
+
+	*doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	if (!*doc)
+		return util_fail(cause, -EINVAL, "not valid JSON (line %d: %s)", err.line,
+				 err.text);
+	return 0;
+}
+
+int cert_verify(const char *data, size_t len, const struct sign_key *pub, json_t **doc,
+		char **cause)
+{
+	json_t *d;
+	int rc;
+
+	if (doc)
+		*doc = NULL;
+	rc = parse_doc(data, len, &d, cause);
+	if (rc)
+		return rc;
+	rc = cert_verify_doc(d, pub, cause);
+	if (doc && rc != -EINVAL)
+		*doc = json_incref(d);
+	json_decref(d);
+	return rc;
+}
+
+/* ---- numbering and issuing --------------------------------------------- */
+
+static char *dir_of(const struct station *st, const struct cert_issue_opts *opts)
+{
+	if (opts && opts->cert_dir)
+		return strdup(opts->cert_dir);
+	return station_path(st, "certs");
+}
+
+static int year_of(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm))
+		return 1970;
+	return tm.tm_year + 1900;
+}
+
+/* .seq holds "<year> <last sequence>\n"; .seq.lock serialises issuers. */
+static int file_seq_locked(const char *dir, int year, uint64_t *seq, char **cause)
+{
+	char *path = util_asprintf("%s/.seq", dir), *data = NULL, buf[64];
+	unsigned long long y = 0, last = 0;
+	int rc;
+
+	if (!path)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = util_read_file(path, &data, NULL);
+	if (rc == 0 && sscanf(data, "%llu %llu", &y, &last) != 2) {
+		rc = util_fail(cause, -EBADMSG, "%s is corrupt", path);
+		goto out;
+	}
+	if (rc && rc != -ENOENT) {
+		rc = util_fail(cause, rc, "cannot read %s", path);
+		goto out;
+	}
+	*seq = (y == (unsigned long long)year ? last : 0) + 1;
+	snprintf(buf, sizeof(buf), "%d %" PRIu64 "\n", year, *seq);
+	rc = util_write_file_atomic(path, buf, strlen(buf), 0640);
+	if (rc)
+		rc = util_fail(cause, rc, "cannot write %s", path);
+out:
+	free(data);
+	free(path);
+	return rc;
+}
+
+static int file_seq(const char *dir, int year, uint64_t *seq, char **cause)
+{
+	char *lock = util_asprintf("%s/.seq.lock", dir);
+	int fd, rc;
+
+	if (!lock)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		rc = util_fail(cause, -errno, "cannot open %s", lock);
+		goto out;
+	}
+	if (flock(fd, LOCK_EX) < 0)
+		rc = util_fail(cause, -errno, "cannot lock %s", lock);
+	else
+		rc = file_seq_locked(dir, year, seq, cause);
+	util_close(fd);
+out:
+	free(lock);
+	return rc;
+}
+
+static bool cert_exists(const char *dir, const char *id)
+{
+	char *p = util_asprintf("%s/%s.json", dir, id);
+	bool ex = p && access(p, F_OK) == 0;
+
+	free(p);
+	return ex;
+}
+
+int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, int64_t now,
+		 char **id, char **cause)
+{
+	char *dir = dir_of(st, opts);
+	int year = year_of(now), rc = 0;
+	uint64_t seq;
+
+	*id = NULL;
+	if (!dir || empty(st->prefix)) {
+		free(dir);
+		return util_fail(cause, -EINVAL, "the station has no certificate prefix");
+	}
+	rc = util_mkdir_p(dir, 0700);
+	if (rc)
+		rc = util_fail(cause, rc, "cannot create %s", dir);
+	/* A lost .seq must never lead to reusing an id: skip existing files. */
+	for (int tries = 0; rc == 0 && !*id && tries < 1000; tries++) {
+		if (opts && opts->next_seq)
+			rc = opts->next_seq(opts->seq_data, year, &seq, cause);
+		else
+			rc = file_seq(dir, year, &seq, cause);
+		if (rc == 0 && seq > 999999)
+			rc = util_fail(cause, -ERANGE, "certificate sequence exhausted for %d",
+				       year);
+		if (rc == 0)
+			*id = util_asprintf("%s-%04d-%06" PRIu64, st->prefix, year, seq);
+		if (*id && cert_exists(dir, *id)) {
+			free(*id);
+			*id = NULL;
+		}
+	}
+	if (rc == 0 && !*id)
+		rc = util_fail(cause, -EEXIST, "no free certificate id in %s", dir);
+	free(dir);
+	return rc;
+}
+
+static int write_doc_json(const char *dir, const char *id, const json_t *doc, char **cause)
+{
+	char *path = util_asprintf("%s/%s.json", dir, id);
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc = 0;
+
+	if (!path || !text)
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+	else if ((rc = util_write_file_atomic(path, text, strlen(text), CERT_FILE_MODE)))
+		rc = util_fail(cause, rc, "cannot write %s", path);
+	free(text);
+	free(path);
+	return rc;
+}
+
+static int write_pdf(const char *dir, const char *id, const unsigned char *pdf, size_t len,
+		     char **cause)
+{
+	char *path = util_asprintf("%s/%s.pdf", dir, id);
+	int rc;
+
+	if (!path)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = util_write_file_atomic(path, pdf, len, CERT_FILE_MODE);
+	if (rc)
+		rc = util_fail(cause, rc, "cannot write %s", path);
+	free(path);
+	return rc;
+}
+
+static int make_doc(const struct cert_input *in, const struct station *st,
+		    const struct sign_key *key, const char *id, int64_t now, json_t **doc,
+		    char **cause)
+{
+	json_t *cert;
+	int rc = cert_build(in, st, id, now, &cert, cause);
+
+	if (rc)
+		return rc;
+	rc = cert_sign(cert, key, doc, cause);
+	json_decref(cert);
+	return rc;
+}
+
+int cert_issue(const struct cert_input *in, const struct station *st,
+	       const struct sign_key *key, const struct cert_issue_opts *opts,
+	       json_t **doc_out, char **id_out, char **cause)
+{
+	int64_t now = opts && opts->now ? opts->now : util_unix_now();
+	char *dir = dir_of(st, opts), *id = NULL;
+	unsigned char *pdf = NULL;
+	json_t *doc = NULL;
+	size_t pdflen = 0;
+	int rc;
+
+	rc = check_input(in, cause);
+	if (rc == 0)
+		rc = cert_next_id(st, opts, now, &id, cause);
+	if (rc == 0)
+		rc = make_doc(in, st, key, id, now, &doc, cause);
+	/* Render before writing anything, so a failure leaves no half pair. */
+	if (rc == 0 && !(opts && opts->no_pdf))
+		rc = cert_pdf_render(doc, &pdf, &pdflen, cause);
+	if (rc == 0)
+		rc = write_doc_json(dir, id, doc, cause);
+	if (rc == 0 && pdf)
+		rc = write_pdf(dir, id, pdf, pdflen, cause);
+	if (rc == 0 && doc_out)
+		*doc_out = json_incref(doc);
+	if (rc == 0 && id_out) {
+		*id_out = id;
+		id = NULL;
+	}
+	json_decref(doc);
+	free(pdf);
+	free(id);
+	free(dir);
+	return rc;
+}
+
+/* ---- accessors, digest, QR --------------------------------------------- */
+
+const char *cert_doc_id(const json_t *doc)
+{
+	return str_at(json_object_get(doc, "certificate"), "id");
+}
+
+const char *cert_doc_kind(const json_t *doc)
+{
+	return str_at(json_object_get(doc, "certificate"), "kind");
+}
+
+int cert_digest(const json_t *doc, char out[65], char **cause)
+{
+	char *canon;
+	size_t len;
+	int rc = cert_canonical(json_object_get(doc, "certificate"), &canon, &len, cause);
+
+	if (rc)
+		return rc;
+	rc = sha256_hex(canon, len, out);
+	free(canon);
+	return rc ? util_fail(cause, rc, "cannot hash the certificate") : 0;
+}
+
+int cert_qr_payload(const json_t *doc, char **out, char **cause)
+{
+	const char *id = cert_doc_id(doc);
+	const char *sig = str_at(json_object_get(doc, "signature"), "value");
+	char digest[65];
+	int rc;
+
+	*out = NULL;
+	if (!id || !sig)
+		return util_fail(cause, -EINVAL, "not a signed certificate");
+	rc = cert_digest(doc, digest, cause);
+	if (rc)
+		return rc;
+	*out = util_asprintf(CERT_QR_PREFIX "|%s|%s|%s", id, digest, sig);
+	return *out ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+}
+
+int cert_qr_check(const json_t *doc, const char *payload, char **cause)
+{
+	char *want;
+	size_t n;
+	int rc = cert_qr_payload(doc, &want, cause);
+
+	if (rc)
+		return rc;
+	n = strlen(payload);
+	while (n && (payload[n - 1] == '\n' || payload[n - 1] == '\r'))
+		n--;
+	if (n != strlen(want) || memcmp(want, payload, n) != 0)
+		rc = util_fail(cause, -EBADMSG, "the QR code does not match this certificate");
+	free(want);
+	return rc;
+}
+
+/* ---- display rows and text --------------------------------------------- */
+
+enum fmt { F_STR, F_INT, F_SIZE, F_DUR, F_RATE, F_PASSES, F_RANGES, F_PERSON, F_TOOL };
+
+struct field {
+	const char *path;	/* dotted path inside "certificate" */
+	const char *en;
+	const char *zh;
+	enum fmt fmt;
+};
+
+struct section {
+	const char *en;
+	const char *zh;
+	const struct field *fields;
+	size_t n;
+};
+
+static const struct field f_cert[] = {
+	{ "id", "Certificate no.", "证书编号", F_STR },
+	{ "kind", "Kind", "类型", F_STR },
+	{ "issued", "Issued", "签发时间", F_STR },
+	{ "station.organisation", "Organisation", "单位", F_STR },
+	{ "station.name", "Station", "工作站", F_STR },
+	{ "tool", "Tool", "工具及版本", F_TOOL },
+	{ "guideline", "Guideline", "依据", F_STR },
+	{ "operator", "Performed by", "操作人", F_PERSON },
+	{ "validator", "Validated by", "审核人", F_PERSON },
+};
+
+static const struct field f_medium[] = {
+	{ "medium.register_no", "Register no.", "登记编号", F_STR },
+	{ "medium.asset_tag", "Asset tag", "资产编号", F_STR },
+	{ "medium.media_type", "Media type", "介质类型", F_STR },
+	{ "medium.vendor", "Vendor", "厂商", F_STR },
+	{ "medium.model", "Model", "型号", F_STR },
+	{ "medium.serial", "Serial number", "序列号", F_STR },
+	{ "medium.wwn", "WWN", "全球名称", F_STR },
+	{ "medium.firmware", "Firmware", "固件版本", F_STR },
+	{ "medium.capacity_bytes", "Capacity", "容量", F_SIZE },
+	{ "medium.transport", "Interface", "接口", F_STR },
+	{ "medium.classification_before", "Classification before", "原密级", F_STR },
+	{ "medium.classification_after", "Classification after", "处理后密级", F_STR },
+	{ "medium.custodian", "Custodian", "责任人", F_STR },
+	{ "medium.department", "Department", "使用部门", F_STR },
+	{ "medium.source_host", "Source", "来源主机", F_STR },
+};
+
+static const struct field f_san[] = {
+	{ "sanitization.nist_category", "NIST category", "消除级别", F_STR },
+	{ "sanitization.nist_category_intended", "Category intended", "预定级别", F_STR },
+	{ "sanitization.method", "Method", "方法", F_STR },
+	{ "sanitization.profile", "Profile", "方案", F_STR },
+	{ "sanitization.rule", "Approved rule", "依据规则", F_STR },
+	{ "sanitization.passes", "Passes", "覆写遍次", F_PASSES },
+	{ "sanitization.firmware_command", "Firmware command", "固件命令", F_STR },
+	{ "sanitization.hidden_areas", "Hidden areas (HPA/DCO)", "隐藏区域", F_STR },
+	{ "sanitization.start", "Start", "开始时间", F_STR },
+	{ "sanitization.end", "End", "结束时间", F_STR },
+	{ "sanitization.duration_seconds", "Duration", "用时", F_DUR },
+	{ "sanitization.throughput_bytes_per_second", "Throughput", "速率", F_RATE },
+	{ "sanitization.interruptions", "Interruptions", "中断次数", F_INT },
+	{ "sanitization.resumes", "Resumes", "恢复次数", F_INT },
+};
+
+static const struct field f_verify[] = {
+	{ "sanitization.verification.mode", "Verification", "验证方式", F_STR },
+	{ "sanitization.verification.read_path", "Read path", "读取路径", F_STR },
+	{ "sanitization.verification.bytes_verified", "Bytes verified", "已验证", F_SIZE },
+	{ "sanitization.outcome", "Result", "结果", F_STR },
+	{ "sanitization.errors", "Errors", "错误数", F_INT },
+	{ "sanitization.bad_ranges", "Bad ranges", "坏区", F_RANGES },
+	{ "sanitization.marker_proof", "Marker proof", "标记验证", F_STR },
+};
+
+static const struct field f_destr[] = {
+	{ "destruction.nist_category", "NIST category", "级别", F_STR },
+	{ "destruction.method", "Method", "销毁方式", F_STR },
+	{ "destruction.place", "Place", "销毁地点", F_STR },
+	{ "destruction.time", "Time", "销毁时间", F_STR },
+	{ "destruction.witnesses.0", "Witness 1", "监销人一", F_PERSON },
+	{ "destruction.witnesses.1", "Witness 2", "监销人二", F_PERSON },
+};
+
+static const struct field f_dest[] = {
+	{ "destination", "Destination", "去向", F_STR },
+	{ "register_event_hash", "Register event", "登记事件哈希", F_STR },
+	{ "notes", "Notes", "备注", F_STR },
+};
+
+#define SECTION(en, zh, f) { en, zh, f, UTIL_ARRAY_SIZE(f) }
+
+static const struct section sec_san[] = {
+	SECTION("Certificate", "证书", f_cert), SECTION("Medium", "介质信息", f_medium),
+	SECTION("Sanitization", "信息消除", f_san), SECTION("Verification", "验证", f_verify),
+	SECTION("Destination", "去向", f_dest),
+};
+
+static const struct section sec_destr[] = {
+	SECTION("Certificate", "证书", f_cert), SECTION("Medium", "介质信息", f_medium),
+	SECTION("Destruction", "销毁", f_destr), SECTION("Destination", "去向", f_dest),
+};
+
+static const json_t *lookup(const json_t *obj, const char *path)
+{
+	char key[64];
+
+	while (obj && *path) {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		if (json_is_array(obj))
+			obj = json_array_get(obj, strtoul(key, NULL, 10));
+		else
+			obj = json_object_get(obj, key);
+		path += n + (path[n] == '.');
+	}
+	return obj;
+}
+
+static void fmt_passes(FILE *f, const json_t *a)
+{
+	size_t i;
+	json_t *p;
+	char sz[32];
+
+	json_array_foreach((json_t *)a, i, p) {
+		util_format_size((uint64_t)json_integer_value(json_object_get(p, "bytes")), sz,
+				 sizeof(sz));
+		fprintf(f, "%s%zu: %s (%s%s)", i ? "; " : "", i + 1,
+			str_at(p, "pattern") ? str_at(p, "pattern") : "?", sz,
+			json_is_true(json_object_get(p, "verified")) ? ", verified" : "");
+	}
+	if (json_array_size(a) == 0)
+		fputs("none", f);
+}
+
+static void fmt_ranges(FILE *f, const json_t *a)
+{
+	size_t i, n = json_array_size(a);
+	json_t *r;
+
+	json_array_foreach((json_t *)a, i, r) {
+		if (i == 8) {
+			fprintf(f, "; ... %zu more (see JSON)", n - i);
+			break;
+		}
+		fprintf(f, "%s%" JSON_INTEGER_FORMAT "+%" JSON_INTEGER_FORMAT, i ? "; " : "",
+			json_integer_value(json_object_get(r, "offset")),
+			json_integer_value(json_object_get(r, "length")));
+	}
+	if (n == 0)
+		fputs("none", f);
+}
+
+static void fmt_scalar(FILE *f, const json_t *v, enum fmt fmt)
+{
+	uint64_t n = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+	char buf[48];
+
+	if (fmt == F_SIZE) {
+		util_format_size(n, buf, sizeof(buf));
+		fprintf(f, "%s (%" PRIu64 " bytes)", buf, n);
+	} else if (fmt == F_DUR) {
+		util_format_duration(n, buf, sizeof(buf));
+		fputs(buf, f);
+	} else if (fmt == F_RATE) {
+		util_format_size(n, buf, sizeof(buf));
+		fprintf(f, "%s/s", buf);
+	} else if (json_is_integer(v)) {
+		fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	} else if (json_is_string(v)) {
+		fputs(json_string_value(v), f);
+	} else {
+		fputs(json_is_true(v) ? "yes" : json_is_false(v) ? "no" : "-", f);
+	}
+}
+
+static void fmt_pair(FILE *f, const json_t *v, const char *a, const char *b, const char *sep)
+{
+	const char *x = str_at(v, a), *y = str_at(v, b);
+
+	fprintf(f, "%s%s%s", x ? x : "-", y && *y ? sep : "", y && *y ? y : "");
+}
+
+static char *format_value(const json_t *cert, const struct field *fd)
+{
+	const json_t *v = lookup(cert, fd->path);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	if (!v || json_is_null(v))
+		fputs("-", f);
+	else if (fd->fmt == F_PASSES)
+		fmt_passes(f, v);
+	else if (fd->fmt == F_RANGES)
+		fmt_ranges(f, v);
+	else if (fd->fmt == F_PERSON)
+		fmt_pair(f, v, "name", "title", ", ");
+	else if (fd->fmt == F_TOOL)
+		fmt_pair(f, v, "name", "version", " ");
+	else
+		fmt_scalar(f, v, fd->fmt);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+void cert_rows_free(struct cert_row *rows, size_t n)
+{
+	for (size_t i = 0; rows && i < n; i++)
+		free(rows[i].value);
+	free(rows);
+}
+
+int cert_rows(const json_t *doc, struct cert_row **rows, size_t *n, char **cause)
+{
+	const json_t *cert = json_object_get(doc, "certificate");
+	const char *kind = str_at(cert, "kind");
+	bool destr = kind && strcmp(kind, "destruction") == 0;
+	const struct section *secs = destr ? sec_destr : sec_san;
+	size_t nsec = destr ? UTIL_ARRAY_SIZE(sec_destr) : UTIL_ARRAY_SIZE(sec_san), total = 0;
+	struct cert_row *r;
+
+	*rows = NULL;
+	*n = 0;
+	for (size_t s = 0; s < nsec; s++)
+		total += secs[s].n;
+	r = calloc(total, sizeof(*r));
+	if (!r || !json_is_object(cert)) {
+		free(r);
+		return util_fail(cause, r ? -EINVAL : -ENOMEM, "not a certificate document");
+	}
+	for (size_t s = 0; s < nsec; s++) {
+		for (size_t i = 0; i < secs[s].n; i++, (*n)++) {
+			r[*n] = (struct cert_row){ secs[s].en, secs[s].zh, secs[s].fields[i].en,
+						   secs[s].fields[i].zh, NULL };
+			r[*n].value = format_value(cert, &secs[s].fields[i]);
+			if (!r[*n].value) {
+				cert_rows_free(r, *n);
+				*n = 0;
+				return util_fail(cause, -ENOMEM, "out of memory");
+			}
+		}
+	}
+	*rows = r;
+	return 0;
+}
+
+static void text_rows(FILE *f, const struct cert_row *rows, size_t n)
+{
+	const char *sec = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (sec != rows[i].section_en) {
+			sec = rows[i].section_en;
+			fprintf(f, "\n%s / %s\n", rows[i].section_en, rows[i].section_zh);
+		}
+		fprintf(f, "  %-24s %s\n", rows[i].label_en, rows[i].value);
+	}
+}
+
+int cert_text(const json_t *doc, char **out, char **cause)
+{
+	const json_t *cert = json_object_get(doc, "certificate");
+	const json_t *sig = json_object_get(doc, "signature");
+	struct cert_row *rows;
+	size_t n, len = 0;
+	FILE *f;
+	int rc = cert_rows(doc, &rows, &n, cause);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	f = open_memstream(out, &len);
+	if (!f) {
+		cert_rows_free(rows, n);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	fprintf(f, "%s\n%s\n", str_at(cert, "title") ? str_at(cert, "title") : "?",
+		str_at(cert, "title_zh") ? str_at(cert, "title_zh") : "");
+	text_rows(f, rows, n);
+	fprintf(f, "\nSignature / 签名\n  %-24s %s\n  %-24s %s\n  %-24s %s\n", "Algorithm",
+		str_at(sig, "algorithm") ? str_at(sig, "algorithm") : "-", "Key fingerprint",
+		str_at(sig, "key_fingerprint") ? str_at(sig, "key_fingerprint") : "-",
+		"Content SHA-256",
+		str_at(sig, "content_sha256") ? str_at(sig, "content_sha256") : "-");
+	cert_rows_free(rows, n);
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static bool is_pdf(const char *data, size_t len)
+{
+	return len >= 5 && memcmp(data, "%PDF-", 5) == 0;
+}
+
+int cert_load_file(const char *path, json_t **doc, char **cause)
+{
+	char *data = NULL;
+	size_t len = 0;
+	json_t *docs;
+	int rc = util_read_file(path, &data, &len);
+
+	*doc = NULL;
+	if (rc)
+		return util_fail(cause, rc, "cannot read %s", path);
+	if (!is_pdf(data, len)) {
+		rc = parse_doc(data, len, doc, cause);
+		goto out;
+	}
+	rc = cert_pdf_extract(data, len, &docs, cause);
+	if (rc == 0) {
+		*doc = json_incref(json_array_get(docs, 0));
+		json_decref(docs);
+		if (!*doc)
+			rc = util_fail(cause, -ENOENT, "%s holds no certificate", path);
+	}
+out:
+	free(data);
+	return rc;
+}
+
+int cert_find(const char *cert_dir, const char *ref, char **path, char **cause)
+{
+	*path = NULL;
+	if (strchr(ref, '/') || access(ref, F_OK) == 0) {
+		*path = strdup(ref);
+	} else {
+		/* TODO(register): look REF up as a medium or certificate in the
+		 * register (register_get_certificate) before the cert dir. */
+		*path = util_asprintf("%s/%s.json", cert_dir, ref);
+		if (*path && access(*path, F_OK) != 0) {
+			free(*path);
+			*path = NULL;
+			return util_fail(cause, -ENOENT, "no certificate %s in %s", ref, cert_dir);
+		}
+	}
+	return *path ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+}

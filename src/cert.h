@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef CUSTOS_CERT_H
+#define CUSTOS_CERT_H
+
+/*
+ * cert: certificates of sanitization and destruction as signed JSON, and
+ * their A4 PDF rendering.
+ *
+ * Document file <id>.json:
+ *   { "certificate": { ...fields... },
+ *     "signature": { "algorithm": "ed25519" | "sm2-sm3",
+ *                    "key_fingerprint": "<sha256 hex of the public key>",
+ *                    "content_sha256": "<sha256 hex of the canonical bytes>",
+ *                    "value": "<base64 signature>" } }
+ *
+ * Canonical form (what is signed and hashed): the "certificate" object
+ * serialised by jansson with JSON_COMPACT | JSON_SORT_KEYS |
+ * JSON_ENSURE_ASCII.  Every non-ASCII character is written as a \uXXXX
+ * escape, so the signed bytes are pure ASCII and survive any transcoding,
+ * while parsing gives back the original UTF-8.  Certificates hold strings,
+ * integers, booleans, null, arrays and objects only: never reals, whose
+ * printing is not canonical.  Verification re-serialises the parsed object,
+ * so the on-disk file is written indented in plain UTF-8 for people to read;
+ * duplicate keys are rejected.  content_sha256 is the SHA-256 of the
+ * canonical bytes (also in the QR code); Ed25519 signs the canonical bytes
+ * directly, SM2 signs their SM3 digest with the default identifier.
+ *
+ * Kinds: "sanitization" (outcome "erased"), "destruction", and "report": a
+ * sanitization job whose outcome is not "erased" (failed, aborted,
+ * unverified, ...) always yields a report titled "SANITIZATION REPORT -
+ * NOT ERASED (<outcome>)", never a certificate of erasure.
+ *
+ * Certificate id: "<prefix>-<year>-<6-digit sequence>".  The sequence is
+ * kept per station and year in <cert-dir>/.seq under an flock (the
+ * register may take this over through cert_seq_fn).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "sign.h"
+#include "station.h"
+
+#define CERT_SCHEMA "custos-certificate/1"
+/* QR payload: CUSTOS1|<id>|<sha256 hex of canonical content>|<base64 signature> */
+#define CERT_QR_PREFIX "CUSTOS1"
+/* The one font family every PDF uses (Debian fonts-wqy-microhei: Latin + CJK). */
+#define CERT_FONT_FAMILY "WenQuanYi Micro Hei"
+
+enum cert_kind { CERT_KIND_SANITIZATION, CERT_KIND_DESTRUCTION, CERT_KIND_REPORT };
+
+struct cert_person {
+	const char *name;	/* UTF-8; NULL = to be filled in by hand */
+	const char *title;
+};
+
+struct cert_medium {
+	const char *register_no;	/* register number (登记编号) */
+	const char *asset_tag;		/* asset / property number */
+	const char *media_type;		/* "hdd", "ssd", "nvme", "usb", "sd", ... */
+	const char *vendor;
+	const char *model;
+	const char *serial;
+	const char *wwn;
+	const char *firmware;
+	uint64_t capacity_bytes;
+	const char *transport;		/* "sata", "nvme", "usb", ... */
+	const char *class_before;	/* 密级 before */
+	const char *class_after;	/* 密级 after (never lower) */
+	const char *custodian;		/* 责任人 */
+	const char *department;		/* 使用处室 */
+	const char *source_host;	/* the PC it came from, when known */
+};
+
+struct cert_pass {
+	const char *pattern;	/* literal: "00", "ff", "55 aa", "random aes-128-ctr seed=..." */
+	uint64_t bytes;		/* bytes written by this pass */
+	bool verified;		/* this pass was read back */
+};
+
+struct cert_range {
+	uint64_t offset;	/* bytes */
+	uint64_t length;
+};
+
+struct cert_sanitization {
+	const char *nist_category;	/* "clear" | "purge" | "destroy" */
+	const char *method;		/* "overwrite" | "block-erase" | "crypto-erase" | ... */
+	const char *profile;		/* profile name */
+	const char *rule;		/* approved rule the category comes from */
+	const struct cert_pass *passes;
+	size_t n_passes;
+	const char *firmware_command;	/* e.g. "ATA SANITIZE CRYPTO SCRAMBLE EXT"; NULL if none */
+	const char *hidden_areas;	/* HPA/DCO findings, free text */
+	const char *verify_mode;	/* "full" | "sampled ..." | "firmware-status" | "none" */
+	const char *read_path;		/* e.g. "O_DIRECT /dev/sdb" */
+	uint64_t bytes_verified;
+	const char *outcome;		/* "erased" | "failed" | "aborted" | "unverified" */
+	uint64_t errors;
+	const struct cert_range *bad_ranges;
+	size_t n_bad_ranges;
+	const char *marker_proof;	/* firmware erase marker evidence; NULL if none */
+	int64_t start;			/* unix seconds */
+	int64_t end;
+	uint64_t throughput;		/* bytes per second, averaged */
+	unsigned interruptions;
+	unsigned resumes;
+};
+
+struct cert_destruction {
+	const char *method;	/* "shred", "degauss", "incinerate", ... */
+	const char *place;
+	int64_t time;		/* unix seconds */
+	struct cert_person witnesses[2];	/* 监销人: two distinct people */
+};
+
+struct cert_input {
+	enum cert_kind kind;	/* SANITIZATION or DESTRUCTION; REPORT is derived */
+	struct cert_person operator_;	/* performing (操作人 / 销毁人) */
+	struct cert_person validator;	/* a second person (审核人) */
+	struct cert_medium medium;
+	struct cert_sanitization san;	/* kind SANITIZATION */
+	struct cert_destruction destruction;	/* kind DESTRUCTION */
+	const char *destination;	/* "internal-reuse" | "external-reuse" | "recycling" |
+					   "destruction" | "manufacturer" | other text */
+	const char *event_hash;		/* hash of the register event it belongs to */
+	const char *notes;
+};
+
+/* Sequence seam: give the next sequence number for @year.  The default
+ * (NULL) keeps it in <cert_dir>/.seq under an exclusive flock. */
+typedef int (*cert_seq_fn)(void *data, int year, uint64_t *seq, char **cause);
+
+struct cert_issue_opts {
+	const char *cert_dir;	/* NULL: <state-dir>/certs */
+	cert_seq_fn next_seq;	/* NULL: the .seq file */
+	void *seq_data;
+	int64_t now;		/* issue time; 0: now */
+	bool no_pdf;		/* write only <id>.json */
+};
+
+/* Check the input and build the unsigned "certificate" object (new
+ * reference).  -EINVAL with a cause when a required field is missing, the
+ * validator is the operator, or the witnesses are not two distinct people. */
+int cert_build(const struct cert_input *in, const struct station *st, const char *id,
+	       int64_t issued, json_t **out, char **cause);
+
+/* The canonical bytes of a certificate object (malloc'd, NUL-terminated). */
+int cert_canonical(const json_t *cert, char **out, size_t *len, char **cause);
+
+/* Sign @cert with @key: returns the whole document (new reference). */
+int cert_sign(const json_t *cert, const struct sign_key *key, json_t **doc, char **cause);
+
+/* Parse document bytes (JSON) and verify: structure, content rules, the
+ * content digest, the key fingerprint against @pub, and the signature.
+ * *@doc (optional) receives the parsed document.  -EBADMSG with a cause
+ * on any mismatch; -EINVAL when the bytes are not a certificate. */
+int cert_verify(const char *data, size_t len, const struct sign_key *pub, json_t **doc,
+		char **cause);
+int cert_verify_doc(const json_t *doc, const struct sign_key *pub, char **cause);
+
+/* Allocate the next id "<prefix>-<year>-<seq>" (malloc'd). */
+int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, int64_t now,
+		 char **id, char **cause);
+
+/* Build, sign and write <id>.json (and <id>.pdf) atomically into the cert
+ * directory: the one call the sanitize job and `destroy` make.  *@doc
+ * (optional) receives the signed document, *@id_out (optional) the id. */
+int cert_issue(const struct cert_input *in, const struct station *st,
+	       const struct sign_key *key, const struct cert_issue_opts *opts,
+	       json_t **doc, char **id_out, char **cause);
+
+/* Convenience accessors on a document. */
+const char *cert_doc_id(const json_t *doc);
+const char *cert_doc_kind(const json_t *doc);
+/* SHA-256 hex of the canonical content (65 bytes). */
+int cert_digest(const json_t *doc, char out[65], char **cause);
+
+/* QR payload "CUSTOS1|<id>|<sha256hex>|<sigbase64>" (malloc'd). */
+int cert_qr_payload(const json_t *doc, char **out, char **cause);
+/* 0 when @payload is the QR payload of @doc, -EBADMSG otherwise. */
+int cert_qr_check(const json_t *doc, const char *payload, char **cause);
+
+/* The document as display rows, shared by the text and PDF renderings:
+ * bilingual section and field labels and a formatted value. */
+struct cert_row {
+	const char *section_en;
+	const char *section_zh;
+	const char *label_en;
+	const char *label_zh;
+	char *value;		/* malloc'd UTF-8; "-" when absent */
+};
+int cert_rows(const json_t *doc, struct cert_row **rows, size_t *n, char **cause);
+void cert_rows_free(struct cert_row *rows, size_t n);
+
+/* Human-readable text rendering (malloc'd). */
+int cert_text(const json_t *doc, char **out, char **cause);
+
+/* Load a document from <id>.json or from the certificate embedded in a PDF
+ * written by cert_pdf_* (first one for a multi-certificate PDF). */
+int cert_load_file(const char *path, json_t **doc, char **cause);
+
+/* Resolve REF (a path, or an id looked up as <cert_dir>/<id>.json). */
+int cert_find(const char *cert_dir, const char *ref, char **path, char **cause);
+
+/*
+ * PDF (certpdf.c).  A4, one page per certificate, fonts embedded and
+ * subset by cairo.  The signed documents are embedded in the PDF's
+ * Keywords metadata (document Info dictionary, written uncompressed by
+ * cairo) as "CUSTOS-CERT-1 <base64 of a JSON array of documents>", so
+ * `custos cert verify FILE.pdf` needs nothing else.
+ *
+ * What verifying a PDF proves: the certificate(s) embedded in it are intact
+ * and signed by the key.  It does not prove that the drawn page shows the
+ * same facts: someone could edit the drawing and keep the embedded data.
+ * The printed page is tied to the data by its QR code (id, content SHA-256,
+ * signature), checked with `custos cert verify FILE --qr PAYLOAD`.
+ */
+struct cert_machine {
+	const char *vendor;
+	const char *model;
+	const char *serial;
+	const char *hostname;
+};
+
+/* Render one document to PDF bytes (malloc'd). */
+int cert_pdf_render(const json_t *doc, unsigned char **pdf, size_t *len, char **cause);
+/* Render and write atomically to @path. */
+int cert_pdf_write(const json_t *doc, const char *path, char **cause);
+/* A batch run: a summary page (the machine and every disk with its
+ * outcome), then one page per certificate; written atomically to @path. */
+int cert_pdf_summary(const struct cert_machine *machine, json_t *const *docs, size_t n,
+		     const char *path, char **cause);
+/* The documents embedded in a PDF (new reference to a JSON array). */
+int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause);
+
+#endif

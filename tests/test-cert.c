@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cert.h"
+#include "sign.h"
+#include "station.h"
+#include "util.h"
+
+struct fixture {
+	char dir[40];
+	struct station st;
+	struct sign_key *key;		/* private, signing */
+	struct sign_key *pub;
+	struct sign_key *other;		/* another station's public key */
+	struct sign_key *other_priv;
+};
+
+static const struct cert_pass passes[] = {
+	{ "ff", 1048576, false }, { "00", 1048576, true },
+};
+
+static void fill(struct cert_input *in, const char *outcome)
+{
+	memset(in, 0, sizeof(*in));
+	in->kind = CERT_KIND_SANITIZATION;
+	in->operator_ = (struct cert_person){ "李娜", "operator" };
+	in->validator = (struct cert_person){ "王芳", "validator" };
+	in->medium = (struct cert_medium){ .serial = "SN-1", .register_no = "BM-1",
+					   .vendor = "Ven\"dor\\ \n<&>", .custodian = "张伟",
+					   .department = "综合处", .capacity_bytes = 1048576 };
+	in->san = (struct cert_sanitization){ .nist_category = "clear", .method = "overwrite",
+		.profile = "clear-2pass", .passes = passes, .n_passes = 2, .outcome = outcome,
+		.verify_mode = "full", .start = 1795000000, .end = 1795000010 };
+	in->destination = "internal-reuse";
+}
+
+static void load_pair(const char *dir, const char *name, enum sign_key_type t,
+		      struct sign_key **priv, struct sign_key **pub)
+{
+	char *a = util_asprintf("%s/%s.key", dir, name), *b = util_asprintf("%s/%s.pub", dir, name);
+
+	assert_int_equal(sign_generate(t, a, b, NULL), 0);
+	assert_int_equal(sign_load_private(a, priv, NULL), 0);
+	assert_int_equal(sign_load_public(b, pub, NULL), 0);
+	free(a);
+	free(b);
+}
+
+static char org[] = "单位 Office", prefix[] = "WS01";
+
+static int setup(void **state, enum sign_key_type t)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/custos-test-cert-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	load_pair(f->dir, "a", t, &f->key, &f->pub);
+	load_pair(f->dir, "b", t, &f->other_priv, &f->other);
+	f->st.state_dir = f->dir;
+	f->st.org = org;
+	f->st.name = prefix;
+	f->st.prefix = prefix;
+	f->st.key_type = t;
+	assert_int_equal(sign_fingerprint(f->pub, f->st.fingerprint), 0);
+	*state = f;
+	return 0;
+}
+
+static int setup_ed(void **state)
+{
+	return setup(state, SIGN_KEY_ED25519);
+}
+
+static int setup_sm2(void **state)
+{
+	return setup(state, SIGN_KEY_SM2);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
+	sign_key_free(f->key);
+	sign_key_free(f->pub);
+	sign_key_free(f->other);
+	sign_key_free(f->other_priv);
+	free(f);
+	return 0;
+}
+
+static json_t *make_doc(struct fixture *f, const char *outcome)
+{
+	struct cert_input in;
+	json_t *cert, *doc;
+
+	fill(&in, outcome);
+	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000001", 1795000100, &cert, NULL), 0);
+	assert_int_equal(cert_sign(cert, f->key, &doc, NULL), 0);
+	json_decref(cert);
+	return doc;
+}
+
+static const char *at(const json_t *o, const char *a, const char *b)
+{
+	const json_t *x = json_object_get(json_object_get(o, "certificate"), a);
+
+	return json_string_value(b ? json_object_get(x, b) : x);
+}
+
+/* ---- building ---------------------------------------------------------- */
+
+static void test_every_field(void **state)
+{
+	static const char *const top[] = { "schema", "id", "kind", "title", "title_zh", "issued",
+		"station", "tool", "guideline", "operator", "validator", "medium", "sanitization",
+		"destruction", "destination", "register_event_hash", "notes" };
+	static const char *const medium[] = { "register_no", "asset_tag", "media_type", "vendor",
+		"model", "serial", "wwn", "firmware", "capacity_bytes", "transport",
+		"classification_before", "classification_after", "custodian", "department",
+		"source_host" };
+	static const char *const san[] = { "nist_category", "nist_category_intended", "method",
+		"profile", "rule", "passes", "firmware_command", "hidden_areas", "verification",
+		"outcome", "errors", "bad_ranges", "marker_proof", "start", "end",
+		"duration_seconds", "throughput_bytes_per_second", "interruptions", "resumes" };
+	json_t *doc = make_doc(*state, "erased"), *c = json_object_get(doc, "certificate");
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(top); i++)
+		assert_non_null(json_object_get(c, top[i]));
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(medium); i++)
+		assert_non_null(json_object_get(json_object_get(c, "medium"), medium[i]));
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(san); i++)
+		assert_non_null(json_object_get(json_object_get(c, "sanitization"), san[i]));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(c, "sanitization"),
+							 "passes")), 2);
+	assert_string_equal(at(doc, "sanitization", "start"), "2026-11-18T11:06:40Z");
+	json_decref(doc);
+}
+
+static void test_escaping_utf8(void **state)
+{
+	json_t *doc = make_doc(*state, "erased"), *back;
+	char *canon;
+	size_t len;
+
+	assert_int_equal(cert_canonical(json_object_get(doc, "certificate"), &canon, &len,
+					 NULL), 0);
+	for (size_t i = 0; i < len; i++)
+		assert_true((unsigned char)canon[i] >= 0x20 && (unsigned char)canon[i] < 0x7f);
+	assert_non_null(strstr(canon, "\"Ven\\\"dor\\\\ \\n<&>\""));
+	assert_non_null(strstr(canon, "\\u5F20\\u4F1F"));	/* 张伟 */
+	back = json_loads(canon, 0, NULL);
+	assert_non_null(back);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(back, "medium"),
+							      "custodian")), "张伟");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(back, "medium"),
+							      "vendor")), "Ven\"dor\\ \n<&>");
+	json_decref(back);
+	free(canon);
+	json_decref(doc);
+}
+
+static void test_bad_input(void **state)
+{
+	struct fixture *f = *state;
+	struct cert_input in;
+	json_t *cert = NULL;
+	char *cause = NULL;
+
+	fill(&in, "erased");
+	in.medium.model = "bad \xff utf8";
+	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000001", 1, &cert, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "model"));
+	free(cause);
+	fill(&in, "erased");
+	in.validator.name = "李娜";
+	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
+	fill(&in, "erased");
+	in.kind = CERT_KIND_DESTRUCTION;
+	in.destruction = (struct cert_destruction){ "shred", "room", 1,
+		{ { "赵强", NULL }, { "赵强", NULL } } };
+	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
+	in.destruction.witnesses[1].name = NULL;
+	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
+	in.destruction.witnesses[1].name = "陈静";
+	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000001", 1, &cert, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(cert, "kind")), "destruction");
+	json_decref(cert);
+}
+
+/* A job whose outcome is not "erased" never yields a certificate of erasure. */
+static void test_failure_report(void **state)
+{
+	static const char *const bad[] = { "failed", "aborted", "unverified", NULL };
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(bad); i++) {
+		json_t *doc = make_doc(f, bad[i]);
+		char want[80];
+
+		snprintf(want, sizeof(want), "SANITIZATION REPORT \u2014 NOT ERASED (%s)",
+			 bad[i] ? bad[i] : "unknown");
+		assert_string_equal(at(doc, "kind", NULL), "report");
+		assert_string_equal(at(doc, "title", NULL), want);
+		assert_null(strstr(at(doc, "title", NULL), "CERTIFICATE"));
+		assert_non_null(strstr(at(doc, "title_zh", NULL), "未消除"));
+		assert_true(json_is_null(json_object_get(json_object_get(json_object_get(doc,
+			"certificate"), "sanitization"), "nist_category")));
+		assert_int_equal(cert_verify_doc(doc, f->pub, NULL), 0);
+		json_decref(doc);
+	}
+	{
+		json_t *doc = make_doc(f, "erased");
+
+		assert_string_equal(at(doc, "kind", NULL), "sanitization");
+		assert_string_equal(at(doc, "title", NULL), "CERTIFICATE OF SANITIZATION");
+		assert_string_equal(at(doc, "sanitization", "nist_category"), "clear");
+		json_decref(doc);
+	}
+}
+
+/* A validly signed "sanitization" for a failed outcome is still rejected. */
+static void test_forged_kind_rejected(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "failed"), *cert, *forged;
+	char *cause = NULL;
+
+	cert = json_deep_copy(json_object_get(doc, "certificate"));
+	json_object_set_new(cert, "kind", json_string("sanitization"));
+	assert_int_equal(cert_sign(cert, f->key, &forged, NULL), 0);
+	assert_int_equal(cert_verify_doc(forged, f->pub, &cause), -EBADMSG);
+	assert_non_null(strstr(cause, "not erased"));
+	free(cause);
+	json_decref(forged);
+	json_decref(cert);
+	json_decref(doc);
+}
+
+/* ---- signing and tampering --------------------------------------------- */
+
+static char *doc_text(const json_t *doc, size_t *canon_off, size_t *canon_len)
+{
+	char *canon, *sig, *text;
+
+	assert_int_equal(cert_canonical(json_object_get(doc, "certificate"), &canon, canon_len,
+					 NULL), 0);
+	sig = json_dumps(json_object_get(doc, "signature"), JSON_COMPACT);
+	text = util_asprintf("{\"certificate\":%s,\"signature\":%s}", canon, sig);
+	*canon_off = strlen("{\"certificate\":");
+	free(canon);
+	free(sig);
+	return text;
+}
+
+static void test_sign_verify(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "erased"), *back = NULL;
+	char *text = json_dumps(doc, JSON_INDENT(4));
+
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "signature"),
+		"algorithm")), f->st.key_type == SIGN_KEY_SM2 ? "sm2-sm3" : "ed25519");
+	assert_int_equal(cert_verify(text, strlen(text), f->pub, &back, NULL), 0);
+	assert_true(json_equal(back, doc));
+	json_decref(back);
+	free(text);
+	json_decref(doc);
+}
+
+static void test_tamper_every_byte(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "erased");
+	size_t off, len;
+	char *text = doc_text(doc, &off, &len);
+
+	assert_int_equal(cert_verify(text, strlen(text), f->pub, NULL, NULL), 0);
+	for (size_t i = off; i < off + len; i++) {
+		text[i] ^= 0x01;
+		assert_int_not_equal(cert_verify(text, strlen(text), f->pub, NULL, NULL), 0);
+		text[i] ^= 0x01;
+	}
+	free(text);
+	json_decref(doc);
+}
+
+static void test_tamper_fields(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "erased"), *c = json_object_get(doc, "certificate");
+	json_t *m = json_object_get(c, "medium");
+	char *cause = NULL;
+
+	json_object_set_new(m, "custodian", json_string("张伟 "));
+	assert_int_equal(cert_verify_doc(doc, f->pub, &cause), -EBADMSG);
+	assert_non_null(strstr(cause, "changed"));
+	free(cause);
+	json_object_set_new(m, "custodian", json_string("张伟"));
+	assert_int_equal(cert_verify_doc(doc, f->pub, NULL), 0);
+	json_object_set_new(m, "extra", json_null());
+	assert_int_equal(cert_verify_doc(doc, f->pub, NULL), -EBADMSG);
+	json_object_del(m, "extra");
+	json_object_set_new(doc, "extra", json_true());
+	assert_int_equal(cert_verify_doc(doc, f->pub, NULL), -EINVAL);
+	json_decref(doc);
+}
+
+static void test_swapped_signature(void **state)
+{
+	struct fixture *f = *state;
+	json_t *a = make_doc(f, "erased"), *b = make_doc(f, "failed");
+	json_t *sa = json_object_get(json_object_get(a, "signature"), "value");
+	json_t *sb = json_object_get(json_object_get(b, "signature"), "value");
+	json_t *tmp = json_incref(sa);
+
+	json_object_set(json_object_get(a, "signature"), "value", sb);
+	assert_int_equal(cert_verify_doc(a, f->pub, NULL), -EBADMSG);
+	/* also carry the digest along: the signature itself must fail */
+	json_object_set(json_object_get(a, "signature"), "content_sha256",
+			json_object_get(json_object_get(b, "signature"), "content_sha256"));
+	assert_int_equal(cert_verify_doc(a, f->pub, NULL), -EBADMSG);
+	json_decref(tmp);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void test_other_station_key(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "erased"), *cert, *by_other;
+	char *cause = NULL;
+
+	assert_int_equal(cert_verify_doc(doc, f->other, &cause), -EBADMSG);
+	assert_non_null(strstr(cause, "another key"));
+	free(cause);
+	/* Re-signed by another key, claiming the original fingerprint. */
+	cert = json_object_get(doc, "certificate");
+	assert_int_equal(cert_sign(cert, f->other_priv, &by_other, NULL), 0);
+	json_object_set(json_object_get(by_other, "signature"), "key_fingerprint",
+			json_object_get(json_object_get(doc, "signature"), "key_fingerprint"));
+	assert_int_equal(cert_verify_doc(by_other, f->pub, NULL), -EBADMSG);
+	/* Honestly labelled: valid signature, but not the station's. */
+	json_decref(by_other);
+	assert_int_equal(cert_sign(cert, f->other_priv, &by_other, NULL), 0);
+	assert_int_equal(cert_verify_doc(by_other, f->pub, NULL), -EBADMSG);
+	/* And the other key verifies it only if the content names that key. */
+	assert_int_equal(cert_verify_doc(by_other, f->other, NULL), -EBADMSG);
+	json_decref(by_other);
+	json_decref(doc);
+}
+
+/* ---- QR, ids, files, PDF ----------------------------------------------- */
+
+static void test_qr(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "erased");
+	char *qr, digest[65], *cause = NULL;
+
+	assert_int_equal(cert_qr_payload(doc, &qr, NULL), 0);
+	assert_int_equal(cert_digest(doc, digest, NULL), 0);
+	assert_int_equal(strncmp(qr, "CUSTOS1|WS01-2026-000001|", 25), 0);
+	assert_int_equal(strncmp(qr + 25, digest, 64), 0);
+	assert_int_equal(cert_qr_check(doc, qr, NULL), 0);
+	qr[30] ^= 1;
+	assert_int_equal(cert_qr_check(doc, qr, &cause), -EBADMSG);
+	free(cause);
+	free(qr);
+	json_decref(doc);
+}
+
+static int fixed_seq(void *data, int year, uint64_t *seq, char **cause)
+{
+	(void)cause;
+	*(int *)data = year;
+	*seq = 41;
+	return 0;
+}
+
+static void test_ids_and_issue(void **state)
+{
+	struct fixture *f = *state;
+	struct cert_issue_opts o = { .now = 1795000000 };	/* 2026 */
+	struct cert_input in;
+	char *id = NULL, *path, *cause = NULL;
+	json_t *doc = NULL, *loaded;
+	int year = 0;
+
+	assert_int_equal(cert_next_id(&f->st, &o, o.now, &id, NULL), 0);
+	assert_string_equal(id, "WS01-2026-000001");
+	free(id);
+	fill(&in, "erased");
+	assert_int_equal(cert_issue(&in, &f->st, f->key, &o, &doc, &id, &cause), 0);
+	assert_string_equal(id, "WS01-2026-000002");
+	path = util_asprintf("%s/certs/%s.pdf", f->dir, id);
+	assert_int_equal(access(path, F_OK), 0);
+	free(path);
+	path = util_asprintf("%s/certs/%s.json", f->dir, id);
+	assert_int_equal(cert_load_file(path, &loaded, NULL), 0);
+	assert_true(json_equal(loaded, doc));
+	assert_int_equal(cert_verify_doc(loaded, f->pub, NULL), 0);
+	json_decref(loaded);
+	free(path);
+	free(id);
+	json_decref(doc);
+	o.now = 1830000000;	/* 2027: the sequence restarts */
+	assert_int_equal(cert_next_id(&f->st, &o, o.now, &id, NULL), 0);
+	assert_string_equal(id, "WS01-2027-000001");
+	free(id);
+	o.next_seq = fixed_seq;
+	o.seq_data = &year;
+	assert_int_equal(cert_next_id(&f->st, &o, o.now, &id, NULL), 0);
+	assert_string_equal(id, "WS01-2027-000041");
+	assert_int_equal(year, 2027);
+	free(id);
+}
+
+static void test_pdf_roundtrip(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "erased"), *docs;
+	unsigned char *pdf;
+	size_t len;
+	uint64_t t0 = util_mono_ns(), ms;
+
+	assert_int_equal(cert_pdf_render(doc, &pdf, &len, NULL), 0);
+	ms = (util_mono_ns() - t0) / 1000000;
+	print_message("one page: %zu bytes, %llu ms\n", len, (unsigned long long)ms);
+	assert_true(len < 300 * 1024);
+	assert_int_equal(memcmp(pdf, "%PDF-", 5), 0);
+	assert_int_equal(cert_pdf_extract((char *)pdf, len, &docs, NULL), 0);
+	assert_int_equal(json_array_size(docs), 1);
+	assert_true(json_equal(json_array_get(docs, 0), doc));
+	assert_int_equal(cert_verify_doc(json_array_get(docs, 0), f->pub, NULL), 0);
+	json_decref(docs);
+	free(pdf);
+	json_decref(doc);
+}
+
+/* fontconfig's process-lifetime caches are not leaks (see tests/lsan-cert.supp). */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libfontconfig.so\n";
+}
+
+/* Gutmann-sized content (35 passes, many bad ranges) still renders. */
+static void test_pdf_long(void **state)
+{
+	struct fixture *f = *state;
+	struct cert_pass many[35];
+	struct cert_range bad[100];
+	struct cert_input in;
+	json_t *cert, *doc;
+	unsigned char *pdf;
+	size_t len;
+
+	for (size_t i = 0; i < 35; i++)
+		many[i] = (struct cert_pass){ "92 49 24", 1ull << 40, i == 34 };
+	for (size_t i = 0; i < 100; i++)
+		bad[i] = (struct cert_range){ i << 20, 4096 };
+	fill(&in, "failed");
+	in.san.passes = many;
+	in.san.n_passes = 35;
+	in.san.bad_ranges = bad;
+	in.san.n_bad_ranges = 100;
+	in.notes = "备注 notes, long: the quick brown fox jumps over the lazy dog; 张伟 李娜 王芳 "
+		   "the quick brown fox jumps over the lazy dog, again and again and again.";
+	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000009", 1, &cert, NULL), 0);
+	assert_int_equal(cert_sign(cert, f->key, &doc, NULL), 0);
+	assert_int_equal(cert_pdf_render(doc, &pdf, &len, NULL), 0);
+	assert_true(len < 2 * 300 * 1024);
+	free(pdf);
+	json_decref(doc);
+	json_decref(cert);
+}
+
+#define T(fn, s) cmocka_unit_test_setup_teardown(fn, s, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_every_field, setup_ed),
+		T(test_escaping_utf8, setup_ed),
+		T(test_bad_input, setup_ed),
+		T(test_failure_report, setup_ed),
+		T(test_forged_kind_rejected, setup_ed),
+		T(test_sign_verify, setup_ed),
+		T(test_sign_verify, setup_sm2),
+		T(test_tamper_every_byte, setup_ed),
+		T(test_tamper_every_byte, setup_sm2),
+		T(test_tamper_fields, setup_ed),
+		T(test_swapped_signature, setup_ed),
+		T(test_swapped_signature, setup_sm2),
+		T(test_other_station_key, setup_ed),
+		T(test_other_station_key, setup_sm2),
+		T(test_qr, setup_ed),
+		T(test_ids_and_issue, setup_ed),
+		T(test_pdf_roundtrip, setup_sm2),
+		T(test_pdf_long, setup_ed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
