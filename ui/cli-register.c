@@ -1,75 +1,808 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The register commands: enroll, issue, return, reclassify, repair,
+ * destroy, lost, and `register list|show|history|verify|backup|export`.
+ */
 #include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "device.h"
+#include "policy.h"
+#include "register.h"
+#include "station.h"
+
+/* What every register command works with. */
+struct reg_cli {
+	struct cli_ctx *ctx;
+	const char *cmd;
+	struct station *st;
+	struct register_db *db;
+	struct policy *pol;
+};
+
+static int exit_for(int rc)
+{
+	if (rc == -EPERM)
+		return CLI_EXIT_REFUSED;
+	if (rc == -EINVAL)
+		return CLI_EXIT_USAGE;
+	return CLI_EXIT_FAIL;
+}
+
+/* Report @cause (or @rc) and return the exit code for it. */
+static int fail(struct reg_cli *r, int rc, char *cause)
+{
+	cli_error("%s: %s", r->cmd, cause ? cause : strerror(-rc));
+	free(cause);
+	return exit_for(rc);
+}
+
+static int load_policy(struct reg_cli *r)
+{
+	char *cause = NULL;
+	int rc = policy_load_default(r->ctx->state_dir, &r->pol, &cause);
+
+	if (rc < 0) {
+		cli_error("%s: policy: %s", r->cmd, cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Open the register; @write needs an initialised station (the events
+ * name it).  @operator_name: --operator or NULL. */
+static int open_register(struct reg_cli *r, bool write, const char *operator_name)
+{
+	char *cause = NULL;
+	struct stat sb;
+	int rc;
+
+	if (write) {
+		rc = station_open(r->ctx->state_dir, &r->st, &cause);
+		if (rc < 0) {
+			cli_error("%s: %s", r->cmd, cause ? cause : strerror(-rc));
+			free(cause);
+			return CLI_EXIT_FAIL;
+		}
+	} else if (stat(r->ctx->state_dir, &sb) < 0) {
+		cli_error("%s: state directory %s: %s (run 'custos init')", r->cmd,
+			  r->ctx->state_dir, strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	rc = register_open_dir(r->ctx->state_dir, &r->db, &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
+	register_set_actor(r->db, operator_name ? operator_name : station_operator(),
+			   r->st ? r->st->name : NULL);
+	return load_policy(r);
+}
+
+static void close_register(struct reg_cli *r)
+{
+	register_close(r->db);
+	policy_free(r->pol);
+	station_free(r->st);
+}
+
+/* REF: a path (contains '/') is probed and recognised by serial, WWN or
+ * backing file; anything else is a register number, asset tag, serial or
+ * WWN. */
+static int resolve(struct reg_cli *r, const char *ref, struct register_media *m)
+{
+	struct device_info dev;
+	char *cause = NULL;
+	int rc;
+
+	if (!strchr(ref, '/')) {
+		rc = register_find_ref(r->db, ref, m, &cause);
+		return rc < 0 ? fail(r, rc, cause) : CLI_EXIT_OK;
+	}
+	memset(&dev, 0, sizeof(dev));
+	rc = device_probe(ref, &dev, &cause);
+	if (rc == 0)
+		rc = register_find_by_device(r->db, &dev, m, &cause);
+	device_info_clear(&dev);
+	return rc < 0 ? fail(r, rc, cause) : CLI_EXIT_OK;
+}
+
+static void print_media_line(const struct register_media *m)
+{
+	enum policy_level l;
+	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
+				 policy_level_name_zh(l) : "";
+
+	printf("%s  %s  %s (%s)  %s%s%s\n", m->register_no, m->media_type,
+	       m->classification[0] ? m->classification : "unclassified", zh, m->state,
+	       m->holder[0] ? ", with " : "", m->holder);
+}
+
+static void print_media(const struct register_media *m)
+{
+	char size[32];
+	enum policy_level l;
+	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
+				 policy_level_name_zh(l) : "";
+
+	util_format_size(m->capacity_bytes, size, sizeof(size));
+	printf("登记编号 Register No.:     %s%s\n", m->register_no,
+	       m->unregistered ? "  (unregistered: sanitized without enrolment)" : "");
+	printf("资产标签 Asset tag:        %s\n", m->asset_tag);
+	printf("介质类型 Media type:       %s\n", m->media_type);
+	printf("品牌型号 Vendor/model:     %s %s\n", m->vendor, m->model);
+	printf("硬件序列号 Serial:         %s\n", m->serial);
+	if (m->wwn[0])
+		printf("WWN:                       %s\n", m->wwn);
+	if (m->backing_file[0])
+		printf("Backing file:              %s\n", m->backing_file);
+	printf("容量 Capacity:             %s (%llu bytes)\n", size,
+	       (unsigned long long)m->capacity_bytes);
+	printf("密级 Classification:       %s %s\n", m->classification, zh);
+	printf("最高密级 Highest held:     %s\n", m->highest_class);
+	printf("责任人 Custodian:          %s\n", m->custodian);
+	printf("使用处室 Department:       %s\n", m->department);
+	printf("状态 State:                %s\n", m->state);
+	printf("持有人 Holder:             %s\n", m->holder);
+	printf("启用日期 Enrolled:         %s\n", m->created_at);
+	printf("更新 Updated:              %s\n", m->updated_at);
+	if (m->note[0])
+		printf("备注 Note:                 %s\n", m->note);
+}
+
+static int show_result(struct reg_cli *r, int64_t id, const char *what)
+{
+	struct register_media m;
+	char *cause = NULL;
+	int rc = register_get(r->db, id, &m, &cause);
+
+	if (rc < 0)
+		return fail(r, rc, cause);
+	if (r->ctx->json)
+		return cli_print_json(register_media_to_json(&m));
+	printf("%s: ", what);
+	print_media_line(&m);
+	return CLI_EXIT_OK;
+}
+
+/* Options of enroll. */
+struct enroll_opts {
+	struct register_media m;
+	bool manual;
+	const char *type;
+	const char *operator_name;
+};
+
+static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enroll_opts *o)
+{
+	static const struct option opts[] = {
+		{ "class", required_argument, NULL, 'c' },
+		{ "asset-tag", required_argument, NULL, 'a' },
+		{ "custodian", required_argument, NULL, 'u' },
+		{ "department", required_argument, NULL, 'D' },
+		{ "type", required_argument, NULL, 't' },
+		{ "note", required_argument, NULL, 'n' },
+		{ "manual", no_argument, NULL, 'm' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "vendor", required_argument, NULL, 'V' },
+		{ "model", required_argument, NULL, 'M' },
+		{ "capacity", required_argument, NULL, 'C' },
+		{ "operator", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct register_media *m = &o->m;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:a:u:D:t:n:ms:V:M:C:o:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': util_strlcpy(m->classification, optarg, sizeof(m->classification)); break;
+		case 'a': util_strlcpy(m->asset_tag, optarg, sizeof(m->asset_tag)); break;
+		case 'u': util_strlcpy(m->custodian, optarg, sizeof(m->custodian)); break;
+		case 'D': util_strlcpy(m->department, optarg, sizeof(m->department)); break;
+		case 't': o->type = optarg; break;
+		case 'n': util_strlcpy(m->note, optarg, sizeof(m->note)); break;
+		case 'm': o->manual = true; break;
+		case 's': util_strlcpy(m->serial, optarg, sizeof(m->serial)); break;
+		case 'V': util_strlcpy(m->vendor, optarg, sizeof(m->vendor)); break;
+		case 'M': util_strlcpy(m->model, optarg, sizeof(m->model)); break;
+		case 'C':
+			if (util_parse_u64(optarg, &m->capacity_bytes, 1) < 0)
+				return cli_usage_error("enroll", "bad capacity '%s'", optarg);
+			break;
+		case 'o': o->operator_name = optarg; break;
+		case 'j': ctx->json = true; break;
+		case 'h':
+			printf("Usage: custos enroll DEVICE --class LEVEL [--asset-tag T] "
+			       "[--custodian NAME]\n"
+			       "         [--department D] [--type T] [--note TEXT] "
+			       "[--operator NAME]\n"
+			       "       custos enroll --manual --type TYPE --class LEVEL "
+			       "[--serial S] [--vendor V]\n"
+			       "         [--model M] [--capacity SIZE] [same options]\n"
+			       "LEVEL: public internal secret confidential top-secret "
+			       "(or 公开 内部 秘密 机密 绝密)\n"
+			       "TYPE: hdd ssd nvme usb-flash sd-mmc optical other virtual\n");
+			return -1;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+static int enroll_check(struct enroll_opts *o, int nargs)
+{
+	enum policy_level l;
+	enum policy_kind k;
+
+	if (!o->m.classification[0])
+		return cli_usage_error("enroll", "--class LEVEL is required");
+	if (policy_level_parse(o->m.classification, &l) < 0)
+		return cli_usage_error("enroll", "unknown classification '%s'",
+				       o->m.classification);
+	if (o->type && policy_kind_parse(o->type, &k) < 0)
+		return cli_usage_error("enroll", "unknown media type '%s'", o->type);
+	if (o->manual && nargs != 0)
+		return cli_usage_error("enroll", "--manual takes no DEVICE");
+	if (o->manual && !o->type)
+		return cli_usage_error("enroll", "--manual needs --type");
+	if (!o->manual && nargs != 1)
+		return cli_usage_error("enroll", "expected one DEVICE (or --manual)");
+	return CLI_EXIT_OK;
+}
+
+/* Describe the device into @o->m; refuse a medium already enrolled. */
+static int enroll_from_device(struct reg_cli *r, const char *path, struct enroll_opts *o)
+{
+	struct register_media old;
+	struct device_info dev;
+	char *cause = NULL;
+	int rc;
+
+	memset(&dev, 0, sizeof(dev));
+	rc = device_probe(path, &dev, &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
+	register_media_from_device(&o->m, &dev);
+	if (!dev.serial[0] && !dev.wwn[0] && !o->m.backing_file[0])
+		cli_warn("%s has no serial number or WWN: it will not be recognised when "
+			 "plugged in again", path);
+	rc = register_find_by_device(r->db, &dev, &old, NULL);
+	device_info_clear(&dev);
+	if (rc == 0 && !register_state_is_terminal(old.state)) {
+		cli_error("enroll: %s is already in the register as %s", path, old.register_no);
+		if (r->ctx->json)
+			cli_print_json(register_media_to_json(&old));
+		else
+			print_media(&old);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
 
 int cli_enroll(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("enroll: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	struct reg_cli r = { .ctx = ctx, .cmd = "enroll" };
+	struct enroll_opts o;
+	char *cause = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = enroll_parse(ctx, argc, argv, &o);
+	if (rc != CLI_EXIT_OK)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = enroll_check(&o, argc - optind);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rc = open_register(&r, true, o.operator_name);
+	if (rc == CLI_EXIT_OK && !o.manual)
+		rc = enroll_from_device(&r, argv[optind], &o);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (o.manual)
+		util_strlcpy(o.m.source, "manual", sizeof(o.m.source));
+	if (o.type)
+		util_strlcpy(o.m.media_type, o.type, sizeof(o.m.media_type));
+	rc = register_enroll(r.db, &o.m, &o.m, &cause);
+	rc = rc < 0 ? fail(&r, rc, cause) : show_result(&r, o.m.id, "enrolled");
+out:
+	close_register(&r);
+	return rc;
+}
+
+/* The shared shape of issue/return/reclassify/repair/lost: REF plus
+ * options. */
+struct custody_opts {
+	const char *to;
+	const char *cls;
+	const char *note;
+	const char *operator_name;
+	const char *method;
+	const char *place;
+	const char *witnesses[8];
+	size_t n_witnesses;
+};
+
+static void custody_help(const char *cmd)
+{
+	static const struct {
+		const char *cmd, *usage;
+	} u[] = {
+		{ "issue", "REF --to NAME" },
+		{ "return", "REF" },
+		{ "reclassify", "REF --class LEVEL" },
+		{ "repair", "REF --to VENDOR" },
+		{ "destroy", "REF --method METHOD --place PLACE --witness NAME --witness NAME "
+			     "[--note TEXT]" },
+		{ "lost", "REF [--note TEXT]" },
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(u); i++)
+		if (strcmp(u[i].cmd, cmd) == 0)
+			printf("Usage: custos %s %s [--operator NAME] [--json]\n", cmd, u[i].usage);
+	printf("REF: register number, asset tag, serial number or device path.\n");
+}
+
+static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **argv,
+			 struct custody_opts *o)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "note", required_argument, NULL, 'n' },
+		{ "operator", required_argument, NULL, 'o' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "place", required_argument, NULL, 'p' },
+		{ "witness", required_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "t:c:n:o:m:p:w:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': o->to = optarg; break;
+		case 'c': o->cls = optarg; break;
+		case 'n': o->note = optarg; break;
+		case 'o': o->operator_name = optarg; break;
+		case 'm': o->method = optarg; break;
+		case 'p': o->place = optarg; break;
+		case 'w':
+			if (o->n_witnesses == UTIL_ARRAY_SIZE(o->witnesses))
+				return cli_usage_error(cmd, "too many --witness");
+			o->witnesses[o->n_witnesses++] = optarg;
+			break;
+		case 'j': ctx->json = true; break;
+		case 'h': custody_help(cmd); return -1;
+		default: return CLI_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cmd, "expected one REF");
+	return CLI_EXIT_OK;
+}
+
+typedef int (*custody_fn)(struct reg_cli *r, const struct register_media *m,
+			  const struct custody_opts *o, char **cause);
+
+/* Parse, open, resolve REF, run @fn, show the new entry. */
+static int custody(struct cli_ctx *ctx, const char *cmd, int argc, char **argv, custody_fn fn,
+		   int (*check)(const struct custody_opts *o))
+{
+	struct reg_cli r = { .ctx = ctx, .cmd = cmd };
+	struct custody_opts o;
+	struct register_media m;
+	char *cause = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = custody_parse(ctx, cmd, argc, argv, &o);
+	if (rc != CLI_EXIT_OK)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = check ? check(&o) : CLI_EXIT_OK;
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rc = open_register(&r, true, o.operator_name);
+	if (rc == CLI_EXIT_OK)
+		rc = resolve(&r, argv[optind], &m);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	rc = fn(&r, &m, &o, &cause);
+	if (rc == -EALREADY) {
+		cli_note(ctx, "%s: %s", cmd, cause);
+		free(cause);
+		rc = CLI_EXIT_OK;
+	} else if (rc < 0) {
+		rc = fail(&r, rc, cause);
+	} else {
+		rc = rc > 0 ? rc : show_result(&r, m.id, cmd);
+	}
+out:
+	close_register(&r);
+	return rc;
+}
+
+static int need_to(const struct custody_opts *o)
+{
+	return o->to && *o->to ? CLI_EXIT_OK : cli_usage_error(NULL, "--to NAME is required");
+}
+
+static int do_issue(struct reg_cli *r, const struct register_media *m,
+		    const struct custody_opts *o, char **cause)
+{
+	return register_issue(r->db, m->id, o->to, cause);
 }
 
 int cli_issue(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("issue: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	return custody(ctx, "issue", argc, argv, do_issue, need_to);
+}
+
+static int do_return(struct reg_cli *r, const struct register_media *m,
+		     const struct custody_opts *o, char **cause)
+{
+	(void)o;
+	return register_return(r->db, m->id, cause);
 }
 
 int cli_return(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("return: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	return custody(ctx, "return", argc, argv, do_return, NULL);
+}
+
+static int need_class(const struct custody_opts *o)
+{
+	enum policy_level l;
+
+	if (!o->cls)
+		return cli_usage_error("reclassify", "--class LEVEL is required");
+	if (policy_level_parse(o->cls, &l) < 0)
+		return cli_usage_error("reclassify", "unknown classification '%s'", o->cls);
+	return CLI_EXIT_OK;
+}
+
+static int do_reclassify(struct reg_cli *r, const struct register_media *m,
+			 const struct custody_opts *o, char **cause)
+{
+	enum policy_level l = POLICY_LEVEL_PUBLIC;
+
+	policy_level_parse(o->cls, &l);
+	return register_reclassify(r->db, r->pol, m->id, l, cause);
 }
 
 int cli_reclassify(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("reclassify: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	return custody(ctx, "reclassify", argc, argv, do_reclassify, need_class);
+}
+
+static int do_repair(struct reg_cli *r, const struct register_media *m,
+		     const struct custody_opts *o, char **cause)
+{
+	return register_repair(r->db, m->id, o->to, cause);
 }
 
 int cli_repair(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("repair: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	return custody(ctx, "repair", argc, argv, do_repair, need_to);
 }
 
-int cli_destroy(struct cli_ctx *ctx, int argc, char **argv)
+static int do_lost(struct reg_cli *r, const struct register_media *m,
+		   const struct custody_opts *o, char **cause)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("destroy: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	return register_lost(r->db, m->id, o->note, cause);
 }
 
 int cli_lost(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("lost: not available in this build yet");
-	return CLI_EXIT_FAIL;
+	return custody(ctx, "lost", argc, argv, do_lost, NULL);
+}
+
+static int need_destruction(const struct custody_opts *o)
+{
+	if (!o->method || !*o->method || !o->place || !*o->place)
+		return cli_usage_error("destroy", "--method and --place are required");
+	return CLI_EXIT_OK;
+}
+
+/*
+ * CERT HOOK (destruction certificate): the one place where `custos
+ * destroy` hands the recorded destruction to the cert module, which
+ * issues the signed destruction certificate and stores it with
+ * register_add_certificate(..., event_hash = @hash).  Not wired yet:
+ * the destruction is recorded in the register without a certificate.
+ */
+static int destroy_certificate(struct reg_cli *r, const struct register_media *m,
+			       const struct custody_opts *o, const char *hash)
+{
+	(void)r;
+	(void)m;
+	(void)o;
+	(void)hash;
+	return CLI_EXIT_OK;
+}
+
+static int do_destroy(struct reg_cli *r, const struct register_media *m,
+		      const struct custody_opts *o, char **cause)
+{
+	struct register_destruction d = {
+		.method = o->method, .place = o->place, .witnesses = o->witnesses,
+		.n_witnesses = o->n_witnesses, .note = o->note,
+	};
+	char hash[65];
+	int rc = register_destroy(r->db, r->pol, m->id, &d, hash, cause);
+
+	if (rc < 0)
+		return rc;
+	return destroy_certificate(r, m, o, hash);
+}
+
+int cli_destroy(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return custody(ctx, "destroy", argc, argv, do_destroy, need_destruction);
+}
+
+/* custos register SUBCOMMAND */
+
+static int reg_list(struct reg_cli *r, const char *cls, const char *state)
+{
+	struct register_media *m = NULL;
+	enum policy_level l;
+	char *cause = NULL;
+	size_t n = 0;
+	json_t *arr;
+	int rc;
+
+	if (cls && policy_level_parse(cls, &l) == 0)
+		cls = policy_level_name(l);
+	rc = register_list(r->db, cls, state, &m, &n, &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
+	if (r->ctx->json) {
+		arr = json_array();
+		for (size_t i = 0; arr && i < n; i++)
+			json_array_append_new(arr, register_media_to_json(&m[i]));
+		free(m);
+		return cli_print_json(arr);
+	}
+	printf("%-9s %-12s %-9s %-12s %-9s %-16s %s\n", "REG NO", "ASSET TAG", "TYPE", "CLASS",
+	       "STATE", "CUSTODIAN", "SERIAL");
+	for (size_t i = 0; i < n; i++)
+		printf("%-9s %-12s %-9s %-12s %-9s %-16s %s\n", m[i].register_no,
+		       m[i].asset_tag[0] ? m[i].asset_tag : "-", m[i].media_type,
+		       m[i].classification[0] ? m[i].classification : "-", m[i].state,
+		       m[i].custodian[0] ? m[i].custodian : "-",
+		       m[i].serial[0] ? m[i].serial : "-");
+	free(m);
+	return CLI_EXIT_OK;
+}
+
+static int reg_show(struct reg_cli *r, const char *ref)
+{
+	struct register_media m;
+	int rc = resolve(r, ref, &m);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (r->ctx->json)
+		return cli_print_json(register_media_to_json(&m));
+	print_media(&m);
+	return CLI_EXIT_OK;
+}
+
+static void print_event(const struct register_event *ev)
+{
+	printf("%-5lld %s  %-12s %-14s %s  [%.12s]\n", (long long)ev->seq, ev->at, ev->kind,
+	       ev->operator_name, ev->details, ev->hash);
+}
+
+static int reg_history(struct reg_cli *r, const char *ref)
+{
+	struct register_event *ev = NULL;
+	struct register_media m;
+	char *cause = NULL;
+	size_t n = 0;
+	json_t *arr;
+	int rc = resolve(r, ref, &m);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rc = register_history(r->db, m.id, &ev, &n, &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
+	if (r->ctx->json) {
+		arr = json_array();
+		for (size_t i = 0; arr && i < n; i++)
+			json_array_append_new(arr, register_event_to_json(&ev[i]));
+		register_events_free(ev, n);
+		return cli_print_json(arr);
+	}
+	printf("%s (%s):\n", m.register_no, m.state);
+	for (size_t i = 0; i < n; i++)
+		print_event(&ev[i]);
+	register_events_free(ev, n);
+	return CLI_EXIT_OK;
+}
+
+static json_t *verify_json(const struct register_verify_result *v)
+{
+	json_t *o = json_pack("{s:b, s:I}", "ok", v->ok, "events", (json_int_t)v->events);
+
+	if (o && !v->ok) {
+		json_object_set_new(o, "event_id", json_integer(v->event_id));
+		json_object_set_new(o, "seq", json_integer(v->seq));
+		json_object_set_new(o, "field", json_string(v->what));
+		json_object_set_new(o, "expected", json_string(v->expected));
+		json_object_set_new(o, "found", json_string(v->found));
+		json_object_set_new(o, "message", json_string(v->message));
+	}
+	return o;
+}
+
+static int reg_verify(struct reg_cli *r)
+{
+	struct register_verify_result v;
+	char *cause = NULL;
+	int rc = register_verify(r->db, &v, &cause);
+
+	if (rc < 0)
+		return fail(r, rc, cause);
+	if (r->ctx->json) {
+		rc = cli_print_json(verify_json(&v));
+		return v.ok ? rc : CLI_EXIT_FAIL;
+	}
+	if (!v.ok) {
+		cli_error("register verify: chain broken: %s", v.message);
+		return CLI_EXIT_FAIL;
+	}
+	printf("register verified: %lld events, hash chain intact\n", (long long)v.events);
+	return CLI_EXIT_OK;
+}
+
+static int reg_backup(struct reg_cli *r, const char *file)
+{
+	char *cause = NULL;
+	int rc = register_backup(r->db, file, &cause);
+
+	if (rc < 0)
+		return fail(r, rc, cause);
+	if (!r->ctx->json)
+		printf("register backed up to %s\n", file);
+	return CLI_EXIT_OK;
+}
+
+static int reg_export(struct reg_cli *r, const char *format, const char *output)
+{
+	enum register_format fmt;
+	char *text = NULL, *cause = NULL;
+	int rc;
+
+	if (!format || strcmp(format, "csv") == 0)
+		fmt = REGISTER_FORMAT_CSV;
+	else if (strcmp(format, "json") == 0)
+		fmt = REGISTER_FORMAT_JSON;
+	else
+		return cli_usage_error("register export", "--format csv or json");
+	rc = register_export(r->db, fmt, &text, &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
+	if (output)
+		rc = util_write_file_atomic(output, text, strlen(text), 0640);
+	else if (fputs(text, stdout) == EOF || (fmt == REGISTER_FORMAT_JSON &&
+						 fputc('\n', stdout) == EOF) || fflush(stdout))
+		rc = -EIO;
+	free(text);
+	if (rc < 0)
+		return fail(r, rc, util_asprintf("cannot write %s: %s", output ? output : "stdout",
+						 strerror(-rc)));
+	return CLI_EXIT_OK;
+}
+
+struct reg_opts {
+	const char *cls, *state, *format, *output;
+};
+
+static void register_help(void)
+{
+	printf("Usage: custos register list [--class LEVEL] [--state STATE] [--json]\n"
+	       "       custos register show REF [--json]\n"
+	       "       custos register history REF [--json]\n"
+	       "       custos register verify [--json]\n"
+	       "       custos register backup FILE\n"
+	       "       custos register export [--format csv|json] [--output FILE]\n"
+	       "STATE: in-stock issued in-repair sanitized scrapped destroyed lost\n");
+}
+
+static int register_parse(struct cli_ctx *ctx, int argc, char **argv, struct reg_opts *o)
+{
+	static const struct option opts[] = {
+		{ "class", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:s:f:o:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->cls = optarg; break;
+		case 's': o->state = optarg; break;
+		case 'f': o->format = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'j': ctx->json = true; break;
+		case 'h': register_help(); return -1;
+		default: return CLI_EXIT_USAGE;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Argument count each subcommand takes after its name. */
+static int register_args(const char *sub, int nargs)
+{
+	static const struct {
+		const char *name;
+		int nargs;
+	} subs[] = {
+		{ "list", 0 }, { "show", 1 }, { "history", 1 }, { "verify", 0 },
+		{ "backup", 1 }, { "export", 0 },
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(subs); i++) {
+		if (strcmp(subs[i].name, sub) != 0)
+			continue;
+		if (subs[i].nargs != nargs)
+			return cli_usage_error("register", "%s takes %d argument%s", sub,
+					       subs[i].nargs, subs[i].nargs == 1 ? "" : "s");
+		return CLI_EXIT_OK;
+	}
+	return cli_usage_error("register", "unknown subcommand '%s'", sub);
+}
+
+static int register_run(struct reg_cli *r, const char *sub, char **args,
+			const struct reg_opts *o)
+{
+	if (strcmp(sub, "list") == 0)
+		return reg_list(r, o->cls, o->state);
+	if (strcmp(sub, "show") == 0)
+		return reg_show(r, args[0]);
+	if (strcmp(sub, "history") == 0)
+		return reg_history(r, args[0]);
+	if (strcmp(sub, "verify") == 0)
+		return reg_verify(r);
+	if (strcmp(sub, "backup") == 0)
+		return reg_backup(r, args[0]);
+	return reg_export(r, o->format, o->output);
 }
 
 int cli_register(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("register: not available in this build yet");
-	return CLI_EXIT_FAIL;
-}
+	struct reg_cli r = { .ctx = ctx, .cmd = "register" };
+	struct reg_opts o = { NULL };
+	const char *sub;
+	int rc = register_parse(ctx, argc, argv, &o);
 
+	if (rc != CLI_EXIT_OK)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (optind >= argc)
+		return cli_usage_error("register", "expected a subcommand (list, show, history, "
+				       "verify, backup, export)");
+	sub = argv[optind];
+	rc = register_args(sub, argc - optind - 1);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rc = open_register(&r, false, NULL);
+	if (rc == CLI_EXIT_OK)
+		rc = register_run(&r, sub, argv + optind + 1, &o);
+	close_register(&r);
+	return rc;
+}

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * register: JSON objects, the online backup and the exports (CSV with the
+ * media-register form's columns, JSON with histories).
+ */
+#include "register-private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void put_str(json_t *o, const char *key, const char *val)
+{
+	json_object_set_new(o, key, json_string(val ? val : ""));
+}
+
+json_t *register_media_to_json(const struct register_media *m)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(m->id));
+	put_str(o, "register_no", m->register_no);
+	put_str(o, "asset_tag", m->asset_tag);
+	put_str(o, "media_type", m->media_type);
+	put_str(o, "vendor", m->vendor);
+	put_str(o, "model", m->model);
+	put_str(o, "serial", m->serial);
+	put_str(o, "wwn", m->wwn);
+	put_str(o, "backing_file", m->backing_file);
+	json_object_set_new(o, "capacity_bytes", json_integer((json_int_t)m->capacity_bytes));
+	put_str(o, "classification", m->classification);
+	put_str(o, "highest_classification", m->highest_class);
+	put_str(o, "custodian", m->custodian);
+	put_str(o, "department", m->department);
+	put_str(o, "holder", m->holder);
+	put_str(o, "state", m->state);
+	put_str(o, "note", m->note);
+	put_str(o, "source", m->source);
+	json_object_set_new(o, "unregistered", json_boolean(m->unregistered));
+	put_str(o, "created_at", m->created_at);
+	put_str(o, "updated_at", m->updated_at);
+	return o;
+}
+
+json_t *register_event_to_json(const struct register_event *ev)
+{
+	json_t *o = json_object(), *d;
+
+	if (!o)
+		return NULL;
+	d = json_loads(ev->details ? ev->details : "{}", 0, NULL);
+	json_object_set_new(o, "seq", json_integer(ev->seq));
+	put_str(o, "at", ev->at);
+	put_str(o, "kind", ev->kind);
+	put_str(o, "operator", ev->operator_name);
+	put_str(o, "station", ev->station);
+	json_object_set_new(o, "details", d ? d : json_string(ev->details ? ev->details : ""));
+	put_str(o, "prev_hash", ev->prev_hash);
+	put_str(o, "hash", ev->hash);
+	return o;
+}
+
+json_t *register_cert_to_json(const struct register_cert *c)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	put_str(o, "id", c->id);
+	json_object_set_new(o, "media_id", c->media_id > 0 ? json_integer(c->media_id) :
+				json_null());
+	put_str(o, "kind", c->kind);
+	put_str(o, "issued_at", c->issued_at);
+	put_str(o, "event_hash", c->event_hash);
+	put_str(o, "path", c->path);
+	return o;
+}
+
+/* Copy the live database page by page; other writers may go on. */
+static int backup_into(struct register_db *db, const char *tmp, char **cause)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		rc = util_fail(cause, -EIO, "backup %s: %s", tmp,
+			       dst ? sqlite3_errmsg(dst) : "cannot create");
+		goto out;
+	}
+	b = sqlite3_backup_init(dst, "main", db->db, "main");
+	if (!b) {
+		rc = util_fail(cause, -EIO, "backup: %s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	do {
+		rc = sqlite3_backup_step(b, 64);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	rc = rc == SQLITE_DONE ? 0 : util_fail(cause, -EIO, "backup: %s", sqlite3_errstr(rc));
+out:
+	if (sqlite3_close(dst) != SQLITE_OK && rc == 0)
+		rc = util_fail(cause, -EIO, "backup: cannot close %s", tmp);
+	return rc;
+}
+
+int register_backup(struct register_db *db, const char *path, char **cause)
+{
+	char *tmp = util_asprintf("%s.tmp-%ld", path, (long)getpid());
+	int rc;
+
+	if (!tmp)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	unlink(tmp);
+	rc = backup_into(db, tmp, cause);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = util_fail(cause, -errno, "backup: rename to %s: %s", path, strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* A growing text buffer. */
+struct buf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	char *np;
+
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap + n + 1) * 2;
+
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* One CSV field (RFC 4180 quoting) and its separator. */
+static void csv_field(struct buf *b, const char *s, bool last)
+{
+	if (strpbrk(s, ",\"\r\n")) {
+		buf_add(b, "\"", 1);
+		for (const char *q = s; *q; q++)
+			buf_add(b, *q == '"' ? "\"\"" : q, *q == '"' ? 2 : 1);
+		buf_add(b, "\"", 1);
+	} else {
+		buf_add(b, s, strlen(s));
+	}
+	buf_add(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+/* The media-register form's columns, bilingual (standards.md §6). */
+static const char *const csv_headers[] = {
+	"登记编号 Register No.", "资产标签 Asset tag", "介质类型 Media type",
+	"使用处室 Department", "责任人 Custodian", "密级 Classification",
+	"密级(中文) Classification (zh)", "最高密级 Highest classification",
+	"品牌型号 Brand and model", "硬件序列号 Hardware serial", "WWN",
+	"容量(字节) Capacity (bytes)", "状态 State", "持有人 Holder",
+	"启用日期 Enrolled", "报废日期 Retired", "未登记 Unregistered", "备注 Note",
+};
+
+static const char *zh_level(const char *en)
+{
+	enum policy_level l;
+
+	return policy_level_parse(en, &l) == 0 ? policy_level_name_zh(l) : "";
+}
+
+static void csv_row(struct buf *b, const struct register_media *m)
+{
+	char model[200], cap[24];
+	bool retired = strcmp(m->state, "destroyed") == 0 || strcmp(m->state, "scrapped") == 0;
+	const char *f[UTIL_ARRAY_SIZE(csv_headers)];
+	size_t i = 0;
+
+	snprintf(model, sizeof(model), "%s%s%s", m->vendor, m->vendor[0] && m->model[0] ? " " :
+		 "", m->model);
+	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)m->capacity_bytes);
+	f[i++] = m->register_no;
+	f[i++] = m->asset_tag;
+	f[i++] = m->media_type;
+	f[i++] = m->department;
+	f[i++] = m->custodian;
+	f[i++] = m->classification;
+	f[i++] = zh_level(m->classification);
+	f[i++] = m->highest_class;
+	f[i++] = model;
+	f[i++] = m->serial;
+	f[i++] = m->wwn;
+	f[i++] = cap;
+	f[i++] = m->state;
+	f[i++] = m->holder;
+	f[i++] = m->unregistered ? "" : m->created_at;
+	f[i++] = retired ? m->updated_at : "";
+	f[i++] = m->unregistered ? "yes" : "";
+	f[i++] = m->note;
+	for (size_t k = 0; k < i; k++)
+		csv_field(b, f[k], k + 1 == i);
+}
+
+static int export_csv(const struct register_media *m, size_t n, char **text, char **cause)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(csv_headers); i++)
+		csv_field(&b, csv_headers[i], i + 1 == UTIL_ARRAY_SIZE(csv_headers));
+	for (size_t i = 0; i < n; i++)
+		csv_row(&b, &m[i]);
+	if (b.err) {
+		free(b.p);
+		return util_fail(cause, b.err, "out of memory");
+	}
+	*text = b.p;
+	return 0;
+}
+
+static json_t *media_with_history(struct register_db *db, const struct register_media *m,
+				  char **cause)
+{
+	struct register_event *ev = NULL;
+	size_t n = 0;
+	json_t *o = register_media_to_json(m), *h = json_array();
+
+	if (!o || !h || register_history(db, m->id, &ev, &n, cause) < 0) {
+		json_decref(o);
+		json_decref(h);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(h, register_event_to_json(&ev[i]));
+	register_events_free(ev, n);
+	json_object_set_new(o, "history", h);
+	return o;
+}
+
+static int export_json(struct register_db *db, const struct register_media *m, size_t n,
+		       char **text, char **cause)
+{
+	json_t *root = json_object(), *arr = json_array(), *o;
+	char now[24];
+	int rc = 0;
+
+	if (!root || !arr) {
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	util_iso8601(util_unix_now(), now, sizeof(now));
+	json_object_set_new(root, "format", json_string("custos-register"));
+	json_object_set_new(root, "schema_version", json_integer(REGISTER_SCHEMA_VERSION));
+	json_object_set_new(root, "exported_at", json_string(now));
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		o = media_with_history(db, &m[i], cause);
+		if (!o)
+			rc = cause && *cause ? -EIO : util_fail(cause, -ENOMEM, "out of memory");
+		else
+			json_array_append_new(arr, o);
+	}
+	json_object_set(root, "media", arr);
+	*text = rc == 0 ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (rc == 0 && !*text)
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+out:
+	json_decref(arr);
+	json_decref(root);
+	return rc;
+}
+
+int register_export(struct register_db *db, enum register_format fmt, char **text,
+		    char **cause)
+{
+	struct register_media *m = NULL;
+	size_t n = 0;
+	int rc = register_list(db, NULL, NULL, &m, &n, cause);
+
+	if (rc < 0)
+		return rc;
+	if (fmt == REGISTER_FORMAT_CSV)
+		rc = export_csv(m, n, text, cause);
+	else
+		rc = export_json(db, m, n, text, cause);
+	free(m);
+	return rc;
+}

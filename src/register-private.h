@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef CUSTOS_REGISTER_PRIVATE_H
+#define CUSTOS_REGISTER_PRIVATE_H
+
+/* Internals shared by register.c (schema, events, lifecycle) and
+ * register-query.c (lookups, lists, certificates, export, backup). */
+
+#include <sqlite3.h>
+
+#include "register.h"
+
+struct register_db {
+	sqlite3 *db;
+	char *operator_name;
+	char *station;
+};
+
+#define REGISTER_MEDIA_COLS                                                              \
+	"id, register_no, asset_tag, media_type, vendor, model, serial, wwn, backing_file, " \
+	"capacity_bytes, classification, highest_class, custodian, department, holder, "      \
+	"state, note, source, unregistered, created_at, updated_at"
+
+#define REGISTER_EVENT_COLS \
+	"id, media_id, seq, at, kind, operator, station, details, prev_hash, hash"
+
+/* -EIO with "register: WHAT: sqlite message" (-EBUSY when locked). */
+int register_sql_fail(struct register_db *db, char **cause, const char *what);
+int register_prepare(struct register_db *db, const char *sql, sqlite3_stmt **st, char **cause);
+void register_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
+void register_row_to_media(sqlite3_stmt *st, struct register_media *m);
+int register_row_to_event(sqlite3_stmt *st, struct register_event *ev);
+/* Bind @s, or NULL when @s is NULL or empty. */
+int register_bind_opt(sqlite3_stmt *st, int idx, const char *s);
+
+/* Run one SELECT of media (REGISTER_MEDIA_COLS) with up to two text
+ * parameters; first row into @out.  0, -ENOENT, or -EEXIST when
+ * @unique and a second row as much in service as the first exists. */
+int register_query_one(struct register_db *db, const char *where, const char *a,
+		       const char *b, bool unique, struct register_media *out, char **cause);
+
+#endif

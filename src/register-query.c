@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * register: reading the register: lookups and recognition, lists and
+ * histories, certificates, chain verification, backup and export.
+ */
+#include "register-private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void register_col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	util_strlcpy(dst, t ? (const char *)t : "", size);
+}
+
+int register_bind_opt(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (!s || !*s)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+void register_row_to_media(sqlite3_stmt *st, struct register_media *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->id = sqlite3_column_int64(st, 0);
+	register_col_text(st, 1, m->register_no, sizeof(m->register_no));
+	register_col_text(st, 2, m->asset_tag, sizeof(m->asset_tag));
+	register_col_text(st, 3, m->media_type, sizeof(m->media_type));
+	register_col_text(st, 4, m->vendor, sizeof(m->vendor));
+	register_col_text(st, 5, m->model, sizeof(m->model));
+	register_col_text(st, 6, m->serial, sizeof(m->serial));
+	register_col_text(st, 7, m->wwn, sizeof(m->wwn));
+	register_col_text(st, 8, m->backing_file, sizeof(m->backing_file));
+	m->capacity_bytes = (uint64_t)sqlite3_column_int64(st, 9);
+	register_col_text(st, 10, m->classification, sizeof(m->classification));
+	register_col_text(st, 11, m->highest_class, sizeof(m->highest_class));
+	register_col_text(st, 12, m->custodian, sizeof(m->custodian));
+	register_col_text(st, 13, m->department, sizeof(m->department));
+	register_col_text(st, 14, m->holder, sizeof(m->holder));
+	register_col_text(st, 15, m->state, sizeof(m->state));
+	register_col_text(st, 16, m->note, sizeof(m->note));
+	register_col_text(st, 17, m->source, sizeof(m->source));
+	m->unregistered = sqlite3_column_int(st, 18) != 0;
+	register_col_text(st, 19, m->created_at, sizeof(m->created_at));
+	register_col_text(st, 20, m->updated_at, sizeof(m->updated_at));
+}
+
+int register_row_to_event(sqlite3_stmt *st, struct register_event *ev)
+{
+	const unsigned char *d = sqlite3_column_text(st, 7);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->id = sqlite3_column_int64(st, 0);
+	ev->media_id = sqlite3_column_int64(st, 1);
+	ev->seq = sqlite3_column_int64(st, 2);
+	register_col_text(st, 3, ev->at, sizeof(ev->at));
+	register_col_text(st, 4, ev->kind, sizeof(ev->kind));
+	register_col_text(st, 5, ev->operator_name, sizeof(ev->operator_name));
+	register_col_text(st, 6, ev->station, sizeof(ev->station));
+	ev->details = strdup(d ? (const char *)d : "");
+	register_col_text(st, 8, ev->prev_hash, sizeof(ev->prev_hash));
+	register_col_text(st, 9, ev->hash, sizeof(ev->hash));
+	return ev->details ? 0 : -ENOMEM;
+}
+
+int register_query_one(struct register_db *db, const char *where, const char *a,
+		       const char *b, bool unique, struct register_media *out, char **cause)
+{
+	struct register_media second;
+	sqlite3_stmt *st = NULL;
+	char *sql = util_asprintf("SELECT " REGISTER_MEDIA_COLS " FROM media WHERE %s ORDER BY"
+				  " state IN ('destroyed', 'lost'), id DESC LIMIT 2", where);
+	int rc;
+
+	if (!sql)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = register_prepare(db, sql, &st, cause);
+	free(sql);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, a ? a : "", -1, SQLITE_TRANSIENT);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_text(st, 2, b ? b : "", -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		register_row_to_media(st, out);
+		rc = 0;
+		if (unique && sqlite3_step(st) == SQLITE_ROW) {
+			register_row_to_media(st, &second);
+			if (register_state_is_terminal(second.state) ==
+			    register_state_is_terminal(out->state))
+				rc = util_fail(cause, -EEXIST, "'%s' matches several media (%s, "
+					       "%s): use the register number", a,
+					       out->register_no, second.register_no);
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : register_sql_fail(db, cause, "query");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int register_find_ref(struct register_db *db, const char *ref, struct register_media *out,
+		      char **cause)
+{
+	static const char *const keys[] = {
+		"register_no = ?1 COLLATE NOCASE",
+		"asset_tag = ?1",
+		"serial = ?1 AND serial != ''",
+		"wwn = ?1 COLLATE NOCASE AND wwn != ''",
+	};
+	int rc = -ENOENT;
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys) && rc == -ENOENT; i++)
+		rc = register_query_one(db, keys[i], ref, NULL, i >= 2, out, cause);
+	if (rc == -ENOENT)
+		util_fail(cause, rc, "'%s' is not in the register (register number, asset tag, "
+			  "serial or device path)", ref);
+	return rc;
+}
+
+int register_find_by_device(struct register_db *db, const struct device_info *dev,
+			    struct register_media *out, char **cause)
+{
+	int rc = -ENOENT;
+
+	if (dev->wwn[0])
+		rc = register_query_one(db, "wwn = ?1 COLLATE NOCASE", dev->wwn, NULL, false,
+					out, cause);
+	if (rc == -ENOENT && dev->serial[0])
+		rc = register_query_one(db, "serial = ?1 AND (model = ?2 OR model = '' OR "
+					"?2 = '')", dev->serial, dev->model, false, out, cause);
+	if (rc == -ENOENT && dev->backing_file[0] &&
+	    (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE))
+		rc = register_query_one(db, "backing_file = ?1", dev->backing_file, NULL, false,
+					out, cause);
+	if (rc == -ENOENT)
+		util_fail(cause, rc, "%s is not in the register", dev->path);
+	return rc;
+}
+
+/* Media kind from transport and rotation: when in doubt, flash (the
+ * weaker claim a sanitization can make). */
+static const char *kind_of(const struct device_info *dev)
+{
+	switch (dev->transport) {
+	case DEVICE_TRANSPORT_NVME:
+		return "nvme";
+	case DEVICE_TRANSPORT_USB:
+		return dev->rotational ? "hdd" : "usb-flash";
+	case DEVICE_TRANSPORT_MMC:
+		return "sd-mmc";
+	case DEVICE_TRANSPORT_VIRTUAL:
+	case DEVICE_TRANSPORT_FILE:
+		return "virtual";
+	default:
+		return dev->rotational ? "hdd" : "ssd";
+	}
+}
+
+void register_media_from_device(struct register_media *m, const struct device_info *dev)
+{
+	util_strlcpy(m->media_type, kind_of(dev), sizeof(m->media_type));
+	util_strlcpy(m->vendor, dev->vendor, sizeof(m->vendor));
+	util_strlcpy(m->model, dev->model, sizeof(m->model));
+	util_strlcpy(m->serial, dev->serial, sizeof(m->serial));
+	util_strlcpy(m->wwn, dev->wwn, sizeof(m->wwn));
+	if (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE)
+		util_strlcpy(m->backing_file, dev->backing_file, sizeof(m->backing_file));
+	m->capacity_bytes = dev->size_bytes;
+	util_strlcpy(m->source, "device", sizeof(m->source));
+}
+
+/* Grow *@arr of @size-byte items to hold @n + 1. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int register_list(struct register_db *db, const char *classification, const char *state,
+		  struct register_media **out, size_t *n, char **cause)
+{
+	struct register_media *arr = NULL;
+	size_t cap = 0, cnt = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE"
+				  " (?1 IS NULL OR classification = ?1) AND"
+				  " (?2 IS NULL OR state = ?2) ORDER BY id", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	register_bind_opt(st, 1, classification);
+	register_bind_opt(st, 2, state);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow((void **)&arr, &cap, cnt, sizeof(*arr)) < 0) {
+			rc = util_fail(cause, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		register_row_to_media(st, &arr[cnt++]);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = register_sql_fail(db, cause, "list");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = arr;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	free(arr);
+	return rc;
+}
+
+int register_history(struct register_db *db, int64_t media_id, struct register_event **out,
+		     size_t *n, char **cause)
+{
+	struct register_event *arr = NULL;
+	size_t cap = 0, cnt = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE"
+				  " ?1 <= 0 OR media_id = ?1 ORDER BY seq", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, media_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow((void **)&arr, &cap, cnt, sizeof(*arr)) < 0 ||
+		    register_row_to_event(st, &arr[cnt++]) < 0) {
+			rc = util_fail(cause, -ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = register_sql_fail(db, cause, "history");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = arr;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	register_events_free(arr, cnt);
+	return rc;
+}
+
+void register_events_free(struct register_event *ev, size_t n)
+{
+	for (size_t i = 0; ev && i < n; i++)
+		free(ev[i].details);
+	free(ev);
+}
+
+int register_add_certificate(struct register_db *db, const struct register_cert *c,
+			     char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "INSERT INTO certificates(id, media_id, kind, issued_at,"
+				  " json, event_hash, path) VALUES (?, ?, ?, ?, ?, ?, ?)", &st,
+				  cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	if (c->media_id > 0)
+		sqlite3_bind_int64(st, 2, c->media_id);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_text(st, 3, c->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->issued_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->json ? c->json : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->event_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, c->path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = util_fail(cause, -EEXIST, "certificate %s is already stored", c->id);
+	else
+		rc = register_sql_fail(db, cause, "add certificate");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int row_to_cert(sqlite3_stmt *st, struct register_cert *c)
+{
+	const unsigned char *j = sqlite3_column_text(st, 4);
+
+	memset(c, 0, sizeof(*c));
+	register_col_text(st, 0, c->id, sizeof(c->id));
+	c->media_id = sqlite3_column_int64(st, 1);
+	register_col_text(st, 2, c->kind, sizeof(c->kind));
+	register_col_text(st, 3, c->issued_at, sizeof(c->issued_at));
+	c->json = strdup(j ? (const char *)j : "");
+	register_col_text(st, 5, c->event_hash, sizeof(c->event_hash));
+	register_col_text(st, 6, c->path, sizeof(c->path));
+	return c->json ? 0 : -ENOMEM;
+}
+
+#define CERT_COLS "id, media_id, kind, issued_at, json, event_hash, path"
+
+int register_get_certificate(struct register_db *db, const char *id, struct register_cert *out,
+			     char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT " CERT_COLS " FROM certificates WHERE id = ?", &st,
+				  cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = row_to_cert(st, out);
+	else if (rc == SQLITE_DONE)
+		rc = util_fail(cause, -ENOENT, "no certificate %s in the register", id);
+	else
+		rc = register_sql_fail(db, cause, "certificate");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int register_list_certificates(struct register_db *db, int64_t media_id,
+			       struct register_cert **out, size_t *n, char **cause)
+{
+	struct register_cert *arr = NULL;
+	size_t cap = 0, cnt = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT " CERT_COLS " FROM certificates WHERE ?1 <= 0 OR"
+				  " media_id = ?1 ORDER BY issued_at, rowid", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, media_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow((void **)&arr, &cap, cnt, sizeof(*arr)) < 0 ||
+		    row_to_cert(st, &arr[cnt++]) < 0) {
+			rc = util_fail(cause, -ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = register_sql_fail(db, cause, "certificates");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = arr;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	register_certs_free(arr, cnt);
+	return rc;
+}
+
+void register_cert_clear(struct register_cert *c)
+{
+	free(c->json);
+	c->json = NULL;
+}
+
+void register_certs_free(struct register_cert *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++)
+		register_cert_clear(&c[i]);
+	free(c);
+}
+
+static void broken(struct register_verify_result *r, const struct register_event *ev,
+		   const char *what, const char *expected, const char *found)
+{
+	r->ok = false;
+	r->event_id = ev ? ev->id : 0;
+	r->seq = ev ? ev->seq : 0;
+	util_strlcpy(r->what, what, sizeof(r->what));
+	util_strlcpy(r->expected, expected, sizeof(r->expected));
+	util_strlcpy(r->found, found, sizeof(r->found));
+	if (ev)
+		snprintf(r->message, sizeof(r->message), "event id %lld (seq %lld): %s: expected "
+			 "%s, found %s", (long long)ev->id, (long long)ev->seq, what, expected,
+			 found);
+	else
+		snprintf(r->message, sizeof(r->message), "chain head: %s: expected %s, found %s",
+			 what, expected, found);
+}
+
+/* Check one event against its predecessor: false when broken. */
+static bool check_link(struct register_verify_result *r, const struct register_event *ev,
+		       int64_t want_seq, const char *prev)
+{
+	char a[24], b[24], h[65];
+
+	if (ev->seq != want_seq) {
+		snprintf(a, sizeof(a), "%lld", (long long)want_seq);
+		snprintf(b, sizeof(b), "%lld", (long long)ev->seq);
+		broken(r, ev, "seq", a, b);
+		return false;
+	}
+	if (strcmp(ev->prev_hash, prev) != 0) {
+		broken(r, ev, "prev_hash", prev, ev->prev_hash);
+		return false;
+	}
+	if (register_event_hash(ev, h) < 0 || strcmp(h, ev->hash) != 0) {
+		broken(r, ev, "hash", h, ev->hash);
+		return false;
+	}
+	return true;
+}
+
+static int meta_get(struct register_db *db, const char *key, char *val, size_t size)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT value FROM meta WHERE key = ?", &st, NULL);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	val[0] = '\0';
+	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -ENOENT;
+	if (rc == 0)
+		register_col_text(st, 0, val, size);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The recorded head must be the last event seen (a removed tail). */
+static void check_head(struct register_db *db, struct register_verify_result *r,
+		       int64_t last_seq, const char *last_hash)
+{
+	char seq[24], head_seq[24] = "0", head_hash[65] = "";
+
+	snprintf(seq, sizeof(seq), "%lld", (long long)last_seq);
+	if (meta_get(db, "head_seq", head_seq, sizeof(head_seq)) < 0 && last_seq == 0)
+		return;
+	meta_get(db, "head_hash", head_hash, sizeof(head_hash));
+	if (strcmp(head_seq, seq) != 0)
+		broken(r, NULL, "head seq (events at the end removed?)", head_seq, seq);
+	else if (strcmp(head_hash, last_hash) != 0)
+		broken(r, NULL, "head hash", head_hash, last_hash);
+}
+
+int register_verify(struct register_db *db, struct register_verify_result *r, char **cause)
+{
+	struct register_event ev;
+	char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->ok = true;
+	/* One read transaction: the events and the head from one snapshot. */
+	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return register_sql_fail(db, cause, "begin");
+	rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events ORDER BY seq",
+			      &st, cause);
+	if (rc < 0)
+		goto out;
+	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (register_row_to_event(st, &ev) < 0) {
+			rc = util_fail(cause, -ENOMEM, "out of memory");
+			sqlite3_finalize(st);
+			goto out;
+		}
+		if (check_link(r, &ev, r->events + 1, prev))
+			r->events++;
+		util_strlcpy(prev, ev.hash, sizeof(prev));
+		free(ev.details);
+	}
+	if (r->ok && rc != SQLITE_DONE)
+		rc = register_sql_fail(db, cause, "read events");
+	else
+		rc = 0;
+	sqlite3_finalize(st);
+	if (rc == 0 && r->ok)
+		check_head(db, r, r->events, prev);
+out:
+	sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "register.h"
+#include "util.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct register_db *db;
+	struct policy *pol;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char *cause = NULL;
+
+	if (!f)
+		return -1;
+	util_strlcpy(f->dir, "/tmp/custos-test-register-XXXXXX", sizeof(f->dir));
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/register.db", f->dir);
+	if (register_open(f->path, &f->db, &cause) < 0 ||
+	    policy_load(NULL, 0, &f->pol, &cause) < 0) {
+		print_error("%s\n", cause);
+		return -1;
+	}
+	register_set_actor(f->db, "tester", "WS-TEST");
+	*state = f;
+	return 0;
+}
+
+static void rm_dir(const char *dir)
+{
+	static const char *const names[] = { "register.db", "register.db-wal", "register.db-shm",
+					     "backup.db", "v1.db", "v1.db-wal", "v1.db-shm" };
+	char p[160];
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(names); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	register_close(f->db);
+	policy_free(f->pol);
+	rm_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Enrol a virtual medium with @tag as asset tag and serial. */
+static int64_t enroll(struct fixture *f, const char *tag, const char *level)
+{
+	struct register_media m;
+	char *cause = NULL;
+
+	memset(&m, 0, sizeof(m));
+	util_strlcpy(m.asset_tag, tag, sizeof(m.asset_tag));
+	util_strlcpy(m.serial, tag, sizeof(m.serial));
+	util_strlcpy(m.media_type, "usb-flash", sizeof(m.media_type));
+	util_strlcpy(m.classification, level, sizeof(m.classification));
+	util_strlcpy(m.custodian, "张三", sizeof(m.custodian));
+	m.capacity_bytes = 8u << 20;
+	if (register_enroll(f->db, &m, &m, &cause) != 0)
+		print_error("%s\n", cause);
+	assert_true(m.id > 0);
+	return m.id;
+}
+
+static void verify_ok(struct register_db *db, int64_t events)
+{
+	struct register_verify_result r;
+	char *cause = NULL;
+
+	assert_int_equal(register_verify(db, &r, &cause), 0);
+	if (!r.ok)
+		print_error("%s\n", r.message);
+	assert_true(r.ok);
+	assert_int_equal(r.events, events);
+}
+
+/* Run SQL on the file behind the library's back. */
+static int raw_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static void test_enroll_and_chain(void **state)
+{
+	struct fixture *f = *state;
+	struct register_media m;
+	int64_t a = enroll(f, "T-1", "secret"), b = enroll(f, "T-2", "internal");
+	char *cause = NULL;
+
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_string_equal(m.register_no, "M-000001");
+	assert_string_equal(m.state, "in-stock");
+	assert_string_equal(m.highest_class, "secret");
+	assert_int_equal(register_issue(f->db, a, "李四", NULL), 0);
+	assert_int_equal(register_return(f->db, a, NULL), 0);
+	assert_int_equal(register_repair(f->db, b, "Vendor Co", NULL), 0);
+	assert_int_equal(register_return(f->db, b, NULL), 0);
+	assert_int_equal(register_reclassify(f->db, f->pol, b, POLICY_LEVEL_SECRET, NULL), 0);
+	verify_ok(f->db, 7);
+	/* the same asset tag or serial again is refused */
+	memset(&m, 0, sizeof(m));
+	util_strlcpy(m.serial, "T-1", sizeof(m.serial));
+	util_strlcpy(m.media_type, "hdd", sizeof(m.media_type));
+	util_strlcpy(m.classification, "secret", sizeof(m.classification));
+	assert_int_equal(register_enroll(f->db, &m, &m, &cause), -EEXIST);
+	assert_non_null(strstr(cause, "M-000001"));
+	free(cause);
+	cause = NULL;
+	verify_ok(f->db, 7);
+}
+
+static void test_history(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = enroll(f, "H-1", "secret");
+	struct register_event *ev = NULL;
+	size_t n = 0;
+
+	enroll(f, "H-2", "secret");
+	assert_int_equal(register_issue(f->db, a, "李四", NULL), 0);
+	assert_int_equal(register_history(f->db, a, &ev, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ev[0].kind, "enrolled");
+	assert_string_equal(ev[1].kind, "issued");
+	assert_string_equal(ev[1].operator_name, "tester");
+	assert_string_equal(ev[1].station, "WS-TEST");
+	assert_string_equal(ev[1].details, "{\"to\":\"李四\"}");
+	assert_int_equal(ev[1].seq, 3);		/* one global chain */
+	register_events_free(ev, n);
+}
+
+static void test_changed_byte(void **state)
+{
+	struct fixture *f = *state;
+	struct register_verify_result r;
+	int64_t a = enroll(f, "C-1", "secret");
+
+	assert_int_equal(register_issue(f->db, a, "Alice", NULL), 0);
+	assert_int_equal(register_return(f->db, a, NULL), 0);
+	verify_ok(f->db, 3);
+	assert_int_equal(raw_sql(f->path, "DROP TRIGGER events_no_update;"
+				 "UPDATE events SET details = replace(details, 'Alice', 'Alicf')"
+				 " WHERE seq = 2"), SQLITE_OK);
+	assert_int_equal(register_verify(f->db, &r, NULL), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.seq, 2);
+	assert_string_equal(r.what, "hash");
+	assert_string_not_equal(r.expected, r.found);
+	assert_non_null(strstr(r.message, "seq 2"));
+}
+
+static void test_removed_event(void **state)
+{
+	struct fixture *f = *state;
+	struct register_verify_result r;
+	int64_t a = enroll(f, "R-1", "secret");
+
+	assert_int_equal(register_issue(f->db, a, "Alice", NULL), 0);
+	assert_int_equal(register_return(f->db, a, NULL), 0);
+	assert_int_equal(register_issue(f->db, a, "Bob", NULL), 0);
+	assert_int_equal(raw_sql(f->path, "DROP TRIGGER events_no_delete;"
+				 "DELETE FROM events WHERE seq = 2"), SQLITE_OK);
+	assert_int_equal(register_verify(f->db, &r, NULL), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.seq, 3);
+	assert_string_equal(r.what, "seq");
+	assert_string_equal(r.expected, "2");
+	assert_string_equal(r.found, "3");
+}
+
+static void test_removed_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct register_verify_result r;
+	int64_t a = enroll(f, "R-2", "secret");
+
+	assert_int_equal(register_issue(f->db, a, "Alice", NULL), 0);
+	assert_int_equal(raw_sql(f->path, "DROP TRIGGER events_no_delete;"
+				 "DELETE FROM events WHERE seq = 2"), SQLITE_OK);
+	assert_int_equal(register_verify(f->db, &r, NULL), 0);
+	assert_false(r.ok);
+	assert_non_null(strstr(r.what, "head"));
+}
+
+static void test_triggers(void **state)
+{
+	struct fixture *f = *state;
+	struct register_media m;
+
+	enroll(f, "X-1", "internal");
+	assert_int_equal(raw_sql(f->path, "UPDATE events SET kind = 'x'"), SQLITE_CONSTRAINT);
+	assert_int_equal(raw_sql(f->path, "DELETE FROM events"), SQLITE_CONSTRAINT);
+	assert_int_equal(raw_sql(f->path, "DELETE FROM certificates"), SQLITE_OK);
+	verify_ok(f->db, 1);
+	assert_int_equal(register_find_ref(f->db, "x-1", &m, NULL), -ENOENT);
+	assert_int_equal(register_find_ref(f->db, "X-1", &m, NULL), 0);
+	assert_int_equal(register_find_ref(f->db, "m-000001", &m, NULL), 0);
+}
+
+static void test_lifecycle_refusals(void **state)
+{
+	struct fixture *f = *state;
+	const char *w[] = { "Li Wei", "Wang Fang" };
+	const char *w1[] = { "Li Wei", "li wei" };
+	struct register_destruction d = { .method = "shred", .place = "Room 101",
+					  .witnesses = w, .n_witnesses = 2 };
+	struct register_media before, after;
+	int64_t a = enroll(f, "L-1", "confidential");
+	char *cause = NULL, hash[65];
+
+	assert_int_equal(register_get(f->db, a, &before, NULL), 0);
+	assert_int_equal(register_reclassify(f->db, f->pol, a, POLICY_LEVEL_SECRET, &cause),
+			 -EPERM);
+	assert_non_null(strstr(cause, "policy rule no-downgrade"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(register_reclassify(f->db, f->pol, a, POLICY_LEVEL_CONFIDENTIAL, NULL),
+			 -EALREADY);
+	assert_int_equal(register_return(f->db, a, &cause), -EPERM);
+	assert_non_null(strstr(cause, "lifecycle rule"));
+	free(cause);
+	cause = NULL;
+	d.witnesses = w1;
+	assert_int_equal(register_destroy(f->db, f->pol, a, &d, hash, NULL), -EPERM);
+	assert_int_equal(register_get(f->db, a, &after, NULL), 0);
+	assert_memory_equal(&before, &after, sizeof(before));
+	verify_ok(f->db, 1);
+	d.witnesses = w;
+	assert_int_equal(register_destroy(f->db, f->pol, a, &d, hash, NULL), 0);
+	assert_int_equal(strlen(hash), 64);
+	assert_int_equal(register_issue(f->db, a, "Bob", &cause), -EPERM);
+	assert_non_null(strstr(cause, "destroyed"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(register_lost(f->db, a, NULL, NULL), -EPERM);
+	assert_int_equal(register_get(f->db, a, &after, NULL), 0);
+	assert_int_equal(register_check_sanitize_state(&before, NULL), 0);
+	assert_int_equal(register_check_sanitize_state(&after, NULL), -EPERM);
+	verify_ok(f->db, 2);
+}
+
+static void test_lost_found(void **state)
+{
+	struct fixture *f = *state;
+	struct register_media m;
+	struct register_event *ev = NULL;
+	size_t n = 0;
+	int64_t a = enroll(f, "F-1", "secret");
+
+	assert_int_equal(register_issue(f->db, a, "Bob", NULL), 0);
+	assert_int_equal(register_lost(f->db, a, "left on a train", NULL), 0);
+	assert_int_equal(register_issue(f->db, a, "Bob", NULL), -EPERM);
+	assert_int_equal(register_return(f->db, a, NULL), 0);
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_string_equal(m.state, "in-stock");
+	assert_int_equal(register_history(f->db, a, &ev, &n, NULL), 0);
+	assert_string_equal(ev[n - 1].kind, "found");
+	register_events_free(ev, n);
+}
+
+static void test_recognise(void **state)
+{
+	struct fixture *f = *state;
+	struct device_info dev;
+	struct register_media m;
+
+	memset(&dev, 0, sizeof(dev));
+	util_strlcpy(dev.path, "/dev/loop7", sizeof(dev.path));
+	util_strlcpy(dev.backing_file, "/tmp/img/disk.img", sizeof(dev.backing_file));
+	dev.transport = DEVICE_TRANSPORT_VIRTUAL;
+	dev.size_bytes = 1 << 20;
+	memset(&m, 0, sizeof(m));
+	register_media_from_device(&m, &dev);
+	assert_string_equal(m.media_type, "virtual");
+	util_strlcpy(m.classification, "internal", sizeof(m.classification));
+	assert_int_equal(register_enroll(f->db, &m, &m, NULL), 0);
+	/* the same file, as a file now */
+	util_strlcpy(dev.path, "/tmp/img/disk.img", sizeof(dev.path));
+	dev.transport = DEVICE_TRANSPORT_FILE;
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(register_find_by_device(f->db, &dev, &m, NULL), 0);
+	assert_string_equal(m.register_no, "M-000001");
+	/* a real disk by serial, then by WWN */
+	memset(&dev, 0, sizeof(dev));
+	dev.transport = DEVICE_TRANSPORT_SATA;
+	util_strlcpy(dev.serial, "WD-123", sizeof(dev.serial));
+	util_strlcpy(dev.model, "WDC WD10", sizeof(dev.model));
+	util_strlcpy(dev.wwn, "0x5000c500a1b2c3d4", sizeof(dev.wwn));
+	dev.rotational = true;
+	assert_int_equal(register_find_by_device(f->db, &dev, &m, NULL), -ENOENT);
+	memset(&m, 0, sizeof(m));
+	register_media_from_device(&m, &dev);
+	assert_string_equal(m.media_type, "hdd");
+	util_strlcpy(m.classification, "secret", sizeof(m.classification));
+	assert_int_equal(register_enroll(f->db, &m, &m, NULL), 0);
+	dev.wwn[0] = '\0';
+	assert_int_equal(register_find_by_device(f->db, &dev, &m, NULL), 0);
+	assert_string_equal(m.register_no, "M-000002");
+	assert_int_equal(register_find_ref(f->db, "WD-123", &m, NULL), 0);
+	assert_int_equal(register_find_ref(f->db, "0x5000C500A1B2C3D4", &m, NULL), 0);
+}
+
+static void test_sanitization(void **state)
+{
+	struct fixture *f = *state;
+	struct register_sanitization s = { .result_json = "{\"status\":\"passed\"}",
+					   .certificate_id = "WS-2026-000001",
+					   .destination = "internal-reuse",
+					   .nist_category = "clear", .profile = "zero-verify" };
+	struct register_cert c = { .media_id = 0 }, got;
+	struct register_cert *list = NULL;
+	struct register_event *ev = NULL;
+	struct register_media m;
+	struct device_info dev;
+	int64_t a = enroll(f, "S-1", "secret"), id = 0;
+	size_t n = 0;
+	char hash[65];
+
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_int_equal(register_policy_check_sanitize(f->pol, &m, POLICY_NIST_CLEAR,
+							POLICY_DEST_INTERNAL_REUSE, NULL), -EPERM);
+	assert_int_equal(register_record_sanitization(f->db, a, NULL, &s, &id, hash, NULL), 0);
+	assert_int_equal(id, a);
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_string_equal(m.state, "sanitized");
+	assert_int_equal(register_history(f->db, a, &ev, &n, NULL), 0);
+	assert_string_equal(ev[1].kind, "sanitized");
+	assert_string_equal(ev[1].hash, hash);
+	assert_non_null(strstr(ev[1].details, "\"certificate_id\":\"WS-2026-000001\""));
+	register_events_free(ev, n);
+	/* an unenrolled medium */
+	memset(&dev, 0, sizeof(dev));
+	dev.transport = DEVICE_TRANSPORT_USB;
+	util_strlcpy(dev.serial, "USB-9", sizeof(dev.serial));
+	s.destination = "recycling";
+	assert_int_equal(register_record_sanitization(f->db, 0, &dev, &s, &id, NULL, NULL), 0);
+	assert_int_equal(register_get(f->db, id, &m, NULL), 0);
+	assert_true(m.unregistered);
+	assert_string_equal(m.register_no, "U-000002");
+	assert_string_equal(m.state, "scrapped");
+	assert_string_equal(m.media_type, "usb-flash");
+	verify_ok(f->db, 3);
+	/* certificates */
+	util_strlcpy(c.id, "WS-2026-000001", sizeof(c.id));
+	c.media_id = a;
+	util_strlcpy(c.kind, "sanitization", sizeof(c.kind));
+	util_strlcpy(c.issued_at, "2026-11-21T10:00:00Z", sizeof(c.issued_at));
+	c.json = (char *)"{\"id\":\"WS-2026-000001\"}";
+	util_strlcpy(c.event_hash, hash, sizeof(c.event_hash));
+	assert_int_equal(register_add_certificate(f->db, &c, NULL), 0);
+	assert_int_equal(register_add_certificate(f->db, &c, NULL), -EEXIST);
+	util_strlcpy(c.id, "WS-2026-000002", sizeof(c.id));
+	c.media_id = 999;	/* no such medium: a foreign key error, not a duplicate */
+	assert_int_equal(register_add_certificate(f->db, &c, NULL), -EIO);
+	util_strlcpy(c.id, "WS-2026-000001", sizeof(c.id));
+	c.media_id = a;
+	assert_int_equal(register_get_certificate(f->db, "WS-2026-000001", &got, NULL), 0);
+	assert_string_equal(got.json, c.json);
+	assert_string_equal(got.event_hash, hash);
+	register_cert_clear(&got);
+	assert_int_equal(register_get_certificate(f->db, "nope", &got, NULL), -ENOENT);
+	assert_int_equal(register_list_certificates(f->db, a, &list, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	register_certs_free(list, n);
+}
+
+static void test_backup_export(void **state)
+{
+	struct fixture *f = *state;
+	struct register_db *b = NULL;
+	char path[160], *text = NULL;
+	json_t *j;
+
+	enroll(f, "E-1", "secret");
+	enroll(f, "E,2", "public");
+	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
+	assert_int_equal(register_backup(f->db, path, NULL), 0);
+	assert_int_equal(register_open(path, &b, NULL), 0);
+	verify_ok(b, 2);
+	register_close(b);
+	assert_int_equal(register_export(f->db, REGISTER_FORMAT_CSV, &text, NULL), 0);
+	assert_non_null(strstr(text, "登记编号 Register No.,"));
+	assert_non_null(strstr(text, "\r\nM-000001,E-1,usb-flash,,张三,secret,秘密,"));
+	assert_non_null(strstr(text, "\"E,2\""));
+	free(text);
+	assert_int_equal(register_export(f->db, REGISTER_FORMAT_JSON, &text, NULL), 0);
+	j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "media")), 2);
+	json_decref(j);
+	free(text);
+}
+
+/* The version 1 schema, as shipped before certificates, WWN and virtual
+ * media were registered. */
+static const char v1_schema[] =
+	"CREATE TABLE media (id INTEGER PRIMARY KEY, register_no TEXT UNIQUE,"
+	" asset_tag TEXT UNIQUE, media_type TEXT NOT NULL, vendor TEXT NOT NULL DEFAULT '',"
+	" model TEXT NOT NULL DEFAULT '', serial TEXT NOT NULL DEFAULT '',"
+	" capacity_bytes INTEGER NOT NULL DEFAULT 0, classification TEXT NOT NULL DEFAULT '',"
+	" custodian TEXT NOT NULL DEFAULT '', department TEXT NOT NULL DEFAULT '',"
+	" state TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL);"
+	"CREATE TABLE events (id INTEGER PRIMARY KEY, media_id INTEGER NOT NULL"
+	" REFERENCES media(id), seq INTEGER NOT NULL UNIQUE, at TEXT NOT NULL,"
+	" kind TEXT NOT NULL, operator TEXT NOT NULL, station TEXT NOT NULL,"
+	" details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+	" BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+	" BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+	"INSERT INTO media VALUES (1, 'M-000001', 'OLD-1', 'hdd', 'WDC', 'WD10', 'S1', 1000,"
+	" 'confidential', 'Wang', 'Office 3', 'issued', '', '2025-01-01T00:00:00Z',"
+	" '2025-02-01T00:00:00Z');"
+	"PRAGMA user_version = 1;";
+
+static void v1_event(sqlite3 *db, struct register_event *ev, int64_t seq, const char *kind,
+		     const char *details)
+{
+	char sql[1024];
+
+	ev->id = seq;
+	ev->media_id = 1;
+	ev->seq = seq;
+	snprintf(ev->at, sizeof(ev->at), "2025-0%lld-01T00:00:00Z", (long long)seq);
+	util_strlcpy(ev->kind, kind, sizeof(ev->kind));
+	util_strlcpy(ev->operator_name, "old", sizeof(ev->operator_name));
+	util_strlcpy(ev->station, "WS-OLD", sizeof(ev->station));
+	ev->details = (char *)details;
+	assert_int_equal(register_event_hash(ev, ev->hash), 0);
+	snprintf(sql, sizeof(sql), "INSERT INTO events(media_id, seq, at, kind, operator, station,"
+		 " details, prev_hash, hash) VALUES (1, %lld, '%s', '%s', 'old', 'WS-OLD', '%s',"
+		 " '%s', '%s')", (long long)seq, ev->at, kind, details, ev->prev_hash, ev->hash);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void test_migration_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct register_event e1 = { .id = 0 }, e2 = { .id = 0 };
+	struct register_db *db = NULL;
+	struct register_media m;
+	char path[160], *cause = NULL;
+	sqlite3 *raw = NULL;
+
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+	memset(e1.prev_hash, '0', 64);
+	v1_event(raw, &e1, 1, "enrolled", "{\"classification\":\"confidential\"}");
+	util_strlcpy(e2.prev_hash, e1.hash, sizeof(e2.prev_hash));
+	v1_event(raw, &e2, 2, "issued", "{\"to\":\"Wang\"}");
+	sqlite3_close(raw);
+
+	if (register_open(path, &db, &cause) != 0)
+		print_error("%s\n", cause);
+	assert_non_null(db);
+	register_set_actor(db, "tester", "WS-TEST");
+	assert_int_equal(register_get(db, 1, &m, NULL), 0);
+	assert_string_equal(m.highest_class, "confidential");
+	assert_string_equal(m.wwn, "");
+	assert_false(m.unregistered);
+	verify_ok(db, 2);
+	assert_int_equal(register_return(db, 1, NULL), 0);
+	assert_int_equal(register_reclassify(db, f->pol, 1, POLICY_LEVEL_SECRET, NULL), -EPERM);
+	verify_ok(db, 3);
+	register_close(db);
+	/* opened again: nothing to migrate, still valid */
+	assert_int_equal(register_open(path, &db, NULL), 0);
+	verify_ok(db, 3);
+	register_close(db);
+	assert_int_equal(raw_sql(path, "PRAGMA user_version = 99"), SQLITE_OK);
+	assert_int_equal(register_open(path, &db, NULL), -EPROTO);
+}
+
+struct worker {
+	const char *path;
+	int64_t media;
+	int loops;
+	int failures;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct register_db *db = NULL;
+	char *cause = NULL;
+
+	if (register_open(w->path, &db, &cause) < 0) {
+		w->failures++;
+		free(cause);
+	cause = NULL;
+		return NULL;
+	}
+	register_set_actor(db, "thread", "WS-TEST");
+	for (int i = 0; i < w->loops; i++) {
+		if (register_issue(db, w->media, "Alice", NULL) < 0)
+			w->failures++;
+		if (register_return(db, w->media, NULL) < 0)
+			w->failures++;
+	}
+	register_close(db);
+	return NULL;
+}
+
+static void test_concurrent_writers(void **state)
+{
+	struct fixture *f = *state;
+	struct worker w[2] = {
+		{ .path = f->path, .media = enroll(f, "W-1", "secret"), .loops = 40 },
+		{ .path = f->path, .media = enroll(f, "W-2", "secret"), .loops = 40 },
+	};
+	pthread_t t[2];
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(w[0].failures + w[1].failures, 0);
+	verify_ok(f->db, 2 + 2 * 2 * 40);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_enroll_and_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recognise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sanitization, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_export, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
