@@ -749,7 +749,8 @@ int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, i
 				       year);
 		if (rc == 0)
 			*id = util_asprintf("%s-%04d-%06" PRIu64, st->prefix, year, seq);
-		if (*id && cert_exists(dir, *id)) {
+		if (*id && (cert_exists(dir, *id) ||
+			    (opts && opts->id_taken && opts->id_taken(opts->taken_data, *id)))) {
 			free(*id);
 			*id = NULL;
 		}
@@ -1242,8 +1243,8 @@ int cert_find(const char *cert_dir, const char *ref, char **path, char **cause)
 	if (strchr(ref, '/') || access(ref, F_OK) == 0) {
 		*path = strdup(ref);
 	} else {
-		/* TODO(register): look REF up as a medium or certificate in the
-		 * register (register_get_certificate) before the cert dir. */
+		/* The register lookup (certificate id, medium) is the CLI's,
+		 * before it falls back here: cert stays independent of it. */
 		*path = util_asprintf("%s/%s.json", cert_dir, ref);
 		if (*path && access(*path, F_OK) != 0) {
 			free(*path);

@@ -31,8 +31,10 @@
  * NOT ERASED (<outcome>)", never a certificate of erasure.
  *
  * Certificate id: "<prefix>-<year>-<6-digit sequence>".  The sequence is
- * kept per station and year in <cert-dir>/.seq under an flock (the
- * register may take this over through cert_seq_fn).
+ * kept per station and year in <cert-dir>/.seq under an flock; ids whose
+ * <id>.json exists, or that opts->id_taken reports as used (the register:
+ * register_cert_id_taken), are skipped, so certificates written to
+ * different directories never share an id in the register.
  */
 
 #include <stdbool.h>
@@ -134,10 +136,16 @@ struct cert_input {
  * (NULL) keeps it in <cert_dir>/.seq under an exclusive flock. */
 typedef int (*cert_seq_fn)(void *data, int year, uint64_t *seq, char **cause);
 
+/* Id seam: true when @id is already used elsewhere (the register), so
+ * cert_next_id() skips it like an existing <id>.json in the cert dir. */
+typedef bool (*cert_taken_fn)(void *data, const char *id);
+
 struct cert_issue_opts {
 	const char *cert_dir;	/* NULL: <state-dir>/certs */
 	cert_seq_fn next_seq;	/* NULL: the .seq file */
 	void *seq_data;
+	cert_taken_fn id_taken;	/* NULL: only files in cert_dir count */
+	void *taken_data;
 	int64_t now;		/* issue time; 0: now */
 	bool no_pdf;		/* write only <id>.json */
 };

@@ -4,8 +4,8 @@
  *
  * One page per certificate: bilingual header, the fields of cert_rows() in
  * a ruled two-column grid, an attestation, signature boxes (operator and
- * validator; the person destroying and two witnesses for a destruction),
- * and a QR code carrying cert_qr_payload().  cairo embeds and subsets the
+ * validator; for a destruction the person destroying, the two witnesses
+ * and the validator), and a QR code carrying cert_qr_payload().  cairo embeds and subsets the
  * fonts.  The signed documents ride along in the Keywords metadata as
  * "CUSTOS-CERT-1 <base64 of a JSON array of documents>" so a PDF alone can
  * be verified (cert_pdf_extract).
@@ -310,7 +310,7 @@ static void sign_box(struct pen *p, const struct signer *s, double x, double y, 
 	free(who);
 }
 
-static size_t signers(const json_t *cert, struct signer out[3])
+static size_t signers(const json_t *cert, struct signer out[4])
 {
 	const json_t *w = json_object_get(json_object_get(cert, "destruction"), "witnesses");
 
@@ -319,7 +319,9 @@ static size_t signers(const json_t *cert, struct signer out[3])
 					  json_object_get(cert, "operator") };
 		out[1] = (struct signer){ "监销人", "Witness", json_array_get(w, 0) };
 		out[2] = (struct signer){ "监销人", "Witness", json_array_get(w, 1) };
-		return 3;
+		out[3] = (struct signer){ "审核人", "Validated by",
+					  json_object_get(cert, "validator") };
+		return 4;
 	}
 	out[0] = (struct signer){ "操作人", "Performed by", json_object_get(cert, "operator") };
 	out[1] = (struct signer){ "审核人", "Validated by", json_object_get(cert, "validator") };
@@ -365,7 +367,7 @@ static const char *attestation(const json_t *cert)
 static int signatures(struct pen *p, const json_t *doc, double y)
 {
 	const json_t *cert = json_object_get(doc, "certificate");
-	struct signer s[3];
+	struct signer s[4];
 	size_t n = signers(cert, s);
 	double bw = (CONTENT_W - QR_SIZE - 6 - (n - 1) * 4) / n, qy;
 	char *payload = NULL;

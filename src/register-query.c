@@ -340,6 +340,19 @@ int register_get_certificate(struct register_db *db, const char *id, struct regi
 	return rc;
 }
 
+bool register_cert_id_taken(void *db, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	bool taken;
+
+	if (register_prepare(db, "SELECT 1 FROM certificates WHERE id = ?", &st, NULL) < 0)
+		return true;	/* cannot tell: do not risk a duplicate */
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	taken = sqlite3_step(st) != SQLITE_DONE;
+	sqlite3_finalize(st);
+	return taken;
+}
+
 int register_list_certificates(struct register_db *db, int64_t media_id,
 			       struct register_cert **out, size_t *n, char **cause)
 {

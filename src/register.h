@@ -211,6 +211,9 @@ int register_add_certificate(struct register_db *db, const struct register_cert 
 			     char **cause);
 int register_get_certificate(struct register_db *db, const char *id, struct register_cert *out,
 			     char **cause);
+/* Is certificate @id stored in the register @db (a struct register_db *)?
+ * Shaped as cert_taken_fn for cert_issue_opts.id_taken. */
+bool register_cert_id_taken(void *db, const char *id);
 /* Of one medium (@media_id > 0) or all (0), oldest first. */
 int register_list_certificates(struct register_db *db, int64_t media_id,
 			       struct register_cert **out, size_t *n, char **cause);

@@ -8,7 +8,7 @@
 t_init cert
 # for ASan builds: fontconfig's process-lifetime caches are not leaks
 export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-t_need_cmd pdftotext pdffonts pdftoppm zbarimg
+t_need_cmd pdftotext pdffonts pdftoppm zbarimg sqlite3 jq
 DEMO="$top_builddir/tests/cert-demo"
 [ -x "$DEMO" ] || t_fail "missing $DEMO"
 S=$CUSTOS_STATE_DIR
@@ -103,4 +103,72 @@ grep -q '"sm2-sm3"' "$S2/certs/$id4.json" || t_fail "sm2 algorithm"
 CUSTOS_STATE_DIR=$S2 "$CUSTOS" cert verify "$S2/certs/$id4.pdf" >/dev/null || t_fail "sm2 verify"
 t_expect_rc 1 "$CUSTOS" cert verify "$S2/certs/$id4.json" 2>/dev/null
 t_ok "SM2 station"
+
+# --- destroy: a registered medium ends in a signed destruction certificate
+S3=$T_TMP/reg
+export CUSTOS_STATE_DIR=$S3
+"$CUSTOS" init --org "Test Office" --station WS03 --prefix WS03 >/dev/null || t_fail "init WS03"
+img=$T_TMP/disk.img
+truncate -s 8M "$img"
+"$CUSTOS" enroll "$img" --class secret --asset-tag D-1 --custodian 王芳 >/dev/null ||
+	t_fail "enroll"
+"$CUSTOS" enroll --manual --type optical --class internal --serial CD-1 >/dev/null ||
+	t_fail "enroll optical"
+t_expect_rc 3 "$CUSTOS" destroy D-1 --method shred --place "Room 5" --witness 周明 \
+	--witness Keeper --operator Keeper 2>/dev/null
+t_expect_rc 3 "$CUSTOS" destroy D-1 --method shred --place "Room 5" --witness 周明 \
+	--witness 吴丽 --operator Keeper --validator Keeper 2>/dev/null
+[ "$("$CUSTOS" -j register show D-1 | jq -r .state)" = in-stock ] ||
+	t_fail "a refused destroy changed the medium"
+[ -z "$(ls "$S3/certs" 2>/dev/null | grep -v '^\.')" ] || t_fail "a refused destroy left files"
+out=$("$CUSTOS" -j destroy "$img" --method disintegrate --place "Room 5" --witness 周明 \
+	--witness 吴丽 --operator Keeper --operator-title Clerk --validator Chief \
+	--validator-title "Security officer") || t_fail "destroy"
+cid=$(jq -r .certificate.id <<<"$out")
+[ "$(jq -r .state <<<"$out")" = destroyed ] || t_fail "destroy --json state"
+djson=$S3/certs/$cid.json
+dpdf=$S3/certs/$cid.pdf
+[ "$(jq -r .certificate.json <<<"$out")" = "$djson" ] || t_fail "destroy --json path"
+[ -s "$djson" ] && [ -s "$dpdf" ] || t_fail "no $cid.json/$cid.pdf"
+t_ok "destroy issued $cid"
+
+v=$("$CUSTOS" cert verify "$djson") || t_fail "verify destruction certificate"
+grep -q "register: matches" <<<"$v" || t_fail "no register match: $v"
+"$CUSTOS" cert verify "$dpdf" | grep -q "register: matches" || t_fail "verify PDF register"
+"$CUSTOS" -j cert verify "$djson" | jq -e '.certificates[0].register == "matches"' \
+	>/dev/null || t_fail "verify --json register"
+text=$(pdftotext "$dpdf" -) || t_fail "pdftotext destruction"
+for want in 周明 吴丽 disintegrate "CERTIFICATE OF DESTRUCTION" Chief M-000001; do
+	grep -qF -- "$want" <<<"$text" || t_fail "destruction PDF lacks '$want'"
+done
+t_ok "certificate verifies against the register; PDF names method and witnesses"
+
+"$CUSTOS" cert list --media D-1 | grep -qF "$cid" || t_fail "cert list --media D-1"
+"$CUSTOS" cert list --media M-000001 | grep -qF "$cid" || t_fail "cert list --media M-000001"
+[ -z "$("$CUSTOS" cert list --media CD-1)" ] || t_fail "cert list --media of another medium"
+"$CUSTOS" cert show D-1 | grep -qF 吴丽 || t_fail "cert show by medium"
+"$CUSTOS" cert show "$cid" | grep -qF disintegrate || t_fail "cert show by id"
+ehash=$(jq -r .certificate.register_event_hash "$djson")
+"$CUSTOS" -j register history D-1 | jq -e --arg h "$ehash" \
+	'[.[] | select(.kind == "destroyed" and .hash == $h)] | length == 1' >/dev/null ||
+	t_fail "the certificate's event hash is not the destroyed event"
+t_ok "list --media, show by medium, event hash is the destroyed event"
+
+# certificates written to another directory never reuse a registered id
+"$CUSTOS" destroy CD-1 --method shred --place "Room 5" --witness 周明 --witness 吴丽 \
+	--cert-dir "$T_TMP/elsewhere" >/dev/null || t_fail "destroy into --cert-dir"
+[ "$(ls "$T_TMP/elsewhere"/*.json | wc -l)" = 1 ] || t_fail "--cert-dir files"
+[ ! -e "$T_TMP/elsewhere/$cid.json" ] || t_fail "id $cid reused in another directory"
+[ "$("$CUSTOS" -j cert list | jq 'length')" = 2 ] || t_fail "cert list from the register"
+t_ok "--cert-dir, ids unique in the register"
+
+sqlite3 "$S3/register.db" "UPDATE certificates SET json = replace(json, 'disintegrate',
+	'shred') WHERE id = '$cid'" || t_fail "sqlite3 edit"
+out=$("$CUSTOS" cert verify "$djson" 2>&1) && t_fail "verify passed a changed register row"
+grep -q "register: MISMATCH" <<<"$out" || t_fail "no register mismatch reported: $out"
+"$CUSTOS" cert verify --pubkey "$S3/station.pub" "$djson" >/dev/null 2>&1 &&
+	t_fail "--pubkey skipped the register present here"
+CUSTOS_STATE_DIR=$T_TMP/auditor "$CUSTOS" cert verify --pubkey "$S3/station.pub" "$djson" \
+	>/dev/null || t_fail "an auditor without a register"
+t_ok "a changed register row is a mismatch; an auditor needs no register"
 exit 0

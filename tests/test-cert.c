@@ -435,6 +435,31 @@ static void test_ids_and_issue(void **state)
 	free(id);
 }
 
+/* Ids 000001..000003 are "in the register". */
+static bool taken_low(void *data, const char *id)
+{
+	(*(int *)data)++;
+	return strcmp(id + strlen(id) - 6, "000003") <= 0;
+}
+
+static void test_id_taken(void **state)
+{
+	struct fixture *f = *state;
+	int calls = 0;
+	struct cert_issue_opts o = { .now = 1795000000, .id_taken = taken_low,
+				     .taken_data = &calls };
+	char *id = NULL;
+
+	assert_int_equal(cert_next_id(&f->st, &o, o.now, &id, NULL), 0);
+	assert_string_equal(id, "WS01-2026-000004");
+	assert_int_equal(calls, 4);
+	free(id);
+	o.id_taken = NULL;	/* the skipped sequence numbers stay used */
+	assert_int_equal(cert_next_id(&f->st, &o, o.now, &id, NULL), 0);
+	assert_string_equal(id, "WS01-2026-000005");
+	free(id);
+}
+
 static void test_pdf_roundtrip(void **state)
 {
 	struct fixture *f = *state;
@@ -516,6 +541,7 @@ int main(void)
 		T(test_other_station_key, setup_sm2),
 		T(test_qr, setup_ed),
 		T(test_ids_and_issue, setup_ed),
+		T(test_id_taken, setup_ed),
 		T(test_pdf_roundtrip, setup_sm2),
 		T(test_pdf_long, setup_ed),
 	};

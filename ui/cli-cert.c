@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * custos cert list|show|pdf|print|verify: the certificates in the cert
- * directory (<state-dir>/certs unless --cert-dir), rendered as text or PDF,
- * printed through CUPS lp, and verified against the station key.
+ * custos cert list|show|pdf|print|verify: the certificates in the register
+ * (<state-dir>/register.db, when there is one) and in the cert directory
+ * (<state-dir>/certs unless --cert-dir), rendered as text or PDF, printed
+ * through CUPS lp, and verified against the station key and the register.
  */
 #include "cli.h"
 
@@ -11,10 +12,12 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cert.h"
+#include "register.h"
 #include "station.h"
 
 struct cert_cli {
@@ -27,6 +30,10 @@ struct cert_cli {
 	const char *qr;		/* verify --qr PAYLOAD */
 	bool qr_failed;
 	char *dir_buf;
+	struct register_db *db;	/* the register, when the state dir has one */
+	bool db_tried;
+	int chain;		/* register chain: 0 unchecked, 1 intact, -1 broken */
+	char chain_msg[320];
 };
 
 static void usage(FILE *out)
@@ -37,7 +44,9 @@ static void usage(FILE *out)
 	      "       custos cert print REF [--printer NAME]\n"
 	      "       custos cert verify FILE [--pubkey FILE] [--qr PAYLOAD]\n"
 	      "\n"
-	      "REF is a certificate id (looked up in the cert directory) or a file.\n"
+	      "REF is a certificate id, a medium's register number, asset tag or serial\n"
+	      "(its latest certificate), or a file.  Ids are looked up in the register,\n"
+	      "then in the cert directory.\n"
 	      "Options:\n"
 	      "  --cert-dir DIR     certificate directory (default STATE-DIR/certs)\n"
 	      "  --media REF        list only certificates whose medium has this serial,\n"
@@ -48,7 +57,8 @@ static void usage(FILE *out)
 	      "                     station's own\n"
 	      "  --qr PAYLOAD       also check a payload scanned from the printed QR code\n"
 	      "\n"
-	      "verify exits 0 when every certificate in FILE is valid, 1 otherwise.\n", out);
+	      "verify exits 0 when every certificate in FILE is valid and, when the state\n"
+	      "directory holds a register, matches it; 1 otherwise.\n", out);
 }
 
 static const char *cert_dir(struct cert_cli *c)
@@ -67,15 +77,82 @@ static int fail(const char *what, char *cause, int rc)
 	return CLI_EXIT_FAIL;
 }
 
-/* REF -> a loaded document.
- * TODO(register): once the register module offers register_get_certificate(),
- * resolve REF (certificate id, medium register number or serial) there first,
- * and fall back to the cert directory. */
+/* The register, opened on first use; NULL when the state directory has
+ * none (an auditor's machine) or it cannot be opened (warned). */
+static struct register_db *reg(struct cert_cli *c)
+{
+	char *path, *cause = NULL;
+	struct stat sb;
+	int rc;
+
+	if (c->db_tried)
+		return c->db;
+	c->db_tried = true;
+	path = util_asprintf("%s/%s", c->ctx->state_dir, REGISTER_FILE);
+	rc = path && stat(path, &sb) == 0 ? register_open(path, &c->db, &cause) : -ENOENT;
+	if (rc < 0 && rc != -ENOENT)
+		cli_warn("cert: register %s: %s", path, cause ? cause : strerror(-rc));
+	free(cause);
+	free(path);
+	return c->db;
+}
+
+/* A stored certificate's document. */
+static int stored_doc(const struct register_cert *rc, json_t **doc, char **cause)
+{
+	json_error_t err;
+
+	*doc = json_loads(rc->json, JSON_REJECT_DUPLICATES, &err);
+	if (!*doc || !json_is_object(json_object_get(*doc, "certificate"))) {
+		json_decref(*doc);
+		*doc = NULL;
+		return util_fail(cause, -EBADMSG, "certificate %s in the register is not a "
+				 "certificate document", rc->id);
+	}
+	return 0;
+}
+
+/* REF in the register: a certificate id, else a medium (its latest
+ * certificate).  -ENOENT when the register knows neither. */
+static int register_ref(struct cert_cli *c, const char *ref, json_t **doc, char **cause)
+{
+	struct register_cert *certs = NULL, one;
+	struct register_media m;
+	size_t n = 0;
+	int rc;
+
+	if (!reg(c))
+		return -ENOENT;
+	rc = register_get_certificate(c->db, ref, &one, NULL);
+	if (rc == 0) {
+		rc = stored_doc(&one, doc, cause);
+		register_cert_clear(&one);
+		return rc;
+	}
+	if (register_find_ref(c->db, ref, &m, NULL) < 0)
+		return -ENOENT;
+	rc = register_list_certificates(c->db, m.id, &certs, &n, cause);
+	if (rc == 0 && n == 0)
+		rc = util_fail(cause, -ENOENT, "medium %s has no certificate in the register",
+			       m.register_no);
+	if (rc == 0)
+		rc = stored_doc(&certs[n - 1], doc, cause);
+	register_certs_free(certs, n);
+	return rc;
+}
+
+/* REF -> a loaded document: a file, the register, the cert directory. */
 static int load_ref(struct cert_cli *c, const char *what, const char *ref, json_t **doc)
 {
 	char *path = NULL, *cause = NULL;
-	int rc = cert_find(cert_dir(c), ref, &path, &cause);
+	int rc = -ENOENT;
 
+	if (!strchr(ref, '/') && access(ref, F_OK) != 0) {
+		rc = register_ref(c, ref, doc, &cause);
+		if (rc == 0 || rc != -ENOENT || cause)
+			return rc ? fail(what, cause, rc) : CLI_EXIT_OK;
+	}
+	rc = cert_find(cert_dir(c), ref, &path, &cause);
 	if (rc == 0)
 		rc = cert_load_file(path, doc, &cause);
 	free(path);
@@ -115,37 +192,87 @@ static int json_file(const struct dirent *d)
 	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
-static void list_one(const json_t *doc, json_t *arr, bool *header)
+struct lister {
+	json_t *arr;		/* --json */
+	bool header;
+	json_t *seen;		/* ids listed from the register */
+	char media_no[16];	/* --media REF resolved in the register */
+};
+
+static void list_one(struct lister *l, const json_t *doc, const char *where)
 {
 	const char *outcome = field(doc, "sanitization", "outcome");
 
-	if (arr) {
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}",
+	if (l->arr) {
+		json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
 			"id", field(doc, NULL, "id"), "kind", field(doc, NULL, "kind"),
 			"issued", field(doc, NULL, "issued"),
 			"serial", field(doc, "medium", "serial"),
-			"register_no", field(doc, "medium", "register_no"), "outcome", outcome));
+			"register_no", field(doc, "medium", "register_no"), "outcome", outcome,
+			"in_register", strcmp(where, "register") == 0));
 		return;
 	}
-	if (!*header)
-		printf("%-20s %-13s %-21s %-20s %-14s %s\n", "ID", "KIND", "ISSUED", "SERIAL",
-		       "REGISTER", "OUTCOME");
-	*header = true;
-	printf("%-20s %-13s %-21s %-20s %-14s %s\n", field(doc, NULL, "id"),
+	if (!l->header)
+		printf("%-20s %-13s %-21s %-20s %-14s %-10s %s\n", "ID", "KIND", "ISSUED",
+		       "SERIAL", "REGISTER", "OUTCOME", "STORED");
+	l->header = true;
+	printf("%-20s %-13s %-21s %-20s %-14s %-10s %s\n", field(doc, NULL, "id"),
 	       field(doc, NULL, "kind"), field(doc, NULL, "issued"),
-	       field(doc, "medium", "serial"), field(doc, "medium", "register_no"), outcome);
+	       field(doc, "medium", "serial"), field(doc, "medium", "register_no"), outcome,
+	       where);
 }
 
-static int cmd_list(struct cert_cli *c)
+static bool wanted(const struct cert_cli *c, const struct lister *l, const json_t *doc)
+{
+	if (!c->media)
+		return true;
+	if (l->media_no[0] && strcmp(field(doc, "medium", "register_no"), l->media_no) == 0)
+		return true;
+	return media_match(doc, c->media);
+}
+
+/* The register's certificates first (they are the record). */
+static int list_register(struct cert_cli *c, struct lister *l)
+{
+	struct register_cert *certs = NULL;
+	struct register_media m;
+	char *cause = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!reg(c))
+		return 0;
+	if (c->media && register_find_ref(c->db, c->media, &m, NULL) == 0)
+		util_strlcpy(l->media_no, m.register_no, sizeof(l->media_no));
+	rc = register_list_certificates(c->db, 0, &certs, &n, &cause);
+	if (rc < 0)
+		return fail("list", cause, rc);
+	for (size_t i = 0; i < n; i++) {
+		json_t *doc = NULL;
+
+		if (stored_doc(&certs[i], &doc, &cause) == 0) {
+			json_object_set_new(l->seen, certs[i].id, json_true());
+			if (wanted(c, l, doc))
+				list_one(l, doc, "register");
+		} else {
+			cli_warn("%s", cause);
+			free(cause);
+			cause = NULL;
+		}
+		json_decref(doc);
+	}
+	register_certs_free(certs, n);
+	return 0;
+}
+
+/* Then files in the cert directory the register does not hold. */
+static int list_dir(struct cert_cli *c, struct lister *l)
 {
 	struct dirent **ents = NULL;
-	json_t *arr = c->ctx->json ? json_array() : NULL;
 	int n = scandir(cert_dir(c), &ents, json_file, by_name);
-	bool header = false;
 
 	if (n < 0 && errno != ENOENT) {
 		cli_error("cert list: %s: %s", cert_dir(c), strerror(errno));
-		json_decref(arr);
 		return CLI_EXIT_FAIL;
 	}
 	for (int i = 0; i < n; i++) {
@@ -153,8 +280,8 @@ static int cmd_list(struct cert_cli *c)
 		json_t *doc = NULL;
 
 		if (path && cert_load_file(path, &doc, &cause) == 0 &&
-		    (!c->media || media_match(doc, c->media)))
-			list_one(doc, arr, &header);
+		    !json_object_get(l->seen, field(doc, NULL, "id")) && wanted(c, l, doc))
+			list_one(l, doc, "file");
 		else if (cause)
 			cli_warn("%s: %s", path, cause);
 		json_decref(doc);
@@ -163,7 +290,22 @@ static int cmd_list(struct cert_cli *c)
 		free(ents[i]);
 	}
 	free(ents);
-	return arr ? cli_print_json(arr) : CLI_EXIT_OK;
+	return 0;
+}
+
+static int cmd_list(struct cert_cli *c)
+{
+	struct lister l = { .arr = c->ctx->json ? json_array() : NULL, .seen = json_object() };
+	int rc = l.seen ? list_register(c, &l) : CLI_EXIT_FAIL;
+
+	if (rc == 0)
+		rc = list_dir(c, &l);
+	json_decref(l.seen);
+	if (rc) {
+		json_decref(l.arr);
+		return rc;
+	}
+	return l.arr ? cli_print_json(l.arr) : CLI_EXIT_OK;
 }
 
 /* ---- show, pdf --------------------------------------------------------- */
@@ -332,17 +474,154 @@ static int load_docs(const char *file, json_t **docs, bool *pdf)
 	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
-/* TODO(register): when a register is present, also check that each
- * certificate is recorded there with the same digest (register_get_certificate). */
+/* The register's chain, checked once per run: 1 intact, -1 broken. */
+static int chain_ok(struct cert_cli *c)
+{
+	struct register_verify_result v;
+	char *cause = NULL;
+
+	if (c->chain)
+		return c->chain;
+	c->chain = -1;
+	if (register_verify(c->db, &v, &cause) < 0) {
+		snprintf(c->chain_msg, sizeof(c->chain_msg), "cannot check the register's hash "
+			 "chain: %s", cause ? cause : "error");
+	} else if (!v.ok) {
+		snprintf(c->chain_msg, sizeof(c->chain_msg), "the register's hash chain is "
+			 "broken: %s", v.message);
+	} else {
+		snprintf(c->chain_msg, sizeof(c->chain_msg), "hash chain of %lld events intact",
+			 (long long)v.events);
+		c->chain = 1;
+	}
+	free(cause);
+	return c->chain;
+}
+
+/* The sequence number of the event with @hash among @media_id's events
+ * (0: the whole register); 0 when there is none. */
+static int64_t find_event(struct cert_cli *c, int64_t media_id, const char *hash)
+{
+	struct register_event *ev = NULL;
+	int64_t seq = 0;
+	size_t n = 0;
+
+	if (strlen(hash) != 64 || register_history(c->db, media_id, &ev, &n, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n && !seq; i++)
+		if (strcmp(ev[i].hash, hash) == 0)
+			seq = ev[i].seq;
+	register_events_free(ev, n);
+	return seq;
+}
+
+enum reg_match { REG_MATCH, REG_NOT_RECORDED, REG_MISMATCH };
+
+/* The stored copy is the same signed document as @doc. */
+static bool same_content(const json_t *doc, const struct register_cert *row, char *msg,
+			 size_t sz)
+{
+	char d1[65] = "", d2[65] = "";
+	json_t *stored = NULL;
+	bool same;
+
+	if (stored_doc(row, &stored, NULL) < 0) {
+		snprintf(msg, sz, "the register's copy of %s is not a certificate", row->id);
+		return false;
+	}
+	same = cert_digest(doc, d1, NULL) == 0 && cert_digest(stored, d2, NULL) == 0 &&
+	       strcmp(d1, d2) == 0 && json_equal(json_object_get(doc, "signature"),
+						 json_object_get(stored, "signature"));
+	if (!same)
+		snprintf(msg, sz, "the register holds different content for %s (content "
+			 "SHA-256 %.16s... there, %.16s... here)", row->id, d2, d1);
+	json_decref(stored);
+	return same;
+}
+
+/* The recorded row agrees with @doc: content, event, medium, chain. */
+static enum reg_match check_row(struct cert_cli *c, const json_t *doc,
+				const struct register_cert *row, char *msg, size_t sz)
+{
+	const char *eh = field(doc, NULL, "register_event_hash");
+	struct register_media m;
+	int64_t seq;
+
+	if (!same_content(doc, row, msg, sz))
+		return REG_MISMATCH;
+	if (strcmp(row->event_hash, eh) != 0) {
+		snprintf(msg, sz, "the register links %s to event %.16s..., the certificate to "
+			 "%.16s...", row->id, row->event_hash, eh);
+		return REG_MISMATCH;
+	}
+	if (row->media_id <= 0 || register_get(c->db, row->media_id, &m, NULL) < 0 ||
+	    strcmp(m.register_no, field(doc, "medium", "register_no")) != 0) {
+		snprintf(msg, sz, "%s is not linked to medium %s in the register", row->id,
+			 field(doc, "medium", "register_no"));
+		return REG_MISMATCH;
+	}
+	seq = find_event(c, m.id, eh);
+	if (!seq) {
+		snprintf(msg, sz, "its event hash %.16s... is no event of %s", eh, m.register_no);
+		return REG_MISMATCH;
+	}
+	if (chain_ok(c) < 0) {
+		snprintf(msg, sz, "%s", c->chain_msg);
+		return REG_MISMATCH;
+	}
+	snprintf(msg, sz, "matches (medium %s, event seq %lld; %s)", m.register_no,
+		 (long long)seq, c->chain_msg);
+	return REG_MATCH;
+}
+
+static enum reg_match register_check(struct cert_cli *c, const json_t *doc, char *msg,
+				     size_t sz)
+{
+	struct register_cert row;
+	enum reg_match res;
+	int64_t seq;
+
+	if (register_get_certificate(c->db, field(doc, NULL, "id"), &row, NULL) == 0) {
+		res = check_row(c, doc, &row, msg, sz);
+		register_cert_clear(&row);
+		return res;
+	}
+	seq = find_event(c, 0, field(doc, NULL, "register_event_hash"));
+	if (seq) {
+		snprintf(msg, sz, "%s is not in the register, although the event it certifies "
+			 "(seq %lld) is", field(doc, NULL, "id"), (long long)seq);
+		return REG_MISMATCH;
+	}
+	snprintf(msg, sz, "not recorded in this register (no event of it here either)");
+	return REG_NOT_RECORDED;
+}
+
+static const char *const match_names[] = {
+	[REG_MATCH] = "matches", [REG_NOT_RECORDED] = "not-recorded",
+	[REG_MISMATCH] = "mismatch",
+};
+
 static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 		       const struct sign_key *key, json_t *out)
 {
-	char *cause = NULL;
+	enum reg_match match = REG_NOT_RECORDED;
+	char *cause = NULL, msg[512] = "";
 	int rc = cert_verify_doc(doc, key, &cause);
+	bool checked = rc == 0 && reg(c);
 
+	if (checked)
+		match = register_check(c, doc, msg, sizeof(msg));
 	if (out)
-		json_array_append_new(out, json_pack("{s:s,s:b,s:s?}", "id",
-			field(doc, NULL, "id"), "valid", rc == 0, "error", rc ? cause : NULL));
+		json_array_append_new(out, json_pack("{s:s,s:b,s:s?,s:s?,s:s?}", "id",
+			field(doc, NULL, "id"), "valid", rc == 0 && match != REG_MISMATCH,
+			"error", rc ? cause : NULL,
+			"register", checked ? match_names[match] : NULL,
+			"register_detail", checked ? msg : NULL));
+	else if (rc == 0 && strcmp(field(doc, NULL, "kind"), "destruction") == 0)
+		printf("%s: valid: %s %s, medium %s serial %s, method %s\n", file,
+		       field(doc, NULL, "id"), field(doc, NULL, "title"),
+		       field(doc, "medium", "register_no"), field(doc, "medium", "serial"),
+		       field(doc, "destruction", "method"));
 	else if (rc == 0)
 		printf("%s: valid: %s %s (%s), medium serial %s, outcome %s\n", file,
 		       field(doc, NULL, "id"), field(doc, NULL, "title"), field(doc, NULL, "kind"),
@@ -350,8 +629,13 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 	if (rc)
 		cli_error("cert verify: %s: %s: INVALID: %s", file, field(doc, NULL, "id"),
 			  cause ? cause : strerror(-rc));
+	else if (match == REG_MISMATCH)
+		cli_error("cert verify: %s: %s: register: MISMATCH: %s", file,
+			  field(doc, NULL, "id"), msg);
+	else if (checked && !out)
+		printf("%s: register: %s\n", file, msg);
 	free(cause);
-	return rc == 0;
+	return rc == 0 && match != REG_MISMATCH;
 }
 
 static bool qr_matches_any(const char *qr, json_t *docs)
@@ -466,5 +750,6 @@ int cli_cert(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc == 0)
 		rc = dispatch(&c, argv[1], argc - 1 - optind, argv + 1 + optind);
 	free(c.dir_buf);
+	register_close(c.db);
 	return rc < 0 ? CLI_EXIT_OK : rc;
 }

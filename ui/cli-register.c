@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "cert.h"
 #include "device.h"
 #include "policy.h"
 #include "register.h"
@@ -23,6 +25,8 @@ struct reg_cli {
 	struct station *st;
 	struct register_db *db;
 	struct policy *pol;
+	char *cert_id;		/* destroy: the certificate issued */
+	char *cert_dir;
 };
 
 static int exit_for(int rc)
@@ -88,6 +92,8 @@ static void close_register(struct reg_cli *r)
 	register_close(r->db);
 	policy_free(r->pol);
 	station_free(r->st);
+	free(r->cert_id);
+	free(r->cert_dir);
 }
 
 /* REF: a path (contains '/') is probed and recognised by serial, WWN or
@@ -101,7 +107,11 @@ static int resolve(struct reg_cli *r, const char *ref, struct register_media *m)
 
 	if (!strchr(ref, '/')) {
 		rc = register_find_ref(r->db, ref, m, &cause);
-		return rc < 0 ? fail(r, rc, cause) : CLI_EXIT_OK;
+		/* not a register reference but a file here: a device path */
+		if (rc != -ENOENT || access(ref, F_OK) != 0)
+			return rc < 0 ? fail(r, rc, cause) : CLI_EXIT_OK;
+		free(cause);
+		cause = NULL;
 	}
 	memset(&dev, 0, sizeof(dev));
 	rc = device_probe(ref, &dev, &cause);
@@ -154,6 +164,22 @@ static void print_media(const struct register_media *m)
 		printf("备注 Note:                 %s\n", m->note);
 }
 
+/* With a certificate issued (destroy), add it to the medium object. */
+static json_t *cert_json(const struct reg_cli *r, json_t *o)
+{
+	char *json_path, *pdf_path;
+
+	if (!o || !r->cert_id)
+		return o;
+	json_path = util_asprintf("%s/%s.json", r->cert_dir, r->cert_id);
+	pdf_path = util_asprintf("%s/%s.pdf", r->cert_dir, r->cert_id);
+	json_object_set_new(o, "certificate", json_pack("{s:s, s:s?, s:s?}", "id", r->cert_id,
+							"json", json_path, "pdf", pdf_path));
+	free(json_path);
+	free(pdf_path);
+	return o;
+}
+
 static int show_result(struct reg_cli *r, int64_t id, const char *what)
 {
 	struct register_media m;
@@ -163,9 +189,12 @@ static int show_result(struct reg_cli *r, int64_t id, const char *what)
 	if (rc < 0)
 		return fail(r, rc, cause);
 	if (r->ctx->json)
-		return cli_print_json(register_media_to_json(&m));
+		return cli_print_json(cert_json(r, register_media_to_json(&m)));
 	printf("%s: ", what);
 	print_media_line(&m);
+	if (r->cert_id)
+		printf("certificate %s:\n  %s/%s.json\n  %s/%s.pdf\n", r->cert_id, r->cert_dir,
+		       r->cert_id, r->cert_dir, r->cert_id);
 	return CLI_EXIT_OK;
 }
 
@@ -327,7 +356,15 @@ struct custody_opts {
 	const char *place;
 	const char *witnesses[8];
 	size_t n_witnesses;
+	/* destroy: the certificate */
+	const char *operator_title;
+	const char *validator;
+	const char *validator_title;
+	const char *cert_dir;
 };
+
+/* Long options of destroy only. */
+enum { OPT_OPERATOR_TITLE = 256, OPT_VALIDATOR, OPT_VALIDATOR_TITLE, OPT_CERT_DIR };
 
 static void custody_help(const char *cmd)
 {
@@ -338,8 +375,9 @@ static void custody_help(const char *cmd)
 		{ "return", "REF" },
 		{ "reclassify", "REF --class LEVEL" },
 		{ "repair", "REF --to VENDOR" },
-		{ "destroy", "REF --method METHOD --place PLACE --witness NAME --witness NAME "
-			     "[--note TEXT]" },
+		{ "destroy", "REF --method METHOD --place PLACE --witness NAME --witness NAME\n"
+			     "         [--note TEXT] [--operator-title T] [--validator NAME]\n"
+			     "         [--validator-title T] [--cert-dir DIR]" },
 		{ "lost", "REF [--note TEXT]" },
 	};
 
@@ -347,6 +385,9 @@ static void custody_help(const char *cmd)
 		if (strcmp(u[i].cmd, cmd) == 0)
 			printf("Usage: custos %s %s [--operator NAME] [--json]\n", cmd, u[i].usage);
 	printf("REF: register number, asset tag, serial number or device path.\n");
+	if (strcmp(cmd, "destroy") == 0)
+		printf("destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
+		       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
 }
 
 static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **argv,
@@ -360,6 +401,10 @@ static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **
 		{ "method", required_argument, NULL, 'm' },
 		{ "place", required_argument, NULL, 'p' },
 		{ "witness", required_argument, NULL, 'w' },
+		{ "operator-title", required_argument, NULL, OPT_OPERATOR_TITLE },
+		{ "validator", required_argument, NULL, OPT_VALIDATOR },
+		{ "validator-title", required_argument, NULL, OPT_VALIDATOR_TITLE },
+		{ "cert-dir", required_argument, NULL, OPT_CERT_DIR },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -379,6 +424,10 @@ static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **
 				return cli_usage_error(cmd, "too many --witness");
 			o->witnesses[o->n_witnesses++] = optarg;
 			break;
+		case OPT_OPERATOR_TITLE: o->operator_title = optarg; break;
+		case OPT_VALIDATOR: o->validator = optarg; break;
+		case OPT_VALIDATOR_TITLE: o->validator_title = optarg; break;
+		case OPT_CERT_DIR: o->cert_dir = optarg; break;
 		case 'j': ctx->json = true; break;
 		case 'h': custody_help(cmd); return -1;
 		default: return CLI_EXIT_USAGE;
@@ -386,6 +435,10 @@ static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "expected one REF");
+	if (strcmp(cmd, "destroy") != 0 && (o->operator_title || o->validator ||
+					    o->validator_title || o->cert_dir))
+		return cli_usage_error(cmd, "--operator-title, --validator, --validator-title "
+				       "and --cert-dir belong to destroy");
 	return CLI_EXIT_OK;
 }
 
@@ -508,24 +561,133 @@ static int need_destruction(const struct custody_opts *o)
 {
 	if (!o->method || !*o->method || !o->place || !*o->place)
 		return cli_usage_error("destroy", "--method and --place are required");
+	if (o->n_witnesses != 2)
+		return cli_usage_error("destroy", "exactly two --witness NAME are required");
 	return CLI_EXIT_OK;
 }
 
+/* Empty register text -> NULL (absent on the certificate). */
+static const char *opt_str(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* The destruction certificate's content from the register entry. */
+static void destroy_input(const struct register_media *m, const struct custody_opts *o,
+			  const char *operator_name, struct cert_input *in)
+{
+	struct cert_medium *md = &in->medium;
+
+	memset(in, 0, sizeof(*in));
+	in->kind = CERT_KIND_DESTRUCTION;
+	in->operator_ = (struct cert_person){ operator_name, o->operator_title };
+	in->validator = (struct cert_person){ o->validator, o->validator_title };
+	md->register_no = m->register_no;
+	md->asset_tag = opt_str(m->asset_tag);
+	md->media_type = opt_str(m->media_type);
+	md->vendor = opt_str(m->vendor);
+	md->model = opt_str(m->model);
+	md->serial = opt_str(m->serial);
+	md->wwn = opt_str(m->wwn);
+	md->capacity_bytes = m->capacity_bytes;
+	md->class_before = opt_str(m->classification);
+	md->class_after = opt_str(m->classification);	/* destroyed: never lower */
+	md->custodian = opt_str(m->custodian);
+	md->department = opt_str(m->department);
+	in->destruction.method = o->method;
+	in->destruction.place = o->place;
+	in->destruction.witnesses[0] = (struct cert_person){ o->witnesses[0], NULL };
+	in->destruction.witnesses[1] = (struct cert_person){ o->witnesses[1], NULL };
+	in->destination = "destruction";
+	in->notes = o->note;
+}
+
+/* Before anything is written: the certificate must be issuable (the cert
+ * module's rules on people, a readable signing key, a cert directory). */
+static int destroy_precheck(struct reg_cli *r, const struct cert_input *in,
+			    struct sign_key **key, char **cause)
+{
+	json_t *obj = NULL;
+	char *abs;
+	int rc = cert_build(in, r->st, "check", util_unix_now(), &obj, cause);
+
+	json_decref(obj);
+	if (rc == -EINVAL)
+		return -EPERM;	/* a rule about the people: refused, nothing written */
+	if (rc == 0)
+		rc = station_load_signing_key(r->st, key, cause);
+	if (rc == 0 && !r->cert_dir)
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+	if (rc == 0 && (rc = util_mkdir_p(r->cert_dir, 0700)) < 0)
+		rc = util_fail(cause, rc, "cannot create %s", r->cert_dir);
+	if (rc == 0 && (abs = realpath(r->cert_dir, NULL))) {
+		free(r->cert_dir);
+		r->cert_dir = abs;
+	}
+	return rc;
+}
+
+/* Store the issued certificate in the register, linked to the medium. */
+static int destroy_store(struct reg_cli *r, int64_t media_id, const json_t *doc,
+			 const char *hash, char **cause)
+{
+	struct register_cert c = { .media_id = media_id };
+	const char *issued = json_string_value(json_object_get(json_object_get(doc,
+						"certificate"), "issued"));
+	char *path = util_asprintf("%s/%s.json", r->cert_dir, r->cert_id);
+	int rc;
+
+	util_strlcpy(c.id, r->cert_id, sizeof(c.id));
+	util_strlcpy(c.kind, "destruction", sizeof(c.kind));
+	util_strlcpy(c.issued_at, issued ? issued : "", sizeof(c.issued_at));
+	util_strlcpy(c.event_hash, hash, sizeof(c.event_hash));
+	util_strlcpy(c.path, path ? path : "", sizeof(c.path));
+	c.json = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	rc = c.json && path ? register_add_certificate(r->db, &c, cause) :
+			      util_fail(cause, -ENOMEM, "out of memory");
+	free(c.json);
+	free(path);
+	return rc;
+}
+
 /*
- * CERT HOOK (destruction certificate): the one place where `custos
- * destroy` hands the recorded destruction to the cert module, which
- * issues the signed destruction certificate and stores it with
- * register_add_certificate(..., event_hash = @hash).  Not wired yet:
- * the destruction is recorded in the register without a certificate.
+ * CERT HOOK (destruction certificate): the destruction is in the register
+ * (event @hash); issue the signed certificate into the cert directory and
+ * store it in the register.  A failure here cannot undo the event: say so
+ * and exit 1.
  */
 static int destroy_certificate(struct reg_cli *r, const struct register_media *m,
-			       const struct custody_opts *o, const char *hash)
+			       struct cert_input *in, const struct sign_key *key,
+			       const char *hash)
 {
-	(void)r;
-	(void)m;
-	(void)o;
-	(void)hash;
-	return CLI_EXIT_OK;
+	struct cert_issue_opts opts = {
+		.cert_dir = r->cert_dir, .id_taken = register_cert_id_taken, .taken_data = r->db,
+	};
+	char *cause = NULL;
+	json_t *doc = NULL;
+	int rc;
+
+	in->event_hash = hash;
+	in->destruction.time = util_unix_now();
+	rc = cert_issue(in, r->st, key, &opts, &doc, &r->cert_id, &cause);
+	if (rc == 0)
+		rc = destroy_store(r, m->id, doc, hash, &cause);
+	json_decref(doc);
+	if (rc == 0)
+		return 0;
+	if (r->cert_id)
+		cli_error("destroy: %s is recorded as destroyed (event %.16s...) and certificate "
+			  "%s is in %s, but the register could not store it: %s",
+			  m->register_no, hash, r->cert_id, r->cert_dir,
+			  cause ? cause : strerror(-rc));
+	else
+		cli_error("destroy: %s is recorded as destroyed (event %.16s...), but no "
+			  "certificate could be issued: %s", m->register_no, hash,
+			  cause ? cause : strerror(-rc));
+	cli_error("destroy: the register event stays; fix the cause and keep this output: "
+		  "`custos register history %s` shows the event", m->register_no);
+	free(cause);
+	return CLI_EXIT_FAIL;
 }
 
 static int do_destroy(struct reg_cli *r, const struct register_media *m,
@@ -535,12 +697,21 @@ static int do_destroy(struct reg_cli *r, const struct register_media *m,
 		.method = o->method, .place = o->place, .witnesses = o->witnesses,
 		.n_witnesses = o->n_witnesses, .note = o->note,
 	};
+	const char *op = o->operator_name ? o->operator_name : station_operator();
+	struct sign_key *key = NULL;
+	struct cert_input in;
 	char hash[65];
-	int rc = register_destroy(r->db, r->pol, m->id, &d, hash, cause);
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	return destroy_certificate(r, m, o, hash);
+	r->cert_dir = o->cert_dir ? strdup(o->cert_dir) : station_path(r->st, "certs");
+	destroy_input(m, o, op, &in);
+	rc = destroy_precheck(r, &in, &key, cause);
+	if (rc == 0)
+		rc = register_destroy(r->db, r->pol, m->id, &d, hash, cause);
+	if (rc == 0)
+		rc = destroy_certificate(r, m, &in, key, hash);
+	sign_key_free(key);
+	return rc;
 }
 
 int cli_destroy(struct cli_ctx *ctx, int argc, char **argv)
