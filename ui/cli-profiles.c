@@ -1,12 +1,132 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * custos profiles [--json]          list the sanitization profiles
+ * custos profiles show NAME         every pass, verification, NIST claims
+ */
 #include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+
+static void usage(void)
+{
+	fputs("Usage: custos profiles [--json]\n"
+	      "       custos profiles show NAME [--json]\n"
+	      "\n"
+	      "Lists the sanitization profiles found in $CUSTOS_PROFILE_DIR, the state\n"
+	      "directory's profiles/ and the installed ones, or shows one pass by pass.\n", stdout);
+}
+
+static void print_nist(const struct profile *p)
+{
+	printf("NIST SP 800-88:");
+	for (size_t k = 0; k < PROFILE_N_KINDS; k++)
+		printf(" %s=%s", profile_kind_name(k), profile_nist_name(p->nist[k]));
+	printf("\n");
+}
+
+static void print_pass(const struct profile *p, size_t i)
+{
+	const struct profile_pass *pass = &p->passes[i];
+	char desc[512];
+
+	profile_pass_describe(pass, desc, sizeof(desc));
+	printf("  pass %2zu: %s", i + 1, desc);
+	if (pass->kind == PROFILE_PASS_RANDOM)
+		printf("  (AES-128-CTR keystream, fresh key)");
+	else if (pass->kind == PROFILE_PASS_COMPLEMENT)
+		printf("  (bitwise NOT of pass %zu's data)", i);
+	printf("\n");
+}
+
+static int show(const struct cli_ctx *ctx, const char *name)
+{
+	struct profile p;
+	char *cause = NULL;
+	int rc = profile_find(name, ctx->state_dir, &p, &cause);
+
+	if (rc < 0) {
+		cli_error("%s", cause ? cause : "cannot read the profile");
+		free(cause);
+		return rc == -ENOENT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+	}
+	if (ctx->json)
+		return cli_print_json(profile_to_json(&p));
+	printf("%s: %s\n", p.name, p.title);
+	if (p.reference[0])
+		printf("reference: %s\n", p.reference);
+	printf("method: %s\n", profile_method_name(p.method));
+	if (p.method == PROFILE_METHOD_OVERWRITE)
+		printf("passes: %zu\n", p.n_passes);
+	for (size_t i = 0; i < p.n_passes; i++)
+		print_pass(&p, i);
+	printf("verify (default): %s\n", profile_verify_name(p.verify));
+	print_nist(&p);
+	if (p.restore_max)
+		printf("restore-max: yes\n");
+	printf("markers: %s\n", p.markers ? "yes" : "no");
+	printf("file: %s\n", p.source);
+	return CLI_EXIT_OK;
+}
+
+static int list(const struct cli_ctx *ctx)
+{
+	struct profile *v = NULL;
+	char *cause = NULL;
+	size_t n = 0;
+	json_t *arr;
+	int w = 4;
+
+	if (profile_list(ctx->state_dir, false, &v, &n, &cause) < 0) {
+		cli_error("%s", cause ? cause : "cannot list profiles");
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	if (ctx->json) {
+		arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, profile_to_json(&v[i]));
+		free(v);
+		return cli_print_json(json_pack("{s:o}", "profiles", arr));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strlen(v[i].name) > (size_t)w)
+			w = (int)strlen(v[i].name);
+	printf("%-*s %-25s %6s %-7s %s\n", w, "NAME", "METHOD", "PASSES", "VERIFY", "TITLE");
+	for (size_t i = 0; i < n; i++)
+		printf("%-*s %-25s %6zu %-7s %s\n", w, v[i].name, profile_method_name(v[i].method),
+		       v[i].n_passes, profile_verify_name(v[i].verify), v[i].title);
+	if (!n)
+		cli_warn("no profiles found (set CUSTOS_PROFILE_DIR?)");
+	free(v);
+	return CLI_EXIT_OK;
+}
 
 int cli_profiles(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("profiles: not available in this build yet");
-	return CLI_EXIT_FAIL;
-}
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
 
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': ctx->json = true; break;
+		case 'h': usage(); return CLI_EXIT_OK;
+		default: return cli_usage_error("profiles", "bad option");
+		}
+	}
+	if (optind == argc)
+		return list(ctx);
+	if (strcmp(argv[optind], "show") == 0 && optind + 2 == argc)
+		return show(ctx, argv[optind + 1]);
+	if (strcmp(argv[optind], "list") == 0 && optind + 1 == argc)
+		return list(ctx);
+	return cli_usage_error("profiles", "expected 'show NAME' or nothing");
+}

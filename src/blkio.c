@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "blkio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int libc_open(const char *path, int flags, void *data)
+{
+	(void)data;
+	return open(path, flags);
+}
+
+static ssize_t libc_pread(int fd, void *buf, size_t len, off_t off, void *data)
+{
+	(void)data;
+	return pread(fd, buf, len, off);
+}
+
+static ssize_t libc_pwrite(int fd, const void *buf, size_t len, off_t off, void *data)
+{
+	(void)data;
+	return pwrite(fd, buf, len, off);
+}
+
+static int libc_fdatasync(int fd, void *data)
+{
+	(void)data;
+	return fdatasync(fd);
+}
+
+static int libc_close(int fd, void *data)
+{
+	(void)data;
+	return util_close(fd) < 0 ? -1 : 0;
+}
+
+static int libc_ioctl(int fd, unsigned long req, void *arg, void *data)
+{
+	(void)data;
+	return ioctl(fd, req, arg);
+}
+
+static int libc_fstat(int fd, struct stat *st, void *data)
+{
+	(void)data;
+	return fstat(fd, st);
+}
+
+static int libc_fadvise(int fd, off_t off, off_t len, int advice, void *data)
+{
+	int rc;
+
+	(void)data;
+	rc = posix_fadvise(fd, off, len, advice);
+	if (rc) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
+}
+
+const struct blkio_ops blkio_libc_ops = {
+	.open = libc_open,
+	.pread = libc_pread,
+	.pwrite = libc_pwrite,
+	.fdatasync = libc_fdatasync,
+	.close = libc_close,
+	.ioctl = libc_ioctl,
+	.fstat = libc_fstat,
+	.fadvise = libc_fadvise,
+};
+
+/* The table member, or libc's when the table leaves it NULL. */
+#define OP(io, name) ((io)->ops && (io)->ops->name ? (io)->ops->name : blkio_libc_ops.name)
+#define OPDATA(io) ((io)->ops ? (io)->ops->data : NULL)
+
+void *blkio_alloc(size_t len)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, BLKIO_ALIGN, len ? len : BLKIO_ALIGN))
+		return NULL;
+	return p;
+}
+
+static int open_fd(struct blkio *io, bool direct)
+{
+	int flags = O_CLOEXEC | ((io->flags & BLKIO_WRITE) ? O_RDWR : O_RDONLY);
+	struct stat st;
+
+	/* Exclusive open: the kernel refuses it while the device is mounted
+	 * or held by md/dm, and refuses mounts while we hold it. */
+	if (stat(io->path, &st) == 0 && S_ISBLK(st.st_mode) && (io->flags & BLKIO_WRITE))
+		flags |= O_EXCL;
+	if (direct)
+		flags |= O_DIRECT;
+	return OP(io, open)(io->path, flags, OPDATA(io));
+}
+
+static int probe_size(struct blkio *io, char **cause)
+{
+	struct stat st;
+	int ssz = 0;
+
+	if (OP(io, fstat)(io->fd, &st, OPDATA(io)) < 0)
+		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+	io->is_block = S_ISBLK(st.st_mode);
+	io->sector_size = 512;
+	if (!io->is_block) {
+		if (!S_ISREG(st.st_mode))
+			return util_fail(cause, -ENOTBLK, "%s: neither a block device nor a file",
+					 io->path);
+		io->size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (OP(io, ioctl)(io->fd, BLKGETSIZE64, &io->size, OPDATA(io)) < 0)
+		return util_fail(cause, -errno, "%s: BLKGETSIZE64: %s", io->path, strerror(errno));
+	if (OP(io, ioctl)(io->fd, BLKSSZGET, &ssz, OPDATA(io)) < 0)
+		return util_fail(cause, -errno, "%s: BLKSSZGET: %s", io->path, strerror(errno));
+	if (ssz < 512 || ssz > (int)BLKIO_ALIGN || (ssz & (ssz - 1)))
+		return util_fail(cause, -EINVAL, "%s: unsupported logical sector size %d",
+				 io->path, ssz);
+	io->sector_size = (uint32_t)ssz;
+	return 0;
+}
+
+static void detect_tmpfs(struct blkio *io)
+{
+	struct statfs sfs;
+
+	/* Only meaningful for real files; injected targets stay "not tmpfs". */
+	if (!io->is_block && !io->ops && fstatfs(io->fd, &sfs) == 0)
+		io->tmpfs = sfs.f_type == TMPFS_MAGIC;
+}
+
+int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct blkio_ops *ops,
+	       char **cause)
+{
+	int rc;
+
+	memset(io, 0, sizeof(*io));
+	io->fd = io->fd_buffered = -1;
+	io->flags = flags;
+	io->ops = ops;
+	if (util_strlcpy(io->path, path, sizeof(io->path)) >= sizeof(io->path))
+		return util_fail(cause, -ENAMETOOLONG, "%s: path too long", path);
+	io->direct = !(flags & BLKIO_NO_DIRECT);
+	io->fd = open_fd(io, io->direct);
+	if (io->fd < 0 && io->direct && errno == EINVAL) {
+		/* tmpfs and a few others refuse O_DIRECT: buffered, recorded. */
+		io->direct = false;
+		io->fd = open_fd(io, false);
+	}
+	if (io->fd < 0) {
+		rc = -errno;
+		if (rc == -EBUSY)
+			return util_fail(cause, rc, "%s: in use (cannot open exclusively)", path);
+		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
+	}
+	rc = probe_size(io, cause);
+	if (rc < 0) {
+		blkio_close(io);
+		return rc;
+	}
+	detect_tmpfs(io);
+	return 0;
+}
+
+int blkio_close(struct blkio *io)
+{
+	int rc = 0;
+
+	if (io->fd_buffered >= 0 && OP(io, close)(io->fd_buffered, OPDATA(io)) < 0)
+		rc = -errno;
+	if (io->fd >= 0 && OP(io, close)(io->fd, OPDATA(io)) < 0)
+		rc = -errno;
+	io->fd = io->fd_buffered = -1;
+	return rc;
+}
+
+/* The buffered descriptor, for transfers O_DIRECT refuses (an unaligned
+ * file tail); opened on first use.  Returns it or a negative errno. */
+static int buffered_fd(struct blkio *io)
+{
+	if (!io->direct)
+		return io->fd;
+	if (io->fd_buffered < 0) {
+		io->fd_buffered = open_fd(io, false);
+		if (io->fd_buffered < 0)
+			return -errno;
+	}
+	return io->fd_buffered;
+}
+
+static int write_all(struct blkio *io, int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	unsigned stalls = 0;
+
+	while (len) {
+		ssize_t n = OP(io, pwrite)(fd, buf, len, (off_t)off, OPDATA(io));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			if (++stalls > 3)
+				return -EIO;
+			continue;
+		}
+		stalls = 0;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int read_all(struct blkio *io, int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	unsigned stalls = 0;
+
+	while (len) {
+		ssize_t n = OP(io, pread)(fd, buf, len, (off_t)off, OPDATA(io));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			/* End of medium before the expected size: it shrank. */
+			if (++stalls > 3)
+				return -EIO;
+			continue;
+		}
+		stalls = 0;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int blkio_pwrite(struct blkio *io, const void *buf, size_t len, uint64_t off)
+{
+	int rc = write_all(io, io->fd, buf, len, off);
+	int fd;
+
+	if (rc != -EINVAL || !io->direct)
+		return rc;
+	/* O_DIRECT refused this transfer (unaligned file tail): buffered;
+	 * blkio_sync() covers both descriptors. */
+	fd = buffered_fd(io);
+	return fd < 0 ? fd : write_all(io, fd, buf, len, off);
+}
+
+/* Read counters: a reader thread and the engine's thread both read. */
+static void count(uint64_t *counter, size_t len)
+{
+	__atomic_fetch_add(counter, (uint64_t)len, __ATOMIC_RELAXED);
+}
+
+/* A buffered read that cannot be served from cache: write back and drop
+ * the range first. */
+static int read_uncached(struct blkio *io, void *buf, size_t len, uint64_t off)
+{
+	int fd = buffered_fd(io);
+	int rc;
+
+	if (fd < 0)
+		return fd;
+	if (OP(io, fdatasync)(fd, OPDATA(io)) < 0)
+		return -errno;
+	if (OP(io, fadvise)(fd, (off_t)off, (off_t)len, POSIX_FADV_DONTNEED, OPDATA(io)) < 0)
+		return -errno;
+	rc = read_all(io, fd, buf, len, off);
+	if (rc == 0)
+		count(&io->bytes_read_buffered, len);
+	return rc;
+}
+
+int blkio_pread(struct blkio *io, void *buf, size_t len, uint64_t off)
+{
+	int rc;
+
+	if (!io->direct) {
+		/* The whole target was dropped by blkio_drop_cache() before
+		 * the verification; reads populate the cache from the medium. */
+		rc = read_all(io, io->fd, buf, len, off);
+		if (rc == 0)
+			count(&io->bytes_read_buffered, len);
+		return rc;
+	}
+	rc = read_all(io, io->fd, buf, len, off);
+	if (rc == 0)
+		count(&io->bytes_read_direct, len);
+	if (rc == -EINVAL)
+		rc = read_uncached(io, buf, len, off);
+	return rc;
+}
+
+int blkio_sync(struct blkio *io)
+{
+	if (OP(io, fdatasync)(io->fd, OPDATA(io)) < 0)
+		return -errno;
+	if (io->fd_buffered >= 0 && OP(io, fdatasync)(io->fd_buffered, OPDATA(io)) < 0)
+		return -errno;
+	return 0;
+}
+
+int blkio_drop_cache(struct blkio *io)
+{
+	int rc = blkio_sync(io);
+
+	if (rc < 0 || io->direct)
+		return rc;
+	if (OP(io, fadvise)(io->fd, 0, 0, POSIX_FADV_DONTNEED, OPDATA(io)) < 0)
+		return -errno;
+	if (io->is_block && OP(io, ioctl)(io->fd, BLKFLSBUF, NULL, OPDATA(io)) < 0)
+		return -errno;
+	return 0;
+}
+
+int blkio_present(struct blkio *io)
+{
+	uint64_t size = 0;
+	struct stat st;
+
+	if (!io->is_block)
+		return OP(io, fstat)(io->fd, &st, OPDATA(io)) < 0 ? -ENODEV : 0;
+	if (OP(io, ioctl)(io->fd, BLKGETSIZE64, &size, OPDATA(io)) < 0)
+		return errno == ENODEV || errno == ENXIO ? -ENODEV : 0;
+	/* A removed disk often stays open with its capacity set to zero. */
+	return size == 0 ? -ENODEV : 0;
+}
+
+void blkio_read_path(const struct blkio *io, char *buf, size_t len)
+{
+	const char *buffered = io->is_block ?
+		"buffered+fdatasync+POSIX_FADV_DONTNEED+BLKFLSBUF" :
+		io->tmpfs ? "buffered+fdatasync+POSIX_FADV_DONTNEED (tmpfs: memory is the medium)" :
+		"buffered+fdatasync+POSIX_FADV_DONTNEED";
+
+	if (!io->bytes_read_buffered)
+		snprintf(buf, len, "%s", io->direct ? "direct" : buffered);
+	else if (!io->bytes_read_direct)
+		snprintf(buf, len, "%s", buffered);
+	else
+		snprintf(buf, len, "direct (%llu bytes %s)",
+			 (unsigned long long)io->bytes_read_buffered, buffered);
+}

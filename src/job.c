@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "job.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blkio.h"
+#include "util.h"
+
+struct job {
+	struct device_info dev;
+	struct profile profile;
+	struct job_spec spec;		/* pointers into this struct, or the caller's hooks */
+	char operator_name[128];
+	char destination[128];
+	char *ckpt_path;
+	struct blkio io;
+	bool io_open;
+	struct wipe_monitor monitor;
+	struct wipe_result res;
+	pthread_t thread;
+	bool started;
+	atomic_bool done;
+	int rc;				/* wipe_run()'s or the firmware's return */
+	char *cause;
+	char *hook_error;
+};
+
+char *job_checkpoint_path(const char *state_dir, const struct device_info *dev)
+{
+	const char *base = dev->name[0] ? dev->name : strrchr(dev->path, '/');
+	char id[64];
+	size_t n = 0;
+
+	if (!base)
+		base = dev->path;
+	if (*base == '/')
+		base++;
+	for (; *base && n + 1 < sizeof(id); base++)
+		id[n++] = isalnum((unsigned char)*base) || *base == '-' || *base == '_' ||
+			  *base == '.' ? *base : '_';
+	id[n] = '\0';
+	if (!n || id[0] == '.')
+		id[0] = '_';
+	return util_asprintf("%s/jobs/%s.json", state_dir ? state_dir : ".", id);
+}
+
+static bool has_firmware(const struct device_info *dev)
+{
+	return dev->transport != DEVICE_TRANSPORT_FILE && dev->transport != DEVICE_TRANSPORT_VIRTUAL;
+}
+
+static void *job_main(void *arg)
+{
+	struct job *job = arg;
+	const struct job_spec *s = &job->spec;
+	char *hook_cause = NULL;
+
+	if (job->profile.method == PROFILE_METHOD_OVERWRITE) {
+		struct wipe_params p = {
+			.profile = &job->profile,
+			.verify = s->verify_set ? s->verify : job->profile.verify,
+			.io = &job->io,
+			.monitor = &job->monitor,
+			.serial = job->dev.serial,
+			.backing = job->dev.backing_file,
+			.checkpoint_path = job->ckpt_path,
+			.resume = s->resume,
+			.block_size = s->block_size,
+			.sample_seed_set = s->sample_seed_set,
+			.sample_seed = s->sample_seed,
+			.checkpoint_ms = s->checkpoint_ms,
+		};
+
+		job->rc = wipe_run(&p, &job->res, &job->cause);
+	} else {
+		job->rc = s->firmware(&job->dev, &job->profile, &job->monitor, &job->res,
+				      s->firmware_data, &job->cause);
+	}
+	if (job->io_open) {
+		int rc = blkio_close(&job->io);
+
+		job->io_open = false;
+		if (rc < 0 && job->rc == 0 && job->res.outcome != WIPE_OUTCOME_FAILED) {
+			job->res.outcome = WIPE_OUTCOME_FAILED;
+			snprintf(job->res.cause, sizeof(job->res.cause), "close: %s", strerror(-rc));
+		}
+	}
+	if (job->rc == 0 && s->on_complete &&
+	    s->on_complete(job, &job->dev, &job->profile, &job->res, s->complete_data,
+			   &hook_cause) < 0)
+		job->hook_error = hook_cause ? hook_cause : strdup("completion hook failed");
+	atomic_store(&job->done, true);
+	return NULL;
+}
+
+static int check_method(const struct job_spec *spec, char **cause)
+{
+	if (spec->profile->method == PROFILE_METHOD_OVERWRITE)
+		return 0;
+	if (!has_firmware(spec->device))
+		return util_fail(cause, -EOPNOTSUPP,
+				 "%s: not supported: no ATA/NVMe firmware on this target",
+				 spec->device->path);
+	if (!spec->firmware)
+		return util_fail(cause, -EOPNOTSUPP,
+				 "%s: not supported: firmware method %s is not available here",
+				 spec->device->path, profile_method_name(spec->profile->method));
+	return 0;
+}
+
+static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
+{
+	job->dev = *spec->device;
+	memset(job->dev.reason_text, 0, sizeof(job->dev.reason_text));
+	job->dev.n_reasons = 0;
+	job->profile = *spec->profile;
+	job->spec = *spec;
+	job->spec.device = &job->dev;
+	job->spec.profile = &job->profile;
+	util_strlcpy(job->operator_name, spec->operator_name ? spec->operator_name : "",
+		     sizeof(job->operator_name));
+	util_strlcpy(job->destination, spec->destination ? spec->destination : "",
+		     sizeof(job->destination));
+	job->spec.operator_name = job->operator_name;
+	job->spec.destination = job->destination;
+	job->spec.state_dir = NULL;
+	wipe_monitor_init(&job->monitor);
+	atomic_init(&job->done, false);
+	if (job->profile.method != PROFILE_METHOD_OVERWRITE)
+		return 0;
+	job->ckpt_path = job_checkpoint_path(spec->state_dir, spec->device);
+	if (!job->ckpt_path)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	return blkio_open(&job->io, spec->device->path, BLKIO_WRITE, spec->io_ops, cause);
+}
+
+int job_start(const struct job_spec *spec, struct job **out, char **cause)
+{
+	struct job *job;
+	int rc;
+
+	if (!spec->device || !spec->profile)
+		return util_fail(cause, -EINVAL, "job: missing device or profile");
+	if (!device_is_eligible(spec->device))
+		return util_fail(cause, -EPERM, "%s: not eligible for wiping", spec->device->path);
+	rc = check_method(spec, cause);
+	if (rc < 0)
+		return rc;
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = job_setup(job, spec, cause);
+	if (rc == 0)
+		job->io_open = job->profile.method == PROFILE_METHOD_OVERWRITE;
+	if (rc == 0 && pthread_create(&job->thread, NULL, job_main, job) != 0)
+		rc = util_fail(cause, -EAGAIN, "cannot start a thread for %s", spec->device->path);
+	if (rc < 0) {
+		job_free(job);
+		return rc;
+	}
+	job->started = true;
+	*out = job;
+	return 0;
+}
+
+void job_snapshot(struct job *job, struct job_snapshot *out)
+{
+	memset(out, 0, sizeof(*out));
+	util_strlcpy(out->device, job->dev.path, sizeof(out->device));
+	util_strlcpy(out->name, job->dev.name, sizeof(out->name));
+	util_strlcpy(out->profile, job->profile.name, sizeof(out->profile));
+	out->state = atomic_load(&job->done) ? JOB_STATE_DONE : JOB_STATE_RUNNING;
+	wipe_monitor_snapshot(&job->monitor, &out->progress);
+}
+
+void job_cancel(struct job *job)
+{
+	wipe_monitor_cancel(&job->monitor);
+}
+
+bool job_is_done(struct job *job)
+{
+	return atomic_load(&job->done);
+}
+
+int job_wait(struct job *job, const struct wipe_result **res, char **cause)
+{
+	if (job->started) {
+		pthread_join(job->thread, NULL);
+		job->started = false;
+	}
+	*res = NULL;
+	if (job->rc < 0)
+		return util_fail(cause, job->rc, "%s", job->cause ? job->cause :
+				 strerror(-job->rc));
+	*res = &job->res;
+	return 0;
+}
+
+const char *job_hook_error(struct job *job)
+{
+	return job->hook_error;
+}
+
+const char *job_operator(struct job *job)
+{
+	return job->operator_name;
+}
+
+const char *job_destination(struct job *job)
+{
+	return job->destination;
+}
+
+void job_free(struct job *job)
+{
+	if (!job)
+		return;
+	if (job->started) {
+		job_cancel(job);
+		pthread_join(job->thread, NULL);
+	}
+	if (job->io_open)
+		blkio_close(&job->io);
+	wipe_result_clear(&job->res);
+	wipe_monitor_destroy(&job->monitor);
+	free(job->ckpt_path);
+	free(job->cause);
+	free(job->hook_error);
+	free(job);
+}
