@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "fw.h"
 
 #define COL_PATH 16
 
@@ -62,8 +63,46 @@ static void status_text(const struct device_info *d, char *out, size_t len)
 		snprintf(out, len, "no:%s", device_reason_name(first));
 }
 
+/* Firmware capabilities of a real drive (read-only commands); false for
+ * files, loop and virtual devices, or when the drive does not answer. */
+static bool probe_firmware(const struct device_info *d, struct fw_caps *caps)
+{
+	if (d->transport == DEVICE_TRANSPORT_FILE || d->transport == DEVICE_TRANSPORT_VIRTUAL)
+		return false;
+	return fw_probe_as(d->path, device_media_kind(d), caps, NULL) == 0;
+}
+
+/* One continuation line: the firmware methods a drive offers, and hidden areas. */
+static void print_firmware(const struct fw_caps *caps)
+{
+	char hidden[32];
+	int any = 0;
+
+	printf("    firmware:");
+	for (int m = FW_ATA_SECURITY_ERASE; m < FW_PURGE; m++) {
+		if (!(caps->methods & (1u << m)))
+			continue;
+		printf("%s%s", any++ ? ", " : " ", fw_method_name((enum fw_method)m));
+	}
+	if (!any)
+		printf(" no firmware erase");
+	if (caps->purge != FW_METHOD_NONE)
+		printf("; purge = %s", fw_method_name(caps->purge));
+	if (caps->ata_valid && caps->ata.sec_frozen)
+		printf("; FROZEN");
+	if (caps->hidden.checked && !caps->hidden.known) {
+		printf("; hidden areas unknown");
+	} else if (caps->hidden.hidden_sectors) {
+		util_format_size(caps->hidden.hidden_sectors * caps->hidden.sector_size, hidden,
+				 sizeof(hidden));
+		printf("; HIDDEN %s (HPA/DCO)", hidden);
+	}
+	putchar('\n');
+}
+
 static void print_row(const struct device_info *d)
 {
+	struct fw_caps caps;
 	char size[16], model[20], serial[16], path[COL_PATH + 1], status[32];
 	const char *m = d->model[0] ? d->model : d->vendor;
 
@@ -81,6 +120,18 @@ static void print_row(const struct device_info *d)
 	       model, serial, status);
 	for (size_t i = 0; i < d->n_reasons; i++)
 		printf("    - %s\n", d->reason_text[i]);
+	if (probe_firmware(d, &caps))
+		print_firmware(&caps);
+}
+
+static json_t *device_json_with_firmware(const struct device_info *d)
+{
+	json_t *j = device_to_json(d);
+	struct fw_caps caps;
+
+	if (j && probe_firmware(d, &caps))
+		json_object_set_new(j, "firmware", fw_caps_to_json(&caps));
+	return j;
 }
 
 static void print_table(const struct device_info *devs, size_t n)
@@ -103,7 +154,7 @@ static int print_devices(const struct cli_ctx *ctx, const struct device_info *de
 	}
 	arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
-		if (json_array_append_new(arr, device_to_json(&devs[i])) < 0) {
+		if (json_array_append_new(arr, device_json_with_firmware(&devs[i])) < 0) {
 			json_decref(arr);
 			arr = NULL;
 		}
