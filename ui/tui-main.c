@@ -1,12 +1,163 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "cli.h"
+/*
+ * custos tui [--demo]: the station screen.  Opens the station, the
+ * register and the policy, then hands over to the screen loop (tui-app.c).
+ */
+#include "tui-jobs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "register.h"
+#include "station.h"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: custos tui [--demo]\n"
+	      "\n"
+	      "The station screen: media appear when plugged in, are enrolled into the\n"
+	      "register, wiped several at once with live progress, and leave with a\n"
+	      "certificate.  F1 or ? lists the keys.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --demo       start on the demo station (as `custos demo` makes it) with\n"
+	      "               file-backed virtual media, to try every screen safely\n"
+	      "  -h, --help   this help\n", out);
+}
+
+/* `custos demo`, with its report to stdout silenced (the screen follows). */
+static int prepare_demo(struct cli_ctx *ctx)
+{
+	char name[] = "demo";
+	char *argv[] = { name, NULL };
+	int saved, null_fd, rc;
+
+	fflush(stdout);
+	saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved < 0 || null_fd < 0 || dup2(null_fd, STDOUT_FILENO) < 0) {
+		if (saved >= 0)
+			util_close(saved);
+		if (null_fd >= 0)
+			util_close(null_fd);
+		cli_error("tui: cannot prepare the demo");
+		return CLI_EXIT_FAIL;
+	}
+	util_close(null_fd);
+	optind = 0;
+	rc = cli_demo(ctx, 1, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	util_close(saved);
+	return rc;
+}
+
+/* Installed policy file (or the test tree's), then the station's own. */
+static int open_policy(struct tui_app *app)
+{
+	const char *dir = getenv("CUSTOS_PROFILE_DIR");
+	char *paths[2], *cause = NULL;
+	int rc;
+
+	paths[0] = util_asprintf("%s/policy.conf", dir && *dir ? dir : CUSTOS_DATADIR "/profiles");
+	paths[1] = util_asprintf("%s/policy.conf", app->state_dir);
+	rc = policy_load((const char *const *)paths, 2, &app->policy, &cause);
+	if (rc < 0) {
+		cli_error("tui: %s", cause ? cause : strerror(-rc));
+		free(cause);
+	}
+	free(paths[0]);
+	free(paths[1]);
+	return rc;
+}
+
+/* Station (may be missing: then no certificates), register, policy. */
+static int open_all(struct tui_app *app)
+{
+	char *cause = NULL, *path;
+	int rc;
+
+	if (station_open(app->state_dir, &app->station, &cause) < 0) {
+		cli_warn("%s: certificates cannot be issued", cause ? cause : "no station");
+		free(cause);
+		cause = NULL;
+		app->station = NULL;
+	}
+	app->virtual_dir = util_asprintf("%s/virtual", app->state_dir);
+	path = util_asprintf("%s/%s", app->state_dir, REGISTER_FILE);
+	if (!app->virtual_dir || !path) {
+		free(path);
+		return -ENOMEM;
+	}
+	rc = register_open(path, &app->reg, &cause);
+	free(path);
+	if (rc < 0) {
+		cli_error("tui: register: %s%s", cause ? cause : strerror(-rc), app->station ? "" :
+			  " (set the station up with 'custos init', or try 'custos tui --demo')");
+		free(cause);
+		return rc;
+	}
+	register_set_actor(app->reg, station_operator(), app->station ? app->station->name : NULL);
+	return open_policy(app);
+}
+
+static void close_all(struct tui_app *app)
+{
+	tui_jobs_free(app);
+	tui_app_free_data(app);
+	register_close(app->reg);
+	policy_free(app->policy);
+	station_free(app->station);
+	free(app->virtual_dir);
+}
+
+static int parse(int argc, char **argv, bool *demo)
+{
+	static const struct option opts[] = {
+		{ "demo", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D': *demo = true; break;
+		case 'h': usage(stdout); return -1;
+		default: return cli_usage_error("tui", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("tui", "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
 
 int cli_tui(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_error("tui: not available in this build yet");
-	return CLI_EXIT_FAIL;
-}
+	struct tui_app app;
+	bool demo = false;
+	int rc = parse(argc, argv, &demo);
 
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		cli_error("tui: the station screen needs a terminal");
+		return CLI_EXIT_USAGE;
+	}
+	if (demo && prepare_demo(ctx) != CLI_EXIT_OK)
+		return CLI_EXIT_FAIL;
+	memset(&app, 0, sizeof(app));
+	app.ctx = ctx;
+	app.state_dir = ctx->state_dir;
+	app.demo = demo;
+	rc = open_all(&app);
+	if (rc == 0)
+		rc = tui_app_run(&app);
+	close_all(&app);
+	return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}

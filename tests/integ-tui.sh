@@ -1,0 +1,176 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The station screen end to end, driven through tmux: a loop device is
+# listed, a second one plugged in appears, is enrolled, wiped with the
+# zero profile (typed confirmation), its outcome and certificate are
+# shown, and the program quits cleanly.
+. "$top_srcdir/tests/lib.sh"
+t_init tui
+t_need_root
+t_need_cmd tmux losetup cmp
+
+# fontconfig (PDF rendering) keeps its caches for the life of the process
+export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+
+SOCK="custos-tui-$$"
+RC_FILE="$T_TMP/tui.rc"
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null; t_cleanup' EXIT
+
+tm() { tmux -L "$SOCK" "$@"; }
+screen() { tm capture-pane -p -t tui 2>/dev/null; }
+
+# wait_for TEXT [SECONDS]: until TEXT is on the screen, else fail showing it
+wait_for() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "---- screen ----" >&2
+	screen >&2
+	t_fail "'$1' did not appear"
+}
+
+keys() { tm send-keys -t tui "$@"; sleep 0.3; }
+
+# go to the medium named $1 with the media screen's find key (the list may
+# hold more media than fit: other tests' loop devices); retried for
+# [SECONDS], as a medium just plugged in appears within the poll interval
+find_medium() {
+	local i
+	for ((i = 0; i < ${2:-1} * 2; i++)); do
+		keys /
+		keys "$1" Enter
+		screen | grep -qF "Details: /dev/$1" && return 0
+		sleep 0.2
+	done
+	wait_for "Details: /dev/$1" 1
+}
+
+"$CUSTOS" init --org "Test Office 测试单位" --station ws-test >/dev/null ||
+	t_fail "custos init failed"
+
+LOOP1=$(t_loop 16) || t_skip "no loop device"
+N1=${LOOP1#/dev/}
+
+tm new-session -d -s tui -x 80 -y 24 \
+	"env LANG=C.UTF-8 TERM=screen CUSTOS_STATE_DIR='$CUSTOS_STATE_DIR' \
+	LSAN_OPTIONS='$LSAN_OPTIONS' \
+	CUSTOS_PROFILE_DIR='${CUSTOS_PROFILE_DIR:-$top_srcdir/profiles}' \
+	'$CUSTOS' tui 2>'$T_TMP/stderr'; echo \$? >'$RC_FILE'; sleep 2" ||
+	t_fail "cannot start tmux"
+
+wait_for "F10/q Quit"
+find_medium "$N1" 5
+wait_for "$N1 "
+t_ok "first loop device listed"
+
+# plug a second medium in: the monitor must notice it without a key press
+LOOP2=$(t_loop 16) || t_skip "no loop device"
+N2=${LOOP2#/dev/}
+printf 'CUSTOS TUI TEST MARKER' | dd of="$LOOP2" conv=notrunc status=none ||
+	t_fail "cannot write the marker"
+find_medium "$N2" 10
+wait_for "$N2 "
+t_ok "second loop device appeared"
+
+# enrol it: asset tag, class internal, a Chinese custodian
+find_medium "$N2"
+keys e
+wait_for "Enrol medium"
+keys "TUI-TEST-1" Tab Right Tab "测试员" Tab "保密办"
+keys Enter
+wait_for "enrolled as M-"
+wait_for "internal"
+wait_for "测试员"
+t_ok "enrolled"
+
+# a wrong confirmation starts nothing
+find_medium "$N2"
+keys w
+wait_for "ALL DATA WILL BE DESTROYED on $N2"
+wait_for "< zero >"
+keys Tab Tab Tab "nope" Enter
+wait_for "does not match"
+screen | grep -q "1 job running" && t_fail "a job started without confirmation"
+head -c 22 "$LOOP2" | grep -q "CUSTOS TUI TEST MARKER" || t_fail "the medium was touched"
+t_ok "wrong confirmation refused"
+
+# the right one: the device name of a virtual (loop) medium
+keys BSpace BSpace BSpace BSpace
+keys "$N2" Enter
+wait_for "done: erased" 60
+wait_for "certificate " 5
+cmp -s -n $((16 << 20)) "$LOOP2" /dev/zero || t_fail "$LOOP2 is not all zero after the wipe"
+t_ok "wiped with the zero profile"
+
+# the certificate of the selected medium
+find_medium "$N2"
+keys c
+wait_for "outcome erased"
+wait_for "CERTIFICATE OF SANITIZATION"
+screen | grep -qE -- "-20[0-9]{2}-[0-9]{6}" || t_fail "no certificate number shown"
+ls "$CUSTOS_STATE_DIR"/certs/*.json >/dev/null 2>&1 || t_fail "no certificate file"
+t_ok "certificate shown"
+
+keys Escape
+wait_for "F10/q Quit"
+
+# two media wiped together, one failing (its backing file lives on a full
+# tmpfs): that job turns red, the other one completes
+mkdir -p "$T_TMP/small"
+mount -t tmpfs -o size=4m tmpfs "$T_TMP/small" || t_fail "cannot mount a tmpfs"
+printf '%s\n' "$T_TMP/small" >> "$T_TMP/.mounts"
+truncate -s 16M "$T_TMP/small/bad.img"
+LOOP3=$(losetup --find --show "$T_TMP/small/bad.img") || t_skip "cannot attach a loop device"
+echo "$LOOP3" >> "$T_TMP/.loops"
+N3=${LOOP3#/dev/}
+LOOP4=$(t_loop 16) || t_skip "no loop device"
+N4=${LOOP4#/dev/}
+find_medium "$N3" 10
+keys Space
+find_medium "$N4" 10
+keys Space
+keys w
+wait_for "ALL DATA WILL BE DESTROYED on"
+# the confirmation fields follow the list's order
+TARGETS=$(screen | grep -o "Confirm loop[0-9]*" | cut -d' ' -f2)
+WANT=$(printf '%s\n' "$N3" "$N4" | sort | tr '\n' ' ')
+[ "$(echo "$TARGETS" | sort | tr '\n' ' ')" = "$WANT" ] ||
+	t_fail "the dialog does not list exactly $N3 and $N4: $TARGETS"
+keys Tab Tab Tab
+for n in $TARGETS; do
+	keys "$n" Tab
+done
+keys Enter
+# status line under the medium's row
+status_of() { screen | grep -A1 -E "^.{4}$1 " | tail -1; }
+# wait_status NAME TEXT: until the status of medium NAME shows TEXT (60 s)
+wait_status() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		find_medium "$1" 1 >/dev/null
+		status_of "$1" | grep -qF -- "$2" && return 0
+		sleep 0.2
+	done
+	screen >&2
+	t_fail "the status of $1 does not show '$2'"
+}
+wait_status "$N3" "FAILED"
+status_of "$N3" | grep -q "No space left on device" || t_fail "no cause shown for $N3"
+wait_status "$N4" "done: erased"
+cmp -s -n $((16 << 20)) "$LOOP4" /dev/zero || t_fail "$LOOP4 is not all zero"
+t_ok "a failing medium turns red, the other completes"
+
+keys q
+for ((i = 0; i < 50; i++)); do
+	[ -s "$RC_FILE" ] && break
+	sleep 0.1
+done
+[ -s "$RC_FILE" ] || t_fail "custos tui did not quit"
+if [ "$(cat "$RC_FILE")" != 0 ]; then
+	cat "$T_TMP/stderr" >&2
+	t_fail "custos tui exited with $(cat "$RC_FILE")"
+fi
+t_ok "quit"
+exit 0

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tui-enroll: the enrolment form for the selected medium: asset tag,
+ * classification, custodian, department, media type, note.  A medium the
+ * register already knows is recognised and shown instead of the form.
+ */
+#include "tui.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "register.h"
+
+static const char *const class_choices[] = {
+	"public 公开", "internal 内部", "secret 秘密", "confidential 机密", "top-secret 绝密",
+	NULL
+};
+
+static const char *const type_choices[] = {
+	"hdd", "ssd", "nvme", "usb-flash", "sd-mmc", "optical", "other", "virtual", NULL
+};
+
+static const struct tui_field_spec enroll_spec[] = {
+	{ "asset_tag", "Asset tag", TUI_FIELD_TEXT, false, 63, NULL },
+	{ "class", "Classification", TUI_FIELD_CHOICE, true, 0, class_choices },
+	{ "custodian", "Custodian", TUI_FIELD_TEXT, true, 127, NULL },
+	{ "department", "Department", TUI_FIELD_TEXT, false, 127, NULL },
+	{ "type", "Media type", TUI_FIELD_CHOICE, true, 0, type_choices },
+	{ "note", "Note", TUI_FIELD_TEXT, false, 511, NULL },
+};
+
+static struct {
+	struct tui_form form;
+	struct device_info dev;		/* identity only (no reasons) */
+	bool known;			/* already in the register */
+	struct register_media media;	/* its entry when known */
+} en;
+
+static int enroll_enter(struct tui_app *app, void *arg)
+{
+	const struct tui_media_row *row = tui_app_current(app);
+	char *cause = NULL;
+
+	(void)arg;
+	if (!row || !row->dev) {
+		tui_app_message(app, true, "select a medium that is present to enrol it");
+		return -1;
+	}
+	if (!app->reg) {
+		tui_app_message(app, true, "the register is not available");
+		return -1;
+	}
+	memset(&en, 0, sizeof(en));
+	en.dev = *row->dev;
+	memset(en.dev.reason_text, 0, sizeof(en.dev.reason_text));
+	en.dev.n_reasons = 0;
+	if (register_find_by_device(app->reg, &en.dev, &en.media, &cause) == 0 &&
+	    !en.media.unregistered)
+		en.known = true;
+	free(cause);
+	if (tui_form_init(&en.form, enroll_spec, UTIL_ARRAY_SIZE(enroll_spec)) < 0)
+		return -1;
+	tui_fields_set(&en.form.fields, "type", device_media_kind(&en.dev));
+	return 0;
+}
+
+static void enroll_leave(struct tui_app *app)
+{
+	(void)app;
+	tui_form_free(&en.form);
+}
+
+static void draw_known(struct tui_app *app, WINDOW *in)
+{
+	const struct register_media *m = &en.media;
+	int W = getmaxx(in), y = 2;
+
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_GOOD, "Already enrolled as %s", m->register_no);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Classification  %s", m->classification);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Asset tag       %s", m->asset_tag);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Custodian       %s", m->custodian);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Department      %s", m->department);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "State           %s", m->state);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Enrolled        %s", m->created_at);
+	tui_put(app, in, y + 1, 0, W, TUI_STYLE_GREY,
+		"Custody actions are in the register browser (F5/r).  Esc closes.");
+}
+
+static void enroll_draw(struct tui_app *app, WINDOW *win)
+{
+	WINDOW *in = tui_dialog_box(app, win, 16, 72, "Enrol medium");
+	char size[24];
+
+	if (!in)
+		return;
+	util_format_size(en.dev.size_bytes, size, sizeof(size));
+	tui_putf(app, in, 0, 0, getmaxx(in), TUI_STYLE_NORMAL, "%s  %s %s  %s  S/N %s",
+		 en.dev.path, en.dev.vendor, en.dev.model, size,
+		 en.dev.serial[0] ? en.dev.serial : "-");
+	if (en.known)
+		draw_known(app, in);
+	else
+		tui_form_draw(app, &en.form, in, 2, 16);
+	delwin(in);
+}
+
+/* The English level name: the choice text up to its first space. */
+static void first_word(const char *s, char *out, size_t len)
+{
+	size_t n = strcspn(s, " ");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+static unsigned enroll_save(struct tui_app *app)
+{
+	struct register_media m;
+	const struct tui_fields *f = &en.form.fields;
+	char *cause = NULL;
+	int rc;
+
+	if (!tui_form_check(&en.form))
+		return TUI_HANDLED | TUI_REDRAW;
+	memset(&m, 0, sizeof(m));
+	register_media_from_device(&m, &en.dev);
+	util_strlcpy(m.asset_tag, tui_fields_get(f, "asset_tag"), sizeof(m.asset_tag));
+	first_word(tui_fields_get(f, "class"), m.classification, sizeof(m.classification));
+	util_strlcpy(m.custodian, tui_fields_get(f, "custodian"), sizeof(m.custodian));
+	util_strlcpy(m.department, tui_fields_get(f, "department"), sizeof(m.department));
+	util_strlcpy(m.media_type, tui_fields_get(f, "type"), sizeof(m.media_type));
+	util_strlcpy(m.note, tui_fields_get(f, "note"), sizeof(m.note));
+	util_strlcpy(m.source, "device", sizeof(m.source));
+	rc = register_enroll(app->reg, &m, &m, &cause);
+	if (rc < 0) {
+		tui_app_message(app, true, "not enrolled: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return TUI_HANDLED | TUI_REDRAW;
+	}
+	tui_app_message(app, false, "%s enrolled as %s (%s)", en.dev.name, m.register_no,
+			m.classification);
+	tui_media_forget();
+	tui_app_lookup(app);
+	return TUI_HANDLED | TUI_CLOSE;
+}
+
+static unsigned enroll_key(struct tui_app *app, int key)
+{
+	unsigned r;
+
+	switch (key) {
+	case 27:
+		return TUI_HANDLED | TUI_CLOSE;
+	case '\r': case '\n': case TUI_KEY_FN | KEY_ENTER: case TUI_FKEY(2):
+		return en.known ? TUI_HANDLED | TUI_CLOSE : enroll_save(app);
+	default:
+		break;
+	}
+	if (en.known)
+		return key == 'q' ? TUI_HANDLED | TUI_CLOSE : TUI_HANDLED;
+	r = tui_form_key(&en.form, key);
+	if (r & TUI_HANDLED)
+		en.form.error_field = -1;
+	return r | TUI_HANDLED;
+}
+
+static const struct tui_keyhelp enroll_keys[] = {
+	{ "F2", "Enter", "Save", "check the fields and enrol the medium" },
+	{ NULL, "Esc", "Cancel", "close without saving" },
+	{ NULL, "Tab", "Next", "next field (Up/Down, Shift-Tab move too)" },
+	{ NULL, "Left/Right", "Choose", "change a choice (Space too)" },
+	{ NULL, NULL, NULL, NULL, false },
+};
+
+const struct tui_screen tui_screen_enroll = {
+	.name = "enroll",
+	.dialog = true,
+	.enter = enroll_enter,
+	.leave = enroll_leave,
+	.draw = enroll_draw,
+	.key = enroll_key,
+	.keys = enroll_keys,
+};

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef CUSTOS_TUI_JOBS_H
+#define CUSTOS_TUI_JOBS_H
+
+/* tui-jobs: starting jobs into the station's list (the rest is in tui.h). */
+
+#include "tui.h"
+#include "tui-finish.h"
+
+struct job;
+
+/* Take over a started @job on @dev and its completion data @fin (freed
+ * with the job). */
+int tui_jobs_add(struct tui_app *app, struct job *job, struct tui_finish *fin,
+		 const struct device_info *dev);
+
+#endif

@@ -1,0 +1,703 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tui-model: the station screens' content without a terminal (see tui-model.h).
+ */
+#include "tui-model.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+#include <wctype.h>
+
+#include "util.h"
+
+/* --- text -------------------------------------------------------------- */
+
+/* Decode one character at @s (at most @n bytes).  Sets *@wc ('?' for
+ * invalid or control characters) and *@w (its columns); returns bytes used. */
+static size_t next_char(const char *s, size_t n, wchar_t *wc, int *w)
+{
+	mbstate_t st;
+	size_t used;
+
+	memset(&st, 0, sizeof(st));
+	used = mbrtowc(wc, s, n, &st);
+	if (used == (size_t)-1 || used == (size_t)-2 || used == 0) {
+		*wc = L'?';
+		*w = 1;
+		return 1;
+	}
+	*w = wcwidth(*wc);
+	if (*w < 0 || iswcntrl((wint_t)*wc)) {
+		*wc = L'?';
+		*w = 1;
+	}
+	return used;
+}
+
+int tui_text_width(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	int total = 0;
+
+	while (n > 0) {
+		wchar_t wc;
+		int w;
+		size_t used = next_char(s, n, &wc, &w);
+
+		total += w;
+		s += used;
+		n -= used;
+	}
+	return total;
+}
+
+/* Append the character @wc (or the bytes @src..@used when it is valid) to @out. */
+size_t tui_text_cut(const char *s, int cols)
+{
+	size_t n = strlen(s), pos = 0;
+	int used = 0;
+
+	while (pos < n) {
+		wchar_t wc;
+		int w;
+		size_t k = next_char(s + pos, n - pos, &wc, &w);
+
+		if (used + w > cols)
+			break;
+		used += w;
+		pos += k;
+	}
+	return pos;
+}
+
+static bool put_char(char *out, size_t len, size_t *pos, const char *src, size_t used, wchar_t wc)
+{
+	char tmp[MB_LEN_MAX];
+	mbstate_t st;
+	size_t k;
+
+	if (wc == L'?' && (used != 1 || *src != '?')) {
+		tmp[0] = '?';
+		k = 1;
+	} else {
+		memset(&st, 0, sizeof(st));
+		k = wcrtomb(tmp, wc, &st);
+		if (k == (size_t)-1) {
+			tmp[0] = '?';
+			k = 1;
+		}
+	}
+	if (*pos + k + 1 > len)
+		return false;
+	memcpy(out + *pos, tmp, k);
+	*pos += k;
+	return true;
+}
+
+static const char *ellipsis(void)
+{
+	return MB_CUR_MAX > 1 ? "\xe2\x80\xa6" : "~";
+}
+
+int tui_text_fit(const char *s, int cols, bool pad, char *out, size_t len)
+{
+	size_t n = s ? strlen(s) : 0, pos = 0;
+	bool cut = tui_text_width(s) > cols;
+	int room = cut ? cols - 1 : cols, used = 0;
+
+	if (len == 0)
+		return 0;
+	while (n > 0 && cols > 0) {
+		wchar_t wc;
+		int w;
+		size_t k = next_char(s, n, &wc, &w);
+
+		if (used + w > room || !put_char(out, len, &pos, s, k, wc))
+			break;
+		used += w;
+		s += k;
+		n -= k;
+	}
+	if (cut && cols > 0 && pos + strlen(ellipsis()) + 1 <= len) {
+		memcpy(out + pos, ellipsis(), strlen(ellipsis()));
+		pos += strlen(ellipsis());
+		used++;
+	}
+	while (pad && used < cols && pos + 2 <= len) {
+		out[pos++] = ' ';
+		used++;
+	}
+	out[pos] = '\0';
+	return used;
+}
+
+void tui_progress_bar(double frac, int width, char *out, size_t len)
+{
+	int inner = width - 2, full, i;
+	size_t pos = 0;
+
+	if (len == 0)
+		return;
+	if (width < 3 || (size_t)width + 1 > len) {
+		out[0] = '\0';
+		return;
+	}
+	if (frac < 0)
+		frac = 0;
+	if (frac > 1)
+		frac = 1;
+	full = (int)(frac * inner + 0.5);
+	out[pos++] = '[';
+	for (i = 0; i < inner; i++)
+		out[pos++] = i < full ? '#' : '.';
+	out[pos++] = ']';
+	out[pos] = '\0';
+}
+
+/* --- media rows -------------------------------------------------------- */
+
+static const struct tui_reg_view no_reg;
+
+static const struct tui_job_view *job_for(const char *path, const struct tui_job_view *jobs,
+					  size_t n_jobs)
+{
+	for (size_t i = 0; i < n_jobs; i++)
+		if (strcmp(jobs[i].path, path) == 0)
+			return &jobs[i];
+	return NULL;
+}
+
+static bool is_marked(const char *path, const char *const *marked, size_t n_marked)
+{
+	for (size_t i = 0; i < n_marked; i++)
+		if (marked[i] && strcmp(marked[i], path) == 0)
+			return true;
+	return false;
+}
+
+static bool job_active(const struct tui_job_view *job)
+{
+	return job && (job->phase == TUI_JOB_RUNNING || job->phase == TUI_JOB_STOPPING);
+}
+
+static enum tui_row_style job_style(const struct tui_job_view *job)
+{
+	switch (job->phase) {
+	case TUI_JOB_RUNNING:
+	case TUI_JOB_STOPPING:
+		return TUI_ROW_RUNNING;
+	case TUI_JOB_SUCCEEDED:
+		return TUI_ROW_DONE;
+	case TUI_JOB_FAILED:
+	case TUI_JOB_ABORTED:
+		break;
+	}
+	return TUI_ROW_RED;
+}
+
+/* Join every reason of @dev into @out: "mounted on /mnt; in use". */
+static void reasons_text(const struct device_info *dev, char *out, size_t len)
+{
+	size_t pos = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < dev->n_reasons && pos + 1 < len; i++) {
+		int k = snprintf(out + pos, len - pos, "%s%s", i ? "; " : "",
+				 dev->reason_text[i] ? dev->reason_text[i] : "not eligible");
+		if (k < 0)
+			break;
+		pos += (size_t)k;
+	}
+	if (!out[0] && dev->reasons)
+		util_strlcpy(out, "not eligible", len);
+}
+
+static void fill_device_row(struct tui_media_row *r, const struct device_info *dev,
+			    const struct tui_reg_view *reg, const struct tui_job_view *job)
+{
+	r->dev = dev;
+	r->reg = reg ? reg : &no_reg;
+	r->job = job;
+	util_strlcpy(r->path, dev->path, sizeof(r->path));
+	util_strlcpy(r->name, dev->name, sizeof(r->name));
+	r->selectable = device_is_eligible(dev) && !job_active(job);
+	if (job) {
+		r->style = job_style(job);
+	} else if (!device_is_eligible(dev)) {
+		r->style = TUI_ROW_GREY;
+		reasons_text(dev, r->status, sizeof(r->status));
+	} else {
+		r->style = TUI_ROW_NORMAL;
+		util_strlcpy(r->status, "ready", sizeof(r->status));
+	}
+}
+
+int tui_model_rows(const struct device_info *devs, size_t n_devs,
+		   const struct tui_reg_view *regs,
+		   const struct tui_job_view *jobs, size_t n_jobs,
+		   const char *const *marked, size_t n_marked,
+		   struct tui_media_row **out, size_t *n_out)
+{
+	struct tui_media_row *rows = calloc(n_devs + n_jobs + 1, sizeof(*rows));
+	size_t n = 0;
+
+	if (!rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_devs; i++, n++) {
+		fill_device_row(&rows[n], &devs[i], regs ? &regs[i] : NULL,
+				job_for(devs[i].path, jobs, n_jobs));
+		rows[n].marked = rows[n].selectable && is_marked(devs[i].path, marked, n_marked);
+	}
+	for (size_t j = 0; j < n_jobs; j++) {
+		size_t i;
+
+		for (i = 0; i < n_devs && strcmp(devs[i].path, jobs[j].path) != 0; i++)
+			;
+		if (i < n_devs)
+			continue;
+		rows[n].reg = &no_reg;
+		rows[n].job = &jobs[j];
+		util_strlcpy(rows[n].path, jobs[j].path, sizeof(rows[n].path));
+		util_strlcpy(rows[n].name, jobs[j].name, sizeof(rows[n].name));
+		rows[n].style = job_active(&jobs[j]) ? TUI_ROW_RED : job_style(&jobs[j]);
+		n++;
+	}
+	*out = rows;
+	*n_out = n;
+	return 0;
+}
+
+/* Minimum width and share of the spare columns of each table column. */
+static const struct {
+	const char *title;
+	int min;
+	int weight;
+} columns[TUI_COL_COUNT] = {
+	[TUI_COL_MARK] = { "", 3, 0 },
+	[TUI_COL_DEVICE] = { "DEVICE", 12, 1 },
+	[TUI_COL_MODEL] = { "MODEL", 11, 4 },
+	[TUI_COL_SIZE] = { "SIZE", 9, 0 },
+	[TUI_COL_BUS] = { "BUS", 7, 0 },
+	[TUI_COL_SERIAL] = { "SERIAL", 10, 3 },
+	[TUI_COL_REGNO] = { "REG.NO", 9, 1 },
+	[TUI_COL_CLASS] = { "CLASS", 11, 1 },
+};
+
+void tui_model_columns(int cols, int widths[TUI_COL_COUNT])
+{
+	int used = 0, spare, weights = 0, given = 0, last = -1;
+
+	for (int i = 0; i < TUI_COL_COUNT; i++) {
+		widths[i] = columns[i].min;
+		used += columns[i].min + (i ? 1 : 0);
+		weights += columns[i].weight;
+	}
+	spare = cols - used;
+	if (spare <= 0) {
+		/* narrower than 80: take it from the model column */
+		widths[TUI_COL_MODEL] += spare;
+		if (widths[TUI_COL_MODEL] < 4)
+			widths[TUI_COL_MODEL] = 4;
+		return;
+	}
+	for (int i = 0; i < TUI_COL_COUNT; i++) {
+		int add = spare * columns[i].weight / weights;
+
+		widths[i] += add;
+		given += add;
+		if (columns[i].weight)
+			last = i;
+	}
+	widths[last] += spare - given;
+}
+
+/* Append @text fitted into @w columns (and a separating space unless last). */
+static void put_cell(char *out, size_t len, size_t *pos, const char *text, int w, bool last)
+{
+	if (*pos + 1 >= len)
+		return;
+	tui_text_fit(text, w, true, out + *pos, len - *pos);
+	*pos += strlen(out + *pos);
+	if (!last && *pos + 2 <= len) {
+		out[(*pos)++] = ' ';
+		out[*pos] = '\0';
+	}
+}
+
+void tui_model_header_line(int cols, char *out, size_t len)
+{
+	int w[TUI_COL_COUNT];
+	size_t pos = 0;
+
+	tui_model_columns(cols, w);
+	out[0] = '\0';
+	for (int i = 0; i < TUI_COL_COUNT; i++)
+		put_cell(out, len, &pos, columns[i].title, w[i], i == TUI_COL_COUNT - 1);
+}
+
+/* The serial shown in the table: its tail when too long. */
+static void serial_cell(const char *serial, int w, char *out, size_t len)
+{
+	size_t n = strlen(serial);
+
+	if ((int)n > w && w > 1 && n < len) {
+		snprintf(out, len, "%s%s", ellipsis(), serial + n - (size_t)(w - 1));
+		return;
+	}
+	util_strlcpy(out, serial, len);
+}
+
+void tui_model_row_line(const struct tui_media_row *row, int cols, char *out, size_t len)
+{
+	const struct device_info *d = row->dev;
+	char size[24] = "", serial[160] = "", model[200] = "";
+	const char *cls;
+	int w[TUI_COL_COUNT];
+	size_t pos = 0;
+
+	tui_model_columns(cols, w);
+	if (d) {
+		util_format_size(d->size_bytes, size, sizeof(size));
+		serial_cell(d->serial, w[TUI_COL_SERIAL], serial, sizeof(serial));
+		snprintf(model, sizeof(model), "%s%s%s", d->vendor, d->vendor[0] ? " " : "",
+			 d->model);
+	} else {
+		util_strlcpy(model, "(removed)", sizeof(model));
+	}
+	cls = row->reg->enrolled ? row->reg->classification : "not enrolled";
+	out[0] = '\0';
+	put_cell(out, len, &pos, row->marked ? "[x]" : row->selectable ? "[ ]" : "   ",
+		 w[TUI_COL_MARK], false);
+	put_cell(out, len, &pos, row->name, w[TUI_COL_DEVICE], false);
+	put_cell(out, len, &pos, model, w[TUI_COL_MODEL], false);
+	put_cell(out, len, &pos, size, w[TUI_COL_SIZE], false);
+	put_cell(out, len, &pos, d ? device_transport_name(d->transport) : "", w[TUI_COL_BUS], false);
+	put_cell(out, len, &pos, serial, w[TUI_COL_SERIAL], false);
+	put_cell(out, len, &pos, row->reg->register_no[0] ? row->reg->register_no : "-",
+		 w[TUI_COL_REGNO], false);
+	put_cell(out, len, &pos, cls, w[TUI_COL_CLASS], true);
+}
+
+static const char *phase_name(enum tui_job_phase p)
+{
+	switch (p) {
+	case TUI_JOB_RUNNING: return "running";
+	case TUI_JOB_STOPPING: return "stopping";
+	case TUI_JOB_SUCCEEDED: return "done";
+	case TUI_JOB_FAILED: return "FAILED";
+	case TUI_JOB_ABORTED: return "aborted";
+	}
+	return "?";
+}
+
+/* "pass 1/3  12.0 MiB/s  ETA 2m05s  0 errors" */
+static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
+{
+	char size[24], rate[32] = "-", eta[24] = "-";
+
+	if (job->rate_bps > 0) {
+		util_format_size((uint64_t)job->rate_bps, size, sizeof(size));
+		snprintf(rate, sizeof(rate), "%s/s", size);
+	}
+	if (job->eta_s >= 0)
+		util_format_duration((uint64_t)job->eta_s, eta, sizeof(eta));
+	snprintf(out, len, "pass %u/%u %s  %s  ETA %s  %llu error%s", job->pass, job->passes,
+		 job->step, rate, eta, (unsigned long long)job->errors, job->errors == 1 ? "" : "s");
+}
+
+static void running_line(const struct tui_job_view *job, int cols, char *out, size_t len)
+{
+	char bar[128], nums[160], text[320];
+	double frac = job->bytes_total ? (double)job->bytes_done / (double)job->bytes_total : 0;
+	int bw = cols - 66;
+
+	if (bw > 40)
+		bw = 40;
+	if (bw < 10)
+		bw = 10;
+	tui_progress_bar(frac, bw, bar, sizeof(bar));
+	job_numbers(job, nums, sizeof(nums));
+	snprintf(text, sizeof(text), "  %s %3d%% %s%s", bar, (int)(frac * 100),
+		 job->phase == TUI_JOB_STOPPING ? "stopping " : "", nums);
+	tui_text_fit(text, cols, true, out, len);
+}
+
+void tui_model_status_line(const struct tui_media_row *row, int cols, char *out, size_t len)
+{
+	const struct tui_job_view *job = row->job;
+	char text[512];
+
+	if (job && (job->phase == TUI_JOB_RUNNING || job->phase == TUI_JOB_STOPPING) && row->dev) {
+		running_line(job, cols, out, len);
+		return;
+	}
+	if (job) {
+		snprintf(text, sizeof(text), "    %s%s%s%s%s%s", phase_name(job->phase),
+			 !row->dev ? " (device removed)" : "",
+			 job->outcome[0] ? ": " : "", job->outcome,
+			 job->message[0] ? " - " : "", job->message);
+		if (job->cert_id[0] && strlen(text) + 16 < sizeof(text))
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 "  certificate %s", job->cert_id);
+	} else {
+		snprintf(text, sizeof(text), "    %s%s", row->selectable ? "" : "not eligible: ",
+			 row->status);
+		if (row->reg->enrolled && row->reg->state[0])
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 "  (register: %s%s%s)", row->reg->state,
+				 row->reg->custodian[0] ? ", " : "", row->reg->custodian);
+	}
+	tui_text_fit(text, cols, true, out, len);
+}
+
+/* --- confirmation ------------------------------------------------------ */
+
+void tui_model_confirm_expect(const struct device_info *dev, char *out, size_t len)
+{
+	char serial[sizeof(dev->serial)];
+	size_t n;
+
+	util_strlcpy(serial, dev->serial, sizeof(serial));
+	util_strstrip(serial);
+	n = strlen(serial);
+	if (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE ||
+	    n == 0) {
+		util_strlcpy(out, dev->name, len);
+		return;
+	}
+	util_strlcpy(out, n > 4 ? serial + n - 4 : serial, len);
+}
+
+bool tui_model_confirm_matches(const char *expect, const char *typed)
+{
+	size_t a, b;
+
+	if (!expect || !*expect || !typed)
+		return false;
+	while (isspace((unsigned char)*typed))
+		typed++;
+	b = strlen(typed);
+	while (b > 0 && isspace((unsigned char)typed[b - 1]))
+		b--;
+	a = strlen(expect);
+	return a == b && strncasecmp(expect, typed, a) == 0;
+}
+
+/* --- what the policy allows ------------------------------------------ */
+
+static bool policy_nist_of(const struct profile *p, const char *media_kind,
+			   enum policy_nist *out)
+{
+	switch (profile_nist_for(p, media_kind)) {
+	case PROFILE_NIST_PURGE:
+		*out = POLICY_NIST_PURGE;
+		return true;
+	case PROFILE_NIST_CLEAR:
+		*out = POLICY_NIST_CLEAR;
+		return true;
+	case PROFILE_NIST_NONE:
+		break;
+	}
+	return false;
+}
+
+bool tui_model_allowed(const struct policy *pol, const struct profile *p,
+		       const struct tui_target_class *t, size_t n, enum policy_dest dest)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum policy_nist cat;
+
+		if (!policy_nist_of(p, t[i].media_kind, &cat) ||
+		    !policy_is_allowed(pol, t[i].level, t[i].highest, t[i].kind, cat, dest))
+			return false;
+	}
+	return n > 0;
+}
+
+bool tui_model_offered(const struct policy *pol, const struct profile *p,
+		       const struct tui_target_class *t, size_t n)
+{
+	for (int d = 0; d < POLICY_DEST_COUNT; d++)
+		if (tui_model_allowed(pol, p, t, n, (enum policy_dest)d))
+			return true;
+	return false;
+}
+
+/* --- forms ------------------------------------------------------------- */
+
+static size_t n_choices(const struct tui_field_spec *s)
+{
+	size_t n = 0;
+
+	while (s->choices && s->choices[n])
+		n++;
+	return n;
+}
+
+int tui_fields_init(struct tui_fields *f, const struct tui_field_spec *spec, size_t n)
+{
+	f->spec = spec;
+	f->n = n;
+	f->value = calloc(n ? n : 1, sizeof(*f->value));
+	f->choice = calloc(n ? n : 1, sizeof(*f->choice));
+	if (!f->value || !f->choice) {
+		tui_fields_free(f);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (spec[i].kind == TUI_FIELD_CHOICE && n_choices(&spec[i]))
+			util_strlcpy(f->value[i], spec[i].choices[0], TUI_FIELD_MAX);
+	return 0;
+}
+
+void tui_fields_free(struct tui_fields *f)
+{
+	free(f->value);
+	free(f->choice);
+	f->value = NULL;
+	f->choice = NULL;
+	f->n = 0;
+}
+
+static int field_index(const struct tui_fields *f, const char *key)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->spec[i].key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+int tui_fields_set(struct tui_fields *f, const char *key, const char *value)
+{
+	int i = field_index(f, key);
+	const struct tui_field_spec *s;
+
+	if (i < 0)
+		return -ENOENT;
+	s = &f->spec[i];
+	if (s->kind == TUI_FIELD_CHOICE) {
+		for (size_t c = 0; c < n_choices(s); c++) {
+			if (strcmp(s->choices[c], value) == 0) {
+				f->choice[i] = c;
+				util_strlcpy(f->value[i], value, TUI_FIELD_MAX);
+				return 0;
+			}
+		}
+		return -EINVAL;
+	}
+	if (strlen(value) >= TUI_FIELD_MAX || (s->max_len && strlen(value) > s->max_len))
+		return -ENOSPC;
+	util_strlcpy(f->value[i], value, TUI_FIELD_MAX);
+	return 0;
+}
+
+const char *tui_fields_get(const struct tui_fields *f, const char *key)
+{
+	int i = field_index(f, key);
+
+	return i < 0 ? NULL : f->value[i];
+}
+
+void tui_fields_cycle(struct tui_fields *f, size_t i, int dir)
+{
+	size_t n;
+
+	if (i >= f->n || f->spec[i].kind != TUI_FIELD_CHOICE)
+		return;
+	n = n_choices(&f->spec[i]);
+	if (n == 0)
+		return;
+	f->choice[i] = (f->choice[i] + n + (dir < 0 ? n - 1 : 1)) % n;
+	util_strlcpy(f->value[i], f->spec[i].choices[f->choice[i]], TUI_FIELD_MAX);
+}
+
+int tui_fields_append(struct tui_fields *f, size_t i, const char *s)
+{
+	size_t have, add = strlen(s), max;
+
+	if (i >= f->n || f->spec[i].kind != TUI_FIELD_TEXT)
+		return -EINVAL;
+	max = f->spec[i].max_len && f->spec[i].max_len < TUI_FIELD_MAX - 1 ?
+	      f->spec[i].max_len : TUI_FIELD_MAX - 1;
+	have = strlen(f->value[i]);
+	if (have + add > max)
+		return -ENOSPC;
+	memcpy(f->value[i] + have, s, add + 1);
+	return 0;
+}
+
+void tui_fields_backspace(struct tui_fields *f, size_t i)
+{
+	size_t n;
+
+	if (i >= f->n || f->spec[i].kind != TUI_FIELD_TEXT)
+		return;
+	n = strlen(f->value[i]);
+	/* step back over UTF-8 continuation bytes to the start of the character */
+	while (n > 0 && ((unsigned char)f->value[i][n - 1] & 0xC0) == 0x80)
+		n--;
+	if (n > 0)
+		n--;
+	f->value[i][n] = '\0';
+}
+
+/* True when @s holds only printable characters (valid UTF-8, no controls). */
+static bool printable(const char *s)
+{
+	size_t n = strlen(s);
+	mbstate_t st;
+
+	memset(&st, 0, sizeof(st));
+	while (n > 0) {
+		wchar_t wc;
+		size_t k = mbrtowc(&wc, s, n, &st);
+
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0 || iswcntrl((wint_t)wc))
+			return false;
+		s += k;
+		n -= k;
+	}
+	return true;
+}
+
+static bool blank(const char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
+static const char *check_field(const struct tui_field_spec *s, const char *v)
+{
+	if (s->kind == TUI_FIELD_CHOICE) {
+		for (size_t c = 0; c < n_choices(s); c++)
+			if (strcmp(s->choices[c], v) == 0)
+				return NULL;
+		return "choose one of the listed values";
+	}
+	if (s->required && blank(v))
+		return "must not be empty";
+	if (!printable(v))
+		return "contains characters that cannot be stored";
+	if (s->max_len && strlen(v) > s->max_len)
+		return "is too long";
+	return NULL;
+}
+
+int tui_fields_validate(const struct tui_fields *f, const char **msg)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const char *why = check_field(&f->spec[i], f->value[i]);
+
+		if (why) {
+			*msg = why;
+			return (int)i;
+		}
+	}
+	*msg = NULL;
+	return -1;
+}
