@@ -17,15 +17,15 @@
 #include "device.h"
 #include "util.h"
 
-/* Point discovery at tests/fixtures/<tree>. */
+/* Point discovery at <tree> made by tests/fixtures/mk-sysfs-fixtures.sh. */
 static void use_fixture(const char *tree)
 {
 	static char sys[PATH_MAX], proc[PATH_MAX], udev[PATH_MAX];
-	const char *top = getenv("CUSTOS_FIXTURES");
+	const char *top = getenv("CUSTOS_SYSFS_FIXTURES");
 	struct device_roots r;
 
 	if (!top)
-		top = "tests/fixtures";
+		top = "tests/sysfs-fixtures";
 	snprintf(sys, sizeof(sys), "%s/%s/sys", top, tree);
 	snprintf(proc, sizeof(proc), "%s/%s/proc", top, tree);
 	snprintf(udev, sizeof(udev), "%s/%s/no-udev", top, tree);
