@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "blkio.h"
+#include "fw-job.h"
 #include "util.h"
 
 struct job {
@@ -109,6 +110,25 @@ static int check_method(const struct job_spec *spec, char **cause)
 		return util_fail(cause, -EOPNOTSUPP,
 				 "%s: not supported: firmware method %s is not available here",
 				 spec->device->path, profile_method_name(spec->profile->method));
+	/* Firmware through fw-job: refuse what this drive cannot do now,
+	 * before anything is written (callers also run it before asking). */
+	if (spec->firmware == fw_job_run) {
+		const struct fw_job *fj = spec->firmware_data;
+		struct fw_opts o;
+		char *why = NULL;
+		int rc;
+
+		if (fj)
+			o = fj->opts;
+		else
+			fw_opts_init(&o);
+		rc = fw_job_guard(spec->device, spec->profile, &o, &why);
+		if (rc < 0) {
+			util_fail(cause, rc, "%s: %s", spec->device->path, why ? why : strerror(-rc));
+			free(why);
+			return rc;
+		}
+	}
 	return 0;
 }
 

@@ -70,8 +70,11 @@ struct job_snapshot {
 };
 
 /* Start the job.  Errors before any write: -EOPNOTSUPP (firmware method on
- * a target without ATA/NVMe firmware), -EBUSY (cannot open exclusively),
- * -ESTALE (checkpoint for another device), ...; *@cause says why. */
+ * a target without ATA/NVMe firmware), -EOPNOTSUPP / -EPERM from
+ * fw_job_guard() when @firmware is fw_job_run (the drive cannot do the
+ * method now; @firmware_data's options are used), -EBUSY (cannot open
+ * exclusively), -ESTALE (checkpoint for another device), ...; *@cause
+ * says why.  The policy is not checked here: see finish_check(). */
 int job_start(const struct job_spec *spec, struct job **out, char **cause);
 
 void job_snapshot(struct job *job, struct job_snapshot *out);

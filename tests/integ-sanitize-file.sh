@@ -5,6 +5,17 @@
 t_init integ-sanitize-file
 t_need_cmd dd grep python3
 
+# Sanitizing issues signed certificates: without a station it is refused
+# before anything is written.
+printf 'KEEP-ME' >"$T_TMP/pre.img"
+truncate -s 1M "$T_TMP/pre.img"
+"$CUSTOS" sanitize --yes --profile zero "$T_TMP/pre.img" >"$T_TMP/pre.out" 2>&1
+[ $? = 1 ] || t_fail "sanitize without a station: wrong exit status"
+grep -q "custos init" "$T_TMP/pre.out" || t_fail "no hint to run custos init"
+grep -aq KEEP-ME "$T_TMP/pre.img" || t_fail "written without a station"
+t_ok "no station: refused before writing"
+"$CUSTOS" init --org "Test Office" --station T1 >/dev/null || t_fail "custos init"
+
 MARK="CUSTOS-SECRET-MARKER-0123456789"
 img="$T_TMP/disk.img"
 img2="$T_TMP/second.img"
@@ -79,7 +90,7 @@ method = ata-secure-erase
 PROF
 CUSTOS_PROFILE_DIR="$T_TMP/profiles" "$CUSTOS" sanitize --yes --profile fw "$img" \
 	>"$T_TMP/fw.out" 2>&1
-[ $? = 1 ] || t_fail "firmware on a file: wrong exit status"
+[ $? = 3 ] || t_fail "firmware on a file: wrong exit status (refused: 3)"
 grep -q "not supported: no ATA/NVMe firmware on this target" "$T_TMP/fw.out" ||
 	t_fail "firmware on a file: wrong message"
 grep -aq "$MARK" "$img" || t_fail "firmware attempt wrote the file"

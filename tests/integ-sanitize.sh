@@ -8,6 +8,7 @@
 t_init integ-sanitize
 t_need_root
 t_need_cmd losetup dd grep python3
+"$CUSTOS" init --org "Test Office" --station T1 >/dev/null || t_fail "custos init"
 
 MARK="CUSTOS-SECRET-MARKER-0123456789"
 

@@ -1,28 +1,39 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * custos sanitize DEVICE... --profile NAME [--verify MODE] [--resume]
- * custos verify DEVICE --expect zero|one|0xNN
+ * custos sanitize DEVICE... | --all [--exclude DEVICE]... --profile NAME [options]
  *
- * sanitize probes every device, refuses the ineligible ones (they are
- * never opened for writing), asks for a typed confirmation per device
- * unless --yes, then runs one job per device concurrently, shows their
- * progress on stderr and prints one result per device.
+ * sanitize probes every device, refuses the ineligible ones and those the
+ * policy forbids (they are never opened for writing), asks for a typed
+ * confirmation unless --yes, then runs one job per device concurrently,
+ * shows their progress on stderr, and when each job ends records it in
+ * the register and issues its certificate (src/finish.c).  It prints one
+ * result per device; a batch (--all, or several devices) also gets a
+ * summary PDF of the machine.
  */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "blkio.h"
+#include "cert.h"
 #include "device.h"
+#include "finish.h"
+#include "fw-job.h"
+#include "host.h"
 #include "job.h"
+#include "policy.h"
 #include "profile.h"
+#include "register.h"
+#include "station.h"
 #include "wipe.h"
 
 static volatile sig_atomic_t got_signal;
@@ -42,31 +53,110 @@ struct sopts {
 	bool seed_set;
 	uint64_t seed;
 	unsigned checkpoint_ms;
+	const char *destination;
+	bool destination_set;
+	const char *cert_dir;
+	const char *class_level;
+	const char *operator_name;
+	const char *operator_title;
+	const char *validator_name;
+	const char *validator_title;
+	bool restore_max;
+	bool allow_usb_bridge;
+	bool all;
+	bool include_loop;
+	bool dry_run;
+	bool power_off;
+	const char **exclude;
+	size_t n_exclude;
+	const char *fallback;
+	const char *source_asset;
 };
 
 enum item_state { ITEM_FAILED = 0, ITEM_REFUSED, ITEM_READY, ITEM_RUNNING };
 
 struct item {
-	const char *path;
+	char *path;
 	struct device_info dev;
 	bool probed;
+	struct profile prof;
+	bool have_prof;
+	char requested[64];		/* the profile asked for, when a fallback was used */
+	char *fallback_why;
+	bool resume;
+	bool verify_set;		/* --resume --all: the checkpoint's mode */
+	enum profile_verify verify;
 	enum item_state state;
 	char *cause;
 	struct job *job;
 	const struct wipe_result *res;
+	struct finish *fin;
+};
+
+struct run {
+	struct cli_ctx *ctx;
+	const struct sopts *o;
+	struct station *st;
+	struct policy *pol;
+	struct register_db *db;
+	struct host_info host;
+	char source[256];
+	char *cert_dir;
+	struct profile base;
+	bool have_base;
+	int64_t start, end;
+	struct item *items;
+	size_t n, cap;
+	json_t *skipped;		/* --all: disks not selected, with why */
+	char *summary_pdf;
+};
+
+/* Assumed sustained write rates for the --dry-run estimate (bytes/s). */
+static const struct {
+	const char *kind;
+	uint64_t rate;
+} assumed_rates[] = {
+	{ "hdd", 150000000 }, { "ssd", 400000000 }, { "nvme", 1500000000 },
+	{ "usb-flash", 20000000 }, { "sd-mmc", 15000000 }, { "virtual", 500000000 },
 };
 
 static void sanitize_usage(void)
 {
 	fputs("Usage: custos sanitize DEVICE... --profile NAME [options]\n"
+	      "       custos sanitize --all [--exclude DEVICE]... --profile NAME [options]\n"
+	      "       custos sanitize --resume --all [options]\n"
 	      "\n"
-	      "Overwrites each DEVICE (a whole disk, or an image file) with the passes of\n"
-	      "a profile and verifies it.  Devices run concurrently, one job each.\n"
+	      "Sanitizes each DEVICE (a whole disk, or an image file) with a profile,\n"
+	      "verifies it, records it in the register and issues a signed certificate\n"
+	      "(a report when it was not erased).  Devices run concurrently, one job each.\n"
+	      "The station must be set up first (custos init).\n"
 	      "\n"
-	      "  -p, --profile NAME     profile to use (see 'custos profiles')\n"
+	      "  -p, --profile NAME     profile to use (see 'custos profiles'); 'purge' picks\n"
+	      "                         the strongest firmware Purge of each disk\n"
+	      "      --fallback NAME    profile for disks without a Purge (default nist-clear)\n"
 	      "      --verify MODE      full (last pass), all, sample or none;\n"
 	      "                         default: the profile's\n"
-	      "      --resume           continue an interrupted run from its checkpoint\n"
+	      "      --destination D    internal-reuse (default), external-reuse, recycling,\n"
+	      "                         destruction or manufacturer; checked against policy\n"
+	      "      --class LEVEL      classification of media not in the register\n"
+	      "                         (default internal; recorded as declared)\n"
+	      "      --cert-dir DIR     where certificates go (default <state-dir>/certs)\n"
+	      "      --operator NAME    person performing (default $CUSTOS_OPERATOR or login)\n"
+	      "      --operator-title T\n"
+	      "      --validator NAME   person validating (a second person)\n"
+	      "      --validator-title T\n"
+	      "      --restore-max      firmware methods: restore hidden areas (HPA/DCO) first\n"
+	      "      --allow-usb-bridge firmware commands through a USB bridge\n"
+	      "      --all              every eligible whole disk of this machine\n"
+	      "      --exclude DEVICE   leave DEVICE out of --all (repeatable)\n"
+	      "      --include-loop     let --all select loop devices too\n"
+	      "      --dry-run          print the selection and the plan; write nothing\n"
+	      "      --source-asset TAG asset tag of this machine, for the certificates\n"
+	      "      --power-off        power the machine off when every disk was erased\n"
+	      "      --resume           continue interrupted runs from their checkpoints\n"
+	      "                         (with --all: every checkpoint in <state-dir>/jobs,\n"
+	      "                         with the first run's destination, cert dir, class,\n"
+	      "                         source asset and persons unless given again)\n"
 	      "      --sample-seed N    seed of the --verify sample plan (default random)\n"
 	      "      --stats            print peak memory and time to first write on stderr\n"
 	      "      --block-size SIZE  I/O block size, 1M..16M (default 4M)\n"
@@ -74,65 +164,474 @@ static void sanitize_usage(void)
 	      "  -y, --yes              do not ask for the typed confirmation\n"
 	      "  -j, --json             results as JSON on stdout\n"
 	      "\n"
-	      "Exit status: 0 every device erased (or written, with --verify none),\n"
-	      "1 the device failed or was aborted, 3 refused (not eligible, or not\n"
-	      "confirmed), 4 some devices of several failed.\n", stdout);
+	      "Exit status: 0 every device erased (or written, with --verify none);\n"
+	      "1 the only device failed or was aborted, or nothing could start (no\n"
+	      "station, no eligible disk); 2 usage; 3 a device was refused (guard, policy,\n"
+	      "not confirmed) and none failed; 4 some devices failed.\n", stdout);
+}
+
+enum {
+	OPT_VERIFY = 256, OPT_RESUME, OPT_SEED, OPT_STATS, OPT_BLOCK, OPT_CKPT, OPT_DEST,
+	OPT_CERTDIR, OPT_CLASS, OPT_OPER, OPT_OPER_T, OPT_VALID, OPT_VALID_T, OPT_RESTORE,
+	OPT_USB, OPT_ALL, OPT_EXCLUDE, OPT_LOOP, OPT_DRY, OPT_POWER, OPT_FALLBACK, OPT_ASSET,
+};
+
+static const struct option sanitize_opts[] = {
+	{ "profile", required_argument, NULL, 'p' },
+	{ "verify", required_argument, NULL, OPT_VERIFY },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "sample-seed", required_argument, NULL, OPT_SEED },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "block-size", required_argument, NULL, OPT_BLOCK },
+	{ "checkpoint-interval", required_argument, NULL, OPT_CKPT },
+	{ "destination", required_argument, NULL, OPT_DEST },
+	{ "cert-dir", required_argument, NULL, OPT_CERTDIR },
+	{ "class", required_argument, NULL, OPT_CLASS },
+	{ "operator", required_argument, NULL, OPT_OPER },
+	{ "operator-title", required_argument, NULL, OPT_OPER_T },
+	{ "validator", required_argument, NULL, OPT_VALID },
+	{ "validator-title", required_argument, NULL, OPT_VALID_T },
+	{ "restore-max", no_argument, NULL, OPT_RESTORE },
+	{ "allow-usb-bridge", no_argument, NULL, OPT_USB },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "include-loop", no_argument, NULL, OPT_LOOP },
+	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ "power-off", no_argument, NULL, OPT_POWER },
+	{ "fallback", required_argument, NULL, OPT_FALLBACK },
+	{ "source-asset", required_argument, NULL, OPT_ASSET },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Options with a value that is checked here; 1 when @c is not one of them. */
+static int parse_value(int c, struct sopts *o)
+{
+	enum policy_level lvl;
+	enum policy_dest dest;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_VERIFY:
+		if (profile_verify_parse(optarg, &o->verify) < 0)
+			return cli_usage_error("sanitize", "bad --verify '%s'", optarg);
+		o->verify_set = true;
+		return 0;
+	case OPT_SEED:
+		if (util_parse_u64(optarg, &o->seed, 0) < 0)
+			return cli_usage_error("sanitize", "bad --sample-seed");
+		o->seed_set = true;
+		return 0;
+	case OPT_BLOCK:
+		if (util_parse_u64(optarg, &v, 1) < 0 || v > (16u << 20))
+			return cli_usage_error("sanitize", "bad --block-size");
+		o->block_size = (uint32_t)v;
+		return 0;
+	case OPT_CKPT:
+		if (util_parse_u64(optarg, &v, 0) < 0 || v > 3600)
+			return cli_usage_error("sanitize", "bad --checkpoint-interval");
+		o->checkpoint_ms = v ? (unsigned)v * 1000 : 1;
+		return 0;
+	case OPT_DEST:
+		if (policy_dest_parse(optarg, &dest) < 0)
+			return cli_usage_error("sanitize", "unknown --destination '%s'", optarg);
+		o->destination = optarg;
+		o->destination_set = true;
+		return 0;
+	case OPT_CLASS:
+		if (policy_level_parse(optarg, &lvl) < 0)
+			return cli_usage_error("sanitize", "unknown --class '%s'", optarg);
+		o->class_level = optarg;
+		return 0;
+	}
+	return 1;
+}
+
+/* Flags and plain strings; 1 when @c is not one of them. */
+static int parse_simple(int c, struct cli_ctx *ctx, struct sopts *o)
+{
+	switch (c) {
+	case 'p': o->profile = optarg; break;
+	case OPT_RESUME: o->resume = true; break;
+	case OPT_STATS: o->stats = true; break;
+	case OPT_CERTDIR: o->cert_dir = optarg; break;
+	case OPT_OPER: o->operator_name = optarg; break;
+	case OPT_OPER_T: o->operator_title = optarg; break;
+	case OPT_VALID: o->validator_name = optarg; break;
+	case OPT_VALID_T: o->validator_title = optarg; break;
+	case OPT_RESTORE: o->restore_max = true; break;
+	case OPT_USB: o->allow_usb_bridge = true; break;
+	case OPT_ALL: o->all = true; break;
+	case OPT_EXCLUDE: o->exclude[o->n_exclude++] = optarg; break;
+	case OPT_LOOP: o->include_loop = true; break;
+	case OPT_DRY: o->dry_run = true; break;
+	case OPT_POWER: o->power_off = true; break;
+	case OPT_FALLBACK: o->fallback = optarg; break;
+	case OPT_ASSET: o->source_asset = optarg; break;
+	case 'y': ctx->yes = true; break;
+	case 'j': ctx->json = true; break;
+	default: return 1;
+	}
+	return 0;
+}
+
+static int check_combination(const struct sopts *o, int argc)
+{
+	bool devices = optind < argc;
+
+	if (o->all && devices)
+		return cli_usage_error("sanitize", "--all selects the disks itself; name no device");
+	if (!o->all && !devices)
+		return cli_usage_error("sanitize", "name at least one device (or --all)");
+	if (!o->all && (o->n_exclude || o->include_loop))
+		return cli_usage_error("sanitize", "--exclude and --include-loop go with --all");
+	if (!o->profile && !(o->resume && o->all))
+		return cli_usage_error("sanitize", "--profile NAME is required");
+	if (o->resume && o->all && (o->n_exclude || o->include_loop || o->dry_run))
+		return cli_usage_error("sanitize", "--resume --all takes the disks of the "
+				       "checkpoints; no --exclude, --include-loop or --dry-run");
+	return 0;
 }
 
 static int parse_sanitize(struct cli_ctx *ctx, int argc, char **argv, struct sopts *o)
 {
-	static const struct option opts[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "verify", required_argument, NULL, 'V' },
-		{ "resume", no_argument, NULL, 'r' },
-		{ "sample-seed", required_argument, NULL, 'S' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "block-size", required_argument, NULL, 'B' },
-		{ "checkpoint-interval", required_argument, NULL, 'C' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	uint64_t v;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "p:yjh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': o->profile = optarg; break;
-		case 'V':
-			if (profile_verify_parse(optarg, &o->verify) < 0)
-				return cli_usage_error("sanitize", "bad --verify '%s'", optarg);
-			o->verify_set = true;
-			break;
-		case 'r': o->resume = true; break;
-		case 'S':
-			if (util_parse_u64(optarg, &o->seed, 0) < 0)
-				return cli_usage_error("sanitize", "bad --sample-seed");
-			o->seed_set = true;
-			break;
-		case 's': o->stats = true; break;
-		case 'B':
-			if (util_parse_u64(optarg, &v, 1) < 0 || v > (16u << 20))
-				return cli_usage_error("sanitize", "bad --block-size");
-			o->block_size = (uint32_t)v;
-			break;
-		case 'C':
-			if (util_parse_u64(optarg, &v, 0) < 0 || v > 3600)
-				return cli_usage_error("sanitize", "bad --checkpoint-interval");
-			o->checkpoint_ms = v ? (unsigned)v * 1000 : 1;
-			break;
-		case 'y': ctx->yes = true; break;
-		case 'j': ctx->json = true; break;
-		case 'h': sanitize_usage(); return -1;
-		default: return cli_usage_error("sanitize", "bad option");
-		}
+	o->exclude = calloc((size_t)argc + 1, sizeof(*o->exclude));
+	if (!o->exclude) {
+		cli_error("out of memory");
+		return CLI_EXIT_FAIL;
 	}
-	if (!o->profile)
-		return cli_usage_error("sanitize", "--profile NAME is required");
-	if (optind >= argc)
-		return cli_usage_error("sanitize", "name at least one device");
+	o->destination = policy_dest_name(POLICY_DEST_INTERNAL_REUSE);
+	o->fallback = "nist-clear";
+	while ((c = getopt_long(argc, argv, "p:yjh", sanitize_opts, NULL)) != -1) {
+		if (c == 'h') {
+			sanitize_usage();
+			return -1;
+		}
+		rc = parse_value(c, o);
+		if (rc == 1)
+			rc = parse_simple(c, ctx, o);
+		if (rc == 1)
+			return cli_usage_error("sanitize", "bad option");
+		if (rc)
+			return rc;
+	}
+	return check_combination(o, argc);
+}
+
+/* Items --------------------------------------------------------------------- */
+
+static struct item *add_item(struct run *r, const char *path)
+{
+	struct item *it;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		struct item *n = realloc(r->items, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		r->items = n;
+		r->cap = cap;
+	}
+	it = &r->items[r->n];
+	memset(it, 0, sizeof(*it));
+	it->path = strdup(path);
+	it->fin = calloc(1, sizeof(*it->fin));
+	if (!it->path || !it->fin) {
+		free(it->path);
+		free(it->fin);
+		return NULL;
+	}
+	finish_init(it->fin);
+	r->n++;
+	return it;
+}
+
+static void free_item(struct item *it)
+{
+	job_free(it->job);
+	if (it->probed)
+		device_info_clear(&it->dev);
+	if (it->fin) {
+		finish_clear(it->fin);
+		free(it->fin);
+	}
+	free(it->fallback_why);
+	free(it->cause);
+	free(it->path);
+}
+
+static void refuse(struct item *it, const char *prefix, const char *why)
+{
+	it->state = ITEM_REFUSED;
+	free(it->cause);
+	it->cause = util_asprintf("%s%s", prefix, why);
+}
+
+static void fail(struct item *it, char *cause)
+{
+	it->state = ITEM_FAILED;
+	free(it->cause);
+	it->cause = cause ? cause : strdup("unknown error");
+}
+
+/* --exclude matches the path, the kernel name, or a link to the device
+ * (/dev/disk/by-id/...). */
+static bool excluded(const struct sopts *o, const struct device_info *d)
+{
+	for (size_t i = 0; i < o->n_exclude; i++) {
+		const char *x = o->exclude[i];
+		const char *base = strrchr(x, '/');
+		char *real = realpath(x, NULL);
+		bool hit = strcmp(x, d->path) == 0 || strcmp(base ? base + 1 : x, d->name) == 0 ||
+			   (real && strcmp(real, d->path) == 0);
+
+		free(real);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+/* Test support: CUSTOS_TEST_ALL_ONLY (colon-separated paths) limits the
+ * disks --all may consider, so a test on a shared machine never touches a
+ * disk it did not create. */
+static bool test_allowed(const char *path)
+{
+	const char *only = getenv("CUSTOS_TEST_ALL_ONLY");
+	size_t len = strlen(path);
+
+	if (!only)
+		return true;
+	for (const char *p = only; *p;) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == len && strncmp(p, path, n) == 0)
+			return true;
+		p += n + (end ? 1 : 0);
+	}
+	return false;
+}
+
+/* --all candidates: real disk transports; loop devices with --include-loop. */
+static bool candidate(const struct sopts *o, const struct device_info *d)
+{
+	switch (d->transport) {
+	case DEVICE_TRANSPORT_SATA:
+	case DEVICE_TRANSPORT_SAS:
+	case DEVICE_TRANSPORT_NVME:
+	case DEVICE_TRANSPORT_MMC:
+	case DEVICE_TRANSPORT_USB:
+	case DEVICE_TRANSPORT_UNKNOWN:
+		return true;
+	case DEVICE_TRANSPORT_VIRTUAL:
+		return o->include_loop && strncmp(d->name, "loop", 4) == 0;
+	default:
+		return false;
+	}
+}
+
+static void skip(struct run *r, const struct device_info *d, const char *why)
+{
+	json_t *reasons = json_array();
+
+	if (why)
+		json_array_append_new(reasons, json_string(why));
+	for (size_t i = 0; i < d->n_reasons; i++)
+		json_array_append_new(reasons, json_string(d->reason_text[i]));
+	json_array_append_new(r->skipped, json_pack("{s:s, s:o}", "device", d->path,
+						    "reasons", reasons));
+}
+
+/* Probe one listed disk; selected ones become items. */
+static int select_one(struct run *r, const struct device_info *listed)
+{
+	struct device_info d;
+	struct item *it;
+	char *cause = NULL;
+
+	if (excluded(r->o, listed)) {
+		skip(r, listed, "excluded (--exclude)");
+		return 0;
+	}
+	if (device_probe(listed->path, &d, &cause) < 0) {
+		skip(r, listed, cause ? cause : "cannot probe");
+		free(cause);
+		return 0;
+	}
+	if (!device_is_eligible(&d)) {
+		skip(r, &d, NULL);
+		device_info_clear(&d);
+		return 0;
+	}
+	it = add_item(r, d.path);
+	if (!it) {
+		device_info_clear(&d);
+		return -ENOMEM;
+	}
+	it->dev = d;
+	it->probed = true;
 	return 0;
+}
+
+static int select_all(struct run *r)
+{
+	struct device_info *devs = NULL;
+	size_t n = 0;
+	char *cause = NULL;
+	int rc = device_list(NULL, &devs, &n, &cause);
+
+	if (rc < 0) {
+		cli_error("cannot list disks: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return rc;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (!test_allowed(devs[i].path))
+			continue;
+		if (!candidate(r->o, &devs[i]))
+			skip(r, &devs[i], devs[i].transport == DEVICE_TRANSPORT_VIRTUAL ?
+			     "virtual device (loop devices only with --include-loop)" :
+			     "not a disk transport");
+		else
+			rc = select_one(r, &devs[i]);
+	}
+	device_list_free(devs, n);
+	if (rc < 0)
+		cli_error("out of memory");
+	return rc;
+}
+
+/* --resume --all: one item per checkpoint in <state-dir>/jobs. */
+static int resume_one(struct run *r, const char *file)
+{
+	json_t *j = json_load_file(file, 0, NULL);
+	const char *path = NULL, *prof = NULL, *verify = NULL;
+	struct item *it;
+	char *cause = NULL;
+	int rc = 0;
+
+	if (!j || json_unpack(j, "{s:s, s:s, s:{s:s}}", "profile", &prof, "verify", &verify,
+			      "device", "path", &path) < 0) {
+		cli_warn("%s: not a checkpoint; left alone", file);
+		goto out;
+	}
+	it = add_item(r, path);
+	if (!it) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	it->resume = true;
+	it->verify_set = profile_verify_parse(verify, &it->verify) == 0;
+	if (profile_find(prof, r->ctx->state_dir, &it->prof, &cause) < 0)
+		fail(it, cause);
+	else
+		it->have_prof = true;
+out:
+	json_decref(j);
+	return rc;
+}
+
+static int resume_all(struct run *r)
+{
+	char *dir = util_asprintf("%s/jobs", r->ctx->state_dir);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		free(dir);
+		return 0;
+	}
+	while (rc == 0 && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char *file;
+
+		if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		file = util_asprintf("%s/%s", dir, e->d_name);
+		rc = file ? resume_one(r, file) : -ENOMEM;
+		free(file);
+	}
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
+/* Preparation ---------------------------------------------------------------- */
+
+static void fw_options(const struct run *r, struct item *it)
+{
+	it->fin->fw.opts.state_dir = r->ctx->state_dir;
+	it->fin->fw.opts.restore_max = r->o->restore_max;
+	it->fin->fw.opts.allow_usb_bridge = r->o->allow_usb_bridge;
+}
+
+/* The profile of one item: the one asked for, or for 'purge' on a disk
+ * without a Purge, the fallback.  false when the item was refused. */
+static bool choose_profile(const struct run *r, struct item *it)
+{
+	char *why = NULL;
+	int rc;
+
+	if (it->have_prof)
+		return true;
+	it->prof = r->base;
+	it->have_prof = true;
+	rc = fw_job_guard(&it->dev, &it->prof, &it->fin->fw.opts, &why);
+	if (rc == 0) {
+		free(why);
+		return true;
+	}
+	if (r->base.method != PROFILE_METHOD_PURGE) {
+		refuse(it, "", why ? why : strerror(-rc));
+		free(why);
+		return false;
+	}
+	util_strlcpy(it->requested, r->base.name, sizeof(it->requested));
+	it->fallback_why = why;
+	why = NULL;
+	if (profile_find(r->o->fallback, r->ctx->state_dir, &it->prof, &why) < 0) {
+		fail(it, why);
+		return false;
+	}
+	rc = fw_job_guard(&it->dev, &it->prof, &it->fin->fw.opts, &why);
+	if (rc < 0) {
+		refuse(it, "fallback profile: ", why ? why : strerror(-rc));
+		free(why);
+		return false;
+	}
+	return true;
+}
+
+static void set_finish(const struct run *r, struct item *it)
+{
+	struct finish *f = it->fin;
+	const struct sopts *o = r->o;
+
+	f->state_dir = r->ctx->state_dir;
+	f->station = r->st;
+	f->cert_dir = r->cert_dir;
+	util_strlcpy(f->destination, o->destination, sizeof(f->destination));
+	util_strlcpy(f->operator_name, o->operator_name ? o->operator_name : "",
+		     sizeof(f->operator_name));
+	util_strlcpy(f->operator_title, o->operator_title ? o->operator_title : "",
+		     sizeof(f->operator_title));
+	util_strlcpy(f->validator_name, o->validator_name ? o->validator_name : "",
+		     sizeof(f->validator_name));
+	util_strlcpy(f->validator_title, o->validator_title ? o->validator_title : "",
+		     sizeof(f->validator_title));
+	util_strlcpy(f->declared_class, o->class_level ? o->class_level : "",
+		     sizeof(f->declared_class));
+	util_strlcpy(f->source_host, r->source, sizeof(f->source_host));
+	if (it->requested[0])
+		snprintf(f->notes, sizeof(f->notes), "Profile %s was asked for; this disk has no "
+			 "Purge, so the fallback %s was used.", it->requested, it->prof.name);
 }
 
 /* What the person types to confirm: the serial, or the name of virtual media. */
@@ -143,69 +642,100 @@ static const char *confirm_word(const struct device_info *dev)
 	return dev->name[0] ? dev->name : dev->path;
 }
 
-static void refuse(struct item *it, const char *why)
-{
-	it->state = ITEM_REFUSED;
-	it->cause = strdup(why);
-}
-
-/* Probe, guard and confirm one device. */
-static void prepare(const struct cli_ctx *ctx, struct item *it, const struct profile *p)
+static void confirm(const struct cli_ctx *ctx, struct item *it)
 {
 	char size[32], *what;
-	int rc = device_probe(it->path, &it->dev, &it->cause);
 
-	if (rc < 0) {
-		it->state = ITEM_FAILED;
-		return;
-	}
-	it->probed = true;
-	if (!device_is_eligible(&it->dev)) {
-		cli_error("%s: refused:", it->path);
-		for (size_t i = 0; i < it->dev.n_reasons; i++)
-			fprintf(stderr, "  - %s\n", it->dev.reason_text[i]);
-		refuse(it, "not eligible for wiping");
-		return;
-	}
-	it->state = ITEM_READY;
-	if (ctx->yes)
-		return;
 	util_format_size(it->dev.size_bytes, size, sizeof(size));
 	what = util_asprintf("About to ERASE %s: %s%s%s%s%s, %s, %s.\n"
 			     "Everything on it will be destroyed (profile %s).", it->path,
 			     it->dev.vendor, it->dev.vendor[0] ? " " : "",
 			     it->dev.model[0] ? it->dev.model : "no model",
 			     it->dev.serial[0] ? ", serial " : "", it->dev.serial, size,
-			     device_media_kind(&it->dev), p->name);
+			     device_media_kind(&it->dev), it->prof.name);
 	if (!what || !cli_confirm_typed(ctx, what, confirm_word(&it->dev)))
-		refuse(it, "not confirmed");
+		refuse(it, "", "not confirmed");
 	free(what);
 }
 
-static void start(const struct cli_ctx *ctx, const struct sopts *o, struct item *it,
-		  const struct profile *p)
+static bool probe(struct item *it)
 {
+	char *cause = NULL;
+
+	if (it->probed)
+		return true;
+	if (device_probe(it->path, &it->dev, &cause) < 0) {
+		fail(it, cause);
+		return false;
+	}
+	it->probed = true;
+	return true;
+}
+
+/* Probe, guard, choose the profile, check the policy: READY or refused. */
+static void prepare(const struct run *r, struct item *it)
+{
+	char *cause = NULL;
+	int rc;
+
+	if (it->state == ITEM_FAILED && it->cause)
+		return;
+	if (!probe(it))
+		return;
+	if (!device_is_eligible(&it->dev)) {
+		cli_error("%s: refused:", it->path);
+		for (size_t i = 0; i < it->dev.n_reasons; i++)
+			fprintf(stderr, "  - %s\n", it->dev.reason_text[i]);
+		refuse(it, "", it->dev.n_reasons ? it->dev.reason_text[0] :
+		       "not eligible for wiping");
+		return;
+	}
+	fw_options(r, it);
+	if (!choose_profile(r, it))
+		return;
+	set_finish(r, it);
+	rc = finish_check(r->pol, r->db, &it->dev, &it->prof, it->fin, &cause);
+	if (rc == -EPERM) {
+		refuse(it, "", cause ? cause : "refused by policy");
+		free(cause);
+		return;
+	}
+	if (rc < 0) {
+		fail(it, cause);
+		return;
+	}
+	it->state = ITEM_READY;
+}
+
+static void start(const struct run *r, struct item *it)
+{
+	const struct sopts *o = r->o;
 	struct job_spec spec = {
 		.device = &it->dev,
-		.profile = p,
-		.verify_set = o->verify_set,
-		.verify = o->verify,
-		.state_dir = ctx->state_dir,
-		.resume = o->resume,
+		.profile = &it->prof,
+		.verify_set = it->verify_set || o->verify_set,
+		.verify = it->verify_set ? it->verify : o->verify,
+		.state_dir = r->ctx->state_dir,
+		.resume = o->resume || it->resume,
+		.operator_name = it->fin->operator_name,
+		.destination = it->fin->destination,
 		.block_size = o->block_size,
 		.sample_seed_set = o->seed_set,
 		.sample_seed = o->seed,
 		.checkpoint_ms = o->checkpoint_ms,
+		.firmware = fw_job_run,
+		.firmware_data = &it->fin->fw,
+		.on_complete = finish_hook,
+		.complete_data = it->fin,
 	};
+	char *ckpt = job_checkpoint_path(r->ctx->state_dir, &it->dev), *cause = NULL;
 
-	char *ckpt = job_checkpoint_path(ctx->state_dir, &it->dev);
-
-	if (!o->resume && ckpt && access(ckpt, F_OK) == 0)
+	if (!spec.resume && ckpt && access(ckpt, F_OK) == 0)
 		cli_warn("%s: an interrupted run left a checkpoint; starting over"
 			 " (--resume would continue it)", it->path);
 	free(ckpt);
-	if (job_start(&spec, &it->job, &it->cause) < 0) {
-		it->state = ITEM_FAILED;
+	if (job_start(&spec, &it->job, &cause) < 0) {
+		fail(it, cause);
 		return;
 	}
 	it->state = ITEM_RUNNING;
@@ -227,10 +757,16 @@ static void progress_line(struct item *it, char *buf, size_t len)
 		util_format_duration(s.progress.eta_s, eta, sizeof(eta));
 	pct = s.progress.phase_total ?
 		100.0 * (double)s.progress.phase_done / (double)s.progress.phase_total : 0;
-	snprintf(buf, len, "%-12s pass %u/%u %-6s %5.1f%% %s/%s %s/s ETA %s errors %llu%s",
-		 s.name, s.progress.pass, s.progress.n_passes, wipe_phase_name(s.progress.phase),
-		 pct, done, total, rate, eta, (unsigned long long)s.progress.errors,
-		 s.state == JOB_STATE_DONE ? " (done)" : "");
+	if (it->prof.method != PROFILE_METHOD_OVERWRITE)
+		snprintf(buf, len, "%-12s %s %-6s %5.1f%% ETA %s%s", s.name, s.profile,
+			 wipe_phase_name(s.progress.phase), pct, eta,
+			 s.state == JOB_STATE_DONE ? " (done)" : "");
+	else
+		snprintf(buf, len, "%-12s pass %u/%u %-6s %5.1f%% %s/%s %s/s ETA %s errors %llu%s",
+			 s.name, s.progress.pass, s.progress.n_passes,
+			 wipe_phase_name(s.progress.phase), pct, done, total, rate, eta,
+			 (unsigned long long)s.progress.errors,
+			 s.state == JOB_STATE_DONE ? " (done)" : "");
 }
 
 static void show_progress(struct item *items, size_t n, bool tty, bool redraw)
@@ -242,7 +778,7 @@ static void show_progress(struct item *items, size_t n, bool tty, bool redraw)
 		if (items[i].state != ITEM_RUNNING)
 			continue;
 		progress_line(&items[i], line, sizeof(line));
-		fprintf(stderr, tty ? "\r\033[K%s\n" : "%s\n", line);
+		fprintf(stderr, tty ? "\r\033[K%s\n" : "custos: progress: %s\n", line);
 		shown++;
 	}
 	if (tty && redraw && shown)
@@ -258,10 +794,22 @@ static bool all_done(struct item *items, size_t n)
 	return true;
 }
 
+/* Without a terminal: a log line per disk every CUSTOS_PROGRESS_SECS
+ * seconds (default 10). */
+static uint64_t log_period_ns(void)
+{
+	const char *e = getenv("CUSTOS_PROGRESS_SECS");
+	uint64_t v;
+
+	if (e && util_parse_u64(e, &v, 0) == 0 && v > 0 && v < 86400)
+		return v * 1000000000ull;
+	return 10000000000ull;
+}
+
 static void watch(struct item *items, size_t n)
 {
 	bool tty = isatty(STDERR_FILENO);
-	uint64_t every = tty ? 250000000ull : 10000000000ull, last = util_mono_ns();
+	uint64_t every = tty ? 250000000ull : log_period_ns(), last = util_mono_ns();
 	bool cancelled = false;
 
 	while (!all_done(items, n)) {
@@ -286,29 +834,58 @@ static void watch(struct item *items, size_t n)
 
 /* Results ------------------------------------------------------------------- */
 
-static json_t *item_json(struct item *it, const struct profile *p)
+static const char *item_outcome(const struct item *it)
+{
+	if (it->res)
+		return wipe_outcome_name(it->res->outcome);
+	return it->state == ITEM_REFUSED ? "refused" : "failed";
+}
+
+static json_t *cert_json(const struct finish *f)
+{
+	if (!f->cert_id[0])
+		return json_null();
+	return json_pack("{s:s, s:s, s:s, s:s}", "id", f->cert_id, "kind", f->cert_kind,
+			 "json", f->cert_json, "pdf", f->cert_pdf);
+}
+
+static json_t *item_json(const struct item *it, const struct run *r)
 {
 	json_t *o = it->res ? wipe_result_to_json(it->res) : json_object();
 	const char *kind = it->probed ? device_media_kind(&it->dev) : "unknown";
+	const char *pname = it->have_prof ? it->prof.name : r->have_base ? r->base.name : "";
+	const char *hook = it->job ? job_hook_error(it->job) : NULL;
 	bool erased = it->res && it->res->outcome == WIPE_OUTCOME_ERASED;
 
 	json_object_set_new(o, "device", json_string(it->path));
+	json_object_set_new(o, "outcome", json_string(item_outcome(it)));
+	json_object_set_new(o, "profile", json_string(pname));
 	if (!it->res) {
-		json_object_set_new(o, "outcome", json_string(it->state == ITEM_REFUSED ?
-							      "refused" : "failed"));
-		json_object_set_new(o, "profile", json_string(p->name));
 		json_object_set_new(o, "bytes_written", json_integer(0));
 		json_object_set_new(o, "bytes_verified", json_integer(0));
 		json_object_set_new(o, "errors", json_integer(0));
 		json_object_set_new(o, "cause", json_string(it->cause ? it->cause : ""));
+	}
+	if (it->requested[0]) {
+		json_object_set_new(o, "requested_profile", json_string(it->requested));
+		json_object_set_new(o, "fallback_reason", json_string(it->fallback_why ?
+								       it->fallback_why : ""));
 	}
 	if (it->probed) {
 		json_object_set_new(o, "serial", json_string(it->dev.serial));
 		json_object_set_new(o, "model", json_string(it->dev.model));
 		json_object_set_new(o, "media_kind", json_string(kind));
 	}
-	json_object_set_new(o, "nist", json_string(erased ?
-		profile_nist_name(profile_nist_for(p, kind)) : "none"));
+	json_object_set_new(o, "nist", json_string(erased && it->have_prof ?
+		profile_nist_name(profile_nist_for(&it->prof, kind)) : "none"));
+	json_object_set_new(o, "certificate", cert_json(it->fin));
+	if (it->fin->register_no[0])
+		json_object_set_new(o, "register_no", json_string(it->fin->register_no));
+	if (it->fin->declared_class[0] && it->state != ITEM_REFUSED)
+		json_object_set_new(o, "declared_classification",
+				    json_string(it->fin->declared_class));
+	if (hook)
+		json_object_set_new(o, "certificate_error", json_string(hook));
 	return o;
 }
 
@@ -325,13 +902,28 @@ static void print_ranges(const struct wipe_result *r)
 		printf("  ... %zu more ranges\n", r->n_bad - show + r->bad_dropped);
 }
 
-static void item_text(struct item *it)
+static void item_extra_text(const struct item *it)
+{
+	const char *hook = it->job ? job_hook_error(it->job) : NULL;
+
+	if (it->requested[0])
+		printf("  profile %s not possible (%s); used %s\n", it->requested,
+		       it->fallback_why ? it->fallback_why : "no Purge", it->prof.name);
+	if (it->fin->cert_id[0])
+		printf("  %s %s: %s %s\n", strcmp(it->fin->cert_kind, "report") == 0 ?
+		       "report" : "certificate", it->fin->cert_id, it->fin->cert_json,
+		       it->fin->cert_pdf);
+	if (hook)
+		printf("  certificate NOT issued: %s\n", hook);
+}
+
+static void item_text(const struct item *it)
 {
 	const struct wipe_result *r = it->res;
 	char w[32], v[32], d[32], t[32];
 
 	if (!r) {
-		printf("%s: %s: %s\n", it->path, it->state == ITEM_REFUSED ? "refused" : "failed",
+		printf("%s: %s: %s\n", it->path, item_outcome(it),
 		       it->cause ? it->cause : "unknown error");
 		return;
 	}
@@ -349,19 +941,25 @@ static void item_text(struct item *it)
 	if (r->cause[0])
 		printf("  cause: %s\n", r->cause);
 	print_ranges(r);
+	item_extra_text(it);
 }
 
-static int exit_code(struct item *items, size_t n)
+static bool item_ok(const struct item *it)
+{
+	const struct wipe_result *r = it->res;
+
+	return r && (r->outcome == WIPE_OUTCOME_ERASED || r->outcome == WIPE_OUTCOME_UNVERIFIED) &&
+	       !(it->job && job_hook_error(it->job));
+}
+
+static int exit_code(const struct item *items, size_t n)
 {
 	size_t failed = 0, refused = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct wipe_result *r = items[i].res;
-
 		if (items[i].state == ITEM_REFUSED)
 			refused++;
-		else if (!r || (r->outcome != WIPE_OUTCOME_ERASED &&
-				r->outcome != WIPE_OUTCOME_UNVERIFIED))
+		else if (!item_ok(&items[i]))
 			failed++;
 	}
 	if (failed)
@@ -381,20 +979,36 @@ static void print_stats(struct item *items, size_t n, uint64_t t0)
 				items[i].path, (double)(items[i].res->first_write_ns - t0) / 1e6);
 }
 
-static int report(const struct cli_ctx *ctx, struct item *items, size_t n,
-		  const struct profile *p)
+static json_t *run_json(const struct run *r, json_t *results)
 {
-	int rc = exit_code(items, n);
+	char start[32], end[32];
 
-	if (ctx->json) {
-		json_t *arr = json_array();
+	util_iso8601(r->start, start, sizeof(start));
+	util_iso8601(r->end, end, sizeof(end));
+	return json_pack("{s:o, s:s, s:s, s:o}", "host", host_to_json(&r->host), "start", start,
+			 "end", end, "results", results);
+}
 
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, item_json(&items[i], p));
-		return cli_print_json(json_pack("{s:o}", "results", arr)) ? CLI_EXIT_FAIL : rc;
+static int report(struct run *r)
+{
+	int rc = exit_code(r->items, r->n);
+
+	if (r->ctx->json) {
+		json_t *arr = json_array(), *o;
+
+		for (size_t i = 0; i < r->n; i++)
+			json_array_append_new(arr, item_json(&r->items[i], r));
+		o = run_json(r, arr);
+		if (r->summary_pdf)
+			json_object_set_new(o, "summary_pdf", json_string(r->summary_pdf));
+		if (r->skipped && json_array_size(r->skipped))
+			json_object_set(o, "skipped", r->skipped);
+		return cli_print_json(o) ? CLI_EXIT_FAIL : rc;
 	}
-	for (size_t i = 0; i < n; i++)
-		item_text(&items[i]);
+	for (size_t i = 0; i < r->n; i++)
+		item_text(&r->items[i]);
+	if (r->summary_pdf)
+		printf("summary: %s\n", r->summary_pdf);
 	return rc;
 }
 
@@ -412,16 +1026,307 @@ static void collect(struct item *items, size_t n)
 	}
 }
 
-static void cleanup(struct item *items, size_t n)
+/* Batch ends: summary PDF, power off --------------------------------------- */
+
+static char *effective_cert_dir(const struct run *r)
 {
-	for (size_t i = 0; i < n; i++) {
-		job_free(items[i].job);
-		if (items[i].probed)
-			device_info_clear(&items[i].dev);
-		free(items[i].cause);
-	}
-	free(items);
+	return r->cert_dir ? strdup(r->cert_dir) : util_asprintf("%s/certs", r->ctx->state_dir);
 }
+
+/* The machine's summary PDF (every disk that got a certificate or report). */
+static void write_summary(struct run *r)
+{
+	struct cert_machine m = {
+		.vendor = r->host.vendor, .model = r->host.model, .serial = r->host.serial,
+		.hostname = r->host.hostname,
+	};
+	json_t **docs = calloc(r->n + 1, sizeof(*docs));
+	char *dir = effective_cert_dir(r), *cause = NULL, stamp[32];
+	struct tm tm;
+	time_t now = (time_t)r->start;
+	size_t n = 0;
+
+	for (size_t i = 0; docs && i < r->n; i++)
+		if (r->items[i].fin->doc)
+			docs[n++] = r->items[i].fin->doc;
+	if (!docs || !dir || !n)
+		goto out;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	r->summary_pdf = util_asprintf("%s/summary-%s.pdf", dir, stamp);
+	if (r->summary_pdf && cert_pdf_summary(&m, docs, n, r->summary_pdf, &cause) < 0) {
+		cli_error("summary PDF: %s", cause ? cause : "cannot write it");
+		free(r->summary_pdf);
+		r->summary_pdf = NULL;
+	}
+out:
+	free(cause);
+	free(dir);
+	free(docs);
+}
+
+/* Test support: CUSTOS_POWEROFF_CMD replaces "systemctl poweroff" (words
+ * separated by spaces, no shell). */
+static int power_off(void)
+{
+	const char *cmd = getenv("CUSTOS_POWEROFF_CMD");
+	char *copy = strdup(cmd && *cmd ? cmd : "systemctl poweroff"), *argv[16], *save = NULL;
+	size_t n = 0;
+	int status = 0;
+	pid_t pid;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *w = strtok_r(copy, " ", &save); w && n + 1 < 16; w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	fflush(NULL);
+	pid = n ? fork() : -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0 && waitpid(pid, &status, 0) < 0)
+		status = -1;
+	if (pid < 0 || status != 0)
+		cli_error("power-off command '%s' failed", cmd && *cmd ? cmd : "systemctl poweroff");
+	free(copy);
+	return pid > 0 && status == 0 ? 0 : -1;
+}
+
+/* Plan (--dry-run) ------------------------------------------------------------ */
+
+static uint64_t assumed_rate(const char *kind)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(assumed_rates); i++)
+		if (strcmp(assumed_rates[i].kind, kind) == 0)
+			return assumed_rates[i].rate;
+	return 100000000;
+}
+
+static uint64_t verify_bytes(const struct item *it, enum profile_verify v)
+{
+	uint64_t size = it->dev.size_bytes;
+
+	switch (v) {
+	case PROFILE_VERIFY_LAST: return size;
+	case PROFILE_VERIFY_ALL: return size * it->prof.n_passes;
+	case PROFILE_VERIFY_SAMPLE: return size / 10;
+	default: return 0;
+	}
+}
+
+static json_t *plan_json(const struct run *r, const struct item *it)
+{
+	enum profile_verify v = r->o->verify_set ? r->o->verify : it->prof.verify;
+	json_t *o = json_pack("{s:s, s:s}", "device", it->path, "state",
+			      it->state == ITEM_READY ? "ready" : item_outcome(it));
+	bool fw = it->prof.method != PROFILE_METHOD_OVERWRITE;
+	uint64_t w, rd, rate;
+
+	if (it->probed) {
+		json_object_set_new(o, "media_kind", json_string(device_media_kind(&it->dev)));
+		json_object_set_new(o, "size_bytes", json_integer((json_int_t)it->dev.size_bytes));
+	}
+	if (it->state != ITEM_READY) {
+		json_object_set_new(o, "cause", json_string(it->cause ? it->cause : ""));
+		return o;
+	}
+	rate = assumed_rate(device_media_kind(&it->dev));
+	w = fw ? 0 : it->dev.size_bytes * it->prof.n_passes;
+	rd = fw ? 0 : verify_bytes(it, v);
+	json_object_set_new(o, "profile", json_string(it->prof.name));
+	json_object_set_new(o, "method", json_string(profile_method_name(it->prof.method)));
+	if (it->requested[0])
+		json_object_set_new(o, "requested_profile", json_string(it->requested));
+	json_object_set_new(o, "passes", json_integer((json_int_t)it->prof.n_passes));
+	json_object_set_new(o, "verify", json_string(fw ? "firmware-status" :
+						     profile_verify_name(v)));
+	json_object_set_new(o, "bytes_to_write", json_integer((json_int_t)w));
+	json_object_set_new(o, "bytes_to_read", json_integer((json_int_t)rd));
+	json_object_set_new(o, "assumed_rate", json_integer((json_int_t)rate));
+	json_object_set_new(o, "estimate_s", fw ? json_null() :
+			    json_integer((json_int_t)((w + rd) / rate + 1)));
+	return o;
+}
+
+static void plan_text(const struct json_t *p)
+{
+	const char *dev = json_string_value(json_object_get(p, "device"));
+	const char *state = json_string_value(json_object_get(p, "state"));
+	char size[32], est[32];
+	unsigned long long mbps;
+
+	if (strcmp(state, "ready") != 0) {
+		printf("%s: %s: %s\n", dev, state,
+		       json_string_value(json_object_get(p, "cause")));
+		return;
+	}
+	util_format_size((uint64_t)json_integer_value(json_object_get(p, "size_bytes")), size,
+			 sizeof(size));
+	mbps = (unsigned long long)json_integer_value(json_object_get(p, "assumed_rate")) / 1000000;
+	if (json_is_integer(json_object_get(p, "estimate_s")))
+		util_format_duration((uint64_t)json_integer_value(json_object_get(p, "estimate_s")),
+				     est, sizeof(est));
+	else
+		util_strlcpy(est, "set by the drive", sizeof(est));
+	printf("%s: %s %s, profile %s%s%s (%s, %lld passes, verify %s), about %s at an "
+	       "assumed %llu MB/s\n", dev, size, json_string_value(json_object_get(p, "media_kind")),
+	       json_string_value(json_object_get(p, "profile")),
+	       json_object_get(p, "requested_profile") ? " instead of " : "",
+	       json_object_get(p, "requested_profile") ?
+	       json_string_value(json_object_get(p, "requested_profile")) : "",
+	       json_string_value(json_object_get(p, "method")),
+	       (long long)json_integer_value(json_object_get(p, "passes")),
+	       json_string_value(json_object_get(p, "verify")), est, mbps);
+}
+
+static void print_skipped_text(const struct run *r, FILE *f)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(r->skipped, i, s) {
+		json_t *reasons = json_object_get(s, "reasons");
+		size_t k;
+		json_t *why;
+
+		fprintf(f, "  not selected: %s", json_string_value(json_object_get(s, "device")));
+		json_array_foreach(reasons, k, why)
+			fprintf(f, "%s%s", k ? "; " : ": ", json_string_value(why));
+		fputc('\n', f);
+	}
+}
+
+/* The exit status a run would have: failures (cannot probe, ...) first. */
+static int dry_status(const struct run *r)
+{
+	size_t failed = 0, refused = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		failed += r->items[i].state == ITEM_FAILED;
+		refused += r->items[i].state == ITEM_REFUSED;
+	}
+	if (failed)
+		return r->n == 1 ? CLI_EXIT_FAIL : CLI_EXIT_PARTIAL;
+	return refused ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+}
+
+static int dry_run(struct run *r)
+{
+	json_t *plan = json_array(), *p;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		prepare(r, &r->items[i]);
+		json_array_append_new(plan, plan_json(r, &r->items[i]));
+	}
+	if (r->ctx->json)
+		return cli_print_json(json_pack("{s:o, s:b, s:o, s:O}", "host",
+						host_to_json(&r->host), "dry_run", 1, "plan",
+						plan, "skipped", r->skipped)) ?
+		       CLI_EXIT_FAIL : dry_status(r);
+	printf("Dry run: nothing will be written.\n");
+	json_array_foreach(plan, i, p)
+		plan_text(p);
+	print_skipped_text(r, stdout);
+	json_decref(plan);
+	return dry_status(r);
+}
+
+/* Batch options ----------------------------------------------------------------
+ * What a --resume --all after a power loss needs again from the first --all
+ * run, kept in <state-dir>/jobs/.batch.json while checkpoints exist.  Options
+ * given to the resuming command win. */
+
+static const struct {
+	const char *key;
+	size_t off;
+} batch_fields[] = {
+	{ "destination", offsetof(struct sopts, destination) },
+	{ "cert_dir", offsetof(struct sopts, cert_dir) },
+	{ "class", offsetof(struct sopts, class_level) },
+	{ "source_asset", offsetof(struct sopts, source_asset) },
+	{ "operator", offsetof(struct sopts, operator_name) },
+	{ "operator_title", offsetof(struct sopts, operator_title) },
+	{ "validator", offsetof(struct sopts, validator_name) },
+	{ "validator_title", offsetof(struct sopts, validator_title) },
+};
+
+static const char **batch_field(const struct sopts *o, size_t i)
+{
+	return (const char **)((const char *)o + batch_fields[i].off);
+}
+
+static char *batch_path(const struct cli_ctx *ctx)
+{
+	return util_asprintf("%s/jobs/.batch.json", ctx->state_dir);
+}
+
+static void save_batch(const struct run *r)
+{
+	char *path = batch_path(r->ctx), *dir = util_asprintf("%s/jobs", r->ctx->state_dir);
+	json_t *j = json_object();
+	char *text = NULL;
+
+	for (size_t i = 0; j && i < UTIL_ARRAY_SIZE(batch_fields); i++)
+		if (*batch_field(r->o, i))
+			json_object_set_new(j, batch_fields[i].key,
+					    json_string(*batch_field(r->o, i)));
+	text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	if (!path || !dir || !text || util_mkdir_p(dir, 0700) < 0 ||
+	    util_write_file_atomic(path, text, strlen(text), 0600) < 0)
+		cli_warn("cannot keep the batch options for --resume --all");
+	free(text);
+	json_decref(j);
+	free(dir);
+	free(path);
+}
+
+/* Fill the options the command line left unset; *@keep owns the strings. */
+static void load_batch(const struct cli_ctx *ctx, struct sopts *o, json_t **keep)
+{
+	char *path = batch_path(ctx);
+	json_t *j = path ? json_load_file(path, 0, NULL) : NULL;
+
+	free(path);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return;
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(batch_fields); i++) {
+		const char **f = batch_field(o, i);
+		const char *v = json_string_value(json_object_get(j, batch_fields[i].key));
+		bool is_dest = f == &o->destination;
+
+		if (v && (is_dest ? !o->destination_set : !*f))
+			*f = v;
+	}
+	*keep = j;
+}
+
+/* Drop the batch options once no checkpoint is left. */
+static void clear_batch(const struct run *r)
+{
+	char *dir = util_asprintf("%s/jobs", r->ctx->state_dir), *path = batch_path(r->ctx);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	bool left = false;
+
+	while (d && !left && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		left = e->d_name[0] != '.' && len > 5 && strcmp(e->d_name + len - 5, ".json") == 0;
+	}
+	if (d)
+		closedir(d);
+	if (!left && path)
+		unlink(path);
+	free(dir);
+	free(path);
+}
+
+/* Run ------------------------------------------------------------------------- */
 
 static void set_signals(struct sigaction *old_int, struct sigaction *old_term)
 {
@@ -434,63 +1339,229 @@ static void set_signals(struct sigaction *old_int, struct sigaction *old_term)
 	sigaction(SIGTERM, &sa, old_term);
 }
 
-static int run_all(struct cli_ctx *ctx, const struct sopts *o, struct item *items, size_t n,
-		   const struct profile *p)
+static void print_selection(const struct run *r)
+{
+	char size[32];
+
+	fprintf(stderr, "custos: --all selected %zu disk(s):\n", r->n);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct device_info *d = &r->items[i].dev;
+
+		util_format_size(d->size_bytes, size, sizeof(size));
+		fprintf(stderr, "  %s: %s%s%s, %s, %s%s%s\n", d->path, d->vendor,
+			d->vendor[0] ? " " : "", d->model[0] ? d->model : "no model", size,
+			device_media_kind(d), d->serial[0] ? ", serial " : "", d->serial);
+	}
+	print_skipped_text(r, stderr);
+}
+
+/* One typed confirmation for --all, one per device otherwise. */
+static void confirm_all(struct run *r)
+{
+	size_t ready = 0;
+	char *what;
+	bool ok;
+
+	for (size_t i = 0; i < r->n; i++)
+		ready += r->items[i].state == ITEM_READY;
+	if (r->ctx->yes || !ready)
+		return;
+	if (!r->o->all) {
+		for (size_t i = 0; i < r->n; i++)
+			if (r->items[i].state == ITEM_READY)
+				confirm(r->ctx, &r->items[i]);
+		return;
+	}
+	what = util_asprintf("About to ERASE %zu disk(s) of this machine (listed above).\n"
+			     "Everything on them will be destroyed.", ready);
+	ok = what && cli_confirm_typed(r->ctx, what, "erase-all");
+	free(what);
+	for (size_t i = 0; i < r->n && !ok; i++)
+		if (r->items[i].state == ITEM_READY)
+			refuse(&r->items[i], "", "not confirmed");
+}
+
+static int run_all(struct run *r)
 {
 	struct sigaction old_int, old_term;
 	uint64_t t0 = util_mono_ns();
 	int rc;
 
 	set_signals(&old_int, &old_term);
-	for (size_t i = 0; i < n && !got_signal; i++)
-		prepare(ctx, &items[i], p);
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].state != ITEM_READY)
+	for (size_t i = 0; i < r->n && !got_signal; i++)
+		prepare(r, &r->items[i]);
+	confirm_all(r);
+	if (r->o->all && !r->o->resume)
+		save_batch(r);
+	r->start = util_unix_now();
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->items[i].state != ITEM_READY)
 			continue;
 		if (got_signal)
-			items[i].cause = strdup("interrupted before it started; nothing was written");
+			fail(&r->items[i], strdup("interrupted before it started; nothing was "
+						  "written"));
 		else
-			start(ctx, o, &items[i], p);
+			start(r, &r->items[i]);
 	}
-	watch(items, n);
-	collect(items, n);
+	watch(r->items, r->n);
+	collect(r->items, r->n);
+	r->end = util_unix_now();
+	if (r->o->all)
+		clear_batch(r);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	for (size_t i = 0; i < n && ctx->json; i++)
-		if (items[i].cause && !items[i].res && items[i].state != ITEM_REFUSED)
-			cli_error("%s", items[i].cause);
-	if (o->stats)
-		print_stats(items, n, t0);
-	rc = report(ctx, items, n, p);
+	for (size_t i = 0; i < r->n && r->ctx->json; i++)
+		if (r->items[i].cause && !r->items[i].res && r->items[i].state != ITEM_REFUSED)
+			cli_error("%s", r->items[i].cause);
+	if (r->o->all || r->n > 1)
+		write_summary(r);
+	if (r->o->stats)
+		print_stats(r->items, r->n, t0);
+	rc = report(r);
+	if (r->o->power_off && rc == CLI_EXIT_OK) {
+		fprintf(stderr, "custos: every disk erased; powering off\n");
+		if (power_off() < 0)
+			rc = CLI_EXIT_FAIL;
+	} else if (r->o->power_off) {
+		fprintf(stderr, "custos: not powering off: not every disk was erased\n");
+	}
 	return rc;
+}
+
+/* Set up --------------------------------------------------------------------- */
+
+static int open_station(struct run *r)
+{
+	char *cause = NULL;
+	int rc = station_open(r->ctx->state_dir, &r->st, &cause);
+
+	if (rc < 0 && !r->o->dry_run) {
+		cli_error("%s", cause ? cause : "the station is not set up");
+		cli_error("sanitizing issues signed certificates: set this station up first "
+			  "with 'custos init --org ORG --station NAME'; nothing was written");
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	free(cause);
+	return 0;
+}
+
+static int open_register(struct run *r)
+{
+	char *path = util_asprintf("%s/%s", r->ctx->state_dir, REGISTER_FILE), *cause = NULL;
+	int rc = 0;
+
+	if (!path)
+		return CLI_EXIT_FAIL;
+	if (!r->o->dry_run || access(path, F_OK) == 0)
+		rc = register_open(path, &r->db, &cause);
+	free(path);
+	if (rc < 0) {
+		cli_error("register: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int setup(struct run *r)
+{
+	const struct sopts *o = r->o;
+	char *cause = NULL;
+	int rc;
+
+	if (o->profile) {
+		if (profile_find(o->profile, r->ctx->state_dir, &r->base, &cause) < 0) {
+			cli_error("%s", cause ? cause : "cannot read the profile");
+			free(cause);
+			return CLI_EXIT_USAGE;
+		}
+		r->have_base = true;
+	}
+	rc = open_station(r);
+	if (rc == 0 && policy_load_default(r->ctx->state_dir, &r->pol, &cause) < 0) {
+		cli_error("policy: %s", cause ? cause : "cannot load it");
+		free(cause);
+		rc = CLI_EXIT_FAIL;
+	}
+	if (rc == 0)
+		rc = open_register(r);
+	host_read(NULL, &r->host);
+	if (o->source_asset)
+		util_strlcpy(r->host.asset_tag, o->source_asset, sizeof(r->host.asset_tag));
+	if (o->all || o->source_asset)
+		host_describe(&r->host, r->source, sizeof(r->source));
+	r->cert_dir = o->cert_dir ? strdup(o->cert_dir) : NULL;
+	return rc;
+}
+
+static int gather(struct run *r, int argc, char **argv)
+{
+	const struct sopts *o = r->o;
+
+	if (o->resume && o->all) {
+		if (resume_all(r) < 0)
+			return CLI_EXIT_FAIL;
+		if (!r->n)
+			cli_note(r->ctx, "no interrupted run to resume in %s/jobs",
+				 r->ctx->state_dir);
+		return 0;
+	}
+	if (o->all) {
+		if (select_all(r) < 0)
+			return CLI_EXIT_FAIL;
+		print_selection(r);
+		if (!r->n) {
+			cli_error("--all found no eligible disk; nothing to do");
+			return CLI_EXIT_FAIL;
+		}
+		return 0;
+	}
+	for (int i = optind; i < argc; i++)
+		if (!add_item(r, argv[i])) {
+			cli_error("out of memory");
+			return CLI_EXIT_FAIL;
+		}
+	return 0;
+}
+
+static void teardown(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free_item(&r->items[i]);
+	free(r->items);
+	register_close(r->db);
+	policy_free(r->pol);
+	station_free(r->st);
+	json_decref(r->skipped);
+	free(r->cert_dir);
+	free(r->summary_pdf);
 }
 
 int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct sopts o = { 0 };
-	struct profile p;
-	struct item *items;
-	char *cause = NULL;
-	size_t n;
+	struct run r = { 0 };
+	json_t *batch = NULL;
 	int rc = parse_sanitize(ctx, argc, argv, &o);
 
-	if (rc)
+	if (rc) {
+		free(o.exclude);
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (profile_find(o.profile, ctx->state_dir, &p, &cause) < 0) {
-		cli_error("%s", cause ? cause : "cannot read the profile");
-		free(cause);
-		return CLI_EXIT_USAGE;
 	}
-	n = (size_t)(argc - optind);
-	items = calloc(n, sizeof(*items));
-	if (!items) {
-		cli_error("out of memory");
-		return CLI_EXIT_FAIL;
-	}
-	for (size_t i = 0; i < n; i++)
-		items[i].path = argv[optind + (int)i];
+	if (o.resume && o.all)
+		load_batch(ctx, &o, &batch);
+	r.ctx = ctx;
+	r.o = &o;
+	r.skipped = json_array();
 	got_signal = 0;
-	rc = run_all(ctx, &o, items, n, &p);
-	cleanup(items, n);
+	rc = setup(&r);
+	if (rc == 0)
+		rc = gather(&r, argc, argv);
+	if (rc == 0 && r.n)
+		rc = o.dry_run ? dry_run(&r) : run_all(&r);
+	teardown(&r);
+	json_decref(batch);
+	free(o.exclude);
 	return rc;
 }

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Unit tests for src/finish.c: the policy check before a sanitization, and
+ * what is recorded and certified when a job ends (real jobs on small image
+ * files, and the hook called directly with a failed result). */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "finish.h"
+#include "job.h"
+#include "policy.h"
+#include "register.h"
+#include "station.h"
+#include "util.h"
+
+struct fixture {
+	char dir[64];
+	char img[128];
+	struct station *st;
+	struct register_db *db;
+	struct profile zero;
+	struct device_info dev;
+	struct policy *pol;
+};
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct station_init_opts o = { .org = "Test Office 测试单位", .name = "ws-unit" };
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char path[128], data[4096];
+
+	if (!fx)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/custos-finish.XXXXXX");
+	if (!mkdtemp(fx->dir) || station_init(fx->dir, &o, NULL) < 0 ||
+	    station_open(fx->dir, &fx->st, NULL) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", fx->dir, REGISTER_FILE);
+	if (register_open(path, &fx->db, NULL) < 0 ||
+	    profile_find("zero", NULL, &fx->zero, NULL) < 0 ||
+	    policy_load(NULL, 0, &fx->pol, NULL) < 0)
+		return -1;
+	memset(data, 'M', sizeof(data));
+	snprintf(path, sizeof(path), "%s/virtual", fx->dir);
+	snprintf(fx->img, sizeof(fx->img), "%s/virtual/medium.img", fx->dir);
+	if (util_mkdir_p(path, 0700) < 0)
+		return -1;
+	if (util_write_file_atomic(fx->img, data, sizeof(data), 0600) < 0 ||
+	    truncate(fx->img, 1 << 20) < 0 || device_probe(fx->img, &fx->dev, NULL) < 0)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	device_info_clear(&fx->dev);
+	policy_free(fx->pol);
+	register_close(fx->db);
+	station_free(fx->st);
+	nftw(fx->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return 0;
+}
+
+
+/* Run the zero profile on the fixture's image with the shared hook. */
+static const struct wipe_result *run(struct fixture *fx, struct finish *fin, struct job **job)
+{
+	struct job_spec spec = {
+		.device = &fx->dev,
+		.profile = &fx->zero,
+		.state_dir = fx->dir,
+		.on_complete = finish_hook,
+		.complete_data = fin,
+	};
+	const struct wipe_result *res = NULL;
+
+	fin->state_dir = fx->dir;
+	util_strlcpy(fin->operator_name, "tester", sizeof(fin->operator_name));
+	assert_int_equal(job_start(&spec, job, NULL), 0);
+	assert_int_equal(job_wait(*job, &res, NULL), 0);
+	assert_non_null(res);
+	return res;
+}
+
+static int64_t enroll(struct fixture *fx, const char *level)
+{
+	struct register_media m;
+
+	memset(&m, 0, sizeof(m));
+	register_media_from_device(&m, &fx->dev);
+	util_strlcpy(m.classification, level, sizeof(m.classification));
+	util_strlcpy(m.custodian, "张三", sizeof(m.custodian));
+	util_strlcpy(m.source, "device", sizeof(m.source));
+	assert_int_equal(register_enroll(fx->db, &m, &m, NULL), 0);
+	return m.id;
+}
+
+static int check(struct fixture *fx, struct finish *fin, const char *dest, const char *cls)
+{
+	char *cause = NULL;
+	int rc;
+
+	util_strlcpy(fin->destination, dest, sizeof(fin->destination));
+	util_strlcpy(fin->declared_class, cls ? cls : "", sizeof(fin->declared_class));
+	rc = finish_check(fx->pol, fx->db, &fx->dev, &fx->zero, fin, &cause);
+	if (rc == -EPERM)
+		assert_non_null(strstr(cause, "policy rule"));
+	free(cause);
+	return rc;
+}
+
+static void test_check_unenrolled(void **state)
+{
+	struct fixture *fx = *state;
+	struct finish fin;
+
+	finish_init(&fin);
+	assert_string_equal(fin.destination, "internal-reuse");
+	/* no level declared: internal, recorded as declared */
+	assert_int_equal(check(fx, &fin, "internal-reuse", NULL), 0);
+	assert_string_equal(fin.declared_class, "internal");
+	assert_true(fin.media_id <= 0);
+	assert_int_equal(check(fx, &fin, "recycling", NULL), 0);
+	assert_int_equal(check(fx, &fin, "recycling", "secret"), -EPERM);
+	assert_int_equal(check(fx, &fin, "internal-reuse", "top-secret"), -EPERM);
+	assert_int_equal(check(fx, &fin, "destruction", "top-secret"), 0);
+	assert_int_equal(check(fx, &fin, "internal-reuse", "no-such-level"), -EINVAL);
+	assert_int_equal(check(fx, &fin, "nowhere", NULL), -EINVAL);
+	finish_clear(&fin);
+}
+
+static void test_check_enrolled(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t id = enroll(fx, "top-secret");
+	struct finish fin;
+
+	finish_init(&fin);
+	/* the register's level wins over a declared one */
+	assert_int_equal(check(fx, &fin, "internal-reuse", "public"), -EPERM);
+	assert_int_equal(fin.media_id, id);
+	assert_int_equal(check(fx, &fin, "destruction", NULL), 0);
+	assert_string_equal(fin.declared_class, "");
+	finish_clear(&fin);
+}
+
+static void test_check_no_category(void **state)
+{
+	struct fixture *fx = *state;
+	struct profile p = fx->zero;
+	struct finish fin;
+	char *cause = NULL;
+
+	finish_init(&fin);
+	for (size_t i = 0; i < PROFILE_N_KINDS; i++)
+		p.nist[i] = PROFILE_NIST_NONE;
+	assert_int_equal(finish_check(fx->pol, fx->db, &fx->dev, &p, &fin, &cause), -EPERM);
+	assert_non_null(strstr(cause, "minimum-sanitization"));
+	free(cause);
+	finish_clear(&fin);
+}
+
+static void test_enrolled(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t id = enroll(fx, "internal");
+	struct register_media now;
+	struct register_cert *certs = NULL;
+	struct register_event *ev = NULL;
+	struct job *job = NULL;
+	struct finish fin;
+	size_t n = 0, nev = 0;
+
+	finish_init(&fin);
+	fin.station = fx->st;
+	assert_int_equal(check(fx, &fin, "internal-reuse", NULL), 0);
+	assert_int_equal(fin.media_id, id);
+	assert_int_equal(run(fx, &fin, &job)->outcome, WIPE_OUTCOME_ERASED);
+	assert_null(job_hook_error(job));
+	assert_string_equal(fin.cert_kind, "sanitization");
+	assert_int_equal(access(fin.cert_json, R_OK), 0);
+	assert_int_equal(access(fin.cert_pdf, R_OK), 0);
+	assert_non_null(fin.doc);
+	assert_int_equal(register_get(fx->db, id, &now, NULL), 0);
+	assert_string_equal(now.state, "sanitized");
+	assert_string_equal(fin.register_no, now.register_no);
+	assert_int_equal(register_list_certificates(fx->db, id, &certs, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(certs[0].id, fin.cert_id);
+	assert_int_equal(register_history(fx->db, id, &ev, &nev, NULL), 0);
+	assert_int_equal(nev, 2);
+	assert_string_equal(ev[1].kind, "sanitized");
+	assert_string_equal(certs[0].event_hash, ev[1].hash);
+	register_events_free(ev, nev);
+	register_certs_free(certs, n);
+	job_free(job);
+	finish_clear(&fin);
+}
+
+/* Unenrolled, declared level, own cert dir, source host: all in the record. */
+static void test_unenrolled(void **state)
+{
+	struct fixture *fx = *state;
+	struct register_media m;
+	struct job *job = NULL;
+	struct finish fin;
+	char dir[128];
+	const char *notes;
+
+	snprintf(dir, sizeof(dir), "%s/out", fx->dir);
+	finish_init(&fin);
+	fin.station = fx->st;
+	fin.cert_dir = dir;
+	util_strlcpy(fin.source_host, "pc-42 (Acme X1, asset tag PC-42)", sizeof(fin.source_host));
+	assert_int_equal(check(fx, &fin, "recycling", "public"), 0);
+	assert_int_equal(run(fx, &fin, &job)->outcome, WIPE_OUTCOME_ERASED);
+	assert_null(job_hook_error(job));
+	assert_int_equal(strncmp(fin.cert_json, dir, strlen(dir)), 0);
+	assert_int_equal(access(fin.cert_json, R_OK), 0);
+	assert_int_equal(register_find_by_device(fx->db, &fx->dev, &m, NULL), 0);
+	assert_true(m.unregistered);
+	assert_int_equal(strncmp(m.register_no, "U-", 2), 0);
+	assert_string_equal(m.state, "scrapped");
+	notes = json_string_value(json_object_get(json_object_get(fin.doc, "certificate"),
+						  "notes"));
+	assert_non_null(notes);
+	assert_non_null(strstr(notes, "public declared"));
+	job_free(job);
+	finish_clear(&fin);
+}
+
+/* A failed job yields a report, never a certificate of erasure. */
+static void test_failed_report(void **state)
+{
+	struct fixture *fx = *state;
+	struct wipe_result res;
+	struct finish fin;
+
+	memset(&res, 0, sizeof(res));
+	res.outcome = WIPE_OUTCOME_FAILED;
+	util_strlcpy(res.profile, "zero", sizeof(res.profile));
+	util_strlcpy(res.device, fx->dev.path, sizeof(res.device));
+	util_strlcpy(res.cause, "write error", sizeof(res.cause));
+	res.first_mismatch = UINT64_MAX;
+	finish_init(&fin);
+	fin.station = fx->st;
+	fin.state_dir = fx->dir;
+	assert_int_equal(finish_hook(NULL, &fx->dev, &fx->zero, &res, &fin, NULL), 0);
+	assert_string_equal(fin.cert_kind, "report");
+	finish_clear(&fin);
+}
+
+static void test_no_station(void **state)
+{
+	struct fixture *fx = *state;
+	struct job *job = NULL;
+	struct finish fin;
+
+	finish_init(&fin);
+	assert_int_equal(run(fx, &fin, &job)->outcome, WIPE_OUTCOME_ERASED);
+	assert_non_null(job_hook_error(job));
+	assert_non_null(strstr(job_hook_error(job), "custos init"));
+	assert_string_equal(fin.cert_id, "");
+	job_free(job);
+	finish_clear(&fin);
+}
+
+/* fontconfig's process-lifetime caches are not leaks (see tests/lsan-cert.supp). */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libfontconfig.so\n";
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_check_unenrolled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_enrolled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_no_category, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrolled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unenrolled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_station, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
