@@ -58,10 +58,29 @@ json_t *host_to_json(const struct host_info *h)
 			 "serial", h->serial, "asset_tag", h->asset_tag);
 }
 
+/* Append "<sep><label><value>" to @buf when @value is set; the first part
+ * opens the parenthesis, later ones are separated by commas. */
+static void append_part(char *buf, size_t len, const char *label, const char *value)
+{
+	size_t used = strlen(buf);
+
+	if (!value[0] || used >= len)
+		return;
+	snprintf(buf + used, len - used, "%s%s%s", strchr(buf, '(') ? ", " : " (", label, value);
+}
+
 void host_describe(const struct host_info *h, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s (%s%s%s%s%s%s%s)", h->hostname[0] ? h->hostname : "unknown host",
-		 h->vendor, h->vendor[0] && h->model[0] ? " " : "", h->model,
-		 h->serial[0] ? ", S/N " : "", h->serial,
-		 h->asset_tag[0] ? ", asset tag " : "", h->asset_tag);
+	char ident[300];
+	size_t used;
+
+	snprintf(ident, sizeof(ident), "%s%s%s", h->vendor, h->vendor[0] && h->model[0] ? " " : "",
+		 h->model);
+	snprintf(buf, len, "%s", h->hostname[0] ? h->hostname : "unknown host");
+	append_part(buf, len, "", ident);
+	append_part(buf, len, "S/N ", h->serial);
+	append_part(buf, len, "asset tag ", h->asset_tag);
+	used = strlen(buf);
+	if (strchr(buf, '(') && used < len)
+		snprintf(buf + used, len - used, ")");
 }

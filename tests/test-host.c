@@ -54,6 +54,12 @@ static void test_host_dmi(void **state)
 	}
 	host_read(dir, &h);	/* nothing readable: empty fields, no failure */
 	assert_string_equal(h.vendor, "");
+	util_strlcpy(h.hostname, "vm", sizeof(h.hostname));
+	host_describe(&h, desc, sizeof(desc));
+	assert_string_equal(desc, "vm");
+	util_strlcpy(h.asset_tag, "PC-7", sizeof(h.asset_tag));
+	host_describe(&h, desc, sizeof(desc));
+	assert_string_equal(desc, "vm (asset tag PC-7)");
 	assert_int_equal(rmdir(dir), 0);
 }
 
