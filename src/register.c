@@ -445,43 +445,101 @@ static json_t *enroll_details(const struct register_media *m)
 	return o;
 }
 
-/* An identity or asset tag already carried by a medium not destroyed. */
-static int check_unique(struct register_db *db, const struct register_media *m, char **cause)
+/* The medium not destroyed that carries @m's asset tag or identity
+ * (WWN, serial + model, backing file) and matches @filter (SQL, e.g.
+ * " AND unregistered = 0"): 0 with it in @old, -ENOENT, or an error. */
+static int find_same(struct register_db *db, const struct register_media *m, const char *filter,
+		     struct register_media *old, char **cause)
 {
-	struct register_media old;
-	const char *alive = " AND state != 'destroyed'";
-	char where[128];
+	char where[192];
 	int rc = -ENOENT;
 
-	if (m->asset_tag[0])
-		rc = register_query_one(db, "asset_tag = ?1", m->asset_tag, NULL, false, &old,
-					cause);
+	if (m->asset_tag[0]) {
+		snprintf(where, sizeof(where), "asset_tag = ?1%s", filter);
+		rc = register_query_one(db, where, m->asset_tag, NULL, false, old, cause);
+	}
 	if (rc == -ENOENT && m->wwn[0]) {
-		snprintf(where, sizeof(where), "wwn = ?1%s", alive);
-		rc = register_query_one(db, where, m->wwn, NULL, false, &old, cause);
+		snprintf(where, sizeof(where), "wwn = ?1 AND state != 'destroyed'%s", filter);
+		rc = register_query_one(db, where, m->wwn, NULL, false, old, cause);
 	}
 	if (rc == -ENOENT && m->serial[0]) {
 		snprintf(where, sizeof(where), "serial = ?1 AND (model = ?2 OR model = '' OR "
-			 "?2 = '')%s", alive);
-		rc = register_query_one(db, where, m->serial, m->model, false, &old, cause);
+			 "?2 = '') AND state != 'destroyed'%s", filter);
+		rc = register_query_one(db, where, m->serial, m->model, false, old, cause);
 	}
 	if (rc == -ENOENT && m->backing_file[0]) {
-		snprintf(where, sizeof(where), "backing_file = ?1%s", alive);
-		rc = register_query_one(db, where, m->backing_file, NULL, false, &old, cause);
+		snprintf(where, sizeof(where), "backing_file = ?1 AND state != 'destroyed'%s",
+			 filter);
+		rc = register_query_one(db, where, m->backing_file, NULL, false, old, cause);
 	}
+	return rc;
+}
+
+static int refuse_existing(const struct register_media *old, char **cause)
+{
+	return util_fail(cause, -EEXIST, "already in the register as %s (%s, %s, state %s)",
+			 old->register_no, old->media_type,
+			 old->classification[0] ? old->classification : "unclassified",
+			 old->state);
+}
+
+/* An enrolled medium already carrying the asset tag or identity of @m. */
+static int check_unique(struct register_db *db, const struct register_media *m, char **cause)
+{
+	struct register_media old;
+	int rc = find_same(db, m, " AND unregistered = 0", &old, cause);
+
 	if (rc == 0)
-		return util_fail(cause, -EEXIST, "already in the register as %s (%s, %s, state %s)",
-				 old.register_no, old.media_type,
-				 old.classification[0] ? old.classification : "unclassified",
-				 old.state);
+		return refuse_existing(&old, cause);
 	return rc == -ENOENT ? 0 : rc;
+}
+
+/* The next register number: above every number handed out so far (M- and
+ * U- share one sequence) and at least @id. */
+static int next_number(struct register_db *db, int64_t id, int64_t *no, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(register_no, 3) AS"
+				  " INTEGER)), 0) FROM media", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*no = sqlite3_column_int64(st, 0) + 1;
+	else
+		rc = register_sql_fail(db, cause, "number medium");
+	sqlite3_finalize(st);
+	if (*no < id)
+		*no = id;
+	return rc;
+}
+
+static int set_number(struct register_db *db, int64_t id, const char *prefix, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char no[32];
+	int64_t n = 0;
+	int rc = next_number(db, id, &n, cause);
+
+	if (rc < 0)
+		return rc;
+	snprintf(no, sizeof(no), "%s-%06lld", prefix, (long long)n);
+	rc = register_prepare(db, "UPDATE media SET register_no = ?1 WHERE id = ?2", &st, cause);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = register_sql_fail(db, cause, "number medium");
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static int insert_media(struct register_db *db, const struct register_media *m,
 			const char *prefix, int64_t *id, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	char now[24], no[16];
+	char now[24];
 	int rc = register_prepare(db, "INSERT INTO media(asset_tag, media_type, vendor, model,"
 		" serial, wwn, backing_file, capacity_bytes, classification, highest_class,"
 		" custodian, department, state, note, source, unregistered, created_at, updated_at)"
@@ -513,16 +571,76 @@ static int insert_media(struct register_db *db, const struct register_media *m,
 	if (rc < 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(db->db);
-	snprintf(no, sizeof(no), "%s-%06lld", prefix, (long long)*id);
-	rc = register_prepare(db, "UPDATE media SET register_no = ?1 WHERE id = ?2", &st, cause);
+	return set_number(db, *id, prefix, cause);
+}
+
+/*
+ * Enrol the unregistered row @id (a medium sanitized before it was
+ * enrolled) in place: the enrolment's classification, custodian and so on,
+ * its identity where the enrolment has one, state in-stock, a new M- number,
+ * created_at = now (the enrolment date).  Its events stay with it.
+ */
+static int convert_unregistered(struct register_db *db, int64_t id,
+				const struct register_media *m, char **cause)
+{
+	static const char sql[] = "UPDATE media SET asset_tag = ?1,"
+		" media_type = ?2, vendor = COALESCE(NULLIF(?3, ''), vendor),"
+		" model = COALESCE(NULLIF(?4, ''), model), serial = COALESCE(NULLIF(?5, ''), serial),"
+		" wwn = COALESCE(NULLIF(?6, ''), wwn),"
+		" backing_file = COALESCE(NULLIF(?7, ''), backing_file),"
+		" capacity_bytes = CASE WHEN ?8 > 0 THEN ?8 ELSE capacity_bytes END,"
+		" classification = ?9, highest_class = ?9, custodian = ?10, department = ?11,"
+		" state = ?12, note = ?13, source = ?14, unregistered = 0, created_at = ?15,"
+		" updated_at = ?15 WHERE id = ?16 AND unregistered = 1";
+	sqlite3_stmt *st = NULL;
+	char now[24];
+	int rc = register_prepare(db, sql, &st, cause);
+
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, *id);
+	util_iso8601(util_unix_now(), now, sizeof(now));
+	register_bind_opt(st, 1, m->asset_tag);
+	sqlite3_bind_text(st, 2, m->media_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->vendor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->model, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, m->wwn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->backing_file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)m->capacity_bytes);
+	sqlite3_bind_text(st, 9, m->classification, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, m->custodian, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, m->department, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, m->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, m->note, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 14, m->source[0] ? m->source : "manual", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 16, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "number medium");
+		rc = register_sql_fail(db, cause, "enrol unregistered medium");
 	sqlite3_finalize(st);
+	if (rc == 0)
+		rc = set_number(db, id, "M", cause);
 	return rc;
+}
+
+/* Inside the enrolment's transaction: convert the unregistered row that
+ * carries @m's identity, or insert a new row.  @id receives the row. */
+static int enroll_row(struct register_db *db, const struct register_media *m, int64_t *id,
+		      char **cause)
+{
+	struct register_media old;
+	int rc = check_unique(db, m, cause);
+
+	if (rc == 0)
+		rc = find_same(db, m, " AND unregistered = 1", &old, cause);
+	if (rc == -ENOENT)
+		return insert_media(db, m, "M", id, cause);
+	if (rc < 0)
+		return rc;
+	if (register_state_is_terminal(old.state))
+		return refuse_existing(&old, cause);
+	*id = old.id;
+	return convert_unregistered(db, old.id, m, cause);
 }
 
 static int check_enroll_fields(const struct register_media *m, char **cause)
@@ -554,9 +672,7 @@ int register_enroll(struct register_db *db, const struct register_media *in,
 	rc = begin(db, cause);
 	if (rc < 0)
 		return rc;
-	rc = check_unique(db, &m, cause);
-	if (rc == 0)
-		rc = insert_media(db, &m, "M", &id, cause);
+	rc = enroll_row(db, &m, &id, cause);
 	if (rc == 0)
 		rc = load(db, id, &m, cause);
 	if (rc == 0)

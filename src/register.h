@@ -134,8 +134,14 @@ void register_media_from_device(struct register_media *m, const struct device_in
 /* Enter @m (identity, classification, custodian, department, asset tag,
  * note, source) into the register: assigns id and register_no, state
  * in-stock, event "enrolled".  -EEXIST when the asset tag or the identity
- * (serial/WWN/backing file) is already on a medium still in the register
- * (cause names it); -EINVAL for a bad classification or media type.
+ * (serial/WWN/backing file) is already on an enrolled medium still in the
+ * register (cause names it); -EINVAL for a bad classification or media type.
+ * A medium sanitized before it was enrolled (an unregistered row with the
+ * same identity, not destroyed or lost) is enrolled in place: same id, the
+ * next M- number, the enrolment's fields (identity fields only where @m
+ * has them), unregistered = 0, created_at = now, and "enrolled" appended
+ * to its history after its "sanitized" events.
+ * Register numbers M-/U-NNNNNN share one increasing sequence.
  * @out (may be @m) receives the stored row. */
 int register_enroll(struct register_db *db, const struct register_media *m,
 		    struct register_media *out, char **cause);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
+#include <wctype.h>
 
 int util_close(int fd)
 {
@@ -370,4 +372,93 @@ void util_log(enum util_log_level level, const char *fmt, ...)
 		log_fn(level, msg, log_data);
 	pthread_mutex_unlock(&log_lock);
 	free(msg);
+}
+
+/* --- display width ------------------------------------------------------ */
+
+/* Bytes of the character at @s (@n bytes left, n > 0); its columns in *@w. */
+static size_t char_width(const char *s, size_t n, int *w)
+{
+	mbstate_t st;
+	wchar_t wc;
+	size_t used;
+
+	memset(&st, 0, sizeof(st));
+	used = mbrtowc(&wc, s, n, &st);
+	if (used == (size_t)-1 || used == (size_t)-2 || used == 0) {
+		*w = 1;
+		return 1;
+	}
+	*w = wcwidth(wc);
+	if (*w < 0 || iswcntrl((wint_t)wc))
+		*w = 1;
+	return used;
+}
+
+int util_display_width(const char *utf8)
+{
+	size_t n = utf8 ? strlen(utf8) : 0;
+	int total = 0, w;
+
+	while (n > 0) {
+		size_t used = char_width(utf8, n, &w);
+
+		total += w;
+		utf8 += used;
+		n -= used;
+	}
+	return total;
+}
+
+static const char *ellipsis(void)
+{
+	return MB_CUR_MAX > 1 ? "\xe2\x80\xa6" : "~";
+}
+
+int util_fit_width(const char *utf8, int cols, bool pad, char *out, size_t len)
+{
+	const char *s = utf8 ? utf8 : "";
+	size_t n = strlen(s), pos = 0, ell = strlen(ellipsis());
+	bool cut = util_display_width(s) > cols;
+	int room = cut ? cols - 1 : cols, used = 0, w;
+
+	if (len == 0)
+		return 0;
+	while (n > 0) {
+		size_t k = char_width(s, n, &w);
+
+		if (used + w > room || pos + k + (cut ? ell : 0) + 1 > len)
+			break;
+		memcpy(out + pos, s, k);
+		pos += k;
+		used += w;
+		s += k;
+		n -= k;
+	}
+	if (cut && cols > 0 && pos + ell + 1 <= len) {
+		memcpy(out + pos, ellipsis(), ell);
+		pos += ell;
+		used++;
+	}
+	while (pad && used < cols && pos + 2 <= len) {
+		out[pos++] = ' ';
+		used++;
+	}
+	out[pos] = '\0';
+	return used;
+}
+
+void util_fput_width(FILE *f, const char *utf8, int cols)
+{
+	size_t len = (utf8 ? strlen(utf8) : 0) + (size_t)(cols > 0 ? cols : 0) + 8;
+	char small[256], *buf = len <= sizeof(small) ? small : malloc(len);
+
+	if (!buf) {
+		fputs(utf8 ? utf8 : "", f);
+		return;
+	}
+	util_fit_width(utf8, cols, true, buf, len);
+	fputs(buf, f);
+	if (buf != small)
+		free(buf);
 }

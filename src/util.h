@@ -9,8 +9,10 @@
  */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -62,6 +64,24 @@ char *util_strstrip(char *s);
 
 /* Copy at most @size-1 bytes and NUL-terminate; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
+
+/*
+ * Display width of UTF-8 text on a terminal (tables with Chinese names):
+ * wcwidth() of each character, decoded with mbrtowc() in the current
+ * locale (the program calls setlocale(LC_ALL, "")).  Invalid bytes and
+ * non-printable characters count 1 column each.
+ */
+int util_display_width(const char *utf8);
+
+/* Copy @utf8 into @out (@len bytes) so that it takes at most @cols columns:
+ * longer text is cut between characters and ends with an ellipsis ("\u2026",
+ * "~" in a locale without multibyte characters); with @pad, spaces fill up
+ * to @cols.  Returns the columns written. */
+int util_fit_width(const char *utf8, int cols, bool pad, char *out, size_t len);
+
+/* Write @utf8 to @f fitted to @cols columns and padded with spaces (as
+ * util_fit_width() with @pad), for the text tables of the front ends. */
+void util_fput_width(FILE *f, const char *utf8, int cols);
 
 /* Set *@cause to a malloc'd formatted message (if @cause is not NULL) and
  * return @err (a negative errno), for one-line error exits. */

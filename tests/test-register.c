@@ -397,6 +397,61 @@ static void test_sanitization(void **state)
 	register_certs_free(list, n);
 }
 
+/* A medium sanitized before it was enrolled is enrolled in place. */
+static void test_enroll_unregistered(void **state)
+{
+	struct fixture *f = *state;
+	struct register_sanitization s = { .result_json = "{\"outcome\":\"verified\"}",
+					   .destination = "internal-reuse",
+					   .nist_category = "clear", .profile = "zero" };
+	struct register_event *ev = NULL;
+	struct register_media m, got;
+	struct device_info dev;
+	char *cause = NULL;
+	int64_t a = enroll(f, "A-1", "internal"), id = 0;
+	size_t n = 0;
+
+	memset(&dev, 0, sizeof(dev));
+	dev.transport = DEVICE_TRANSPORT_USB;
+	util_strlcpy(dev.serial, "USB-7", sizeof(dev.serial));
+	util_strlcpy(dev.model, "Stick", sizeof(dev.model));
+	assert_int_equal(register_record_sanitization(f->db, 0, &dev, &s, &id, NULL, NULL), 0);
+	assert_int_equal(register_get(f->db, id, &got, NULL), 0);
+	assert_string_equal(got.register_no, "U-000002");
+	enroll(f, "A-3", "internal");	/* M-000003 */
+	memset(&m, 0, sizeof(m));
+	register_media_from_device(&m, &dev);
+	util_strlcpy(m.asset_tag, "A-2", sizeof(m.asset_tag));
+	util_strlcpy(m.classification, "secret", sizeof(m.classification));
+	util_strlcpy(m.custodian, "张伟", sizeof(m.custodian));
+	util_strlcpy(m.department, "机要室", sizeof(m.department));
+	if (register_enroll(f->db, &m, &m, &cause) != 0)
+		print_error("%s\n", cause);
+	assert_int_equal(m.id, id);
+	assert_false(m.unregistered);
+	assert_string_equal(m.register_no, "M-000004");
+	assert_string_equal(m.state, "in-stock");
+	assert_string_equal(m.classification, "secret");
+	assert_string_equal(m.highest_class, "secret");
+	assert_string_equal(m.custodian, "张伟");
+	assert_string_equal(m.asset_tag, "A-2");
+	assert_string_equal(m.serial, "USB-7");
+	assert_int_equal(register_history(f->db, id, &ev, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ev[0].kind, "sanitized");
+	assert_string_equal(ev[1].kind, "enrolled");
+	assert_non_null(strstr(ev[1].details, "\"register_no\":\"M-000004\""));
+	register_events_free(ev, n);
+	verify_ok(f->db, 4);
+	/* enrolled now: a second enrolment is refused, a new medium numbered after */
+	assert_int_equal(register_enroll(f->db, &m, &got, NULL), -EEXIST);
+	assert_true(enroll(f, "A-5", "internal") > a);
+	assert_int_equal(register_find_ref(f->db, "A-5", &got, NULL), 0);
+	assert_string_equal(got.register_no, "M-000005");
+	assert_int_equal(register_find_ref(f->db, "U-000002", &got, NULL), -ENOENT);
+	verify_ok(f->db, 5);
+}
+
 static void test_backup_export(void **state)
 {
 	struct fixture *f = *state;
@@ -566,6 +621,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recognise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sanitization, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enroll_unregistered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),

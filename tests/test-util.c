@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -100,6 +101,52 @@ static void test_strings(void **state)
 	free(cause);
 }
 
+static void test_display_width(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "en_US.UTF-8"))
+		skip();
+	/* ASCII */
+	assert_int_equal(util_display_width(""), 0);
+	assert_int_equal(util_display_width(NULL), 0);
+	assert_int_equal(util_display_width("M-000001"), 8);
+	/* wide characters: 2 columns each */
+	assert_int_equal(util_display_width("张伟"), 4);
+	assert_int_equal(util_display_width("张伟 (Office 3)"), 15);
+	assert_int_equal(util_display_width("机要室/Zhang"), 12);
+	/* invalid bytes count 1 each; a truncated sequence too */
+	assert_int_equal(util_display_width("a\xff\xfe"), 3);
+	assert_int_equal(util_display_width("\xe5\xbc"), 2);
+	/* padding by columns, not bytes */
+	assert_int_equal(util_fit_width("张伟", 8, true, buf, sizeof(buf)), 8);
+	assert_string_equal(buf, "张伟    ");
+	assert_int_equal(util_fit_width("abc", 5, true, buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "abc  ");
+	assert_int_equal(util_fit_width("abc", 5, false, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "abc");
+	/* exact fit: no ellipsis */
+	assert_int_equal(util_fit_width("张伟", 4, true, buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "张伟");
+	/* too long: cut with an ellipsis, never inside a character */
+	assert_int_equal(util_fit_width("abcdefgh", 5, true, buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "abcd\xe2\x80\xa6");
+	assert_int_equal(util_fit_width("张伟明", 4, true, buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "张\xe2\x80\xa6 ");	/* 伟 would need columns 3-4 */
+	assert_int_equal(util_fit_width("张伟明", 5, true, buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "张伟\xe2\x80\xa6");
+	assert_int_equal(util_fit_width("a张伟", 3, false, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "a\xe2\x80\xa6");
+	assert_int_equal(util_fit_width("张伟", 0, true, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	/* a small buffer cuts between characters too */
+	util_fit_width("张伟明", 20, false, buf, 8);
+	assert_int_equal(strlen(buf), 6);
+	assert_string_equal(buf, "张伟");
+	setlocale(LC_ALL, "C");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_display_width),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

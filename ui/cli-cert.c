@@ -197,11 +197,30 @@ struct lister {
 	bool header;
 	json_t *seen;		/* ids listed from the register */
 	char media_no[16];	/* --media REF resolved in the register */
+	int64_t media_id;	/* its row (0: not resolved) */
 };
+
+/* One row of the certificate list: cells padded by display columns (wide
+ * characters count 2); ids, serials and register numbers are printed whole
+ * even when longer than their column, the other cells are cut. */
+static void print_list_row(const char *const cell[7])
+{
+	static const int cols[] = { 20, 13, 21, 20, 14, 10 };
+	static const bool whole[] = { true, false, false, true, true, false };
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cols); i++) {
+		int w = util_display_width(cell[i]);
+
+		util_fput_width(stdout, cell[i], whole[i] && w > cols[i] ? w : cols[i]);
+		putchar(' ');
+	}
+	printf("%s\n", cell[6]);
+}
 
 static void list_one(struct lister *l, const json_t *doc, const char *where)
 {
 	const char *outcome = field(doc, "sanitization", "outcome");
+	const char *row[7];
 
 	if (l->arr) {
 		json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
@@ -212,14 +231,21 @@ static void list_one(struct lister *l, const json_t *doc, const char *where)
 			"in_register", strcmp(where, "register") == 0));
 		return;
 	}
-	if (!l->header)
-		printf("%-20s %-13s %-21s %-20s %-14s %-10s %s\n", "ID", "KIND", "ISSUED",
-		       "SERIAL", "REGISTER", "OUTCOME", "STORED");
+	if (!l->header) {
+		const char *head[] = { "ID", "KIND", "ISSUED", "SERIAL", "REGISTER", "OUTCOME",
+				       "STORED" };
+
+		print_list_row(head);
+	}
 	l->header = true;
-	printf("%-20s %-13s %-21s %-20s %-14s %-10s %s\n", field(doc, NULL, "id"),
-	       field(doc, NULL, "kind"), field(doc, NULL, "issued"),
-	       field(doc, "medium", "serial"), field(doc, "medium", "register_no"), outcome,
-	       where);
+	row[0] = field(doc, NULL, "id");
+	row[1] = field(doc, NULL, "kind");
+	row[2] = field(doc, NULL, "issued");
+	row[3] = field(doc, "medium", "serial");
+	row[4] = field(doc, "medium", "register_no");
+	row[5] = outcome;
+	row[6] = where;
+	print_list_row(row);
 }
 
 static bool wanted(const struct cert_cli *c, const struct lister *l, const json_t *doc)
@@ -242,8 +268,10 @@ static int list_register(struct cert_cli *c, struct lister *l)
 
 	if (!reg(c))
 		return 0;
-	if (c->media && register_find_ref(c->db, c->media, &m, NULL) == 0)
+	if (c->media && register_find_ref(c->db, c->media, &m, NULL) == 0) {
 		util_strlcpy(l->media_no, m.register_no, sizeof(l->media_no));
+		l->media_id = m.id;
+	}
 	rc = register_list_certificates(c->db, 0, &certs, &n, &cause);
 	if (rc < 0)
 		return fail("list", cause, rc);
@@ -252,7 +280,10 @@ static int list_register(struct cert_cli *c, struct lister *l)
 
 		if (stored_doc(&certs[i], &doc, &cause) == 0) {
 			json_object_set_new(l->seen, certs[i].id, json_true());
-			if (wanted(c, l, doc))
+			/* by row too: a medium enrolled after its sanitization
+			 * has certificates naming its earlier U- number */
+			if (wanted(c, l, doc) ||
+			    (l->media_id > 0 && certs[i].media_id == l->media_id))
 				list_one(l, doc, "register");
 		} else {
 			cli_warn("%s", cause);

@@ -304,7 +304,11 @@ static int enroll_from_device(struct reg_cli *r, const char *path, struct enroll
 			 "plugged in again", path);
 	rc = register_find_by_device(r->db, &dev, &old, NULL);
 	device_info_clear(&dev);
-	if (rc == 0 && !register_state_is_terminal(old.state)) {
+	if (rc == 0 && old.unregistered && !register_state_is_terminal(old.state)) {
+		if (!r->ctx->json)
+			printf("%s was sanitized before enrolment as %s: enrolling that record\n",
+			       path, old.register_no);
+	} else if (rc == 0 && !register_state_is_terminal(old.state)) {
 		cli_error("enroll: %s is already in the register as %s", path, old.register_no);
 		if (r->ctx->json)
 			cli_print_json(register_media_to_json(&old));
@@ -721,6 +725,29 @@ int cli_destroy(struct cli_ctx *ctx, int argc, char **argv)
 
 /* custos register SUBCOMMAND */
 
+/* A table cell of @cols display columns and a space: wider text is cut
+ * with an ellipsis, or, with @whole (keys the user types back), printed
+ * whole. */
+static void put_cell(const char *s, int cols, bool whole)
+{
+	int w = util_display_width(s);
+
+	util_fput_width(stdout, s, whole && w > cols ? w : cols);
+	putchar(' ');
+}
+
+static void print_list_row(const char *no, const char *tag, const char *type, const char *cls,
+			   const char *state, const char *custodian, const char *serial)
+{
+	put_cell(no, 9, true);
+	put_cell(tag, 12, true);
+	put_cell(type, 9, false);
+	put_cell(cls, 12, false);
+	put_cell(state, 9, false);
+	put_cell(custodian, 16, false);
+	printf("%s\n", serial);
+}
+
 static int reg_list(struct reg_cli *r, const char *cls, const char *state)
 {
 	struct register_media *m = NULL;
@@ -742,14 +769,13 @@ static int reg_list(struct reg_cli *r, const char *cls, const char *state)
 		free(m);
 		return cli_print_json(arr);
 	}
-	printf("%-9s %-12s %-9s %-12s %-9s %-16s %s\n", "REG NO", "ASSET TAG", "TYPE", "CLASS",
-	       "STATE", "CUSTODIAN", "SERIAL");
+	print_list_row("REG NO", "ASSET TAG", "TYPE", "CLASS", "STATE", "CUSTODIAN", "SERIAL");
 	for (size_t i = 0; i < n; i++)
-		printf("%-9s %-12s %-9s %-12s %-9s %-16s %s\n", m[i].register_no,
-		       m[i].asset_tag[0] ? m[i].asset_tag : "-", m[i].media_type,
-		       m[i].classification[0] ? m[i].classification : "-", m[i].state,
-		       m[i].custodian[0] ? m[i].custodian : "-",
-		       m[i].serial[0] ? m[i].serial : "-");
+		print_list_row(m[i].register_no, m[i].asset_tag[0] ? m[i].asset_tag : "-",
+			       m[i].media_type,
+			       m[i].classification[0] ? m[i].classification : "-", m[i].state,
+			       m[i].custodian[0] ? m[i].custodian : "-",
+			       m[i].serial[0] ? m[i].serial : "-");
 	free(m);
 	return CLI_EXIT_OK;
 }
@@ -769,8 +795,10 @@ static int reg_show(struct reg_cli *r, const char *ref)
 
 static void print_event(const struct register_event *ev)
 {
-	printf("%-5lld %s  %-12s %-14s %s  [%.12s]\n", (long long)ev->seq, ev->at, ev->kind,
-	       ev->operator_name, ev->details, ev->hash);
+	printf("%-5lld %s  ", (long long)ev->seq, ev->at);
+	put_cell(ev->kind, 12, true);
+	put_cell(ev->operator_name, 14, false);
+	printf("%s  [%.12s]\n", ev->details, ev->hash);
 }
 
 static int reg_history(struct reg_cli *r, const char *ref)

@@ -254,46 +254,80 @@ static int make_medium(const char *path, unsigned mib, bool reset)
 	return rc;
 }
 
-static int demo_station(struct cli_ctx *ctx)
+/* The demo station's identity, made once. */
+static int demo_station(const char *state_dir, char **cause)
 {
 	struct station_init_opts o = {
 		.org = DEMO_ORG, .name = "demo", .prefix = "DEMO", .key_type = SIGN_KEY_ED25519,
 	};
 	struct station *st = NULL;
-	char *cause = NULL;
-	int rc;
 
-	rc = station_open(ctx->state_dir, &st, NULL);
-	if (rc == 0) {
+	if (station_open(state_dir, &st, NULL) == 0) {
 		station_free(st);
-		return CLI_EXIT_OK;
+		return 0;
 	}
-	rc = station_init(ctx->state_dir, &o, &cause);
-	if (rc < 0) {
-		cli_error("demo: %s", cause ? cause : strerror(-rc));
-		free(cause);
-		return CLI_EXIT_FAIL;
-	}
-	return CLI_EXIT_OK;
+	return station_init(state_dir, &o, cause);
 }
 
-static int demo_media_make(const struct cli_ctx *ctx, bool reset, char **paths)
+/* STATE-DIR/virtual/FILE of demo medium @i, malloc'd. */
+static char *demo_media_path(const char *state_dir, size_t i)
+{
+	return util_asprintf("%s/virtual/%s", state_dir, demo_media[i].file);
+}
+
+static int demo_media_make(const char *state_dir, bool reset, char **cause)
 {
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(demo_media); i++) {
+		char *path = demo_media_path(state_dir, i);
 		int rc;
 
-		paths[i] = util_asprintf("%s/virtual/%s", ctx->state_dir, demo_media[i].file);
-		if (!paths[i]) {
-			cli_error("demo: out of memory");
-			return CLI_EXIT_FAIL;
-		}
-		rc = make_medium(paths[i], demo_media[i].mib, reset);
-		if (rc < 0) {
-			cli_error("demo: cannot create %s: %s", paths[i], strerror(-rc));
-			return CLI_EXIT_FAIL;
-		}
+		if (!path)
+			return util_fail(cause, -ENOMEM, "out of memory");
+		rc = make_medium(path, demo_media[i].mib, reset);
+		if (rc < 0)
+			util_fail(cause, rc, "cannot create %s: %s", path, strerror(-rc));
+		free(path);
+		if (rc < 0)
+			return rc;
 	}
-	return CLI_EXIT_OK;
+	return 0;
+}
+
+int cli_demo_prepare(struct cli_ctx *ctx, bool reset, char **cause)
+{
+	int rc;
+
+	if (strcmp(ctx->state_dir, CLI_DEFAULT_STATE_DIR) == 0)
+		ctx->state_dir = DEMO_STATE_DIR;
+	rc = demo_station(ctx->state_dir, cause);
+	if (rc == 0)
+		rc = demo_media_make(ctx->state_dir, reset, cause);
+	return rc;
+}
+
+/* `custos devices` of the demo media. */
+static int demo_devices(struct cli_ctx *ctx)
+{
+	char *paths[UTIL_ARRAY_SIZE(demo_media)] = { NULL };
+	char name[] = "devices";
+	char *dev_argv[UTIL_ARRAY_SIZE(demo_media) + 2] = { name };
+	int rc = CLI_EXIT_OK;
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(demo_media); i++) {
+		paths[i] = demo_media_path(ctx->state_dir, i);
+		dev_argv[i + 1] = paths[i];
+		if (!paths[i])
+			rc = CLI_EXIT_FAIL;
+	}
+	if (rc == CLI_EXIT_OK) {
+		optind = 0;
+		rc = cli_devices(ctx, (int)UTIL_ARRAY_SIZE(demo_media) + 1, dev_argv);
+	} else {
+		cli_error("demo: out of memory");
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(paths); i++)
+		free(paths[i]);
+	return rc;
 }
 
 static void demo_next(const struct cli_ctx *ctx, bool own_dir)
@@ -333,11 +367,9 @@ int cli_demo(struct cli_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *paths[UTIL_ARRAY_SIZE(demo_media)] = { NULL };
-	char name[] = "devices";
-	char *dev_argv[UTIL_ARRAY_SIZE(demo_media) + 2] = { name };
 	bool reset = false, own_dir;
 	struct station *st = NULL;
+	char *cause = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "rh", opts, NULL)) != -1) {
@@ -350,27 +382,21 @@ int cli_demo(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
 	own_dir = strcmp(ctx->state_dir, CLI_DEFAULT_STATE_DIR) == 0;
-	if (own_dir)
-		ctx->state_dir = DEMO_STATE_DIR;
-	rc = demo_station(ctx);
-	if (rc == CLI_EXIT_OK)
-		rc = demo_media_make(ctx, reset, paths);
-	if (rc == CLI_EXIT_OK)
-		rc = open_station(ctx->state_dir, &st);
+	rc = cli_demo_prepare(ctx, reset, &cause);
+	if (rc < 0) {
+		cli_error("demo: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	rc = open_station(ctx->state_dir, &st);
 	if (rc == CLI_EXIT_OK && !ctx->json) {
 		station_print(st);
 		putchar('\n');
 	}
-	for (size_t i = 0; rc == CLI_EXIT_OK && i < UTIL_ARRAY_SIZE(demo_media); i++)
-		dev_argv[i + 1] = paths[i];
-	if (rc == CLI_EXIT_OK) {
-		optind = 0;
-		rc = cli_devices(ctx, (int)UTIL_ARRAY_SIZE(demo_media) + 1, dev_argv);
-	}
+	station_free(st);
+	if (rc == CLI_EXIT_OK)
+		rc = demo_devices(ctx);
 	if (rc == CLI_EXIT_OK && !ctx->json)
 		demo_next(ctx, own_dir);
-	station_free(st);
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(paths); i++)
-		free(paths[i]);
 	return rc;
 }

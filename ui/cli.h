@@ -65,6 +65,11 @@ int cli_devices(struct cli_ctx *ctx, int argc, char **argv);
 int cli_init(struct cli_ctx *ctx, int argc, char **argv);
 int cli_station(struct cli_ctx *ctx, int argc, char **argv);
 int cli_demo(struct cli_ctx *ctx, int argc, char **argv);
+/* The demo station (identity and virtual media) that `custos demo` and
+ * `custos tui --demo` use; switches ctx->state_dir to the demo's own
+ * directory when it is the default one.  Prints nothing: 0 or a negative
+ * errno with *@cause. */
+int cli_demo_prepare(struct cli_ctx *ctx, bool reset, char **cause);
 int cli_profiles(struct cli_ctx *ctx, int argc, char **argv);
 int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv);
 int cli_verify(struct cli_ctx *ctx, int argc, char **argv);

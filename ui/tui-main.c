@@ -6,7 +6,6 @@
 #include "tui-jobs.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,31 +29,18 @@ static void usage(FILE *out)
 	      "  -h, --help   this help\n", out);
 }
 
-/* `custos demo`, with its report to stdout silenced (the screen follows). */
+/* The demo station as `custos demo` makes it (the screen shows the rest). */
 static int prepare_demo(struct cli_ctx *ctx)
 {
-	char name[] = "demo";
-	char *argv[] = { name, NULL };
-	int saved, null_fd, rc;
+	char *cause = NULL;
+	int rc = cli_demo_prepare(ctx, false, &cause);
 
-	fflush(stdout);
-	saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-	null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (saved < 0 || null_fd < 0 || dup2(null_fd, STDOUT_FILENO) < 0) {
-		if (saved >= 0)
-			util_close(saved);
-		if (null_fd >= 0)
-			util_close(null_fd);
-		cli_error("tui: cannot prepare the demo");
+	if (rc < 0) {
+		cli_error("tui: demo: %s", cause ? cause : strerror(-rc));
+		free(cause);
 		return CLI_EXIT_FAIL;
 	}
-	util_close(null_fd);
-	optind = 0;
-	rc = cli_demo(ctx, 1, argv);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	util_close(saved);
-	return rc;
+	return CLI_EXIT_OK;
 }
 
 /* Installed policy file (or the test tree's), then the station's own. */

@@ -38,24 +38,12 @@ static size_t next_char(const char *s, size_t n, wchar_t *wc, int *w)
 	return used;
 }
 
+/* The same count as util_display_width(): wide 2, invalid and control 1. */
 int tui_text_width(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-	int total = 0;
-
-	while (n > 0) {
-		wchar_t wc;
-		int w;
-		size_t used = next_char(s, n, &wc, &w);
-
-		total += w;
-		s += used;
-		n -= used;
-	}
-	return total;
+	return util_display_width(s);
 }
 
-/* Append the character @wc (or the bytes @src..@used when it is valid) to @out. */
 size_t tui_text_cut(const char *s, int cols)
 {
 	size_t n = strlen(s), pos = 0;
@@ -74,6 +62,7 @@ size_t tui_text_cut(const char *s, int cols)
 	return pos;
 }
 
+/* Append the character @wc (or the bytes @src..@used when it is valid) to @out. */
 static bool put_char(char *out, size_t len, size_t *pos, const char *src, size_t used, wchar_t wc)
 {
 	char tmp[MB_LEN_MAX];
