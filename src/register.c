@@ -1004,6 +1004,16 @@ static json_t *sanitize_details(const struct register_sanitization *s, char **ca
 	return o;
 }
 
+/* Did the job erase the medium?  Only the outcome "erased" counts: failed,
+ * aborted and unverified jobs leave the medium in its state. */
+static bool sanitization_erased(json_t *details)
+{
+	const char *outcome = json_string_value(json_object_get(json_object_get(details, "result"),
+							       "outcome"));
+
+	return outcome && strcmp(outcome, "erased") == 0;
+}
+
 static const char *sanitized_state(const char *dest)
 {
 	if (dest && (strcmp(dest, "external-reuse") == 0 || strcmp(dest, "recycling") == 0 ||
@@ -1048,6 +1058,11 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 	c.details = sanitize_details(s, cause);
 	if (!c.details)
 		return cause && *cause ? -EINVAL : -ENOMEM;
+	if (!sanitization_erased(c.details)) {
+		/* Recorded, but the medium's state does not move: it was not erased. */
+		c.state = NULL;
+		c.kind = "not-erased";
+	}
 	c.create_dev = media_id <= 0 ? dev : NULL;
 	if (media_id <= 0 && !dev) {
 		json_decref(c.details);

@@ -182,9 +182,11 @@ struct register_sanitization {
  * in-stock, issued, in-repair, sanitized, scrapped).  @media_id <= 0: an
  * unenrolled medium: a row is created from @dev with unregistered = 1,
  * register number "U-NNNNNN", source "sanitize", no classification.
- * State becomes scrapped for destinations that leave the office
- * (external-reuse, recycling, manufacturer), else sanitized; event
- * "sanitized".  @out_id and @hash (65 bytes) may be NULL.  Policy is NOT
+ * When the result's "outcome" is "erased", the state becomes scrapped for
+ * destinations that leave the office (external-reuse, recycling,
+ * manufacturer), else sanitized, with event "sanitized".  Any other outcome
+ * (failed, aborted, unverified, or none) is recorded as event "not-erased"
+ * and the state stays as it was.  @out_id and @hash (65 bytes) may be NULL.  Policy is NOT
  * checked here: check it before wiping (register_policy_check_sanitize()).
  */
 int register_record_sanitization(struct register_db *db, int64_t media_id,

@@ -336,7 +336,7 @@ static void test_recognise(void **state)
 static void test_sanitization(void **state)
 {
 	struct fixture *f = *state;
-	struct register_sanitization s = { .result_json = "{\"status\":\"passed\"}",
+	struct register_sanitization s = { .result_json = "{\"outcome\":\"erased\"}",
 					   .certificate_id = "WS-2026-000001",
 					   .destination = "internal-reuse",
 					   .nist_category = "clear", .profile = "zero-verify" };
@@ -345,7 +345,7 @@ static void test_sanitization(void **state)
 	struct register_event *ev = NULL;
 	struct register_media m;
 	struct device_info dev;
-	int64_t a = enroll(f, "S-1", "secret"), id = 0;
+	int64_t a = enroll(f, "S-1", "secret"), b, id = 0;
 	size_t n = 0;
 	char hash[65];
 
@@ -372,7 +372,19 @@ static void test_sanitization(void **state)
 	assert_string_equal(m.register_no, "U-000002");
 	assert_string_equal(m.state, "scrapped");
 	assert_string_equal(m.media_type, "usb-flash");
-	verify_ok(f->db, 3);
+	/* a job that did not erase is recorded, but the medium's state stays */
+	b = enroll(f, "S-3", "internal");
+	s.result_json = "{\"outcome\":\"failed\"}";
+	s.destination = "internal-reuse";
+	assert_int_equal(register_record_sanitization(f->db, b, NULL, &s, NULL, NULL, NULL), 0);
+	assert_int_equal(register_get(f->db, b, &m, NULL), 0);
+	assert_string_equal(m.state, "in-stock");
+	assert_int_equal(register_history(f->db, b, &ev, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ev[1].kind, "not-erased");
+	register_events_free(ev, n);
+	s.result_json = "{\"outcome\":\"erased\"}";
+	verify_ok(f->db, 5);
 	/* certificates */
 	util_strlcpy(c.id, "WS-2026-000001", sizeof(c.id));
 	c.media_id = a;
@@ -401,7 +413,7 @@ static void test_sanitization(void **state)
 static void test_enroll_unregistered(void **state)
 {
 	struct fixture *f = *state;
-	struct register_sanitization s = { .result_json = "{\"outcome\":\"verified\"}",
+	struct register_sanitization s = { .result_json = "{\"outcome\":\"erased\"}",
 					   .destination = "internal-reuse",
 					   .nist_category = "clear", .profile = "zero" };
 	struct register_event *ev = NULL;
