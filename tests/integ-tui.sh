@@ -3,7 +3,8 @@
 # The station screen end to end, driven through tmux: a loop device is
 # listed, a second one plugged in appears, is enrolled, wiped with the
 # zero profile (typed confirmation), its outcome and certificate are
-# shown, and the program quits cleanly.
+# shown, a medium the register no longer allows is refused, and the
+# program quits cleanly.
 . "$top_srcdir/tests/lib.sh"
 t_init tui
 t_need_root
@@ -115,6 +116,31 @@ t_ok "certificate shown"
 
 keys Escape
 wait_for "F10/q Quit"
+
+# the register is checked again when the job would start (finish_check): a
+# medium marked lost meanwhile (here by the CLI, while the dialog is open)
+# is refused in the dialog and left untouched
+printf 'CUSTOS TUI REFUSAL MARKER' | dd of="$LOOP2" conv=notrunc status=none ||
+	t_fail "cannot write the marker"
+find_medium "$N2"
+keys w
+wait_for "ALL DATA WILL BE DESTROYED on $N2"
+"$CUSTOS" -y lost TUI-TEST-1 --note "tui test" >/dev/null || t_fail "custos lost failed"
+keys Tab Tab Tab "$N2" Enter
+# the whole refusal in the error notice (too long for the message line)
+wait_for "Any key closes."
+wait_for "lifecycle rule"
+screen | grep -q "is lost" || t_fail "the refusal does not say the medium is lost"
+keys Escape
+# then the dialog, still open, shows it at the medium's confirmation
+wait_for "ALL DATA WILL BE DESTROYED on $N2"
+wait_for "Confirm $N2 lifecycle rule"
+wait_for "$N2 not started"
+screen | grep -q "1 job running" && t_fail "a job started on a lost medium"
+head -c 25 "$LOOP2" | grep -q "CUSTOS TUI REFUSAL MARKER" || t_fail "the refused medium was touched"
+keys Escape
+wait_for "F10/q Quit"
+t_ok "a lost medium is refused before anything is written"
 
 # two media wiped together, one failing (its backing file lives on a full
 # tmpfs): that job turns red, the other one completes

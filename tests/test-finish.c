@@ -209,6 +209,7 @@ static void test_enrolled(void **state)
 	assert_int_equal(register_list_certificates(fx->db, id, &certs, &n, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(certs[0].id, fin.cert_id);
+	assert_string_equal(certs[0].kind, "sanitization");
 	assert_int_equal(register_history(fx->db, id, &ev, &nev, NULL), 0);
 	assert_int_equal(nev, 2);
 	assert_string_equal(ev[1].kind, "sanitized");
@@ -287,6 +288,44 @@ static void test_no_station(void **state)
 	finish_clear(&fin);
 }
 
+/* Destruction: the certificate is issued into <state_dir>/certs and
+ * attached to the medium with the register's "destroyed" event. */
+static void test_destruction(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t mid = enroll(fx, "secret");
+	const char *w[2] = { "王五", "Jane Roe" };
+	struct register_destruction d = {
+		.method = "shred", .place = "room 101", .witnesses = w, .n_witnesses = 2,
+		.note = "",
+	};
+	struct register_media m;
+	struct register_cert *certs = NULL;
+	char hash[65] = "", id[96] = "", path[256];
+	char *cause = NULL;
+	size_t n = 0;
+
+	assert_int_equal(register_get(fx->db, mid, &m, NULL), 0);
+	assert_int_equal(register_destroy(fx->db, fx->pol, mid, &d, hash, NULL), 0);
+	assert_int_equal(finish_destruction(fx->dir, NULL, NULL, fx->db, &m, &d, hash, id,
+					    &cause), -ENOENT);
+	assert_non_null(strstr(cause, "custos init"));
+	free(cause);
+	assert_int_equal(finish_destruction(fx->dir, NULL, fx->st, fx->db, &m, &d, hash, id,
+					    NULL), 0);
+	assert_true(id[0] != '\0');
+	snprintf(path, sizeof(path), "%s/certs/%s.json", fx->dir, id);
+	assert_int_equal(access(path, R_OK), 0);
+	snprintf(path, sizeof(path), "%s/certs/%s.pdf", fx->dir, id);
+	assert_int_equal(access(path, R_OK), 0);
+	assert_int_equal(register_list_certificates(fx->db, mid, &certs, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(certs[0].id, id);
+	assert_string_equal(certs[0].kind, "destruction");
+	assert_string_equal(certs[0].event_hash, hash);
+	register_certs_free(certs, n);
+}
+
 /* fontconfig's process-lifetime caches are not leaks (see tests/lsan-cert.supp). */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
@@ -304,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unenrolled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_station, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destruction, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

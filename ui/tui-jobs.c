@@ -16,7 +16,7 @@
 
 struct tui_job {
 	struct job *job;
-	struct tui_finish *fin;
+	struct finish *fin;
 	struct tui_job_view view;
 	bool stop_asked;
 	bool joined;
@@ -38,31 +38,40 @@ static int sync_views(struct tui_app *app)
 	return 0;
 }
 
+/* Stop @job unless it was joined, free it and its completion data. */
+static void drop(struct job *job, bool joined, struct finish *fin)
+{
+	if (job && !joined) {
+		const struct wipe_result *res;
+		char *cause = NULL;
+
+		job_cancel(job);
+		job_wait(job, &res, &cause);
+		free(cause);
+	}
+	job_free(job);
+	finish_clear(fin);
+	free(fin);
+}
+
 static void free_one(struct tui_job *tj)
 {
 	if (!tj)
 		return;
-	if (tj->job && !tj->joined) {
-		const struct wipe_result *res;
-		char *cause = NULL;
-
-		job_cancel(tj->job);
-		job_wait(tj->job, &res, &cause);
-		free(cause);
-	}
-	job_free(tj->job);
-	tui_finish_free(tj->fin);
+	drop(tj->job, tj->joined, tj->fin);
 	free(tj);
 }
 
-int tui_jobs_add(struct tui_app *app, struct job *job, struct tui_finish *fin,
+int tui_jobs_add(struct tui_app *app, struct job *job, struct finish *fin,
 		 const struct device_info *dev)
 {
 	struct tui_job *tj = calloc(1, sizeof(*tj)), **grown;
 	size_t i;
 
-	if (!tj)
+	if (!tj) {
+		drop(job, false, fin);
 		return -ENOMEM;
+	}
 	tj->job = job;
 	tj->fin = fin;
 	util_strlcpy(tj->view.path, dev->path, sizeof(tj->view.path));
@@ -80,7 +89,7 @@ int tui_jobs_add(struct tui_app *app, struct job *job, struct tui_finish *fin,
 	}
 	grown = realloc(app->jobs, (app->n_jobs + 1) * sizeof(*grown));
 	if (!grown) {
-		free(tj);
+		free_one(tj);
 		return -ENOMEM;
 	}
 	app->jobs = grown;

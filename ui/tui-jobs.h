@@ -4,14 +4,14 @@
 
 /* tui-jobs: starting jobs into the station's list (the rest is in tui.h). */
 
+#include "finish.h"
 #include "tui.h"
-#include "tui-finish.h"
 
 struct job;
 
-/* Take over a started @job on @dev and its completion data @fin (freed
- * with the job). */
-int tui_jobs_add(struct tui_app *app, struct job *job, struct tui_finish *fin,
+/* Take over a started @job on @dev and its completion data @fin (malloc'd;
+ * cleared and freed with the job). */
+int tui_jobs_add(struct tui_app *app, struct job *job, struct finish *fin,
 		 const struct device_info *dev);
 
 #endif

@@ -62,7 +62,7 @@ static int open_policy(struct tui_app *app)
 	return rc;
 }
 
-/* Station (may be missing: then no certificates), register, policy. */
+/* Station (may be missing: then nothing can be wiped), register, policy. */
 static int open_all(struct tui_app *app)
 {
 	char *cause = NULL, *path;

@@ -11,9 +11,9 @@
 #include <strings.h>
 #include <wchar.h>
 
+#include "finish.h"
 #include "policy.h"
 #include "register.h"
-#include "tui-finish.h"
 
 static const char *const class_filters[] = {
 	NULL, "public", "internal", "secret", "confidential", "top-secret"
@@ -308,8 +308,8 @@ static unsigned do_destroy(struct tui_app *app)
 		rc = register_destroy(app->reg, app->policy, m.id, &d, hash, &cause);
 	if (rc < 0)
 		return done(app, rc, cause, "destruction");
-	rc = tui_finish_destruction(app->state_dir, app->station, app->reg, &m, &d, hash, id,
-				    &cause);
+	rc = finish_destruction(app->state_dir, NULL, app->station, app->reg, &m, &d, hash, id,
+				&cause);
 	done(app, 0, NULL, "destruction");
 	if (rc < 0)
 		tui_app_message(app, true, "destruction recorded, but no certificate: %s",

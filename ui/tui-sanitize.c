@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finish.h"
 #include "fw-job.h"
 #include "job.h"
 #include "policy.h"
@@ -27,7 +28,6 @@
 
 struct target {
 	struct device_info dev;		/* identity only (reasons dropped) */
-	int64_t media_id;		/* 0: not enrolled */
 	bool enrolled;
 	unsigned fw_bits;		/* firmware methods the drive supports */
 	bool fw_purge;
@@ -53,6 +53,7 @@ static struct {
 	struct tui_form form;
 	bool form_on;
 	char last_profile[64];
+	char refusal[256];		/* why the last medium was not started */
 } sz;
 
 /* Can every target's firmware run @p (always, for overwrite profiles)? */
@@ -132,14 +133,14 @@ static void add_target(struct tui_app *app, const struct tui_media_row *row)
 	memset(t->dev.reason_text, 0, sizeof(t->dev.reason_text));
 	t->dev.n_reasons = 0;
 	c->media_kind = device_media_kind(&t->dev);
-	c->level = c->highest = POLICY_LEVEL_PUBLIC;
+	/* not in the register: the level finish_check() assumes */
+	c->level = c->highest = FINISH_DEFAULT_CLASS;
 	if (policy_kind_parse(c->media_kind, &c->kind) < 0)
 		c->kind = POLICY_KIND_OTHER;
 	if (app->reg && register_find_by_device(app->reg, &t->dev, &m, &cause) == 0) {
-		t->media_id = m.id;
 		t->enrolled = !m.unregistered;
 		if (register_media_levels(&m, &c->level, &c->highest) < 0)
-			c->level = c->highest = POLICY_LEVEL_PUBLIC;
+			c->level = c->highest = FINISH_DEFAULT_CLASS;
 	}
 	free(cause);
 	if (app->fw) {
@@ -357,12 +358,14 @@ static bool confirmed(struct tui_app *app)
 	return true;
 }
 
-/* Probe @t again (the guards may have changed), then start its job. */
+/* Probe @t again (the guards may have changed), check it against the
+ * register and the policy (finish_check: nothing written when refused),
+ * then start its job. */
 static int start_one(struct tui_app *app, struct target *t, const struct profile *p,
 		     enum policy_dest dest, char **cause)
 {
 	struct device_info fresh;
-	struct tui_finish *fin = calloc(1, sizeof(*fin));
+	struct finish *fin = calloc(1, sizeof(*fin));
 	bool firmware = p->method != PROFILE_METHOD_OVERWRITE;
 	struct job_spec spec;
 	struct job *job = NULL;
@@ -370,9 +373,10 @@ static int start_one(struct tui_app *app, struct target *t, const struct profile
 
 	if (!fin)
 		return util_fail(cause, -ENOMEM, "out of memory");
+	finish_init(fin);
 	rc = device_probe(t->dev.path, &fresh, cause);
 	if (rc < 0) {
-		tui_finish_free(fin);
+		free(fin);
 		return rc;
 	}
 	if (!device_is_eligible(&fresh)) {
@@ -380,14 +384,15 @@ static int start_one(struct tui_app *app, struct target *t, const struct profile
 			       fresh.reason_text[0] ? fresh.reason_text[0] : "not eligible");
 		goto out;
 	}
+	util_strlcpy(fin->destination, policy_dest_name(dest), sizeof(fin->destination));
+	rc = finish_check(app->policy, app->reg, &fresh, p, fin, cause);
+	if (rc < 0)
+		goto out;
 	fin->state_dir = app->state_dir;
-	fw_opts_init(&fin->fw.opts);
 	fin->fw.opts.state_dir = app->state_dir;
 	if (firmware && (rc = fw_job_guard(&fresh, p, &fin->fw.opts, cause)) < 0)
 		goto out;
 	fin->station = app->station;
-	fin->media_id = t->media_id;
-	util_strlcpy(fin->destination, policy_dest_name(dest), sizeof(fin->destination));
 	util_strlcpy(fin->operator_name, station_operator(), sizeof(fin->operator_name));
 	memset(&spec, 0, sizeof(spec));
 	spec.device = &fresh;
@@ -396,19 +401,35 @@ static int start_one(struct tui_app *app, struct target *t, const struct profile
 	spec.state_dir = app->state_dir;
 	spec.operator_name = fin->operator_name;
 	spec.destination = fin->destination;
-	spec.on_complete = tui_finish_hook;
+	spec.on_complete = finish_hook;
 	spec.firmware = firmware ? fw_job_run : NULL;
 	spec.firmware_data = firmware ? &fin->fw : NULL;
 	spec.complete_data = fin;
 	rc = job_start(&spec, &job, cause);
 	if (rc == 0) {
 		rc = tui_jobs_add(app, job, fin, &fresh);
-		fin = NULL;	/* owned by the job list now */
+		if (rc < 0)
+			rc = util_fail(cause, rc, "out of memory for the job list");
+		fin = NULL;	/* owned by the job list now (or freed with the job) */
 	}
 out:
-	tui_finish_free(fin);
+	finish_clear(fin);
+	free(fin);
 	device_info_clear(&fresh);
 	return rc;
+}
+
+/* A medium not started: on the message line, and in the dialog at its
+ * confirmation field when the dialog stays open. */
+static void refused(struct tui_app *app, size_t i, int rc, const char *cause)
+{
+	util_strlcpy(sz.refusal, cause ? cause : strerror(-rc), sizeof(sz.refusal));
+	if (sz.form.error_field < 0) {
+		sz.form.cur = F_CONFIRM + i;
+		sz.form.error_field = (int)(F_CONFIRM + i);
+		sz.form.error = sz.refusal;
+	}
+	tui_app_message(app, true, "%s not started: %s", sz.t[i].dev.name, sz.refusal);
 }
 
 static unsigned start_all(struct tui_app *app)
@@ -424,17 +445,25 @@ static unsigned start_all(struct tui_app *app)
 		tui_app_message(app, true, "the policy does not allow this choice");
 		return TUI_HANDLED | TUI_REDRAW;
 	}
+	if (!app->station) {
+		tui_app_message(app, true, "the station is not set up (custos init): sanitizing "
+				"issues signed certificates; nothing was written");
+		return TUI_HANDLED | TUI_REDRAW;
+	}
+	sz.form.error_field = -1;
+	sz.form.error = NULL;
 	for (size_t i = 0; i < sz.n; i++) {
 		char *cause = NULL;
 		int rc = start_one(app, &sz.t[i], p, dest, &cause);
 
 		if (rc < 0)
-			tui_app_message(app, true, "%s not started: %s", sz.t[i].dev.name,
-					cause ? cause : strerror(-rc));
+			refused(app, i, rc, cause);
 		else
 			started++;
 		free(cause);
 	}
+	if (started == 0)
+		return TUI_HANDLED | TUI_REDRAW;	/* the dialog stays, showing why */
 	if (started == sz.n)
 		tui_app_message(app, false, "%zu job%s started with profile %s", started,
 				started == 1 ? "" : "s", p->name);
