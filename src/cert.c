@@ -5,6 +5,7 @@
  * writes <id>.json and <id>.pdf atomically.  See cert.h for the format.
  */
 #include "cert.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,7 +232,7 @@ static bool empty(const char *s)
 
 static bool same_person(const struct cert_person *a, const struct cert_person *b)
 {
-	return !empty(a->name) && !empty(b->name) && strcmp(a->name, b->name) == 0;
+	return !empty(a->name) && !empty(b->name) && policy_same_person(a->name, b->name);
 }
 
 static int check_destruction(const struct cert_input *in, char **cause)

@@ -224,7 +224,9 @@ static void fill_medium(struct cert_medium *cm, struct cert_bufs *b, const struc
 	}
 	cm->register_no = m->register_no;
 	cm->asset_tag = m->asset_tag[0] ? m->asset_tag : NULL;
-	cm->media_type = device_media_kind(dev);
+	/* The register's media type is what the policy decided on. */
+	cm->media_type = m->media_type[0] && !m->unregistered ? m->media_type
+							       : device_media_kind(dev);
 	cm->vendor = dev->vendor;
 	cm->model = dev->model;
 	cm->serial = dev->serial;

@@ -414,7 +414,7 @@ unsigned policy_witnesses(const struct policy *pol)
 }
 
 /* Compare two names ignoring case and surrounding white space. */
-static bool same_name(const char *a, const char *b)
+bool policy_same_person(const char *a, const char *b)
 {
 	size_t la, lb;
 
@@ -445,7 +445,7 @@ int policy_check_destroy(const struct policy *pol, const char *const *witnesses,
 		bool dup = is_blank(witnesses[i]);
 
 		for (size_t j = 0; j < i && !dup; j++)
-			dup = !is_blank(witnesses[j]) && same_name(witnesses[i], witnesses[j]);
+			dup = !is_blank(witnesses[j]) && policy_same_person(witnesses[i], witnesses[j]);
 		if (!dup)
 			distinct++;
 	}

@@ -194,6 +194,9 @@ static void test_bad_input(void **state)
 	fill(&in, "erased");
 	in.validator.name = "李娜";
 	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
+	in.operator_.name = "Alice Chen";
+	in.validator.name = " alice chen";	/* the same person, differently typed */
+	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
 	fill(&in, "erased");
 	in.kind = CERT_KIND_DESTRUCTION;
 	in.destruction = (struct cert_destruction){ "shred", "room", 1,
