@@ -818,8 +818,13 @@ int cert_issue(const struct cert_input *in, const struct station *st,
 	int rc;
 
 	rc = check_input(in, cause);
-	if (rc == 0)
+	if (rc == 0 && opts && opts->id) {
+		id = strdup(opts->id);
+		if (!id)
+			rc = util_fail(cause, -ENOMEM, "out of memory");
+	} else if (rc == 0) {
 		rc = cert_next_id(st, opts, now, &id, cause);
+	}
 	if (rc == 0)
 		rc = make_doc(in, st, key, id, now, &doc, cause);
 	/* Render before writing anything, so a failure leaves no half pair. */

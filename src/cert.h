@@ -148,6 +148,7 @@ struct cert_issue_opts {
 	void *taken_data;
 	int64_t now;		/* issue time; 0: now */
 	bool no_pdf;		/* write only <id>.json */
+	const char *id;		/* an id reserved with cert_next_id(); NULL: the next */
 };
 
 /* Check the input and build the unsigned "certificate" object (new
@@ -227,11 +228,25 @@ int cert_find(const char *cert_dir, const char *ref, char **path, char **cause);
  * The printed page is tied to the data by its QR code (id, content SHA-256,
  * signature), checked with `custos cert verify FILE --qr PAYLOAD`.
  */
+/* A disk of a batch run without a certificate or report of its own
+ * (refused by a guard or the policy, or failed before one was issued). */
+struct cert_machine_disk {
+	const char *device;		/* /dev/sdb */
+	const char *serial;		/* may be empty or NULL */
+	const char *model;
+	uint64_t capacity_bytes;
+	const char *outcome;		/* "refused", "failed" */
+	const char *reason;
+};
+
 struct cert_machine {
 	const char *vendor;
 	const char *model;
 	const char *serial;
 	const char *hostname;
+	const char *asset_tag;		/* DMI asset tag or --source-asset; NULL: none */
+	const struct cert_machine_disk *others;	/* listed after the documents */
+	size_t n_others;
 };
 
 /* Render one document to PDF bytes (malloc'd). */
@@ -239,7 +254,9 @@ int cert_pdf_render(const json_t *doc, unsigned char **pdf, size_t *len, char **
 /* Render and write atomically to @path. */
 int cert_pdf_write(const json_t *doc, const char *path, char **cause);
 /* A batch run: a summary page (the machine and every disk with its
- * outcome), then one page per certificate; written atomically to @path. */
+ * outcome: the @n documents, then @machine->others with their reasons),
+ * then one page per certificate; written atomically to @path.  @n may be 0
+ * when @machine lists other disks. */
 int cert_pdf_summary(const struct cert_machine *machine, json_t *const *docs, size_t n,
 		     const char *path, char **cause);
 /* The documents embedded in a PDF (new reference to a JSON array). */

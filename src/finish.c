@@ -178,11 +178,12 @@ static char *result_text(const struct finish *fin, const struct wipe_result *res
  * entry for a medium that was never enrolled.  Fills @m and @hash. */
 static int record(struct finish *fin, struct register_db *db, const struct device_info *dev,
 		  const struct profile *profile, const struct wipe_result *res,
-		  struct register_media *m, char *hash, char **cause)
+		  const char *cert_id, struct register_media *m, char *hash, char **cause)
 {
 	char *text = result_text(fin, res);
 	struct register_sanitization s = {
 		.result_json = text,
+		.certificate_id = cert_id,
 		.destination = fin->destination,
 		.nist_category = nist_text(fin, profile, dev),
 		.profile = profile->name,
@@ -318,10 +319,11 @@ static char *cert_dir_of(const char *state_dir, const char *cert_dir)
 /* Sign @in into @dir and attach the certificate to medium @m. */
 static int issue(const char *dir, const struct station *st, struct register_db *db,
 		 const struct cert_input *in, const struct register_media *m, const char *hash,
-		 json_t **doc, char **id, char **cause)
+		 const char *reserved, json_t **doc, char **id, char **cause)
 {
 	struct cert_issue_opts opts = {
 		.cert_dir = dir, .id_taken = register_cert_id_taken, .taken_data = db,
+		.id = reserved,
 	};
 	struct sign_key *key = NULL;
 	struct register_cert c;
@@ -389,7 +391,7 @@ int finish_destruction(const char *state_dir, const char *cert_dir, const struct
 	in.event_hash = hash;
 	in.notes = d->note && *d->note ? d->note : NULL;
 	dir = cert_dir_of(state_dir, cert_dir);
-	rc = dir ? issue(dir, st, db, &in, m, hash, &doc, &got, cause) :
+	rc = dir ? issue(dir, st, db, &in, m, hash, NULL, &doc, &got, cause) :
 		   util_fail(cause, -ENOMEM, "out of memory");
 	if (rc == 0)
 		util_strlcpy(id, got, 96);
@@ -410,10 +412,29 @@ static void set_outputs(struct finish *fin, const char *dir, const char *id, jso
 	fin->doc = json_incref(doc);
 }
 
+/* Take the next certificate id for this job (durably: it is never reused). */
+static int reserve_id(struct finish *fin, struct register_db *db, char **id, char **cause)
+{
+	char *dir = cert_dir_of(fin->state_dir, fin->cert_dir);
+	struct cert_issue_opts opts = {
+		.cert_dir = dir, .id_taken = register_cert_id_taken, .taken_data = db,
+	};
+	int rc;
+
+	if (!dir)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	pthread_mutex_lock(&certify_lock);
+	rc = cert_next_id(fin->station, &opts, util_unix_now(), id, cause);
+	pthread_mutex_unlock(&certify_lock);
+	free(dir);
+	return rc;
+}
+
 /* Issue the certificate (or report) and attach it to the medium. */
 static int certify(struct finish *fin, struct register_db *db, const struct device_info *dev,
 		   const struct profile *profile, const struct wipe_result *res,
-		   const struct register_media *m, const char *hash, char **cause)
+		   const char *cert_id, const struct register_media *m, const char *hash,
+		   char **cause)
 {
 	struct cert_bufs *b = calloc(1, sizeof(*b));
 	char *dir = cert_dir_of(fin->state_dir, fin->cert_dir), *id = NULL;
@@ -438,7 +459,7 @@ static int certify(struct finish *fin, struct register_db *db, const struct devi
 	in.destination = fin->destination;
 	in.event_hash = hash;
 	in.notes = notes_text(fin, b);
-	rc = issue(dir, fin->station, db, &in, m, hash, &doc, &id, cause);
+	rc = issue(dir, fin->station, db, &in, m, hash, cert_id, &doc, &id, cause);
 	if (rc == 0)
 		set_outputs(fin, dir, id, doc);
 out:
@@ -456,7 +477,7 @@ int finish_hook(struct job *job, const struct device_info *dev, const struct pro
 	struct register_db *db = NULL;
 	struct register_media m;
 	const char *op = fin->operator_name[0] ? fin->operator_name : station_operator();
-	char hash[65] = "";
+	char hash[65] = "", *cert_id = NULL;
 	int rc;
 
 	(void)job;
@@ -467,9 +488,14 @@ int finish_hook(struct job *job, const struct device_info *dev, const struct pro
 	if (rc < 0)
 		return rc;
 	register_set_actor(db, op, fin->station->name);
-	rc = record(fin, db, dev, profile, res, &m, hash, cause);
+	/* The id is reserved first so the register event can name its
+	 * certificate, and the certificate carry the event's hash. */
+	rc = reserve_id(fin, db, &cert_id, cause);
 	if (rc == 0)
-		rc = certify(fin, db, dev, profile, res, &m, hash, cause);
+		rc = record(fin, db, dev, profile, res, cert_id, &m, hash, cause);
+	if (rc == 0)
+		rc = certify(fin, db, dev, profile, res, cert_id, &m, hash, cause);
 	register_close(db);
+	free(cert_id);
 	return rc;
 }
