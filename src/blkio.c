@@ -202,12 +202,19 @@ static int buffered_fd(struct blkio *io)
 	return io->fd_buffered;
 }
 
-static int write_all(struct blkio *io, int fd, const uint8_t *buf, size_t len, uint64_t off)
+/* Move all @len bytes at @off: a write from @src or, when @src is NULL, a
+ * read into @dst (a NULL never leads to a write).  Interrupted calls are
+ * retried; more than three calls in a row that move nothing give -EIO (on
+ * a read: the medium ended before the expected size, it shrank). */
+static int transfer_all(struct blkio *io, int fd, const uint8_t *src, uint8_t *dst, size_t len,
+			uint64_t off)
 {
 	unsigned stalls = 0;
+	size_t done = 0;
 
 	while (len) {
-		ssize_t n = OP(io, pwrite)(fd, buf, len, (off_t)off, OPDATA(io));
+		ssize_t n = src ? OP(io, pwrite)(fd, src + done, len, (off_t)off, OPDATA(io)) :
+				  OP(io, pread)(fd, dst + done, len, (off_t)off, OPDATA(io));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -219,47 +226,53 @@ static int write_all(struct blkio *io, int fd, const uint8_t *buf, size_t len, u
 			continue;
 		}
 		stalls = 0;
-		buf += n;
+		done += (size_t)n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
 	}
 	return 0;
 }
 
+static int write_all(struct blkio *io, int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	return transfer_all(io, fd, buf, NULL, len, off);
+}
+
 static int read_all(struct blkio *io, int fd, uint8_t *buf, size_t len, uint64_t off)
 {
-	unsigned stalls = 0;
+	return transfer_all(io, fd, NULL, buf, len, off);
+}
 
-	while (len) {
-		ssize_t n = OP(io, pread)(fd, buf, len, (off_t)off, OPDATA(io));
+/* The part of a transfer O_DIRECT refused that it can take after all:
+ * whole BLKIO_ALIGN units from an aligned offset, all but a file's
+ * unaligned tail.  0 when that is nothing or everything. */
+static size_t direct_head(uint64_t off, size_t len)
+{
+	size_t head = off % BLKIO_ALIGN ? 0 : len - len % BLKIO_ALIGN;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			/* End of medium before the expected size: it shrank. */
-			if (++stalls > 3)
-				return -EIO;
-			continue;
-		}
-		stalls = 0;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
+	return head < len ? head : 0;
 }
 
 int blkio_pwrite(struct blkio *io, const void *buf, size_t len, uint64_t off)
 {
 	int rc = write_all(io, io->fd, buf, len, off);
+	size_t head;
 	int fd;
 
 	if (rc != -EINVAL || !io->direct)
 		return rc;
-	/* O_DIRECT refused this transfer (unaligned file tail): buffered;
-	 * blkio_sync() covers both descriptors. */
+	/* O_DIRECT refused this transfer (an unaligned file tail): the
+	 * aligned part direct, the rest buffered (all of it if O_DIRECT
+	 * refuses that part too); blkio_sync() covers both descriptors. */
+	head = direct_head(off, len);
+	rc = head ? write_all(io, io->fd, buf, head, off) : -EINVAL;
+	if (rc == 0) {
+		buf = (const uint8_t *)buf + head;
+		len -= head;
+		off += head;
+	} else if (rc != -EINVAL) {
+		return rc;
+	}
 	fd = buffered_fd(io);
 	return fd < 0 ? fd : write_all(io, fd, buf, len, off);
 }
@@ -291,6 +304,7 @@ static int read_uncached(struct blkio *io, void *buf, size_t len, uint64_t off)
 
 int blkio_pread(struct blkio *io, void *buf, size_t len, uint64_t off)
 {
+	size_t head;
 	int rc;
 
 	if (!io->direct) {
@@ -304,9 +318,16 @@ int blkio_pread(struct blkio *io, void *buf, size_t len, uint64_t off)
 	rc = read_all(io, io->fd, buf, len, off);
 	if (rc == 0)
 		count(&io->bytes_read_direct, len);
-	if (rc == -EINVAL)
-		rc = read_uncached(io, buf, len, off);
-	return rc;
+	if (rc != -EINVAL)
+		return rc;
+	/* As blkio_pwrite(): only the unaligned tail is read buffered. */
+	head = direct_head(off, len);
+	rc = head ? read_all(io, io->fd, buf, head, off) : -EINVAL;
+	if (rc == 0) {
+		count(&io->bytes_read_direct, head);
+		return read_uncached(io, (uint8_t *)buf + head, len - head, off + head);
+	}
+	return rc == -EINVAL ? read_uncached(io, buf, len, off) : rc;
 }
 
 int blkio_sync(struct blkio *io)
@@ -356,6 +377,6 @@ void blkio_read_path(const struct blkio *io, char *buf, size_t len)
 	else if (!io->bytes_read_direct)
 		snprintf(buf, len, "%s", buffered);
 	else
-		snprintf(buf, len, "direct (%llu bytes %s)",
+		snprintf(buf, len, "direct+buffered-tail (%llu bytes %s)",
 			 (unsigned long long)io->bytes_read_buffered, buffered);
 }
