@@ -6,9 +6,11 @@
 #include "ata.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -529,7 +531,61 @@ static int gen_password(char *pw, size_t len)
 	return 0;
 }
 
-/* Write the journal entry durably (atomic write = fsync + rename + fsync). */
+static int fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	if (util_close(fd) < 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
+/* Cut @path to its parent in place: "a/b" -> "a", "/a" -> "/", "a" -> ".". */
+static void parent_of(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		path[0] = '.';
+		path[1] = '\0';	/* a component has at least one byte */
+	} else {
+		slash[slash == path ? 1 : 0] = '\0';
+	}
+}
+
+/* Create the journal directory durably: the directories mkdir -p makes, and
+ * the parent of the topmost one, are fsynced before the first journal file
+ * is written, so a crash cannot lose the entry that holds the password. */
+static int journal_mkdir(const char *dir)
+{
+	char *p = util_asprintf("%s", dir);
+	unsigned created = 0;
+	struct stat st;
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	while (created < 64 && stat(p, &st) < 0 && errno == ENOENT &&
+	       strcmp(p, ".") != 0 && strcmp(p, "/") != 0) {
+		created++;
+		parent_of(p);
+	}
+	rc = util_mkdir_p(dir, 0700);
+	util_strlcpy(p, dir, strlen(dir) + 1);
+	for (unsigned i = 0; rc == 0 && created > 0 && i <= created; i++) {
+		rc = fsync_dir(p);
+		parent_of(p);
+	}
+	free(p);
+	return rc;
+}
+
+/* Write the journal entry durably: its directory (journal_mkdir), then the
+ * file (atomic write = fsync + rename + fsync of the directory). */
 static int journal_write(const char *path, const struct ata_identify *id, const char *pw,
 			 bool enhanced, char **cause)
 {
@@ -550,7 +606,7 @@ static int journal_write(const char *path, const struct ata_identify *id, const 
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
-	rc = util_mkdir_p(dir, 0700);
+	rc = journal_mkdir(dir);
 	if (rc == 0)
 		rc = util_write_file_atomic(path, text, strlen(text), 0600);
 	if (rc < 0)
@@ -662,32 +718,52 @@ static char *recovery_text(const struct ata_erase_report *rep, const char *seria
 		rep->password);
 }
 
-/* After the erase, whatever happened: re-read the state, remove the
- * password if it is still set, and fill @rep.  Returns @erc, or -EIO. */
-static int sec_finish(struct sgio_dev *dev, const struct ata_identify *id, int erc,
-		      struct ata_erase_report *rep, char **cause)
+/* Remove the password after the erase (if it is still set) and fill @rep. */
+static void sec_cleanup(struct sgio_dev *dev, const struct ata_identify *id, bool in_sec1,
+			struct ata_erase_report *rep)
 {
 	char *why = NULL;
-	int rc;
 
-	rc = sec_remove_password(dev, rep->password, &why);
-	if (rc == 0) {
+	if (in_sec1 || sec_remove_password(dev, rep->password, &why) == 0) {
 		rep->cleaned = true;
-		rep->erase_ok = erc == 0;
 		journal_remove(rep->journal);
 	} else {
 		rep->left_enabled = true;
 		rep->recovery = recovery_text(rep, id->serial, why);
 	}
 	free(why);
-	if (erc == 0 && rep->cleaned && rep->erase_ok)
-		return 0;
-	if (erc == 0) {
-		/* completed, but the drive did not go back to SEC1 by itself */
-		rep->erase_ok = false;
-		return util_fail(cause, -EIO, "SECURITY ERASE UNIT reported success but the "
-				 "password was still set afterwards; erase not confirmed");
+}
+
+/* After the erase, whatever happened (firmware-erase.md §5.8 steps 9-10):
+ * re-read IDENTIFY at once, judge the erase on that state (success only if
+ * ERASE UNIT succeeded and security is neither enabled nor locked), then
+ * remove the password if it is still set.  Returns @erc, or -EIO. */
+static int sec_finish(struct sgio_dev *dev, const struct ata_identify *id, int erc,
+		      struct ata_erase_report *rep, char **cause)
+{
+	struct ata_identify after;
+	char *why = NULL;
+	bool known, in_sec1;
+
+	known = ata_identify(dev, &after, &why) == 0;
+	in_sec1 = known && !after.sec_enabled && !after.sec_locked;
+	rep->erase_ok = erc == 0 && in_sec1;
+	sec_cleanup(dev, id, in_sec1, rep);
+	if (rep->erase_ok || erc != 0) {
+		free(why);
+		return erc;
 	}
+	if (!known)
+		erc = util_fail(cause, -EIO, "SECURITY ERASE UNIT reported success but the drive's "
+				"state could not be read afterwards (%s); erase not confirmed",
+				why ? why : "IDENTIFY failed");
+	else
+		erc = util_fail(cause, -EIO, "SECURITY ERASE UNIT reported success but the drive "
+				"did not return to SEC1: security was still %s afterwards "
+				"(word 128 = %04Xh); erase not confirmed%s",
+				after.sec_locked ? "locked" : "enabled", after.w[128],
+				rep->cleaned ? "; custos removed its temporary password" : "");
+	free(why);
 	return erc;
 }
 

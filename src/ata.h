@@ -147,8 +147,12 @@ void ata_erase_report_clear(struct ata_erase_report *rep);
 /* The whole SECURITY ERASE UNIT sequence (firmware-erase.md §5.8): checks,
  * journal (<state_dir>/ata-journal/SERIAL.json, 0600, before SET
  * PASSWORD), SET PASSWORD, ERASE PREPARE + ERASE UNIT, re-IDENTIFY, and
- * recovery after any failure.  Refusals: -EPERM (frozen, count expired,
- * already enabled), -EOPNOTSUPP (no security, enhanced unsupported). */
+ * recovery after any failure.  0 only if ERASE UNIT succeeded and the
+ * IDENTIFY read right after it shows security neither enabled nor locked
+ * (SEC1); a "successful" erase that left the password set is -EIO even
+ * when custos then removes the password.  Refusals: -EPERM (frozen, count
+ * expired, already enabled), -EOPNOTSUPP (no security, enhanced
+ * unsupported; also a drive or bridge rejecting a command). */
 int ata_security_erase(struct sgio_dev *dev, const char *state_dir, bool enhanced,
 		       struct ata_erase_report *rep, char **cause);
 

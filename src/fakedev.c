@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -148,7 +149,11 @@ static int store_capacity(void *ctx, uint64_t *bytes, uint32_t *lbsize)
 
 static void fake_sleep(void *ctx, uint32_t ms)
 {
-	((struct fakedev *)ctx)->clock_ms += ms;
+	struct fakedev *f = ctx;
+
+	pthread_mutex_lock(&f->lock);
+	f->clock_ms += ms;
+	pthread_mutex_unlock(&f->lock);
 }
 
 /* ---- sense data ---------------------------------------------------------- */
@@ -325,6 +330,8 @@ static bool erase_unit(struct fakedev *f, const struct req *q, bool prepared)
 	if (!password_ok(f, p))
 		return false;
 	store_erase(f, enhanced ? -1 : 0);
+	if (f->erase_keeps_password)
+		return true;		/* "done", yet the password stays set */
 	f->enabled = false;
 	f->locked = false;
 	memset(f->user_pw, 0, sizeof(f->user_pw));
@@ -546,6 +553,15 @@ static bool inject(struct fakedev *f, const struct req *q, struct sgio_raw *raw,
 		raw->status = 0x02;
 		raw->driver_status = 0x08;
 		break;
+	case FAKE_FAIL_REJECT:
+		raw->status = 0x02;
+		raw->driver_status = 0x08;
+		raw->sense[0] = 0x70;	/* no VALID: bytes 8-11 stay zero */
+		raw->sense[2] = 0x05;	/* ILLEGAL REQUEST */
+		raw->sense[7] = 0x0a;
+		raw->sense[12] = 0x20;	/* INVALID COMMAND OPERATION CODE */
+		raw->sense_len = 14;
+		break;
 	default:
 		*rc = -EIO;
 		break;
@@ -639,7 +655,7 @@ static void nvme_sanitize_advance(struct fakedev *f)
 
 	if ((f->sstat & 7) != SSTAT_BUSY)
 		return;
-	if (f->nsan_left > 0)
+	if (f->nsan_left > 0 && !f->nsan_stall)
 		f->nsan_left--;
 	f->sprog = (uint16_t)((f->san_polls - f->nsan_left) * 0xffffu / f->san_polls);
 	if (f->nsan_left > 0)
@@ -654,6 +670,37 @@ static void nvme_sanitize_advance(struct fakedev *f)
 	store_erase(f, act == 4 ? -1 : 0);
 }
 
+/* A running Format advances by one step per Identify Namespace. */
+static void format_poll(struct fakedev *f)
+{
+	if (!f->fmt_running)
+		return;
+	if (f->fmt_left > 0)
+		f->fmt_left--;
+	f->idns[32] = (uint8_t)(0x80 | f->fmt_left * 100 / f->fmt_polls);
+	if (f->fmt_left == 0)
+		pthread_cond_broadcast(&f->cond);
+}
+
+/* A long Format: block (lock held by fake_nvme) until the polls ran it down;
+ * -ETIMEDOUT after 10 real seconds so a test that never polls fails. */
+static int format_wait(struct fakedev *f)
+{
+	struct timespec until;
+	int rc = 0;
+
+	f->fmt_left = f->fmt_polls;
+	f->fmt_running = true;
+	f->idns[32] = 0x80 | 100;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (f->fmt_left > 0 && rc == 0)
+		rc = pthread_cond_timedwait(&f->cond, &f->lock, &until);
+	f->fmt_running = false;
+	f->idns[32] = 0x80;
+	return f->fmt_left > 0 ? -ETIMEDOUT : 0;
+}
+
 static int nvme_admin(struct fakedev *f, struct sgio_nvme_cmd *c)
 {
 	unsigned ses;
@@ -662,12 +709,16 @@ static int nvme_admin(struct fakedev *f, struct sgio_nvme_cmd *c)
 	case 0x06:
 		if (c->data_len != 4096)
 			return 0x02;
+		if ((c->cdw10 & 0xff) == 0)
+			format_poll(f);
 		memcpy(c->data, (c->cdw10 & 0xff) == 1 ? f->idctrl : f->idns, 4096);
 		return 0;
 	case 0x80:
 		ses = (c->cdw10 >> 9) & 7;
 		if (ses > 2 || (ses == 2 && !(f->idctrl[524] & 4)) || !(f->idctrl[256] & 2))
 			return 0x02;
+		if (f->fmt_polls && format_wait(f) < 0)
+			return 0x06;	/* Internal Error: nobody polled */
 		f->formats++;
 		if (ses)
 			store_erase(f, ses == 2 ? -1 : 0);
@@ -682,16 +733,16 @@ static int nvme_admin(struct fakedev *f, struct sgio_nvme_cmd *c)
 		put_le(c->data, f->sprog, 2);
 		put_le((uint8_t *)c->data + 2, f->sstat, 2);
 		put_le((uint8_t *)c->data + 4, f->nsan_cdw10, 4);
-		memset((uint8_t *)c->data + 8, 0xff, 12);
+		for (int i = 0; i < 3; i++)
+			put_le((uint8_t *)c->data + 8 + 4 * i, f->nsan_est_s, 4);
 		return 0;
 	default:
 		return 0x01;
 	}
 }
 
-static int fake_nvme(void *ctx, struct sgio_nvme_cmd *c)
+static int fake_nvme_locked(struct fakedev *f, struct sgio_nvme_cmd *c)
 {
-	struct fakedev *f = ctx;
 	struct fakedev_rec *r;
 
 	if (f->nrec < FAKEDEV_MAX_REC) {
@@ -717,6 +768,17 @@ static int fake_nvme(void *ctx, struct sgio_nvme_cmd *c)
 	return nvme_admin(f, c);
 }
 
+static int fake_nvme(void *ctx, struct sgio_nvme_cmd *c)
+{
+	struct fakedev *f = ctx;
+	int rc;
+
+	pthread_mutex_lock(&f->lock);
+	rc = fake_nvme_locked(f, c);
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
 /* ---- construction --------------------------------------------------------------- */
 
 static const struct sgio_ops fake_ops = {
@@ -726,6 +788,7 @@ static const struct sgio_ops fake_ops = {
 	.capacity = store_capacity,
 	.sleep_ms = fake_sleep,
 	.close = NULL,
+	.thread_safe = true,	/* NVMe commands and sleeps take f->lock */
 };
 
 static struct fakedev *fake_alloc(enum sgio_kind kind)
@@ -744,6 +807,9 @@ static struct fakedev *fake_alloc(enum sgio_kind kind)
 	f->fill = -1;
 	f->lbsize = 512;
 	f->inj_feature = -1;
+	f->nsan_est_s = 0xffffffffu;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
 	return f;
 }
 
@@ -801,6 +867,8 @@ void fakedev_free(struct fakedev *f)
 		return;
 	for (unsigned i = 0; i < f->nsectors; i++)
 		free(f->sectors[i].data);
+	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
 

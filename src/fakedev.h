@@ -14,6 +14,7 @@
  * failures on request.  Polling sleeps advance a virtual clock.
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +27,8 @@ enum fakedev_fail {
 	FAKE_FAIL_HOST_RESET,	/* host DID_RESET; the drive was reset */
 	FAKE_FAIL_EMPTY_SENSE,	/* CHECK CONDITION with no sense bytes */
 	FAKE_FAIL_ERRNO,	/* the ioctl itself fails (EIO / ENOTTY for NVMe) */
+	FAKE_FAIL_REJECT,	/* a bridge/HBA rejects the command unseen: fixed sense
+				 * without VALID, ILLEGAL REQUEST, ASC 20h (invalid opcode) */
 };
 
 struct fakedev_rec {
@@ -66,6 +69,7 @@ struct fakedev {
 	bool fixed_sense_always;	/* a bridge that gives fixed format even on success */
 	bool no_success_sense;		/* a bridge that returns empty sense on CK_COND */
 	bool erase_noop;		/* reports success, erases nothing */
+	bool erase_keeps_password;	/* ERASE UNIT succeeds but security stays enabled */
 	bool freeze_on_reset;		/* the BIOS freezes the drive again after a reset */
 	/* NVMe */
 	uint8_t idctrl[4096], idns[4096];
@@ -73,6 +77,15 @@ struct fakedev {
 	unsigned nsan_left;
 	uint32_t nsan_cdw10;
 	unsigned formats;
+	unsigned fmt_polls;	/* Identify Namespace polls a Format takes (0: instant);
+				 * meanwhile Format blocks and FPI counts down */
+	unsigned fmt_left;
+	bool fmt_running;
+	uint32_t nsan_est_s;	/* sanitize log estimates ETO/ETBE/ETCE (FFFFFFFFh: none) */
+	bool nsan_stall;	/* a started sanitize never progresses */
+	/* NVMe commands may come from two threads (sgio_reopen during Format) */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 	/* data */
 	uint32_t lbsize;
 	uint64_t nblocks;

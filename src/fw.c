@@ -6,6 +6,7 @@
 #include "fw.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,9 @@
 
 #define NO_FIRMWARE "not supported: no ATA/NVMe firmware on this target"
 #define DEFAULT_MARKERS 16
-#define STALL_MS (6ull * 3600 * 1000)	/* no progress for 6 h: report a stall */
+#define STALL_MS (6ull * 3600 * 1000)	/* ATA sanitize: no progress for 6 h is a stall */
+#define FORMAT_POLL_MS 5000u		/* NVMe Format: FPI poll interval */
+#define FORMAT_SLICE_MS 250u		/* ... checking for the end this often */
 
 struct method_info {
 	const char *name;
@@ -802,6 +805,89 @@ static int run_ata_sanitize(struct sgio_dev *dev, enum fw_method m, const struct
 	return rc;
 }
 
+/* Format NVM runs on its own thread (it blocks for as long as the drive
+ * takes); the caller polls FPI on a second handle meanwhile. */
+struct format_run {
+	struct sgio_dev *dev;
+	const struct fw_caps *c;
+	enum nvme_ses ses;
+	int rc;
+	char *cause;
+	atomic_bool done;
+};
+
+static void *format_thread(void *arg)
+{
+	struct format_run *f = arg;
+
+	f->rc = nvme_format(f->dev, f->c->nsid, &f->c->ns, f->ses, &f->cause);
+	atomic_store(&f->done, true);
+	return NULL;
+}
+
+/* Until the format thread ends: poll Identify Namespace FPI on @poll every
+ * FORMAT_POLL_MS (when the namespace reports it) and publish progress. */
+static void format_watch(struct sgio_dev *poll, struct format_run *f, fw_progress_fn cb,
+			 void *data)
+{
+	bool fpi = f->c->ns.fpi & 0x80;
+	uint64_t elapsed_ms = 0, t0 = 0;
+	unsigned left, left0 = 0;
+
+	while (!atomic_load(&f->done)) {
+		/* 0% left before the format began, or as it ends, says nothing */
+		if (fpi && nvme_format_progress(poll, f->c->nsid, &f->c->ns, &left, NULL) == 0 &&
+		    left > 0 && left <= 100 && !atomic_load(&f->done)) {
+			uint64_t eta = 0;
+
+			if (!left0) {
+				left0 = left;
+				t0 = elapsed_ms;
+			} else if (left < left0) {	/* at the rate seen since then */
+				eta = (elapsed_ms - t0) / 1000 * left / (left0 - left);
+			}
+			progress(cb, data, "erase", (100 - left) / 100.0,
+				 eta > UINT32_MAX ? UINT32_MAX : (uint32_t)eta);
+		}
+		for (uint32_t t = 0; t < FORMAT_POLL_MS && !atomic_load(&f->done);
+		     t += FORMAT_SLICE_MS) {
+			sgio_sleep_ms(poll, FORMAT_SLICE_MS);
+			elapsed_ms += FORMAT_SLICE_MS;
+		}
+	}
+}
+
+/* Run the format, watched from this thread when a second handle and a
+ * thread can be had, else blocking. */
+static int format_polled(struct sgio_dev *dev, const struct fw_caps *c, enum nvme_ses ses,
+			 struct fw_result *r, fw_progress_fn cb, void *data, char **cause)
+{
+	struct format_run f = { .dev = dev, .c = c, .ses = ses };
+	struct sgio_dev *poll = NULL;
+	char *why = NULL;
+	pthread_t th;
+
+	atomic_init(&f.done, false);
+	if (sgio_reopen(dev, &poll, &why) == 0 &&
+	    pthread_create(&th, NULL, format_thread, &f) == 0) {
+		format_watch(poll, &f, cb, data);
+		pthread_join(th, NULL);
+	} else {
+		warn(r, "format progress cannot be polled (%s); waiting for the format to end",
+		     why ? why : "no thread");
+		format_thread(&f);
+	}
+	sgio_close(poll);
+	free(why);
+	if (f.rc < 0 && cause) {
+		free(*cause);
+		*cause = f.cause;
+	} else {
+		free(f.cause);
+	}
+	return f.rc;
+}
+
 static int run_nvme_format(struct sgio_dev *dev, const struct fw_caps *c, enum fw_method m,
 			   struct fw_result *r, fw_progress_fn cb, void *data, char **cause)
 {
@@ -813,7 +899,7 @@ static int run_nvme_format(struct sgio_dev *dev, const struct fw_caps *c, enum f
 		warn(r, "this controller formats or erases every namespace at once (FNA %02Xh): "
 		     "all namespaces on it are erased", c->nvme.fna);
 	progress(cb, data, "erase", -1, 0);
-	rc = nvme_format(dev, c->nsid, &c->ns, ses, cause);
+	rc = format_polled(dev, c, ses, r, cb, data, cause);
 	if (rc == 0)
 		rc = nvme_identify_ns(dev, c->nsid, &after, cause);
 	if (rc < 0)
@@ -826,11 +912,19 @@ static int run_nvme_format(struct sgio_dev *dev, const struct fw_caps *c, enum f
 	return 0;
 }
 
+/* Seconds left of a sanitize by the controller's estimate, 0 unknown. */
+static uint32_t sanitize_eta(const struct nvme_sanitize_log *log)
+{
+	uint64_t est = nvme_sanitize_estimate_s(log);
+
+	return (uint32_t)(est * (65536u - log->sprog) / 65536u);
+}
+
 static int wait_nvme_sanitize(struct sgio_dev *dev, bool slow, fw_progress_fn cb, void *data,
 			      struct nvme_sanitize_log *log, char **cause)
 {
 	uint32_t step = slow ? 10000 : 1000;
-	uint64_t still = 0;
+	uint64_t still = 0, limit;
 	int last = -1, rc;
 
 	for (;;) {
@@ -849,14 +943,17 @@ static int wait_nvme_sanitize(struct sgio_dev *dev, bool slow, fw_progress_fn cb
 			return util_fail(cause, -EIO, "the sanitize log shows no sanitize (SSTAT "
 					 "%04Xh)", log->sstat);
 		}
-		progress(cb, data, "erase", log->sprog / 65536.0, 0);
+		progress(cb, data, "erase", log->sprog / 65536.0, sanitize_eta(log));
+		limit = nvme_sanitize_stall_ms(log);
 		if (log->sprog != last) {
 			last = log->sprog;
 			still = 0;
-		} else if ((still += step) > STALL_MS) {
+		} else if ((still += step) > limit) {
 			return util_fail(cause, -ETIMEDOUT, "the sanitize stalled at %u%% "
-					 "for 6 hours (a known firmware fault); power-cycle "
-					 "the drive", log->sprog * 100u / 65536u);
+					 "for %llu minutes (3 x the drive's estimate, at least 1 "
+					 "hour; a known firmware fault); power-cycle the drive",
+					 log->sprog * 100u / 65536u,
+					 (unsigned long long)(limit / 60000));
 		}
 		sgio_sleep_ms(dev, step);
 	}

@@ -128,7 +128,30 @@ uint32_t nvme_format_timeout_ms(const struct nvme_ns_info *ns)
 	return (uint32_t)(s * 1000);
 }
 
-static int identify(struct sgio_dev *dev, uint32_t nsid, uint8_t cns, uint8_t *buf, char **cause)
+uint32_t nvme_sanitize_estimate_s(const struct nvme_sanitize_log *log)
+{
+	uint32_t est;
+
+	switch (log->scdw10 & 7) {
+	case NVME_SANACT_BLOCK: est = log->etbe; break;
+	case NVME_SANACT_OVERWRITE: est = log->eto; break;
+	case NVME_SANACT_CRYPTO: est = log->etce; break;
+	default: return 0;
+	}
+	return est == 0xffffffffu ? 0 : est;
+}
+
+uint64_t nvme_sanitize_stall_ms(const struct nvme_sanitize_log *log)
+{
+	uint64_t est = nvme_sanitize_estimate_s(log);
+
+	if (!est)
+		return NVME_STALL_DEFAULT_S * 1000ull;
+	return (3 * est > 3600 ? 3 * est : 3600) * 1000ull;
+}
+
+static int identify_t(struct sgio_dev *dev, uint32_t nsid, uint8_t cns, uint8_t *buf,
+		      uint32_t timeout_ms, char **cause)
 {
 	struct sgio_nvme_cmd c;
 
@@ -138,8 +161,13 @@ static int identify(struct sgio_dev *dev, uint32_t nsid, uint8_t cns, uint8_t *b
 	c.cdw10 = cns;
 	c.data = buf;
 	c.data_len = NVME_ID_LEN;
-	c.timeout_ms = T_ADMIN_MS;
+	c.timeout_ms = timeout_ms;
 	return sgio_nvme_admin(dev, &c, NULL, cause);
+}
+
+static int identify(struct sgio_dev *dev, uint32_t nsid, uint8_t cns, uint8_t *buf, char **cause)
+{
+	return identify_t(dev, nsid, cns, buf, T_ADMIN_MS, cause);
 }
 
 int nvme_identify_ctrl(struct sgio_dev *dev, struct nvme_ctrl_info *ci, char **cause)
@@ -166,6 +194,25 @@ int nvme_identify_ns(struct sgio_dev *dev, uint32_t nsid, struct nvme_ns_info *n
 	rc = identify(dev, nsid, 0x00, buf, cause);
 	if (rc == 0 && nvme_ns_parse(buf, ns) < 0)
 		rc = util_fail(cause, -EIO, "Identify Namespace %u: unusable LBA format", nsid);
+	free(buf);
+	return rc;
+}
+
+int nvme_format_progress(struct sgio_dev *dev, uint32_t nsid, const struct nvme_ns_info *ns,
+			 unsigned *remaining, char **cause)
+{
+	uint8_t *buf = calloc(1, NVME_ID_LEN);
+	int rc;
+
+	if (!buf)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	/* the format's own timeout: a poll that times out would make the
+	 * kernel reset the controller, which aborts the format */
+	rc = identify_t(dev, nsid, 0x00, buf, nvme_format_timeout_ms(ns), cause);
+	if (rc == 0 && !(buf[32] & 0x80))
+		rc = util_fail(cause, -EOPNOTSUPP, "the namespace reports no format progress");
+	if (rc == 0)
+		*remaining = buf[32] & 0x7f;
 	free(buf);
 	return rc;
 }

@@ -92,4 +92,20 @@ int nvme_sanitize_start(struct sgio_dev *dev, enum nvme_sanact act, unsigned owp
 			uint32_t pattern, char **cause);
 int nvme_sanitize_log(struct sgio_dev *dev, struct nvme_sanitize_log *log, char **cause);
 
+/* Format progress from Identify Namespace FPI (byte 32): *@remaining =
+ * percent still to do.  Meant for a second handle (sgio_reopen) while
+ * nvme_format() blocks on the first; the Identify carries the format's
+ * own timeout.  -EOPNOTSUPP when FPI bit 7 (supported) is clear. */
+int nvme_format_progress(struct sgio_dev *dev, uint32_t nsid, const struct nvme_ns_info *ns,
+			 unsigned *remaining, char **cause);
+
+/* The controller's estimate in seconds for the sanitize action the log
+ * describes (SCDW10: block ETBE, overwrite ETO, crypto ETCE); 0 when
+ * not reported (FFFFFFFFh). */
+uint32_t nvme_sanitize_estimate_s(const struct nvme_sanitize_log *log);
+/* Stall limit for that sanitize: SPROG unchanged for max(3 x estimate,
+ * 1 h) (firmware-erase.md §8.7); NVME_STALL_DEFAULT_S without an estimate. */
+#define NVME_STALL_DEFAULT_S (6u * 3600)
+uint64_t nvme_sanitize_stall_ms(const struct nvme_sanitize_log *log);
+
 #endif

@@ -106,14 +106,32 @@ static int decode_descriptor(const uint8_t *sb, size_t len, struct sgio_sense *s
 	return 0;
 }
 
+/* Sense that reports a completed pass-through: NO SENSE or RECOVERED
+ * ERROR, or ASC/ASCQ 00h/1Dh "ATA pass-through information available". */
+static bool sense_is_passthru_info(const struct sgio_sense *s)
+{
+	return s->key == 0x00 || s->key == 0x01 || (s->asc == 0x00 && s->ascq == 0x1d);
+}
+
 /*
  * Fixed format.  Current kernels (VALID bit set) put ERROR, STATUS,
  * DEVICE, COUNT(7:0) in the INFORMATION field (bytes 3-6) and flags plus
  * LBA(23:0) in bytes 8-11.  Kernels before the 2024 fix put ERROR,
  * STATUS, DEVICE, COUNT at bytes 8-11 without VALID; LBA is lost there.
+ *
+ * Fixed sense is also what bridges and HBAs return when they reject a
+ * command themselves (ILLEGAL REQUEST, ASC 20h/24h): then those bytes are
+ * no ATA registers at all.  Registers are therefore taken only from sense
+ * that reports pass-through information (sense_is_passthru_info), or, with
+ * any other sense key, when the bytes carry an ATA error STATUS (ERR set,
+ * BSY clear: a drive's own error, as libata reports it).  Either way an
+ * error sense key makes the command fail (check_sense); registers found
+ * with it only explain the failure.
  */
 static int decode_fixed(const uint8_t *sb, size_t len, struct sgio_sense *s)
 {
+	const uint8_t *r;
+
 	if (len < 14)
 		return -EBADMSG;
 	s->key = sb[2] & 0x0f;
@@ -125,6 +143,9 @@ static int decode_fixed(const uint8_t *sb, size_t len, struct sgio_sense *s)
 	}
 	if (sb[7] < 6)
 		return 0;	/* no room for registers */
+	r = (sb[0] & 0x80) ? sb + 3 : sb + 8;	/* ERROR, STATUS in either layout */
+	if (!sense_is_passthru_info(s) && ((r[1] & 0x81) != 0x01))
+		return 0;	/* a rejection, not ATA registers */
 	s->regs_valid = true;
 	if (sb[0] & 0x80) {
 		s->error = sb[3];
@@ -223,11 +244,16 @@ static int check_sense(struct sgio_ata_res *res, uint8_t op, char **cause)
 				 "ATA command %02Xh failed: status %02Xh error %02Xh%s", op,
 				 s->status, s->error, res->aborted ? " (aborted)" : "");
 	}
-	if (!s->regs_valid && s->key != 0x00 && s->key != 0x01)
-		return util_fail(cause, -EIO,
-				 "ATA command %02Xh: sense key %Xh, ASC/ASCQ %02Xh/%02Xh", op,
-				 s->key, s->asc, s->ascq);
-	return 0;
+	if (sense_is_passthru_info(s))
+		return 0;
+	/* any other sense key: the command did not complete, whatever the registers say */
+	if (s->key == 0x05 && (s->asc == 0x20 || s->asc == 0x24))
+		return util_fail(cause, -EOPNOTSUPP,
+				 "ATA command %02Xh not supported by the drive or the bridge in "
+				 "between (ILLEGAL REQUEST, ASC/ASCQ %02Xh/%02Xh)", op, s->asc,
+				 s->ascq);
+	return util_fail(cause, -EIO, "ATA command %02Xh: sense key %Xh, ASC/ASCQ %02Xh/%02Xh",
+			 op, s->key, s->asc, s->ascq);
 }
 
 int sgio_ata(struct sgio_dev *dev, const struct sgio_ata_cmd *cmd, struct sgio_ata_res *res,
@@ -334,7 +360,7 @@ void sgio_close(struct sgio_dev *dev)
 {
 	if (!dev)
 		return;
-	if (dev->ops && dev->ops->close)
+	if (dev->ops && dev->ops->close && !dev->borrowed)
 		dev->ops->close(dev->ctx);
 	free(dev);
 }
@@ -569,4 +595,22 @@ fail:
 	free(c);
 	free(dev);
 	return rc;
+}
+
+int sgio_reopen(struct sgio_dev *dev, struct sgio_dev **out, char **cause)
+{
+	struct sgio_dev *copy;
+
+	*out = NULL;
+	if (dev->ops == &real_ops)
+		return sgio_open(dev->path, false, out, cause);
+	if (!dev->ops->thread_safe)
+		return util_fail(cause, -EOPNOTSUPP, "no second handle on this transport");
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	*copy = *dev;
+	copy->borrowed = true;
+	*out = copy;
+	return 0;
 }

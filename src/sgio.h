@@ -134,6 +134,7 @@ struct sgio_ops {
 	int (*capacity)(void *ctx, uint64_t *bytes, uint32_t *lbsize);
 	void (*sleep_ms)(void *ctx, uint32_t ms);
 	void (*close)(void *ctx);
+	bool thread_safe;	/* ctx may serve two threads at once (sgio_reopen shares it) */
 };
 
 struct sgio_dev {
@@ -144,6 +145,7 @@ struct sgio_dev {
 	bool satl;		/* SCSI host that is not libata (SAS HBA, unknown SATL) */
 	int rotational;		/* sysfs queue/rotational: 1, 0, or -1 unknown */
 	uint32_t nsid;		/* NVMe namespace of the node opened, 0 if unknown */
+	bool borrowed;		/* shares ctx with another handle: sgio_close keeps it */
 	char path[256];
 };
 
@@ -153,6 +155,13 @@ struct sgio_dev {
  * "not supported: no ATA/NVMe firmware on this target". */
 int sgio_open(const char *path, bool rw, struct sgio_dev **out, char **cause);
 void sgio_close(struct sgio_dev *dev);
+
+/* A second handle on @dev, to poll from another thread while a long
+ * command (NVMe Format) blocks on @dev.  The real transport opens the node
+ * again read-only (a second file descriptor); a transport whose ops are
+ * thread_safe shares its context.  -EOPNOTSUPP otherwise.  Close the
+ * handle with sgio_close(). */
+int sgio_reopen(struct sgio_dev *dev, struct sgio_dev **out, char **cause);
 
 /* Classify a sysfs device path (the resolved /sys/dev/block/M:m link):
  * sets @kind, @usb and @satl.  Exposed for tests. */
@@ -168,9 +177,14 @@ int sgio_sense_decode(const uint8_t *sb, size_t len, struct sgio_sense *out);
 
 /* Run one ATA command and check its result (SG_IO result order: ioctl,
  * SCSI status, host status, driver status, ATA STATUS ERR/DRQ).
+ * Success needs good status, or sense reporting pass-through information
+ * (NO SENSE / RECOVERED ERROR, or ASC/ASCQ 00h/1Dh) without ERR/DRQ in the
+ * returned STATUS; any other sense key is a failure.
  * Returns 0; -ETIMEDOUT (timeout), -ECONNRESET (reset), -EREMOTEIO
- * (other transport failure), -EIO (ATA error, ABRT), -EBADE (bad SCSI or
- * driver status), or the ioctl's errno.  @res (may be NULL) gets details. */
+ * (other transport failure), -EIO (ATA error, ABRT, or an error sense
+ * key), -EOPNOTSUPP (ILLEGAL REQUEST, ASC 20h/24h: the drive or a bridge
+ * rejects the command), -EBADE (bad SCSI or driver status), or the
+ * ioctl's errno.  @res (may be NULL) gets details. */
 int sgio_ata(struct sgio_dev *dev, const struct sgio_ata_cmd *cmd, struct sgio_ata_res *res,
 	     char **cause);
 

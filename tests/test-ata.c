@@ -8,14 +8,48 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ata.h"
 #include "fw-fixtures.h"
 #include "util.h"
+
+/* Every fsync() of a directory, in order: libcustos is linked statically,
+ * so this definition stands in for the C library's in the code under test. */
+static char fsynced_dirs[32][PATH_MAX];
+static unsigned n_fsynced_dirs;
+
+int fsync(int fd)
+{
+	char link[64], path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && n_fsynced_dirs < 32) {
+		path[n] = '\0';
+		util_strlcpy(fsynced_dirs[n_fsynced_dirs++], path, PATH_MAX);
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+static bool dir_fsynced(const char *dir)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(dir, real))
+		return false;
+	for (unsigned i = 0; i < n_fsynced_dirs; i++)
+		if (strcmp(fsynced_dirs[i], real) == 0)
+			return true;
+	return false;
+}
 
 struct fixture_truth {
 	const char *name, *model, *serial, *firmware;
@@ -416,7 +450,89 @@ static void test_erase_success(void **state)
 	assert_int_equal(f->rec[prep + 1].cdb[14], 0xf4);
 	assert_int_equal(f->rec[prep + 1].timeout_ms, rep.timeout_s * 1000u);
 	assert_int_equal(fakedev_count(f, false, 0xf1), 1);
+	/* IDENTIFY right after ERASE UNIT; back in SEC1, nothing to disable */
+	assert_int_equal(f->rec[prep + 2].cdb[14], 0xec);
+	assert_int_equal(fakedev_count(f, false, 0xf6), 0);
 	ata_erase_report_clear(&rep);
+	rmstate(dir, "S0MUJ1NQ110060");
+	free(cause);
+	fakedev_free(f);
+}
+
+/* ERASE UNIT answers good status but the drive keeps the password (not
+ * SEC1): the erase is not confirmed, even though custos then removes the
+ * password it set (firmware-erase.md §5.4, §5.8 step 10). */
+static void test_erase_not_back_in_sec1(void **state)
+{
+	struct fakedev *f = fixture_fake("SAMSUNG_HD501LJ--CR100-12");
+	struct ata_erase_report rep;
+	char *dir = mkstate(), *cause = NULL;
+	unsigned unit = 0;
+
+	(void)state;
+	f->erase_keeps_password = true;
+	assert_int_equal(ata_security_erase(&f->dev, dir, true, &rep, &cause), -EIO);
+	assert_non_null(strstr(cause, "did not return to SEC1"));
+	assert_non_null(strstr(cause, "removed its temporary password"));
+	assert_false(rep.erase_ok);
+	assert_true(rep.cleaned);
+	assert_false(rep.left_enabled);
+	assert_null(rep.recovery);
+	assert_false(f->enabled);
+	assert_int_equal(fakedev_count(f, false, 0xf6), 1);
+	assert_false(journal_exists(dir, "S0MUJ1NQ110060"));
+	for (unsigned i = 0; i < f->nrec; i++)
+		if (f->rec[i].cdb[14] == 0xf4)
+			unit = i;
+	assert_int_equal(f->rec[unit + 1].cdb[14], 0xec);
+	ata_erase_report_clear(&rep);
+	rmstate(dir, "S0MUJ1NQ110060");
+	free(cause);
+	fakedev_free(f);
+}
+
+/* A bridge rejecting ERASE UNIT (ILLEGAL REQUEST, fixed sense without
+ * VALID) is a failure, and the password is removed again. */
+static void test_erase_unit_rejected(void **state)
+{
+	struct fakedev *f = fixture_fake("SAMSUNG_HD501LJ--CR100-12");
+	struct ata_erase_report rep;
+	char *dir = mkstate(), *cause = NULL;
+
+	(void)state;
+	fakedev_inject(f, 0xf4, -1, FAKE_FAIL_REJECT);
+	assert_int_equal(ata_security_erase(&f->dev, dir, true, &rep, &cause), -EOPNOTSUPP);
+	assert_non_null(strstr(cause, "not supported"));
+	assert_false(rep.erase_ok);
+	assert_true(rep.cleaned);
+	assert_false(f->enabled);
+	assert_false(f->locked);
+	assert_int_equal(fakedev_count(f, false, 0xf6), 1);
+	ata_erase_report_clear(&rep);
+	rmstate(dir, "S0MUJ1NQ110060");
+	free(cause);
+	fakedev_free(f);
+}
+
+/* The first journal entry creates its directories durably: each new
+ * directory and the parent of the topmost one are fsynced. */
+static void test_journal_dir_durable(void **state)
+{
+	struct fakedev *f = fixture_fake("SAMSUNG_HD501LJ--CR100-12");
+	struct ata_erase_report rep;
+	char *dir = mkstate(), *cause = NULL, sub[600], jdir[640];
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	snprintf(jdir, sizeof(jdir), "%s/ata-journal", sub);
+	n_fsynced_dirs = 0;
+	assert_int_equal(ata_security_erase(&f->dev, sub, false, &rep, &cause), 0);
+	assert_true(dir_fsynced(jdir));
+	assert_true(dir_fsynced(sub));
+	assert_true(dir_fsynced(dir));
+	ata_erase_report_clear(&rep);
+	assert_int_equal(rmdir(jdir), 0);
+	assert_int_equal(rmdir(sub), 0);
 	rmstate(dir, "S0MUJ1NQ110060");
 	free(cause);
 	fakedev_free(f);
@@ -611,6 +727,9 @@ int main(void)
 		cmocka_unit_test(test_hpa_28_ama_dco),
 		cmocka_unit_test(test_erase_success),
 		cmocka_unit_test(test_erase_journal_first),
+		cmocka_unit_test(test_erase_not_back_in_sec1),
+		cmocka_unit_test(test_erase_unit_rejected),
+		cmocka_unit_test(test_journal_dir_durable),
 		cmocka_unit_test(test_erase_refusals),
 		cmocka_unit_test(test_erase_aborted),
 		cmocka_unit_test(test_erase_reset_and_timeout),

@@ -218,6 +218,14 @@ static void test_caps_json(void **state)
 
 /* ---- full flows ---- */
 
+/* The end of a flow test: its result, its cause and its fake drive released. */
+static void flow_end(struct fakedev *f, struct fw_result *r, char *cause)
+{
+	fw_result_clear(r);
+	free(cause);
+	fakedev_free(f);
+}
+
 static void test_flow_enhanced_hdd(void **state)
 {
 	struct fakedev *f = fixture_fake("SAMSUNG_HD501LJ--CR100-12");
@@ -248,9 +256,7 @@ static void test_flow_enhanced_hdd(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "command")),
 			    "ATA SECURITY ERASE UNIT (enhanced)");
 	json_decref(j);
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 /* Security erase on flash is Clear, even when the caller says "hdd". */
@@ -271,9 +277,7 @@ static void test_flow_ssd_is_clear(void **state)
 	assert_int_equal(fw_run_dev(&f->dev, FW_PURGE, &o, NULL, NULL, NULL, &r, &cause),
 			 -EOPNOTSUPP);
 	assert_non_null(strstr(cause, "no Purge-level"));
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 /* Refusals happen before anything is written. */
@@ -313,9 +317,7 @@ static void test_flow_refusals(void **state)
 	assert_int_equal(fw_run_dev(&f->dev, FW_ATA_SECURITY_ERASE, &o, NULL, NULL, NULL, &r,
 				    &cause), -EINVAL);
 	assert_int_equal(f->nsectors, 0);
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 static void test_flow_usb_bridge(void **state)
@@ -340,9 +342,7 @@ static void test_flow_usb_bridge(void **state)
 	assert_int_equal(r.nist, FW_NIST_CLEAR);
 	assert_true(r.n_warnings >= 1);
 	assert_non_null(strstr(r.warnings[0], "USB bridge"));
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 /* An aborted erase fails the job and leaves no password behind. */
@@ -367,9 +367,7 @@ static void test_flow_aborted(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "failed");
 	assert_string_equal(json_string_value(json_object_get(j, "nist")), "none");
 	json_decref(j);
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 /* A reset after which the drive is frozen: the result carries the password. */
@@ -394,13 +392,12 @@ static void test_flow_reset_left_locked(void **state)
 	assert_int_equal(ata_security_recover(&f->dev, state_dir, NULL, &rep, &cause), 0);
 	assert_false(f->enabled);
 	ata_erase_report_clear(&rep);
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 struct seen {
 	double fractions[16];
+	uint32_t eta[16];
 	unsigned n;
 	bool markers, verify;
 };
@@ -409,8 +406,10 @@ static void on_progress(const struct fw_progress *p, void *data)
 {
 	struct seen *s = data;
 
-	if (strcmp(p->phase, "erase") == 0 && p->fraction >= 0 && s->n < 16)
+	if (strcmp(p->phase, "erase") == 0 && p->fraction >= 0 && s->n < 16) {
+		s->eta[s->n] = p->eta_s;
 		s->fractions[s->n++] = p->fraction;
+	}
 	if (strcmp(p->phase, "markers") == 0)
 		s->markers = true;
 	if (strcmp(p->phase, "verify") == 0)
@@ -440,9 +439,7 @@ static void test_flow_sanitize_progress(void **state)
 	assert_int_equal(f->clock_ms, 4000);		/* polled once a second, virtually */
 	assert_non_null(strstr(r.detail, "completed without error"));
 	assert_int_equal(r.markers.survived, 0);
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 static void test_flow_sanitize_failure(void **state)
@@ -474,9 +471,7 @@ static void test_flow_sanitize_failure(void **state)
 	assert_true(fw_run_dev(&f->dev, FW_ATA_SANITIZE_CRYPTO, &o, NULL, NULL, NULL, &r,
 			       &cause) < 0);
 	assert_false(r.ok);
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 static void test_flow_hpa_restore(void **state)
@@ -530,9 +525,7 @@ static void test_flow_hpa_restore(void **state)
 	assert_non_null(strstr(cause, "could not be determined"));
 	assert_false(r.hidden.known);
 	assert_int_equal(f->nsectors, 0);
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 /* A drive that says "done" but keeps the markers fails the job. */
@@ -554,9 +547,7 @@ static void test_flow_markers_survive(void **state)
 	assert_int_equal(r.markers.count, 8);
 	assert_int_equal(r.markers.survived, 8);
 	assert_non_null(strstr(r.failure, "markers"));
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 static void test_flow_nvme(void **state)
@@ -592,9 +583,119 @@ static void test_flow_nvme(void **state)
 	assert_int_equal(fw_run_dev(&f->dev, FW_NVME_SANITIZE_BLOCK, &o, NULL, NULL, NULL, &r,
 				    &cause), -EIO);
 	assert_non_null(strstr(cause, "SSTAT 0003h"));
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
+}
+
+/* A bridge that rejects ERASE UNIT (ILLEGAL REQUEST, ASC 20h, fixed sense
+ * without VALID): with markers off nothing but the command's status
+ * speaks for the erase, and it must say "failed": no Purge, and the
+ * drive is left without the password. */
+static void test_flow_erase_unit_rejected(void **state)
+{
+	struct fakedev *f = fixture_fake("SAMSUNG_HD501LJ--CR100-12");
+	struct fw_result r;
+	struct fw_opts o;
+	char *cause = NULL;
+	json_t *j;
+
+	(void)state;
+	opts(&o, "hdd");
+	o.markers = false;
+	fakedev_inject(f, 0xf4, -1, FAKE_FAIL_REJECT);
+	assert_int_equal(fw_run_dev(&f->dev, FW_PURGE, &o, NULL, NULL, NULL, &r, &cause),
+			 -EOPNOTSUPP);
+	assert_int_equal(r.used, FW_ATA_ENHANCED_SECURITY_ERASE);
+	assert_false(r.ok);
+	assert_non_null(strstr(r.failure, "not supported"));
+	assert_null(r.recovery);
+	assert_false(f->enabled);
+	assert_false(f->locked);
+	assert_int_equal(fakedev_count(f, false, 0xf6), 1);
+	j = fw_result_to_json(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "failed");
+	assert_string_equal(json_string_value(json_object_get(j, "nist")), "none");
+	json_decref(j);
+	flow_end(f, &r, cause);
+}
+
+/* ERASE UNIT "succeeds" but the password stays set: the job fails. */
+static void test_flow_erase_not_sec1(void **state)
+{
+	struct fakedev *f = fixture_fake("SAMSUNG_HD501LJ--CR100-12");
+	struct fw_result r;
+	struct fw_opts o;
+	char *cause = NULL;
+
+	(void)state;
+	opts(&o, "hdd");
+	o.markers = false;
+	f->erase_keeps_password = true;
+	assert_int_equal(fw_run_dev(&f->dev, FW_ATA_ENHANCED_SECURITY_ERASE, &o, NULL, NULL, NULL,
+				    &r, &cause), -EIO);
+	assert_false(r.ok);
+	assert_non_null(strstr(r.failure, "did not return to SEC1"));
+	assert_non_null(strstr(r.detail, "back in SEC1: no"));
+	assert_false(f->enabled);
+	flow_end(f, &r, cause);
+}
+
+/* NVMe Format is watched, not blocked on: FPI is polled from a second
+ * handle while the format runs on its own thread. */
+static void test_flow_nvme_format_progress(void **state)
+{
+	struct fakedev *f = fakedev_new_nvme(0x00, 0x0, 1 << 16, 12);
+	struct seen seen = { .n = 0 };
+	struct fw_result r;
+	struct fw_opts o;
+	char *cause = NULL;
+
+	(void)state;
+	opts(&o, NULL);
+	f->idns[32] = 0x80;		/* FPI supported, nothing running */
+	f->fmt_polls = 4;		/* the format ends after four polls */
+	assert_int_equal(fw_run_dev(&f->dev, FW_NVME_FORMAT_USER, &o, on_progress, &seen, NULL,
+				    &r, &cause), 0);
+	assert_true(r.ok);
+	assert_int_equal(f->formats, 1);
+	assert_int_equal(r.markers.survived, 0);
+	assert_int_equal(seen.n, 3);
+	assert_true(seen.fractions[0] > 0.24 && seen.fractions[0] < 0.26);
+	assert_true(seen.fractions[1] > 0.49 && seen.fractions[1] < 0.51);
+	assert_true(seen.fractions[2] > 0.74 && seen.fractions[2] < 0.76);
+	assert_int_equal(seen.eta[1], 10);	/* 25% per 5 s poll, 50% left */
+	assert_int_equal(seen.eta[2], 5);
+	flow_end(f, &r, cause);
+}
+
+/* The sanitize stall limit follows the drive's estimate: max(3 x ETx, 1 h). */
+static void test_flow_nvme_sanitize_stall(void **state)
+{
+	static const uint32_t est[] = { 600, 2400 };
+	static const uint64_t limit_s[] = { 3600, 7200 };
+
+	(void)state;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(est); i++) {
+		struct fakedev *f = fakedev_new_nvme(0x00, 0x1, 1 << 16, 12);
+		struct seen seen = { .n = 0 };
+		struct fw_result r;
+		struct fw_opts o;
+		char *cause = NULL;
+
+		opts(&o, NULL);
+		o.markers = false;
+		f->nsan_stall = true;
+		f->nsan_est_s = est[i];
+		assert_int_equal(fw_run_dev(&f->dev, FW_NVME_SANITIZE_CRYPTO, &o, on_progress,
+					    &seen, NULL, &r, &cause), -ETIMEDOUT);
+		assert_non_null(strstr(cause, "stalled"));
+		assert_true(f->clock_ms > limit_s[i] * 1000);
+		assert_true(f->clock_ms <= limit_s[i] * 1000 + 2000);
+		assert_true(seen.n > 0);
+		assert_int_equal(seen.eta[0], est[i]);	/* nothing done yet */
+		fw_result_clear(&r);
+		free(cause);
+		fakedev_free(f);
+	}
 }
 
 static void test_flow_cancel(void **state)
@@ -611,9 +712,7 @@ static void test_flow_cancel(void **state)
 				    &cause), -ECANCELED);
 	assert_int_equal(f->nsectors, 0);
 	assert_int_equal(fakedev_count(f, false, 0xf1), 0);
-	fw_result_clear(&r);
-	free(cause);
-	fakedev_free(f);
+	flow_end(f, &r, cause);
 }
 
 /* The job hook: outcome and progress through the job's types. */
@@ -691,6 +790,10 @@ int main(void)
 		cmocka_unit_test(test_flow_hpa_restore),
 		cmocka_unit_test(test_flow_markers_survive),
 		cmocka_unit_test(test_flow_nvme),
+		cmocka_unit_test(test_flow_erase_unit_rejected),
+		cmocka_unit_test(test_flow_erase_not_sec1),
+		cmocka_unit_test(test_flow_nvme_format_progress),
+		cmocka_unit_test(test_flow_nvme_sanitize_stall),
 		cmocka_unit_test(test_flow_cancel),
 		cmocka_unit_test(test_job_hook),
 	};

@@ -151,6 +151,53 @@ static void test_sanitize_and_log(void **state)
 	fakedev_free(f);
 }
 
+/* Stall limit and ETA from the sanitize log's estimates (§8.7). */
+static void test_sanitize_estimates(void **state)
+{
+	struct nvme_sanitize_log log = { .eto = 100, .etbe = 200, .etce = 600 };
+
+	(void)state;
+	log.scdw10 = 0x0c;				/* crypto, AUSE */
+	assert_int_equal(nvme_sanitize_estimate_s(&log), 600);
+	assert_int_equal(nvme_sanitize_stall_ms(&log), 3600000);	/* 3 x 600 s < 1 h */
+	log.scdw10 = 0x0a;				/* block */
+	log.etbe = 2400;
+	assert_int_equal(nvme_sanitize_estimate_s(&log), 2400);
+	assert_int_equal(nvme_sanitize_stall_ms(&log), 7200000);
+	log.scdw10 = 0x2b;				/* overwrite */
+	assert_int_equal(nvme_sanitize_estimate_s(&log), 100);
+	log.eto = 0xffffffffu;				/* not reported */
+	assert_int_equal(nvme_sanitize_estimate_s(&log), 0);
+	assert_int_equal(nvme_sanitize_stall_ms(&log), 6 * 3600 * 1000);
+	log.scdw10 = 0;
+	assert_int_equal(nvme_sanitize_estimate_s(&log), 0);
+}
+
+/* FPI (Identify Namespace byte 32), read with the format's own timeout. */
+static void test_format_progress(void **state)
+{
+	struct fakedev *f = fakedev_new_nvme(0x00, 0, 1 << 20, 9);
+	struct sgio_dev *second = NULL;
+	struct nvme_ns_info ns;
+	char *cause = NULL;
+	unsigned left = 0;
+
+	(void)state;
+	assert_int_equal(nvme_identify_ns(&f->dev, 1, &ns, &cause), 0);
+	assert_int_equal(nvme_format_progress(&f->dev, 1, &ns, &left, &cause), -EOPNOTSUPP);
+	f->idns[32] = 0x80 | 37;
+	assert_int_equal(sgio_reopen(&f->dev, &second, &cause), 0);
+	assert_true(second->borrowed);
+	assert_int_equal(nvme_format_progress(second, 1, &ns, &left, &cause), 0);
+	assert_int_equal(left, 37);
+	assert_int_equal(f->rec[f->nrec - 1].opcode, 0x06);
+	assert_int_equal(f->rec[f->nrec - 1].timeout_ms, nvme_format_timeout_ms(&ns));
+	sgio_close(second);			/* the shared fake stays alive */
+	assert_int_equal(nvme_format_progress(&f->dev, 1, &ns, &left, &cause), 0);
+	free(cause);
+	fakedev_free(f);
+}
+
 static void test_nvme_errors(void **state)
 {
 	struct fakedev *f = fakedev_new_nvme(0x00, 0x2, 1 << 20, 9);
@@ -178,6 +225,8 @@ int main(void)
 		cmocka_unit_test(test_identify_parse),
 		cmocka_unit_test(test_format_command),
 		cmocka_unit_test(test_sanitize_and_log),
+		cmocka_unit_test(test_sanitize_estimates),
+		cmocka_unit_test(test_format_progress),
 		cmocka_unit_test(test_nvme_errors),
 	};
 

@@ -282,13 +282,99 @@ static void test_result_sense(void **state)
 	assert_true(res.reset_seen);
 	/* ILLEGAL REQUEST without registers (pass-through not supported) */
 	hex_to("70 00 05 00 00 00 00 00 00 00 00 00 20 00", canned.sense, 14);
-	assert_int_equal(run_canned(&res, &cause), -EIO);
+	assert_int_equal(run_canned(&res, &cause), -EOPNOTSUPP);
 	/* success with registers */
 	hex_to("72 01 00 1D 00 00 00 0E 09 0C 00 00 00 00 00 00 00 00 00 00 40 50", canned.sense,
 	       22);
 	canned.sense_len = 22;
 	assert_int_equal(run_canned(&res, &cause), 0);
 	assert_true(res.sense.regs_valid);
+	free(cause);
+}
+
+/* Run SET PASSWORD (PIO out) against the canned CHECK CONDITION @hex. */
+static int run_canned_sense(const char *hex, size_t n, struct sgio_ata_res *res, char **cause)
+{
+	struct sgio_dev dev = { .ops = &canned_ops, .kind = SGIO_KIND_ATA };
+	struct sgio_ata_cmd c = mk(SGIO_PROTO_PIO_OUT, false, 0xf1, 0, 1, 0);
+	uint8_t buf[512] = { 0 };
+
+	c.buf = buf;
+	c.len = sizeof(buf);
+	memset(&canned, 0, sizeof(canned));
+	canned_rc = 0;
+	canned.status = 0x02;
+	canned.driver_status = 0x08;
+	hex_to(hex, canned.sense, n);
+	canned.sense_len = (uint8_t)n;
+	return sgio_ata(&dev, &c, res, cause);
+}
+
+/* Fixed sense without VALID from a bridge or HBA that rejects the command
+ * (captured): bytes 8-11 are zero, they are no ATA registers, and the
+ * command failed.  Only pass-through information (RECOVERED ERROR, or
+ * ASC/ASCQ 00h/1Dh) is a success. */
+static void test_sense_fixed_reject(void **state)
+{
+	static const char reject[] = "70 00 05 00 00 00 00 0A 00 00 00 00 20 00";
+	struct sgio_ata_res res;
+	struct sgio_sense s;
+	char *cause = NULL;
+	uint8_t sb[14];
+
+	(void)state;
+	hex_to(reject, sb, sizeof(sb));
+	assert_int_equal(sgio_sense_decode(sb, sizeof(sb), &s), 0);
+	assert_int_equal(s.key, 0x05);
+	assert_int_equal(s.asc, 0x20);
+	assert_false(s.regs_valid);
+	/* invalid opcode, invalid field in CDB: not supported */
+	assert_int_equal(run_canned_sense(reject, 14, &res, &cause), -EOPNOTSUPP);
+	assert_non_null(strstr(cause, "not supported"));
+	assert_false(res.sense.regs_valid);
+	assert_int_equal(run_canned_sense("70 00 05 00 00 00 00 0A 00 00 00 00 24 00", 14, &res,
+					  &cause), -EOPNOTSUPP);
+	/* other error keys fail, registers or not */
+	assert_int_equal(run_canned_sense("70 00 0B 00 00 00 00 0A 00 00 00 00 00 00", 14, &res,
+					  &cause), -EIO);
+	assert_int_equal(run_canned_sense("70 00 03 00 00 00 00 0A 00 00 00 00 11 00", 14, &res,
+					  &cause), -EIO);
+	assert_non_null(strstr(cause, "sense key 3h"));
+	/* current layout, ABORTED COMMAND, STATUS without ERR: still a failure */
+	assert_int_equal(run_canned_sense("F0 00 0B 00 50 40 00 0A 00 00 00 00 00 00", 14, &res,
+					  &cause), -EIO);
+	assert_int_equal(run_canned_sense("F0 00 05 00 50 40 00 0A 00 00 00 00 20 00", 14, &res,
+					  &cause), -EOPNOTSUPP);
+	/* the old-layout frozen-drive capture keeps its registers: ABRT */
+	assert_int_equal(run_canned_sense("70 00 05 00 00 00 00 0A 04 51 40 01 21 04", 14, &res,
+					  &cause), -EIO);
+	assert_true(res.aborted);
+	assert_true(res.sense.regs_valid);
+	/* pass-through information in fixed format, both layouts: success */
+	assert_int_equal(run_canned_sense("70 00 01 00 00 00 00 0A 00 50 40 01 00 1D", 14, &res,
+					  &cause), 0);
+	assert_true(res.sense.regs_valid);
+	assert_int_equal(res.sense.status, 0x50);
+	assert_int_equal(run_canned_sense("F0 00 01 00 50 40 00 0A 00 00 00 00 00 1D", 14, &res,
+					  &cause), 0);
+	assert_int_equal(run_canned_sense("70 00 00 00 00 00 00 0A 00 50 40 00 00 00", 14, &res,
+					  &cause), 0);
+	/* descriptor format with an error key and a clean STATUS: a failure */
+	assert_int_equal(run_canned_sense("72 0B 00 00 00 00 00 0E 09 0C 00 00 00 00 00 00 00 "
+					  "00 00 00 40 50", 22, &res, &cause), -EIO);
+	free(cause);
+}
+
+/* A second handle needs a thread-safe transport (or the real one). */
+static void test_reopen_refused(void **state)
+{
+	struct sgio_dev dev = { .ops = &canned_ops, .kind = SGIO_KIND_NVME };
+	struct sgio_dev *second = &dev;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(sgio_reopen(&dev, &second, &cause), -EOPNOTSUPP);
+	assert_null(second);
 	free(cause);
 }
 
@@ -384,6 +470,8 @@ int main(void)
 		cmocka_unit_test(test_sense_bad),
 		cmocka_unit_test(test_result_checks),
 		cmocka_unit_test(test_result_sense),
+		cmocka_unit_test(test_sense_fixed_reject),
+		cmocka_unit_test(test_reopen_refused),
 		cmocka_unit_test(test_nvme_status),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_open_refuses),
