@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,7 +177,7 @@ static json_t *destruction_json(struct jb *b, const struct cert_destruction *d)
 	jb_set(b, o, "method", jstr(d->method));
 	jb_set(b, o, "place", jstr(d->place));
 	jb_set(b, o, "time", jtime(d->time));
-	for (int i = 0; w && i < 2; i++)
+	for (size_t i = 0; w && i < cert_witnesses(d); i++)
 		if (json_array_append_new(w, person_json(b, &d->witnesses[i])))
 			b->err = b->err ? b->err : -ENOMEM;
 	jb_set(b, o, "witnesses", w);
@@ -235,20 +237,47 @@ static bool same_person(const struct cert_person *a, const struct cert_person *b
 	return !empty(a->name) && !empty(b->name) && policy_same_person(a->name, b->name);
 }
 
+size_t cert_witnesses(const struct cert_destruction *d)
+{
+	size_t n = 0;
+
+	while (n < CERT_MAX_WITNESSES && !empty(d->witnesses[n].name))
+		n++;
+	return n;
+}
+
+/* The destruction rule on names, shared by issuing and verifying: at least
+ * two witnesses, distinct, none of them @operator_name. */
+static int check_witness_names(const char *const *w, size_t n, const char *operator_name,
+			       int err, char **cause)
+{
+	if (n < 2)
+		return util_fail(cause, err, "a destruction needs two witnesses");
+	for (size_t i = 0; i < n; i++) {
+		if (!empty(operator_name) && policy_same_person(w[i], operator_name))
+			return util_fail(cause, err, "a witness cannot be the person destroying");
+		for (size_t j = 0; j < i; j++)
+			if (policy_same_person(w[i], w[j]))
+				return util_fail(cause, err, "the witnesses must be different "
+						 "people (%s is named twice)", w[i]);
+	}
+	return 0;
+}
+
 static int check_destruction(const struct cert_input *in, char **cause)
 {
 	const struct cert_destruction *d = &in->destruction;
+	const char *names[CERT_MAX_WITNESSES];
+	size_t n = cert_witnesses(d);
 
 	if (empty(d->method) || empty(d->place))
 		return util_fail(cause, -EINVAL, "a destruction needs its method and place");
-	if (empty(d->witnesses[0].name) || empty(d->witnesses[1].name))
-		return util_fail(cause, -EINVAL, "a destruction needs two witnesses");
-	if (same_person(&d->witnesses[0], &d->witnesses[1]))
-		return util_fail(cause, -EINVAL, "the two witnesses must be different people");
-	if (same_person(&d->witnesses[0], &in->operator_) ||
-	    same_person(&d->witnesses[1], &in->operator_))
-		return util_fail(cause, -EINVAL, "a witness cannot be the person destroying");
-	return 0;
+	for (size_t i = n; i < CERT_MAX_WITNESSES; i++)
+		if (!empty(d->witnesses[i].name))
+			return util_fail(cause, -EINVAL, "witness %zu has no name", n + 1);
+	for (size_t i = 0; i < n; i++)
+		names[i] = d->witnesses[i].name;
+	return check_witness_names(names, n, in->operator_.name, -EINVAL, cause);
 }
 
 static int check_input(const struct cert_input *in, char **cause)
@@ -537,6 +566,25 @@ static bool id_well_formed(const char *id, const char *prefix)
 	return id[11] == '\0';
 }
 
+/* A signed destruction: two or more distinct witnesses, none the operator. */
+static int check_signed_witnesses(const json_t *cert, char **cause)
+{
+	const json_t *w = json_object_get(json_object_get(cert, "destruction"), "witnesses");
+	const char *names[CERT_MAX_WITNESSES];
+	size_t n = json_array_size(w);
+
+	if (n > CERT_MAX_WITNESSES)
+		return util_fail(cause, -EBADMSG, "a destruction with more than %d witnesses",
+				 CERT_MAX_WITNESSES);
+	for (size_t i = 0; i < n; i++) {
+		names[i] = str_at(json_array_get(w, i), "name");
+		if (empty(names[i]))
+			return util_fail(cause, -EBADMSG, "a destruction witness without a name");
+	}
+	return check_witness_names(names, n, str_at(json_object_get(cert, "operator"), "name"),
+				   -EBADMSG, cause);
+}
+
 /* The rules a signed certificate must also satisfy: the schema, the id,
  * and that only an erased medium gets a certificate of sanitization. */
 static int check_content(const json_t *cert, const char *fpr, char **cause)
@@ -560,10 +608,8 @@ static int check_content(const json_t *cert, const char *fpr, char **cause)
 				 "that was not erased");
 	if (strcmp(kind, "report") == 0 && (!outcome || strcmp(outcome, "erased") == 0))
 		return util_fail(cause, -EBADMSG, "a report without a failed outcome");
-	if (strcmp(kind, "destruction") == 0 &&
-	    json_array_size(json_object_get(json_object_get(cert, "destruction"),
-					    "witnesses")) != 2)
-		return util_fail(cause, -EBADMSG, "a destruction without two witnesses");
+	if (strcmp(kind, "destruction") == 0 && check_signed_witnesses(cert, cause) < 0)
+		return -EBADMSG;
 	if (strcmp(kind, "sanitization") && strcmp(kind, "report") && strcmp(kind, "destruction"))
 		return util_fail(cause, -EBADMSG, "unknown certificate kind \"%s\"", kind);
 	return 0;
@@ -908,7 +954,8 @@ int cert_qr_check(const json_t *doc, const char *payload, char **cause)
 
 /* ---- display rows and text --------------------------------------------- */
 
-enum fmt { F_STR, F_INT, F_SIZE, F_DUR, F_RATE, F_PASSES, F_RANGES, F_PERSON, F_TOOL };
+enum fmt { F_STR, F_INT, F_SIZE, F_DUR, F_RATE, F_PASSES, F_RANGES, F_PERSON, F_PEOPLE,
+	   F_TOOL };
 
 struct field {
 	const char *path;	/* dotted path inside "certificate" */
@@ -986,8 +1033,7 @@ static const struct field f_destr[] = {
 	{ "destruction.method", "Method", "销毁方式", F_STR },
 	{ "destruction.place", "Place", "销毁地点", F_STR },
 	{ "destruction.time", "Time", "销毁时间", F_STR },
-	{ "destruction.witnesses.0", "Witness 1", "监销人一", F_PERSON },
-	{ "destruction.witnesses.1", "Witness 2", "监销人二", F_PERSON },
+	{ "destruction.witnesses", "Witnesses", "监销人", F_PEOPLE },
 };
 
 static const struct field f_dest[] = {
@@ -1094,6 +1140,17 @@ static void fmt_pair(FILE *f, const json_t *v, const char *a, const char *b, con
 	fprintf(f, "%s%s%s", x ? x : "-", y && *y ? sep : "", y && *y ? y : "");
 }
 
+/* A list of people: "A; B, title; C". */
+static void fmt_people(FILE *f, const json_t *v)
+{
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		fputs(i ? "; " : "", f);
+		fmt_pair(f, json_array_get(v, i), "name", "title", ", ");
+	}
+	if (json_array_size(v) == 0)
+		fputs("-", f);
+}
+
 static char *format_value(const json_t *cert, const struct field *fd)
 {
 	const json_t *v = lookup(cert, fd->path);
@@ -1111,6 +1168,8 @@ static char *format_value(const json_t *cert, const struct field *fd)
 		fmt_ranges(f, v);
 	else if (fd->fmt == F_PERSON)
 		fmt_pair(f, v, "name", "title", ", ");
+	else if (fd->fmt == F_PEOPLE)
+		fmt_people(f, v);
 	else if (fd->fmt == F_TOOL)
 		fmt_pair(f, v, "name", "version", " ");
 	else
@@ -1259,4 +1318,71 @@ int cert_find(const char *cert_dir, const char *ref, char **path, char **cause)
 		}
 	}
 	return *path ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+static const char lp_missing[] = "the CUPS client `lp` is not installed (Debian: cups-client)";
+
+int cert_print_start(const char *printer, const char *title, const char *file, pid_t *pid,
+		     char **cause)
+{
+	posix_spawn_file_actions_t fa;
+	const char *argv[8];
+	int n = 0, rc;
+
+	argv[n++] = "lp";
+	if (printer && *printer) {
+		argv[n++] = "-d";
+		argv[n++] = printer;
+	}
+	argv[n++] = "-t";
+	argv[n++] = title;
+	argv[n++] = "--";
+	argv[n++] = file;
+	argv[n] = NULL;
+	rc = posix_spawn_file_actions_init(&fa);
+	if (rc != 0)
+		return util_fail(cause, -rc, "cannot run lp: %s", strerror(rc));
+	rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	if (rc == 0)
+		rc = posix_spawnp(pid, "lp", &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc == ENOENT)
+		return util_fail(cause, -ENOENT, "%s", lp_missing);
+	if (rc != 0)
+		return util_fail(cause, -rc, "cannot run lp: %s", strerror(rc));
+	return 0;
+}
+
+int cert_print_status(int status, const char *printer, char **cause)
+{
+	bool named = printer && *printer;
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return util_fail(cause, -ENOENT, "%s", lp_missing);
+	if (!WIFEXITED(status))
+		return util_fail(cause, -EINTR, "lp was stopped by signal %d",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return util_fail(cause, -EIO, "lp failed (exit %d): is the CUPS scheduler running and a "
+			 "printer%s%s configured?", WEXITSTATUS(status), named ? " " : "",
+			 named ? printer : "");
+}
+
+int cert_print(const char *printer, const char *title, const char *file, char **cause)
+{
+	int status, rc;
+	pid_t pid;
+
+	rc = cert_print_start(printer, title, file, &pid, cause);
+	if (rc < 0)
+		return rc;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return util_fail(cause, -errno, "waiting for lp: %s", strerror(errno));
+	return cert_print_status(status, printer, cause);
 }

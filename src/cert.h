@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -112,12 +113,19 @@ struct cert_sanitization {
 	unsigned resumes;
 };
 
+#define CERT_MAX_WITNESSES 16	/* the policy's maximum */
+
 struct cert_destruction {
 	const char *method;	/* "shred", "degauss", "incinerate", ... */
 	const char *place;
 	int64_t time;		/* unix seconds */
-	struct cert_person witnesses[2];	/* 监销人: two distinct people */
+	/* 监销人: at least two distinct people, none the operator; the list
+	 * ends at the first entry without a name (cert_witnesses()). */
+	struct cert_person witnesses[CERT_MAX_WITNESSES];
 };
+
+/* How many witnesses @d names (the leading entries with a name). */
+size_t cert_witnesses(const struct cert_destruction *d);
 
 struct cert_input {
 	enum cert_kind kind;	/* SANITIZATION or DESTRUCTION; REPORT is derived */
@@ -153,7 +161,8 @@ struct cert_issue_opts {
 
 /* Check the input and build the unsigned "certificate" object (new
  * reference).  -EINVAL with a cause when a required field is missing, the
- * validator is the operator, or the witnesses are not two distinct people. */
+ * validator is the operator, or the witnesses are not at least two distinct
+ * people other than the operator. */
 int cert_build(const struct cert_input *in, const struct station *st, const char *id,
 	       int64_t issued, json_t **out, char **cause);
 
@@ -214,6 +223,20 @@ int cert_load_file(const char *path, json_t **doc, char **cause);
 
 /* Resolve REF (a path, or an id looked up as <cert_dir>/<id>.json). */
 int cert_find(const char *cert_dir, const char *ref, char **path, char **cause);
+
+/*
+ * Printing through CUPS: `lp` run without a shell, its input /dev/null and
+ * its output sent to stderr (never into a --json stdout or over a screen).
+ * @printer NULL or "": the default destination; @title: the job's title.
+ * cert_print_start() starts lp on @file (a PDF) and returns its pid;
+ * cert_print_status() turns lp's wait status into 0 or an error whose
+ * cause says what to check (-ENOENT: lp is not installed, -EIO: CUPS
+ * refused); cert_print() does both and waits.
+ */
+int cert_print_start(const char *printer, const char *title, const char *file, pid_t *pid,
+		     char **cause);
+int cert_print_status(int status, const char *printer, char **cause);
+int cert_print(const char *printer, const char *title, const char *file, char **cause);
 
 /*
  * PDF (certpdf.c).  A4, one page per certificate, fonts embedded and

@@ -310,18 +310,22 @@ static void sign_box(struct pen *p, const struct signer *s, double x, double y, 
 	free(who);
 }
 
-static size_t signers(const json_t *cert, struct signer out[4])
+/* The destroying person, every witness (at least two boxes), the validator. */
+#define MAX_SIGNERS (CERT_MAX_WITNESSES + 2)
+
+static size_t signers(const json_t *cert, struct signer out[MAX_SIGNERS])
 {
 	const json_t *w = json_object_get(json_object_get(cert, "destruction"), "witnesses");
+	size_t n = 0, nw = json_array_size(w);
 
 	if (strcmp(jstr_or(cert, "kind", ""), "destruction") == 0) {
-		out[0] = (struct signer){ "销毁人", "Destroyed by",
-					  json_object_get(cert, "operator") };
-		out[1] = (struct signer){ "监销人", "Witness", json_array_get(w, 0) };
-		out[2] = (struct signer){ "监销人", "Witness", json_array_get(w, 1) };
-		out[3] = (struct signer){ "审核人", "Validated by",
-					  json_object_get(cert, "validator") };
-		return 4;
+		out[n++] = (struct signer){ "销毁人", "Destroyed by",
+					    json_object_get(cert, "operator") };
+		for (size_t i = 0; i < (nw < 2 ? 2 : nw) && i < CERT_MAX_WITNESSES; i++)
+			out[n++] = (struct signer){ "监销人", "Witness", json_array_get(w, i) };
+		out[n++] = (struct signer){ "审核人", "Validated by",
+					    json_object_get(cert, "validator") };
+		return n;
 	}
 	out[0] = (struct signer){ "操作人", "Performed by", json_object_get(cert, "operator") };
 	out[1] = (struct signer){ "审核人", "Validated by", json_object_get(cert, "validator") };
@@ -330,6 +334,16 @@ static size_t signers(const json_t *cert, struct signer out[4])
 
 #define QR_SIZE 100.0
 #define SIGN_H 70.0
+#define SIGN_PER_ROW 4
+
+/* Rows of signature boxes @doc needs (one up to four signers). */
+static size_t sign_rows(const json_t *doc)
+{
+	struct signer s[MAX_SIGNERS];
+	size_t n = signers(json_object_get(doc, "certificate"), s);
+
+	return (n + SIGN_PER_ROW - 1) / SIGN_PER_ROW;
+}
 
 static int draw_qr(cairo_t *cr, const char *payload, double x, double y, double size)
 {
@@ -367,9 +381,9 @@ static const char *attestation(const json_t *cert)
 static int signatures(struct pen *p, const json_t *doc, double y)
 {
 	const json_t *cert = json_object_get(doc, "certificate");
-	struct signer s[4];
-	size_t n = signers(cert, s);
-	double bw = (CONTENT_W - QR_SIZE - 6 - (n - 1) * 4) / n, qy;
+	struct signer s[MAX_SIGNERS];
+	size_t n = signers(cert, s), per = n < SIGN_PER_ROW ? n : SIGN_PER_ROW;
+	double bw = (CONTENT_W - QR_SIZE - 6 - (double)(per - 1) * 4) / (double)per, qy;
 	char *payload = NULL;
 	int rc;
 
@@ -382,7 +396,8 @@ static int signatures(struct pen *p, const json_t *doc, double y)
 	qy = y;
 	y += text_left(p, attestation(cert), 7, false, MARGIN, y, CONTENT_W - QR_SIZE - 6) + 3;
 	for (size_t i = 0; i < n; i++)
-		sign_box(p, &s[i], MARGIN + i * (bw + 4), y, bw, SIGN_H);
+		sign_box(p, &s[i], MARGIN + (double)(i % per) * (bw + 4),
+			 y + (double)(i / per) * (SIGN_H + 4), bw, SIGN_H);
 	rc = cert_qr_payload(doc, &payload, NULL);
 	if (rc == 0)
 		rc = draw_qr(p->cr, payload, PAGE_W - MARGIN - QR_SIZE, qy, QR_SIZE);
@@ -430,15 +445,16 @@ static double new_page(struct pen *p)
 	return MARGIN + 18;
 }
 
-/* The space the signature block and footer need below the grid. */
-#define BOTTOM_RESERVE (4 + 16 + 24 + SIGN_H + 16 + 22 + MARGIN)
+/* The space the signature block (@rows rows of boxes) and footer need
+ * below the grid. */
+#define BOTTOM_RESERVE(rows) (4 + 16 + 24 + (rows) * (SIGN_H + 4) - 4 + 16 + 22 + MARGIN)
 
 static int cert_page(struct pen *p, const json_t *doc, char **cause)
 {
 	const json_t *cert = json_object_get(doc, "certificate");
 	struct cert_row *rows;
 	size_t n;
-	double y;
+	double y, reserve = BOTTOM_RESERVE((double)sign_rows(doc));
 	int rc = cert_rows(doc, &rows, &n, cause);
 
 	if (rc)
@@ -447,13 +463,13 @@ static int cert_page(struct pen *p, const json_t *doc, char **cause)
 	p->page = 1;
 	y = grid(p, rows, n, header(p, cert));
 	cert_rows_free(rows, n);
-	if (y > PAGE_H - BOTTOM_RESERVE) {
+	if (y > PAGE_H - reserve) {
 		/* Only extreme content (many passes, long notes) gets here. */
 		y = new_page(p);
 	}
 	/* Signatures sit at the foot of the page, as on a paper form. */
-	if (y < PAGE_H - BOTTOM_RESERVE)
-		y = PAGE_H - BOTTOM_RESERVE;
+	if (y < PAGE_H - reserve)
+		y = PAGE_H - reserve;
 	rc = signatures(p, doc, y);
 	if (rc)
 		return util_fail(cause, rc, "cannot draw the QR code");
@@ -506,25 +522,67 @@ static void summary_disk(struct pen *p, const json_t *doc, size_t i, double y)
 		    ? 0xf6d5d5 : 0xffffff, false);
 }
 
-static char *summary_count(json_t *const *docs, size_t n)
+/* A disk without a document: refused or failed, in red. */
+static void summary_other(struct pen *p, const struct cert_machine_disk *d, size_t i, double y)
 {
-	size_t good = 0;
+	char num[24], cap[32];
+	const char *cells[6];
+
+	snprintf(num, sizeof(num), "%zu", i + 1);
+	util_format_size(d->capacity_bytes, cap, sizeof(cap));
+	cells[0] = num;
+	cells[1] = "-";
+	cells[2] = d->serial && d->serial[0] ? d->serial : "-";
+	cells[3] = d->model && d->model[0] ? d->model : "-";
+	cells[4] = d->capacity_bytes ? cap : "-";
+	cells[5] = d->outcome ? d->outcome : "-";
+	summary_row(p, cells, y, 15, 0xf6d5d5, false);
+}
+
+static char *summary_count(json_t *const *docs, size_t n, size_t others)
+{
+	size_t good = 0, all = n + others;
 
 	for (size_t i = 0; i < n; i++)
 		good += strcmp(cert_doc_kind(docs[i]) ? cert_doc_kind(docs[i]) : "", "report") != 0;
 	return util_asprintf("共 %zu 块，%zu 块已消除或销毁，%zu 块未消除。  "
 			     "%zu disks: %zu erased or destroyed, %zu NOT erased.",
-			     n, good, n - good, n, good, n - good);
+			     all, good, all - good, all, good, all - good);
+}
+
+/* Why each disk without a document got none; returns the new y. */
+static double summary_reasons(struct pen *p, const struct cert_machine *mc, size_t first,
+			      double y)
+{
+	for (size_t i = 0; i < mc->n_others && y < PAGE_H - 2 * MARGIN; i++) {
+		const struct cert_machine_disk *d = &mc->others[i];
+		char *line = util_asprintf("%zu. %s: %s: %s", first + i + 1,
+					   d->device ? d->device : "-",
+					   d->outcome ? d->outcome : "-",
+					   d->reason && d->reason[0] ? d->reason : "-");
+
+		if (line)
+			y += text_left(p, line, 7.5, false, MARGIN, y, CONTENT_W) + 2;
+		free(line);
+	}
+	return y;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && s[0] ? s : "-";
 }
 
 static void summary_page(struct pen *p, const struct cert_machine *mc, json_t *const *docs,
 			 size_t n)
 {
-	const json_t *st = json_object_get(json_object_get(docs[0], "certificate"), "station");
+	const json_t *st = n ? json_object_get(json_object_get(docs[0], "certificate"),
+					       "station") : NULL;
 	char *head = util_asprintf("厂商 Vendor: %s\n型号 Model: %s\n序列号 Serial: %s\n"
-				   "主机名 Host: %s\n单位 Organisation: %s\n工作站 Station: %s",
-				   mc->vendor ? mc->vendor : "-", mc->model ? mc->model : "-",
-				   mc->serial ? mc->serial : "-", mc->hostname ? mc->hostname : "-",
+				   "资产编号 Asset tag: %s\n主机名 Host: %s\n"
+				   "单位 Organisation: %s\n工作站 Station: %s",
+				   or_dash(mc->vendor), or_dash(mc->model), or_dash(mc->serial),
+				   or_dash(mc->asset_tag), or_dash(mc->hostname),
 				   jstr_or(st, "organisation", "-"), jstr_or(st, "name", "-"));
 	char *hdr[UTIL_ARRAY_SIZE(summary_cols_zh)], *count;
 	double y = MARGIN;
@@ -542,12 +600,17 @@ static void summary_page(struct pen *p, const struct cert_machine *mc, json_t *c
 	y += 15;
 	for (size_t i = 0; i < n && y < PAGE_H - 2 * MARGIN; i++, y += 15)
 		summary_disk(p, docs[i], i, y);
-	count = summary_count(docs, n);
+	for (size_t i = 0; i < mc->n_others && y < PAGE_H - 2 * MARGIN; i++, y += 15)
+		summary_other(p, &mc->others[i], n + i, y);
+	count = summary_count(docs, n, mc->n_others);
+	y += 8;
 	if (count)
-		text_left(p, count, 8.5, true, MARGIN, y + 8, CONTENT_W);
+		y += text_left(p, count, 8.5, true, MARGIN, y, CONTENT_W) + 6;
 	free(count);
-	text_left(p, "每块硬盘的证书或报告见后续各页。  One certificate or report per disk "
-		  "follows.", 7.5, false, MARGIN, y + 24, CONTENT_W);
+	y = summary_reasons(p, mc, n, y);
+	if (n)
+		text_left(p, "每块硬盘的证书或报告见后续各页。  One certificate or report per "
+			  "disk follows.", 7.5, false, MARGIN, y + 6, CONTENT_W);
 	cairo_show_page(p->cr);
 }
 
@@ -578,7 +641,7 @@ static char *embed_keywords(json_t *const *docs, size_t n)
 
 static void set_metadata(cairo_surface_t *s, json_t *const *docs, size_t n, const char *kw)
 {
-	const json_t *cert = json_object_get(docs[0], "certificate");
+	const json_t *cert = n ? json_object_get(docs[0], "certificate") : NULL;
 	char *title = util_asprintf("%s %s", jstr_or(cert, "id", ""), jstr_or(cert, "title", ""));
 
 	if (title)
@@ -634,9 +697,10 @@ static int render(const struct cert_machine *mc, json_t *const *docs, size_t n,
 	return rc;
 }
 
-static int check_docs(json_t *const *docs, size_t n, char **cause)
+static int check_docs(const struct cert_machine *mc, json_t *const *docs, size_t n,
+		      char **cause)
 {
-	if (n == 0)
+	if (n == 0 && !(mc && mc->n_others))
 		return util_fail(cause, -EINVAL, "no certificate to render");
 	for (size_t i = 0; i < n; i++)
 		if (!cert_doc_id(docs[i]) || !json_is_object(json_object_get(docs[i], "signature")))
@@ -648,7 +712,7 @@ static int render_many(const struct cert_machine *mc, json_t *const *docs, size_
 		       unsigned char **pdf, size_t *len, char **cause)
 {
 	struct pdfbuf b = { 0 };
-	int rc = check_docs(docs, n, cause);
+	int rc = check_docs(mc, docs, n, cause);
 
 	*pdf = NULL;
 	*len = 0;

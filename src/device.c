@@ -497,6 +497,121 @@ static int scan_system(struct scan *s)
 	return rc;
 }
 
+/* ---- boot medium named on the kernel command line ----------------------- */
+
+/* udev's encoding of a label or id in /dev/disk/by-*: \xNN for the unsafe. */
+static void udev_encode(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (isalnum(c) || strchr("#+-.:=@_", c))
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+}
+
+/* The block device a link under <dev> (rel starts with '/') points to. */
+static const struct blkent *find_link(const struct scan *s, const char *rel)
+{
+	char path[PATH_MAX + 80], target[PATH_MAX];
+	ssize_t n;
+
+	bprintf(path, sizeof(path), "%s%s", roots.dev, rel);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	return find_name(s, base_name(target));
+}
+
+/* A device named as /dev/..., or TAG=value (UUID, LABEL, CDLABEL, PARTUUID,
+ * PARTLABEL) looked up in <dev>/disk/by-*; dracut's "live:" prefix allowed. */
+static const struct blkent *find_spec(const struct scan *s, const char *spec)
+{
+	static const struct {
+		const char *tag, *dir;
+	} tags[] = {
+		{ "UUID=", "by-uuid" }, { "LABEL=", "by-label" }, { "CDLABEL=", "by-label" },
+		{ "PARTUUID=", "by-partuuid" }, { "PARTLABEL=", "by-partlabel" },
+	};
+	char rel[PATH_MAX];
+	const struct blkent *b;
+
+	if (strncmp(spec, "live:", 5) == 0)
+		spec += 5;
+	if (strncmp(spec, "/dev/", 5) == 0) {
+		b = find_link(s, spec + 4);
+		return b ? b : find_path(s, spec);
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(tags); i++) {
+		size_t t = strlen(tags[i].tag);
+		char enc[NAME_MAX + 1];
+
+		if (strncmp(spec, tags[i].tag, t) != 0 || !spec[t])
+			continue;
+		udev_encode(spec + t, enc, sizeof(enc));
+		bprintf(rel, sizeof(rel), "/disk/%s/%s", tags[i].dir, enc);
+		return find_link(s, rel);
+	}
+	return NULL;
+}
+
+/* One word of the command line: root=, live-media=, bootfrom= and a
+ * BOOT_IMAGE= that names a device (GRUB's own (hdX,Y) names cannot be
+ * resolved and are ignored). */
+static int cmdline_word(struct scan *s, const char *w)
+{
+	static const char *const keys[] = { "root=", "live-media=", "bootfrom=", "BOOT_IMAGE=" };
+	const struct blkent *b;
+	char why[256];
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys); i++) {
+		size_t k = strlen(keys[i]);
+
+		if (strncmp(w, keys[i], k) != 0)
+			continue;
+		b = find_spec(s, w + k);
+		if (!b)
+			return 0;
+		bprintf(why, sizeof(why), "system disk: boot medium named on the kernel "
+			"command line (%s)", w);
+		return resolve_system(s, b, why, 0);
+	}
+	return 0;
+}
+
+/* <proc>/cmdline: words separated by spaces, "double quotes" group. */
+static int scan_cmdline(struct scan *s, char *line)
+{
+	char word[1024];
+	size_t n = 0;
+	bool quoted = false;
+	int rc = 0;
+
+	for (const char *p = line;; p++) {
+		if (*p == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (*p && (quoted || !isspace((unsigned char)*p))) {
+			if (n + 1 < sizeof(word))
+				word[n++] = *p;
+			continue;
+		}
+		word[n] = '\0';
+		if (n && rc == 0)
+			rc = cmdline_word(s, word);
+		n = 0;
+		if (!*p)
+			return rc;
+	}
+}
+
 static int scan_build(struct scan *s, char **cause)
 {
 	int rc;
@@ -512,6 +627,8 @@ static int scan_build(struct scan *s, char **cause)
 		rc = for_each_line("swaps", s, scan_swap_line);
 	if (rc == 0)
 		rc = scan_system(s);
+	if (rc == 0)
+		rc = for_each_line("cmdline", s, scan_cmdline);
 	if (rc < 0)
 		rc = util_fail(cause, rc, "cannot read mounts and swaps under %s: %s", roots.proc,
 			       strerror(-rc));

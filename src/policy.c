@@ -440,6 +440,7 @@ int policy_check_destroy(const struct policy *pol, const char *const *witnesses,
 			 char **cause)
 {
 	unsigned need = policy_witnesses(pol), distinct = 0;
+	const char *twice = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		bool dup = is_blank(witnesses[i]);
@@ -448,9 +449,18 @@ int policy_check_destroy(const struct policy *pol, const char *const *witnesses,
 			dup = !is_blank(witnesses[j]) && policy_same_person(witnesses[i], witnesses[j]);
 		if (!dup)
 			distinct++;
+		else if (!twice && !is_blank(witnesses[i]))
+			twice = witnesses[i];
 	}
 	if (distinct < need)
 		return util_fail(cause, -EPERM, "policy rule two-witnesses: destruction needs %u "
 				 "distinct witnesses (监销人), %u given", need, distinct);
+	/* every name given must be another person: the certificate lists them all */
+	if (twice)
+		return util_fail(cause, -EPERM, "policy rule two-witnesses: the witnesses must be "
+				 "distinct people, '%s' is named twice", twice);
+	if (distinct < n)
+		return util_fail(cause, -EPERM, "policy rule two-witnesses: a witness without a "
+				 "name");
 	return 0;
 }

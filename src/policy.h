@@ -110,8 +110,9 @@ enum policy_nist policy_minimum(const struct policy *pol, enum policy_level high
 				enum policy_kind kind);
 
 /* Destruction witnesses: at least policy_witnesses() (>= 2) distinct,
- * non-empty names (compared case-insensitively, white space trimmed).
- * 0, or -EPERM (rule two-witnesses). */
+ * non-empty names (compared case-insensitively, white space trimmed), and
+ * every name given another person (no duplicate, no blank; any number
+ * above the minimum is fine).  0, or -EPERM (rule two-witnesses). */
 int policy_check_destroy(const struct policy *pol, const char *const *witnesses, size_t n,
 			 char **cause);
 unsigned policy_witnesses(const struct policy *pol);

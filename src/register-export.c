@@ -160,11 +160,17 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-/* One CSV field (RFC 4180 quoting) and its separator. */
+/* One CSV field (RFC 4180 quoting) and its separator.  A cell starting
+ * with = + - @ (or a tab or carriage return) would be a formula to a
+ * spreadsheet: it is written with a leading apostrophe. */
 static void csv_field(struct buf *b, const char *s, bool last)
 {
-	if (strpbrk(s, ",\"\r\n")) {
+	bool formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
+	if (formula || strpbrk(s, ",\"\r\n")) {
 		buf_add(b, "\"", 1);
+		if (formula)
+			buf_add(b, "'", 1);
 		for (const char *q = s; *q; q++)
 			buf_add(b, *q == '"' ? "\"\"" : q, *q == '"' ? 2 : 1);
 		buf_add(b, "\"", 1);
@@ -174,14 +180,19 @@ static void csv_field(struct buf *b, const char *s, bool last)
 	buf_add(b, last ? "\r\n" : ",", last ? 2 : 1);
 }
 
-/* The media-register form's columns, bilingual (standards.md §6). */
+/* The media-register form's columns in the form's order (standards.md
+ * §6.1: 介质类型 ... 备注; the signature columns stay empty for hand
+ * signatures on the printout), then custos' own columns. */
 static const char *const csv_headers[] = {
-	"登记编号 Register No.", "资产标签 Asset tag", "介质类型 Media type",
-	"使用处室 Department", "责任人 Custodian", "密级 Classification",
-	"密级(中文) Classification (zh)", "最高密级 Highest classification",
-	"品牌型号 Brand and model", "硬件序列号 Hardware serial", "WWN",
-	"容量(字节) Capacity (bytes)", "状态 State", "持有人 Holder",
-	"启用日期 Enrolled", "报废日期 Retired", "未登记 Unregistered", "备注 Note",
+	"介质类型 Media type", "编号 Register No.", "使用处室 Department",
+	"责任人 Custodian", "密级 Classification", "品牌型号 Brand and model",
+	"出厂标签号 Factory label No.", "硬件序列号 Hardware serial", "启用日期 Enrolled",
+	"报废日期 Retired", "报废原因 Reason retired", "使用人签字 User's signature",
+	"技术检查人签字 Technical inspector's signature",
+	"保密办签字 Security office's signature", "备注 Note",
+	"资产标签 Asset tag", "密级(英文) Classification (en)",
+	"最高密级 Highest classification", "WWN", "容量(字节) Capacity (bytes)",
+	"状态 State", "持有人 Holder", "未登记 Unregistered",
 };
 
 static const char *zh_level(const char *en)
@@ -191,46 +202,106 @@ static const char *zh_level(const char *en)
 	return policy_level_parse(en, &l) == 0 ? policy_level_name_zh(l) : "";
 }
 
-static void csv_row(struct buf *b, const struct register_media *m)
+static bool retired(const char *state)
+{
+	return strcmp(state, "destroyed") == 0 || strcmp(state, "scrapped") == 0 ||
+	       strcmp(state, "awaiting-destruction") == 0;
+}
+
+/* 报废原因: from the event that retired the medium (or lost it). */
+static char *reason_of(const struct register_event *ev)
+{
+	json_t *d = json_loads(ev->details ? ev->details : "{}", 0, NULL);
+	const char *a = json_string_value(json_object_get(d, "method"));
+	const char *b = json_string_value(json_object_get(d, "place"));
+	const char *note = json_string_value(json_object_get(d, "note"));
+	const char *dest = json_string_value(json_object_get(d, "destination"));
+	char *t;
+
+	if (strcmp(ev->kind, "destroyed") == 0)
+		t = util_asprintf("销毁 destroyed: %s, %s%s%s", a ? a : "-", b ? b : "-",
+				  note ? "; " : "", note ? note : "");
+	else if (strcmp(ev->kind, "lost") == 0)
+		t = util_asprintf("丢失 lost%s%s", note ? ": " : "", note ? note : "");
+	else
+		t = util_asprintf("信息消除 sanitized for %s", dest ? dest : "-");
+	json_decref(d);
+	return t;
+}
+
+/* The reason @m left service, malloc'd ("" while in service). */
+static char *retire_reason(struct register_db *db, const struct register_media *m)
+{
+	struct register_event *ev = NULL;
+	size_t n = 0;
+	char *t = NULL;
+
+	if ((!retired(m->state) && strcmp(m->state, "lost") != 0) ||
+	    register_history(db, m->id, &ev, &n, NULL) < 0)
+		return strdup("");
+	for (size_t i = n; i-- > 0 && !t;)
+		if (strcmp(ev[i].kind, "destroyed") == 0 || strcmp(ev[i].kind, "lost") == 0 ||
+		    strcmp(ev[i].kind, "sanitized") == 0)
+			t = reason_of(&ev[i]);
+	register_events_free(ev, n);
+	return t ? t : strdup("");
+}
+
+static void csv_row(struct buf *b, const struct register_media *m, const char *reason)
 {
 	char model[200], cap[24];
-	bool retired = strcmp(m->state, "destroyed") == 0 || strcmp(m->state, "scrapped") == 0;
 	const char *f[UTIL_ARRAY_SIZE(csv_headers)];
 	size_t i = 0;
 
 	snprintf(model, sizeof(model), "%s%s%s", m->vendor, m->vendor[0] && m->model[0] ? " " :
 		 "", m->model);
 	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)m->capacity_bytes);
-	f[i++] = m->register_no;
-	f[i++] = m->asset_tag;
 	f[i++] = m->media_type;
+	f[i++] = m->register_no;
 	f[i++] = m->department;
 	f[i++] = m->custodian;
-	f[i++] = m->classification;
 	f[i++] = zh_level(m->classification);
-	f[i++] = m->highest_class;
 	f[i++] = model;
+	f[i++] = m->serial;		/* the label carries the hardware serial */
 	f[i++] = m->serial;
+	f[i++] = m->unregistered ? "" : m->created_at;
+	f[i++] = retired(m->state) ? m->updated_at : "";
+	f[i++] = reason;
+	f[i++] = "";			/* 使用人签字, by hand */
+	f[i++] = "";			/* 技术检查人签字 */
+	f[i++] = "";			/* 保密办签字 */
+	f[i++] = m->note;
+	f[i++] = m->asset_tag;
+	f[i++] = m->classification;
+	f[i++] = m->highest_class;
 	f[i++] = m->wwn;
 	f[i++] = cap;
 	f[i++] = m->state;
 	f[i++] = m->holder;
-	f[i++] = m->unregistered ? "" : m->created_at;
-	f[i++] = retired ? m->updated_at : "";
 	f[i++] = m->unregistered ? "yes" : "";
-	f[i++] = m->note;
 	for (size_t k = 0; k < i; k++)
 		csv_field(b, f[k], k + 1 == i);
 }
 
-static int export_csv(const struct register_media *m, size_t n, char **text, char **cause)
+/* UTF-8 with a byte-order mark, which spreadsheets need to read the
+ * Chinese headers. */
+static int export_csv(struct register_db *db, const struct register_media *m, size_t n,
+		      char **text, char **cause)
 {
 	struct buf b = { 0 };
+	char *reason;
 
+	buf_add(&b, "\xef\xbb\xbf", 3);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(csv_headers); i++)
 		csv_field(&b, csv_headers[i], i + 1 == UTIL_ARRAY_SIZE(csv_headers));
-	for (size_t i = 0; i < n; i++)
-		csv_row(&b, &m[i]);
+	for (size_t i = 0; i < n && !b.err; i++) {
+		reason = retire_reason(db, &m[i]);
+		if (!reason)
+			b.err = -ENOMEM;
+		else
+			csv_row(&b, &m[i], reason);
+		free(reason);
+	}
 	if (b.err) {
 		free(b.p);
 		return util_fail(cause, b.err, "out of memory");
@@ -300,7 +371,7 @@ int register_export(struct register_db *db, enum register_format fmt, char **tex
 	if (rc < 0)
 		return rc;
 	if (fmt == REGISTER_FORMAT_CSV)
-		rc = export_csv(m, n, text, cause);
+		rc = export_csv(db, m, n, text, cause);
 	else
 		rc = export_json(db, m, n, text, cause);
 	free(m);

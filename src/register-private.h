@@ -38,4 +38,9 @@ int register_bind_opt(sqlite3_stmt *st, int idx, const char *s);
 int register_query_one(struct register_db *db, const char *where, const char *a,
 		       const char *b, bool unique, struct register_media *out, char **cause);
 
+/* The state a medium is left in by an erasure for destination @dest. */
+const char *register_sanitized_state(const char *dest);
+/* Replay @m's history: set m->history_differs and m->history_note. */
+int register_history_check(struct register_db *db, struct register_media *m, char **cause);
+
 #endif

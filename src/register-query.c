@@ -124,6 +124,8 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
 	if (rc == -ENOENT)
 		util_fail(cause, rc, "'%s' is not in the register (register number, asset tag, "
 			  "serial or device path)", ref);
+	if (rc == 0)
+		rc = register_history_check(db, out, cause);
 	return rc;
 }
 
@@ -144,6 +146,8 @@ int register_find_by_device(struct register_db *db, const struct device_info *de
 					out, cause);
 	if (rc == -ENOENT)
 		util_fail(cause, rc, "%s is not in the register", dev->path);
+	if (rc == 0)
+		rc = register_history_check(db, out, cause);
 	return rc;
 }
 
@@ -196,11 +200,39 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
+/* Step @st to its end, each row converted by @row into a growing array of
+ * @size-byte items at *@arr (*@cnt of them, also on failure: the caller
+ * frees them), then finalize it.  @what names the query in an error. */
+static int collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
+		   size_t size, const char *what, void **arr, size_t *cnt, char **cause)
+{
+	size_t cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow(arr, &cap, *cnt, size) < 0 ||
+		    row(st, (char *)*arr + (*cnt)++ * size) < 0) {
+			rc = util_fail(cause, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, what);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int media_row(sqlite3_stmt *st, void *m)
+{
+	register_row_to_media(st, m);
+	return 0;
+}
+
 int register_list(struct register_db *db, const char *classification, const char *state,
 		  struct register_media **out, size_t *n, char **cause)
 {
-	struct register_media *arr = NULL;
-	size_t cap = 0, cnt = 0;
+	void *arr = NULL;
+	size_t cnt = 0;
 	sqlite3_stmt *st = NULL;
 	int rc = register_prepare(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE"
 				  " (?1 IS NULL OR classification = ?1) AND"
@@ -210,32 +242,26 @@ int register_list(struct register_db *db, const char *classification, const char
 		return rc;
 	register_bind_opt(st, 1, classification);
 	register_bind_opt(st, 2, state);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow((void **)&arr, &cap, cnt, sizeof(*arr)) < 0) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		register_row_to_media(st, &arr[cnt++]);
+	rc = collect(db, st, media_row, sizeof(**out), "list", &arr, &cnt, cause);
+	if (rc < 0) {
+		free(arr);
+		return rc;
 	}
-	if (rc != SQLITE_DONE) {
-		rc = register_sql_fail(db, cause, "list");
-		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = arr;
 	*n = cnt;
 	return 0;
-fail:
-	sqlite3_finalize(st);
-	free(arr);
-	return rc;
+}
+
+static int event_row(sqlite3_stmt *st, void *ev)
+{
+	return register_row_to_event(st, ev);
 }
 
 int register_history(struct register_db *db, int64_t media_id, struct register_event **out,
 		     size_t *n, char **cause)
 {
-	struct register_event *arr = NULL;
-	size_t cap = 0, cnt = 0;
+	void *arr = NULL;
+	size_t cnt = 0;
 	sqlite3_stmt *st = NULL;
 	int rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE"
 				  " ?1 <= 0 OR media_id = ?1 ORDER BY seq", &st, cause);
@@ -243,25 +269,14 @@ int register_history(struct register_db *db, int64_t media_id, struct register_e
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, media_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow((void **)&arr, &cap, cnt, sizeof(*arr)) < 0 ||
-		    register_row_to_event(st, &arr[cnt++]) < 0) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
-			goto fail;
-		}
+	rc = collect(db, st, event_row, sizeof(**out), "history", &arr, &cnt, cause);
+	if (rc < 0) {
+		register_events_free(arr, cnt);
+		return rc;
 	}
-	if (rc != SQLITE_DONE) {
-		rc = register_sql_fail(db, cause, "history");
-		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = arr;
 	*n = cnt;
 	return 0;
-fail:
-	sqlite3_finalize(st);
-	register_events_free(arr, cnt);
-	return rc;
 }
 
 void register_events_free(struct register_event *ev, size_t n)
@@ -353,11 +368,16 @@ bool register_cert_id_taken(void *db, const char *id)
 	return taken;
 }
 
+static int cert_row(sqlite3_stmt *st, void *c)
+{
+	return row_to_cert(st, c);
+}
+
 int register_list_certificates(struct register_db *db, int64_t media_id,
 			       struct register_cert **out, size_t *n, char **cause)
 {
-	struct register_cert *arr = NULL;
-	size_t cap = 0, cnt = 0;
+	void *arr = NULL;
+	size_t cnt = 0;
 	sqlite3_stmt *st = NULL;
 	int rc = register_prepare(db, "SELECT " CERT_COLS " FROM certificates WHERE ?1 <= 0 OR"
 				  " media_id = ?1 ORDER BY issued_at, rowid", &st, cause);
@@ -365,25 +385,14 @@ int register_list_certificates(struct register_db *db, int64_t media_id,
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, media_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow((void **)&arr, &cap, cnt, sizeof(*arr)) < 0 ||
-		    row_to_cert(st, &arr[cnt++]) < 0) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
-			goto fail;
-		}
+	rc = collect(db, st, cert_row, sizeof(**out), "certificates", &arr, &cnt, cause);
+	if (rc < 0) {
+		register_certs_free(arr, cnt);
+		return rc;
 	}
-	if (rc != SQLITE_DONE) {
-		rc = register_sql_fail(db, cause, "certificates");
-		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = arr;
 	*n = cnt;
 	return 0;
-fail:
-	sqlite3_finalize(st);
-	register_certs_free(arr, cnt);
-	return rc;
 }
 
 void register_cert_clear(struct register_cert *c)
@@ -472,6 +481,32 @@ static void check_head(struct register_db *db, struct register_verify_result *r,
 		broken(r, NULL, "head hash", head_hash, last_hash);
 }
 
+/* The media rows against their histories: the first difference into @r. */
+static int check_rows(struct register_db *db, struct register_verify_result *r, char **cause)
+{
+	struct register_mismatch *x = NULL;
+	char line[512];
+	size_t n = 0;
+	int rc = register_verify_media(db, 0, &x, &n, cause);
+
+	if (rc < 0 || n == 0)
+		return rc;
+	r->mismatches = (int64_t)n;
+	if (r->ok) {
+		r->ok = false;
+		util_strlcpy(r->what, "media", sizeof(r->what));
+		util_strlcpy(r->expected, x[0].expected, sizeof(r->expected));
+		util_strlcpy(r->found, x[0].found, sizeof(r->found));
+		r->event_id = 0;
+		r->seq = 0;
+		register_mismatch_text(&x[0], line, sizeof(line));
+		snprintf(r->message, sizeof(r->message),
+			 "media row differs from its history: %.200s", line);
+	}
+	free(x);
+	return 0;
+}
+
 int register_verify(struct register_db *db, struct register_verify_result *r, char **cause)
 {
 	struct register_event ev;
@@ -506,6 +541,8 @@ int register_verify(struct register_db *db, struct register_verify_result *r, ch
 	sqlite3_finalize(st);
 	if (rc == 0 && r->ok)
 		check_head(db, r, r->events, prev);
+	if (rc == 0)
+		rc = check_rows(db, r, cause);
 out:
 	sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 	return rc;

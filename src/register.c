@@ -18,7 +18,8 @@
 #define BUSY_TIMEOUT_MS 10000
 #define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* Schema version 2 (current). */
+/* The tables of schema version 2, also those of version 3 (current), which
+ * only adds the state awaiting-destruction (migrate_v2_v3). */
 static const char schema_v2[] =
 	"CREATE TABLE media ("
 	" id INTEGER PRIMARY KEY,"
@@ -86,7 +87,22 @@ static const char migrate_v1_v2[] =
 	"ALTER TABLE media ADD COLUMN holder TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE media ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';"
 	"ALTER TABLE media ADD COLUMN unregistered INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE media SET highest_class = classification;";
+	"UPDATE media SET highest_class = classification;"
+	/* the holder, as register verify derives it from the events */
+	"UPDATE media SET holder = COALESCE((SELECT json_extract(e.details, '$.to')"
+	" FROM events e WHERE e.media_id = media.id AND e.kind IN ('issued', 'repair')"
+	" ORDER BY e.seq DESC LIMIT 1), '') WHERE state IN ('issued', 'in-repair');";
+
+/* Version 2 -> 3: the state awaiting-destruction.  A medium whose last
+ * erasure was for destruction and that has not moved since was left
+ * "sanitized", from which it could be issued; it now waits for destruction,
+ * as register verify derives from its events (no event is written: the
+ * events already say it). */
+static const char migrate_v2_v3[] =
+	"UPDATE media SET state = 'awaiting-destruction' WHERE state = 'sanitized' AND"
+	" (SELECT json_extract(e.details, '$.destination') FROM events e"
+	" WHERE e.media_id = media.id AND e.kind = 'sanitized' ORDER BY e.seq DESC LIMIT 1)"
+	" = 'destruction';";
 
 static const char set_head_from_events[] =
 	"INSERT OR REPLACE INTO meta(key, value)"
@@ -187,6 +203,8 @@ static int migrate(struct register_db *db, char **cause)
 		rc = exec(db, schema_v2_extra, cause);
 	if (rc == 0 && v == 1)
 		rc = exec(db, set_head_from_events, cause);
+	if (rc == 0 && v >= 1 && v < 3)
+		rc = exec(db, migrate_v2_v3, cause);
 	if (rc == 0 && v < REGISTER_SCHEMA_VERSION)
 		rc = set_version(db, REGISTER_SCHEMA_VERSION, cause);
 	if (rc == 0 && v != 0 && v < REGISTER_SCHEMA_VERSION)
@@ -413,6 +431,8 @@ int register_get(struct register_db *db, int64_t id, struct register_media *out,
 
 	if (rc == -ENOENT)
 		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
+	if (rc == 0)
+		rc = register_history_check(db, out, cause);
 	return rc;
 }
 
@@ -535,20 +555,10 @@ static int set_number(struct register_db *db, int64_t id, const char *prefix, ch
 	return rc;
 }
 
-static int insert_media(struct register_db *db, const struct register_media *m,
-			const char *prefix, int64_t *id, char **cause)
+/* Bind @m's enrolment fields to ?1..?14, in the order insert_media() and
+ * convert_unregistered() both use (?9 is classification and highest_class). */
+static void bind_media(sqlite3_stmt *st, const struct register_media *m)
 {
-	sqlite3_stmt *st = NULL;
-	char now[24];
-	int rc = register_prepare(db, "INSERT INTO media(asset_tag, media_type, vendor, model,"
-		" serial, wwn, backing_file, capacity_bytes, classification, highest_class,"
-		" custodian, department, state, note, source, unregistered, created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-		" ?16, ?16)", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	util_iso8601(util_unix_now(), now, sizeof(now));
 	register_bind_opt(st, 1, m->asset_tag);
 	sqlite3_bind_text(st, 2, m->media_type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, m->vendor, -1, SQLITE_STATIC);
@@ -563,6 +573,23 @@ static int insert_media(struct register_db *db, const struct register_media *m,
 	sqlite3_bind_text(st, 12, m->state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 13, m->note, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, m->source[0] ? m->source : "manual", -1, SQLITE_STATIC);
+}
+
+static int insert_media(struct register_db *db, const struct register_media *m,
+			const char *prefix, int64_t *id, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char now[24];
+	int rc = register_prepare(db, "INSERT INTO media(asset_tag, media_type, vendor, model,"
+		" serial, wwn, backing_file, capacity_bytes, classification, highest_class,"
+		" custodian, department, state, note, source, unregistered, created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+		" ?16, ?16)", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	util_iso8601(util_unix_now(), now, sizeof(now));
+	bind_media(st, m);
 	sqlite3_bind_int(st, 15, m->unregistered);
 	sqlite3_bind_text(st, 16, now, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
@@ -599,20 +626,7 @@ static int convert_unregistered(struct register_db *db, int64_t id,
 	if (rc < 0)
 		return rc;
 	util_iso8601(util_unix_now(), now, sizeof(now));
-	register_bind_opt(st, 1, m->asset_tag);
-	sqlite3_bind_text(st, 2, m->media_type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, m->vendor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, m->model, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, m->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, m->wwn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, m->backing_file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)m->capacity_bytes);
-	sqlite3_bind_text(st, 9, m->classification, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, m->custodian, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, m->department, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, m->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 13, m->note, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 14, m->source[0] ? m->source : "manual", -1, SQLITE_STATIC);
+	bind_media(st, m);
 	sqlite3_bind_text(st, 15, now, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 16, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
@@ -639,6 +653,11 @@ static int enroll_row(struct register_db *db, const struct register_media *m, in
 		return rc;
 	if (register_state_is_terminal(old.state))
 		return refuse_existing(&old, cause);
+	/* enrolment would put it back in stock */
+	if (strcmp(old.state, "awaiting-destruction") == 0)
+		return util_fail(cause, -EPERM, "lifecycle rule: cannot enrol %s: it was sanitized "
+				 "for destruction (awaiting-destruction); destroy it as %s",
+				 old.register_no, old.register_no);
 	*id = old.id;
 	return convert_unregistered(db, old.id, m, cause);
 }
@@ -707,16 +726,16 @@ static const struct action_rule rules[] = {
 	[ACT_REPAIR] = { "send for repair", { "in-stock", "issued", "sanitized" }, "in-repair",
 			 "repair" },
 	[ACT_RECLASSIFY] = { "reclassify",
-			     { "in-stock", "issued", "in-repair", "sanitized", "scrapped" },
-			     NULL, "reclassified" },
+			     { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
+			       "awaiting-destruction" }, NULL, "reclassified" },
 	[ACT_SANITIZE] = { "record a sanitization of",
 			   { "in-stock", "issued", "in-repair", "sanitized", "scrapped" },
 			   NULL, "sanitized" },
-	[ACT_DESTROY] = { "destroy", { "in-stock", "sanitized", "scrapped" }, "destroyed",
-			  "destroyed" },
+	[ACT_DESTROY] = { "destroy", { "in-stock", "sanitized", "scrapped",
+				       "awaiting-destruction" }, "destroyed", "destroyed" },
 	[ACT_LOST] = { "record as lost",
-		       { "in-stock", "issued", "in-repair", "sanitized", "scrapped" }, "lost",
-		       "lost" },
+		       { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
+			 "awaiting-destruction" }, "lost", "lost" },
 };
 
 static int check_lifecycle(enum action act, const struct register_media *m, char **cause)
@@ -800,6 +819,12 @@ static int apply(struct register_db *db, int64_t id, struct change *c, change_fn
 		rc = load(db, id, &m, cause);
 	if (rc == -ENOENT)
 		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
+	if (rc == 0 && c->create_dev)
+		json_object_set_new(c->details, "medium", enroll_details(&m));
+	if (rc == 0 && c->act != ACT_SANITIZE && c->act != ACT_LOST)
+		rc = register_history_check(db, &m, cause);
+	if (rc == 0 && c->act != ACT_SANITIZE && c->act != ACT_LOST)
+		rc = register_check_integrity(&m, cause);
 	if (rc == 0)
 		rc = check_lifecycle(c->act, &m, cause);
 	if (rc == 0 && fn)
@@ -955,12 +980,16 @@ int register_destroy(struct register_db *db, const struct policy *pol, int64_t i
 
 int register_check_sanitize_state(const struct register_media *m, char **cause)
 {
-	return check_lifecycle(ACT_SANITIZE, m, cause);
+	int rc = register_check_integrity(m, cause);
+
+	return rc < 0 ? rc : check_lifecycle(ACT_SANITIZE, m, cause);
 }
 
 int register_media_levels(const struct register_media *m, enum policy_level *level,
 			  enum policy_level *highest)
 {
+	if (m->history_differs)
+		return -EPERM;	/* the row's levels are not to be trusted */
 	if (policy_level_parse(m->classification, level) < 0)
 		return -EINVAL;
 	if (policy_level_parse(m->highest_class, highest) < 0 || *highest < *level)
@@ -974,6 +1003,8 @@ int register_policy_check_sanitize(const struct policy *pol, const struct regist
 	enum policy_level level, highest;
 	enum policy_kind kind;
 
+	if (m->history_differs)
+		return register_check_integrity(m, cause);
 	if (register_media_levels(m, &level, &highest) < 0)
 		return util_fail(cause, -EINVAL, "%s has no classification", m->register_no);
 	if (policy_kind_parse(m->media_type, &kind) < 0)
@@ -1014,11 +1045,15 @@ static bool sanitization_erased(json_t *details)
 	return outcome && strcmp(outcome, "erased") == 0;
 }
 
-static const char *sanitized_state(const char *dest)
+const char *register_sanitized_state(const char *dest)
 {
 	if (dest && (strcmp(dest, "external-reuse") == 0 || strcmp(dest, "recycling") == 0 ||
 		     strcmp(dest, "manufacturer") == 0))
 		return "scrapped";
+	/* the policy allowed it only because destruction follows: never back
+	 * into service */
+	if (dest && strcmp(dest, "destruction") == 0)
+		return "awaiting-destruction";
 	return "sanitized";
 }
 
@@ -1045,7 +1080,8 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 				 const struct register_sanitization *s, int64_t *out_id,
 				 char *hash, char **cause)
 {
-	struct change c = { .act = ACT_SANITIZE, .state = sanitized_state(s->destination) };
+	struct change c = { .act = ACT_SANITIZE,
+			    .state = register_sanitized_state(s->destination) };
 	int rc = 0;
 
 	if (s->destination && s->destination[0]) {

@@ -29,7 +29,15 @@
  *
  * Lifecycle states: in-stock, issued, in-repair, sanitized, scrapped
  * (left service through recycling, external reuse or the manufacturer),
+ * awaiting-destruction (sanitized with destination destruction: only
+ * destroy, lost and reclassify (up) are allowed, never issue),
  * destroyed (terminal), lost (terminal except "found" via return).
+ *
+ * The media table is checked against the events as well: replaying a
+ * medium's events gives its classification, highest level, state, holder
+ * and enrolment fields (register-replay.c); register_verify() reports rows
+ * that differ, and actions on such a row are refused (rule integrity)
+ * except recording a sanitization (the wipe already happened) and a loss.
  * Refusals (lifecycle, policy) return -EPERM with a cause naming the rule.
  */
 
@@ -43,7 +51,7 @@
 #include "device.h"
 #include "policy.h"
 
-#define REGISTER_SCHEMA_VERSION 2
+#define REGISTER_SCHEMA_VERSION 3
 #define REGISTER_FILE "register.db"
 
 struct register_db;
@@ -64,12 +72,16 @@ struct register_media {
 	char custodian[128];		/* 责任人, the responsible person */
 	char department[128];		/* 使用处室 */
 	char holder[128];		/* issued to (person) or repairer (vendor) */
-	char state[16];
+	char state[24];			/* "awaiting-destruction" is the longest */
 	char note[512];
 	char source[16];		/* "device", "manual" or "sanitize" */
 	bool unregistered;		/* created by a sanitization, never enrolled */
 	char created_at[24];
 	char updated_at[24];
+	/* Set by register_get(), register_find_ref() and register_find_by_device():
+	 * the row differs from what its events say (register_verify_media()). */
+	bool history_differs;
+	char history_note[256];		/* the first difference */
 };
 
 struct register_event {
@@ -104,6 +116,17 @@ struct register_verify_result {
 	char expected[65];
 	char found[65];
 	char message[256];
+	int64_t mismatches;		/* media rows that differ from their history */
+};
+
+/* A media row field that differs from what the medium's events say. */
+struct register_mismatch {
+	int64_t media_id;
+	char register_no[16];		/* "#ID" when the row is gone */
+	char field[24];			/* column; "history" (row without events),
+					   "row" (events without row) */
+	char expected[PATH_MAX];	/* from the history */
+	char found[PATH_MAX];		/* in the row */
 };
 
 /* Open (creating and migrating as needed) the register at @path. */
@@ -140,7 +163,8 @@ void register_media_from_device(struct register_media *m, const struct device_in
  * same identity, not destroyed or lost) is enrolled in place: same id, the
  * next M- number, the enrolment's fields (identity fields only where @m
  * has them), unregistered = 0, created_at = now, and "enrolled" appended
- * to its history after its "sanitized" events.
+ * to its history after its "sanitized" events.  One sanitized for
+ * destruction (awaiting-destruction) is not enrolled: -EPERM (lifecycle).
  * Register numbers M-/U-NNNNNN share one increasing sequence.
  * @out (may be @m) receives the stored row. */
 int register_enroll(struct register_db *db, const struct register_media *m,
@@ -228,9 +252,22 @@ int register_list_certificates(struct register_db *db, int64_t media_id,
 void register_cert_clear(struct register_cert *c);
 void register_certs_free(struct register_cert *c, size_t n);
 
-/* Recompute the chain.  Returns 0 when the check ran (res->ok says whether
- * the chain holds), or a negative errno when the database cannot be read. */
+/* Recompute the chain, then replay every medium's history against its row
+ * (register_verify_media()).  Returns 0 when the check ran (res->ok says
+ * whether the chain holds and no row differs: res->mismatches, the first
+ * one in res->message), or a negative errno when the database cannot be
+ * read. */
 int register_verify(struct register_db *db, struct register_verify_result *res, char **cause);
+
+/* Replay the history of medium @media_id (> 0) or of every medium (0) and
+ * list every field of its row that differs into *@out (malloc'd, free()),
+ * rows without events and events without row included. */
+int register_verify_media(struct register_db *db, int64_t media_id,
+			  struct register_mismatch **out, size_t *n, char **cause);
+/* "M-000001: classification: expected from history "x", found "y"". */
+void register_mismatch_text(const struct register_mismatch *x, char *buf, size_t size);
+/* 0, or -EPERM (rule integrity) when @m->history_differs. */
+int register_check_integrity(const struct register_media *m, char **cause);
 
 /* The hash of @ev (fields as documented above) into @out (65 bytes). */
 int register_event_hash(const struct register_event *ev, char *out);

@@ -5,7 +5,9 @@
  * keys of the random passes.  A resume refuses a checkpoint made for
  * another device or profile.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,29 @@ static int ensure_dir(const char *path)
 	return rc;
 }
 
+/* Remove the <checkpoint>.tmp.XXXXXX files a killed writer left behind
+ * (they hold pass keys).  Only this job writes its checkpoint, and not
+ * while this runs, so no such file is in use. */
+static void remove_stale_tmp(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	char *prefix = util_asprintf("%s.tmp.", slash ? slash + 1 : path);
+	DIR *d = dir && prefix ? opendir(dir[0] ? dir : "/") : NULL;
+	size_t plen = prefix ? strlen(prefix) : 0;
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (strncmp(e->d_name, prefix, plen) == 0 && strlen(e->d_name) == plen + 6 &&
+		    unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+			util_warn("cannot remove stale checkpoint file %s/%s: %s", dir,
+				  e->d_name, strerror(errno));
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
+}
+
 int wipe_checkpoint_save(struct wipe_state *st)
 {
 	json_t *j = ckpt_json(st);
@@ -117,6 +142,8 @@ int wipe_checkpoint_save(struct wipe_state *st)
 	if (!text)
 		return -ENOMEM;
 	rc = ensure_dir(st->p->checkpoint_path);
+	if (rc == 0)
+		remove_stale_tmp(st->p->checkpoint_path);
 	if (rc == 0)
 		rc = util_write_file_atomic(st->p->checkpoint_path, text, strlen(text), 0600);
 	util_wipe_secret(text, strlen(text));
@@ -259,6 +286,7 @@ int wipe_checkpoint_load(struct wipe_state *st, char **cause)
 	json_t *j;
 	int rc;
 
+	remove_stale_tmp(path);
 	j = json_load_file(path, 0, &jerr);
 	if (!j)
 		return util_fail(cause, access(path, F_OK) == 0 ? -EINVAL : -ENOENT,

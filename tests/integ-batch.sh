@@ -4,8 +4,10 @@
 # nothing, --exclude is honoured, no --yes without a terminal refuses;
 # three disks plus a mounted one: the three are wiped, verified, certified
 # (one certificate each + a summary PDF), the mounted one is refused and
-# untouched (exit 3); --json has host and results; a policy refusal leaves
-# its medium untouched; --power-off only on success; resume after kill -9.
+# untouched (exit 3) and listed as refused in the summary PDF with the asset
+# tag; --json has host and results; a policy refusal leaves its medium
+# untouched; --power-off only on success (never with --verify none, and an
+# unverified batch exits 4); resume after kill -9 leaves no temp files.
 #
 # CUSTOS_TEST_ALL_ONLY keeps --all to this test's own loop devices.
 . "$top_srcdir/tests/lib.sh"
@@ -69,6 +71,13 @@ t_ok "--dry-run writes nothing; --exclude honoured; purge falls back to nist-cle
 # 2. No --yes and no terminal: refused, nothing written.
 t_expect_rc 3 "$C" sanitize --all --include-loop --profile zero </dev/null >/dev/null 2>&1
 [ "$(sums)" = "$before" ] || t_fail "unconfirmed batch wrote something"
+# Even with nothing erased, the summary lists every disk and why.
+if command -v pdftotext >/dev/null; then
+	pdftotext -layout "$(ls "$CUSTOS_STATE_DIR"/certs/summary-*.pdf | head -1)" \
+		"$T_TMP/none.txt" || t_fail "no summary of an unconfirmed batch"
+	grep -q "4 disks: 0 erased" "$T_TMP/none.txt" && grep -q "$d1: refused: not confirmed" \
+		"$T_TMP/none.txt" || t_fail "summary of an unconfirmed batch: $(cat "$T_TMP/none.txt")"
+fi
 t_ok "no --yes without a terminal: refused"
 
 # 3. Policy: a top-secret medium may only be destroyed: refused, untouched.
@@ -114,9 +123,32 @@ for id in $(jq -r '.results[].certificate.id // empty' "$T_TMP/run.json"); do
 		>/dev/null || t_fail "certificate $id does not name the source host"
 done
 "$C" cert verify "$summary" >/dev/null || t_fail "summary PDF does not verify"
+# The summary lists every disk: the refused one too, with its reason, and
+# the machine's asset tag.
+if command -v pdftotext >/dev/null; then
+	pdftotext -layout "$summary" "$T_TMP/summary.txt" || t_fail "pdftotext"
+	grep -q "Asset tag: PC-42" "$T_TMP/summary.txt" || t_fail "summary: no asset tag"
+	grep -q "4 disks: 3 erased" "$T_TMP/summary.txt" || t_fail "summary: not every disk counted"
+	grep -q "4\. $dm: refused: mounted on" "$T_TMP/summary.txt" ||
+		t_fail "summary: the mounted disk is not listed as refused with its reason"
+	grep -q "refused" "$T_TMP/summary.txt" || t_fail "summary: no refused row"
+fi
 "$C" --json register history PC42-D1 | jq -e 'map(.kind) | index("sanitized") != null' \
 	>/dev/null || t_fail "no sanitized event for the enrolled disk"
 t_ok "three wiped and certified, mounted one refused and untouched (exit 3), register updated"
+
+# 4b. Unverified is not success: --power-off refuses --verify none up front;
+# a batch left unverified exits 4 and is not powered off.
+t_expect_rc 2 "$C" sanitize --yes --profile zero --verify none --power-off "$d1" "$d2" \
+	>/dev/null 2>&1
+"$C" --json sanitize --yes --profile zero --verify none --cert-dir "$T_TMP/certs-nv" \
+	"$d1" "$d2" >"$T_TMP/nv.json" 2>/dev/null
+rc=$?
+[ $rc = 4 ] || t_fail "unverified batch: exit $rc, want 4"
+jq -e '.results | length == 2 and all(.outcome == "unverified")' "$T_TMP/nv.json" >/dev/null ||
+	t_fail "unverified batch json"
+[ -e "$T_TMP/powered-off" ] && t_fail "powered off after an unverified run"
+t_ok "--verify none: --power-off refused (exit 2), unverified batch exits 4"
 
 # 5. --all: the mounted one is not selected; success powers off.
 for d in "$d1" "$d2" "$d3"; do mark "$d"; done
@@ -126,6 +158,12 @@ grep -q -- "--all selected 3 disk" "$T_TMP/all.err" || t_fail "--all did not pri
 jq -e '(.results | length) == 3 and (.results | all(.outcome == "erased"))' \
 	"$T_TMP/all.json" >/dev/null || t_fail "--all json"
 [ -e "$T_TMP/powered-off" ] || t_fail "--power-off did not run after success"
+if command -v pdftotext >/dev/null; then
+	pdftotext -layout "$(jq -r .summary_pdf "$T_TMP/all.json")" "$T_TMP/all.txt" ||
+		t_fail "pdftotext (--all)"
+	grep -q "4\. $dm: not selected: mounted on" "$T_TMP/all.txt" ||
+		t_fail "--all summary does not list the mounted disk as not selected"
+fi
 for d in "$d1" "$d2" "$d3"; do has_mark "$d" && t_fail "--all left a marker on $d"; done
 t_ok "--all wipes the eligible disks and powers off on success"
 
@@ -156,6 +194,8 @@ for d in "$d1" "$d2" "$d3"; do
 		t_fail "no progress log line for $d"
 done
 [ -s "$CUSTOS_STATE_DIR/jobs/.batch.json" ] || t_fail "batch options not kept for resume"
+# What a kill during a checkpoint write leaves: a temporary file (with keys).
+for f in "$CUSTOS_STATE_DIR"/jobs/*.json; do : >"$f.tmp.AbC123"; done
 "$C" --json sanitize --resume --all --yes >"$T_TMP/resume.json" 2>"$T_TMP/resume.err" ||
 	{ cat "$T_TMP/resume.err"; t_fail "resume --all: exit $?"; }
 jq -e --arg dir "$T_TMP/certs2/" '(.results | length) == 3 and .host.asset_tag == "PC-43" and
@@ -165,5 +205,7 @@ jq -e --arg dir "$T_TMP/certs2/" '(.results | length) == 3 and .host.asset_tag =
 [ -e "$CUSTOS_STATE_DIR/jobs/.batch.json" ] && t_fail "batch options left after the resume"
 for d in "$d1" "$d2" "$d3"; do has_mark "$d" && t_fail "resumed run left a marker on $d"; done
 [ -z "$(ls "$CUSTOS_STATE_DIR"/jobs/*.json 2>/dev/null)" ] || t_fail "checkpoints left"
+[ -z "$(ls "$CUSTOS_STATE_DIR"/jobs/*.tmp.* 2>/dev/null)" ] ||
+	t_fail "stale checkpoint temp files left: $(ls "$CUSTOS_STATE_DIR"/jobs)"
 t_ok "resume --all after kill -9 completes all disks"
 exit 0

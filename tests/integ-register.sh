@@ -121,11 +121,15 @@ mkdir -p "$restore" && cp "$T_TMP/backup.db" "$restore/register.db"
 "$C" register export --format json | jq -e '.media | length == 4 and
 	(.[0].history | length == 6)' >/dev/null || t_fail "json export"
 "$C" register export --format csv --output "$T_TMP/reg.csv" || t_fail "csv export"
-head -1 "$T_TMP/reg.csv" | grep -q '^登记编号 Register No.,资产标签 Asset tag,介质类型 Media type' ||
-	t_fail "csv header"
+head -1 "$T_TMP/reg.csv" | grep -q $'^\xef\xbb\xbf介质类型 Media type,编号 Register No.,使用处室' ||
+	t_fail "csv header (with the UTF-8 BOM)"
+head -1 "$T_TMP/reg.csv" | grep -q ',报废原因 Reason retired,使用人签字 User.s signature,' ||
+	t_fail "csv header: the form's columns"
 [ "$(wc -l < "$T_TMP/reg.csv")" = 5 ] || t_fail "csv rows"
-grep -q '^M-000001,T-1,virtual,Office 3,张三,confidential,机密,' "$T_TMP/reg.csv" ||
-	t_fail "csv row"
+grep -q '^virtual,M-000001,Office 3,张三,机密,' "$T_TMP/reg.csv" || t_fail "csv row"
+grep -q '^optical,M-000002,.*,"销毁 destroyed: shred, Room 101",,,,' "$T_TMP/reg.csv" ||
+	t_fail "csv: reason of the destroyed medium"
+"$C" register history T-1 | grep -q "WS-REG" || t_fail "history text without the station"
 t_ok "backup, csv and json export"
 
 # --- a medium sanitized before enrolment is enrolled in place, history kept
@@ -152,6 +156,74 @@ truncate -s 8M "$u"
 t_expect_rc 1 "$C" -d "$S3" enroll "$u" --class secret
 "$C" -d "$S3" register verify >/dev/null || t_fail "verify after converting"
 t_ok "medium sanitized before enrolment enrolled in place"
+
+# --- sanitized for destruction: never back into service
+S4=$T_TMP/state-destr
+DB4=$S4/register.db
+"$C" -d "$S4" init --org "Test Office" --station WS-REG >/dev/null || t_fail "init $S4"
+ts=$T_TMP/ts.img
+truncate -s 8M "$ts"
+"$C" -d "$S4" enroll "$ts" --class top-secret --asset-tag TS-1 >/dev/null || t_fail "enroll TS-1"
+"$C" -d "$S4" -y sanitize --profile zero --destination destruction "$ts" >/dev/null 2>&1 ||
+	t_fail "sanitize for destruction"
+[ "$("$C" -d "$S4" -j register show TS-1 | jq -r .state)" = awaiting-destruction ] ||
+	t_fail "state after sanitizing for destruction"
+t_expect_rc 3 "$C" -d "$S4" issue TS-1 --to Alice
+"$C" -d "$S4" issue TS-1 --to Alice 2>&1 | grep -q "lifecycle rule" ||
+	t_fail "issue refusal does not name the lifecycle rule"
+[ "$("$C" -d "$S4" -j register list --state awaiting-destruction | jq length)" = 1 ] ||
+	t_fail "list --state awaiting-destruction"
+t_ok "sanitized for destruction: issue refused (exit 3, lifecycle rule)"
+
+# --- witnesses: the policy's number, any number of --witness
+echo "witnesses 3" > "$S4/policy.conf"
+t_expect_rc 3 "$C" -d "$S4" destroy TS-1 --method shred --place "Room 9" --witness Li
+out=$("$C" -d "$S4" destroy TS-1 --method shred --place "Room 9" --witness Li --witness Wang 2>&1)
+[ $? = 3 ] || t_fail "two witnesses with 'witnesses 3' not refused with exit 3"
+echo "$out" | grep -q "policy rule two-witnesses" || t_fail "refusal does not name the rule: $out"
+t_expect_rc 3 "$C" -d "$S4" destroy TS-1 --method shred --place "Room 9" --witness Li \
+	--witness Wang --witness " li"
+[ "$("$C" -d "$S4" -j register show TS-1 | jq -r .state)" = awaiting-destruction ] ||
+	t_fail "a refused destroy changed the state"
+"$C" -d "$S4" -j destroy TS-1 --method shred --place "Room 9" --witness Li --witness Wang \
+	--witness Zhao >"$T_TMP/destroy.json" || t_fail "destroy with three witnesses"
+cj=$(jq -r .certificate.json "$T_TMP/destroy.json")
+jq -e '[.certificate.destruction.witnesses[].name] == ["Li","Wang","Zhao"]' "$cj" >/dev/null ||
+	t_fail "certificate witnesses: $(jq -c .certificate.destruction "$cj")"
+"$C" -d "$S4" cert verify "$cj" >/dev/null || t_fail "certificate with three witnesses verifies"
+if command -v pdftotext >/dev/null; then
+	pdftotext "${cj%.json}.pdf" - | grep -q Zhao || t_fail "third witness not on the PDF"
+	[ "$(pdfinfo "${cj%.json}.pdf" | awk '/^Pages:/ {print $2}')" = 1 ] ||
+		t_fail "the PDF does not fit one page"
+fi
+[ "$("$C" -d "$S4" -j register show TS-1 | jq -r .state)" = destroyed ] || t_fail "not destroyed"
+t_ok "destruction with the policy's three witnesses; certificate lists them"
+
+# --- tampering with the media table is caught, and the row is not trusted
+img5=$T_TMP/m5.img
+truncate -s 8M "$img5"
+"$C" -d "$S4" enroll "$img5" --class confidential --asset-tag C-5 --custodian "王五" >/dev/null ||
+	t_fail "enroll C-5"
+"$C" -d "$S4" register verify >/dev/null || t_fail "verify before tampering"
+sqlite3 "$DB4" "UPDATE media SET classification='public', highest_class='public'
+	WHERE asset_tag='C-5'" || t_fail "sqlite3 edit of media"
+out=$("$C" -d "$S4" register verify 2>&1) && t_fail "verify passed an edited media row"
+echo "$out" | grep -q 'M-000002: classification: expected from history "confidential", found "public"' ||
+	t_fail "verify does not name the row and field: $out"
+echo "$out" | grep -q 'M-000002: highest_class' || t_fail "verify does not list every field: $out"
+"$C" -d "$S4" -j register verify | jq -e '.ok == false and (.media_mismatches | length == 2)' \
+	>/dev/null || t_fail "verify --json media mismatches"
+out=$("$C" -d "$S4" -y sanitize --profile zero --destination external-reuse "$img5" 2>&1)
+rc=$?
+[ $rc = 3 ] || t_fail "sanitize of a tampered medium: exit $rc, not 3: $out"
+echo "$out" | grep -q "integrity" || t_fail "sanitize refusal does not name the rule: $out"
+t_expect_rc 3 "$C" -d "$S4" issue C-5 --to Bob
+"$C" -d "$S4" register show C-5 | grep -q "WARNING" || t_fail "show does not warn"
+sqlite3 "$DB4" "UPDATE media SET classification='confidential', highest_class='confidential'
+	WHERE asset_tag='C-5'" || t_fail "sqlite3 restore"
+"$C" -d "$S4" register verify >/dev/null || t_fail "verify after restoring the row"
+"$C" -d "$S4" issue C-5 --to Bob >/dev/null || t_fail "issue after restoring the row"
+t_ok "media row edits detected per field; tampered row refused (rule integrity)"
 
 # --- tampering: an event edited behind the register's back is caught
 sqlite3 "$DB" "DROP TRIGGER events_no_update;

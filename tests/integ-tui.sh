@@ -3,8 +3,10 @@
 # The station screen end to end, driven through tmux: a loop device is
 # listed, a second one plugged in appears, is enrolled, wiped with the
 # zero profile (typed confirmation), its outcome and certificate are
-# shown, a medium the register no longer allows is refused, and the
-# program quits cleanly.
+# shown (operator and validator named in the dialog; a printing error
+# explained), a medium the register no longer allows is refused, and the
+# program quits cleanly.  Then --demo: only the demo station's virtual
+# media are offered, never the test's loop devices.
 . "$top_srcdir/tests/lib.sh"
 t_init tui
 t_need_root
@@ -33,6 +35,10 @@ wait_for() {
 }
 
 keys() { tm send-keys -t tui "$@"; sleep 0.3; }
+# from the sanitize dialog's first field to the first confirmation field
+# (profile, destination, verification, operator, operator title,
+# validator, validator title)
+to_confirm() { keys Tab Tab Tab Tab Tab Tab Tab; }
 
 # go to the medium named $1 with the media screen's find key (the list may
 # hold more media than fit: other tests' loop devices); retried for
@@ -54,8 +60,14 @@ find_medium() {
 LOOP1=$(t_loop 16) || t_skip "no loop device"
 N1=${LOOP1#/dev/}
 
+# a stand-in for CUPS's lp that fails as lp does without a scheduler
+mkdir -p "$T_TMP/bin"
+printf '#!/bin/sh\necho "lp: Error - Scheduler Not Running." >&2\nexit 1\n' >"$T_TMP/bin/lp"
+chmod +x "$T_TMP/bin/lp"
+
 tm new-session -d -s tui -x 80 -y 24 \
 	"env LANG=C.UTF-8 TERM=screen CUSTOS_STATE_DIR='$CUSTOS_STATE_DIR' \
+	PATH='$T_TMP/bin:$PATH' CUSTOS_OPERATOR='王五' \
 	LSAN_OPTIONS='$LSAN_OPTIONS' \
 	CUSTOS_PROFILE_DIR='${CUSTOS_PROFILE_DIR:-$top_srcdir/profiles}' \
 	'$CUSTOS' tui 2>'$T_TMP/stderr'; echo \$? >'$RC_FILE'; sleep 2" ||
@@ -86,12 +98,21 @@ wait_for "internal"
 wait_for "测试员"
 t_ok "enrolled"
 
-# a wrong confirmation starts nothing
+# the operator is the station's; a validator must be a second person
 find_medium "$N2"
 keys w
 wait_for "ALL DATA WILL BE DESTROYED on $N2"
 wait_for "< zero >"
-keys Tab Tab Tab "nope" Enter
+wait_for "王五"
+keys Tab Tab Tab Tab Tab " 王五 " Tab Tab "nope" Enter
+wait_for "must be a second person"
+screen | grep -q "1 job running" && t_fail "a job started with the operator as validator"
+for ((i = 0; i < 4; i++)); do keys BSpace; done
+keys "李四" Tab "保密员"
+t_ok "validator checked against the operator"
+
+# a wrong confirmation starts nothing
+keys Tab Enter
 wait_for "does not match"
 screen | grep -q "1 job running" && t_fail "a job started without confirmation"
 head -c 22 "$LOOP2" | grep -q "CUSTOS TUI TEST MARKER" || t_fail "the medium was touched"
@@ -104,6 +125,13 @@ wait_for "done: erased" 60
 wait_for "certificate " 5
 cmp -s -n $((16 << 20)) "$LOOP2" /dev/zero || t_fail "$LOOP2 is not all zero after the wipe"
 t_ok "wiped with the zero profile"
+CERT_JSON=$(ls "$CUSTOS_STATE_DIR"/certs/*.json 2>/dev/null | head -1)
+[ -n "$CERT_JSON" ] || t_fail "no certificate file"
+for who in '"name": "王五"' '"name": "李四"' '"title": "保密员"'; do
+	tr -d '\n' <"$CERT_JSON" | sed 's/, *"/, "/g; s/: */: /g' | grep -qF "$who" ||
+		t_fail "the certificate does not hold $who"
+done
+t_ok "operator and validator on the certificate"
 
 # the certificate of the selected medium
 find_medium "$N2"
@@ -113,6 +141,13 @@ wait_for "CERTIFICATE OF SANITIZATION"
 screen | grep -qE -- "-20[0-9]{2}-[0-9]{6}" || t_fail "no certificate number shown"
 ls "$CUSTOS_STATE_DIR"/certs/*.json >/dev/null 2>&1 || t_fail "no certificate file"
 t_ok "certificate shown"
+
+# printing when CUPS cannot: the cause and what to check, not an lp status
+keys p
+wait_for "Any key closes." 10
+wait_for "CUPS scheduler running"
+keys Escape
+t_ok "printing error explained"
 
 keys Escape
 wait_for "F10/q Quit"
@@ -126,7 +161,8 @@ find_medium "$N2"
 keys w
 wait_for "ALL DATA WILL BE DESTROYED on $N2"
 "$CUSTOS" -y lost TUI-TEST-1 --note "tui test" >/dev/null || t_fail "custos lost failed"
-keys Tab Tab Tab "$N2" Enter
+to_confirm
+keys "$N2" Enter
 # the whole refusal in the error notice (too long for the message line)
 wait_for "Any key closes."
 wait_for "lifecycle rule"
@@ -164,7 +200,7 @@ TARGETS=$(screen | grep -o "Confirm loop[0-9]*" | cut -d' ' -f2)
 WANT=$(printf '%s\n' "$N3" "$N4" | sort | tr '\n' ' ')
 [ "$(echo "$TARGETS" | sort | tr '\n' ' ')" = "$WANT" ] ||
 	t_fail "the dialog does not list exactly $N3 and $N4: $TARGETS"
-keys Tab Tab Tab
+to_confirm
 for n in $TARGETS; do
 	keys "$n" Tab
 done
@@ -199,4 +235,36 @@ if [ "$(cat "$RC_FILE")" != 0 ]; then
 	t_fail "custos tui exited with $(cat "$RC_FILE")"
 fi
 t_ok "quit"
+
+# --demo: the demo station's virtual media only; the loop devices this
+# test attached (eligible, and listed above) are not offered at all
+DEMO_DIR="$T_TMP/demo-state"
+rm -f "$RC_FILE"
+tm new-session -d -s demo -x 80 -y 24 \
+	"env LANG=C.UTF-8 TERM=screen CUSTOS_STATE_DIR='$DEMO_DIR' \
+	LSAN_OPTIONS='$LSAN_OPTIONS' \
+	CUSTOS_PROFILE_DIR='${CUSTOS_PROFILE_DIR:-$top_srcdir/profiles}' \
+	'$CUSTOS' tui --demo 2>'$T_TMP/stderr'; echo \$? >'$RC_FILE'; sleep 2" ||
+	t_fail "cannot start tmux"
+screen() { tm capture-pane -p -t demo 2>/dev/null; }
+keys() { tm send-keys -t demo "$@"; sleep 0.3; }
+wait_for "[DEMO]"
+for f in usb-stick-1 laptop-disk sd-card.img; do
+	wait_for "$f"
+done
+sleep 1	# a second listing (the monitor's) changes nothing
+screen | grep -q "loop[0-9]" && { screen >&2; t_fail "--demo lists a loop device"; }
+for n in "$N1" "$N4"; do
+	keys / "$n" Enter
+	wait_for "no medium matches \"$n\""
+done
+[ "$(screen | grep -cE '^\[.\] ')" = 3 ] || { screen >&2; t_fail "--demo lists more than its media"; }
+t_ok "--demo offers only the demo station's virtual media"
+
+keys q
+for ((i = 0; i < 50; i++)); do
+	[ -s "$RC_FILE" ] && break
+	sleep 0.1
+done
+[ "$(cat "$RC_FILE" 2>/dev/null)" = 0 ] || { cat "$T_TMP/stderr" >&2; t_fail "--demo did not quit"; }
 exit 0

@@ -183,7 +183,7 @@ static void test_bad_input(void **state)
 {
 	struct fixture *f = *state;
 	struct cert_input in;
-	json_t *cert = NULL;
+	json_t *cert = NULL, *doc = NULL;
 	char *cause = NULL;
 
 	fill(&in, "erased");
@@ -205,8 +205,39 @@ static void test_bad_input(void **state)
 	in.destruction.witnesses[1].name = NULL;
 	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
 	in.destruction.witnesses[1].name = "陈静";
+	/* more witnesses (policy "witnesses N"): all distinct, none the operator */
+	in.destruction.witnesses[2].name = " 赵强";
+	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
+	in.destruction.witnesses[2].name = in.operator_.name;
+	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
+	in.destruction.witnesses[2].name = NULL;
+	in.destruction.witnesses[3].name = "王五";	/* a gap in the list */
+	assert_int_equal(cert_build(&in, &f->st, "x", 1, &cert, NULL), -EINVAL);
+	in.destruction.witnesses[2].name = "孙丽";
+	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000001", 1, &cert, NULL), 0);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(cert, "destruction"),
+							 "witnesses")), 4);
+	assert_int_equal(cert_sign(cert, f->key, &doc, NULL), 0);
+	assert_int_equal(cert_verify_doc(doc, f->pub, NULL), 0);
+	json_decref(doc);
+	/* verification keeps the rule: a signed duplicate witness is refused */
+	json_object_set_new(json_array_get(json_object_get(json_object_get(cert, "destruction"),
+							   "witnesses"), 3),
+			    "name", json_string("陈静 "));
+	assert_int_equal(cert_sign(cert, f->key, &doc, NULL), 0);
+	cause = NULL;
+	assert_int_equal(cert_verify_doc(doc, f->pub, &cause), -EBADMSG);
+	assert_non_null(strstr(cause, "different people"));
+	free(cause);
+	cause = NULL;
+	json_decref(doc);
+	json_decref(cert);
+	in.destruction.witnesses[2].name = NULL;
+	in.destruction.witnesses[3].name = NULL;
 	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000001", 1, &cert, NULL), 0);
 	assert_string_equal(json_string_value(json_object_get(cert, "kind")), "destruction");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(cert, "destruction"),
+							 "witnesses")), 2);
 	json_decref(cert);
 }
 

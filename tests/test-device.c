@@ -33,6 +33,16 @@ static void use_fixture(const char *tree)
 	device_set_roots(&r);
 }
 
+/* Discovery over the fixture <tree>: the media it lists (listing must succeed). */
+static struct device_info *list_fixture(const char *tree, size_t *n, char **cause)
+{
+	struct device_info *devs = NULL;
+
+	use_fixture(tree);
+	assert_int_equal(device_list(NULL, &devs, n, cause), 0);
+	return devs;
+}
+
 static const struct device_info *find(const struct device_info *devs, size_t n,
 				      const char *name)
 {
@@ -53,14 +63,13 @@ static void assert_reason(const struct device_info *d, size_t i, const char *tex
 
 static void test_machine_disks(void **state)
 {
-	struct device_info *devs = NULL;
+	struct device_info *devs;
 	const struct device_info *d;
 	char *cause = NULL;
 	size_t n = 0;
 
 	(void)state;
-	use_fixture("sysfs-machine");
-	assert_int_equal(device_list(NULL, &devs, &n, &cause), 0);
+	devs = list_fixture("sysfs-machine", &n, &cause);
 	assert_null(cause);
 	/* dm-0 and md0 are holders, loop2 has nothing attached: not media */
 	assert_int_equal(n, 9);
@@ -98,13 +107,12 @@ static void test_machine_disks(void **state)
 
 static void test_machine_system_disk(void **state)
 {
-	struct device_info *devs = NULL;
+	struct device_info *devs;
 	const struct device_info *d;
 	size_t n = 0;
 
 	(void)state;
-	use_fixture("sysfs-machine");
-	assert_int_equal(device_list(NULL, &devs, &n, NULL), 0);
+	devs = list_fixture("sysfs-machine", &n, NULL);
 	d = find(devs, n, "nvme0n1");
 	assert_int_equal(d->transport, DEVICE_TRANSPORT_NVME);
 	assert_string_equal(device_media_kind(d), "nvme");
@@ -126,13 +134,12 @@ static void test_machine_system_disk(void **state)
 
 static void test_machine_removable(void **state)
 {
-	struct device_info *devs = NULL;
+	struct device_info *devs;
 	const struct device_info *d;
 	size_t n = 0;
 
 	(void)state;
-	use_fixture("sysfs-machine");
-	assert_int_equal(device_list(NULL, &devs, &n, NULL), 0);
+	devs = list_fixture("sysfs-machine", &n, NULL);
 
 	d = find(devs, n, "sdb");	/* USB stick, partition mounted at a path with a space */
 	assert_int_equal(d->transport, DEVICE_TRANSPORT_USB);
@@ -163,13 +170,12 @@ static void test_machine_removable(void **state)
 
 static void test_machine_sas_swap_loop(void **state)
 {
-	struct device_info *devs = NULL;
+	struct device_info *devs;
 	const struct device_info *d;
 	size_t n = 0;
 
 	(void)state;
-	use_fixture("sysfs-machine");
-	assert_int_equal(device_list(NULL, &devs, &n, NULL), 0);
+	devs = list_fixture("sysfs-machine", &n, NULL);
 
 	d = find(devs, n, "sdc");	/* btrfs (anonymous device number) and swap */
 	assert_int_equal(d->transport, DEVICE_TRANSPORT_SAS);
@@ -196,13 +202,12 @@ static void test_machine_sas_swap_loop(void **state)
 
 static void test_live_system(void **state)
 {
-	struct device_info *devs = NULL;
+	struct device_info *devs;
 	const struct device_info *d;
 	size_t n = 0;
 
 	(void)state;
-	use_fixture("sysfs-live");
-	assert_int_equal(device_list(NULL, &devs, &n, NULL), 0);
+	devs = list_fixture("sysfs-live", &n, NULL);
 	assert_int_equal(n, 3);
 	d = find(devs, n, "sda");
 	assert_true(device_is_eligible(d));
@@ -214,6 +219,67 @@ static void test_live_system(void **state)
 	d = find(devs, n, "loop0");
 	assert_int_equal(d->reasons, DEVICE_REASON_MOUNTED | DEVICE_REASON_READONLY);
 	device_list_free(devs, n);
+}
+
+/* sysfs-toram with the proc tree @proc and the fixture's own /dev links. */
+static struct device_info *list_toram(const char *proc, size_t *n)
+{
+	static char sys[PATH_MAX], prc[PATH_MAX], dev[PATH_MAX], udev[PATH_MAX];
+	const char *top = getenv("CUSTOS_SYSFS_FIXTURES");
+	struct device_info *devs = NULL;
+	struct device_roots r;
+	char *cause = NULL;
+
+	if (!top)
+		top = "tests/sysfs-fixtures";
+	snprintf(sys, sizeof(sys), "%s/sysfs-toram/sys", top);
+	snprintf(prc, sizeof(prc), "%s/sysfs-toram/%s", top, proc);
+	snprintf(dev, sizeof(dev), "%s/sysfs-toram/dev", top);
+	snprintf(udev, sizeof(udev), "%s/sysfs-toram/no-udev", top);
+	r = (struct device_roots){ .sysfs = sys, .proc = prc, .dev = dev, .udev_db = udev };
+	device_set_roots(&r);
+	assert_int_equal(device_list(NULL, &devs, n, &cause), 0);
+	assert_null(cause);
+	return devs;
+}
+
+/* A live system copied to RAM (toram) no longer mounts its medium: the
+ * kernel command line still names it, by UUID or by label; root= by
+ * PARTUUID marks an internal disk; GRUB's BOOT_IMAGE=(hd0,gpt2) is ignored. */
+static void test_cmdline_boot_medium(void **state)
+{
+	struct device_info *devs;
+	const struct device_info *d;
+	size_t n = 0;
+
+	(void)state;
+	devs = list_toram("proc", &n);
+	assert_int_equal(n, 3);
+	assert_true(device_is_eligible(find(devs, n, "sda")));
+	assert_true(device_is_eligible(find(devs, n, "sdc")));
+	d = find(devs, n, "sdb");
+	assert_int_equal(d->reasons, DEVICE_REASON_SYSTEM);
+	assert_reason(d, 0, "system disk: boot medium named on the kernel command line "
+		      "(live-media=UUID=2024-06-10-12-00-00-00)");
+	device_list_free(devs, n);
+
+	devs = list_toram("proc-label", &n);
+	d = find(devs, n, "sdb");
+	assert_int_equal(d->reasons, DEVICE_REASON_SYSTEM);
+	assert_reason(d, 0, "system disk: boot medium named on the kernel command line "
+		      "(live-media=LABEL=CUSTOS LIVE)");
+	assert_true(device_is_eligible(find(devs, n, "sda")));
+	device_list_free(devs, n);
+
+	devs = list_toram("proc-root", &n);
+	d = find(devs, n, "sda");
+	assert_int_equal(d->reasons, DEVICE_REASON_SYSTEM);
+	assert_reason(d, 0, "system disk: boot medium named on the kernel command line "
+		      "(root=PARTUUID=1234abcd-02)");
+	assert_true(device_is_eligible(find(devs, n, "sdb")));
+	assert_true(device_is_eligible(find(devs, n, "sdc")));
+	device_list_free(devs, n);
+	device_set_roots(NULL);
 }
 
 static void put_file(const char *dir, const char *rel, const char *text)
@@ -425,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_machine_removable),
 		cmocka_unit_test(test_machine_sas_swap_loop),
 		cmocka_unit_test(test_live_system),
+		cmocka_unit_test(test_cmdline_boot_medium),
 		cmocka_unit_test(test_smart_json_and_names),
 	};
 	const struct CMUnitTest tree_tests[] = {

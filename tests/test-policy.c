@@ -244,6 +244,9 @@ static void test_witnesses(void **state)
 	const char *blank[] = { "Li Wei", "  " };
 	const char *ok[] = { "Li Wei", "Wang Fang" };
 	const char *one[] = { "Li Wei" };
+	const char *three[] = { "Li Wei", "Wang Fang", "Zhao Qiang" };
+	const char *three_dup[] = { "Li Wei", "Wang Fang", "WANG FANG" };
+	const char *three_blank[] = { "Li Wei", "Wang Fang", "" };
 	char *cause = NULL;
 
 	(void)state;
@@ -253,6 +256,14 @@ static void test_witnesses(void **state)
 	assert_int_equal(policy_check_destroy(NULL, same, 2, &cause), -EPERM);
 	assert_non_null(strstr(cause, "policy rule two-witnesses: "));
 	free(cause);
+	cause = NULL;
+	/* more than needed: all of them distinct and named */
+	assert_int_equal(policy_check_destroy(NULL, three, 3, NULL), 0);
+	assert_int_equal(policy_check_destroy(NULL, three_dup, 3, &cause), -EPERM);
+	assert_non_null(strstr(cause, "policy rule two-witnesses: "));
+	assert_non_null(strstr(cause, "named twice"));
+	free(cause);
+	assert_int_equal(policy_check_destroy(NULL, three_blank, 3, NULL), -EPERM);
 }
 
 static void test_names(void **state)

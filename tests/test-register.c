@@ -473,22 +473,186 @@ static void test_backup_export(void **state)
 
 	enroll(f, "E-1", "secret");
 	enroll(f, "E,2", "public");
+	enroll(f, "=HYPERLINK(1)", "public");
+	enroll(f, "-2+3", "public");
 	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
 	assert_int_equal(register_backup(f->db, path, NULL), 0);
 	assert_int_equal(register_open(path, &b, NULL), 0);
-	verify_ok(b, 2);
+	verify_ok(b, 4);
 	register_close(b);
 	assert_int_equal(register_export(f->db, REGISTER_FORMAT_CSV, &text, NULL), 0);
-	assert_non_null(strstr(text, "登记编号 Register No.,"));
-	assert_non_null(strstr(text, "\r\nM-000001,E-1,usb-flash,,张三,secret,秘密,"));
+	/* UTF-8 BOM, the office form's columns first */
+	assert_memory_equal(text, "\xef\xbb\xbf介质类型 Media type,编号 Register No.,", 45);
+	assert_non_null(strstr(text, ",出厂标签号 Factory label No.,硬件序列号 Hardware serial,"));
+	assert_non_null(strstr(text, ",报废原因 Reason retired,使用人签字 User's signature,"));
+	assert_non_null(strstr(text, "\r\nusb-flash,M-000001,,张三,秘密,,E-1,E-1,"));
+	assert_non_null(strstr(text, ",,,,,E-1,secret,secret,"));
 	assert_non_null(strstr(text, "\"E,2\""));
+	/* formulas neutralised */
+	assert_non_null(strstr(text, ",\"'=HYPERLINK(1)\","));
+	assert_non_null(strstr(text, ",\"'-2+3\","));
+	assert_null(strstr(text, ",=HYPERLINK"));
 	free(text);
 	assert_int_equal(register_export(f->db, REGISTER_FORMAT_JSON, &text, NULL), 0);
 	j = json_loads(text, 0, NULL);
 	assert_non_null(j);
-	assert_int_equal(json_array_size(json_object_get(j, "media")), 2);
+	assert_int_equal(json_array_size(json_object_get(j, "media")), 4);
 	json_decref(j);
 	free(text);
+}
+
+/* Sanitized for destruction: out of service until destroyed. */
+static void test_awaiting_destruction(void **state)
+{
+	struct fixture *f = *state;
+	struct register_sanitization s = { .result_json = "{\"outcome\":\"erased\"}",
+					   .destination = "destruction",
+					   .nist_category = "clear", .profile = "zero" };
+	const char *w[] = { "赵强", "陈静" };
+	struct register_destruction d = { .method = "shred", .place = "room 101",
+					  .witnesses = w, .n_witnesses = 2 };
+	struct register_media m;
+	struct register_db *db2 = NULL;
+	struct device_info dev;
+	int64_t a = enroll(f, "D-1", "top-secret"), id = 0;
+	char *cause = NULL, *text = NULL;
+
+	assert_int_equal(register_record_sanitization(f->db, a, NULL, &s, NULL, NULL, NULL), 0);
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_string_equal(m.state, "awaiting-destruction");
+	assert_int_equal(register_issue(f->db, a, "李四", &cause), -EPERM);
+	assert_non_null(strstr(cause, "lifecycle rule"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(register_repair(f->db, a, "Vendor", NULL), -EPERM);
+	assert_int_equal(register_check_sanitize_state(&m, NULL), -EPERM);
+	assert_int_equal(register_export(f->db, REGISTER_FORMAT_CSV, &text, NULL), 0);
+	assert_non_null(strstr(text, "信息消除 sanitized for destruction"));
+	free(text);
+	verify_ok(f->db, 2);
+	/* a version 2 register left such a medium "sanitized": migrated */
+	assert_int_equal(raw_sql(f->path, "UPDATE media SET state = 'sanitized';"
+				 "PRAGMA user_version = 2"), SQLITE_OK);
+	assert_int_equal(register_open(f->path, &db2, NULL), 0);
+	assert_int_equal(register_get(db2, a, &m, NULL), 0);
+	assert_string_equal(m.state, "awaiting-destruction");
+	verify_ok(db2, 2);
+	register_close(db2);
+	assert_int_equal(register_destroy(f->db, f->pol, a, &d, NULL, NULL), 0);
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_string_equal(m.state, "destroyed");
+	assert_int_equal(register_export(f->db, REGISTER_FORMAT_CSV, &text, NULL), 0);
+	assert_non_null(strstr(text, "销毁 destroyed: shred, room 101"));
+	free(text);
+	verify_ok(f->db, 3);
+	/* an unenrolled medium sanitized for destruction is not enrolled into stock */
+	memset(&dev, 0, sizeof(dev));
+	dev.transport = DEVICE_TRANSPORT_USB;
+	util_strlcpy(dev.serial, "USB-D", sizeof(dev.serial));
+	assert_int_equal(register_record_sanitization(f->db, 0, &dev, &s, &id, NULL, NULL), 0);
+	memset(&m, 0, sizeof(m));
+	register_media_from_device(&m, &dev);
+	util_strlcpy(m.classification, "secret", sizeof(m.classification));
+	assert_int_equal(register_enroll(f->db, &m, &m, &cause), -EPERM);
+	assert_non_null(strstr(cause, "lifecycle rule"));
+	free(cause);
+	assert_int_equal(register_get(f->db, id, &m, NULL), 0);
+	assert_string_equal(m.state, "awaiting-destruction");
+	assert_true(m.unregistered);
+	verify_ok(f->db, 4);
+}
+
+/* Find @field in @x[@n] (for medium @id). */
+static const struct register_mismatch *mismatch(const struct register_mismatch *x, size_t n,
+						int64_t id, const char *field)
+{
+	for (size_t i = 0; i < n; i++)
+		if (x[i].media_id == id && strcmp(x[i].field, field) == 0)
+			return &x[i];
+	return NULL;
+}
+
+/* Edits of the media table behind custos' back are found by replaying
+ * the events, and the tampered row is not used for decisions. */
+static void test_tampered_row(void **state)
+{
+	struct fixture *f = *state;
+	struct register_verify_result r;
+	struct register_mismatch *x = NULL;
+	const struct register_mismatch *one;
+	struct register_media m;
+	int64_t a = enroll(f, "X-1", "top-secret"), b = enroll(f, "X-2", "secret");
+	char *cause = NULL;
+	size_t n = 0;
+
+	assert_int_equal(register_issue(f->db, b, "李四", NULL), 0);
+	assert_int_equal(register_reclassify(f->db, f->pol, b, POLICY_LEVEL_CONFIDENTIAL, NULL),
+			 0);
+	verify_ok(f->db, 4);
+	assert_int_equal(raw_sql(f->path, "UPDATE media SET classification = 'public',"
+				 " highest_class = 'public' WHERE id = 1;"
+				 "UPDATE media SET holder = 'nobody', custodian = 'x',"
+				 " unregistered = 1 WHERE id = 2"), SQLITE_OK);
+	assert_int_equal(register_verify(f->db, &r, NULL), 0);
+	assert_false(r.ok);
+	assert_string_equal(r.what, "media");
+	assert_int_equal(r.mismatches, 5);
+	assert_non_null(strstr(r.message, "M-000001: classification"));
+	assert_int_equal(register_verify_media(f->db, 0, &x, &n, NULL), 0);
+	assert_int_equal(n, 5);
+	one = mismatch(x, n, a, "classification");
+	assert_non_null(one);
+	assert_string_equal(one->expected, "top-secret");
+	assert_string_equal(one->found, "public");
+	assert_non_null(mismatch(x, n, a, "highest_class"));
+	one = mismatch(x, n, b, "holder");
+	assert_non_null(one);
+	assert_string_equal(one->expected, "李四");
+	assert_non_null(mismatch(x, n, b, "custodian"));
+	assert_non_null(mismatch(x, n, b, "unregistered"));
+	free(x);
+	/* the tampered row is not trusted */
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_true(m.history_differs);
+	assert_int_equal(register_policy_check_sanitize(f->pol, &m, POLICY_NIST_PURGE,
+							POLICY_DEST_EXTERNAL_REUSE, &cause), -EPERM);
+	assert_non_null(strstr(cause, "register rule integrity"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(register_check_sanitize_state(&m, NULL), -EPERM);
+	assert_int_equal(register_find_ref(f->db, "X-1", &m, NULL), 0);
+	assert_true(m.history_differs);
+	assert_int_equal(register_issue(f->db, a, "王五", &cause), -EPERM);
+	assert_non_null(strstr(cause, "integrity"));
+	free(cause);
+	assert_int_equal(register_return(f->db, b, NULL), -EPERM);
+	/* a loss is always recorded */
+	assert_int_equal(register_lost(f->db, a, NULL, NULL), 0);
+	/* restored by hand: verified again */
+	assert_int_equal(raw_sql(f->path, "UPDATE media SET classification = 'top-secret',"
+				 " highest_class = 'top-secret' WHERE id = 1;"
+				 "UPDATE media SET holder = '李四', custodian = '张三',"
+				 " unregistered = 0 WHERE id = 2"), SQLITE_OK);
+	verify_ok(f->db, 5);
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_false(m.history_differs);
+	/* a row without history, events without a row */
+	assert_int_equal(raw_sql(f->path, "INSERT INTO media(register_no, media_type, state,"
+				 " classification, created_at, updated_at) VALUES ('M-000099',"
+				 " 'hdd', 'in-stock', 'public', '', '')"), SQLITE_OK);
+	assert_int_equal(register_verify_media(f->db, 0, &x, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(x[0].field, "history");
+	assert_string_equal(x[0].register_no, "M-000099");
+	free(x);
+	assert_int_equal(raw_sql(f->path, "PRAGMA foreign_keys = OFF; DELETE FROM media"
+				 " WHERE register_no = 'M-000099'; DELETE FROM media WHERE id = 2"),
+			 SQLITE_OK);
+	assert_int_equal(register_verify_media(f->db, 0, &x, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(x[0].field, "row");
+	assert_int_equal(x[0].media_id, b);
+	free(x);
 }
 
 /* The version 1 schema, as shipped before certificates, WWN and virtual
@@ -636,6 +800,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enroll_unregistered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_awaiting_destruction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 	};
 

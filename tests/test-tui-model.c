@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "finish.h"
+#include "register.h"
 #include "tui-model.h"
 #include "util.h"
 
@@ -292,6 +294,94 @@ static void test_policy_offer(void **state)
 	policy_free(pol);
 }
 
+/* The policy sees a medium as finish_check() will: an enrolled one with
+ * its registered levels and media type, whatever its device kind. */
+static void test_target_class(void **state)
+{
+	struct device_info dev;
+	struct register_media m;
+	struct tui_target_class c;
+	struct policy *pol;
+	struct profile zero;
+
+	(void)state;
+	make_dev(&dev, "loop7", "", DEVICE_TRANSPORT_VIRTUAL);
+	tui_model_target_class(&dev, NULL, &c);
+	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.highest, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
+	assert_string_equal(c.media_kind, "virtual");
+
+	memset(&m, 0, sizeof(m));
+	util_strlcpy(m.classification, "secret", sizeof(m.classification));
+	util_strlcpy(m.highest_class, "secret", sizeof(m.highest_class));
+	util_strlcpy(m.media_type, "nvme", sizeof(m.media_type));
+	tui_model_target_class(&dev, &m, &c);
+	assert_int_equal(c.level, POLICY_LEVEL_SECRET);
+	assert_int_equal(c.highest, POLICY_LEVEL_SECRET);
+	assert_int_equal(c.kind, POLICY_KIND_NVME);
+	assert_string_equal(c.media_kind, "virtual");	/* the NIST claim: device kind */
+
+	/* the default policy: a secret NVMe medium is not reused after a Clear
+	 * (the virtual kind would have allowed it: the reviewer's case) */
+	assert_int_equal(policy_load(NULL, 0, &pol, NULL), 0);
+	memset(&zero, 0, sizeof(zero));
+	assert_int_equal(profile_parse("zero.profile", "name = zero\ntitle = Zeros\n"
+				       "method = overwrite\npass = byte 0x00\nverify = last\n"
+				       "nist.virtual = clear\n",
+				       &zero, NULL), 0);
+	assert_false(tui_model_allowed(pol, &zero, &c, 1, POLICY_DEST_INTERNAL_REUSE));
+	c.kind = POLICY_KIND_VIRTUAL;
+	assert_true(tui_model_allowed(pol, &zero, &c, 1, POLICY_DEST_INTERNAL_REUSE));
+
+	/* an unregistered row, or one without a class: the declared default */
+	m.unregistered = true;
+	tui_model_target_class(&dev, &m, &c);
+	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
+	m.unregistered = false;
+	m.classification[0] = '\0';
+	tui_model_target_class(&dev, &m, &c);
+	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
+	/* an unknown media type counts as "other", as in the register */
+	util_strlcpy(m.classification, "internal", sizeof(m.classification));
+	util_strlcpy(m.media_type, "floppy", sizeof(m.media_type));
+	tui_model_target_class(&dev, &m, &c);
+	assert_int_equal(c.level, POLICY_LEVEL_INTERNAL);
+	assert_int_equal(c.kind, POLICY_KIND_OTHER);
+	policy_free(pol);
+}
+
+/* --demo lists only the demo station's image files: never a host disk or
+ * a loop device (the reviewer's safety finding). */
+static void test_demo_only(void **state)
+{
+	struct device_info *devs = calloc(6, sizeof(*devs));
+
+	(void)state;
+	assert_non_null(devs);
+	make_dev(&devs[0], "sda", "S1", DEVICE_TRANSPORT_SATA);
+	make_dev(&devs[1], "usb-stick-1.img", "", DEVICE_TRANSPORT_FILE);
+	snprintf(devs[1].path, sizeof(devs[1].path), "/var/demo/virtual/usb-stick-1.img");
+	assert_int_equal(device_add_reason(&devs[1], DEVICE_REASON_READONLY, "read-only"), 0);
+	make_dev(&devs[2], "loop3", "", DEVICE_TRANSPORT_VIRTUAL);
+	assert_int_equal(device_add_reason(&devs[2], DEVICE_REASON_HELD, "held"), 0);
+	make_dev(&devs[3], "sd-card.img", "", DEVICE_TRANSPORT_FILE);
+	snprintf(devs[3].path, sizeof(devs[3].path), "/var/demo/virtual/sd-card.img");
+	make_dev(&devs[4], "x.img", "", DEVICE_TRANSPORT_FILE);	/* elsewhere */
+	snprintf(devs[4].path, sizeof(devs[4].path), "/var/demo/virtual2/x.img");
+	make_dev(&devs[5], "y.img", "", DEVICE_TRANSPORT_FILE);	/* below, not in */
+	snprintf(devs[5].path, sizeof(devs[5].path), "/var/demo/virtual/sub/y.img");
+
+	assert_int_equal(tui_model_demo_only(devs, 6, "/var/demo/virtual/"), 2);
+	assert_string_equal(devs[0].name, "usb-stick-1.img");
+	assert_int_equal(devs[0].n_reasons, 1);
+	assert_string_equal(devs[1].name, "sd-card.img");
+	assert_int_equal(tui_model_demo_only(devs, 2, NULL), 0);
+	device_list_free(devs, 0);
+}
+
 static const char *const classes[] = { "public", "internal", "secret", NULL };
 static const struct tui_field_spec spec[] = {
 	{ .key = "asset_tag", .label = "Asset tag", .kind = TUI_FIELD_TEXT, .required = true,
@@ -336,6 +426,21 @@ static void test_fields(void **state)
 	tui_fields_free(&f);
 }
 
+/* The operator and validator, with the rule certificates apply. */
+static void test_people(void **state)
+{
+	const char *msg = NULL;
+
+	(void)state;
+	assert_int_equal(tui_model_people_check("张三", "", "", &msg), -1);
+	assert_int_equal(tui_model_people_check("张三", "李四", "保密员", &msg), -1);
+	assert_int_equal(tui_model_people_check(" ", "李四", "", &msg), 0);
+	assert_non_null(msg);
+	assert_int_equal(tui_model_people_check("Ann Lee", " ann lee ", "", &msg), 1);
+	assert_string_equal(msg, "must be a second person (or left empty)");
+	assert_int_equal(tui_model_people_check("Ann Lee", "", "Officer", &msg), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +454,9 @@ int main(void)
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_policy_offer),
+		cmocka_unit_test(test_target_class),
+		cmocka_unit_test(test_demo_only),
+		cmocka_unit_test(test_people),
 	};
 
 	return cmocka_run_group_tests(tests, utf8_locale, NULL);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cert.h"
@@ -379,56 +378,20 @@ static int cmd_pdf(struct cert_cli *c, const char *ref)
 
 /* ---- print ------------------------------------------------------------- */
 
-/* Run lp without a shell; returns its exit status, 127 when it is missing. */
-static int run_lp(const char *printer, const char *title, const char *file)
-{
-	const char *argv[8];
-	int n = 0, status;
-	pid_t pid;
-
-	argv[n++] = "lp";
-	if (printer) {
-		argv[n++] = "-d";
-		argv[n++] = printer;
-	}
-	argv[n++] = "-t";
-	argv[n++] = title;
-	argv[n++] = "--";
-	argv[n++] = file;
-	argv[n] = NULL;
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execvp("lp", (char *const *)argv);
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static int print_file(struct cert_cli *c, const char *id, const char *file)
 {
-	int rc = run_lp(c->printer, id, file);
+	char *cause = NULL;
+	int rc = cert_print(c->printer, id, file, &cause);
 
 	if (rc == 0) {
 		cli_note(c->ctx, "sent %s to %s", id,
 			 c->printer ? c->printer : "the default printer");
 		return CLI_EXIT_OK;
 	}
-	if (rc == 127)
-		cli_error("cert print: the CUPS client `lp` is not installed (Debian: "
-			  "cups-client); use `custos cert pdf %s` and print the file elsewhere",
-			  id);
-	else if (rc < 0)
-		cli_error("cert print: cannot run lp: %s", strerror(-rc));
-	else
-		cli_error("cert print: lp failed (exit %d): is the CUPS scheduler running and a "
-			  "printer%s%s configured?", rc, c->printer ? " " : "",
-			  c->printer ? c->printer : "");
+	cli_error("cert print: %s%s%s%s", cause ? cause : strerror(-rc),
+		  rc == -ENOENT ? "; use `custos cert pdf " : "", rc == -ENOENT ? id : "",
+		  rc == -ENOENT ? "` and print the file elsewhere" : "");
+	free(cause);
 	return CLI_EXIT_FAIL;
 }
 

@@ -149,7 +149,7 @@ static void print_media(const struct register_media *m)
 	if (m->wwn[0])
 		printf("WWN:                       %s\n", m->wwn);
 	if (m->backing_file[0])
-		printf("Backing file:              %s\n", m->backing_file);
+		printf("镜像文件 Backing file:     %s\n", m->backing_file);
 	printf("容量 Capacity:             %s (%llu bytes)\n", size,
 	       (unsigned long long)m->capacity_bytes);
 	printf("密级 Classification:       %s %s\n", m->classification, zh);
@@ -162,6 +162,9 @@ static void print_media(const struct register_media *m)
 	printf("更新 Updated:              %s\n", m->updated_at);
 	if (m->note[0])
 		printf("备注 Note:                 %s\n", m->note);
+	if (m->history_differs)
+		printf("警告 WARNING:              this row differs from its history: %s\n",
+		       m->history_note);
 }
 
 /* With a certificate issued (destroy), add it to the medium object. */
@@ -358,7 +361,7 @@ struct custody_opts {
 	const char *operator_name;
 	const char *method;
 	const char *place;
-	const char *witnesses[8];
+	const char *witnesses[CERT_MAX_WITNESSES];
 	size_t n_witnesses;
 	/* destroy: the certificate */
 	const char *operator_title;
@@ -379,7 +382,7 @@ static void custody_help(const char *cmd)
 		{ "return", "REF" },
 		{ "reclassify", "REF --class LEVEL" },
 		{ "repair", "REF --to VENDOR" },
-		{ "destroy", "REF --method METHOD --place PLACE --witness NAME --witness NAME\n"
+		{ "destroy", "REF --method METHOD --place PLACE --witness NAME...\n"
 			     "         [--note TEXT] [--operator-title T] [--validator NAME]\n"
 			     "         [--validator-title T] [--cert-dir DIR]" },
 		{ "lost", "REF [--note TEXT]" },
@@ -390,7 +393,9 @@ static void custody_help(const char *cmd)
 			printf("Usage: custos %s %s [--operator NAME] [--json]\n", cmd, u[i].usage);
 	printf("REF: register number, asset tag, serial number or device path.\n");
 	if (strcmp(cmd, "destroy") == 0)
-		printf("destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
+		printf("--witness NAME once per witness: at least the policy's number (default "
+		       "2) of\ndistinct people, none the operator (rule two-witnesses).\n"
+		       "destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
 		       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
 }
 
@@ -563,10 +568,9 @@ int cli_lost(struct cli_ctx *ctx, int argc, char **argv)
 
 static int need_destruction(const struct custody_opts *o)
 {
+	/* the number of witnesses is the policy's (rule two-witnesses, exit 3) */
 	if (!o->method || !*o->method || !o->place || !*o->place)
 		return cli_usage_error("destroy", "--method and --place are required");
-	if (o->n_witnesses != 2)
-		return cli_usage_error("destroy", "exactly two --witness NAME are required");
 	return CLI_EXIT_OK;
 }
 
@@ -600,8 +604,8 @@ static void destroy_input(const struct register_media *m, const struct custody_o
 	md->department = opt_str(m->department);
 	in->destruction.method = o->method;
 	in->destruction.place = o->place;
-	in->destruction.witnesses[0] = (struct cert_person){ o->witnesses[0], NULL };
-	in->destruction.witnesses[1] = (struct cert_person){ o->witnesses[1], NULL };
+	for (size_t i = 0; i < o->n_witnesses; i++)
+		in->destruction.witnesses[i] = (struct cert_person){ o->witnesses[i], NULL };
 	in->destination = "destruction";
 	in->notes = o->note;
 }
@@ -709,7 +713,10 @@ static int do_destroy(struct reg_cli *r, const struct register_media *m,
 
 	r->cert_dir = o->cert_dir ? strdup(o->cert_dir) : station_path(r->st, "certs");
 	destroy_input(m, o, op, &in);
-	rc = destroy_precheck(r, &in, &key, cause);
+	/* the policy's witness rule first: it names the rule */
+	rc = policy_check_destroy(r->pol, o->witnesses, o->n_witnesses, cause);
+	if (rc == 0)
+		rc = destroy_precheck(r, &in, &key, cause);
 	if (rc == 0)
 		rc = register_destroy(r->db, r->pol, m->id, &d, hash, cause);
 	if (rc == 0)
@@ -743,7 +750,7 @@ static void print_list_row(const char *no, const char *tag, const char *type, co
 	put_cell(tag, 12, true);
 	put_cell(type, 9, false);
 	put_cell(cls, 12, false);
-	put_cell(state, 9, false);
+	put_cell(state, 9, true);	/* awaiting-destruction: whole, not cut */
 	put_cell(custodian, 16, false);
 	printf("%s\n", serial);
 }
@@ -798,6 +805,7 @@ static void print_event(const struct register_event *ev)
 	printf("%-5lld %s  ", (long long)ev->seq, ev->at);
 	put_cell(ev->kind, 12, true);
 	put_cell(ev->operator_name, 14, false);
+	put_cell(ev->station, 12, false);
 	printf("%s  [%.12s]\n", ev->details, ev->hash);
 }
 
@@ -829,10 +837,26 @@ static int reg_history(struct reg_cli *r, const char *ref)
 	return CLI_EXIT_OK;
 }
 
-static json_t *verify_json(const struct register_verify_result *v)
+static json_t *mismatch_json(const struct register_mismatch *x, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s}", "media_id",
+						     (json_int_t)x[i].media_id, "register_no",
+						     x[i].register_no, "field", x[i].field,
+						     "expected", x[i].expected, "found",
+						     x[i].found));
+	return arr;
+}
+
+static json_t *verify_json(const struct register_verify_result *v,
+			   const struct register_mismatch *x, size_t n)
 {
 	json_t *o = json_pack("{s:b, s:I}", "ok", v->ok, "events", (json_int_t)v->events);
 
+	if (o)
+		json_object_set_new(o, "media_mismatches", mismatch_json(x, n));
 	if (o && !v->ok) {
 		json_object_set_new(o, "event_id", json_integer(v->event_id));
 		json_object_set_new(o, "seq", json_integer(v->seq));
@@ -844,23 +868,42 @@ static json_t *verify_json(const struct register_verify_result *v)
 	return o;
 }
 
+/* Every media row that differs from its history, one line each. */
+static void print_mismatches(const struct register_mismatch *x, size_t n)
+{
+	char line[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		register_mismatch_text(&x[i], line, sizeof(line));
+		cli_error("register verify: media row differs from its history: %s", line);
+	}
+}
+
 static int reg_verify(struct reg_cli *r)
 {
 	struct register_verify_result v;
+	struct register_mismatch *x = NULL;
 	char *cause = NULL;
+	size_t n = 0;
 	int rc = register_verify(r->db, &v, &cause);
 
+	if (rc == 0)
+		rc = register_verify_media(r->db, 0, &x, &n, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
 	if (r->ctx->json) {
-		rc = cli_print_json(verify_json(&v));
+		rc = cli_print_json(verify_json(&v, x, n));
+		free(x);
 		return v.ok ? rc : CLI_EXIT_FAIL;
 	}
-	if (!v.ok) {
+	if (!v.ok && strcmp(v.what, "media") != 0)
 		cli_error("register verify: chain broken: %s", v.message);
+	print_mismatches(x, n);
+	free(x);
+	if (!v.ok)
 		return CLI_EXIT_FAIL;
-	}
-	printf("register verified: %lld events, hash chain intact\n", (long long)v.events);
+	printf("register verified: %lld events, hash chain intact, every media row agrees "
+	       "with its history\n", (long long)v.events);
 	return CLI_EXIT_OK;
 }
 
@@ -915,7 +958,8 @@ static void register_help(void)
 	       "       custos register verify [--json]\n"
 	       "       custos register backup FILE\n"
 	       "       custos register export [--format csv|json] [--output FILE]\n"
-	       "STATE: in-stock issued in-repair sanitized scrapped destroyed lost\n");
+	       "STATE: in-stock issued in-repair sanitized awaiting-destruction scrapped destroyed "
+	       "lost\n");
 }
 
 static int register_parse(struct cli_ctx *ctx, int argc, char **argv, struct reg_opts *o)

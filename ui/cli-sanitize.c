@@ -65,6 +65,7 @@ struct sopts {
 	bool allow_usb_bridge;
 	bool all;
 	bool include_loop;
+	bool include_usb;
 	bool dry_run;
 	bool power_off;
 	const char **exclude;
@@ -145,14 +146,19 @@ static void sanitize_usage(void)
 	      "      --operator-title T\n"
 	      "      --validator NAME   person validating (a second person)\n"
 	      "      --validator-title T\n"
-	      "      --restore-max      firmware methods: restore hidden areas (HPA/DCO) first\n"
+	      "      --restore-max      firmware methods: restore hidden areas (HPA/AMA/DCO)\n"
+	      "                         to the native maximum first\n"
 	      "      --allow-usb-bridge firmware commands through a USB bridge\n"
-	      "      --all              every eligible whole disk of this machine\n"
+	      "      --all              every eligible internal disk of this machine (SATA,\n"
+	      "                         SAS, NVMe, MMC, virtio); never the system or boot\n"
+	      "                         medium, nor mounted, in-use or read-only disks\n"
 	      "      --exclude DEVICE   leave DEVICE out of --all (repeatable)\n"
 	      "      --include-loop     let --all select loop devices too\n"
+	      "      --include-usb      let --all select USB and removable disks too\n"
 	      "      --dry-run          print the selection and the plan; write nothing\n"
 	      "      --source-asset TAG asset tag of this machine, for the certificates\n"
 	      "      --power-off        power the machine off when every disk was erased\n"
+	      "                         and verified (exit status 0); not with --verify none\n"
 	      "      --resume           continue interrupted runs from their checkpoints\n"
 	      "                         (with --all: every checkpoint in <state-dir>/jobs,\n"
 	      "                         with the first run's destination, cert dir, class,\n"
@@ -164,16 +170,18 @@ static void sanitize_usage(void)
 	      "  -y, --yes              do not ask for the typed confirmation\n"
 	      "  -j, --json             results as JSON on stdout\n"
 	      "\n"
-	      "Exit status: 0 every device erased (or written, with --verify none);\n"
-	      "1 the only device failed or was aborted, or nothing could start (no\n"
-	      "station, no eligible disk); 2 usage; 3 a device was refused (guard, policy,\n"
-	      "not confirmed) and none failed; 4 some devices failed.\n", stdout);
+	      "Exit status: 0 every device erased and verified; 1 the only device failed,\n"
+	      "was aborted or left unverified, or nothing could start (no station, no\n"
+	      "eligible disk); 2 usage; 3 a device was refused (guard, policy, not\n"
+	      "confirmed) and none failed; 4 some devices failed or were left unverified\n"
+	      "(--verify none).\n", stdout);
 }
 
 enum {
 	OPT_VERIFY = 256, OPT_RESUME, OPT_SEED, OPT_STATS, OPT_BLOCK, OPT_CKPT, OPT_DEST,
 	OPT_CERTDIR, OPT_CLASS, OPT_OPER, OPT_OPER_T, OPT_VALID, OPT_VALID_T, OPT_RESTORE,
 	OPT_USB, OPT_ALL, OPT_EXCLUDE, OPT_LOOP, OPT_DRY, OPT_POWER, OPT_FALLBACK, OPT_ASSET,
+	OPT_INCL_USB,
 };
 
 static const struct option sanitize_opts[] = {
@@ -196,6 +204,7 @@ static const struct option sanitize_opts[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "include-loop", no_argument, NULL, OPT_LOOP },
+	{ "include-usb", no_argument, NULL, OPT_INCL_USB },
 	{ "dry-run", no_argument, NULL, OPT_DRY },
 	{ "power-off", no_argument, NULL, OPT_POWER },
 	{ "fallback", required_argument, NULL, OPT_FALLBACK },
@@ -266,6 +275,7 @@ static int parse_simple(int c, struct cli_ctx *ctx, struct sopts *o)
 	case OPT_ALL: o->all = true; break;
 	case OPT_EXCLUDE: o->exclude[o->n_exclude++] = optarg; break;
 	case OPT_LOOP: o->include_loop = true; break;
+	case OPT_INCL_USB: o->include_usb = true; break;
 	case OPT_DRY: o->dry_run = true; break;
 	case OPT_POWER: o->power_off = true; break;
 	case OPT_FALLBACK: o->fallback = optarg; break;
@@ -285,13 +295,19 @@ static int check_combination(const struct sopts *o, int argc)
 		return cli_usage_error("sanitize", "--all selects the disks itself; name no device");
 	if (!o->all && !devices)
 		return cli_usage_error("sanitize", "name at least one device (or --all)");
-	if (!o->all && (o->n_exclude || o->include_loop))
-		return cli_usage_error("sanitize", "--exclude and --include-loop go with --all");
+	if (!o->all && (o->n_exclude || o->include_loop || o->include_usb))
+		return cli_usage_error("sanitize", "--exclude, --include-loop and --include-usb "
+				       "go with --all");
 	if (!o->profile && !(o->resume && o->all))
 		return cli_usage_error("sanitize", "--profile NAME is required");
-	if (o->resume && o->all && (o->n_exclude || o->include_loop || o->dry_run))
+	if (o->resume && o->all && (o->n_exclude || o->include_loop || o->include_usb ||
+				    o->dry_run))
 		return cli_usage_error("sanitize", "--resume --all takes the disks of the "
-				       "checkpoints; no --exclude, --include-loop or --dry-run");
+				       "checkpoints; no --exclude, --include-loop, --include-usb "
+				       "or --dry-run");
+	if (o->power_off && o->verify_set && o->verify == PROFILE_VERIFY_NONE)
+		return cli_usage_error("sanitize", "--power-off needs verified disks; it cannot "
+				       "go with --verify none");
 	return 0;
 }
 
@@ -418,21 +434,37 @@ static bool test_allowed(const char *path)
 	return false;
 }
 
-/* --all candidates: real disk transports; loop devices with --include-loop. */
-static bool candidate(const struct sopts *o, const struct device_info *d)
+/* A virtual machine's own disks (virtio, Xen): the internal disks of a
+ * decommissioned VM. */
+static bool vm_disk(const struct device_info *d)
+{
+	return strncmp(d->name, "vd", 2) == 0 || strncmp(d->name, "xvd", 3) == 0;
+}
+
+/* Why --all does not consider @d (NULL: a candidate).  Internal disks are
+ * candidates; USB and removable media only with --include-usb, loop devices
+ * only with --include-loop; other virtual devices (ram, zram) never. */
+static const char *not_candidate(const struct sopts *o, const struct device_info *d)
 {
 	switch (d->transport) {
 	case DEVICE_TRANSPORT_SATA:
 	case DEVICE_TRANSPORT_SAS:
 	case DEVICE_TRANSPORT_NVME:
 	case DEVICE_TRANSPORT_MMC:
-	case DEVICE_TRANSPORT_USB:
 	case DEVICE_TRANSPORT_UNKNOWN:
-		return true;
+		return d->removable && !o->include_usb ?
+		       "removable medium (only with --include-usb)" : NULL;
+	case DEVICE_TRANSPORT_USB:
+		return o->include_usb ? NULL : "USB disk (only with --include-usb)";
 	case DEVICE_TRANSPORT_VIRTUAL:
-		return o->include_loop && strncmp(d->name, "loop", 4) == 0;
+		if (vm_disk(d))
+			return NULL;
+		if (strncmp(d->name, "loop", 4) == 0)
+			return o->include_loop ? NULL :
+			       "loop device (only with --include-loop)";
+		return "virtual device (not a disk)";
 	default:
-		return false;
+		return "not a disk transport";
 	}
 }
 
@@ -444,8 +476,10 @@ static void skip(struct run *r, const struct device_info *d, const char *why)
 		json_array_append_new(reasons, json_string(why));
 	for (size_t i = 0; i < d->n_reasons; i++)
 		json_array_append_new(reasons, json_string(d->reason_text[i]));
-	json_array_append_new(r->skipped, json_pack("{s:s, s:o}", "device", d->path,
-						    "reasons", reasons));
+	json_array_append_new(r->skipped, json_pack("{s:s, s:s, s:s, s:I, s:o}", "device",
+						    d->path, "serial", d->serial, "model",
+						    d->model, "size_bytes",
+						    (json_int_t)d->size_bytes, "reasons", reasons));
 }
 
 /* Probe one listed disk; selected ones become items. */
@@ -492,12 +526,12 @@ static int select_all(struct run *r)
 		return rc;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *why = not_candidate(r->o, &devs[i]);
+
 		if (!test_allowed(devs[i].path))
 			continue;
-		if (!candidate(r->o, &devs[i]))
-			skip(r, &devs[i], devs[i].transport == DEVICE_TRANSPORT_VIRTUAL ?
-			     "virtual device (loop devices only with --include-loop)" :
-			     "not a disk transport");
+		if (why)
+			skip(r, &devs[i], why);
 		else
 			rc = select_one(r, &devs[i]);
 	}
@@ -948,8 +982,8 @@ static bool item_ok(const struct item *it)
 {
 	const struct wipe_result *r = it->res;
 
-	return r && (r->outcome == WIPE_OUTCOME_ERASED || r->outcome == WIPE_OUTCOME_UNVERIFIED) &&
-	       !(it->job && job_hook_error(it->job));
+	/* unverified (--verify none) is not a success: no certificate, no 0 */
+	return r && r->outcome == WIPE_OUTCOME_ERASED && !(it->job && job_hook_error(it->job));
 }
 
 static int exit_code(const struct item *items, size_t n)
@@ -1033,23 +1067,77 @@ static char *effective_cert_dir(const struct run *r)
 	return r->cert_dir ? strdup(r->cert_dir) : util_asprintf("%s/certs", r->ctx->state_dir);
 }
 
-/* The machine's summary PDF (every disk that got a certificate or report). */
+/* A disk without a certificate or report, for the summary. */
+static void summary_other(const struct item *it, struct cert_machine_disk *d)
+{
+	const char *hook = it->job ? job_hook_error(it->job) : NULL;
+
+	d->device = it->path;
+	d->serial = it->probed ? it->dev.serial : NULL;
+	d->model = it->probed ? it->dev.model : NULL;
+	d->capacity_bytes = it->probed ? it->dev.size_bytes : 0;
+	d->outcome = item_outcome(it);
+	d->reason = it->res && it->res->cause[0] ? it->res->cause : it->cause ? it->cause :
+		    hook ? hook : "";
+}
+
+/* --all: the disks left out, as "not selected" rows; @text[i] owns the
+ * joined reasons of row i.  Returns the number of rows. */
+static size_t summary_skipped(const struct run *r, struct cert_machine_disk *d, char **text)
+{
+	size_t i, k, n = 0;
+	json_t *s, *why;
+
+	json_array_foreach(r->skipped, i, s) {
+		char *joined = NULL, *next;
+
+		json_array_foreach(json_object_get(s, "reasons"), k, why) {
+			next = util_asprintf("%s%s%s", joined ? joined : "", joined ? "; " : "",
+					     json_string_value(why));
+			free(joined);
+			joined = next;
+		}
+		text[n] = joined;
+		d[n++] = (struct cert_machine_disk){
+			.device = json_string_value(json_object_get(s, "device")),
+			.serial = json_string_value(json_object_get(s, "serial")),
+			.model = json_string_value(json_object_get(s, "model")),
+			.capacity_bytes = (uint64_t)json_integer_value(json_object_get(s,
+										  "size_bytes")),
+			.outcome = "not selected",
+			.reason = joined ? joined : "",
+		};
+	}
+	return n;
+}
+
+/* The machine's summary PDF: every disk of the run, those with a
+ * certificate or report first, then the others with their reasons, then
+ * (--all) the disks left out and why. */
 static void write_summary(struct run *r)
 {
 	struct cert_machine m = {
 		.vendor = r->host.vendor, .model = r->host.model, .serial = r->host.serial,
-		.hostname = r->host.hostname,
+		.hostname = r->host.hostname, .asset_tag = r->host.asset_tag,
 	};
 	json_t **docs = calloc(r->n + 1, sizeof(*docs));
+	size_t n_skipped = json_array_size(r->skipped);
+	struct cert_machine_disk *others = calloc(r->n + n_skipped + 1, sizeof(*others));
+	char **texts = calloc(n_skipped + 1, sizeof(*texts));
 	char *dir = effective_cert_dir(r), *cause = NULL, stamp[32];
 	struct tm tm;
 	time_t now = (time_t)r->start;
 	size_t n = 0;
 
-	for (size_t i = 0; docs && i < r->n; i++)
+	for (size_t i = 0; docs && others && i < r->n; i++)
 		if (r->items[i].fin->doc)
 			docs[n++] = r->items[i].fin->doc;
-	if (!docs || !dir || !n)
+		else
+			summary_other(&r->items[i], &others[m.n_others++]);
+	if (others && texts)
+		m.n_others += summary_skipped(r, others + m.n_others, texts);
+	m.others = others;
+	if (!docs || !others || !texts || !dir || !(n + m.n_others))
 		goto out;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
@@ -1063,6 +1151,10 @@ out:
 	free(cause);
 	free(dir);
 	free(docs);
+	free(others);
+	for (size_t i = 0; texts && i < n_skipped; i++)
+		free(texts[i]);
+	free(texts);
 }
 
 /* Test support: CUSTOS_POWEROFF_CMD replaces "systemctl poweroff" (words
@@ -1419,11 +1511,12 @@ static int run_all(struct run *r)
 		print_stats(r->items, r->n, t0);
 	rc = report(r);
 	if (r->o->power_off && rc == CLI_EXIT_OK) {
-		fprintf(stderr, "custos: every disk erased; powering off\n");
+		fprintf(stderr, "custos: every disk erased and verified; powering off\n");
 		if (power_off() < 0)
 			rc = CLI_EXIT_FAIL;
 	} else if (r->o->power_off) {
-		fprintf(stderr, "custos: not powering off: not every disk was erased\n");
+		fprintf(stderr, "custos: not powering off: not every disk was erased and "
+			"verified\n");
 	}
 	return rc;
 }
@@ -1477,6 +1570,12 @@ static int setup(struct run *r)
 			return CLI_EXIT_USAGE;
 		}
 		r->have_base = true;
+		if (o->power_off && !o->verify_set &&
+		    r->base.method == PROFILE_METHOD_OVERWRITE &&
+		    r->base.verify == PROFILE_VERIFY_NONE)
+			return cli_usage_error("sanitize", "--power-off needs verified disks; "
+					       "profile %s does not verify (give --verify)",
+					       r->base.name);
 	}
 	rc = open_station(r);
 	if (rc == 0 && policy_load_default(r->ctx->state_dir, &r->pol, &cause) < 0) {

@@ -8,9 +8,7 @@
 #include "tui.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,14 +233,19 @@ static unsigned save_pdf(struct tui_app *app)
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
+/* The printing error, with what the operator can do instead. */
+static void print_failed(struct tui_app *app, int rc, const char *cause)
+{
+	tui_app_message(app, true, "printing %s: %s%s", cv.id, cause ? cause : strerror(-rc),
+			rc == -ENOENT ? "; save the PDF (s) and print it elsewhere" : "");
+}
+
 /* Hand the PDF to lp without waiting; the tick collects its status. */
 static unsigned print(struct tui_app *app)
 {
-	posix_spawn_file_actions_t fa;
-	char pdf[PATH_MAX], *printer = getenv("CUSTOS_PRINTER"), *cause = NULL;
-	char *argv[8];
-	int argc = 0, rc;
+	char pdf[PATH_MAX], *cause = NULL;
 	size_t n = strlen(cv.path);
+	int rc;
 
 	if (cv.lp > 0) {
 		tui_app_message(app, false, "printing is under way");
@@ -254,41 +257,31 @@ static unsigned print(struct tui_app *app)
 		free(cause);
 		return TUI_HANDLED | TUI_REDRAW;
 	}
-	argv[argc++] = (char *)"lp";
-	if (printer && *printer) {
-		argv[argc++] = (char *)"-d";
-		argv[argc++] = printer;
-	}
-	argv[argc++] = (char *)"-t";
-	argv[argc++] = cv.id;
-	argv[argc++] = pdf;
-	argv[argc] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	rc = posix_spawnp(&cv.lp, "lp", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
+	rc = cert_print_start(getenv("CUSTOS_PRINTER"), cv.id, pdf, &cv.lp, &cause);
+	if (rc < 0) {
 		cv.lp = 0;
-		tui_app_message(app, true, "cannot run lp: %s", strerror(rc));
+		print_failed(app, rc, cause);
 	} else {
 		tui_app_message(app, false, "sent %s to the printer...", cv.id);
 	}
+	free(cause);
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
 static unsigned cert_tick(struct tui_app *app)
 {
-	int status;
+	char *cause = NULL;
+	int status, rc;
 
 	if (cv.lp <= 0 || waitpid(cv.lp, &status, WNOHANG) != cv.lp)
 		return 0;
 	cv.lp = 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	rc = cert_print_status(status, getenv("CUSTOS_PRINTER"), &cause);
+	if (rc == 0)
 		tui_app_message(app, false, "%s printed", cv.id);
 	else
-		tui_app_message(app, true, "printing %s failed (lp status %d)", cv.id,
-				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		print_failed(app, rc, cause);
+	free(cause);
 	return TUI_REDRAW;
 }
 

@@ -3,7 +3,8 @@
  * tui-data: what the media screen shows.  Devices are listed in a thread
  * (SMART reads and slow USB bridges must not freeze the screen); the loop
  * picks the result up on a tick, looks each medium up in the register and
- * builds the rows with the jobs' views.
+ * builds the rows with the jobs' views.  On the demo station only its own
+ * virtual media are listed: no real disk or loop device can be marked.
  */
 #include "tui.h"
 
@@ -22,6 +23,7 @@ static struct {
 	bool again;		/* another change came while it ran */
 	int done;		/* set by the thread (atomic) */
 	const char *virtual_dir;
+	bool demo;		/* only the demo station's virtual media */
 	struct device_info *devs;
 	struct tui_fw_view *fw;
 	size_t n;
@@ -89,6 +91,8 @@ static void *scan_thread(void *arg)
 {
 	(void)arg;
 	scan.rc = device_list(scan.virtual_dir, &scan.devs, &scan.n, &scan.cause);
+	if (scan.rc == 0 && scan.demo)
+		scan.n = tui_model_demo_only(scan.devs, scan.n, scan.virtual_dir);
 	if (scan.rc == 0) {
 		scan.fw = calloc(scan.n + 1, sizeof(*scan.fw));
 		for (size_t i = 0; scan.fw && i < scan.n; i++)
@@ -105,6 +109,7 @@ void tui_app_rescan(struct tui_app *app)
 		return;
 	}
 	scan.virtual_dir = app->virtual_dir;
+	scan.demo = app->demo;
 	scan.devs = NULL;
 	scan.fw = NULL;
 	scan.n = 0;

@@ -93,7 +93,7 @@ static unsigned help_key(struct tui_app *app, int key)
 
 static const struct tui_keyhelp help_keys[] = {
 	{ NULL, "Esc", "Close", "close this screen (also q, F1, Enter)" },
-	{ NULL, "Up/Down", "Scroll", "help_top (also PgUp, PgDn, j, k)" },
+	{ NULL, "Up/Down", "Scroll", "scroll this list (also PgUp, PgDn, j, k)" },
 	{ NULL, "^L", "Repaint", "repaint the screen (any screen)", true },
 	{ NULL, NULL, NULL, NULL, false },
 };

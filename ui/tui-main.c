@@ -2,6 +2,8 @@
 /*
  * custos tui [--demo]: the station screen.  Opens the station, the
  * register and the policy, then hands over to the screen loop (tui-app.c).
+ * With --demo it runs on the demo station and lists only that station's
+ * file-backed virtual media, never a real disk or loop device.
  */
 #include "tui-jobs.h"
 
@@ -24,8 +26,9 @@ static void usage(FILE *out)
 	      "certificate.  F1 or ? lists the keys.\n"
 	      "\n"
 	      "Options:\n"
-	      "  --demo       start on the demo station (as `custos demo` makes it) with\n"
-	      "               file-backed virtual media, to try every screen safely\n"
+	      "  --demo       start on the demo station (as `custos demo` makes it): only\n"
+	      "               its file-backed virtual media are listed, so every screen\n"
+	      "               can be tried without touching a real disk\n"
 	      "  -h, --help   this help\n", out);
 }
 

@@ -12,6 +12,8 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "finish.h"
+#include "register.h"
 #include "util.h"
 
 /* --- text -------------------------------------------------------------- */
@@ -443,6 +445,36 @@ void tui_model_status_line(const struct tui_media_row *row, int cols, char *out,
 	tui_text_fit(text, cols, true, out, len);
 }
 
+/* --- the demo station ------------------------------------------------- */
+
+static bool demo_medium(const struct device_info *dev, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return n && dev->transport == DEVICE_TRANSPORT_FILE && strncmp(dev->path, dir, n) == 0 &&
+	       dev->path[n] == '/' && dev->path[n + 1] && !strchr(dev->path + n + 1, '/');
+}
+
+size_t tui_model_demo_only(struct device_info *devs, size_t n, const char *virtual_dir)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!demo_medium(&devs[i], virtual_dir)) {
+			device_info_clear(&devs[i]);
+			continue;
+		}
+		if (kept != i) {
+			devs[kept] = devs[i];
+			memset(&devs[i], 0, sizeof(devs[i]));	/* no second owner */
+		}
+		kept++;
+	}
+	return kept;
+}
+
 /* --- confirmation ------------------------------------------------------ */
 
 void tui_model_confirm_expect(const struct device_info *dev, char *out, size_t len)
@@ -494,6 +526,21 @@ static bool policy_nist_of(const struct profile *p, const char *media_kind,
 	return false;
 }
 
+void tui_model_target_class(const struct device_info *dev, const struct register_media *m,
+			    struct tui_target_class *out)
+{
+	const char *kind = device_media_kind(dev);
+
+	out->media_kind = kind;
+	if (m && !m->unregistered && m->classification[0] &&
+	    register_media_levels(m, &out->level, &out->highest) == 0)
+		kind = m->media_type;
+	else
+		out->level = out->highest = FINISH_DEFAULT_CLASS;
+	if (policy_kind_parse(kind, &out->kind) < 0)
+		out->kind = POLICY_KIND_OTHER;
+}
+
 bool tui_model_allowed(const struct policy *pol, const struct profile *p,
 		       const struct tui_target_class *t, size_t n, enum policy_dest dest)
 {
@@ -514,6 +561,28 @@ bool tui_model_offered(const struct policy *pol, const struct profile *p,
 		if (tui_model_allowed(pol, p, t, n, (enum policy_dest)d))
 			return true;
 	return false;
+}
+
+/* --- who signs --------------------------------------------------------- */
+
+static bool blank(const char *s);
+
+int tui_model_people_check(const char *operator_name, const char *validator_name,
+			   const char *validator_title, const char **msg)
+{
+	if (blank(operator_name)) {
+		*msg = "is needed: the certificate names who performed the wipe";
+		return 0;
+	}
+	if (!blank(validator_name) && policy_same_person(operator_name, validator_name)) {
+		*msg = "must be a second person (or left empty)";
+		return 1;
+	}
+	if (blank(validator_name) && !blank(validator_title)) {
+		*msg = "needs the validator's name";
+		return 2;
+	}
+	return -1;
 }
 
 /* --- forms ------------------------------------------------------------- */
@@ -655,9 +724,9 @@ static bool printable(const char *s)
 
 static bool blank(const char *s)
 {
-	while (*s && isspace((unsigned char)*s))
+	while (s && *s && isspace((unsigned char)*s))
 		s++;
-	return *s == '\0';
+	return !s || *s == '\0';
 }
 
 static const char *check_field(const struct tui_field_spec *s, const char *v)

@@ -19,6 +19,8 @@
 #include "policy.h"
 #include "profile.h"
 
+struct register_media;
+
 /* --- text -------------------------------------------------------------- */
 
 /* Columns @s occupies on a terminal (wide characters count 2, control
@@ -114,6 +116,12 @@ void tui_model_row_line(const struct tui_media_row *row, int cols, char *out, si
  * errors for a running job, the outcome of a finished one, else status. */
 void tui_model_status_line(const struct tui_media_row *row, int cols, char *out, size_t len);
 
+/* The demo station (`custos tui --demo`) offers only its own virtual
+ * media: keep in @devs the image files directly in @virtual_dir, clear
+ * every other device (host disks, loop devices) and return how many are
+ * left, in their order. */
+size_t tui_model_demo_only(struct device_info *devs, size_t n, const char *virtual_dir);
+
 /* --- typed confirmation ------------------------------------------------ */
 
 /* What the operator must type to wipe @dev: the last four characters of
@@ -131,6 +139,14 @@ struct tui_target_class {
 	const char *media_kind;			/* device_media_kind() */
 };
 
+/* How the engine's finish_check() will see @dev: with its register entry
+ * @m (NULL when not in the register), an enrolled and classified medium
+ * counts at its registered levels and media type, any other at
+ * FINISH_DEFAULT_CLASS and its device kind.  The NIST category always
+ * follows the device kind (@out->media_kind). */
+void tui_model_target_class(const struct device_info *dev, const struct register_media *m,
+			    struct tui_target_class *out);
+
 /* May profile @p send every one of the @n targets to @dest?  False too
  * when @p claims no NIST category for a target's kind. */
 bool tui_model_allowed(const struct policy *pol, const struct profile *p,
@@ -138,6 +154,16 @@ bool tui_model_allowed(const struct policy *pol, const struct profile *p,
 /* May @p be used at all (for some destination)? */
 bool tui_model_offered(const struct policy *pol, const struct profile *p,
 		       const struct tui_target_class *t, size_t n);
+
+/* --- who signs --------------------------------------------------------- */
+
+/* The people a certificate names, checked with the rule cert.c applies:
+ * the validator is optional, but when named must be a second person
+ * (policy_same_person()), and a validator's title needs the name.
+ * Returns -1 when fine, else which is wrong (0 operator, 1 validator,
+ * 2 validator title) with *@msg set (static text). */
+int tui_model_people_check(const char *operator_name, const char *validator_name,
+			   const char *validator_title, const char **msg);
 
 /* --- forms ------------------------------------------------------------- */
 

@@ -19,7 +19,8 @@ static const char *const class_filters[] = {
 	NULL, "public", "internal", "secret", "confidential", "top-secret"
 };
 static const char *const state_filters[] = {
-	NULL, "in-stock", "issued", "in-repair", "sanitized", "scrapped", "destroyed", "lost"
+	NULL, "in-stock", "issued", "in-repair", "sanitized", "awaiting-destruction", "scrapped",
+	"destroyed", "lost"
 };
 
 enum reg_mode { MODE_LIST, MODE_SEARCH, MODE_HISTORY, MODE_ISSUE, MODE_DESTROY };

@@ -2,9 +2,11 @@
 /*
  * tui-sanitize: the sanitize dialog for the marked media (or the selected
  * one).  Offers only the profiles and destinations the policy allows for
- * every target's classification and kind, shows what will happen, and
- * starts one job per medium once the operator has typed, for each, the
- * last four characters of its serial (the device name for virtual media).
+ * every target's classification and kind (as the register records them),
+ * shows what will happen, names the operator and an optional validator
+ * (a second person) for the certificates, and starts one job per medium
+ * once the operator has typed, for each, the last four characters of its
+ * serial (the device name for virtual media).
  */
 #include "tui-jobs.h"
 
@@ -24,7 +26,11 @@
 #define F_PROFILE 0
 #define F_DEST 1
 #define F_VERIFY 2
-#define F_CONFIRM 3	/* first confirmation field */
+#define F_OPERATOR 3
+#define F_OPERATOR_T 4
+#define F_VALIDATOR 5
+#define F_VALIDATOR_T 6
+#define F_CONFIRM 7	/* first confirmation field */
 
 struct target {
 	struct device_info dev;		/* identity only (reasons dropped) */
@@ -55,6 +61,9 @@ static struct {
 	char last_profile[64];
 	char refusal[256];		/* why the last medium was not started */
 } sz;
+
+/* Who signs, kept for the next dialog of this session. */
+static char people[F_CONFIRM - F_OPERATOR][128];
 
 /* Can every target's firmware run @p (always, for overwrite profiles)? */
 static bool firmware_can(const struct profile *p)
@@ -132,15 +141,12 @@ static void add_target(struct tui_app *app, const struct tui_media_row *row)
 	t->dev = *row->dev;
 	memset(t->dev.reason_text, 0, sizeof(t->dev.reason_text));
 	t->dev.n_reasons = 0;
-	c->media_kind = device_media_kind(&t->dev);
-	/* not in the register: the level finish_check() assumes */
-	c->level = c->highest = FINISH_DEFAULT_CLASS;
-	if (policy_kind_parse(c->media_kind, &c->kind) < 0)
-		c->kind = POLICY_KIND_OTHER;
+	/* as finish_check() will: the register's levels and media type */
 	if (app->reg && register_find_by_device(app->reg, &t->dev, &m, &cause) == 0) {
 		t->enrolled = !m.unregistered;
-		if (register_media_levels(&m, &c->level, &c->highest) < 0)
-			c->level = c->highest = FINISH_DEFAULT_CLASS;
+		tui_model_target_class(&t->dev, &m, c);
+	} else {
+		tui_model_target_class(&t->dev, NULL, c);
 	}
 	free(cause);
 	if (app->fw) {
@@ -181,6 +187,10 @@ static int build_form(void)
 		{ "profile", "Profile", TUI_FIELD_CHOICE, true, 0, NULL },
 		{ "destination", "Destination", TUI_FIELD_CHOICE, true, 0, NULL },
 		{ "verify", "Verification", TUI_FIELD_CHOICE, true, 0, verify_choices },
+		{ "operator", "Operator", TUI_FIELD_TEXT, true, 127, NULL },
+		{ "operator_title", "Operator title", TUI_FIELD_TEXT, false, 127, NULL },
+		{ "validator", "Validator (2nd person)", TUI_FIELD_TEXT, false, 127, NULL },
+		{ "validator_title", "Validator title", TUI_FIELD_TEXT, false, 127, NULL },
 	};
 
 	memcpy(sz.spec, head, sizeof(head));
@@ -199,6 +209,10 @@ static int build_form(void)
 	if (tui_form_init(&sz.form, sz.spec, F_CONFIRM + sz.n) < 0)
 		return -1;
 	sz.form_on = true;
+	if (!people[0][0])
+		util_strlcpy(people[0], station_operator(), sizeof(people[0]));
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(people); i++)
+		util_strlcpy(sz.form.fields.value[F_OPERATOR + i], people[i], TUI_FIELD_MAX);
 	return 0;
 }
 
@@ -317,7 +331,7 @@ static void draw_plan(struct tui_app *app, WINDOW *in, int y)
 
 static void san_draw(struct tui_app *app, WINDOW *win)
 {
-	WINDOW *in = tui_dialog_box(app, win, (int)(sz.n + 15), 76, "Sanitize");
+	WINDOW *in = tui_dialog_box(app, win, (int)(sz.n + 19), 76, "Sanitize");
 	int W, y = 0;
 	char names[256] = "";
 	size_t pos = 0;
@@ -340,6 +354,22 @@ static void san_draw(struct tui_app *app, WINDOW *win)
 	if (y < getmaxy(in))
 		draw_plan(app, in, y);
 	delwin(in);
+}
+
+/* The operator and validator as cert.c will require them. */
+static bool people_ok(struct tui_app *app)
+{
+	const struct tui_fields *f = &sz.form.fields;
+	int bad = tui_model_people_check(f->value[F_OPERATOR], f->value[F_VALIDATOR],
+					 f->value[F_VALIDATOR_T], &sz.form.error);
+
+	if (bad < 0)
+		return true;
+	bad = bad == 0 ? F_OPERATOR : bad == 1 ? F_VALIDATOR : F_VALIDATOR_T;
+	sz.form.cur = (size_t)bad;
+	sz.form.error_field = bad;
+	tui_app_message(app, true, "%s %s", sz.spec[bad].label, sz.form.error);
+	return false;
 }
 
 static bool confirmed(struct tui_app *app)
@@ -393,7 +423,10 @@ static int start_one(struct tui_app *app, struct target *t, const struct profile
 	if (firmware && (rc = fw_job_guard(&fresh, p, &fin->fw.opts, cause)) < 0)
 		goto out;
 	fin->station = app->station;
-	util_strlcpy(fin->operator_name, station_operator(), sizeof(fin->operator_name));
+	util_strlcpy(fin->operator_name, people[0], sizeof(fin->operator_name));
+	util_strlcpy(fin->operator_title, people[1], sizeof(fin->operator_title));
+	util_strlcpy(fin->validator_name, people[2], sizeof(fin->validator_name));
+	util_strlcpy(fin->validator_title, people[3], sizeof(fin->validator_title));
 	memset(&spec, 0, sizeof(spec));
 	spec.device = &fresh;
 	spec.profile = p;
@@ -438,7 +471,7 @@ static unsigned start_all(struct tui_app *app)
 	enum policy_dest dest;
 	size_t started = 0;
 
-	if (!tui_form_check(&sz.form) || !confirmed(app))
+	if (!tui_form_check(&sz.form) || !people_ok(app) || !confirmed(app))
 		return TUI_HANDLED | TUI_REDRAW;
 	if (!p || policy_dest_parse(tui_fields_get(&sz.form.fields, "destination"), &dest) < 0 ||
 	    !allowed(app, p, dest)) {
@@ -452,6 +485,8 @@ static unsigned start_all(struct tui_app *app)
 	}
 	sz.form.error_field = -1;
 	sz.form.error = NULL;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(people); i++)
+		util_strlcpy(people[i], sz.form.fields.value[F_OPERATOR + i], sizeof(people[i]));
 	for (size_t i = 0; i < sz.n; i++) {
 		char *cause = NULL;
 		int rc = start_one(app, &sz.t[i], p, dest, &cause);
@@ -491,6 +526,7 @@ static unsigned san_key(struct tui_app *app, int key)
 
 static const struct tui_keyhelp san_keys[] = {
 	{ "F3", "Enter", "Start", "start the jobs (after the typed confirmations)" },
+	{ NULL, NULL, "Signers", "operator, optional validator (2nd person)", true },
 	{ NULL, "Esc", "Cancel", "close; nothing is written" },
 	{ NULL, "Tab", "Next", "next field (Up/Down, Shift-Tab move too)" },
 	{ NULL, "Left/Right", "Choose", "change profile, destination, verification" },

@@ -97,7 +97,7 @@ struct tui_app {
 	struct register_db *reg;	/* NULL when the register cannot be opened */
 	struct policy *policy;
 	struct monitor *monitor;
-	bool demo;
+	bool demo;			/* list only the demo station's virtual media */
 
 	/* the device list and what the media screen shows */
 	struct device_info *devs;

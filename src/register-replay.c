@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * register: replaying a medium's events to derive what its media row must
+ * say (classification, highest level, state, holder, custodian, identity),
+ * so that an edit of the media table behind custos' back is detected the
+ * way the hash chain detects an edit of the events.
+ *
+ * What each event determines:
+ *   enrolled       unregistered = 0, state in-stock, classification and
+ *                  highest level = details.classification; the enrolment's
+ *                  fields (register_no, asset_tag, media_type, vendor, model,
+ *                  serial, wwn, backing_file, capacity_bytes, custodian,
+ *                  department, note, source).  Events written since schema 2
+ *                  carry them all (an absent key means empty); older ones
+ *                  (no "register_no") only what they carry.
+ *   issued         state issued, holder = details.to
+ *   returned, repaired, found   state in-stock, holder empty
+ *   repair         state in-repair, holder = details.to
+ *   reclassified   classification = details.to, highest = max(highest, to)
+ *   sanitized      state from details.destination (register_sanitized_state())
+ *   not-erased     nothing
+ *   destroyed      state destroyed, holder empty
+ *   lost           state lost
+ * A row created by a sanitization (unregistered) starts in-stock, without
+ * classification; its first event carries the row's identity in
+ * details.medium (since this check exists; older ones: identity unchecked).
+ */
+#include "register-private.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* The text fields a replay can determine. */
+struct field {
+	const char *name;	/* column and details key */
+	size_t off, size;
+	bool identity;		/* from the enrolment (or details.medium) */
+};
+
+#define F(name, id) { #name, offsetof(struct register_media, name), \
+		      sizeof(((struct register_media *)0)->name), id }
+
+static const struct field fields[] = {
+	F(register_no, true), F(asset_tag, true), F(media_type, true), F(vendor, true),
+	F(model, true), F(serial, true), F(wwn, true), F(backing_file, true),
+	F(custodian, true), F(department, true), F(note, true), F(source, true),
+	F(classification, false), F(highest_class, false), F(state, false), F(holder, false),
+};
+
+#define N_FIELDS UTIL_ARRAY_SIZE(fields)
+#define KNOWN_CAPACITY (1u << N_FIELDS)
+#define KNOWN_UNREGISTERED (1u << (N_FIELDS + 1))
+
+static char *field_at(struct register_media *m, size_t i)
+{
+	return (char *)m + fields[i].off;
+}
+
+static const char *field_of(const struct register_media *m, size_t i)
+{
+	return (const char *)m + fields[i].off;
+}
+
+static size_t field_index(const char *name)
+{
+	for (size_t i = 0; i < N_FIELDS; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return i;
+	return N_FIELDS;
+}
+
+/* The derived row and which of its fields the history determines. */
+struct replay {
+	struct register_media d;
+	unsigned known;
+};
+
+static void set_field(struct replay *r, const char *name, const char *val)
+{
+	size_t i = field_index(name);
+
+	util_strlcpy(field_at(&r->d, i), val ? val : "", fields[i].size);
+	r->known |= 1u << i;
+}
+
+static const char *str_of(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* The enrolment's fields from @o (details or details.medium). */
+static void take_identity(struct replay *r, json_t *o)
+{
+	bool full = json_object_get(o, "register_no") != NULL;
+	json_t *cap = json_object_get(o, "capacity_bytes");
+
+	for (size_t i = 0; i < N_FIELDS; i++) {
+		if (!fields[i].identity)
+			continue;
+		if (full || json_object_get(o, fields[i].name))
+			set_field(r, fields[i].name, str_of(o, fields[i].name));
+	}
+	if (json_is_integer(cap)) {
+		r->d.capacity_bytes = (uint64_t)json_integer_value(cap);
+		r->known |= KNOWN_CAPACITY;
+	}
+}
+
+static void raise_to(struct replay *r, const char *level)
+{
+	enum policy_level l, h;
+
+	set_field(r, "classification", level);
+	if (policy_level_parse(r->d.highest_class, &h) < 0 ||
+	    (policy_level_parse(level, &l) == 0 && l > h))
+		set_field(r, "highest_class", level);
+}
+
+static void replay_enrolled(struct replay *r, json_t *d)
+{
+	const char *cls = str_of(d, "classification");
+
+	r->d.unregistered = false;
+	set_field(r, "state", "in-stock");
+	if (cls) {
+		set_field(r, "classification", cls);
+		set_field(r, "highest_class", cls);
+	}
+	take_identity(r, d);
+}
+
+/* Move to @state; @holder NULL keeps the holder. */
+static void move(struct replay *r, const char *state, const char *holder)
+{
+	set_field(r, "state", state);
+	if (holder)
+		set_field(r, "holder", holder);
+}
+
+static void replay_event(struct replay *r, const char *kind, json_t *d)
+{
+	if (json_is_object(json_object_get(d, "medium")))
+		take_identity(r, json_object_get(d, "medium"));
+	if (strcmp(kind, "enrolled") == 0)
+		replay_enrolled(r, d);
+	else if (strcmp(kind, "issued") == 0)
+		move(r, "issued", str_of(d, "to"));
+	else if (strcmp(kind, "returned") == 0 || strcmp(kind, "repaired") == 0 ||
+		 strcmp(kind, "found") == 0)
+		move(r, "in-stock", "");
+	else if (strcmp(kind, "repair") == 0)
+		move(r, "in-repair", str_of(d, "to"));
+	else if (strcmp(kind, "reclassified") == 0 && str_of(d, "to"))
+		raise_to(r, str_of(d, "to"));
+	else if (strcmp(kind, "sanitized") == 0)
+		move(r, register_sanitized_state(str_of(d, "destination")), NULL);
+	else if (strcmp(kind, "destroyed") == 0)
+		move(r, "destroyed", "");
+	else if (strcmp(kind, "lost") == 0)
+		move(r, "lost", NULL);
+}
+
+/* Replay the events of @id (in seq order) into @r. */
+static int replay_medium(struct register_db *db, int64_t id, struct replay *r, int64_t *n,
+			 char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *d;
+	int rc = register_prepare(db, "SELECT kind, details FROM events WHERE media_id = ?1"
+				  " ORDER BY seq", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	memset(r, 0, sizeof(*r));
+	r->d.unregistered = true;
+	r->known = KNOWN_UNREGISTERED;
+	move(r, "in-stock", "");
+	set_field(r, "classification", "");
+	set_field(r, "highest_class", "");
+	*n = 0;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		d = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+		replay_event(r, (const char *)sqlite3_column_text(st, 0), d);
+		json_decref(d);
+		(*n)++;
+	}
+	rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read history");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A growing list of differences. */
+struct diffs {
+	struct register_mismatch *v;
+	size_t n, cap;
+	int err;
+};
+
+static void add_diff(struct diffs *l, const struct register_media *m, const char *field,
+		     const char *expected, const char *found)
+{
+	struct register_mismatch *x;
+
+	if (l->err)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+
+		x = realloc(l->v, cap * sizeof(*x));
+		if (!x) {
+			l->err = -ENOMEM;
+			return;
+		}
+		l->v = x;
+		l->cap = cap;
+	}
+	x = &l->v[l->n++];
+	memset(x, 0, sizeof(*x));
+	x->media_id = m->id;
+	if (m->register_no[0])
+		util_strlcpy(x->register_no, m->register_no, sizeof(x->register_no));
+	else
+		snprintf(x->register_no, sizeof(x->register_no), "#%lld", (long long)m->id);
+	util_strlcpy(x->field, field, sizeof(x->field));
+	util_strlcpy(x->expected, expected, sizeof(x->expected));
+	util_strlcpy(x->found, found, sizeof(x->found));
+}
+
+static void compare(struct diffs *l, const struct register_media *m, const struct replay *r)
+{
+	char a[24], b[24];
+
+	for (size_t i = 0; i < N_FIELDS; i++)
+		if ((r->known & (1u << i)) && strcmp(field_of(&r->d, i), field_of(m, i)) != 0)
+			add_diff(l, m, fields[i].name, field_of(&r->d, i), field_of(m, i));
+	if ((r->known & KNOWN_CAPACITY) && r->d.capacity_bytes != m->capacity_bytes) {
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)r->d.capacity_bytes);
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)m->capacity_bytes);
+		add_diff(l, m, "capacity_bytes", a, b);
+	}
+	if (r->d.unregistered != m->unregistered)
+		add_diff(l, m, "unregistered", r->d.unregistered ? "1" : "0",
+			 m->unregistered ? "1" : "0");
+}
+
+/* Replay @m's history and add its differences to @l. */
+static int check_medium(struct register_db *db, const struct register_media *m,
+			struct diffs *l, char **cause)
+{
+	struct replay r;
+	int64_t n = 0;
+	int rc = replay_medium(db, m->id, &r, &n, cause);
+
+	if (rc < 0)
+		return rc;
+	if (n == 0)
+		add_diff(l, m, "history", "events (every medium has an enrolment or "
+			 "sanitization event)", "none: the row was added behind custos' back");
+	else
+		compare(l, m, &r);
+	return 0;
+}
+
+/* Events whose medium row is gone (deleted with foreign keys off). */
+static int check_orphans(struct register_db *db, struct diffs *l, char **cause)
+{
+	struct register_media m;
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT DISTINCT media_id FROM events WHERE media_id NOT IN"
+				  " (SELECT id FROM media) ORDER BY media_id", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		m.id = sqlite3_column_int64(st, 0);
+		add_diff(l, &m, "row", "present (the medium has events)", "missing (deleted)");
+	}
+	rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read events");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int check_all(struct register_db *db, int64_t media_id, struct diffs *l, char **cause)
+{
+	struct register_media *m = NULL, one;
+	size_t n = 0;
+	int rc;
+
+	if (media_id > 0) {
+		rc = register_get(db, media_id, &one, cause);
+		return rc < 0 ? rc : check_medium(db, &one, l, cause);
+	}
+	rc = register_list(db, NULL, NULL, &m, &n, cause);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = check_medium(db, &m[i], l, cause);
+	free(m);
+	if (rc == 0)
+		rc = check_orphans(db, l, cause);
+	return rc;
+}
+
+int register_verify_media(struct register_db *db, int64_t media_id,
+			  struct register_mismatch **out, size_t *n, char **cause)
+{
+	struct diffs l = { 0 };
+	bool own = sqlite3_get_autocommit(db->db) != 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* one snapshot of rows and events */
+	if (own && sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return register_sql_fail(db, cause, "begin");
+	rc = check_all(db, media_id, &l, cause);
+	if (own)
+		sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+	if (rc == 0 && l.err)
+		rc = util_fail(cause, l.err, "out of memory");
+	if (rc < 0) {
+		free(l.v);
+		return rc;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+void register_mismatch_text(const struct register_mismatch *x, char *buf, size_t size)
+{
+	char *t = util_asprintf("%s: %s: expected from history \"%s\", found \"%s\"",
+				x->register_no, x->field, x->expected, x->found);
+
+	util_strlcpy(buf, t ? t : x->field, size);
+	free(t);
+}
+
+int register_history_check(struct register_db *db, struct register_media *m, char **cause)
+{
+	struct register_mismatch *x = NULL;
+	struct diffs l = { 0 };
+	int rc = check_medium(db, m, &l, cause);
+
+	x = l.v;
+	m->history_differs = rc == 0 && l.n > 0;
+	m->history_note[0] = '\0';
+	if (m->history_differs)
+		register_mismatch_text(&x[0], m->history_note, sizeof(m->history_note));
+	free(x);
+	if (rc == 0 && l.err)
+		rc = util_fail(cause, l.err, "out of memory");
+	return rc;
+}
+
+int register_check_integrity(const struct register_media *m, char **cause)
+{
+	if (!m->history_differs)
+		return 0;
+	return util_fail(cause, -EPERM, "register rule integrity: the register row of %s "
+			 "differs from its history (%s): run `custos register verify` and "
+			 "restore the row before using it", m->register_no, m->history_note);
+}
