@@ -151,28 +151,10 @@ int register_find_by_device(struct register_db *db, const struct device_info *de
 	return rc;
 }
 
-/* Media kind from transport and rotation: when in doubt, flash (the
- * weaker claim a sanitization can make). */
-static const char *kind_of(const struct device_info *dev)
-{
-	switch (dev->transport) {
-	case DEVICE_TRANSPORT_NVME:
-		return "nvme";
-	case DEVICE_TRANSPORT_USB:
-		return dev->rotational ? "hdd" : "usb-flash";
-	case DEVICE_TRANSPORT_MMC:
-		return "sd-mmc";
-	case DEVICE_TRANSPORT_VIRTUAL:
-	case DEVICE_TRANSPORT_FILE:
-		return "virtual";
-	default:
-		return dev->rotational ? "hdd" : "ssd";
-	}
-}
-
 void register_media_from_device(struct register_media *m, const struct device_info *dev)
 {
-	util_strlcpy(m->media_type, kind_of(dev), sizeof(m->media_type));
+	/* the same kind the certificate, the firmware layer and the policy use */
+	util_strlcpy(m->media_type, device_media_kind(dev), sizeof(m->media_type));
 	util_strlcpy(m->vendor, dev->vendor, sizeof(m->vendor));
 	util_strlcpy(m->model, dev->model, sizeof(m->model));
 	util_strlcpy(m->serial, dev->serial, sizeof(m->serial));
