@@ -80,7 +80,9 @@ int blkio_drop_cache(struct blkio *io);
 int blkio_present(struct blkio *io);
 
 /* Describe how reads reached the medium so far: "direct",
- * "buffered+fdatasync+POSIX_FADV_DONTNEED[+BLKFLSBUF]", or a mix. */
+ * "buffered+fdatasync+POSIX_FADV_DONTNEED[+BLKFLSBUF]", or
+ * "direct+buffered-tail (N bytes buffered+...)" for a file whose unaligned
+ * tail O_DIRECT refused (only that tail is read buffered). */
 void blkio_read_path(const struct blkio *io, char *buf, size_t len);
 
 /* posix_memalign(BLKIO_ALIGN) buffer, or NULL. */

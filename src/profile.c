@@ -31,8 +31,6 @@ static const char *const nist_names[] = { "none", "clear", "purge" };
 static const char *const kind_names[PROFILE_N_KINDS] = {
 	"hdd", "ssd", "nvme", "usb-flash", "sd-mmc", "virtual"
 };
-/* Kinds on which an overwrite can never be more than Clear (flash). */
-static const bool kind_is_flash[PROFILE_N_KINDS] = { false, true, true, true, true, false };
 
 const char *profile_method_name(enum profile_method m)
 {
@@ -345,9 +343,9 @@ static int check_profile(struct parse *ps)
 		return perr(ps, "method overwrite needs at least one pass");
 	if (p->method != PROFILE_METHOD_OVERWRITE && p->n_passes)
 		return perr(ps, "pass lines are only for method = overwrite");
+	/* NIST SP 800-88: a host overwrite is Clear on every media kind. */
 	for (size_t k = 0; k < PROFILE_N_KINDS; k++) {
-		if (p->method == PROFILE_METHOD_OVERWRITE && kind_is_flash[k] &&
-		    p->nist[k] == PROFILE_NIST_PURGE) {
+		if (p->method == PROFILE_METHOD_OVERWRITE && p->nist[k] == PROFILE_NIST_PURGE) {
 			ps->line = ps->nist_line[k];
 			return perr(ps, "an overwrite is at most clear on %s; purge refused",
 				    kind_names[k]);

@@ -53,7 +53,7 @@ struct wipe_state {
 	bool removed;
 	bool cancelled;
 	uint8_t *bounce;		/* one sector */
-	uint8_t *sbuf;			/* a pattern pass's block (+ one period) */
+	uint8_t *vbuf;			/* expected bytes of a verify chunk (+ one period) */
 };
 
 int wipe_checkpoint_save(struct wipe_state *st);

@@ -13,13 +13,40 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
 #include "wipe-private.h"
 
+/* Ring depth: 3 buffers, fewer for large blocks so the ring never holds
+ * more than RING_BYTES.  The ring (random write, verification) and the
+ * pattern block (pattern write) are never allocated at the same time, so
+ * a job's buffers stay within 32 MiB at the largest block size, 16 MiB. */
 #define RING_DEPTH 3
+#define RING_BYTES (32u << 20)
+
+/* Verification compares a cache-sized chunk at a time. */
+#define VERIFY_CHUNK (64u << 10)
+
+/* Block-sized buffers come straight from mmap (page-aligned, so fit for
+ * O_DIRECT) and go straight back: through malloc, glibc's adaptive mmap
+ * threshold would keep freed blocks in the job thread's arena, and a
+ * many-pass profile alternating pattern blocks and ring buffers would
+ * grow far beyond the bound below. */
+static uint8_t *block_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void block_free(uint8_t *p, size_t len)
+{
+	if (p && munmap(p, len) < 0)
+		util_warn("munmap: %s", strerror(errno));
+}
 
 /* A sequence of (offset, length) chunks over byte ranges. */
 struct extents {
@@ -71,6 +98,7 @@ struct ring {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct slot slot[RING_DEPTH];
+	size_t depth;			/* slots in use: 2..RING_DEPTH */
 	size_t head, tail, count;
 	bool stop, done, started;
 	pthread_t thread;
@@ -99,7 +127,7 @@ static void *ring_main(void *arg)
 		struct slot *s;
 
 		pthread_mutex_lock(&r->lock);
-		while (r->count == RING_DEPTH && !r->stop)
+		while (r->count == r->depth && !r->stop)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->stop) {
 			pthread_mutex_unlock(&r->lock);
@@ -112,7 +140,7 @@ static void *ring_main(void *arg)
 		s->rc = 0;
 		ring_fill(r, s);
 		pthread_mutex_lock(&r->lock);
-		r->head = (r->head + 1) % RING_DEPTH;
+		r->head = (r->head + 1) % r->depth;
 		r->count++;
 		pthread_cond_broadcast(&r->cond);
 		pthread_mutex_unlock(&r->lock);
@@ -136,7 +164,7 @@ static void ring_free(struct ring *r)
 		pthread_join(r->thread, NULL);
 	}
 	for (size_t i = 0; i < RING_DEPTH; i++)
-		free(r->slot[i].buf);
+		block_free(r->slot[i].buf, r->ext.chunk);
 	prng_free(r->prng);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->lock);
@@ -156,8 +184,10 @@ static int ring_new(struct ring **out, enum ring_kind kind, struct wipe_state *s
 	r->ext = *ext;
 	r->src = src;
 	r->io = st->io;
-	for (size_t i = 0; i < RING_DEPTH; i++) {
-		r->slot[i].buf = blkio_alloc(ext->chunk);
+	r->depth = RING_BYTES / ext->chunk;
+	r->depth = r->depth < 2 ? 2 : r->depth > RING_DEPTH ? RING_DEPTH : r->depth;
+	for (size_t i = 0; i < r->depth; i++) {
+		r->slot[i].buf = block_alloc(ext->chunk);
 		if (!r->slot[i].buf)
 			goto fail;
 	}
@@ -190,7 +220,7 @@ static struct slot *ring_take(struct ring *r)
 static void ring_release(struct ring *r)
 {
 	pthread_mutex_lock(&r->lock);
-	r->tail = (r->tail + 1) % RING_DEPTH;
+	r->tail = (r->tail + 1) % r->depth;
 	r->count--;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
@@ -392,6 +422,7 @@ static int write_pass(struct wipe_state *st)
 	struct wipe_range whole;
 	struct extents e;
 	struct ring *ring = NULL;
+	uint8_t *blk;
 	uint64_t off;
 	size_t len;
 	int rc;
@@ -410,10 +441,16 @@ static int write_pass(struct wipe_state *st)
 				break;
 		ring_free(ring);
 	} else {
-		wipe_src_fill(src, NULL, 0, st->sbuf, st->block + PROFILE_PATTERN_MAX);
+		/* One block of the pattern serves every offset; held only while
+		 * the pass is written, so it never adds to a ring's memory. */
+		blk = block_alloc(st->block + PROFILE_PATTERN_MAX);
+		if (!blk)
+			return -ENOMEM;
+		wipe_src_fill(src, NULL, 0, blk, st->block + PROFILE_PATTERN_MAX);
 		while (extents_next(&e, &off, &len))
-			if (!write_block(st, st->sbuf, off, len))
+			if (!write_block(st, blk, off, len))
 				break;
+		block_free(blk, st->block + PROFILE_PATTERN_MAX);
 	}
 	if (!st->fatal && !cancelled(st)) {
 		rc = blkio_sync(st->io);
@@ -473,10 +510,9 @@ static void compare_block(struct wipe_state *st, const uint8_t *got, const uint8
 	res->passes[st->pass].bytes_verified += good;
 }
 
-static void check_block(struct wipe_state *st, uint8_t *got, const uint8_t *exp, uint64_t off,
-			size_t len);
+static void check_block(struct wipe_state *st, uint8_t *got, uint64_t off, size_t len);
 
-static int isolate_read(struct wipe_state *st, const uint8_t *exp, uint64_t off, size_t len)
+static int isolate_read(struct wipe_state *st, uint64_t off, size_t len)
 {
 	uint32_t s = st->io->sector_size;
 	size_t good = 0;
@@ -493,7 +529,7 @@ static int isolate_read(struct wipe_state *st, const uint8_t *exp, uint64_t off,
 			continue;
 		}
 		good += n;
-		check_block(st, st->bounce, exp + x, off + x, n);
+		check_block(st, st->bounce, off + x, n);
 		if ((x / s) % 1024 == 1023 && cancelled(st))
 			return -ECANCELED;
 	}
@@ -517,16 +553,14 @@ static bool is_uniform(const uint8_t *buf, size_t len, uint8_t byte)
 	return acc == 0;
 }
 
-#define VERIFY_CHUNK (64u << 10)
-
 /*
  * Check one read block against what the pass wrote, a cache-sized chunk
  * at a time so each chunk is read from memory once.  A random pass is
  * XORed with its keystream first: matching data becomes zeros (ones when
- * inverted).  Differences go to compare_block() for the details.
+ * inverted).  Differences go to compare_block() for the details, against
+ * st->vbuf (the expected bytes of one chunk, from the pattern's phase).
  */
-static void check_block(struct wipe_state *st, uint8_t *got, const uint8_t *exp, uint64_t off,
-			size_t len)
+static void check_block(struct wipe_state *st, uint8_t *got, uint64_t off, size_t len)
 {
 	const struct wipe_src *src = &st->srcs[st->pass];
 	bool uniform = src->random || src->plen == 1;
@@ -537,23 +571,25 @@ static void check_block(struct wipe_state *st, uint8_t *got, const uint8_t *exp,
 
 		if (st->vprng)
 			prng_xor(st->vprng, off + x, got + x, n);
-		if (uniform ? is_uniform(got + x, n, byte) : memcmp(got + x, exp + x, n) == 0) {
+		const uint8_t *exp = st->vbuf + (src->random ? 0 : (off + x) % src->plen);
+
+		if (uniform ? is_uniform(got + x, n, byte) : memcmp(got + x, exp, n) == 0) {
 			st->res->bytes_verified += n;
 			st->res->passes[st->pass].bytes_verified += n;
 		} else {
-			compare_block(st, got + x, exp + x, off + x, n);
+			compare_block(st, got + x, exp, off + x, n);
 		}
 	}
 }
 
-static bool verify_block(struct wipe_state *st, struct slot *r, const uint8_t *exp)
+static bool verify_block(struct wipe_state *st, struct slot *r)
 {
 	int rc = r->rc;
 
 	if (rc == 0)
-		check_block(st, r->buf, exp, r->off, r->len);
+		check_block(st, r->buf, r->off, r->len);
 	else if (isolatable(rc))
-		rc = isolate_read(st, exp, r->off, r->len);
+		rc = isolate_read(st, r->off, r->len);
 	if (rc == -ECANCELED)
 		return false;
 	if (rc < 0) {
@@ -596,9 +632,7 @@ static int verify_loop(struct wipe_state *st, struct extents *e)
 	if (rc == 0)
 		rc = ring_new(&rd, RING_READ, st, src, e);
 	while (rc == 0 && (r = ring_take(rd))) {
-		const uint8_t *exp = src->random ? st->sbuf : st->sbuf + r->off % src->plen;
-
-		if (!verify_block(st, r, exp))
+		if (!verify_block(st, r))
 			break;
 		ring_release(rd);
 	}
@@ -643,9 +677,9 @@ static int verify_pass(struct wipe_state *st, bool sample)
 		make_extents(st, &e, &whole);
 	}
 	if (src->random)
-		memset(st->sbuf, src->invert ? 0xff : 0x00, st->block + PROFILE_PATTERN_MAX);
+		memset(st->vbuf, src->invert ? 0xff : 0x00, VERIFY_CHUNK + PROFILE_PATTERN_MAX);
 	else
-		wipe_src_fill(src, NULL, 0, st->sbuf, st->block + PROFILE_PATTERN_MAX);
+		wipe_src_fill(src, NULL, 0, st->vbuf, VERIFY_CHUNK + PROFILE_PATTERN_MAX);
 	phase_begin(st, WIPE_PHASE_VERIFY, plan ? sample_total : st->io->size);
 	st->next = st->offset;
 	checkpoint(st, st->offset, true);
@@ -764,6 +798,8 @@ static int check_params(const struct wipe_params *p, char **cause)
 static int state_init(struct wipe_state *st, const struct wipe_params *p, struct wipe_result *res,
 		      char **cause)
 {
+	int rc;
+
 	memset(res, 0, sizeof(*res));
 	memset(st, 0, sizeof(*st));
 	st->p = p;
@@ -783,19 +819,27 @@ static int state_init(struct wipe_state *st, const struct wipe_params *p, struct
 	if (!p->sample_seed_set && prng_random_key((uint8_t *)&st->sample_seed,
 						   sizeof(st->sample_seed)) < 0)
 		return util_fail(cause, -EIO, "wipe: no random seed");
-	st->bounce = blkio_alloc(BLKIO_ALIGN);
-	st->sbuf = blkio_alloc(st->block_base + PROFILE_PATTERN_MAX);
-	if (!st->bounce || !st->sbuf)
+	/* Fixed-size buffers only: those of a block's size (the pattern
+	 * block, the ring) are allocated per phase from st->block, which a
+	 * resumed run takes from its checkpoint (the checkpointed offset is
+	 * on that run's chunk boundaries). */
+	st->bounce = blkio_alloc(BLKIO_ALIGN);	/* probe_size(): sectors <= BLKIO_ALIGN */
+	st->vbuf = blkio_alloc(VERIFY_CHUNK + PROFILE_PATTERN_MAX);
+	if (!st->bounce || !st->vbuf)
 		return util_fail(cause, -ENOMEM, "wipe: out of memory");
-	if (p->resume)
-		return wipe_checkpoint_load(st, cause);
-	return 0;
+	if (!p->resume)
+		return 0;
+	rc = wipe_checkpoint_load(st, cause);
+	if (rc == 0 && p->block_size && p->block_size != st->block_base)
+		util_warn("%s: resuming with the interrupted run's block size (%u KiB), not %u KiB",
+			  p->io->path, st->block_base >> 10, p->block_size >> 10);
+	return rc;
 }
 
 static void state_free(struct wipe_state *st)
 {
 	free(st->bounce);
-	free(st->sbuf);
+	free(st->vbuf);
 	util_wipe_secret(st->srcs, sizeof(st->srcs));
 }
 

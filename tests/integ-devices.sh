@@ -29,6 +29,10 @@ rc=$?
 echo "$out" | grep -q /nonexistent/disk.img || t_fail "the message does not name the path: $out"
 out=$("$CUSTOS" devices /dev/null 2>&1) && t_fail "/dev/null was accepted"
 echo "$out" | grep -q "neither a block device nor a regular file" || t_fail "bad message: $out"
+out=$("$CUSTOS" devices /dev/null 2>/dev/null)
+[ -z "$out" ] || t_fail "nothing described, yet stdout has: $out"
+out=$("$CUSTOS" --json devices /dev/null 2>/dev/null)
+[ -z "$out" ] || t_fail "nothing described, yet --json stdout has: $out"
 t_ok "usage errors and bad paths"
 
 new_loop 16

@@ -130,16 +130,24 @@ static void test_errors(void **state)
 	    "dir/x.profile:5: markers must be yes or no, not 'maybe'");
 }
 
-static void test_purge_on_flash_refused(void **state)
+static void test_overwrite_purge_refused(void **state)
 {
 	struct profile p;
 	char *cause = NULL;
 
 	(void)state;
-	bad(HEAD "method = overwrite\npass = random\nnist.hdd = purge\nnist.ssd = purge\n",
+	/* A host overwrite is Clear on every media kind, magnetic included. */
+	bad(HEAD "method = overwrite\npass = random\nnist.ssd = clear\nnist.hdd = purge\n",
+	    "dir/x.profile:6: an overwrite is at most clear on hdd; purge refused");
+	bad(HEAD "method = overwrite\npass = random\nnist.hdd = clear\nnist.ssd = purge\n",
 	    "dir/x.profile:6: an overwrite is at most clear on ssd; purge refused");
 	bad(HEAD "method = overwrite\npass = random\nnist.usb-flash = purge\n",
 	    "dir/x.profile:5: an overwrite is at most clear on usb-flash; purge refused");
+	bad(HEAD "method = overwrite\npass = random\nnist.virtual = purge\n",
+	    "dir/x.profile:5: an overwrite is at most clear on virtual; purge refused");
+	assert_int_equal(profile_parse("x.profile", HEAD "method = overwrite\npass = random\n"
+				       "nist.hdd = clear\nnist.virtual = clear\n", &p, &cause), 0);
+	assert_int_equal(p.nist[0], PROFILE_NIST_CLEAR);
 	/* Firmware methods may claim purge, and have no passes. */
 	assert_int_equal(profile_parse("x.profile", HEAD "method = nvme-sanitize-crypto\n"
 				       "nist.nvme = purge\n", &p, &cause), 0);
@@ -179,7 +187,7 @@ int main(void)
 		cmocka_unit_test(test_gutmann_exact),
 		cmocka_unit_test(test_dod3),
 		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_purge_on_flash_refused),
+		cmocka_unit_test(test_overwrite_purge_refused),
 		cmocka_unit_test(test_forms),
 	};
 

@@ -604,6 +604,43 @@ static void test_cancel_and_resume(void **state)
 	run_done(&r);
 }
 
+/* Resume with a smaller --block-size than the interrupted run: the run
+ * keeps the checkpoint's block size, and every buffer is sized for it
+ * (a pattern pass fills a whole block: ASan catches a buffer sized from
+ * this run's parameters). */
+static void test_resume_other_block_size(void **state)
+{
+	static const uint8_t pat[3] = { 0x92, 0x49, 0x24 };
+	struct run r;
+
+	(void)state;
+	run_init(&r, "pass = byte 0x55\npass = pattern 0x92 0x49 0x24\n", PROFILE_VERIFY_LAST);
+	r.p.block_size = 4u << 20;
+	r.p.checkpoint_ms = 1;
+	fk.cancel_mon = &r.mon;
+	fk.cancel_after = DEV_SIZE + (4u << 20);	/* one block into pass 2 */
+	assert_int_equal(run_go(&r), 0);
+	assert_int_equal(r.res.outcome, WIPE_OUTCOME_ABORTED);
+	assert_int_equal(access(r.ckpt, F_OK), 0);
+	wipe_result_clear(&r.res);
+	fk.cancel_mon = NULL;
+	fk.written = 0;
+	wipe_monitor_destroy(&r.mon);
+	wipe_monitor_init(&r.mon);
+
+	r.p.resume = true;
+	r.p.block_size = 1u << 20;
+	assert_int_equal(run_go(&r), 0);
+	assert_int_equal(r.res.outcome, WIPE_OUTCOME_ERASED);
+	assert_int_equal(r.res.resumed, 1);
+	assert_int_equal(r.res.block_size, 4u << 20);
+	assert_true(fk.written > 0 && fk.written <= DEV_SIZE - (4u << 20) + 12);
+	for (uint64_t i = 0; i < DEV_SIZE; i += 4093)
+		assert_int_equal(fk.mem[i], pat[i % 3]);
+	assert_int_equal(r.res.bytes_verified, DEV_SIZE);
+	run_done(&r);
+}
+
 /* A regular file (no root needed), with a size O_DIRECT cannot cover. */
 static void test_image_file(void **state)
 {
@@ -631,6 +668,12 @@ static void test_image_file(void **state)
 	assert_int_equal(wipe_run(&p, &res, &cause), 0);
 	assert_int_equal(res.outcome, WIPE_OUTCOME_ERASED);
 	assert_int_equal(res.bytes_verified, io.size);
+	if (io.direct) {
+		/* Only the unaligned tail went through the page cache. */
+		assert_int_equal(io.bytes_read_direct, 3 << 20);
+		assert_int_equal(io.bytes_read_buffered, 1000);
+		assert_non_null(strstr(res.read_path, "direct+buffered-tail (1000 bytes "));
+	}
 	assert_int_equal(blkio_close(&io), 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
@@ -663,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_none_unverified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mismatch_detected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_and_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_other_block_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_file, setup, teardown),
 	};
 

@@ -185,7 +185,8 @@ static int probe_paths(const struct cli_ctx *ctx, int n, char **paths)
 		}
 		count++;
 	}
-	prc = print_devices(ctx, devs, count);
+	/* Nothing could be described: the errors say why, stdout stays empty. */
+	prc = count ? print_devices(ctx, devs, count) : CLI_EXIT_OK;
 	device_list_free(devs, count);
 	return prc != CLI_EXIT_OK ? prc : rc;
 }
