@@ -316,88 +316,207 @@ static char *cert_dir_of(const char *state_dir, const char *cert_dir)
 	return cert_dir ? strdup(cert_dir) : util_asprintf("%s/certs", state_dir);
 }
 
-/* Sign @in into @dir and attach the certificate to medium @m. */
-static int issue(const char *dir, const struct station *st, struct register_db *db,
-		 const struct cert_input *in, const struct register_media *m, const char *hash,
-		 const char *reserved, json_t **doc, char **id, char **cause)
+/* Attach the signed certificate @doc (@id, in @dir) to medium @m. */
+static int attach(const char *dir, struct register_db *db, const json_t *doc, const char *id,
+		  int64_t media_id, const char *hash, char **cause)
+{
+	const char *kind = cert_doc_kind(doc);
+	const char *issued = json_string_value(json_object_get(json_object_get(doc,
+						"certificate"), "issued"));
+	struct register_cert c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	util_strlcpy(c.id, id, sizeof(c.id));
+	c.media_id = media_id;
+	util_strlcpy(c.kind, kind ? kind : "report", sizeof(c.kind));
+	util_strlcpy(c.issued_at, issued ? issued : "", sizeof(c.issued_at));
+	util_strlcpy(c.event_hash, hash, sizeof(c.event_hash));
+	snprintf(c.path, sizeof(c.path), "%s/%s.json", dir, id);
+	c.json = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	rc = c.json ? register_add_certificate(db, &c, cause) :
+		      util_fail(cause, -ENOMEM, "out of memory");
+	free(c.json);
+	return rc;
+}
+
+/* Sign @in with @key into @dir (the id @reserved, or the next). */
+static int sign_into(const char *dir, const struct station *st, const struct sign_key *key,
+		     struct register_db *db, const struct cert_input *in, const char *reserved,
+		     json_t **doc, char **id, char **cause)
 {
 	struct cert_issue_opts opts = {
 		.cert_dir = dir, .id_taken = register_cert_id_taken, .taken_data = db,
 		.id = reserved,
 	};
-	struct sign_key *key = NULL;
-	struct register_cert c;
-	char *text = NULL;
 	int rc;
 
-	rc = station_load_signing_key(st, &key, cause);
-	if (rc == 0) {
-		pthread_mutex_lock(&certify_lock);
-		rc = cert_issue(in, st, key, &opts, doc, id, cause);
-		pthread_mutex_unlock(&certify_lock);
-	}
-	sign_key_free(key);
-	if (rc < 0)
-		goto out;
-	text = json_dumps(*doc, JSON_COMPACT | JSON_SORT_KEYS);
-	memset(&c, 0, sizeof(c));
-	util_strlcpy(c.id, *id, sizeof(c.id));
-	c.media_id = m->id;
-	util_strlcpy(c.kind, cert_doc_kind(*doc) ? cert_doc_kind(*doc) : "report", sizeof(c.kind));
-	c.json = text;
-	util_strlcpy(c.event_hash, hash, sizeof(c.event_hash));
-	snprintf(c.path, sizeof(c.path), "%s/%s.json", dir, *id);
-	rc = text ? register_add_certificate(db, &c, cause) :
-		    util_fail(cause, -ENOMEM, "out of memory");
-out:
-	free(text);
+	pthread_mutex_lock(&certify_lock);
+	rc = cert_issue(in, st, key, &opts, doc, id, cause);
+	pthread_mutex_unlock(&certify_lock);
 	return rc;
 }
 
-int finish_destruction(const char *state_dir, const char *cert_dir, const struct station *st,
-		       struct register_db *db, const struct register_media *m,
-		       const struct register_destruction *d, const char *hash, char *id,
-		       char **cause)
+/* Sign @in into @dir and attach the certificate to medium @m. */
+static int issue(const char *dir, const struct station *st, struct register_db *db,
+		 const struct cert_input *in, const struct register_media *m, const char *hash,
+		 const char *reserved, json_t **doc, char **id, char **cause)
 {
-	struct cert_input in;
-	json_t *doc = NULL;
-	char *dir = NULL, *got = NULL;
+	struct sign_key *key = NULL;
 	int rc;
 
-	if (!st)
+	rc = station_load_signing_key(st, &key, cause);
+	if (rc == 0)
+		rc = sign_into(dir, st, key, db, in, reserved, doc, id, cause);
+	sign_key_free(key);
+	if (rc == 0)
+		rc = attach(dir, db, *doc, *id, m->id, hash, cause);
+	return rc;
+}
+
+/* Empty register text -> NULL (absent on the certificate). */
+static const char *opt_str(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* The destruction certificate's content: the medium as registered, the
+ * people, the destruction with every witness. */
+static void destroy_input(const struct register_media *m, const struct finish_destroy *fd,
+			  struct cert_input *in)
+{
+	const struct register_destruction *d = fd->d;
+	struct cert_medium *md = &in->medium;
+
+	memset(in, 0, sizeof(*in));
+	in->kind = CERT_KIND_DESTRUCTION;
+	in->operator_.name = opt_str(fd->operator_name) ? fd->operator_name : station_operator();
+	in->operator_.title = opt_str(fd->operator_title);
+	in->validator.name = opt_str(fd->validator_name);
+	in->validator.title = opt_str(fd->validator_title);
+	md->register_no = m->register_no;
+	md->asset_tag = opt_str(m->asset_tag);
+	md->media_type = opt_str(m->media_type);
+	md->vendor = opt_str(m->vendor);
+	md->model = opt_str(m->model);
+	md->serial = opt_str(m->serial);
+	md->wwn = opt_str(m->wwn);
+	md->capacity_bytes = m->capacity_bytes;
+	md->class_before = opt_str(m->classification);
+	md->class_after = md->class_before;	/* destroyed: never lower */
+	md->custodian = opt_str(m->custodian);
+	md->department = opt_str(m->department);
+	in->destruction.method = d->method;
+	in->destruction.place = d->place;
+	for (size_t i = 0; i < d->n_witnesses && i < CERT_MAX_WITNESSES; i++)
+		in->destruction.witnesses[i].name = d->witnesses[i];
+	in->destination = "destruction";
+	in->notes = opt_str(d->note);
+}
+
+/* Create the certificate directory; its absolute path into
+ * fd->cert_dir_out (the path as given when it cannot be resolved). */
+static int destroy_cert_dir(struct finish_destroy *fd, char **cause)
+{
+	char *dir = cert_dir_of(fd->state_dir, fd->cert_dir), *abs = NULL;
+	int rc;
+
+	if (!dir)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = util_mkdir_p(dir, 0700);
+	if (rc < 0) {
+		rc = util_fail(cause, rc, "cannot create %s", dir);
+		goto out;
+	}
+	abs = realpath(dir, NULL);
+	if (util_strlcpy(fd->cert_dir_out, abs ? abs : dir, sizeof(fd->cert_dir_out)) >=
+	    sizeof(fd->cert_dir_out))
+		rc = util_fail(cause, -ENAMETOOLONG, "%s: path too long", dir);
+out:
+	free(abs);
+	free(dir);
+	return rc;
+}
+
+/* Before anything is written: the witness rule, the certificate's rules on
+ * the people (-EPERM), the signing key and the certificate directory. */
+static int destroy_precheck(const struct policy *pol, struct finish_destroy *fd,
+			    const struct cert_input *in, struct sign_key **key, char **cause)
+{
+	const struct register_destruction *d = fd->d;
+	json_t *obj = NULL;
+	int rc;
+
+	if (!fd->station)
 		return util_fail(cause, -ENOENT, "no certificate: the station is not set up "
 				 "(custos init)");
-	memset(&in, 0, sizeof(in));
-	in.kind = CERT_KIND_DESTRUCTION;
-	in.operator_.name = station_operator();
-	in.medium.register_no = m->register_no;
-	in.medium.asset_tag = m->asset_tag;
-	in.medium.media_type = m->media_type;
-	in.medium.vendor = m->vendor;
-	in.medium.model = m->model;
-	in.medium.serial = m->serial;
-	in.medium.wwn = m->wwn;
-	in.medium.capacity_bytes = m->capacity_bytes;
-	in.medium.class_before = m->classification[0] ? m->classification : NULL;
-	in.medium.class_after = in.medium.class_before;
-	in.medium.custodian = m->custodian;
-	in.medium.department = m->department;
-	in.destruction.method = d->method;
-	in.destruction.place = d->place;
-	in.destruction.time = util_unix_now();
-	in.destruction.witnesses[0].name = d->n_witnesses > 0 ? d->witnesses[0] : NULL;
-	in.destruction.witnesses[1].name = d->n_witnesses > 1 ? d->witnesses[1] : NULL;
-	in.destination = "destruction";
-	in.event_hash = hash;
-	in.notes = d->note && *d->note ? d->note : NULL;
-	dir = cert_dir_of(state_dir, cert_dir);
-	rc = dir ? issue(dir, st, db, &in, m, hash, NULL, &doc, &got, cause) :
-		   util_fail(cause, -ENOMEM, "out of memory");
+	if (d->n_witnesses > CERT_MAX_WITNESSES)
+		return util_fail(cause, -EPERM, "rule two-witnesses: at most %d witnesses",
+				 CERT_MAX_WITNESSES);
+	rc = policy_check_destroy(pol, d->witnesses, d->n_witnesses, cause);
+	if (rc == 0) {
+		rc = cert_build(in, fd->station, "check", util_unix_now(), &obj, cause);
+		json_decref(obj);
+		if (rc == -EINVAL)
+			rc = -EPERM;	/* a rule about the people: refused */
+	}
 	if (rc == 0)
-		util_strlcpy(id, got, 96);
-	free(got);
-	free(dir);
+		rc = station_load_signing_key(fd->station, key, cause);
+	if (rc == 0)
+		rc = destroy_cert_dir(fd, cause);
+	return rc;
+}
+
+/* After the event: sign, write and attach the certificate.  A failure
+ * says the medium stays recorded as destroyed. */
+static int destroy_certify(struct register_db *db, const struct register_media *m,
+			   struct finish_destroy *fd, struct cert_input *in,
+			   const struct sign_key *key, char **cause)
+{
+	const char *dir = fd->cert_dir_out;
+	char *why = NULL, *id = NULL;
+	json_t *doc = NULL;
+	int rc;
+
+	in->event_hash = fd->hash;
+	in->destruction.time = util_unix_now();
+	rc = sign_into(dir, fd->station, key, db, in, NULL, &doc, &id, &why);
+	if (rc == 0) {
+		util_strlcpy(fd->cert_id, id, sizeof(fd->cert_id));
+		rc = attach(dir, db, doc, id, m->id, fd->hash, &why);
+	}
+	if (rc < 0 && id)
+		util_fail(cause, rc, "%s is recorded as destroyed (event %.16s...) and "
+			  "certificate %s is in %s, but the register could not store it: %s",
+			  m->register_no, fd->hash, id, dir, why ? why : strerror(-rc));
+	else if (rc < 0)
+		util_fail(cause, rc, "%s is recorded as destroyed (event %.16s...), but no "
+			  "certificate could be issued: %s", m->register_no, fd->hash,
+			  why ? why : strerror(-rc));
+	free(why);
+	free(id);
 	json_decref(doc);
+	return rc;
+}
+
+int finish_destroy(const struct policy *pol, struct register_db *db,
+		   const struct register_media *m, struct finish_destroy *fd, char **cause)
+{
+	struct sign_key *key = NULL;
+	struct cert_input in;
+	int rc;
+
+	fd->recorded = false;
+	fd->hash[0] = fd->cert_id[0] = fd->cert_dir_out[0] = '\0';
+	destroy_input(m, fd, &in);
+	rc = destroy_precheck(pol, fd, &in, &key, cause);
+	if (rc == 0)
+		rc = register_destroy(db, pol, m->id, fd->d, fd->hash, cause);
+	if (rc == 0) {
+		fd->recorded = true;
+		rc = destroy_certify(db, m, fd, &in, key, cause);
+	}
+	sign_key_free(key);
 	return rc;
 }
 

@@ -92,12 +92,42 @@ int finish_check(const struct policy *pol, struct register_db *db, const struct 
 int finish_hook(struct job *job, const struct device_info *dev, const struct profile *profile,
 		const struct wipe_result *res, void *data, char **cause);
 
-/* The destruction certificate of @m, destroyed as @d (the register's event
- * @hash), attached to it; its id into @id (96 bytes).  @cert_dir NULL:
- * <state_dir>/certs. */
-int finish_destruction(const char *state_dir, const char *cert_dir, const struct station *st,
-		       struct register_db *db, const struct register_media *m,
-		       const struct register_destruction *d, const char *hash, char *id,
-		       char **cause);
+/*
+ * Physical destruction, the one path `custos destroy` and the station
+ * screen share.  In order:
+ *   1. before anything is written: the policy's witness rule
+ *      (two-witnesses) and the certificate's rules on the people (the
+ *      validator is not the operator, no witness is the operator...), a
+ *      readable signing key and a certificate directory; a refusal is
+ *      -EPERM naming the rule, any other failure a negative errno, and
+ *      nothing is written (fd->recorded stays false);
+ *   2. register_destroy(): the "destroyed" event (fd->recorded = true,
+ *      fd->hash its hash);
+ *   3. the signed destruction certificate carrying the event hash and all
+ *      the witnesses, into the certificate directory, then attached to the
+ *      medium (register_add_certificate).
+ * A failure in step 3 cannot undo the event: the call returns the error
+ * with fd->recorded true and a cause saying that the medium is recorded as
+ * destroyed but has no certificate (or one the register could not store).
+ */
+struct finish_destroy {
+	/* in */
+	const char *state_dir;
+	const struct station *station;	/* NULL: refused before writing (custos init) */
+	const char *cert_dir;		/* NULL: <state_dir>/certs */
+	const char *operator_name;	/* NULL or "": station_operator() */
+	const char *operator_title;	/* NULL or "": none */
+	const char *validator_name;	/* NULL or "": left for a hand signature */
+	const char *validator_title;
+	const struct register_destruction *d; /* method, place, witnesses, note */
+	/* out */
+	bool recorded;			/* the register event was written */
+	char hash[65];			/* its hash */
+	char cert_id[96];		/* the certificate issued; "" none */
+	char cert_dir_out[PATH_MAX];	/* the directory it went to (absolute) */
+};
+
+int finish_destroy(const struct policy *pol, struct register_db *db,
+		   const struct register_media *m, struct finish_destroy *fd, char **cause);
 
 #endif

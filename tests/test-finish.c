@@ -4,6 +4,7 @@
  * files, and the hook called directly with a failed result). */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "cert.h"
 #include "finish.h"
 #include "job.h"
 #include "policy.h"
@@ -288,41 +290,165 @@ static void test_no_station(void **state)
 	finish_clear(&fin);
 }
 
-/* Destruction: the certificate is issued into <state_dir>/certs and
- * attached to the medium with the register's "destroyed" event. */
+/* The medium's state and number of history events. */
+static size_t events_of(struct fixture *fx, int64_t mid, char *state)
+{
+	struct register_event *ev = NULL;
+	struct register_media m;
+	size_t n = 0;
+
+	assert_int_equal(register_get(fx->db, mid, &m, NULL), 0);
+	util_strlcpy(state, m.state, 32);
+	assert_int_equal(register_history(fx->db, mid, &ev, &n, NULL), 0);
+	register_events_free(ev, n);
+	return n;
+}
+
+/* Destruction: refused without a station, then the certificate is issued
+ * into <state_dir>/certs with every witness and the "destroyed" event's
+ * hash, and attached to the medium. */
 static void test_destruction(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t mid = enroll(fx, "secret");
+	const char *w[3] = { "王五", "Jane Roe", "Li Si" };
+	struct register_destruction d = {
+		.method = "shred", .place = "room 101", .witnesses = w, .n_witnesses = 3,
+		.note = "",
+	};
+	struct finish_destroy fd = {
+		.state_dir = fx->dir, .operator_name = "tester", .validator_name = "Chief", .d = &d,
+	};
+	struct register_media m;
+	struct register_cert *certs = NULL;
+	char path[PATH_MAX + 128], st[32];
+	char *cause = NULL;
+	size_t n = 0, n_ev = events_of(fx, mid, st);
+	json_t *doc, *jw;
+
+	assert_int_equal(register_get(fx->db, mid, &m, NULL), 0);
+	assert_int_equal(finish_destroy(fx->pol, fx->db, &m, &fd, &cause), -ENOENT);
+	assert_non_null(strstr(cause, "custos init"));
+	free(cause);
+	assert_false(fd.recorded);
+	assert_int_equal(events_of(fx, mid, st), n_ev);
+	fd.station = fx->st;
+	assert_int_equal(finish_destroy(fx->pol, fx->db, &m, &fd, NULL), 0);
+	assert_true(fd.recorded);
+	assert_true(fd.cert_id[0] != '\0');
+	assert_int_equal(strlen(fd.hash), 64);
+	assert_int_equal(events_of(fx, mid, st), n_ev + 1);
+	assert_string_equal(st, "destroyed");
+	snprintf(path, sizeof(path), "%s/%s.json", fd.cert_dir_out, fd.cert_id);
+	assert_int_equal(access(path, R_OK), 0);
+	snprintf(path, sizeof(path), "%s/certs/%s.pdf", fx->dir, fd.cert_id);
+	assert_int_equal(access(path, R_OK), 0);
+	assert_int_equal(register_list_certificates(fx->db, mid, &certs, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(certs[0].id, fd.cert_id);
+	assert_string_equal(certs[0].kind, "destruction");
+	assert_string_equal(certs[0].event_hash, fd.hash);
+	assert_true(certs[0].issued_at[0] != '\0');
+	doc = json_loads(certs[0].json, 0, NULL);
+	assert_non_null(doc);
+	jw = json_object_get(json_object_get(json_object_get(doc, "certificate"), "destruction"),
+			     "witnesses");
+	assert_int_equal(json_array_size(jw), 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(json_string_value(json_object_get(json_array_get(jw, i),
+								      "name")), w[i]);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		json_object_get(doc, "certificate"), "validator"), "name")), "Chief");
+	json_decref(doc);
+	register_certs_free(certs, n);
+}
+
+/* One refused destruction: -EPERM, nothing recorded, no certificate. */
+static void refused(struct fixture *fx, int64_t mid, struct finish_destroy *fd,
+		    const char *rule)
+{
+	struct register_media m;
+	struct register_cert *certs = NULL;
+	char *cause = NULL, st[32];
+	size_t n = 0, n_ev = events_of(fx, mid, st);
+
+	assert_int_equal(register_get(fx->db, mid, &m, NULL), 0);
+	assert_int_equal(finish_destroy(fx->pol, fx->db, &m, fd, &cause), -EPERM);
+	assert_non_null(cause);
+	if (rule)
+		assert_non_null(strstr(cause, rule));
+	free(cause);
+	assert_false(fd->recorded);
+	assert_string_equal(fd->cert_id, "");
+	assert_int_equal(events_of(fx, mid, st), n_ev);
+	assert_string_not_equal(st, "destroyed");
+	assert_int_equal(register_list_certificates(fx->db, mid, &certs, &n, NULL), 0);
+	assert_int_equal(n, 0);
+	register_certs_free(certs, n);
+}
+
+/* The rules on the people are checked before the register is written. */
+static void test_destruction_refused(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t mid = enroll(fx, "secret");
+	const char *w[CERT_MAX_WITNESSES + 1] = { "王五", "tester", "Li Si" };
+	struct register_destruction d = {
+		.method = "shred", .place = "room 101", .witnesses = w, .n_witnesses = 1,
+	};
+	struct finish_destroy fd = {
+		.state_dir = fx->dir, .station = fx->st, .operator_name = "tester", .d = &d,
+	};
+	char name[CERT_MAX_WITNESSES + 1][16];
+
+	refused(fx, mid, &fd, "two-witnesses");		/* too few */
+	d.n_witnesses = 2;
+	refused(fx, mid, &fd, NULL);			/* the operator witnesses */
+	w[1] = "Jane Roe";
+	fd.validator_name = " Tester";
+	refused(fx, mid, &fd, NULL);			/* the operator validates */
+	fd.validator_name = NULL;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(w); i++) {
+		snprintf(name[i], sizeof(name[i]), "witness %zu", i);
+		w[i] = name[i];
+	}
+	d.n_witnesses = UTIL_ARRAY_SIZE(w);
+	refused(fx, mid, &fd, "two-witnesses");		/* more than a certificate holds */
+}
+
+/* Issuance failing after the event: the medium stays destroyed and the
+ * cause says it has no certificate. */
+static void test_destruction_no_cert(void **state)
 {
 	struct fixture *fx = *state;
 	int64_t mid = enroll(fx, "secret");
 	const char *w[2] = { "王五", "Jane Roe" };
 	struct register_destruction d = {
 		.method = "shred", .place = "room 101", .witnesses = w, .n_witnesses = 2,
-		.note = "",
+	};
+	struct finish_destroy fd = {
+		.state_dir = fx->dir, .station = fx->st, .operator_name = "tester", .d = &d,
 	};
 	struct register_media m;
 	struct register_cert *certs = NULL;
-	char hash[65] = "", id[96] = "", path[256];
-	char *cause = NULL;
+	char path[128], st[32], *cause = NULL;
 	size_t n = 0;
 
+	/* the sequence file cannot be opened: no id can be taken */
+	snprintf(path, sizeof(path), "%s/certs/.seq", fx->dir);
+	assert_int_equal(util_mkdir_p(path, 0700), 0);
 	assert_int_equal(register_get(fx->db, mid, &m, NULL), 0);
-	assert_int_equal(register_destroy(fx->db, fx->pol, mid, &d, hash, NULL), 0);
-	assert_int_equal(finish_destruction(fx->dir, NULL, NULL, fx->db, &m, &d, hash, id,
-					    &cause), -ENOENT);
-	assert_non_null(strstr(cause, "custos init"));
+	assert_true(finish_destroy(fx->pol, fx->db, &m, &fd, &cause) < 0);
+	assert_true(fd.recorded);
+	assert_string_equal(fd.cert_id, "");
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "recorded as destroyed"));
+	assert_non_null(strstr(cause, "no certificate"));
 	free(cause);
-	assert_int_equal(finish_destruction(fx->dir, NULL, fx->st, fx->db, &m, &d, hash, id,
-					    NULL), 0);
-	assert_true(id[0] != '\0');
-	snprintf(path, sizeof(path), "%s/certs/%s.json", fx->dir, id);
-	assert_int_equal(access(path, R_OK), 0);
-	snprintf(path, sizeof(path), "%s/certs/%s.pdf", fx->dir, id);
-	assert_int_equal(access(path, R_OK), 0);
+	events_of(fx, mid, st);
+	assert_string_equal(st, "destroyed");
 	assert_int_equal(register_list_certificates(fx->db, mid, &certs, &n, NULL), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(certs[0].id, id);
-	assert_string_equal(certs[0].kind, "destruction");
-	assert_string_equal(certs[0].event_hash, hash);
+	assert_int_equal(n, 0);
 	register_certs_free(certs, n);
 }
 
@@ -344,6 +470,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_station, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destruction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destruction_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destruction_no_cert, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 
 #include "cert.h"
 #include "device.h"
+#include "finish.h"
 #include "policy.h"
 #include "register.h"
 #include "station.h"
@@ -574,130 +575,8 @@ static int need_destruction(const struct custody_opts *o)
 	return CLI_EXIT_OK;
 }
 
-/* Empty register text -> NULL (absent on the certificate). */
-static const char *opt_str(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
-/* The destruction certificate's content from the register entry. */
-static void destroy_input(const struct register_media *m, const struct custody_opts *o,
-			  const char *operator_name, struct cert_input *in)
-{
-	struct cert_medium *md = &in->medium;
-
-	memset(in, 0, sizeof(*in));
-	in->kind = CERT_KIND_DESTRUCTION;
-	in->operator_ = (struct cert_person){ operator_name, o->operator_title };
-	in->validator = (struct cert_person){ o->validator, o->validator_title };
-	md->register_no = m->register_no;
-	md->asset_tag = opt_str(m->asset_tag);
-	md->media_type = opt_str(m->media_type);
-	md->vendor = opt_str(m->vendor);
-	md->model = opt_str(m->model);
-	md->serial = opt_str(m->serial);
-	md->wwn = opt_str(m->wwn);
-	md->capacity_bytes = m->capacity_bytes;
-	md->class_before = opt_str(m->classification);
-	md->class_after = opt_str(m->classification);	/* destroyed: never lower */
-	md->custodian = opt_str(m->custodian);
-	md->department = opt_str(m->department);
-	in->destruction.method = o->method;
-	in->destruction.place = o->place;
-	for (size_t i = 0; i < o->n_witnesses; i++)
-		in->destruction.witnesses[i] = (struct cert_person){ o->witnesses[i], NULL };
-	in->destination = "destruction";
-	in->notes = o->note;
-}
-
-/* Before anything is written: the certificate must be issuable (the cert
- * module's rules on people, a readable signing key, a cert directory). */
-static int destroy_precheck(struct reg_cli *r, const struct cert_input *in,
-			    struct sign_key **key, char **cause)
-{
-	json_t *obj = NULL;
-	char *abs;
-	int rc = cert_build(in, r->st, "check", util_unix_now(), &obj, cause);
-
-	json_decref(obj);
-	if (rc == -EINVAL)
-		return -EPERM;	/* a rule about the people: refused, nothing written */
-	if (rc == 0)
-		rc = station_load_signing_key(r->st, key, cause);
-	if (rc == 0 && !r->cert_dir)
-		rc = util_fail(cause, -ENOMEM, "out of memory");
-	if (rc == 0 && (rc = util_mkdir_p(r->cert_dir, 0700)) < 0)
-		rc = util_fail(cause, rc, "cannot create %s", r->cert_dir);
-	if (rc == 0 && (abs = realpath(r->cert_dir, NULL))) {
-		free(r->cert_dir);
-		r->cert_dir = abs;
-	}
-	return rc;
-}
-
-/* Store the issued certificate in the register, linked to the medium. */
-static int destroy_store(struct reg_cli *r, int64_t media_id, const json_t *doc,
-			 const char *hash, char **cause)
-{
-	struct register_cert c = { .media_id = media_id };
-	const char *issued = json_string_value(json_object_get(json_object_get(doc,
-						"certificate"), "issued"));
-	char *path = util_asprintf("%s/%s.json", r->cert_dir, r->cert_id);
-	int rc;
-
-	util_strlcpy(c.id, r->cert_id, sizeof(c.id));
-	util_strlcpy(c.kind, "destruction", sizeof(c.kind));
-	util_strlcpy(c.issued_at, issued ? issued : "", sizeof(c.issued_at));
-	util_strlcpy(c.event_hash, hash, sizeof(c.event_hash));
-	util_strlcpy(c.path, path ? path : "", sizeof(c.path));
-	c.json = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	rc = c.json && path ? register_add_certificate(r->db, &c, cause) :
-			      util_fail(cause, -ENOMEM, "out of memory");
-	free(c.json);
-	free(path);
-	return rc;
-}
-
-/*
- * CERT HOOK (destruction certificate): the destruction is in the register
- * (event @hash); issue the signed certificate into the cert directory and
- * store it in the register.  A failure here cannot undo the event: say so
- * and exit 1.
- */
-static int destroy_certificate(struct reg_cli *r, const struct register_media *m,
-			       struct cert_input *in, const struct sign_key *key,
-			       const char *hash)
-{
-	struct cert_issue_opts opts = {
-		.cert_dir = r->cert_dir, .id_taken = register_cert_id_taken, .taken_data = r->db,
-	};
-	char *cause = NULL;
-	json_t *doc = NULL;
-	int rc;
-
-	in->event_hash = hash;
-	in->destruction.time = util_unix_now();
-	rc = cert_issue(in, r->st, key, &opts, &doc, &r->cert_id, &cause);
-	if (rc == 0)
-		rc = destroy_store(r, m->id, doc, hash, &cause);
-	json_decref(doc);
-	if (rc == 0)
-		return 0;
-	if (r->cert_id)
-		cli_error("destroy: %s is recorded as destroyed (event %.16s...) and certificate "
-			  "%s is in %s, but the register could not store it: %s",
-			  m->register_no, hash, r->cert_id, r->cert_dir,
-			  cause ? cause : strerror(-rc));
-	else
-		cli_error("destroy: %s is recorded as destroyed (event %.16s...), but no "
-			  "certificate could be issued: %s", m->register_no, hash,
-			  cause ? cause : strerror(-rc));
-	cli_error("destroy: the register event stays; fix the cause and keep this output: "
-		  "`custos register history %s` shows the event", m->register_no);
-	free(cause);
-	return CLI_EXIT_FAIL;
-}
-
+/* The library refuses before writing (nothing recorded: the usual exit)
+ * or, after the event, says what has no certificate: exit 1. */
 static int do_destroy(struct reg_cli *r, const struct register_media *m,
 		      const struct custody_opts *o, char **cause)
 {
@@ -705,24 +584,31 @@ static int do_destroy(struct reg_cli *r, const struct register_media *m,
 		.method = o->method, .place = o->place, .witnesses = o->witnesses,
 		.n_witnesses = o->n_witnesses, .note = o->note,
 	};
-	const char *op = o->operator_name ? o->operator_name : station_operator();
-	struct sign_key *key = NULL;
-	struct cert_input in;
-	char hash[65];
-	int rc;
+	struct finish_destroy fd = {
+		.state_dir = r->ctx->state_dir, .station = r->st, .cert_dir = o->cert_dir,
+		.operator_name = o->operator_name, .operator_title = o->operator_title,
+		.validator_name = o->validator, .validator_title = o->validator_title, .d = &d,
+	};
+	int rc = finish_destroy(r->pol, r->db, m, &fd, cause);
 
-	r->cert_dir = o->cert_dir ? strdup(o->cert_dir) : station_path(r->st, "certs");
-	destroy_input(m, o, op, &in);
-	/* the policy's witness rule first: it names the rule */
-	rc = policy_check_destroy(r->pol, o->witnesses, o->n_witnesses, cause);
-	if (rc == 0)
-		rc = destroy_precheck(r, &in, &key, cause);
-	if (rc == 0)
-		rc = register_destroy(r->db, r->pol, m->id, &d, hash, cause);
-	if (rc == 0)
-		rc = destroy_certificate(r, m, &in, key, hash);
-	sign_key_free(key);
-	return rc;
+	if (rc == 0) {
+		/* for show_result(); without them the entry shows alone */
+		r->cert_id = strdup(fd.cert_id);
+		r->cert_dir = strdup(fd.cert_dir_out);
+		if (!r->cert_dir) {
+			free(r->cert_id);
+			r->cert_id = NULL;
+		}
+		return 0;
+	}
+	if (!fd.recorded)
+		return rc;
+	cli_error("destroy: %s", *cause ? *cause : strerror(-rc));
+	cli_error("destroy: the register event stays; fix the cause and keep this output: "
+		  "`custos register history %s` shows the event", m->register_no);
+	free(*cause);
+	*cause = NULL;
+	return CLI_EXIT_FAIL;
 }
 
 int cli_destroy(struct cli_ctx *ctx, int argc, char **argv)

@@ -36,7 +36,7 @@ static const struct cli_command commands[] = {
 	{ "return",     cli_return,     "record a medium's return from a custodian or from repair" },
 	{ "reclassify", cli_reclassify, "raise a medium's classification" },
 	{ "repair",     cli_repair,     "record a medium sent out for repair" },
-	{ "destroy",    cli_destroy,    "record physical destruction with two witnesses" },
+	{ "destroy",    cli_destroy,    "record physical destruction with its witnesses" },
 	{ "lost",       cli_lost,       "record a medium as lost" },
 	{ "register",   cli_register,   "list, show, verify, back up and export the media register" },
 	{ "cert",       cli_cert,       "list, show, render, print and verify certificates" },

@@ -2,7 +2,8 @@
 /*
  * tui-register: the register browser.  A list of media with filters
  * (classification, state, text search), the history of one medium, and
- * the custody actions: issue, return, destroy with two witnesses.
+ * the custody actions: issue, return, destroy with the policy's number of
+ * witnesses (one comma-separated field).
  */
 #include "tui.h"
 
@@ -11,6 +12,7 @@
 #include <strings.h>
 #include <wchar.h>
 
+#include "cert.h"
 #include "finish.h"
 #include "policy.h"
 #include "register.h"
@@ -36,8 +38,7 @@ static const struct tui_field_spec issue_spec[] = {
 static const struct tui_field_spec destroy_spec[] = {
 	{ "method", "Method", TUI_FIELD_CHOICE, true, 0, method_choices },
 	{ "place", "Place", TUI_FIELD_TEXT, true, 127, NULL },
-	{ "witness1", "Witness 1", TUI_FIELD_TEXT, true, 127, NULL },
-	{ "witness2", "Witness 2", TUI_FIELD_TEXT, true, 127, NULL },
+	{ "witnesses", "Witnesses", TUI_FIELD_TEXT, true, 255, NULL },
 	{ "note", "Note", TUI_FIELD_TEXT, false, 255, NULL },
 };
 
@@ -234,6 +235,10 @@ static void reg_draw(struct tui_app *app, WINDOW *win)
 	if (selected())
 		tui_putf(app, in, 0, 0, getmaxx(in), TUI_STYLE_NORMAL, "%s  %s %s",
 			 selected()->register_no, selected()->vendor, selected()->model);
+	if (rb.mode == MODE_DESTROY)
+		tui_putf(app, in, 1, 0, getmaxx(in), TUI_STYLE_NORMAL,
+			 "Witnesses: %u or more, comma-separated, none the operator",
+			 policy_witnesses(app->policy));
 	tui_form_draw(app, &rb.form, in, 2, 12);
 	delwin(in);
 }
@@ -286,37 +291,61 @@ static unsigned do_issue(struct tui_app *app)
 	return done(app, rc, cause, "issue");
 }
 
+/* Split the comma-separated witnesses field in place into @w (blanks
+ * around names trimmed; empty entries kept, the policy refuses them). */
+static size_t split_witnesses(char *list, const char **w, size_t max)
+{
+	size_t n = 0;
+	char *p = list, *e;
+
+	while (n < max) {
+		char *comma = strchr(p, ',');
+
+		if (comma)
+			*comma = '\0';
+		while (*p == ' ')
+			p++;
+		for (e = p + strlen(p); e > p && e[-1] == ' '; e--)
+			e[-1] = '\0';
+		w[n++] = p;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return n;
+}
+
 static unsigned do_destroy(struct tui_app *app)
 {
 	const struct tui_fields *f = &rb.form.fields;
-	const char *w[2] = { tui_fields_get(f, "witness1"), tui_fields_get(f, "witness2") };
+	const char *w[CERT_MAX_WITNESSES + 1];
+	char list[256];
 	struct register_destruction d = {
 		.method = tui_fields_get(f, "method"),
 		.place = tui_fields_get(f, "place"),
 		.witnesses = w,
-		.n_witnesses = 2,
 		.note = tui_fields_get(f, "note"),
 	};
+	struct finish_destroy fd = {
+		.state_dir = app->state_dir, .station = app->station, .d = &d,
+	};
 	struct register_media m;
-	char *cause = NULL, hash[65] = "", id[96] = "";
+	char *cause = NULL;
 	int rc;
 
 	if (!selected())
 		return TUI_HANDLED;
 	m = *selected();
-	rc = policy_check_destroy(app->policy, w, 2, &cause);
-	if (rc == 0)
-		rc = register_destroy(app->reg, app->policy, m.id, &d, hash, &cause);
-	if (rc < 0)
+	util_strlcpy(list, tui_fields_get(f, "witnesses"), sizeof(list));
+	d.n_witnesses = split_witnesses(list, w, UTIL_ARRAY_SIZE(w));
+	rc = finish_destroy(app->policy, app->reg, &m, &fd, &cause);
+	if (!fd.recorded)
 		return done(app, rc, cause, "destruction");
-	rc = finish_destruction(app->state_dir, NULL, app->station, app->reg, &m, &d, hash, id,
-				&cause);
 	done(app, 0, NULL, "destruction");
 	if (rc < 0)
-		tui_app_message(app, true, "destruction recorded, but no certificate: %s",
-				cause ? cause : strerror(-rc));
+		tui_app_message(app, true, "destruction: %s", cause ? cause : strerror(-rc));
 	else
-		tui_app_message(app, false, "destruction recorded, certificate %s", id);
+		tui_app_message(app, false, "destruction recorded, certificate %s", fd.cert_id);
 	free(cause);
 	return TUI_HANDLED | TUI_REDRAW;
 }
@@ -451,7 +480,7 @@ static const struct tui_keyhelp reg_keys[] = {
 	{ NULL, "Enter", "History", "the selected medium's events (also h)" },
 	{ "F2", "i", "Issue", "issue the medium to a person" },
 	{ "F3", "t", "Return", "record its return (from a person, repair, or found)" },
-	{ "F4", "d", "Destroy", "record physical destruction, with two witnesses" },
+	{ "F4", "d", "Destroy", "record physical destruction, with the witnesses" },
 	{ NULL, "f", "Class", "filter by classification (cycles)", true },
 	{ NULL, "s", "State", "filter by state (cycles)", true },
 	{ NULL, "/", "Search", "text search: register no, tag, serial, names", true },
