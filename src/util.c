@@ -376,8 +376,10 @@ void util_log(enum util_log_level level, const char *fmt, ...)
 
 /* --- display width ------------------------------------------------------ */
 
-/* Bytes of the character at @s (@n bytes left, n > 0); its columns in *@w. */
-static size_t char_width(const char *s, size_t n, int *w)
+/* Bytes of the character at @s (@n bytes left, n > 0); its columns in *@w,
+ * and in *@printable whether it is a valid, printable character (invalid
+ * bytes and control characters count one column). */
+static size_t char_info(const char *s, size_t n, int *w, bool *printable)
 {
 	mbstate_t st;
 	wchar_t wc;
@@ -387,12 +389,21 @@ static size_t char_width(const char *s, size_t n, int *w)
 	used = mbrtowc(&wc, s, n, &st);
 	if (used == (size_t)-1 || used == (size_t)-2 || used == 0) {
 		*w = 1;
+		*printable = false;
 		return 1;
 	}
 	*w = wcwidth(wc);
-	if (*w < 0 || iswcntrl((wint_t)wc))
+	*printable = *w >= 0 && !iswcntrl((wint_t)wc);
+	if (!*printable)
 		*w = 1;
 	return used;
+}
+
+static size_t char_width(const char *s, size_t n, int *w)
+{
+	bool printable;
+
+	return char_info(s, n, w, &printable);
 }
 
 int util_display_width(const char *utf8)
@@ -419,18 +430,20 @@ int util_fit_width(const char *utf8, int cols, bool pad, char *out, size_t len)
 {
 	const char *s = utf8 ? utf8 : "";
 	size_t n = strlen(s), pos = 0, ell = strlen(ellipsis());
-	bool cut = util_display_width(s) > cols;
+	bool cut = util_display_width(s) > cols, printable;
 	int room = cut ? cols - 1 : cols, used = 0, w;
 
 	if (len == 0)
 		return 0;
 	while (n > 0) {
-		size_t k = char_width(s, n, &w);
+		size_t k = char_info(s, n, &w, &printable);
+		/* never copy a control character or an invalid byte to a terminal */
+		size_t put = printable ? k : 1;
 
-		if (used + w > room || pos + k + (cut ? ell : 0) + 1 > len)
+		if (used + w > room || pos + put + (cut ? ell : 0) + 1 > len)
 			break;
-		memcpy(out + pos, s, k);
-		pos += k;
+		memcpy(out + pos, printable ? s : "?", put);
+		pos += put;
 		used += w;
 		s += k;
 		n -= k;

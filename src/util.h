@@ -76,7 +76,8 @@ int util_display_width(const char *utf8);
 /* Copy @utf8 into @out (@len bytes) so that it takes at most @cols columns:
  * longer text is cut between characters and ends with an ellipsis ("\u2026",
  * "~" in a locale without multibyte characters); with @pad, spaces fill up
- * to @cols.  Returns the columns written. */
+ * to @cols.  Control characters and invalid bytes become '?', so text from
+ * the register can never drive the terminal.  Returns the columns written. */
 int util_fit_width(const char *utf8, int cols, bool pad, char *out, size_t len);
 
 /* Write @utf8 to @f fitted to @cols columns and padded with spaces (as

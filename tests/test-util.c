@@ -144,6 +144,9 @@ static void test_display_width(void **state)
 	util_fit_width("张伟明", 20, false, buf, 8);
 	assert_int_equal(strlen(buf), 6);
 	assert_string_equal(buf, "张伟");
+	/* control characters and invalid bytes never reach the terminal */
+	assert_int_equal(util_fit_width("a\x1b[2Jb\xff" "c", 10, false, buf, sizeof(buf)), 8);
+	assert_string_equal(buf, "a?[2Jb?c");
 	setlocale(LC_ALL, "C");
 }
 

@@ -64,66 +64,9 @@ size_t tui_text_cut(const char *s, int cols)
 	return pos;
 }
 
-/* Append the character @wc (or the bytes @src..@used when it is valid) to @out. */
-static bool put_char(char *out, size_t len, size_t *pos, const char *src, size_t used, wchar_t wc)
-{
-	char tmp[MB_LEN_MAX];
-	mbstate_t st;
-	size_t k;
-
-	if (wc == L'?' && (used != 1 || *src != '?')) {
-		tmp[0] = '?';
-		k = 1;
-	} else {
-		memset(&st, 0, sizeof(st));
-		k = wcrtomb(tmp, wc, &st);
-		if (k == (size_t)-1) {
-			tmp[0] = '?';
-			k = 1;
-		}
-	}
-	if (*pos + k + 1 > len)
-		return false;
-	memcpy(out + *pos, tmp, k);
-	*pos += k;
-	return true;
-}
-
-static const char *ellipsis(void)
-{
-	return MB_CUR_MAX > 1 ? "\xe2\x80\xa6" : "~";
-}
-
 int tui_text_fit(const char *s, int cols, bool pad, char *out, size_t len)
 {
-	size_t n = s ? strlen(s) : 0, pos = 0;
-	bool cut = tui_text_width(s) > cols;
-	int room = cut ? cols - 1 : cols, used = 0;
-
-	if (len == 0)
-		return 0;
-	while (n > 0 && cols > 0) {
-		wchar_t wc;
-		int w;
-		size_t k = next_char(s, n, &wc, &w);
-
-		if (used + w > room || !put_char(out, len, &pos, s, k, wc))
-			break;
-		used += w;
-		s += k;
-		n -= k;
-	}
-	if (cut && cols > 0 && pos + strlen(ellipsis()) + 1 <= len) {
-		memcpy(out + pos, ellipsis(), strlen(ellipsis()));
-		pos += strlen(ellipsis());
-		used++;
-	}
-	while (pad && used < cols && pos + 2 <= len) {
-		out[pos++] = ' ';
-		used++;
-	}
-	out[pos] = '\0';
-	return used;
+	return util_fit_width(s, cols, pad, out, len);
 }
 
 void tui_progress_bar(double frac, int width, char *out, size_t len)
@@ -328,6 +271,11 @@ void tui_model_header_line(int cols, char *out, size_t len)
 	out[0] = '\0';
 	for (int i = 0; i < TUI_COL_COUNT; i++)
 		put_cell(out, len, &pos, columns[i].title, w[i], i == TUI_COL_COUNT - 1);
+}
+
+static const char *ellipsis(void)
+{
+	return MB_CUR_MAX > 1 ? "\xe2\x80\xa6" : "~";
 }
 
 /* The serial shown in the table: its tail when too long. */
