@@ -157,14 +157,18 @@ static const char *nist_text(const struct finish *fin, const struct profile *pro
 	return profile_nist_name(profile_nist_for(profile, device_media_kind(dev)));
 }
 
-/* The result JSON kept in the register event, with what the record adds. */
-static char *result_text(const struct finish *fin, const struct wipe_result *res)
+/* The result JSON kept in the register event, with what the record adds
+ * (an overwrite's hidden areas: @hid, NULL when not applicable). */
+static char *result_text(const struct finish *fin, const struct profile *profile,
+			 const struct wipe_result *res, const struct fw_result *hid)
 {
 	json_t *j = wipe_result_to_json(res);
 	char *text;
 
 	if (!j)
 		return NULL;
+	if (profile->method == PROFILE_METHOD_OVERWRITE)
+		json_object_set_new(j, "hidden_areas", fw_job_hidden_to_json(hid));
 	if (fin->declared_class[0])
 		json_object_set_new(j, "declared_classification", json_string(fin->declared_class));
 	if (fin->source_host[0])
@@ -178,9 +182,10 @@ static char *result_text(const struct finish *fin, const struct wipe_result *res
  * entry for a medium that was never enrolled.  Fills @m and @hash. */
 static int record(struct finish *fin, struct register_db *db, const struct device_info *dev,
 		  const struct profile *profile, const struct wipe_result *res,
-		  const char *cert_id, struct register_media *m, char *hash, char **cause)
+		  const struct fw_result *hid, const char *cert_id, struct register_media *m,
+		  char *hash, char **cause)
 {
-	char *text = result_text(fin, res);
+	char *text = result_text(fin, profile, res, hid);
 	struct register_sanitization s = {
 		.result_json = text,
 		.certificate_id = cert_id,
@@ -207,7 +212,7 @@ struct cert_bufs {
 	char patterns[PROFILE_MAX_PASSES][160];
 	struct cert_range ranges[64];
 	char verify[96];
-	char hidden[160];
+	char hidden[320];
 	char markers[96];
 	char declared[64];
 	char notes[512];
@@ -300,14 +305,43 @@ static void fill_firmware(struct cert_sanitization *cs, struct cert_bufs *b,
 	cs->verify_mode = "firmware-status";
 }
 
-static const char *notes_text(const struct finish *fin, struct cert_bufs *b)
+/* An overwrite on an ATA drive: what was hidden, restored, still hidden. */
+static void fill_hidden_overwrite(struct cert_sanitization *cs, struct cert_bufs *b,
+				  const struct fw_result *hid)
 {
+	fw_job_hidden_text(hid, b->hidden, sizeof(b->hidden));
+	cs->hidden_areas = b->hidden;
+}
+
+/* The plain statement the notes carry when the overwrite missed sectors
+ * the drive hides (or may hide); "" when none. */
+static void hidden_warning(const struct fw_result *hid, char *out, size_t len)
+{
+	const struct fw_hidden *h = hid ? &hid->hidden : NULL;
+
+	out[0] = '\0';
+	if (h && h->checked && h->known && h->still_hidden_sectors)
+		snprintf(out, len, "Hidden area of %llu sectors (HPA/DCO/AMA) NOT overwritten: "
+			 "the overwrite reached only the sectors the drive makes addressable.",
+			 (unsigned long long)h->still_hidden_sectors);
+	else if (h && h->checked && !h->known)
+		snprintf(out, len, "Hidden areas (HPA/DCO/AMA) could not be determined; any "
+			 "hidden area was NOT overwritten.");
+}
+
+static const char *notes_text(const struct finish *fin, const struct fw_result *hid,
+			      struct cert_bufs *b)
+{
+	char hw[200];
+
+	hidden_warning(hid, hw, sizeof(hw));
 	if (fin->declared_class[0])
 		snprintf(b->notes, sizeof(b->notes), "%s%sMedium not in the register: "
-			 "classification %s declared by the operator.", fin->notes,
-			 fin->notes[0] ? " " : "", fin->declared_class);
+			 "classification %s declared by the operator.%s%s", fin->notes,
+			 fin->notes[0] ? " " : "", fin->declared_class, hw[0] ? " " : "", hw);
 	else
-		util_strlcpy(b->notes, fin->notes, sizeof(b->notes));
+		snprintf(b->notes, sizeof(b->notes), "%s%s%s", fin->notes,
+			 fin->notes[0] && hw[0] ? " " : "", hw);
 	return b->notes[0] ? b->notes : NULL;
 }
 
@@ -552,8 +586,8 @@ static int reserve_id(struct finish *fin, struct register_db *db, char **id, cha
 /* Issue the certificate (or report) and attach it to the medium. */
 static int certify(struct finish *fin, struct register_db *db, const struct device_info *dev,
 		   const struct profile *profile, const struct wipe_result *res,
-		   const char *cert_id, const struct register_media *m, const char *hash,
-		   char **cause)
+		   const struct fw_result *hid, const char *cert_id,
+		   const struct register_media *m, const char *hash, char **cause)
 {
 	struct cert_bufs *b = calloc(1, sizeof(*b));
 	char *dir = cert_dir_of(fin->state_dir, fin->cert_dir), *id = NULL;
@@ -575,9 +609,11 @@ static int certify(struct finish *fin, struct register_db *db, const struct devi
 	fill_sanitization(&in.san, b, fin, profile, res, dev);
 	if (profile->method != PROFILE_METHOD_OVERWRITE)
 		fill_firmware(&in.san, b, &fin->fw.result);
+	else
+		fill_hidden_overwrite(&in.san, b, hid);
 	in.destination = fin->destination;
 	in.event_hash = hash;
-	in.notes = notes_text(fin, b);
+	in.notes = notes_text(fin, hid, b);
 	rc = issue(dir, fin->station, db, &in, m, hash, cert_id, &doc, &id, cause);
 	if (rc == 0)
 		set_outputs(fin, dir, id, doc);
@@ -597,9 +633,11 @@ int finish_hook(struct job *job, const struct device_info *dev, const struct pro
 	struct register_media m;
 	const char *op = fin->operator_name[0] ? fin->operator_name : station_operator();
 	char hash[65] = "", *cert_id = NULL;
+	/* an overwrite's hidden areas; a firmware job's are in fin->fw.result */
+	const struct fw_result *hid = profile->method == PROFILE_METHOD_OVERWRITE ?
+				      job_hidden_areas(job) : NULL;
 	int rc;
 
-	(void)job;
 	if (!fin->station)
 		return util_fail(cause, -ENOENT, "no certificate: the station is not set up "
 				 "(custos init)");
@@ -611,9 +649,9 @@ int finish_hook(struct job *job, const struct device_info *dev, const struct pro
 	 * certificate, and the certificate carry the event's hash. */
 	rc = reserve_id(fin, db, &cert_id, cause);
 	if (rc == 0)
-		rc = record(fin, db, dev, profile, res, cert_id, &m, hash, cause);
+		rc = record(fin, db, dev, profile, res, hid, cert_id, &m, hash, cause);
 	if (rc == 0)
-		rc = certify(fin, db, dev, profile, res, cert_id, &m, hash, cause);
+		rc = certify(fin, db, dev, profile, res, hid, cert_id, &m, hash, cause);
 	register_close(db);
 	free(cert_id);
 	return rc;

@@ -6,9 +6,15 @@
 #include "fw-job.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -126,4 +132,194 @@ int fw_job_run_dev(struct sgio_dev *sdev, const struct device_info *dev,
 		   struct wipe_result *res, void *data, char **cause)
 {
 	return run(sdev, dev, profile, monitor, res, data, cause);
+}
+
+/* ---- hidden areas before an overwrite ------------------------------------------------ */
+
+static int blk_size(const char *path, uint64_t *bytes, char **cause)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+	if (ioctl(fd, BLKGETSIZE64, bytes) < 0)
+		rc = util_fail(cause, -errno, "%s: BLKGETSIZE64: %s", path, strerror(errno));
+	if (util_close(fd) < 0 && rc == 0)
+		rc = util_fail(cause, -EIO, "%s: close failed", path);
+	return rc;
+}
+
+static int sysfs_rescan(const char *real, char **cause)
+{
+	const char *name = strrchr(real, '/');
+	char sys[PATH_MAX];
+	int fd, rc = 0;
+
+	snprintf(sys, sizeof(sys), "/sys/class/block/%.200s/device/rescan", name ? name + 1 : real);
+	fd = open(sys, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return util_fail(cause, -errno, "%s: %s", sys, strerror(errno));
+	if (write(fd, "1", 1) != 1)
+		rc = util_fail(cause, -errno, "%s: %s", sys, strerror(errno));
+	if (util_close(fd) < 0 && rc == 0)
+		rc = util_fail(cause, -EIO, "%s: close failed", sys);
+	return rc;
+}
+
+int fw_job_rescan(const char *path, uint64_t expect, uint64_t *bytes, void *data, char **cause)
+{
+	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+	char real[PATH_MAX];
+	int rc;
+
+	(void)data;
+	if (!realpath(path, real))
+		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+	rc = sysfs_rescan(real, cause);
+	for (int i = 0; rc == 0 && i < 30; i++) {
+		rc = blk_size(real, bytes, cause);
+		if (rc < 0 || *bytes == expect)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	return rc;
+}
+
+/* SATA through libata; USB and SAS may hide an ATA drive behind a translator. */
+static bool hidden_transport(const struct device_info *dev, bool *bridged)
+{
+	*bridged = dev->transport == DEVICE_TRANSPORT_USB || dev->transport == DEVICE_TRANSPORT_SAS;
+	return dev->transport == DEVICE_TRANSPORT_SATA || *bridged;
+}
+
+static void hidden_note(struct fw_job_hidden *h, const char *why)
+{
+	struct fw_hidden *hd = &h->result.hidden;
+
+	if (!hd->checked && !hd->note[0])
+		snprintf(hd->note, sizeof(hd->note), "%s", why ? why : "no answer");
+}
+
+/* After a restore: the kernel must see exactly the capacity the drive now has. */
+static int hidden_rescan(const struct device_info *dev, struct fw_job_hidden *h, char **cause)
+{
+	const struct fw_hidden *hd = &h->result.hidden;
+	uint64_t expect = (hd->current_max + 1) * hd->sector_size, bytes = 0;
+	fw_job_rescan_fn fn = h->rescan ? h->rescan : fw_job_rescan;
+	int rc = fn(dev->path, expect, &bytes, h->rescan_data, cause);
+
+	if (rc < 0)
+		return rc;
+	if (bytes != expect)
+		return util_fail(cause, -EIO, "refused: the native max address was restored (%llu "
+				 "sectors more) but after a rescan the kernel sees %llu bytes, not "
+				 "%llu; nothing was overwritten: re-plug the drive or reboot, then "
+				 "run again", (unsigned long long)hd->restored_sectors,
+				 (unsigned long long)bytes, (unsigned long long)expect);
+	h->size = bytes;
+	return 0;
+}
+
+/* Probe (and restore) through @sdev or the device's own transport. */
+static int hidden_probe(const struct device_info *dev, struct fw_job_hidden *h,
+			const struct fw_opts *o, char **cause)
+{
+	struct sgio_dev *sdev = h->sdev;
+	int rc = 0;
+
+	if (!sdev)
+		rc = sgio_open(dev->path, o->restore_max, &sdev, cause);
+	if (rc == 0)
+		rc = fw_hidden_dev(sdev, o, &h->result, cause);
+	if (sdev != h->sdev)
+		sgio_close(sdev);
+	return rc;
+}
+
+int fw_job_hidden(const struct device_info *dev, const struct profile *p, struct fw_job_hidden *h,
+		  char **cause)
+{
+	struct fw_opts o = h->opts;
+	bool bridged = false;
+	char *why = NULL;
+	int rc;
+
+	memset(&h->result, 0, sizeof(h->result));
+	h->size = 0;
+	h->applicable = p->method == PROFILE_METHOD_OVERWRITE &&
+			(h->sdev || hidden_transport(dev, &bridged));
+	if (!h->applicable)
+		return 0;
+	o.restore_max = o.restore_max || p->restore_max;
+	o.media_kind = device_media_kind(dev);
+	if (bridged && !o.allow_usb_bridge && !h->sdev) {
+		hidden_note(h, "not checked: USB/SAS-attached (--allow-usb-bridge lets custos ask "
+			    "an ATA drive behind a bridge)");
+		return 0;
+	}
+	rc = hidden_probe(dev, h, &o, &why);
+	if (rc < 0 && o.restore_max && why && strncmp(why, "refused", 7) == 0)
+		rc = util_fail(cause, rc, "%s", why);
+	else if (rc < 0 && o.restore_max)
+		rc = util_fail(cause, rc, "refused: hidden areas (HPA/DCO/AMA) could not be "
+			       "determined (%s), so restore-max cannot be honoured",
+			       why ? why : strerror(-rc));
+	else if (rc < 0)
+		hidden_note(h, why ? why : strerror(-rc));
+	free(why);
+	if (rc < 0 && o.restore_max)
+		return rc;
+	if (h->result.hidden.restored_sectors)
+		return hidden_rescan(dev, h, cause);
+	return 0;
+}
+
+static void hidden_unchecked_text(const struct fw_hidden *h, char *buf, size_t len)
+{
+	if (strncmp(h->note, "not ", 4) == 0)
+		snprintf(buf, len, "%s", h->note);
+	else
+		snprintf(buf, len, "not checked: %s", h->note[0] ? h->note : "no answer");
+}
+
+void fw_job_hidden_text(const struct fw_result *r, char *buf, size_t len)
+{
+	const struct fw_hidden *h = r ? &r->hidden : NULL;
+
+	if (!h)
+		snprintf(buf, len, "not applicable (no ATA hidden areas on this target)");
+	else if (!h->checked)
+		hidden_unchecked_text(h, buf, len);
+	else if (!h->known)
+		snprintf(buf, len, "unknown (%s): any hidden area was NOT overwritten",
+			 h->note[0] ? h->note : "no answer");
+	else if (!h->hidden_sectors)
+		snprintf(buf, len, "none (HPA/DCO/AMA checked)");
+	else if (!h->still_hidden_sectors)
+		snprintf(buf, len, "%llu sectors were hidden (HPA/DCO/AMA): restored before the "
+			 "overwrite and overwritten", (unsigned long long)h->hidden_sectors);
+	else
+		snprintf(buf, len, "%llu sectors hidden (HPA/DCO/AMA), %llu restored: hidden area "
+			 "of %llu sectors NOT overwritten (%s)",
+			 (unsigned long long)h->hidden_sectors,
+			 (unsigned long long)h->restored_sectors,
+			 (unsigned long long)h->still_hidden_sectors,
+			 h->restore_attempted ? "the restore failed" : "no restore-max");
+}
+
+json_t *fw_job_hidden_to_json(const struct fw_result *r)
+{
+	char text[320];
+	json_t *j;
+
+	fw_job_hidden_text(r, text, sizeof(text));
+	if (!r)
+		return json_pack("{s:s, s:s}", "status", "not applicable", "summary", text);
+	if (!r->hidden.checked)
+		return json_pack("{s:s, s:s, s:s}", "status", "not checked", "note",
+				 r->hidden.note, "summary", text);
+	j = fw_hidden_to_json(&r->hidden);
+	if (j)
+		json_object_set_new(j, "summary", json_string(text));
+	return j;
 }

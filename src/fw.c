@@ -418,7 +418,7 @@ static json_t *security_json(const struct ata_identify *id)
 			 "enhanced_erase_minutes", minutes_or_null(id->erase_enh_min));
 }
 
-static json_t *hidden_json(const struct fw_hidden *h)
+json_t *fw_hidden_to_json(const struct fw_hidden *h)
 {
 	if (!h->checked)
 		return json_null();
@@ -483,7 +483,7 @@ json_t *fw_caps_to_json(const struct fw_caps *c)
 		return NULL;
 	if (c->kind == SGIO_KIND_ATA) {
 		json_object_set_new(j, "ata", ata_json(c));
-		json_object_set_new(j, "hidden", hidden_json(&c->hidden));
+		json_object_set_new(j, "hidden", fw_hidden_to_json(&c->hidden));
 	} else {
 		json_object_set_new(j, "nvme", nvme_json(c));
 	}
@@ -537,8 +537,10 @@ static void progress(fw_progress_fn cb, void *data, const char *phase, double fr
 
 /* ---- hidden areas ------------------------------------------------------------------ */
 
-/* Restore the native max (HPA/AMA, then DCO), then measure again. */
-static void restore_hidden(struct sgio_dev *dev, struct fw_caps *c, struct fw_result *r)
+/* Restore the native max (HPA/AMA, then DCO), then measure again.  An
+ * overwrite (@m FW_METHOD_NONE) has the kernel rescan the drive itself. */
+static void restore_hidden(struct sgio_dev *dev, struct fw_caps *c, enum fw_method m,
+			   struct fw_result *r)
 {
 	struct fw_hidden *h = &c->hidden;
 	uint64_t before = h->current_max;
@@ -568,14 +570,16 @@ static void restore_hidden(struct sgio_dev *dev, struct fw_caps *c, struct fw_re
 			 why ? why : "IDENTIFY failed");
 	}
 	free(why);
-	if (h->restored_sectors)
+	if (h->restored_sectors && m != FW_METHOD_NONE)
 		warn(r, "the restored capacity is seen by the kernel only after a rescan or power "
 		     "cycle; host-side reads stay within the old size until then");
 }
 
+/* Sanitize and enhanced erase cover them; a normal erase and an overwrite
+ * (FW_METHOD_NONE) do not. */
 static bool covers_hidden(enum fw_method m)
 {
-	return m != FW_ATA_SECURITY_ERASE;	/* sanitize and enhanced erase cover them */
+	return m != FW_ATA_SECURITY_ERASE && m != FW_METHOD_NONE;
 }
 
 static int handle_hidden(struct sgio_dev *dev, struct fw_caps *c, enum fw_method m,
@@ -594,12 +598,13 @@ static int handle_hidden(struct sgio_dev *dev, struct fw_caps *c, enum fw_method
 		return 0;
 	}
 	if (h->hidden_sectors && o->restore_max)
-		restore_hidden(dev, c, r);
+		restore_hidden(dev, c, m, r);
 	else if (h->hidden_sectors)
 		warn(r, "%llu sectors are hidden (HPA/DCO/AMA) and stay hidden "
 		     "(no --restore-max)%s",
 		     (unsigned long long)h->hidden_sectors,
 		     covers_hidden(m) ? "; the method erases them anyway" :
+		     m == FW_METHOD_NONE ? "; the overwrite does not reach them" :
 		     "; a normal security erase may not reach them");
 	return 0;
 }
@@ -1088,6 +1093,45 @@ int fw_run_dev(struct sgio_dev *dev, enum fw_method m, const struct fw_opts *o_i
 	return rc;
 }
 
+/* The host-side identity and the hidden-area record of @c into @r. */
+static void hidden_only_result(const struct fw_caps *c, struct fw_result *r)
+{
+	util_strlcpy(r->media_kind, c->media_kind, sizeof(r->media_kind));
+	util_strlcpy(r->model, c->model, sizeof(r->model));
+	util_strlcpy(r->serial, c->serial, sizeof(r->serial));
+	r->sectors = c->ata_valid ? c->ata.sectors : c->sectors;
+	r->sector_size = c->sector_size;
+	r->hidden = c->hidden;
+	r->hidden_covered = c->hidden.checked && c->hidden.known &&
+			    c->hidden.still_hidden_sectors == 0;
+	r->finished = util_unix_now();
+}
+
+int fw_hidden_dev(struct sgio_dev *dev, const struct fw_opts *o, struct fw_result *r,
+		  char **cause)
+{
+	struct fw_caps c;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&c, 0, sizeof(c));
+	r->started = util_unix_now();
+	rc = fw_probe_dev(dev, o->media_kind, &c, cause);
+	if (rc == 0 && c.kind != SGIO_KIND_ATA)
+		rc = util_fail(cause, -EOPNOTSUPP, "not applicable: no ATA hidden areas "
+			       "(HPA/DCO/AMA) on this target");
+	else if (rc == 0 && (c.usb_bridge || c.satl) && !o->allow_usb_bridge)
+		rc = util_fail(cause, -EOPNOTSUPP, "not checked: the drive is behind a %s "
+			       "(--allow-usb-bridge lets custos ask it)",
+			       c.usb_bridge ? "USB bridge" : "non-libata SCSI-ATA translator");
+	if (rc == 0)
+		rc = handle_hidden(dev, &c, FW_METHOD_NONE, o, r, cause);
+	hidden_only_result(&c, r);
+	if (rc < 0 && cause && *cause)
+		set_str(&r->failure, *cause);
+	return rc;
+}
+
 int fw_run(const char *path, enum fw_method m, const struct fw_opts *o, fw_progress_fn cb,
 	   void *cbdata, const atomic_bool *cancel, struct fw_result *res, char **cause)
 {
@@ -1144,7 +1188,7 @@ json_t *fw_result_to_json(const struct fw_result *r)
 		      "started", started, "finished", finished,
 		      "detail", str_or_null(r->detail), "failure", str_or_null(r->failure),
 		      "recovery", str_or_null(r->recovery),
-		      "hidden", hidden_json(&r->hidden), "hidden_covered", r->hidden_covered,
+		      "hidden", fw_hidden_to_json(&r->hidden), "hidden_covered", r->hidden_covered,
 		      "markers", markers_json(&r->markers), "warnings", warnings);
 	if (j && r->serial[0]) {
 		json_object_set_new(j, "serial", json_string(r->serial));

@@ -107,6 +107,8 @@ int fw_probe_as(const char *path, const char *media_kind, struct fw_caps *caps, 
 int fw_probe_dev(struct sgio_dev *dev, const char *media_kind, struct fw_caps *caps,
 		 char **cause);
 json_t *fw_caps_to_json(const struct fw_caps *caps);
+/* The `hidden` object of the JSON (null when detection did not run). */
+json_t *fw_hidden_to_json(const struct fw_hidden *h);
 
 /* The purge rule (documented in custos-profile(5) and fw.c):
  *   NVMe: Sanitize crypto > Sanitize block > Format SES=2 (FNA bit 2) >
@@ -187,5 +189,18 @@ int fw_run(const char *path, enum fw_method m, const struct fw_opts *o, fw_progr
 int fw_run_dev(struct sgio_dev *dev, enum fw_method m, const struct fw_opts *o,
 	       fw_progress_fn cb, void *cbdata, const atomic_bool *cancel, struct fw_result *res,
 	       char **cause);
+
+/*
+ * Hidden areas before an overwrite (no firmware erase): probe read-only
+ * (IDENTIFY, READ NATIVE MAX, DCO IDENTIFY) and, with @o->restore_max,
+ * restore the native max address as fw_run() does.  Fills @r's identity,
+ * hidden (what was hidden, restored, still hidden) and warnings.  0;
+ * -EOPNOTSUPP when the target is not an ATA drive (or one behind a bridge
+ * without @o->allow_usb_bridge); -EIO when a restore was asked but the
+ * hidden areas cannot be determined.  @r is filled either way (free it
+ * with fw_result_clear()).  Nothing but SET MAX / DCO RESTORE is written.
+ */
+int fw_hidden_dev(struct sgio_dev *dev, const struct fw_opts *o, struct fw_result *r,
+		  char **cause);
 
 #endif

@@ -22,6 +22,7 @@ struct job {
 	bool io_open;
 	struct wipe_monitor monitor;
 	struct wipe_result res;
+	struct fw_job_hidden hidden;	/* overwrite: hidden areas before the first write */
 	pthread_t thread;
 	bool started;
 	atomic_bool done;
@@ -132,8 +133,35 @@ static int check_method(const struct job_spec *spec, char **cause)
 	return 0;
 }
 
+/* Hidden areas of an ATA target: probed, restored when asked, and the size
+ * the kernel sees afterwards becomes the device's. */
+static int job_hidden(struct job *job, const struct job_spec *spec, char **cause)
+{
+	struct fw_job_hidden *h = &job->hidden;
+	const struct fw_job *fj = spec->firmware == fw_job_run ? spec->firmware_data : NULL;
+	char *why = NULL;
+	int rc;
+
+	if (fj)
+		h->opts = fj->opts;
+	else
+		fw_opts_init(&h->opts);
+	h->sdev = spec->hidden_sgio;
+	h->rescan = spec->rescan;
+	h->rescan_data = spec->rescan_data;
+	rc = fw_job_hidden(&job->dev, &job->profile, h, &why);
+	if (rc < 0)
+		util_fail(cause, rc, "%s: %s", job->dev.path, why ? why : strerror(-rc));
+	else if (h->size)
+		job->dev.size_bytes = h->size;
+	free(why);
+	return rc;
+}
+
 static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 {
+	int rc;
+
 	job->dev = *spec->device;
 	memset(job->dev.reason_text, 0, sizeof(job->dev.reason_text));
 	job->dev.n_reasons = 0;
@@ -155,6 +183,9 @@ static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 	job->ckpt_path = job_checkpoint_path(spec->state_dir, spec->device);
 	if (!job->ckpt_path)
 		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = job_hidden(job, spec, cause);
+	if (rc < 0)
+		return rc;
 	return blkio_open(&job->io, spec->device->path, BLKIO_WRITE, spec->io_ops, cause);
 }
 
@@ -221,6 +252,11 @@ int job_wait(struct job *job, const struct wipe_result **res, char **cause)
 	return 0;
 }
 
+const struct fw_result *job_hidden_areas(const struct job *job)
+{
+	return job && job->hidden.applicable ? &job->hidden.result : NULL;
+}
+
 const char *job_hook_error(struct job *job)
 {
 	return job->hook_error;
@@ -247,6 +283,7 @@ void job_free(struct job *job)
 	if (job->io_open)
 		blkio_close(&job->io);
 	wipe_result_clear(&job->res);
+	fw_result_clear(&job->hidden.result);
 	wipe_monitor_destroy(&job->monitor);
 	free(job->ckpt_path);
 	free(job->cause);

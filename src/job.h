@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "device.h"
+#include "fw-job.h"
 #include "profile.h"
 #include "wipe.h"
 
@@ -59,6 +60,12 @@ struct job_spec {
 	void *firmware_data;
 	job_complete_fn on_complete;		/* NULL: none */
 	void *complete_data;
+	/* Overwrite on an ATA drive: hidden areas first (fw_job_hidden()), with
+	 * restore-max and allow_usb_bridge from @firmware_data when @firmware is
+	 * fw_job_run, else the profile's restore-max.  Test seams: */
+	struct sgio_dev *hidden_sgio;		/* NULL: the device's own transport */
+	fw_job_rescan_fn rescan;		/* NULL: fw_job_rescan (sysfs) */
+	void *rescan_data;
 };
 
 struct job_snapshot {
@@ -69,12 +76,16 @@ struct job_snapshot {
 	struct wipe_progress progress;
 };
 
-/* Start the job.  Errors before any write: -EOPNOTSUPP (firmware method on
- * a target without ATA/NVMe firmware), -EOPNOTSUPP / -EPERM from
- * fw_job_guard() when @firmware is fw_job_run (the drive cannot do the
- * method now; @firmware_data's options are used), -EBUSY (cannot open
- * exclusively), -ESTALE (checkpoint for another device), ...; *@cause
- * says why.  The policy is not checked here: see finish_check(). */
+/* Start the job.  An overwrite on an ATA drive first records its hidden
+ * areas (HPA/DCO/AMA) and, when asked, restores the native max so the
+ * overwrite covers it (see job_hidden_areas()).  Errors before any write:
+ * -EOPNOTSUPP (firmware method on a target without ATA/NVMe firmware),
+ * -EOPNOTSUPP / -EPERM from fw_job_guard() when @firmware is fw_job_run
+ * (the drive cannot do the method now; @firmware_data's options are
+ * used), -EIO (hidden areas: restore-max cannot be honoured, or the kernel
+ * does not see the restored size), -EBUSY (cannot open exclusively),
+ * -ESTALE (checkpoint for another device), ...; *@cause says why.  The
+ * policy is not checked here: see finish_check(). */
 int job_start(const struct job_spec *spec, struct job **out, char **cause);
 
 void job_snapshot(struct job *job, struct job_snapshot *out);
@@ -85,6 +96,12 @@ bool job_is_done(struct job *job);
  * Returns 0, or the negative errno that kept the wipe from producing a
  * result (then *@cause says why and *@res is NULL). */
 int job_wait(struct job *job, const struct wipe_result **res, char **cause);
+
+/* An overwrite's hidden-area record (what was hidden, restored, still
+ * hidden: fw_job_hidden_text()); NULL when not applicable (files, loop,
+ * virtual, NVMe, firmware methods, whose own result holds it) or @job is
+ * NULL. */
+const struct fw_result *job_hidden_areas(const struct job *job);
 
 /* The completion hook's error, if it failed (else NULL). */
 const char *job_hook_error(struct job *job);

@@ -18,7 +18,9 @@
 #include <cmocka.h>
 
 #include "cert.h"
+#include "fakedev.h"
 #include "finish.h"
+#include "fw-fixtures.h"
 #include "job.h"
 #include "policy.h"
 #include "register.h"
@@ -223,6 +225,17 @@ static void test_enrolled(void **state)
 }
 
 /* Unenrolled, declared level, own cert dir, source host: all in the record. */
+static const char *cert_field(const struct finish *fin, const char *key)
+{
+	const json_t *c = json_object_get(fin->doc, "certificate");
+	const char *v = json_string_value(json_object_get(json_object_get(c, "sanitization"),
+							  key));
+
+	if (strcmp(key, "notes") == 0)
+		v = json_string_value(json_object_get(c, "notes"));
+	return v ? v : "";
+}
+
 static void test_unenrolled(void **state)
 {
 	struct fixture *fx = *state;
@@ -250,8 +263,158 @@ static void test_unenrolled(void **state)
 						  "notes"));
 	assert_non_null(notes);
 	assert_non_null(strstr(notes, "public declared"));
+	/* an image file has no hidden areas to speak of */
+	assert_null(job_hidden_areas(job));
+	assert_non_null(strstr(cert_field(&fin, "hidden_areas"), "not applicable"));
 	job_free(job);
 	finish_clear(&fin);
+}
+
+/* ---- hidden areas before an overwrite (a fake ATA drive behind the image) ---------- */
+
+#define HID_SECTORS 256u		/* the image is 2048 sectors of 512 bytes */
+
+/* A drive showing the image's 2048 sectors and hiding HID_SECTORS more (HPA). */
+static struct fakedev *hpa_drive(void)
+{
+	struct fakedev *f = fixture_fake("FUJITSU_MHZ2160BH_G1--0084000A");
+
+	f->current_max = 2047;
+	f->native_max = f->dco_max = 2047 + HID_SECTORS;
+	f->nblocks = 2048;
+	return f;
+}
+
+/* The kernel's side in the tests: the image grows as the drive says (or
+ * not, when @data is non-NULL). */
+static int fake_rescan(const char *path, uint64_t expect, uint64_t *bytes, void *data,
+		       char **cause)
+{
+	struct stat st;
+
+	(void)cause;
+	if (!data && truncate(path, (off_t)expect) < 0)
+		return -errno;
+	if (stat(path, &st) < 0)
+		return -errno;
+	*bytes = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int start_hidden(struct fixture *fx, struct finish *fin, struct fakedev *f,
+			bool restore, void *rescan_data, struct job **job, char **cause)
+{
+	struct job_spec spec = {
+		.device = &fx->dev,
+		.profile = &fx->zero,
+		.state_dir = fx->dir,
+		.firmware = fw_job_run,		/* as the CLI: --restore-max in its options */
+		.firmware_data = &fin->fw,
+		.on_complete = finish_hook,
+		.complete_data = fin,
+		.hidden_sgio = &f->dev,
+		.rescan = fake_rescan,
+		.rescan_data = rescan_data,
+	};
+
+	fin->state_dir = fx->dir;
+	fin->station = fx->st;
+	fin->fw.opts.restore_max = restore;
+	util_strlcpy(fin->operator_name, "tester", sizeof(fin->operator_name));
+	return job_start(&spec, job, cause);
+}
+
+/* HPA present, no restore: recorded as staying hidden, and said plainly. */
+static void test_hidden_stays(void **state)
+{
+	struct fixture *fx = *state;
+	struct fakedev *f = hpa_drive();
+	const struct wipe_result *res = NULL;
+	const struct fw_result *hid;
+	struct job *job = NULL;
+	struct finish fin;
+	struct stat st;
+
+	finish_init(&fin);
+	assert_int_equal(start_hidden(fx, &fin, f, false, NULL, &job, NULL), 0);
+	assert_int_equal(job_wait(job, &res, NULL), 0);
+	assert_int_equal(res->outcome, WIPE_OUTCOME_ERASED);
+	assert_int_equal(res->size, 2048 * 512);
+	assert_null(job_hook_error(job));
+	hid = job_hidden_areas(job);
+	assert_non_null(hid);
+	assert_true(hid->hidden.checked && hid->hidden.known);
+	assert_int_equal(hid->hidden.hidden_sectors, HID_SECTORS);
+	assert_false(hid->hidden.restore_attempted);
+	assert_int_equal(hid->hidden.still_hidden_sectors, HID_SECTORS);
+	assert_int_equal(f->current_max, 2047);
+	assert_non_null(strstr(cert_field(&fin, "hidden_areas"),
+			       "hidden area of 256 sectors NOT overwritten"));
+	assert_non_null(strstr(cert_field(&fin, "notes"),
+			       "Hidden area of 256 sectors (HPA/DCO/AMA) NOT overwritten"));
+	assert_int_equal(stat(fx->img, &st), 0);
+	assert_int_equal(st.st_size, 1 << 20);
+	job_free(job);
+	finish_clear(&fin);
+	fakedev_free(f);
+}
+
+/* --restore-max: the native max comes back, the kernel sees it, and the
+ * overwrite covers it. */
+static void test_hidden_restored(void **state)
+{
+	struct fixture *fx = *state;
+	struct fakedev *f = hpa_drive();
+	const struct wipe_result *res = NULL;
+	const struct fw_result *hid;
+	struct job *job = NULL;
+	struct finish fin;
+
+	finish_init(&fin);
+	assert_int_equal(start_hidden(fx, &fin, f, true, NULL, &job, NULL), 0);
+	assert_int_equal(job_wait(job, &res, NULL), 0);
+	assert_int_equal(res->outcome, WIPE_OUTCOME_ERASED);
+	assert_int_equal(res->size, (2048 + HID_SECTORS) * 512);
+	assert_int_equal(res->bytes_written, (2048 + HID_SECTORS) * 512);
+	hid = job_hidden_areas(job);
+	assert_non_null(hid);
+	assert_true(hid->hidden.restore_attempted);
+	assert_int_equal(hid->hidden.hidden_sectors, HID_SECTORS);
+	assert_int_equal(hid->hidden.restored_sectors, HID_SECTORS);
+	assert_int_equal(hid->hidden.still_hidden_sectors, 0);
+	assert_int_equal(f->current_max, f->native_max);
+	assert_non_null(strstr(cert_field(&fin, "hidden_areas"),
+			       "256 sectors were hidden (HPA/DCO/AMA): restored"));
+	assert_null(strstr(cert_field(&fin, "notes"), "NOT overwritten"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+		fin.doc, "certificate"), "medium"), "capacity_bytes")), (2048 + HID_SECTORS) * 512);
+	job_free(job);
+	finish_clear(&fin);
+	fakedev_free(f);
+}
+
+/* The drive grew but the kernel did not follow: refused, nothing written. */
+static void test_hidden_rescan_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct fakedev *f = hpa_drive();
+	struct job *job = NULL;
+	struct finish fin;
+	char *cause = NULL, first;
+	FILE *img;
+
+	finish_init(&fin);
+	assert_int_equal(start_hidden(fx, &fin, f, true, fx, &job, &cause), -EIO);
+	assert_null(job);
+	assert_non_null(strstr(cause, "the kernel sees 1048576 bytes"));
+	img = fopen(fx->img, "r");
+	assert_non_null(img);
+	assert_int_equal(fread(&first, 1, 1, img), 1);
+	assert_int_equal(first, 'M');
+	fclose(img);
+	free(cause);
+	finish_clear(&fin);
+	fakedev_free(f);
 }
 
 /* A failed job yields a report, never a certificate of erasure. */
@@ -467,6 +630,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_no_category, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrolled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unenrolled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hidden_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hidden_restored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hidden_rescan_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_station, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destruction, setup, teardown),

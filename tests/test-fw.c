@@ -528,6 +528,76 @@ static void test_flow_hpa_restore(void **state)
 	flow_end(f, &r, cause);
 }
 
+/* Hidden areas before an overwrite: the probe alone, and what is applicable. */
+static void test_overwrite_hidden(void **state)
+{
+	struct fakedev *f = fixture_fake("FUJITSU_MHZ2160BH_G1--0084000A");
+	struct fw_job_hidden h;
+	struct device_info dev;
+	struct profile p;
+	struct fw_result r;
+	struct fw_opts o;
+	char *cause = NULL, text[320];
+
+	(void)state;
+	opts(&o, "hdd");
+	f->current_max = f->native_max - 4096;
+	f->nblocks = f->current_max + 1;
+	assert_int_equal(fw_hidden_dev(&f->dev, &o, &r, &cause), 0);
+	assert_int_equal(r.hidden.still_hidden_sectors, 4096);
+	assert_false(r.hidden_covered);
+	assert_non_null(strstr(r.warnings[0], "the overwrite does not reach them"));
+	fw_job_hidden_text(&r, text, sizeof(text));
+	assert_non_null(strstr(text, "hidden area of 4096 sectors NOT overwritten "
+			       "(no restore-max)"));
+	fw_result_clear(&r);
+	o.restore_max = true;
+	assert_int_equal(fw_hidden_dev(&f->dev, &o, &r, &cause), 0);
+	assert_int_equal(r.hidden.restored_sectors, 4096);
+	assert_int_equal(f->nsectors, 0);		/* nothing but SET MAX was written */
+	fw_result_clear(&r);
+	fakedev_free(f);
+
+	/* NVMe has no HPA: not applicable */
+	f = fakedev_new_nvme(0x04, 0x3, 4096, 9);
+	assert_int_equal(fw_hidden_dev(&f->dev, &o, &r, &cause), -EOPNOTSUPP);
+	assert_non_null(strstr(cause, "not applicable"));
+	free(cause);
+	cause = NULL;
+	fw_result_clear(&r);
+	fakedev_free(f);
+
+	/* through the job's bridge: files and loop not applicable, USB not asked */
+	assert_int_equal(profile_find("zero", NULL, &p, NULL), 0);
+	memset(&dev, 0, sizeof(dev));
+	util_strlcpy(dev.path, "/nonexistent/custos-test", sizeof(dev.path));
+	memset(&h, 0, sizeof(h));
+	fw_opts_init(&h.opts);
+	dev.transport = DEVICE_TRANSPORT_VIRTUAL;
+	assert_int_equal(fw_job_hidden(&dev, &p, &h, &cause), 0);
+	assert_false(h.applicable);
+	fw_job_hidden_text(NULL, text, sizeof(text));
+	assert_non_null(strstr(text, "not applicable"));
+	dev.transport = DEVICE_TRANSPORT_USB;
+	assert_int_equal(fw_job_hidden(&dev, &p, &h, &cause), 0);
+	assert_true(h.applicable);
+	assert_false(h.result.hidden.checked);
+	fw_job_hidden_text(&h.result, text, sizeof(text));
+	assert_non_null(strstr(text, "not checked: USB/SAS-attached"));
+	fw_result_clear(&h.result);
+	/* a SATA node that cannot be opened: recorded; with restore-max, refused */
+	dev.transport = DEVICE_TRANSPORT_SATA;
+	assert_int_equal(fw_job_hidden(&dev, &p, &h, &cause), 0);
+	assert_true(h.applicable);
+	assert_false(h.result.hidden.checked);
+	fw_result_clear(&h.result);
+	h.opts.restore_max = true;
+	assert_true(fw_job_hidden(&dev, &p, &h, &cause) < 0);
+	assert_non_null(strstr(cause, "restore-max cannot be honoured"));
+	free(cause);
+	fw_result_clear(&h.result);
+}
+
 /* A drive that says "done" but keeps the markers fails the job. */
 static void test_flow_markers_survive(void **state)
 {
@@ -788,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_flow_sanitize_progress),
 		cmocka_unit_test(test_flow_sanitize_failure),
 		cmocka_unit_test(test_flow_hpa_restore),
+		cmocka_unit_test(test_overwrite_hidden),
 		cmocka_unit_test(test_flow_markers_survive),
 		cmocka_unit_test(test_flow_nvme),
 		cmocka_unit_test(test_flow_erase_unit_rejected),

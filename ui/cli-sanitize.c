@@ -146,8 +146,8 @@ static void sanitize_usage(void)
 	      "      --operator-title T\n"
 	      "      --validator NAME   person validating (a second person)\n"
 	      "      --validator-title T\n"
-	      "      --restore-max      firmware methods: restore hidden areas (HPA/AMA/DCO)\n"
-	      "                         to the native maximum first\n"
+	      "      --restore-max      restore hidden areas (HPA/AMA/DCO) to the native maximum\n"
+	      "                         first, so an overwrite or a firmware erase reaches them\n"
 	      "      --allow-usb-bridge firmware commands through a USB bridge\n"
 	      "      --all              every eligible internal disk of this machine (SATA,\n"
 	      "                         SAS, NVMe, MMC, virtio); never the system or boot\n"
@@ -920,6 +920,9 @@ static json_t *item_json(const struct item *it, const struct run *r)
 				    json_string(it->fin->declared_class));
 	if (hook)
 		json_object_set_new(o, "certificate_error", json_string(hook));
+	if (it->job && it->have_prof && it->prof.method == PROFILE_METHOD_OVERWRITE)
+		json_object_set_new(o, "hidden_areas",
+				    fw_job_hidden_to_json(job_hidden_areas(it->job)));
 	return o;
 }
 
@@ -974,6 +977,12 @@ static void item_text(const struct item *it)
 		       (unsigned long long)r->sample_count);
 	if (r->cause[0])
 		printf("  cause: %s\n", r->cause);
+	if (it->job && job_hidden_areas(it->job)) {
+		char hidden[320];
+
+		fw_job_hidden_text(job_hidden_areas(it->job), hidden, sizeof(hidden));
+		printf("  hidden areas: %s\n", hidden);
+	}
 	print_ranges(r);
 	item_extra_text(it);
 }
