@@ -39,6 +39,8 @@ struct fake {
 	bool all_eio;			/* every write fails (a dead medium) */
 	uint64_t bad_read;		/* a sector whose reads fail with EIO; 0: none */
 	uint64_t remove_after;		/* bytes written before the device vanishes; 0: never */
+	uint64_t remove_after_read;	/* bytes read before it vanishes; 0: never */
+	uint64_t read;
 	uint64_t written;
 	bool removed;
 	uint64_t corrupt_at;		/* a read covering this offset sees a flipped byte */
@@ -116,6 +118,9 @@ static ssize_t f_pread(int fd, void *buf, size_t len, off_t off, void *data)
 		return -1;
 	}
 	memcpy(buf, fk.mem + off, len);
+	fk.read += len;
+	if (fk.remove_after_read && fk.read >= fk.remove_after_read)
+		fk.removed = true;
 	if (fk.corrupt && fk.corrupt_at >= (uint64_t)off && fk.corrupt_at < (uint64_t)off + len)
 		((uint8_t *)buf)[fk.corrupt_at - (uint64_t)off] ^= 0x40;
 	pthread_mutex_unlock(&fk.lock);
@@ -565,6 +570,52 @@ static void test_mismatch_detected(void **state)
 	run_done(&r);
 }
 
+/* Verification reads with two reader threads: results still in offset
+ * order and exact (a mismatch in one block, a read error in a later one). */
+static void test_verify_mismatch_and_read_error(void **state)
+{
+	struct run r;
+
+	(void)state;
+	fk.corrupt = true;
+	fk.corrupt_at = (1u << 20) + 4 * SECTOR + 3;
+	fk.bad_read = (5u << 20) + 9 * SECTOR;
+	run_init(&r, "pass = random\n", PROFILE_VERIFY_LAST);
+	assert_int_equal(run_go(&r), 0);
+	assert_int_equal(r.res.outcome, WIPE_OUTCOME_FAILED);
+	assert_int_equal(r.res.first_mismatch, fk.corrupt_at);
+	assert_int_equal(r.res.mismatch_bytes, 1);
+	assert_int_equal(r.res.n_bad, 2);
+	assert_int_equal(r.res.bad[0].kind, WIPE_RANGE_MISMATCH);
+	assert_int_equal(r.res.bad[0].offset, fk.corrupt_at / SECTOR * SECTOR);
+	assert_int_equal(r.res.bad[1].kind, WIPE_RANGE_READ);
+	assert_int_equal(r.res.bad[1].offset, fk.bad_read);
+	assert_int_equal(r.res.bad[1].length, SECTOR);
+	assert_int_equal(r.res.bytes_verified, DEV_SIZE - 2 * SECTOR);
+	run_done(&r);
+}
+
+/* The device vanishes while both readers are reading: fails fast, says
+ * so, counts only what was compared, keeps the checkpoint. */
+static void test_removal_during_verify(void **state)
+{
+	struct run r;
+	uint64_t t0 = util_mono_ns();
+
+	(void)state;
+	fk.remove_after_read = 3u << 20;
+	run_init(&r, "pass = random\n", PROFILE_VERIFY_LAST);
+	assert_int_equal(run_go(&r), 0);
+	assert_int_equal(r.res.outcome, WIPE_OUTCOME_FAILED);
+	assert_non_null(strstr(r.res.cause, "removed during verif"));
+	assert_true(r.res.bytes_verified <= 3u << 20);
+	assert_int_equal(r.res.bytes_verified % (1u << 20), 0);
+	assert_false(r.res.passes[0].verified);
+	assert_int_equal(access(r.ckpt, F_OK), 0);
+	assert_true(util_mono_ns() - t0 < 2000000000ull);
+	run_done(&r);
+}
+
 static void test_cancel_and_resume(void **state)
 {
 	struct run r;
@@ -705,6 +756,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_none_unverified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mismatch_detected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_mismatch_and_read_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_removal_during_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_and_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_other_block_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_file, setup, teardown),
