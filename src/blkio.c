@@ -149,6 +149,7 @@ int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct 
 	int rc;
 
 	memset(io, 0, sizeof(*io));
+	pthread_mutex_init(&io->lock, NULL);
 	io->fd = io->fd_buffered = -1;
 	io->flags = flags;
 	io->ops = ops;
@@ -185,6 +186,7 @@ int blkio_close(struct blkio *io)
 	if (io->fd >= 0 && OP(io, close)(io->fd, OPDATA(io)) < 0)
 		rc = -errno;
 	io->fd = io->fd_buffered = -1;
+	pthread_mutex_destroy(&io->lock);
 	return rc;
 }
 
@@ -192,14 +194,16 @@ int blkio_close(struct blkio *io)
  * file tail); opened on first use.  Returns it or a negative errno. */
 static int buffered_fd(struct blkio *io)
 {
+	int fd;
+
 	if (!io->direct)
 		return io->fd;
-	if (io->fd_buffered < 0) {
+	pthread_mutex_lock(&io->lock);
+	if (io->fd_buffered < 0)
 		io->fd_buffered = open_fd(io, false);
-		if (io->fd_buffered < 0)
-			return -errno;
-	}
-	return io->fd_buffered;
+	fd = io->fd_buffered < 0 ? -errno : io->fd_buffered;
+	pthread_mutex_unlock(&io->lock);
+	return fd;
 }
 
 /* Move all @len bytes at @off: a write from @src or, when @src is NULL, a

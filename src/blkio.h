@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,7 @@ enum blkio_flags {
 struct blkio {
 	int fd;			/* O_DIRECT when @direct */
 	int fd_buffered;	/* lazily opened buffered fd, for I/O O_DIRECT refuses; -1 */
+	pthread_mutex_t lock;	/* guards the lazy open of @fd_buffered (reader threads) */
 	char path[PATH_MAX];
 	unsigned flags;
 	bool is_block;
