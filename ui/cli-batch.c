@@ -330,6 +330,11 @@ void cli_batch_write_summary(struct run *r)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	r->summary_pdf = util_asprintf("%s/summary-%s.pdf", dir, stamp);
+	/* two runs in the same second must not overwrite each other's summary */
+	for (int k = 2; r->summary_pdf && access(r->summary_pdf, F_OK) == 0 && k < 100; k++) {
+		free(r->summary_pdf);
+		r->summary_pdf = util_asprintf("%s/summary-%s-%d.pdf", dir, stamp, k);
+	}
 	if (r->summary_pdf && cert_pdf_summary(&m, docs, n, r->summary_pdf, &cause) < 0) {
 		cli_error("summary PDF: %s", cause ? cause : "cannot write it");
 		free(r->summary_pdf);
