@@ -147,13 +147,18 @@ static int begin(struct register_db *db, char **cause)
 
 static int commit(struct register_db *db, char **cause)
 {
-	return exec(db, "COMMIT", cause);
+	int rc = exec(db, "COMMIT", cause);
+
+	if (rc == 0)
+		register_chain_committed(db, true);	/* the signed head, outside */
+	return rc;
 }
 
 static void rollback(struct register_db *db)
 {
 	if (!sqlite3_get_autocommit(db->db))
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	register_chain_committed(db, false);
 }
 
 static int user_version(struct register_db *db, int *v, char **cause)
@@ -234,6 +239,8 @@ int register_open(const char *path, struct register_db **out, char **cause)
 		  " PRAGMA foreign_keys = ON;", cause);
 	if (rc == 0)
 		rc = migrate(db, cause);
+	if (rc == 0)
+		rc = register_chain_open(db, path, cause);
 	if (rc < 0)
 		goto fail;
 	*out = db;
@@ -259,6 +266,7 @@ void register_close(struct register_db *db)
 {
 	if (!db)
 		return;
+	register_chain_close(db);
 	sqlite3_close(db->db);
 	free(db->operator_name);
 	free(db->station);
@@ -392,7 +400,9 @@ static int append_event(struct register_db *db, int64_t media_id, const char *ki
 	json_decref(details);
 	if (!ev.details)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	rc = chain_tail(db, &ev.seq, ev.prev_hash, cause);
+	rc = register_chain_before_append(db, cause);
+	if (rc == 0)
+		rc = chain_tail(db, &ev.seq, ev.prev_hash, cause);
 	if (rc < 0)
 		goto out;
 	ev.seq++;
@@ -404,10 +414,34 @@ static int append_event(struct register_db *db, int64_t media_id, const char *ki
 	rc = register_event_hash(&ev, ev.hash);
 	if (rc == 0)
 		rc = insert_event(db, &ev, cause);
+	if (rc == 0)
+		rc = register_chain_sign(db, &ev, cause);
 	if (rc == 0 && hash_out)
 		util_strlcpy(hash_out, ev.hash, 65);
 out:
 	free(ev.details);
+	return rc;
+}
+
+int register_append_station_event(struct register_db *db, const char *kind, json_t *details,
+				  char *hash, char **cause)
+{
+	/* events of the station name no medium (media_id 0): the foreign key
+	 * is off for this one transaction of this connection */
+	int rc = exec(db, "PRAGMA foreign_keys = OFF", cause);
+
+	if (rc == 0)
+		rc = begin(db, cause);
+	if (rc == 0) {
+		rc = append_event(db, 0, kind, details, hash, cause);
+		details = NULL;
+	}
+	if (rc == 0)
+		rc = commit(db, cause);
+	if (rc < 0)
+		rollback(db);
+	json_decref(details);
+	exec(db, "PRAGMA foreign_keys = ON", NULL);
 	return rc;
 }
 

@@ -14,8 +14,27 @@
 
 #include <sqlite3.h>
 
+#include <dirent.h>
+
+#include "keyring.h"
 #include "register.h"
+#include "sign.h"
 #include "util.h"
+
+/* Every writer signs its events: a test key pair in @dir (made once). */
+static int attach_key(struct register_db *db, const char *dir)
+{
+	char priv[160], pub[160];
+	struct sign_key *k = NULL;
+
+	snprintf(priv, sizeof(priv), "%s/test.key", dir);
+	snprintf(pub, sizeof(pub), "%s/test.pub", dir);
+	if (access(priv, F_OK) != 0 && sign_generate(SIGN_KEY_ED25519, priv, pub, NULL) < 0)
+		return -1;
+	if (sign_load_private(priv, &k, NULL) < 0)
+		return -1;
+	return register_set_signer(db, k, NULL);
+}
 
 struct fixture {
 	char dir[64];
@@ -41,6 +60,8 @@ static int setup(void **state)
 		return -1;
 	}
 	register_set_actor(f->db, "tester", "WS-TEST");
+	if (attach_key(f->db, f->dir) < 0)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -48,8 +69,25 @@ static int setup(void **state)
 static void rm_dir(const char *dir)
 {
 	static const char *const names[] = { "register.db", "register.db-wal", "register.db-shm",
-					     "backup.db", "v1.db", "v1.db-wal", "v1.db-shm" };
-	char p[160];
+					     "backup.db", "v1.db", "v1.db-wal", "v1.db-shm",
+					     "register.head", "register.head.lock", "test.key",
+					     "test.pub", "other.key", "other.pub" };
+	char p[512];
+	struct dirent *d;
+	DIR *kd;
+
+	snprintf(p, sizeof(p), "%s/keys", dir);
+	kd = opendir(p);
+	while (kd && (d = readdir(kd))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/keys/%s", dir, d->d_name);
+		unlink(p);
+	}
+	if (kd)
+		closedir(kd);
+	snprintf(p, sizeof(p), "%s/keys", dir);
+	rmdir(p);
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(names); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
@@ -720,6 +758,7 @@ static void test_migration_v1(void **state)
 		print_error("%s\n", cause);
 	assert_non_null(db);
 	register_set_actor(db, "tester", "WS-TEST");
+	assert_int_equal(attach_key(db, f->dir), 0);
 	assert_int_equal(register_get(db, 1, &m, NULL), 0);
 	assert_string_equal(m.highest_class, "confidential");
 	assert_string_equal(m.wwn, "");
@@ -739,6 +778,7 @@ static void test_migration_v1(void **state)
 
 struct worker {
 	const char *path;
+	const char *dir;
 	int64_t media;
 	int loops;
 	int failures;
@@ -757,6 +797,8 @@ static void *work(void *arg)
 		return NULL;
 	}
 	register_set_actor(db, "thread", "WS-TEST");
+	if (attach_key(db, w->dir) < 0)
+		w->failures++;
 	for (int i = 0; i < w->loops; i++) {
 		if (register_issue(db, w->media, "Alice", NULL) < 0)
 			w->failures++;
@@ -771,8 +813,8 @@ static void test_concurrent_writers(void **state)
 {
 	struct fixture *f = *state;
 	struct worker w[2] = {
-		{ .path = f->path, .media = enroll(f, "W-1", "secret"), .loops = 40 },
-		{ .path = f->path, .media = enroll(f, "W-2", "secret"), .loops = 40 },
+		{ .path = f->path, .dir = f->dir, .media = enroll(f, "W-1", "secret"), .loops = 40 },
+		{ .path = f->path, .dir = f->dir, .media = enroll(f, "W-2", "secret"), .loops = 40 },
 	};
 	pthread_t t[2];
 
