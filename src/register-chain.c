@@ -323,6 +323,17 @@ static int head_matches(struct register_db *db, const struct head *h, char **cau
 	return rc;
 }
 
+static bool signed_events(struct register_db *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = true;	/* when unsure: signed */
+
+	if (register_prepare(db, "SELECT 1 FROM event_signatures LIMIT 1", &st, NULL) == 0)
+		yes = sqlite3_step(st) != SQLITE_DONE;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 static bool keyring_exists(struct register_db *db)
 {
 	char *path = dir_file(db, KEYRING_DIR);
@@ -330,6 +341,53 @@ static bool keyring_exists(struct register_db *db)
 
 	free(path);
 	return yes;
+}
+
+/* The signature @sig by key @fpr (from the keyring) over (@seq, @hash). */
+static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash,
+			 const char *fpr, const char *sig, const char *what, char **cause)
+{
+	struct sign_key *key = NULL;
+	int rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
+
+	if (rc == 0)
+		rc = check_sig_with(key, seq, hash, sig);
+	sign_key_free(key);
+	if (rc == -EBADMSG)
+		util_fail(cause, rc, "%s (event %lld): the signature does not match: the register "
+			  "was rewritten without the station key", what, (long long)seq);
+	return rc < 0 ? -EPERM : 0;
+}
+
+/* The newest event's signature, when the register is signed at all. */
+static int check_tail_sig(struct register_db *db, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char hash[65], fpr[65], sig[MAX_SIG_HEX + 1];
+	int64_t seq;
+	int rc = register_prepare(db, "SELECT e.seq, e.hash, s.key_fpr, s.sig FROM events e"
+				  " LEFT JOIN event_signatures s ON s.event_id = e.id"
+				  " ORDER BY e.seq DESC, s.key_fpr LIMIT 1", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
+		sqlite3_finalize(st);
+		return rc;
+	}
+	seq = sqlite3_column_int64(st, 0);
+	register_col_text(st, 1, hash, sizeof(hash));
+	register_col_text(st, 2, fpr, sizeof(fpr));
+	register_col_text(st, 3, sig, sizeof(sig));
+	rc = sqlite3_column_type(st, 2) == SQLITE_NULL;
+	sqlite3_finalize(st);
+	if (rc)	/* unsigned: fine only in a register never signed */
+		return signed_events(db) ? util_fail(cause, -EPERM, "the newest event (%lld) has "
+						     "no signature: the register was rewritten",
+						     (long long)seq) : 0;
+	return check_sig_fpr(db, seq, hash, fpr, sig, "the newest event", cause);
 }
 
 int register_check_head(struct register_db *db, char **cause)
@@ -345,7 +403,12 @@ int register_check_head(struct register_db *db, char **cause)
 		return 0;	/* a register from before signing, not adopted yet */
 	if (rc < 0)
 		return rc == -EBADMSG ? -EPERM : rc;
-	return head_matches(db, &h, cause);
+	rc = head_matches(db, &h, cause);
+	if (rc == 0)
+		rc = check_sig_fpr(db, h.seq, h.hash, h.key, h.sig, HEAD_FILE, cause);
+	if (rc == 0)
+		rc = check_tail_sig(db, cause);
+	return rc;
 }
 
 /* A register written before events were signed, used by a station key for
