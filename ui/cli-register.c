@@ -823,7 +823,7 @@ static int reg_verify(struct reg_cli *r, bool all_signatures)
 	size_t n = 0;
 	int rc = register_verify_ex(r->db, &vo, &v, &cause);
 
-	if (rc == 0)
+	if (rc == 0 && v.mismatches > 0)	/* listed one by one */
 		rc = register_verify_media(r->db, 0, &x, &n, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
