@@ -826,6 +826,124 @@ static void test_concurrent_writers(void **state)
 	verify_ok(f->db, 2 + 2 * 2 * 40);
 }
 
+
+static void verify_fails(struct register_db *db, const struct register_verify_opts *o,
+			 const char *what, const char *text)
+{
+	struct register_verify_result r;
+
+	assert_int_equal(register_verify_ex(db, o, &r, NULL), 0);
+	assert_false(r.ok);
+	if (strcmp(r.what, what) != 0 || !strstr(r.message, text))
+		print_error("%s: %s\n", r.what, r.message);
+	assert_string_equal(r.what, what);
+	assert_non_null(strstr(r.message, text));
+}
+
+/* Every event signed; a damaged signature found (the newest by default,
+ * the others with all_signatures); no signer, no write. */
+static void test_signatures(void **state)
+{
+	struct fixture *f = *state;
+	struct register_verify_opts all = { .all_signatures = true };
+	struct register_verify_result r;
+	struct register_db *ro = NULL;
+	int64_t id = enroll(f, "S-1", "secret");
+	char *cause = NULL;
+
+	assert_int_equal(register_issue(f->db, id, "Alice", NULL), 0);
+	assert_int_equal(register_return(f->db, id, NULL), 0);
+	assert_int_equal(register_verify_ex(f->db, &all, &r, NULL), 0);
+	assert_true(r.ok);
+	assert_int_equal(r.signatures, 3 + 1);	/* every event, and the head */
+	assert_int_equal(r.unsigned_events, 0);
+	assert_int_equal(r.head_seq, 3);
+	assert_int_equal(register_verify(f->db, &r, NULL), 0);
+	assert_int_equal(r.signatures, 1 + 1);	/* the newest event, the head */
+
+	/* without a signer nothing is written */
+	assert_int_equal(register_open(f->path, &ro, NULL), 0);
+	assert_int_equal(register_issue(ro, id, "Bob", &cause), -EPERM);
+	assert_non_null(strstr(cause, "private key"));
+	free(cause);
+	register_close(ro);
+
+	/* event 1 carries event 2's signature: only all_signatures sees it */
+	assert_int_equal(raw_sql(f->path, "DROP TRIGGER event_signatures_no_update;"
+				 "UPDATE event_signatures SET sig = (SELECT sig FROM event_signatures"
+				 " WHERE event_id = 2) WHERE event_id = 1"), SQLITE_OK);
+	verify_ok(f->db, 3);
+	verify_fails(f->db, &all, "signature", "event 1: the signature");
+	/* the newest one damaged: the default check and any write see it */
+	assert_int_equal(raw_sql(f->path, "UPDATE event_signatures SET sig = (SELECT sig FROM"
+				 " event_signatures WHERE event_id = 2) WHERE event_id = 3"),
+			 SQLITE_OK);
+	verify_fails(f->db, NULL, "signature", "event 3: the signature");
+	assert_int_equal(register_issue(f->db, id, "Bob", NULL), -EPERM);
+}
+
+/* The signed head outside the database: a removed tail (with the head in
+ * the database fixed) and an emptied register are refused. */
+static void test_signed_head(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = enroll(f, "H-1", "secret");
+	char *cause = NULL;
+
+	assert_int_equal(register_issue(f->db, id, "Alice", NULL), 0);
+	verify_ok(f->db, 2);
+	assert_int_equal(raw_sql(f->path, "DROP TRIGGER events_no_delete;"
+				 "DROP TRIGGER event_signatures_no_delete;"
+				 "DELETE FROM event_signatures WHERE event_id = 2;"
+				 "DELETE FROM events WHERE seq = 2;"
+				 "UPDATE media SET state = 'in-stock', holder = '';"
+				 "UPDATE meta SET value = '1' WHERE key = 'head_seq';"
+				 "UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 1)"
+				 " WHERE key = 'head_hash'"), SQLITE_OK);
+	verify_fails(f->db, NULL, "head", "truncated or rolled back");
+	assert_int_equal(register_issue(f->db, id, "Mallory", &cause), -EPERM);
+	assert_non_null(strstr(cause, "register.head"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(register_check_head(f->db, NULL), -EPERM);
+	/* emptied */
+	assert_int_equal(raw_sql(f->path, "DELETE FROM events; DELETE FROM media;"
+				 " DELETE FROM meta"), SQLITE_OK);
+	verify_fails(f->db, NULL, "head", "emptied");
+}
+
+/* A key that no key-rotated event introduced; then a proper rotation. */
+static void test_key_history(void **state)
+{
+	struct fixture *f = *state;
+	struct register_verify_opts all = { .all_signatures = true };
+	struct register_verify_result r;
+	struct sign_key *old = NULL, *new = NULL;
+	char priv[160], pub[160];
+	int64_t id = enroll(f, "K-1", "secret");
+
+	snprintf(priv, sizeof(priv), "%s/other.key", f->dir);
+	snprintf(pub, sizeof(pub), "%s/other.pub", f->dir);
+	assert_int_equal(sign_generate(SIGN_KEY_SM2, priv, pub, NULL), 0);
+	assert_int_equal(sign_load_private(priv, &new, NULL), 0);
+	/* rotation: signed by the current key and the new one */
+	assert_int_equal(keyring_add(f->dir, new, NULL, NULL), 0);
+	assert_int_equal(register_record_key_rotation(f->db, new, NULL, NULL), 0);
+	assert_int_equal(register_set_signer(f->db, new, NULL), 0);
+	assert_int_equal(register_issue(f->db, id, "Alice", NULL), 0);
+	assert_int_equal(register_verify_ex(f->db, &all, &r, NULL), 0);
+	if (!r.ok)
+		print_error("%s\n", r.message);
+	assert_true(r.ok);
+	assert_int_equal(r.key_rotations, 1);
+	/* back to the first key without a rotation: not the register's key */
+	snprintf(priv, sizeof(priv), "%s/test.key", f->dir);
+	assert_int_equal(sign_load_private(priv, &old, NULL), 0);
+	assert_int_equal(register_set_signer(f->db, old, NULL), 0);
+	assert_int_equal(register_return(f->db, id, NULL), 0);
+	verify_fails(f->db, NULL, "signature", "no key-rotated event introduces it");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -845,6 +963,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_awaiting_destruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
