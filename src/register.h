@@ -25,7 +25,10 @@
  *   prev_hash is the previous event's hash (64 '0' for seq 1).
  *
  * meta.head_seq/head_hash record the last event, so a removed tail is
- * caught as well.  register_verify() recomputes everything.
+ * caught as well.  register_verify() recomputes everything.  Each event's
+ * hash is also signed by the station key (table event_signatures), and the
+ * latest signed head is kept outside the database (register.head): see
+ * register_set_signer() below and custos-register(5).
  *
  * Lifecycle states: in-stock, issued, in-repair, sanitized, scrapped
  * (left service through recycling, external reuse or the manufacturer),

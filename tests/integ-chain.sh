@@ -234,3 +234,19 @@ t_expect_rc 1 "$C" -d "$F" register verify --all-signatures
 "$C" -d "$F" register verify --all-signatures 2>&1 | grep -q "event 2: the signature" ||
 	t_fail "--all-signatures: wrong event"
 t_ok "--all-signatures checks every event's signature"
+
+# --- 8. a register from before signing: verified as it is, adopted by the next write
+F=$(copy f8)
+sqlite3 "$F/register.db" "DROP TABLE event_signatures" || t_fail "unsign"
+rm -rf "$F/register.head" "$F/keys"
+"$C" -d "$F" -j register verify | jq -e --argjson n "$N" \
+	'.ok and .unsigned_events == $n and .head_seq == -1' >/dev/null ||
+	t_fail "unsigned register does not verify as before"
+"$C" -d "$F" issue A-1 --to Dora >/dev/null || t_fail "first write to an unsigned register"
+[ -f "$F/register.head" ] && [ -d "$F/keys" ] || t_fail "not adopted: no head or keyring"
+"$C" -d "$F" -j register verify --all-signatures | jq -e --argjson n "$N" \
+	'.ok and .unsigned_events == $n and .head_seq == $n + 1' >/dev/null ||
+	t_fail "adopted register does not verify"
+"$C" -d "$F" register verify | grep -q "written before custos signed its register" ||
+	t_fail "unsigned events not reported"
+t_ok "a register from before signing verifies and is adopted by the next write"
