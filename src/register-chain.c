@@ -949,6 +949,50 @@ static int json_name(const struct dirent *d)
 	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
+/* The event hash the certificate row @id names: 1, 0 (no row) or -errno. */
+static int row_event(struct register_db *db, const char *id, char *hash)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT event_hash FROM certificates WHERE id = ?", &st,
+				  NULL);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		register_col_text(st, 0, hash, 65);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One <id>.json of the store: a certificate whose row is in the register
+ * and names the same event (the row itself was checked with its event). */
+static void check_cert_file(struct vctx *v, const char *dir, const char *name)
+{
+	char *path = util_asprintf("%s/%s", dir, name), id[256], hash[65] = "";
+	json_t *doc = path ? json_load_file(path, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	size_t len = strlen(name) - 5;
+	int found;
+
+	snprintf(id, sizeof(id), "%.*s", (int)(len < 255 ? len : 255), name);
+	found = row_event(v->db, id, hash);
+	if (found < 0)
+		fail_at(v->r, 0, "certificate", "cannot look up certificate %s", id);
+	else if (!found)
+		fail_at(v->r, 0, "certificate", "%s has no row in the register: the certificate's "
+			"record was deleted (or the file was put there)", path ? path : name);
+	else if (!doc || strcmp(cert_field(doc, "id"), id) != 0 ||
+		 strcmp(cert_field(doc, "register_event_hash"), hash) != 0)
+		fail_at(v->r, 0, "certificate", "%s is not the certificate the register holds "
+			"as %s (another document or another event)", path ? path : name, id);
+	else
+		v->r->cert_files++;
+	json_decref(doc);
+	free(path);
+}
+
 /* Every <id>.json of <state-dir>/certs must have its row in the register. */
 static void check_cert_store(struct vctx *v)
 {
@@ -957,16 +1001,8 @@ static void check_cert_store(struct vctx *v)
 	int n = dir ? scandir(dir, &names, json_name, alphasort) : -1;
 
 	for (int i = 0; i < n; i++) {
-		char id[256];
-		size_t len = strlen(names[i]->d_name) - 5;
-
-		snprintf(id, sizeof(id), "%.*s", (int)(len < 255 ? len : 255), names[i]->d_name);
-		if (v->r->ok && register_cert_id_taken(v->db, id))
-			v->r->cert_files++;
-		else
-			fail_at(v->r, 0, "certificate", "%s/%s has no row in the register: the "
-				"certificate's record was deleted (or the file was put there)", dir,
-				names[i]->d_name);
+		if (v->r->ok)
+			check_cert_file(v, dir, names[i]->d_name);
 		free(names[i]);
 	}
 	free(names);

@@ -182,6 +182,10 @@ t_expect_rc 1 "$C" cert verify "$S2/certs/$fid.json"
 	t_fail "foreign key: no clear message"
 F=$(copy f5)
 cp "$S2/certs/$fid.json" "$F/certs/$DES.json"
+t_expect_rc 1 "$C" -d "$F" register verify
+"$C" -d "$F" register verify 2>&1 |
+	grep -q "certs/$DES.json is not the certificate the register holds" ||
+	t_fail "swapped certificate file not reported"
 t_expect_rc 1 "$C" -d "$F" cert show "$F/certs/$DES.json"
 "$C" -d "$F" cert show "$F/certs/$DES.json" 2>&1 | grep -q "never had" ||
 	t_fail "cert show of a foreign certificate: no clear message"
