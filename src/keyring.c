@@ -167,7 +167,8 @@ int keyring_find(const char *state_dir, const char *fpr, struct sign_key **out,
 
 	*out = NULL;
 	if (!keyring_fpr_valid(fpr))
-		return util_fail(cause, -ENOKEY, "'%.70s' is not a key fingerprint", fpr ? fpr : "");
+		return util_fail(cause, -ENOKEY, "'%.70s' is not a key fingerprint",
+				 fpr ? fpr : "");
 	path = key_file(state_dir, fpr, "pub");
 	rc = path ? (access(path, F_OK) == 0 ? load_checked(path, fpr, out, cause) : -ENOENT) :
 		    -ENOMEM;

@@ -501,8 +501,8 @@ int register_attach_station(struct register_db *db, const struct station *st,
 int register_chain_before_append(struct register_db *db, char **cause)
 {
 	if (!db->chain->signer)
-		return util_fail(cause, -EPERM, "register: writing the register needs the station's "
-				 "private key (every event is signed): set the station up with "
+		return util_fail(cause, -EPERM, "register: writing the register needs the "
+				 "station's private key (every event is signed): set the station up with "
 				 "'custos init' and run as a user who can read its key");
 	return register_check_head(db, cause);
 }
@@ -853,7 +853,8 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 	else if (rc < 0)
 		fail_at(v->r, 0, "head", "%s", why ? why : "cannot read " HEAD_FILE);
 	if (rc < 0 && v->r->ok)
-		fail_at(v->r, h.seq, "head", "%s", why ? why : "the register does not match its head");
+		fail_at(v->r, h.seq, "head", "%s",
+			why ? why : "the register does not match its head");
 	free(why);
 	if (v->r->ok)
 		v->r->head_seq = h.seq;
@@ -907,8 +908,8 @@ static void check_cert_row(struct vctx *v, sqlite3_stmt *st)
 			"was edited)", id, cause ? cause : "does not verify");
 	else if (strcmp(cert_field(doc, "id"), id) != 0 ||
 		 strcmp(cert_field(doc, "register_event_hash"), eh ? eh : "") != 0)
-		fail_at(v->r, 0, "certificate", "certificate %s: the row's id or event hash differs "
-			"from the signed document's", id);
+		fail_at(v->r, 0, "certificate", "certificate %s: the row's id or event hash "
+			"differs from the signed document's", id);
 	else if (sqlite3_column_type(st, 5) == SQLITE_NULL)
 		fail_at(v->r, 0, "certificate", "certificate %s names event %.16s..., which is not "
 			"in the register (events deleted?)", id, eh ? eh : "");

@@ -356,8 +356,8 @@ int register_event_hash(const struct register_event *ev, char *out)
 	p = hash_field(p, "station", ev->station);
 	p = hash_field(p, "details", details);
 	p = hash_field(p, "prev_hash", ev->prev_hash);
-	if (!sha256_md() || EVP_Digest(buf, (size_t)(p - buf), md, &mdlen, sha256_md(), NULL) != 1 ||
-	    mdlen != 32)
+	if (!sha256_md() ||
+	    EVP_Digest(buf, (size_t)(p - buf), md, &mdlen, sha256_md(), NULL) != 1 || mdlen != 32)
 		rc = -EIO;
 	if (rc == 0)
 		util_hex(md, mdlen, out);

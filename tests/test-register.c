@@ -813,8 +813,10 @@ static void test_concurrent_writers(void **state)
 {
 	struct fixture *f = *state;
 	struct worker w[2] = {
-		{ .path = f->path, .dir = f->dir, .media = enroll(f, "W-1", "secret"), .loops = 40 },
-		{ .path = f->path, .dir = f->dir, .media = enroll(f, "W-2", "secret"), .loops = 40 },
+		{ .path = f->path, .dir = f->dir, .media = enroll(f, "W-1", "secret"),
+		  .loops = 40 },
+		{ .path = f->path, .dir = f->dir, .media = enroll(f, "W-2", "secret"),
+		  .loops = 40 },
 	};
 	pthread_t t[2];
 
@@ -875,8 +877,8 @@ static void test_signatures(void **state)
 	verify_ok(f->db, 3);
 	verify_fails(f->db, &all, "signature", "event 1: the signature");
 	/* the newest one damaged: the default check and any write see it */
-	assert_int_equal(raw_sql(f->path, "UPDATE event_signatures SET sig = (SELECT sig FROM"
-				 " event_signatures WHERE event_id = 2) WHERE event_id = 3"),
+	assert_int_equal(raw_sql(f->path, "UPDATE event_signatures SET sig = (SELECT sig"
+				 " FROM event_signatures WHERE event_id = 2) WHERE event_id = 3"),
 			 SQLITE_OK);
 	verify_fails(f->db, NULL, "signature", "event 3: the signature");
 	assert_int_equal(register_issue(f->db, id, "Bob", NULL), -EPERM);
