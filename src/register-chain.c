@@ -502,8 +502,8 @@ int register_chain_before_append(struct register_db *db, char **cause)
 {
 	if (!db->chain->signer)
 		return util_fail(cause, -EPERM, "register: writing the register needs the "
-				 "station's private key (every event is signed): set the station up with "
-				 "'custos init' and run as a user who can read its key");
+				 "station's private key (every event is signed): set the station "
+				 "up with 'custos init' and run as a user who can read its key");
 	return register_check_head(db, cause);
 }
 
