@@ -644,7 +644,11 @@ int finish_hook(struct job *job, const struct device_info *dev, const struct pro
 	rc = register_open_dir(fin->state_dir, &db, cause);
 	if (rc < 0)
 		return rc;
-	register_set_actor(db, op, fin->station->name);
+	rc = register_attach_station(db, fin->station, op, cause);
+	if (rc < 0) {
+		register_close(db);
+		return rc;
+	}
 	/* The id is reserved first so the register event can name its
 	 * certificate, and the certificate carry the event's hash. */
 	rc = reserve_id(fin, db, &cert_id, cause);

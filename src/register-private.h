@@ -13,6 +13,7 @@ struct register_db {
 	sqlite3 *db;
 	char *operator_name;
 	char *station;
+	struct register_chain *chain;	/* signing and the head (register-chain.c) */
 };
 
 #define REGISTER_MEDIA_COLS                                                              \
@@ -42,5 +43,23 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 const char *register_sanitized_state(const char *dest);
 /* Replay @m's history: set m->history_differs and m->history_note. */
 int register_history_check(struct register_db *db, struct register_media *m, char **cause);
+
+/* register-chain.c: the event_signatures table and the head file. */
+int register_chain_open(struct register_db *db, const char *path, char **cause);
+void register_chain_close(struct register_db *db);
+/* Inside the append's transaction: a signer is set and the register
+ * matches its signed head, else -EPERM. */
+int register_chain_before_append(struct register_db *db, char **cause);
+/* Sign the event just inserted (by seq); its head is written after COMMIT. */
+int register_chain_sign(struct register_db *db, const struct register_event *ev, char **cause);
+/* After COMMIT (@committed) or ROLLBACK. */
+void register_chain_committed(struct register_db *db, bool committed);
+/* Signatures, head file, key history, certificate rows and store. */
+int register_chain_verify(struct register_db *db, const struct register_verify_opts *o,
+			  struct register_verify_result *r, char **cause);
+/* Append an event of the station itself (media_id 0) in its own
+ * transaction; @details is consumed. */
+int register_append_station_event(struct register_db *db, const char *kind, json_t *details,
+				  char *hash, char **cause);
 
 #endif

@@ -491,6 +491,12 @@ static int check_rows(struct register_db *db, struct register_verify_result *r, 
 
 int register_verify(struct register_db *db, struct register_verify_result *r, char **cause)
 {
+	return register_verify_ex(db, NULL, r, cause);
+}
+
+int register_verify_ex(struct register_db *db, const struct register_verify_opts *o,
+		       struct register_verify_result *r, char **cause)
+{
 	struct register_event ev;
 	char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
 	sqlite3_stmt *st = NULL;
@@ -523,6 +529,8 @@ int register_verify(struct register_db *db, struct register_verify_result *r, ch
 	sqlite3_finalize(st);
 	if (rc == 0 && r->ok)
 		check_head(db, r, r->events, prev);
+	if (rc == 0 && r->ok)
+		rc = register_chain_verify(db, o, r, cause);
 	if (rc == 0)
 		rc = check_rows(db, r, cause);
 out:

@@ -273,7 +273,8 @@ static int check_orphans(struct register_db *db, struct diffs *l, char **cause)
 	struct register_media m;
 	sqlite3_stmt *st = NULL;
 	int rc = register_prepare(db, "SELECT DISTINCT media_id FROM events WHERE media_id NOT IN"
-				  " (SELECT id FROM media) ORDER BY media_id", &st, cause);
+				  " (SELECT id FROM media) AND media_id != 0 ORDER BY media_id", &st,
+				  cause);
 
 	if (rc < 0)
 		return rc;

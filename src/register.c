@@ -147,13 +147,18 @@ static int begin(struct register_db *db, char **cause)
 
 static int commit(struct register_db *db, char **cause)
 {
-	return exec(db, "COMMIT", cause);
+	int rc = exec(db, "COMMIT", cause);
+
+	if (rc == 0)
+		register_chain_committed(db, true);	/* the signed head, outside */
+	return rc;
 }
 
 static void rollback(struct register_db *db)
 {
 	if (!sqlite3_get_autocommit(db->db))
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	register_chain_committed(db, false);
 }
 
 static int user_version(struct register_db *db, int *v, char **cause)
@@ -234,6 +239,8 @@ int register_open(const char *path, struct register_db **out, char **cause)
 		  " PRAGMA foreign_keys = ON;", cause);
 	if (rc == 0)
 		rc = migrate(db, cause);
+	if (rc == 0)
+		rc = register_chain_open(db, path, cause);
 	if (rc < 0)
 		goto fail;
 	*out = db;
@@ -259,6 +266,7 @@ void register_close(struct register_db *db)
 {
 	if (!db)
 		return;
+	register_chain_close(db);
 	sqlite3_close(db->db);
 	free(db->operator_name);
 	free(db->station);
@@ -282,47 +290,79 @@ int register_set_actor(struct register_db *db, const char *operator_name, const 
 	return 0;
 }
 
-static int hash_field(EVP_MD_CTX *ctx, const char *name, const char *value)
+/* Append NAME "=" LENGTH ":" VALUE "\n" at @p (room reserved by the
+ * caller); returns the end. */
+static char *hash_field(char *p, const char *name, const char *value)
 {
-	char head[64];
-	size_t len = strlen(value);
-	int n = snprintf(head, sizeof(head), "%s=%zu:", name, len);
+	size_t nl = strlen(name), vl = strlen(value), v = vl;
+	char digits[24];
+	int nd = 0;
 
-	if (EVP_DigestUpdate(ctx, head, (size_t)n) != 1 || EVP_DigestUpdate(ctx, value, len) != 1 ||
-	    EVP_DigestUpdate(ctx, "\n", 1) != 1)
-		return -EIO;
-	return 0;
+	memcpy(p, name, nl);
+	p += nl;
+	*p++ = '=';
+	do
+		digits[nd++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (nd > 0)
+		*p++ = digits[--nd];
+	*p++ = ':';
+	memcpy(p, value, vl);
+	p += vl;
+	*p++ = '\n';
+	return p;
+}
+
+/* The digest, fetched once (an implicit fetch per event costs more than
+ * the hashing of a short event). */
+static EVP_MD *sha256_md(void)
+{
+	static EVP_MD *md;
+
+	if (!__atomic_load_n(&md, __ATOMIC_ACQUIRE)) {
+		EVP_MD *m = EVP_MD_fetch(NULL, "SHA256", NULL), *none = NULL;
+
+		if (m && !__atomic_compare_exchange_n(&md, &none, m, false, __ATOMIC_ACQ_REL,
+						      __ATOMIC_ACQUIRE))
+			EVP_MD_free(m);
+	}
+	return __atomic_load_n(&md, __ATOMIC_ACQUIRE);
 }
 
 int register_event_hash(const struct register_event *ev, char *out)
 {
 	static const char magic[] = "custos-event-v1\n";
+	const char *details = ev->details ? ev->details : "";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char seq[24], media[24];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int rc = -EIO;
+	char seq[24], media[24], stack[1024], *buf = stack, *p;
+	/* 8 fields: name, '=', up to 20 digits, ':', value, '\n' */
+	size_t need = sizeof(magic) + 8 * 40 + strlen(ev->at) + strlen(ev->kind) +
+		      strlen(ev->operator_name) + strlen(ev->station) + strlen(details) +
+		      strlen(ev->prev_hash) + 2 * sizeof(seq);
+	int rc = 0;
 
-	if (!ctx)
+	if (need > sizeof(stack) && !(buf = malloc(need)))
 		return -ENOMEM;
 	snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
 	snprintf(media, sizeof(media), "%lld", (long long)ev->media_id);
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, magic, sizeof(magic) - 1) != 1)
-		goto out;
-	if (hash_field(ctx, "seq", seq) || hash_field(ctx, "media_id", media) ||
-	    hash_field(ctx, "at", ev->at) || hash_field(ctx, "kind", ev->kind) ||
-	    hash_field(ctx, "operator", ev->operator_name) ||
-	    hash_field(ctx, "station", ev->station) ||
-	    hash_field(ctx, "details", ev->details ? ev->details : "") ||
-	    hash_field(ctx, "prev_hash", ev->prev_hash))
-		goto out;
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
-		goto out;
-	util_hex(md, mdlen, out);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(ctx);
+	memcpy(buf, magic, sizeof(magic) - 1);
+	p = buf + sizeof(magic) - 1;
+	p = hash_field(p, "seq", seq);
+	p = hash_field(p, "media_id", media);
+	p = hash_field(p, "at", ev->at);
+	p = hash_field(p, "kind", ev->kind);
+	p = hash_field(p, "operator", ev->operator_name);
+	p = hash_field(p, "station", ev->station);
+	p = hash_field(p, "details", details);
+	p = hash_field(p, "prev_hash", ev->prev_hash);
+	if (!sha256_md() ||
+	    EVP_Digest(buf, (size_t)(p - buf), md, &mdlen, sha256_md(), NULL) != 1 || mdlen != 32)
+		rc = -EIO;
+	if (rc == 0)
+		util_hex(md, mdlen, out);
+	if (buf != stack)
+		free(buf);
 	return rc;
 }
 
@@ -392,7 +432,9 @@ static int append_event(struct register_db *db, int64_t media_id, const char *ki
 	json_decref(details);
 	if (!ev.details)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	rc = chain_tail(db, &ev.seq, ev.prev_hash, cause);
+	rc = register_chain_before_append(db, cause);
+	if (rc == 0)
+		rc = chain_tail(db, &ev.seq, ev.prev_hash, cause);
 	if (rc < 0)
 		goto out;
 	ev.seq++;
@@ -404,10 +446,34 @@ static int append_event(struct register_db *db, int64_t media_id, const char *ki
 	rc = register_event_hash(&ev, ev.hash);
 	if (rc == 0)
 		rc = insert_event(db, &ev, cause);
+	if (rc == 0)
+		rc = register_chain_sign(db, &ev, cause);
 	if (rc == 0 && hash_out)
 		util_strlcpy(hash_out, ev.hash, 65);
 out:
 	free(ev.details);
+	return rc;
+}
+
+int register_append_station_event(struct register_db *db, const char *kind, json_t *details,
+				  char *hash, char **cause)
+{
+	/* events of the station name no medium (media_id 0): the foreign key
+	 * is off for this one transaction of this connection */
+	int rc = exec(db, "PRAGMA foreign_keys = OFF", cause);
+
+	if (rc == 0)
+		rc = begin(db, cause);
+	if (rc == 0) {
+		rc = append_event(db, 0, kind, details, hash, cause);
+		details = NULL;
+	}
+	if (rc == 0)
+		rc = commit(db, cause);
+	if (rc < 0)
+		rollback(db);
+	json_decref(details);
+	exec(db, "PRAGMA foreign_keys = ON", NULL);
 	return rc;
 }
 

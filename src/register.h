@@ -25,7 +25,10 @@
  *   prev_hash is the previous event's hash (64 '0' for seq 1).
  *
  * meta.head_seq/head_hash record the last event, so a removed tail is
- * caught as well.  register_verify() recomputes everything.
+ * caught as well.  register_verify() recomputes everything.  Each event's
+ * hash is also signed by the station key (table event_signatures), and the
+ * latest signed head is kept outside the database (register.head): see
+ * register_set_signer() below and custos-register(5).
  *
  * Lifecycle states: in-stock, issued, in-repair, sanitized, scrapped
  * (left service through recycling, external reuse or the manufacturer),
@@ -117,6 +120,18 @@ struct register_verify_result {
 	char found[65];
 	char message[256];
 	int64_t mismatches;		/* media rows that differ from their history */
+	/* the signed chain (register-chain.c) */
+	int64_t signatures;		/* signatures verified */
+	int64_t unsigned_events;	/* written before events were signed */
+	int64_t key_rotations;
+	int64_t certificates;		/* certificate rows verified */
+	int64_t cert_files;		/* <state-dir>/certs/<id>.json found in the register */
+	int64_t head_seq;		/* register.head's event; -1 when none */
+	char key[65];			/* the key the chain is signed with now ("": none) */
+};
+
+struct register_verify_opts {
+	bool all_signatures;		/* every event's signature, not only the newest */
 };
 
 /* A media row field that differs from what the medium's events say. */
@@ -137,6 +152,31 @@ int register_open_dir(const char *state_dir, struct register_db **out, char **ca
 
 /* Who writes the events: copied; NULL means "unknown". */
 int register_set_actor(struct register_db *db, const char *operator_name, const char *station);
+
+/*
+ * The signed chain (register-chain.c, custos-register(5)).  Every event's
+ * chain hash is signed by the station key and the latest signed head is
+ * also kept in <dir of the register>/register.head.  Appending needs a
+ * signer: without one every write is refused (-EPERM).  @key is owned by
+ * the register from then on.  A register written before events were
+ * signed is adopted: its current end is signed as the head, and the key
+ * put into the keyring (keys/).  -EPERM (cause says why) when the register
+ * does not match its signed head (emptied, deleted, truncated, rolled
+ * back or rewritten): nothing may be written to it.
+ */
+struct sign_key;
+struct station;
+int register_set_signer(struct register_db *db, struct sign_key *key, char **cause);
+/* register_set_actor(@operator_name, station name) and the station's key
+ * as signer: what every writing command does. */
+int register_attach_station(struct register_db *db, const struct station *st,
+			    const char *operator_name, char **cause);
+/* 0 when the register matches its signed head (or has none yet). */
+int register_check_head(struct register_db *db, char **cause);
+/* Record "key-rotated" (media_id 0): the current signer (the old key)
+ * and @new_key both sign it; @hash (65 bytes) may be NULL. */
+int register_record_key_rotation(struct register_db *db, const struct sign_key *new_key,
+				 char *hash, char **cause);
 
 /* Lookups: 0, -ENOENT (nothing matches) or another negative errno. */
 int register_get(struct register_db *db, int64_t id, struct register_media *out, char **cause);
@@ -258,6 +298,9 @@ void register_certs_free(struct register_cert *c, size_t n);
  * one in res->message), or a negative errno when the database cannot be
  * read. */
 int register_verify(struct register_db *db, struct register_verify_result *res, char **cause);
+/* The same with options (@o may be NULL: the defaults). */
+int register_verify_ex(struct register_db *db, const struct register_verify_opts *o,
+		       struct register_verify_result *res, char **cause);
 
 /* Replay the history of medium @media_id (> 0) or of every medium (0) and
  * list every field of its row that differs into *@out (malloc'd, free()),

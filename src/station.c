@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyring.h"
 #include "util.h"
 
 #define CONF_NAME "station.conf"
@@ -130,35 +131,53 @@ static int check_opts(const struct station_init_opts *o, char **cause)
 	return 0;
 }
 
+/* A first key pair, or (--force over a set-up station) a re-key that keeps
+ * the old public key in the keyring and records "key-rotated". */
+static int new_key(const char *state_dir, const struct station_init_opts *opts,
+		   const char *key, char **cause)
+{
+	char *conf = dir_path(state_dir, CONF_NAME), *pub = dir_path(state_dir, PUB_NAME);
+	bool rekey = opts->force && access(key, F_OK) == 0 && conf && access(conf, F_OK) == 0;
+	int rc = conf && pub ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+
+	if (rc == 0 && rekey)
+		rc = keyring_rekey(state_dir, opts->key_type, station_operator(), NULL, cause);
+	else if (rc == 0)
+		rc = sign_generate(opts->key_type, key, pub, cause);
+	if (rc == 0)
+		rc = write_conf(state_dir, opts, cause);
+	if (rc == 0 && !rekey)
+		rc = keyring_init_station(state_dir, station_operator(), cause);
+	free(conf);
+	free(pub);
+	return rc;
+}
+
 int station_init(const char *state_dir, const struct station_init_opts *opts, char **cause)
 {
-	char *key = NULL, *pub = NULL;
+	char *key = NULL;
 	int rc;
 
 	rc = check_opts(opts, cause);
 	if (rc < 0)
 		return rc;
 	key = dir_path(state_dir, KEY_NAME);
-	pub = dir_path(state_dir, PUB_NAME);
-	if (!key || !pub) {
+	if (!key) {
 		rc = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!opts->force && access(key, F_OK) == 0) {
 		rc = util_fail(cause, -EEXIST,
-			       "a station key already exists in %s; it is kept (use --force to "
-			       "replace it: certificates signed with the old key then verify "
-			       "only against the old public key)", state_dir);
+			       "a station key already exists in %s; it is kept (use --force, or "
+			       "'custos station rekey', to replace it: the old public key stays "
+			       "in the keyring, so what it signed keeps verifying)", state_dir);
 		goto out;
 	}
 	rc = make_dirs(state_dir, cause);
 	if (rc == 0)
-		rc = sign_generate(opts->key_type, key, pub, cause);
-	if (rc == 0)
-		rc = write_conf(state_dir, opts, cause);
+		rc = new_key(state_dir, opts, key, cause);
 out:
 	free(key);
-	free(pub);
 	return rc;
 }
 

@@ -117,6 +117,8 @@ t_ok "kill -9 during writes"
 [ "$(sqlite3 "$T_TMP/backup.db" 'SELECT count(*) FROM media')" = 4 ] || t_fail "backup content"
 restore=$T_TMP/restore
 mkdir -p "$restore" && cp "$T_TMP/backup.db" "$restore/register.db"
+# the signatures verify with the keyring, the end with the signed head
+cp -r "$CUSTOS_STATE_DIR/keys" "$CUSTOS_STATE_DIR/register.head" "$restore/"
 "$C" -d "$restore" register verify >/dev/null || t_fail "backup verifies"
 "$C" register export --format json | jq -e '.media | length == 4 and
 	(.[0].history | length == 6)' >/dev/null || t_fail "json export"

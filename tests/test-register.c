@@ -14,8 +14,27 @@
 
 #include <sqlite3.h>
 
+#include <dirent.h>
+
+#include "keyring.h"
 #include "register.h"
+#include "sign.h"
 #include "util.h"
+
+/* Every writer signs its events: a test key pair in @dir (made once). */
+static int attach_key(struct register_db *db, const char *dir)
+{
+	char priv[160], pub[160];
+	struct sign_key *k = NULL;
+
+	snprintf(priv, sizeof(priv), "%s/test.key", dir);
+	snprintf(pub, sizeof(pub), "%s/test.pub", dir);
+	if (access(priv, F_OK) != 0 && sign_generate(SIGN_KEY_ED25519, priv, pub, NULL) < 0)
+		return -1;
+	if (sign_load_private(priv, &k, NULL) < 0)
+		return -1;
+	return register_set_signer(db, k, NULL);
+}
 
 struct fixture {
 	char dir[64];
@@ -41,6 +60,8 @@ static int setup(void **state)
 		return -1;
 	}
 	register_set_actor(f->db, "tester", "WS-TEST");
+	if (attach_key(f->db, f->dir) < 0)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -48,8 +69,25 @@ static int setup(void **state)
 static void rm_dir(const char *dir)
 {
 	static const char *const names[] = { "register.db", "register.db-wal", "register.db-shm",
-					     "backup.db", "v1.db", "v1.db-wal", "v1.db-shm" };
-	char p[160];
+					     "backup.db", "v1.db", "v1.db-wal", "v1.db-shm",
+					     "register.head", "register.head.lock", "test.key",
+					     "test.pub", "other.key", "other.pub" };
+	char p[512];
+	struct dirent *d;
+	DIR *kd;
+
+	snprintf(p, sizeof(p), "%s/keys", dir);
+	kd = opendir(p);
+	while (kd && (d = readdir(kd))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/keys/%s", dir, d->d_name);
+		unlink(p);
+	}
+	if (kd)
+		closedir(kd);
+	snprintf(p, sizeof(p), "%s/keys", dir);
+	rmdir(p);
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(names); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
@@ -720,6 +758,7 @@ static void test_migration_v1(void **state)
 		print_error("%s\n", cause);
 	assert_non_null(db);
 	register_set_actor(db, "tester", "WS-TEST");
+	assert_int_equal(attach_key(db, f->dir), 0);
 	assert_int_equal(register_get(db, 1, &m, NULL), 0);
 	assert_string_equal(m.highest_class, "confidential");
 	assert_string_equal(m.wwn, "");
@@ -739,6 +778,7 @@ static void test_migration_v1(void **state)
 
 struct worker {
 	const char *path;
+	const char *dir;
 	int64_t media;
 	int loops;
 	int failures;
@@ -757,6 +797,8 @@ static void *work(void *arg)
 		return NULL;
 	}
 	register_set_actor(db, "thread", "WS-TEST");
+	if (attach_key(db, w->dir) < 0)
+		w->failures++;
 	for (int i = 0; i < w->loops; i++) {
 		if (register_issue(db, w->media, "Alice", NULL) < 0)
 			w->failures++;
@@ -771,8 +813,10 @@ static void test_concurrent_writers(void **state)
 {
 	struct fixture *f = *state;
 	struct worker w[2] = {
-		{ .path = f->path, .media = enroll(f, "W-1", "secret"), .loops = 40 },
-		{ .path = f->path, .media = enroll(f, "W-2", "secret"), .loops = 40 },
+		{ .path = f->path, .dir = f->dir, .media = enroll(f, "W-1", "secret"),
+		  .loops = 40 },
+		{ .path = f->path, .dir = f->dir, .media = enroll(f, "W-2", "secret"),
+		  .loops = 40 },
 	};
 	pthread_t t[2];
 
@@ -782,6 +826,124 @@ static void test_concurrent_writers(void **state)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 	assert_int_equal(w[0].failures + w[1].failures, 0);
 	verify_ok(f->db, 2 + 2 * 2 * 40);
+}
+
+
+static void verify_fails(struct register_db *db, const struct register_verify_opts *o,
+			 const char *what, const char *text)
+{
+	struct register_verify_result r;
+
+	assert_int_equal(register_verify_ex(db, o, &r, NULL), 0);
+	assert_false(r.ok);
+	if (strcmp(r.what, what) != 0 || !strstr(r.message, text))
+		print_error("%s: %s\n", r.what, r.message);
+	assert_string_equal(r.what, what);
+	assert_non_null(strstr(r.message, text));
+}
+
+/* Every event signed; a damaged signature found (the newest by default,
+ * the others with all_signatures); no signer, no write. */
+static void test_signatures(void **state)
+{
+	struct fixture *f = *state;
+	struct register_verify_opts all = { .all_signatures = true };
+	struct register_verify_result r;
+	struct register_db *ro = NULL;
+	int64_t id = enroll(f, "S-1", "secret");
+	char *cause = NULL;
+
+	assert_int_equal(register_issue(f->db, id, "Alice", NULL), 0);
+	assert_int_equal(register_return(f->db, id, NULL), 0);
+	assert_int_equal(register_verify_ex(f->db, &all, &r, NULL), 0);
+	assert_true(r.ok);
+	assert_int_equal(r.signatures, 3 + 1);	/* every event, and the head */
+	assert_int_equal(r.unsigned_events, 0);
+	assert_int_equal(r.head_seq, 3);
+	assert_int_equal(register_verify(f->db, &r, NULL), 0);
+	assert_int_equal(r.signatures, 1 + 1);	/* the newest event, the head */
+
+	/* without a signer nothing is written */
+	assert_int_equal(register_open(f->path, &ro, NULL), 0);
+	assert_int_equal(register_issue(ro, id, "Bob", &cause), -EPERM);
+	assert_non_null(strstr(cause, "private key"));
+	free(cause);
+	register_close(ro);
+
+	/* event 1 carries event 2's signature: only all_signatures sees it */
+	assert_int_equal(raw_sql(f->path, "DROP TRIGGER event_signatures_no_update;"
+				 "UPDATE event_signatures SET sig = (SELECT sig FROM event_signatures"
+				 " WHERE event_id = 2) WHERE event_id = 1"), SQLITE_OK);
+	verify_ok(f->db, 3);
+	verify_fails(f->db, &all, "signature", "event 1: the signature");
+	/* the newest one damaged: the default check and any write see it */
+	assert_int_equal(raw_sql(f->path, "UPDATE event_signatures SET sig = (SELECT sig"
+				 " FROM event_signatures WHERE event_id = 2) WHERE event_id = 3"),
+			 SQLITE_OK);
+	verify_fails(f->db, NULL, "signature", "event 3: the signature");
+	assert_int_equal(register_issue(f->db, id, "Bob", NULL), -EPERM);
+}
+
+/* The signed head outside the database: a removed tail (with the head in
+ * the database fixed) and an emptied register are refused. */
+static void test_signed_head(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = enroll(f, "H-1", "secret");
+	char *cause = NULL;
+
+	assert_int_equal(register_issue(f->db, id, "Alice", NULL), 0);
+	verify_ok(f->db, 2);
+	assert_int_equal(raw_sql(f->path, "DROP TRIGGER events_no_delete;"
+				 "DROP TRIGGER event_signatures_no_delete;"
+				 "DELETE FROM event_signatures WHERE event_id = 2;"
+				 "DELETE FROM events WHERE seq = 2;"
+				 "UPDATE media SET state = 'in-stock', holder = '';"
+				 "UPDATE meta SET value = '1' WHERE key = 'head_seq';"
+				 "UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 1)"
+				 " WHERE key = 'head_hash'"), SQLITE_OK);
+	verify_fails(f->db, NULL, "head", "truncated or rolled back");
+	assert_int_equal(register_issue(f->db, id, "Mallory", &cause), -EPERM);
+	assert_non_null(strstr(cause, "register.head"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(register_check_head(f->db, NULL), -EPERM);
+	/* emptied */
+	assert_int_equal(raw_sql(f->path, "DELETE FROM events; DELETE FROM media;"
+				 " DELETE FROM meta"), SQLITE_OK);
+	verify_fails(f->db, NULL, "head", "emptied");
+}
+
+/* A key that no key-rotated event introduced; then a proper rotation. */
+static void test_key_history(void **state)
+{
+	struct fixture *f = *state;
+	struct register_verify_opts all = { .all_signatures = true };
+	struct register_verify_result r;
+	struct sign_key *old = NULL, *new = NULL;
+	char priv[160], pub[160];
+	int64_t id = enroll(f, "K-1", "secret");
+
+	snprintf(priv, sizeof(priv), "%s/other.key", f->dir);
+	snprintf(pub, sizeof(pub), "%s/other.pub", f->dir);
+	assert_int_equal(sign_generate(SIGN_KEY_SM2, priv, pub, NULL), 0);
+	assert_int_equal(sign_load_private(priv, &new, NULL), 0);
+	/* rotation: signed by the current key and the new one */
+	assert_int_equal(keyring_add(f->dir, new, NULL, NULL), 0);
+	assert_int_equal(register_record_key_rotation(f->db, new, NULL, NULL), 0);
+	assert_int_equal(register_set_signer(f->db, new, NULL), 0);
+	assert_int_equal(register_issue(f->db, id, "Alice", NULL), 0);
+	assert_int_equal(register_verify_ex(f->db, &all, &r, NULL), 0);
+	if (!r.ok)
+		print_error("%s\n", r.message);
+	assert_true(r.ok);
+	assert_int_equal(r.key_rotations, 1);
+	/* back to the first key without a rotation: not the register's key */
+	snprintf(priv, sizeof(priv), "%s/test.key", f->dir);
+	assert_int_equal(sign_load_private(priv, &old, NULL), 0);
+	assert_int_equal(register_set_signer(f->db, old, NULL), 0);
+	assert_int_equal(register_return(f->db, id, NULL), 0);
+	verify_fails(f->db, NULL, "signature", "no key-rotated event introduces it");
 }
 
 int main(void)
@@ -803,6 +965,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_awaiting_destruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

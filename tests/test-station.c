@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyring.h"
+#include "register.h"
 #include "station.h"
 #include "util.h"
 
@@ -181,6 +183,83 @@ static void test_operator(void **state)
 	assert_true(strlen(station_operator()) > 0);
 }
 
+
+/* The keyring: the first key at init, the old key kept by a re-key, keys
+ * found by fingerprint only, a key the station never had refused. */
+static void test_keyring_rekey(void **state)
+{
+	char *dir = util_asprintf("%s/rekey", base);
+	struct station_init_opts o = { .org = "O", .name = "ws", .key_type = SIGN_KEY_ED25519 };
+	struct station *st = NULL;
+	struct keyring_key *keys = NULL, info;
+	struct sign_key *key = NULL;
+	struct register_verify_result r;
+	struct register_db *db = NULL;
+	char *cause = NULL, *p, *q, old[65], new[65], other[65];
+	size_t n = 0;
+
+	assert_int_equal(station_init(dir, &o, &cause), 0);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	util_strlcpy(old, st->fingerprint, sizeof(old));
+	station_free(st);
+	/* init signed the (empty) register's head and filled the keyring */
+	assert_int_equal(keyring_list(dir, &keys, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(keys[0].fingerprint, old);
+	assert_string_equal(keys[0].valid_until, "");
+	free(keys);
+	p = util_asprintf("%s/register.head", dir);
+	assert_int_equal(access(p, F_OK), 0);
+	free(p);
+
+	assert_int_equal(keyring_rekey(dir, SIGN_KEY_SM2, "tester", new, &cause), 0);
+	assert_string_not_equal(old, new);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_string_equal(st->fingerprint, new);
+	station_free(st);
+	assert_int_equal(keyring_list(dir, &keys, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(keys[0].fingerprint, old);
+	assert_true(keys[0].valid_until[0] != '\0');
+	assert_string_equal(keys[1].fingerprint, new);
+	assert_string_equal(keys[1].key_type, "sm2");
+	free(keys);
+	assert_int_equal(keyring_find(dir, old, &key, &info, &cause), 0);
+	assert_string_equal(info.key_type, "ed25519");
+	sign_key_free(key);
+
+	/* the register holds key-rotated, signed by both keys, and verifies */
+	assert_int_equal(register_open_dir(dir, &db, &cause), 0);
+	assert_int_equal(register_verify(db, &r, &cause), 0);
+	if (!r.ok)
+		print_error("%s\n", r.message);
+	assert_true(r.ok);
+	assert_int_equal(r.events, 1);
+	assert_int_equal(r.key_rotations, 1);
+	assert_string_equal(r.key, new);
+	register_close(db);
+
+	/* never had: a well-formed fingerprint of no key here */
+	memset(other, 'a', 64);
+	other[64] = '\0';
+	assert_int_equal(keyring_find(dir, other, &key, NULL, &cause), -ENOKEY);
+	assert_non_null(strstr(cause, "never had"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(keyring_find(dir, "../station", &key, NULL, NULL), -ENOKEY);
+	/* a key file cannot lend its key another fingerprint */
+	p = util_asprintf("%s/keys/%s.pub", dir, old);
+	q = util_asprintf("%s/keys/%s.pub", dir, other);
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(keyring_find(dir, other, &key, NULL, NULL), -ENOKEY);
+	assert_int_equal(keyring_find(dir, old, &key, NULL, NULL), -ENOKEY);
+	assert_int_equal(rename(q, p), 0);
+	free(p);
+	free(q);
+	free(dir);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_refuse_and_force),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_operator),
+		cmocka_unit_test(test_keyring_rekey),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

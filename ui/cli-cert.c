@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "keyring.h"
 #include "register.h"
 #include "station.h"
 
@@ -140,21 +141,67 @@ static int register_ref(struct cert_cli *c, const char *ref, json_t **doc, char 
 	return rc;
 }
 
+/* The key that signed @doc, by its fingerprint, among every key this
+ * station has had (its keyring). */
+static int doc_key(struct cert_cli *c, const json_t *doc, struct sign_key **key, char **cause)
+{
+	const char *fpr = json_string_value(json_object_get(json_object_get(doc, "signature"),
+							    "key_fingerprint"));
+
+	return keyring_find(c->ctx->state_dir, fpr ? fpr : "", key, NULL, cause);
+}
+
+/* A stored certificate is shown or rendered only when its signature holds
+ * (a register row or file edited behind custos' back is refused).  A file
+ * named by path on a machine without a station cannot be checked here:
+ * `cert verify FILE --pubkey PUB` does that. */
+static int check_doc(struct cert_cli *c, const json_t *doc, bool by_path, char **cause)
+{
+	struct sign_key *key = NULL;
+	char *why = NULL, *pub = util_asprintf("%s/station.pub", c->ctx->state_dir);
+	bool station = pub && access(pub, F_OK) == 0;
+	int rc;
+
+	free(pub);
+	if (by_path && !station)
+		return 0;
+	rc = doc_key(c, doc, &key, &why);
+	if (rc == 0)
+		rc = cert_verify_doc(doc, key, &why);
+	sign_key_free(key);
+	if (rc < 0)
+		util_fail(cause, -EBADMSG, "refusing certificate %s: INVALID: %s",
+			  cert_doc_id(doc) ? cert_doc_id(doc) : "?", why ? why : strerror(-rc));
+	free(why);
+	return rc < 0 ? -EBADMSG : 0;
+}
+
 /* REF -> a loaded document: a file, the register, the cert directory. */
 static int load_ref(struct cert_cli *c, const char *what, const char *ref, json_t **doc)
 {
 	char *path = NULL, *cause = NULL;
+	bool by_path = strchr(ref, '/') || access(ref, F_OK) == 0;
 	int rc = -ENOENT;
 
-	if (!strchr(ref, '/') && access(ref, F_OK) != 0) {
+	*doc = NULL;
+	if (!by_path) {
 		rc = register_ref(c, ref, doc, &cause);
+		if (rc == 0)
+			rc = check_doc(c, *doc, false, &cause);
 		if (rc == 0 || rc != -ENOENT || cause)
-			return rc ? fail(what, cause, rc) : CLI_EXIT_OK;
+			goto out;
 	}
 	rc = cert_find(cert_dir(c), ref, &path, &cause);
 	if (rc == 0)
 		rc = cert_load_file(path, doc, &cause);
+	if (rc == 0)
+		rc = check_doc(c, *doc, by_path, &cause);
 	free(path);
+out:
+	if (rc && *doc) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
 	return rc ? fail(what, cause, rc) : CLI_EXIT_OK;
 }
 
@@ -427,12 +474,12 @@ static int load_pubkey(struct cert_cli *c, struct sign_key **key)
 	char *cause = NULL;
 	int rc;
 
+	*key = NULL;
 	if (c->pubkey) {
 		rc = sign_load_public(c->pubkey, key, &cause);
 	} else {
+		/* the station's keyring: each document's key by its fingerprint */
 		rc = station_open(c->ctx->state_dir, &st, &cause);
-		if (rc == 0)
-			rc = station_load_public_key(st, key, &cause);
 		station_free(st);
 	}
 	return rc ? fail("verify", cause, rc) : CLI_EXIT_OK;
@@ -600,8 +647,14 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 {
 	enum reg_match match = REG_NOT_RECORDED;
 	char *cause = NULL, msg[512] = "";
-	int rc = cert_verify_doc(doc, key, &cause);
-	bool checked = rc == 0 && reg(c);
+	struct sign_key *own = NULL;
+	int rc = key ? 0 : doc_key(c, doc, &own, &cause);
+	bool checked;
+
+	if (rc == 0)
+		rc = cert_verify_doc(doc, key ? key : own, &cause);
+	sign_key_free(own);
+	checked = rc == 0 && reg(c);
 
 	if (checked)
 		match = register_check(c, doc, msg, sizeof(msg));

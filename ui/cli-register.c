@@ -85,6 +85,12 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 		return fail(r, rc, cause);
 	register_set_actor(r->db, operator_name ? operator_name : station_operator(),
 			   r->st ? r->st->name : NULL);
+	/* every event is signed: writers load the key and check the head */
+	if (r->st)
+		rc = register_attach_station(r->db, r->st, operator_name ? operator_name :
+					     station_operator(), &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
 	return load_policy(r);
 }
 
@@ -736,6 +742,36 @@ static json_t *mismatch_json(const struct register_mismatch *x, size_t n)
 	return arr;
 }
 
+/* What register-chain.c checked. */
+static json_t *chain_json(const struct register_verify_result *v)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "signatures_verified",
+			 (json_int_t)v->signatures, "unsigned_events",
+			 (json_int_t)v->unsigned_events, "key_rotations",
+			 (json_int_t)v->key_rotations, "certificates_verified",
+			 (json_int_t)v->certificates, "certificate_files",
+			 (json_int_t)v->cert_files, "head_seq", (json_int_t)v->head_seq,
+			 "key_fingerprint", v->key[0] ? v->key : NULL);
+}
+
+static void print_chain(const struct register_verify_result *v, bool all)
+{
+	if (v->key[0])
+		printf("signatures: %lld verified (%s), events signed by SHA256:%s%s\n",
+		       (long long)v->signatures, all ? "every event's" :
+		       "the newest event, the head, key rotations and certificates", v->key,
+		       v->key_rotations ? " (after key rotations)" : "");
+	if (v->unsigned_events)
+		printf("note: %lld events were written before custos signed its register; the "
+		       "hash chain of the first signed event covers them\n",
+		       (long long)v->unsigned_events);
+	if (v->head_seq >= 0)
+		printf("signed head (register.head): event %lld, present in the register\n",
+		       (long long)v->head_seq);
+	printf("certificates: %lld stored rows verified, %lld files in certs/ recorded\n",
+	       (long long)v->certificates, (long long)v->cert_files);
+}
+
 static json_t *verify_json(const struct register_verify_result *v,
 			   const struct register_mismatch *x, size_t n)
 {
@@ -743,6 +779,8 @@ static json_t *verify_json(const struct register_verify_result *v,
 
 	if (o)
 		json_object_set_new(o, "media_mismatches", mismatch_json(x, n));
+	if (o)
+		json_object_update_new(o, chain_json(v));
 	if (o && !v->ok) {
 		json_object_set_new(o, "event_id", json_integer(v->event_id));
 		json_object_set_new(o, "seq", json_integer(v->seq));
@@ -765,15 +803,27 @@ static void print_mismatches(const struct register_mismatch *x, size_t n)
 	}
 }
 
-static int reg_verify(struct reg_cli *r)
+static const char *chain_what(const char *what)
 {
+	if (strcmp(what, "certificate") == 0)
+		return "TAMPERED certificate";
+	if (strcmp(what, "signature") == 0 || strcmp(what, "key-rotated") == 0)
+		return "TAMPERED: signature";
+	if (strcmp(what, "head") == 0)
+		return "TAMPERED: signed head";
+	return "chain broken";
+}
+
+static int reg_verify(struct reg_cli *r, bool all_signatures)
+{
+	struct register_verify_opts vo = { .all_signatures = all_signatures };
 	struct register_verify_result v;
 	struct register_mismatch *x = NULL;
 	char *cause = NULL;
 	size_t n = 0;
-	int rc = register_verify(r->db, &v, &cause);
+	int rc = register_verify_ex(r->db, &vo, &v, &cause);
 
-	if (rc == 0)
+	if (rc == 0 && v.mismatches > 0)	/* listed one by one */
 		rc = register_verify_media(r->db, 0, &x, &n, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
@@ -783,13 +833,14 @@ static int reg_verify(struct reg_cli *r)
 		return v.ok ? rc : CLI_EXIT_FAIL;
 	}
 	if (!v.ok && strcmp(v.what, "media") != 0)
-		cli_error("register verify: chain broken: %s", v.message);
+		cli_error("register verify: %s: %s", chain_what(v.what), v.message);
 	print_mismatches(x, n);
 	free(x);
 	if (!v.ok)
 		return CLI_EXIT_FAIL;
 	printf("register verified: %lld events, hash chain intact, every media row agrees "
 	       "with its history\n", (long long)v.events);
+	print_chain(&v, all_signatures);
 	return CLI_EXIT_OK;
 }
 
@@ -834,6 +885,7 @@ static int reg_export(struct reg_cli *r, const char *format, const char *output)
 
 struct reg_opts {
 	const char *cls, *state, *format, *output;
+	bool all_signatures;
 };
 
 static void register_help(void)
@@ -841,7 +893,7 @@ static void register_help(void)
 	printf("Usage: custos register list [--class LEVEL] [--state STATE] [--json]\n"
 	       "       custos register show REF [--json]\n"
 	       "       custos register history REF [--json]\n"
-	       "       custos register verify [--json]\n"
+	       "       custos register verify [--all-signatures] [--json]\n"
 	       "       custos register backup FILE\n"
 	       "       custos register export [--format csv|json] [--output FILE]\n"
 	       "STATE: in-stock issued in-repair sanitized awaiting-destruction scrapped destroyed "
@@ -857,6 +909,7 @@ static int register_parse(struct cli_ctx *ctx, int argc, char **argv, struct reg
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "all-signatures", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -868,6 +921,7 @@ static int register_parse(struct cli_ctx *ctx, int argc, char **argv, struct reg
 		case 'f': o->format = optarg; break;
 		case 'o': o->output = optarg; break;
 		case 'j': ctx->json = true; break;
+		case 'A': o->all_signatures = true; break;
 		case 'h': register_help(); return -1;
 		default: return CLI_EXIT_USAGE;
 		}
@@ -907,7 +961,7 @@ static int register_run(struct reg_cli *r, const char *sub, char **args,
 	if (strcmp(sub, "history") == 0)
 		return reg_history(r, args[0]);
 	if (strcmp(sub, "verify") == 0)
-		return reg_verify(r);
+		return reg_verify(r, o->all_signatures);
 	if (strcmp(sub, "backup") == 0)
 		return reg_backup(r, args[0]);
 	return reg_export(r, o->format, o->output);

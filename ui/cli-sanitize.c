@@ -892,6 +892,9 @@ static int open_register(struct run *r)
 		return CLI_EXIT_FAIL;
 	if (!r->o->dry_run || access(path, F_OK) == 0)
 		rc = register_open(path, &r->db, &cause);
+	/* refused before anything is wiped: the result could not be recorded */
+	if (rc == 0 && !r->o->dry_run)
+		rc = register_check_head(r->db, &cause);
 	free(path);
 	if (rc < 0) {
 		cli_error("register: %s", cause ? cause : strerror(-rc));

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyring.h"
 #include "station.h"
 
 #define DEMO_STATE_DIR "/var/lib/custos-demo"
@@ -95,7 +96,8 @@ static void init_usage(FILE *out)
 	      "  -s, --station NAME    this station's name\n"
 	      "  -p, --prefix P        certificate number prefix (default: from the name)\n"
 	      "  -k, --key-type TYPE   ed25519 (default) or sm2 (SM2 with SM3, GM/T)\n"
-	      "  -f, --force           replace an existing key pair\n"
+	      "  -f, --force           replace an existing key pair (as 'custos station\n"
+	      "                        rekey': the old public key is kept in the keyring)\n"
 	      "  -h, --help            this help\n"
 	      "\n"
 	      "Exit status: 0 done, 1 failure, 2 usage error, 3 a key exists (no --force).\n",
@@ -159,7 +161,8 @@ int cli_init(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (!ctx->json)
-		printf("Station initialised%s.\n", o.force ? " (key pair replaced)" : "");
+		printf("Station initialised%s.\n", o.force ? " (key pair replaced; the old public "
+		       "key stays in the keyring, see 'custos station keys')" : "");
 	rc = show_station(ctx, st);
 	station_free(st);
 	return rc;
@@ -169,14 +172,96 @@ static void station_usage(FILE *out)
 {
 	fputs("Usage: custos station [--json]\n"
 	      "       custos station pubkey\n"
+	      "       custos station keys [--json]\n"
+	      "       custos station rekey [--key-type ed25519|sm2]\n"
 	      "\n"
 	      "Shows the organisation, station name, certificate prefix, key type, the\n"
 	      "public key's SHA-256 fingerprint and the state directory; 'pubkey' prints\n"
 	      "the public key (PEM) so auditors can verify certificates elsewhere.\n"
+	      "'keys' lists every key the station has had (its keyring) with its validity;\n"
+	      "'rekey' replaces the key pair: the old public key stays in the keyring, so\n"
+	      "what it signed keeps verifying, and the register records \"key-rotated\",\n"
+	      "signed by the old and the new key.\n"
 	      "\n"
 	      "Options:\n"
-	      "  -j, --json   machine-readable output (includes the public key)\n"
-	      "  -h, --help   this help\n", out);
+	      "  -j, --json            machine-readable output (includes the public key)\n"
+	      "  -k, --key-type TYPE   rekey: the new key's type (default: the current one)\n"
+	      "  -h, --help            this help\n", out);
+}
+
+/* The keyring, plus the current key when the keyring predates it. */
+static int list_keys(const struct cli_ctx *ctx, const struct station *st)
+{
+	struct keyring_key *k = NULL;
+	char *cause = NULL;
+	size_t n = 0;
+	bool current_listed = false;
+	json_t *arr = ctx->json ? json_array() : NULL;
+	int rc = keyring_list(st->state_dir, &k, &n, &cause);
+
+	if (rc < 0) {
+		cli_error("station keys: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		json_decref(arr);
+		return CLI_EXIT_FAIL;
+	}
+	if (!ctx->json)
+		printf("%-8s %-20s %-20s %s\n", "TYPE", "VALID FROM", "VALID UNTIL",
+		       "FINGERPRINT (SHA-256)");
+	for (size_t i = 0; i <= n; i++) {
+		struct keyring_key cur = { .valid_until = "" };
+		const struct keyring_key *x = &cur;
+		bool is_cur;
+
+		if (i < n) {
+			x = &k[i];
+		} else if (current_listed) {
+			break;
+		} else {	/* a station from before the keyring */
+			util_strlcpy(cur.fingerprint, st->fingerprint, sizeof(cur.fingerprint));
+			util_strlcpy(cur.key_type, sign_key_type_name(st->key_type),
+				     sizeof(cur.key_type));
+		}
+		is_cur = strcmp(x->fingerprint, st->fingerprint) == 0;
+		current_listed = current_listed || is_cur;
+		if (arr)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?, s:b}",
+				"fingerprint", x->fingerprint, "key_type", x->key_type,
+				"valid_from", x->valid_from[0] ? x->valid_from : NULL,
+				"valid_until", x->valid_until[0] ? x->valid_until : NULL,
+				"current", is_cur));
+		else
+			printf("%-8s %-20s %-20s SHA256:%s%s\n", x->key_type,
+			       x->valid_from[0] ? x->valid_from : "unknown",
+			       x->valid_until[0] ? x->valid_until : "-", x->fingerprint,
+			       is_cur ? "  (current)" : "");
+	}
+	free(k);
+	return arr ? cli_print_json(arr) : CLI_EXIT_OK;
+}
+
+static int rekey(const struct cli_ctx *ctx, const struct station *st, const char *type)
+{
+	enum sign_key_type t = st->key_type;
+	char *cause = NULL, fpr[65] = "";
+	int rc;
+
+	if (type && sign_key_type_parse(type, &t) < 0)
+		return cli_usage_error("station", "unknown key type '%s' (ed25519 or sm2)", type);
+	rc = keyring_rekey(st->state_dir, t, station_operator(), fpr, &cause);
+	if (rc < 0) {
+		cli_error("station rekey: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return rc == -EPERM ? CLI_EXIT_REFUSED : CLI_EXIT_FAIL;
+	}
+	if (ctx->json)
+		return cli_print_json(json_pack("{s:s, s:s, s:s}", "old_fingerprint",
+						st->fingerprint, "new_fingerprint", fpr, "key_type",
+						sign_key_type_name(t)));
+	printf("Station re-keyed: %s key SHA256:%s\n"
+	       "The old key SHA256:%s stays in the keyring; the register records "
+	       "\"key-rotated\".\n", sign_key_type_name(t), fpr, st->fingerprint);
+	return CLI_EXIT_OK;
 }
 
 static int print_pubkey(const struct station *st)
@@ -203,30 +288,41 @@ int cli_station(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "key-type", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct station *st = NULL;
-	bool pubkey = false;
+	const char *sub = "", *type = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jk:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': ctx->json = true; break;
+		case 'k': type = optarg; break;
 		case 'h': station_usage(stdout); return CLI_EXIT_OK;
 		default: return cli_usage_error("station", "unknown option");
 		}
 	}
-	if (optind < argc && strcmp(argv[optind], "pubkey") == 0) {
-		pubkey = true;
-		optind++;
-	}
+	if (optind < argc && (strcmp(argv[optind], "pubkey") == 0 ||
+			      strcmp(argv[optind], "keys") == 0 ||
+			      strcmp(argv[optind], "rekey") == 0))
+		sub = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error("station", "unexpected argument '%s'", argv[optind]);
+	if (type && strcmp(sub, "rekey") != 0)
+		return cli_usage_error("station", "--key-type is for 'station rekey'");
 	rc = open_station(ctx->state_dir, &st);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	rc = pubkey ? print_pubkey(st) : show_station(ctx, st);
+	if (strcmp(sub, "pubkey") == 0)
+		rc = print_pubkey(st);
+	else if (strcmp(sub, "keys") == 0)
+		rc = list_keys(ctx, st);
+	else if (strcmp(sub, "rekey") == 0)
+		rc = rekey(ctx, st, type);
+	else
+		rc = show_station(ctx, st);
 	station_free(st);
 	return rc;
 }

@@ -92,6 +92,13 @@ static int open_all(struct tui_app *app)
 		return rc;
 	}
 	register_set_actor(app->reg, station_operator(), app->station ? app->station->name : NULL);
+	/* writes are signed; without the key (or with a register that does
+	 * not match its signed head) the screen still shows the register */
+	if (app->station &&
+	    register_attach_station(app->reg, app->station, station_operator(), &cause) < 0) {
+		cli_warn("%s: the register cannot be written", cause ? cause : "station key");
+		free(cause);
+	}
 	return open_policy(app);
 }
 

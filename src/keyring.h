@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef CUSTOS_KEYRING_H
+#define CUSTOS_KEYRING_H
+
+/*
+ * keyring: every key pair a station has had, so that what an earlier key
+ * signed (certificates, register events) keeps verifying after a re-key.
+ * <state-dir>/keys/ holds, per key (FPR: the SHA-256 fingerprint of the
+ * public key, sign_fingerprint()):
+ *   FPR.pub    the public key (PEM)
+ *   FPR.conf   key_type=, valid_from=, valid_until= (ISO 8601, UTC;
+ *              valid_until empty while the key is the station's current one)
+ * A key is found by its fingerprint only, and a loaded key whose
+ * fingerprint is not its file name is refused, so the files cannot lend
+ * another key a fingerprint.  Which keys the station really had is proved
+ * by the register: the first signed event names the first key and every
+ * later key is introduced by a "key-rotated" event signed by the old and
+ * the new key (custos-register(5)).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sign.h"
+
+#define KEYRING_DIR "keys"
+
+struct keyring_key {
+	char fingerprint[65];
+	char key_type[16];
+	char valid_from[24];		/* "" when unknown */
+	char valid_until[24];		/* "" while current */
+};
+
+/* Is @s 64 lower-case hex digits (a fingerprint)? */
+bool keyring_fpr_valid(const char *s);
+
+/* Add (or keep) public key @pub valid from @valid_from (NULL: now). */
+int keyring_add(const char *state_dir, const struct sign_key *pub, const char *valid_from,
+		char **cause);
+/* Record that key @fpr stopped signing at @until (NULL: now). */
+int keyring_retire(const char *state_dir, const char *fpr, const char *until, char **cause);
+
+/* The public key with fingerprint @fpr: the keyring's, else station.pub
+ * when it has that fingerprint (a station set up before the keyring).
+ * -ENOKEY, with a cause saying the station never had that key, when
+ * neither has it.  @info (may be NULL) receives its validity. */
+int keyring_find(const char *state_dir, const char *fpr, struct sign_key **out,
+		 struct keyring_key *info, char **cause);
+
+/* Every key of the keyring, oldest first (malloc'd, free()). */
+int keyring_list(const char *state_dir, struct keyring_key **out, size_t *n, char **cause);
+
+/* Put the station's current public key into the keyring when it is not
+ * there yet (stations set up before the keyring existed; valid_from is
+ * then station.pub's modification time). */
+int keyring_ensure_current(const char *state_dir, char **cause);
+
+/*
+ * Re-key the station in @state_dir: generate a new key pair of @type,
+ * record the event "key-rotated" (signed by the old and the new key) in
+ * the register, keep the old public key in the keyring (valid until now)
+ * and install the new pair as station.key / station.pub.  @operator_name
+ * names who did it in the event.  @new_fpr (65 bytes, may be NULL)
+ * receives the new fingerprint.  The register must agree with its signed
+ * head (register.head), else nothing changes.
+ */
+int keyring_rekey(const char *state_dir, enum sign_key_type type, const char *operator_name,
+		  char *new_fpr, char **cause);
+
+/* A station just set up: its register is opened and signed (the head
+ * register.head of its current end) and its key put into the keyring. */
+int keyring_init_station(const char *state_dir, const char *operator_name, char **cause);
+
+#endif
