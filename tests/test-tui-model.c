@@ -217,6 +217,153 @@ static void test_lines(void **state)
 	free(rows);
 }
 
+/* The register's refusal (destroyed, awaiting destruction) shows in the
+ * row before any dialog, and such a medium cannot be marked. */
+static void test_refused_rows(void **state)
+{
+	struct device_info dev[2];
+	struct tui_reg_view reg[2];
+	struct tui_job_view job;
+	struct tui_media_row *rows;
+	const char *marked[] = { "/dev/sdb", "/dev/sdc" };
+	char line[512];
+	size_t n;
+
+	(void)state;
+	memset(reg, 0, sizeof(reg));
+	make_dev(&dev[0], "sdb", "S1", DEVICE_TRANSPORT_USB);
+	make_dev(&dev[1], "sdc", "S2", DEVICE_TRANSPORT_USB);
+	reg[0].enrolled = true;
+	util_strlcpy(reg[0].state, "destroyed", sizeof(reg[0].state));
+	util_strlcpy(reg[0].refusal, "M-000001 is destroyed in the register: it cannot be wiped "
+		     "(lifecycle rule)", sizeof(reg[0].refusal));
+	reg[1].enrolled = true;
+	util_strlcpy(reg[1].state, TUI_STATE_SANITIZING, sizeof(reg[1].state));
+	reg[1].interrupted = true;
+	assert_int_equal(tui_model_rows(dev, 2, reg, NULL, 0, marked, 2, &rows, &n), 0);
+	assert_false(rows[0].selectable);
+	assert_false(rows[0].marked);
+	assert_int_equal(rows[0].style, TUI_ROW_GREY);
+	assert_string_equal(tui_model_unselectable_why(&rows[0]), reg[0].refusal);
+	tui_model_status_line(&rows[0], 80, line, sizeof(line));
+	assert_non_null(strstr(line, "M-000001 is destroyed in the register"));
+	assert_null(strstr(line, "not eligible"));	/* the device itself is fine */
+	assert_int_equal(strncmp(line + 4, "M-000001", 8), 0);
+	tui_model_row_line(&rows[0], 80, line, sizeof(line));
+	assert_int_equal(strncmp(line, "   ", 3), 0);	/* no mark box */
+	/* an interrupted run: shown as such, and may be wiped again */
+	assert_true(rows[1].selectable);
+	assert_true(rows[1].marked);
+	assert_int_equal(rows[1].style, TUI_ROW_RED);
+	assert_string_equal(tui_model_unselectable_why(&rows[1]), "");
+	tui_model_status_line(&rows[1], 80, line, sizeof(line));
+	assert_non_null(strstr(line, "INTERRUPTED"));
+	free(rows);
+	/* a finished job on a medium now awaiting destruction keeps its outcome
+	 * in the status line, and still cannot be marked */
+	memset(&job, 0, sizeof(job));
+	util_strlcpy(job.path, "/dev/sdb", sizeof(job.path));
+	job.phase = TUI_JOB_SUCCEEDED;
+	util_strlcpy(job.outcome, "erased", sizeof(job.outcome));
+	assert_int_equal(tui_model_rows(dev, 1, reg, &job, 1, marked, 1, &rows, &n), 0);
+	assert_false(rows[0].selectable);
+	assert_false(rows[0].marked);
+	tui_model_status_line(&rows[0], 80, line, sizeof(line));
+	assert_non_null(strstr(line, "done: erased"));
+	assert_string_equal(tui_model_unselectable_why(&rows[0]), reg[0].refusal);
+	/* a running one: the job is the reason */
+	job.phase = TUI_JOB_RUNNING;
+	reg[0].refusal[0] = '\0';
+	free(rows);
+	assert_int_equal(tui_model_rows(dev, 1, reg, &job, 1, marked, 1, &rows, &n), 0);
+	assert_string_equal(tui_model_unselectable_why(&rows[0]), "its wipe is running");
+	free(rows);
+}
+
+/* One progress model: overall share and ETA over all passes and the
+ * verification, the current pass never past the last. */
+static void test_job_progress(void **state)
+{
+	struct tui_job_view v;
+	struct wipe_progress p;
+	struct device_info dev;
+	struct tui_reg_view reg;
+	struct tui_media_row *rows;
+	char line[512];
+	size_t n;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	memset(&p, 0, sizeof(p));
+	/* 2 passes of 100 bytes and a verification read of 100: 300 in all */
+	p.pass = 2;
+	p.n_passes = 2;
+	p.phase = WIPE_PHASE_WRITE;
+	p.done = 150;
+	p.total = 300;
+	p.rate = 10;
+	p.eta_s = 15;
+	tui_model_job_progress(&v, &p, "dod-3pass", 5);
+	assert_int_equal(v.pass, 2);
+	assert_int_equal(v.passes, 2);
+	assert_int_equal(v.bytes_done, 150);
+	assert_int_equal(v.bytes_total, 300);
+	assert_int_equal(v.eta_s, 15);
+	assert_string_equal(v.step, "dod-3pass");
+	/* the verification after the last pass: the engine says pass 3 of 2 */
+	p.pass = 3;
+	p.phase = WIPE_PHASE_VERIFY;
+	p.done = 250;
+	p.eta_s = 5;
+	tui_model_job_progress(&v, &p, "dod-3pass", 25);
+	assert_int_equal(v.pass, 2);
+	assert_string_equal(v.step, "dod-3pass verify");
+	/* no rate from the engine yet: the average since the start, and its ETA */
+	p.rate = 0;
+	p.eta_s = UINT64_MAX;
+	tui_model_job_progress(&v, &p, "zero", 25);
+	assert_true(v.rate_bps > 9.9 && v.rate_bps < 10.1);
+	assert_int_equal(v.eta_s, 5);
+	/* under a second: unknown, never a wild guess */
+	tui_model_job_progress(&v, &p, "zero", 0.2);
+	assert_true(v.rate_bps <= 0);
+	assert_int_equal(v.eta_s, -1);
+	/* more done than the total (a late snapshot) stays at 100 % */
+	p.done = 400;
+	p.phase = WIPE_PHASE_DONE;
+	tui_model_job_progress(&v, &p, "zero", 30);
+	assert_int_equal(v.bytes_done, 300);
+	assert_int_equal(v.eta_s, 0);
+	/* before the first snapshot: starting, not pass 1/0 */
+	memset(&p, 0, sizeof(p));
+	p.eta_s = UINT64_MAX;
+	tui_model_job_progress(&v, &p, "zero", 0);
+
+	memset(&reg, 0, sizeof(reg));
+	make_dev(&dev, "sdb", "S1", DEVICE_TRANSPORT_USB);
+	util_strlcpy(v.path, "/dev/sdb", sizeof(v.path));
+	v.phase = TUI_JOB_RUNNING;
+	assert_int_equal(tui_model_rows(&dev, 1, &reg, &v, 1, NULL, 0, &rows, &n), 0);
+	tui_model_status_line(&rows[0], 80, line, sizeof(line));
+	assert_non_null(strstr(line, "starting zero"));
+	assert_null(strstr(line, "/0"));
+	/* the last pass's verification shows as that pass, at the overall share */
+	p.pass = 8;
+	p.n_passes = 7;
+	p.phase = WIPE_PHASE_VERIFY;
+	p.done = 750;
+	p.total = 1000;
+	p.rate = 1 << 20;
+	p.eta_s = 100;
+	tui_model_job_progress(&v, &p, "dod-7pass", 10);
+	tui_model_status_line(&rows[0], 120, line, sizeof(line));
+	assert_non_null(strstr(line, " 75%"));
+	assert_non_null(strstr(line, "pass 7/7 dod-7pass verify"));
+	assert_null(strstr(line, "8/7"));
+	assert_non_null(strstr(line, "ETA 1m40s"));
+	free(rows);
+}
+
 static void test_columns(void **state)
 {
 	int w[TUI_COL_COUNT], sum;
@@ -450,6 +597,8 @@ int main(void)
 		cmocka_unit_test(test_progress_bar),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_refused_rows),
+		cmocka_unit_test(test_job_progress),
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_fields),

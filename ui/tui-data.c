@@ -145,6 +145,17 @@ static void lookup_one(struct tui_app *app, const struct device_info *dev,
 	util_strlcpy(v->classification, m.classification, sizeof(v->classification));
 	util_strlcpy(v->custodian, m.custodian, sizeof(v->custodian));
 	util_strlcpy(v->state, m.state, sizeof(v->state));
+	v->interrupted = strcmp(m.state, TUI_STATE_SANITIZING) == 0;
+	/* the register's lifecycle rule, asked now: the refusal shows at once */
+	if (register_check_sanitize_state(&m, &cause) < 0) {
+		if (m.history_differs)
+			snprintf(v->refusal, sizeof(v->refusal), "%s", cause ? cause :
+				 "the register's row differs from its history");
+		else
+			snprintf(v->refusal, sizeof(v->refusal), "%s is %s in the register: "
+				 "it cannot be wiped (lifecycle rule)", m.register_no, m.state);
+	}
+	free(cause);
 }
 
 void tui_app_lookup(struct tui_app *app)

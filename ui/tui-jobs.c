@@ -99,28 +99,9 @@ int tui_jobs_add(struct tui_app *app, struct job *job, struct finish *fin,
 
 static void view_progress(struct tui_job *tj, const struct job_snapshot *s)
 {
-	const struct wipe_progress *p = &s->progress;
-	struct tui_job_view *v = &tj->view;
+	double secs = (double)(util_mono_ns() - tj->started_ns) / 1e9;
 
-	v->pass = p->pass;
-	v->passes = p->n_passes;
-	v->bytes_done = p->done;
-	v->bytes_total = p->total;
-	v->rate_bps = p->rate;
-	v->eta_s = p->eta_s == UINT64_MAX ? -1 : (int64_t)p->eta_s;
-	if (v->rate_bps <= 0) {
-		/* short phases end before the engine measures: use the average */
-		double secs = (double)(util_mono_ns() - tj->started_ns) / 1e9;
-
-		if (secs >= 1 && p->done > 0) {
-			v->rate_bps = (double)p->done / secs;
-			if (p->total > p->done)
-				v->eta_s = (int64_t)((double)(p->total - p->done) / v->rate_bps);
-		}
-	}
-	v->errors = p->errors;
-	snprintf(v->step, sizeof(v->step), "%s%s", s->profile,
-		 p->phase == WIPE_PHASE_VERIFY ? " verify" : "");
+	tui_model_job_progress(&tj->view, &s->progress, s->profile, secs);
 }
 
 /* The job said it is done: join it and show its outcome. */

@@ -92,6 +92,36 @@ void tui_progress_bar(double frac, int width, char *out, size_t len)
 	out[pos] = '\0';
 }
 
+/* --- job progress ----------------------------------------------------- */
+
+void tui_model_job_progress(struct tui_job_view *v, const struct wipe_progress *p,
+			    const char *profile, double elapsed_s)
+{
+	const char *what = p->phase == WIPE_PHASE_VERIFY ? "verify" :
+			   p->phase == WIPE_PHASE_DONE ? "finishing" : "";
+
+	v->passes = p->n_passes;
+	v->pass = p->pass < 1 ? 1 : p->pass;
+	if (v->passes && v->pass > v->passes)
+		v->pass = v->passes;	/* past the last pass: its verification or the end */
+	v->bytes_total = p->total;
+	v->bytes_done = p->done > p->total ? p->total : p->done;
+	v->rate_bps = p->rate;
+	v->eta_s = p->eta_s == UINT64_MAX ? -1 : (int64_t)p->eta_s;
+	if (v->rate_bps <= 0 && elapsed_s >= 1 && v->bytes_done > 0) {
+		/* short phases end before the engine measures: use the average */
+		v->rate_bps = (double)v->bytes_done / elapsed_s;
+		v->eta_s = -1;
+	}
+	if (v->eta_s < 0 && v->rate_bps > 0 && v->bytes_total >= v->bytes_done)
+		v->eta_s = (int64_t)((double)(v->bytes_total - v->bytes_done) / v->rate_bps);
+	if (p->phase == WIPE_PHASE_DONE)
+		v->eta_s = 0;
+	v->errors = p->errors;
+	snprintf(v->step, sizeof(v->step), "%s%s%s", profile ? profile : "",
+		 profile && profile[0] && what[0] ? " " : "", what);
+}
+
 /* --- media rows -------------------------------------------------------- */
 
 static const struct tui_reg_view no_reg;
@@ -158,16 +188,24 @@ static void fill_device_row(struct tui_media_row *r, const struct device_info *d
 	r->job = job;
 	util_strlcpy(r->path, dev->path, sizeof(r->path));
 	util_strlcpy(r->name, dev->name, sizeof(r->name));
-	r->selectable = device_is_eligible(dev) && !job_active(job);
-	if (job) {
-		r->style = job_style(job);
-	} else if (!device_is_eligible(dev)) {
-		r->style = TUI_ROW_GREY;
+	r->selectable = device_is_eligible(dev) && !job_active(job) && !r->reg->refusal[0];
+	if (!device_is_eligible(dev))
 		reasons_text(dev, r->status, sizeof(r->status));
-	} else {
-		r->style = TUI_ROW_NORMAL;
+	else if (r->reg->refusal[0])	/* the register's word, before any dialog */
+		util_strlcpy(r->status, r->reg->refusal, sizeof(r->status));
+	else if (r->reg->interrupted)
+		util_strlcpy(r->status, "INTERRUPTED: a sanitization started and never ended "
+			     "(resume it, or wipe it again)", sizeof(r->status));
+	else
 		util_strlcpy(r->status, "ready", sizeof(r->status));
-	}
+	if (job)
+		r->style = job_style(job);
+	else if (!device_is_eligible(dev) || r->reg->refusal[0])
+		r->style = TUI_ROW_GREY;
+	else if (r->reg->interrupted)
+		r->style = TUI_ROW_RED;
+	else
+		r->style = TUI_ROW_NORMAL;
 }
 
 int tui_model_rows(const struct device_info *devs, size_t n_devs,
@@ -203,6 +241,17 @@ int tui_model_rows(const struct device_info *devs, size_t n_devs,
 	*out = rows;
 	*n_out = n;
 	return 0;
+}
+
+const char *tui_model_unselectable_why(const struct tui_media_row *row)
+{
+	if (row->selectable)
+		return "";
+	if (!row->dev)
+		return "the device is no longer present";
+	if (job_active(row->job))
+		return "its wipe is running";
+	return row->status[0] ? row->status : "not eligible";
 }
 
 /* Minimum width and share of the spare columns of each table column. */
@@ -336,7 +385,7 @@ static const char *phase_name(enum tui_job_phase p)
 /* "pass 1/3  12.0 MiB/s  ETA 2m05s  0 errors" */
 static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 {
-	char size[24], rate[32] = "-", eta[24] = "-";
+	char size[24], rate[32] = "-", eta[24] = "-", pass[48] = "starting";
 
 	if (job->rate_bps > 0) {
 		util_format_size((uint64_t)job->rate_bps, size, sizeof(size));
@@ -344,8 +393,11 @@ static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 	}
 	if (job->eta_s >= 0)
 		util_format_duration((uint64_t)job->eta_s, eta, sizeof(eta));
-	snprintf(out, len, "pass %u/%u %s  %s  ETA %s  %llu error%s", job->pass, job->passes,
-		 job->step, rate, eta, (unsigned long long)job->errors, job->errors == 1 ? "" : "s");
+	if (job->passes)
+		snprintf(pass, sizeof(pass), "pass %u/%u", job->pass < job->passes ? job->pass :
+			 job->passes, job->passes);
+	snprintf(out, len, "%s %s  %s  ETA %s  %llu error%s", pass, job->step, rate, eta,
+		 (unsigned long long)job->errors, job->errors == 1 ? "" : "s");
 }
 
 static void running_line(const struct tui_job_view *job, int cols, char *out, size_t len)
@@ -383,9 +435,9 @@ void tui_model_status_line(const struct tui_media_row *row, int cols, char *out,
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
 				 "  certificate %s", job->cert_id);
 	} else {
-		snprintf(text, sizeof(text), "    %s%s", row->selectable ? "" : "not eligible: ",
-			 row->status);
-		if (row->reg->enrolled && row->reg->state[0])
+		snprintf(text, sizeof(text), "    %s%s", row->dev && !device_is_eligible(row->dev) ?
+			 "not eligible: " : "", row->status);
+		if (row->reg->enrolled && row->reg->state[0] && !row->reg->refusal[0])
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
 				 "  (register: %s%s%s)", row->reg->state,
 				 row->reg->custodian[0] ? ", " : "", row->reg->custodian);

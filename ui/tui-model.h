@@ -18,6 +18,7 @@
 #include "device.h"
 #include "policy.h"
 #include "profile.h"
+#include "wipe.h"
 
 struct register_media;
 
@@ -64,6 +65,17 @@ struct tui_job_view {
 	char cert_id[64];		/* certificate written, "" if none */
 };
 
+/* The register state of a medium whose sanitization started and never ended. */
+#define TUI_STATE_SANITIZING "sanitizing"
+
+/* Fill @v's progress from the engine's snapshot @p of a job running
+ * profile @profile for @elapsed_s seconds: the overall share and ETA over
+ * every pass and the verification, and the current pass (never beyond the
+ * last: "pass 3/2" cannot show).  When the engine has no rate yet, the
+ * average since the start stands in. */
+void tui_model_job_progress(struct tui_job_view *v, const struct wipe_progress *p,
+			    const char *profile, double elapsed_s);
+
 /* What the register knows of a medium. */
 struct tui_reg_view {
 	bool enrolled;
@@ -71,6 +83,11 @@ struct tui_reg_view {
 	char classification[32];
 	char custodian[96];
 	char state[32];
+	/* Why the register forbids sanitizing it (destroyed, lost, awaiting
+	 * destruction, rows that differ from their history); "" when allowed.
+	 * Such a medium cannot be marked, and the reason shows at once. */
+	char refusal[192];
+	bool interrupted;		/* a sanitization started and never ended */
 };
 
 enum tui_row_style {
@@ -102,6 +119,10 @@ int tui_model_rows(const struct device_info *devs, size_t n_devs,
 		   const struct tui_job_view *jobs, size_t n_jobs,
 		   const char *const *marked, size_t n_marked,
 		   struct tui_media_row **out, size_t *n_out);
+
+/* Why @row cannot be marked (a running job, the register's refusal, the
+ * device's reasons); "" when it can. */
+const char *tui_model_unselectable_why(const struct tui_media_row *row);
 
 /* Columns of the media table for a terminal @cols wide. */
 enum tui_col { TUI_COL_MARK, TUI_COL_DEVICE, TUI_COL_MODEL, TUI_COL_SIZE, TUI_COL_BUS,

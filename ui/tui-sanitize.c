@@ -171,9 +171,12 @@ static int collect(struct tui_app *app)
 		const struct tui_media_row *row = tui_app_current(app);
 
 		if (!row || !row->dev || !row->selectable) {
-			tui_app_message(app, true, "%s", row && row->dev ?
-					"this medium cannot be wiped (see its state)" :
-					"mark media with Space, or select one, to wipe");
+			if (row && row->dev)
+				tui_app_message(app, true, "%s cannot be wiped: %s", row->name,
+						tui_model_unselectable_why(row));
+			else
+				tui_app_message(app, true, "mark media with Space, or select one, "
+						"to wipe");
 			return -1;
 		}
 		add_target(app, row);
