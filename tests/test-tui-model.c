@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "finish.h"
+#include "sanitize.h"
 #include "register.h"
 #include "tui-model.h"
 #include "util.h"
@@ -162,8 +162,7 @@ static void test_lines(void **state)
 	job.phase = TUI_JOB_RUNNING;
 	job.pass = 1;
 	job.passes = 3;
-	job.bytes_done = 50;
-	job.bytes_total = 100;
+	job.percent = 50;
 	job.rate_bps = 10 << 20;
 	job.eta_s = 125;
 	job.errors = 2;
@@ -280,12 +279,12 @@ static void test_refused_rows(void **state)
 	free(rows);
 }
 
-/* One progress model: overall share and ETA over all passes and the
- * verification, the current pass never past the last. */
+/* The run's progress (sanitize.h's one model) as the row shows it: the
+ * overall share and ETA, the current pass never past the last. */
 static void test_job_progress(void **state)
 {
 	struct tui_job_view v;
-	struct wipe_progress p;
+	struct sanitize_progress p;
 	struct device_info dev;
 	struct tui_reg_view reg;
 	struct tui_media_row *rows;
@@ -295,49 +294,36 @@ static void test_job_progress(void **state)
 	(void)state;
 	memset(&v, 0, sizeof(v));
 	memset(&p, 0, sizeof(p));
-	/* 2 passes of 100 bytes and a verification read of 100: 300 in all */
 	p.pass = 2;
 	p.n_passes = 2;
 	p.phase = WIPE_PHASE_WRITE;
-	p.done = 150;
-	p.total = 300;
+	p.percent = 50;
 	p.rate = 10;
 	p.eta_s = 15;
-	tui_model_job_progress(&v, &p, "dod-3pass", 5);
+	tui_model_job_progress(&v, &p, "dod-3pass");
 	assert_int_equal(v.pass, 2);
 	assert_int_equal(v.passes, 2);
-	assert_int_equal(v.bytes_done, 150);
-	assert_int_equal(v.bytes_total, 300);
+	assert_true(v.percent == 50);
 	assert_int_equal(v.eta_s, 15);
 	assert_string_equal(v.step, "dod-3pass");
-	/* the verification after the last pass: the engine says pass 3 of 2 */
+	/* a snapshot past the last pass still shows the last one */
 	p.pass = 3;
 	p.phase = WIPE_PHASE_VERIFY;
-	p.done = 250;
-	p.eta_s = 5;
-	tui_model_job_progress(&v, &p, "dod-3pass", 25);
+	tui_model_job_progress(&v, &p, "dod-3pass");
 	assert_int_equal(v.pass, 2);
 	assert_string_equal(v.step, "dod-3pass verify");
-	/* no rate from the engine yet: the average since the start, and its ETA */
-	p.rate = 0;
+	/* unknown ETA, share out of range */
 	p.eta_s = UINT64_MAX;
-	tui_model_job_progress(&v, &p, "zero", 25);
-	assert_true(v.rate_bps > 9.9 && v.rate_bps < 10.1);
-	assert_int_equal(v.eta_s, 5);
-	/* under a second: unknown, never a wild guess */
-	tui_model_job_progress(&v, &p, "zero", 0.2);
-	assert_true(v.rate_bps <= 0);
+	p.percent = 100.5;
+	p.state = SANITIZE_RECORDING;
+	tui_model_job_progress(&v, &p, "zero");
 	assert_int_equal(v.eta_s, -1);
-	/* more done than the total (a late snapshot) stays at 100 % */
-	p.done = 400;
-	p.phase = WIPE_PHASE_DONE;
-	tui_model_job_progress(&v, &p, "zero", 30);
-	assert_int_equal(v.bytes_done, 300);
-	assert_int_equal(v.eta_s, 0);
+	assert_true(v.percent == 100);
+	assert_string_equal(v.step, "zero recording");
 	/* before the first snapshot: starting, not pass 1/0 */
 	memset(&p, 0, sizeof(p));
 	p.eta_s = UINT64_MAX;
-	tui_model_job_progress(&v, &p, "zero", 0);
+	tui_model_job_progress(&v, &p, "zero");
 
 	memset(&reg, 0, sizeof(reg));
 	make_dev(&dev, "sdb", "S1", DEVICE_TRANSPORT_USB);
@@ -347,19 +333,20 @@ static void test_job_progress(void **state)
 	tui_model_status_line(&rows[0], 80, line, sizeof(line));
 	assert_non_null(strstr(line, "starting zero"));
 	assert_null(strstr(line, "/0"));
-	/* the last pass's verification shows as that pass, at the overall share */
+	assert_non_null(strstr(line, "ETA -"));
+	/* the last pass's verification: that pass, at the overall share */
 	p.pass = 8;
 	p.n_passes = 7;
 	p.phase = WIPE_PHASE_VERIFY;
-	p.done = 750;
-	p.total = 1000;
+	p.percent = 75.4;
 	p.rate = 1 << 20;
 	p.eta_s = 100;
-	tui_model_job_progress(&v, &p, "dod-7pass", 10);
+	tui_model_job_progress(&v, &p, "dod-7pass");
 	tui_model_status_line(&rows[0], 120, line, sizeof(line));
 	assert_non_null(strstr(line, " 75%"));
 	assert_non_null(strstr(line, "pass 7/7 dod-7pass verify"));
 	assert_null(strstr(line, "8/7"));
+	assert_non_null(strstr(line, "1.0 MiB/s"));
 	assert_non_null(strstr(line, "ETA 1m40s"));
 	free(rows);
 }
@@ -454,8 +441,8 @@ static void test_target_class(void **state)
 	(void)state;
 	make_dev(&dev, "loop7", "", DEVICE_TRANSPORT_VIRTUAL);
 	tui_model_target_class(&dev, NULL, &c);
-	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
-	assert_int_equal(c.highest, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.level, SANITIZE_DEFAULT_CLASS);
+	assert_int_equal(c.highest, SANITIZE_DEFAULT_CLASS);
 	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
 	assert_string_equal(c.media_kind, "virtual");
 
@@ -484,12 +471,12 @@ static void test_target_class(void **state)
 	/* an unregistered row, or one without a class: the declared default */
 	m.unregistered = true;
 	tui_model_target_class(&dev, &m, &c);
-	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.level, SANITIZE_DEFAULT_CLASS);
 	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
 	m.unregistered = false;
 	m.classification[0] = '\0';
 	tui_model_target_class(&dev, &m, &c);
-	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.level, SANITIZE_DEFAULT_CLASS);
 	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
 	/* an unknown media type counts as "other", as in the register */
 	util_strlcpy(m.classification, "internal", sizeof(m.classification));

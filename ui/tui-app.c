@@ -502,8 +502,15 @@ static unsigned tick(struct tui_app *app)
 		r |= TUI_REDRAW;
 	if (tui_jobs_poll(app))
 		r |= TUI_REDRAW;
-	if (top->tick)
-		r |= top->tick(app);
+	if (top->tick) {
+		unsigned t = top->tick(app);
+
+		if (t & TUI_CLOSE) {	/* a screen may close itself on its tick */
+			pop(app);
+			t = (t & ~(unsigned)TUI_CLOSE) | TUI_REDRAW;
+		}
+		r |= t;
+	}
 	return r;
 }
 

@@ -12,7 +12,6 @@
 #include <wchar.h>
 #include <wctype.h>
 
-#include "finish.h"
 #include "register.h"
 #include "util.h"
 
@@ -94,29 +93,19 @@ void tui_progress_bar(double frac, int width, char *out, size_t len)
 
 /* --- job progress ----------------------------------------------------- */
 
-void tui_model_job_progress(struct tui_job_view *v, const struct wipe_progress *p,
-			    const char *profile, double elapsed_s)
+void tui_model_job_progress(struct tui_job_view *v, const struct sanitize_progress *p,
+			    const char *profile)
 {
-	const char *what = p->phase == WIPE_PHASE_VERIFY ? "verify" :
-			   p->phase == WIPE_PHASE_DONE ? "finishing" : "";
+	const char *what = p->state == SANITIZE_RECORDING ? "recording" :
+			   p->phase == WIPE_PHASE_VERIFY ? "verify" : "";
 
 	v->passes = p->n_passes;
 	v->pass = p->pass < 1 ? 1 : p->pass;
 	if (v->passes && v->pass > v->passes)
-		v->pass = v->passes;	/* past the last pass: its verification or the end */
-	v->bytes_total = p->total;
-	v->bytes_done = p->done > p->total ? p->total : p->done;
+		v->pass = v->passes;
+	v->percent = p->percent < 0 ? 0 : p->percent > 100 ? 100 : p->percent;
 	v->rate_bps = p->rate;
 	v->eta_s = p->eta_s == UINT64_MAX ? -1 : (int64_t)p->eta_s;
-	if (v->rate_bps <= 0 && elapsed_s >= 1 && v->bytes_done > 0) {
-		/* short phases end before the engine measures: use the average */
-		v->rate_bps = (double)v->bytes_done / elapsed_s;
-		v->eta_s = -1;
-	}
-	if (v->eta_s < 0 && v->rate_bps > 0 && v->bytes_total >= v->bytes_done)
-		v->eta_s = (int64_t)((double)(v->bytes_total - v->bytes_done) / v->rate_bps);
-	if (p->phase == WIPE_PHASE_DONE)
-		v->eta_s = 0;
 	v->errors = p->errors;
 	snprintf(v->step, sizeof(v->step), "%s%s%s", profile ? profile : "",
 		 profile && profile[0] && what[0] ? " " : "", what);
@@ -403,7 +392,7 @@ static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 static void running_line(const struct tui_job_view *job, int cols, char *out, size_t len)
 {
 	char bar[128], nums[160], text[320];
-	double frac = job->bytes_total ? (double)job->bytes_done / (double)job->bytes_total : 0;
+	double frac = job->percent / 100;
 	int bw = cols - 66;
 
 	if (bw > 40)
@@ -536,7 +525,7 @@ void tui_model_target_class(const struct device_info *dev, const struct register
 	    register_media_levels(m, &out->level, &out->highest) == 0)
 		kind = m->media_type;
 	else
-		out->level = out->highest = FINISH_DEFAULT_CLASS;
+		out->level = out->highest = SANITIZE_DEFAULT_CLASS;
 	if (policy_kind_parse(kind, &out->kind) < 0)
 		out->kind = POLICY_KIND_OTHER;
 }

@@ -18,7 +18,7 @@
 #include "device.h"
 #include "policy.h"
 #include "profile.h"
-#include "wipe.h"
+#include "sanitize.h"
 
 struct register_media;
 
@@ -56,7 +56,7 @@ struct tui_job_view {
 	enum tui_job_phase phase;
 	char step[96];			/* "pass 1/3 zero", "verifying", ... */
 	unsigned pass, passes;
-	uint64_t bytes_done, bytes_total;	/* of the whole job */
+	double percent;			/* of the whole job: every pass and verification */
 	double rate_bps;
 	int64_t eta_s;			/* < 0 unknown */
 	uint64_t errors;
@@ -68,13 +68,12 @@ struct tui_job_view {
 /* The register state of a medium whose sanitization started and never ended. */
 #define TUI_STATE_SANITIZING "sanitizing"
 
-/* Fill @v's progress from the engine's snapshot @p of a job running
- * profile @profile for @elapsed_s seconds: the overall share and ETA over
- * every pass and the verification, and the current pass (never beyond the
- * last: "pass 3/2" cannot show).  When the engine has no rate yet, the
- * average since the start stands in. */
-void tui_model_job_progress(struct tui_job_view *v, const struct wipe_progress *p,
-			    const char *profile, double elapsed_s);
+/* Fill @v's progress from the run's snapshot @p (sanitize.h: the one
+ * progress model of both faces) of a run with profile @profile: the
+ * overall share and ETA over every pass and the verification, and the
+ * current pass, never beyond the last ("pass 3/2" cannot show). */
+void tui_model_job_progress(struct tui_job_view *v, const struct sanitize_progress *p,
+			    const char *profile);
 
 /* What the register knows of a medium. */
 struct tui_reg_view {
@@ -160,10 +159,10 @@ struct tui_target_class {
 	const char *media_kind;			/* device_media_kind() */
 };
 
-/* How the engine's finish_check() will see @dev: with its register entry
+/* How the plan (sanitize_plan()) will see @dev: with its register entry
  * @m (NULL when not in the register), an enrolled and classified medium
  * counts at its registered levels and media type, any other at
- * FINISH_DEFAULT_CLASS and its device kind.  The NIST category always
+ * SANITIZE_DEFAULT_CLASS and its device kind.  The NIST category always
  * follows the device kind (@out->media_kind). */
 void tui_model_target_class(const struct device_info *dev, const struct register_media *m,
 			    struct tui_target_class *out);

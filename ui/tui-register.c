@@ -13,7 +13,7 @@
 #include <wchar.h>
 
 #include "cert.h"
-#include "finish.h"
+#include "sanitize.h"
 #include "policy.h"
 #include "register.h"
 
@@ -326,7 +326,7 @@ static unsigned do_destroy(struct tui_app *app)
 		.witnesses = w,
 		.note = tui_fields_get(f, "note"),
 	};
-	struct finish_destroy fd = {
+	struct sanitize_destroy fd = {
 		.state_dir = app->state_dir, .station = app->station, .d = &d,
 	};
 	struct register_media m;
@@ -338,7 +338,7 @@ static unsigned do_destroy(struct tui_app *app)
 	m = *selected();
 	util_strlcpy(list, tui_fields_get(f, "witnesses"), sizeof(list));
 	d.n_witnesses = split_witnesses(list, w, UTIL_ARRAY_SIZE(w));
-	rc = finish_destroy(app->policy, app->reg, &m, &fd, &cause);
+	rc = sanitize_destroy(app->policy, app->reg, &m, &fd, &cause);
 	if (!fd.recorded)
 		return done(app, rc, cause, "destruction");
 	done(app, 0, NULL, "destruction");
