@@ -234,8 +234,8 @@ static void test_refused_rows(void **state)
 	make_dev(&dev[1], "sdc", "S2", DEVICE_TRANSPORT_USB);
 	reg[0].enrolled = true;
 	util_strlcpy(reg[0].state, "destroyed", sizeof(reg[0].state));
-	util_strlcpy(reg[0].refusal, "M-000001 is destroyed in the register: it cannot be wiped "
-		     "(lifecycle rule)", sizeof(reg[0].refusal));
+	util_strlcpy(reg[0].refusal, "M-000001 is destroyed: no wipe (lifecycle rule)",
+		     sizeof(reg[0].refusal));
 	reg[1].enrolled = true;
 	util_strlcpy(reg[1].state, TUI_STATE_SANITIZING, sizeof(reg[1].state));
 	reg[1].interrupted = true;
@@ -245,7 +245,7 @@ static void test_refused_rows(void **state)
 	assert_int_equal(rows[0].style, TUI_ROW_GREY);
 	assert_string_equal(tui_model_unselectable_why(&rows[0]), reg[0].refusal);
 	tui_model_status_line(&rows[0], 80, line, sizeof(line));
-	assert_non_null(strstr(line, "M-000001 is destroyed in the register"));
+	assert_non_null(strstr(line, "M-000001 is destroyed: no wipe"));
 	assert_null(strstr(line, "not eligible"));	/* the device itself is fine */
 	assert_int_equal(strncmp(line + 4, "M-000001", 8), 0);
 	tui_model_row_line(&rows[0], 80, line, sizeof(line));

@@ -152,8 +152,8 @@ static void lookup_one(struct tui_app *app, const struct device_info *dev,
 			snprintf(v->refusal, sizeof(v->refusal), "%s", cause ? cause :
 				 "the register's row differs from its history");
 		else
-			snprintf(v->refusal, sizeof(v->refusal), "%s is %s in the register: "
-				 "it cannot be wiped (lifecycle rule)", m.register_no, m.state);
+			snprintf(v->refusal, sizeof(v->refusal), "%s is %s: no wipe (lifecycle rule)",
+				 m.register_no, m.state);
 	}
 	free(cause);
 }

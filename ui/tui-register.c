@@ -21,8 +21,8 @@ static const char *const class_filters[] = {
 	NULL, "public", "internal", "secret", "confidential", "top-secret"
 };
 static const char *const state_filters[] = {
-	NULL, "in-stock", "issued", "in-repair", "sanitized", "awaiting-destruction", "scrapped",
-	"destroyed", "lost"
+	NULL, "in-stock", "issued", "in-repair", "sanitizing", "sanitized", "awaiting-destruction",
+	"scrapped", "destroyed", "lost"
 };
 
 enum reg_mode { MODE_LIST, MODE_SEARCH, MODE_HISTORY, MODE_ISSUE, MODE_DESTROY };
@@ -185,7 +185,8 @@ static void draw_list(struct tui_app *app, WINDOW *win)
 		tui_text_fit(m->asset_tag[0] ? m->asset_tag : "-", 10, true, asset, sizeof(asset));
 		tui_putf(app, win, 2 + i, 0, W,
 			 sel ? TUI_STYLE_SELECTED :
-			 register_state_is_terminal(m->state) ? TUI_STYLE_GREY : TUI_STYLE_NORMAL,
+			 register_state_is_terminal(m->state) ? TUI_STYLE_GREY :
+			 strcmp(m->state, TUI_STATE_SANITIZING) == 0 ? TUI_STYLE_WARN : TUI_STYLE_NORMAL,
 			 "%-9s %s %-10s %-12s %s %s%s%s  %s %s", m->register_no, cls, m->media_type,
 			 m->state, asset, m->custodian, m->holder[0] ? " / " : "", m->holder,
 			 m->vendor, m->model);

@@ -42,7 +42,7 @@
 
 struct target {
 	struct device_info dev;		/* identity only (reasons dropped) */
-	bool enrolled;			/* an M- number (not unregistered, not unknown) */
+	bool enrolled;			/* the row's view; the plan's word counts (enrolled()) */
 	unsigned fw_bits;		/* firmware methods the drive supports */
 	bool fw_purge;
 	struct tui_target_class cls;	/* for the profile list only */
@@ -80,6 +80,12 @@ static struct {
 
 /* Who signs, kept for the next dialog of this session. */
 static char people[F_TARGETS - F_OPERATOR][128];
+
+/* Enrolled (an M- entry with its classification), as the plan saw it. */
+static bool enrolled(const struct target *t, const struct sanitize_plan *plan)
+{
+	return plan ? plan->media_id > 0 && !plan->declared : t->enrolled;
+}
 
 /* Can every target's firmware run @p (always, for overwrite profiles)? */
 static bool firmware_can(const struct profile *p)
@@ -290,7 +296,6 @@ static int build_form(void)
 		d->key = sz.t[i].dest_key;
 		d->label = sz.t[i].dest_label;
 		d->kind = TUI_FIELD_CHOICE;
-		d->required = true;
 		d->choices = sz.t[i].dest_choices;
 		sz.t[i].dest_choices[0] = LEAVE_OUT;
 		memset(c, 0, sizeof(*c));
@@ -450,7 +455,7 @@ static int draw_target(struct tui_app *app, WINDOW *pad, int y, size_t i)
 	if (p->interrupted)
 		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, "  an earlier run was interrupted: it "
 			     "is recorded as interrupted before this one starts");
-	if (!t->enrolled) {
+	if (!enrolled(t, p)) {
 		snprintf(line, sizeof(line), "  not enrolled: it will be recorded as an "
 			 "unregistered medium%s", chosen && d == POLICY_DEST_DESTRUCTION ?
 			 "; DESTRUCTION: it can never be enrolled or reused (asked again)" : "");
@@ -509,10 +514,12 @@ static int draw_content(struct tui_app *app, WINDOW *pad, int *form_y)
 	snprintf(line, sizeof(line), "ALL DATA WILL BE DESTROYED on %s", names);
 	y = tui_wrap(app, pad, y, TUI_STYLE_HEADER, line);
 	y = tui_wrap(app, pad, y, TUI_STYLE_GREY, "Confirm by typing each serial's last 4 "
-		     "characters (virtual media: name); PgUp/PgDn scroll");
+		     "characters (virtual media: name)");
 	*form_y = y;
 	tui_form_draw(app, &sz.form, pad, y, 26);
-	y += (int)sz.form.fields.n + 2;	/* the form's error line */
+	y += (int)sz.form.fields.n;
+	if (sz.form.error && sz.form.error_field >= 0)
+		y += 2;		/* the form's error line */
 	y = draw_profile(app, pad, y + 1);
 	for (size_t i = 0; i < sz.n && y < PAD_LINES - 8; i++)
 		y = draw_target(app, pad, y + 1, i);
@@ -641,7 +648,8 @@ static bool ask_destruction(struct tui_app *app, struct sanitize_plan **plans)
 	if (sz.destroy_ack)
 		return false;
 	for (size_t i = 0; i < sz.n && pos + 80 < sizeof(sz.question); i++)
-		if (plans[i] && !sz.t[i].enrolled && plans[i]->dest == POLICY_DEST_DESTRUCTION)
+		if (plans[i] && !enrolled(&sz.t[i], plans[i]) &&
+		    plans[i]->dest == POLICY_DEST_DESTRUCTION)
 			pos += (size_t)snprintf(sz.question + pos, sizeof(sz.question) - pos,
 						"%s%s", pos ? ", " : "", sz.t[i].dev.name);
 	if (!pos)
@@ -773,7 +781,7 @@ static const struct tui_keyhelp san_keys[] = {
 	{ NULL, "Esc", "Cancel", "close; nothing is written" },
 	{ NULL, "Tab", "Next", "next field (Up/Down, Shift-Tab move too)" },
 	{ NULL, "Left/Right", "Choose", "change profile, verification, each destination" },
-	{ NULL, "PgUp/PgDn", "Scroll", "scroll the dialog (plans, reasons)", true },
+	{ NULL, "PgDn", "Scroll", "scroll the dialog (plans, reasons; PgUp back)" },
 	{ NULL, NULL, NULL, NULL, false },
 };
 
