@@ -416,7 +416,7 @@ static unsigned quit_stopping_jobs(struct tui_app *app)
 {
 	tui_app_message(app, false, "stopping the running jobs...");
 	redraw(app);
-	tui_jobs_stop_all(app);
+	tui_jobs_stop_all(app, false);
 	return TUI_QUIT;
 }
 
@@ -519,7 +519,7 @@ static unsigned check_signals(struct tui_app *app)
 {
 	if (got_term) {
 		got_term = 0;
-		tui_jobs_stop_all(app);
+		tui_jobs_stop_all(app, true);	/* a shutdown: to be resumed */
 		return TUI_QUIT;
 	}
 	if (got_int) {

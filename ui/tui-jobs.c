@@ -193,11 +193,16 @@ bool tui_jobs_stop(struct tui_app *app, const char *path)
 	return false;
 }
 
-void tui_jobs_stop_all(struct tui_app *app)
+void tui_jobs_stop_all(struct tui_app *app, bool resumable)
 {
-	for (size_t i = 0; i < app->n_jobs; i++)
-		if (!app->jobs[i]->joined)
+	for (size_t i = 0; i < app->n_jobs; i++) {
+		if (app->jobs[i]->joined)
+			continue;
+		if (resumable)
+			sanitize_interrupt(app->jobs[i]->run);
+		else
 			sanitize_abort(app->jobs[i]->run);
+	}
 	for (size_t i = 0; i < app->n_jobs; i++)
 		if (!app->jobs[i]->joined)
 			finish(app, app->jobs[i]);
