@@ -278,6 +278,11 @@ json_t *sanitize_end_to_json(const struct sanitize_run *run);
 
 void sanitize_run_free(struct sanitize_run *run);
 
+/* Is a process working on medium @media_id now?  (It holds the flock of
+ * <state_dir>/jobs/medium-<id>.lock for the whole run.)  A medium in state
+ * "sanitizing" that is not running was interrupted: a crash, a power loss. */
+bool sanitize_medium_running(const char *state_dir, int64_t media_id);
+
 /* The NIST category @p reaches on @dev for policy decisions (firmware
  * methods: the profile's claim for the media kind).  -EINVAL when the
  * profile claims nothing for the kind. */
