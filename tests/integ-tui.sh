@@ -357,6 +357,27 @@ wait_for "$N5 cannot be wiped"
 screen | grep -q "ALL DATA WILL BE DESTROYED" && t_fail "the dialog opened for a destroyed medium"
 t_ok "a destroyed medium cannot be marked, and says so at once"
 
+# a run killed mid-wipe (kill -9 of the command line) leaves its medium
+# sanitizing: the screen shows it as interrupted, and it may be wiped again
+LOOP9=$(t_loop 2048) || t_skip "no loop device"
+N9=${LOOP9#/dev/}
+"$CUSTOS" -y sanitize "$LOOP9" --profile dod-7pass --operator 王五 >/dev/null 2>&1 &
+CLI_PID=$!
+for ((i = 0; i < 100; i++)); do
+	"$CUSTOS" register list 2>/dev/null | grep -q "sanitizing" && break
+	sleep 0.1
+done
+sleep 0.5
+kill -9 "$CLI_PID" 2>/dev/null
+wait "$CLI_PID" 2>/dev/null
+"$CUSTOS" register list | grep -q "interrupted" || { "$CUSTOS" register list >&2
+	t_fail "the killed run is not listed as interrupted"; }
+keys g
+wait_status "$N9" "INTERRUPTED"
+find_medium "$N9"
+screen | grep -qE "^\[ \] +$N9 " || { screen >&2; t_fail "an interrupted medium cannot be marked"; }
+t_ok "a medium whose run was killed shows as interrupted"
+
 # F6 asks before stopping a wipe; no keeps it running, yes stops it (aborted)
 LOOP8=$(t_loop 2048) || t_skip "no loop device"
 N8=${LOOP8#/dev/}
