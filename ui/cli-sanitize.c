@@ -461,12 +461,7 @@ static void start(struct item *it)
 	char *cause = NULL;
 
 	if (sanitize_start(it->plan, &it->san, &cause) < 0) {
-		cli_sanitize_fail(it, cause);
-		if (it->san) {		/* recorded as failed, with its report */
-			sanitize_wait(it->san, NULL);
-			it->end = sanitize_end(it->san);
-			it->res = it->end->result;
-		}
+		cli_sanitize_fail(it, cause);	/* says how it was recorded */
 		return;
 	}
 	it->state = ITEM_RUNNING;
