@@ -346,14 +346,21 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 	if (rc < 0) {
 		/* Started in the register: it ends there, failed, with its report. */
 		char *rec = NULL;
+		const struct sanitize_end *e = &run->end;
 
 		record_failed(run, why ? why : strerror(-rc), &rec);
-		util_fail(cause, rc, "%s%s%s", why ? why : strerror(-rc), rec ? "; " : "",
-			  rec ? rec : "");
+		if (e->cert_id[0])
+			util_fail(cause, rc, "%s (recorded: %s %s, report %s)",
+				  why ? why : strerror(-rc), e->register_no, e->event, e->cert_id);
+		else
+			util_fail(cause, rc, "%s%s%s", why ? why : strerror(-rc),
+				  rec ? "; " : "", rec ? rec : "");
 		free(rec);
 		free(why);
 		drop_lock(run);
-		*out = run;	/* its end (outcome failed, report) is there to show */
+		fw_result_clear(&run->fw.result);
+		json_decref(run->doc);
+		free(run);
 		return rc;
 	}
 	*out = run;

@@ -86,7 +86,7 @@ static bool blank(const char *s)
 static void copy_request(struct sanitize_plan *plan, const struct sanitize_request *rq)
 {
 	struct sanitize_plan_priv *pv = plan->priv;
-	const char *op = blank(rq->operator_name) ? station_operator() : rq->operator_name;
+	char op[128];
 
 	util_strlcpy(pv->state_dir, rq->state_dir, sizeof(pv->state_dir));
 	if (rq->cert_dir)
@@ -112,9 +112,12 @@ static void copy_request(struct sanitize_plan *plan, const struct sanitize_reque
 	plan->profile = *rq->profile;
 	plan->verify = rq->verify_set ? rq->verify : rq->profile->verify;
 	plan->resume = rq->resume;
-	/* the operator, once, in the caller's thread (station_operator() is
-	 * not for job threads) */
-	util_strlcpy(plan->operator_name, op ? op : "", sizeof(plan->operator_name));
+	/* the operator, once, in the caller's thread; jobs get the copy */
+	if (blank(rq->operator_name))
+		station_operator_name(op, sizeof(op));
+	else
+		util_strlcpy(op, rq->operator_name, sizeof(op));
+	util_strlcpy(plan->operator_name, op, sizeof(plan->operator_name));
 	util_strlcpy(plan->operator_title, rq->operator_title ? rq->operator_title : "",
 		     sizeof(plan->operator_title));
 	util_strlcpy(plan->validator_name, rq->validator_name ? rq->validator_name : "",
@@ -326,6 +329,16 @@ static int check_resume(struct sanitize_plan *plan)
 	if (!path)
 		return refuse(plan, -ENOMEM, "resume", "out of memory");
 	j = json_load_file(path, 0, NULL);
+	if (!j && plan->interrupted) {
+		/* killed before its first checkpoint: nothing to continue, so the
+		 * run starts over (the interrupted one is recorded as such) */
+		plan->resume = false;
+		util_strlcpy(plan->summary + strlen(plan->summary), "\nThe interrupted run left "
+			     "no checkpoint: it starts over.",
+			     sizeof(plan->summary) - strlen(plan->summary));
+		free(path);
+		return 0;
+	}
 	if (!j) {
 		refuse(plan, -ENOENT, "resume", "%s: no checkpoint to resume (%s)", plan->dev.path,
 		       path);
@@ -437,8 +450,8 @@ static void describe(struct sanitize_plan *plan)
 			     sizeof(plan->confirm_text));
 	util_format_size(d->size_bytes, size, sizeof(size));
 	snprintf(plan->summary, sizeof(plan->summary),
-		 "About to ERASE %.200s: %s%s%s%s%s, %s, %s.\nEverything on it will be destroyed "
-		 "(profile %s, destination %s).", d->path, d->vendor, d->vendor[0] ? " " : "",
+		 "About to ERASE %.120s: %.40s%s%.60s%s%.60s, %s, %s.\nEverything on it will be destroyed "
+		 "(profile %.40s, destination %s).", d->path, d->vendor, d->vendor[0] ? " " : "",
 		 d->model[0] ? d->model : "no model", d->serial[0] ? ", serial " : "", d->serial,
 		 size, plan->media_kind, plan->profile.name, plan->destination);
 }

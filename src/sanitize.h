@@ -206,9 +206,10 @@ const char *sanitize_dest_text(const struct sanitize_plan *plan, enum policy_des
  * the register (see above), opens the target exclusively and runs the job
  * in its own thread.  A failure before the first write (the register
  * refused the event, the device cannot be opened) returns a negative
- * errno; if the start event was already written, the run is ended at once
- * with outcome "failed" and its report, so the register never keeps a
- * "sanitizing" medium that nobody works on.  @plan must outlive @run.
+ * errno with *@out NULL; if the start event was already written, the run
+ * was ended at once with outcome "failed" and its report (the cause names
+ * them), so the register never keeps a "sanitizing" medium that nobody
+ * works on.  @plan must outlive @run.
  */
 int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char **cause);
 

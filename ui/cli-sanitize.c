@@ -461,12 +461,7 @@ static void start(struct item *it)
 	char *cause = NULL;
 
 	if (sanitize_start(it->plan, &it->san, &cause) < 0) {
-		cli_sanitize_fail(it, cause);
-		if (it->san) {		/* recorded as failed, with its report */
-			sanitize_wait(it->san, NULL);
-			it->end = sanitize_end(it->san);
-			it->res = it->end->result;
-		}
+		cli_sanitize_fail(it, cause);	/* says how it was recorded */
 		return;
 	}
 	it->state = ITEM_RUNNING;
@@ -847,24 +842,6 @@ static int open_station(struct run *r)
 	return 0;
 }
 
-static int open_register(struct run *r)
-{
-	char *path = util_asprintf("%s/%s", r->ctx->state_dir, REGISTER_FILE), *cause = NULL;
-	int rc = 0;
-
-	if (!path)
-		return CLI_EXIT_FAIL;
-	if (!r->o->dry_run || access(path, F_OK) == 0)
-		rc = register_open(path, &r->db, &cause);
-	free(path);
-	if (rc < 0) {
-		cli_error("register: %s", cause ? cause : strerror(-rc));
-		free(cause);
-		return CLI_EXIT_FAIL;
-	}
-	return 0;
-}
-
 static int setup(struct run *r)
 {
 	const struct sopts *o = r->o;
@@ -891,8 +868,8 @@ static int setup(struct run *r)
 		free(cause);
 		rc = CLI_EXIT_FAIL;
 	}
-	if (rc == 0)
-		rc = open_register(r);
+	/* the register is the plan's (src/sanitize.c): it checks it can
+	 * take the record, and refuses (exit 3) when it cannot */
 	host_read(NULL, &r->host);
 	if (o->source_asset)
 		util_strlcpy(r->host.asset_tag, o->source_asset, sizeof(r->host.asset_tag));
