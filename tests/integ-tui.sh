@@ -15,7 +15,7 @@
 . "$top_srcdir/tests/lib.sh"
 t_init tui
 t_need_root
-t_need_cmd tmux losetup cmp
+t_need_cmd tmux losetup cmp jq
 
 # fontconfig (PDF rendering) keeps its caches for the life of the process
 export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
@@ -292,7 +292,7 @@ t_ok "mixed batch: per-medium destinations and reasons, nothing forced to destru
 # choose $1 for the choice field in focus whose line shows $2 (Left cycles)
 choose() {
 	local i
-	for ((i = 0; i < 8; i++)); do
+	for ((i = 0; i < 30; i++)); do
 		screen | grep -qE -- "$2 +< $1 >" && return 0
 		keys Left
 	done
@@ -310,7 +310,7 @@ wait_for "never enrolled, sent to DESTRUCTION"
 keys n
 wait_for "ALL DATA WILL BE DESTROYED on"
 sleep 1
-screen | grep -q "job.* running" && t_fail "a job started although the question was answered no"
+screen | grep -qE "[1-9][0-9]* jobs? running" && t_fail "a job started although the question was answered no"
 for d in "$LOOP5" "$LOOP6" "$LOOP7"; do
 	head -c 19 "$d" | grep -q "CUSTOS MIXED MARKER" || t_fail "$d was touched"
 done
@@ -327,7 +327,9 @@ choose destruction "Destination $N5"
 keys Tab "$N5" Tab Tab Tab     # $N7's destination, left at internal reuse
 screen | grep -qE "Destination $N7 +< internal-reuse >" || t_fail "$N7 is not at internal reuse"
 keys Tab "$N7" Enter
-wait_status "$N5" "done: erased"
+# $N5 was erased and now awaits destruction: the register's word shows
+wait_status "$N5" "is awaiting-destruction: no wipe"
+status_of "$N5" | grep -q "last wipe: era" || t_fail "$N5 does not show its last wipe"
 wait_status "$N7" "done: erased"
 head -c 19 "$LOOP6" | grep -q "CUSTOS MIXED MARKER" || t_fail "$LOOP6 (left out) was touched"
 "$CUSTOS" register show MIX-USB | grep -q "awaiting-destruction" ||
@@ -355,6 +357,27 @@ wait_for "$N5 cannot be wiped"
 screen | grep -q "ALL DATA WILL BE DESTROYED" && t_fail "the dialog opened for a destroyed medium"
 t_ok "a destroyed medium cannot be marked, and says so at once"
 
+# a run killed mid-wipe (kill -9 of the command line) leaves its medium
+# sanitizing: the screen shows it as interrupted, and it may be wiped again
+LOOP9=$(t_loop 2048) || t_skip "no loop device"
+N9=${LOOP9#/dev/}
+"$CUSTOS" -y sanitize "$LOOP9" --profile dod-7pass --operator 王五 >/dev/null 2>&1 &
+CLI_PID=$!
+for ((i = 0; i < 100; i++)); do
+	"$CUSTOS" register list 2>/dev/null | grep -q "sanitizing" && break
+	sleep 0.1
+done
+sleep 0.5
+kill -9 "$CLI_PID" 2>/dev/null
+wait "$CLI_PID" 2>/dev/null
+"$CUSTOS" register list | grep -q "interrupted" || { "$CUSTOS" register list >&2
+	t_fail "the killed run is not listed as interrupted"; }
+keys g
+wait_status "$N9" "INTERRUPTED"
+find_medium "$N9"
+screen | grep -qE "^\[ \] +$N9 " || { screen >&2; t_fail "an interrupted medium cannot be marked"; }
+t_ok "a medium whose run was killed shows as interrupted"
+
 # F6 asks before stopping a wipe; no keeps it running, yes stops it (aborted)
 LOOP8=$(t_loop 2048) || t_skip "no loop device"
 N8=${LOOP8#/dev/}
@@ -374,6 +397,13 @@ keys x
 wait_for "Stop the wipe of $N8 now?"
 keys y
 wait_status "$N8" "aborted"
+IMG8=$(losetup -nO BACK-FILE "$LOOP8" | sed 's/ *$//')
+REF8=$("$CUSTOS" register list --json |
+	jq -r --arg f "$IMG8" '.[] | select(.backing_file == $f) | .register_no')
+[ -n "$REF8" ] || t_fail "the stopped run of $N8 is not in the register"
+"$CUSTOS" register history "$REF8" >"$T_TMP/history8" || t_fail "no history for $REF8"
+grep -q "sanitize-started" "$T_TMP/history8" && grep "not-erased" "$T_TMP/history8" |
+	grep -q "aborted" || { cat "$T_TMP/history8" >&2; t_fail "the stop is not recorded aborted"; }
 t_ok "F6 asks before stopping; a stop is recorded aborted"
 
 keys q

@@ -258,8 +258,8 @@ static void test_refused_rows(void **state)
 	tui_model_status_line(&rows[1], 80, line, sizeof(line));
 	assert_non_null(strstr(line, "INTERRUPTED"));
 	free(rows);
-	/* a finished job on a medium now awaiting destruction keeps its outcome
-	 * in the status line, and still cannot be marked */
+	/* a finished job on a medium the register now refuses: the refusal
+	 * first, the last outcome after it; it cannot be marked */
 	memset(&job, 0, sizeof(job));
 	util_strlcpy(job.path, "/dev/sdb", sizeof(job.path));
 	job.phase = TUI_JOB_SUCCEEDED;
@@ -268,7 +268,8 @@ static void test_refused_rows(void **state)
 	assert_false(rows[0].selectable);
 	assert_false(rows[0].marked);
 	tui_model_status_line(&rows[0], 80, line, sizeof(line));
-	assert_non_null(strstr(line, "done: erased"));
+	assert_non_null(strstr(line, "M-000001 is destroyed: no wipe"));
+	assert_non_null(strstr(line, "(last wipe: erased)"));
 	assert_string_equal(tui_model_unselectable_why(&rows[0]), reg[0].refusal);
 	/* a running one: the job is the reason */
 	job.phase = TUI_JOB_RUNNING;

@@ -415,7 +415,12 @@ void tui_model_status_line(const struct tui_media_row *row, int cols, char *out,
 		running_line(job, cols, out, len);
 		return;
 	}
-	if (job) {
+	if (job && row->reg->refusal[0]) {
+		/* the register moved on since (destroyed, awaiting destruction...) */
+		snprintf(text, sizeof(text), "    %s  (last wipe: %s%s%s)", row->reg->refusal,
+			 job->outcome[0] ? job->outcome : phase_name(job->phase),
+			 job->cert_id[0] ? ", " : "", job->cert_id);
+	} else if (job) {
 		snprintf(text, sizeof(text), "    %s%s%s%s%s%s", phase_name(job->phase),
 			 !row->dev ? " (device removed)" : "",
 			 job->outcome[0] ? ": " : "", job->outcome,
