@@ -113,13 +113,21 @@ static json_t *result_json(const struct sanitize_run *run, const struct wipe_res
 	if (plan->profile.method == PROFILE_METHOD_OVERWRITE) {
 		json_object_set_new(j, "hidden_areas", fw_job_hidden_to_json(hid));
 	} else {
-		sanitize_verify_text(res, text, sizeof(text));
+		const struct fw_result *fr = &run->fw.result;
+		json_t *h;
+
 		json_object_set_new(j, "verify", json_string("firmware-status"));
-		sanitize_fw_hidden_text(&run->fw.result, text, sizeof(text));
-		json_object_set_new(j, "hidden_areas_summary", json_string(text));
-		sanitize_fw_marker_text(&run->fw.result, text, sizeof(text));
+		sanitize_fw_hidden_text(fr, text, sizeof(text));
+		if (!fr->hidden.checked && strcmp(fr->media_kind, "nvme") == 0)
+			h = json_pack("{s:s, s:s}", "status", "not applicable", "summary", text);
+		else
+			h = fw_job_hidden_to_json(fr);
+		if (h)
+			json_object_set_new(h, "summary", json_string(text));
+		json_object_set_new(j, "hidden_areas", h);
+		sanitize_fw_marker_text(fr, text, sizeof(text));
 		json_object_set_new(j, "marker_proof", text[0] ? json_string(text) : json_null());
-		json_object_set_new(j, "firmware", fw_result_to_json(&run->fw.result));
+		json_object_set_new(j, "firmware", fw_result_to_json(fr));
 	}
 	if (plan->declared)
 		json_object_set_new(j, "declared_classification",

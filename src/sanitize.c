@@ -456,19 +456,19 @@ static void describe(struct sanitize_plan *plan)
 		 size, plan->media_kind, plan->profile.name, plan->destination);
 }
 
-/* Bytes per second assumed for an estimate, by media kind (an estimate for
- * planning only: the run reports its real rate). */
+/* Bytes per second assumed for an estimate, by media kind (the figures
+ * `sanitize --dry-run` states; the run reports its real rate). */
 static double assumed_rate(const char *kind)
 {
-	static const struct { const char *kind; double mib_s; } rates[] = {
-		{ "hdd", 150 }, { "ssd", 400 }, { "nvme", 1500 }, { "usb-flash", 25 },
-		{ "sd-mmc", 15 }, { "virtual", 1000 },
+	static const struct { const char *kind; double rate; } rates[] = {
+		{ "hdd", 150e6 }, { "ssd", 400e6 }, { "nvme", 1500e6 }, { "usb-flash", 20e6 },
+		{ "sd-mmc", 15e6 }, { "virtual", 500e6 },
 	};
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(rates); i++)
 		if (strcmp(rates[i].kind, kind) == 0)
-			return rates[i].mib_s * 1048576.0;
-	return 100 * 1048576.0;
+			return rates[i].rate;
+	return 100e6;
 }
 
 static void estimate(struct sanitize_plan *plan)

@@ -28,9 +28,10 @@
  *    policy_same_person()), a readable signing key, and that the register
  *    and the certificate directory can take the record (writable, not
  *    full: access(), statvfs(), a probe write and a register write
- *    transaction that is rolled back).  The operator is resolved here, in
- *    the caller's thread (rq.operator_name, else station_operator()), and
- *    copied into the plan.
+ *    transaction that is rolled back; at least 8 MiB free).  The operator
+ *    is resolved here, in the caller's thread (rq.operator_name, else
+ *    station_operator_name()), and copied into the plan: job threads
+ *    never call station_operator().
  *
  * 2. sanitize_start() appends "sanitize-started" {profile, destination,
  *    operator, passes, method, resume} and moves the medium to state
@@ -53,7 +54,8 @@
  *
  * A process killed during a run leaves the medium "sanitizing":
  * register_verify() reports it, `sanitize --resume` continues it (the same
- * start call with rq.resume = true).
+ * start call with rq.resume = true; a run killed before its first
+ * checkpoint has nothing to continue, so it starts over).
  */
 
 #include <limits.h>
@@ -93,7 +95,8 @@ struct sanitize_request {
 	const char *destination;		/* policy_dest_name(); NULL: internal-reuse */
 	bool verify_set;			/* else the profile's default */
 	enum profile_verify verify;
-	bool resume;				/* continue the medium's checkpoint */
+	bool resume;				/* continue the medium's checkpoint (none and
+						 * the medium sanitizing: start over) */
 	const char *declared_class;		/* unenrolled media: level declared; NULL:
 						 * SANITIZE_DEFAULT_CLASS */
 	const char *operator_name;		/* NULL or "": station_operator(), resolved

@@ -28,6 +28,7 @@
 #include "policy.h"
 #include "register.h"
 #include "sanitize.h"
+#include "sanitize-private.h"
 #include "station.h"
 #include "util.h"
 
@@ -699,6 +700,33 @@ static void test_verify_missing_cert(void **state)
 	assert_non_null(strstr(v.message, "WS-2026-000042"));
 }
 
+/* The firmware facts the JSON and the certificate share: NVMe hidden
+ * areas are not applicable, an ATA drive not asked is "not checked", the
+ * marker proof is stated. */
+static void test_firmware_texts(void **state)
+{
+	struct fw_result fr;
+	char buf[320];
+
+	(void)state;
+	memset(&fr, 0, sizeof(fr));
+	util_strlcpy(fr.media_kind, "nvme", sizeof(fr.media_kind));
+	sanitize_fw_hidden_text(&fr, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "not applicable"));
+	util_strlcpy(fr.media_kind, "ssd", sizeof(fr.media_kind));
+	sanitize_fw_hidden_text(&fr, buf, sizeof(buf));
+	assert_string_equal(buf, "not checked");
+	fr.hidden.checked = fr.hidden.known = true;
+	sanitize_fw_hidden_text(&fr, buf, sizeof(buf));
+	assert_string_equal(buf, "none");
+	sanitize_fw_marker_text(&fr, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	fr.markers.checked = true;
+	fr.markers.count = 8;
+	sanitize_fw_marker_text(&fr, buf, sizeof(buf));
+	assert_string_equal(buf, "8 random markers written before the erase, 0 survived");
+}
+
 /* ---- hidden areas before an overwrite (a fake ATA drive behind the image) ---------- */
 
 #define HID_SECTORS 256u		/* the image is 2048 sectors of 512 bytes */
@@ -1019,7 +1047,7 @@ int main(void)
 		T(test_plan_contents), T(test_enrolled_run), T(test_unenrolled_run),
 		T(test_interrupted_then_fresh), T(test_failed_back_to_state),
 		T(test_document_fails), T(test_verify_missing_cert),
-		T(test_hidden_stays), T(test_hidden_restored), T(test_hidden_rescan_refused),
+		T(test_firmware_texts), T(test_hidden_stays), T(test_hidden_restored), T(test_hidden_rescan_refused),
 		T(test_destruction), T(test_destruction_refused), T(test_destruction_no_cert),
 	};
 

@@ -430,8 +430,9 @@ static json_t *plan_json(const struct run *r, const struct item *it)
 	json_object_set_new(o, "bytes_to_write", json_integer((json_int_t)w));
 	json_object_set_new(o, "bytes_to_read", json_integer((json_int_t)rd));
 	json_object_set_new(o, "assumed_rate", json_integer((json_int_t)rate));
-	json_object_set_new(o, "estimate_s", fw ? json_null() :
-			    json_integer((json_int_t)((w + rd) / rate + 1)));
+	/* the library's estimate (src/sanitize.c), from the same assumed rate */
+	json_object_set_new(o, "estimate_s", fw || !it->plan ? json_null() :
+			    json_integer((json_int_t)it->plan->estimate_s));
 	return o;
 }
 
