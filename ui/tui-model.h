@@ -54,7 +54,7 @@ struct tui_job_view {
 	char path[PATH_MAX];		/* the device the job writes */
 	char name[64];			/* its kernel or file name */
 	enum tui_job_phase phase;
-	char step[96];			/* "pass 1/3 zero", "verifying", ... */
+	char step[96];			/* profile and phase: "zero", "zero verify", ... */
 	unsigned pass, passes;
 	double percent;			/* of the whole job: every pass and verification */
 	double rate_bps;
@@ -86,7 +86,7 @@ struct tui_reg_view {
 	 * destruction, rows that differ from their history); "" when allowed.
 	 * Such a medium cannot be marked, and the reason shows at once. */
 	char refusal[192];
-	bool interrupted;		/* a sanitization started and never ended */
+	bool interrupted;		/* state sanitizing, and no process runs it */
 };
 
 enum tui_row_style {
@@ -159,7 +159,8 @@ struct tui_target_class {
 	const char *media_kind;			/* device_media_kind() */
 };
 
-/* How the plan (sanitize_plan()) will see @dev: with its register entry
+/* For the list of profiles the sanitize dialog offers (the plan decides):
+ * how sanitize_plan() will see @dev: with its register entry
  * @m (NULL when not in the register), an enrolled and classified medium
  * counts at its registered levels and media type, any other at
  * SANITIZE_DEFAULT_CLASS and its device kind.  The NIST category always
