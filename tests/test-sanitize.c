@@ -700,6 +700,101 @@ static void test_verify_missing_cert(void **state)
 	assert_non_null(strstr(v.message, "WS-2026-000042"));
 }
 
+/* Writes that take a while, so that a run can be stopped in the middle. */
+static ssize_t slow_pwrite(int fd, const void *buf, size_t len, off_t off, void *data)
+{
+	(void)data;
+	usleep(20000);
+	return pwrite(fd, buf, len, off);
+}
+
+static const struct blkio_ops slow_ops = { .pwrite = slow_pwrite };
+
+static void start_slow(struct fixture *fx, struct sanitize_plan **plan, struct sanitize_run **run)
+{
+	struct sanitize_request rq;
+	struct sanitize_progress p;
+
+	request(fx, &rq, NULL, NULL);
+	rq.io_ops = &slow_ops;
+	rq.profile = &fx->zero;
+	rq.checkpoint_ms = 1;
+	rq.block_size = 1u << 20;
+	assert_int_equal(truncate(fx->img, 8 << 20), 0);
+	assert_int_equal(sanitize_plan(&rq, plan, NULL), 0);
+	assert_int_equal(sanitize_start(*plan, run, NULL), 0);
+	do {
+		usleep(10000);
+		sanitize_snapshot(*run, &p);
+		assert_true(p.pass <= p.n_passes);
+		assert_true(p.percent >= 0 && p.percent <= 100);
+	} while (p.done < (2u << 20) && p.state == SANITIZE_RUNNING);
+}
+
+/* A deliberate stop: aborted, recorded with its report, the checkpoint
+ * removed, the medium back where it was. */
+static void test_abort(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t id = enroll(fx, "internal");
+	struct sanitize_plan *plan = NULL;
+	struct sanitize_run *run = NULL;
+	const struct sanitize_end *e;
+	struct register_media m;
+	char *ckpt = job_checkpoint_path(fx->dir, &fx->dev);
+
+	start_slow(fx, &plan, &run);
+	sanitize_abort(run);
+	assert_int_equal(sanitize_wait(run, NULL), 0);
+	e = sanitize_end(run);
+	assert_string_equal(e->outcome, "aborted");
+	assert_string_equal(e->event, "not-erased");
+	assert_string_equal(e->cert_kind, "report");
+	assert_int_equal(access(ckpt, F_OK), -1);
+	assert_int_equal(register_get(fx->db, id, &m, NULL), 0);
+	assert_string_equal(m.state, "in-stock");
+	free(ckpt);
+	sanitize_run_free(run);
+	sanitize_plan_free(plan);
+}
+
+/* A stop to be continued: interrupted, recorded, the checkpoint kept; the
+ * resumed run certifies every pass and counts the interruption. */
+static void test_interrupt_resume(void **state)
+{
+	struct fixture *fx = *state;
+	struct sanitize_plan *plan = NULL;
+	struct sanitize_run *run = NULL;
+	struct sanitize_request rq;
+	const struct sanitize_end *e;
+	const json_t *san;
+	char *ckpt = job_checkpoint_path(fx->dir, &fx->dev);
+
+	enroll(fx, "internal");
+	start_slow(fx, &plan, &run);
+	sanitize_interrupt(run);
+	assert_int_equal(sanitize_wait(run, NULL), 0);
+	e = sanitize_end(run);
+	assert_string_equal(e->outcome, "interrupted");
+	assert_string_equal(e->event, "not-erased");
+	assert_int_equal(access(ckpt, F_OK), 0);
+	sanitize_run_free(run);
+	sanitize_plan_free(plan);
+	request(fx, &rq, NULL, NULL);
+	rq.resume = true;
+	run_plan(fx, &rq, &plan, &run);
+	e = sanitize_end(run);
+	assert_string_equal(e->outcome, "erased");
+	assert_int_equal(e->result->resumed, 1);
+	assert_int_equal(e->result->interruptions, 1);
+	san = json_object_get(json_object_get(e->doc, "certificate"), "sanitization");
+	assert_int_equal(json_integer_value(json_object_get(san, "interruptions")), 1);
+	assert_int_equal(access(ckpt, F_OK), -1);
+	free(ckpt);
+	sanitize_run_free(run);
+	sanitize_plan_free(plan);
+}
+
 /* The firmware facts the JSON and the certificate share: NVMe hidden
  * areas are not applicable, an ATA drive not asked is "not checked", the
  * marker proof is stated. */
@@ -1047,6 +1142,7 @@ int main(void)
 		T(test_plan_contents), T(test_enrolled_run), T(test_unenrolled_run),
 		T(test_interrupted_then_fresh), T(test_failed_back_to_state),
 		T(test_document_fails), T(test_verify_missing_cert),
+		T(test_abort), T(test_interrupt_resume),
 		T(test_firmware_texts), T(test_hidden_stays), T(test_hidden_restored), T(test_hidden_rescan_refused),
 		T(test_destruction), T(test_destruction_refused), T(test_destruction_no_cert),
 	};
