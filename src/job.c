@@ -23,6 +23,8 @@ struct job {
 	struct wipe_monitor monitor;
 	struct wipe_result res;
 	struct fw_job_hidden hidden;	/* overwrite: hidden areas before the first write */
+	struct fw_job own_fw;		/* spec.fw when the caller gave none */
+	char state_dir[PATH_MAX];	/* own_fw.opts.state_dir */
 	pthread_t thread;
 	bool started;
 	atomic_bool done;
@@ -75,12 +77,15 @@ static void *job_main(void *arg)
 			.sample_seed_set = s->sample_seed_set,
 			.sample_seed = s->sample_seed,
 			.checkpoint_ms = s->checkpoint_ms,
+			.keep_checkpoint = s->keep_checkpoint,
 		};
 
 		job->rc = wipe_run(&p, &job->res, &job->cause);
 	} else {
-		job->rc = s->firmware(&job->dev, &job->profile, &job->monitor, &job->res,
-				      s->firmware_data, &job->cause);
+		job_firmware_fn run = s->firmware ? s->firmware : fw_job_run;
+
+		job->rc = run(&job->dev, &job->profile, &job->monitor, &job->res, s->fw,
+			      &job->cause);
 	}
 	if (job->io_open) {
 		int rc = blkio_close(&job->io);
@@ -107,20 +112,15 @@ static int check_method(const struct job_spec *spec, char **cause)
 		return util_fail(cause, -EOPNOTSUPP,
 				 "%s: not supported: no ATA/NVMe firmware on this target",
 				 spec->device->path);
-	if (!spec->firmware)
-		return util_fail(cause, -EOPNOTSUPP,
-				 "%s: not supported: firmware method %s is not available here",
-				 spec->device->path, profile_method_name(spec->profile->method));
-	/* Firmware through fw-job: refuse what this drive cannot do now,
-	 * before anything is written (callers also run it before asking). */
-	if (spec->firmware == fw_job_run) {
-		const struct fw_job *fj = spec->firmware_data;
+	/* The real runner: refuse what this drive cannot do now, before
+	 * anything is written (the plan ran it too, before asking). */
+	if (!spec->firmware) {
 		struct fw_opts o;
 		char *why = NULL;
 		int rc;
 
-		if (fj)
-			o = fj->opts;
+		if (spec->fw)
+			o = spec->fw->opts;
 		else
 			fw_opts_init(&o);
 		rc = fw_job_guard(spec->device, spec->profile, &o, &why);
@@ -138,7 +138,7 @@ static int check_method(const struct job_spec *spec, char **cause)
 static int job_hidden(struct job *job, const struct job_spec *spec, char **cause)
 {
 	struct fw_job_hidden *h = &job->hidden;
-	const struct fw_job *fj = spec->firmware == fw_job_run ? spec->firmware_data : NULL;
+	const struct fw_job *fj = spec->fw;
 	char *why = NULL;
 	int rc;
 
@@ -176,6 +176,13 @@ static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 	job->spec.operator_name = job->operator_name;
 	job->spec.destination = job->destination;
 	job->spec.state_dir = NULL;
+	if (!job->spec.fw) {
+		fw_opts_init(&job->own_fw.opts);
+		util_strlcpy(job->state_dir, spec->state_dir ? spec->state_dir : "",
+			     sizeof(job->state_dir));
+		job->own_fw.opts.state_dir = job->state_dir[0] ? job->state_dir : NULL;
+		job->spec.fw = &job->own_fw;
+	}
 	wipe_monitor_init(&job->monitor);
 	atomic_init(&job->done, false);
 	if (job->profile.method != PROFILE_METHOD_OVERWRITE)
@@ -284,6 +291,7 @@ void job_free(struct job *job)
 		blkio_close(&job->io);
 	wipe_result_clear(&job->res);
 	fw_result_clear(&job->hidden.result);
+	fw_result_clear(&job->own_fw.result);
 	wipe_monitor_destroy(&job->monitor);
 	free(job->ckpt_path);
 	free(job->cause);

@@ -56,13 +56,17 @@ struct job_spec {
 	uint64_t sample_seed;
 	unsigned checkpoint_ms;			/* 0: engine default (5 s) */
 	const struct blkio_ops *io_ops;		/* NULL: libc (tests inject faults) */
-	job_firmware_fn firmware;		/* NULL: firmware methods unsupported */
-	void *firmware_data;
+	struct fw_job *fw;			/* firmware options (restore-max, USB bridge:
+						 * also for an overwrite's hidden areas) and the
+						 * evidence of a firmware method; NULL: defaults */
+	job_firmware_fn firmware;		/* NULL: fw_job_run with @fw, after
+						 * fw_job_guard(); tests inject a runner */
 	job_complete_fn on_complete;		/* NULL: none */
 	void *complete_data;
+	bool keep_checkpoint;			/* the hook's owner removes it once recorded */
 	/* Overwrite on an ATA drive: hidden areas first (fw_job_hidden()), with
-	 * restore-max and allow_usb_bridge from @firmware_data when @firmware is
-	 * fw_job_run, else the profile's restore-max.  Test seams: */
+	 * @fw's restore-max and allow_usb_bridge (OR'ed with the profile's
+	 * restore-max).  Test seams: */
 	struct sgio_dev *hidden_sgio;		/* NULL: the device's own transport */
 	fw_job_rescan_fn rescan;		/* NULL: fw_job_rescan (sysfs) */
 	void *rescan_data;
@@ -80,12 +84,11 @@ struct job_snapshot {
  * areas (HPA/DCO/AMA) and, when asked, restores the native max so the
  * overwrite covers it (see job_hidden_areas()).  Errors before any write:
  * -EOPNOTSUPP (firmware method on a target without ATA/NVMe firmware),
- * -EOPNOTSUPP / -EPERM from fw_job_guard() when @firmware is fw_job_run
- * (the drive cannot do the method now; @firmware_data's options are
- * used), -EIO (hidden areas: restore-max cannot be honoured, or the kernel
+ * -EOPNOTSUPP / -EPERM from fw_job_guard() (the real runner: the drive
+ * cannot do the method now; @fw's options are used), -EIO (hidden areas: restore-max cannot be honoured, or the kernel
  * does not see the restored size), -EBUSY (cannot open exclusively),
  * -ESTALE (checkpoint for another device), ...; *@cause says why.  The
- * policy is not checked here: see finish_check(). */
+ * policy is not checked here: see sanitize_plan(). */
 int job_start(const struct job_spec *spec, struct job **out, char **cause);
 
 void job_snapshot(struct job *job, struct job_snapshot *out);

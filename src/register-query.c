@@ -489,6 +489,107 @@ static int check_rows(struct register_db *db, struct register_verify_result *r, 
 	return 0;
 }
 
+int register_unfinished(struct register_db *db, struct register_unfinished **out, size_t *n,
+			char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	struct register_unfinished *v = NULL, *grown;
+	size_t cap = 0;
+	int rc = register_prepare(db, "SELECT m.id, m.register_no, e.at,"
+		" COALESCE(json_extract(e.details, '$.profile'), ''),"
+		" COALESCE(json_extract(e.details, '$.destination'), ''), e.operator"
+		" FROM media m LEFT JOIN events e ON e.seq = (SELECT MAX(seq) FROM events"
+		" WHERE media_id = m.id AND kind = 'sanitize-started')"
+		" WHERE m.state = 'sanitizing' ORDER BY e.seq", &st, cause);
+
+	*out = NULL;
+	*n = 0;
+	if (rc < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct register_unfinished *u;
+
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = grown;
+		}
+		u = &v[(*n)++];
+		memset(u, 0, sizeof(*u));
+		u->media_id = sqlite3_column_int64(st, 0);
+		util_strlcpy(u->register_no, (const char *)sqlite3_column_text(st, 1) ?: "",
+			     sizeof(u->register_no));
+		util_strlcpy(u->started_at, (const char *)sqlite3_column_text(st, 2) ?: "",
+			     sizeof(u->started_at));
+		util_strlcpy(u->profile, (const char *)sqlite3_column_text(st, 3) ?: "",
+			     sizeof(u->profile));
+		util_strlcpy(u->destination, (const char *)sqlite3_column_text(st, 4) ?: "",
+			     sizeof(u->destination));
+		util_strlcpy(u->operator_name, (const char *)sqlite3_column_text(st, 5) ?: "",
+			     sizeof(u->operator_name));
+	}
+	if (rc == SQLITE_NOMEM)
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+	else if (rc != SQLITE_DONE)
+		rc = register_sql_fail(db, cause, "list unfinished sanitizations");
+	else
+		rc = 0;
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Every certificate number an event names is in the register. */
+static int check_cert_numbers(struct register_db *db, struct register_verify_result *r,
+			      char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT e.seq, json_extract(e.details, '$.certificate_id')"
+		" FROM events e WHERE e.kind IN ('sanitized', 'not-erased') AND"
+		" COALESCE(json_extract(e.details, '$.certificate_id'), '') != '' AND NOT EXISTS"
+		" (SELECT 1 FROM certificates c WHERE c.id = json_extract(e.details,"
+		" '$.certificate_id')) ORDER BY e.seq", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->missing_certs++ || !r->ok)
+			continue;
+		r->ok = false;
+		r->seq = sqlite3_column_int64(st, 0);
+		util_strlcpy(r->what, "missing-certificate", sizeof(r->what));
+		util_strlcpy(r->expected, (const char *)sqlite3_column_text(st, 1) ?: "",
+			     sizeof(r->expected));
+		snprintf(r->message, sizeof(r->message), "event %lld names certificate %.96s, "
+			 "which the register does not hold (never issued)",
+			 (long long)r->seq, r->expected);
+	}
+	rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "check certificate numbers");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int count_unfinished(struct register_db *db, struct register_verify_result *r,
+			    char **cause)
+{
+	struct register_unfinished *u = NULL;
+	size_t n = 0;
+	int rc = register_unfinished(db, &u, &n, cause);
+
+	r->unfinished = (int64_t)n;
+	free(u);
+	return rc;
+}
+
 int register_verify(struct register_db *db, struct register_verify_result *r, char **cause)
 {
 	return register_verify_ex(db, NULL, r, cause);
@@ -533,6 +634,10 @@ int register_verify_ex(struct register_db *db, const struct register_verify_opts
 		rc = register_chain_verify(db, o, r, cause);
 	if (rc == 0)
 		rc = check_rows(db, r, cause);
+	if (rc == 0)
+		rc = check_cert_numbers(db, r, cause);
+	if (rc == 0)
+		rc = count_unfinished(db, r, cause);
 out:
 	sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 	return rc;

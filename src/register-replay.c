@@ -18,7 +18,10 @@
  *   repair         state in-repair, holder = details.to
  *   reclassified   classification = details.to, highest = max(highest, to)
  *   sanitized      state from details.destination (register_sanitized_state())
- *   not-erased     nothing
+ *   sanitize-started  state sanitizing
+ *   not-erased     state = details.state when present (the state the
+ *                  medium had before its run started), else nothing
+ *   certificate-failed  nothing
  *   destroyed      state destroyed, holder empty
  *   lost           state lost
  * A row created by a sanitization (unregistered) starts in-stock, without
@@ -159,6 +162,10 @@ static void replay_event(struct replay *r, const char *kind, json_t *d)
 		raise_to(r, str_of(d, "to"));
 	else if (strcmp(kind, "sanitized") == 0)
 		move(r, register_sanitized_state(str_of(d, "destination")), NULL);
+	else if (strcmp(kind, "sanitize-started") == 0)
+		move(r, "sanitizing", NULL);
+	else if (strcmp(kind, "not-erased") == 0 && str_of(d, "state"))
+		move(r, str_of(d, "state"), NULL);	/* back where the run started */
 	else if (strcmp(kind, "destroyed") == 0)
 		move(r, "destroyed", "");
 	else if (strcmp(kind, "lost") == 0)

@@ -104,6 +104,14 @@ static const char migrate_v2_v3[] =
 	" WHERE e.media_id = media.id AND e.kind = 'sanitized' ORDER BY e.seq DESC LIMIT 1)"
 	" = 'destruction';";
 
+/* Version 3 -> 4: a sanitization is a transaction in the register: the
+ * state "sanitizing" (between "sanitize-started" and its end event) and
+ * the event kinds sanitize-started and certificate-failed, which an older
+ * custos would not understand; register verify finds unfinished runs and
+ * the certificates events name through this index. */
+static const char migrate_v3_v4[] =
+	"CREATE INDEX IF NOT EXISTS events_kind ON events(kind, media_id);";
+
 static const char set_head_from_events[] =
 	"INSERT OR REPLACE INTO meta(key, value)"
 	" SELECT 'head_seq', CAST(seq AS TEXT) FROM events ORDER BY seq DESC LIMIT 1;"
@@ -210,6 +218,8 @@ static int migrate(struct register_db *db, char **cause)
 		rc = exec(db, set_head_from_events, cause);
 	if (rc == 0 && v >= 1 && v < 3)
 		rc = exec(db, migrate_v2_v3, cause);
+	if (rc == 0 && v < 4)
+		rc = exec(db, migrate_v3_v4, cause);
 	if (rc == 0 && v < REGISTER_SCHEMA_VERSION)
 		rc = set_version(db, REGISTER_SCHEMA_VERSION, cause);
 	if (rc == 0 && v != 0 && v < REGISTER_SCHEMA_VERSION)
@@ -580,23 +590,27 @@ static int check_unique(struct register_db *db, const struct register_media *m, 
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* The next register number: above every number handed out so far (M- and
- * U- share one sequence) and at least @id. */
-static int next_number(struct register_db *db, int64_t id, int64_t *no, char **cause)
+/* The next register number of the @prefix ("M" or "U") sequence: one above
+ * the highest handed out so far.  Enrolled and unregistered media have a
+ * sequence each, so neither list has gaps the other explains.  (Registers
+ * from before schema version 4 shared one sequence: their numbers stay.) */
+static int next_number(struct register_db *db, const char *prefix, int64_t *no, char **cause)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(register_no, 3) AS"
-				  " INTEGER)), 0) FROM media", &st, cause);
+				  " INTEGER)), 0) FROM media WHERE substr(register_no, 1, 2) = ?1",
+				  &st, cause);
+	char p[4];
 
 	if (rc < 0)
 		return rc;
+	snprintf(p, sizeof(p), "%s-", prefix);
+	sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*no = sqlite3_column_int64(st, 0) + 1;
 	else
 		rc = register_sql_fail(db, cause, "number medium");
 	sqlite3_finalize(st);
-	if (*no < id)
-		*no = id;
 	return rc;
 }
 
@@ -605,7 +619,7 @@ static int set_number(struct register_db *db, int64_t id, const char *prefix, ch
 	sqlite3_stmt *st = NULL;
 	char no[32];
 	int64_t n = 0;
-	int rc = next_number(db, id, &n, cause);
+	int rc = next_number(db, prefix, &n, cause);
 
 	if (rc < 0)
 		return rc;
@@ -777,11 +791,11 @@ int register_enroll(struct register_db *db, const struct register_media *in,
  * (NULL: the state is kept or decided by the action).
  */
 enum action { ACT_ISSUE, ACT_RETURN, ACT_REPAIR, ACT_RECLASSIFY, ACT_SANITIZE, ACT_DESTROY,
-	      ACT_LOST };
+	      ACT_LOST, ACT_START, ACT_CERT_FAILED };
 
 struct action_rule {
 	const char *verb;
-	const char *from[6];
+	const char *from[8];
 	const char *to;
 	const char *kind;
 };
@@ -795,8 +809,15 @@ static const struct action_rule rules[] = {
 			     { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			       "awaiting-destruction" }, NULL, "reclassified" },
 	[ACT_SANITIZE] = { "record a sanitization of",
-			   { "in-stock", "issued", "in-repair", "sanitized", "scrapped" },
-			   NULL, "sanitized" },
+			   { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
+			     "sanitizing" }, NULL, "sanitized" },
+	[ACT_START] = { "start a sanitization of",
+			{ "in-stock", "issued", "in-repair", "sanitized", "scrapped",
+			  "sanitizing", "awaiting-destruction" }, "sanitizing", "sanitize-started" },
+	[ACT_CERT_FAILED] = { "record a certificate failure of",
+			      { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
+				"sanitizing", "awaiting-destruction" }, NULL,
+			      "certificate-failed" },
 	[ACT_DESTROY] = { "destroy", { "in-stock", "sanitized", "scrapped",
 				       "awaiting-destruction" }, "destroyed", "destroyed" },
 	[ACT_LOST] = { "record as lost",
@@ -807,7 +828,7 @@ static const struct action_rule rules[] = {
 static int check_lifecycle(enum action act, const struct register_media *m, char **cause)
 {
 	const struct action_rule *r = &rules[act];
-	char allowed[128] = "";
+	char allowed[192] = "";
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(r->from) && r->from[i]; i++) {
 		if (strcmp(r->from[i], m->state) == 0)
@@ -831,6 +852,7 @@ struct change {
 	const char *kind;
 	const struct device_info *create_dev;	/* id <= 0: add an unregistered row */
 	int64_t created_id;
+	char state_buf[24];		/* @state when a change_fn computes it */
 };
 
 static int update_media(struct register_db *db, int64_t id, const struct change *c,
@@ -867,6 +889,13 @@ static int add_unregistered(struct register_db *db, const struct device_info *de
 typedef int (*change_fn)(const struct register_media *m, struct change *c, const void *arg,
 			 char **cause);
 
+/* Actions that record what happens to the medium anyway (a wipe, a loss):
+ * not refused for a row that differs from its history. */
+static bool recording(enum action a)
+{
+	return a == ACT_SANITIZE || a == ACT_LOST || a == ACT_START || a == ACT_CERT_FAILED;
+}
+
 static int apply(struct register_db *db, int64_t id, struct change *c, change_fn fn,
 		 const void *arg, char *hash, char **cause)
 {
@@ -887,9 +916,9 @@ static int apply(struct register_db *db, int64_t id, struct change *c, change_fn
 		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
 	if (rc == 0 && c->create_dev)
 		json_object_set_new(c->details, "medium", enroll_details(&m));
-	if (rc == 0 && c->act != ACT_SANITIZE && c->act != ACT_LOST)
+	if (rc == 0 && !recording(c->act))
 		rc = register_history_check(db, &m, cause);
-	if (rc == 0 && c->act != ACT_SANITIZE && c->act != ACT_LOST)
+	if (rc == 0 && !recording(c->act))
 		rc = register_check_integrity(&m, cause);
 	if (rc == 0)
 		rc = check_lifecycle(c->act, &m, cause);
@@ -1141,6 +1170,9 @@ static int add_unregistered(struct register_db *db, const struct device_info *de
 	return insert_media(db, &m, "U", id, cause);
 }
 
+static int end_state(const struct register_media *m, struct change *c, const void *arg,
+		     char **cause);
+
 int register_record_sanitization(struct register_db *db, int64_t media_id,
 				 const struct device_info *dev,
 				 const struct register_sanitization *s, int64_t *out_id,
@@ -1171,8 +1203,189 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 		return util_fail(cause, -EINVAL, "sanitization of an unenrolled medium needs "
 				 "its device description");
 	}
-	rc = apply(db, media_id, &c, NULL, NULL, hash, cause);
+	rc = apply(db, media_id, &c, end_state, db, hash, cause);
 	if (rc == 0 && out_id)
 		*out_id = media_id > 0 ? media_id : c.created_id;
+	return rc;
+}
+
+/* details.state_before of the last sanitize-started event of @id into
+ * @out ("in-stock" when there is none). */
+static int state_before(struct register_db *db, int64_t id, char *out, size_t len,
+			char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT json_extract(details, '$.state_before') FROM events"
+				  " WHERE media_id = ?1 AND kind = 'sanitize-started'"
+				  " ORDER BY seq DESC LIMIT 1", &st, cause);
+	const char *v;
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	util_strlcpy(out, v && *v ? v : "in-stock", len);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	     register_sql_fail(db, cause, "read the start of the sanitization");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The end of a run that started (state sanitizing): a medium not erased
+ * goes back to the state it had when the run started, recorded in the
+ * event so that its history says so. */
+static int end_state(const struct register_media *m, struct change *c, const void *arg,
+		     char **cause)
+{
+	int rc;
+
+	if (strcmp(m->state, "sanitizing") != 0 || strcmp(c->kind ? c->kind : "", "not-erased"))
+		return 0;
+	rc = state_before((struct register_db *)arg, m->id, c->state_buf, sizeof(c->state_buf),
+			  cause);
+	if (rc < 0)
+		return rc;
+	c->state = c->state_buf;
+	json_object_set_new(c->details, "state", json_string(c->state_buf));
+	return 0;
+}
+
+struct start_arg {
+	struct register_db *db;
+	const struct register_start *s;
+	char *interrupted_hash;
+};
+
+/* Inside the start's transaction: a run of the medium that never ended is
+ * recorded as interrupted first (unless this start resumes it). */
+static int start_check(const struct register_media *m, struct change *c, const void *arg,
+		       char **cause)
+{
+	const struct start_arg *a = arg;
+	char before[24];
+	json_t *d;
+	int rc;
+
+	if (strcmp(m->state, "awaiting-destruction") == 0 &&
+	    strcmp(a->s->destination ? a->s->destination : "", "destruction") != 0)
+		return util_fail(cause, -EPERM, "lifecycle rule: %s was sanitized for destruction "
+				 "(awaiting-destruction): only destruction may follow",
+				 m->register_no);
+	if (strcmp(m->state, "sanitizing") != 0) {
+		json_object_set_new(c->details, "state_before", json_string(m->state));
+		return 0;
+	}
+	rc = state_before(a->db, m->id, before, sizeof(before), cause);
+	if (rc < 0)
+		return rc;
+	json_object_set_new(c->details, "state_before", json_string(before));
+	if (a->s->resume)
+		return 0;
+	d = json_pack("{s:{s:s, s:s}, s:s}", "result", "outcome", "interrupted", "cause",
+		      "the run never ended (the program was killed or the station lost power)",
+		      "state", before);
+	if (!d)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	if (a->s->previous_profile)
+		json_object_set_new(d, "profile", json_string(a->s->previous_profile));
+	return append_event(a->db, m->id, "not-erased", d, a->interrupted_hash, cause);
+}
+
+static json_t *start_details(const struct register_start *s)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	set_text(o, "profile", s->profile);
+	set_text(o, "destination", s->destination);
+	set_text(o, "operator", s->operator_name);
+	set_text(o, "method", s->method);
+	set_text(o, "verify", s->verify);
+	json_object_set_new(o, "passes", json_integer(s->passes));
+	json_object_set_new(o, "resume", json_boolean(s->resume));
+	return o;
+}
+
+int register_start_sanitization(struct register_db *db, int64_t media_id,
+				const struct device_info *dev, const struct register_start *s,
+				int64_t *out_id, char *hash, char *interrupted_hash,
+				char **cause)
+{
+	struct change c = { .act = ACT_START };
+	struct start_arg a = { .db = db, .s = s, .interrupted_hash = interrupted_hash };
+	int rc;
+
+	if (interrupted_hash)
+		interrupted_hash[0] = '\0';
+	if (!s->profile || !*s->profile)
+		return util_fail(cause, -EINVAL, "sanitize-started: no profile");
+	if (media_id <= 0 && !dev)
+		return util_fail(cause, -EINVAL, "sanitization of an unenrolled medium needs "
+				 "its device description");
+	c.details = start_details(s);
+	if (!c.details)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	c.create_dev = media_id <= 0 ? dev : NULL;
+	rc = apply(db, media_id, &c, start_check, &a, hash, cause);
+	if (rc == 0 && out_id)
+		*out_id = media_id > 0 ? media_id : c.created_id;
+	return rc;
+}
+
+int register_record_certificate_failure(struct register_db *db, int64_t media_id,
+					const char *event_hash, const char *kind,
+					const char *reason, char **cause)
+{
+	struct change c = { .act = ACT_CERT_FAILED };
+
+	c.details = json_object();
+	if (!c.details)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	set_text(c.details, "event_hash", event_hash);
+	set_text(c.details, "document", kind);
+	set_text(c.details, "reason", reason);
+	return apply(db, media_id, &c, NULL, NULL, NULL, cause);
+}
+
+int register_probe_write(struct register_db *db, char **cause)
+{
+	int rc = exec(db, "BEGIN IMMEDIATE", cause);
+	int code;
+
+	if (rc == 0)
+		rc = exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('write_probe',"
+			  " hex(randomblob(512)))", cause);
+	code = sqlite3_extended_errcode(db->db);
+	rollback(db);
+	if (rc == 0)
+		return 0;
+	if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN ||
+	    (code & 0xff) == SQLITE_PERM)
+		rc = -EROFS;
+	else if ((code & 0xff) == SQLITE_FULL)
+		rc = -ENOSPC;
+	return rc;
+}
+
+int register_next_cert_seq(struct register_db *db, const char *prefix, int year,
+			   uint64_t *seq, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char like[96];
+	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(id, ?2) AS INTEGER)), 0)"
+				  " FROM certificates WHERE substr(id, 1, ?2 - 1) = ?1", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	snprintf(like, sizeof(like), "%s-%04d-", prefix, year);
+	sqlite3_bind_text(st, 1, like, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, (int)strlen(like) + 1);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	else
+		rc = register_sql_fail(db, cause, "next certificate number");
+	sqlite3_finalize(st);
 	return rc;
 }

@@ -30,7 +30,9 @@
  * latest signed head is kept outside the database (register.head): see
  * register_set_signer() below and custos-register(5).
  *
- * Lifecycle states: in-stock, issued, in-repair, sanitized, scrapped
+ * Lifecycle states: in-stock, issued, in-repair, sanitizing (a run started
+ * with "sanitize-started" and has not ended: running, or interrupted when
+ * no process works on it), sanitized, scrapped
  * (left service through recycling, external reuse or the manufacturer),
  * awaiting-destruction (sanitized with destination destruction: only
  * destroy, lost and reclassify (up) are allowed, never issue),
@@ -54,7 +56,7 @@
 #include "device.h"
 #include "policy.h"
 
-#define REGISTER_SCHEMA_VERSION 3
+#define REGISTER_SCHEMA_VERSION 4
 #define REGISTER_FILE "register.db"
 
 struct register_db;
@@ -128,11 +130,28 @@ struct register_verify_result {
 	int64_t cert_files;		/* <state-dir>/certs/<id>.json found in the register */
 	int64_t head_seq;		/* register.head's event; -1 when none */
 	char key[65];			/* the key the chain is signed with now ("": none) */
+	int64_t unfinished;		/* media left "sanitizing" (register_unfinished()) */
+	int64_t missing_certs;		/* certificate numbers events name that the
+					 * register does not hold (makes !ok) */
 };
 
 struct register_verify_opts {
 	bool all_signatures;		/* every event's signature, not only the newest */
 };
+
+/* A sanitization that started and has not ended: the medium is "sanitizing". */
+struct register_unfinished {
+	int64_t media_id;
+	char register_no[16];
+	char started_at[24];		/* the last sanitize-started */
+	char profile[64];
+	char destination[32];
+	char operator_name[128];
+};
+
+/* Every medium in state "sanitizing", oldest start first (malloc'd). */
+int register_unfinished(struct register_db *db, struct register_unfinished **out, size_t *n,
+			char **cause);
 
 /* A media row field that differs from what the medium's events say. */
 struct register_mismatch {
@@ -205,7 +224,8 @@ void register_media_from_device(struct register_media *m, const struct device_in
  * has them), unregistered = 0, created_at = now, and "enrolled" appended
  * to its history after its "sanitized" events.  One sanitized for
  * destruction (awaiting-destruction) is not enrolled: -EPERM (lifecycle).
- * Register numbers M-/U-NNNNNN share one increasing sequence.
+ * Register numbers: M-NNNNNN (enrolled) and U-NNNNNN (unregistered) each
+ * have their own increasing sequence (since schema version 4).
  * @out (may be @m) receives the stored row. */
 int register_enroll(struct register_db *db, const struct register_media *m,
 		    struct register_media *out, char **cause);
@@ -250,13 +270,50 @@ struct register_sanitization {
  * destinations that leave the office (external-reuse, recycling,
  * manufacturer), else sanitized, with event "sanitized".  Any other outcome
  * (failed, aborted, unverified, or none) is recorded as event "not-erased"
- * and the state stays as it was.  @out_id and @hash (65 bytes) may be NULL.  Policy is NOT
+ * and the state stays as it was; a medium in state "sanitizing" (its run
+ * was started with register_start_sanitization()) goes back to the state
+ * it had before the run, named in the event's "state".  @out_id and @hash (65 bytes) may be NULL.  Policy is NOT
  * checked here: check it before wiping (register_policy_check_sanitize()).
  */
 int register_record_sanitization(struct register_db *db, int64_t media_id,
 				 const struct device_info *dev,
 				 const struct register_sanitization *s, int64_t *out_id,
 				 char *hash, char **cause);
+
+/* The start of a sanitization (sanitize.c), before the first write. */
+struct register_start {
+	const char *profile;
+	const char *destination;	/* policy_dest_name() */
+	const char *operator_name;
+	const char *method;		/* profile_method_name() */
+	const char *verify;		/* profile_verify_name() */
+	unsigned passes;
+	bool resume;			/* continues the run that left it sanitizing */
+	const char *previous_profile;	/* unused by the register; may be NULL */
+};
+
+/*
+ * Append "sanitize-started" {profile, destination, operator, method,
+ * verify, passes, resume, state_before} and move the medium to state
+ * "sanitizing" (from in-stock, issued, in-repair, sanitized, scrapped,
+ * awaiting-destruction when the destination is destruction, or sanitizing).
+ * @media_id <= 0: an unenrolled medium gets its unregistered "U-" row from
+ * @dev first.  A medium already "sanitizing" whose run is not resumed
+ * (!s->resume) first gets "not-erased" {result.outcome "interrupted",
+ * state}: its old run is closed (its hash into @interrupted_hash, 65
+ * bytes, may be NULL; "" when none was written).  One transaction.
+ * @out_id and @hash may be NULL.
+ */
+int register_start_sanitization(struct register_db *db, int64_t media_id,
+				const struct device_info *dev, const struct register_start *s,
+				int64_t *out_id, char *hash, char *interrupted_hash,
+				char **cause);
+
+/* "certificate-failed" {event_hash, document, reason}: the document of the
+ * end event @event_hash could not be issued.  No state change. */
+int register_record_certificate_failure(struct register_db *db, int64_t media_id,
+					const char *event_hash, const char *kind,
+					const char *reason, char **cause);
 
 /* May @m be sanitized at all (lifecycle: not destroyed or lost)?  Call it
  * before wiping, so the record afterwards cannot be refused.  0 or -EPERM. */
@@ -314,6 +371,19 @@ int register_check_integrity(const struct register_media *m, char **cause);
 
 /* The hash of @ev (fields as documented above) into @out (65 bytes). */
 int register_event_hash(const struct register_event *ev, char *out);
+
+/* Can the register take a record now?  A write transaction (BEGIN
+ * IMMEDIATE, a row written) that is rolled back: -EROFS (read-only file,
+ * directory or mount), -ENOSPC (full), -EBUSY, -EIO with the reason. */
+int register_probe_write(struct register_db *db, char **cause);
+
+/* cert_seq_fn over the register (@data a struct register_db *): the
+ * certificate numbers of @year for the station prefix in the register's
+ * prefix; one above the highest
+ * sequence of any certificate id "<prefix>-<year>-NNNNNN" the register
+ * holds, so a number is taken only when its certificate is stored. */
+int register_next_cert_seq(struct register_db *db, const char *prefix, int year,
+			   uint64_t *seq, char **cause);
 
 /* Online backup (sqlite3_backup_*) into @path, written atomically. */
 int register_backup(struct register_db *db, const char *path, char **cause);

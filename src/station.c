@@ -324,18 +324,30 @@ int station_load_public_key(const struct station *st, struct sign_key **out, cha
 	return load_key(st, PUB_NAME, false, out, cause);
 }
 
+void station_operator_name(char *buf, size_t len)
+{
+	const char *env = getenv("CUSTOS_OPERATOR");
+	struct passwd pwd, *pw = NULL;
+	char tmp[1024];
+
+	if (env && *env) {
+		util_strlcpy(buf, env, len);
+		return;
+	}
+	if (getlogin_r(buf, len) == 0 && buf[0])
+		return;
+	if (getpwuid_r(getuid(), &pwd, tmp, sizeof(tmp), &pw) == 0 && pw && pw->pw_name) {
+		util_strlcpy(buf, pw->pw_name, len);
+		return;
+	}
+	util_strlcpy(buf, "unknown", len);
+}
+
 const char *station_operator(void)
 {
-	static char name[256];
-	const char *env = getenv("CUSTOS_OPERATOR");
-	struct passwd *pw;
+	/* one buffer per thread: never shared between jobs */
+	static _Thread_local char name[256];
 
-	if (env && *env)
-		return env;
-	if (getlogin_r(name, sizeof(name)) == 0 && name[0])
-		return name;
-	pw = getpwuid(getuid());
-	if (pw && pw->pw_name)
-		return pw->pw_name;
-	return "unknown";
+	station_operator_name(name, sizeof(name));
+	return name;
 }

@@ -14,6 +14,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sign.h"
 
@@ -50,7 +51,11 @@ char *station_path(const struct station *st, const char *name);
 int station_load_signing_key(const struct station *st, struct sign_key **out, char **cause);
 int station_load_public_key(const struct station *st, struct sign_key **out, char **cause);
 
-/* The operator's name for events: $CUSTOS_OPERATOR, else the login name. */
+/* The operator's name for events: $CUSTOS_OPERATOR, else the login name,
+ * copied into @buf (reentrant).  Resolve it once, in the caller's thread
+ * (sanitize_plan() does), and hand the copy to jobs. */
+void station_operator_name(char *buf, size_t len);
+/* The same in a per-thread buffer (valid until the thread calls it again). */
 const char *station_operator(void);
 
 #endif

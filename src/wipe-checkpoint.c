@@ -70,7 +70,7 @@ static json_t *ckpt_json(const struct wipe_state *st)
 	const struct wipe_result *res = st->res;
 
 	return json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s, s:I}, s:i, s:s, s:I, s:i,"
-			 " s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:o, s:o}",
+			 " s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:o}",
 			 "version", CKPT_VERSION, "profile", p->profile->name,
 			 "verify", profile_verify_name(st->verify),
 			 "device", "path", st->io->path, "serial", p->serial ? p->serial : "",
@@ -84,7 +84,8 @@ static json_t *ckpt_json(const struct wipe_state *st)
 			 "errors", (json_int_t)res->errors,
 			 "mismatch_bytes", (json_int_t)res->mismatch_bytes,
 			 "first_mismatch", (json_int_t)res->first_mismatch,
-			 "resumed", (int)res->resumed, "started", (json_int_t)res->start,
+			 "resumed", (int)res->resumed, "interruptions", (int)res->interruptions,
+			 "started", (json_int_t)res->start,
 			 "passes", passes_json(st), "bad", ranges_json(res));
 }
 
@@ -223,6 +224,8 @@ static void load_results(struct wipe_state *st, json_t *j)
 	res->mismatch_bytes = (uint64_t)json_integer_value(json_object_get(j, "mismatch_bytes"));
 	res->first_mismatch = (uint64_t)json_integer_value(json_object_get(j, "first_mismatch"));
 	res->resumed = (unsigned)json_integer_value(json_object_get(j, "resumed")) + 1;
+	/* this checkpoint exists because the run that wrote it stopped */
+	res->interruptions = (unsigned)json_integer_value(json_object_get(j, "interruptions")) + 1;
 	res->start = json_integer_value(json_object_get(j, "started"));
 	json_array_foreach(json_object_get(j, "passes"), i, v) {
 		if (i >= st->n_passes)

@@ -769,6 +769,10 @@ static int run_passes(struct wipe_state *st)
 {
 	int rc = 0;
 
+	/* A resumed run: the passes done before it are certified with their
+	 * real patterns (their keys came back with the checkpoint). */
+	for (size_t i = 0; i < st->pass && i < st->n_passes; i++)
+		describe_pass(st, i);
 	for (; st->pass < st->n_passes; st->pass++) {
 		/* A pass resumed from a checkpoint keeps its key. */
 		rc = wipe_src_resolve(st->p->profile, st->pass, st->srcs,
@@ -889,8 +893,9 @@ static void set_outcome(struct wipe_state *st)
 	} else if (res->errors || res->n_bad || res->bad_dropped) {
 		res->outcome = WIPE_OUTCOME_FAILED;
 		snprintf(res->cause, sizeof(res->cause),
-			 "%llu bad or mismatching sectors in %zu ranges (%llu bytes)",
-			 (unsigned long long)res->errors, res->n_bad + res->bad_dropped,
+			 "%llu bad or mismatching sector%s in %zu range%s (%llu bytes)",
+			 (unsigned long long)res->errors, res->errors == 1 ? "" : "s",
+			 res->n_bad + res->bad_dropped, res->n_bad + res->bad_dropped == 1 ? "" : "s",
 			 (unsigned long long)res->bad_bytes);
 	} else if (st->verify == PROFILE_VERIFY_NONE && !st->p->verify_only) {
 		res->outcome = WIPE_OUTCOME_UNVERIFIED;
@@ -904,6 +909,7 @@ static void finish(struct wipe_state *st)
 	struct wipe_result *res = st->res;
 	double secs = (double)(util_mono_ns() - st->t0_ns) / 1e9;
 
+	wipe_result_merge_ranges(res);
 	set_outcome(st);
 	res->verify = st->verify;
 	res->block_size = st->block_base;
@@ -915,7 +921,7 @@ static void finish(struct wipe_state *st)
 	res->throughput = secs > 0 ? (double)st->run_bytes / secs : 0;
 	st->phase = WIPE_PHASE_DONE;
 	publish(st);
-	if (!st->p->checkpoint_path || st->p->verify_only)
+	if (!st->p->checkpoint_path || st->p->verify_only || st->p->keep_checkpoint)
 		return;
 	/* Keep the checkpoint of a run that can go on: cancelled, or its
 	 * device vanished (it may come back). */
@@ -942,8 +948,11 @@ int wipe_run(const struct wipe_params *p, struct wipe_result *res, char **cause)
 	st.done = st.pass * p->io->size + st.offset;
 	rc = run_passes(&st);
 	if (rc < 0) {
-		util_fail(cause, rc, "%s: wipe stopped: %s", p->io->path, strerror(-rc));
-		goto out;
+		/* Started: a failure now (out of memory for a pass's buffers...)
+		 * is the run's outcome, not "could not start". */
+		fail(&st, rc, st.phase == WIPE_PHASE_VERIFY ? "preparing the verification" :
+		     "preparing the pass", st.next);
+		rc = 0;
 	}
 	/* Cancelled: record where to go on (a write phase syncs first). */
 	if (st.cancelled && !st.fatal &&

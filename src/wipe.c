@@ -227,6 +227,45 @@ void wipe_add_range(struct wipe_result *res, enum wipe_range_kind kind, unsigned
 	res->bad[res->n_bad++] = (struct wipe_range){ off, len, kind, pass, err };
 }
 
+static int range_cmp(const void *a, const void *b)
+{
+	const struct wipe_range *x = a, *y = b;
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return x->length < y->length ? -1 : x->length > y->length;
+}
+
+void wipe_result_merge_ranges(struct wipe_result *res)
+{
+	size_t n = 0;
+	uint64_t bytes = 0;
+
+	if (!res->n_bad)
+		return;
+	qsort(res->bad, res->n_bad, sizeof(*res->bad), range_cmp);
+	for (size_t i = 0; i < res->n_bad; i++) {
+		struct wipe_range *r = &res->bad[i], *last = n ? &res->bad[n - 1] : NULL;
+
+		if (last && r->offset <= last->offset + last->length) {
+			uint64_t end = r->offset + r->length;
+
+			if (end > last->offset + last->length)
+				last->length = end - last->offset;
+			continue;	/* the first kind and pass found are kept */
+		}
+		res->bad[n++] = *r;
+	}
+	res->n_bad = n;
+	for (size_t i = 0; i < n; i++)
+		bytes += res->bad[i].length;
+	if (res->bad_dropped)
+		return;	/* not every range is known: keep the counts as counted */
+	res->bad_bytes = bytes;
+	if (res->sector_size)
+		res->errors = (bytes + res->sector_size - 1) / res->sector_size;
+}
+
 static json_t *pass_json(const struct wipe_pass_result *p)
 {
 	json_t *o = json_object();
@@ -306,6 +345,7 @@ json_t *wipe_result_to_json(const struct wipe_result *res)
 	json_object_set_new(o, "verify_seconds", json_real(res->verify_seconds));
 	json_object_set_new(o, "throughput_bps", json_real(res->throughput));
 	json_object_set_new(o, "resumed", json_integer(res->resumed));
+	json_object_set_new(o, "interruptions", json_integer(res->interruptions));
 	if (res->cause[0])
 		json_object_set_new(o, "cause", json_string(res->cause));
 	return o;

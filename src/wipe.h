@@ -113,6 +113,8 @@ struct wipe_result {
 	double verify_seconds;		/* of which verifying */
 	double throughput;		/* bytes (written + verified) per second */
 	unsigned resumed;		/* times this wipe was resumed from a checkpoint */
+	unsigned interruptions;		/* times a run of it stopped before the end (crash,
+					 * stop): counted in the checkpoint */
 	uint64_t first_write_ns;	/* util_mono_ns() of the first write; 0 if none */
 	char cause[512];		/* why it failed or was aborted; "" otherwise */
 };
@@ -135,13 +137,19 @@ struct wipe_params {
 	uint64_t sample_seed;
 	unsigned checkpoint_ms;		/* 0: every 5 s */
 	bool verify_only;		/* read-only check against pass 1 (custos verify) */
+	bool keep_checkpoint;		/* the caller removes the checkpoint once the run
+					 * is recorded (sanitize.c); else removed at the end */
 };
 
 /*
  * Run the wipe.  Returns 0 with @res filled for every outcome, failed and
- * aborted included; a negative errno only when it could not start (bad
- * parameters, out of memory, a checkpoint for another device).  Free the
- * result's ranges with wipe_result_clear().
+ * aborted included (a failure after the start, out of memory included, is
+ * outcome failed); a negative errno only when it could not start (bad
+ * parameters, out of memory before the first write, a checkpoint for
+ * another device).  Bad ranges are merged at the end: overlapping or
+ * adjacent ranges (a write error and the mismatch of the same sectors)
+ * become one, every sector counted once in @errors and @bad_bytes.  Free
+ * the result's ranges with wipe_result_clear().
  *
  * Test support: when the environment variable CUSTOS_TEST_PAUSE_BEFORE_VERIFY
  * names an existing file F, the engine creates F.paused before each
@@ -150,6 +158,9 @@ struct wipe_params {
  */
 int wipe_run(const struct wipe_params *p, struct wipe_result *res, char **cause);
 void wipe_result_clear(struct wipe_result *res);
+/* Merge @res's bad ranges (sorted, overlapping/adjacent ones joined) and
+ * recount bad_bytes and, when no range was dropped, errors (sectors). */
+void wipe_result_merge_ranges(struct wipe_result *res);
 
 const char *wipe_outcome_name(enum wipe_outcome o);	/* "erased", ... */
 const char *wipe_phase_name(enum wipe_phase ph);	/* "write", "verify", ... */

@@ -142,18 +142,18 @@ truncate -s 8M "$u"
 "$C" -d "$S3" enroll --manual --type optical --class internal --serial D-1 >/dev/null ||
 	t_fail "enroll D-1"
 "$C" -d "$S3" -y sanitize --profile zero "$u" >/dev/null 2>&1 || t_fail "sanitize unenrolled"
-"$C" -d "$S3" -j register show "$u" | jq -e '.register_no == "U-000002" and .unregistered' \
+"$C" -d "$S3" -j register show "$u" | jq -e '.register_no == "U-000001" and .unregistered' \
 	>/dev/null || t_fail "no unregistered row after sanitize"
 "$C" -d "$S3" enroll "$u" --class secret --asset-tag U-1 --custodian "张伟" >/dev/null ||
 	t_fail "enroll of a medium sanitized while unregistered"
-"$C" -d "$S3" -j register show U-1 | jq -e '.register_no == "M-000003" and
+"$C" -d "$S3" -j register show U-1 | jq -e '.register_no == "M-000002" and
 	(.unregistered | not) and .classification == "secret" and .custodian == "张伟" and
 	.state == "in-stock"' >/dev/null || t_fail "converted row: $("$C" -d "$S3" -j register show U-1)"
-"$C" -d "$S3" -j register history U-1 | jq -e '[.[].kind] == ["sanitized","enrolled"]' \
+"$C" -d "$S3" -j register history U-1 | jq -e '[.[].kind] == ["sanitize-started","sanitized","enrolled"]' \
 	>/dev/null || t_fail "history of the converted medium"
 "$C" -d "$S3" register history U-1 | grep -q "sanitized" || t_fail "history text"
 [ "$("$C" -d "$S3" -j register list | jq length)" = 2 ] || t_fail "conversion added a row"
-"$C" -d "$S3" cert list --media U-1 | grep -q "sanitization .*U-000002" ||
+"$C" -d "$S3" cert list --media U-1 | grep -q "sanitization .*U-000001" ||
 	t_fail "the sanitization certificate is not listed for the enrolled medium"
 t_expect_rc 1 "$C" -d "$S3" enroll "$u" --class secret
 "$C" -d "$S3" register verify >/dev/null || t_fail "verify after converting"

@@ -86,7 +86,7 @@ first=$(json_get "$T_TMP/tamper.json" "r['first_mismatch']")
 	t_fail "tamper: first mismatch $first not in sector 4000"
 t_ok "verification caught a sector changed behind the engine's back"
 
-# 4. Resume after kill -9, and after SIGINT (outcome aborted).
+# 4. Resume after kill -9, and after SIGINT (outcome interrupted: resumable).
 big=$(t_loop 64)
 name=$(basename "$big")
 ckpt="$CUSTOS_STATE_DIR/jobs/$name.json"
@@ -121,12 +121,15 @@ kill -INT $pid
 wait $pid
 rc=$?
 [ $rc = 1 ] || t_fail "SIGINT: exit $rc, want 1"
-[ "$(json_get "$T_TMP/int.json" "r['outcome']")" = aborted ] || t_fail "SIGINT: not aborted"
+[ "$(json_get "$T_TMP/int.json" "r['outcome']")" = interrupted ] ||
+	t_fail "SIGINT: not interrupted"
+[ "$(json_get "$T_TMP/int.json" "r['event']")" = not-erased ] || t_fail "SIGINT: no end event"
+[ -e "$ckpt" ] || t_fail "SIGINT: the checkpoint to resume from is gone"
 "$CUSTOS" --json sanitize --yes --resume --profile schneier "$big" >"$T_TMP/int2.json" ||
 	t_fail "resume after SIGINT: exit $?"
 [ "$(json_get "$T_TMP/int2.json" "r['resumed']")" = 1 ] || t_fail "SIGINT resume: not resumed"
 has_mark "$big" && t_fail "SIGINT resume: marker survived"
-t_ok "SIGINT aborts, and the run resumes"
+t_ok "SIGINT interrupts (recorded), and the run resumes"
 
 # A checkpoint of another profile is refused.
 mark "$big"

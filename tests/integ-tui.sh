@@ -5,12 +5,17 @@
 # zero profile (typed confirmation), its outcome and certificate are
 # shown (operator and validator named in the dialog; a printing error
 # explained), a medium the register no longer allows is refused, and the
-# program quits cleanly.  Then --demo: only the demo station's virtual
-# media are offered, never the test's loop devices.
+# program quits cleanly.  A mixed batch (a secret USB stick, a
+# confidential SD card, a medium never enrolled) shows each medium's
+# destinations and the rules against the others, is split rather than
+# forced to destruction, and asks before an unenrolled medium goes to
+# destruction; destroyed media cannot be marked; F6 asks before stopping.
+# Then --demo: only the demo station's virtual media are offered, never
+# the test's loop devices.
 . "$top_srcdir/tests/lib.sh"
 t_init tui
 t_need_root
-t_need_cmd tmux losetup cmp
+t_need_cmd tmux losetup cmp jq
 
 # fontconfig (PDF rendering) keeps its caches for the life of the process
 export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
@@ -36,9 +41,20 @@ wait_for() {
 
 keys() { tm send-keys -t tui "$@"; sleep 0.3; }
 # from the sanitize dialog's first field to the first confirmation field
-# (profile, destination, verification, operator, operator title,
-# validator, validator title)
+# (profile, verification, operator, operator title, validator, validator
+# title, the first medium's destination); each medium then has its
+# destination and its confirmation
 to_confirm() { keys Tab Tab Tab Tab Tab Tab Tab; }
+# the whole sanitize dialog, scrolled through with PgDn (it may not fit)
+dialog_text() {
+	local i
+	keys PPage PPage PPage PPage
+	for ((i = 0; i < 8; i++)); do
+		screen
+		keys NPage
+	done
+	keys PPage PPage PPage PPage PPage PPage PPage PPage
+}
 
 # go to the medium named $1 with the media screen's find key (the list may
 # hold more media than fit: other tests' loop devices); retried for
@@ -104,7 +120,7 @@ keys w
 wait_for "ALL DATA WILL BE DESTROYED on $N2"
 wait_for "< zero >"
 wait_for "王五"
-keys Tab Tab Tab Tab Tab " 王五 " Tab Tab "nope" Enter
+keys Tab Tab Tab Tab " 王五 " Tab Tab Tab "nope" Enter
 wait_for "must be a second person"
 screen | grep -q "1 job running" && t_fail "a job started with the operator as validator"
 for ((i = 0; i < 4; i++)); do keys BSpace; done
@@ -202,7 +218,7 @@ WANT=$(printf '%s\n' "$N3" "$N4" | sort | tr '\n' ' ')
 	t_fail "the dialog does not list exactly $N3 and $N4: $TARGETS"
 to_confirm
 for n in $TARGETS; do
-	keys "$n" Tab
+	keys "$n" Tab Tab
 done
 keys Enter
 # status line under the medium's row
@@ -223,6 +239,172 @@ status_of "$N3" | grep -q "No space left on device" || t_fail "no cause shown fo
 wait_status "$N4" "done: erased"
 cmp -s -n $((16 << 20)) "$LOOP4" /dev/zero || t_fail "$LOOP4 is not all zero"
 t_ok "a failing medium turns red, the other completes"
+
+# A mixed batch: a secret USB stick and a confidential SD card (their
+# kinds as the register records them) and a medium never enrolled, marked
+# together.  With the zero profile (a Clear) the policy lets the first two
+# go only to destruction, the third anywhere: the dialog shows that per
+# medium with the rules, and nothing is forced to destruction.
+LOOP5=$(t_loop 16) || t_skip "no loop device"
+LOOP6=$(t_loop 16) || t_skip "no loop device"
+LOOP7=$(t_loop 16) || t_skip "no loop device"
+N5=${LOOP5#/dev/} N6=${LOOP6#/dev/} N7=${LOOP7#/dev/}
+"$CUSTOS" enroll "$LOOP5" --class secret --type usb-flash --asset-tag MIX-USB >/dev/null ||
+	t_fail "cannot enrol $LOOP5"
+"$CUSTOS" enroll "$LOOP6" --class confidential --type sd-mmc --asset-tag MIX-SD >/dev/null ||
+	t_fail "cannot enrol $LOOP6"
+for d in "$LOOP5" "$LOOP6" "$LOOP7"; do
+	printf 'CUSTOS MIXED MARKER' | dd of="$d" conv=notrunc status=none ||
+		t_fail "cannot write the marker"
+done
+keys g
+for n in "$N5" "$N6" "$N7"; do
+	find_medium "$n" 10
+	keys Space
+done
+keys w
+wait_for "ALL DATA WILL BE DESTROYED on"
+TEXT=$(dialog_text)
+for n in "$N5" "$N6" "$N7"; do
+	grep -qF "Destination $n" <<<"$TEXT" || { echo "$TEXT" >&2; t_fail "no destination for $n"; }
+done
+# each medium: what its plan allows, and the rule against the rest
+grep -A1 -E "$N5 +M-[0-9]+ +secret +virtual" <<<"$TEXT" |
+	grep -qF "allowed with zero: destruction" ||
+	{ echo "$TEXT" >&2; t_fail "$N5 (secret USB) does not show destruction as its only destination"; }
+grep -A1 -E "$N6 +M-[0-9]+ +confidential +virtual" <<<"$TEXT" |
+	grep -qF "allowed with zero: destruction" ||
+	{ echo "$TEXT" >&2; t_fail "$N6 (confidential SD) does not show destruction only"; }
+grep -A1 -E "$N7 +not enrolled +internal \(assumed\)" <<<"$TEXT" |
+	grep -qF "allowed with zero: internal-reuse, external-reuse" ||
+	{ echo "$TEXT" >&2; t_fail "$N7 (not enrolled) does not show its own destinations"; }
+[ "$(grep -c "  no internal-reuse" <<<"$TEXT")" -ge 2 ] ||
+	{ echo "$TEXT" >&2; t_fail "no rule shown against internal-reuse"; }
+grep -q "only destruction is allowed" <<<"$TEXT" || t_fail "the dialog does not say why"
+# nothing chosen for them: the two that may only be destroyed are left
+# out, the unenrolled one goes to internal reuse
+grep -qE "Destination $N5 +< leave out >" <<<"$TEXT" || t_fail "$N5 is not left out"
+grep -qE "Destination $N6 +< leave out >" <<<"$TEXT" || t_fail "$N6 is not left out"
+grep -qE "Destination $N7 +< internal-reuse >" <<<"$TEXT" ||
+	t_fail "$N7 is not offered internal reuse"
+t_ok "mixed batch: per-medium destinations and reasons, nothing forced to destruction"
+
+# choose $1 for the choice field in focus whose line shows $2 (Left cycles)
+choose() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		screen | grep -qE -- "$2 +< $1 >" && return 0
+		keys Left
+	done
+	screen >&2
+	t_fail "cannot choose $1 for $2"
+}
+
+# the unenrolled medium sent to destruction: its own question; no = nothing starts
+# (fields: 6 heads, then destination and confirmation of $N5, $N6, $N7)
+to_confirm
+keys Tab Tab Tab               # $N7's destination
+choose destruction "Destination $N7"
+keys Tab "$N7" Enter
+wait_for "never enrolled, sent to DESTRUCTION"
+keys n
+wait_for "ALL DATA WILL BE DESTROYED on"
+sleep 1
+screen | grep -qE "[1-9][0-9]* jobs? running" && t_fail "a job started although the question was answered no"
+for d in "$LOOP5" "$LOOP6" "$LOOP7"; do
+	head -c 19 "$d" | grep -q "CUSTOS MIXED MARKER" || t_fail "$d was touched"
+done
+t_ok "an unenrolled medium is not committed to destruction without its own question"
+
+# the split: $N5 to destruction (chosen), $N6 left out, $N7 to internal reuse
+keys Escape
+wait_for "F10/q Quit"
+keys w
+wait_for "ALL DATA WILL BE DESTROYED on"
+to_confirm
+keys BTab                      # $N5's destination
+choose destruction "Destination $N5"
+keys Tab "$N5" Tab Tab Tab     # $N7's destination, left at internal reuse
+screen | grep -qE "Destination $N7 +< internal-reuse >" || t_fail "$N7 is not at internal reuse"
+keys Tab "$N7" Enter
+# $N5 was erased and now awaits destruction: the register's word shows
+wait_status "$N5" "is awaiting-destruction: no wipe"
+status_of "$N5" | grep -q "last wipe: era" || t_fail "$N5 does not show its last wipe"
+wait_status "$N7" "done: erased"
+head -c 19 "$LOOP6" | grep -q "CUSTOS MIXED MARKER" || t_fail "$LOOP6 (left out) was touched"
+"$CUSTOS" register show MIX-USB | grep -q "awaiting-destruction" ||
+	t_fail "$N5 is not awaiting destruction"
+"$CUSTOS" register list | grep "^U-" | grep -q "awaiting-destruction" &&
+	t_fail "the unenrolled medium was committed to destruction"
+t_ok "the batch is split by destination"
+
+# media the register forbids cannot be marked: the reason shows at once
+"$CUSTOS" -y destroy MIX-USB --method shred --place office --witness 甲 --witness 乙 \
+	--operator 王五 >/dev/null || t_fail "custos destroy failed"
+keys g
+find_medium "$N5" 5
+for ((i = 0; i < 20; i++)); do
+	status_of "$N5" | grep -q "M-[0-9]* is destroyed: no wipe" && break
+	sleep 0.2
+done
+status_of "$N5" | grep -q "M-[0-9]* is destroyed: no wipe" ||
+	{ screen >&2; t_fail "$N5 does not show it is destroyed"; }
+keys Space
+wait_for "$N5 cannot be marked: M-"
+screen | grep -qE "^\[x\] +$N5 " && t_fail "a destroyed medium was marked"
+keys w
+wait_for "$N5 cannot be wiped"
+screen | grep -q "ALL DATA WILL BE DESTROYED" && t_fail "the dialog opened for a destroyed medium"
+t_ok "a destroyed medium cannot be marked, and says so at once"
+
+# a run killed mid-wipe (kill -9 of the command line) leaves its medium
+# sanitizing: the screen shows it as interrupted, and it may be wiped again
+LOOP9=$(t_loop 2048) || t_skip "no loop device"
+N9=${LOOP9#/dev/}
+"$CUSTOS" -y sanitize "$LOOP9" --profile dod-7pass --operator 王五 >/dev/null 2>&1 &
+CLI_PID=$!
+for ((i = 0; i < 100; i++)); do
+	"$CUSTOS" register list 2>/dev/null | grep -q "sanitizing" && break
+	sleep 0.1
+done
+sleep 0.5
+kill -9 "$CLI_PID" 2>/dev/null
+wait "$CLI_PID" 2>/dev/null
+"$CUSTOS" register list | grep -q "interrupted" || { "$CUSTOS" register list >&2
+	t_fail "the killed run is not listed as interrupted"; }
+keys g
+wait_status "$N9" "INTERRUPTED"
+find_medium "$N9"
+screen | grep -qE "^\[ \] +$N9 " || { screen >&2; t_fail "an interrupted medium cannot be marked"; }
+t_ok "a medium whose run was killed shows as interrupted"
+
+# F6 asks before stopping a wipe; no keeps it running, yes stops it (aborted)
+LOOP8=$(t_loop 2048) || t_skip "no loop device"
+N8=${LOOP8#/dev/}
+find_medium "$N8" 10
+keys w
+wait_for "ALL DATA WILL BE DESTROYED on $N8"
+choose dod-7pass "Profile \\*"   # seven passes over 2 GiB: it runs long enough
+to_confirm
+keys "$N8" Enter
+wait_status "$N8" "pass "
+keys x
+wait_for "Stop the wipe of $N8 now?"
+keys n
+sleep 0.5
+status_of "$N8" | grep -q "pass " || { screen >&2; t_fail "the wipe stopped on no"; }
+keys x
+wait_for "Stop the wipe of $N8 now?"
+keys y
+wait_status "$N8" "aborted"
+IMG8=$(losetup -nO BACK-FILE "$LOOP8" | sed 's/ *$//')
+REF8=$("$CUSTOS" register list --json |
+	jq -r --arg f "$IMG8" '.[] | select(.backing_file == $f) | .register_no')
+[ -n "$REF8" ] || t_fail "the stopped run of $N8 is not in the register"
+"$CUSTOS" register history "$REF8" >"$T_TMP/history8" || t_fail "no history for $REF8"
+grep -q "sanitize-started" "$T_TMP/history8" && grep "not-erased" "$T_TMP/history8" |
+	grep -q "aborted" || { cat "$T_TMP/history8" >&2; t_fail "the stop is not recorded aborted"; }
+t_ok "F6 asks before stopping; a stop is recorded aborted"
 
 keys q
 for ((i = 0; i < 50; i++)); do

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "finish.h"
+#include "sanitize.h"
 #include "register.h"
 #include "tui-model.h"
 #include "util.h"
@@ -162,8 +162,7 @@ static void test_lines(void **state)
 	job.phase = TUI_JOB_RUNNING;
 	job.pass = 1;
 	job.passes = 3;
-	job.bytes_done = 50;
-	job.bytes_total = 100;
+	job.percent = 50;
 	job.rate_bps = 10 << 20;
 	job.eta_s = 125;
 	job.errors = 2;
@@ -214,6 +213,142 @@ static void test_lines(void **state)
 	assert_non_null(strstr(line, "U-000003"));	/* an unregistered entry keeps its number */
 	assert_non_null(strstr(line, "not enrolled"));
 	assert_int_equal(strncmp(line, "   ", 3), 0);	/* no mark box: cannot be selected */
+	free(rows);
+}
+
+/* The register's refusal (destroyed, awaiting destruction) shows in the
+ * row before any dialog, and such a medium cannot be marked. */
+static void test_refused_rows(void **state)
+{
+	struct device_info dev[2];
+	struct tui_reg_view reg[2];
+	struct tui_job_view job;
+	struct tui_media_row *rows;
+	const char *marked[] = { "/dev/sdb", "/dev/sdc" };
+	char line[512];
+	size_t n;
+
+	(void)state;
+	memset(reg, 0, sizeof(reg));
+	make_dev(&dev[0], "sdb", "S1", DEVICE_TRANSPORT_USB);
+	make_dev(&dev[1], "sdc", "S2", DEVICE_TRANSPORT_USB);
+	reg[0].enrolled = true;
+	util_strlcpy(reg[0].state, "destroyed", sizeof(reg[0].state));
+	util_strlcpy(reg[0].refusal, "M-000001 is destroyed: no wipe (lifecycle rule)",
+		     sizeof(reg[0].refusal));
+	reg[1].enrolled = true;
+	util_strlcpy(reg[1].state, TUI_STATE_SANITIZING, sizeof(reg[1].state));
+	reg[1].interrupted = true;
+	assert_int_equal(tui_model_rows(dev, 2, reg, NULL, 0, marked, 2, &rows, &n), 0);
+	assert_false(rows[0].selectable);
+	assert_false(rows[0].marked);
+	assert_int_equal(rows[0].style, TUI_ROW_GREY);
+	assert_string_equal(tui_model_unselectable_why(&rows[0]), reg[0].refusal);
+	tui_model_status_line(&rows[0], 80, line, sizeof(line));
+	assert_non_null(strstr(line, "M-000001 is destroyed: no wipe"));
+	assert_null(strstr(line, "not eligible"));	/* the device itself is fine */
+	assert_int_equal(strncmp(line + 4, "M-000001", 8), 0);
+	tui_model_row_line(&rows[0], 80, line, sizeof(line));
+	assert_int_equal(strncmp(line, "   ", 3), 0);	/* no mark box */
+	/* an interrupted run: shown as such, and may be wiped again */
+	assert_true(rows[1].selectable);
+	assert_true(rows[1].marked);
+	assert_int_equal(rows[1].style, TUI_ROW_RED);
+	assert_string_equal(tui_model_unselectable_why(&rows[1]), "");
+	tui_model_status_line(&rows[1], 80, line, sizeof(line));
+	assert_non_null(strstr(line, "INTERRUPTED"));
+	free(rows);
+	/* a finished job on a medium the register now refuses: the refusal
+	 * first, the last outcome after it; it cannot be marked */
+	memset(&job, 0, sizeof(job));
+	util_strlcpy(job.path, "/dev/sdb", sizeof(job.path));
+	job.phase = TUI_JOB_SUCCEEDED;
+	util_strlcpy(job.outcome, "erased", sizeof(job.outcome));
+	assert_int_equal(tui_model_rows(dev, 1, reg, &job, 1, marked, 1, &rows, &n), 0);
+	assert_false(rows[0].selectable);
+	assert_false(rows[0].marked);
+	tui_model_status_line(&rows[0], 80, line, sizeof(line));
+	assert_non_null(strstr(line, "M-000001 is destroyed: no wipe"));
+	assert_non_null(strstr(line, "(last wipe: erased)"));
+	assert_string_equal(tui_model_unselectable_why(&rows[0]), reg[0].refusal);
+	/* a running one: the job is the reason */
+	job.phase = TUI_JOB_RUNNING;
+	reg[0].refusal[0] = '\0';
+	free(rows);
+	assert_int_equal(tui_model_rows(dev, 1, reg, &job, 1, marked, 1, &rows, &n), 0);
+	assert_string_equal(tui_model_unselectable_why(&rows[0]), "its wipe is running");
+	free(rows);
+}
+
+/* The run's progress (sanitize.h's one model) as the row shows it: the
+ * overall share and ETA, the current pass never past the last. */
+static void test_job_progress(void **state)
+{
+	struct tui_job_view v;
+	struct sanitize_progress p;
+	struct device_info dev;
+	struct tui_reg_view reg;
+	struct tui_media_row *rows;
+	char line[512];
+	size_t n;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	memset(&p, 0, sizeof(p));
+	p.pass = 2;
+	p.n_passes = 2;
+	p.phase = WIPE_PHASE_WRITE;
+	p.percent = 50;
+	p.rate = 10;
+	p.eta_s = 15;
+	tui_model_job_progress(&v, &p, "dod-3pass");
+	assert_int_equal(v.pass, 2);
+	assert_int_equal(v.passes, 2);
+	assert_true(v.percent == 50);
+	assert_int_equal(v.eta_s, 15);
+	assert_string_equal(v.step, "dod-3pass");
+	/* a snapshot past the last pass still shows the last one */
+	p.pass = 3;
+	p.phase = WIPE_PHASE_VERIFY;
+	tui_model_job_progress(&v, &p, "dod-3pass");
+	assert_int_equal(v.pass, 2);
+	assert_string_equal(v.step, "dod-3pass verify");
+	/* unknown ETA, share out of range */
+	p.eta_s = UINT64_MAX;
+	p.percent = 100.5;
+	p.state = SANITIZE_RECORDING;
+	tui_model_job_progress(&v, &p, "zero");
+	assert_int_equal(v.eta_s, -1);
+	assert_true(v.percent == 100);
+	assert_string_equal(v.step, "zero recording");
+	/* before the first snapshot: starting, not pass 1/0 */
+	memset(&p, 0, sizeof(p));
+	p.eta_s = UINT64_MAX;
+	tui_model_job_progress(&v, &p, "zero");
+
+	memset(&reg, 0, sizeof(reg));
+	make_dev(&dev, "sdb", "S1", DEVICE_TRANSPORT_USB);
+	util_strlcpy(v.path, "/dev/sdb", sizeof(v.path));
+	v.phase = TUI_JOB_RUNNING;
+	assert_int_equal(tui_model_rows(&dev, 1, &reg, &v, 1, NULL, 0, &rows, &n), 0);
+	tui_model_status_line(&rows[0], 80, line, sizeof(line));
+	assert_non_null(strstr(line, "starting zero"));
+	assert_null(strstr(line, "/0"));
+	assert_non_null(strstr(line, "ETA -"));
+	/* the last pass's verification: that pass, at the overall share */
+	p.pass = 8;
+	p.n_passes = 7;
+	p.phase = WIPE_PHASE_VERIFY;
+	p.percent = 75.4;
+	p.rate = 1 << 20;
+	p.eta_s = 100;
+	tui_model_job_progress(&v, &p, "dod-7pass");
+	tui_model_status_line(&rows[0], 120, line, sizeof(line));
+	assert_non_null(strstr(line, " 75%"));
+	assert_non_null(strstr(line, "pass 7/7 dod-7pass verify"));
+	assert_null(strstr(line, "8/7"));
+	assert_non_null(strstr(line, "1.0 MiB/s"));
+	assert_non_null(strstr(line, "ETA 1m40s"));
 	free(rows);
 }
 
@@ -307,8 +442,8 @@ static void test_target_class(void **state)
 	(void)state;
 	make_dev(&dev, "loop7", "", DEVICE_TRANSPORT_VIRTUAL);
 	tui_model_target_class(&dev, NULL, &c);
-	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
-	assert_int_equal(c.highest, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.level, SANITIZE_DEFAULT_CLASS);
+	assert_int_equal(c.highest, SANITIZE_DEFAULT_CLASS);
 	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
 	assert_string_equal(c.media_kind, "virtual");
 
@@ -337,12 +472,12 @@ static void test_target_class(void **state)
 	/* an unregistered row, or one without a class: the declared default */
 	m.unregistered = true;
 	tui_model_target_class(&dev, &m, &c);
-	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.level, SANITIZE_DEFAULT_CLASS);
 	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
 	m.unregistered = false;
 	m.classification[0] = '\0';
 	tui_model_target_class(&dev, &m, &c);
-	assert_int_equal(c.level, FINISH_DEFAULT_CLASS);
+	assert_int_equal(c.level, SANITIZE_DEFAULT_CLASS);
 	assert_int_equal(c.kind, POLICY_KIND_VIRTUAL);
 	/* an unknown media type counts as "other", as in the register */
 	util_strlcpy(m.classification, "internal", sizeof(m.classification));
@@ -450,6 +585,8 @@ int main(void)
 		cmocka_unit_test(test_progress_bar),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_refused_rows),
+		cmocka_unit_test(test_job_progress),
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_fields),

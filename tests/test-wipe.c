@@ -25,6 +25,7 @@
 #include "profile.h"
 #include "util.h"
 #include "wipe.h"
+#include "wipe-private.h"
 
 #define DEV_SIZE (8u << 20)
 #define SECTOR 512u
@@ -473,7 +474,51 @@ static void test_eio_isolated(void **state)
 	assert_int_equal(fk.mem[(1u << 20) + 3 * SECTOR], 0xee);
 	assert_int_equal(r.res.bytes_written, DEV_SIZE - 3 * SECTOR);
 	assert_true(r.res.mismatch_bytes >= 3 * SECTOR);
+	/* the write error and the mismatch of the same sectors count once */
+	assert_int_equal(r.res.n_bad, 2);
+	assert_int_equal(r.res.errors, 3);
+	assert_int_equal(r.res.bad_bytes, 3 * SECTOR);
+	assert_string_equal(r.res.cause,
+			    "3 bad or mismatching sectors in 2 ranges (1536 bytes)");
 	run_done(&r);
+}
+
+/* One bad sector: written badly, then read back different: "1 range". */
+static void test_bad_sector_once(void **state)
+{
+	struct run r;
+
+	(void)state;
+	fk.bad[fk.n_bad++] = 2u << 20;
+	run_init(&r, "pass = byte 0x00\n", PROFILE_VERIFY_LAST);
+	assert_int_equal(run_go(&r), 0);
+	assert_int_equal(r.res.outcome, WIPE_OUTCOME_FAILED);
+	assert_int_equal(r.res.n_bad, 1);
+	assert_int_equal(r.res.errors, 1);
+	assert_string_equal(r.res.cause, "1 bad or mismatching sector in 1 range (512 bytes)");
+	run_done(&r);
+}
+
+static void test_merge_ranges(void **state)
+{
+	struct wipe_result res;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	res.sector_size = 512;
+	wipe_add_range(&res, WIPE_RANGE_WRITE, 1, 4096, 8 * 512, -EIO);
+	wipe_add_range(&res, WIPE_RANGE_MISMATCH, 1, 4096 + 512, 512, 0);
+	wipe_add_range(&res, WIPE_RANGE_READ, 2, 4096 + 7 * 512, 2 * 512, -EIO);
+	wipe_add_range(&res, WIPE_RANGE_MISMATCH, 1, 1024, 512, 0);
+	wipe_result_merge_ranges(&res);
+	assert_int_equal(res.n_bad, 2);
+	assert_int_equal(res.bad[0].offset, 1024);
+	assert_int_equal(res.bad[1].offset, 4096);
+	assert_int_equal(res.bad[1].length, 9 * 512);
+	assert_int_equal(res.bad[1].kind, WIPE_RANGE_WRITE);
+	assert_int_equal(res.errors, 10);
+	assert_int_equal(res.bad_bytes, 10 * 512);
+	wipe_result_clear(&res);
 }
 
 static void test_read_eio_isolated(void **state)
@@ -648,6 +693,12 @@ static void test_cancel_and_resume(void **state)
 	assert_int_equal(run_go(&r), 0);
 	assert_int_equal(r.res.outcome, WIPE_OUTCOME_ERASED);
 	assert_int_equal(r.res.resumed, 1);
+	assert_int_equal(r.res.interruptions, 1);
+	/* the passes done before the interruption keep their real patterns */
+	assert_string_equal(r.res.passes[0].pattern_hex, "00");
+	assert_string_equal(r.res.passes[1].pattern_hex, "ff");
+	assert_true(r.res.passes[2].random);
+	assert_string_equal(r.res.passes[2].prng, "aes-128-ctr");
 	/* It went on from the checkpoint: less than the rest of the pass rewritten. */
 	assert_true(fk.written <= DEV_SIZE - (2u << 20));
 	assert_int_equal(r.res.bytes_verified, DEV_SIZE);
@@ -750,6 +801,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sample_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eio_isolated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_sector_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_eio_isolated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_medium_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removal_fails_fast, setup, teardown),

@@ -19,7 +19,7 @@
 
 #include "cert.h"
 #include "device.h"
-#include "finish.h"
+#include "sanitize.h"
 #include "host.h"
 #include "job.h"
 #include "profile.h"
@@ -258,7 +258,7 @@ static char *effective_cert_dir(const struct run *r)
 /* A disk without a certificate or report, for the summary. */
 static void summary_other(const struct item *it, struct cert_machine_disk *d)
 {
-	const char *hook = it->job ? job_hook_error(it->job) : NULL;
+	const char *hook = cli_sanitize_item_error(it);
 
 	d->device = it->path;
 	d->serial = it->probed ? it->dev.serial : NULL;
@@ -318,8 +318,8 @@ void cli_batch_write_summary(struct run *r)
 	size_t n = 0;
 
 	for (size_t i = 0; docs && others && i < r->n; i++)
-		if (r->items[i].fin->doc)
-			docs[n++] = r->items[i].fin->doc;
+		if (r->items[i].end && r->items[i].end->doc)
+			docs[n++] = (json_t *)r->items[i].end->doc;
 		else
 			summary_other(&r->items[i], &others[m.n_others++]);
 	if (others && texts)
@@ -430,8 +430,9 @@ static json_t *plan_json(const struct run *r, const struct item *it)
 	json_object_set_new(o, "bytes_to_write", json_integer((json_int_t)w));
 	json_object_set_new(o, "bytes_to_read", json_integer((json_int_t)rd));
 	json_object_set_new(o, "assumed_rate", json_integer((json_int_t)rate));
-	json_object_set_new(o, "estimate_s", fw ? json_null() :
-			    json_integer((json_int_t)((w + rd) / rate + 1)));
+	/* the library's estimate (src/sanitize.c), from the same assumed rate */
+	json_object_set_new(o, "estimate_s", fw || !it->plan ? json_null() :
+			    json_integer((json_int_t)it->plan->estimate_s));
 	return o;
 }
 

@@ -14,7 +14,7 @@
 
 #include "cert.h"
 #include "device.h"
-#include "finish.h"
+#include "sanitize.h"
 #include "policy.h"
 #include "register.h"
 #include "station.h"
@@ -128,6 +128,25 @@ static int resolve(struct reg_cli *r, const char *ref, struct register_media *m)
 	return rc < 0 ? fail(r, rc, cause) : CLI_EXIT_OK;
 }
 
+/* "sanitizing" as people should read it: running now, or interrupted (a
+ * run that never ended: killed, power lost). */
+static const char *state_text(const struct reg_cli *r, const struct register_media *m)
+{
+	if (strcmp(m->state, "sanitizing") != 0)
+		return m->state;
+	return sanitize_medium_running(r->ctx->state_dir, m->id) ? "sanitizing" : "interrupted";
+}
+
+static json_t *media_json(const struct reg_cli *r, const struct register_media *m)
+{
+	json_t *o = register_media_to_json(m);
+
+	if (o && strcmp(m->state, "sanitizing") == 0)
+		json_object_set_new(o, "interrupted", json_boolean(strcmp(state_text(r, m),
+									  "interrupted") == 0));
+	return o;
+}
+
 static void print_media_line(const struct register_media *m)
 {
 	enum policy_level l;
@@ -139,7 +158,7 @@ static void print_media_line(const struct register_media *m)
 	       m->holder[0] ? ", with " : "", m->holder);
 }
 
-static void print_media(const struct register_media *m)
+static void print_media(const struct reg_cli *r, const struct register_media *m)
 {
 	char size[32];
 	enum policy_level l;
@@ -163,7 +182,11 @@ static void print_media(const struct register_media *m)
 	printf("最高密级 Highest held:     %s\n", m->highest_class);
 	printf("责任人 Custodian:          %s\n", m->custodian);
 	printf("使用处室 Department:       %s\n", m->department);
-	printf("状态 State:                %s\n", m->state);
+	if (strcmp(state_text(r, m), "interrupted") == 0)
+		printf("状态 State:                sanitizing, INTERRUPTED (中断): the run never "
+		       "ended; custos sanitize --resume continues it\n");
+	else
+		printf("状态 State:                %s\n", m->state);
 	printf("持有人 Holder:             %s\n", m->holder);
 	printf("启用日期 Enrolled:         %s\n", m->created_at);
 	printf("更新 Updated:              %s\n", m->updated_at);
@@ -323,7 +346,7 @@ static int enroll_from_device(struct reg_cli *r, const char *path, struct enroll
 		if (r->ctx->json)
 			cli_print_json(register_media_to_json(&old));
 		else
-			print_media(&old);
+			print_media(r, &old);
 		return CLI_EXIT_FAIL;
 	}
 	return CLI_EXIT_OK;
@@ -590,12 +613,12 @@ static int do_destroy(struct reg_cli *r, const struct register_media *m,
 		.method = o->method, .place = o->place, .witnesses = o->witnesses,
 		.n_witnesses = o->n_witnesses, .note = o->note,
 	};
-	struct finish_destroy fd = {
+	struct sanitize_destroy fd = {
 		.state_dir = r->ctx->state_dir, .station = r->st, .cert_dir = o->cert_dir,
 		.operator_name = o->operator_name, .operator_title = o->operator_title,
 		.validator_name = o->validator, .validator_title = o->validator_title, .d = &d,
 	};
-	int rc = finish_destroy(r->pol, r->db, m, &fd, cause);
+	int rc = sanitize_destroy(r->pol, r->db, m, &fd, cause);
 
 	if (rc == 0) {
 		/* for show_result(); without them the entry shows alone */
@@ -664,7 +687,7 @@ static int reg_list(struct reg_cli *r, const char *cls, const char *state)
 	if (r->ctx->json) {
 		arr = json_array();
 		for (size_t i = 0; arr && i < n; i++)
-			json_array_append_new(arr, register_media_to_json(&m[i]));
+			json_array_append_new(arr, media_json(r, &m[i]));
 		free(m);
 		return cli_print_json(arr);
 	}
@@ -672,7 +695,8 @@ static int reg_list(struct reg_cli *r, const char *cls, const char *state)
 	for (size_t i = 0; i < n; i++)
 		print_list_row(m[i].register_no, m[i].asset_tag[0] ? m[i].asset_tag : "-",
 			       m[i].media_type,
-			       m[i].classification[0] ? m[i].classification : "-", m[i].state,
+			       m[i].classification[0] ? m[i].classification : "-",
+			       state_text(r, &m[i]),
 			       m[i].custodian[0] ? m[i].custodian : "-",
 			       m[i].serial[0] ? m[i].serial : "-");
 	free(m);
@@ -687,8 +711,8 @@ static int reg_show(struct reg_cli *r, const char *ref)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (r->ctx->json)
-		return cli_print_json(register_media_to_json(&m));
-	print_media(&m);
+		return cli_print_json(media_json(r, &m));
+	print_media(r, &m);
 	return CLI_EXIT_OK;
 }
 
@@ -803,10 +827,47 @@ static void print_mismatches(const struct register_mismatch *x, size_t n)
 	}
 }
 
+/* Every medium left "sanitizing": one line each on stderr (or JSON);
+ * the number of those no process works on (interrupted) into @n_int. */
+static json_t *unfinished(struct reg_cli *r, size_t *n_int, char **cause, int *rc)
+{
+	struct register_unfinished *u = NULL;
+	json_t *arr = json_array();
+	size_t n = 0;
+
+	*n_int = 0;
+	*rc = register_unfinished(r->db, &u, &n, cause);
+	for (size_t i = 0; *rc == 0 && i < n; i++) {
+		bool running = sanitize_medium_running(r->ctx->state_dir, u[i].media_id);
+
+		*n_int += !running;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}",
+			"register_no", u[i].register_no, "started_at", u[i].started_at,
+			"profile", u[i].profile, "destination", u[i].destination,
+			"operator", u[i].operator_name, "running", running));
+		if (r->ctx->json)
+			continue;
+		if (running)
+			cli_note(r->ctx, "register verify: %s: sanitization running (started %s, "
+				 "profile %s)", u[i].register_no, u[i].started_at, u[i].profile);
+		else
+			cli_error("register verify: %s: unfinished sanitization (started %s by %s, "
+				  "profile %s, destination %s): interrupted, never recorded as ended; "
+				  "continue it with 'custos sanitize --resume DEVICE' or sanitize it "
+				  "again", u[i].register_no, u[i].started_at, u[i].operator_name,
+				  u[i].profile, u[i].destination);
+	}
+	free(u);
+	return arr;
+}
+
+
 static const char *chain_what(const char *what)
 {
 	if (strcmp(what, "certificate") == 0)
 		return "TAMPERED certificate";
+	if (strcmp(what, "missing-certificate") == 0)
+		return "certificate missing";
 	if (strcmp(what, "signature") == 0 || strcmp(what, "key-rotated") == 0)
 		return "TAMPERED: signature";
 	if (strcmp(what, "head") == 0)
@@ -820,26 +881,37 @@ static int reg_verify(struct reg_cli *r, bool all_signatures)
 	struct register_verify_result v;
 	struct register_mismatch *x = NULL;
 	char *cause = NULL;
-	size_t n = 0;
+	size_t n = 0, n_int = 0;
+	json_t *unf = NULL, *o;
 	int rc = register_verify_ex(r->db, &vo, &v, &cause);
 
 	if (rc == 0 && v.mismatches > 0)	/* listed one by one */
 		rc = register_verify_media(r->db, 0, &x, &n, &cause);
-	if (rc < 0)
-		return fail(r, rc, cause);
-	if (r->ctx->json) {
-		rc = cli_print_json(verify_json(&v, x, n));
+	if (rc == 0)
+		unf = unfinished(r, &n_int, &cause, &rc);
+	if (rc < 0) {
+		json_decref(unf);
 		free(x);
-		return v.ok ? rc : CLI_EXIT_FAIL;
+		return fail(r, rc, cause);
 	}
+	if (r->ctx->json) {
+		o = verify_json(&v, x, n);
+		json_object_set_new(o, "unfinished", unf);
+		json_object_set_new(o, "missing_certificates", json_integer(v.missing_certs));
+		rc = cli_print_json(o);
+		free(x);
+		return v.ok && !n_int ? rc : CLI_EXIT_FAIL;
+	}
+	json_decref(unf);
 	if (!v.ok && strcmp(v.what, "media") != 0)
 		cli_error("register verify: %s: %s", chain_what(v.what), v.message);
 	print_mismatches(x, n);
 	free(x);
-	if (!v.ok)
+	if (!v.ok || n_int)
 		return CLI_EXIT_FAIL;
 	printf("register verified: %lld events, hash chain intact, every media row agrees "
-	       "with its history\n", (long long)v.events);
+	       "with its history, every certificate named is held, no unfinished "
+	       "sanitization\n", (long long)v.events);
 	print_chain(&v, all_signatures);
 	return CLI_EXIT_OK;
 }
@@ -896,7 +968,7 @@ static void register_help(void)
 	       "       custos register verify [--all-signatures] [--json]\n"
 	       "       custos register backup FILE\n"
 	       "       custos register export [--format csv|json] [--output FILE]\n"
-	       "STATE: in-stock issued in-repair sanitized awaiting-destruction scrapped destroyed "
+	       "STATE: in-stock issued in-repair sanitizing sanitized awaiting-destruction scrapped destroyed "
 	       "lost\n");
 }
 

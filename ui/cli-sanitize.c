@@ -5,10 +5,11 @@
  * sanitize probes every device, refuses the ineligible ones and those the
  * policy forbids (they are never opened for writing), asks for a typed
  * confirmation unless --yes, then runs one job per device concurrently,
- * shows their progress on stderr, and when each job ends records it in
- * the register and issues its certificate (src/finish.c).  It prints one
- * result per device; a batch (--all, or several devices) also gets a
- * summary PDF of the machine.
+ * shows their progress on stderr (a terminal only), and when each job ends
+ * records it in the register and issues its certificate.  The plan, the
+ * record and the certificate are src/sanitize.c's, the same the station
+ * screen uses.  It prints one result per device; a batch (--all, or
+ * several devices) also gets a summary PDF of the machine.
  */
 #include "cli.h"
 
@@ -23,13 +24,13 @@
 
 #include "cert.h"
 #include "device.h"
-#include "finish.h"
 #include "fw-job.h"
 #include "host.h"
 #include "job.h"
 #include "policy.h"
 #include "profile.h"
 #include "register.h"
+#include "sanitize.h"
 #include "station.h"
 #include "wipe.h"
 
@@ -277,26 +278,19 @@ struct item *cli_sanitize_add_item(struct run *r, const char *path)
 	it = &r->items[r->n];
 	memset(it, 0, sizeof(*it));
 	it->path = strdup(path);
-	it->fin = calloc(1, sizeof(*it->fin));
-	if (!it->path || !it->fin) {
-		free(it->path);
-		free(it->fin);
+	if (!it->path)
 		return NULL;
-	}
-	finish_init(it->fin);
+	fw_opts_init(&it->fwo);
 	r->n++;
 	return it;
 }
 
 static void free_item(struct item *it)
 {
-	job_free(it->job);
+	sanitize_run_free(it->san);
+	sanitize_plan_free(it->plan);
 	if (it->probed)
 		device_info_clear(&it->dev);
-	if (it->fin) {
-		finish_clear(it->fin);
-		free(it->fin);
-	}
 	free(it->fallback_why);
 	free(it->cause);
 	free(it->path);
@@ -320,9 +314,9 @@ void cli_sanitize_fail(struct item *it, char *cause)
 
 static void fw_options(const struct run *r, struct item *it)
 {
-	it->fin->fw.opts.state_dir = r->ctx->state_dir;
-	it->fin->fw.opts.restore_max = r->o->restore_max;
-	it->fin->fw.opts.allow_usb_bridge = r->o->allow_usb_bridge;
+	it->fwo.state_dir = r->ctx->state_dir;
+	it->fwo.restore_max = r->o->restore_max;
+	it->fwo.allow_usb_bridge = r->o->allow_usb_bridge;
 }
 
 /* The profile of one item: the one asked for, or for 'purge' on a disk
@@ -336,7 +330,7 @@ static bool choose_profile(const struct run *r, struct item *it)
 		return true;
 	it->prof = r->base;
 	it->have_prof = true;
-	rc = fw_job_guard(&it->dev, &it->prof, &it->fin->fw.opts, &why);
+	rc = fw_job_guard(&it->dev, &it->prof, &it->fwo, &why);
 	if (rc == 0) {
 		free(why);
 		return true;
@@ -353,7 +347,7 @@ static bool choose_profile(const struct run *r, struct item *it)
 		cli_sanitize_fail(it, why);
 		return false;
 	}
-	rc = fw_job_guard(&it->dev, &it->prof, &it->fin->fw.opts, &why);
+	rc = fw_job_guard(&it->dev, &it->prof, &it->fwo, &why);
 	if (rc < 0) {
 		refuse(it, "fallback profile: ", why ? why : strerror(-rc));
 		free(why);
@@ -362,53 +356,45 @@ static bool choose_profile(const struct run *r, struct item *it)
 	return true;
 }
 
-static void set_finish(const struct run *r, struct item *it)
+/* The request for the library's plan. */
+static void make_request(const struct run *r, const struct item *it, struct sanitize_request *rq,
+			 char *notes, size_t len)
 {
-	struct finish *f = it->fin;
 	const struct sopts *o = r->o;
 
-	f->state_dir = r->ctx->state_dir;
-	f->station = r->st;
-	f->cert_dir = r->cert_dir;
-	util_strlcpy(f->destination, o->destination, sizeof(f->destination));
-	util_strlcpy(f->operator_name, o->operator_name ? o->operator_name : "",
-		     sizeof(f->operator_name));
-	util_strlcpy(f->operator_title, o->operator_title ? o->operator_title : "",
-		     sizeof(f->operator_title));
-	util_strlcpy(f->validator_name, o->validator_name ? o->validator_name : "",
-		     sizeof(f->validator_name));
-	util_strlcpy(f->validator_title, o->validator_title ? o->validator_title : "",
-		     sizeof(f->validator_title));
-	util_strlcpy(f->declared_class, o->class_level ? o->class_level : "",
-		     sizeof(f->declared_class));
-	util_strlcpy(f->source_host, r->source, sizeof(f->source_host));
+	sanitize_request_init(rq);
+	rq->state_dir = r->ctx->state_dir;
+	rq->station = r->st;
+	rq->policy = r->pol;
+	rq->cert_dir = r->cert_dir;
+	rq->path = it->path;
+	rq->profile = &it->prof;
+	rq->destination = o->destination;
+	rq->verify_set = it->verify_set || o->verify_set;
+	rq->verify = it->verify_set ? it->verify : o->verify;
+	rq->resume = o->resume || it->resume;
+	rq->declared_class = o->class_level;
+	rq->operator_name = o->operator_name;
+	rq->operator_title = o->operator_title;
+	rq->validator_name = o->validator_name;
+	rq->validator_title = o->validator_title;
+	rq->source_host = r->source;
+	rq->fw = it->fwo;
+	rq->block_size = o->block_size;
+	rq->sample_seed_set = o->seed_set;
+	rq->sample_seed = o->seed;
+	rq->checkpoint_ms = o->checkpoint_ms;
+	notes[0] = '\0';
 	if (it->requested[0])
-		snprintf(f->notes, sizeof(f->notes), "Profile %s was asked for; this disk has no "
-			 "Purge, so the fallback %s was used.", it->requested, it->prof.name);
-}
-
-/* What the person types to confirm: the serial, or the name of virtual media. */
-static const char *confirm_word(const struct device_info *dev)
-{
-	if (dev->serial[0] && strcmp(device_media_kind(dev), "virtual") != 0)
-		return dev->serial;
-	return dev->name[0] ? dev->name : dev->path;
+		snprintf(notes, len, "Profile %s was asked for; this disk has no Purge, so the "
+			 "fallback %s was used.", it->requested, it->prof.name);
+	rq->notes = notes;
 }
 
 static void confirm(const struct cli_ctx *ctx, struct item *it)
 {
-	char size[32], *what;
-
-	util_format_size(it->dev.size_bytes, size, sizeof(size));
-	what = util_asprintf("About to ERASE %s: %s%s%s%s%s, %s, %s.\n"
-			     "Everything on it will be destroyed (profile %s).", it->path,
-			     it->dev.vendor, it->dev.vendor[0] ? " " : "",
-			     it->dev.model[0] ? it->dev.model : "no model",
-			     it->dev.serial[0] ? ", serial " : "", it->dev.serial, size,
-			     device_media_kind(&it->dev), it->prof.name);
-	if (!what || !cli_confirm_typed(ctx, what, confirm_word(&it->dev)))
+	if (!cli_confirm_typed(ctx, it->plan->summary, it->plan->confirm_text))
 		refuse(it, "", "not confirmed");
-	free(what);
 }
 
 static bool probe(struct item *it)
@@ -428,7 +414,8 @@ static bool probe(struct item *it)
 /* Probe, guard, choose the profile, check the policy: READY or refused. */
 void cli_sanitize_prepare(const struct run *r, struct item *it)
 {
-	char *cause = NULL;
+	struct sanitize_request rq;
+	char *cause = NULL, notes[256];
 	int rc;
 
 	if (it->state == ITEM_FAILED && it->cause)
@@ -446,49 +433,35 @@ void cli_sanitize_prepare(const struct run *r, struct item *it)
 	fw_options(r, it);
 	if (!choose_profile(r, it))
 		return;
-	set_finish(r, it);
-	rc = finish_check(r->pol, r->db, &it->dev, &it->prof, it->fin, &cause);
-	if (rc == -EPERM) {
-		refuse(it, "", cause ? cause : "refused by policy");
+	sanitize_plan_free(it->plan);
+	it->plan = NULL;
+	make_request(r, it, &rq, notes, sizeof(notes));
+	rc = sanitize_plan(&rq, &it->plan, &cause);
+	if (rc == 0) {
 		free(cause);
+		it->state = ITEM_READY;
+		if (it->plan->interrupted && !rq.resume)
+			cli_warn("%s: %s was left sanitizing by a run that never ended; it is "
+				 "recorded as interrupted and started over (--resume would continue "
+				 "it)", it->path, it->plan->register_no);
 		return;
 	}
-	if (rc < 0) {
+	/* a medium that cannot be probed failed; every other refusal came
+	 * before anything was written or numbered (exit 3) */
+	if (!it->plan || strcmp(it->plan->refusal, "probe") == 0)
 		cli_sanitize_fail(it, cause);
-		return;
-	}
-	it->state = ITEM_READY;
+	else
+		refuse(it, "", cause ? cause : it->plan->reason);
+	if (it->plan && strcmp(it->plan->refusal, "probe") != 0)
+		free(cause);
 }
 
-static void start(const struct run *r, struct item *it)
+static void start(struct item *it)
 {
-	const struct sopts *o = r->o;
-	struct job_spec spec = {
-		.device = &it->dev,
-		.profile = &it->prof,
-		.verify_set = it->verify_set || o->verify_set,
-		.verify = it->verify_set ? it->verify : o->verify,
-		.state_dir = r->ctx->state_dir,
-		.resume = o->resume || it->resume,
-		.operator_name = it->fin->operator_name,
-		.destination = it->fin->destination,
-		.block_size = o->block_size,
-		.sample_seed_set = o->seed_set,
-		.sample_seed = o->seed,
-		.checkpoint_ms = o->checkpoint_ms,
-		.firmware = fw_job_run,
-		.firmware_data = &it->fin->fw,
-		.on_complete = finish_hook,
-		.complete_data = it->fin,
-	};
-	char *ckpt = job_checkpoint_path(r->ctx->state_dir, &it->dev), *cause = NULL;
+	char *cause = NULL;
 
-	if (!spec.resume && ckpt && access(ckpt, F_OK) == 0)
-		cli_warn("%s: an interrupted run left a checkpoint; starting over"
-			 " (--resume would continue it)", it->path);
-	free(ckpt);
-	if (job_start(&spec, &it->job, &cause) < 0) {
-		cli_sanitize_fail(it, cause);
+	if (sanitize_start(it->plan, &it->san, &cause) < 0) {
+		cli_sanitize_fail(it, cause);	/* says how it was recorded */
 		return;
 	}
 	it->state = ITEM_RUNNING;
@@ -498,31 +471,18 @@ static void start(const struct run *r, struct item *it)
 
 static void progress_line(struct item *it, char *buf, size_t len)
 {
-	struct job_snapshot s;
-	char done[32], total[32], rate[32], eta[32] = "?";
-	double pct;
+	struct sanitize_progress p;
+	char line[160];
 
-	job_snapshot(it->job, &s);
-	util_format_size(s.progress.phase_done, done, sizeof(done));
-	util_format_size(s.progress.phase_total, total, sizeof(total));
-	util_format_size((uint64_t)s.progress.rate, rate, sizeof(rate));
-	if (s.progress.eta_s != UINT64_MAX)
-		util_format_duration(s.progress.eta_s, eta, sizeof(eta));
-	pct = s.progress.phase_total ?
-		100.0 * (double)s.progress.phase_done / (double)s.progress.phase_total : 0;
-	if (it->prof.method != PROFILE_METHOD_OVERWRITE)
-		snprintf(buf, len, "%-12s %s %-6s %5.1f%% ETA %s%s", s.name, s.profile,
-			 wipe_phase_name(s.progress.phase), pct, eta,
-			 s.state == JOB_STATE_DONE ? " (done)" : "");
-	else
-		snprintf(buf, len, "%-12s pass %u/%u %-6s %5.1f%% %s/%s %s/s ETA %s errors %llu%s",
-			 s.name, s.progress.pass, s.progress.n_passes,
-			 wipe_phase_name(s.progress.phase), pct, done, total, rate, eta,
-			 (unsigned long long)s.progress.errors,
-			 s.state == JOB_STATE_DONE ? " (done)" : "");
+	sanitize_snapshot(it->san, &p);
+	sanitize_progress_text(&p, line, sizeof(line));
+	snprintf(buf, len, "%-12s %s", it->plan->dev.name[0] ? it->plan->dev.name : it->path,
+		 line);
 }
 
-static void show_progress(struct item *items, size_t n, bool tty, bool redraw)
+/* On a terminal only: one line per medium, redrawn in place; the last
+ * state is drawn once when every job has ended. */
+static void show_progress(struct item *items, size_t n, bool redraw)
 {
 	char line[256];
 	size_t shown = 0;
@@ -531,10 +491,10 @@ static void show_progress(struct item *items, size_t n, bool tty, bool redraw)
 		if (items[i].state != ITEM_RUNNING)
 			continue;
 		progress_line(&items[i], line, sizeof(line));
-		fprintf(stderr, tty ? "\r\033[K%s\n" : "custos: progress: %s\n", line);
+		fprintf(stderr, "\r\033[K%s\n", line);
 		shown++;
 	}
-	if (tty && redraw && shown)
+	if (redraw && shown)
 		fprintf(stderr, "\033[%zuA", shown);
 	fflush(stderr);
 }
@@ -542,27 +502,15 @@ static void show_progress(struct item *items, size_t n, bool tty, bool redraw)
 static bool all_done(struct item *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (items[i].state == ITEM_RUNNING && !job_is_done(items[i].job))
+		if (items[i].state == ITEM_RUNNING && !sanitize_is_done(items[i].san))
 			return false;
 	return true;
-}
-
-/* Without a terminal: a log line per disk every CUSTOS_PROGRESS_SECS
- * seconds (default 10). */
-static uint64_t log_period_ns(void)
-{
-	const char *e = getenv("CUSTOS_PROGRESS_SECS");
-	uint64_t v;
-
-	if (e && util_parse_u64(e, &v, 0) == 0 && v > 0 && v < 86400)
-		return v * 1000000000ull;
-	return 10000000000ull;
 }
 
 static void watch(struct item *items, size_t n)
 {
 	bool tty = isatty(STDERR_FILENO);
-	uint64_t every = tty ? 250000000ull : log_period_ns(), last = util_mono_ns();
+	uint64_t last = util_mono_ns();
 	bool cancelled = false;
 
 	while (!all_done(items, n)) {
@@ -570,44 +518,67 @@ static void watch(struct item *items, size_t n)
 
 		nanosleep(&ts, NULL);
 		if (got_signal && !cancelled) {
-			cli_warn("signal %d: stopping every job (outcome aborted)", (int)got_signal);
+			cli_warn("signal %d: stopping every job (outcome interrupted; "
+				 "--resume continues them)", (int)got_signal);
 			for (size_t i = 0; i < n; i++)
 				if (items[i].state == ITEM_RUNNING)
-					job_cancel(items[i].job);
+					sanitize_interrupt(items[i].san);
 			cancelled = true;
 		}
-		if (util_mono_ns() - last >= every) {
-			show_progress(items, n, tty, true);
+		if (tty && util_mono_ns() - last >= 250000000ull) {
+			show_progress(items, n, true);
 			last = util_mono_ns();
 		}
 	}
-	if (tty)
-		show_progress(items, n, tty, false);
+}
+
+static void collect(struct item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *cause = NULL;
+
+		if (items[i].state != ITEM_RUNNING)
+			continue;
+		sanitize_wait(items[i].san, &cause);
+		free(cause);
+		items[i].end = sanitize_end(items[i].san);
+		items[i].res = items[i].end->result;
+	}
+	if (isatty(STDERR_FILENO))
+		show_progress(items, n, false);	/* the last line, once */
 }
 
 /* Results ------------------------------------------------------------------- */
 
 const char *cli_sanitize_item_outcome(const struct item *it)
 {
+	if (it->end && it->end->outcome[0])
+		return it->end->outcome;
 	if (it->res)
 		return wipe_outcome_name(it->res->outcome);
 	return it->state == ITEM_REFUSED ? "refused" : "failed";
 }
 
-static json_t *cert_json(const struct finish *f)
+const char *cli_sanitize_item_error(const struct item *it)
 {
-	if (!f->cert_id[0])
+	return it->end && it->end->error[0] ? it->end->error : NULL;
+}
+
+static json_t *cert_json(const struct sanitize_end *e)
+{
+	if (!e || !e->cert_id[0])
 		return json_null();
-	return json_pack("{s:s, s:s, s:s, s:s}", "id", f->cert_id, "kind", f->cert_kind,
-			 "json", f->cert_json, "pdf", f->cert_pdf);
+	return json_pack("{s:s, s:s, s:s, s:s}", "id", e->cert_id, "kind", e->cert_kind,
+			 "json", e->cert_json, "pdf", e->cert_pdf);
 }
 
 static json_t *item_json(const struct item *it, const struct run *r)
 {
-	json_t *o = it->res ? wipe_result_to_json(it->res) : json_object();
+	json_t *o = it->san && it->end ? sanitize_end_to_json(it->san) :
+		    it->res ? wipe_result_to_json(it->res) : json_object();
 	const char *kind = it->probed ? device_media_kind(&it->dev) : "unknown";
 	const char *pname = it->have_prof ? it->prof.name : r->have_base ? r->base.name : "";
-	const char *hook = it->job ? job_hook_error(it->job) : NULL;
+	const char *hook = cli_sanitize_item_error(it);
 	bool erased = it->res && it->res->outcome == WIPE_OUTCOME_ERASED;
 
 	json_object_set_new(o, "device", json_string(it->path));
@@ -631,17 +602,16 @@ static json_t *item_json(const struct item *it, const struct run *r)
 	}
 	json_object_set_new(o, "nist", json_string(erased && it->have_prof ?
 		profile_nist_name(profile_nist_for(&it->prof, kind)) : "none"));
-	json_object_set_new(o, "certificate", cert_json(it->fin));
-	if (it->fin->register_no[0])
-		json_object_set_new(o, "register_no", json_string(it->fin->register_no));
-	if (it->fin->declared_class[0] && it->state != ITEM_REFUSED)
+	json_object_set_new(o, "certificate", cert_json(it->end));
+	if (it->end && it->end->register_no[0])
+		json_object_set_new(o, "register_no", json_string(it->end->register_no));
+	if (it->plan && it->plan->declared && it->state != ITEM_REFUSED)
 		json_object_set_new(o, "declared_classification",
-				    json_string(it->fin->declared_class));
+				    json_string(it->plan->classification));
 	if (hook)
 		json_object_set_new(o, "certificate_error", json_string(hook));
-	if (it->job && it->have_prof && it->prof.method == PROFILE_METHOD_OVERWRITE)
-		json_object_set_new(o, "hidden_areas",
-				    fw_job_hidden_to_json(job_hidden_areas(it->job)));
+	if (it->end && it->have_prof && it->prof.method == PROFILE_METHOD_OVERWRITE)
+		json_object_set_new(o, "hidden_areas", fw_job_hidden_to_json(it->end->hidden));
 	return o;
 }
 
@@ -660,17 +630,20 @@ static void print_ranges(const struct wipe_result *r)
 
 static void item_extra_text(const struct item *it)
 {
-	const char *hook = it->job ? job_hook_error(it->job) : NULL;
+	const char *hook = cli_sanitize_item_error(it);
+	const struct sanitize_end *e = it->end;
 
 	if (it->requested[0])
 		printf("  profile %s not possible (%s); used %s\n", it->requested,
 		       it->fallback_why ? it->fallback_why : "no Purge", it->prof.name);
-	if (it->fin->cert_id[0])
-		printf("  %s %s: %s %s\n", strcmp(it->fin->cert_kind, "report") == 0 ?
-		       "report" : "certificate", it->fin->cert_id, it->fin->cert_json,
-		       it->fin->cert_pdf);
+	if (e && e->register_no[0])
+		printf("  register %s: event %s\n", e->register_no, e->event[0] ? e->event :
+		       "NOT recorded");
+	if (e && e->cert_id[0])
+		printf("  %s %s: %s %s\n", strcmp(e->cert_kind, "report") == 0 ?
+		       "report" : "certificate", e->cert_id, e->cert_json, e->cert_pdf);
 	if (hook)
-		printf("  certificate NOT issued: %s\n", hook);
+		printf("  %s\n", hook);
 }
 
 static void item_text(const struct item *it)
@@ -696,10 +669,10 @@ static void item_text(const struct item *it)
 		       (unsigned long long)r->sample_count);
 	if (r->cause[0])
 		printf("  cause: %s\n", r->cause);
-	if (it->job && job_hidden_areas(it->job)) {
+	if (it->end && it->end->hidden) {
 		char hidden[320];
 
-		fw_job_hidden_text(job_hidden_areas(it->job), hidden, sizeof(hidden));
+		fw_job_hidden_text(it->end->hidden, hidden, sizeof(hidden));
 		printf("  hidden areas: %s\n", hidden);
 	}
 	print_ranges(r);
@@ -711,7 +684,7 @@ static bool item_ok(const struct item *it)
 	const struct wipe_result *r = it->res;
 
 	/* unverified (--verify none) is not a success: no certificate, no 0 */
-	return r && r->outcome == WIPE_OUTCOME_ERASED && !(it->job && job_hook_error(it->job));
+	return r && r->outcome == WIPE_OUTCOME_ERASED && !cli_sanitize_item_error(it);
 }
 
 static int exit_code(const struct item *items, size_t n)
@@ -762,20 +735,6 @@ static int report(struct run *r)
 	if (r->summary_pdf)
 		printf("summary: %s\n", r->summary_pdf);
 	return rc;
-}
-
-static void collect(struct item *items, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char *cause = NULL;
-
-		if (items[i].state != ITEM_RUNNING)
-			continue;
-		if (job_wait(items[i].job, &items[i].res, &cause) < 0) {
-			free(items[i].cause);
-			items[i].cause = cause;
-		}
-	}
 }
 
 /* Run ------------------------------------------------------------------------- */
@@ -837,7 +796,7 @@ static int run_all(struct run *r)
 			cli_sanitize_fail(&r->items[i], strdup("interrupted before it started; "
 							       "nothing was written"));
 		else
-			start(r, &r->items[i]);
+			start(&r->items[i]);
 	}
 	watch(r->items, r->n);
 	collect(r->items, r->n);
@@ -883,27 +842,6 @@ static int open_station(struct run *r)
 	return 0;
 }
 
-static int open_register(struct run *r)
-{
-	char *path = util_asprintf("%s/%s", r->ctx->state_dir, REGISTER_FILE), *cause = NULL;
-	int rc = 0;
-
-	if (!path)
-		return CLI_EXIT_FAIL;
-	if (!r->o->dry_run || access(path, F_OK) == 0)
-		rc = register_open(path, &r->db, &cause);
-	/* refused before anything is wiped: the result could not be recorded */
-	if (rc == 0 && !r->o->dry_run)
-		rc = register_check_head(r->db, &cause);
-	free(path);
-	if (rc < 0) {
-		cli_error("register: %s", cause ? cause : strerror(-rc));
-		free(cause);
-		return CLI_EXIT_FAIL;
-	}
-	return 0;
-}
-
 static int setup(struct run *r)
 {
 	const struct sopts *o = r->o;
@@ -930,8 +868,8 @@ static int setup(struct run *r)
 		free(cause);
 		rc = CLI_EXIT_FAIL;
 	}
-	if (rc == 0)
-		rc = open_register(r);
+	/* the register is the plan's (src/sanitize.c): it checks it can
+	 * take the record, and refuses (exit 3) when it cannot */
 	host_read(NULL, &r->host);
 	if (o->source_asset)
 		util_strlcpy(r->host.asset_tag, o->source_asset, sizeof(r->host.asset_tag));

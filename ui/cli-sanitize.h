@@ -9,11 +9,13 @@
 
 #include "cli.h"
 #include "device.h"
+#include "fw.h"
 #include "host.h"
 #include "profile.h"
 
-struct finish;
-struct job;
+struct sanitize_plan;
+struct sanitize_run;
+struct sanitize_end;
 struct policy;
 struct register_db;
 struct station;
@@ -65,9 +67,11 @@ struct item {
 	enum profile_verify verify;
 	enum item_state state;
 	char *cause;
-	struct job *job;
+	struct fw_opts fwo;		/* firmware options (guard, fallback) */
+	struct sanitize_plan *plan;	/* the library's plan: every refusal */
+	struct sanitize_run *san;	/* started */
+	const struct sanitize_end *end;	/* after sanitize_wait() */
 	const struct wipe_result *res;
-	struct finish *fin;
 };
 
 struct run {
@@ -93,6 +97,8 @@ struct item *cli_sanitize_add_item(struct run *r, const char *path);
 void cli_sanitize_fail(struct item *it, char *cause);
 void cli_sanitize_prepare(const struct run *r, struct item *it);
 const char *cli_sanitize_item_outcome(const struct item *it);
+/* The recording or certificate failure of a run that ended; NULL none. */
+const char *cli_sanitize_item_error(const struct item *it);
 
 /* ui/cli-batch.c */
 int cli_batch_select_all(struct run *r);

@@ -416,7 +416,7 @@ static unsigned quit_stopping_jobs(struct tui_app *app)
 {
 	tui_app_message(app, false, "stopping the running jobs...");
 	redraw(app);
-	tui_jobs_stop_all(app);
+	tui_jobs_stop_all(app, false);
 	return TUI_QUIT;
 }
 
@@ -502,8 +502,15 @@ static unsigned tick(struct tui_app *app)
 		r |= TUI_REDRAW;
 	if (tui_jobs_poll(app))
 		r |= TUI_REDRAW;
-	if (top->tick)
-		r |= top->tick(app);
+	if (top->tick) {
+		unsigned t = top->tick(app);
+
+		if (t & TUI_CLOSE) {	/* a screen may close itself on its tick */
+			pop(app);
+			t = (t & ~(unsigned)TUI_CLOSE) | TUI_REDRAW;
+		}
+		r |= t;
+	}
 	return r;
 }
 
@@ -512,7 +519,7 @@ static unsigned check_signals(struct tui_app *app)
 {
 	if (got_term) {
 		got_term = 0;
-		tui_jobs_stop_all(app);
+		tui_jobs_stop_all(app, true);	/* a shutdown: to be resumed */
 		return TUI_QUIT;
 	}
 	if (got_int) {

@@ -15,6 +15,7 @@
 
 #include "fw.h"
 #include "register.h"
+#include "sanitize.h"
 
 /* The one listing in flight (one station screen per process). */
 static struct {
@@ -145,6 +146,19 @@ static void lookup_one(struct tui_app *app, const struct device_info *dev,
 	util_strlcpy(v->classification, m.classification, sizeof(v->classification));
 	util_strlcpy(v->custodian, m.custodian, sizeof(v->custodian));
 	util_strlcpy(v->state, m.state, sizeof(v->state));
+	/* sanitizing and no process on it: a run that never ended */
+	v->interrupted = strcmp(m.state, TUI_STATE_SANITIZING) == 0 &&
+			 !sanitize_medium_running(app->state_dir, m.id);
+	/* the register's lifecycle rule, asked now: the refusal shows at once */
+	if (register_check_sanitize_state(&m, &cause) < 0) {
+		if (m.history_differs)
+			snprintf(v->refusal, sizeof(v->refusal), "%s", cause ? cause :
+				 "the register's row differs from its history");
+		else
+			snprintf(v->refusal, sizeof(v->refusal), "%s is %s: no wipe (lifecycle rule)",
+				 m.register_no, m.state);
+	}
+	free(cause);
 }
 
 void tui_app_lookup(struct tui_app *app)

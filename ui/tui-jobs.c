@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tui-jobs: the station's sanitizations.  Each runs in its engine thread
- * (src/job); the screen only reads snapshots, on its own clock, and joins
- * a job once it says it is done.  Finished jobs stay listed (outcome,
+ * tui-jobs: the station's sanitizations.  Each is a run of src/sanitize
+ * (its own thread; the start, the end event and the certificate are the
+ * library's); the screen only reads snapshots, on its own clock, and joins
+ * a run once it says it is done.  Finished runs stay listed (outcome,
  * certificate) until the same medium is wiped again.
  */
 #include "tui-jobs.h"
@@ -11,16 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
-#include "wipe.h"
-
 struct tui_job {
-	struct job *job;
-	struct finish *fin;
+	struct sanitize_run *run;
+	struct sanitize_plan *plan;	/* outlives the run */
 	struct tui_job_view view;
-	bool stop_asked;
 	bool joined;
-	uint64_t started_ns;		/* for the average rate when the engine has none yet */
 };
 
 /* Point app->job_views at a fresh copy of every view (rows refer to it). */
@@ -38,47 +34,44 @@ static int sync_views(struct tui_app *app)
 	return 0;
 }
 
-/* Stop @job unless it was joined, free it and its completion data. */
-static void drop(struct job *job, bool joined, struct finish *fin)
+/* Stop @run unless it was joined (a deliberate stop: aborted), free it and its plan. */
+static void drop(struct sanitize_run *run, bool joined, struct sanitize_plan *plan)
 {
-	if (job && !joined) {
-		const struct wipe_result *res;
+	if (run && !joined) {
 		char *cause = NULL;
 
-		job_cancel(job);
-		job_wait(job, &res, &cause);
+		sanitize_abort(run);
+		sanitize_wait(run, &cause);
 		free(cause);
 	}
-	job_free(job);
-	finish_clear(fin);
-	free(fin);
+	sanitize_run_free(run);
+	sanitize_plan_free(plan);
 }
 
 static void free_one(struct tui_job *tj)
 {
 	if (!tj)
 		return;
-	drop(tj->job, tj->joined, tj->fin);
+	drop(tj->run, tj->joined, tj->plan);
 	free(tj);
 }
 
-int tui_jobs_add(struct tui_app *app, struct job *job, struct finish *fin,
-		 const struct device_info *dev)
+int tui_jobs_add(struct tui_app *app, struct sanitize_run *run, struct sanitize_plan *plan)
 {
 	struct tui_job *tj = calloc(1, sizeof(*tj)), **grown;
+	const struct device_info *dev = &plan->dev;
 	size_t i;
 
 	if (!tj) {
-		drop(job, false, fin);
+		drop(run, false, plan);
 		return -ENOMEM;
 	}
-	tj->job = job;
-	tj->fin = fin;
+	tj->run = run;
+	tj->plan = plan;
 	util_strlcpy(tj->view.path, dev->path, sizeof(tj->view.path));
 	util_strlcpy(tj->view.name, dev->name, sizeof(tj->view.name));
 	tj->view.phase = TUI_JOB_RUNNING;
 	tj->view.eta_s = -1;
-	tj->started_ns = util_mono_ns();
 	/* a new job on a medium replaces its finished one */
 	for (i = 0; i < app->n_jobs; i++) {
 		if (strcmp(app->jobs[i]->view.path, dev->path) == 0) {
@@ -97,42 +90,27 @@ int tui_jobs_add(struct tui_app *app, struct job *job, struct finish *fin,
 	return sync_views(app);
 }
 
-static void view_progress(struct tui_job *tj, const struct job_snapshot *s)
+static enum tui_job_phase outcome_phase(const char *outcome)
 {
-	const struct wipe_progress *p = &s->progress;
-	struct tui_job_view *v = &tj->view;
-
-	v->pass = p->pass;
-	v->passes = p->n_passes;
-	v->bytes_done = p->done;
-	v->bytes_total = p->total;
-	v->rate_bps = p->rate;
-	v->eta_s = p->eta_s == UINT64_MAX ? -1 : (int64_t)p->eta_s;
-	if (v->rate_bps <= 0) {
-		/* short phases end before the engine measures: use the average */
-		double secs = (double)(util_mono_ns() - tj->started_ns) / 1e9;
-
-		if (secs >= 1 && p->done > 0) {
-			v->rate_bps = (double)p->done / secs;
-			if (p->total > p->done)
-				v->eta_s = (int64_t)((double)(p->total - p->done) / v->rate_bps);
-		}
-	}
-	v->errors = p->errors;
-	snprintf(v->step, sizeof(v->step), "%s%s", s->profile,
-		 p->phase == WIPE_PHASE_VERIFY ? " verify" : "");
+	if (strcmp(outcome, "erased") == 0 || strcmp(outcome, "unverified") == 0)
+		return TUI_JOB_SUCCEEDED;
+	if (strcmp(outcome, "aborted") == 0 || strcmp(outcome, "interrupted") == 0)
+		return TUI_JOB_ABORTED;
+	return TUI_JOB_FAILED;
 }
 
-/* The job said it is done: join it and show its outcome. */
+/* The run said it is done: join it and show its outcome, its document and
+ * any failure to record them. */
 static void finish(struct tui_app *app, struct tui_job *tj)
 {
-	const struct wipe_result *res = NULL;
 	struct tui_job_view *v = &tj->view;
+	const struct sanitize_end *end;
 	char *cause = NULL;
-	int rc = job_wait(tj->job, &res, &cause);
+	int rc = sanitize_wait(tj->run, &cause);
 
 	tj->joined = true;
-	if (rc < 0 || !res) {
+	end = sanitize_end(tj->run);
+	if (!end || !end->outcome[0]) {
 		v->phase = TUI_JOB_FAILED;
 		util_strlcpy(v->outcome, "failed", sizeof(v->outcome));
 		util_strlcpy(v->message, cause ? cause : strerror(-rc), sizeof(v->message));
@@ -140,20 +118,25 @@ static void finish(struct tui_app *app, struct tui_job *tj)
 		tui_app_message(app, true, "%s: %s", v->name, v->message);
 		return;
 	}
-	util_strlcpy(v->outcome, wipe_outcome_name(res->outcome), sizeof(v->outcome));
-	v->phase = res->outcome == WIPE_OUTCOME_ERASED || res->outcome == WIPE_OUTCOME_UNVERIFIED ?
-		   TUI_JOB_SUCCEEDED : res->outcome == WIPE_OUTCOME_ABORTED ? TUI_JOB_ABORTED :
-		   TUI_JOB_FAILED;
-	v->errors = res->errors;
-	util_strlcpy(v->message, res->cause, sizeof(v->message));
-	util_strlcpy(v->cert_id, tj->fin->cert_id, sizeof(v->cert_id));
-	if (job_hook_error(tj->job)) {
-		util_strlcpy(v->message, job_hook_error(tj->job), sizeof(v->message));
-		tui_app_message(app, true, "%s: %s", v->name, job_hook_error(tj->job));
-	} else {
-		tui_app_message(app, v->phase != TUI_JOB_SUCCEEDED, "%s: %s%s%s", v->name,
-				v->outcome, v->cert_id[0] ? ", certificate " : "", v->cert_id);
+	util_strlcpy(v->outcome, end->outcome, sizeof(v->outcome));
+	v->phase = outcome_phase(end->outcome);
+	if (end->result) {
+		v->errors = end->result->errors;
+		util_strlcpy(v->message, end->result->cause, sizeof(v->message));
 	}
+	util_strlcpy(v->cert_id, end->cert_id, sizeof(v->cert_id));
+	if (rc < 0 || end->error[0]) {
+		util_strlcpy(v->message, end->error[0] ? end->error : cause ? cause :
+			     strerror(-rc), sizeof(v->message));
+		tui_app_message(app, true, "%s: %s: %s", v->name, v->outcome, v->message);
+	} else {
+		const char *doc = strcmp(end->cert_kind, "report") == 0 ? ", report " :
+				  ", certificate ";
+
+		tui_app_message(app, v->phase != TUI_JOB_SUCCEEDED, "%s: %s%s%s", v->name,
+				v->outcome, v->cert_id[0] ? doc : "", v->cert_id);
+	}
+	free(cause);
 }
 
 bool tui_jobs_poll(struct tui_app *app)
@@ -162,14 +145,14 @@ bool tui_jobs_poll(struct tui_app *app)
 
 	for (size_t i = 0; i < app->n_jobs; i++) {
 		struct tui_job *tj = app->jobs[i];
-		struct job_snapshot s;
+		struct sanitize_progress s;
 
 		if (tj->joined)
 			continue;
-		job_snapshot(tj->job, &s);
-		view_progress(tj, &s);
+		sanitize_snapshot(tj->run, &s);
+		tui_model_job_progress(&tj->view, &s, tj->plan->profile.name);
 		any = true;
-		if (s.state == JOB_STATE_DONE || job_is_done(tj->job)) {
+		if (s.state == SANITIZE_DONE || sanitize_is_done(tj->run)) {
 			finish(app, tj);
 			ended = true;
 		}
@@ -201,8 +184,7 @@ bool tui_jobs_stop(struct tui_app *app, const char *path)
 		struct tui_job *tj = app->jobs[i];
 
 		if (!tj->joined && strcmp(tj->view.path, path) == 0) {
-			job_cancel(tj->job);
-			tj->stop_asked = true;
+			sanitize_abort(tj->run);	/* deliberate: outcome aborted */
 			tj->view.phase = TUI_JOB_STOPPING;
 			sync_views(app);
 			return true;
@@ -211,11 +193,16 @@ bool tui_jobs_stop(struct tui_app *app, const char *path)
 	return false;
 }
 
-void tui_jobs_stop_all(struct tui_app *app)
+void tui_jobs_stop_all(struct tui_app *app, bool resumable)
 {
-	for (size_t i = 0; i < app->n_jobs; i++)
-		if (!app->jobs[i]->joined)
-			job_cancel(app->jobs[i]->job);
+	for (size_t i = 0; i < app->n_jobs; i++) {
+		if (app->jobs[i]->joined)
+			continue;
+		if (resumable)
+			sanitize_interrupt(app->jobs[i]->run);
+		else
+			sanitize_abort(app->jobs[i]->run);
+	}
 	for (size_t i = 0; i < app->n_jobs; i++)
 		if (!app->jobs[i]->joined)
 			finish(app, app->jobs[i]);

@@ -2,16 +2,13 @@
 #ifndef CUSTOS_TUI_JOBS_H
 #define CUSTOS_TUI_JOBS_H
 
-/* tui-jobs: starting jobs into the station's list (the rest is in tui.h). */
+/* tui-jobs: starting runs into the station's list (the rest is in tui.h). */
 
-#include "finish.h"
+#include "sanitize.h"
 #include "tui.h"
 
-struct job;
-
-/* Take over a started @job on @dev and its completion data @fin (malloc'd;
- * cleared and freed with the job). */
-int tui_jobs_add(struct tui_app *app, struct job *job, struct finish *fin,
-		 const struct device_info *dev);
+/* Take over a started @run of @plan (sanitize_start()); both are freed
+ * with the job.  On failure the run is stopped (aborted) and freed. */
+int tui_jobs_add(struct tui_app *app, struct sanitize_run *run, struct sanitize_plan *plan);
 
 #endif

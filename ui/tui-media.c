@@ -256,8 +256,8 @@ static unsigned toggle_mark(struct tui_app *app)
 	if (!row)
 		return TUI_HANDLED;
 	if (!row->selectable) {
-		tui_app_message(app, true, "%s cannot be selected: %s", row->name,
-				row->job ? "it has a job" : row->status);
+		tui_app_message(app, true, "%s cannot be marked: %s", row->name,
+				tui_model_unselectable_why(row));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	util_strlcpy(path, row->path, sizeof(path));
@@ -290,22 +290,46 @@ static unsigned open_screen(struct tui_app *app, const struct tui_screen *s)
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
+/* The medium F6 asked about, until the operator answers. */
+static struct {
+	char name[64];
+	char path[PATH_MAX];
+	char text[512];
+} stopping;
+
+static unsigned stop_confirmed(struct tui_app *app)
+{
+	if (!tui_jobs_stop(app, stopping.path))
+		tui_app_message(app, true, "the job on %s had already ended", stopping.name);
+	else
+		tui_app_message(app, false, "stopping the job on %s...", stopping.name);
+	return TUI_REDRAW;
+}
+
+static struct tui_confirm stop_question = {
+	.title = "Stop the wipe",
+	.text = stopping.text,
+	.yes = stop_confirmed,
+};
+
+/* F6/x: ask first; a stopped wipe leaves the medium partly overwritten. */
 static unsigned stop_job(struct tui_app *app)
 {
 	const struct tui_media_row *row = tui_app_current(app);
-	char name[64], path[PATH_MAX];
 
-	if (!row || !row->job) {
-		tui_app_message(app, true, "no running job on this medium");
+	if (!row || !row->job || row->job->phase != TUI_JOB_RUNNING) {
+		tui_app_message(app, true, "%s", row && row->job &&
+				row->job->phase == TUI_JOB_STOPPING ? "the job is already stopping" :
+				"no running job on this medium");
 		return TUI_HANDLED | TUI_REDRAW;
 	}
-	/* stopping rebuilds the rows: keep what is needed */
-	util_strlcpy(name, row->name, sizeof(name));
-	util_strlcpy(path, row->path, sizeof(path));
-	if (!tui_jobs_stop(app, path))
-		tui_app_message(app, true, "no running job on this medium");
-	else
-		tui_app_message(app, false, "stopping the job on %s...", name);
+	util_strlcpy(stopping.name, row->name, sizeof(stopping.name));
+	util_strlcpy(stopping.path, row->path, sizeof(stopping.path));
+	snprintf(stopping.text, sizeof(stopping.text), "Stop the wipe of %s now?  It will be "
+		 "recorded as aborted: the medium stays partly overwritten, with a report and no "
+		 "certificate.  A firmware erase already sent to the drive cannot be stopped.",
+		 stopping.name);
+	tui_app_push(app, &tui_screen_confirm, &stop_question);
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
@@ -399,7 +423,7 @@ static const struct tui_keyhelp media_keys[] = {
 	{ "F3", "w", "Wipe", "sanitize the marked media (or the selected one)" },
 	{ "F4", "c", "Cert", "outcome and certificate of the selected medium's job" },
 	{ "F5", "r", "Reg", "the register browser: filter, history, custody" },
-	{ "F6", "x", "Stop", "stop the selected medium's job (outcome aborted)" },
+	{ "F6", "x", "Stop", "stop the selected medium's job, after asking (outcome aborted)" },
 	{ NULL, "Spc", "Mark", "mark or unmark the selected medium for wiping" },
 	{ NULL, "a", "Mark all", "mark every medium that may be wiped", true },
 	{ "F7", "u", "Unmark", "unmark all media", true },

@@ -12,7 +12,6 @@
 #include <wchar.h>
 #include <wctype.h>
 
-#include "finish.h"
 #include "register.h"
 #include "util.h"
 
@@ -92,6 +91,26 @@ void tui_progress_bar(double frac, int width, char *out, size_t len)
 	out[pos] = '\0';
 }
 
+/* --- job progress ----------------------------------------------------- */
+
+void tui_model_job_progress(struct tui_job_view *v, const struct sanitize_progress *p,
+			    const char *profile)
+{
+	const char *what = p->state == SANITIZE_RECORDING ? "recording" :
+			   p->phase == WIPE_PHASE_VERIFY ? "verify" : "";
+
+	v->passes = p->n_passes;
+	v->pass = p->pass < 1 ? 1 : p->pass;
+	if (v->passes && v->pass > v->passes)
+		v->pass = v->passes;
+	v->percent = p->percent < 0 ? 0 : p->percent > 100 ? 100 : p->percent;
+	v->rate_bps = p->rate;
+	v->eta_s = p->eta_s == UINT64_MAX ? -1 : (int64_t)p->eta_s;
+	v->errors = p->errors;
+	snprintf(v->step, sizeof(v->step), "%s%s%s", profile ? profile : "",
+		 profile && profile[0] && what[0] ? " " : "", what);
+}
+
 /* --- media rows -------------------------------------------------------- */
 
 static const struct tui_reg_view no_reg;
@@ -158,16 +177,24 @@ static void fill_device_row(struct tui_media_row *r, const struct device_info *d
 	r->job = job;
 	util_strlcpy(r->path, dev->path, sizeof(r->path));
 	util_strlcpy(r->name, dev->name, sizeof(r->name));
-	r->selectable = device_is_eligible(dev) && !job_active(job);
-	if (job) {
-		r->style = job_style(job);
-	} else if (!device_is_eligible(dev)) {
-		r->style = TUI_ROW_GREY;
+	r->selectable = device_is_eligible(dev) && !job_active(job) && !r->reg->refusal[0];
+	if (!device_is_eligible(dev))
 		reasons_text(dev, r->status, sizeof(r->status));
-	} else {
-		r->style = TUI_ROW_NORMAL;
+	else if (r->reg->refusal[0])	/* the register's word, before any dialog */
+		util_strlcpy(r->status, r->reg->refusal, sizeof(r->status));
+	else if (r->reg->interrupted)
+		util_strlcpy(r->status, "INTERRUPTED: a sanitization started and never ended "
+			     "(resume it, or wipe it again)", sizeof(r->status));
+	else
 		util_strlcpy(r->status, "ready", sizeof(r->status));
-	}
+	if (job)
+		r->style = job_style(job);
+	else if (!device_is_eligible(dev) || r->reg->refusal[0])
+		r->style = TUI_ROW_GREY;
+	else if (r->reg->interrupted)
+		r->style = TUI_ROW_RED;
+	else
+		r->style = TUI_ROW_NORMAL;
 }
 
 int tui_model_rows(const struct device_info *devs, size_t n_devs,
@@ -203,6 +230,17 @@ int tui_model_rows(const struct device_info *devs, size_t n_devs,
 	*out = rows;
 	*n_out = n;
 	return 0;
+}
+
+const char *tui_model_unselectable_why(const struct tui_media_row *row)
+{
+	if (row->selectable)
+		return "";
+	if (!row->dev)
+		return "the device is no longer present";
+	if (job_active(row->job))
+		return "its wipe is running";
+	return row->status[0] ? row->status : "not eligible";
 }
 
 /* Minimum width and share of the spare columns of each table column. */
@@ -336,7 +374,7 @@ static const char *phase_name(enum tui_job_phase p)
 /* "pass 1/3  12.0 MiB/s  ETA 2m05s  0 errors" */
 static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 {
-	char size[24], rate[32] = "-", eta[24] = "-";
+	char size[24], rate[32] = "-", eta[24] = "-", pass[48] = "starting";
 
 	if (job->rate_bps > 0) {
 		util_format_size((uint64_t)job->rate_bps, size, sizeof(size));
@@ -344,14 +382,17 @@ static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 	}
 	if (job->eta_s >= 0)
 		util_format_duration((uint64_t)job->eta_s, eta, sizeof(eta));
-	snprintf(out, len, "pass %u/%u %s  %s  ETA %s  %llu error%s", job->pass, job->passes,
-		 job->step, rate, eta, (unsigned long long)job->errors, job->errors == 1 ? "" : "s");
+	if (job->passes)
+		snprintf(pass, sizeof(pass), "pass %u/%u", job->pass < job->passes ? job->pass :
+			 job->passes, job->passes);
+	snprintf(out, len, "%s %s  %s  ETA %s  %llu error%s", pass, job->step, rate, eta,
+		 (unsigned long long)job->errors, job->errors == 1 ? "" : "s");
 }
 
 static void running_line(const struct tui_job_view *job, int cols, char *out, size_t len)
 {
 	char bar[128], nums[160], text[320];
-	double frac = job->bytes_total ? (double)job->bytes_done / (double)job->bytes_total : 0;
+	double frac = job->percent / 100;
 	int bw = cols - 66;
 
 	if (bw > 40)
@@ -374,7 +415,12 @@ void tui_model_status_line(const struct tui_media_row *row, int cols, char *out,
 		running_line(job, cols, out, len);
 		return;
 	}
-	if (job) {
+	if (job && row->reg->refusal[0]) {
+		/* the register moved on since (destroyed, awaiting destruction...) */
+		snprintf(text, sizeof(text), "    %s  (last wipe: %s%s%s)", row->reg->refusal,
+			 job->outcome[0] ? job->outcome : phase_name(job->phase),
+			 job->cert_id[0] ? ", " : "", job->cert_id);
+	} else if (job) {
 		snprintf(text, sizeof(text), "    %s%s%s%s%s%s", phase_name(job->phase),
 			 !row->dev ? " (device removed)" : "",
 			 job->outcome[0] ? ": " : "", job->outcome,
@@ -383,9 +429,9 @@ void tui_model_status_line(const struct tui_media_row *row, int cols, char *out,
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
 				 "  certificate %s", job->cert_id);
 	} else {
-		snprintf(text, sizeof(text), "    %s%s", row->selectable ? "" : "not eligible: ",
-			 row->status);
-		if (row->reg->enrolled && row->reg->state[0])
+		snprintf(text, sizeof(text), "    %s%s", row->dev && !device_is_eligible(row->dev) ?
+			 "not eligible: " : "", row->status);
+		if (row->reg->enrolled && row->reg->state[0] && !row->reg->refusal[0])
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
 				 "  (register: %s%s%s)", row->reg->state,
 				 row->reg->custodian[0] ? ", " : "", row->reg->custodian);
@@ -484,7 +530,7 @@ void tui_model_target_class(const struct device_info *dev, const struct register
 	    register_media_levels(m, &out->level, &out->highest) == 0)
 		kind = m->media_type;
 	else
-		out->level = out->highest = FINISH_DEFAULT_CLASS;
+		out->level = out->highest = SANITIZE_DEFAULT_CLASS;
 	if (policy_kind_parse(kind, &out->kind) < 0)
 		out->kind = POLICY_KIND_OTHER;
 }

@@ -18,6 +18,7 @@
 #include "device.h"
 #include "policy.h"
 #include "profile.h"
+#include "sanitize.h"
 
 struct register_media;
 
@@ -53,9 +54,9 @@ struct tui_job_view {
 	char path[PATH_MAX];		/* the device the job writes */
 	char name[64];			/* its kernel or file name */
 	enum tui_job_phase phase;
-	char step[96];			/* "pass 1/3 zero", "verifying", ... */
+	char step[96];			/* profile and phase: "zero", "zero verify", ... */
 	unsigned pass, passes;
-	uint64_t bytes_done, bytes_total;	/* of the whole job */
+	double percent;			/* of the whole job: every pass and verification */
 	double rate_bps;
 	int64_t eta_s;			/* < 0 unknown */
 	uint64_t errors;
@@ -64,6 +65,16 @@ struct tui_job_view {
 	char cert_id[64];		/* certificate written, "" if none */
 };
 
+/* The register state of a medium whose sanitization started and never ended. */
+#define TUI_STATE_SANITIZING "sanitizing"
+
+/* Fill @v's progress from the run's snapshot @p (sanitize.h: the one
+ * progress model of both faces) of a run with profile @profile: the
+ * overall share and ETA over every pass and the verification, and the
+ * current pass, never beyond the last ("pass 3/2" cannot show). */
+void tui_model_job_progress(struct tui_job_view *v, const struct sanitize_progress *p,
+			    const char *profile);
+
 /* What the register knows of a medium. */
 struct tui_reg_view {
 	bool enrolled;
@@ -71,6 +82,11 @@ struct tui_reg_view {
 	char classification[32];
 	char custodian[96];
 	char state[32];
+	/* Why the register forbids sanitizing it (destroyed, lost, awaiting
+	 * destruction, rows that differ from their history); "" when allowed.
+	 * Such a medium cannot be marked, and the reason shows at once. */
+	char refusal[192];
+	bool interrupted;		/* state sanitizing, and no process runs it */
 };
 
 enum tui_row_style {
@@ -102,6 +118,10 @@ int tui_model_rows(const struct device_info *devs, size_t n_devs,
 		   const struct tui_job_view *jobs, size_t n_jobs,
 		   const char *const *marked, size_t n_marked,
 		   struct tui_media_row **out, size_t *n_out);
+
+/* Why @row cannot be marked (a running job, the register's refusal, the
+ * device's reasons); "" when it can. */
+const char *tui_model_unselectable_why(const struct tui_media_row *row);
 
 /* Columns of the media table for a terminal @cols wide. */
 enum tui_col { TUI_COL_MARK, TUI_COL_DEVICE, TUI_COL_MODEL, TUI_COL_SIZE, TUI_COL_BUS,
@@ -139,10 +159,11 @@ struct tui_target_class {
 	const char *media_kind;			/* device_media_kind() */
 };
 
-/* How the engine's finish_check() will see @dev: with its register entry
+/* For the list of profiles the sanitize dialog offers (the plan decides):
+ * how sanitize_plan() will see @dev: with its register entry
  * @m (NULL when not in the register), an enrolled and classified medium
  * counts at its registered levels and media type, any other at
- * FINISH_DEFAULT_CLASS and its device kind.  The NIST category always
+ * SANITIZE_DEFAULT_CLASS and its device kind.  The NIST category always
  * follows the device kind (@out->media_kind). */
 void tui_model_target_class(const struct device_info *dev, const struct register_media *m,
 			    struct tui_target_class *out);

@@ -13,7 +13,7 @@
 #include <wchar.h>
 
 #include "cert.h"
-#include "finish.h"
+#include "sanitize.h"
 #include "policy.h"
 #include "register.h"
 
@@ -21,8 +21,8 @@ static const char *const class_filters[] = {
 	NULL, "public", "internal", "secret", "confidential", "top-secret"
 };
 static const char *const state_filters[] = {
-	NULL, "in-stock", "issued", "in-repair", "sanitized", "awaiting-destruction", "scrapped",
-	"destroyed", "lost"
+	NULL, "in-stock", "issued", "in-repair", "sanitizing", "sanitized", "awaiting-destruction",
+	"scrapped", "destroyed", "lost"
 };
 
 enum reg_mode { MODE_LIST, MODE_SEARCH, MODE_HISTORY, MODE_ISSUE, MODE_DESTROY };
@@ -185,7 +185,8 @@ static void draw_list(struct tui_app *app, WINDOW *win)
 		tui_text_fit(m->asset_tag[0] ? m->asset_tag : "-", 10, true, asset, sizeof(asset));
 		tui_putf(app, win, 2 + i, 0, W,
 			 sel ? TUI_STYLE_SELECTED :
-			 register_state_is_terminal(m->state) ? TUI_STYLE_GREY : TUI_STYLE_NORMAL,
+			 register_state_is_terminal(m->state) ? TUI_STYLE_GREY :
+			 strcmp(m->state, TUI_STATE_SANITIZING) == 0 ? TUI_STYLE_WARN : TUI_STYLE_NORMAL,
 			 "%-9s %s %-10s %-12s %s %s%s%s  %s %s", m->register_no, cls, m->media_type,
 			 m->state, asset, m->custodian, m->holder[0] ? " / " : "", m->holder,
 			 m->vendor, m->model);
@@ -326,7 +327,7 @@ static unsigned do_destroy(struct tui_app *app)
 		.witnesses = w,
 		.note = tui_fields_get(f, "note"),
 	};
-	struct finish_destroy fd = {
+	struct sanitize_destroy fd = {
 		.state_dir = app->state_dir, .station = app->station, .d = &d,
 	};
 	struct register_media m;
@@ -338,7 +339,7 @@ static unsigned do_destroy(struct tui_app *app)
 	m = *selected();
 	util_strlcpy(list, tui_fields_get(f, "witnesses"), sizeof(list));
 	d.n_witnesses = split_witnesses(list, w, UTIL_ARRAY_SIZE(w));
-	rc = finish_destroy(app->policy, app->reg, &m, &fd, &cause);
+	rc = sanitize_destroy(app->policy, app->reg, &m, &fd, &cause);
 	if (!fd.recorded)
 		return done(app, rc, cause, "destruction");
 	done(app, 0, NULL, "destruction");

@@ -166,8 +166,10 @@ size_t tui_jobs_running(const struct tui_app *app);
 bool tui_jobs_stop(struct tui_app *app, const char *path);
 /* The view of the latest job on @path, or NULL. */
 const struct tui_job_view *tui_jobs_view(const struct tui_app *app, const char *path);
-/* Ask every running job to stop (outcome aborted) and wait for them. */
-void tui_jobs_stop_all(struct tui_app *app);
+/* Stop every running job and wait for them: deliberately (outcome
+ * aborted, checkpoint removed), or with @resumable for a shutdown
+ * (outcome interrupted, the checkpoint kept for --resume). */
+void tui_jobs_stop_all(struct tui_app *app, bool resumable);
 void tui_jobs_free(struct tui_app *app);
 
 /* --- tui-form.c: the form widget -------------------------------------- */

@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# A sanitization is one transaction (issue 12), on a file-backed virtual
+# medium in the station's virtual/ directory (root, for the mounts):
+# 1. the validator equal to the operator is refused before anything is
+#    written and before any number is taken;
+# 2. a read-only register and a full certificate directory are refused
+#    before the device is written;
+# 3. kill -9 at 20 random moments of a run: each time the medium is
+#    "sanitizing" (interrupted), register verify reports it (exit 1), and
+#    sanitize --resume ends it "sanitized" with the medium fully overwritten.
+. "$top_srcdir/tests/lib.sh"
+t_init integ-crash
+t_need_root
+t_need_cmd jq cmp sha256sum mount timeout
+C=$CUSTOS
+V="$CUSTOS_STATE_DIR/virtual"
+IMG="$V/crash.img"
+SIZE_MIB=32
+
+"$C" init --org "Test Office" --station CR1 >/dev/null || t_fail "custos init"
+mkdir -p "$V" "$CUSTOS_STATE_DIR/profiles"
+# Six passes ending in zeros, every pass verified: long enough to be
+# killed at any point, and "fully overwritten" means all zeros.
+cat >"$CUSTOS_STATE_DIR/profiles/crash6.profile" <<'EOF'
+name = crash6
+title = crash test, 6 passes
+method = overwrite
+pass = random
+pass = byte 0xff
+pass = random
+pass = byte 0x55
+pass = random
+pass = byte 0x00
+verify = all
+nist.virtual = clear
+EOF
+fill() { head -c $((SIZE_MIB << 20)) /dev/urandom >"$IMG" || t_fail "cannot fill $IMG"; }
+sum() { sha256sum <"$IMG"; }
+events() { "$C" --json register history "$IMG" 2>/dev/null | jq length; }
+certs() { find "$CUSTOS_STATE_DIR/certs" -type f -name '*.json' 2>/dev/null | wc -l; }
+zeroed() { cmp -s -n $((SIZE_MIB << 20)) "$IMG" /dev/zero; }
+fill
+
+# 1. The validator is the operator: refused by the plan, nothing written,
+#    nothing numbered.
+before=$(sum)
+t_expect_rc 3 "$C" sanitize --yes --profile zero --operator "Li Si" --validator " li si " \
+	"$IMG" >"$T_TMP/val.err" 2>&1
+grep -q "validator" "$T_TMP/val.err" || t_fail "no reason given: $(cat "$T_TMP/val.err")"
+[ "$(sum)" = "$before" ] || t_fail "the validator refusal wrote to the medium"
+[ "$("$C" --json register list | jq length)" = 0 ] || t_fail "a register row was created"
+[ "$(certs)" = 0 ] || t_fail "a certificate was written"
+"$C" --json sanitize --yes --profile zero --operator "Li Si" "$IMG" >"$T_TMP/first.json" ||
+	t_fail "the first valid run failed"
+jq -e '.results[0] | .outcome == "erased" and .register_no == "U-000001" and
+	(.certificate.id | endswith("-000001"))' "$T_TMP/first.json" >/dev/null ||
+	t_fail "numbers were taken by the refused run: $(cat "$T_TMP/first.json")"
+t_ok "validator = operator refused before any write, no number taken"
+
+# 2. A read-only register (a read-only bind mount of register.db) and a
+#    full certificate directory: refused by the plan, the device untouched.
+fill
+before=$(sum)
+n_ev=$(events)
+reg="$CUSTOS_STATE_DIR/register.db"
+mount --bind "$reg" "$reg" || t_fail "bind mount"
+printf '%s\n' "$reg" >>"$T_TMP/.mounts"
+mount -o remount,bind,ro "$reg" || t_fail "read-only remount"
+t_expect_rc 3 "$C" sanitize --yes --profile zero "$IMG" >"$T_TMP/ro.err" 2>&1
+grep -q "register" "$T_TMP/ro.err" || t_fail "read-only register: $(cat "$T_TMP/ro.err")"
+umount "$reg" || t_fail "umount"
+[ "$(sum)" = "$before" ] || t_fail "the device was written with a read-only register"
+[ "$(events)" = "$n_ev" ] || t_fail "an event was written with a read-only register"
+mkdir -p "$T_TMP/full"
+mount -t tmpfs -o size=1m tmpfs "$T_TMP/full" || t_fail "tmpfs"
+printf '%s\n' "$T_TMP/full" >>"$T_TMP/.mounts"
+head -c 2M /dev/zero >"$T_TMP/full/filler" 2>/dev/null	# until it is full
+t_expect_rc 3 "$C" sanitize --yes --profile zero --cert-dir "$T_TMP/full" "$IMG" \
+	>"$T_TMP/full.err" 2>&1
+grep -q "certificate directory .*full\|No space" "$T_TMP/full.err" ||
+	t_fail "full certificate directory: $(cat "$T_TMP/full.err")"
+[ "$(sum)" = "$before" ] || t_fail "the device was written with a full certificate directory"
+[ "$(events)" = "$n_ev" ] || t_fail "an event was written with a full certificate directory"
+t_ok "read-only register and full certificate directory refused before the device is written"
+
+# 3. kill -9 at random moments.  How long a whole run takes, first.
+t0=$(date +%s%N)
+"$C" sanitize --yes --profile crash6 "$IMG" >/dev/null 2>&1 || t_fail "baseline run"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -ge 50 ] || ms=50
+hits=0 tries=0
+while [ "$hits" -lt 20 ]; do
+	tries=$((tries + 1))
+	[ "$tries" -le 80 ] || t_fail "only $hits of $tries kills landed inside a run"
+	fill
+	delay=$((RANDOM % ms))
+	"$C" sanitize --yes --profile crash6 --checkpoint-interval 1 "$IMG" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	state=$("$C" --json register show "$IMG" | jq -r '.state + "/" + (.interrupted|tostring)')
+	[ "$state" = "sanitizing/true" ] || continue	# before the start or after the end
+	hits=$((hits + 1))
+	if "$C" register verify >/dev/null 2>"$T_TMP/verify.err"; then
+		t_fail "kill $hits (${delay} ms): register verify passed a sanitizing medium"
+	fi
+	grep -q "unfinished sanitization" "$T_TMP/verify.err" ||
+		t_fail "kill $hits: register verify does not report it: $(cat "$T_TMP/verify.err")"
+	"$C" register list | grep -q "interrupted" || t_fail "kill $hits: list does not say so"
+	timeout 120 "$C" --json sanitize --yes --resume --profile crash6 "$IMG" \
+		>"$T_TMP/resume.json" 2>"$T_TMP/resume.err" ||
+		t_fail "kill $hits (${delay} ms): resume: $(cat "$T_TMP/resume.err" "$T_TMP/resume.json")"
+	jq -e '.results[0] | .outcome == "erased" and .event == "sanitized" and
+		.certificate.id != null' \
+		"$T_TMP/resume.json" >/dev/null || t_fail "kill $hits: resume: $(cat "$T_TMP/resume.json")"
+	zeroed || t_fail "kill $hits (${delay} ms): the medium is not fully overwritten"
+	[ "$("$C" --json register show "$IMG" | jq -r .state)" = sanitized ] ||
+		t_fail "kill $hits: not sanitized after the resume"
+	"$C" register verify >/dev/null 2>"$T_TMP/verify.err" ||
+		t_fail "kill $hits: register verify after the resume: $(cat "$T_TMP/verify.err")"
+done
+t_ok "kill -9 at $hits random moments ($tries tries, runs of ${ms} ms): sanitizing, reported, resumed to sanitized"
+exit 0
