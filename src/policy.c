@@ -290,12 +290,17 @@ static int policy_parse_file(struct policy *pol, const char *path, char **cause)
 {
 	struct policy_parse p = { .pol = pol, .file = path, .line = 0, .cause = cause };
 	char *data = NULL, *save = NULL, *line;
-	int rc = util_read_file(path, &data, NULL);
+	int rc = util_read_config(path, &data, NULL, cause);
 
-	if (rc == -ENOENT)
+	if (rc == -ENOENT) {
+		if (cause) {
+			free(*cause);
+			*cause = NULL;
+		}
 		return 0;
+	}
 	if (rc < 0)
-		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
+		return rc;
 	/* strtok_r would skip empty lines and miscount: walk by hand. */
 	for (line = data; line && rc == 0; line = save) {
 		save = strchr(line, '\n');

@@ -112,7 +112,9 @@ struct register_verify_result {
 	int64_t events;			/* events checked */
 	int64_t event_id;		/* first broken link (when !ok) */
 	int64_t seq;
-	char what[32];			/* "hash", "prev_hash", "seq", "head" */
+	char what[32];			/* "hash", "prev_hash", "seq", "head",
+					   "media", "integrity" (SQLite integrity_check
+					   found the file damaged: message) */
 	char expected[65];
 	char found[65];
 	char message[256];
@@ -252,7 +254,8 @@ int register_list_certificates(struct register_db *db, int64_t media_id,
 void register_cert_clear(struct register_cert *c);
 void register_certs_free(struct register_cert *c, size_t n);
 
-/* Recompute the chain, then replay every medium's history against its row
+/* Run SQLite's integrity check (a damaged file: res->ok false, what
+ * "integrity", nothing else checked), recompute the chain, then replay every medium's history against its row
  * (register_verify_media()).  Returns 0 when the check ran (res->ok says
  * whether the chain holds and no row differs: res->mismatches, the first
  * one in res->message), or a negative errno when the database cannot be

@@ -256,6 +256,13 @@ static int parse_sanitize(struct cli_ctx *ctx, int argc, char **argv, struct sop
 		if (rc)
 			return rc;
 	}
+	/* texts that enter the register and the certificate */
+	if (cli_check_text("sanitize", "--operator", o->operator_name, 128) ||
+	    cli_check_text("sanitize", "--operator-title", o->operator_title, 0) ||
+	    cli_check_text("sanitize", "--validator", o->validator_name, 128) ||
+	    cli_check_text("sanitize", "--validator-title", o->validator_title, 0) ||
+	    cli_check_text("sanitize", "--source-asset", o->source_asset, 64))
+		return CLI_EXIT_USAGE;
 	return check_combination(o, argc);
 }
 
@@ -894,7 +901,9 @@ static int open_register(struct run *r)
 		rc = register_open(path, &r->db, &cause);
 	free(path);
 	if (rc < 0) {
-		cli_error("register: %s", cause ? cause : strerror(-rc));
+		/* the register's causes name it already */
+		cli_error("%s%s", cause && strncmp(cause, "register", 8) == 0 ? "" : "register: ",
+			  cause ? cause : strerror(-rc));
 		free(cause);
 		return CLI_EXIT_FAIL;
 	}
