@@ -751,10 +751,15 @@ static int file_seq(const char *dir, int year, uint64_t *seq, char **cause)
 		rc = util_fail(cause, -errno, "cannot open %s", lock);
 		goto out;
 	}
-	if (flock(fd, LOCK_EX) < 0)
+	if (flock(fd, LOCK_EX) < 0) {
 		rc = util_fail(cause, -errno, "cannot lock %s", lock);
-	else
+	} else {
+		/* temps of a killed issuer: .seq's under this lock, the
+		 * certificates' once no issuer can still be writing them */
+		util_clean_temps(dir, ".seq", 0);
+		util_clean_temps(dir, "", 60);
 		rc = file_seq_locked(dir, year, seq, cause);
+	}
 	util_close(fd);
 out:
 	free(lock);

@@ -273,8 +273,9 @@ static bool is_atomic_temp(const char *name, const char *prefix)
 	return strlen(t + 5) == 6;
 }
 
-int util_clean_temps(const char *dir, const char *prefix)
+int util_clean_temps(const char *dir, const char *prefix, unsigned min_age)
 {
+	time_t now = time(NULL);
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	int removed = 0;
@@ -287,7 +288,8 @@ int util_clean_temps(const char *dir, const char *prefix)
 		if (!is_atomic_temp(e->d_name, prefix ? prefix : ""))
 			continue;
 		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(sb.st_mode) || sb.st_uid != geteuid())
+		    !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+		    now - sb.st_mtime < (time_t)min_age)
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
 			util_info("removed %s/%s, left by an interrupted write", dir, e->d_name);

@@ -45,12 +45,13 @@ int util_read_config(const char *path, char **data, size_t *len, char **cause);
 int util_check_config_text(const char *name, const char *data, size_t len, size_t max,
 			   char **cause);
 
-/* Remove "<@prefix>*" temporary files (names containing ".tmp.") that a
- * killed program left in @dir: the atomic-write temps of util_write_file_atomic()
- * ("NAME.tmp.XXXXXX") whose NAME starts with @prefix ("" for all).  Only
- * regular files owned by the caller's user are removed.  Returns the number
- * removed or a negative errno. */
-int util_clean_temps(const char *dir, const char *prefix);
+/* Remove the temporary files of util_write_file_atomic() ("NAME.tmp.XXXXXX")
+ * that a killed program left in @dir: NAME starts with @prefix ("" for
+ * all), the file is regular, owned by the caller's user and was last
+ * changed at least @min_age seconds ago (0 when the caller holds the lock
+ * every writer of those files takes; else old enough that no running
+ * writer owns it).  Returns the number removed or a negative errno. */
+int util_clean_temps(const char *dir, const char *prefix, unsigned min_age);
 
 /* write(2) all of @len bytes, retrying on EINTR and short writes. */
 int util_write_all(int fd, const void *buf, size_t len);

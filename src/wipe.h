@@ -143,7 +143,8 @@ struct wipe_params {
  * parameters, out of memory, a checkpoint for another device).  Free the
  * result's ranges with wipe_result_clear().
  *
- * Test support: when the environment variable CUSTOS_TEST_PAUSE_BEFORE_VERIFY
+ * Test support (builds configured with --enable-test-hooks only): when
+ * the environment variable CUSTOS_TEST_PAUSE_BEFORE_VERIFY
  * names an existing file F, the engine creates F.paused before each
  * verification phase and waits until F is removed (at most 120 s), so a
  * test can change the medium between write and verification.
