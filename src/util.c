@@ -631,11 +631,12 @@ char *util_text_safe(const char *in, bool keep_newlines, char *out, size_t size)
 		bool safe;
 		uint32_t cp;
 		size_t k = text_unit(in, n, &safe, &cp);
-		size_t put = safe || (keep_newlines && cp == '\n') ? k : 1;
+		bool keep = safe || (keep_newlines && cp == '\n');
+		size_t put = keep ? k : 1;
 
 		if (pos + put + 1 > size)
 			break;
-		if (put == k)
+		if (keep)
 			memmove(out + pos, in, k);	/* @out may be @in */
 		else
 			out[pos] = '?';

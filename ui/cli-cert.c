@@ -213,7 +213,7 @@ static void print_list_row(const char *const cell[7])
 		util_fput_width(stdout, cell[i], whole[i] && w > cols[i] ? w : cols[i]);
 		putchar(' ');
 	}
-	printf("%s\n", cell[6]);
+	cli_out("%s\n", cell[6]);
 }
 
 static void list_one(struct lister *l, const json_t *doc, const char *where)
@@ -354,7 +354,7 @@ static int cmd_show(struct cert_cli *c, const char *ref)
 	json_decref(doc);
 	if (rc)
 		return fail("show", cause, rc);
-	fputs(text, stdout);
+	cli_out("%s", text);	/* a certificate's text may come from anyone */
 	free(text);
 	return CLI_EXIT_OK;
 }
@@ -371,7 +371,7 @@ static int cmd_pdf(struct cert_cli *c, const char *ref)
 	rc = out ? cert_pdf_write(doc, out, &cause) : -ENOMEM;
 	json_decref(doc);
 	if (rc == 0)
-		printf("%s\n", out);
+		cli_out("%s\n", out);
 	free(out);
 	return rc ? fail("pdf", cause, rc) : CLI_EXIT_OK;
 }
@@ -612,12 +612,12 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 			"register", checked ? match_names[match] : NULL,
 			"register_detail", checked ? msg : NULL));
 	else if (rc == 0 && strcmp(field(doc, NULL, "kind"), "destruction") == 0)
-		printf("%s: valid: %s %s, medium %s serial %s, method %s\n", file,
+		cli_out("%s: valid: %s %s, medium %s serial %s, method %s\n", file,
 		       field(doc, NULL, "id"), field(doc, NULL, "title"),
 		       field(doc, "medium", "register_no"), field(doc, "medium", "serial"),
 		       field(doc, "destruction", "method"));
 	else if (rc == 0)
-		printf("%s: valid: %s %s (%s), medium serial %s, outcome %s\n", file,
+		cli_out("%s: valid: %s %s (%s), medium serial %s, outcome %s\n", file,
 		       field(doc, NULL, "id"), field(doc, NULL, "title"), field(doc, NULL, "kind"),
 		       field(doc, "medium", "serial"), field(doc, "sanitization", "outcome"));
 	if (rc)
@@ -627,7 +627,7 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 		cli_error("cert verify: %s: %s: register: MISMATCH: %s", file,
 			  field(doc, NULL, "id"), msg);
 	else if (checked && !out)
-		printf("%s: register: %s\n", file, msg);
+		cli_out("%s: register: %s\n", file, msg);
 	free(cause);
 	return rc == 0 && match != REG_MISMATCH;
 }

@@ -134,24 +134,56 @@ static int resolve(struct reg_cli *r, const char *ref, struct register_media *m)
 	return rc < 0 ? fail(r, rc, cause) : CLI_EXIT_OK;
 }
 
-static void print_media_line(const struct register_media *m)
+/* Text from the register reaches the terminal without control bytes:
+ * a row written behind custos's back may hold anything. */
+#define SAFE(field) util_text_safe((field), false, (field), sizeof(field))
+
+static void media_safe(struct register_media *m)
 {
+	SAFE(m->register_no);
+	SAFE(m->asset_tag);
+	SAFE(m->media_type);
+	SAFE(m->vendor);
+	SAFE(m->model);
+	SAFE(m->serial);
+	SAFE(m->wwn);
+	SAFE(m->backing_file);
+	SAFE(m->classification);
+	SAFE(m->highest_class);
+	SAFE(m->custodian);
+	SAFE(m->department);
+	SAFE(m->holder);
+	SAFE(m->state);
+	SAFE(m->note);
+	SAFE(m->source);
+	SAFE(m->created_at);
+	SAFE(m->updated_at);
+	SAFE(m->history_note);
+}
+
+static void print_media_line(const struct register_media *in)
+{
+	struct register_media safe = *in, *m = &safe;
+
 	enum policy_level l;
 	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
 				 policy_level_name_zh(l) : "";
 
+	media_safe(m);
 	printf("%s  %s  %s (%s)  %s%s%s\n", m->register_no, m->media_type,
 	       m->classification[0] ? m->classification : "unclassified", zh, m->state,
 	       m->holder[0] ? ", with " : "", m->holder);
 }
 
-static void print_media(const struct register_media *m)
+static void print_media(const struct register_media *in)
 {
+	struct register_media safe = *in, *m = &safe;
 	char size[32];
 	enum policy_level l;
 	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
 				 policy_level_name_zh(l) : "";
 
+	media_safe(m);
 	util_format_size(m->capacity_bytes, size, sizeof(size));
 	printf("登记编号 Register No.:     %s%s\n", m->register_no,
 	       m->unregistered ? "  (unregistered: sanitized without enrolment)" : "");
@@ -722,7 +754,8 @@ static void print_list_row(const char *no, const char *tag, const char *type, co
 	put_cell(cls, 12, false);
 	put_cell(state, 9, true);	/* awaiting-destruction: whole, not cut */
 	put_cell(custodian, 16, false);
-	printf("%s\n", serial);
+	util_fput_text(stdout, serial);
+	putchar('\n');
 }
 
 static int reg_list(struct reg_cli *r, const char *cls, const char *state)
@@ -772,11 +805,16 @@ static int reg_show(struct reg_cli *r, const char *ref)
 
 static void print_event(const struct register_event *ev)
 {
-	printf("%-5lld %s  ", (long long)ev->seq, ev->at);
+	char at[sizeof(ev->at)], hash[sizeof(ev->hash)];
+
+	util_text_safe(ev->at, false, at, sizeof(at));
+	util_text_safe(ev->hash, false, hash, sizeof(hash));
+	printf("%-5lld %s  ", (long long)ev->seq, at);
 	put_cell(ev->kind, 12, true);
 	put_cell(ev->operator_name, 14, false);
 	put_cell(ev->station, 12, false);
-	printf("%s  [%.12s]\n", ev->details, ev->hash);
+	util_fput_text(stdout, ev->details);
+	printf("  [%.12s]\n", hash);
 }
 
 static int reg_history(struct reg_cli *r, const char *ref)
@@ -800,6 +838,7 @@ static int reg_history(struct reg_cli *r, const char *ref)
 		register_events_free(ev, n);
 		return cli_print_json(arr);
 	}
+	media_safe(&m);
 	printf("%s (%s):\n", m.register_no, m.state);
 	for (size_t i = 0; i < n; i++)
 		print_event(&ev[i]);

@@ -67,6 +67,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+void cli_out(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = util_vasprintf(fmt, ap);
+	va_end(ap);
+	if (!msg)
+		return;
+	fputs(util_text_safe(msg, true, msg, strlen(msg) + 1), stdout);
+	free(msg);
+}
+
 int cli_check_text(const char *cmd, const char *option, const char *value, size_t size)
 {
 	char *cause = NULL;
