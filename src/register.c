@@ -265,14 +265,19 @@ void register_close(struct register_db *db)
 	free(db);
 }
 
+static bool actor_name_ok(const char *s, size_t size)
+{
+	return !s || (util_text_valid(s, NULL) && strlen(s) < size);
+}
+
 int register_set_actor(struct register_db *db, const char *operator_name, const char *station)
 {
+	struct register_event ev;
 	char *op, *stn;
 
 	/* the names go into every event: refuse what an event cannot carry */
-	if (!util_text_valid(operator_name, NULL) || !util_text_valid(station, NULL) ||
-	    (operator_name && strlen(operator_name) >= sizeof(((struct register_event *)0)->operator_name)) ||
-	    (station && strlen(station) >= sizeof(((struct register_event *)0)->station)))
+	if (!actor_name_ok(operator_name, sizeof(ev.operator_name)) ||
+	    !actor_name_ok(station, sizeof(ev.station)))
 		return -EINVAL;
 	op = strdup(operator_name && *operator_name ? operator_name : "unknown");
 	stn = strdup(station && *station ? station : "unknown");
@@ -450,14 +455,9 @@ static void set_text(json_t *o, const char *key, const char *val)
 
 /*
  * Text that enters the register must be valid UTF-8 without control
- * characters: JSON (the events) cannot carry invalid UTF-8, so a row
- * holding it would differ from its history for good.
+ * characters (util_text_check()): JSON (the events) cannot carry invalid
+ * UTF-8, so a row holding it would differ from its history for good.
  */
-static int check_text(const char *what, const char *s, char **cause)
-{
-	return util_text_check(what, s, cause);
-}
-
 static int check_media_text(const struct register_media *m, char **cause)
 {
 	const struct {
@@ -471,7 +471,7 @@ static int check_media_text(const struct register_media *m, char **cause)
 	int rc = 0;
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(f) && rc == 0; i++)
-		rc = check_text(f[i].name, f[i].val, cause);
+		rc = util_text_check(f[i].name, f[i].val, cause);
 	return rc;
 }
 
@@ -898,7 +898,7 @@ int register_issue(struct register_db *db, int64_t id, const char *to, char **ca
 	/* validate before allocating: a refusal leaks nothing */
 	if (!to || !*to)
 		return util_fail(cause, -EINVAL, "issue: the person to issue to is missing");
-	if (check_text("issue: the person", to, cause) < 0)
+	if (util_text_check("issue: the person", to, cause) < 0)
 		return -EINVAL;
 	c.details = details1("to", to);
 	return apply(db, id, &c, NULL, NULL, NULL, cause);
@@ -933,7 +933,7 @@ int register_repair(struct register_db *db, int64_t id, const char *vendor, char
 
 	if (!vendor || !*vendor)
 		return util_fail(cause, -EINVAL, "repair: the repairer is missing");
-	if (check_text("repair: the repairer", vendor, cause) < 0)
+	if (util_text_check("repair: the repairer", vendor, cause) < 0)
 		return -EINVAL;
 	c.details = details1("to", vendor);
 	return apply(db, id, &c, NULL, NULL, NULL, cause);
@@ -943,7 +943,7 @@ int register_lost(struct register_db *db, int64_t id, const char *note, char **c
 {
 	struct change c = { .act = ACT_LOST };
 
-	if (check_text("lost: the note", note, cause) < 0)
+	if (util_text_check("lost: the note", note, cause) < 0)
 		return -EINVAL;
 	c.details = details1("note", note);
 	return apply(db, id, &c, NULL, NULL, NULL, cause);
@@ -1008,14 +1008,14 @@ static json_t *destroy_details(const struct register_destruction *d)
 
 static int check_destroy_text(const struct register_destruction *d, char **cause)
 {
-	int rc = check_text("destroy: the method", d->method, cause);
+	int rc = util_text_check("destroy: the method", d->method, cause);
 
 	if (rc == 0)
-		rc = check_text("destroy: the place", d->place, cause);
+		rc = util_text_check("destroy: the place", d->place, cause);
 	if (rc == 0)
-		rc = check_text("destroy: the note", d->note, cause);
+		rc = util_text_check("destroy: the note", d->note, cause);
 	for (size_t i = 0; i < d->n_witnesses && rc == 0; i++)
-		rc = check_text("destroy: a witness", d->witnesses[i], cause);
+		rc = util_text_check("destroy: a witness", d->witnesses[i], cause);
 	return rc;
 }
 
@@ -1141,12 +1141,12 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 {
 	struct change c = { .act = ACT_SANITIZE,
 			    .state = register_sanitized_state(s->destination) };
-	int rc = check_text("sanitization: the certificate number", s->certificate_id, cause);
+	int rc = util_text_check("sanitization: the certificate number", s->certificate_id, cause);
 
 	if (rc == 0)
-		rc = check_text("sanitization: the profile", s->profile, cause);
+		rc = util_text_check("sanitization: the profile", s->profile, cause);
 	if (rc == 0)
-		rc = check_text("sanitization: the NIST category", s->nist_category, cause);
+		rc = util_text_check("sanitization: the NIST category", s->nist_category, cause);
 	if (rc < 0)
 		return rc;
 	if (s->destination && s->destination[0]) {

@@ -39,6 +39,14 @@
  * that differ, and actions on such a row are refused (rule integrity)
  * except recording a sanitization (the wipe already happened) and a loss.
  * Refusals (lifecycle, policy) return -EPERM with a cause naming the rule.
+ *
+ * Text that enters the register (every text field of an enrolment, the
+ * person or repairer, notes, destruction details, the sanitization's
+ * names, the actor) must be valid UTF-8 without control characters:
+ * otherwise -EINVAL with a cause naming the field and the byte, before
+ * anything is allocated or written (util_text_check()).  Strings from a
+ * device enter through register_media_from_device(), which replaces
+ * such bytes with '?'.
  */
 
 #include <limits.h>
@@ -137,7 +145,8 @@ void register_close(struct register_db *db);
 /* register_open() of <@state_dir>/register.db. */
 int register_open_dir(const char *state_dir, struct register_db **out, char **cause);
 
-/* Who writes the events: copied; NULL means "unknown". */
+/* Who writes the events: copied; NULL means "unknown".  -EINVAL (nothing
+ * changed) for text that is not valid or longer than an event's field. */
 int register_set_actor(struct register_db *db, const char *operator_name, const char *station);
 
 /* Lookups: 0, -ENOENT (nothing matches) or another negative errno. */
