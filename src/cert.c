@@ -1286,11 +1286,12 @@ int cert_load_file(const char *path, json_t **doc, char **cause)
 	char *data = NULL;
 	size_t len = 0;
 	json_t *docs;
-	int rc = util_read_file(path, &data, &len);
+	/* a regular file of bounded size: never a FIFO or /dev/zero */
+	int rc = util_read_bounded(path, UTIL_DOCUMENT_MAX, &data, &len, cause);
 
 	*doc = NULL;
 	if (rc)
-		return util_fail(cause, rc, "cannot read %s", path);
+		return rc;
 	if (!is_pdf(data, len)) {
 		rc = parse_doc(data, len, doc, cause);
 		goto out;

@@ -220,6 +220,23 @@ int util_check_config_text(const char *name, const char *data, size_t len, size_
 
 int util_read_config(const char *path, char **data, size_t *len, char **cause)
 {
+	size_t n = 0;
+	int rc = util_read_bounded(path, UTIL_CONFIG_MAX, data, &n, cause);
+
+	if (rc == 0)
+		rc = util_check_config_text(path, *data, n, UTIL_CONFIG_MAX, cause);
+	if (rc < 0) {
+		free(*data);
+		*data = NULL;
+		return rc;
+	}
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int util_read_bounded(const char *path, size_t max, char **data, size_t *len, char **cause)
+{
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	size_t n = 0;
 	struct stat sb;
@@ -237,17 +254,15 @@ int util_read_config(const char *path, char **data, size_t *len, char **cause)
 		rc = util_fail(cause, -EINVAL, "%s: not a regular file", path);
 		goto out;
 	}
-	if (sb.st_size > UTIL_CONFIG_MAX) {
-		rc = util_fail(cause, -EFBIG, "%s: larger than %d bytes", path, UTIL_CONFIG_MAX);
+	if ((uint64_t)sb.st_size > max) {
+		rc = util_fail(cause, -EFBIG, "%s: larger than %zu bytes", path, max);
 		goto out;
 	}
-	rc = read_fd_bounded(fd, UTIL_CONFIG_MAX, &buf, &n);
+	rc = read_fd_bounded(fd, max, &buf, &n);
 	if (rc == -EFBIG)
-		util_fail(cause, rc, "%s: larger than %d bytes", path, UTIL_CONFIG_MAX);
+		util_fail(cause, rc, "%s: larger than %zu bytes", path, max);
 	else if (rc < 0)
 		util_fail(cause, rc, "%s: %s", path, strerror(-rc));
-	if (rc == 0)
-		rc = util_check_config_text(path, buf, n, UTIL_CONFIG_MAX, cause);
 out:
 	util_close(fd);
 	if (rc < 0) {

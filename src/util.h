@@ -40,6 +40,11 @@ int util_read_file(const char *path, char **data, size_t *len);
  */
 int util_read_config(const char *path, char **data, size_t *len, char **cause);
 
+/* The file checks of util_read_config() with a limit of @max bytes and
+ * binary content allowed (certificates: JSON or PDF). */
+#define UTIL_DOCUMENT_MAX (64 * 1024 * 1024)
+int util_read_bounded(const char *path, size_t max, char **data, size_t *len, char **cause);
+
 /* The same checks on text already in memory (@len bytes): -EINVAL with
  * "@name:LINE: NUL byte" when @data holds a NUL, -EFBIG past @max. */
 int util_check_config_text(const char *name, const char *data, size_t len, size_t max,

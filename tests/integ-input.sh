@@ -126,8 +126,17 @@ out=$(timeout 20 "$C" profiles show zero-dev 2>&1)
 rc=$?
 [ $rc != 124 ] && [ $rc != 0 ] || t_fail "profiles show of /dev/zero: exit $rc"
 echo "$out" | grep -q "not a regular file" || t_fail "profiles show zero-dev: $out"
+# certificates to verify or show: never a FIFO or a device
+for f in "$P/fifo.profile" /dev/zero; do
+	for cmd in "cert verify" "cert show"; do
+		out=$(timeout 20 "$C" $cmd "$f" 2>&1)
+		rc=$?
+		[ $rc != 124 ] && [ $rc != 0 ] || t_fail "$cmd $f: exit $rc"
+		echo "$out" | grep -q "not a regular file" || t_fail "$cmd $f: $out"
+	done
+done
 rm -f "$P/fifo.profile" "$P/zero-dev.profile" "$P/big.profile" "$P/nul.profile"
-t_ok "NUL bytes, a FIFO, /dev/zero and a 2 MiB file are refused as profiles"
+t_ok "NUL bytes, a FIFO, /dev/zero and a 2 MiB file are refused as profiles and certificates"
 
 # --- no raw control byte reaches the terminal
 sed "s/^title *=.*/title = Zero ${ESC}[31mRED${ESC}]0;owned\a/" "$top_srcdir/profiles/zero.profile" \

@@ -285,6 +285,18 @@ static void test_read_config(void **state)
 	unlink(path);
 	free(path);
 	assert_int_equal(util_read_config("/nonexistent/x", &data, &len, &cause), -ENOENT);
+	/* documents may be binary, with their own limit */
+	path = make_file(dir, "doc.pdf", "%PDF-\0\1\2", 8);
+	assert_int_equal(util_read_bounded(path, 8, &data, &len, &cause), 0);
+	assert_int_equal(len, 8);
+	assert_memory_equal(data, "%PDF-\0\1\2", 8);
+	free(data);
+	assert_int_equal(util_read_bounded(path, 7, &data, &len, &cause), -EFBIG);
+	assert_null(data);
+	unlink(path);
+	free(path);
+	assert_int_equal(util_read_bounded("/dev/zero", UTIL_DOCUMENT_MAX, &data, &len, &cause),
+			 -EINVAL);
 	/* in memory */
 	assert_int_equal(util_check_config_text("t", "a\nb\0", 4, 100, &cause), -EINVAL);
 	assert_string_equal(cause, "t:2: NUL byte");

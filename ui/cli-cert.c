@@ -443,10 +443,11 @@ static int load_docs(const char *file, json_t **docs, bool *pdf)
 	char *data = NULL, *cause = NULL;
 	size_t len = 0;
 	json_error_t err;
-	int rc = util_read_file(file, &data, &len);
+	int rc = util_read_bounded(file, UTIL_DOCUMENT_MAX, &data, &len, &cause);
 
 	if (rc) {
-		cli_error("cert verify: cannot read %s: %s", file, strerror(-rc));
+		cli_error("cert verify: cannot read %s", cause ? cause : strerror(-rc));
+		free(cause);
 		return CLI_EXIT_FAIL;
 	}
 	*pdf = len >= 5 && memcmp(data, "%PDF-", 5) == 0;
