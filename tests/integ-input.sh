@@ -84,6 +84,18 @@ done
 [ "$(sha256sum <"$img")" = "$sum" ] || t_fail "a refused sanitize wrote to the image"
 t_ok "sanitize refuses bad text before writing"
 
+# a normal build has no test hooks: the pause variable changes nothing
+if ! t_has_hooks; then
+	: >"$T_TMP/pause"
+	CUSTOS_TEST_PAUSE_BEFORE_VERIFY="$T_TMP/pause" timeout 120 \
+		"$C" sanitize --yes --profile zero "$img" >/dev/null 2>&1 ||
+		t_fail "sanitize with the pause variable set: exit $?"
+	[ -e "$T_TMP/pause.paused" ] && t_fail "a normal build obeyed CUSTOS_TEST_PAUSE_BEFORE_VERIFY"
+	"$C" --version | grep -q "test" && t_fail "a normal build calls itself a test build"
+	rm -f "$T_TMP/pause"
+	t_ok "a normal build ignores the test hooks"
+fi
+
 # init: no station is made
 for opt in --org --station --prefix; do
 	args=(--org O --station S)
