@@ -751,10 +751,15 @@ static int file_seq(const char *dir, int year, uint64_t *seq, char **cause)
 		rc = util_fail(cause, -errno, "cannot open %s", lock);
 		goto out;
 	}
-	if (flock(fd, LOCK_EX) < 0)
+	if (flock(fd, LOCK_EX) < 0) {
 		rc = util_fail(cause, -errno, "cannot lock %s", lock);
-	else
+	} else {
+		/* temps of a killed issuer: .seq's under this lock, the
+		 * certificates' once no issuer can still be writing them */
+		util_clean_temps(dir, ".seq", 0);
+		util_clean_temps(dir, "", 60);
 		rc = file_seq_locked(dir, year, seq, cause);
+	}
 	util_close(fd);
 out:
 	free(lock);
@@ -1281,11 +1286,12 @@ int cert_load_file(const char *path, json_t **doc, char **cause)
 	char *data = NULL;
 	size_t len = 0;
 	json_t *docs;
-	int rc = util_read_file(path, &data, &len);
+	/* a regular file of bounded size: never a FIFO or /dev/zero */
+	int rc = util_read_bounded(path, UTIL_DOCUMENT_MAX, &data, &len, cause);
 
 	*doc = NULL;
 	if (rc)
-		return util_fail(cause, rc, "cannot read %s", path);
+		return rc;
 	if (!is_pdf(data, len)) {
 		rc = parse_doc(data, len, doc, cause);
 		goto out;

@@ -290,6 +290,16 @@ int station_open(const char *state_dir, struct station **out, char **cause)
 	rc = parse_conf(st, text, path, cause);
 	if (rc == 0)
 		rc = load_fingerprint(st, cause);
+	/* atomic-write temps a killed custos left (a minute old: never a
+	 * running writer's) */
+	if (rc == 0) {
+		char *jobs = util_asprintf("%s/jobs", state_dir);
+
+		util_clean_temps(state_dir, "", 60);
+		if (jobs)
+			util_clean_temps(jobs, "", 60);
+		free(jobs);
+	}
 out:
 	free(path);
 	free(text);

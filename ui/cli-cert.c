@@ -260,7 +260,7 @@ static void print_list_row(const char *const cell[7])
 		util_fput_width(stdout, cell[i], whole[i] && w > cols[i] ? w : cols[i]);
 		putchar(' ');
 	}
-	printf("%s\n", cell[6]);
+	cli_out("%s\n", cell[6]);
 }
 
 static void list_one(struct lister *l, const json_t *doc, const char *where)
@@ -401,7 +401,7 @@ static int cmd_show(struct cert_cli *c, const char *ref)
 	json_decref(doc);
 	if (rc)
 		return fail("show", cause, rc);
-	fputs(text, stdout);
+	cli_out("%s", text);	/* a certificate's text may come from anyone */
 	free(text);
 	return CLI_EXIT_OK;
 }
@@ -418,7 +418,7 @@ static int cmd_pdf(struct cert_cli *c, const char *ref)
 	rc = out ? cert_pdf_write(doc, out, &cause) : -ENOMEM;
 	json_decref(doc);
 	if (rc == 0)
-		printf("%s\n", out);
+		cli_out("%s\n", out);
 	free(out);
 	return rc ? fail("pdf", cause, rc) : CLI_EXIT_OK;
 }
@@ -490,10 +490,11 @@ static int load_docs(const char *file, json_t **docs, bool *pdf)
 	char *data = NULL, *cause = NULL;
 	size_t len = 0;
 	json_error_t err;
-	int rc = util_read_file(file, &data, &len);
+	int rc = util_read_bounded(file, UTIL_DOCUMENT_MAX, &data, &len, &cause);
 
 	if (rc) {
-		cli_error("cert verify: cannot read %s: %s", file, strerror(-rc));
+		cli_error("cert verify: cannot read %s", cause ? cause : strerror(-rc));
+		free(cause);
 		return CLI_EXIT_FAIL;
 	}
 	*pdf = len >= 5 && memcmp(data, "%PDF-", 5) == 0;
@@ -665,12 +666,12 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 			"register", checked ? match_names[match] : NULL,
 			"register_detail", checked ? msg : NULL));
 	else if (rc == 0 && strcmp(field(doc, NULL, "kind"), "destruction") == 0)
-		printf("%s: valid: %s %s, medium %s serial %s, method %s\n", file,
+		cli_out("%s: valid: %s %s, medium %s serial %s, method %s\n", file,
 		       field(doc, NULL, "id"), field(doc, NULL, "title"),
 		       field(doc, "medium", "register_no"), field(doc, "medium", "serial"),
 		       field(doc, "destruction", "method"));
 	else if (rc == 0)
-		printf("%s: valid: %s %s (%s), medium serial %s, outcome %s\n", file,
+		cli_out("%s: valid: %s %s (%s), medium serial %s, outcome %s\n", file,
 		       field(doc, NULL, "id"), field(doc, NULL, "title"), field(doc, NULL, "kind"),
 		       field(doc, "medium", "serial"), field(doc, "sanitization", "outcome"));
 	if (rc)
@@ -680,7 +681,7 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 		cli_error("cert verify: %s: %s: register: MISMATCH: %s", file,
 			  field(doc, NULL, "id"), msg);
 	else if (checked && !out)
-		printf("%s: register: %s\n", file, msg);
+		cli_out("%s: register: %s\n", file, msg);
 	free(cause);
 	return rc == 0 && match != REG_MISMATCH;
 }

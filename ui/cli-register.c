@@ -42,7 +42,14 @@ static int exit_for(int rc)
 /* Report @cause (or @rc) and return the exit code for it. */
 static int fail(struct reg_cli *r, int rc, char *cause)
 {
-	cli_error("%s: %s", r->cmd, cause ? cause : strerror(-rc));
+	const char *msg = cause ? cause : strerror(-rc);
+	size_t n = strlen(r->cmd);
+
+	/* the register's own causes already start with "register" */
+	if (strncmp(msg, r->cmd, n) == 0 && (msg[n] == ':' || msg[n] == ' '))
+		cli_error("%s", msg);
+	else
+		cli_error("%s: %s", r->cmd, msg);
 	free(cause);
 	return exit_for(rc);
 }
@@ -83,8 +90,13 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 	rc = register_open_dir(r->ctx->state_dir, &r->db, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
-	register_set_actor(r->db, operator_name ? operator_name : station_operator(),
-			   r->st ? r->st->name : NULL);
+	if (register_set_actor(r->db, operator_name ? operator_name : station_operator(),
+			       r->st ? r->st->name : NULL) < 0) {
+		cli_error("%s: the operator (--operator, CUSTOS_OPERATOR or the login name) "
+			  "and the station name must be UTF-8 text without control characters, "
+			  "shorter than 128 bytes", r->cmd);
+		return CLI_EXIT_USAGE;
+	}
 	/* every event is signed: writers load the key and check the head */
 	if (r->st)
 		rc = register_attach_station(r->db, r->st, operator_name ? operator_name :
@@ -147,24 +159,56 @@ static json_t *media_json(const struct reg_cli *r, const struct register_media *
 	return o;
 }
 
-static void print_media_line(const struct register_media *m)
+/* Text from the register reaches the terminal without control bytes:
+ * a row written behind custos's back may hold anything. */
+#define SAFE(field) util_text_safe((field), false, (field), sizeof(field))
+
+static void media_safe(struct register_media *m)
 {
+	SAFE(m->register_no);
+	SAFE(m->asset_tag);
+	SAFE(m->media_type);
+	SAFE(m->vendor);
+	SAFE(m->model);
+	SAFE(m->serial);
+	SAFE(m->wwn);
+	SAFE(m->backing_file);
+	SAFE(m->classification);
+	SAFE(m->highest_class);
+	SAFE(m->custodian);
+	SAFE(m->department);
+	SAFE(m->holder);
+	SAFE(m->state);
+	SAFE(m->note);
+	SAFE(m->source);
+	SAFE(m->created_at);
+	SAFE(m->updated_at);
+	SAFE(m->history_note);
+}
+
+static void print_media_line(const struct register_media *in)
+{
+	struct register_media safe = *in, *m = &safe;
+
 	enum policy_level l;
 	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
 				 policy_level_name_zh(l) : "";
 
+	media_safe(m);
 	printf("%s  %s  %s (%s)  %s%s%s\n", m->register_no, m->media_type,
 	       m->classification[0] ? m->classification : "unclassified", zh, m->state,
 	       m->holder[0] ? ", with " : "", m->holder);
 }
 
-static void print_media(const struct reg_cli *r, const struct register_media *m)
+static void print_media(const struct reg_cli *r, const struct register_media *in)
 {
+	struct register_media safe = *in, *m = &safe;
 	char size[32];
 	enum policy_level l;
 	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
 				 policy_level_name_zh(l) : "";
 
+	media_safe(m);
 	util_format_size(m->capacity_bytes, size, sizeof(size));
 	printf("登记编号 Register No.:     %s%s\n", m->register_no,
 	       m->unregistered ? "  (unregistered: sanitized without enrolment)" : "");
@@ -231,12 +275,18 @@ static int show_result(struct reg_cli *r, int64_t id, const char *what)
 	return CLI_EXIT_OK;
 }
 
+/* The texts as typed (before they were cut to the row's fields). */
+struct enroll_text {
+	const char *asset_tag, *custodian, *department, *note, *serial, *vendor, *model;
+};
+
 /* Options of enroll. */
 struct enroll_opts {
 	struct register_media m;
 	bool manual;
 	const char *type;
 	const char *operator_name;
+	struct enroll_text text;
 };
 
 static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enroll_opts *o)
@@ -264,15 +314,36 @@ static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enrol
 	while ((c = getopt_long(argc, argv, "c:a:u:D:t:n:ms:V:M:C:o:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': util_strlcpy(m->classification, optarg, sizeof(m->classification)); break;
-		case 'a': util_strlcpy(m->asset_tag, optarg, sizeof(m->asset_tag)); break;
-		case 'u': util_strlcpy(m->custodian, optarg, sizeof(m->custodian)); break;
-		case 'D': util_strlcpy(m->department, optarg, sizeof(m->department)); break;
+		case 'a':
+			o->text.asset_tag = optarg;
+			util_strlcpy(m->asset_tag, optarg, sizeof(m->asset_tag));
+			break;
+		case 'u':
+			o->text.custodian = optarg;
+			util_strlcpy(m->custodian, optarg, sizeof(m->custodian));
+			break;
+		case 'D':
+			o->text.department = optarg;
+			util_strlcpy(m->department, optarg, sizeof(m->department));
+			break;
 		case 't': o->type = optarg; break;
-		case 'n': util_strlcpy(m->note, optarg, sizeof(m->note)); break;
+		case 'n':
+			o->text.note = optarg;
+			util_strlcpy(m->note, optarg, sizeof(m->note));
+			break;
 		case 'm': o->manual = true; break;
-		case 's': util_strlcpy(m->serial, optarg, sizeof(m->serial)); break;
-		case 'V': util_strlcpy(m->vendor, optarg, sizeof(m->vendor)); break;
-		case 'M': util_strlcpy(m->model, optarg, sizeof(m->model)); break;
+		case 's':
+			o->text.serial = optarg;
+			util_strlcpy(m->serial, optarg, sizeof(m->serial));
+			break;
+		case 'V':
+			o->text.vendor = optarg;
+			util_strlcpy(m->vendor, optarg, sizeof(m->vendor));
+			break;
+		case 'M':
+			o->text.model = optarg;
+			util_strlcpy(m->model, optarg, sizeof(m->model));
+			break;
 		case 'C':
 			if (util_parse_u64(optarg, &m->capacity_bytes, 1) < 0)
 				return cli_usage_error("enroll", "bad capacity '%s'", optarg);
@@ -298,6 +369,22 @@ static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enrol
 	return CLI_EXIT_OK;
 }
 
+static int enroll_check_text(const struct enroll_opts *o)
+{
+	const struct enroll_text *t = &o->text;
+	const struct register_media *m = &o->m;
+
+	return cli_check_text("enroll", "--asset-tag", t->asset_tag, sizeof(m->asset_tag)) ||
+	       cli_check_text("enroll", "--custodian", t->custodian, sizeof(m->custodian)) ||
+	       cli_check_text("enroll", "--department", t->department, sizeof(m->department)) ||
+	       cli_check_text("enroll", "--note", t->note, sizeof(m->note)) ||
+	       cli_check_text("enroll", "--serial", t->serial, sizeof(m->serial)) ||
+	       cli_check_text("enroll", "--vendor", t->vendor, sizeof(m->vendor)) ||
+	       cli_check_text("enroll", "--model", t->model, sizeof(m->model)) ||
+	       cli_check_text("enroll", "--operator", o->operator_name, 128) ?
+	       CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
+
 static int enroll_check(struct enroll_opts *o, int nargs)
 {
 	enum policy_level l;
@@ -305,6 +392,8 @@ static int enroll_check(struct enroll_opts *o, int nargs)
 
 	if (!o->m.classification[0])
 		return cli_usage_error("enroll", "--class LEVEL is required");
+	if (enroll_check_text(o) != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (policy_level_parse(o->m.classification, &l) < 0)
 		return cli_usage_error("enroll", "unknown classification '%s'",
 				       o->m.classification);
@@ -429,6 +518,31 @@ static void custody_help(const char *cmd)
 		       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
 }
 
+/* Every text that may enter the register or a certificate. */
+static int custody_check_text(const char *cmd, const struct custody_opts *o)
+{
+	const struct {
+		const char *opt, *val;
+		size_t size;
+	} t[] = {
+		{ "--to", o->to, sizeof(((struct register_media *)0)->holder) },
+		{ "--note", o->note, sizeof(((struct register_media *)0)->note) },
+		{ "--operator", o->operator_name, 128 },
+		{ "--method", o->method, 0 }, { "--place", o->place, 0 },
+		{ "--operator-title", o->operator_title, 0 },
+		{ "--validator", o->validator, 128 },
+		{ "--validator-title", o->validator_title, 0 },
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(t); i++)
+		if (cli_check_text(cmd, t[i].opt, t[i].val, t[i].size) != CLI_EXIT_OK)
+			return CLI_EXIT_USAGE;
+	for (size_t i = 0; i < o->n_witnesses; i++)
+		if (cli_check_text(cmd, "--witness", o->witnesses[i], 128) != CLI_EXIT_OK)
+			return CLI_EXIT_USAGE;
+	return CLI_EXIT_OK;
+}
+
 static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **argv,
 			 struct custody_opts *o)
 {
@@ -474,6 +588,8 @@ static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "expected one REF");
+	if (custody_check_text(cmd, o) != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (strcmp(cmd, "destroy") != 0 && (o->operator_title || o->validator ||
 					    o->validator_title || o->cert_dir))
 		return cli_usage_error(cmd, "--operator-title, --validator, --validator-title "
@@ -667,7 +783,8 @@ static void print_list_row(const char *no, const char *tag, const char *type, co
 	put_cell(cls, 12, false);
 	put_cell(state, 9, true);	/* awaiting-destruction: whole, not cut */
 	put_cell(custodian, 16, false);
-	printf("%s\n", serial);
+	util_fput_text(stdout, serial);
+	putchar('\n');
 }
 
 static int reg_list(struct reg_cli *r, const char *cls, const char *state)
@@ -718,11 +835,16 @@ static int reg_show(struct reg_cli *r, const char *ref)
 
 static void print_event(const struct register_event *ev)
 {
-	printf("%-5lld %s  ", (long long)ev->seq, ev->at);
+	char at[sizeof(ev->at)], hash[sizeof(ev->hash)];
+
+	util_text_safe(ev->at, false, at, sizeof(at));
+	util_text_safe(ev->hash, false, hash, sizeof(hash));
+	printf("%-5lld %s  ", (long long)ev->seq, at);
 	put_cell(ev->kind, 12, true);
 	put_cell(ev->operator_name, 14, false);
 	put_cell(ev->station, 12, false);
-	printf("%s  [%.12s]\n", ev->details, ev->hash);
+	util_fput_text(stdout, ev->details);
+	printf("  [%.12s]\n", hash);
 }
 
 static int reg_history(struct reg_cli *r, const char *ref)
@@ -746,6 +868,7 @@ static int reg_history(struct reg_cli *r, const char *ref)
 		register_events_free(ev, n);
 		return cli_print_json(arr);
 	}
+	media_safe(&m);
 	printf("%s (%s):\n", m.register_no, m.state);
 	for (size_t i = 0; i < n; i++)
 		print_event(&ev[i]);
@@ -885,7 +1008,8 @@ static int reg_verify(struct reg_cli *r, bool all_signatures)
 	json_t *unf = NULL, *o;
 	int rc = register_verify_ex(r->db, &vo, &v, &cause);
 
-	if (rc == 0 && v.mismatches > 0)	/* listed one by one */
+	/* a damaged file is not read further; mismatching rows listed one by one */
+	if (rc == 0 && v.mismatches > 0 && strcmp(v.what, "integrity") != 0)
 		rc = register_verify_media(r->db, 0, &x, &n, &cause);
 	if (rc == 0)
 		unf = unfinished(r, &n_int, &cause, &rc);
@@ -903,7 +1027,9 @@ static int reg_verify(struct reg_cli *r, bool all_signatures)
 		return v.ok && !n_int ? rc : CLI_EXIT_FAIL;
 	}
 	json_decref(unf);
-	if (!v.ok && strcmp(v.what, "media") != 0)
+	if (!v.ok && strcmp(v.what, "integrity") == 0)
+		cli_error("register verify: %s", v.message);
+	else if (!v.ok && strcmp(v.what, "media") != 0)
 		cli_error("register verify: %s: %s", chain_what(v.what), v.message);
 	print_mismatches(x, n);
 	free(x);

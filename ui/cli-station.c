@@ -137,6 +137,11 @@ static int parse_init(int argc, char **argv, struct station_init_opts *o)
 		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
 	if (!o->org || !o->name)
 		return cli_usage_error("init", "--org and --station are required");
+	/* they go into every event and certificate */
+	if (cli_check_text("init", "--org", o->org, 0) ||
+	    cli_check_text("init", "--station", o->name, 128) ||
+	    cli_check_text("init", "--prefix", o->prefix, 0))
+		return CLI_EXIT_USAGE;
 	return 0;
 }
 

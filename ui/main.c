@@ -105,7 +105,13 @@ static int parse_global(struct cli_ctx *ctx, int argc, char **argv)
 		case 'y': ctx->yes = true; break;
 		case 'v': ctx->verbose++; break;
 		case 'h': usage(stdout); return -1;
-		case 'V': printf("custos %s\n", PACKAGE_VERSION); return -1;
+		case 'V':
+#ifdef CUSTOS_TEST_HOOKS
+			printf("custos %s (test build: test hooks enabled)\n", PACKAGE_VERSION);
+#else
+			printf("custos %s\n", PACKAGE_VERSION);
+#endif
+			return -1;
 		default: return cli_usage_error(NULL, "bad global option");
 		}
 	}

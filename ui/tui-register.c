@@ -101,7 +101,9 @@ static void reload(struct tui_app *app)
 	rc = register_list(app->reg, class_filters[rb.class_i], state_filters[rb.state_i],
 			   &rb.all, &rb.n_all, &cause);
 	if (rc < 0) {
-		tui_app_message(app, true, "register: %s", cause ? cause : strerror(-rc));
+		tui_app_message(app, true, "%s%s",
+				cause && strncmp(cause, "register", 8) == 0 ? "" : "register: ",
+				cause ? cause : strerror(-rc));
 		free(cause);
 		rb.all = NULL;
 		rb.n_all = 0;
