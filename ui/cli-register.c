@@ -15,6 +15,7 @@
 #include "cert.h"
 #include "device.h"
 #include "finish.h"
+#include "names.h"
 #include "policy.h"
 #include "register.h"
 #include "station.h"
@@ -362,7 +363,7 @@ struct custody_opts {
 	const char *operator_name;
 	const char *method;
 	const char *place;
-	const char *witnesses[CERT_MAX_WITNESSES];
+	char **witnesses;	/* every --witness, each a list (names_split) */
 	size_t n_witnesses;
 	/* destroy: the certificate */
 	const char *operator_title;
@@ -394,10 +395,39 @@ static void custody_help(const char *cmd)
 			printf("Usage: custos %s %s [--operator NAME] [--json]\n", cmd, u[i].usage);
 	printf("REF: register number, asset tag, serial number or device path.\n");
 	if (strcmp(cmd, "destroy") == 0)
-		printf("--witness NAME once per witness: at least the policy's number (default "
-		       "2) of\ndistinct people, none the operator (rule two-witnesses).\n"
+		printf("--witness NAME once per witness, or a list (\"王芳，刘强\": separated by\n"
+		       ", ， 、 ; ；): at least the policy's number (default 2) of distinct\n"
+		       "people, none the operator (rule two-witnesses).\n"
 		       "destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
 		       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
+}
+
+/* Append the names of one --witness ("王芳，刘强" is two) to @o. */
+static int add_witnesses(const char *cmd, struct custody_opts *o, const char *list)
+{
+	char **v = NULL, **all, *cause = NULL;
+	size_t n = 0;
+
+	if (names_split(list, &v, &n, &cause) < 0) {
+		cli_usage_error(cmd, "--witness: %s", cause);
+		free(cause);
+		return -EINVAL;
+	}
+	if (o->n_witnesses + n > CERT_MAX_WITNESSES) {
+		names_list_free(v, n);
+		cli_usage_error(cmd, "too many witnesses (at most %d)", CERT_MAX_WITNESSES);
+		return -EINVAL;
+	}
+	all = realloc(o->witnesses, (o->n_witnesses + n + 1) * sizeof(*all));
+	if (!all) {
+		names_list_free(v, n);
+		return -ENOMEM;
+	}
+	memcpy(all + o->n_witnesses, v, n * sizeof(*v));
+	o->witnesses = all;
+	o->n_witnesses += n;
+	free(v);
+	return 0;
 }
 
 static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **argv,
@@ -430,9 +460,8 @@ static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **
 		case 'm': o->method = optarg; break;
 		case 'p': o->place = optarg; break;
 		case 'w':
-			if (o->n_witnesses == UTIL_ARRAY_SIZE(o->witnesses))
-				return cli_usage_error(cmd, "too many --witness");
-			o->witnesses[o->n_witnesses++] = optarg;
+			if (add_witnesses(cmd, o, optarg) < 0)
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_OPERATOR_TITLE: o->operator_title = optarg; break;
 		case OPT_VALIDATOR: o->validator = optarg; break;
@@ -467,11 +496,12 @@ static int custody(struct cli_ctx *ctx, const char *cmd, int argc, char **argv, 
 
 	memset(&o, 0, sizeof(o));
 	rc = custody_parse(ctx, cmd, argc, argv, &o);
-	if (rc != CLI_EXIT_OK)
+	if (rc == CLI_EXIT_OK)
+		rc = check ? check(&o) : CLI_EXIT_OK;
+	if (rc != CLI_EXIT_OK) {
+		names_list_free(o.witnesses, o.n_witnesses);
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	rc = check ? check(&o) : CLI_EXIT_OK;
-	if (rc != CLI_EXIT_OK)
-		return rc;
+	}
 	rc = open_register(&r, true, o.operator_name);
 	if (rc == CLI_EXIT_OK)
 		rc = resolve(&r, argv[optind], &m);
@@ -489,6 +519,7 @@ static int custody(struct cli_ctx *ctx, const char *cmd, int argc, char **argv, 
 	}
 out:
 	close_register(&r);
+	names_list_free(o.witnesses, o.n_witnesses);
 	return rc;
 }
 
@@ -581,7 +612,8 @@ static int do_destroy(struct reg_cli *r, const struct register_media *m,
 		      const struct custody_opts *o, char **cause)
 {
 	struct register_destruction d = {
-		.method = o->method, .place = o->place, .witnesses = o->witnesses,
+		.method = o->method, .place = o->place,
+		.witnesses = (const char *const *)o->witnesses,
 		.n_witnesses = o->n_witnesses, .note = o->note,
 	};
 	struct finish_destroy fd = {

@@ -14,6 +14,7 @@
 
 #include "cert.h"
 #include "finish.h"
+#include "names.h"
 #include "policy.h"
 #include "register.h"
 
@@ -237,7 +238,7 @@ static void reg_draw(struct tui_app *app, WINDOW *win)
 			 selected()->register_no, selected()->vendor, selected()->model);
 	if (rb.mode == MODE_DESTROY)
 		tui_putf(app, in, 1, 0, getmaxx(in), TUI_STYLE_NORMAL,
-			 "Witnesses: %u or more, comma-separated, none the operator",
+			 "Witnesses: %u or more, separated by , or 、, none the operator",
 			 policy_witnesses(app->policy));
 	tui_form_draw(app, &rb.form, in, 2, 12);
 	delwin(in);
@@ -291,39 +292,13 @@ static unsigned do_issue(struct tui_app *app)
 	return done(app, rc, cause, "issue");
 }
 
-/* Split the comma-separated witnesses field in place into @w (blanks
- * around names trimmed; empty entries kept, the policy refuses them). */
-static size_t split_witnesses(char *list, const char **w, size_t max)
-{
-	size_t n = 0;
-	char *p = list, *e;
-
-	while (n < max) {
-		char *comma = strchr(p, ',');
-
-		if (comma)
-			*comma = '\0';
-		while (*p == ' ')
-			p++;
-		for (e = p + strlen(p); e > p && e[-1] == ' '; e--)
-			e[-1] = '\0';
-		w[n++] = p;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return n;
-}
-
 static unsigned do_destroy(struct tui_app *app)
 {
 	const struct tui_fields *f = &rb.form.fields;
-	const char *w[CERT_MAX_WITNESSES + 1];
-	char list[256];
+	char **w = NULL;
 	struct register_destruction d = {
 		.method = tui_fields_get(f, "method"),
 		.place = tui_fields_get(f, "place"),
-		.witnesses = w,
 		.note = tui_fields_get(f, "note"),
 	};
 	struct finish_destroy fd = {
@@ -336,9 +311,13 @@ static unsigned do_destroy(struct tui_app *app)
 	if (!selected())
 		return TUI_HANDLED;
 	m = *selected();
-	util_strlcpy(list, tui_fields_get(f, "witnesses"), sizeof(list));
-	d.n_witnesses = split_witnesses(list, w, UTIL_ARRAY_SIZE(w));
+	/* "王芳，刘强", "王芳、刘强" and "王芳, 刘强" are two people (names_split) */
+	rc = names_split(tui_fields_get(f, "witnesses"), &w, &d.n_witnesses, &cause);
+	if (rc < 0)
+		return done(app, rc, cause, "destruction");
+	d.witnesses = (const char *const *)w;
 	rc = finish_destroy(app->policy, app->reg, &m, &fd, &cause);
+	names_list_free(w, d.n_witnesses);
 	if (!fd.recorded)
 		return done(app, rc, cause, "destruction");
 	done(app, 0, NULL, "destruction");
