@@ -2,7 +2,8 @@
 /*
  * station: the station's identity (station.conf), its key pair and the
  * layout of its state directory.  station.conf holds key=value lines:
- *   org, name, prefix, key_type, created (ISO 8601, UTC)
+ *   org, name, prefix, key_type, created (ISO 8601, UTC), and optionally
+ *   operator (the default operator's name, see staff_default_operator())
  * Blank lines and lines starting with '#' are ignored, as are unknown keys.
  */
 #include "station.h"
@@ -170,6 +171,7 @@ void station_free(struct station *st)
 	free(st->org);
 	free(st->name);
 	free(st->prefix);
+	free(st->operator_name);
 	free(st);
 }
 
@@ -188,6 +190,8 @@ static int conf_line(struct station *st, char *line, bool *has_type)
 		slot = &st->name;
 	else if (strcmp(line, "prefix") == 0)
 		slot = &st->prefix;
+	else if (strcmp(line, "operator") == 0)
+		slot = &st->operator_name;
 	else if (strcmp(line, "key_type") == 0) {
 		*has_type = true;
 		return sign_key_type_parse(util_strstrip(eq + 1), &st->key_type);

@@ -11,6 +11,7 @@
  *   virtual/       file-backed virtual media (demo and tests)
  *   jobs/          checkpoints of running sanitizations (wipe module)
  *   profiles/      the station's own profiles (profile module)
+ *   staff.json     the roster of people (staff module)
  */
 
 #include <stdbool.h>
@@ -24,6 +25,7 @@ struct station {
 	char *prefix;		/* certificate id prefix, e.g. "WS01" */
 	enum sign_key_type key_type;
 	char fingerprint[65];	/* SHA-256 of the public key, hex */
+	char *operator_name;	/* station.conf "operator": the default operator, or NULL */
 };
 
 struct station_init_opts {

@@ -41,6 +41,7 @@ static const struct cli_command commands[] = {
 	{ "register",   cli_register,   "list, show, verify, back up and export the media register" },
 	{ "cert",       cli_cert,       "list, show, render, print and verify certificates" },
 	{ "tui",        cli_tui,        "start the station screen" },
+	{ "staff",      cli_staff,      "the station roster: add, list and remove people" },
 };
 
 static void usage(FILE *out)
