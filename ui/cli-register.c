@@ -18,6 +18,7 @@
 #include "names.h"
 #include "policy.h"
 #include "register.h"
+#include "staff.h"
 #include "station.h"
 
 /* What every register command works with. */
@@ -29,6 +30,9 @@ struct reg_cli {
 	struct policy *pol;
 	char *cert_id;		/* destroy: the certificate issued */
 	char *cert_dir;
+	struct staff *roster;	/* write commands: the station roster */
+	const char *operator_name;	/* named operator (roster spelling), or NULL */
+	const struct staff_person *operator_person;	/* NULL: no roster kept */
 };
 
 static int exit_for(int rc)
@@ -61,10 +65,59 @@ static int load_policy(struct reg_cli *r)
 	return CLI_EXIT_OK;
 }
 
+/* The roster's person named @name in @role (src/staff.h); *@p NULL when
+ * no roster is kept.  Refusals exit 3, a blank name 2. */
+static int roster_person(struct reg_cli *r, const char *opt, const char *name, unsigned role,
+			 const struct staff_person **p)
+{
+	char *cause = NULL;
+	int rc = staff_require(r->roster, name, role, p, &cause);
+
+	if (rc == 0)
+		return CLI_EXIT_OK;
+	cli_error("%s: %s: %s", r->cmd, opt, cause ? cause : strerror(-rc));
+	free(cause);
+	return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_REFUSED;
+}
+
+/* Who acts: --operator, else $CUSTOS_OPERATOR or station.conf's operator,
+ * checked against the roster.  Nobody named: with a roster that is a
+ * usage error; without one the register events keep naming the login
+ * account (destroy refuses later: certificates never do). */
+static int resolve_operator(struct reg_cli *r, const char *given, const char **actor)
+{
+	const char *name = given && *given ? given : staff_default_operator(r->st);
+	char *cause = NULL, *who;
+	int rc;
+
+	rc = staff_load(r->ctx->state_dir, &r->roster, &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
+	if (!name && r->roster->n) {
+		who = staff_describe(r->roster, STAFF_ROLE_OPERATOR);
+		cli_error("%s: who is the operator? give --operator NAME, set $CUSTOS_OPERATOR "
+			  "or operator=NAME in station.conf; the roster's operators: %s", r->cmd,
+			  who ? who : "?");
+		free(who);
+		return CLI_EXIT_USAGE;
+	}
+	*actor = station_operator();
+	if (!name)
+		return CLI_EXIT_OK;
+	rc = roster_person(r, "operator", name, STAFF_ROLE_OPERATOR, &r->operator_person);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	r->operator_name = r->operator_person ? r->operator_person->name : name;
+	*actor = r->operator_name;
+	return CLI_EXIT_OK;
+}
+
 /* Open the register; @write needs an initialised station (the events
- * name it).  @operator_name: --operator or NULL. */
+ * name it) and an operator (resolve_operator()).  @operator_name:
+ * --operator or NULL. */
 static int open_register(struct reg_cli *r, bool write, const char *operator_name)
 {
+	const char *actor = NULL;
 	char *cause = NULL;
 	struct stat sb;
 	int rc;
@@ -76,6 +129,9 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 			free(cause);
 			return CLI_EXIT_FAIL;
 		}
+		rc = resolve_operator(r, operator_name, &actor);
+		if (rc != CLI_EXIT_OK)
+			return rc;
 	} else if (stat(r->ctx->state_dir, &sb) < 0) {
 		cli_error("%s: state directory %s: %s (run 'custos init')", r->cmd,
 			  r->ctx->state_dir, strerror(errno));
@@ -84,8 +140,7 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 	rc = register_open_dir(r->ctx->state_dir, &r->db, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
-	register_set_actor(r->db, operator_name ? operator_name : station_operator(),
-			   r->st ? r->st->name : NULL);
+	register_set_actor(r->db, actor ? actor : station_operator(), r->st ? r->st->name : NULL);
 	return load_policy(r);
 }
 
@@ -94,6 +149,7 @@ static void close_register(struct reg_cli *r)
 	register_close(r->db);
 	policy_free(r->pol);
 	station_free(r->st);
+	staff_free(r->roster);
 	free(r->cert_id);
 	free(r->cert_dir);
 }
@@ -528,10 +584,19 @@ static int need_to(const struct custody_opts *o)
 	return o->to && *o->to ? CLI_EXIT_OK : cli_usage_error(NULL, "--to NAME is required");
 }
 
+/* A custodian should be on the roster (role custodian), but media are
+ * also issued to people of other offices: a warning only, and the
+ * roster's spelling when the name is on it. */
 static int do_issue(struct reg_cli *r, const struct register_media *m,
 		    const struct custody_opts *o, char **cause)
 {
-	return register_issue(r->db, m->id, o->to, cause);
+	const struct staff_person *p = NULL;
+	char *why = NULL;
+
+	if (staff_require(r->roster, o->to, STAFF_ROLE_CUSTODIAN, &p, &why) < 0)
+		cli_warn("issue: %s", why ? why : "custodian not on the roster");
+	free(why);
+	return register_issue(r->db, m->id, p ? p->name : o->to, cause);
 }
 
 int cli_issue(struct cli_ctx *ctx, int argc, char **argv)
@@ -608,20 +673,67 @@ static int need_destruction(const struct custody_opts *o)
 
 /* The library refuses before writing (nothing recorded: the usual exit)
  * or, after the event, says what has no certificate: exit 1. */
+static const char *nonempty(const char *a, const char *b)
+{
+	return a && *a ? a : b && *b ? b : NULL;
+}
+
+/* The certificate's people, checked against the roster: the operator was
+ * named (resolve_operator()), the validator and every witness are on it
+ * in their role; names take the roster's spelling, titles its titles. */
+static int destroy_people(struct reg_cli *r, const struct custody_opts *o,
+			  const char **w, const struct staff_person **v)
+{
+	const struct staff_person *p;
+	int rc;
+
+	*v = NULL;
+	if (!r->operator_name) {
+		cli_error("destroy: a certificate names its operator: give --operator NAME, set "
+			  "$CUSTOS_OPERATOR or operator=NAME in station.conf (never the login "
+			  "account)");
+		return CLI_EXIT_USAGE;
+	}
+	if (o->validator && *o->validator) {
+		rc = roster_person(r, "--validator", o->validator, STAFF_ROLE_VALIDATOR, v);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < o->n_witnesses; i++) {
+		rc = roster_person(r, "--witness", o->witnesses[i], STAFF_ROLE_WITNESS, &p);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+		w[i] = p ? p->name : o->witnesses[i];
+	}
+	return CLI_EXIT_OK;
+}
+
+/* The library refuses before writing (nothing recorded: the usual exit)
+ * or, after the event, says what has no certificate: exit 1. */
 static int do_destroy(struct reg_cli *r, const struct register_media *m,
 		      const struct custody_opts *o, char **cause)
 {
+	const char *w[CERT_MAX_WITNESSES + 1] = { NULL };
+	const struct staff_person *v = NULL, *op = r->operator_person;
 	struct register_destruction d = {
-		.method = o->method, .place = o->place,
-		.witnesses = (const char *const *)o->witnesses,
+		.method = o->method, .place = o->place, .witnesses = w,
 		.n_witnesses = o->n_witnesses, .note = o->note,
 	};
 	struct finish_destroy fd = {
 		.state_dir = r->ctx->state_dir, .station = r->st, .cert_dir = o->cert_dir,
-		.operator_name = o->operator_name, .operator_title = o->operator_title,
+		.operator_name = r->operator_name,
+		.operator_title = nonempty(o->operator_title, op ? op->title : NULL),
 		.validator_name = o->validator, .validator_title = o->validator_title, .d = &d,
 	};
-	int rc = finish_destroy(r->pol, r->db, m, &fd, cause);
+	int rc = destroy_people(r, o, w, &v);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (v) {
+		fd.validator_name = v->name;
+		fd.validator_title = nonempty(o->validator_title, v->title);
+	}
+	rc = finish_destroy(r->pol, r->db, m, &fd, cause);
 
 	if (rc == 0) {
 		/* for show_result(); without them the entry shows alone */
