@@ -59,6 +59,19 @@ static void derive_prefix(const char *name, char *out, size_t len)
 		util_strlcpy(out, "CUSTOS", len);
 }
 
+/* Only an all-ASCII name whose prefix starts with a letter gives one:
+ * "保密室-1" would give "1", certificates numbered "1-2026-000003". */
+static bool name_gives_prefix(const char *name)
+{
+	char prefix[16];
+
+	for (const char *p = name; *p; p++)
+		if (!isascii((unsigned char)*p))
+			return false;
+	derive_prefix(name, prefix, sizeof(prefix));
+	return isalpha((unsigned char)prefix[0]) && strcmp(prefix, "CUSTOS") != 0;
+}
+
 static int make_dirs(const char *state_dir, char **cause)
 {
 	int rc;
@@ -122,11 +135,13 @@ static int check_opts(const struct station_init_opts *o, char **cause)
 		if (!*o->prefix || strlen(o->prefix) > 12)
 			return util_fail(cause, -EINVAL, "the prefix must have 1 to 12 characters");
 		for (const char *p = o->prefix; *p; p++)
-			if (!isascii((unsigned char)*p) ||
-			    (!isalnum((unsigned char)*p) && *p != '-' && *p != '_'))
-				return util_fail(cause, -EINVAL,
-						 "the prefix '%s' may hold only letters, digits, "
-						 "'-' and '_'", o->prefix);
+			if (!isascii((unsigned char)*p) || !isalnum((unsigned char)*p))
+				return util_fail(cause, -EINVAL, "the prefix '%s' may hold only ASCII "
+						 "letters and digits", o->prefix);
+	} else if (!name_gives_prefix(o->name)) {
+		return util_fail(cause, -EINVAL, "the station name '%s' gives no certificate "
+				 "prefix: choose one with --prefix (ASCII letters and digits, "
+				 "e.g. --prefix BMS1)", o->name);
 	}
 	return 0;
 }

@@ -31,7 +31,8 @@ struct station {
 struct station_init_opts {
 	const char *org;
 	const char *name;
-	const char *prefix;	/* NULL: derived from the name */
+	const char *prefix;	/* ASCII letters and digits; NULL: derived from an
+				 * all-ASCII name (-EINVAL for a name like "保密室-1") */
 	enum sign_key_type key_type;
 	bool force;		/* replace an existing key pair */
 };

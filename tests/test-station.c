@@ -157,6 +157,30 @@ static void test_bad_values(void **state)
 	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
 	free(cause);
 	cause = NULL;
+	o.prefix = "WS-1";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "letters and digits"));
+	free(cause);
+	cause = NULL;
+	/* a name that yields no ASCII prefix asks for one instead of giving "1" */
+	o.prefix = NULL;
+	o.name = "保密室-1";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "--prefix"));
+	free(cause);
+	cause = NULL;
+	o.name = "保密室 West";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	o.name = "--";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	o.name = "3rd floor";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
 
 	/* a damaged station.conf is reported with its line */
 	dir = util_asprintf("%s/broken", base);
@@ -168,6 +192,24 @@ static void test_bad_values(void **state)
 	assert_non_null(strstr(cause, "line 3"));
 	free(cause);
 	free(conf);
+	free(dir);
+}
+
+static void test_prefix(void **state)
+{
+	struct station_init_opts o = {
+		.org = "测试单位", .name = "保密室-1", .prefix = "BMS1",
+		.key_type = SIGN_KEY_ED25519,
+	};
+	char *dir = util_asprintf("%s/prefix", base), *cause = NULL;
+	struct station *st = NULL;
+
+	(void)state;
+	assert_int_equal(station_init(dir, &o, &cause), 0);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_string_equal(st->name, "保密室-1");
+	assert_string_equal(st->prefix, "BMS1");
+	station_free(st);
 	free(dir);
 }
 
@@ -188,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_init_open),
 		cmocka_unit_test(test_refuse_and_force),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_operator),
 	};
 
