@@ -78,3 +78,20 @@ grep -q "warning: issue: 外单位某人 is not on the station roster as custodi
 "$C" staff remove "周 明" 2>/dev/null || t_fail "remove"
 t_expect_rc 3 "$C" staff remove 周明
 t_ok "custodian warning, remove"
+
+# local time with its offset wherever a person reads it (the register keeps UTC)
+export TZ=Asia/Shanghai
+"$C" register history DISC-1 | grep -Eq '^[0-9]+ +20[0-9-]{8}T[0-9:]{8}\+08:00 ' ||
+	t_fail "history not in local time: $("$C" register history DISC-1 | head -2)"
+"$C" -j register history DISC-1 | jq -e 'all(.[]; .at | endswith("Z"))' >/dev/null ||
+	t_fail "JSON history keeps UTC"
+"$C" register show DISC-1 | grep -Eq 'Enrolled: +20[0-9-]{8}T[0-9:]{8}\+08:00$' ||
+	t_fail "show not in local time"
+"$C" cert list | grep -Eq "^WSS-[0-9-]+ +destruction +20[0-9-]{8}T[0-9:]{8}\+08:00 " ||
+	t_fail "cert list not in local time: $("$C" cert list)"
+"$C" register export --format csv --output "$T_TMP/reg.csv" || t_fail "csv export"
+grep -q "DISC-1,20[0-9-]*T[0-9:]*+08:00," "$T_TMP/reg.csv" || t_fail "csv not in local time"
+TZ=UTC "$C" register history DISC-1 | grep -Eq '^[0-9]+ +20[0-9-]{8}T[0-9:]{8}Z ' ||
+	t_fail "UTC is written Z"
+unset TZ
+t_ok "local time with offset in history, show, cert list and the CSV export"

@@ -192,7 +192,7 @@ static void print_media_line(const struct register_media *m)
 
 static void print_media(const struct register_media *m)
 {
-	char size[32];
+	char size[32], when[UTIL_TIME_LEN];
 	enum policy_level l;
 	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
 				 policy_level_name_zh(l) : "";
@@ -216,8 +216,10 @@ static void print_media(const struct register_media *m)
 	printf("使用处室 Department:       %s\n", m->department);
 	printf("状态 State:                %s\n", m->state);
 	printf("持有人 Holder:             %s\n", m->holder);
-	printf("启用日期 Enrolled:         %s\n", m->created_at);
-	printf("更新 Updated:              %s\n", m->updated_at);
+	printf("启用日期 Enrolled:         %s\n",
+	       util_time_local_text(m->created_at, when, sizeof(when)));
+	printf("更新 Updated:              %s\n",
+	       util_time_local_text(m->updated_at, when, sizeof(when)));
 	if (m->note[0])
 		printf("备注 Note:                 %s\n", m->note);
 	if (m->history_differs)
@@ -832,7 +834,9 @@ static int reg_show(struct reg_cli *r, const char *ref)
 
 static void print_event(const struct register_event *ev)
 {
-	printf("%-5lld %s  ", (long long)ev->seq, ev->at);
+	char when[UTIL_TIME_LEN];
+
+	printf("%-5lld %s  ", (long long)ev->seq, util_time_local_text(ev->at, when, sizeof(when)));
 	put_cell(ev->kind, 12, true);
 	put_cell(ev->operator_name, 14, false);
 	put_cell(ev->station, 12, false);

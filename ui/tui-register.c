@@ -211,9 +211,10 @@ static void draw_history(struct tui_app *app, WINDOW *win)
 		 m->department);
 	for (int i = rb.hist_top; i < (int)rb.n_ev && y < H; i++) {
 		const struct register_event *e = &rb.ev[i];
+		char when[UTIL_TIME_LEN];
 
-		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s %-12s %-12s %s", e->at,
-			 e->kind, e->operator_name, e->details ? e->details : "");
+		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s %-12s %-12s %s",
+			 util_time_local_text(e->at, when, sizeof(when)), e->kind, e->operator_name, e->details ? e->details : "");
 	}
 }
 
