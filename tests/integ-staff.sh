@@ -51,15 +51,24 @@ t_expect_rc 3 env CUSTOS_OPERATOR=王芳 "$C" destroy DISC-1 --method shred --pl
 [ "$("$C" -j register show DISC-1 | jq -r .state)" = in-stock ] || t_fail "a refusal wrote"
 t_ok "unknown and wrong-role people refused with the roster; nothing written"
 
+# destruction methods: one list (register_destroy_methods), validated, Chinese names accepted
+out=$(CUSTOS_OPERATOR=王芳 "$C" destroy DISC-1 --method burn --place R1 --witness 刘强 \
+	--witness 周明 2>&1)
+[ $? = 2 ] || t_fail "--method burn accepted"
+grep -q "one of: shred, disintegrate, incinerate, degauss+shred, pulverize" <<<"$out" ||
+	t_fail "methods not listed: $out"
+"$C" destroy --help | grep -q "degauss+shred *消磁后粉碎" || t_fail "methods not in --help"
+
 # the station's default operator; witnesses as one Chinese list; roster spelling and titles
 echo "operator=王 芳" >>"$S/station.conf"
-"$C" -j destroy DISC-1 --method shred --place R1 --witness "刘　强，周明" --validator 陈静 \
+"$C" -j destroy DISC-1 --method 粉碎 --place R1 --witness "刘　强，周明" --validator 陈静 \
 	>"$T_TMP/d.json" || t_fail "destroy with the roster"
 cj=$(jq -r .certificate.json "$T_TMP/d.json")
 jq -e '.certificate.operator.name == "王芳" and .certificate.operator.title == "保密员"' \
 	"$cj" >/dev/null || t_fail "operator: $(jq -c .certificate.operator "$cj")"
 jq -e '.certificate.validator.name == "陈静" and .certificate.validator.title == "主任"' \
 	"$cj" >/dev/null || t_fail "validator: $(jq -c .certificate.validator "$cj")"
+jq -e '.certificate.destruction.method == "shred"' "$cj" >/dev/null || t_fail "method code"
 jq -e '[.certificate.destruction.witnesses[].name] == ["刘强","周明"]' "$cj" >/dev/null ||
 	t_fail "witnesses: $(jq -c .certificate.destruction "$cj")"
 "$C" -j register history DISC-1 | jq -e 'last | .operator == "王芳"' >/dev/null ||

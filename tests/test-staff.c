@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "register.h"
 #include "staff.h"
 #include "station.h"
 #include "util.h"
@@ -192,6 +193,25 @@ static void test_default_operator(void **state)
 	unsetenv("CUSTOS_OPERATOR");
 }
 
+/* The destruction methods both faces offer are one list (register.h). */
+static void test_destroy_methods(void **state)
+{
+	char *all = register_destroy_methods_text();
+	size_t i;
+
+	(void)state;
+	for (i = 0; register_destroy_method_codes[i]; i++)
+		assert_string_equal(register_destroy_method_codes[i],
+				    register_destroy_methods[i].code);
+	assert_int_equal(i, register_n_destroy_methods);
+	assert_string_equal(register_destroy_method_find("粉碎")->code, "shred");
+	assert_string_equal(register_destroy_method_find("Degauss+Shred")->code, "degauss+shred");
+	assert_null(register_destroy_method_find("burn"));
+	assert_null(register_destroy_method_find(NULL));
+	assert_string_equal(all, "shred, disintegrate, incinerate, degauss+shred, pulverize");
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_require),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_default_operator),
+		cmocka_unit_test(test_destroy_methods),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -452,12 +452,17 @@ static void custody_help(const char *cmd)
 		if (strcmp(u[i].cmd, cmd) == 0)
 			printf("Usage: custos %s %s [--operator NAME] [--json]\n", cmd, u[i].usage);
 	printf("REF: register number, asset tag, serial number or device path.\n");
-	if (strcmp(cmd, "destroy") == 0)
-		printf("--witness NAME once per witness, or a list (\"王芳，刘强\": separated by\n"
-		       ", ， 、 ; ；): at least the policy's number (default 2) of distinct\n"
-		       "people, none the operator (rule two-witnesses).\n"
-		       "destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
-		       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
+	if (strcmp(cmd, "destroy") != 0)
+		return;
+	printf("--witness NAME once per witness, or a list (\"王芳，刘强\": separated by\n"
+	       ", ， 、 ; ；): at least the policy's number (default 2) of distinct\n"
+	       "people, none the operator (rule two-witnesses).\n"
+	       "METHOD, by code or Chinese name:\n");
+	for (size_t i = 0; i < register_n_destroy_methods; i++)
+		printf("  %-14s %s (%s)\n", register_destroy_methods[i].code,
+		       register_destroy_methods[i].zh, register_destroy_methods[i].en);
+	printf("destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
+	       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
 }
 
 /* Append the names of one --witness ("王芳，刘强" is two) to @o. */
@@ -667,10 +672,20 @@ int cli_lost(struct cli_ctx *ctx, int argc, char **argv)
 
 static int need_destruction(const struct custody_opts *o)
 {
+	char *all;
+	int rc;
+
 	/* the number of witnesses is the policy's (rule two-witnesses, exit 3) */
 	if (!o->method || !*o->method || !o->place || !*o->place)
 		return cli_usage_error("destroy", "--method and --place are required");
-	return CLI_EXIT_OK;
+	if (register_destroy_method_find(o->method))
+		return CLI_EXIT_OK;
+	/* one list for both faces (register_destroy_methods[]) */
+	all = register_destroy_methods_text();
+	rc = cli_usage_error("destroy", "unknown method '%s' (one of: %s)", o->method,
+			     all ? all : "?");
+	free(all);
+	return rc;
 }
 
 /* The library refuses before writing (nothing recorded: the usual exit)
@@ -718,7 +733,8 @@ static int do_destroy(struct reg_cli *r, const struct register_media *m,
 	const char *w[CERT_MAX_WITNESSES + 1] = { NULL };
 	const struct staff_person *v = NULL, *op = r->operator_person;
 	struct register_destruction d = {
-		.method = o->method, .place = o->place, .witnesses = w,
+		.method = register_destroy_method_find(o->method)->code, .place = o->place,
+		.witnesses = w,
 		.n_witnesses = o->n_witnesses, .note = o->note,
 	};
 	struct finish_destroy fd = {

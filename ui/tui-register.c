@@ -28,16 +28,12 @@ static const char *const state_filters[] = {
 
 enum reg_mode { MODE_LIST, MODE_SEARCH, MODE_HISTORY, MODE_ISSUE, MODE_DESTROY };
 
-static const char *const method_choices[] = {
-	"shred", "disintegrate", "incinerate", "degauss+shred", "pulverize", NULL
-};
-
 static const struct tui_field_spec issue_spec[] = {
 	{ "to", "Issue to", TUI_FIELD_TEXT, true, 127, NULL },
 };
 
 static const struct tui_field_spec destroy_spec[] = {
-	{ "method", "Method", TUI_FIELD_CHOICE, true, 0, method_choices },
+	{ "method", "Method", TUI_FIELD_CHOICE, true, 0, register_destroy_method_codes },
 	{ "place", "Place", TUI_FIELD_TEXT, true, 127, NULL },
 	{ "witnesses", "Witnesses", TUI_FIELD_TEXT, true, 255, NULL },
 	{ "note", "Note", TUI_FIELD_TEXT, false, 255, NULL },
