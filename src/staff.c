@@ -29,9 +29,9 @@ static const struct {
 	const char *en, *zh;
 } roles[] = {
 	{ STAFF_ROLE_OPERATOR, "operator", "操作人" },
-	{ STAFF_ROLE_VALIDATOR, "validator", "复核人" },
+	{ STAFF_ROLE_VALIDATOR, "validator", "审核人" },
 	{ STAFF_ROLE_WITNESS, "witness", "监销人" },
-	{ STAFF_ROLE_CUSTODIAN, "custodian", "保管人" },
+	{ STAFF_ROLE_CUSTODIAN, "custodian", "责任人" },
 };
 
 const char *staff_role_name(unsigned role)

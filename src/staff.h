@@ -21,11 +21,12 @@
 
 struct station;
 
+/* The bits in this order (ui/cli-staff.c names them in it). */
 enum staff_role {
 	STAFF_ROLE_OPERATOR = 1u << 0,	/* 操作人: sanitizes, records destruction */
-	STAFF_ROLE_VALIDATOR = 1u << 1,	/* 复核人: checks and signs the result */
+	STAFF_ROLE_VALIDATOR = 1u << 1,	/* 审核人: checks and signs the result */
 	STAFF_ROLE_WITNESS = 1u << 2,	/* 监销人: witnesses a destruction */
-	STAFF_ROLE_CUSTODIAN = 1u << 3,	/* 保管人: receives issued media */
+	STAFF_ROLE_CUSTODIAN = 1u << 3,	/* 责任人: receives issued media */
 };
 #define STAFF_ROLE_ALL 0xfu
 

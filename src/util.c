@@ -279,6 +279,13 @@ void util_time_local_zh(int64_t unix_secs, char *buf, size_t len)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
 
+static bool text_unshowable;
+
+bool util_text_unshowable(void)
+{
+	return text_unshowable;
+}
+
 const char *util_time_local_text(const char *iso, char *buf, size_t len)
 {
 	int64_t t;
@@ -533,6 +540,8 @@ int util_fit_width(const char *utf8, int cols, bool pad, char *out, size_t len)
 
 		if (used + w > room || pos + put + (cut ? ell : 0) + 1 > len)
 			break;
+		if (!printable && (unsigned char)*s >= 0x80)
+			text_unshowable = true;
 		memcpy(out + pos, printable ? s : "?", put);
 		pos += put;
 		used += w;

@@ -64,6 +64,11 @@ void util_time_local_zh(int64_t unix_secs, char *buf, size_t len);
  * that does not parse ("", "-") is copied unchanged.  Returns @buf. */
 const char *util_time_local_text(const char *iso, char *buf, size_t len);
 
+/* Whether util_fit_width() has replaced a non-ASCII character it could
+ * not show in this locale (a terminal that is not UTF-8): the front ends
+ * then warn once. */
+bool util_text_unshowable(void);
+
 /* Lower-case hex of @len bytes into @out (2*len+1 bytes). */
 void util_hex(const void *data, size_t len, char *out);
 

@@ -17,7 +17,7 @@ S=$CUSTOS_STATE_DIR
 	2>/dev/null || t_fail "staff add"
 "$C" staff add 刘强 --role witness 2>/dev/null || t_fail "add witness"
 "$C" staff add 周明 --role witness,custodian 2>/dev/null || t_fail "add witness 2"
-"$C" staff add 陈静 --role 复核人 --title 主任 2>/dev/null || t_fail "add validator (Chinese role)"
+"$C" staff add 陈静 --role 审核人 --title 主任 2>/dev/null || t_fail "add validator (Chinese role)"
 t_expect_rc 3 "$C" staff add 王芳 --role witness
 t_expect_rc 2 "$C" staff add 某人
 t_expect_rc 2 "$C" staff add 某人 --role boss
@@ -104,3 +104,24 @@ TZ=UTC "$C" register history DISC-1 | grep -Eq '^[0-9]+ +20[0-9-]{8}T[0-9:]{8}Z 
 	t_fail "UTC is written Z"
 unset TZ
 t_ok "local time with offset in history, show, cert list and the CSV export"
+
+# a locale that cannot show Chinese: one warning, only when the output has some
+out=$(LC_ALL=C "$C" staff list 2>&1 >/dev/null)
+[ "$(grep -c "locale is not UTF-8" <<<"$out")" = 1 ] || t_fail "LC_ALL=C: $out"
+out=$(LC_ALL=C "$C" -j staff list --role validator 2>&1 >/dev/null)
+[ "$(grep -c "locale is not UTF-8" <<<"$out")" = 1 ] || t_fail "LC_ALL=C json: $out"
+out=$(LC_ALL=C "$C" station pubkey 2>&1 >/dev/null)
+[ -z "$out" ] || t_fail "warned for ASCII output: $out"
+out=$(LC_ALL=C.UTF-8 "$C" staff list 2>&1 >/dev/null)
+[ -z "$out" ] || t_fail "warned in a UTF-8 locale: $out"
+t_ok "non-UTF-8 locale: one warning when Chinese is written"
+
+# the interface language (po/zh_CN.po, built into $CUSTOS_LOCALEDIR)
+if [ -n "${CUSTOS_LOCALEDIR:-}" ]; then
+	LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$C" --help | grep -q "^用法：custos" ||
+		t_fail "no Chinese usage"
+	LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$C" staff list | grep -q "^姓名 *角色 *职务" ||
+		t_fail "no Chinese table header"
+	LC_ALL=C.UTF-8 "$C" --help | grep -q "^Usage: custos" || t_fail "English usage"
+	t_ok "zh_CN messages"
+fi

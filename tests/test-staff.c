@@ -55,7 +55,7 @@ static void test_roles(void **state)
 	(void)state;
 	assert_int_equal(staff_roles_parse("operator,witness", &b), 0);
 	assert_int_equal(b, STAFF_ROLE_OPERATOR | STAFF_ROLE_WITNESS);
-	assert_int_equal(staff_roles_parse("监销人、保管人", &b), 0);
+	assert_int_equal(staff_roles_parse("监销人、责任人", &b), 0);
 	assert_int_equal(b, STAFF_ROLE_WITNESS | STAFF_ROLE_CUSTODIAN);
 	assert_int_equal(staff_roles_parse("Validator", &b), 0);
 	assert_int_equal(b, STAFF_ROLE_VALIDATOR);

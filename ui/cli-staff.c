@@ -10,25 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "staff.h"
 
 static void staff_usage(FILE *out)
 {
-	fputs("Usage: custos staff add NAME --role ROLE[,ROLE...] [--title T] [--department D]\n"
-	      "                          [--phone P]\n"
-	      "       custos staff list [--role ROLE] [--json]\n"
-	      "       custos staff remove NAME\n"
-	      "\n"
-	      "The station roster (STATE-DIR/staff.json).  Roles: operator (操作人),\n"
-	      "validator (复核人), witness (监销人), custodian (保管人); --role may be\n"
-	      "repeated or hold a list.  Once the roster names one person, every\n"
-	      "--operator, --validator, --witness and `issue --to` must name a person on\n"
-	      "it in that role.  Names are compared after NFKC normalisation and white\n"
-	      "space folding (\"张　三\" is \"张三\").  The default operator is\n"
-	      "$CUSTOS_OPERATOR, else `operator=NAME` in station.conf, never the login.\n"
-	      "\n"
-	      "Exit status: 0 done, 1 failure, 2 usage error, 3 the person is (not)\n"
-	      "on the roster.\n", out);
+	fputs(_("Usage: custos staff add NAME --role ROLE[,ROLE...] [--title T] [--department D]\n"
+		"                          [--phone P]\n"
+		"       custos staff list [--role ROLE] [--json]\n"
+		"       custos staff remove NAME\n"
+		"\n"
+		"The station roster (STATE-DIR/staff.json).  Roles: operator (操作人),\n"
+		"validator (审核人), witness (监销人), custodian (责任人); --role may be\n"
+		"repeated or hold a list.  Once the roster names one person, every\n"
+		"--operator, --validator, --witness and `issue --to` must name a person on\n"
+		"it in that role.  Names are compared after NFKC normalisation and white\n"
+		"space folding (\"张　三\" is \"张三\").  The default operator is\n"
+		"$CUSTOS_OPERATOR, else `operator=NAME` in station.conf, never the login.\n"
+		"\n"
+		"Exit status: 0 done, 1 failure, 2 usage error, 3 the person is (not)\n"
+		"on the roster.\n"), out);
 }
 
 struct staff_opts {
@@ -54,8 +55,8 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct staff_opts *
 		switch (c) {
 		case 'r':
 			if (staff_roles_parse(optarg, &bits) < 0)
-				return cli_usage_error("staff", "unknown role in '%s' (operator, "
-						       "validator, witness, custodian)", optarg);
+				return cli_usage_error("staff", _("unknown role in '%s' (operator, "
+							 "validator, witness, custodian)"), optarg);
 			o->roles |= bits;
 			break;
 		case 't': o->title = optarg; break;
@@ -88,21 +89,37 @@ static json_t *person_json(const struct staff_person *p)
 			 "title", p->title, "department", p->department, "phone", p->phone);
 }
 
+/* The roles in the interface language: "operator, witness" / "操作人、监销人". */
+static void roles_text(unsigned roles, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		N_("operator"), N_("validator"), N_("witness"), N_("custodian"),
+	};
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < UTIL_ARRAY_SIZE(names) && o < len; i++)
+		if (roles & (1u << i))
+			/* TRANSLATORS: the separator of a list of roles */
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? _(", ") : "",
+					      _(names[i]));
+}
+
 static int list(struct cli_ctx *ctx, const struct staff *roster, unsigned role)
 {
 	json_t *a = ctx->json ? json_array() : NULL;
 	char r[64];
 
 	if (!ctx->json && roster->n == 0) {
-		printf("The roster is empty: names are not checked (custos staff add).\n");
+		printf("%s\n", _("The roster is empty: names are not checked (custos staff add)."));
 		return CLI_EXIT_OK;
 	}
 	if (!ctx->json) {
-		util_fput_width(stdout, "NAME", 14);
-		util_fput_width(stdout, " ROLES", 28);
-		util_fput_width(stdout, " TITLE", 14);
-		util_fput_width(stdout, " DEPARTMENT", 14);
-		printf(" PHONE\n");
+		util_fput_width(stdout, _("NAME"), 15);
+		util_fput_width(stdout, _("ROLES"), 28);
+		util_fput_width(stdout, _("TITLE"), 14);
+		util_fput_width(stdout, _("DEPARTMENT"), 14);
+		printf("%s\n", _("PHONE"));
 	}
 	for (size_t i = 0; i < roster->n; i++) {
 		const struct staff_person *p = &roster->people[i];
@@ -113,7 +130,7 @@ static int list(struct cli_ctx *ctx, const struct staff *roster, unsigned role)
 			json_array_append_new(a, person_json(p));
 			continue;
 		}
-		staff_roles_format(p->roles, r, sizeof(r));
+		roles_text(p->roles, r, sizeof(r));
 		util_fput_width(stdout, p->name, 14);
 		putchar(' ');
 		util_fput_width(stdout, r, 27);
@@ -140,14 +157,16 @@ int cli_staff(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	sub = argv[1];
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "remove") != 0)
-		return cli_usage_error("staff", "unknown subcommand '%s' (add, list, remove)", sub);
+		return cli_usage_error("staff", _("unknown subcommand '%s' (add, list, remove)"),
+				       sub);
 	rc = parse(ctx, argc - 1, argv + 1, &o);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	positional = argc - 1 - optind;
 	if (positional != (strcmp(sub, "list") == 0 ? 0 : 1))
-		return cli_usage_error("staff", strcmp(sub, "list") == 0 ?
-				       "list takes no NAME" : "%s needs one NAME", sub);
+		return strcmp(sub, "list") == 0 ?
+		       cli_usage_error("staff", "%s", _("list takes no NAME")) :
+		       cli_usage_error("staff", _("%s needs one NAME"), sub);
 	if (strcmp(sub, "list") != 0)
 		name = argv[1 + optind];
 	rc = staff_load(ctx->state_dir, &roster, &cause);
@@ -158,15 +177,16 @@ int cli_staff(struct cli_ctx *ctx, int argc, char **argv)
 	} else if (strcmp(sub, "add") == 0) {
 		if (!o.roles) {
 			staff_free(roster);
-			return cli_usage_error("staff", "add needs --role (operator, validator, "
-					       "witness, custodian)");
+			return cli_usage_error("staff", "%s", _("add needs --role (operator, "
+								"validator, witness, custodian)"));
 		}
 		rc = staff_add(roster, name, o.roles, o.title, o.department, o.phone, &cause);
 		if (rc == 0)
 			rc = staff_save(roster, &cause);
 		rc = rc < 0 ? fail(rc, cause) : CLI_EXIT_OK;
 		if (rc == CLI_EXIT_OK)
-			cli_note(ctx, "%s added to the roster", roster->people[roster->n - 1].name);
+			cli_note(ctx, _("%s added to the roster"),
+				 roster->people[roster->n - 1].name);
 	} else {
 		rc = staff_remove(roster, name, &cause);
 		if (rc == 0)

@@ -6,6 +6,7 @@
  * file-backed virtual media, never a real disk or loop device.
  */
 #include "tui-jobs.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -145,6 +146,8 @@ int cli_tui(struct cli_ctx *ctx, int argc, char **argv)
 	app.state_dir = ctx->state_dir;
 	app.demo = demo;
 	rc = open_all(&app);
+	if (rc == 0 && !i18n_utf8())	/* Chinese would show as '?': say so once */
+		tui_app_message(&app, true, "%s", i18n_codeset_warning());
 	if (rc == 0)
 		rc = tui_app_run(&app);
 	close_all(&app);
