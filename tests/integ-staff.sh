@@ -84,6 +84,13 @@ grep -q "warning: issue: 外单位某人 is not on the station roster as custodi
 "$C" return DISC-2 >/dev/null || t_fail return
 "$C" issue DISC-2 --to "周　明" 2>&1 | grep -q warning && t_fail "warned for a custodian"
 [ "$("$C" -j register show DISC-2 | jq -r .holder)" = 周明 ] || t_fail "custodian spelling"
+out=$("$C" enroll --manual --type optical --class internal --serial DISC-3 --custodian 外人 2>&1) ||
+	t_fail "enroll with a custodian off the roster"
+grep -q "warning: enroll: 外人 is not on the station roster as custodian" <<<"$out" ||
+	t_fail "enroll: no warning: $out"
+"$C" enroll --manual --type optical --class internal --serial DISC-4 --custodian "周　明" \
+	>/dev/null 2>&1 || t_fail "enroll with a roster custodian"
+[ "$("$C" -j register show DISC-4 | jq -r .custodian)" = 周明 ] || t_fail "enroll spelling"
 "$C" staff remove "周 明" 2>/dev/null || t_fail "remove"
 t_expect_rc 3 "$C" staff remove 周明
 t_ok "custodian warning, remove"

@@ -382,6 +382,20 @@ static int enroll_from_device(struct reg_cli *r, const char *path, struct enroll
 	return CLI_EXIT_OK;
 }
 
+/* A custodian should be a roster person in role custodian, but media also
+ * go to people of other offices: a warning only.  On the roster, the name
+ * takes the roster's spelling. */
+static const char *roster_custodian(struct reg_cli *r, const char *name)
+{
+	const struct staff_person *p = NULL;
+	char *why = NULL;
+
+	if (staff_require(r->roster, name, STAFF_ROLE_CUSTODIAN, &p, &why) < 0)
+		cli_warn("%s: %s", r->cmd, why ? why : "custodian not on the roster");
+	free(why);
+	return p ? p->name : name;
+}
+
 int cli_enroll(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct reg_cli r = { .ctx = ctx, .cmd = "enroll" };
@@ -405,6 +419,9 @@ int cli_enroll(struct cli_ctx *ctx, int argc, char **argv)
 		util_strlcpy(o.m.source, "manual", sizeof(o.m.source));
 	if (o.type)
 		util_strlcpy(o.m.media_type, o.type, sizeof(o.m.media_type));
+	if (o.m.custodian[0])
+		util_strlcpy(o.m.custodian, roster_custodian(&r, o.m.custodian),
+			     sizeof(o.m.custodian));
 	rc = register_enroll(r.db, &o.m, &o.m, &cause);
 	rc = rc < 0 ? fail(&r, rc, cause) : show_result(&r, o.m.id, "enrolled");
 out:
@@ -591,19 +608,11 @@ static int need_to(const struct custody_opts *o)
 	return o->to && *o->to ? CLI_EXIT_OK : cli_usage_error(NULL, "--to NAME is required");
 }
 
-/* A custodian should be on the roster (role custodian), but media are
- * also issued to people of other offices: a warning only, and the
- * roster's spelling when the name is on it. */
+/* The custodian as roster_custodian() checks it. */
 static int do_issue(struct reg_cli *r, const struct register_media *m,
 		    const struct custody_opts *o, char **cause)
 {
-	const struct staff_person *p = NULL;
-	char *why = NULL;
-
-	if (staff_require(r->roster, o->to, STAFF_ROLE_CUSTODIAN, &p, &why) < 0)
-		cli_warn("issue: %s", why ? why : "custodian not on the roster");
-	free(why);
-	return register_issue(r->db, m->id, p ? p->name : o->to, cause);
+	return register_issue(r->db, m->id, roster_custodian(r, o->to), cause);
 }
 
 int cli_issue(struct cli_ctx *ctx, int argc, char **argv)
