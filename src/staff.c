@@ -128,6 +128,17 @@ static int field_dup(const char *s, char **out)
 	return names_canonical(s ? s : "", out);
 }
 
+/* A canonical name that names_split() keeps whole. */
+static bool one_name(const char *name)
+{
+	char **v = NULL;
+	size_t n = 0;
+	bool one = names_split(name, &v, &n, NULL) == 0 && n == 1 && strcmp(v[0], name) == 0;
+
+	names_list_free(v, n);
+	return one;
+}
+
 int staff_add(struct staff *roster, const char *name, unsigned bits, const char *title,
 	      const char *department, const char *phone, char **cause)
 {
@@ -150,6 +161,9 @@ int staff_add(struct staff *roster, const char *name, unsigned bits, const char 
 				 strerror(-rc));
 	}
 	rc = check_field("name", p.name, true, cause);
+	if (rc == 0 && !one_name(p.name))
+		rc = util_fail(cause, -EINVAL, "the name '%s' holds a list separator (, ， 、 ; ；): "
+			       "add one person at a time", p.name);
 	if (rc == 0)
 		rc = check_field("title", p.title, false, cause);
 	if (rc == 0)
@@ -250,8 +264,8 @@ int staff_require(const struct staff *roster, const char *name, unsigned role,
 	}
 	who = staff_describe(roster, role);
 	rc = util_fail(cause, -ENOENT, "%s is not on the station roster as %s; the roster's "
-		       "%ss: %s (custos staff list, custos staff add)", name, what, what,
-		       who ? who : "?");
+		       "people in that role: %s (custos staff list, custos staff add)", name,
+		       what, who ? who : "?");
 	free(who);
 	return rc;
 }

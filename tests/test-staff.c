@@ -92,6 +92,16 @@ static void test_add_find_save(void **state)
 			 -EINVAL);
 	free(cause);
 	cause = NULL;
+	/* a name is never a list: the faces split witnesses on these */
+	assert_int_equal(staff_add(r, "刘强，周明", STAFF_ROLE_WITNESS, NULL, NULL, NULL, &cause),
+			 -EINVAL);
+	assert_non_null(strstr(cause, "separator"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(staff_add(r, "A;B", STAFF_ROLE_WITNESS, NULL, NULL, NULL, &cause),
+			 -EINVAL);
+	free(cause);
+	cause = NULL;
 	assert_int_equal(r->n, 2);
 	p = staff_find(r, "王芳");
 	assert_non_null(p);
@@ -150,6 +160,7 @@ static void test_require(void **state)
 	assert_non_null(strstr(cause, "刘强 (witness); 周明 (witness)"));
 	assert_null(strstr(cause, "王芳"));
 	free(cause);
+	staff_free(r);
 }
 
 static void test_damaged(void **state)
