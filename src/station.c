@@ -324,6 +324,60 @@ int station_load_public_key(const struct station *st, struct sign_key **out, cha
 	return load_key(st, PUB_NAME, false, out, cause);
 }
 
+/* station.conf without its "operator" lines, plus "operator=@name". */
+static char *conf_with_operator(const char *text, const char *name)
+{
+	size_t len = strlen(text);
+	char *out = malloc(len + (name ? strlen(name) : 0) + 16), *o = out;
+	const char *line = text;
+
+	if (!out)
+		return NULL;
+	while (*line) {
+		const char *end = strchr(line, '\n'), *k = line;
+		size_t n = end ? (size_t)(end - line + 1) : strlen(line);
+
+		k += strspn(k, " \t");
+		if (!(strncmp(k, "operator", 8) == 0 && k[8 + strspn(k + 8, " \t")] == '=')) {
+			memcpy(o, line, n);
+			o += n;
+			if (!end)
+				*o++ = '\n';
+		}
+		line += n;
+	}
+	if (name && *name)
+		o += sprintf(o, "operator=%s\n", name);
+	*o = '\0';
+	return out;
+}
+
+int station_set_operator(const char *state_dir, const char *name, char **cause)
+{
+	char *path = dir_path(state_dir, CONF_NAME), *text = NULL, *out = NULL;
+	int rc;
+
+	if (name && *name && !valid_value(name))
+		return util_fail(cause, -EINVAL, "the operator's name must be one line of text");
+	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
+	if (rc == -ENOENT)
+		rc = util_fail(cause, rc, "no station is set up in %s: run 'custos init' first",
+			       state_dir);
+	else if (rc < 0)
+		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
+			       strerror(-rc));
+	if (rc == 0) {
+		out = conf_with_operator(text, name);
+		rc = out ? util_write_file_atomic(path, out, strlen(out), 0644) : -ENOMEM;
+		if (rc < 0)
+			rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+	}
+	free(path);
+	free(text);
+	free(out);
+	return rc;
+}
+
 const char *station_operator(void)
 {
 	static char name[256];

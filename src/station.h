@@ -53,6 +53,11 @@ char *station_path(const struct station *st, const char *name);
 int station_load_signing_key(const struct station *st, struct sign_key **out, char **cause);
 int station_load_public_key(const struct station *st, struct sign_key **out, char **cause);
 
+/* Set (or with @name NULL or "", remove) the default operator, the
+ * "operator" line of station.conf, rewriting the file atomically; the
+ * other lines are kept.  -EINVAL for a name that is not one line. */
+int station_set_operator(const char *state_dir, const char *name, char **cause);
+
 /* The operator's name for events: $CUSTOS_OPERATOR, else the login name. */
 const char *station_operator(void);
 

@@ -60,7 +60,10 @@ grep -q "one of: shred, disintegrate, incinerate, degauss+shred, pulverize" <<<"
 "$C" destroy --help | grep -q "degauss+shred *消磁后粉碎" || t_fail "methods not in --help"
 
 # the station's default operator; witnesses as one Chinese list; roster spelling and titles
-echo "operator=王 芳" >>"$S/station.conf"
+t_expect_rc 3 "$C" staff default 刘强
+"$C" staff default "王 芳" 2>/dev/null || t_fail "staff default"
+[ "$("$C" staff default)" = 王芳 ] || t_fail "staff default shows"
+grep -qx "operator=王芳" "$S/station.conf" || t_fail "station.conf operator"
 "$C" -j destroy DISC-1 --method 粉碎 --place R1 --witness "刘　强，周明" --validator 陈静 \
 	>"$T_TMP/d.json" || t_fail "destroy with the roster"
 cj=$(jq -r .certificate.json "$T_TMP/d.json")

@@ -213,6 +213,38 @@ static void test_prefix(void **state)
 	free(dir);
 }
 
+/* The default operator: station.conf's "operator" line, set and cleared
+ * without touching the rest. */
+static void test_set_operator(void **state)
+{
+	char *dir = util_asprintf("%s/prefix", base), *cause = NULL, *conf, *text = NULL;
+	struct station *st = NULL;
+
+	(void)state;
+	conf = util_asprintf("%s/station.conf", dir);
+	assert_int_equal(station_set_operator(dir, "王芳", &cause), 0);
+	assert_int_equal(station_set_operator(dir, "刘强", &cause), 0);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_string_equal(st->operator_name, "刘强");
+	assert_string_equal(st->prefix, "BMS1");
+	station_free(st);
+	assert_int_equal(util_read_file(conf, &text, NULL), 0);
+	assert_null(strstr(text, "王芳"));	/* replaced, not added */
+	free(text);
+	assert_int_equal(station_set_operator(dir, "a\nb", &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(station_set_operator(dir, NULL, &cause), 0);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_null(st->operator_name);
+	assert_string_equal(st->name, "保密室-1");
+	station_free(st);
+	assert_int_equal(station_set_operator(base, "x", &cause), -ENOENT);
+	free(cause);
+	free(conf);
+	free(dir);
+}
+
 static void test_operator(void **state)
 {
 	(void)state;
@@ -231,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_refuse_and_force),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_set_operator),
 		cmocka_unit_test(test_operator),
 	};
 

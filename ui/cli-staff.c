@@ -12,6 +12,7 @@
 
 #include "i18n.h"
 #include "staff.h"
+#include "station.h"
 
 static void staff_usage(FILE *out)
 {
@@ -19,6 +20,7 @@ static void staff_usage(FILE *out)
 		"                          [--phone P]\n"
 		"       custos staff list [--role ROLE] [--json]\n"
 		"       custos staff remove NAME\n"
+		"       custos staff default [NAME | --clear]\n"
 		"\n"
 		"The station roster (STATE-DIR/staff.json).  Roles: operator (操作人),\n"
 		"validator (审核人), witness (监销人), custodian (责任人); --role may be\n"
@@ -26,13 +28,15 @@ static void staff_usage(FILE *out)
 		"--operator, --validator, --witness and `issue --to` must name a person on\n"
 		"it in that role.  Names are compared after NFKC normalisation and white\n"
 		"space folding (\"张　三\" is \"张三\").  The default operator is\n"
-		"$CUSTOS_OPERATOR, else `operator=NAME` in station.conf, never the login.\n"
+		"$CUSTOS_OPERATOR, else `operator=NAME` in station.conf (set by\n"
+		"`staff default NAME`, a roster operator), never the login account.\n"
 		"\n"
 		"Exit status: 0 done, 1 failure, 2 usage error, 3 the person is (not)\n"
 		"on the roster.\n"), out);
 }
 
 struct staff_opts {
+	bool clear;		/* default --clear */
 	unsigned roles;
 	const char *title, *department, *phone;
 };
@@ -44,6 +48,7 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct staff_opts *
 		{ "title", required_argument, NULL, 't' },
 		{ "department", required_argument, NULL, 'D' },
 		{ "phone", required_argument, NULL, 'p' },
+		{ "clear", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -62,6 +67,7 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct staff_opts *
 		case 't': o->title = optarg; break;
 		case 'D': o->department = optarg; break;
 		case 'p': o->phone = optarg; break;
+		case 'C': o->clear = true; break;
 		case 'j': ctx->json = true; break;
 		case 'h': staff_usage(stdout); return -1;
 		default: return CLI_EXIT_USAGE;
@@ -143,6 +149,50 @@ static int list(struct cli_ctx *ctx, const struct staff *roster, unsigned role)
 	return a ? cli_print_json(a) : CLI_EXIT_OK;
 }
 
+/* How many NAMEs @sub takes: 0 or a usage error's exit code. */
+static int check_args(const char *sub, int n, const struct staff_opts *o)
+{
+	if (strcmp(sub, "default") == 0)
+		return n > 1 || (n == 1 && o->clear) ?
+		       cli_usage_error("staff", "%s", _("default takes one NAME or --clear")) : 0;
+	if (strcmp(sub, "list") == 0)
+		return n ? cli_usage_error("staff", "%s", _("list takes no NAME")) : 0;
+	return n != 1 ? cli_usage_error("staff", _("%s needs one NAME"), sub) : 0;
+}
+
+/* staff default [NAME | --clear]: station.conf's operator. */
+static int default_operator(struct cli_ctx *ctx, const struct staff *roster, const char *name,
+			    bool clear)
+{
+	const struct staff_person *p = NULL;
+	struct station *st = NULL;
+	const char *env = getenv("CUSTOS_OPERATOR");
+	char *cause = NULL;
+	int rc;
+
+	if (!name && !clear) {
+		rc = station_open(ctx->state_dir, &st, &cause);
+		if (rc < 0)
+			return fail(rc, cause);
+		printf("%s\n", st->operator_name ? st->operator_name : _("(none)"));
+		if (env && *env)
+			cli_note(ctx, _("$CUSTOS_OPERATOR (%s) takes precedence here"), env);
+		station_free(st);
+		return CLI_EXIT_OK;
+	}
+	if (name) {
+		rc = staff_require(roster, name, STAFF_ROLE_OPERATOR, &p, &cause);
+		if (rc < 0)
+			return fail(rc == -EPERM ? -ENOENT : rc, cause);
+	}
+	rc = station_set_operator(ctx->state_dir, p ? p->name : name, &cause);
+	if (rc < 0)
+		return fail(rc, cause);
+	if (name)
+		cli_note(ctx, _("default operator: %s"), p ? p->name : name);
+	return CLI_EXIT_OK;
+}
+
 int cli_staff(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct staff_opts o = { 0 };
@@ -156,23 +206,24 @@ int cli_staff(struct cli_ctx *ctx, int argc, char **argv)
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	sub = argv[1];
-	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "remove") != 0)
-		return cli_usage_error("staff", _("unknown subcommand '%s' (add, list, remove)"),
-				       sub);
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "remove") != 0 &&
+	    strcmp(sub, "default") != 0)
+		return cli_usage_error("staff", _("unknown subcommand '%s' (add, list, remove, "
+						  "default)"), sub);
 	rc = parse(ctx, argc - 1, argv + 1, &o);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	positional = argc - 1 - optind;
-	if (positional != (strcmp(sub, "list") == 0 ? 0 : 1))
-		return strcmp(sub, "list") == 0 ?
-		       cli_usage_error("staff", "%s", _("list takes no NAME")) :
-		       cli_usage_error("staff", _("%s needs one NAME"), sub);
-	if (strcmp(sub, "list") != 0)
-		name = argv[1 + optind];
+	rc = check_args(sub, positional, &o);
+	if (rc)
+		return rc;
+	name = positional ? argv[1 + optind] : NULL;
 	rc = staff_load(ctx->state_dir, &roster, &cause);
 	if (rc < 0)
 		return fail(rc, cause);
-	if (strcmp(sub, "list") == 0) {
+	if (strcmp(sub, "default") == 0) {
+		rc = default_operator(ctx, roster, name, o.clear);
+	} else if (strcmp(sub, "list") == 0) {
 		rc = list(ctx, roster, o.roles);
 	} else if (strcmp(sub, "add") == 0) {
 		if (!o.roles) {

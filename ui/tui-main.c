@@ -16,6 +16,7 @@
 
 #include "policy.h"
 #include "register.h"
+#include "staff.h"
 #include "station.h"
 
 static void usage(FILE *out)
@@ -92,7 +93,11 @@ static int open_all(struct tui_app *app)
 		free(cause);
 		return rc;
 	}
-	register_set_actor(app->reg, station_operator(), app->station ? app->station->name : NULL);
+	/* the station's default operator (staff_default_operator()) when set;
+	 * choosing the person at the station is the roster's next step */
+	register_set_actor(app->reg, staff_default_operator(app->station) ?
+			   staff_default_operator(app->station) : station_operator(),
+			   app->station ? app->station->name : NULL);
 	return open_policy(app);
 }
 
