@@ -23,6 +23,7 @@
 #define STAFF_FILE "staff.json"
 #define STAFF_FORMAT "custos-staff/1"
 #define STAFF_FILE_MAX (1u << 20)	/* a roster is a few kB */
+#define STAFF_DESCRIBE_MAX 20	/* people named in one message */
 
 static const struct {
 	unsigned bit;
@@ -199,14 +200,25 @@ const struct staff_person *staff_find(const struct staff *roster, const char *na
 char *staff_describe(const struct staff *roster, unsigned role)
 {
 	char *s = strdup(""), *t, r[64];
+	size_t shown = 0, more = 0;
 
 	for (size_t i = 0; s && roster && i < roster->n; i++) {
 		const struct staff_person *p = &roster->people[i];
 
 		if (role && !(p->roles & role))
 			continue;
+		if (shown == STAFF_DESCRIBE_MAX) {
+			more++;
+			continue;
+		}
 		staff_roles_format(p->roles, r, sizeof(r));
 		t = util_asprintf("%s%s%s (%s)", s, *s ? "; " : "", p->name, r);
+		free(s);
+		s = t;
+		shown++;
+	}
+	if (s && more) {
+		t = util_asprintf("%s and %zu more", s, more);
 		free(s);
 		s = t;
 	}

@@ -91,7 +91,8 @@ int staff_roles_parse(const char *list, unsigned *out);
 void staff_roles_format(unsigned roles, char *buf, size_t len);
 
 /* "王芳 (operator, witness); 刘强 (witness)": the people in @role (0: all),
- * malloc'd, "nobody" for none; NULL on ENOMEM. */
+ * the first 20 and "and N more", malloc'd, "nobody" for none; NULL on
+ * ENOMEM. */
 char *staff_describe(const struct staff *roster, unsigned role);
 
 /* The operator when none is named: $CUSTOS_OPERATOR, else the station's

@@ -160,6 +160,16 @@ static void test_require(void **state)
 	assert_non_null(strstr(cause, "刘强 (witness); 周明 (witness)"));
 	assert_null(strstr(cause, "王芳"));
 	free(cause);
+	/* a long roster is cut in messages */
+	for (int i = 0; i < 30; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "W%02d", i);
+		assert_int_equal(staff_add(r, name, STAFF_ROLE_WITNESS, NULL, NULL, NULL, NULL), 0);
+	}
+	cause = staff_describe(r, STAFF_ROLE_WITNESS);
+	assert_non_null(strstr(cause, "; W17 (witness) and 12 more"));
+	free(cause);
 	staff_free(r);
 }
 
