@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "names.h"
 #include "util.h"
 
 #define POLICY_MIN_WITNESSES 2
@@ -457,27 +458,16 @@ unsigned policy_witnesses(const struct policy *pol)
 	return pol ? pol->witnesses : POLICY_MIN_WITNESSES;
 }
 
-/* Compare two names ignoring case and surrounding white space. */
+/* Compare two names as names_equal() does: NFKC, white space folded, ASCII
+ * case ignored ("张　三" is "张三"). */
 bool policy_same_person(const char *a, const char *b)
 {
-	size_t la, lb;
-
-	while (*a == ' ' || *a == '\t')
-		a++;
-	while (*b == ' ' || *b == '\t')
-		b++;
-	la = strlen(a);
-	lb = strlen(b);
-	while (la && (a[la - 1] == ' ' || a[la - 1] == '\t'))
-		la--;
-	while (lb && (b[lb - 1] == ' ' || b[lb - 1] == '\t'))
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
+	return names_equal(a, b);
 }
 
 static bool is_blank(const char *s)
 {
-	return !s || strspn(s, " \t") == strlen(s);
+	return names_blank(s);
 }
 
 int policy_check_destroy(const struct policy *pol, const char *const *witnesses, size_t n,

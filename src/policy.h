@@ -123,9 +123,9 @@ int policy_check_destroy(const struct policy *pol, const char *const *witnesses,
 			 char **cause);
 unsigned policy_witnesses(const struct policy *pol);
 
-/* Do two names denote the same person?  Case and surrounding blanks are
- * ignored ("Alice" and " alice" are one person).  Used for witnesses,
- * operators and validators alike. */
+/* Do two names denote the same person?  names_equal(): NFKC, white space
+ * folded, ASCII case ignored ("Alice" and " alice", "张　三" and "张三" are
+ * one person).  Used for witnesses, operators and validators alike. */
 bool policy_same_person(const char *a, const char *b);
 
 #endif

@@ -593,6 +593,7 @@ static int count_unfinished(struct register_db *db, struct register_verify_resul
 	r->unfinished = (int64_t)n;
 	free(u);
 	return rc;
+}
 
 /*
  * SQLite's own check of the file (pages, indexes, free list): corruption

@@ -1125,6 +1125,16 @@ int register_destroy(struct register_db *db, const struct policy *pol, int64_t i
 	rc = check_destroy_text(d, cause);
 	if (rc < 0)
 		return rc;
+
+	if (!register_destroy_method_find(d->method) ||
+	    strcmp(register_destroy_method_find(d->method)->code, d->method) != 0) {
+		char *all = register_destroy_methods_text();
+
+		rc = util_fail(cause, -EINVAL, "destroy: unknown method '%s' (one of: %s)",
+			       d->method, all ? all : "?");
+		free(all);
+		return rc;
+	}
 	rc = policy_check_destroy(pol, d->witnesses, d->n_witnesses, cause);
 	if (rc < 0)
 		return rc;

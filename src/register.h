@@ -252,8 +252,28 @@ int register_lost(struct register_db *db, int64_t id, const char *note, char **c
 int register_reclassify(struct register_db *db, const struct policy *pol, int64_t id,
 			enum policy_level to, char **cause);
 
+/*
+ * The methods of physical destruction both faces offer, in this order
+ * (custos(8), `custos destroy --help`): code, English and Chinese label.
+ * register_destroy() accepts only these codes.
+ */
+struct register_destroy_method {
+	const char *code;	/* "shred" */
+	const char *en;		/* "shredding" */
+	const char *zh;		/* "粉碎" */
+};
+extern const struct register_destroy_method register_destroy_methods[];
+extern const size_t register_n_destroy_methods;
+/* The codes alone, NULL-terminated (the station screen's choice field). */
+extern const char *const register_destroy_method_codes[];
+/* The method with this code or Chinese label ("shred", "粉碎"; ASCII case
+ * ignored), or NULL. */
+const struct register_destroy_method *register_destroy_method_find(const char *s);
+/* "shred, disintegrate, ..." (malloc'd; NULL on ENOMEM), for messages. */
+char *register_destroy_methods_text(void);
+
 struct register_destruction {
-	const char *method;		/* shred, disintegrate, incinerate, degauss+shred... */
+	const char *method;		/* a register_destroy_methods[] code */
 	const char *place;
 	const char *const *witnesses;	/* distinct names, checked by policy_check_destroy */
 	size_t n_witnesses;

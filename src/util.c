@@ -362,6 +362,104 @@ void util_iso8601(int64_t unix_secs, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* ---- local time for people (issue 14) ------------------------------------ */
+
+int util_time_parse(const char *iso, int64_t *out)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, n = 0;
+	char sign = 'Z';
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+		return -EINVAL;
+	iso += n;
+	if (*iso == '+' || *iso == '-') {
+		sign = *iso;
+		if (sscanf(iso + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || oh > 23 || om > 59)
+			return -EINVAL;
+		iso += 1 + n;
+	} else if (*iso++ != 'Z') {
+		return -EINVAL;
+	}
+	if (*iso || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*out = (int64_t)t - (sign == '-' ? -1 : sign == '+' ? 1 : 0) * (oh * 3600 + om * 60);
+	return 0;
+}
+
+static bool local_tm(int64_t unix_secs, struct tm *tm)
+{
+	time_t t = (time_t)unix_secs;
+
+	tzset();
+	return localtime_r(&t, tm) != NULL;
+}
+
+void util_time_local(int64_t unix_secs, char *buf, size_t len)
+{
+	struct tm tm;
+	long off;
+	size_t n;
+
+	if (!len)
+		return;
+	if (!local_tm(unix_secs, &tm)) {
+		util_iso8601(unix_secs, buf, len);
+		return;
+	}
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	off = tm.tm_gmtoff;
+	if (off == 0)
+		snprintf(buf + n, len - n, "Z");
+	else
+		snprintf(buf + n, len - n, "%c%02ld:%02ld", off < 0 ? '-' : '+',
+			 labs(off) / 3600, labs(off) % 3600 / 60);
+}
+
+void util_time_local_zh(int64_t unix_secs, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!len)
+		return;
+	if (!local_tm(unix_secs, &tm)) {
+		util_iso8601(unix_secs, buf, len);
+		return;
+	}
+	snprintf(buf, len, "%d年%d月%d日 %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+static bool text_unshowable;
+
+bool util_text_unshowable(void)
+{
+	return text_unshowable;
+}
+
+const char *util_time_local_text(const char *iso, char *buf, size_t len)
+{
+	int64_t t;
+
+	if (util_time_parse(iso, &t) == 0)
+		util_time_local(t, buf, len);
+	else if (len)
+		util_strlcpy(buf, iso ? iso : "", len);
+	return buf;
+}
+
 void util_hex(const void *data, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -764,6 +862,8 @@ int util_fit_width(const char *utf8, int cols, bool pad, char *out, size_t len)
 
 		if (used + w > room || pos + put + (cut ? ell : 0) + 1 > len)
 			break;
+		if (!printable && (unsigned char)*s >= 0x80)
+			text_unshowable = true;
 		memcpy(out + pos, printable ? s : "?", put);
 		pos += put;
 		used += w;

@@ -74,6 +74,33 @@ uint64_t util_mono_ns(void);
 void util_iso8601(int64_t unix_secs, char *buf, size_t len);
 int64_t util_unix_now(void);
 
+/*
+ * Local time for people (issue 14): the register and certificates keep UTC,
+ * screens, texts and CSV exports show the local zone ($TZ honoured) with
+ * its offset.  An offset of zero is written "Z".
+ */
+#define UTIL_TIME_LEN 40	/* enough for every form below */
+
+/* Parse the stored form "2026-12-04T03:20:07Z" (or with "+08:00") into
+ * Unix seconds; -EINVAL for anything else. */
+int util_time_parse(const char *iso, int64_t *out);
+
+/* "2026-12-04T11:20:07+08:00" in the local zone into @buf. */
+void util_time_local(int64_t unix_secs, char *buf, size_t len);
+
+/* "2026年12月4日 11:20" in the local zone into @buf (the Chinese date of
+ * certificates and reports). */
+void util_time_local_zh(int64_t unix_secs, char *buf, size_t len);
+
+/* A stored time text in local form (util_time_local()) into @buf; text
+ * that does not parse ("", "-") is copied unchanged.  Returns @buf. */
+const char *util_time_local_text(const char *iso, char *buf, size_t len);
+
+/* Whether util_fit_width() has replaced a non-ASCII character it could
+ * not show in this locale (a terminal that is not UTF-8): the front ends
+ * then warn once. */
+bool util_text_unshowable(void);
+
 /* Lower-case hex of @len bytes into @out (2*len+1 bytes). */
 void util_hex(const void *data, size_t len, char *out);
 

@@ -156,7 +156,7 @@ t_ok "list --media, show by medium, event hash is the destroyed event"
 
 # certificates written to another directory never reuse a registered id
 "$CUSTOS" destroy CD-1 --method shred --place "Room 5" --witness 周明 --witness 吴丽 \
-	--cert-dir "$T_TMP/elsewhere" >/dev/null || t_fail "destroy into --cert-dir"
+	--operator Keeper --cert-dir "$T_TMP/elsewhere" >/dev/null || t_fail "destroy into --cert-dir"
 [ "$(ls "$T_TMP/elsewhere"/*.json | wc -l)" = 1 ] || t_fail "--cert-dir files"
 [ ! -e "$T_TMP/elsewhere/$cid.json" ] || t_fail "id $cid reused in another directory"
 [ "$("$CUSTOS" -j cert list | jq 'length')" = 2 ] || t_fail "cert list from the register"

@@ -10,6 +10,8 @@
 t_init chain
 export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 t_need_cmd sqlite3 jq python3
+# a certificate names a real operator, never the login account
+export CUSTOS_OPERATOR=Clerk
 
 C=$CUSTOS
 S=$CUSTOS_STATE_DIR

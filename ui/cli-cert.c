@@ -251,7 +251,7 @@ struct lister {
  * even when longer than their column, the other cells are cut. */
 static void print_list_row(const char *const cell[7])
 {
-	static const int cols[] = { 20, 13, 21, 20, 14, 10 };
+	static const int cols[] = { 20, 13, 25, 20, 14, 10 };
 	static const bool whole[] = { true, false, false, true, true, false };
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cols); i++) {
@@ -267,6 +267,7 @@ static void list_one(struct lister *l, const json_t *doc, const char *where)
 {
 	const char *outcome = field(doc, "sanitization", "outcome");
 	const char *row[7];
+	char when[UTIL_TIME_LEN];
 
 	if (l->arr) {
 		json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
@@ -286,7 +287,7 @@ static void list_one(struct lister *l, const json_t *doc, const char *where)
 	l->header = true;
 	row[0] = field(doc, NULL, "id");
 	row[1] = field(doc, NULL, "kind");
-	row[2] = field(doc, NULL, "issued");
+	row[2] = util_time_local_text(field(doc, NULL, "issued"), when, sizeof(when));
 	row[3] = field(doc, "medium", "serial");
 	row[4] = field(doc, "medium", "register_no");
 	row[5] = outcome;

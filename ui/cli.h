@@ -94,5 +94,6 @@ int cli_lost(struct cli_ctx *ctx, int argc, char **argv);
 int cli_register(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cert(struct cli_ctx *ctx, int argc, char **argv);
 int cli_tui(struct cli_ctx *ctx, int argc, char **argv);
+int cli_staff(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif
