@@ -13,7 +13,7 @@
  *                    "content_sha256": "<sha256 hex of the canonical bytes>",
  *                    "value": "<base64 signature>" } }
  *
- * Canonical form (what is signed and hashed): the "certificate" object
+ * Format 1 canonical form (what was signed and hashed): the "certificate" object
  * serialised by jansson with JSON_COMPACT | JSON_SORT_KEYS |
  * JSON_ENSURE_ASCII.  Every non-ASCII character is written as a \uXXXX
  * escape, so the signed bytes are pure ASCII and survive any transcoding,
@@ -47,9 +47,16 @@
 #include "sign.h"
 #include "station.h"
 
-#define CERT_SCHEMA "custos-certificate/1"
-/* QR payload: CUSTOS1|<id>|<sha256 hex of canonical content>|<base64 signature> */
+/* The format version: format 2 signs the RFC 8785 (JCS) form and carries a
+ * signed summary for the QR code; format 1 (jansson's ASCII form, see
+ * above) is still verified.  custos-certificate(5) is the specification. */
+#define CERT_SCHEMA "custos-certificate/2"
+#define CERT_SCHEMA_V1 "custos-certificate/1"
+/* Format 1 QR payload: CUSTOS1|<id>|<sha256 hex of canonical content>|<base64 signature> */
 #define CERT_QR_PREFIX "CUSTOS1"
+/* Format 2 QR payload: the signed summary, CUSTOS2|<17 fields>|<base64 signature> */
+#define CERT_QR2_PREFIX "CUSTOS2"
+#define CERT_QR_NFIELDS 17
 /* The one font family every PDF uses (Debian fonts-wqy-microhei: Latin + CJK). */
 #define CERT_FONT_FAMILY "WenQuanYi Micro Hei"
 
@@ -166,7 +173,11 @@ struct cert_issue_opts {
 int cert_build(const struct cert_input *in, const struct station *st, const char *id,
 	       int64_t issued, json_t **out, char **cause);
 
-/* The canonical bytes of a certificate object (malloc'd, NUL-terminated). */
+/* True for a format-1 certificate object (schema custos-certificate/1). */
+bool cert_is_v1(const json_t *cert);
+
+/* The canonical bytes of a certificate object (malloc'd, NUL-terminated):
+ * RFC 8785 for format 2, jansson's ASCII form for format 1. */
 int cert_canonical(const json_t *cert, char **out, size_t *len, char **cause);
 
 /* Sign @cert with @key: returns the whole document (new reference). */
@@ -201,6 +212,19 @@ int cert_digest(const json_t *doc, char out[65], char **cause);
 int cert_qr_payload(const json_t *doc, char **out, char **cause);
 /* 0 when @payload is the QR payload of @doc, -EBADMSG otherwise. */
 int cert_qr_check(const json_t *doc, const char *payload, char **cause);
+
+/* The signed summary of a format-2 certificate object without its
+ * signature: "CUSTOS2|kind|id|...|key_id" (malloc'd). */
+int cert_summary_body(const json_t *cert, char **out, size_t *len, char **cause);
+/* Check a format-2 QR payload with nothing but @pub: *@fields receives
+ * the signed fields (object, in order; names from cert_qr_field_name()).
+ * -EINVAL: not a format-2 payload; -EBADMSG: a bad signature or key. */
+int cert_qr_verify(const char *payload, const struct sign_key *pub, json_t **fields,
+		   char **cause);
+const char *cert_qr_field_name(size_t i);
+/* Decode the QR codes of a PNG image (libzbar): the first custos payload
+ * found (malloc'd).  -ENOENT: none found. */
+int cert_qr_scan_png(const char *path, char **payload, char **cause);
 
 /* The document as display rows, shared by the text and PDF renderings:
  * bilingual section and field labels and a formatted value. */
