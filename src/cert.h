@@ -57,6 +57,10 @@
 /* Format 2 QR payload: the signed summary, CUSTOS2|<17 fields>|<base64 signature> */
 #define CERT_QR2_PREFIX "CUSTOS2"
 #define CERT_QR_NFIELDS 17
+/* The name of the attached signed document in a one-certificate PDF, and
+ * the XMP namespace of the document list. */
+#define CERT_PDF_ATTACHMENT "certificate.json"
+#define CERT_XMP_NS "urn:custos:certificate:2#"
 /* The one font family every PDF uses (Debian fonts-wqy-microhei: Latin + CJK). */
 #define CERT_FONT_FAMILY "WenQuanYi Micro Hei"
 
@@ -306,7 +310,13 @@ int cert_pdf_write(const json_t *doc, const char *path, char **cause);
  * when @machine lists other disks. */
 int cert_pdf_summary(const struct cert_machine *machine, json_t *const *docs, size_t n,
 		     const char *path, char **cause);
-/* The documents embedded in a PDF (new reference to a JSON array). */
+/* The documents embedded in a PDF (new reference to a JSON array): the
+ * attached files, else the Keywords copy; -EBADMSG when both are present
+ * and differ. */
 int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause);
+/* The drawn page(s) against @docs (the PDF's signed documents): the text
+ * drawn in every field's cell (poppler) and the QR code of every
+ * certificate (zbar, 150 dpi).  -EBADMSG naming the field that differs. */
+int cert_pdf_check_page(const char *data, size_t len, json_t *docs, char **cause);
 
 #endif

@@ -20,7 +20,9 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <poppler.h>
 #include <qrencode.h>
+#include <zbar.h>
 
 #include <openssl/evp.h>
 
@@ -63,12 +65,68 @@ static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsign
 
 /* ---- text helpers ------------------------------------------------------ */
 
+/* Where a value was drawn: the drawn-page check reads the text back there. */
+struct spot {
+	int sheet;		/* page of the PDF, from 0 */
+	double x, y, w, h;	/* the cell, in points from the top left */
+	const char *field;	/* the row's English label (static) */
+	char *text;		/* what was drawn (malloc'd) */
+	size_t doc;		/* index of the document drawn */
+};
+
+struct layout {
+	struct spot *spots;
+	size_t n, cap;
+	bool failed;
+};
+
 struct pen {
 	cairo_t *cr;
 	PangoLayout *layout;
 	const json_t *doc;	/* the certificate on the current page */
 	int page;		/* its page number, from 1 */
+	int sheet;		/* page of the PDF, from 0 */
+	struct layout *lay;	/* record the values drawn (NULL: don't) */
+	size_t doc_index;	/* of p->doc */
 };
+
+static void record(struct pen *p, double x, double y, double w, double h, const char *field,
+		   const char *text)
+{
+	struct layout *l = p->lay;
+
+	if (!l || l->failed)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct spot *s = realloc(l->spots, cap * sizeof(*s));
+
+		if (!s) {
+			l->failed = true;
+			return;
+		}
+		l->spots = s;
+		l->cap = cap;
+	}
+	l->spots[l->n] = (struct spot){ p->sheet, x, y, w, h, field, strdup(text), p->doc_index };
+	if (!l->spots[l->n].text)
+		l->failed = true;
+	else
+		l->n++;
+}
+
+static void layout_free(struct layout *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->spots[i].text);
+	free(l->spots);
+}
+
+static void show_page(struct pen *p)
+{
+	cairo_show_page(p->cr);
+	p->sheet++;
+}
 
 static double new_page(struct pen *p);
 
@@ -163,6 +221,8 @@ static double cell(struct pen *p, const struct cert_row *r, double x, double y, 
 	if (draw) {
 		box(p->cr, x, y, LABEL_W, h, 0xececec);
 		box(p->cr, x + LABEL_W, y, vw, h, 0xffffff);
+		record(p, x, y, LABEL_W, h, r->label_en, label);
+		record(p, x + LABEL_W, y, vw, h, r->label_en, r->value);
 	}
 	lh = text_at(p, label, LABEL_PT, false, x + PAD, y + PAD, LABEL_W - 2 * PAD,
 		     PANGO_ALIGN_LEFT, draw);
@@ -296,8 +356,11 @@ static void sign_box(struct pen *p, const struct signer *s, double x, double y, 
 	box(p->cr, x, y, w, h, 0xffffff);
 	if (role)
 		text_left(p, role, 7.5, true, x + PAD, y + PAD, w - 2 * PAD);
-	if (who)
-		text_left(p, *who ? who : " ", 9, false, x + PAD, y + 15, w - 2 * PAD);
+	if (who) {
+		double wh = text_left(p, *who ? who : " ", 9, false, x + PAD, y + 15, w - 2 * PAD);
+
+		record(p, x + PAD, y + 14, w - 2 * PAD, wh + 2, s->role_en, who);
+	}
 	for (int i = 0; i < 2; i++) {
 		ly = y + h - 24 + i * 17;
 		text_left(p, i ? "日期 Date" : "签字 Signature", 7, false, x + PAD, ly - 10, w);
@@ -435,7 +498,7 @@ static double new_page(struct pen *p)
 	char *t;
 
 	footer(p);
-	cairo_show_page(p->cr);
+	show_page(p);
 	p->page++;
 	t = util_asprintf("编号 No. %s  (续 continued)",
 			  jstr_or(json_object_get(p->doc, "certificate"), "id", "-"));
@@ -474,7 +537,7 @@ static int cert_page(struct pen *p, const json_t *doc, char **cause)
 	if (rc)
 		return util_fail(cause, rc, "cannot draw the QR code");
 	footer(p);
-	cairo_show_page(p->cr);
+	show_page(p);
 	return 0;
 }
 
@@ -611,7 +674,7 @@ static void summary_page(struct pen *p, const struct cert_machine *mc, json_t *c
 	if (n)
 		text_left(p, "每块硬盘的证书或报告见后续各页。  One certificate or report per "
 			  "disk follows.", 7.5, false, MARGIN, y + 6, CONTENT_W);
-	cairo_show_page(p->cr);
+	show_page(p);
 }
 
 /* ---- documents --------------------------------------------------------- */
@@ -658,16 +721,18 @@ static void set_metadata(cairo_surface_t *s, json_t *const *docs, size_t n, cons
 }
 
 static int draw_all(cairo_surface_t *s, const struct cert_machine *mc, json_t *const *docs,
-		    size_t n, char **cause)
+		    size_t n, struct layout *lay, char **cause)
 {
-	struct pen p = { cairo_create(s), NULL, NULL, 1 };
+	struct pen p = { cairo_create(s), NULL, NULL, 1, 0, lay };
 	int rc = 0;
 
 	p.layout = pango_cairo_create_layout(p.cr);
 	if (mc)
 		summary_page(&p, mc, docs, n);
-	for (size_t i = 0; rc == 0 && i < n; i++)
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		p.doc_index = i;
 		rc = cert_page(&p, docs[i], cause);
+	}
 	g_object_unref(p.layout);
 	if (rc == 0 && cairo_status(p.cr) != CAIRO_STATUS_SUCCESS)
 		rc = util_fail(cause, -EIO, "cairo: %s",
@@ -676,8 +741,282 @@ static int draw_all(cairo_surface_t *s, const struct cert_machine *mc, json_t *c
 	return rc;
 }
 
+/* ---- attachment and XMP: an incremental update after cairo's PDF -------- */
+
+/*
+ * cairo cannot attach files or write XMP, so render() appends an
+ * incremental update (ISO 32000-1, 7.5.6) to what cairo wrote: each signed
+ * document as an embedded file (an EmbeddedFiles name tree in the catalog
+ * and an /AF entry, as PDF/A-3 does), an XMP metadata stream naming the
+ * documents, a new catalog and a cross-reference section for them.
+ */
+
+/* The number after the last @key in @data (e.g. "startxref"); -1: none. */
+static long long last_number_after(const char *data, size_t len, const char *key)
+{
+	size_t k = strlen(key);
+	long long v = -1;
+
+	for (size_t i = len >= k ? len - k + 1 : 0; i-- > 0;) {
+		if (memcmp(data + i, key, k) == 0) {
+			char buf[32];
+			size_t j = i + k, m = 0;
+
+			while (j < len && (data[j] == ' ' || data[j] == '\r' || data[j] == '\n'))
+				j++;
+			while (j < len && m + 1 < sizeof(buf) && isdigit((unsigned char)data[j]))
+				buf[m++] = data[j++];
+			buf[m] = '\0';
+			if (m)
+				v = atoll(buf);
+			break;
+		}
+	}
+	return v;
+}
+
+/* The dictionary text of object @num ("<< ... >>" without the closing
+ * ">>"), malloc'd; NULL when not found in cairo's simple layout. */
+static char *object_dict(const char *data, size_t len, long long num)
+{
+	char head[32];
+	size_t h = (size_t)snprintf(head, sizeof(head), "\n%lld 0 obj", num);
+
+	for (size_t i = 0; i + h < len; i++) {
+		if (memcmp(data + i, head, h) == 0) {
+			const char *start = data + i + h, *end;
+			size_t rest = len - i - h;
+
+			end = memmem(start, rest, "endobj", 6);
+			while (end && end > start && end[-1] != '>')
+				end--;
+			if (!end || end - start < 2 || end[-2] != '>')
+				return NULL;
+			return strndup(start, (size_t)(end - 2 - start));
+		}
+	}
+	return NULL;
+}
+
+static void xml_put(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static char *xmp_packet(json_t *const *docs, size_t n, size_t *len)
+{
+	const json_t *cert = json_object_get(docs[0], "certificate");
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	fputs("<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+	      "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
+	      " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+	      "  <rdf:Description rdf:about=\"\"\n"
+	      "    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"
+	      "    xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n"
+	      "    xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"\n"
+	      "    xmlns:custos=\"" CERT_XMP_NS "\">\n", f);
+	fputs("   <dc:format>application/pdf</dc:format>\n   <dc:identifier>", f);
+	xml_put(f, jstr_or(cert, "id", ""));
+	fputs("</dc:identifier>\n   <dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">", f);
+	xml_put(f, jstr_or(cert, "id", ""));
+	fputc(' ', f);
+	xml_put(f, jstr_or(cert, "title", ""));
+	fputs("</rdf:li></rdf:Alt></dc:title>\n   <dc:creator><rdf:Seq><rdf:li>", f);
+	xml_put(f, jstr_or(json_object_get(cert, "station"), "organisation", ""));
+	fputs("</rdf:li></rdf:Seq></dc:creator>\n   <xmp:CreateDate>", f);
+	xml_put(f, jstr_or(cert, "issued", ""));
+	fputs("</xmp:CreateDate>\n   <xmp:CreatorTool>" PACKAGE_NAME " " PACKAGE_VERSION
+	      "</xmp:CreatorTool>\n   <custos:documents><rdf:Seq>\n", f);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *c = json_object_get(docs[i], "certificate");
+
+		fputs("    <rdf:li rdf:parseType=\"Resource\"><custos:id>", f);
+		xml_put(f, jstr_or(c, "id", ""));
+		fputs("</custos:id><custos:kind>", f);
+		xml_put(f, jstr_or(c, "kind", ""));
+		fputs("</custos:kind><custos:contentSha256>", f);
+		xml_put(f, jstr_or(json_object_get(docs[i], "signature"), "content_sha256", ""));
+		fputs("</custos:contentSha256></rdf:li>\n", f);
+	}
+	fputs("   </rdf:Seq></custos:documents>\n  </rdf:Description>\n </rdf:RDF>\n"
+	      "</x:xmpmeta>\n<?xpacket end=\"r\"?>", f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The attachment's name: certificate.json for one document, <id>.json each
+ * for several. */
+static char *attachment_name(json_t *const *docs, size_t n, size_t i)
+{
+	return n == 1 ? strdup(CERT_PDF_ATTACHMENT) :
+	       util_asprintf("%s.json", jstr_or(json_object_get(docs[i], "certificate"), "id",
+						"x"));
+}
+
+static int by_attachment_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct upd {
+	FILE *f;
+	size_t base;		/* bytes before the update */
+	long *off;		/* offset of each new object */
+	long long first;	/* number of the first new object */
+};
+
+static void obj_begin(struct upd *u, long long num)
+{
+	u->off[num - u->first] = (long)(u->base + (size_t)ftell(u->f));
+	fprintf(u->f, "%lld 0 obj\n", num);
+}
+
+static void put_stream(struct upd *u, long long num, const char *dict, const char *data,
+		       size_t len)
+{
+	obj_begin(u, num);
+	fprintf(u->f, "<< %s /Length %zu >>\nstream\n", dict, len);
+	fwrite(data, 1, len, u->f);
+	fputs("\nendstream\nendobj\n", u->f);
+}
+
+/* Objects first+2i: the file, first+2i+1: its file specification; then
+ * the XMP stream and the new catalog. */
+static int write_update(struct upd *u, json_t *const *docs, size_t n, char **names,
+			const char *catalog, long long root)
+{
+	char dict[160];
+	long long xmp = u->first + 2 * (long long)n;
+	size_t xlen;
+	char *x = xmp_packet(docs, n, &xlen);
+
+	if (!x)
+		return -ENOMEM;
+	fputc('\n', u->f);
+	for (size_t i = 0; i < n; i++) {
+		char *text = json_dumps(docs[i], JSON_INDENT(2) | JSON_SORT_KEYS);
+		long long o = u->first + 2 * (long long)i;
+
+		if (!text) {
+			free(x);
+			return -ENOMEM;
+		}
+		snprintf(dict, sizeof(dict), "/Type /EmbeddedFile /Subtype /application#2Fjson "
+			 "/Params << /Size %zu >>", strlen(text));
+		put_stream(u, o, dict, text, strlen(text));
+		free(text);
+		obj_begin(u, o + 1);
+		fprintf(u->f, "<< /Type /Filespec /F (%s) /UF (%s) /AFRelationship /Data\n"
+			"   /Desc (signed custos certificate, see custos-certificate\\(5\\))\n"
+			"   /EF << /F %lld 0 R /UF %lld 0 R >> >>\nendobj\n", names[i], names[i],
+			o, o);
+	}
+	put_stream(u, xmp, "/Type /Metadata /Subtype /XML", x, xlen);
+	free(x);
+	/* the catalog again, with the attachments and the metadata */
+	u->off[xmp + 1 - u->first] = (long)(u->base + (size_t)ftell(u->f));
+	fprintf(u->f, "%lld 0 obj\n%s   /Metadata %lld 0 R\n   /AF [", root, catalog, xmp);
+	for (size_t i = 0; i < n; i++)
+		fprintf(u->f, " %lld 0 R", u->first + 2 * (long long)i + 1);
+	fputs(" ]\n   /Names << /EmbeddedFiles << /Names [", u->f);
+	/* a name tree's names are sorted */
+	{
+		char **sorted = malloc(n * sizeof(*sorted));
+
+		if (!sorted)
+			return -ENOMEM;
+		memcpy(sorted, names, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), by_attachment_name);
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < n; j++)
+				if (sorted[i] == names[j])
+					fprintf(u->f, " (%s) %lld 0 R", names[j],
+						u->first + 2 * (long long)j + 1);
+		free(sorted);
+	}
+	fputs(" ] >> >>\n>>\nendobj\n", u->f);
+	return 0;
+}
+
+static int finish_update(struct upd *u, long long n_new, long long root, long long info,
+			 long long prev)
+{
+	long xref = (long)(u->base + (size_t)ftell(u->f));
+
+	fprintf(u->f, "xref\n%lld 1\n%010ld 00000 n \n%lld %lld\n", root,
+		u->off[n_new - 1], u->first, n_new - 1);
+	for (long long i = 0; i < n_new - 1; i++)
+		fprintf(u->f, "%010ld 00000 n \n", u->off[i]);
+	fprintf(u->f, "trailer\n<< /Size %lld\n   /Root %lld 0 R\n", u->first + n_new - 1, root);
+	if (info > 0)
+		fprintf(u->f, "   /Info %lld 0 R\n", info);
+	fprintf(u->f, "   /Prev %lld\n>>\nstartxref\n%ld\n%%%%EOF\n", prev, xref);
+	return 0;
+}
+
+static int append_update(struct pdfbuf *b, json_t *const *docs, size_t n, char **cause)
+{
+	const char *data = (const char *)b->data;
+	long long prev = last_number_after(data, b->len, "startxref");
+	long long size = last_number_after(data, b->len, "/Size");
+	long long root = last_number_after(data, b->len, "/Root");
+	long long info = last_number_after(data, b->len, "/Info");
+	char *catalog = root > 0 ? object_dict(data, b->len, root) : NULL, **names;
+	struct upd u = { NULL, b->len, NULL, size };
+	long long n_new = 2 * (long long)n + 2;	/* counting the catalog */
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (prev <= 0 || size <= 0 || !catalog || strstr(catalog, "/Names") ||
+	    strstr(catalog, "/Metadata") || strstr(catalog, "/AF")) {
+		free(catalog);
+		return util_fail(cause, -EPROTO, "cannot attach the certificate: cairo wrote an "
+				 "unexpected PDF structure");
+	}
+	names = calloc(n, sizeof(*names));
+	u.off = calloc((size_t)n_new, sizeof(*u.off));
+	u.f = names && u.off ? open_memstream(&buf, &len) : NULL;
+	for (size_t i = 0; u.f && i < n; i++)
+		if (!(names[i] = attachment_name(docs, n, i)))
+			rc = -ENOMEM;
+	if (!u.f || rc || write_update(&u, docs, n, names, catalog, root) < 0)
+		rc = -ENOMEM;
+	if (u.f && rc == 0)
+		finish_update(&u, n_new, root, info, prev);
+	if (u.f && fclose(u.f) != 0)
+		rc = -ENOMEM;
+	if (rc == 0 && pdf_write(b, (unsigned char *)buf, (unsigned int)len) != CAIRO_STATUS_SUCCESS)
+		rc = -ENOMEM;
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(u.off);
+	free(buf);
+	free(catalog);
+	return rc ? util_fail(cause, rc, "cannot attach the certificate to the PDF") : 0;
+}
+
 static int render(const struct cert_machine *mc, json_t *const *docs, size_t n,
-		  struct pdfbuf *out, char **cause)
+		  struct pdfbuf *out, struct layout *lay, char **cause)
 {
 	char *kw = embed_keywords(docs, n);
 	cairo_surface_t *s;
@@ -688,12 +1027,14 @@ static int render(const struct cert_machine *mc, json_t *const *docs, size_t n,
 	s = cairo_pdf_surface_create_for_stream(pdf_write, out, PAGE_W, PAGE_H);
 	set_metadata(s, docs, n, kw);
 	free(kw);
-	rc = draw_all(s, mc, docs, n, cause);
+	rc = draw_all(s, mc, docs, n, lay, cause);
 	cairo_surface_finish(s);
 	if (rc == 0 && (out->failed || cairo_surface_status(s) != CAIRO_STATUS_SUCCESS))
 		rc = util_fail(cause, -EIO, "cannot produce the PDF: %s",
 			       cairo_status_to_string(cairo_surface_status(s)));
 	cairo_surface_destroy(s);
+	if (rc == 0 && !lay && n)
+		rc = append_update(out, docs, n, cause);
 	return rc;
 }
 
@@ -717,7 +1058,7 @@ static int render_many(const struct cert_machine *mc, json_t *const *docs, size_
 	*pdf = NULL;
 	*len = 0;
 	if (rc == 0)
-		rc = render(mc, docs, n, &b, cause);
+		rc = render(mc, docs, n, &b, NULL, cause);
 	if (rc) {
 		free(b.data);
 		return rc;
@@ -795,7 +1136,8 @@ static int decode_embedded(const char *b64, size_t n, json_t **docs, char **caus
 	return 0;
 }
 
-int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause)
+/* The Info /Keywords copy: "CUSTOS-CERT-1 <base64 of a JSON array>". */
+static int keywords_docs(const char *data, size_t len, json_t **docs, char **cause)
 {
 	const char *b64 = find_tag(data, len), *end;
 
@@ -808,4 +1150,383 @@ int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause)
 	if ((end - b64) % 4 || end == b64)
 		return util_fail(cause, -EBADMSG, "the certificate embedded in the PDF is damaged");
 	return decode_embedded(b64, (size_t)(end - b64), docs, cause);
+}
+
+static PopplerDocument *poppler_open(const char *data, size_t len, char **cause)
+{
+	GBytes *bytes = g_bytes_new_static(data, len);
+	GError *err = NULL;
+	PopplerDocument *pd = poppler_document_new_from_bytes(bytes, NULL, &err);
+
+	g_bytes_unref(bytes);
+	if (!pd) {
+		util_fail(cause, -EBADMSG, "not a readable PDF: %s", err ? err->message : "?");
+		g_clear_error(&err);
+	}
+	return pd;
+}
+
+static gboolean grow(const gchar *buf, gsize count, gpointer data, GError **error)
+{
+	GByteArray *a = data;
+
+	(void)error;
+	g_byte_array_append(a, (const guint8 *)buf, (guint)count);
+	return a->len < (1u << 24);	/* a certificate is far smaller */
+}
+
+/* The signed documents attached to the PDF (an empty array: none). */
+static int attached_docs(PopplerDocument *pd, json_t **docs, char **cause)
+{
+	GList *list = poppler_document_get_attachments(pd);
+	int rc = 0;
+
+	*docs = json_array();
+	for (GList *l = list; l && *docs && rc == 0; l = l->next) {
+		PopplerAttachment *a = l->data;
+		GByteArray *buf = g_byte_array_new();
+		json_t *doc = NULL;
+
+		if (poppler_attachment_save_to_callback(a, grow, buf, NULL))
+			doc = json_loadb((const char *)buf->data, buf->len, JSON_REJECT_DUPLICATES,
+					 NULL);
+		if (json_is_object(json_object_get(doc, "certificate")))
+			json_array_append(*docs, doc);
+		else if (a->name && g_str_has_suffix(a->name, ".json"))
+			rc = util_fail(cause, -EBADMSG, "the attachment %s is not a certificate "
+				       "document", a->name);
+		json_decref(doc);
+		g_byte_array_unref(buf);
+	}
+	g_list_free_full(list, g_object_unref);
+	if (!*docs)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	if (rc) {
+		json_decref(*docs);
+		*docs = NULL;
+	}
+	return rc;
+}
+
+int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause)
+{
+	PopplerDocument *pd = poppler_open(data, len, NULL);
+	json_t *att = NULL, *kw = NULL;
+	int rc = 0, krc;
+
+	*docs = NULL;
+	if (pd)
+		rc = attached_docs(pd, &att, cause);
+	if (pd)
+		g_object_unref(pd);
+	if (rc)
+		return rc;
+	krc = keywords_docs(data, len, &kw, json_array_size(att) ? NULL : cause);
+	if (json_array_size(att) == 0) {
+		json_decref(att);
+		*docs = kw;
+		return krc;
+	}
+	/* Both copies are signed; two that differ mean someone edited one. */
+	if (krc == 0 && !json_equal(att, kw)) {
+		json_decref(att);
+		json_decref(kw);
+		return util_fail(cause, -EBADMSG, "the PDF's attached certificate and the copy in "
+				 "its Keywords differ");
+	}
+	json_decref(kw);
+	*docs = att;
+	return 0;
+}
+
+/* ---- QR codes in images (zbar) ----------------------------------------- */
+
+/* The first QR code in @img whose data starts with "CUSTOS" (malloc'd). */
+static int scan_surface(cairo_surface_t *img, char **payload, char **cause)
+{
+	int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
+	int stride = cairo_image_surface_get_stride(img);
+	const unsigned char *px = cairo_image_surface_get_data(img);
+	zbar_image_scanner_t *sc;
+	zbar_image_t *zi;
+	unsigned char *gray;
+
+	*payload = NULL;
+	if (!px || w <= 0 || h <= 0)
+		return util_fail(cause, -EINVAL, "an empty image");
+	gray = malloc((size_t)w * (size_t)h);
+	if (!gray)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	for (int y = 0; y < h; y++) {
+		const uint32_t *row = (const uint32_t *)(const void *)(px + (size_t)y * (size_t)stride);
+
+		for (int x = 0; x < w; x++) {
+			uint32_t v = row[x];
+
+			gray[(size_t)y * (size_t)w + (size_t)x] = (unsigned char)
+				((((v >> 16) & 0xff) * 299 + ((v >> 8) & 0xff) * 587 +
+				  (v & 0xff) * 114) / 1000);
+		}
+	}
+	sc = zbar_image_scanner_create();
+	zi = zbar_image_create();
+	zbar_image_scanner_set_config(sc, 0, ZBAR_CFG_ENABLE, 0);
+	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+	/* the bytes as encoded: no guessing of a character set */
+	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1);
+	zbar_image_set_format(zi, zbar_fourcc('Y', '8', '0', '0'));
+	zbar_image_set_size(zi, (unsigned)w, (unsigned)h);
+	zbar_image_set_data(zi, gray, (unsigned long)w * (unsigned long)h, zbar_image_free_data);
+	if (zbar_scan_image(sc, zi) > 0) {
+		for (const zbar_symbol_t *s = zbar_image_first_symbol(zi); s && !*payload;
+		     s = zbar_symbol_next(s)) {
+			const char *d = zbar_symbol_get_data(s);
+			unsigned n = zbar_symbol_get_data_length(s);
+
+			if (d && n >= 7 && memcmp(d, "CUSTOS", 6) == 0)
+				*payload = strndup(d, n);
+		}
+	}
+	zbar_image_destroy(zi);
+	zbar_image_scanner_destroy(sc);
+	return *payload ? 0 : util_fail(cause, -ENOENT, "no custos QR code found in the image");
+}
+
+/* @src painted over white on an RGB24 surface of its size. */
+static cairo_surface_t *flatten(cairo_surface_t *src)
+{
+	int w = cairo_image_surface_get_width(src), h = cairo_image_surface_get_height(src);
+	cairo_surface_t *dst = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	cairo_t *cr = cairo_create(dst);
+
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_set_source_surface(cr, src, 0, 0);
+	cairo_paint(cr);
+	cairo_destroy(cr);
+	cairo_surface_flush(dst);
+	return dst;
+}
+
+int cert_qr_scan_png(const char *path, char **payload, char **cause)
+{
+	cairo_surface_t *png = cairo_image_surface_create_from_png(path), *flat;
+	int rc;
+
+	*payload = NULL;
+	if (cairo_surface_status(png) != CAIRO_STATUS_SUCCESS) {
+		rc = util_fail(cause, -EINVAL, "cannot read %s as a PNG image: %s", path,
+			       cairo_status_to_string(cairo_surface_status(png)));
+		cairo_surface_destroy(png);
+		return rc;
+	}
+	flat = flatten(png);
+	rc = scan_surface(flat, payload, cause);
+	cairo_surface_destroy(flat);
+	cairo_surface_destroy(png);
+	return rc;
+}
+
+/* ---- the drawn page ---------------------------------------------------- */
+
+static cairo_status_t discard(void *closure, const unsigned char *data, unsigned int len)
+{
+	(void)closure;
+	(void)data;
+	(void)len;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* Lay the documents out again exactly as render() does, recording where
+ * every value goes; returns the number of pages. */
+static int relayout(json_t *docs, struct layout *lay, int *pages, char **cause)
+{
+	size_t n = json_array_size(docs);
+	json_t **v = calloc(n ? n : 1, sizeof(*v));
+	cairo_surface_t *s;
+	int rc;
+
+	if (!v)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(docs, i);
+	s = cairo_pdf_surface_create_for_stream(discard, NULL, PAGE_W, PAGE_H);
+	rc = draw_all(s, NULL, v, n, lay, cause);
+	cairo_surface_finish(s);
+	cairo_surface_destroy(s);
+	free(v);
+	if (rc == 0 && lay->failed)
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+	*pages = lay->n ? lay->spots[lay->n - 1].sheet + 1 : 0;
+	return rc;
+}
+
+/* @s without white space (pango wraps lines where it likes). */
+static char *squeeze(const char *s)
+{
+	char *out = strdup(s ? s : ""), *o = out;
+
+	for (const char *p = out; out && *p; p++)
+		if (!isspace((unsigned char)*p))
+			*o++ = *p;
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+/* A page's text with the box of every character (poppler). */
+struct page_text {
+	int sheet;		/* -1: none loaded */
+	char *text;
+	PopplerRectangle *rects;
+	guint n;
+};
+
+static void page_text_clear(struct page_text *t)
+{
+	g_free(t->text);
+	g_free(t->rects);
+	*t = (struct page_text){ -1, NULL, NULL, 0 };
+}
+
+static int page_text_load(PopplerDocument *pd, int sheet, struct page_text *t, char **cause)
+{
+	PopplerPage *page;
+
+	if (t->sheet == sheet)
+		return 0;
+	page_text_clear(t);
+	page = poppler_document_get_page(pd, sheet);
+	if (!page)
+		return util_fail(cause, -EBADMSG, "the PDF has no page %d", sheet + 1);
+	t->text = poppler_page_get_text(page);
+	if (!t->text || !poppler_page_get_text_layout(page, &t->rects, &t->n))
+		t->n = 0;
+	t->sheet = sheet;
+	g_object_unref(page);
+	return 0;
+}
+
+/* The characters whose centre lies inside @sp's cell, white space dropped
+ * (pango wraps lines where it likes). */
+static char *cell_text(const struct page_text *t, const struct spot *sp)
+{
+	GString *out = g_string_new(NULL);
+	const char *c = t->text;
+
+	for (guint i = 0; c && *c && i < t->n; i++, c = g_utf8_next_char(c)) {
+		double cx = (t->rects[i].x1 + t->rects[i].x2) / 2;
+		double cy = (t->rects[i].y1 + t->rects[i].y2) / 2;
+
+		if (cx > sp->x && cx < sp->x + sp->w && cy > sp->y && cy < sp->y + sp->h &&
+		    !g_unichar_isspace(g_utf8_get_char(c)))
+			g_string_append_len(out, c, g_utf8_next_char(c) - c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static int check_spot(PopplerDocument *pd, struct page_text *t, const struct spot *sp,
+		      int offset, char **cause)
+{
+	char *got, *want;
+	int rc = page_text_load(pd, sp->sheet + offset, t, cause);
+
+	if (rc)
+		return rc;
+	got = cell_text(t, sp);
+	want = squeeze(sp->text);
+	if (!want)
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+	else if (strcmp(got, want) != 0)
+		rc = util_fail(cause, -EBADMSG, "the drawn page differs from the signed data: "
+			       "page %d shows \"%s\" for %s where the certificate says \"%s\"",
+			       sp->sheet + offset + 1, got, sp->field, sp->text);
+	g_free(got);
+	free(want);
+	return rc;
+}
+
+/* The QR code drawn on @sheet, decoded from a 150 dpi rendering. */
+static int page_qr(PopplerDocument *pd, int sheet, char **payload, char **cause)
+{
+	PopplerPage *page = poppler_document_get_page(pd, sheet);
+	double scale = 150.0 / 72.0;
+	cairo_surface_t *img;
+	cairo_t *cr;
+	int rc;
+
+	*payload = NULL;
+	if (!page)
+		return util_fail(cause, -EBADMSG, "the PDF has no page %d", sheet + 1);
+	img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(PAGE_W * scale),
+					 (int)(PAGE_H * scale));
+	cr = cairo_create(img);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_scale(cr, scale, scale);
+	poppler_page_render_for_printing(page, cr);
+	cairo_destroy(cr);
+	cairo_surface_flush(img);
+	rc = scan_surface(img, payload, cause);
+	cairo_surface_destroy(img);
+	g_object_unref(page);
+	return rc;
+}
+
+/* Every document's QR code is its own payload. */
+static int check_qrs(PopplerDocument *pd, json_t *docs, const struct layout *lay, int offset,
+		     char **cause)
+{
+	int sheet = offset;
+
+	for (size_t i = 0; i < json_array_size(docs); i++) {
+		const json_t *doc = json_array_get(docs, i);
+		char *want = NULL, *got = NULL;
+		int rc = cert_qr_payload(doc, &want, cause);
+
+		/* the document's first page: after the previous one's spots */
+		for (size_t s = 0; s < lay->n; s++)
+			if (lay->spots[s].doc == i) {
+				sheet = lay->spots[s].sheet + offset;
+				break;
+			}
+		if (rc == 0)
+			rc = page_qr(pd, sheet, &got, cause);
+		if (rc == -ENOENT)
+			rc = util_fail(cause, -EBADMSG, "page %d has no readable QR code", sheet + 1);
+		if (rc == 0 && strcmp(want, got) != 0)
+			rc = util_fail(cause, -EBADMSG, "the QR code on page %d is not the one of "
+				       "certificate %s", sheet + 1, cert_doc_id(doc));
+		free(want);
+		free(got);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int cert_pdf_check_page(const char *data, size_t len, json_t *docs, char **cause)
+{
+	struct page_text text = { -1, NULL, NULL, 0 };
+	struct layout lay = { 0 };
+	PopplerDocument *pd;
+	int pages = 0, offset, rc;
+
+	pd = poppler_open(data, len, cause);
+	if (!pd)
+		return -EBADMSG;
+	rc = relayout(docs, &lay, &pages, cause);
+	offset = rc == 0 ? poppler_document_get_n_pages(pd) - pages : 0;
+	/* a batch PDF starts with its (unsigned) summary page */
+	if (rc == 0 && offset != 0 && offset != 1)
+		rc = util_fail(cause, -EBADMSG, "the PDF has %d pages where its certificates "
+			       "take %d", poppler_document_get_n_pages(pd), pages);
+	for (size_t i = 0; rc == 0 && i < lay.n; i++)
+		rc = check_spot(pd, &text, &lay.spots[i], offset, cause);
+	page_text_clear(&text);
+	if (rc == 0)
+		rc = check_qrs(pd, docs, &lay, offset, cause);
+	layout_free(&lay);
+	g_object_unref(pd);
+	return rc;
 }
