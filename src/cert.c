@@ -593,6 +593,12 @@ static void qr_witnesses(FILE *f, const json_t *w)
 	}
 }
 
+bool cert_verified_by_sampling(const json_t *cert)
+{
+	return sampled_mode(str_at(json_object_get(json_object_get(cert, "sanitization"),
+						   "verification"), "mode"));
+}
+
 /* The verification as the summary states it: the mode, and for a sampled
  * one the share read. */
 static char *verification_text(const json_t *ver)
@@ -1321,7 +1327,7 @@ int cert_qr_check(const json_t *doc, const char *payload, char **cause)
 /* ---- display rows and text --------------------------------------------- */
 
 enum fmt { F_STR, F_INT, F_SIZE, F_DUR, F_RATE, F_PASSES, F_RANGES, F_PERSON, F_PEOPLE,
-	   F_TOOL };
+	   F_TOOL, F_VERIFY };
 
 struct field {
 	const char *path;	/* dotted path inside "certificate" */
@@ -1385,7 +1391,7 @@ static const struct field f_san[] = {
 };
 
 static const struct field f_verify[] = {
-	{ "sanitization.verification.mode", "Verification", "验证方式", F_STR },
+	{ "sanitization.verification", "Verification", "验证方式", F_VERIFY },
 	{ "sanitization.verification.read_path", "Read path", "读取路径", F_STR },
 	{ "sanitization.verification.bytes_verified", "Bytes verified", "已验证", F_SIZE },
 	{ "sanitization.outcome", "Result", "结果", F_STR },
@@ -1452,7 +1458,8 @@ static void fmt_passes(FILE *f, const json_t *a)
 				 sizeof(sz));
 		fprintf(f, "%s%zu: %s (%s%s)", i ? "; " : "", i + 1,
 			str_at(p, "pattern") ? str_at(p, "pattern") : "?", sz,
-			json_is_true(json_object_get(p, "verified")) ? ", verified" : "");
+			json_is_true(json_object_get(p, "verified")) ? ", verified" :
+			json_is_true(json_object_get(p, "verified_by_sampling")) ? ", sampled" : "");
 	}
 	if (json_array_size(a) == 0)
 		fputs("none", f);
@@ -1517,6 +1524,14 @@ static void fmt_people(FILE *f, const json_t *v)
 		fputs("-", f);
 }
 
+static void fmt_verify(FILE *f, const json_t *v)
+{
+	char *t = verification_text(v);
+
+	fputs(t && *t ? t : "-", f);
+	free(t);
+}
+
 static char *format_value(const json_t *cert, const struct field *fd)
 {
 	const json_t *v = lookup(cert, fd->path);
@@ -1538,6 +1553,8 @@ static char *format_value(const json_t *cert, const struct field *fd)
 		fmt_people(f, v);
 	else if (fd->fmt == F_TOOL)
 		fmt_pair(f, v, "name", "version", " ");
+	else if (fd->fmt == F_VERIFY)
+		fmt_verify(f, v);
 	else
 		fmt_scalar(f, v, fd->fmt);
 	if (fclose(f) != 0) {

@@ -177,6 +177,9 @@ struct cert_issue_opts {
 int cert_build(const struct cert_input *in, const struct station *st, const char *id,
 	       int64_t issued, json_t **out, char **cause);
 
+/* True when @cert's verification read a sample of the medium only. */
+bool cert_verified_by_sampling(const json_t *cert);
+
 /* True for a format-1 certificate object (schema custos-certificate/1). */
 bool cert_is_v1(const json_t *cert);
 

@@ -437,6 +437,10 @@ static const char *attestation(const json_t *cert)
 	if (strcmp(kind, "destruction") == 0)
 		return "兹证明上述介质已在监销人见证下按所列方式销毁。  We attest that the medium "
 		       "above was destroyed as recorded, in the presence of the witnesses.";
+	if (cert_verified_by_sampling(cert))
+		return "兹证明上述介质已按所列方法完成信息消除，并经抽样验证（见“验证方式”所列读取比例）。  "
+		       "I attest that the medium above was sanitized as recorded here and verified "
+		       "by sampling only: the share read is under Verification.";
 	return "兹证明上述介质已按所列方法完成信息消除并经验证。  I attest that the medium above "
 	       "was sanitized and verified as recorded here.";
 }
