@@ -978,16 +978,16 @@ static int check_signature(const json_t *doc, const struct sign_key *pub, char *
 	size_t len, siglen;
 	int rc;
 
-	if (strcmp(str_at(s, "algorithm"), algorithm_name(sign_key_type_of(pub))) != 0)
-		return util_fail(cause, -EBADMSG,
-				 "signature algorithm %s does not match the %s key",
-				 str_at(s, "algorithm"), sign_key_type_name(sign_key_type_of(pub)));
 	if (sign_fingerprint(pub, fpr) < 0)
 		return util_fail(cause, -EIO, "cannot compute the key fingerprint");
 	if (strcmp(str_at(s, "key_fingerprint"), fpr) != 0)
 		return util_fail(cause, -EBADMSG, "signed by a key other than the one given: "
 				 "the certificate names key %.16s..., this key is %.16s...",
 				 str_at(s, "key_fingerprint"), fpr);
+	if (strcmp(str_at(s, "algorithm"), algorithm_name(sign_key_type_of(pub))) != 0)
+		return util_fail(cause, -EBADMSG,
+				 "signature algorithm %s does not match the %s key",
+				 str_at(s, "algorithm"), sign_key_type_name(sign_key_type_of(pub)));
 	rc = cert_canonical(json_object_get(doc, "certificate"), &canon, &len, cause);
 	if (rc)
 		return rc;

@@ -1232,11 +1232,11 @@ int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause)
 		return krc;
 	}
 	/* Both copies are signed; two that differ mean someone edited one. */
-	if (krc == 0 && !json_equal(att, kw)) {
+	if ((krc && krc != -ENOENT) || (krc == 0 && !json_equal(att, kw))) {
 		json_decref(att);
 		json_decref(kw);
 		return util_fail(cause, -EBADMSG, "the PDF's attached certificate and the copy in "
-				 "its Keywords differ");
+				 "its Keywords differ (or that copy is damaged)");
 	}
 	json_decref(kw);
 	*docs = att;
