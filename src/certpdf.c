@@ -1212,6 +1212,25 @@ static int attached_docs(PopplerDocument *pd, json_t **docs, char **cause)
 	return rc;
 }
 
+/* The same documents, in any order. */
+static bool same_docs(const json_t *a, const json_t *b)
+{
+	size_t i, j;
+	json_t *x, *y;
+
+	if (json_array_size(a) != json_array_size(b))
+		return false;
+	json_array_foreach((json_t *)a, i, x) {
+		bool found = false;
+
+		json_array_foreach((json_t *)b, j, y)
+			found = found || json_equal(x, y);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause)
 {
 	PopplerDocument *pd = poppler_open(data, len, NULL);
@@ -1232,13 +1251,18 @@ int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause)
 		return krc;
 	}
 	/* Both copies are signed; two that differ mean someone edited one. */
-	if ((krc && krc != -ENOENT) || (krc == 0 && !json_equal(att, kw))) {
+	if ((krc && krc != -ENOENT) || (krc == 0 && !same_docs(att, kw))) {
 		json_decref(att);
 		json_decref(kw);
 		return util_fail(cause, -EBADMSG, "the PDF's attached certificate and the copy in "
 				 "its Keywords differ (or that copy is damaged)");
 	}
-	json_decref(kw);
+	/* the Keywords list is in page order, the attachments by name */
+	if (krc == 0) {
+		json_decref(att);
+		*docs = kw;
+		return 0;
+	}
 	*docs = att;
 	return 0;
 }
@@ -1488,12 +1512,11 @@ static int check_qrs(PopplerDocument *pd, json_t *docs, const struct layout *lay
 		char *want = NULL, *got = NULL;
 		int rc = cert_qr_payload(doc, &want, cause);
 
-		/* the document's first page: after the previous one's spots */
+		/* the QR code sits by the signature boxes, on the document's
+		 * last page: where its last spot (a signature box) is */
 		for (size_t s = 0; s < lay->n; s++)
-			if (lay->spots[s].doc == i) {
+			if (lay->spots[s].doc == i)
 				sheet = lay->spots[s].sheet + offset;
-				break;
-			}
 		if (rc == 0)
 			rc = page_qr(pd, sheet, &got, cause);
 		if (rc == -ENOENT)

@@ -532,7 +532,7 @@ static void test_pdf_long(void **state)
 	struct cert_pass many[35];
 	struct cert_range bad[100];
 	struct cert_input in;
-	json_t *cert, *doc;
+	json_t *cert, *doc, *docs;
 	unsigned char *pdf;
 	size_t len;
 
@@ -551,6 +551,10 @@ static void test_pdf_long(void **state)
 	assert_int_equal(cert_sign(cert, f->key, &doc, NULL), 0);
 	assert_int_equal(cert_pdf_render(doc, &pdf, &len, NULL), 0);
 	assert_true(len < 2 * 300 * 1024);
+	/* two pages: the values of both and the QR code on the second check */
+	docs = json_pack("[O]", doc);
+	assert_int_equal(cert_pdf_check_page((char *)pdf, len, docs, NULL), 0);
+	json_decref(docs);
 	free(pdf);
 	json_decref(doc);
 	json_decref(cert);
