@@ -395,7 +395,13 @@ static size_t signers(const json_t *cert, struct signer out[MAX_SIGNERS])
 	return 2;
 }
 
-#define QR_SIZE 100.0
+/* Format 1's QR code fits 100 pt; format 2's signed summary gets 120 pt,
+ * down beside a narrower footer, with modules of 1.44 pt (3 pixels at 150
+ * dpi, 6 at 300) while they fit: whole pixels keep a scan or a pdftoppm
+ * rendering readable. */
+#define QR_SIZE_V1 100.0
+#define QR_SIZE_V2 120.0
+#define QR_MODULE 1.44
 #define SIGN_H 70.0
 #define SIGN_PER_ROW 4
 
@@ -408,7 +414,19 @@ static size_t sign_rows(const json_t *doc)
 	return (n + SIGN_PER_ROW - 1) / SIGN_PER_ROW;
 }
 
-static int draw_qr(cairo_t *cr, const char *payload, double x, double y, double size)
+static bool is_v1(const json_t *doc)
+{
+	return cert_is_v1(json_object_get(doc, "certificate"));
+}
+
+static double qr_size(const json_t *doc)
+{
+	return is_v1(doc) ? QR_SIZE_V1 : QR_SIZE_V2;
+}
+
+/* The QR code in a @size square at @x, @y (top right-aligned). */
+static int draw_qr(cairo_t *cr, const char *payload, double x, double y, double size,
+		   bool v1)
 {
 	QRcode *qr = QRcode_encodeString(payload, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	double m;
@@ -416,6 +434,10 @@ static int draw_qr(cairo_t *cr, const char *payload, double x, double y, double 
 	if (!qr)
 		return -errno ? -errno : -EINVAL;
 	m = size / (qr->width + 8);	/* four modules of quiet zone each side */
+	if (!v1 && m > QR_MODULE) {
+		m = QR_MODULE;
+		x += size - m * (qr->width + 8);
+	}
 	for (int r = 0; r < qr->width; r++)
 		for (int c = 0; c < qr->width; c++)
 			if (qr->data[r * qr->width + c] & 1)
@@ -450,7 +472,8 @@ static int signatures(struct pen *p, const json_t *doc, double y)
 	const json_t *cert = json_object_get(doc, "certificate");
 	struct signer s[MAX_SIGNERS];
 	size_t n = signers(cert, s), per = n < SIGN_PER_ROW ? n : SIGN_PER_ROW;
-	double bw = (CONTENT_W - QR_SIZE - 6 - (double)(per - 1) * 4) / (double)per, qy;
+	double qs = qr_size(doc);
+	double bw = (CONTENT_W - qs - 6 - (double)(per - 1) * 4) / (double)per, qy;
 	char *payload = NULL;
 	int rc;
 
@@ -461,17 +484,17 @@ static int signatures(struct pen *p, const json_t *doc, double y)
 	rgb(p->cr, 0x000000);
 	y += 16;
 	qy = y;
-	y += text_left(p, attestation(cert), 7, false, MARGIN, y, CONTENT_W - QR_SIZE - 6) + 3;
+	y += text_left(p, attestation(cert), 7, false, MARGIN, y, CONTENT_W - qs - 6) + 3;
 	for (size_t i = 0; i < n; i++)
 		sign_box(p, &s[i], MARGIN + (double)(i % per) * (bw + 4),
 			 y + (double)(i / per) * (SIGN_H + 4), bw, SIGN_H);
 	rc = cert_qr_payload(doc, &payload, NULL);
 	if (rc == 0)
-		rc = draw_qr(p->cr, payload, PAGE_W - MARGIN - QR_SIZE, qy, QR_SIZE);
+		rc = draw_qr(p->cr, payload, PAGE_W - MARGIN - qs, qy, qs, is_v1(doc));
 	free(payload);
 	if (rc == 0)
-		text_at(p, "扫码核验 Scan to verify", 6.5, false, PAGE_W - MARGIN - QR_SIZE,
-			qy + QR_SIZE - 4, QR_SIZE, PANGO_ALIGN_CENTER, true);
+		text_at(p, "扫码核验 Scan to verify", 6.5, false, PAGE_W - MARGIN - qs,
+			qy + qs - (is_v1(doc) ? 4 : -0.5), qs, PANGO_ALIGN_CENTER, true);
 	return rc;
 }
 
@@ -491,7 +514,9 @@ static void footer(struct pen *p)
 	if (!t)
 		return;
 	rgb(p->cr, 0x505050);
-	text_left(p, t, 6.2, false, MARGIN, PAGE_H - MARGIN - 22, CONTENT_W);
+	/* format 2: the QR code reaches down beside the footer */
+	text_left(p, t, 6.2, false, MARGIN, PAGE_H - MARGIN - 22,
+		  is_v1(p->doc) ? CONTENT_W : CONTENT_W - QR_SIZE_V2 - 6);
 	rgb(p->cr, 0x000000);
 	free(t);
 }
