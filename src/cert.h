@@ -271,16 +271,13 @@ int cert_print(const char *printer, const char *title, const char *file, char **
 
 /*
  * PDF (certpdf.c).  A4, one page per certificate, fonts embedded and
- * subset by cairo.  The signed documents are embedded in the PDF's
- * Keywords metadata (document Info dictionary, written uncompressed by
- * cairo) as "CUSTOS-CERT-1 <base64 of a JSON array of documents>", so
- * `custos cert verify FILE.pdf` needs nothing else.
- *
- * What verifying a PDF proves: the certificate(s) embedded in it are intact
- * and signed by the key.  It does not prove that the drawn page shows the
- * same facts: someone could edit the drawing and keep the embedded data.
- * The printed page is tied to the data by its QR code (id, content SHA-256,
- * signature), checked with `custos cert verify FILE --qr PAYLOAD`.
+ * subset by cairo.  The signed documents are attached (certificate.json,
+ * or <id>.json each in a batch) with XMP metadata, and also kept in the
+ * Keywords metadata as "CUSTOS-CERT-1 <base64 of a JSON array of
+ * documents>", so `custos cert verify FILE.pdf` needs nothing else; it
+ * also reads the drawn values and the QR code back and compares them with
+ * the signed data (cert_pdf_check_page).  Paper is checked through its QR
+ * code, which in format 2 is a signed summary (cert_qr_verify).
  */
 /* A disk of a batch run without a certificate or report of its own
  * (refused by a guard or the policy, or failed before one was issued). */

@@ -5,10 +5,14 @@
  * One page per certificate: bilingual header, the fields of cert_rows() in
  * a ruled two-column grid, an attestation, signature boxes (operator and
  * validator; for a destruction the person destroying, the two witnesses
- * and the validator), and a QR code carrying cert_qr_payload().  cairo embeds and subsets the
- * fonts.  The signed documents ride along in the Keywords metadata as
- * "CUSTOS-CERT-1 <base64 of a JSON array of documents>" so a PDF alone can
- * be verified (cert_pdf_extract).
+ * and the validator), and a QR code carrying cert_qr_payload() (format 2:
+ * the signed summary).  cairo embeds and subsets the fonts.  The signed
+ * documents ride along in the Keywords metadata as "CUSTOS-CERT-1 <base64
+ * of a JSON array of documents>" and, appended after cairo's output as an
+ * incremental update, as attached files with XMP metadata, so a PDF alone
+ * can be verified (cert_pdf_extract).  cert_pdf_check_page() reads the
+ * drawn values and QR code back (poppler, zbar) against the signed data.
+ * custos-certificate(5) specifies all of it.
  */
 #include "cert.h"
 

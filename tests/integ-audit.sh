@@ -121,6 +121,20 @@ for type in ed25519 sm2; do
 	t_ok "$type: drawn-page edits (Destination, Method) are INVALID naming the field"
 done
 
+# a long summary (SM2 signature, long organisation and station names) still
+# decodes from a 150 dpi rendering
+L=$T_TMP/long
+CUSTOS_STATE_DIR=$L "$CUSTOS" init --key-type sm2 --prefix WSL \
+	--org "中华人民共和国某某省某某市某某区人民政府办公室信息中心保密管理科 Information Security Office" \
+	--station "WS-LONG-STATION-NAME-01" >/dev/null || t_fail "init long"
+lid=$("$DEMO" "$L" sampled) || t_fail "cert-demo long"
+pdftoppm -png -r 150 "$L/certs/$lid.pdf" "$T_TMP/long" || t_fail "pdftoppm long"
+qr=$(zbarimg -q --raw -Sbinary "$T_TMP"/long-*.png 2>/dev/null) || t_fail "zbarimg: long QR"
+[ "$(printf %s "$qr" | wc -c)" -gt 450 ] || t_fail "the long payload is short: $qr"
+"$VC" --pubkey "$L/station.pub" --qr-text "$qr" >/dev/null || t_fail "long QR does not verify"
+CUSTOS_STATE_DIR=$L "$CUSTOS" cert verify "$L/certs/$lid.pdf" >/dev/null || t_fail "long PDF"
+t_ok "a $(printf %s "$qr" | wc -c)-byte SM2 summary decodes from pdftoppm -r 150"
+
 # a key the station never had
 A=$T_TMP/ed25519 B=$T_TMP/sm2
 out=$(CUSTOS_STATE_DIR=$A "$CUSTOS" cert verify "$B/certs/WS07-$(date -u +%Y)-000001.json" 2>&1) &&
