@@ -733,13 +733,13 @@ static int qr_fields(const char *body, json_t **fields, char **cause)
 	while (o && *p == '|' && i < CERT_QR_NFIELDS) {
 		size_t n = strcspn(p + 1, "|");
 		char *v = qr_unescape(p + 1, n);
+		json_t *js = v ? json_string(v) : NULL;	/* NULL: not UTF-8 */
 
-		if (!v || !json_string(v) || json_object_set_new(o, qr_names[i++], json_string(v))) {
-			free(v);
+		free(v);
+		if (!js || json_object_set_new(o, qr_names[i++], js)) {
 			json_decref(o);
 			return util_fail(cause, -EBADMSG, "the QR payload is not valid UTF-8");
 		}
-		free(v);
 		p += n + 1;
 	}
 	if (!o || i != CERT_QR_NFIELDS || *p) {

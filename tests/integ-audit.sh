@@ -76,8 +76,7 @@ for type in ed25519 sm2; do
 	pdfdetach -save 1 -o "$T_TMP/att.json" "$pdf" || t_fail "pdfdetach -save"
 	cmp -s <(jq -S . "$T_TMP/att.json") <(jq -S . "$json") ||
 		t_fail "the attachment is not the certificate"
-	pdfinfo -meta "$pdf" | grep -qF "<dc:identifier>${json##*/}" 2>/dev/null ||
-		pdfinfo -meta "$pdf" | grep -qF "<dc:identifier>$(basename "$json" .json)<" ||
+	pdfinfo -meta "$pdf" | grep -F "<dc:identifier>$(basename "$json" .json)<" >/dev/null ||
 		t_fail "no XMP dc:identifier"
 	qpdf --check "$pdf" >/dev/null || t_fail "qpdf --check $pdf"
 	t_ok "$type: certificate.json attached, XMP names the id, qpdf --check"
