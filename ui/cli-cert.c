@@ -443,8 +443,8 @@ static int load_pubkey(struct cert_cli *c, struct sign_key **key)
 	return rc ? fail("verify", cause, rc) : CLI_EXIT_OK;
 }
 
-/* The PDF's drawn page against its signed documents, when those verify
- * (a forged signature is reported by verify_one, not as a page problem). */
+/* The PDF's drawn page (its values and QR code) against its signed
+ * documents; their signatures are checked by verify_one. */
 static bool verify_page(const char *data, size_t len, json_t *docs, const char *file)
 {
 	char *cause = NULL;
@@ -710,8 +710,16 @@ static int verify_qr_alone(struct cert_cli *c, const struct sign_key *key, const
 	}
 	printf("QR code: valid: signed by key %s; compare with the printed page:\n",
 	       json_string_value(json_object_get(fields, "key_id")));
-	json_object_foreach(fields, k, v)
-		printf("  %-22s %s\n", k, *json_string_value(v) ? json_string_value(v) : "-");
+	json_object_foreach(fields, k, v) {
+		printf("  %-22s ", k);
+		/* signed, but drive firmware strings may hold terminal controls */
+		for (const char *p = json_string_value(v); *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				printf("\\x%02x", (unsigned char)*p);
+			else
+				putchar(*p);
+		puts(*json_string_value(v) ? "" : "-");
+	}
 	json_decref(fields);
 	return CLI_EXIT_OK;
 }
