@@ -1176,7 +1176,8 @@ static int keywords_docs(const char *data, size_t len, json_t **docs, char **cau
 
 	*docs = NULL;
 	if (!b64)
-		return util_fail(cause, -ENOENT, "the PDF carries no custos certificate");
+		return util_fail(cause, -ENOENT, "the PDF carries no custos certificate (a PDF "
+				 "printed to file loses it: check its QR code, --qr-image)");
 	for (end = b64; end < data + len && (isalnum((unsigned char)*end) || *end == '+' ||
 					     *end == '/' || *end == '='); end++)
 		;
