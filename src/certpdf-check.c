@@ -208,12 +208,11 @@ static char *cell_text(const struct page_text *t, const struct spot *sp)
 }
 
 /* A forged page's text goes into a message: no terminal controls. */
-static bool printable(char *s)
+static void printable(char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
-	return true;
 }
 
 static int check_spot(PopplerDocument *pd, struct page_text *t, const struct spot *sp,
@@ -226,12 +225,14 @@ static int check_spot(PopplerDocument *pd, struct page_text *t, const struct spo
 		return rc;
 	got = cell_text(t, sp);
 	want = squeeze(sp->text);
-	if (!want)
+	if (!want) {
 		rc = util_fail(cause, -ENOMEM, "out of memory");
-	else if (strcmp(got, want) != 0 && printable(got))
+	} else if (strcmp(got, want) != 0) {
+		printable(got);
 		rc = util_fail(cause, -EBADMSG, "the drawn page differs from the signed data: "
 			       "page %d shows \"%s\" for %s where the certificate says \"%s\"",
 			       sp->sheet + offset + 1, got, sp->field, sp->text);
+	}
 	g_free(got);
 	free(want);
 	return rc;
