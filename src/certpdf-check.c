@@ -227,6 +227,13 @@ static int check_spot(PopplerDocument *pd, struct page_text *t, const struct spo
 	want = squeeze(sp->text);
 	if (!want) {
 		rc = util_fail(cause, -ENOMEM, "out of memory");
+	} else if (strcmp(got, want) != 0 && sp->label) {
+		/* the fixed text is elsewhere: not a page this code drew here */
+		rc = util_fail(cause, -EBADMSG, "the drawn page cannot be checked: its layout "
+			       "differs from this program's rendering of the certificate (label "
+			       "%s not where expected on page %d: drawn with other fonts or "
+			       "another custos version, or rearranged); check the paper by its "
+			       "QR code (--qr-image)", sp->field, sp->sheet + offset + 1);
 	} else if (strcmp(got, want) != 0) {
 		printable(got);
 		rc = util_fail(cause, -EBADMSG, "the drawn page differs from the signed data: "
@@ -312,8 +319,13 @@ int cert_pdf_check_page(const char *data, size_t len, json_t *docs, char **cause
 	if (rc == 0 && offset != 0 && offset != 1)
 		rc = util_fail(cause, -EBADMSG, "the PDF has %d pages where its certificates "
 			       "take %d", poppler_document_get_n_pages(pd), pages);
+	/* the labels first: a different layout is not a forged value */
 	for (size_t i = 0; rc == 0 && i < lay.n; i++)
-		rc = check_spot(pd, &text, &lay.spots[i], offset, cause);
+		if (lay.spots[i].label)
+			rc = check_spot(pd, &text, &lay.spots[i], offset, cause);
+	for (size_t i = 0; rc == 0 && i < lay.n; i++)
+		if (!lay.spots[i].label)
+			rc = check_spot(pd, &text, &lay.spots[i], offset, cause);
 	page_text_clear(&text);
 	if (rc == 0)
 		rc = check_qrs(pd, docs, &lay, offset, cause);

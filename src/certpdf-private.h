@@ -37,6 +37,7 @@ struct spot {
 	const char *field;	/* the row's English label (static) */
 	char *text;		/* what was drawn (malloc'd) */
 	size_t doc;		/* index of the document drawn */
+	bool label;		/* a field's label (fixed text), not its value */
 };
 
 struct layout {

@@ -68,7 +68,7 @@ struct pen {
 };
 
 static void record(struct pen *p, double x, double y, double w, double h, const char *field,
-		   const char *text)
+		   const char *text, bool label)
 {
 	struct layout *l = p->lay;
 
@@ -85,7 +85,8 @@ static void record(struct pen *p, double x, double y, double w, double h, const 
 		l->spots = s;
 		l->cap = cap;
 	}
-	l->spots[l->n] = (struct spot){ p->sheet, x, y, w, h, field, strdup(text), p->doc_index };
+	l->spots[l->n] = (struct spot){ p->sheet, x, y, w, h, field, strdup(text), p->doc_index,
+					label };
 	if (!l->spots[l->n].text)
 		l->failed = true;
 	else
@@ -145,6 +146,17 @@ static double text_center(struct pen *p, const char *text, double size, bool bol
 	return text_at(p, text, size, bold, MARGIN, y, CONTENT_W, PANGO_ALIGN_CENTER, true);
 }
 
+/* Draw @text as text_at() does and record it for the drawn-page check as
+ * field @field. */
+static double text_rec(struct pen *p, const char *field, const char *text, double size,
+		       bool bold, double x, double y, double width, PangoAlignment align)
+{
+	double h = text_at(p, text, size, bold, x, y, width, align, true);
+
+	record(p, x, y, width, h, field, text, false);
+	return h;
+}
+
 static void rgb(cairo_t *cr, unsigned int hex)
 {
 	cairo_set_source_rgb(cr, ((hex >> 16) & 0xff) / 255.0, ((hex >> 8) & 0xff) / 255.0,
@@ -198,8 +210,8 @@ static double cell(struct pen *p, const struct cert_row *r, double x, double y, 
 	if (draw) {
 		box(p->cr, x, y, LABEL_W, h, 0xececec);
 		box(p->cr, x + LABEL_W, y, vw, h, 0xffffff);
-		record(p, x, y, LABEL_W, h, r->label_en, label);
-		record(p, x + LABEL_W, y, vw, h, r->label_en, r->value);
+		record(p, x, y, LABEL_W, h, r->label_en, label, true);
+		record(p, x + LABEL_W, y, vw, h, r->label_en, r->value, false);
 	}
 	lh = text_at(p, label, LABEL_PT, false, x + PAD, y + PAD, LABEL_W - 2 * PAD,
 		     PANGO_ALIGN_LEFT, draw);
@@ -293,9 +305,11 @@ static double header(struct pen *p, const json_t *cert)
 	char *no = util_asprintf("编号 No. %s", jstr_or(cert, "id", "-"));
 	double y = MARGIN;
 
-	text_left(p, jstr_or(st, "organisation", ""), 9, true, MARGIN, y, CONTENT_W / 2);
+	text_rec(p, "Organisation (header)", jstr_or(st, "organisation", ""), 9, true, MARGIN, y,
+		 CONTENT_W / 2, PANGO_ALIGN_LEFT);
 	if (no)
-		text_at(p, no, 9, true, MARGIN, y, CONTENT_W, PANGO_ALIGN_RIGHT, true);
+		text_rec(p, "Certificate no. (header)", no, 9, true, MARGIN + CONTENT_W / 2, y,
+			 CONTENT_W / 2, PANGO_ALIGN_RIGHT);
 	free(no);
 	y += 16;
 	cairo_move_to(p->cr, MARGIN, y);
@@ -305,12 +319,15 @@ static double header(struct pen *p, const json_t *cert)
 	y += 6;
 	if (is_report(cert))
 		rgb(p->cr, 0xb00000);
-	y += text_center(p, jstr_or(cert, "title_zh", ""), 17, true, y);
-	y += text_center(p, jstr_or(cert, "title", ""), 11.5, true, y) + 2;
+	y += text_rec(p, "Title", jstr_or(cert, "title_zh", ""), 17, true, MARGIN, y, CONTENT_W,
+		      PANGO_ALIGN_CENTER);
+	y += text_rec(p, "Title", jstr_or(cert, "title", ""), 11.5, true, MARGIN, y, CONTENT_W,
+		      PANGO_ALIGN_CENTER) + 2;
 	if (is_report(cert))
-		y += text_center(p, "本报告不是消除证明，介质仍按原密级管理。  This is NOT a "
-				 "certificate of erasure: the medium keeps its classification.",
-				 7.5, false, y);
+		y += text_rec(p, "Report notice", "本报告不是消除证明，介质仍按原密级管理。  "
+			      "This is NOT a certificate of erasure: the medium keeps its "
+			      "classification.", 7.5, false, MARGIN, y, CONTENT_W,
+			      PANGO_ALIGN_CENTER);
 	rgb(p->cr, 0x000000);
 	return y;
 }
@@ -336,7 +353,7 @@ static void sign_box(struct pen *p, const struct signer *s, double x, double y, 
 	if (who) {
 		double wh = text_left(p, *who ? who : " ", 9, false, x + PAD, y + 15, w - 2 * PAD);
 
-		record(p, x + PAD, y + 14, w - 2 * PAD, wh + 2, s->role_en, who);
+		record(p, x + PAD, y + 14, w - 2 * PAD, wh + 2, s->role_en, who, false);
 	}
 	for (int i = 0; i < 2; i++) {
 		ly = y + h - 24 + i * 17;
@@ -461,7 +478,8 @@ static int signatures(struct pen *p, const json_t *doc, double y)
 	rgb(p->cr, 0x000000);
 	y += 16;
 	qy = y;
-	y += text_left(p, attestation(cert), 7, false, MARGIN, y, CONTENT_W - qs - 6) + 3;
+	y += text_rec(p, "Attestation", attestation(cert), 7, false, MARGIN, y, CONTENT_W - qs - 6,
+		      PANGO_ALIGN_LEFT) + 3;
 	for (size_t i = 0; i < n; i++)
 		sign_box(p, &s[i], MARGIN + (double)(i % per) * (bw + 4),
 			 y + (double)(i / per) * (SIGN_H + 4), bw, SIGN_H);
@@ -492,8 +510,8 @@ static void footer(struct pen *p)
 		return;
 	rgb(p->cr, 0x505050);
 	/* format 2: the QR code reaches down beside the footer */
-	text_left(p, t, 6.2, false, MARGIN, PAGE_H - MARGIN - 22,
-		  is_v1(p->doc) ? CONTENT_W : CONTENT_W - QR_SIZE_V2 - 6);
+	text_rec(p, "Footer", t, 6.2, false, MARGIN, PAGE_H - MARGIN - 22,
+		 is_v1(p->doc) ? CONTENT_W : CONTENT_W - QR_SIZE_V2 - 6, PANGO_ALIGN_LEFT);
 	rgb(p->cr, 0x000000);
 	free(t);
 }

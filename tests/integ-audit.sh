@@ -29,11 +29,16 @@ done = False
 def swap(m):
     global done
     parts = lit.findall(m.group(1))
-    if done or b"".join(parts) != old or any(len(p) != 1 for p in parts):
+    joined = b"".join(parts)
+    if done or b"\\" in joined or joined.strip() != old:
         return m.group(0)
     done = True
-    it = iter(new)
-    return lit.sub(lambda p: b"(" + bytes([next(it)]) + b")", m.group(0))
+    new_joined, pieces, i = joined.replace(old, new), [], 0
+    for p in parts:
+        pieces.append(new_joined[i:i + len(p)])
+        i += len(p)
+    it = iter(pieces)
+    return lit.sub(lambda p: b"(" + next(it) + b")", m.group(0))
 data = re.sub(rb"\[((?:[^\]\\]|\\.)*)\]\s*TJ", swap, data, flags=re.S)
 if not done:
     sys.exit("no TJ array draws %r" % old)
@@ -110,6 +115,16 @@ for type in ed25519 sm2; do
 	out=$(CUSTOS_STATE_DIR=$S "$CUSTOS" cert verify "$T_TMP/forged2.pdf" 2>&1) &&
 		t_fail "a drawn-page edit passed: $out"
 	grep -q 'INVALID.*Method' <<<"$out" || t_fail "the edited field is not named: $out"
+	edit_page "$pdf" "$T_TMP/forged3.pdf" "CERTIFICATE OF SANITIZATION" \
+		"CERTIFICATE OF SANITISATION"
+	out=$(CUSTOS_STATE_DIR=$S "$CUSTOS" cert verify "$T_TMP/forged3.pdf" 2>&1) &&
+		t_fail "a title edit passed: $out"
+	grep -q 'INVALID.*Title' <<<"$out" || t_fail "the title is not named: $out"
+	edit_page "$pdf" "$T_TMP/forged4.pdf" Interface Intrfacee
+	out=$(CUSTOS_STATE_DIR=$S "$CUSTOS" cert verify "$T_TMP/forged4.pdf" 2>&1) &&
+		t_fail "a label edit passed: $out"
+	grep -q 'INVALID.*layout differs.*Interface' <<<"$out" ||
+		t_fail "a label edit is not reported as another layout: $out"
 	# the untouched page survives the same qpdf round trip
 	qpdf --qdf --object-streams=disable "$pdf" "$T_TMP/rt.pdf" &&
 		qpdf --compress-streams=y "$T_TMP/rt.pdf" "$T_TMP/rt2.pdf" || t_fail "qpdf round trip"
@@ -117,7 +132,7 @@ for type in ed25519 sm2; do
 		t_fail "an unedited page rewritten by qpdf is rejected"
 	"$VC" --pubkey "$S/station.pub" "$T_TMP/rt2.pdf" >/dev/null ||
 		t_fail "verify-certificate on a qpdf-rewritten PDF"
-	t_ok "$type: drawn-page edits (Destination, Method) are INVALID naming the field"
+	t_ok "$type: drawn-page edits (Destination, Method, Title, a label) are INVALID naming it"
 done
 
 # a long summary (SM2 signature, long organisation and station names) still
