@@ -84,6 +84,14 @@ for type in ed25519 sm2; do
 	pdfinfo -meta "$pdf" | grep -F "<dc:identifier>$(basename "$json" .json)<" >/dev/null ||
 		t_fail "no XMP dc:identifier"
 	qpdf --check "$pdf" >/dev/null || t_fail "qpdf --check $pdf"
+	# the attached copy edited (qdf leaves the stream uncompressed)
+	qpdf --qdf --object-streams=disable "$pdf" "$T_TMP/att-qdf.pdf" || t_fail "qpdf --qdf"
+	LC_ALL=C sed 's/"destination": "internal-reuse"/"destination": "external-reuse"/' \
+		"$T_TMP/att-qdf.pdf" >"$T_TMP/att-edit.pdf"
+	cmp -s "$T_TMP/att-qdf.pdf" "$T_TMP/att-edit.pdf" && t_fail "attachment edit changed nothing"
+	t_expect_rc 1 "$VC" --pubkey "$S/station.pub" "$T_TMP/att-edit.pdf" 2>/dev/null
+	t_expect_rc 1 "$CUSTOS" cert verify --pubkey "$S/station.pub" "$T_TMP/att-edit.pdf" \
+		2>/dev/null
 	t_ok "$type: certificate.json attached, XMP names the id, qpdf --check"
 
 	pdftoppm -png -r 150 -f 1 -l 1 "$pdf" "$T_TMP/page" || t_fail "pdftoppm"
