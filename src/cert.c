@@ -1098,30 +1098,42 @@ out:
 	return rc;
 }
 
-static int file_seq(const char *dir, int year, uint64_t *seq, char **cause)
+/*
+ * Take the certificate directory's lock (.seq.lock) into *@fd and clean
+ * what a killed issuer left: .seq's temps under this lock, the
+ * certificates' once no issuer can still be writing them.
+ */
+static int seq_lock(const char *dir, int *fd, char **cause)
 {
 	char *lock = util_asprintf("%s/.seq.lock", dir);
-	int fd, rc;
+	int rc = 0;
 
+	*fd = -1;
 	if (!lock)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (*fd < 0) {
 		rc = util_fail(cause, -errno, "cannot open %s", lock);
-		goto out;
-	}
-	if (flock(fd, LOCK_EX) < 0) {
+	} else if (flock(*fd, LOCK_EX) < 0) {
 		rc = util_fail(cause, -errno, "cannot lock %s", lock);
+		util_close(*fd);
+		*fd = -1;
 	} else {
-		/* temps of a killed issuer: .seq's under this lock, the
-		 * certificates' once no issuer can still be writing them */
 		util_clean_temps(dir, ".seq", 0);
 		util_clean_temps(dir, "", 60);
-		rc = file_seq_locked(dir, year, seq, cause);
 	}
-	util_close(fd);
-out:
 	free(lock);
+	return rc;
+}
+
+static int file_seq(const char *dir, int year, uint64_t *seq, char **cause)
+{
+	int fd, rc = seq_lock(dir, &fd, cause);
+
+	if (rc < 0)
+		return rc;
+	rc = file_seq_locked(dir, year, seq, cause);
+	util_close(fd);
 	return rc;
 }
 
@@ -1149,6 +1161,14 @@ int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, i
 	rc = util_mkdir_p(dir, 0700);
 	if (rc)
 		rc = util_fail(cause, rc, "cannot create %s", dir);
+	if (rc == 0 && opts && opts->next_seq) {
+		/* numbers come from elsewhere (the register): still clean up */
+		int fd;
+
+		rc = seq_lock(dir, &fd, cause);
+		if (rc == 0)
+			util_close(fd);
+	}
 	/* A lost .seq must never lead to reusing an id: skip existing files. */
 	for (int tries = 0; rc == 0 && !*id && tries < 1000; tries++) {
 		if (opts && opts->next_seq)

@@ -649,6 +649,8 @@ int register_verify_ex(struct register_db *db, const struct register_verify_opts
 
 	memset(r, 0, sizeof(*r));
 	r->ok = true;
+	/* register.head first: it may lag the snapshot, never lead it */
+	register_chain_pre_read_head(db);
 	/* One read transaction: the events and the head from one snapshot. */
 	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return register_sql_fail(db, cause, "begin");

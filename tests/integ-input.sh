@@ -8,6 +8,8 @@
 . "$top_srcdir/tests/lib.sh"
 t_init input
 export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# certificates name a real operator, never the login account
+export CUSTOS_OPERATOR=Clerk
 t_need_cmd sqlite3 jq sha256sum timeout
 
 C=$CUSTOS

@@ -607,6 +607,9 @@ static int add_witnesses(const char *cmd, struct custody_opts *o, const char *li
 	char **v = NULL, **all, *cause = NULL;
 	size_t n = 0;
 
+	/* the same rule and message as every text option, before splitting */
+	if (cli_check_text(cmd, "--witness", list, 0) != CLI_EXIT_OK)
+		return -EINVAL;
 	if (names_split(list, &v, &n, &cause) < 0) {
 		cli_usage_error(cmd, "--witness: %s", cause);
 		free(cause);
