@@ -2,7 +2,8 @@
 /*
  * station: the station's identity (station.conf), its key pair and the
  * layout of its state directory.  station.conf holds key=value lines:
- *   org, name, prefix, key_type, created (ISO 8601, UTC)
+ *   org, name, prefix, key_type, created (ISO 8601, UTC),
+ *   virtual_media_dirs (optional: /dir:/dir2, more places for virtual media)
  * Blank lines and lines starting with '#' are ignored, as are unknown keys.
  */
 #include "station.h"
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "util.h"
 
 #define CONF_NAME "station.conf"
@@ -170,6 +172,7 @@ void station_free(struct station *st)
 	free(st->org);
 	free(st->name);
 	free(st->prefix);
+	free(st->media_dirs);
 	free(st);
 }
 
@@ -188,6 +191,8 @@ static int conf_line(struct station *st, char *line, bool *has_type)
 		slot = &st->name;
 	else if (strcmp(line, "prefix") == 0)
 		slot = &st->prefix;
+	else if (strcmp(line, "virtual_media_dirs") == 0)
+		slot = &st->media_dirs;
 	else if (strcmp(line, "key_type") == 0) {
 		*has_type = true;
 		return sign_key_type_parse(util_strstrip(eq + 1), &st->key_type);
@@ -271,6 +276,8 @@ int station_open(const char *state_dir, struct station **out, char **cause)
 	rc = parse_conf(st, text, path, cause);
 	if (rc == 0)
 		rc = load_fingerprint(st, cause);
+	if (rc == 0)
+		rc = station_apply_media_dirs(st, cause);
 out:
 	free(path);
 	free(text);
@@ -278,6 +285,65 @@ out:
 		station_free(st);
 	else
 		*out = st;
+	return rc;
+}
+
+int station_apply_media_dirs(const struct station *st, char **cause)
+{
+	char *copy = NULL, *save = NULL, *why = NULL, *dir;
+	const char **dirs = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (st->media_dirs) {
+		copy = strdup(st->media_dirs);
+		dirs = calloc(strlen(st->media_dirs) / 2 + 1, sizeof(*dirs));
+		if (!copy || !dirs) {
+			rc = util_fail(cause, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && rc == 0;
+	     dir = strtok_r(NULL, ":", &save)) {
+		dir = util_strstrip(dir);
+		if (*dir)
+			rc = device_media_dir_valid(dir, &why);
+		if (*dir && rc == 0)
+			dirs[n++] = dir;
+	}
+	if (rc < 0)
+		rc = util_fail(cause, rc, "%s/%s: %s", st->state_dir, CONF_NAME,
+			       why ? why : "bad virtual_media_dirs");
+	else if (device_set_media_dirs(st->state_dir, dirs, n) < 0)
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+out:
+	free(why);
+	free(copy);
+	free(dirs);
+	return rc;
+}
+
+int station_media_setup(const char *state_dir, char **cause)
+{
+	struct station st = { .state_dir = (char *)state_dir };
+	char *path, *text = NULL;
+	int rc;
+
+	path = dir_path(state_dir, CONF_NAME);
+	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
+	if (rc == -ENOENT)
+		rc = device_set_media_dirs(state_dir, NULL, 0);
+	else if (rc < 0)
+		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
+			       strerror(-rc));
+	else if ((rc = parse_conf(&st, text, path, cause)) == 0)
+		rc = station_apply_media_dirs(&st, cause);
+	free(st.org);
+	free(st.name);
+	free(st.prefix);
+	free(st.media_dirs);
+	free(text);
+	free(path);
 	return rc;
 }
 
