@@ -653,7 +653,7 @@ static void describe_pid(pid_t pid, const char *how, char *out, size_t len)
  * /proc/locks), into @out; false when none or no pid is shown. */
 static bool lock_holder(const struct stat *st, char *out, size_t len)
 {
-	char line[256], type[16], rw[16];
+	char line[256], type[16], rw[16], proc[32];
 	unsigned ma, mi;
 	unsigned long long ino;
 	bool found = false;
@@ -674,10 +674,40 @@ static bool lock_holder(const struct stat *st, char *out, size_t len)
 		if (ma != major(st->st_dev) || mi != minor(st->st_dev) ||
 		    ino != (unsigned long long)st->st_ino || pid <= 0 || pid == getpid())
 			continue;
+		snprintf(proc, sizeof(proc), "/proc/%d", pid);
+		if (access(proc, F_OK) != 0)
+			continue;	/* the locker is gone; whoever inherited it is found by fd */
 		describe_pid(pid, strcmp(type, "FLOCK") == 0 ? "locked (flock)" :
 			     strcmp(type, "OFDLCK") == 0 ? "locked (OFD lock)" : "locked (fcntl)",
 			     out, len);
 		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Is there a lock on @st in /proc/locks held by anyone but us (its pid
+ * may be gone, or -1 for an OFD lock)? */
+static bool locked_by_other(const struct stat *st)
+{
+	char line[256];
+	unsigned ma, mi;
+	unsigned long long ino;
+	bool found = false;
+	FILE *f;
+	int pid;
+
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *p = strchr(line, ':');
+
+		if (!p || strstr(line, "->") ||
+		    sscanf(p + 1, " %*s %*s %*s %d %x:%x:%llu", &pid, &ma, &mi, &ino) != 4)
+			continue;
+		found = ma == major(st->st_dev) && mi == minor(st->st_dev) &&
+			ino == (unsigned long long)st->st_ino && pid != getpid();
 	}
 	fclose(f);
 	return found;
@@ -758,6 +788,10 @@ int device_check_file_use(const struct stat *st, struct device_info *dev)
 
 	if (lock_holder(st, who, sizeof(who)) || file_opener(st, true, who, sizeof(who)))
 		return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s", who);
+	if (locked_by_other(st) && !file_opener(st, false, who, sizeof(who)))
+		util_strlcpy(who, "another program holds a lock on it", sizeof(who));
+	if (locked_by_other(st))
+		return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s (a lock)", who);
 	return 0;
 }
 
