@@ -253,6 +253,32 @@ int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct 
 	return 0;
 }
 
+int blkio_open_device(struct blkio *io, const struct device_info *dev, unsigned flags,
+		      const struct blkio_ops *ops, char **cause)
+{
+	struct stat st;
+	bool same;
+	int rc;
+
+	rc = blkio_open(io, dev->path, flags, ops, cause);
+	if (rc < 0 || io->fd_anchor < 0 || (!dev->ident_dev && !dev->ident_ino))
+		return rc;
+	if (fstat(io->fd_anchor, &st) < 0) {
+		rc = util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
+	} else {
+		same = S_ISBLK(st.st_mode) ? (uint64_t)st.st_rdev == dev->ident_dev :
+		       (uint64_t)st.st_dev == dev->ident_dev &&
+		       (uint64_t)st.st_ino == dev->ident_ino;
+		if (!same)
+			rc = util_fail(cause, -EAGAIN, "%s: refused: the path now leads to another "
+				       "file or device than the one checked and confirmed",
+				       dev->path);
+	}
+	if (rc < 0)
+		blkio_close(io);
+	return rc;
+}
+
 int blkio_close(struct blkio *io)
 {
 	int rc = 0;

@@ -72,6 +72,13 @@ struct blkio {
  * -EBUSY naming the holder).  Ops with their own open (tests) skip this. */
 int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct blkio_ops *ops,
 	       char **cause);
+
+/* blkio_open() of the medium @dev describes (device_probe), refused with
+ * -EAGAIN when its path now leads to another file or device than the one
+ * that was described and confirmed (same inode, or same device number). */
+struct device_info;
+int blkio_open_device(struct blkio *io, const struct device_info *dev, unsigned flags,
+		      const struct blkio_ops *ops, char **cause);
 int blkio_close(struct blkio *io);
 
 /* Whole-length I/O at @off: retries EINTR and short transfers.  Returns 0

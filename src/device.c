@@ -369,6 +369,8 @@ static int describe_file(const struct device_scan *s, const char *path, int fd,
 	dev->logical_sector_size = 512;
 	dev->physical_sector_size = 4096;
 	dev->transport = DEVICE_TRANSPORT_FILE;
+	dev->ident_dev = (uint64_t)st->st_dev;
+	dev->ident_ino = (uint64_t)st->st_ino;
 	rc = device_check_file(s, fd, st, dev);
 	if (rc == 0)
 		rc = device_check_backing(s, dev, st);
@@ -424,6 +426,8 @@ static int probe_block(const struct device_scan *s, const char *path, const stru
 	rc = describe_disk(s, b->disk, out, true, cause);
 	if (rc == 0 && strcmp(path, out->path) != 0 && device_real_roots())
 		util_strlcpy(out->path, path, sizeof(out->path));
+	if (rc == 0)
+		out->ident_dev = (uint64_t)st->st_rdev;
 	if (rc == 0)
 		rc = device_check_in_use(out);
 	return rc;

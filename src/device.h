@@ -65,6 +65,8 @@ struct device_info {
 	char wwn[64];
 	char firmware_rev[32];
 	char backing_file[PATH_MAX];	/* loop: the file behind it; file: its real path */
+	uint64_t ident_dev;		/* what was described: a file's st_dev, a disk's */
+	uint64_t ident_ino;		/* st_rdev (ino 0); both 0 when not known */
 	uint64_t size_bytes;
 	uint32_t logical_sector_size;
 	uint32_t physical_sector_size;

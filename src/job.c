@@ -186,7 +186,7 @@ static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 	rc = job_hidden(job, spec, cause);
 	if (rc < 0)
 		return rc;
-	return blkio_open(&job->io, spec->device->path, BLKIO_WRITE, spec->io_ops, cause);
+	return blkio_open_device(&job->io, spec->device, BLKIO_WRITE, spec->io_ops, cause);
 }
 
 int job_start(const struct job_spec *spec, struct job **out, char **cause)

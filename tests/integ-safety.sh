@@ -78,29 +78,38 @@ t_ok "symbolic and hard links to files outside refused"
 
 # --- a link swapped between the check and the write: custos checks, asks
 # for the typed confirmation on a terminal (script(1) makes one), the link
-# is turned to the secret meanwhile, then the confirmation is typed.
+# is turned elsewhere meanwhile, then the confirmation is typed.
+# swapped TARGET PATTERN: the run must fail with PATTERN, nothing written.
+swapped() {
+	local target=$1 pat=$2 pid rc b_target b_good
+	rm -f "$V/swap.img" "$T_TMP/tty-in"
+	ln -s "$V/good.img" "$V/swap.img"
+	mkfifo "$T_TMP/tty-in"
+	script -qec "'$C' sanitize --profile zero '$V/swap.img'" /dev/null \
+		<"$T_TMP/tty-in" >"$T_TMP/swap.out" 2>&1 &
+	pid=$!
+	exec 3>"$T_TMP/tty-in"
+	for _ in $(seq 200); do grep -q "Type 'swap.img'" "$T_TMP/swap.out" && break; sleep 0.05; done
+	grep -q "Type 'swap.img'" "$T_TMP/swap.out" ||
+		t_fail "no confirmation prompt: $(cat "$T_TMP/swap.out")"
+	b_target=$(sum "$target")
+	b_good=$(sum "$V/good.img")
+	ln -sfn "$target" "$V/swap.img"
+	echo swap.img >&3
+	exec 3>&-
+	wait $pid
+	rc=$?
+	[ "$rc" != 0 ] || t_fail "swapped link: sanitize succeeded: $(cat "$T_TMP/swap.out")"
+	grep -q -- "$pat" "$T_TMP/swap.out" ||
+		t_fail "swapped link: no reason given: $(cat "$T_TMP/swap.out")"
+	[ "$(sum "$target")" = "$b_target" ] || t_fail "swapped link: $target was WRITTEN"
+	[ "$(sum "$V/good.img")" = "$b_good" ] || t_fail "swapped link: good.img written"
+	rm -f "$V/swap.img"
+}
 random_file "$V/good.img" 1024
-ln -s "$V/good.img" "$V/swap.img"
-mkfifo "$T_TMP/tty-in"
-script -qec "'$C' sanitize --profile zero '$V/swap.img'" /dev/null \
-	<"$T_TMP/tty-in" >"$T_TMP/swap.out" 2>&1 &
-pid=$!
-exec 3>"$T_TMP/tty-in"
-for _ in $(seq 200); do grep -q "Type 'swap.img'" "$T_TMP/swap.out" && break; sleep 0.05; done
-grep -q "Type 'swap.img'" "$T_TMP/swap.out" || t_fail "no confirmation prompt: $(cat "$T_TMP/swap.out")"
-before_secret=$(sum "$T_TMP/secret")
-before_good=$(sum "$V/good.img")
-ln -sfn "$T_TMP/secret" "$V/swap.img"
-echo swap.img >&3
-exec 3>&-
-wait $pid
-rc=$?
-[ "$rc" != 0 ] || t_fail "swapped link: sanitize succeeded: $(cat "$T_TMP/swap.out")"
-grep -q "the path leads to $T_TMP/secret" "$T_TMP/swap.out" ||
-	t_fail "swapped link: no reason given: $(cat "$T_TMP/swap.out")"
-[ "$(sum "$T_TMP/secret")" = "$before_secret" ] || t_fail "swapped link: the secret was WRITTEN"
-[ "$(sum "$V/good.img")" = "$before_good" ] || t_fail "swapped link: good.img written"
-rm -f "$V/swap.img"
+swapped "$T_TMP/secret" "the path leads to $T_TMP/secret"
+random_file "$V/another.img" 1024	# a medium too, but not the one confirmed
+swapped "$V/another.img" "another file or device than the one checked and confirmed"
 t_ok "a link swapped after the check: refused at the open, nothing written"
 
 # --- exclusive use of image files

@@ -599,7 +599,8 @@ static void test_guard_fd_swap(void **state)
 {
 	struct tmp_tree *t = *state;
 	char out[64] = "/tmp/custos-test-out-XXXXXX";
-	char *outside, *good, *link, *moved, *cause = NULL, text[512];
+	char *outside, *good, *link, *moved, *other, *cause = NULL, text[512];
+	struct device_info d;
 	struct blkio io;
 	int fd;
 
@@ -642,8 +643,32 @@ static void test_guard_fd_swap(void **state)
 	/* and the name itself is never followed by the open */
 	assert_int_equal(blkio_open(&io, good, BLKIO_WRITE, NULL, &cause), -EPERM);
 	free(cause);
+	cause = NULL;
 	assert_true(holds(outside, 'S', 8192));
 	free(moved);
+
+	/* a link turned to another virtual medium: not the medium confirmed */
+	other = util_asprintf("%s/virtual/other-medium.img", t->dir);
+	make_file(good, 'G', 8192);
+	make_file(other, 'O', 8192);
+	unlink(link);
+	assert_int_equal(symlink(good, link), 0);
+	assert_int_equal(device_probe(link, &d, &cause), 0);
+	assert_true(device_is_eligible(&d));
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(other, link), 0);
+	assert_int_equal(blkio_open_device(&io, &d, BLKIO_WRITE, NULL, &cause), -EAGAIN);
+	assert_non_null(strstr(cause, "another file or device than the one checked"));
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(good, link), 0);
+	assert_int_equal(blkio_open_device(&io, &d, BLKIO_WRITE, NULL, &cause), 0);
+	assert_int_equal(blkio_close(&io), 0);
+	device_info_clear(&d);
+	free(cause);
+	cause = NULL;
+	assert_true(holds(other, 'O', 8192));
+	unlink(other);
+	free(other);
 
 	unlink(link);
 	unlink(good);
