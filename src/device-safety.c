@@ -686,6 +686,9 @@ static bool lock_holder(const struct stat *st, char *out, size_t len)
 	return found;
 }
 
+static bool pid_opens(const char *pid, const struct stat *st, bool writers, char *out,
+		      size_t len);
+
 /* Is there a lock on @st in /proc/locks held by anyone but us (its pid
  * may be gone, or -1 for an OFD lock)? */
 static bool locked_by_other(const struct stat *st)
@@ -708,12 +711,16 @@ static bool locked_by_other(const struct stat *st)
 			continue;
 		found = ma == major(st->st_dev) && mi == minor(st->st_dev) &&
 			ino == (unsigned long long)st->st_ino && pid != getpid();
+		/* an OFD lock shows no pid: ours, when we have the file open */
+		if (found && pid < 0 && pid_opens("self", st, false, NULL, 0))
+			found = false;
 	}
 	fclose(f);
 	return found;
 }
 
-/* Access mode of descriptor @fd of @pid, from its fdinfo; -1 unknown. */
+/* Access mode of descriptor @fd of @pid, from its fdinfo; -1 unknown,
+ * O_PATH for a descriptor that only names the file (no I/O). */
 static int fd_accmode(const char *pid, const char *fd)
 {
 	char path[PATH_MAX], *data = NULL, *p;
@@ -726,7 +733,7 @@ static int fd_accmode(const char *pid, const char *fd)
 		return -1;
 	p = strstr(data, "flags:");
 	if (p && sscanf(p + 6, "%lo", &flags) == 1)
-		mode = (int)(flags & O_ACCMODE);
+		mode = (flags & O_PATH) ? O_PATH : (int)(flags & O_ACCMODE);
 	free(data);
 	return mode;
 }
@@ -752,10 +759,11 @@ static bool pid_opens(const char *pid, const struct stat *st, bool writers, char
 		if (stat(path, &fst) != 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino)
 			continue;
 		mode = fd_accmode(pid, de->d_name);
-		if (writers && mode == O_RDONLY)
+		if (mode == O_PATH || (writers && mode == O_RDONLY))
 			continue;
-		describe_pid((pid_t)atoi(pid), mode == O_RDONLY ? "open" : "open for writing",
-			     out, len);
+		if (out)
+			describe_pid((pid_t)atoi(pid), mode == O_RDONLY ? "open" :
+				     "open for writing", out, len);
 		found = true;
 	}
 	if (d)

@@ -737,8 +737,33 @@ static void test_file_lock(void **state)
 	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), -EBUSY);
 	assert_non_null(strstr(cause, "open for writing by pid"));
 	free(cause);
+	cause = NULL;
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	/* another process holds an OFD read lock (no pid in /proc/locks) */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+
+		fd = open(img, O_RDONLY);
+		if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) < 0 || write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(probe_reasons(img, text, sizeof(text)), DEVICE_REASON_IN_USE);
+	assert_non_null(strstr(text, "(a lock)"));
+	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), -EBUSY);
+	assert_non_null(strstr(cause, "OFD lock refused"));
+	assert_non_null(strstr(cause, "by pid"));
+	free(cause);
+	cause = NULL;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), 0);
+	assert_int_equal(blkio_close(&a), 0);
 	assert_true(holds(img, 'L', 65536));
 	close(p[0]);
 	close(p[1]);
