@@ -587,8 +587,15 @@ static int check_place(const struct device_scan *s, const struct stat *st, const
 				 "in station.conf%s", at);
 }
 
-/* A file someone other than root owns, in a directory others can write,
- * may have been put there for root to overwrite what it points at. */
+/* Root, or the user custos runs as. */
+static bool trusted_uid(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* A file someone else owns (not root, not the user running custos), in a
+ * directory that person or others can write, may have been put there for
+ * root to overwrite. */
 static int check_owner(const struct stat *st, const char *real, struct device_info *dev)
 {
 	char parent[PATH_MAX], *slash;
@@ -598,13 +605,14 @@ static int check_owner(const struct stat *st, const char *real, struct device_in
 		return device_add_reason(dev, DEVICE_REASON_UNSAFE,
 					 "has %lu hard links (a virtual medium has one name)",
 					 (unsigned long)st->st_nlink);
-	if (st->st_uid == 0)
+	if (trusted_uid(st->st_uid))
 		return 0;
 	util_strlcpy(parent, real, sizeof(parent));
 	slash = strrchr(parent, '/');
 	if (slash)
 		slash[slash == parent ? 1 : 0] = '\0';
-	if (stat(parent, &pst) == 0 && pst.st_uid == 0 && !(pst.st_mode & (S_IWGRP | S_IWOTH)))
+	if (stat(parent, &pst) == 0 && trusted_uid(pst.st_uid) &&
+	    !(pst.st_mode & (S_IWGRP | S_IWOTH)))
 		return 0;
 	return device_add_reason(dev, DEVICE_REASON_UNSAFE,
 				 "owned by uid %u in %s, a directory others can write",
