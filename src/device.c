@@ -804,8 +804,8 @@ const char *device_reason_name(enum device_reason r)
 	case DEVICE_REASON_IN_USE: return "in-use";
 	case DEVICE_REASON_NO_MEDIUM: return "no-medium";
 	case DEVICE_REASON_BACKING: return "backing";
-	case DEVICE_REASON_NOT_MEDIUM: return "not-a-medium";
-	case DEVICE_REASON_UNSAFE: return "unsafe-file";
+	case DEVICE_REASON_NOT_MEDIUM: return "outside";	/* the virtual-media dirs */
+	case DEVICE_REASON_UNSAFE: return "unsafe";
 	case DEVICE_REASON_PARTITION: return "partition";
 	}
 	return "unknown";

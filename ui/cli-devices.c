@@ -110,8 +110,8 @@ static void print_row(const struct device_info *d)
 	const char *m = d->model[0] ? d->model : d->vendor;
 
 	util_format_size(d->size_bytes, size, sizeof(size));
-	fit(model, sizeof(model), m[0] ? m : "-", 18);
-	fit(serial, sizeof(serial), d->serial[0] ? d->serial : "-", 14);
+	fit(model, sizeof(model), m[0] ? m : "-", 17);
+	fit(serial, sizeof(serial), d->serial[0] ? d->serial : "-", 13);
 	status_text(d, status, sizeof(status));
 	if (strlen(d->path) > COL_PATH) {
 		printf("%s\n", d->path);
@@ -119,7 +119,7 @@ static void print_row(const struct device_info *d)
 	} else {
 		util_strlcpy(path, d->path, sizeof(path));
 	}
-	printf("%-16s %9s %-7s %-18s %-14s %s\n", path, size, device_transport_name(d->transport),
+	printf("%-16s %9s %-7s %-17s %-13s %s\n", path, size, device_transport_name(d->transport),
 	       model, serial, status);
 	for (size_t i = 0; i < d->n_reasons; i++)
 		printf("    - %s\n", d->reason_text[i]);
@@ -139,7 +139,7 @@ static json_t *device_json_with_firmware(const struct device_info *d)
 
 static void print_table(const struct device_info *devs, size_t n)
 {
-	printf("%-16s %9s %-7s %-18s %-14s %s\n", "PATH", "SIZE", "BUS", "MODEL", "SERIAL",
+	printf("%-16s %9s %-7s %-17s %-13s %s\n", "PATH", "SIZE", "BUS", "MODEL", "SERIAL",
 	       "STATUS");
 	for (size_t i = 0; i < n; i++)
 		print_row(&devs[i]);
