@@ -17,8 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ata.h"
 #include "blkio.h"
-#include "device.h"
+#include "device-private.h"
 #include "util.h"
 
 /* Point discovery at <tree> made by tests/fixtures/mk-sysfs-fixtures.sh. */
@@ -847,6 +848,29 @@ static void test_smart_json_and_names(void **state)
 	assert_true(json_is_false(json_object_get(sm, "available")));
 	assert_non_null(strstr(json_string_value(json_object_get(sm, "reason")), "SG_IO: SMART"));
 	json_decref(j);
+
+	/* read through custos's own ATA path */
+	{
+		struct ata_smart a = { .status_known = true, .good = false, .power_on_hours = 556,
+				       .reallocated_sectors = 3, .temperature_c = 38 };
+
+		memset(&d.smart, 0, sizeof(d.smart));
+		device_smart_from_ata(&d.smart, &a);
+		j = device_to_json(&d);
+		sm = json_object_get(j, "smart");
+		assert_string_equal(json_string_value(json_object_get(sm, "source")), "sg_io");
+		assert_string_equal(json_string_value(json_object_get(sm, "overall")), "BAD_STATUS");
+		assert_true(json_is_false(json_object_get(sm, "good")));
+		assert_int_equal(json_integer_value(json_object_get(sm, "power_on_hours")), 556);
+		assert_int_equal(json_integer_value(json_object_get(sm, "reallocated_sectors")), 3);
+		assert_true(json_real_value(json_object_get(sm, "temperature_c")) == 38.0);
+		json_decref(j);
+		memset(&d.smart, 0, sizeof(d.smart));
+		a = (struct ata_smart){ .asleep = true };
+		device_smart_from_ata(&d.smart, &a);
+		assert_false(d.smart.available);
+		assert_non_null(strstr(d.smart.unavailable, "asleep"));
+	}
 
 	assert_string_equal(device_transport_name(DEVICE_TRANSPORT_NVME), "nvme");
 	assert_string_equal(device_transport_name(DEVICE_TRANSPORT_FILE), "file");
