@@ -480,30 +480,37 @@ static bool below(const char *path, const char *dir, bool self)
 	return path[len] == '/' || (self && path[len] == '\0');
 }
 
-static int dir_check(const char *dir, char **cause)
+/* Check @dir (clean, absolute); messages name it as configured, @name. */
+static int dir_check(const char *dir, const char *name, char **cause)
 {
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(wide_dirs); i++)
 		if (below(wide_dirs[i], dir, true))
 			return util_fail(cause, -EINVAL, "virtual_media_dirs: %s holds %s, "
-					 "a system directory", dir, wide_dirs[i]);
+					 "a system directory", name, wide_dirs[i]);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(system_trees); i++)
 		if (below(dir, system_trees[i], false))
 			return util_fail(cause, -EINVAL, "virtual_media_dirs: %s is inside %s, "
-					 "a system directory", dir, system_trees[i]);
+					 "a system directory", name, system_trees[i]);
 	return 0;
 }
 
 int device_media_dir_valid(const char *dir, char **cause)
 {
-	char real[PATH_MAX];
+	char clean[PATH_MAX], real[PATH_MAX];
+	size_t len;
 	int rc;
 
 	if (dir[0] != '/')
 		return util_fail(cause, -EINVAL, "virtual_media_dirs: %s is not an absolute path",
 				 dir);
-	rc = dir_check(dir, cause);
+	len = util_strlcpy(clean, dir, sizeof(clean));
+	if (len >= sizeof(clean))
+		return util_fail(cause, -EINVAL, "virtual_media_dirs: %s: path too long", dir);
+	while (len > 1 && clean[len - 1] == '/')	/* "/var/" is "/var" */
+		clean[--len] = '\0';
+	rc = dir_check(clean, dir, cause);
 	if (rc == 0 && realpath(dir, real))
-		rc = dir_check(real, cause);
+		rc = dir_check(real, dir, cause);
 	return rc;
 }
 

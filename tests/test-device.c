@@ -578,7 +578,7 @@ static void test_media_dir_valid(void **state)
 {
 	static const char *const bad[] = {
 		"/", "/etc", "/usr", "/boot", "/var", "/var/lib", "/usr/local/images",
-		"/etc/custos", "relative/dir", "/home", "/tmp",
+		"/etc/custos", "relative/dir", "/home", "/tmp", "/var/", "//",
 	};
 	char *cause = NULL;
 
