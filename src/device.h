@@ -117,8 +117,8 @@ int device_probe(const char *path, struct device_info *out, char **cause);
  * when it lies inside @state_dir/virtual or inside one of the @n directories
  * in @dirs (station.conf's virtual_media_dirs), is not a file of @state_dir
  * outside virtual/, has one link, and is owned by root (or the user custos
- * runs as) unless its directory is theirs and writable by no one else.  Copies the strings; directories
- * are resolved (realpath) at each check.  @state_dir NULL and @n 0: no file
+ * runs as) unless its directory is theirs and writable by no one else.
+ * Copies the strings; directories are resolved (realpath) at each check.  @state_dir NULL and @n 0: no file
  * is a medium (the default).  Call before any thread probes devices.
  */
 int device_set_media_dirs(const char *state_dir, const char *const *dirs, size_t n);
@@ -174,8 +174,8 @@ const char *device_media_kind(const struct device_info *dev);
  * removable, media_kind, eligible, reasons (messages), smart (object:
  * available true with overall, good, power_on_hours, reallocated_sectors,
  * temperature_c and source, or available false with the reason; null when
- * SMART is not read for this kind of medium), firmware (null; the firmware module fills it), and when known
- * firmware_rev and backing_file. */
+ * SMART is not read for this kind of medium), firmware (null; the
+ * firmware module fills it), and when known firmware_rev and backing_file. */
 json_t *device_to_json(const struct device_info *dev);
 
 #endif
