@@ -119,7 +119,8 @@ int device_probe(const char *path, struct device_info *out, char **cause);
  * outside virtual/, has one link, and is owned by root (or the user custos
  * runs as) unless its directory is theirs and writable by no one else.
  * Copies the strings; directories are resolved (realpath) at each check.
- * @state_dir NULL and @n 0: no file is a medium (the default).  Call before any thread probes devices.
+ * @state_dir NULL and @n 0: no file is a medium (the default).  Call
+ * before any thread probes devices.
  */
 int device_set_media_dirs(const char *state_dir, const char *const *dirs, size_t n);
 
