@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,8 +436,23 @@ static void media_free(void)
 	memset(&media, 0, sizeof(media));
 }
 
-int device_set_media_dirs(const char *state_dir, const char *const *dirs, size_t n)
+static pthread_mutex_t media_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool media_same(const char *state_dir, const char *const *dirs, size_t n)
 {
+	if (n != media.n || !state_dir != !media.state_dir ||
+	    (state_dir && strcmp(state_dir, media.state_dir) != 0))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(dirs[i], media.dirs[i]) != 0)
+			return false;
+	return true;
+}
+
+static int media_set(const char *state_dir, const char *const *dirs, size_t n)
+{
+	if (media_same(state_dir, dirs, n))
+		return 0;	/* the station opened again */
 	media_free();
 	if (state_dir && !(media.state_dir = strdup(state_dir)))
 		return -ENOMEM;
@@ -453,6 +469,16 @@ int device_set_media_dirs(const char *state_dir, const char *const *dirs, size_t
 nomem:
 	media_free();
 	return -ENOMEM;
+}
+
+int device_set_media_dirs(const char *state_dir, const char *const *dirs, size_t n)
+{
+	int rc;
+
+	pthread_mutex_lock(&media_lock);
+	rc = media_set(state_dir, dirs, n);
+	pthread_mutex_unlock(&media_lock);
+	return rc;
 }
 
 /* Directories that hold the system, or that are too wide to be a home for
@@ -554,8 +580,8 @@ static const char *system_tree_of(const char *real)
 }
 
 /* Inside the station's virtual/ or a named directory?  Reasons otherwise. */
-static int check_place(const struct device_scan *s, const struct stat *st, const char *real,
-		       struct device_info *dev)
+static int check_place_locked(const struct device_scan *s, const struct stat *st,
+			      const char *real, struct device_info *dev)
 {
 	char dir[PATH_MAX], virt[PATH_MAX], at[PATH_MAX + 32] = "";
 	const struct device_blkent *b;
@@ -592,6 +618,17 @@ static int check_place(const struct device_scan *s, const struct stat *st, const
 				 "not a virtual medium: a regular file is wiped only inside "
 				 "STATE-DIR/virtual or a directory named by virtual_media_dirs "
 				 "in station.conf%s", at);
+}
+
+static int check_place(const struct device_scan *s, const struct stat *st, const char *real,
+		       struct device_info *dev)
+{
+	int rc;
+
+	pthread_mutex_lock(&media_lock);
+	rc = check_place_locked(s, st, real, dev);
+	pthread_mutex_unlock(&media_lock);
+	return rc;
 }
 
 /* Root, or the user custos runs as. */
