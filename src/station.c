@@ -329,15 +329,13 @@ int station_media_setup(const char *state_dir, char **cause)
 	char *path, *text = NULL;
 	int rc;
 
+	/* Unreadable or broken: virtual/ alone (station_open says what is wrong). */
 	path = dir_path(state_dir, CONF_NAME);
 	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
-	if (rc == -ENOENT)
-		rc = device_set_media_dirs(state_dir, NULL, 0);
-	else if (rc < 0)
-		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
-			       strerror(-rc));
-	else if ((rc = parse_conf(&st, text, path, cause)) == 0)
+	if (rc == 0 && parse_conf(&st, text, path, NULL) == 0)
 		rc = station_apply_media_dirs(&st, cause);
+	else
+		rc = device_set_media_dirs(state_dir, NULL, 0);
 	free(st.org);
 	free(st.name);
 	free(st.prefix);

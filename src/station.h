@@ -48,8 +48,9 @@ void station_free(struct station *st);
  * state directory's virtual/ and the directories named by
  * virtual_media_dirs (device_set_media_dirs).  station_open() does it;
  * station_media_setup() does it for a state directory without opening
- * the station (no station.conf: virtual/ alone).  A named directory that
- * device_media_dir_valid() refuses is an error (-EINVAL with a cause). */
+ * the station (no readable, valid station.conf: virtual/ alone).  A named
+ * directory that device_media_dir_valid() refuses is an error (-EINVAL
+ * with a cause). */
 int station_apply_media_dirs(const struct station *st, char **cause);
 int station_media_setup(const char *state_dir, char **cause);
 
