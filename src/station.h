@@ -27,6 +27,7 @@ struct station {
 	enum sign_key_type key_type;
 	char fingerprint[65];	/* SHA-256 of the public key, hex */
 	char *operator_name;	/* station.conf "operator": the default operator, or NULL */
+	char *media_dirs;	/* virtual_media_dirs: "/dir:/dir2", or NULL */
 };
 
 struct station_init_opts {
@@ -46,6 +47,16 @@ int station_init(const char *state_dir, const struct station_init_opts *opts, ch
  * station.conf (cause says to run `custos init`). */
 int station_open(const char *state_dir, struct station **out, char **cause);
 void station_free(struct station *st);
+
+/* Tell the device module which regular files are virtual media: the
+ * state directory's virtual/ and the directories named by
+ * virtual_media_dirs (device_set_media_dirs).  station_open() does it;
+ * station_media_setup() does it for a state directory without opening
+ * the station (no readable, valid station.conf: virtual/ alone).  A named
+ * directory that device_media_dir_valid() refuses is an error (-EINVAL
+ * with a cause). */
+int station_apply_media_dirs(const struct station *st, char **cause);
+int station_media_setup(const char *state_dir, char **cause);
 
 /* A malloc'd path inside the state directory: station_path(st, "certs"). */
 char *station_path(const struct station *st, const char *name);
