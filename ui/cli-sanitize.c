@@ -27,10 +27,12 @@
 #include "fw-job.h"
 #include "host.h"
 #include "job.h"
+#include "names.h"
 #include "policy.h"
 #include "profile.h"
 #include "register.h"
 #include "sanitize.h"
+#include "staff.h"
 #include "station.h"
 #include "wipe.h"
 
@@ -64,10 +66,15 @@ static void sanitize_usage(void)
 	      "      --class LEVEL      classification of media not in the register\n"
 	      "                         (default internal; recorded as declared)\n"
 	      "      --cert-dir DIR     where certificates go (default <state-dir>/certs)\n"
-	      "      --operator NAME    person performing (default $CUSTOS_OPERATOR or login)\n"
-	      "      --operator-title T\n"
-	      "      --validator NAME   person validating (a second person)\n"
+	      "      --operator NAME    person performing, an operator of the roster (custos\n"
+	      "                         staff); default $CUSTOS_OPERATOR, else the station's\n"
+	      "                         default (custos staff default); the login account\n"
+	      "                         only while the roster is empty\n"
+	      "      --operator-title T (default: the roster's title)\n"
+	      "      --validator NAME   person validating (a second person, roster validator)\n"
 	      "      --validator-title T\n"
+	      "      --witness NAME     a witness (roster witness); repeatable, or a list\n"
+	      "                         \"王芳，刘强\" (separators , ， 、 ; ；)\n"
 	      "      --restore-max      restore hidden areas (HPA/AMA/DCO) to the native maximum\n"
 	      "                         first, so an overwrite or a firmware erase reaches them\n"
 	      "      --allow-usb-bridge firmware commands through a USB bridge\n"
@@ -103,7 +110,7 @@ enum {
 	OPT_VERIFY = 256, OPT_RESUME, OPT_SEED, OPT_STATS, OPT_BLOCK, OPT_CKPT, OPT_DEST,
 	OPT_CERTDIR, OPT_CLASS, OPT_OPER, OPT_OPER_T, OPT_VALID, OPT_VALID_T, OPT_RESTORE,
 	OPT_USB, OPT_ALL, OPT_EXCLUDE, OPT_LOOP, OPT_DRY, OPT_POWER, OPT_FALLBACK, OPT_ASSET,
-	OPT_INCL_USB,
+	OPT_INCL_USB, OPT_WITNESS,
 };
 
 static const struct option sanitize_opts[] = {
@@ -127,6 +134,7 @@ static const struct option sanitize_opts[] = {
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "include-loop", no_argument, NULL, OPT_LOOP },
 	{ "include-usb", no_argument, NULL, OPT_INCL_USB },
+	{ "witness", required_argument, NULL, OPT_WITNESS },
 	{ "dry-run", no_argument, NULL, OPT_DRY },
 	{ "power-off", no_argument, NULL, OPT_POWER },
 	{ "fallback", required_argument, NULL, OPT_FALLBACK },
@@ -136,6 +144,35 @@ static const struct option sanitize_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* The names of one --witness ("王芳，刘强" is two), appended to @o. */
+static int add_witnesses(struct sopts *o, const char *list)
+{
+	char **v = NULL, **all, *cause = NULL;
+	size_t n = 0;
+
+	if (names_split(list, &v, &n, &cause) < 0) {
+		cli_usage_error("sanitize", "--witness: %s", cause ? cause : "not UTF-8");
+		free(cause);
+		return CLI_EXIT_USAGE;
+	}
+	if (o->n_witnesses + n > SANITIZE_MAX_WITNESSES) {
+		names_list_free(v, n);
+		return cli_usage_error("sanitize", "too many witnesses (at most %d)",
+				       SANITIZE_MAX_WITNESSES);
+	}
+	all = realloc(o->witnesses, (o->n_witnesses + n + 1) * sizeof(*all));
+	if (!all) {
+		names_list_free(v, n);
+		cli_error("out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	memcpy(all + o->n_witnesses, v, n * sizeof(*v));
+	o->witnesses = all;
+	o->n_witnesses += n;
+	free(v);
+	return 0;
+}
 
 /* Options with a value that is checked here; 1 when @c is not one of them. */
 static int parse_value(int c, struct sopts *o)
@@ -176,6 +213,8 @@ static int parse_value(int c, struct sopts *o)
 			return cli_usage_error("sanitize", "unknown --class '%s'", optarg);
 		o->class_level = optarg;
 		return 0;
+	case OPT_WITNESS:
+		return add_witnesses(o, optarg);
 	}
 	return 1;
 }
@@ -385,6 +424,8 @@ static void make_request(const struct run *r, const struct item *it, struct sani
 	rq->operator_title = o->operator_title;
 	rq->validator_name = o->validator_name;
 	rq->validator_title = o->validator_title;
+	for (size_t i = 0; i < o->n_witnesses && i < SANITIZE_MAX_WITNESSES; i++)
+		rq->witnesses[rq->n_witnesses++] = o->witnesses[i];
 	rq->source_host = r->source;
 	rq->fw = it->fwo;
 	rq->block_size = o->block_size;
@@ -849,9 +890,78 @@ static int open_station(struct run *r)
 	return 0;
 }
 
-static int setup(struct run *r)
+/* The roster's person named @name in @role; *@p NULL when no roster is
+ * kept.  A name not on the roster, or not in the role, is refused with
+ * the roster's people listed (exit 3); a blank name is a usage error. */
+static int roster_person(const struct run *r, const char *opt, const char *name, unsigned role,
+			 const struct staff_person **p)
 {
-	const struct sopts *o = r->o;
+	char *cause = NULL;
+	int rc = staff_require(r->roster, name, role, p, &cause);
+
+	if (rc == 0)
+		return 0;
+	cli_error("sanitize: %s: %s", opt, cause ? cause : strerror(-rc));
+	free(cause);
+	return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_REFUSED;
+}
+
+/* The operator named by nobody: the station's default, else (roster
+ * kept) a usage error listing the operators; else NULL, and the library
+ * takes the login account (a station without a roster, the demo). */
+static int default_operator(struct run *r, struct sopts *o)
+{
+	char *who;
+
+	if (o->operator_name && *o->operator_name)
+		return 0;
+	o->operator_name = staff_default_operator(r->st);
+	if (o->operator_name || !r->roster->n)
+		return 0;
+	who = staff_describe(r->roster, STAFF_ROLE_OPERATOR);
+	cli_error("sanitize: who is the operator? give --operator NAME, set $CUSTOS_OPERATOR "
+		  "or 'custos staff default NAME'; the roster's operators: %s", who ? who : "?");
+	free(who);
+	return CLI_EXIT_USAGE;
+}
+
+/* The people of the run, checked against the roster when the station
+ * keeps one: operator, validator and witnesses in their roles, names in
+ * the roster's spelling, titles from the roster unless given. */
+static int resolve_people(struct run *r, struct sopts *o)
+{
+	const struct staff_person *p = NULL;
+	char *cause = NULL;
+	int rc = staff_load(r->ctx->state_dir, &r->roster, &cause);
+
+	if (rc < 0) {
+		cli_error("sanitize: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	rc = default_operator(r, o);
+	if (!rc && o->operator_name)
+		rc = roster_person(r, "--operator", o->operator_name, STAFF_ROLE_OPERATOR, &p);
+	if (!rc && p) {
+		o->operator_name = p->name;
+		if (!o->operator_title && p->title[0])
+			o->operator_title = p->title;
+	}
+	p = NULL;
+	if (!rc && o->validator_name && *o->validator_name)
+		rc = roster_person(r, "--validator", o->validator_name, STAFF_ROLE_VALIDATOR, &p);
+	if (!rc && p) {
+		o->validator_name = p->name;
+		if (!o->validator_title && p->title[0])
+			o->validator_title = p->title;
+	}
+	for (size_t i = 0; !rc && i < o->n_witnesses; i++)
+		rc = roster_person(r, "--witness", o->witnesses[i], STAFF_ROLE_WITNESS, &p);
+	return rc;
+}
+
+static int setup(struct run *r, struct sopts *o)
+{
 	char *cause = NULL;
 	int rc;
 
@@ -870,6 +980,8 @@ static int setup(struct run *r)
 					       r->base.name);
 	}
 	rc = open_station(r);
+	if (rc == 0)
+		rc = resolve_people(r, o);
 	if (rc == 0 && policy_load_default(r->ctx->state_dir, &r->pol, &cause) < 0) {
 		cli_error("policy: %s", cause ? cause : "cannot load it");
 		free(cause);
@@ -924,9 +1036,16 @@ static void teardown(struct run *r)
 	register_close(r->db);
 	policy_free(r->pol);
 	station_free(r->st);
+	staff_free(r->roster);
 	json_decref(r->skipped);
 	free(r->cert_dir);
 	free(r->summary_pdf);
+}
+
+static void free_opts(struct sopts *o)
+{
+	free(o->exclude);
+	names_list_free(o->witnesses, o->n_witnesses);
 }
 
 int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv)
@@ -937,7 +1056,7 @@ int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv)
 	int rc = parse_sanitize(ctx, argc, argv, &o);
 
 	if (rc) {
-		free(o.exclude);
+		free_opts(&o);
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	}
 	if (o.resume && o.all)
@@ -946,13 +1065,13 @@ int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv)
 	r.o = &o;
 	r.skipped = json_array();
 	got_signal = 0;
-	rc = setup(&r);
+	rc = setup(&r, &o);
 	if (rc == 0)
 		rc = gather(&r, argc, argv);
 	if (rc == 0 && r.n)
 		rc = o.dry_run ? cli_batch_dry_run(&r) : run_all(&r);
 	teardown(&r);
 	json_decref(batch);
-	free(o.exclude);
+	free_opts(&o);
 	return rc;
 }
