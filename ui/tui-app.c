@@ -6,6 +6,7 @@
  * screen stack, the message line and the key bar.
  */
 #include "tui.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -309,10 +310,11 @@ static void draw_title(struct tui_app *app)
 
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	snprintf(left, sizeof(left), " Custos%s%s%s", app->station ? " - " : "",
-		 app->station ? app->station->name : "", app->demo ? "  [DEMO]" : "");
-	snprintf(right, sizeof(right), "%s%zu job%s running  %s ", running ? "" : "",
-		 running, running == 1 ? "" : "s", clock);
+	snprintf(left, sizeof(left), " Custos%s%s%s  %s%s", app->station ? " - " : "",
+		 app->station ? app->station->name : "", app->demo ? _("  [DEMO]") : "",
+		 app->operator_name[0] ? _("Operator: ") : "", app->operator_name);
+	snprintf(right, sizeof(right), ngettext("%zu job running  %s ", "%zu jobs running  %s ",
+						running), running, clock);
 	rw = tui_text_width(right);
 	tui_put(app, stdscr, 0, 0, COLS, TUI_STYLE_TITLE, left);
 	if (COLS - rw > tui_text_width(left))
@@ -335,12 +337,12 @@ static void draw_keybar(struct tui_app *app)
 		snprintf(key, sizeof(key), "%s%s%s", k->fkey ? k->fkey : "",
 			 k->fkey && k->key ? "/" : "", k->key ? k->key : "");
 		kw = tui_text_width(key);
-		lw = tui_text_width(k->label);
+		lw = tui_text_width(_(k->label));
 		if (x + kw + lw + 1 > COLS)
 			break;
 		tui_put(app, stdscr, LINES - 1, x, kw, TUI_STYLE_BAR_KEY, key);
 		tui_put(app, stdscr, LINES - 1, x + kw, lw + 2, TUI_STYLE_BAR, "");
-		tui_put(app, stdscr, LINES - 1, x + kw + 1, lw + 1, TUI_STYLE_BAR, k->label);
+		tui_put(app, stdscr, LINES - 1, x + kw + 1, lw + 1, TUI_STYLE_BAR, _(k->label));
 		x += kw + lw + 2;
 	}
 }
@@ -574,8 +576,12 @@ int tui_app_run(struct tui_app *app)
 	util_log_set_sink(log_sink, app, app->ctx->verbose ? UTIL_LOG_INFO : UTIL_LOG_WARN);
 	curses_begin(app);
 	app->depth = 0;
-	if (tui_app_push(app, &tui_screen_media, NULL) == 0)
+	if (tui_app_push(app, &tui_screen_media, NULL) == 0) {
+		/* a roster: who is at the station, before anything is done */
+		if (tui_people_kept(app))
+			tui_people_ask_operator(app);
 		loop(app);
+	}
 	while (app->depth > 0) {
 		const struct tui_screen *s = app->stack[--app->depth];
 

@@ -6,7 +6,9 @@
  * register entry and its last events.
  */
 #include "tui.h"
+#include "i18n.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -365,6 +367,16 @@ static unsigned find_key(struct tui_app *app, int key)
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
+/* Switch operator: the roster's operators; without a roster the
+ * operator is the station's default (custos staff add starts one). */
+static unsigned switch_operator(struct tui_app *app)
+{
+	if (tui_people_ask_operator(app) == -ENOENT)
+		tui_app_message(app, true, _("no roster: the operator is %s (custos staff add "
+					     "names the station's people)"), app->operator_name);
+	return TUI_HANDLED | TUI_REDRAW;
+}
+
 static unsigned media_key(struct tui_app *app, int key)
 {
 	if (find.on)
@@ -394,6 +406,8 @@ static unsigned media_key(struct tui_app *app, int key)
 	case TUI_FKEY(8): case 'g':
 		details_clear();
 		return TUI_HANDLED | TUI_RESCAN | TUI_REDRAW;
+	case TUI_FKEY(9): case 'o':
+		return switch_operator(app);
 	default:
 		return TUI_IGNORED;
 	}
@@ -428,6 +442,7 @@ static const struct tui_keyhelp media_keys[] = {
 	{ NULL, "a", "Mark all", "mark every medium that may be wiped", true },
 	{ "F7", "u", "Unmark", "unmark all media", true },
 	{ "F8", "g", "Rescan", "list the media again", true },
+	{ "F9", "o", "Operator", "switch operator: who is at the station (the roster's operators)" },
 	{ NULL, "/", "Find", "go to a medium by name, serial or register number", true },
 	{ NULL, "Up/Down", "Move", "select another medium (also j/k, PgUp, PgDn)", true },
 	{ "F10", "q", "Quit", "leave (asks first while jobs run)" },

@@ -6,7 +6,9 @@
  * witnesses (one comma-separated field).
  */
 #include "tui.h"
+#include "i18n.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +19,7 @@
 #include "sanitize.h"
 #include "policy.h"
 #include "register.h"
+#include "staff.h"
 
 static const char *const class_filters[] = {
 	NULL, "public", "internal", "secret", "confidential", "top-secret"
@@ -283,16 +286,71 @@ static unsigned open_form(const struct tui_field_spec *spec, size_t n, enum reg_
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
-static unsigned do_issue(struct tui_app *app)
+/* A refusal keeps the form as typed, the focus on the field at fault
+ * (the field whose key the cause names, else the message line alone). */
+static bool form_refused(struct tui_app *app, int rc, char *cause, const char *what,
+			 const char *field)
 {
-	char *cause = NULL;
-	int rc = register_issue(app->reg, selected_id(), tui_fields_get(&rb.form.fields, "to"),
-				&cause);
+	static char why[256];
 
-	return done(app, rc, cause, "issue");
+	util_strlcpy(why, cause ? cause : strerror(-rc), sizeof(why));
+	free(cause);
+	tui_app_message(app, true, _("%s refused: %s"), what, why);
+	rb.form.error = why;
+	rb.form.error_field = -1;
+	for (size_t i = 0; field && i < rb.form.fields.n; i++)
+		if (strcmp(rb.form.fields.spec[i].key, field) == 0) {
+			rb.form.cur = i;
+			rb.form.error_field = (int)i;
+		}
+	return false;
 }
 
-static unsigned do_destroy(struct tui_app *app)
+/* The field a library refusal is about, from its words. */
+static const char *fault_field(const char *cause)
+{
+	if (!cause)
+		return NULL;
+	if (strstr(cause, "witness"))
+		return "witnesses";
+	if (strstr(cause, "place"))
+		return "place";
+	if (strstr(cause, "method"))
+		return "method";
+	return NULL;
+}
+
+static bool do_issue(struct tui_app *app)
+{
+	const char *to = tui_fields_get(&rb.form.fields, "to");
+	const struct staff_person *p = NULL;
+	char *cause = NULL;
+	int rc = staff_require(app->roster, to, STAFF_ROLE_CUSTODIAN, &p, &cause);
+
+	if (rc < 0)
+		return form_refused(app, rc, cause, _("issue"), "to");
+	rc = register_issue(app->reg, selected_id(), p ? p->name : to, &cause);
+	if (rc < 0)
+		return form_refused(app, rc, cause, _("issue"), "to");
+	done(app, 0, NULL, _("issue"));
+	return true;
+}
+
+/* Every witness on the roster as a witness (when one is kept). */
+static int roster_witnesses(struct tui_app *app, char **w, size_t n, char **cause)
+{
+	const struct staff_person *p;
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = staff_require(app->roster, w[i], STAFF_ROLE_WITNESS, &p, cause);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static bool do_destroy(struct tui_app *app)
 {
 	const struct tui_fields *f = &rb.form.fields;
 	char **w = NULL;
@@ -309,42 +367,82 @@ static unsigned do_destroy(struct tui_app *app)
 	int rc;
 
 	if (!selected())
-		return TUI_HANDLED;
+		return true;
 	m = *selected();
 	/* "王芳，刘强", "王芳、刘强" and "王芳, 刘强" are two people (names_split) */
 	rc = names_split(tui_fields_get(f, "witnesses"), &w, &d.n_witnesses, &cause);
-	if (rc < 0)
-		return done(app, rc, cause, "destruction");
+	if (rc == 0)
+		rc = roster_witnesses(app, w, d.n_witnesses, &cause);
+	if (rc < 0) {
+		names_list_free(w, d.n_witnesses);
+		return form_refused(app, rc, cause, _("destruction"), "witnesses");
+	}
 	d.witnesses = (const char *const *)w;
 	rc = sanitize_destroy(app->policy, app->reg, &m, &fd, &cause);
 	names_list_free(w, d.n_witnesses);
 	if (!fd.recorded)
-		return done(app, rc, cause, "destruction");
-	done(app, 0, NULL, "destruction");
+		return form_refused(app, rc, cause, _("destruction"), fault_field(cause));
+	done(app, 0, NULL, _("destruction"));
 	if (rc < 0)
-		tui_app_message(app, true, "destruction: %s", cause ? cause : strerror(-rc));
+		tui_app_message(app, true, _("destruction: %s"), cause ? cause : strerror(-rc));
 	else
-		tui_app_message(app, false, "destruction recorded, certificate %s", fd.cert_id);
+		tui_app_message(app, false, _("destruction recorded, certificate %s"), fd.cert_id);
 	free(cause);
+	return true;
+}
+
+/* F2 in the destruction form: a witness from the roster, added to the
+ * list; in the issue form: the custodian. */
+static void person_chosen(struct tui_app *app, const struct staff_person *p, void *data)
+{
+	const char *key = data;
+	char *v;
+
+	(void)app;
+	for (size_t i = 0; i < rb.form.fields.n; i++) {
+		if (strcmp(rb.form.fields.spec[i].key, key) != 0)
+			continue;
+		v = rb.form.fields.value[i];
+		if (strcmp(key, "witnesses") == 0 && !names_blank(v))
+			tui_fields_append(&rb.form.fields, i, "，");
+		else
+			v[0] = '\0';
+		tui_fields_append(&rb.form.fields, i, p->name);
+	}
+}
+
+static unsigned pick_person(struct tui_app *app)
+{
+	int rc = rb.mode == MODE_DESTROY ?
+		 tui_people_pick(app, STAFF_ROLE_WITNESS, person_chosen, (void *)"witnesses") :
+		 tui_people_pick(app, STAFF_ROLE_CUSTODIAN, person_chosen, (void *)"to");
+
+	if (rc == -ENOENT)
+		tui_app_message(app, true, _("no roster: type the names (custos staff add keeps "
+					     "the station's people)"));
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
 static unsigned form_key(struct tui_app *app, int key)
 {
-	unsigned r;
+	bool ok;
 
 	if (key == 27) {
 		close_form();
 		rb.mode = MODE_LIST;
 		return TUI_HANDLED | TUI_REDRAW;
 	}
+	if (key == TUI_FKEY(2))
+		return pick_person(app);
 	if (key == '\r' || key == '\n' || key == (TUI_KEY_FN | KEY_ENTER)) {
 		if (!tui_form_check(&rb.form))
 			return TUI_HANDLED | TUI_REDRAW;
-		r = rb.mode == MODE_ISSUE ? do_issue(app) : do_destroy(app);
-		close_form();
-		rb.mode = MODE_LIST;
-		return r;
+		ok = rb.mode == MODE_ISSUE ? do_issue(app) : do_destroy(app);
+		if (ok) {
+			close_form();
+			rb.mode = MODE_LIST;
+		}
+		return TUI_HANDLED | TUI_REDRAW;
 	}
 	return tui_form_key(&rb.form, key) | TUI_HANDLED;
 }
@@ -460,6 +558,7 @@ static const struct tui_keyhelp reg_keys[] = {
 	{ "F2", "i", "Issue", "issue the medium to a person" },
 	{ "F3", "t", "Return", "record its return (from a person, repair, or found)" },
 	{ "F4", "d", "Destroy", "record physical destruction, with the witnesses" },
+	{ "F2", NULL, "Pick", "in the issue or destruction form: a person from the roster", true },
 	{ NULL, "f", "Class", "filter by classification (cycles)", true },
 	{ NULL, "s", "State", "filter by state (cycles)", true },
 	{ NULL, "/", "Search", "text search: register no, tag, serial, names", true },

@@ -15,15 +15,19 @@
  * The content scrolls (PgUp/PgDn, and with the focus) on small terminals.
  */
 #include "tui-jobs.h"
+#include "i18n.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fw-job.h"
+#include "names.h"
 #include "policy.h"
 #include "profile.h"
 #include "register.h"
+#include "staff.h"
 #include "station.h"
 
 #define MAX_TARGETS 16
@@ -276,7 +280,7 @@ static int collect(struct tui_app *app)
 	return 0;
 }
 
-static int build_form(void)
+static int build_form(const struct tui_app *app)
 {
 	static const struct tui_field_spec head[F_TARGETS] = {
 		{ "profile", "Profile", TUI_FIELD_CHOICE, true, 0, NULL },
@@ -307,8 +311,13 @@ static int build_form(void)
 	if (tui_form_init(&sz.form, sz.spec, F_TARGETS + 2 * sz.n) < 0)
 		return -1;
 	sz.form_on = true;
-	if (!people[0][0])
+	/* the operator is the person at the station (tui-people.c) */
+	if (app->operator_name[0] || tui_people_kept(app)) {
+		util_strlcpy(people[0], app->operator_name, sizeof(people[0]));
+		util_strlcpy(people[1], app->operator_title, sizeof(people[1]));
+	} else if (!people[0][0]) {
 		util_strlcpy(people[0], station_operator(), sizeof(people[0]));
+	}
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(people); i++)
 		util_strlcpy(sz.form.fields.value[F_OPERATOR + i], people[i], TUI_FIELD_MAX);
 	return 0;
@@ -357,7 +366,7 @@ static int san_enter(struct tui_app *app, void *arg)
 		san_leave(app);
 		return -1;
 	}
-	if (build_form() < 0) {
+	if (build_form(app) < 0) {
 		san_leave(app);
 		return -1;
 	}
@@ -564,6 +573,31 @@ static void san_draw(struct tui_app *app, WINDOW *win)
 
 /* --- starting ---------------------------------------------------------- */
 
+/* With a roster, the operator and a validator are its people in their
+ * roles: the first field that is not, with the roster's answer. */
+static int roster_check(struct tui_app *app)
+{
+	static char why[256];
+	const struct tui_fields *f = &sz.form.fields;
+	const struct staff_person *p;
+	char *cause = NULL;
+	int bad = -1;
+
+	if (staff_require(app->roster, f->value[F_OPERATOR], STAFF_ROLE_OPERATOR, &p,
+			  &cause) < 0)
+		bad = F_OPERATOR;
+	else if (!names_blank(f->value[F_VALIDATOR]) &&
+		 staff_require(app->roster, f->value[F_VALIDATOR], STAFF_ROLE_VALIDATOR, &p,
+			       &cause) < 0)
+		bad = F_VALIDATOR;
+	if (bad < 0)
+		return -1;
+	util_strlcpy(why, cause ? cause : _("is not on the roster"), sizeof(why));
+	free(cause);
+	sz.form.error = why;
+	return bad;
+}
+
 /* The operator and validator as the certificate requires them. */
 static bool people_ok(struct tui_app *app)
 {
@@ -571,6 +605,15 @@ static bool people_ok(struct tui_app *app)
 	int bad = tui_model_people_check(f->value[F_OPERATOR], f->value[F_VALIDATOR],
 					 f->value[F_VALIDATOR_T], &sz.form.error);
 
+	if (bad < 0 && tui_people_kept(app)) {
+		bad = roster_check(app);
+		if (bad >= 0) {
+			sz.form.cur = (size_t)bad;
+			sz.form.error_field = bad;
+			tui_app_message(app, true, "%s: %s", _(sz.spec[bad].label), sz.form.error);
+			return false;
+		}
+	}
 	if (bad < 0)
 		return true;
 	bad = bad == 0 ? F_OPERATOR : bad == 1 ? F_VALIDATOR : F_VALIDATOR_T;
@@ -735,6 +778,35 @@ static unsigned start_all(struct tui_app *app)
 	return TUI_HANDLED | TUI_CLOSE;
 }
 
+/* F2 on the operator's or the validator's field: the roster's people. */
+static void person_chosen(struct tui_app *app, const struct staff_person *p, void *data)
+{
+	size_t field = (size_t)(uintptr_t)data;
+
+	(void)app;
+	util_strlcpy(sz.form.fields.value[field], p->name, TUI_FIELD_MAX);
+	util_strlcpy(sz.form.fields.value[field + 1], p->title, TUI_FIELD_MAX);
+	sz.form.error_field = -1;
+	sz.form.error = NULL;
+}
+
+static unsigned pick_person(struct tui_app *app)
+{
+	size_t cur = sz.form.cur;
+	unsigned role;
+
+	if (cur == F_OPERATOR || cur == F_OPERATOR_T)
+		cur = F_OPERATOR, role = STAFF_ROLE_OPERATOR;
+	else if (cur == F_VALIDATOR || cur == F_VALIDATOR_T)
+		cur = F_VALIDATOR, role = STAFF_ROLE_VALIDATOR;
+	else
+		return TUI_HANDLED;
+	if (tui_people_pick(app, role, person_chosen, (void *)(uintptr_t)cur) == -ENOENT)
+		tui_app_message(app, true, _("no roster: type the name (custos staff add keeps "
+					     "the station's people)"));
+	return TUI_HANDLED | TUI_REDRAW;
+}
+
 static unsigned san_key(struct tui_app *app, int key)
 {
 	char before[TUI_FIELD_MAX];
@@ -752,6 +824,8 @@ static unsigned san_key(struct tui_app *app, int key)
 	case TUI_KEY_FN | KEY_PPAGE:
 		sz.top = sz.top > 8 ? sz.top - 8 : 0;
 		return TUI_HANDLED | TUI_REDRAW;
+	case TUI_FKEY(2):
+		return pick_person(app);
 	default:
 		break;
 	}
@@ -778,6 +852,7 @@ static unsigned san_tick(struct tui_app *app)
 static const struct tui_keyhelp san_keys[] = {
 	{ "F3", "Enter", "Start", "start the jobs (after the typed confirmations)" },
 	{ NULL, NULL, "Signers", "operator, optional validator (2nd person)", true },
+	{ "F2", NULL, "Pick", "on the operator's or validator's field: choose from the roster" },
 	{ NULL, "Esc", "Cancel", "close; nothing is written" },
 	{ NULL, "Tab", "Next", "next field (Up/Down, Shift-Tab move too)" },
 	{ NULL, "Left/Right", "Choose", "change profile, verification, each destination" },
