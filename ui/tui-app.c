@@ -321,10 +321,37 @@ static void draw_title(struct tui_app *app)
 		tui_put(app, stdscr, 0, COLS - rw, rw, TUI_STYLE_TITLE, right);
 }
 
-/* "F2/e Enrol  F3/w Wipe ..." from the top screen's key table. */
+/* One key of the key bar: "F2/e", or "F2" alone when @compact. */
+static void keybar_key(const struct tui_keyhelp *k, bool compact, char *key, size_t len)
+{
+	if (compact && k->fkey)
+		snprintf(key, len, "%s", k->fkey);
+	else
+		snprintf(key, len, "%s%s%s", k->fkey ? k->fkey : "", k->fkey && k->key ? "/" : "",
+			 k->key ? k->key : "");
+}
+
+/* The width of the key bar drawn from @keys. */
+static int keybar_width(const struct tui_keyhelp *keys, bool compact)
+{
+	char key[32];
+	int w = 0;
+
+	for (const struct tui_keyhelp *k = keys; k && k->label; k++) {
+		if (k->help_only)
+			continue;
+		keybar_key(k, compact, key, sizeof(key));
+		w += tui_text_width(key) + tui_text_width(_(k->label)) + 2;
+	}
+	return w;
+}
+
+/* "F2/e Enrol  F3/w Wipe ..." from the top screen's key table; when that
+ * does not fit (longer labels in another language), "F2 登记 F3 消除". */
 static void draw_keybar(struct tui_app *app)
 {
 	const struct tui_keyhelp *k = app->stack[app->depth - 1]->keys;
+	bool compact = keybar_width(k, false) > COLS + 1;
 	int x = 0;
 
 	tui_put(app, stdscr, LINES - 1, 0, COLS, TUI_STYLE_BAR, "");
@@ -334,8 +361,7 @@ static void draw_keybar(struct tui_app *app)
 
 		if (k->help_only)
 			continue;
-		snprintf(key, sizeof(key), "%s%s%s", k->fkey ? k->fkey : "",
-			 k->fkey && k->key ? "/" : "", k->key ? k->key : "");
+		keybar_key(k, compact, key, sizeof(key));
 		kw = tui_text_width(key);
 		lw = tui_text_width(_(k->label));
 		if (x + kw + lw + 1 > COLS)
@@ -416,7 +442,7 @@ static void pop(struct tui_app *app)
 
 static unsigned quit_stopping_jobs(struct tui_app *app)
 {
-	tui_app_message(app, false, "stopping the running jobs...");
+	tui_app_message(app, false, _("stopping the running jobs..."));
 	redraw(app);
 	tui_jobs_stop_all(app, false);
 	return TUI_QUIT;

@@ -7,6 +7,7 @@
  * virtual media are listed: no real disk or loop device can be marked.
  */
 #include "tui.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -118,7 +119,7 @@ void tui_app_rescan(struct tui_app *app)
 	scan.done = 0;
 	scan.again = false;
 	if (pthread_create(&scan.thread, NULL, scan_thread, NULL) != 0) {
-		tui_app_message(app, true, "cannot list devices: out of resources");
+		tui_app_message(app, true, _("cannot list devices: out of resources"));
 		return;
 	}
 	scan.running = true;
@@ -169,7 +170,7 @@ void tui_app_lookup(struct tui_app *app)
 	if (!regs || !ids) {
 		free(regs);
 		free(ids);
-		tui_app_message(app, true, "out of memory");
+		tui_app_message(app, true, _("out of memory"));
 		return;
 	}
 	for (size_t i = 0; i < app->n_devs; i++)
@@ -189,7 +190,7 @@ bool tui_app_scan_poll(struct tui_app *app)
 	scan.running = false;
 	app->scanning = false;
 	if (scan.rc < 0) {
-		tui_app_message(app, true, "cannot list devices: %s",
+		tui_app_message(app, true, _("cannot list devices: %s"),
 				scan.cause ? scan.cause : strerror(-scan.rc));
 		free(scan.cause);
 	} else {
@@ -215,7 +216,7 @@ void tui_app_rebuild_rows(struct tui_app *app)
 		util_strlcpy(path, app->rows[app->cursor].path, sizeof(path));
 	if (tui_model_rows(app->devs, app->n_devs, app->regs, app->job_views, app->n_jobs,
 			   (const char *const *)app->marked, app->n_marked, &rows, &n) < 0) {
-		tui_app_message(app, true, "out of memory");
+		tui_app_message(app, true, _("out of memory"));
 		return;
 	}
 	free(app->rows);

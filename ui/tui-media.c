@@ -149,13 +149,13 @@ static int draw_device_facts(struct tui_app *app, WINDOW *win, int y, int h,
 	util_format_size(d->size_bytes, size, sizeof(size));
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
-			 "%s%s%s%sS/N %s  WWN %s  FW %s", d->vendor, d->vendor[0] ? " " : "",
+			 _("%s%s%s%sS/N %s  WWN %s  FW %s"), d->vendor, d->vendor[0] ? " " : "",
 			 d->model, d->vendor[0] || d->model[0] ? "  " : "",
 			 d->serial[0] ? d->serial : "-", d->wwn[0] ? d->wwn : "-",
 			 d->firmware_rev[0] ? d->firmware_rev : "-");
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
-			 "%s (%llu bytes), sectors %u/%u, %s, %s%s%s%s", size,
+			 _("%s (%llu bytes), sectors %u/%u, %s, %s%s%s%s"), size,
 			 (unsigned long long)d->size_bytes, d->logical_sector_size,
 			 d->physical_sector_size, device_transport_name(d->transport),
 			 device_media_kind(d), d->removable ? ", removable" : "",
@@ -164,10 +164,10 @@ static int draw_device_facts(struct tui_app *app, WINDOW *win, int y, int h,
 		if (d->smart.available)
 			tui_putf(app, win, y++, 1, W - 1,
 				 d->smart.good ? TUI_STYLE_NORMAL : TUI_STYLE_BAD,
-				 "SMART %s, %s", d->smart.overall,
+				 _("SMART %s, %s"), d->smart.overall,
 				 d->smart.good ? "health good" : "HEALTH BAD");
 		else
-			tui_put(app, win, y++, 1, W - 1, TUI_STYLE_GREY, "SMART not available");
+			tui_put(app, win, y++, 1, W - 1, TUI_STYLE_GREY, _("SMART not available"));
 	}
 	return y - y0;
 }
@@ -181,17 +181,17 @@ static int draw_register(struct tui_app *app, WINDOW *win, int y, int h)
 	if (!details.have_media) {
 		if (y < h)
 			tui_put(app, win, y++, 1, W - 1, TUI_STYLE_WARN,
-				"Not enrolled in the register (F2/e to enrol)");
+				_("Not enrolled in the register (F2/e to enrol)"));
 		return y - y0;
 	}
 	class_text(m->classification, cls, sizeof(cls));
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
-			 "Register %s  %s  class %s  state %s", m->register_no,
+			 _("Register %s  %s  class %s  state %s"), m->register_no,
 			 m->asset_tag[0] ? m->asset_tag : "-", cls, m->state);
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
-			 "Custodian %s  department %s%s%s", m->custodian[0] ? m->custodian : "-",
+			 _("Custodian %s  department %s%s%s"), m->custodian[0] ? m->custodian : "-",
 			 m->department[0] ? m->department : "-", m->holder[0] ? "  holder " : "",
 			 m->holder);
 	for (size_t i = details.n; i > 0 && y < h && details.n - i < HISTORY_MAX; i--) {
@@ -212,17 +212,17 @@ static void draw_details(struct tui_app *app, WINDOW *win, int y, int h)
 		tui_put(app, win, y, 0, W, TUI_STYLE_HEADER, "");
 		return;
 	}
-	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, "Details: %s", row->path);
+	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, _("Details: %s"), row->path);
 	if (row->dev)
 		y += draw_device_facts(app, win, y, h, row->dev);
 	if (row->dev && app->fw && y < h) {
 		const struct tui_fw_view *fw = &app->fw[row->dev - app->devs];
 
-		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL, "Firmware erase: %s%s%s",
+		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL, _("Firmware erase: %s%s%s"),
 			 fw->methods, fw->hidden[0] ? "; " : "", fw->hidden);
 	}
 	if (!row->dev && y < h)
-		tui_put(app, win, y++, 1, W - 1, TUI_STYLE_BAD, "The device is no longer present.");
+		tui_put(app, win, y++, 1, W - 1, TUI_STYLE_BAD, _("The device is no longer present."));
 	details_load(app, current_reg_id(app));
 	draw_register(app, win, y, h);
 }
@@ -258,7 +258,7 @@ static unsigned toggle_mark(struct tui_app *app)
 	if (!row)
 		return TUI_HANDLED;
 	if (!row->selectable) {
-		tui_app_message(app, true, "%s cannot be marked: %s", row->name,
+		tui_app_message(app, true, _("%s cannot be marked: %s"), row->name,
 				tui_model_unselectable_why(row));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
@@ -282,7 +282,7 @@ static unsigned mark_all(struct tui_app *app)
 		tui_app_toggle_mark(app, path);	/* rebuilds the rows, same order */
 		n++;
 	}
-	tui_app_message(app, false, "%zu more medi%s marked", n, n == 1 ? "um" : "a");
+	tui_app_message(app, false, _("%zu more medi%s marked"), n, n == 1 ? "um" : "a");
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
@@ -302,9 +302,9 @@ static struct {
 static unsigned stop_confirmed(struct tui_app *app)
 {
 	if (!tui_jobs_stop(app, stopping.path))
-		tui_app_message(app, true, "the job on %s had already ended", stopping.name);
+		tui_app_message(app, true, _("the job on %s had already ended"), stopping.name);
 	else
-		tui_app_message(app, false, "stopping the job on %s...", stopping.name);
+		tui_app_message(app, false, _("stopping the job on %s..."), stopping.name);
 	return TUI_REDRAW;
 }
 
@@ -320,7 +320,7 @@ static unsigned stop_job(struct tui_app *app)
 	const struct tui_media_row *row = tui_app_current(app);
 
 	if (!row || !row->job || row->job->phase != TUI_JOB_RUNNING) {
-		tui_app_message(app, true, "%s", row && row->job &&
+		tui_app_message(app, true, _("%s"), row && row->job &&
 				row->job->phase == TUI_JOB_STOPPING ? "the job is already stopping" :
 				"no running job on this medium");
 		return TUI_HANDLED | TUI_REDRAW;
@@ -356,7 +356,7 @@ static unsigned find_key(struct tui_app *app, int key)
 			}
 		}
 		if (key != 27 && find.text[0])
-			tui_app_message(app, true, "no medium matches \"%s\"", find.text);
+			tui_app_message(app, true, _("no medium matches \"%s\""), find.text);
 	} else if (key == 127 || key == '\b' || key == (TUI_KEY_FN | KEY_BACKSPACE)) {
 		if (n > 0)
 			find.text[n - 1] = '\0';
@@ -432,20 +432,22 @@ void tui_media_forget(void)
 }
 
 static const struct tui_keyhelp media_keys[] = {
-	{ "F1", "?", "Help", "this list of keys" },
-	{ "F2", "e", "Enrol", "enter the selected medium into the register" },
-	{ "F3", "w", "Wipe", "sanitize the marked media (or the selected one)" },
-	{ "F4", "c", "Cert", "outcome and certificate of the selected medium's job" },
-	{ "F5", "r", "Reg", "the register browser: filter, history, custody" },
-	{ "F6", "x", "Stop", "stop the selected medium's job, after asking (outcome aborted)" },
-	{ NULL, "Spc", "Mark", "mark or unmark the selected medium for wiping" },
-	{ NULL, "a", "Mark all", "mark every medium that may be wiped", true },
-	{ "F7", "u", "Unmark", "unmark all media", true },
-	{ "F8", "g", "Rescan", "list the media again", true },
-	{ "F9", "o", "Operator", "switch operator: who is at the station (the roster's operators)" },
-	{ NULL, "/", "Find", "go to a medium by name, serial or register number", true },
-	{ NULL, "Up/Down", "Move", "select another medium (also j/k, PgUp, PgDn)", true },
-	{ "F10", "q", "Quit", "leave (asks first while jobs run)" },
+	{ "F1", "?", N_("Help"), N_("this list of keys") },
+	{ "F2", "e", N_("Enrol"), N_("enter the selected medium into the register") },
+	{ "F3", "w", N_("Wipe"), N_("sanitize the marked media (or the selected one)") },
+	{ "F4", "c", N_("Cert"), N_("outcome and certificate of the selected medium's job") },
+	{ "F5", "r", N_("Reg"), N_("the register browser: filter, history, custody") },
+	{ "F6", "x", N_("Stop"), N_("stop the selected medium's job, after asking (outcome aborted)") },
+	{ NULL, "Spc", N_("Mark"), N_("mark or unmark the selected medium for wiping"), true },
+	{ NULL, "a", N_("Mark all"), N_("mark every medium that may be wiped"), true },
+	{ "F7", "u", N_("Unmark"), N_("unmark all media"), true },
+	{ "F8", "g", N_("Rescan"), N_("list the media again"), true },
+	/* TRANSLATORS: key bar, F9 "switch operator": keep it short */
+	{ "F9", "o", N_("Who"),
+	  N_("switch operator: who is at the station (the roster's operators)") },
+	{ NULL, "/", N_("Find"), N_("go to a medium by name, serial or register number"), true },
+	{ NULL, "Up/Down", N_("Move"), N_("select another medium (also j/k, PgUp, PgDn)"), true },
+	{ "F10", "q", N_("Quit"), N_("leave (asks first while jobs run)") },
 	{ NULL, NULL, NULL, NULL },
 };
 

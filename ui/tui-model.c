@@ -3,6 +3,7 @@
  * tui-model: the station screens' content without a terminal (see tui-model.h).
  */
 #include "tui-model.h"
+#include "i18n.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -237,9 +238,9 @@ const char *tui_model_unselectable_why(const struct tui_media_row *row)
 	if (row->selectable)
 		return "";
 	if (!row->dev)
-		return "the device is no longer present";
+		return N_("the device is no longer present");
 	if (job_active(row->job))
-		return "its wipe is running";
+		return N_("its wipe is running");
 	return row->status[0] ? row->status : "not eligible";
 }
 
@@ -362,11 +363,11 @@ void tui_model_row_line(const struct tui_media_row *row, int cols, char *out, si
 static const char *phase_name(enum tui_job_phase p)
 {
 	switch (p) {
-	case TUI_JOB_RUNNING: return "running";
-	case TUI_JOB_STOPPING: return "stopping";
-	case TUI_JOB_SUCCEEDED: return "done";
-	case TUI_JOB_FAILED: return "FAILED";
-	case TUI_JOB_ABORTED: return "aborted";
+	case TUI_JOB_RUNNING: return N_("running");
+	case TUI_JOB_STOPPING: return N_("stopping");
+	case TUI_JOB_SUCCEEDED: return N_("done");
+	case TUI_JOB_FAILED: return N_("FAILED");
+	case TUI_JOB_ABORTED: return N_("aborted");
 	}
 	return "?";
 }
@@ -565,15 +566,15 @@ int tui_model_people_check(const char *operator_name, const char *validator_name
 			   const char *validator_title, const char **msg)
 {
 	if (blank(operator_name)) {
-		*msg = "is needed: the certificate names who performed the wipe";
+		*msg = N_("is needed: the certificate names who performed the wipe");
 		return 0;
 	}
 	if (!blank(validator_name) && policy_same_person(operator_name, validator_name)) {
-		*msg = "must be a second person (or left empty)";
+		*msg = N_("must be a second person (or left empty)");
 		return 1;
 	}
 	if (blank(validator_name) && !blank(validator_title)) {
-		*msg = "needs the validator's name";
+		*msg = N_("needs the validator's name");
 		return 2;
 	}
 	return -1;
@@ -729,14 +730,14 @@ static const char *check_field(const struct tui_field_spec *s, const char *v)
 		for (size_t c = 0; c < n_choices(s); c++)
 			if (strcmp(s->choices[c], v) == 0)
 				return NULL;
-		return "choose one of the listed values";
+		return N_("choose one of the listed values");
 	}
 	if (s->required && blank(v))
-		return "must not be empty";
+		return N_("must not be empty");
 	if (!printable(v))
-		return "contains characters that cannot be stored";
+		return N_("contains characters that cannot be stored");
 	if (s->max_len && strlen(v) > s->max_len)
-		return "is too long";
+		return N_("is too long");
 	return NULL;
 }
 

@@ -32,14 +32,14 @@ static const char *const state_filters[] = {
 enum reg_mode { MODE_LIST, MODE_SEARCH, MODE_HISTORY, MODE_ISSUE, MODE_DESTROY };
 
 static const struct tui_field_spec issue_spec[] = {
-	{ "to", "Issue to", TUI_FIELD_TEXT, true, 127, NULL },
+	{ "to", N_("Issue to"), TUI_FIELD_TEXT, true, 127, NULL },
 };
 
 static const struct tui_field_spec destroy_spec[] = {
-	{ "method", "Method", TUI_FIELD_CHOICE, true, 0, register_destroy_method_codes },
-	{ "place", "Place", TUI_FIELD_TEXT, true, 127, NULL },
-	{ "witnesses", "Witnesses", TUI_FIELD_TEXT, true, 255, NULL },
-	{ "note", "Note", TUI_FIELD_TEXT, false, 255, NULL },
+	{ "method", N_("Method"), TUI_FIELD_CHOICE, true, 0, register_destroy_method_codes },
+	{ "place", N_("Place"), TUI_FIELD_TEXT, true, 127, NULL },
+	{ "witnesses", N_("Witnesses"), TUI_FIELD_TEXT, true, 255, NULL },
+	{ "note", N_("Note"), TUI_FIELD_TEXT, false, 255, NULL },
 };
 
 static struct {
@@ -101,7 +101,7 @@ static void reload(struct tui_app *app)
 	rc = register_list(app->reg, class_filters[rb.class_i], state_filters[rb.state_i],
 			   &rb.all, &rb.n_all, &cause);
 	if (rc < 0) {
-		tui_app_message(app, true, "%s%s",
+		tui_app_message(app, true, _("%s%s"),
 				cause && strncmp(cause, "register", 8) == 0 ? "" : "register: ",
 				cause ? cause : strerror(-rc));
 		free(cause);
@@ -131,7 +131,7 @@ static int reg_enter(struct tui_app *app, void *arg)
 {
 	(void)arg;
 	if (!app->reg) {
-		tui_app_message(app, true, "the register is not available");
+		tui_app_message(app, true, _("the register is not available"));
 		return -1;
 	}
 	rb.mode = MODE_LIST;
@@ -167,7 +167,7 @@ static void draw_list(struct tui_app *app, WINDOW *win)
 	int H = getmaxy(win), W = getmaxx(win), rows = H - 2;
 
 	tui_putf(app, win, 0, 0, W, TUI_STYLE_HEADER,
-		 "Register: class %s (f)  state %s (s)  search \"%s\"%s (/)  %zu of %zu",
+		 _("Register: class %s (f)  state %s (s)  search \"%s\"%s (/)  %zu of %zu"),
 		 class_filters[rb.class_i] ? class_filters[rb.class_i] : "all",
 		 state_filters[rb.state_i] ? state_filters[rb.state_i] : "all", rb.search,
 		 rb.mode == MODE_SEARCH ? "_" : "", rb.n_shown, rb.n_all);
@@ -194,7 +194,7 @@ static void draw_list(struct tui_app *app, WINDOW *win)
 			 m->vendor, m->model);
 	}
 	if (rb.n_shown == 0)
-		tui_put(app, win, 3, 2, W - 2, TUI_STYLE_GREY, "No media match.");
+		tui_put(app, win, 3, 2, W - 2, TUI_STYLE_GREY, _("No media match."));
 }
 
 static void draw_history(struct tui_app *app, WINDOW *win)
@@ -204,10 +204,10 @@ static void draw_history(struct tui_app *app, WINDOW *win)
 
 	if (!m)
 		return;
-	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, "History of %s  %s %s  S/N %s",
+	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, _("History of %s  %s %s  S/N %s"),
 		 m->register_no, m->vendor, m->model, m->serial);
 	tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL,
-		 "class %s (highest %s)  state %s  custodian %s  department %s",
+		 _("class %s (highest %s)  state %s  custodian %s  department %s"),
 		 m->classification[0] ? m->classification : "-",
 		 m->highest_class[0] ? m->highest_class : "-", m->state, m->custodian,
 		 m->department);
@@ -241,7 +241,7 @@ static void reg_draw(struct tui_app *app, WINDOW *win)
 			 selected()->register_no, selected()->vendor, selected()->model);
 	if (rb.mode == MODE_DESTROY)
 		tui_putf(app, in, 1, 0, getmaxx(in), TUI_STYLE_NORMAL,
-			 "Witnesses: %u or more, separated by , or 、, none the operator",
+			 _("Witnesses: %u or more, separated by , or 、, none the operator"),
 			 policy_witnesses(app->policy));
 	tui_form_draw(app, &rb.form, in, 2, 12);
 	delwin(in);
@@ -256,7 +256,7 @@ static void load_history(struct tui_app *app)
 	rb.n_ev = 0;
 	rb.hist_top = 0;
 	if (register_history(app->reg, selected_id(), &rb.ev, &rb.n_ev, &cause) < 0) {
-		tui_app_message(app, true, "history: %s", cause ? cause : "cannot be read");
+		tui_app_message(app, true, _("history: %s"), cause ? cause : "cannot be read");
 		rb.ev = NULL;
 		rb.n_ev = 0;
 	}
@@ -267,9 +267,9 @@ static void load_history(struct tui_app *app)
 static unsigned done(struct tui_app *app, int rc, char *cause, const char *what)
 {
 	if (rc < 0)
-		tui_app_message(app, true, "%s refused: %s", what, cause ? cause : strerror(-rc));
+		tui_app_message(app, true, _("%s refused: %s"), what, cause ? cause : strerror(-rc));
 	else
-		tui_app_message(app, false, "%s recorded", what);
+		tui_app_message(app, false, _("%s recorded"), what);
 	free(cause);
 	reload(app);
 	tui_media_forget();
@@ -553,15 +553,15 @@ static unsigned reg_key(struct tui_app *app, int key)
 }
 
 static const struct tui_keyhelp reg_keys[] = {
-	{ "F5", "Esc", "Back", "back to the media screen (also q)" },
-	{ NULL, "Enter", "History", "the selected medium's events (also h)" },
-	{ "F2", "i", "Issue", "issue the medium to a person" },
-	{ "F3", "t", "Return", "record its return (from a person, repair, or found)" },
-	{ "F4", "d", "Destroy", "record physical destruction, with the witnesses" },
-	{ "F2", NULL, "Pick", "in the issue or destruction form: a person from the roster", true },
-	{ NULL, "f", "Class", "filter by classification (cycles)", true },
-	{ NULL, "s", "State", "filter by state (cycles)", true },
-	{ NULL, "/", "Search", "text search: register no, tag, serial, names", true },
+	{ "F5", "Esc", N_("Back"), N_("back to the media screen (also q)") },
+	{ NULL, "Enter", N_("History"), N_("the selected medium's events (also h)") },
+	{ "F2", "i", N_("Issue"), N_("issue the medium to a person") },
+	{ "F3", "t", N_("Return"), N_("record its return (from a person, repair, or found)") },
+	{ "F4", "d", N_("Destroy"), N_("record physical destruction, with the witnesses") },
+	{ "F2", NULL, N_("Pick"), N_("in the issue or destruction form: a person from the roster"), true },
+	{ NULL, "f", N_("Class"), N_("filter by classification (cycles)"), true },
+	{ NULL, "s", N_("State"), N_("filter by state (cycles)"), true },
+	{ NULL, "/", N_("Search"), N_("text search: register no, tag, serial, names"), true },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

@@ -268,11 +268,11 @@ static int collect(struct tui_app *app)
 
 		if (!row || !row->dev || !row->selectable) {
 			if (row && row->dev)
-				tui_app_message(app, true, "%s cannot be wiped: %s", row->name,
+				tui_app_message(app, true, _("%s cannot be wiped: %s"), row->name,
 						tui_model_unselectable_why(row));
 			else
-				tui_app_message(app, true, "mark media with Space, or select one, "
-						"to wipe");
+				tui_app_message(app, true, _("mark media with Space, or select one, "
+						"to wipe"));
 			return -1;
 		}
 		add_target(app, row);
@@ -283,12 +283,12 @@ static int collect(struct tui_app *app)
 static int build_form(const struct tui_app *app)
 {
 	static const struct tui_field_spec head[F_TARGETS] = {
-		{ "profile", "Profile", TUI_FIELD_CHOICE, true, 0, NULL },
-		{ "verify", "Verification", TUI_FIELD_CHOICE, true, 0, verify_choices },
-		{ "operator", "Operator", TUI_FIELD_TEXT, true, 127, NULL },
-		{ "operator_title", "Operator title", TUI_FIELD_TEXT, false, 127, NULL },
-		{ "validator", "Validator (2nd person)", TUI_FIELD_TEXT, false, 127, NULL },
-		{ "validator_title", "Validator title", TUI_FIELD_TEXT, false, 127, NULL },
+		{ "profile", N_("Profile"), TUI_FIELD_CHOICE, true, 0, NULL },
+		{ "verify", N_("Verification"), TUI_FIELD_CHOICE, true, 0, verify_choices },
+		{ "operator", N_("Operator"), TUI_FIELD_TEXT, true, 127, NULL },
+		{ "operator_title", N_("Operator title"), TUI_FIELD_TEXT, false, 127, NULL },
+		{ "validator", N_("Validator (2nd person)"), TUI_FIELD_TEXT, false, 127, NULL },
+		{ "validator_title", N_("Validator title"), TUI_FIELD_TEXT, false, 127, NULL },
 	};
 
 	memcpy(sz.spec, head, sizeof(head));
@@ -328,7 +328,7 @@ static int load_profiles(struct tui_app *app)
 	char *cause = NULL;
 
 	if (profile_list(app->state_dir, false, &sz.profiles, &sz.n_profiles, &cause) < 0) {
-		tui_app_message(app, true, "profiles: %s", cause ? cause : "cannot be read");
+		tui_app_message(app, true, _("profiles: %s"), cause ? cause : "cannot be read");
 		free(cause);
 		sz.profiles = NULL;
 		sz.n_profiles = 0;
@@ -360,8 +360,8 @@ static int san_enter(struct tui_app *app, void *arg)
 		return -1;
 	offer_profiles(app);
 	if (!sz.prof_choices[0]) {
-		tui_app_message(app, true, "no profile can run on %s (firmware, or no NIST claim "
-				"for the media kind)", sz.n > 1 ? "all these media" :
+		tui_app_message(app, true, _("no profile can run on %s (firmware, or no NIST claim "
+				"for the media kind)"), sz.n > 1 ? "all these media" :
 				"this medium");
 		san_leave(app);
 		return -1;
@@ -452,18 +452,18 @@ static int draw_target(struct tui_app *app, WINDOW *pad, int y, size_t i)
 		return tui_wrap(app, pad, y, TUI_STYLE_BAD, line);
 	}
 	allowed_list(p, list, sizeof(list));
-	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, "  allowed with %s: %s", p->profile.name,
+	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, _("  allowed with %s: %s"), p->profile.name,
 		 list);
 	y = draw_forbidden(app, pad, y, p);
 	for (int k = 0; k < POLICY_DEST_COUNT; k++)
 		others |= p->dests[k].allowed && k != POLICY_DEST_DESTRUCTION;
 	if (p->dests[POLICY_DEST_DESTRUCTION].allowed && !others)
-		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, "  only destruction is allowed with this "
+		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, _("  only destruction is allowed with this "
 			     "profile: choose it for this medium, a stronger profile, or leave "
-			     "it out");
+			     "it out"));
 	if (p->interrupted)
-		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, "  an earlier run was interrupted: it "
-			     "is recorded as interrupted before this one starts");
+		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, _("  an earlier run was interrupted: it "
+			     "is recorded as interrupted before this one starts"));
 	if (!enrolled(t, p)) {
 		snprintf(line, sizeof(line), "  not enrolled: it will be recorded as an "
 			 "unregistered medium%s", chosen && d == POLICY_DEST_DESTRUCTION ?
@@ -522,8 +522,8 @@ static int draw_content(struct tui_app *app, WINDOW *pad, int *form_y)
 	}
 	snprintf(line, sizeof(line), "ALL DATA WILL BE DESTROYED on %s", names);
 	y = tui_wrap(app, pad, y, TUI_STYLE_HEADER, line);
-	y = tui_wrap(app, pad, y, TUI_STYLE_GREY, "Confirm by typing each serial's last 4 "
-		     "characters (virtual media: name)");
+	y = tui_wrap(app, pad, y, TUI_STYLE_GREY, _("Confirm by typing each serial's last 4 "
+		     "characters (virtual media: name)"));
 	*form_y = y;
 	tui_form_draw(app, &sz.form, pad, y, 26);
 	y += (int)sz.form.fields.n;
@@ -543,7 +543,7 @@ static void san_draw(struct tui_app *app, WINDOW *win)
 	if (W < 20 || !(pad = newpad(PAD_LINES, W)))
 		return;
 	total = draw_content(app, pad, &form_y);
-	in = tui_dialog_box(app, win, total + 2, W + 4, "Sanitize");
+	in = tui_dialog_box(app, win, total + 2, W + 4, _("Sanitize"));
 	if (!in) {
 		delwin(pad);
 		return;
@@ -564,9 +564,9 @@ static void san_draw(struct tui_app *app, WINDOW *win)
 		sz.top = 0;
 	copywin(pad, in, sz.top, 0, 0, 0, h - 1, W - 1, FALSE);
 	if (sz.top + h < total)
-		tui_put(app, in, h - 1, W - 12, 12, TUI_STYLE_BAR, " PgDn more v");
+		tui_put(app, in, h - 1, W - 12, 12, TUI_STYLE_BAR, _(" PgDn more v"));
 	if (sz.top > 0)
-		tui_put(app, in, 0, W - 12, 12, TUI_STYLE_BAR, " PgUp more ^");
+		tui_put(app, in, 0, W - 12, 12, TUI_STYLE_BAR, _(" PgUp more ^"));
 	delwin(in);
 	delwin(pad);
 }
@@ -610,7 +610,7 @@ static bool people_ok(struct tui_app *app)
 		if (bad >= 0) {
 			sz.form.cur = (size_t)bad;
 			sz.form.error_field = bad;
-			tui_app_message(app, true, "%s: %s", _(sz.spec[bad].label), sz.form.error);
+			tui_app_message(app, true, _("%s: %s"), _(sz.spec[bad].label), sz.form.error);
 			return false;
 		}
 	}
@@ -619,7 +619,7 @@ static bool people_ok(struct tui_app *app)
 	bad = bad == 0 ? F_OPERATOR : bad == 1 ? F_VALIDATOR : F_VALIDATOR_T;
 	sz.form.cur = (size_t)bad;
 	sz.form.error_field = bad;
-	tui_app_message(app, true, "%s %s", sz.spec[bad].label, sz.form.error);
+	tui_app_message(app, true, _("%s %s"), sz.spec[bad].label, sz.form.error);
 	return false;
 }
 
@@ -645,7 +645,7 @@ static bool confirmed(struct tui_app *app)
 			sz.form.cur = F_CONFIRM(i);
 			sz.form.error_field = (int)F_CONFIRM(i);
 			sz.form.error = "does not match: nothing was started";
-			tui_app_message(app, true, "confirmation for %s does not match",
+			tui_app_message(app, true, _("confirmation for %s does not match"),
 					sz.t[i].dev.name);
 			return false;
 		}
@@ -663,7 +663,7 @@ static void refused(struct tui_app *app, size_t i, const char *cause)
 		sz.form.error_field = (int)F_CONFIRM(i);
 		sz.form.error = sz.refusal;
 	}
-	tui_app_message(app, true, "%s not started: %s", sz.t[i].dev.name, sz.refusal);
+	tui_app_message(app, true, _("%s not started: %s"), sz.t[i].dev.name, sz.refusal);
 }
 
 static unsigned start_all(struct tui_app *app);
@@ -744,7 +744,7 @@ static unsigned start_all(struct tui_app *app)
 		}
 	}
 	if (wanted == 0) {
-		tui_app_message(app, true, "every medium is left out: choose a destination");
+		tui_app_message(app, true, _("every medium is left out: choose a destination"));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	asked = failed == 0 && ask_destruction(app, plans);
@@ -772,7 +772,7 @@ static unsigned start_all(struct tui_app *app)
 	if (started == 0)
 		return TUI_HANDLED | TUI_REDRAW;	/* the dialog stays, showing why */
 	if (started == wanted)
-		tui_app_message(app, false, "%zu job%s started with profile %s", started,
+		tui_app_message(app, false, _("%zu job%s started with profile %s"), started,
 				started == 1 ? "" : "s", p->name);
 	tui_app_clear_marks(app);
 	return TUI_HANDLED | TUI_CLOSE;
@@ -850,13 +850,13 @@ static unsigned san_tick(struct tui_app *app)
 }
 
 static const struct tui_keyhelp san_keys[] = {
-	{ "F3", "Enter", "Start", "start the jobs (after the typed confirmations)" },
-	{ NULL, NULL, "Signers", "operator, optional validator (2nd person)", true },
-	{ "F2", NULL, "Pick", "on the operator's or validator's field: choose from the roster" },
-	{ NULL, "Esc", "Cancel", "close; nothing is written" },
-	{ NULL, "Tab", "Next", "next field (Up/Down, Shift-Tab move too)" },
-	{ NULL, "Left/Right", "Choose", "change profile, verification, each destination" },
-	{ NULL, "PgDn", "Scroll", "scroll the dialog (plans, reasons; PgUp back)" },
+	{ "F3", "Enter", N_("Start"), N_("start the jobs (after the typed confirmations)") },
+	{ NULL, NULL, N_("Signers"), N_("operator, optional validator (2nd person)"), true },
+	{ "F2", NULL, N_("Pick"), N_("on the operator's or validator's field: choose from the roster") },
+	{ NULL, "Esc", N_("Cancel"), N_("close; nothing is written") },
+	{ NULL, "Tab", N_("Next"), N_("next field (Up/Down, Shift-Tab move too)") },
+	{ NULL, "Left/Right", N_("Choose"), N_("change profile, verification, each destination") },
+	{ NULL, "PgDn", N_("Scroll"), N_("scroll the dialog (plans, reasons; PgUp back)") },
 	{ NULL, NULL, NULL, NULL, false },
 };
 
