@@ -85,3 +85,75 @@ void i18n_finish(void)
 	if (saw_non_ascii || util_text_unshowable())
 		fprintf(stderr, "custos: warning: %s\n", i18n_codeset_warning());
 }
+
+/* code, English label (the msgid); docs/TERMINOLOGY.md has the words */
+static const struct {
+	const char *code;
+	const char *label;
+} values[] = {
+	/* classification (policy_level_name) */
+	{ "public", N_("public") },
+	{ "internal", N_("internal") },
+	{ "secret", N_("secret") },
+	{ "confidential", N_("confidential") },
+	{ "top-secret", N_("top secret") },
+	/* media types (device_media_kind) */
+	{ "hdd", N_("hard disk") },
+	{ "ssd", N_("solid-state disk") },
+	{ "nvme", N_("NVMe disk") },
+	{ "usb-flash", N_("USB flash drive") },
+	{ "sd-mmc", N_("SD/MMC card") },
+	{ "optical", N_("optical disc") },
+	{ "other", N_("other") },
+	{ "virtual", N_("virtual") },
+	/* destinations (policy_dest_name) */
+	{ "internal-reuse", N_("internal reuse") },
+	{ "external-reuse", N_("external reuse") },
+	{ "recycling", N_("recycling") },
+	{ "destruction", N_("destruction") },
+	{ "manufacturer", N_("return to manufacturer") },
+	/* outcomes */
+	{ "erased", N_("erased") },
+	{ "failed", N_("failed") },
+	{ "aborted", N_("aborted") },
+	{ "unverified", N_("unverified") },
+	{ "interrupted", N_("interrupted") },
+	/* lifecycle states */
+	{ "in-stock", N_("in stock") },
+	{ "issued", N_("issued") },
+	{ "in-repair", N_("in repair") },
+	{ "sanitizing", N_("sanitizing") },
+	{ "sanitized", N_("sanitized") },
+	{ "awaiting-destruction", N_("awaiting destruction") },
+	{ "scrapped", N_("scrapped") },
+	{ "destroyed", N_("destroyed") },
+	{ "lost", N_("lost") },
+	/* destruction methods (register_destroy_methods[]) */
+	{ "shred", N_("shred") },
+	{ "disintegrate", N_("disintegrate") },
+	{ "incinerate", N_("incinerate") },
+	{ "degauss+shred", N_("degauss, then shred") },
+	{ "pulverize", N_("pulverize") },
+	/* verification modes (profile) */
+	{ "full", N_("last pass") },
+	{ "all", N_("every pass") },
+	{ "sample", N_("sample") },
+	{ "none", N_("none") },
+};
+
+const char *i18n_value(const char *code)
+{
+	if (!code)
+		return "";
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		const char *t;
+
+		if (strcmp(values[i].code, code) != 0)
+			continue;
+		/* untranslated (English): the code itself, as the command
+		 * line and the register print it */
+		t = _(values[i].label);
+		return t == values[i].label ? code : t;
+	}
+	return code;
+}

@@ -10,6 +10,7 @@
 #include "i18n.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,4 +304,65 @@ void tui_app_free_data(struct tui_app *app)
 	free(app->marked);
 	app->marked = NULL;
 	app->n_marked = 0;
+}
+
+/* --- events as text ---------------------------------------------------- */
+
+/* Append "key value" pairs of @o (nested objects flattened, arrays
+ * joined with "、"), codes in the interface language. */
+static void event_pairs(json_t *o, char *out, size_t len, size_t *pos)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		char val[160] = "";
+
+		if (*pos + 4 >= len)
+			return;
+		if (json_is_object(v)) {
+			event_pairs(v, out, len, pos);
+			continue;
+		}
+		if (json_is_string(v)) {
+			util_strlcpy(val, i18n_value(json_string_value(v)), sizeof(val));
+		} else if (json_is_array(v)) {
+			size_t i;
+			json_t *e;
+
+			json_array_foreach(v, i, e) {
+				size_t n = strlen(val);
+
+				snprintf(val + n, sizeof(val) - n, "%s%s", i ? "、" : "",
+					 json_is_string(e) ? json_string_value(e) : "");
+			}
+		} else if (json_is_integer(v)) {
+			snprintf(val, sizeof(val), "%lld", (long long)json_integer_value(v));
+		} else if (json_is_true(v) || json_is_false(v)) {
+			util_strlcpy(val, json_is_true(v) ? _("yes") : _("no"), sizeof(val));
+		} else {
+			continue;
+		}
+		if (!val[0])
+			continue;
+		*pos += (size_t)snprintf(out + *pos, len - *pos, "%s%s %s", *pos ? "; " : "",
+					 key, val);
+		if (*pos >= len)
+			*pos = len - 1;
+	}
+}
+
+void tui_event_text(const char *details, char *out, size_t len)
+{
+	json_t *j = details && *details ? json_loads(details, 0, NULL) : NULL;
+	size_t pos = 0;
+
+	out[0] = '\0';
+	if (!j) {
+		util_strlcpy(out, details ? details : "", len);
+		return;
+	}
+	if (json_is_object(j))
+		event_pairs(j, out, len, &pos);
+	json_decref(j);
 }

@@ -135,7 +135,7 @@ static void class_text(const char *cls, char *out, size_t len)
 	enum policy_level l;
 
 	if (cls[0] && policy_level_parse(cls, &l) == 0)
-		snprintf(out, len, "%s %s", policy_level_name_zh(l), policy_level_name(l));
+		util_strlcpy(out, i18n_value(policy_level_name(l)), len);
 	else
 		util_strlcpy(out, cls[0] ? cls : "-", len);
 }
@@ -188,7 +188,7 @@ static int draw_register(struct tui_app *app, WINDOW *win, int y, int h)
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
 			 _("Register %s  %s  class %s  state %s"), m->register_no,
-			 m->asset_tag[0] ? m->asset_tag : "-", cls, m->state);
+			 m->asset_tag[0] ? m->asset_tag : "-", cls, i18n_value(m->state));
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
 			 _("Custodian %s  department %s%s%s"), m->custodian[0] ? m->custodian : "-",
@@ -196,9 +196,12 @@ static int draw_register(struct tui_app *app, WINDOW *win, int y, int h)
 			 m->holder);
 	for (size_t i = details.n; i > 0 && y < h && details.n - i < HISTORY_MAX; i--) {
 		const struct register_event *e = &details.ev[i - 1];
+		char when[UTIL_TIME_LEN], text[512];
 
-		tui_putf(app, win, y++, 3, W - 3, TUI_STYLE_GREY, "%s  %-12s %s  %s", e->at,
-			 e->kind, e->operator_name, e->details ? e->details : "");
+		tui_event_text(e->details, text, sizeof(text));
+		tui_putf(app, win, y++, 3, W - 3, TUI_STYLE_GREY, "%s  %s  %s  %s",
+			 util_time_local_text(e->at, when, sizeof(when)), e->kind, e->operator_name,
+			 text);
 	}
 	return y - y0;
 }

@@ -187,7 +187,7 @@ static void fill_device_row(struct tui_media_row *r, const struct device_info *d
 		util_strlcpy(r->status, "INTERRUPTED: a sanitization started and never ended "
 			     "(resume it, or wipe it again)", sizeof(r->status));
 	else
-		util_strlcpy(r->status, "ready", sizeof(r->status));
+		util_strlcpy(r->status, N_("ready"), sizeof(r->status));
 	if (job)
 		r->style = job_style(job);
 	else if (!device_is_eligible(dev) || r->reg->refusal[0])
@@ -251,13 +251,15 @@ static const struct {
 	int weight;
 } columns[TUI_COL_COUNT] = {
 	[TUI_COL_MARK] = { "", 3, 0 },
-	[TUI_COL_DEVICE] = { "DEVICE", 12, 1 },
-	[TUI_COL_MODEL] = { "MODEL", 11, 4 },
-	[TUI_COL_SIZE] = { "SIZE", 9, 0 },
-	[TUI_COL_BUS] = { "BUS", 7, 0 },
-	[TUI_COL_SERIAL] = { "SERIAL", 10, 3 },
-	[TUI_COL_REGNO] = { "REG.NO", 9, 1 },
-	[TUI_COL_CLASS] = { "CLASS", 11, 1 },
+	/* the device's name and its classification before anything else:
+	 * at 80 columns the model gives way first */
+	[TUI_COL_DEVICE] = { N_("DEVICE"), 16, 1 },
+	[TUI_COL_MODEL] = { N_("MODEL"), 6, 4 },
+	[TUI_COL_SIZE] = { N_("SIZE"), 9, 0 },
+	[TUI_COL_BUS] = { N_("BUS"), 7, 0 },
+	[TUI_COL_SERIAL] = { N_("SERIAL"), 10, 3 },
+	[TUI_COL_REGNO] = { N_("REG.NO"), 9, 1 },
+	[TUI_COL_CLASS] = { N_("CLASS"), 12, 1 },
 };
 
 void tui_model_columns(int cols, int widths[TUI_COL_COUNT])
@@ -309,7 +311,8 @@ void tui_model_header_line(int cols, char *out, size_t len)
 	tui_model_columns(cols, w);
 	out[0] = '\0';
 	for (int i = 0; i < TUI_COL_COUNT; i++)
-		put_cell(out, len, &pos, columns[i].title, w[i], i == TUI_COL_COUNT - 1);
+		put_cell(out, len, &pos, columns[i].title[0] ? _(columns[i].title) : "", w[i],
+			 i == TUI_COL_COUNT - 1);
 }
 
 static const char *ellipsis(void)
@@ -344,9 +347,9 @@ void tui_model_row_line(const struct tui_media_row *row, int cols, char *out, si
 		snprintf(model, sizeof(model), "%s%s%s", d->vendor, d->vendor[0] ? " " : "",
 			 d->model);
 	} else {
-		util_strlcpy(model, "(removed)", sizeof(model));
+		util_strlcpy(model, _("(removed)"), sizeof(model));
 	}
-	cls = row->reg->enrolled ? row->reg->classification : "not enrolled";
+	cls = row->reg->enrolled ? i18n_value(row->reg->classification) : _("not enrolled");
 	out[0] = '\0';
 	put_cell(out, len, &pos, row->marked ? "[x]" : row->selectable ? "[ ]" : "   ",
 		 w[TUI_COL_MARK], false);
@@ -403,7 +406,7 @@ static void running_line(const struct tui_job_view *job, int cols, char *out, si
 	tui_progress_bar(frac, bw, bar, sizeof(bar));
 	job_numbers(job, nums, sizeof(nums));
 	snprintf(text, sizeof(text), "  %s %3d%% %s%s", bar, (int)(frac * 100),
-		 job->phase == TUI_JOB_STOPPING ? "stopping " : "", nums);
+		 job->phase == TUI_JOB_STOPPING ? _("stopping ") : "", nums);
 	tui_text_fit(text, cols, true, out, len);
 }
 
@@ -418,23 +421,23 @@ void tui_model_status_line(const struct tui_media_row *row, int cols, char *out,
 	}
 	if (job && row->reg->refusal[0]) {
 		/* the register moved on since (destroyed, awaiting destruction...) */
-		snprintf(text, sizeof(text), "    %s  (last wipe: %s%s%s)", row->reg->refusal,
-			 job->outcome[0] ? job->outcome : phase_name(job->phase),
+		snprintf(text, sizeof(text), _("    %s  (last wipe: %s%s%s)"), row->reg->refusal,
+			 job->outcome[0] ? i18n_value(job->outcome) : _(phase_name(job->phase)),
 			 job->cert_id[0] ? ", " : "", job->cert_id);
 	} else if (job) {
-		snprintf(text, sizeof(text), "    %s%s%s%s%s%s", phase_name(job->phase),
-			 !row->dev ? " (device removed)" : "",
-			 job->outcome[0] ? ": " : "", job->outcome,
+		snprintf(text, sizeof(text), "    %s%s%s%s%s%s", _(phase_name(job->phase)),
+			 !row->dev ? _(" (device removed)") : "",
+			 job->outcome[0] ? ": " : "", i18n_value(job->outcome),
 			 job->message[0] ? " - " : "", job->message);
 		if (job->cert_id[0] && strlen(text) + 16 < sizeof(text))
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
-				 "  certificate %s", job->cert_id);
+				 _("  certificate %s"), job->cert_id);
 	} else {
 		snprintf(text, sizeof(text), "    %s%s", row->dev && !device_is_eligible(row->dev) ?
-			 "not eligible: " : "", row->status);
+			 _("not eligible: ") : "", _(row->status));
 		if (row->reg->enrolled && row->reg->state[0] && !row->reg->refusal[0])
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
-				 "  (register: %s%s%s)", row->reg->state,
+				 _("  (register: %s%s%s)"), i18n_value(row->reg->state),
 				 row->reg->custodian[0] ? ", " : "", row->reg->custodian);
 	}
 	tui_text_fit(text, cols, true, out, len);

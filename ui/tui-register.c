@@ -162,17 +162,48 @@ static void reg_leave(struct tui_app *app)
 	rb.n_all = rb.n_shown = 0;
 }
 
+/* The register list's columns: widths in terminal columns (double-width
+ * text counted twice), the last takes the rest; "awaiting-destruction"
+ * fits its column. */
+#define LIST_COLS 6
+static const int list_widths[LIST_COLS - 1] = { 9, 12, 10, 20, 10 };
+static const char *const list_titles[LIST_COLS] = {
+	N_("REG.NO"), N_("CLASS"), N_("TYPE"), N_("STATE"), N_("ASSET"),
+	N_("CUSTODIAN / HOLDER / MODEL"),
+};
+
+static void list_line(struct tui_app *app, WINDOW *win, int y, int W, enum tui_style style,
+		      const char *const *cells)
+{
+	char line[1024], cell[256];
+	size_t pos = 0;
+
+	line[0] = '\0';
+	for (int i = 0; i < LIST_COLS; i++) {
+		const char *t = style == TUI_STYLE_HEADER ? _(cells[i]) : cells[i];
+
+		if (i < LIST_COLS - 1)
+			tui_text_fit(t, list_widths[i], true, cell, sizeof(cell));
+		else
+			util_strlcpy(cell, t, sizeof(cell));
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "%s%s", i ? " " : "", cell);
+		if (pos >= sizeof(line))
+			break;
+	}
+	tui_put(app, win, y, 0, W, style, line);
+}
+
 static void draw_list(struct tui_app *app, WINDOW *win)
 {
 	int H = getmaxy(win), W = getmaxx(win), rows = H - 2;
 
 	tui_putf(app, win, 0, 0, W, TUI_STYLE_HEADER,
 		 _("Register: class %s (f)  state %s (s)  search \"%s\"%s (/)  %zu of %zu"),
-		 class_filters[rb.class_i] ? class_filters[rb.class_i] : "all",
-		 state_filters[rb.state_i] ? state_filters[rb.state_i] : "all", rb.search,
+		 class_filters[rb.class_i] ? i18n_value(class_filters[rb.class_i]) : _("all"),
+		 state_filters[rb.state_i] ? i18n_value(state_filters[rb.state_i]) : _("all"),
+		 rb.search,
 		 rb.mode == MODE_SEARCH ? "_" : "", rb.n_shown, rb.n_all);
-	tui_putf(app, win, 1, 0, W, TUI_STYLE_HEADER, "%-9s %-12s %-10s %-12s %-10s %s",
-		 "REG.NO", "CLASS", "TYPE", "STATE", "ASSET", "CUSTODIAN / HOLDER / MODEL");
+	list_line(app, win, 1, W, TUI_STYLE_HEADER, list_titles);
 	if ((int)rb.cursor < rb.top)
 		rb.top = (int)rb.cursor;
 	if ((int)rb.cursor >= rb.top + rows)
@@ -180,18 +211,22 @@ static void draw_list(struct tui_app *app, WINDOW *win)
 	for (int i = 0; i < rows && rb.top + i < (int)rb.n_shown; i++) {
 		const struct register_media *m = &rb.all[rb.shown[rb.top + i]];
 		bool sel = (size_t)(rb.top + i) == rb.cursor;
-		char cls[16], asset[16];
+		char rest[512];
+		const char *cells[LIST_COLS];
 
-		tui_text_fit(m->classification[0] ? m->classification : "-", 12, true, cls,
-			     sizeof(cls));
-		tui_text_fit(m->asset_tag[0] ? m->asset_tag : "-", 10, true, asset, sizeof(asset));
-		tui_putf(app, win, 2 + i, 0, W,
-			 sel ? TUI_STYLE_SELECTED :
-			 register_state_is_terminal(m->state) ? TUI_STYLE_GREY :
-			 strcmp(m->state, TUI_STATE_SANITIZING) == 0 ? TUI_STYLE_WARN : TUI_STYLE_NORMAL,
-			 "%-9s %s %-10s %-12s %s %s%s%s  %s %s", m->register_no, cls, m->media_type,
-			 m->state, asset, m->custodian, m->holder[0] ? " / " : "", m->holder,
-			 m->vendor, m->model);
+		snprintf(rest, sizeof(rest), "%s%s%s  %s %s", m->custodian, m->holder[0] ? " / " : "",
+			 m->holder, m->vendor, m->model);
+		cells[0] = m->register_no;
+		cells[1] = m->classification[0] ? i18n_value(m->classification) : "-";
+		cells[2] = i18n_value(m->media_type);
+		cells[3] = i18n_value(m->state);
+		cells[4] = m->asset_tag[0] ? m->asset_tag : "-";
+		cells[5] = rest;
+		list_line(app, win, 2 + i, W,
+			  sel ? TUI_STYLE_SELECTED :
+			  register_state_is_terminal(m->state) ? TUI_STYLE_GREY :
+			  strcmp(m->state, TUI_STATE_SANITIZING) == 0 ? TUI_STYLE_WARN :
+			  TUI_STYLE_NORMAL, cells);
 	}
 	if (rb.n_shown == 0)
 		tui_put(app, win, 3, 2, W - 2, TUI_STYLE_GREY, _("No media match."));
@@ -208,15 +243,20 @@ static void draw_history(struct tui_app *app, WINDOW *win)
 		 m->register_no, m->vendor, m->model, m->serial);
 	tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL,
 		 _("class %s (highest %s)  state %s  custodian %s  department %s"),
-		 m->classification[0] ? m->classification : "-",
-		 m->highest_class[0] ? m->highest_class : "-", m->state, m->custodian,
+		 m->classification[0] ? i18n_value(m->classification) : "-",
+		 m->highest_class[0] ? i18n_value(m->highest_class) : "-", i18n_value(m->state),
+		 m->custodian,
 		 m->department);
 	for (int i = rb.hist_top; i < (int)rb.n_ev && y < H; i++) {
 		const struct register_event *e = &rb.ev[i];
 		char when[UTIL_TIME_LEN];
 
-		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s %-12s %-12s %s",
-			 util_time_local_text(e->at, when, sizeof(when)), e->kind, e->operator_name, e->details ? e->details : "");
+		char text[512];
+
+		tui_event_text(e->details, text, sizeof(text));
+		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s  %s  %s  %s",
+			 util_time_local_text(e->at, when, sizeof(when)), e->kind, e->operator_name,
+			 text);
 	}
 }
 

@@ -162,6 +162,9 @@ void tui_app_rebuild_rows(struct tui_app *app);
 bool tui_app_is_marked(const struct tui_app *app, const char *path);
 void tui_app_toggle_mark(struct tui_app *app, const char *path);
 void tui_app_clear_marks(struct tui_app *app);
+/* A register event's details (JSON) as one readable line: "key value;
+ * ...", codes in the interface language. */
+void tui_event_text(const char *details, char *out, size_t len);
 
 /* --- tui-jobs.c -------------------------------------------------------- */
 /* Refresh every job's view from its snapshot; true if any changed. */
