@@ -128,6 +128,15 @@ static const struct {
 	{ "scrapped", N_("scrapped") },
 	{ "destroyed", N_("destroyed") },
 	{ "lost", N_("lost") },
+	/* register event kinds (those not named by their state) */
+	{ "enrolled", N_("enrolled") },
+	{ "sanitize-started", N_("sanitization started") },
+	{ "not-erased", N_("not erased") },
+	{ "returned", N_("returned") },
+	{ "repair", N_("sent for repair") },
+	{ "reclassified", N_("reclassified") },
+	{ "certificate-failed", N_("certificate failed") },
+	{ "key-rotated", N_("key rotated") },
 	/* destruction methods (register_destroy_methods[]) */
 	{ "shred", N_("shred") },
 	{ "disintegrate", N_("disintegrate") },

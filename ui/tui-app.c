@@ -449,10 +449,10 @@ static unsigned quit_stopping_jobs(struct tui_app *app)
 }
 
 static struct tui_confirm quit_question = {
-	.title = "Quit",
-	.text = "Sanitizations are still running.  Stop them now (their outcome will be "
+	.title = N_("Quit"),
+	.text = N_("Sanitizations are still running.  Stop them now (their outcome will be "
 		"\"aborted\", no certificate of erasure) and quit?  A firmware erase "
-		"already sent to a drive cannot be stopped: quitting waits for it.",
+		"already sent to a drive cannot be stopped: quitting waits for it."),
 	.yes = quit_stopping_jobs,
 };
 

@@ -48,12 +48,12 @@ int tui_wrap(struct tui_app *app, WINDOW *win, int y, enum tui_style style, cons
 
 static void confirm_draw(struct tui_app *app, WINDOW *win)
 {
-	WINDOW *in = tui_dialog_box(app, win, 9, 64, question->title);
+	WINDOW *in = tui_dialog_box(app, win, 9, 64, _(question->title));
 	int y;
 
 	if (!in)
 		return;
-	y = tui_wrap(app, in, 0, TUI_STYLE_NORMAL, question->text);
+	y = tui_wrap(app, in, 0, TUI_STYLE_NORMAL, _(question->text));
 	tui_put(app, in, y + 1, 0, getmaxx(in), TUI_STYLE_WARN, _("y = yes,  n or Esc = no"));
 	delwin(in);
 }

@@ -51,21 +51,21 @@ static void fw_methods(const struct fw_caps *caps, char *out, size_t len)
 		pos += (size_t)k;
 	}
 	if (pos + 1 < len)
-		snprintf(out + pos, len - pos, "%spurge: %s", pos ? "; " : "none; ",
+		snprintf(out + pos, len - pos, _("%spurge: %s"), pos ? "; " : "none; ",
 			 caps->purge ? fw_method_name(caps->purge) : "none possible");
 }
 
 static void fw_hidden_text(const struct fw_hidden *h, char *out, size_t len)
 {
 	if (!h->checked)
-		snprintf(out, len, "hidden areas: not checked (not ATA)");
+		snprintf(out, len, _("hidden areas: not checked (not ATA)"));
 	else if (!h->known)
-		snprintf(out, len, "hidden areas: unknown%s%.100s", h->note[0] ? " - " : "", h->note);
+		snprintf(out, len, _("hidden areas: unknown%s%.100s"), h->note[0] ? " - " : "", h->note);
 	else if (h->hidden_sectors)
-		snprintf(out, len, "hidden areas: %llu sectors hidden (HPA/AMA/DCO)",
+		snprintf(out, len, _("hidden areas: %llu sectors hidden (HPA/AMA/DCO)"),
 			 (unsigned long long)h->hidden_sectors);
 	else
-		snprintf(out, len, "hidden areas: none");
+		snprintf(out, len, _("hidden areas: none"));
 }
 
 /* Firmware capabilities of @dev (read-only probe; files and loops have none). */
@@ -157,7 +157,7 @@ static void lookup_one(struct tui_app *app, const struct device_info *dev,
 			snprintf(v->refusal, sizeof(v->refusal), "%s", cause ? cause :
 				 "the register's row differs from its history");
 		else
-			snprintf(v->refusal, sizeof(v->refusal), "%s is %s: no wipe (lifecycle rule)",
+			snprintf(v->refusal, sizeof(v->refusal), _("%s is %s: no wipe (lifecycle rule)"),
 				 m.register_no, m.state);
 	}
 	free(cause);

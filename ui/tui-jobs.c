@@ -129,13 +129,14 @@ static void finish(struct tui_app *app, struct tui_job *tj)
 	if (rc < 0 || end->error[0]) {
 		util_strlcpy(v->message, end->error[0] ? end->error : cause ? cause :
 			     strerror(-rc), sizeof(v->message));
-		tui_app_message(app, true, _("%s: %s: %s"), v->name, v->outcome, v->message);
+		tui_app_message(app, true, _("%s: %s: %s"), v->name, i18n_value(v->outcome),
+				v->message);
 	} else {
-		const char *doc = strcmp(end->cert_kind, "report") == 0 ? ", report " :
-				  ", certificate ";
+		const char *doc = strcmp(end->cert_kind, "report") == 0 ? _(", report ") :
+				  _(", certificate ");
 
 		tui_app_message(app, v->phase != TUI_JOB_SUCCEEDED, "%s: %s%s%s", v->name,
-				v->outcome, v->cert_id[0] ? doc : "", v->cert_id);
+				i18n_value(v->outcome), v->cert_id[0] ? doc : "", v->cert_id);
 	}
 	free(cause);
 }

@@ -98,7 +98,7 @@ static void draw_rows(struct tui_app *app, WINDOW *win, int list_h)
 
 	tui_model_header_line(W, line, sizeof(line));
 	if (find.on)
-		snprintf(line, sizeof(line), "Find (name, serial, register no): %s_", find.text);
+		snprintf(line, sizeof(line), _("Find (name, serial, register no): %s_"), find.text);
 	tui_put(app, win, 0, 0, W, find.on ? TUI_STYLE_FIELD : TUI_STYLE_HEADER, line);
 	if (app->n_rows == 0) {
 		tui_put(app, win, 2, 2, W - 2, TUI_STYLE_GREY, app->scanning ?
@@ -200,7 +200,8 @@ static int draw_register(struct tui_app *app, WINDOW *win, int y, int h)
 
 		tui_event_text(e->details, text, sizeof(text));
 		tui_putf(app, win, y++, 3, W - 3, TUI_STYLE_GREY, "%s  %s  %s  %s",
-			 util_time_local_text(e->at, when, sizeof(when)), e->kind, e->operator_name,
+			 util_time_local_text(e->at, when, sizeof(when)), i18n_value(e->kind),
+			 e->operator_name,
 			 text);
 	}
 	return y - y0;
@@ -285,7 +286,7 @@ static unsigned mark_all(struct tui_app *app)
 		tui_app_toggle_mark(app, path);	/* rebuilds the rows, same order */
 		n++;
 	}
-	tui_app_message(app, false, _("%zu more medi%s marked"), n, n == 1 ? "um" : "a");
+	tui_app_message(app, false, ngettext("%zu more medium marked", "%zu more media marked", n), n);
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
@@ -312,7 +313,7 @@ static unsigned stop_confirmed(struct tui_app *app)
 }
 
 static struct tui_confirm stop_question = {
-	.title = "Stop the wipe",
+	.title = N_("Stop the wipe"),
 	.text = stopping.text,
 	.yes = stop_confirmed,
 };
@@ -330,9 +331,9 @@ static unsigned stop_job(struct tui_app *app)
 	}
 	util_strlcpy(stopping.name, row->name, sizeof(stopping.name));
 	util_strlcpy(stopping.path, row->path, sizeof(stopping.path));
-	snprintf(stopping.text, sizeof(stopping.text), "Stop the wipe of %s now?  It will be "
+	snprintf(stopping.text, sizeof(stopping.text), _("Stop the wipe of %s now?  It will be "
 		 "recorded as aborted: the medium stays partly overwritten, with a report and no "
-		 "certificate.  A firmware erase already sent to the drive cannot be stopped.",
+		 "certificate.  A firmware erase already sent to the drive cannot be stopped."),
 		 stopping.name);
 	tui_app_push(app, &tui_screen_confirm, &stop_question);
 	return TUI_HANDLED | TUI_REDRAW;

@@ -387,10 +387,11 @@ static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 	if (job->eta_s >= 0)
 		util_format_duration((uint64_t)job->eta_s, eta, sizeof(eta));
 	if (job->passes)
-		snprintf(pass, sizeof(pass), "pass %u/%u", job->pass < job->passes ? job->pass :
+		snprintf(pass, sizeof(pass), _("pass %u/%u"), job->pass < job->passes ? job->pass :
 			 job->passes, job->passes);
-	snprintf(out, len, "%s %s  %s  ETA %s  %llu error%s", pass, job->step, rate, eta,
-		 (unsigned long long)job->errors, job->errors == 1 ? "" : "s");
+	snprintf(out, len, ngettext("%s %s  %s  ETA %s  %llu error", "%s %s  %s  ETA %s  %llu errors",
+				    (unsigned long)job->errors), pass, job->step, rate, eta,
+		 (unsigned long long)job->errors);
 }
 
 static void running_line(const struct tui_job_view *job, int cols, char *out, size_t len)

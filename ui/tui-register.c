@@ -255,7 +255,8 @@ static void draw_history(struct tui_app *app, WINDOW *win)
 
 		tui_event_text(e->details, text, sizeof(text));
 		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s  %s  %s  %s",
-			 util_time_local_text(e->at, when, sizeof(when)), e->kind, e->operator_name,
+			 util_time_local_text(e->at, when, sizeof(when)), i18n_value(e->kind),
+			 e->operator_name,
 			 text);
 	}
 }

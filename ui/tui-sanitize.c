@@ -251,8 +251,8 @@ static void add_target(struct tui_app *app, const struct tui_media_row *row)
 	}
 	snprintf(t->dest_key, sizeof(t->dest_key), "d%zu", sz.n);
 	snprintf(t->confirm_key, sizeof(t->confirm_key), "c%zu", sz.n);
-	snprintf(t->dest_label, sizeof(t->dest_label), "Destination %s", row->name);
-	snprintf(t->confirm_label, sizeof(t->confirm_label), "Confirm %s", row->name);
+	snprintf(t->dest_label, sizeof(t->dest_label), _("Destination %s"), row->name);
+	snprintf(t->confirm_label, sizeof(t->confirm_label), _("Confirm %s"), row->name);
 	sz.n++;
 }
 
@@ -411,7 +411,7 @@ static int draw_forbidden(struct tui_app *app, WINDOW *pad, int y,
 
 		if (plan->dests[d].allowed || done[d])
 			continue;
-		pos = (size_t)snprintf(line, sizeof(line), "  no %s",
+		pos = (size_t)snprintf(line, sizeof(line), _("  no %s"),
 				       policy_dest_name((enum policy_dest)d));
 		for (int e = d + 1; e < POLICY_DEST_COUNT && pos + 40 < sizeof(line); e++) {
 			if (plan->dests[e].allowed || done[e] ||
@@ -448,7 +448,7 @@ static int draw_target(struct tui_app *app, WINDOW *pad, int y, size_t i)
 		 p->declared ? " (assumed)" : "", p->media_kind, chosen ? "-> " : "",
 		 chosen ? policy_dest_name(d) : "left out");
 	if (p->rc < 0 && strcmp(p->refusal, "policy") != 0) {
-		snprintf(line, sizeof(line), "  REFUSED (%s): %s", p->refusal, p->reason);
+		snprintf(line, sizeof(line), _("  REFUSED (%s): %s"), p->refusal, p->reason);
 		return tui_wrap(app, pad, y, TUI_STYLE_BAD, line);
 	}
 	allowed_list(p, list, sizeof(list));
@@ -465,9 +465,9 @@ static int draw_target(struct tui_app *app, WINDOW *pad, int y, size_t i)
 		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, _("  an earlier run was interrupted: it "
 			     "is recorded as interrupted before this one starts"));
 	if (!enrolled(t, p)) {
-		snprintf(line, sizeof(line), "  not enrolled: it will be recorded as an "
-			 "unregistered medium%s", chosen && d == POLICY_DEST_DESTRUCTION ?
-			 "; DESTRUCTION: it can never be enrolled or reused (asked again)" : "");
+		snprintf(line, sizeof(line), _("  not enrolled: it will be recorded as an "
+			 "unregistered medium%s"), chosen && d == POLICY_DEST_DESTRUCTION ?
+			 _("; DESTRUCTION: it can never be enrolled or reused (asked again)") : "");
 		y = tui_wrap(app, pad, y, chosen && d == POLICY_DEST_DESTRUCTION ?
 			     TUI_STYLE_BAD : TUI_STYLE_WARN, line);
 	}
@@ -500,9 +500,10 @@ static int draw_profile(struct tui_app *app, WINDOW *pad, int y)
 		util_format_duration(secs, dur, sizeof(dur));
 	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, "%s (%s)", p->title[0] ? p->title :
 		 p->name, p->name);
-	snprintf(line, sizeof(line), "%zu pass%s: %s; verify %s; all %zu in parallel, about %s",
-		 p->n_passes, p->n_passes == 1 ? "" : "es", passes, profile_verify_name(v), sz.n,
-		 dur);
+	snprintf(line, sizeof(line), ngettext("%zu pass: %s; verify %s; all %zu in parallel, "
+					      "about %s", "%zu passes: %s; verify %s; all %zu in "
+					      "parallel, about %s", p->n_passes),
+		 p->n_passes, passes, i18n_value(profile_verify_name(v)), sz.n, dur);
 	return tui_wrap(app, pad, y, TUI_STYLE_NORMAL, line);
 }
 
@@ -520,7 +521,7 @@ static int draw_content(struct tui_app *app, WINDOW *pad, int *form_y)
 		pos += (size_t)snprintf(names + pos, sizeof(names) - pos, "%s%s (%s)",
 					i ? ", " : "", sz.t[i].dev.name, size);
 	}
-	snprintf(line, sizeof(line), "ALL DATA WILL BE DESTROYED on %s", names);
+	snprintf(line, sizeof(line), _("ALL DATA WILL BE DESTROYED on %s"), names);
 	y = tui_wrap(app, pad, y, TUI_STYLE_HEADER, line);
 	y = tui_wrap(app, pad, y, TUI_STYLE_GREY, _("Confirm by typing each serial's last 4 "
 		     "characters (virtual media: name)"));
@@ -678,7 +679,7 @@ static unsigned destroy_answered(struct tui_app *app)
 }
 
 static struct tui_confirm destroy_question = {
-	.title = "Destruction of media never enrolled",
+	.title = N_("Destruction of media never enrolled"),
 	.text = sz.question,
 	.yes = destroy_answered,
 };
@@ -697,9 +698,9 @@ static bool ask_destruction(struct tui_app *app, struct sanitize_plan **plans)
 						"%s%s", pos ? ", " : "", sz.t[i].dev.name);
 	if (!pos)
 		return false;
-	snprintf(sz.question + pos, sizeof(sz.question) - pos, ": never enrolled, sent to "
+	snprintf(sz.question + pos, sizeof(sz.question) - pos, _(": never enrolled, sent to "
 		 "DESTRUCTION.  It is recorded as unregistered, awaiting destruction, and can "
-		 "never be enrolled or reused.  Commit it to destruction?");
+		 "never be enrolled or reused.  Commit it to destruction?"));
 	tui_app_push(app, &tui_screen_confirm, &destroy_question);
 	return true;
 }
@@ -772,8 +773,9 @@ static unsigned start_all(struct tui_app *app)
 	if (started == 0)
 		return TUI_HANDLED | TUI_REDRAW;	/* the dialog stays, showing why */
 	if (started == wanted)
-		tui_app_message(app, false, _("%zu job%s started with profile %s"), started,
-				started == 1 ? "" : "s", p->name);
+		tui_app_message(app, false, ngettext("%zu job started with profile %s",
+						     "%zu jobs started with profile %s", started),
+				started, p->name);
 	tui_app_clear_marks(app);
 	return TUI_HANDLED | TUI_CLOSE;
 }
