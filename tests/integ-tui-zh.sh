@@ -74,6 +74,10 @@ wait_for "资产编号"
 keys "ZH-1" Tab Right Tab "王芳" Tab "保密办"
 keys Enter
 wait_for "已登记，编号 M-"
+# the list: Chinese headers, the device's whole name, the class in Chinese
+wait_for "设备"
+wait_for "密级"
+screen | grep -F "$N " | grep -qF "内部" || { screen >&2; t_fail "the class is not shown in Chinese"; }
 t_ok "enrolled (Chinese form)"
 
 # wipe: the dialog's labels, the operator from the roster, F2 picks the validator
@@ -110,7 +114,14 @@ t_ok "certificate screen in Chinese"
 # the register browser
 keys r
 wait_for "台账：密级"
-wait_for "历史"
+wait_for "登记编号"
+wait_for "已消除"
+# history: readable text, not JSON
+keys h
+wait_for "开始消除"
+screen >&2
+screen | grep -qF '{"' && t_fail "history shows raw JSON"
+keys Escape
 keys Escape
 wait_for "退出"
 t_ok "register browser in Chinese"
