@@ -58,7 +58,7 @@ static int show(const struct cli_ctx *ctx, const char *name)
 	if (ctx->json)
 		return cli_print_json(profile_to_json(&p));
 	/* a profile file is anyone's text: no control byte reaches the terminal */
-	cli_out("%s: %s\n", p.name, p.title);
+	cli_out("%s: %s\n", p.name, i18n_profile_title(p.title));
 	if (p.reference[0])
 		cli_out(_("reference: %s\n"), p.reference);
 	printf(_("method: %s\n"), profile_method_name(p.method));
@@ -101,7 +101,8 @@ static int list(const struct cli_ctx *ctx)
 	printf("%-*s %-25s %6s %-7s %s\n", w, "NAME", "METHOD", "PASSES", "VERIFY", "TITLE");
 	for (size_t i = 0; i < n; i++)
 		cli_out("%-*s %-25s %6zu %-7s %s\n", w, v[i].name, profile_method_name(v[i].method),
-			v[i].n_passes, profile_verify_name(v[i].verify), v[i].title);
+			v[i].n_passes, profile_verify_name(v[i].verify),
+			i18n_profile_title(v[i].title));
 	if (!n)
 		cli_warn(_("no profiles found (set CUSTOS_PROFILE_DIR?)"));
 	free(v);

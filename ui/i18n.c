@@ -144,6 +144,7 @@ static const struct {
 	{ "degauss+shred", N_("degauss, then shred") },
 	{ "pulverize", N_("pulverize") },
 	/* verification modes (profile) */
+	{ "last", N_("last pass") },
 	{ "full", N_("last pass") },
 	{ "all", N_("every pass") },
 	{ "sample", N_("sample") },
@@ -165,4 +166,43 @@ const char *i18n_value(const char *code)
 		return t == values[i].label ? code : t;
 	}
 	return code;
+}
+
+/* The titles of the installed profiles (profiles/NAME.profile), for the
+ * translation; a station's own profiles keep their titles as written. */
+static const char *const profile_titles[] = {
+	N_("ATA Security Erase Unit (enhanced)"),
+	N_("ATA SANITIZE block erase"),
+	N_("ATA SANITIZE crypto scramble"),
+	N_("ATA SANITIZE overwrite, one pass"),
+	N_("ATA Security Erase Unit (normal)"),
+	N_("DoD 5220.22-M (E), 3 passes"),
+	N_("DoD 5220.22-M (ECE), 7 passes"),
+	N_("GOST R 50739-95, 2 passes"),
+	N_("Gutmann, 35 passes"),
+	N_("HMG IS5 Baseline, 1 pass"),
+	N_("HMG IS5 Enhanced, 3 passes"),
+	N_("NIST SP 800-88 Clear: pattern and complement, verified"),
+	N_("NVMe Format NVM, cryptographic erase (SES=2)"),
+	N_("NVMe Format NVM, user data erase (SES=1)"),
+	N_("NVMe Sanitize, block erase"),
+	N_("NVMe Sanitize, crypto erase"),
+	N_("NVMe Sanitize, overwrite, one pass"),
+	N_("Ones, 1 pass"),
+	N_("Strongest Purge the drive supports"),
+	N_("Random data, 1 pass"),
+	N_("RCMP TSSIT OPS-II, 7 passes"),
+	N_("Schneier, 7 passes"),
+	N_("BSI VSITR, 7 passes"),
+	N_("Zeros, 1 pass"),
+};
+
+const char *i18n_profile_title(const char *title)
+{
+	if (!title)
+		return "";
+	for (size_t i = 0; i < sizeof(profile_titles) / sizeof(profile_titles[0]); i++)
+		if (strcmp(profile_titles[i], title) == 0)
+			return _(profile_titles[i]);
+	return title;
 }

@@ -46,4 +46,8 @@ void i18n_finish(void);
  */
 const char *i18n_value(const char *code);
 
+/* An installed profile's title in the interface language ("Zeros, 1
+ * pass": 全零，1 遍); any other title unchanged. */
+const char *i18n_profile_title(const char *title);
+
 #endif

@@ -14,7 +14,8 @@
 #include "register.h"
 
 static const char *const class_choices[] = {
-	"public 公开", "internal 内部", "secret 秘密", "confidential 机密", "top-secret 绝密",
+	/* codes, shown in the interface language (i18n_value()) */
+	"public", "internal", "secret", "confidential", "top-secret",
 	NULL
 };
 
@@ -106,7 +107,7 @@ static void enroll_draw(struct tui_app *app, WINDOW *win)
 	delwin(in);
 }
 
-/* The English level name: the choice text up to its first space. */
+/* The level's code: the choice text up to its first space. */
 static void first_word(const char *s, char *out, size_t len)
 {
 	size_t n = strcspn(s, " ");
@@ -142,7 +143,7 @@ static unsigned enroll_save(struct tui_app *app)
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	tui_app_message(app, false, _("%s enrolled as %s (%s)"), en.dev.name, m.register_no,
-			m.classification);
+			i18n_value(m.classification));
 	tui_media_forget();
 	tui_app_lookup(app);
 	return TUI_HANDLED | TUI_CLOSE;

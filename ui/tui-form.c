@@ -42,7 +42,8 @@ void tui_form_draw(struct tui_app *app, struct tui_form *form, WINDOW *win, int 
 			 focus ? TUI_STYLE_HEADER : TUI_STYLE_NORMAL, "%s%s", _(s->label),
 			 s->required ? " *" : "");
 		if (s->kind == TUI_FIELD_CHOICE)
-			snprintf(text, sizeof(text), "< %s >", i18n_value(form->fields.value[i]));
+			snprintf(text, sizeof(text), "< %s >",
+				 _(i18n_value(form->fields.value[i])));
 		else
 			snprintf(text, sizeof(text), "%s%s", form->fields.value[i], focus ? "_" : "");
 		if (s->kind == TUI_FIELD_TEXT && tui_text_width(text) > vw) {

@@ -274,7 +274,8 @@ static void reg_draw(struct tui_app *app, WINDOW *win)
 	if (rb.mode != MODE_ISSUE && rb.mode != MODE_DESTROY)
 		return;
 	in = tui_dialog_box(app, win, rb.mode == MODE_ISSUE ? 8 : 12, 66,
-			    rb.mode == MODE_ISSUE ? "Issue medium" : "Record physical destruction");
+			    rb.mode == MODE_ISSUE ? _("Issue medium") :
+			    _("Record physical destruction"));
 	if (!in)
 		return;
 	if (selected())
@@ -449,6 +450,8 @@ static void person_chosen(struct tui_app *app, const struct staff_person *p, voi
 		else
 			v[0] = '\0';
 		tui_fields_append(&rb.form.fields, i, p->name);
+		rb.form.error = NULL;
+		rb.form.error_field = -1;
 	}
 }
 

@@ -41,7 +41,7 @@
 #define F_DEST(i) (F_TARGETS + 2 * (i))
 #define F_CONFIRM(i) (F_TARGETS + 2 * (i) + 1)
 
-#define LEAVE_OUT "leave out"
+#define LEAVE_OUT N_("leave out")
 #define PAD_LINES 400
 
 struct target {
@@ -59,7 +59,7 @@ struct target {
 };
 
 static const char *const verify_choices[] = {
-	"profile default", "full", "all", "sample", "none", NULL
+	N_("profile default"), "full", "all", "sample", "none", NULL
 };
 
 static struct {
@@ -389,14 +389,14 @@ static void allowed_list(const struct sanitize_plan *plan, char *out, size_t len
 
 		if (!plan->dests[d].allowed)
 			continue;
-		k = snprintf(out + pos, len - pos, "%s%s", pos ? ", " : "",
-			     policy_dest_name((enum policy_dest)d));
+		k = snprintf(out + pos, len - pos, "%s%s", pos ? _(", ") : "",
+			     i18n_value(policy_dest_name((enum policy_dest)d)));
 		if (k < 0)
 			break;
 		pos += (size_t)k;
 	}
 	if (!out[0])
-		util_strlcpy(out, "none", len);
+		util_strlcpy(out, i18n_value("none"), len);
 }
 
 /* One line per distinct rule: "no recycling, manufacturer: policy rule ...". */
@@ -412,17 +412,17 @@ static int draw_forbidden(struct tui_app *app, WINDOW *pad, int y,
 		if (plan->dests[d].allowed || done[d])
 			continue;
 		pos = (size_t)snprintf(line, sizeof(line), _("  no %s"),
-				       policy_dest_name((enum policy_dest)d));
+				       i18n_value(policy_dest_name((enum policy_dest)d)));
 		for (int e = d + 1; e < POLICY_DEST_COUNT && pos + 40 < sizeof(line); e++) {
 			if (plan->dests[e].allowed || done[e] ||
 			    strcmp(plan->dests[e].rule, plan->dests[d].rule) != 0)
 				continue;
 			done[e] = true;
-			pos += (size_t)snprintf(line + pos, sizeof(line) - pos, ", %s",
-						policy_dest_name((enum policy_dest)e));
+			pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "%s%s", _(", "),
+						i18n_value(policy_dest_name((enum policy_dest)e)));
 		}
-		snprintf(line + pos, sizeof(line) - pos, ": %s", plan->dests[d].rule[0] ?
-			 plan->dests[d].rule : "not allowed");
+		snprintf(line + pos, sizeof(line) - pos, _(": %s"), plan->dests[d].rule[0] ?
+			 plan->dests[d].rule : _("not allowed"));
 		y = tui_wrap(app, pad, y, TUI_STYLE_GREY, line);
 	}
 	return y;
@@ -444,9 +444,10 @@ static int draw_target(struct tui_app *app, WINDOW *pad, int y, size_t i)
 		return tui_wrap(app, pad, y, TUI_STYLE_BAD, t->plan_error);
 	}
 	tui_putf(app, pad, y++, 0, W, TUI_STYLE_HEADER, "%s  %s  %s%s  %s  %s%s", t->dev.name,
-		 p->register_no[0] ? p->register_no : "not enrolled", p->classification,
-		 p->declared ? " (assumed)" : "", p->media_kind, chosen ? "-> " : "",
-		 chosen ? policy_dest_name(d) : "left out");
+		 p->register_no[0] ? p->register_no : _("not enrolled"),
+		 i18n_value(p->classification), p->declared ? _(" (assumed)") : "",
+		 i18n_value(p->media_kind), chosen ? "-> " : "",
+		 chosen ? i18n_value(policy_dest_name(d)) : _("left out"));
 	if (p->rc < 0 && strcmp(p->refusal, "policy") != 0) {
 		snprintf(line, sizeof(line), _("  REFUSED (%s): %s"), p->refusal, p->reason);
 		return tui_wrap(app, pad, y, TUI_STYLE_BAD, line);
@@ -498,8 +499,8 @@ static int draw_profile(struct tui_app *app, WINDOW *pad, int y)
 			secs = sz.t[i].plan->estimate_s;
 	if (secs)
 		util_format_duration(secs, dur, sizeof(dur));
-	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, "%s (%s)", p->title[0] ? p->title :
-		 p->name, p->name);
+	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, "%s (%s)", p->title[0] ?
+		 i18n_profile_title(p->title) : p->name, p->name);
 	snprintf(line, sizeof(line), ngettext("%zu pass: %s; verify %s; all %zu in parallel, "
 					      "about %s", "%zu passes: %s; verify %s; all %zu in "
 					      "parallel, about %s", p->n_passes),
