@@ -466,16 +466,17 @@ static void plan_text(const struct json_t *p)
 		util_format_duration((uint64_t)json_integer_value(json_object_get(p, "estimate_s")),
 				     est, sizeof(est));
 	else
-		util_strlcpy(est, "set by the drive", sizeof(est));
+		util_strlcpy(est, _("set by the drive"), sizeof(est));
 	printf(_("%s: %s %s, profile %s%s%s (%s, %lld passes, verify %s), about %s at an "
-	       "assumed %llu MB/s\n"), dev, size, json_string_value(json_object_get(p, "media_kind")),
+	       "assumed %llu MB/s\n"), dev, size,
+	       i18n_value(json_string_value(json_object_get(p, "media_kind"))),
 	       json_string_value(json_object_get(p, "profile")),
-	       json_object_get(p, "requested_profile") ? " instead of " : "",
+	       json_object_get(p, "requested_profile") ? _(" instead of ") : "",
 	       json_object_get(p, "requested_profile") ?
 	       json_string_value(json_object_get(p, "requested_profile")) : "",
 	       json_string_value(json_object_get(p, "method")),
 	       (long long)json_integer_value(json_object_get(p, "passes")),
-	       json_string_value(json_object_get(p, "verify")), est, mbps);
+	       i18n_value(json_string_value(json_object_get(p, "verify"))), est, mbps);
 }
 
 static void print_skipped_text(const struct run *r, FILE *f)

@@ -687,10 +687,10 @@ static void item_extra_text(const struct item *it)
 		       it->fallback_why ? it->fallback_why : "no Purge", it->prof.name);
 	if (e && e->register_no[0])
 		printf(_("  register %s: event %s\n"), e->register_no, e->event[0] ? e->event :
-		       "NOT recorded");
+		       _("NOT recorded"));
 	if (e && e->cert_id[0])
 		printf("  %s %s: %s %s\n", strcmp(e->cert_kind, "report") == 0 ?
-		       "report" : "certificate", e->cert_id, e->cert_json, e->cert_pdf);
+		       _("report") : _("certificate"), e->cert_id, e->cert_json, e->cert_pdf);
 	if (hook)
 		printf("  %s\n", hook);
 }
@@ -701,8 +701,8 @@ static void item_text(const struct item *it)
 	char w[32], v[32], d[32], t[32];
 
 	if (!r) {
-		printf("%s: %s: %s\n", it->path, cli_sanitize_item_outcome(it),
-		       it->cause ? it->cause : "unknown error");
+		printf("%s: %s: %s\n", it->path, i18n_value(cli_sanitize_item_outcome(it)),
+		       it->cause ? it->cause : _("unknown error"));
 		return;
 	}
 	util_format_size(r->bytes_written, w, sizeof(w));
@@ -710,9 +710,10 @@ static void item_text(const struct item *it)
 	util_format_duration((uint64_t)r->duration, d, sizeof(d));
 	util_format_size((uint64_t)r->throughput, t, sizeof(t));
 	printf(_("%s: %s (profile %s, %zu passes, %s written, %s verified, verify %s, "
-	       "read path %s, %llu errors, %s, %s/s%s)\n"), it->path, wipe_outcome_name(r->outcome),
-	       r->profile, r->n_passes, w, v, profile_verify_name(r->verify), r->read_path,
-	       (unsigned long long)r->errors, d, t, r->resumed ? ", resumed" : "");
+	       "read path %s, %llu errors, %s, %s/s%s)\n"), it->path,
+	       i18n_value(wipe_outcome_name(r->outcome)), r->profile, r->n_passes, w, v,
+	       i18n_value(profile_verify_name(r->verify)), r->read_path,
+	       (unsigned long long)r->errors, d, t, r->resumed ? _(", resumed") : "");
 	if (r->sampled)
 		printf(_("  sample seed %llu, %llu samples\n"), (unsigned long long)r->sample_seed,
 		       (unsigned long long)r->sample_count);

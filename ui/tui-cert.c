@@ -169,7 +169,7 @@ static void cert_draw(struct tui_app *app, WINDOW *win)
 			 TUI_STYLE_GOOD : TUI_STYLE_BAD, _("%s: outcome %s%s%s"), cv.job.name,
 			 cv.job.outcome, cv.job.message[0] ? " - " : "", cv.job.message);
 	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, "%s %s  (%s)",
-		 cert_doc_kind(cv.doc) ? cert_doc_kind(cv.doc) : "certificate", cv.id, cv.path);
+		 _(cert_doc_kind(cv.doc) ? cert_doc_kind(cv.doc) : "certificate"), cv.id, cv.path);
 	for (int i = cv.top; i < (int)cv.n_lines && y < H; i++)
 		tui_put(app, win, y++, 0, W, TUI_STYLE_NORMAL, cv.lines[i]);
 	if (!cv.saving)
