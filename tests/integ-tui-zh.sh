@@ -46,6 +46,7 @@ find_medium() {
 	t_fail "custos init failed"
 "$CUSTOS" staff add 王芳 --role operator --title 保密员 >/dev/null || t_fail "staff add"
 "$CUSTOS" staff add 刘强 --role validator,witness >/dev/null || t_fail "staff add"
+"$CUSTOS" staff add 李四 --role witness >/dev/null || t_fail "staff add"
 
 LOOP=$(t_loop 16) || t_skip "no loop device"
 N=${LOOP#/dev/}
@@ -122,9 +123,29 @@ wait_for "开始消除"
 screen >&2
 screen | grep -qF '{"' && t_fail "history shows raw JSON"
 keys Escape
+t_ok "register browser in Chinese"
+
+# destruction: witnesses typed with a full-width comma are two people; an
+# unknown one is refused and the form keeps what was typed, the cursor on
+# the witnesses; F2 adds a witness from the roster
+keys d
+wait_for "登记物理销毁"
+keys Tab "销毁室" Tab "刘强，张三" Enter
+wait_for "张三"
+wait_for "按任意键关闭"
+keys Escape
+wait_for "刘强，张三_"
+wait_for "销毁室"
+keys BSpace BSpace BSpace F2
+wait_for "选择监销人"
+keys Down Enter
+wait_for "刘强，李四_"
+keys Enter
+wait_for "销毁已登记，证书"
+wait_for "已销毁"
+t_ok "destruction form kept on a refusal; witnesses from the roster"
 keys Escape
 wait_for "退出"
-t_ok "register browser in Chinese"
 
 keys q
 for ((i = 0; i < 50; i++)); do [ -s "$RC_FILE" ] && break; sleep 0.1; done
