@@ -238,7 +238,7 @@ static unsigned save_pdf(struct tui_app *app)
 static void print_failed(struct tui_app *app, int rc, const char *cause)
 {
 	tui_app_message(app, true, _("printing %s: %s%s"), cv.id, cause ? cause : strerror(-rc),
-			rc == -ENOENT ? "; save the PDF (s) and print it elsewhere" : "");
+			rc == -ENOENT ? _("; save the PDF (s) and print it elsewhere") : "");
 }
 
 /* Hand the PDF to lp without waiting; the tick collects its status. */

@@ -76,7 +76,7 @@ static void probe_fw(const struct device_info *dev, struct tui_fw_view *v)
 
 	if (dev->transport == DEVICE_TRANSPORT_FILE || dev->transport == DEVICE_TRANSPORT_VIRTUAL ||
 	    dev->size_bytes == 0) {
-		util_strlcpy(v->methods, "none (no ATA/NVMe firmware)", sizeof(v->methods));
+		util_strlcpy(v->methods, _("none (no ATA/NVMe firmware)"), sizeof(v->methods));
 		return;
 	}
 	if (fw_probe(dev->path, &caps, &cause) < 0) {
@@ -155,7 +155,7 @@ static void lookup_one(struct tui_app *app, const struct device_info *dev,
 	if (register_check_sanitize_state(&m, &cause) < 0) {
 		if (m.history_differs)
 			snprintf(v->refusal, sizeof(v->refusal), "%s", cause ? cause :
-				 "the register's row differs from its history");
+				 _("the register's row differs from its history"));
 		else
 			snprintf(v->refusal, sizeof(v->refusal), _("%s is %s: no wipe (lifecycle rule)"),
 				 m.register_no, m.state);

@@ -21,7 +21,7 @@
 
 static void usage(FILE *out)
 {
-	fputs("Usage: custos tui [--demo]\n"
+	fputs(_("Usage: custos tui [--demo]\n"
 	      "\n"
 	      "The station screen: media appear when plugged in, are enrolled into the\n"
 	      "register, wiped several at once with live progress, and leave with a\n"
@@ -31,7 +31,7 @@ static void usage(FILE *out)
 	      "  --demo       start on the demo station (as `custos demo` makes it): only\n"
 	      "               its file-backed virtual media are listed, so every screen\n"
 	      "               can be tried without touching a real disk\n"
-	      "  -h, --help   this help\n", out);
+	      "  -h, --help   this help\n"), out);
 }
 
 /* The demo station as `custos demo` makes it (the screen shows the rest). */
@@ -113,7 +113,7 @@ static int open_all(struct tui_app *app)
 	free(path);
 	if (rc < 0) {
 		cli_error("tui: register: %s%s", cause ? cause : strerror(-rc), app->station ? "" :
-			  " (set the station up with 'custos init', or try 'custos tui --demo')");
+			  _(" (set the station up with 'custos init', or try 'custos tui --demo')"));
 		free(cause);
 		return rc;
 	}

@@ -102,7 +102,7 @@ static void draw_rows(struct tui_app *app, WINDOW *win, int list_h)
 	tui_put(app, win, 0, 0, W, find.on ? TUI_STYLE_FIELD : TUI_STYLE_HEADER, line);
 	if (app->n_rows == 0) {
 		tui_put(app, win, 2, 2, W - 2, TUI_STYLE_GREY, app->scanning ?
-			"Looking for media..." : "No media.  Plug a disk or USB stick in.");
+			_("Looking for media...") : _("No media.  Plug a disk or USB stick in."));
 		return;
 	}
 	if (per_page < 1)
@@ -158,14 +158,14 @@ static int draw_device_facts(struct tui_app *app, WINDOW *win, int y, int h,
 			 _("%s (%llu bytes), sectors %u/%u, %s, %s%s%s%s"), size,
 			 (unsigned long long)d->size_bytes, d->logical_sector_size,
 			 d->physical_sector_size, device_transport_name(d->transport),
-			 device_media_kind(d), d->removable ? ", removable" : "",
-			 d->backing_file[0] ? ", file " : "", d->backing_file);
+			 i18n_value(device_media_kind(d)), d->removable ? _(", removable") : "",
+			 d->backing_file[0] ? _(", file ") : "", d->backing_file);
 	if (y < h) {
 		if (d->smart.available)
 			tui_putf(app, win, y++, 1, W - 1,
 				 d->smart.good ? TUI_STYLE_NORMAL : TUI_STYLE_BAD,
 				 _("SMART %s, %s"), d->smart.overall,
-				 d->smart.good ? "health good" : "HEALTH BAD");
+				 d->smart.good ? _("health good") : _("HEALTH BAD"));
 		else
 			tui_put(app, win, y++, 1, W - 1, TUI_STYLE_GREY, _("SMART not available"));
 	}
@@ -192,7 +192,7 @@ static int draw_register(struct tui_app *app, WINDOW *win, int y, int h)
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
 			 _("Custodian %s  department %s%s%s"), m->custodian[0] ? m->custodian : "-",
-			 m->department[0] ? m->department : "-", m->holder[0] ? "  holder " : "",
+			 m->department[0] ? m->department : "-", m->holder[0] ? _("  holder ") : "",
 			 m->holder);
 	for (size_t i = details.n; i > 0 && y < h && details.n - i < HISTORY_MAX; i--) {
 		const struct register_event *e = &details.ev[i - 1];
@@ -324,9 +324,9 @@ static unsigned stop_job(struct tui_app *app)
 	const struct tui_media_row *row = tui_app_current(app);
 
 	if (!row || !row->job || row->job->phase != TUI_JOB_RUNNING) {
-		tui_app_message(app, true, _("%s"), row && row->job &&
-				row->job->phase == TUI_JOB_STOPPING ? "the job is already stopping" :
-				"no running job on this medium");
+		tui_app_message(app, true, "%s", row && row->job &&
+				row->job->phase == TUI_JOB_STOPPING ? _("the job is already stopping") :
+				_("no running job on this medium"));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	util_strlcpy(stopping.name, row->name, sizeof(stopping.name));

@@ -97,8 +97,8 @@ void tui_progress_bar(double frac, int width, char *out, size_t len)
 void tui_model_job_progress(struct tui_job_view *v, const struct sanitize_progress *p,
 			    const char *profile)
 {
-	const char *what = p->state == SANITIZE_RECORDING ? "recording" :
-			   p->phase == WIPE_PHASE_VERIFY ? "verify" : "";
+	const char *what = p->state == SANITIZE_RECORDING ? _("recording") :
+			   p->phase == WIPE_PHASE_VERIFY ? _("verify") : "";
 
 	v->passes = p->n_passes;
 	v->pass = p->pass < 1 ? 1 : p->pass;
@@ -167,7 +167,7 @@ static void reasons_text(const struct device_info *dev, char *out, size_t len)
 		pos += (size_t)k;
 	}
 	if (!out[0] && dev->reasons)
-		util_strlcpy(out, "not eligible", len);
+		util_strlcpy(out, _("not eligible"), len);
 }
 
 static void fill_device_row(struct tui_media_row *r, const struct device_info *dev,
@@ -184,8 +184,8 @@ static void fill_device_row(struct tui_media_row *r, const struct device_info *d
 	else if (r->reg->refusal[0])	/* the register's word, before any dialog */
 		util_strlcpy(r->status, r->reg->refusal, sizeof(r->status));
 	else if (r->reg->interrupted)
-		util_strlcpy(r->status, "INTERRUPTED: a sanitization started and never ended "
-			     "(resume it, or wipe it again)", sizeof(r->status));
+		util_strlcpy(r->status, _("INTERRUPTED: a sanitization started and never ended "
+			     "(resume it, or wipe it again)"), sizeof(r->status));
 	else
 		util_strlcpy(r->status, N_("ready"), sizeof(r->status));
 	if (job)
@@ -241,7 +241,7 @@ const char *tui_model_unselectable_why(const struct tui_media_row *row)
 		return N_("the device is no longer present");
 	if (job_active(row->job))
 		return N_("its wipe is running");
-	return row->status[0] ? row->status : "not eligible";
+	return row->status[0] ? row->status : _("not eligible");
 }
 
 /* Minimum width and share of the spare columns of each table column. */
@@ -378,7 +378,7 @@ static const char *phase_name(enum tui_job_phase p)
 /* "pass 1/3  12.0 MiB/s  ETA 2m05s  0 errors" */
 static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 {
-	char size[24], rate[32] = "-", eta[24] = "-", pass[48] = "starting";
+	char size[24], rate[32] = "-", eta[24] = "-", pass[48];
 
 	if (job->rate_bps > 0) {
 		util_format_size((uint64_t)job->rate_bps, size, sizeof(size));
@@ -386,6 +386,7 @@ static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 	}
 	if (job->eta_s >= 0)
 		util_format_duration((uint64_t)job->eta_s, eta, sizeof(eta));
+	util_strlcpy(pass, _("starting"), sizeof(pass));
 	if (job->passes)
 		snprintf(pass, sizeof(pass), _("pass %u/%u"), job->pass < job->passes ? job->pass :
 			 job->passes, job->passes);

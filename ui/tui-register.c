@@ -564,7 +564,7 @@ static unsigned list_key(struct tui_app *app, int key)
 		if (!selected())
 			return TUI_HANDLED;
 		return done(app, register_return(app->reg, selected_id(), &cause), cause,
-			    "return");
+			    _("return"));
 	case TUI_FKEY(4): case 'd':
 		return open_form(destroy_spec, UTIL_ARRAY_SIZE(destroy_spec), MODE_DESTROY);
 	case 27: case TUI_FKEY(5): case 'q':
