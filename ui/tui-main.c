@@ -70,14 +70,19 @@ static int open_policy(struct tui_app *app)
 /* The operator before anyone is asked: the station's default
  * (staff_default_operator()) when the roster, if kept, lists it as an
  * operator; without a roster the default or the login account; with a
- * roster and no valid default, nobody until the person at the station
- * says who they are (the screen asks when it opens). */
+ * roster and no valid default, or a roster that cannot be read, nobody
+ * until the person at the station says who they are (the screen asks
+ * when it opens). */
 static const char *first_operator(struct tui_app *app)
 {
 	const char *def = staff_default_operator(app->station);
 	const struct staff_person *p = NULL;
 
-	tui_people_load(app);
+	if (tui_people_load(app) < 0) {
+		/* a damaged roster: nobody, rather than the login account */
+		tui_people_set_operator(app, "", NULL);
+		return station_operator();
+	}
 	if (!tui_people_kept(app)) {
 		tui_people_set_operator(app, def ? def : station_operator(), NULL);
 		return app->operator_name;
