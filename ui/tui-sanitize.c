@@ -311,8 +311,9 @@ static int build_form(const struct tui_app *app)
 	if (tui_form_init(&sz.form, sz.spec, F_TARGETS + 2 * sz.n) < 0)
 		return -1;
 	sz.form_on = true;
-	/* the operator is the person at the station (tui-people.c) */
-	if (app->operator_name[0] || tui_people_kept(app)) {
+	/* the operator is the person at the station (tui-people.c); a roster
+	 * that cannot be read (app->roster NULL) leaves it empty */
+	if (app->operator_name[0] || tui_people_kept(app) || !app->roster) {
 		util_strlcpy(people[0], app->operator_name, sizeof(people[0]));
 		util_strlcpy(people[1], app->operator_title, sizeof(people[1]));
 	} else if (!people[0][0]) {
