@@ -312,7 +312,9 @@ static void draw_title(struct tui_app *app)
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
 	snprintf(left, sizeof(left), " Custos%s%s%s  %s%s", app->station ? " - " : "",
 		 app->station ? app->station->name : "", app->demo ? _("  [DEMO]") : "",
-		 app->operator_name[0] ? _("Operator: ") : "", app->operator_name);
+		 app->operator_name[0] || tui_people_kept(app) ? _("Operator: ") : "",
+		 app->operator_name[0] ? app->operator_name : tui_people_kept(app) ?
+		 _("nobody (F9)") : "");
 	snprintf(right, sizeof(right), ngettext("%zu job running  %s ", "%zu jobs running  %s ",
 						running), running, clock);
 	rw = tui_text_width(right);
