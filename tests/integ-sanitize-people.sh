@@ -12,7 +12,9 @@ t_need_cmd python3
 unset CUSTOS_OPERATOR
 
 "$CUSTOS" init --org "Test Office" --station P1 >/dev/null || t_fail "custos init"
-img="$T_TMP/disk.img"
+# a file is a target only as a virtual medium, in the station's virtual/
+mkdir -p "$CUSTOS_STATE_DIR/virtual"
+img="$CUSTOS_STATE_DIR/virtual/disk.img"
 truncate -s 1M "$img"
 san() { "$CUSTOS" sanitize --yes --profile zero "$@" "$img"; }
 # the operator (name, title) of the newest certificate

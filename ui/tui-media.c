@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy.h"
 #include "register.h"
@@ -339,11 +340,31 @@ static unsigned stop_job(struct tui_app *app)
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
+static bool row_is(const struct tui_media_row *row, const char *q)
+{
+	return strcasecmp(row->name, q) == 0 || strcasecmp(row->path, q) == 0 ||
+	       (row->dev && row->dev->serial[0] && strcasecmp(row->dev->serial, q) == 0) ||
+	       (row->reg->register_no[0] && strcasecmp(row->reg->register_no, q) == 0);
+}
+
 static bool row_matches(const struct tui_media_row *row, const char *q)
 {
 	return strcasestr(row->name, q) || strcasestr(row->path, q) ||
 	       (row->dev && strcasestr(row->dev->serial, q)) ||
 	       (row->reg->register_no[0] && strcasestr(row->reg->register_no, q));
+}
+
+/* The row named exactly @q (loop1, not loop10), else the first that
+ * contains it; -1 for none. */
+static long find_row(const struct tui_app *app, const char *q)
+{
+	for (size_t i = 0; i < app->n_rows; i++)
+		if (row_is(&app->rows[i], q))
+			return (long)i;
+	for (size_t i = 0; i < app->n_rows; i++)
+		if (row_matches(&app->rows[i], q))
+			return (long)i;
+	return -1;
 }
 
 /* Typing after "/": Enter jumps to the first match, Esc gives up. */
@@ -352,12 +373,12 @@ static unsigned find_key(struct tui_app *app, int key)
 	size_t n = strlen(find.text);
 
 	if (key == 27 || key == '\r' || key == '\n' || key == (TUI_KEY_FN | KEY_ENTER)) {
+		long i = key != 27 && find.text[0] ? find_row(app, find.text) : -1;
+
 		find.on = false;
-		for (size_t i = 0; key != 27 && find.text[0] && i < app->n_rows; i++) {
-			if (row_matches(&app->rows[i], find.text)) {
-				app->cursor = i;
-				return TUI_HANDLED | TUI_REDRAW;
-			}
+		if (i >= 0) {
+			app->cursor = (size_t)i;
+			return TUI_HANDLED | TUI_REDRAW;
 		}
 		if (key != 27 && find.text[0])
 			tui_app_message(app, true, _("no medium matches \"%s\""), find.text);
