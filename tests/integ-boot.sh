@@ -10,8 +10,8 @@
 # data partition (read with mtools) holds one valid certificate per disk,
 # the summary PDF and the run's JSON, the stick was listed as not selected
 # (system disk), and `custos register verify` passes on the stick's
-# station.  A second boot against a fresh disk adds to the same register.
-# A third boot measures the time to the station screen (on the serial
+# station.  A second boot, through UEFI (OVMF) this time, against a fresh
+# disk adds to the same register.  A third boot (BIOS) measures the time to the station screen (on the serial
 # console: tty=ttyS0 in custos-boot.conf), which lists the disks.
 #
 # Run by `tools/setup check-image` (and .ci/run), not by make check: the
@@ -20,6 +20,8 @@
 t_init integ-boot
 t_need_root
 t_need_cmd qemu-system-x86_64 mmdebstrap mcopy mdir partx sgdisk cmp jq timeout pdftotext
+OVMF=/usr/share/OVMF/OVMF_CODE_4M.fd
+[ -f "$OVMF" ] || t_skip "needs $OVMF (package ovmf)"
 
 C=$CUSTOS
 build=${top_builddir:-$(dirname "$C")}
@@ -69,6 +71,14 @@ fetch() { # copy the data partition out into $T_TMP/data
 	chmod 700 "$S"
 	chmod 600 "$S/station.key"
 }
+uefi() { # firmware arguments for a UEFI boot
+	cp /usr/share/OVMF/OVMF_VARS_4M.fd "$T_TMP/vars.fd"
+	echo -drive "if=pflash,format=raw,readonly=on,file=$OVMF" \
+		-drive "if=pflash,format=raw,file=$T_TMP/vars.fd"
+}
+timeline() { # LOG: the init's steps, in seconds since the kernel started
+	tr -d '\r' < "$1" | grep -ao '\[[0-9.]*\] custos-boot: [^[]*' | sed 's/^/    /'
+}
 boot_log() { # LOG: what the boot printed, for a failure
 	tr -d '\r' < "$1" | grep -a 'custos' | tail -n 40 >&2
 }
@@ -93,6 +103,7 @@ qemu "$T_TMP/boot1.log" $(sata sata1 CUSTOSSATA1) $(nvme nvme1 CUSTOSNVME1)
 rc=$?
 [ "$rc" = 0 ] || { boot_log "$T_TMP/boot1.log"; t_fail "boot 1: qemu status $rc (124: no power-off in $limit s)"; }
 grep -aq 'reboot: Power down' "$T_TMP/boot1.log" || { boot_log "$T_TMP/boot1.log"; t_fail "boot 1 did not power off"; }
+timeline "$T_TMP/boot1.log"
 t_ok "boot 1 (unattended, 2 disks) powered off after $(($(date +%s) - b)) s"
 zero sata1 || t_fail "the SATA disk is not all zeros"
 zero nvme1 || t_fail "the NVMe disk is not all zeros"
@@ -117,12 +128,12 @@ t_ok "summary PDF and run JSON on the data partition; the stick was left out (sy
 events1=$("$C" --state-dir "$S" --json register verify | jq .events)
 t_ok "register verify passes on the stick's station ($events1 events)"
 
-# ---- boot 2: the same stick, a fresh disk -----------------------------------
+# ---- boot 2: the same stick, a fresh disk, UEFI -------------------------------
 
 disk nvme2
 b=$(date +%s)
 # shellcheck disable=SC2046
-qemu "$T_TMP/boot2.log" $(nvme nvme2 CUSTOSNVME2)
+qemu "$T_TMP/boot2.log" $(uefi) $(nvme nvme2 CUSTOSNVME2)
 rc=$?
 [ "$rc" = 0 ] && grep -aq 'reboot: Power down' "$T_TMP/boot2.log" ||
 	{ boot_log "$T_TMP/boot2.log"; t_fail "boot 2: qemu status $rc, no power-off"; }
@@ -132,7 +143,8 @@ valid_cert CUSTOSNVME2
 "$C" --state-dir "$S" register verify >/dev/null || t_fail "register verify failed after boot 2"
 events2=$("$C" --state-dir "$S" --json register verify | jq .events)
 [ "$events2" -gt "$events1" ] || t_fail "the register did not grow ($events1 -> $events2 events)"
-t_ok "boot 2 powered off after $(($(date +%s) - b)) s; same register, $events1 -> $events2 events"
+grep -aq 'BdsDxe: starting' "$T_TMP/boot2.log" || t_fail "boot 2 did not go through UEFI"
+t_ok "boot 2 (UEFI) powered off after $(($(date +%s) - b)) s; same register, $events1 -> $events2 events"
 
 # ---- boot 3: the station screen, timed ----------------------------------
 
@@ -156,5 +168,6 @@ wait "$qpid" 2>/dev/null
 [ -n "$seen" ] || { boot_log "$T_TMP/boot3.log"; t_fail "the station screen did not list the disk"; }
 grep -aq 'Custos - stick' "$T_TMP/boot3.log" || t_fail "the station screen does not name the stick's station"
 zero sata3 && t_fail "the station screen wiped a disk"
+timeline "$T_TMP/boot3.log"
 t_ok "station screen (listing the SATA disk) $((seen / 10)).$((seen % 10)) s after power-on ($accel; target < 60 s)"
 t_ok "integ-boot: $(elapsed) s in all"
