@@ -11,13 +11,17 @@
 # the summary PDF and the run's log, the stick was listed as not selected
 # (system disk), and `custos register verify` passes on the stick's
 # station.  A second boot, through UEFI (OVMF) this time, against a fresh
-# disk adds to the same register.  A third boot (BIOS) measures the time to the station screen (on the serial
-# console: tty=ttyS0 in custos-boot.conf), which lists the disks.
+# disk adds to the same register.  A third boot (BIOS) measures the time to
+# the station screen (on the serial console: tty=ttyS0 in custos-boot.conf),
+# which lists the disks.  A fourth, unattended with no disk to erase, must
+# stay on with the reason on the screen.
 #
 # Run by `tools/setup check-image` (and .ci/run), not by make check: the
 # image needs mmdebstrap and the Debian mirror, and the boots take minutes.
 . "$top_srcdir/tests/lib.sh"
 t_init integ-boot
+qpid=""
+trap '[ -n "$qpid" ] && kill "$qpid" 2>/dev/null; t_cleanup' EXIT
 t_need_root
 t_need_cmd qemu-system-x86_64 mmdebstrap mcopy mdir partx sgdisk cmp jq timeout pdftotext grep
 OVMF=/usr/share/OVMF/OVMF_CODE_4M.fd
@@ -55,7 +59,9 @@ zero() { # NAME
 qemu() { # LOG DISK-ARGS...: boot the stick; returns qemu's status (124: timeout)
 	local log=$1
 	shift
-	timeout "$limit" qemu-system-x86_64 -accel "$accel" -m 1024 -smp 1 -nographic \
+	# In the background (QEMU_EXEC=exec): $! is timeout itself, which
+	# passes a kill on to QEMU.
+	${QEMU_EXEC:-} timeout "$limit" qemu-system-x86_64 -accel "$accel" -m 1024 -smp 1 -nographic \
 		-no-reboot -drive "file=$stick,format=raw,if=none,id=stick" \
 		-device virtio-blk-pci,drive=stick,bootindex=0 "$@" </dev/null >"$log" 2>&1
 }
@@ -155,7 +161,7 @@ conf "tty=ttyS0"
 : > "$T_TMP/boot3.log"
 b=$(date +%s%N)
 # shellcheck disable=SC2046
-qemu "$T_TMP/boot3.log" $(sata sata3 CUSTOSSATA3) &
+QEMU_EXEC=exec qemu "$T_TMP/boot3.log" $(sata sata3 CUSTOSSATA3) &
 qpid=$!
 seen=""
 for _ in $(seq 1 $((limit * 2))); do
@@ -173,4 +179,29 @@ grep -aq 'Custos - stick' "$T_TMP/boot3.log" || t_fail "the station screen does 
 zero sata3 && t_fail "the station screen wiped a disk"
 timeline "$T_TMP/boot3.log"
 t_ok "station screen (listing the SATA disk) $((seen / 10)).$((seen % 10)) s after power-on ($accel; target < 60 s)"
+# ---- boot 4: unattended with no disk to erase: stays on, says why ----------
+
+conf "auto=zero" "poweroff=1" "tty=ttyS0"
+: > "$T_TMP/boot4.log"
+QEMU_EXEC=exec qemu "$T_TMP/boot4.log" &
+qpid=$!
+said=""
+for _ in $(seq 1 $((limit * 2))); do
+	if tr -d '\r' < "$T_TMP/boot4.log" | grep -aq 'NOT every disk was erased'; then
+		said=1
+		break
+	fi
+	kill -0 "$qpid" 2>/dev/null || break
+	sleep 0.5
+done
+sleep 10	# the power-off would come 5 s after a success
+kill -0 "$qpid" 2>/dev/null && running=1 || running=""
+kill "$qpid" 2>/dev/null
+wait "$qpid" 2>/dev/null
+[ -n "$said" ] || { boot_log "$T_TMP/boot4.log"; t_fail "boot 4 did not report the failure"; }
+[ -n "$running" ] || t_fail "boot 4 powered off after a failed run"
+grep -aq 'reboot: Power down' "$T_TMP/boot4.log" && t_fail "boot 4 powered off"
+tr -d '\r' < "$T_TMP/boot4.log" | grep -aq 'no eligible disk\|no disk' ||
+	{ boot_log "$T_TMP/boot4.log"; t_fail "boot 4 did not show the reason"; }
+t_ok "boot 4 (unattended, nothing to erase) stays on with the reason on screen"
 t_ok "integ-boot: $(elapsed) s in all"
