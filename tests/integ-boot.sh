@@ -161,7 +161,7 @@ conf "tty=ttyS0"
 : > "$T_TMP/boot3.log"
 b=$(date +%s%N)
 # shellcheck disable=SC2046
-QEMU_EXEC=exec qemu "$T_TMP/boot3.log" $(sata sata3 CUSTOSSATA3) &
+QEMU_EXEC="exec" qemu "$T_TMP/boot3.log" $(sata sata3 CUSTOSSATA3) &
 qpid=$!
 seen=""
 for _ in $(seq 1 $((limit * 2))); do
@@ -183,7 +183,7 @@ t_ok "station screen (listing the SATA disk) $((seen / 10)).$((seen % 10)) s aft
 
 conf "auto=zero" "poweroff=1" "tty=ttyS0"
 : > "$T_TMP/boot4.log"
-QEMU_EXEC=exec qemu "$T_TMP/boot4.log" &
+QEMU_EXEC="exec" qemu "$T_TMP/boot4.log" &
 qpid=$!
 said=""
 for _ in $(seq 1 $((limit * 2))); do
