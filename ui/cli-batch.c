@@ -356,23 +356,17 @@ out:
 	free(texts);
 }
 
-/* Test support (builds configured with --enable-test-hooks only):
- * CUSTOS_POWEROFF_CMD replaces "systemctl poweroff" (words separated by
- * spaces, no shell). */
-int cli_batch_power_off(void)
+/* Run @line (words separated by spaces, no shell): its wait status, 127 <<
+ * 8 when the program does not exist, -1 when it could not be run. */
+static int run_words(const char *line)
 {
-#ifdef CUSTOS_TEST_HOOKS
-	const char *cmd = getenv("CUSTOS_POWEROFF_CMD");
-#else
-	const char *cmd = NULL;	/* a normal build has no test hooks */
-#endif
-	char *copy = strdup(cmd && *cmd ? cmd : "systemctl poweroff"), *argv[16], *save = NULL;
+	char *copy = strdup(line), *argv[16], *save = NULL;
 	size_t n = 0;
-	int status = 0;
+	int status = -1;
 	pid_t pid;
 
 	if (!copy)
-		return -ENOMEM;
+		return -1;
 	for (char *w = strtok_r(copy, " ", &save); w && n + 1 < 16; w = strtok_r(NULL, " ", &save))
 		argv[n++] = w;
 	argv[n] = NULL;
@@ -384,10 +378,30 @@ int cli_batch_power_off(void)
 	}
 	if (pid > 0 && waitpid(pid, &status, 0) < 0)
 		status = -1;
-	if (pid < 0 || status != 0)
-		cli_error(_("power-off command '%s' failed"), cmd && *cmd ? cmd : "systemctl poweroff");
 	free(copy);
-	return pid > 0 && status == 0 ? 0 : -1;
+	return status;
+}
+
+/* "systemctl poweroff", or "poweroff" where there is no systemd (the boot
+ * medium).  Test support (builds configured with --enable-test-hooks
+ * only): CUSTOS_POWEROFF_CMD replaces both. */
+int cli_batch_power_off(void)
+{
+#ifdef CUSTOS_TEST_HOOKS
+	const char *cmd = getenv("CUSTOS_POWEROFF_CMD");
+#else
+	const char *cmd = NULL;	/* a normal build has no test hooks */
+#endif
+	const char *line = cmd && *cmd ? cmd : "systemctl poweroff";
+	int status = run_words(line);
+
+	if (!(cmd && *cmd) && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		line = "poweroff";
+		status = run_words(line);
+	}
+	if (status != 0)
+		cli_error(_("power-off command '%s' failed"), line);
+	return status == 0 ? 0 : -1;
 }
 
 /* Plan (--dry-run) ------------------------------------------------------------ */
