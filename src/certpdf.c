@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "util.h"
+#include "values.h"
 
 #define MARGIN 36.0
 #define CONTENT_W (PAGE_W - 2 * MARGIN)
@@ -193,9 +194,16 @@ static char *label_of(const struct cert_row *r)
 	return util_asprintf("%s  %s", r->label_zh, r->label_en);
 }
 
+/* More than fits half a line: counted in columns, a Chinese character
+ * (three or four UTF-8 bytes) as two. */
 static bool wide(const struct cert_row *r)
 {
-	return strlen(r->value) > 30;
+	size_t cols = 0;
+
+	for (const unsigned char *s = (const unsigned char *)r->value; *s; s++)
+		if ((*s & 0xc0) != 0x80)
+			cols += *s >= 0xe0 ? 2 : 1;
+	return cols > 30;
 }
 
 /* Height of one cell pair (label + value) at width @vw, drawn when @draw. */
@@ -344,7 +352,9 @@ static void sign_box(struct pen *p, const struct signer *s, double x, double y, 
 	char *role = util_asprintf("%s  %s", s->role_zh, s->role_en);
 	const char *name = jstr_or(s->person, "name", "");
 	const char *title = jstr_or(s->person, "title", "");
-	char *who = util_asprintf("%s%s%s", name, *title ? ", " : "", title);
+	const char *phone = jstr_or(s->person, "phone", "");
+	char *who = util_asprintf("%s%s%s%s%s", name, *title ? ", " : "", title,
+				  *phone ? ", " : "", phone);
 	double ly;
 
 	box(p->cr, x, y, w, h, 0xffffff);
@@ -593,6 +603,10 @@ static void summary_disk(struct pen *p, const json_t *doc, size_t i, double y)
 	const json_t *cert = json_object_get(doc, "certificate");
 	const json_t *m = json_object_get(cert, "medium");
 	const json_t *san = json_object_get(cert, "sanitization");
+	bool has_san = json_is_object(san);
+	const char *code = has_san ? jstr_or(san, "outcome", "-") : jstr_or(cert, "kind", "-");
+	char *zh = cert_is_v1(cert) ? NULL :
+		   values_bilingual(has_san ? VALUE_OUTCOME : VALUE_CERT_KIND, code);
 	char num[24], cap[32];
 	const char *cells[6];
 
@@ -604,9 +618,10 @@ static void summary_disk(struct pen *p, const json_t *doc, size_t i, double y)
 	cells[2] = jstr_or(m, "serial", "-");
 	cells[3] = jstr_or(m, "model", "-");
 	cells[4] = cap;
-	cells[5] = san ? jstr_or(san, "outcome", "-") : jstr_or(cert, "kind", "-");
-	summary_row(p, cells, y, 15, strcmp(cells[5], "erased") && strcmp(cells[5], "destruction")
+	cells[5] = zh ? zh : code;
+	summary_row(p, cells, y, 15, strcmp(code, "erased") && strcmp(code, "destruction")
 		    ? 0xf6d5d5 : 0xffffff, false);
+	free(zh);
 }
 
 /* A disk without a document: refused or failed, in red. */

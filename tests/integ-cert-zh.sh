@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# A certificate for a Chinese office (issue 14): issued with
+# TZ=Asia/Shanghai it prints times in local time with +08:00 and the
+# Chinese date, the values (classification, media type, destination,
+# outcome, method, verification) in Chinese with English, and the roster's
+# operator and validator with title and phone, never the login account.
+. "$top_srcdir/tests/lib.sh"
+t_init cert-zh
+export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+t_need_cmd pdftotext jq
+export TZ=Asia/Shanghai
+C=$CUSTOS
+S=$CUSTOS_STATE_DIR
+
+"$C" init --org "测试单位" --station 保密室-1 --prefix BMS >/dev/null || t_fail "init"
+"$C" staff add 王芳 --role operator --title 保密员 --department 办公室 \
+	--phone 010-6512-3456 2>/dev/null || t_fail "staff add operator"
+"$C" staff add 陈静 --role validator --title 主任 --phone 010-6512-0001 2>/dev/null ||
+	t_fail "staff add validator"
+mkdir -p "$S/virtual"
+head -c $((2 * 1024 * 1024)) /dev/urandom >"$S/virtual/disk.img"
+CUSTOS_OPERATOR=王芳 "$C" --json sanitize --yes --profile zero --class secret \
+	--destination internal-reuse --validator 陈静 "$S/virtual/disk.img" >"$T_TMP/run.json" ||
+	t_fail "sanitize: $(cat "$T_TMP/run.json")"
+id=$(jq -r '.results[0].certificate.id // .results[0].certificate' "$T_TMP/run.json")
+pdf=$S/certs/$id.pdf
+json=$S/certs/$id.json
+[ -f "$pdf" ] || t_fail "no PDF for certificate $id"
+text=$(pdftotext -layout "$pdf" -) || t_fail "pdftotext"
+t_ok "a certificate was issued: $id"
+
+# local time with its offset, the Chinese date; no UTC time
+grep -qE '20[0-9]{2}年[0-9]{1,2}月[0-9]{1,2}日 [0-9]{2}:[0-9]{2} \+08:00' <<<"$text" ||
+	t_fail "no Chinese date with +08:00 on the PDF: $text"
+grep -qE 'T[0-9:]{8}Z' <<<"$text" && t_fail "a UTC time is printed on the PDF"
+# the time printed is the Shanghai one, computed here independently
+issued=$(jq -r '.certificate.issued' "$json")
+want=$(TZ=Asia/Shanghai date -d "$issued" '+%Y年%-m月%-d日 %H:%M +08:00')
+grep -qF "签发时间 Issued" <<<"$text" || t_fail "no issued row"
+grep -F "签发时间 Issued" <<<"$text" | grep -qF "$want" ||
+	t_fail "issued $issued is not printed as $want"
+t_ok "times in local time with +08:00 and the Chinese date"
+
+[ "$(grep -c "第 2 页" <<<"$text")" = 0 ] || t_fail "the certificate takes more than a page"
+for want in "秘密 (secret)" "虚拟介质 (virtual)" "内部再利用 (internal-reuse)" "已消除 (erased)" \
+	"覆写 (overwrite)" "清除 (clear)" "信息消除 (sanitization)" "全盘验证"; do
+	grep -qF -- "$want" <<<"$text" || t_fail "the PDF does not show '$want': $text"
+done
+t_ok "values in Chinese with English"
+
+for want in 王芳 保密员 010-6512-3456 陈静 主任 010-6512-0001; do
+	grep -qF -- "$want" <<<"$text" || t_fail "the PDF does not show '$want'"
+done
+[ "$(jq -r '.certificate.operator.phone' "$json")" = 010-6512-3456 ] ||
+	t_fail "the signed JSON does not carry the operator's phone"
+login=$(id -un)
+jq -r '.certificate.operator.name, .certificate.validator.name' "$json" |
+	grep -qx -- "$login" && t_fail "the login account $login is named on the certificate"
+t_ok "the roster's operator and validator with title and phone, not $login"
+
+"$C" cert verify "$pdf" >/dev/null || t_fail "the PDF does not verify (drawn-page check)"
+TZ=UTC "$C" cert verify "$pdf" >/dev/null || t_fail "the PDF does not verify in another zone"
+t_ok "the PDF verifies, also read in another time zone"
+exit 0
