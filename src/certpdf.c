@@ -627,6 +627,7 @@ static void summary_disk(struct pen *p, const json_t *doc, size_t i, double y)
 /* A disk without a document: refused or failed, in red. */
 static void summary_other(struct pen *p, const struct cert_machine_disk *d, size_t i, double y)
 {
+	char *out = values_bilingual(VALUE_OUTCOME, d->outcome);
 	char num[24], cap[32];
 	const char *cells[6];
 
@@ -637,8 +638,9 @@ static void summary_other(struct pen *p, const struct cert_machine_disk *d, size
 	cells[2] = d->serial && d->serial[0] ? d->serial : "-";
 	cells[3] = d->model && d->model[0] ? d->model : "-";
 	cells[4] = d->capacity_bytes ? cap : "-";
-	cells[5] = d->outcome ? d->outcome : "-";
+	cells[5] = out ? out : "-";
 	summary_row(p, cells, y, 15, 0xf6d5d5, false);
+	free(out);
 }
 
 static char *summary_count(json_t *const *docs, size_t n, size_t others)

@@ -44,6 +44,7 @@ static const struct value_name outcomes[] = {
 	{ "interrupted", "interrupted", "中断" },
 	{ "unverified", "unverified", "未验证" },
 	{ "unknown", "unknown", "结果不明" },
+	{ "refused", "refused", "已拒绝" },
 };
 
 static const struct value_name states[] = {
