@@ -94,6 +94,22 @@ static const struct value_name verify[] = {
 	{ "none", "none", "未验证" },
 };
 
+static const struct value_name events[] = {
+	{ "enrolled", "enrolled", "登记" },
+	{ "issued", "issued", "发放" },
+	{ "returned", "returned", "归还" },
+	{ "repair", "sent for repair", "送修" },
+	{ "repaired", "back from repair", "修复归还" },
+	{ "lost", "lost", "丢失" },
+	{ "found", "found", "找回" },
+	{ "reclassified", "reclassified", "变更密级" },
+	{ "sanitize-started", "sanitization started", "开始消除" },
+	{ "sanitized", "sanitized", "已消除" },
+	{ "not-erased", "not erased", "未消除" },
+	{ "destroyed", "destroyed", "已销毁" },
+	{ "scrapped", "scrapped", "报废" },
+};
+
 static const struct {
 	const struct value_name *v;
 	size_t n;
@@ -107,6 +123,7 @@ static const struct {
 	[VALUE_METHOD] = { methods, UTIL_ARRAY_SIZE(methods) },
 	[VALUE_CERT_KIND] = { kinds, UTIL_ARRAY_SIZE(kinds) },
 	[VALUE_VERIFY] = { verify, UTIL_ARRAY_SIZE(verify) },
+	[VALUE_EVENT] = { events, UTIL_ARRAY_SIZE(events) },
 };
 
 /* register_destroy_methods[] has the same fields: one list for every

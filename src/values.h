@@ -25,6 +25,7 @@ enum value_kind {
 	VALUE_DESTROY,		/* destruction method: register_destroy_methods[] */
 	VALUE_CERT_KIND,	/* certificate kind: sanitization, destruction, report */
 	VALUE_VERIFY,		/* verification mode: full, sampled ..., none */
+	VALUE_EVENT,		/* register event: enrolled, issued, sanitized, ... */
 	VALUE_N_KINDS
 };
 
