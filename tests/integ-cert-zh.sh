@@ -62,4 +62,20 @@ t_ok "the roster's operator and validator with title and phone, not $login"
 "$C" cert verify "$pdf" >/dev/null || t_fail "the PDF does not verify (drawn-page check)"
 TZ=UTC "$C" cert verify "$pdf" >/dev/null || t_fail "the PDF does not verify in another zone"
 t_ok "the PDF verifies, also read in another time zone"
+# register history: readable lines in the reader's language, JSON on request
+reg=$(jq -r '.certificate.medium.register_no' "$json")
+hist=$(LC_ALL=zh_CN.UTF-8 "$C" register history "$reg") || t_fail "register history"
+grep -q '{"' <<<"$hist" && t_fail "history prints JSON: $hist"
+width=$(LC_ALL=zh_CN.UTF-8 wc -L <<<"$hist")
+[ "$width" -le 80 ] || t_fail "history lines $width columns wide: $hist"
+grep -q '+08:00' <<<"$hist" || t_fail "history not in local time: $hist"
+if locale -a 2>/dev/null | grep -qi '^zh_CN.utf-\?8$'; then
+	grep -q "已消除" <<<"$hist" && grep -q "destination: 内部再利用" <<<"$hist" ||
+		t_fail "history not in Chinese: $hist"
+fi
+LC_ALL=C.UTF-8 "$C" register history "$reg" | grep -q "destination: internal-reuse" ||
+	t_fail "history in English"
+"$C" --json register history "$reg" | jq -e 'length == 2 and .[1].kind == "sanitized"' \
+	>/dev/null || t_fail "register history --json"
+t_ok "register history: lines of at most 80 columns, local time, Chinese values; --json"
 exit 0

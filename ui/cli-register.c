@@ -4,6 +4,8 @@
  * destroy, lost, and `register list|show|history|verify|backup|export`.
  */
 #include "cli.h"
+#include "i18n.h"
+#include "i18n-values.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -1013,19 +1015,176 @@ static int reg_show(struct reg_cli *r, const char *ref)
 	return CLI_EXIT_OK;
 }
 
+/* register history: each event's details as "key: value" pairs on at
+ * most HIST_LINES lines of HIST_COLS columns (not its JSON). */
+#define HIST_COLS 78
+#define HIST_INDENT 6
+#define HIST_LINES 4
+#define HIST_VALUE_COLS 40
+
+struct hist_out {
+	int col;		/* columns used on the current line */
+	int line;		/* details lines begun */
+	size_t left;		/* pairs not shown */
+};
+
+/* The value kind of a details key, for the interface language. */
+static bool hist_kind(const char *key, enum value_kind *k)
+{
+	static const struct {
+		const char *key;
+		enum value_kind k;
+	} keys[] = {
+		{ "classification", VALUE_LEVEL }, { "highest_class", VALUE_LEVEL },
+		{ "from", VALUE_LEVEL }, { "to", VALUE_LEVEL }, { "class", VALUE_LEVEL },
+		{ "state", VALUE_STATE }, { "destination", VALUE_DEST },
+		{ "outcome", VALUE_OUTCOME }, { "media_type", VALUE_MEDIA },
+		{ "nist", VALUE_NIST }, { "nist_category", VALUE_NIST },
+		{ "declared_classification", VALUE_LEVEL }, { "method", VALUE_DESTROY },
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].key, key) == 0) {
+			*k = keys[i].k;
+			return true;
+		}
+	return false;
+}
+
+/* A scalar as text: codes in the interface language, times local. */
+static char *hist_scalar(const char *key, const json_t *v)
+{
+	char buf[160], when[UTIL_TIME_LEN];
+	const char *s = json_string_value(v);
+	int64_t t;
+	enum value_kind k;
+
+	if (json_is_integer(v))
+		return util_asprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	if (json_is_real(v))
+		return util_asprintf("%g", json_real_value(v));
+	if (json_is_boolean(v))
+		return strdup(json_is_true(v) ? _("yes") : _("no"));
+	if (!s)
+		return NULL;
+	if (util_time_parse(s, &t) == 0)
+		return strdup(util_time_local_text(s, when, sizeof(when)));
+	if (hist_kind(key, &k) && values_find(k, s))
+		return strdup(i18n_value(k, s, buf, sizeof(buf)));
+	return strdup(s);
+}
+
+static char *hist_value(const char *key, const json_t *v)
+{
+	char *out = NULL, *part;
+	size_t i;
+	json_t *x;
+
+	if (!json_is_array(v))
+		return hist_scalar(key, v);
+	json_array_foreach((json_t *)v, i, x) {
+		char *next;
+
+		part = json_is_object(x) || json_is_array(x) ? strdup("{…}") : hist_scalar(key, x);
+		next = util_asprintf("%s%s%s", out ? out : "", out ? ", " : "", part ? part : "");
+		free(part);
+		free(out);
+		out = next;
+		if (!out)
+			return NULL;
+	}
+	return out ? out : strdup("-");
+}
+
+/* Put one "key: value" pair, wrapping within HIST_COLS. */
+static void hist_pair(struct hist_out *o, const char *key, const char *value)
+{
+	char fitted[4 * HIST_VALUE_COLS + 8], *pair;
+	int w;
+
+	util_fit_width(value, HIST_VALUE_COLS, false, fitted, sizeof(fitted));
+	pair = util_asprintf("%s: %s", key, fitted);
+	if (!pair)
+		return;
+	w = util_display_width(pair);
+	/* the last line keeps room for " … N more (--json shows all)" */
+	if (o->line == 0 || o->col + 2 + w > HIST_COLS - (o->line == HIST_LINES ? 30 : 0)) {
+		if (o->line == HIST_LINES) {
+			o->left++;
+			free(pair);
+			return;
+		}
+		printf("%s%*s", o->line ? "\n" : "", HIST_INDENT, "");
+		o->col = HIST_INDENT;
+		o->line++;
+	} else {
+		fputs(", ", stdout);
+		o->col += 2;
+	}
+	util_fput_width(stdout, pair, w);
+	o->col += w;
+	free(pair);
+}
+
+/* The pairs of object @obj, nested objects with dotted keys. */
+static void hist_object(struct hist_out *o, const char *prefix, const json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		char *name = prefix ? util_asprintf("%s.%s", prefix, key) : strdup(key);
+		char *text;
+
+		if (!name)
+			return;
+		if (json_is_object(v)) {
+			hist_object(o, name, v);
+		} else if (!json_is_null(v) && !(json_is_string(v) && !*json_string_value(v))) {
+			text = hist_value(key, v);
+			if (text)
+				hist_pair(o, name, text);
+			free(text);
+		}
+		free(name);
+	}
+}
+
+static void print_details(const char *details)
+{
+	json_t *d = details ? json_loads(details, 0, NULL) : NULL;
+	struct hist_out o = { 0 };
+
+	if (json_is_object(d)) {
+		hist_object(&o, NULL, d);
+		if (o.left)
+			/* TRANSLATORS: more details of a register event than fit */
+			printf(_(" … %zu more (--json shows all)"), o.left);
+		if (o.line)
+			putchar('\n');
+	} else if (details && *details) {
+		/* not JSON: a row written behind custos's back */
+		printf("%*s", HIST_INDENT, "");
+		util_fput_width(stdout, details, HIST_COLS - HIST_INDENT);
+		putchar('\n');
+	}
+	json_decref(d);
+}
+
 static void print_event(const struct register_event *ev)
 {
-	char at[UTIL_TIME_LEN], when[UTIL_TIME_LEN], hash[sizeof(ev->hash)];
+	char at[UTIL_TIME_LEN], when[UTIL_TIME_LEN], hash[sizeof(ev->hash)], buf[64];
 
 	/* a row written behind custos's back may hold anything */
 	util_text_safe(ev->at, false, at, sizeof(at));
 	util_text_safe(ev->hash, false, hash, sizeof(hash));
-	printf("%-5lld %s  ", (long long)ev->seq, util_time_local_text(at, when, sizeof(when)));
-	put_cell(ev->kind, 12, true);
-	put_cell(ev->operator_name, 14, false);
-	put_cell(ev->station, 12, false);
-	util_fput_text(stdout, ev->details);
-	printf("  [%.12s]\n", hash);
+	/* 78 columns with a local time: #seq time kind operator station [hash] */
+	printf("#%-2lld %s  ", (long long)ev->seq, util_time_local_text(at, when, sizeof(when)));
+	put_cell(i18n_value(VALUE_EVENT, ev->kind, buf, sizeof(buf)), 12, true);
+	put_cell(ev->operator_name, 12, false);
+	put_cell(ev->station, 10, false);
+	printf("[%.8s]\n", hash);
+	print_details(ev->details);
 }
 
 static int reg_history(struct reg_cli *r, const char *ref)
@@ -1050,7 +1209,8 @@ static int reg_history(struct reg_cli *r, const char *ref)
 		return cli_print_json(arr);
 	}
 	media_safe(&m);
-	printf("%s (%s):\n", m.register_no, m.state);
+	printf("%s (%s):\n", m.register_no,
+	       i18n_value(VALUE_STATE, state_text(r, &m), NULL, 0));
 	for (size_t i = 0; i < n; i++)
 		print_event(&ev[i]);
 	register_events_free(ev, n);
