@@ -52,6 +52,7 @@ static const struct value_name states[] = {
 	{ "issued", "issued", "已发放" },
 	{ "in-repair", "in repair", "送修中" },
 	{ "sanitizing", "sanitizing", "消除中" },
+	{ "interrupted", "sanitization interrupted", "消除中断" },
 	{ "sanitized", "sanitized", "已消除" },
 	{ "awaiting-destruction", "awaiting destruction", "待销毁" },
 	{ "scrapped", "scrapped", "已报废" },
