@@ -1393,7 +1393,7 @@ static const struct field f_medium[] = {
 	{ "medium.wwn", "WWN", "全球名称", F_STR },
 	{ "medium.firmware", "Firmware", "固件版本", F_STR },
 	{ "medium.capacity_bytes", "Capacity", "容量", F_SIZE },
-	{ "medium.transport", "Interface", "接口", F_STR },
+	{ "medium.transport", "Interface", "接口", F_CODE, VALUE_TRANSPORT },
 	{ "medium.classification_before", "Classification before", "原密级", F_CODE,
 	  VALUE_LEVEL },
 	{ "medium.classification_after", "Classification after", "处理后密级", F_CODE,
@@ -1616,6 +1616,26 @@ static void fmt_code(FILE *f, const json_t *v, enum value_kind vk)
 	free(t);
 }
 
+/* Format 2: "1: 00 (2.0 MiB, 已验证 verified)". */
+static void fmt_passes_zh(FILE *f, const json_t *a)
+{
+	size_t i;
+	json_t *p;
+	char sz[32];
+
+	json_array_foreach((json_t *)a, i, p) {
+		util_format_size((uint64_t)json_integer_value(json_object_get(p, "bytes")), sz,
+				 sizeof(sz));
+		fprintf(f, "%s%zu: %s (%s%s)", i ? "; " : "", i + 1,
+			str_at(p, "pattern") ? str_at(p, "pattern") : "?", sz,
+			json_is_true(json_object_get(p, "verified")) ? ", 已验证 verified" :
+			json_is_true(json_object_get(p, "verified_by_sampling")) ?
+			", 抽样验证 sampled" : "");
+	}
+	if (json_array_size(a) == 0)
+		fputs("无 none", f);
+}
+
 /* Format 2: "name, title, phone". */
 static void fmt_person(FILE *f, const json_t *v)
 {
@@ -1661,6 +1681,10 @@ static bool format_v2(FILE *f, const json_t *cert, const json_t *v, const struct
 		}
 	else if (fd->fmt == F_VERIFY)
 		fmt_verify_zh(f, v);
+	else if (fd->fmt == F_PASSES)
+		fmt_passes_zh(f, v);
+	else if (fd->fmt == F_RANGES && json_array_size(v) == 0)
+		fputs("无 none", f);
 	else
 		return false;
 	return true;

@@ -507,13 +507,15 @@ static void footer(struct pen *p)
 {
 	const json_t *sig = json_object_get(p->doc, "signature");
 	const json_t *cert = json_object_get(p->doc, "certificate");
-	char *t = util_asprintf("Electronically signed (%s), station key %s\n"
-				"Content SHA-256 %s\n"
-				"Verify: custos cert verify <file.json|file.pdf> "
+	/* format 1 pages keep their footer: the drawn-page check lays it out again */
+	char *t = util_asprintf("%sElectronically signed (%s), station key %s\n"
+				"%sContent SHA-256 %s\n"
+				"%sVerify: custos cert verify <file.json|file.pdf> "
 				"[--pubkey station.pub]        %s  第 %d 页  page %d",
-				jstr_or(sig, "algorithm", "-"),
+				is_v1(p->doc) ? "" : "电子签名 ", jstr_or(sig, "algorithm", "-"),
 				jstr_or(sig, "key_fingerprint", "-"),
-				jstr_or(sig, "content_sha256", "-"), jstr_or(cert, "id", "-"),
+				is_v1(p->doc) ? "" : "内容摘要 ", jstr_or(sig, "content_sha256", "-"),
+				is_v1(p->doc) ? "" : "核验 ", jstr_or(cert, "id", "-"),
 				p->page, p->page);
 
 	if (!t)

@@ -111,6 +111,17 @@ static const struct value_name events[] = {
 	{ "scrapped", "scrapped", "报废" },
 };
 
+static const struct value_name transports[] = {
+	{ "sata", "SATA", "SATA接口" },
+	{ "sas", "SAS", "SAS接口" },
+	{ "usb", "USB", "USB接口" },
+	{ "nvme", "NVMe", "NVMe接口" },
+	{ "mmc", "SD/MMC", "存储卡接口" },
+	{ "virtual", "virtual device", "虚拟设备" },
+	{ "file", "image file", "镜像文件" },
+	{ "unknown", "unknown", "未知" },
+};
+
 static const struct {
 	const struct value_name *v;
 	size_t n;
@@ -125,6 +136,7 @@ static const struct {
 	[VALUE_CERT_KIND] = { kinds, UTIL_ARRAY_SIZE(kinds) },
 	[VALUE_VERIFY] = { verify, UTIL_ARRAY_SIZE(verify) },
 	[VALUE_EVENT] = { events, UTIL_ARRAY_SIZE(events) },
+	[VALUE_TRANSPORT] = { transports, UTIL_ARRAY_SIZE(transports) },
 };
 
 /* register_destroy_methods[] has the same fields: one list for every

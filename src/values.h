@@ -26,6 +26,7 @@ enum value_kind {
 	VALUE_CERT_KIND,	/* certificate kind: sanitization, destruction, report */
 	VALUE_VERIFY,		/* verification mode: full, sampled ..., none */
 	VALUE_EVENT,		/* register event: enrolled, issued, sanitized, ... */
+	VALUE_TRANSPORT,	/* interface: sata, usb, nvme, file, ... */
 	VALUE_N_KINDS
 };
 
