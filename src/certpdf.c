@@ -340,6 +340,8 @@ static double header(struct pen *p, const json_t *cert)
 	return y;
 }
 
+static bool is_v1(const json_t *doc);
+
 struct signer {
 	const char *role_zh;
 	const char *role_en;
@@ -355,18 +357,22 @@ static void sign_box(struct pen *p, const struct signer *s, double x, double y, 
 	const char *phone = jstr_or(s->person, "phone", "");
 	char *who = util_asprintf("%s%s%s%s%s", name, *title ? ", " : "", title,
 				  *phone ? ", " : "", phone);
+	bool v1 = is_v1(p->doc);
 	double ly;
 
 	box(p->cr, x, y, w, h, 0xffffff);
 	if (role)
 		text_left(p, role, 7.5, true, x + PAD, y + PAD, w - 2 * PAD);
 	if (who) {
-		double wh = text_left(p, *who ? who : " ", 9, false, x + PAD, y + 15, w - 2 * PAD);
+		/* format 2 adds the phone: two lines of a smaller size fit above
+		 * the signature lines; format 1 keeps its geometry (the check) */
+		double wh = text_left(p, *who ? who : " ", v1 ? 9 : 8, false, x + PAD, y + 15,
+				      w - 2 * PAD);
 
 		record(p, x + PAD, y + 14, w - 2 * PAD, wh + 2, s->role_en, who, false);
 	}
 	for (int i = 0; i < 2; i++) {
-		ly = y + h - 24 + i * 17;
+		ly = v1 ? y + h - 24 + i * 17 : y + h - 19 + i * 14;
 		text_left(p, i ? "日期 Date" : "签字 Signature", 7, false, x + PAD, ly - 10, w);
 		cairo_move_to(p->cr, x + 58, ly);
 		cairo_line_to(p->cr, x + w - 6, ly);

@@ -62,6 +62,25 @@ t_ok "the roster's operator and validator with title and phone, not $login"
 "$C" cert verify "$pdf" >/dev/null || t_fail "the PDF does not verify (drawn-page check)"
 TZ=UTC "$C" cert verify "$pdf" >/dev/null || t_fail "the PDF does not verify in another zone"
 t_ok "the PDF verifies, also read in another time zone"
+# a destruction: the method in Chinese, witnesses with title and phone
+"$C" staff add 刘强 --role witness --title 科员 --phone 13800138000 2>/dev/null ||
+	t_fail "staff add witness"
+"$C" staff add 周明 --role witness --title 副主任 2>/dev/null || t_fail "staff add witness 2"
+"$C" enroll --manual --type hdd --class confidential --serial HD-ZH-1 --operator 王芳 \
+	>/dev/null || t_fail "enroll"
+"$C" -j destroy HD-ZH-1 --method degauss+shred --place 保密室 --witness 刘强，周明 \
+	--operator 王芳 --validator 陈静 >"$T_TMP/destroy.json" || t_fail "destroy"
+dpdf=$(jq -r '.certificate.pdf' "$T_TMP/destroy.json")
+dtext=$(pdftotext -layout "$dpdf" -) || t_fail "pdftotext (destruction)"
+for want in "机密 (confidential)" "机械硬盘 (hdd)" "消磁后粉碎 (degauss+shred)" \
+	"销毁 (destruction)" "刘强, 科员, 13800138000" "周明, 副主任" 010-6512-3456; do
+	grep -qF -- "$want" <<<"$dtext" || t_fail "the destruction PDF does not show '$want'"
+done
+grep -qE '销毁时间 Time +20[0-9]{2}年[0-9]{1,2}月[0-9]{1,2}日 [0-9]{2}:[0-9]{2} \+08:00' \
+	<<<"$dtext" || t_fail "destruction time not local: $dtext"
+"$C" cert verify "$dpdf" >/dev/null || t_fail "the destruction PDF does not verify"
+t_ok "a destruction certificate in Chinese with the witnesses' titles and phones"
+
 # register history: readable lines in the reader's language, JSON on request
 reg=$(jq -r '.certificate.medium.register_no' "$json")
 hist=$(LC_ALL=zh_CN.UTF-8 "$C" register history "$reg") || t_fail "register history"
