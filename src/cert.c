@@ -1774,7 +1774,13 @@ static void text_rows(FILE *f, const struct cert_row *rows, size_t n)
 			sec = rows[i].section_en;
 			fprintf(f, "\n%s / %s\n", rows[i].section_en, rows[i].section_zh);
 		}
-		fprintf(f, "  %-24s %s\n", rows[i].label_en, rows[i].value);
+		/* bilingual, as on the page: "证书编号 Certificate no." */
+		char *label = util_asprintf("%s %s", rows[i].label_zh, rows[i].label_en);
+		int w = label ? util_display_width(label) : 0;
+
+		fprintf(f, "  %s%*s %s\n", label ? label : rows[i].label_en, w < 36 ? 36 - w : 0,
+			"", rows[i].value);
+		free(label);
 	}
 }
 
