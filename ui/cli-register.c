@@ -262,6 +262,14 @@ static void print_media_line(const struct register_media *in)
 	       m->holder);
 }
 
+/* register show is bilingual: the code, then its Chinese word. */
+static const char *zh_of(enum value_kind k, const char *code)
+{
+	const char *zh = values_zh(k, code);
+
+	return zh ? zh : "";
+}
+
 static void print_media(const struct reg_cli *r, const struct register_media *in)
 {
 	struct register_media safe = *in, *m = &safe;
@@ -273,9 +281,9 @@ static void print_media(const struct reg_cli *r, const struct register_media *in
 	media_safe(m);
 	util_format_size(m->capacity_bytes, size, sizeof(size));
 	printf("登记编号 Register No.:     %s%s\n", m->register_no,
-	       m->unregistered ? "  (unregistered: sanitized without enrolment)" : "");
+	       m->unregistered ? _("  (unregistered: sanitized without enrolment)") : "");
 	printf("资产标签 Asset tag:        %s\n", m->asset_tag);
-	printf("介质类型 Media type:       %s\n", m->media_type);
+	printf("介质类型 Media type:       %s %s\n", m->media_type, zh_of(VALUE_MEDIA, m->media_type));
 	printf("品牌型号 Vendor/model:     %s %s\n", m->vendor, m->model);
 	printf("硬件序列号 Serial:         %s\n", m->serial);
 	if (m->wwn[0])
@@ -285,14 +293,15 @@ static void print_media(const struct reg_cli *r, const struct register_media *in
 	printf("容量 Capacity:             %s (%llu bytes)\n", size,
 	       (unsigned long long)m->capacity_bytes);
 	printf("密级 Classification:       %s %s\n", m->classification, zh);
-	printf("最高密级 Highest held:     %s\n", m->highest_class);
+	printf("最高密级 Highest held:     %s %s\n", m->highest_class,
+	       zh_of(VALUE_LEVEL, m->highest_class));
 	printf("责任人 Custodian:          %s\n", m->custodian);
 	printf("使用处室 Department:       %s\n", m->department);
 	if (strcmp(state_text(r, m), "interrupted") == 0)
 		printf(_("状态 State:                sanitizing, INTERRUPTED (中断): the run never "
 		       "ended; custos sanitize --resume continues it\n"));
 	else
-		printf("状态 State:                %s\n", m->state);
+		printf("状态 State:                %s %s\n", m->state, zh_of(VALUE_STATE, m->state));
 	printf("持有人 Holder:             %s\n", m->holder);
 	printf("启用日期 Enrolled:         %s\n",
 	       util_time_local_text(m->created_at, when, sizeof(when)));
