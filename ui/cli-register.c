@@ -1139,8 +1139,52 @@ static void hist_pair(struct hist_out *o, const char *key, const char *value)
 	free(pair);
 }
 
+struct hist_pair {
+	char *name;		/* "result.outcome" */
+	char *text;
+	int rank;		/* of a key a reader looks for first; -1 */
+};
+
+struct hist_pairs {
+	struct hist_pair *v;
+	size_t n, cap;
+};
+
+/* What a reader looks for first in an event, by its last key, in this
+ * order; -1 for the rest. */
+#define HIST_RANKS 13
+static int hist_rank(const char *key)
+{
+	static const char *const first[HIST_RANKS] = {
+		"outcome", "cause", "profile", "destination", "certificate", "to", "from",
+		"classification", "method", "place", "witnesses", "note", "state",
+	};
+
+	for (int i = 0; i < HIST_RANKS; i++)
+		if (strcmp(first[i], key) == 0)
+			return i;
+	return -1;
+}
+
+static void hist_add(struct hist_pairs *ps, char *name, char *text, int rank)
+{
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? 2 * ps->cap : 16;
+		struct hist_pair *v = realloc(ps->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(name);
+			free(text);
+			return;
+		}
+		ps->v = v;
+		ps->cap = cap;
+	}
+	ps->v[ps->n++] = (struct hist_pair){ name, text, rank };
+}
+
 /* The pairs of object @obj, nested objects with dotted keys. */
-static void hist_object(struct hist_out *o, const char *prefix, const json_t *obj)
+static void hist_object(struct hist_pairs *ps, const char *prefix, const json_t *obj)
 {
 	const char *key;
 	json_t *v;
@@ -1152,12 +1196,13 @@ static void hist_object(struct hist_out *o, const char *prefix, const json_t *ob
 		if (!name)
 			return;
 		if (json_is_object(v)) {
-			hist_object(o, name, v);
+			hist_object(ps, name, v);
 		} else if (!json_is_null(v) && !(json_is_string(v) && !*json_string_value(v))) {
 			text = hist_value(key, v);
-			if (text)
-				hist_pair(o, name, text);
-			free(text);
+			if (text) {
+				hist_add(ps, name, text, hist_rank(key));
+				continue;
+			}
 		}
 		free(name);
 	}
@@ -1166,10 +1211,16 @@ static void hist_object(struct hist_out *o, const char *prefix, const json_t *ob
 static void print_details(const char *details)
 {
 	json_t *d = details ? json_loads(details, 0, NULL) : NULL;
+	struct hist_pairs ps = { 0 };
 	struct hist_out o = { 0 };
 
 	if (json_is_object(d)) {
-		hist_object(&o, NULL, d);
+		hist_object(&ps, NULL, d);
+		/* the keys a reader looks for first, then the rest */
+		for (int rank = 0; rank <= HIST_RANKS; rank++)
+			for (size_t i = 0; i < ps.n; i++)
+				if (ps.v[i].rank == (rank < HIST_RANKS ? rank : -1))
+					hist_pair(&o, ps.v[i].name, ps.v[i].text);
 		if (o.left)
 			/* TRANSLATORS: more details of a register event than fit */
 			printf(_(" … %zu more (--json shows all)"), o.left);
@@ -1181,6 +1232,11 @@ static void print_details(const char *details)
 		util_fput_width(stdout, details, HIST_COLS - HIST_INDENT);
 		putchar('\n');
 	}
+	for (size_t i = 0; i < ps.n; i++) {
+		free(ps.v[i].name);
+		free(ps.v[i].text);
+	}
+	free(ps.v);
 	json_decref(d);
 }
 
