@@ -1354,7 +1354,7 @@ int cert_qr_check(const json_t *doc, const char *payload, char **cause)
 /* ---- display rows and text --------------------------------------------- */
 
 enum fmt { F_STR, F_INT, F_SIZE, F_DUR, F_RATE, F_PASSES, F_RANGES, F_PERSON, F_PEOPLE,
-	   F_TOOL, F_VERIFY, F_CODE, F_TIME };
+	   F_TOOL, F_VERIFY, F_CODE, F_TIME, F_READ };
 
 struct field {
 	const char *path;	/* dotted path inside "certificate" */
@@ -1423,7 +1423,7 @@ static const struct field f_san[] = {
 
 static const struct field f_verify[] = {
 	{ "sanitization.verification", "Verification", "验证方式", F_VERIFY },
-	{ "sanitization.verification.read_path", "Read path", "读取路径", F_STR },
+	{ "sanitization.verification.read_path", "Read path", "读取路径", F_READ, 0 },
 	{ "sanitization.verification.bytes_verified", "Bytes verified", "已验证", F_SIZE },
 	{ "sanitization.outcome", "Result", "结果", F_CODE, VALUE_OUTCOME },
 	{ "sanitization.errors", "Errors", "错误数", F_INT },
@@ -1636,6 +1636,21 @@ static void fmt_passes_zh(FILE *f, const json_t *a)
 		fputs("无 none", f);
 }
 
+/* Format 2: how the verification read the medium, in Chinese, then as
+ * recorded by blkio_read_path(). */
+static void fmt_read(FILE *f, const json_t *v)
+{
+	const char *s = json_string_value(v);
+	const char *zh = !s ? NULL : strcmp(s, "direct") == 0 ? "直接读取" :
+			 strncmp(s, "direct+buffered", 15) == 0 ? "直接读取，末尾缓冲读取" :
+			 strncmp(s, "buffered", 8) == 0 ? "缓冲读取" : NULL;
+
+	if (zh)
+		fprintf(f, "%s (%s)", zh, s);
+	else
+		fputs(s ? s : "-", f);
+}
+
 /* Format 2: "name, title, phone". */
 static void fmt_person(FILE *f, const json_t *v)
 {
@@ -1683,6 +1698,8 @@ static bool format_v2(FILE *f, const json_t *cert, const json_t *v, const struct
 		fmt_verify_zh(f, v);
 	else if (fd->fmt == F_PASSES)
 		fmt_passes_zh(f, v);
+	else if (fd->fmt == F_READ)
+		fmt_read(f, v);
 	else if (fd->fmt == F_RANGES && json_array_size(v) == 0)
 		fputs("无 none", f);
 	else

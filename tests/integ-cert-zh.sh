@@ -44,7 +44,8 @@ t_ok "times in local time with +08:00 and the Chinese date"
 
 [ "$(grep -c "第 2 页" <<<"$text")" = 0 ] || t_fail "the certificate takes more than a page"
 for want in "秘密 (secret)" "虚拟介质 (virtual)" "内部再利用 (internal-reuse)" "已消除 (erased)" \
-	"覆写 (overwrite)" "清除 (clear)" "信息消除 (sanitization)" "全盘验证"; do
+	"覆写 (overwrite)" "清除 (clear)" "信息消除 (sanitization)" "全盘验证" \
+	"镜像文件 (file)" "已验证 verified"; do
 	grep -qF -- "$want" <<<"$text" || t_fail "the PDF does not show '$want': $text"
 done
 t_ok "values in Chinese with English"
