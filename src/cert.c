@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "util.h"
+#include "values.h"
 
 #define CERT_FILE_MODE 0640
 
@@ -88,6 +89,7 @@ static json_t *person_json(struct jb *b, const struct cert_person *p)
 
 	jb_set(b, o, "name", jstr(p->name));
 	jb_set(b, o, "title", jstr(p->title));
+	jb_set(b, o, "phone", jstr(p->phone));
 	return o;
 }
 
@@ -1352,13 +1354,14 @@ int cert_qr_check(const json_t *doc, const char *payload, char **cause)
 /* ---- display rows and text --------------------------------------------- */
 
 enum fmt { F_STR, F_INT, F_SIZE, F_DUR, F_RATE, F_PASSES, F_RANGES, F_PERSON, F_PEOPLE,
-	   F_TOOL, F_VERIFY };
+	   F_TOOL, F_VERIFY, F_CODE, F_TIME, F_READ };
 
 struct field {
 	const char *path;	/* dotted path inside "certificate" */
 	const char *en;
 	const char *zh;
 	enum fmt fmt;
+	enum value_kind vk;	/* F_CODE: the kind of code */
 };
 
 struct section {
@@ -1370,8 +1373,8 @@ struct section {
 
 static const struct field f_cert[] = {
 	{ "id", "Certificate no.", "证书编号", F_STR },
-	{ "kind", "Kind", "类型", F_STR },
-	{ "issued", "Issued", "签发时间", F_STR },
+	{ "kind", "Kind", "类型", F_CODE, VALUE_CERT_KIND },
+	{ "issued", "Issued", "签发时间", F_TIME, 0 },
 	{ "station.organisation", "Organisation", "单位", F_STR },
 	{ "station.name", "Station", "工作站", F_STR },
 	{ "tool", "Tool", "工具及版本", F_TOOL },
@@ -1383,32 +1386,35 @@ static const struct field f_cert[] = {
 static const struct field f_medium[] = {
 	{ "medium.register_no", "Register no.", "登记编号", F_STR },
 	{ "medium.asset_tag", "Asset tag", "资产编号", F_STR },
-	{ "medium.media_type", "Media type", "介质类型", F_STR },
+	{ "medium.media_type", "Media type", "介质类型", F_CODE, VALUE_MEDIA },
 	{ "medium.vendor", "Vendor", "厂商", F_STR },
 	{ "medium.model", "Model", "型号", F_STR },
 	{ "medium.serial", "Serial number", "序列号", F_STR },
 	{ "medium.wwn", "WWN", "全球名称", F_STR },
 	{ "medium.firmware", "Firmware", "固件版本", F_STR },
 	{ "medium.capacity_bytes", "Capacity", "容量", F_SIZE },
-	{ "medium.transport", "Interface", "接口", F_STR },
-	{ "medium.classification_before", "Classification before", "原密级", F_STR },
-	{ "medium.classification_after", "Classification after", "处理后密级", F_STR },
+	{ "medium.transport", "Interface", "接口", F_CODE, VALUE_TRANSPORT },
+	{ "medium.classification_before", "Classification before", "原密级", F_CODE,
+	  VALUE_LEVEL },
+	{ "medium.classification_after", "Classification after", "处理后密级", F_CODE,
+	  VALUE_LEVEL },
 	{ "medium.custodian", "Custodian", "责任人", F_STR },
 	{ "medium.department", "Department", "使用部门", F_STR },
 	{ "medium.source_host", "Source", "来源主机", F_STR },
 };
 
 static const struct field f_san[] = {
-	{ "sanitization.nist_category", "NIST category", "消除级别", F_STR },
-	{ "sanitization.nist_category_intended", "Category intended", "预定级别", F_STR },
-	{ "sanitization.method", "Method", "方法", F_STR },
+	{ "sanitization.nist_category", "NIST category", "消除级别", F_CODE, VALUE_NIST },
+	{ "sanitization.nist_category_intended", "Category intended", "预定级别", F_CODE,
+	  VALUE_NIST },
+	{ "sanitization.method", "Method", "方法", F_CODE, VALUE_METHOD },
 	{ "sanitization.profile", "Profile", "方案", F_STR },
 	{ "sanitization.rule", "Approved rule", "依据规则", F_STR },
 	{ "sanitization.passes", "Passes", "覆写遍次", F_PASSES },
 	{ "sanitization.firmware_command", "Firmware command", "固件命令", F_STR },
 	{ "sanitization.hidden_areas", "Hidden areas (HPA/DCO)", "隐藏区域", F_STR },
-	{ "sanitization.start", "Start", "开始时间", F_STR },
-	{ "sanitization.end", "End", "结束时间", F_STR },
+	{ "sanitization.start", "Start", "开始时间", F_TIME, 0 },
+	{ "sanitization.end", "End", "结束时间", F_TIME, 0 },
 	{ "sanitization.duration_seconds", "Duration", "用时", F_DUR },
 	{ "sanitization.throughput_bytes_per_second", "Throughput", "速率", F_RATE },
 	{ "sanitization.interruptions", "Interruptions", "中断次数", F_INT },
@@ -1417,24 +1423,24 @@ static const struct field f_san[] = {
 
 static const struct field f_verify[] = {
 	{ "sanitization.verification", "Verification", "验证方式", F_VERIFY },
-	{ "sanitization.verification.read_path", "Read path", "读取路径", F_STR },
+	{ "sanitization.verification.read_path", "Read path", "读取路径", F_READ, 0 },
 	{ "sanitization.verification.bytes_verified", "Bytes verified", "已验证", F_SIZE },
-	{ "sanitization.outcome", "Result", "结果", F_STR },
+	{ "sanitization.outcome", "Result", "结果", F_CODE, VALUE_OUTCOME },
 	{ "sanitization.errors", "Errors", "错误数", F_INT },
 	{ "sanitization.bad_ranges", "Bad ranges", "坏区", F_RANGES },
 	{ "sanitization.marker_proof", "Marker proof", "标记验证", F_STR },
 };
 
 static const struct field f_destr[] = {
-	{ "destruction.nist_category", "NIST category", "级别", F_STR },
-	{ "destruction.method", "Method", "销毁方式", F_STR },
+	{ "destruction.nist_category", "NIST category", "级别", F_CODE, VALUE_NIST },
+	{ "destruction.method", "Method", "销毁方式", F_CODE, VALUE_DESTROY },
 	{ "destruction.place", "Place", "销毁地点", F_STR },
-	{ "destruction.time", "Time", "销毁时间", F_STR },
+	{ "destruction.time", "Time", "销毁时间", F_TIME, 0 },
 	{ "destruction.witnesses", "Witnesses", "监销人", F_PEOPLE },
 };
 
 static const struct field f_dest[] = {
-	{ "destination", "Destination", "去向", F_STR },
+	{ "destination", "Destination", "去向", F_CODE, VALUE_DEST },
 	{ "register_event_hash", "Register event", "登记事件哈希", F_STR },
 	{ "notes", "Notes", "备注", F_STR },
 };
@@ -1557,6 +1563,150 @@ static void fmt_verify(FILE *f, const json_t *v)
 	free(t);
 }
 
+/* The UTC offset the certificate was issued in, from "issued_local"
+ * ("...+08:00"): format 2 prints every time in it, so a page reads the
+ * same wherever it is drawn again.  false: none (format 1). */
+static bool cert_offset(const json_t *cert, long *off)
+{
+	const char *l = str_at(cert, "issued_local");
+	size_t n = l ? strlen(l) : 0;
+	const char *z = l + (n >= 6 ? n - 6 : 0);
+
+	if (n < 6 || (z[0] != '+' && z[0] != '-') || !isdigit((unsigned char)z[1]) ||
+	    !isdigit((unsigned char)z[2]) || z[3] != ':' || !isdigit((unsigned char)z[4]) ||
+	    !isdigit((unsigned char)z[5]))
+		return false;
+	*off = ((z[1] - '0') * 10 + (z[2] - '0')) * 3600L + ((z[4] - '0') * 10 + (z[5] - '0')) * 60L;
+	if (z[0] == '-')
+		*off = -*off;
+	return true;
+}
+
+/* "2026年12月4日 11:20 +08:00": @iso (UTC) in the certificate's offset
+ * (the signed JSON keeps the second); text that is not a time is printed
+ * as it is. */
+static void fmt_time(FILE *f, const json_t *cert, const json_t *v)
+{
+	const char *iso = json_string_value(v);
+	int64_t t;
+	long off;
+	time_t tt;
+	struct tm tm;
+
+	if (!iso || util_time_parse(iso, &t) < 0 || !cert_offset(cert, &off)) {
+		fputs(iso ? iso : "-", f);
+		return;
+	}
+	tt = (time_t)(t + off);
+	if (!gmtime_r(&tt, &tm)) {
+		fputs(iso, f);
+		return;
+	}
+	fprintf(f, "%d年%d月%d日 %02d:%02d %c%02ld:%02ld", tm.tm_year + 1900, tm.tm_mon + 1,
+		tm.tm_mday, tm.tm_hour, tm.tm_min, off < 0 ? '-' : '+', labs(off) / 3600,
+		labs(off) % 3600 / 60);
+}
+
+static void fmt_code(FILE *f, const json_t *v, enum value_kind vk)
+{
+	char *t = values_bilingual(vk, json_string_value(v));
+
+	if (t)
+		fputs(t, f);
+	free(t);
+}
+
+/* Format 2: "1: 00 (2.0 MiB, 已验证 verified)". */
+static void fmt_passes_zh(FILE *f, const json_t *a)
+{
+	size_t i;
+	json_t *p;
+	char sz[32];
+
+	json_array_foreach((json_t *)a, i, p) {
+		util_format_size((uint64_t)json_integer_value(json_object_get(p, "bytes")), sz,
+				 sizeof(sz));
+		fprintf(f, "%s%zu: %s (%s%s)", i ? "; " : "", i + 1,
+			str_at(p, "pattern") ? str_at(p, "pattern") : "?", sz,
+			json_is_true(json_object_get(p, "verified")) ? ", 已验证 verified" :
+			json_is_true(json_object_get(p, "verified_by_sampling")) ?
+			", 抽样验证 sampled" : "");
+	}
+	if (json_array_size(a) == 0)
+		fputs("无 none", f);
+}
+
+/* Format 2: how the verification read the medium, in Chinese, then as
+ * recorded by blkio_read_path(). */
+static void fmt_read(FILE *f, const json_t *v)
+{
+	const char *s = json_string_value(v);
+	const char *zh = !s ? NULL : strcmp(s, "direct") == 0 ? "直接读取" :
+			 strncmp(s, "direct+buffered", 15) == 0 ? "直接读取，末尾缓冲读取" :
+			 strncmp(s, "buffered", 8) == 0 ? "缓冲读取" : NULL;
+
+	if (zh)
+		fprintf(f, "%s (%s)", zh, s);
+	else
+		fputs(s ? s : "-", f);
+}
+
+/* Format 2: "name, title, phone". */
+static void fmt_person(FILE *f, const json_t *v)
+{
+	const char *parts[] = { str_at(v, "name"), str_at(v, "title"), str_at(v, "phone") };
+
+	fputs(parts[0] && *parts[0] ? parts[0] : "-", f);
+	for (size_t i = 1; i < UTIL_ARRAY_SIZE(parts); i++)
+		if (parts[i] && *parts[i])
+			fprintf(f, ", %s", parts[i]);
+}
+
+/* Format 2: the verification in Chinese, then as recorded. */
+static void fmt_verify_zh(FILE *f, const json_t *v)
+{
+	const char *zh = values_zh(VALUE_VERIFY, str_at(v, "mode"));
+	char *t = verification_text(v);
+
+	if (zh && t && *t)
+		fprintf(f, "%s (%s)", zh, t);
+	else
+		fputs(t && *t ? t : "-", f);
+	free(t);
+}
+
+/* Format 2 prints codes in Chinese with English, times in the issuing
+ * offset, people with title and phone; format 1 as it was drawn then. */
+static bool format_v2(FILE *f, const json_t *cert, const json_t *v, const struct field *fd)
+{
+	if (cert_is_v1(cert))
+		return false;
+	if (fd->fmt == F_CODE)
+		fmt_code(f, v, fd->vk);
+	else if (fd->fmt == F_TIME)
+		fmt_time(f, cert, v);
+	else if (fd->fmt == F_PERSON)
+		fmt_person(f, v);
+	else if (fd->fmt == F_PEOPLE && json_array_size(v) == 0)
+		fputs("-", f);
+	else if (fd->fmt == F_PEOPLE)
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			fputs(i ? "; " : "", f);
+			fmt_person(f, json_array_get(v, i));
+		}
+	else if (fd->fmt == F_VERIFY)
+		fmt_verify_zh(f, v);
+	else if (fd->fmt == F_PASSES)
+		fmt_passes_zh(f, v);
+	else if (fd->fmt == F_READ)
+		fmt_read(f, v);
+	else if (fd->fmt == F_RANGES && json_array_size(v) == 0)
+		fputs("无 none", f);
+	else
+		return false;
+	return true;
+}
+
 static char *format_value(const json_t *cert, const struct field *fd)
 {
 	const json_t *v = lookup(cert, fd->path);
@@ -1568,6 +1718,8 @@ static char *format_value(const json_t *cert, const struct field *fd)
 		return NULL;
 	if (!v || json_is_null(v))
 		fputs("-", f);
+	else if (format_v2(f, cert, v, fd))
+		;
 	else if (fd->fmt == F_PASSES)
 		fmt_passes(f, v);
 	else if (fd->fmt == F_RANGES)
@@ -1639,7 +1791,13 @@ static void text_rows(FILE *f, const struct cert_row *rows, size_t n)
 			sec = rows[i].section_en;
 			fprintf(f, "\n%s / %s\n", rows[i].section_en, rows[i].section_zh);
 		}
-		fprintf(f, "  %-24s %s\n", rows[i].label_en, rows[i].value);
+		/* bilingual, as on the page: "证书编号 Certificate no." */
+		char *label = util_asprintf("%s %s", rows[i].label_zh, rows[i].label_en);
+		int w = label ? util_display_width(label) : 0;
+
+		fprintf(f, "  %s%*s %s\n", label ? label : rows[i].label_en, w < 36 ? 36 - w : 0,
+			"", rows[i].value);
+		free(label);
 	}
 }
 

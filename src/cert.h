@@ -69,6 +69,7 @@ enum cert_kind { CERT_KIND_SANITIZATION, CERT_KIND_DESTRUCTION, CERT_KIND_REPORT
 struct cert_person {
 	const char *name;	/* UTF-8; NULL = to be filled in by hand */
 	const char *title;
+	const char *phone;	/* from the roster; NULL = none (format 2) */
 };
 
 struct cert_medium {

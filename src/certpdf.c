@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "util.h"
+#include "values.h"
 
 #define MARGIN 36.0
 #define CONTENT_W (PAGE_W - 2 * MARGIN)
@@ -193,9 +194,16 @@ static char *label_of(const struct cert_row *r)
 	return util_asprintf("%s  %s", r->label_zh, r->label_en);
 }
 
+/* More than fits half a line: counted in columns, a Chinese character
+ * (three or four UTF-8 bytes) as two. */
 static bool wide(const struct cert_row *r)
 {
-	return strlen(r->value) > 30;
+	size_t cols = 0;
+
+	for (const unsigned char *s = (const unsigned char *)r->value; *s; s++)
+		if ((*s & 0xc0) != 0x80)
+			cols += *s >= 0xe0 ? 2 : 1;
+	return cols > 30;
 }
 
 /* Height of one cell pair (label + value) at width @vw, drawn when @draw. */
@@ -332,6 +340,8 @@ static double header(struct pen *p, const json_t *cert)
 	return y;
 }
 
+static bool is_v1(const json_t *doc);
+
 struct signer {
 	const char *role_zh;
 	const char *role_en;
@@ -344,19 +354,25 @@ static void sign_box(struct pen *p, const struct signer *s, double x, double y, 
 	char *role = util_asprintf("%s  %s", s->role_zh, s->role_en);
 	const char *name = jstr_or(s->person, "name", "");
 	const char *title = jstr_or(s->person, "title", "");
-	char *who = util_asprintf("%s%s%s", name, *title ? ", " : "", title);
+	const char *phone = jstr_or(s->person, "phone", "");
+	char *who = util_asprintf("%s%s%s%s%s", name, *title ? ", " : "", title,
+				  *phone ? ", " : "", phone);
+	bool v1 = is_v1(p->doc);
 	double ly;
 
 	box(p->cr, x, y, w, h, 0xffffff);
 	if (role)
 		text_left(p, role, 7.5, true, x + PAD, y + PAD, w - 2 * PAD);
 	if (who) {
-		double wh = text_left(p, *who ? who : " ", 9, false, x + PAD, y + 15, w - 2 * PAD);
+		/* format 2 adds the phone: two lines of a smaller size fit above
+		 * the signature lines; format 1 keeps its geometry (the check) */
+		double wh = text_left(p, *who ? who : " ", v1 ? 9 : 8, false, x + PAD, y + 15,
+				      w - 2 * PAD);
 
 		record(p, x + PAD, y + 14, w - 2 * PAD, wh + 2, s->role_en, who, false);
 	}
 	for (int i = 0; i < 2; i++) {
-		ly = y + h - 24 + i * 17;
+		ly = v1 ? y + h - 24 + i * 17 : y + h - 19 + i * 14;
 		text_left(p, i ? "日期 Date" : "签字 Signature", 7, false, x + PAD, ly - 10, w);
 		cairo_move_to(p->cr, x + 58, ly);
 		cairo_line_to(p->cr, x + w - 6, ly);
@@ -497,13 +513,15 @@ static void footer(struct pen *p)
 {
 	const json_t *sig = json_object_get(p->doc, "signature");
 	const json_t *cert = json_object_get(p->doc, "certificate");
-	char *t = util_asprintf("Electronically signed (%s), station key %s\n"
-				"Content SHA-256 %s\n"
-				"Verify: custos cert verify <file.json|file.pdf> "
+	/* format 1 pages keep their footer: the drawn-page check lays it out again */
+	char *t = util_asprintf("%sElectronically signed (%s), station key %s\n"
+				"%sContent SHA-256 %s\n"
+				"%sVerify: custos cert verify <file.json|file.pdf> "
 				"[--pubkey station.pub]        %s  第 %d 页  page %d",
-				jstr_or(sig, "algorithm", "-"),
+				is_v1(p->doc) ? "" : "电子签名 ", jstr_or(sig, "algorithm", "-"),
 				jstr_or(sig, "key_fingerprint", "-"),
-				jstr_or(sig, "content_sha256", "-"), jstr_or(cert, "id", "-"),
+				is_v1(p->doc) ? "" : "内容摘要 ", jstr_or(sig, "content_sha256", "-"),
+				is_v1(p->doc) ? "" : "核验 ", jstr_or(cert, "id", "-"),
 				p->page, p->page);
 
 	if (!t)
@@ -593,6 +611,10 @@ static void summary_disk(struct pen *p, const json_t *doc, size_t i, double y)
 	const json_t *cert = json_object_get(doc, "certificate");
 	const json_t *m = json_object_get(cert, "medium");
 	const json_t *san = json_object_get(cert, "sanitization");
+	bool has_san = json_is_object(san);
+	const char *code = has_san ? jstr_or(san, "outcome", "-") : jstr_or(cert, "kind", "-");
+	char *zh = cert_is_v1(cert) ? NULL :
+		   values_bilingual(has_san ? VALUE_OUTCOME : VALUE_CERT_KIND, code);
 	char num[24], cap[32];
 	const char *cells[6];
 
@@ -604,14 +626,16 @@ static void summary_disk(struct pen *p, const json_t *doc, size_t i, double y)
 	cells[2] = jstr_or(m, "serial", "-");
 	cells[3] = jstr_or(m, "model", "-");
 	cells[4] = cap;
-	cells[5] = san ? jstr_or(san, "outcome", "-") : jstr_or(cert, "kind", "-");
-	summary_row(p, cells, y, 15, strcmp(cells[5], "erased") && strcmp(cells[5], "destruction")
+	cells[5] = zh ? zh : code;
+	summary_row(p, cells, y, 15, strcmp(code, "erased") && strcmp(code, "destruction")
 		    ? 0xf6d5d5 : 0xffffff, false);
+	free(zh);
 }
 
 /* A disk without a document: refused or failed, in red. */
 static void summary_other(struct pen *p, const struct cert_machine_disk *d, size_t i, double y)
 {
+	char *out = values_bilingual(VALUE_OUTCOME, d->outcome);
 	char num[24], cap[32];
 	const char *cells[6];
 
@@ -622,8 +646,9 @@ static void summary_other(struct pen *p, const struct cert_machine_disk *d, size
 	cells[2] = d->serial && d->serial[0] ? d->serial : "-";
 	cells[3] = d->model && d->model[0] ? d->model : "-";
 	cells[4] = d->capacity_bytes ? cap : "-";
-	cells[5] = d->outcome ? d->outcome : "-";
+	cells[5] = out ? out : "-";
 	summary_row(p, cells, y, 15, 0xf6d5d5, false);
+	free(out);
 }
 
 static char *summary_count(json_t *const *docs, size_t n, size_t others)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "staff.h"
 #include "station.h"
 #include "util.h"
 
@@ -310,6 +311,32 @@ static const char *opt_str(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* The roster's title and phone for the people on a certificate (a title
+ * given for this job wins).  Returns the roster, which the certificate's
+ * strings point into: staff_free() it after.  No roster: NULL. */
+static struct staff *roster_details(const char *state_dir, struct cert_input *in)
+{
+	struct cert_person *people[2 + CERT_MAX_WITNESSES] = { &in->operator_, &in->validator };
+	struct staff *roster = NULL;
+
+	for (size_t i = 0; i < CERT_MAX_WITNESSES; i++)
+		people[2 + i] = &in->destruction.witnesses[i];
+	if (!state_dir || staff_load(state_dir, &roster, NULL) < 0)
+		return NULL;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(people); i++) {
+		const struct staff_person *sp = people[i]->name ?
+			staff_find(roster, people[i]->name) : NULL;
+
+		if (!sp)
+			continue;
+		if (!people[i]->title && sp->title && sp->title[0])
+			people[i]->title = sp->title;
+		if (!people[i]->phone && sp->phone && sp->phone[0])
+			people[i]->phone = sp->phone;
+	}
+	return roster;
+}
+
 /* The destruction certificate's content: the medium as registered, the
  * people, the destruction with every witness. */
 static void destroy_input(const struct register_media *m, const struct sanitize_destroy *fd,
@@ -427,12 +454,14 @@ int sanitize_destroy(const struct policy *pol, struct register_db *db,
 		   const struct register_media *m, struct sanitize_destroy *fd, char **cause)
 {
 	struct sign_key *key = NULL;
+	struct staff *roster;
 	struct cert_input in;
 	int rc;
 
 	fd->recorded = false;
 	fd->hash[0] = fd->cert_id[0] = fd->cert_dir_out[0] = '\0';
 	destroy_input(m, fd, &in);
+	roster = roster_details(fd->state_dir, &in);
 	rc = destroy_precheck(pol, fd, &in, &key, cause);
 	if (rc == 0)
 		rc = register_destroy(db, pol, m->id, fd->d, fd->hash, cause);
@@ -441,6 +470,7 @@ int sanitize_destroy(const struct policy *pol, struct register_db *db,
 		rc = destroy_certify(db, m, fd, &in, key, cause);
 	}
 	sign_key_free(key);
+	staff_free(roster);
 	return rc;
 }
 
@@ -476,6 +506,7 @@ int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 	struct cert_bufs *b = calloc(1, sizeof(*b));
 	char *dir = sanitize_cert_dir(plan->priv->state_dir, plan->priv->cert_dir), *id = NULL;
 	struct sign_key *key = NULL;
+	struct staff *roster = NULL;
 	struct register_media m;
 	json_t *doc = NULL;
 	struct cert_input in;
@@ -507,6 +538,7 @@ int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 	in.destination = plan->destination;
 	in.event_hash = run->end.event_hash;
 	in.notes = notes_text(plan, hid, b);
+	roster = roster_details(plan->priv->state_dir, &in);
 	rc = util_mkdir_p(dir, 0700);
 	if (rc < 0) {
 		rc = util_fail(cause, rc, "cannot create %s: %s", dir, strerror(-rc));
@@ -518,6 +550,7 @@ int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 	if (rc == 0)
 		set_outputs(run, dir, id, doc);
 out:
+	staff_free(roster);
 	sign_key_free(key);
 	json_decref(doc);
 	free(id);

@@ -389,6 +389,7 @@ int station_media_setup(const char *state_dir, char **cause)
 	free(st.name);
 	free(st.prefix);
 	free(st.media_dirs);
+	free(st.operator_name);
 	free(text);
 	free(path);
 	return rc;

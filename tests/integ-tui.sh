@@ -402,8 +402,8 @@ REF8=$("$CUSTOS" register list --json |
 	jq -r --arg f "$IMG8" '.[] | select(.backing_file == $f) | .register_no')
 [ -n "$REF8" ] || t_fail "the stopped run of $N8 is not in the register"
 "$CUSTOS" register history "$REF8" >"$T_TMP/history8" || t_fail "no history for $REF8"
-grep -q "sanitize-started" "$T_TMP/history8" && grep "not-erased" "$T_TMP/history8" |
-	grep -q "aborted" || { cat "$T_TMP/history8" >&2; t_fail "the stop is not recorded aborted"; }
+grep -q "sanitize-started" "$T_TMP/history8" && grep -A1 "not-erased" "$T_TMP/history8" |
+	grep -q "outcome: aborted" || { cat "$T_TMP/history8" >&2; t_fail "the stop is not recorded aborted"; }
 t_ok "F6 asks before stopping; a stop is recorded aborted"
 
 keys q

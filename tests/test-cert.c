@@ -10,13 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cert.h"
 #include "jcs.h"
+#include "register.h"
 #include "sign.h"
 #include "station.h"
 #include "util.h"
+#include "values.h"
 
 struct fixture {
 	char dir[40];
@@ -766,6 +769,126 @@ static void test_pdf_attachment(void **state)
 	json_decref(doc);
 }
 
+/* ---- values in Chinese, local time, people (issue 14) ------------------ */
+
+static void test_values(void **state)
+{
+	char *t;
+
+	(void)state;
+	assert_string_equal(values_zh(VALUE_LEVEL, "secret"), "秘密");
+	assert_string_equal(values_zh(VALUE_LEVEL, "internal"), "内部");
+	assert_string_equal(values_zh(VALUE_LEVEL, "top-secret"), "绝密");
+	assert_string_equal(values_zh(VALUE_MEDIA, "virtual"), "虚拟介质");
+	assert_string_equal(values_zh(VALUE_DEST, "internal-reuse"), "内部再利用");
+	assert_string_equal(values_zh(VALUE_OUTCOME, "erased"), "已消除");
+	assert_string_equal(values_zh(VALUE_STATE, "awaiting-destruction"), "待销毁");
+	assert_string_equal(values_zh(VALUE_NIST, "purge"), "净化");
+	assert_string_equal(values_zh(VALUE_METHOD, "overwrite"), "覆写");
+	assert_string_equal(values_zh(VALUE_DESTROY, "degauss+shred"), "消磁后粉碎");
+	assert_string_equal(values_zh(VALUE_CERT_KIND, "report"), "报告");
+	assert_string_equal(values_zh(VALUE_VERIFY, "sampled seed=1 samples=9"), "抽样验证");
+	/* a code is a whole word: no prefix matches, no cross-kind matches */
+	assert_null(values_zh(VALUE_LEVEL, "sec"));
+	assert_null(values_zh(VALUE_LEVEL, "secretive"));
+	assert_null(values_zh(VALUE_LEVEL, "virtual"));
+	assert_null(values_zh(VALUE_DESTROY, "burn"));
+	assert_null(values_zh(VALUE_MEDIA, NULL));
+	assert_null(values_find(VALUE_N_KINDS, "secret"));
+	assert_string_equal(values_find(VALUE_DEST, "manufacturer")->en, "return to manufacturer");
+	/* every destruction method of the register has its Chinese name */
+	for (size_t i = 0; i < register_n_destroy_methods; i++)
+		assert_string_equal(values_zh(VALUE_DESTROY, register_destroy_methods[i].code),
+				    register_destroy_methods[i].zh);
+	t = values_bilingual(VALUE_LEVEL, "secret");
+	assert_string_equal(t, "秘密 (secret)");
+	free(t);
+	t = values_bilingual(VALUE_LEVEL, "secret (declared, not registered)");
+	assert_string_equal(t, "秘密 (secret) (declared, not registered)");
+	free(t);
+	t = values_bilingual(VALUE_DEST, "to the archive");
+	assert_string_equal(t, "to the archive");
+	free(t);
+	t = values_bilingual(VALUE_MEDIA, "");
+	assert_string_equal(t, "-");
+	free(t);
+}
+
+static const char *row(const struct cert_row *r, size_t n, const char *label)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].label_en, label) == 0)
+			return r[i].value;
+	fail_msg("no row %s", label);
+	return NULL;
+}
+
+static json_t *make_zh_doc(struct fixture *f)
+{
+	struct cert_input in;
+	json_t *cert, *doc;
+
+	fill(&in, "erased");
+	in.operator_ = (struct cert_person){ "李娜", "保密员", "010-6512-3456" };
+	in.medium.class_before = "secret";
+	in.medium.class_after = "internal";
+	in.medium.media_type = "usb-flash";
+	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000001", 1795000100, &cert, NULL), 0);
+	assert_int_equal(cert_sign(cert, f->key, &doc, NULL), 0);
+	json_decref(cert);
+	return doc;
+}
+
+static void check_zh_rows(const json_t *doc)
+{
+	struct cert_row *r;
+	size_t n;
+
+	assert_int_equal(cert_rows(doc, &r, &n, NULL), 0);
+	assert_string_equal(row(r, n, "Issued"), "2026年11月18日 19:08 +08:00");
+	assert_string_equal(row(r, n, "Start"), "2026年11月18日 19:06 +08:00");
+	assert_string_equal(row(r, n, "Classification before"), "秘密 (secret)");
+	assert_string_equal(row(r, n, "Classification after"), "内部 (internal)");
+	assert_string_equal(row(r, n, "Media type"), "U盘 (usb-flash)");
+	assert_string_equal(row(r, n, "Destination"), "内部再利用 (internal-reuse)");
+	assert_string_equal(row(r, n, "Result"), "已消除 (erased)");
+	assert_string_equal(row(r, n, "Method"), "覆写 (overwrite)");
+	assert_string_equal(row(r, n, "NIST category"), "清除 (clear)");
+	assert_string_equal(row(r, n, "Kind"), "信息消除 (sanitization)");
+	assert_string_equal(row(r, n, "Verification"), "全盘验证 (full)");
+	assert_string_equal(row(r, n, "Performed by"), "李娜, 保密员, 010-6512-3456");
+	assert_string_equal(row(r, n, "Validated by"), "王芳, validator");
+	cert_rows_free(r, n);
+}
+
+/* Issued in Shanghai: every time in +08:00, also when the page is laid
+ * out again in another zone; the phone is signed. */
+static void test_zh_rows(void **state)
+{
+	struct fixture *f = *state;
+	const char *tz = getenv("TZ");
+	char *old = tz ? strdup(tz) : NULL;
+	json_t *doc;
+
+	setenv("TZ", "Asia/Shanghai", 1);
+	tzset();
+	doc = make_zh_doc(f);
+	assert_string_equal(at(doc, "issued_local", NULL), "2026-11-18T19:08:20+08:00");
+	assert_string_equal(at(doc, "operator", "phone"), "010-6512-3456");
+	assert_int_equal(cert_verify_doc(doc, f->pub, NULL), 0);
+	check_zh_rows(doc);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	check_zh_rows(doc);
+	if (old)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
+	json_decref(doc);
+}
+
 #define T(fn, s) cmocka_unit_test_setup_teardown(fn, s, teardown)
 
 int main(void)
@@ -798,6 +921,8 @@ int main(void)
 		T(test_qr_alone, setup_ed),
 		T(test_qr_alone, setup_sm2),
 		T(test_pdf_attachment, setup_ed),
+		cmocka_unit_test(test_values),
+		T(test_zh_rows, setup_ed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,8 @@
  * through CUPS lp, and verified against the station key and the register.
  */
 #include "cli.h"
+#include "i18n.h"
+#include "i18n-values.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -39,7 +41,7 @@ struct cert_cli {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: custos cert list [--media REF]\n"
+	fputs(_("Usage: custos cert list [--media REF]\n"
 	      "       custos cert show REF\n"
 	      "       custos cert pdf REF [-o FILE]\n"
 	      "       custos cert print REF [--printer NAME]\n"
@@ -63,7 +65,7 @@ static void usage(FILE *out)
 	      "\n"
 	      "verify exits 0 when every certificate in FILE is valid, a PDF's drawn page\n"
 	      "shows the signed values and, when the state directory holds a register, it\n"
-	      "matches it; 1 otherwise.  See custos-certificate(5).\n", out);
+	      "matches it; 1 otherwise.  See custos-certificate(5).\n"), out);
 }
 
 static const char *cert_dir(struct cert_cli *c)
@@ -96,7 +98,7 @@ static struct register_db *reg(struct cert_cli *c)
 	path = util_asprintf("%s/%s", c->ctx->state_dir, REGISTER_FILE);
 	rc = path && stat(path, &sb) == 0 ? register_open(path, &c->db, &cause) : -ENOENT;
 	if (rc < 0 && rc != -ENOENT)
-		cli_warn("cert: register %s: %s", path, cause ? cause : strerror(-rc));
+		cli_warn(_("cert: register %s: %s"), path, cause ? cause : strerror(-rc));
 	free(cause);
 	free(path);
 	return c->db;
@@ -111,8 +113,8 @@ static int stored_doc(const struct register_cert *rc, json_t **doc, char **cause
 	if (!*doc || !json_is_object(json_object_get(*doc, "certificate"))) {
 		json_decref(*doc);
 		*doc = NULL;
-		return util_fail(cause, -EBADMSG, "certificate %s in the register is not a "
-				 "certificate document", rc->id);
+		return util_fail(cause, -EBADMSG, _("certificate %s in the register is not a "
+				 "certificate document"), rc->id);
 	}
 	return 0;
 }
@@ -138,7 +140,7 @@ static int register_ref(struct cert_cli *c, const char *ref, json_t **doc, char 
 		return -ENOENT;
 	rc = register_list_certificates(c->db, m.id, &certs, &n, cause);
 	if (rc == 0 && n == 0)
-		rc = util_fail(cause, -ENOENT, "medium %s has no certificate in the register",
+		rc = util_fail(cause, -ENOENT, _("medium %s has no certificate in the register"),
 			       m.register_no);
 	if (rc == 0)
 		rc = stored_doc(&certs[n - 1], doc, cause);
@@ -175,7 +177,7 @@ static int check_doc(struct cert_cli *c, const json_t *doc, bool by_path, char *
 		rc = cert_verify_doc(doc, key, &why);
 	sign_key_free(key);
 	if (rc < 0)
-		util_fail(cause, -EBADMSG, "refusing certificate %s: INVALID: %s",
+		util_fail(cause, -EBADMSG, _("refusing certificate %s: INVALID: %s"),
 			  cert_doc_id(doc) ? cert_doc_id(doc) : "?", why ? why : strerror(-rc));
 	free(why);
 	return rc < 0 ? -EBADMSG : 0;
@@ -284,19 +286,20 @@ static void list_one(struct lister *l, const json_t *doc, const char *where)
 		return;
 	}
 	if (!l->header) {
-		const char *head[] = { "ID", "KIND", "ISSUED", "SERIAL", "REGISTER", "OUTCOME",
-				       "STORED" };
+		const char *head[] = { _("ID"), _("KIND"), _("ISSUED"), _("SERIAL"),
+				       _("REGISTER"), _("OUTCOME"), _("STORED") };
 
 		print_list_row(head);
 	}
 	l->header = true;
 	row[0] = field(doc, NULL, "id");
-	row[1] = field(doc, NULL, "kind");
+	row[1] = i18n_value_of(VALUE_CERT_KIND, field(doc, NULL, "kind"), NULL, 0);
 	row[2] = util_time_local_text(field(doc, NULL, "issued"), when, sizeof(when));
 	row[3] = field(doc, "medium", "serial");
 	row[4] = field(doc, "medium", "register_no");
-	row[5] = outcome;
-	row[6] = where;
+	row[5] = i18n_value_of(VALUE_OUTCOME, outcome, NULL, 0);
+	/* TRANSLATORS: where a certificate is kept: "register" or "file" */
+	row[6] = strcmp(where, "register") == 0 ? _("register") : _("file");
 	print_list_row(row);
 }
 
@@ -355,7 +358,7 @@ static int list_dir(struct cert_cli *c, struct lister *l)
 	int n = scandir(cert_dir(c), &ents, json_file, by_name);
 
 	if (n < 0 && errno != ENOENT) {
-		cli_error("cert list: %s: %s", cert_dir(c), strerror(errno));
+		cli_error(_("cert list: %s: %s"), cert_dir(c), strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
 	for (int i = 0; i < n; i++) {
@@ -437,13 +440,15 @@ static int print_file(struct cert_cli *c, const char *id, const char *file)
 	int rc = cert_print(c->printer, id, file, &cause);
 
 	if (rc == 0) {
-		cli_note(c->ctx, "sent %s to %s", id,
-			 c->printer ? c->printer : "the default printer");
+		cli_note(c->ctx, _("sent %s to %s"), id,
+			 c->printer ? c->printer : _("the default printer"));
 		return CLI_EXIT_OK;
 	}
-	cli_error("cert print: %s%s%s%s", cause ? cause : strerror(-rc),
-		  rc == -ENOENT ? "; use `custos cert pdf " : "", rc == -ENOENT ? id : "",
-		  rc == -ENOENT ? "` and print the file elsewhere" : "");
+	if (rc == -ENOENT)
+		cli_error(_("cert print: %s; use `custos cert pdf %s` and print the file "
+			    "elsewhere"), cause ? cause : strerror(-rc), id);
+	else
+		cli_error("cert print: %s", cause ? cause : strerror(-rc));
 	free(cause);
 	return CLI_EXIT_FAIL;
 }
@@ -459,7 +464,7 @@ static int cmd_print(struct cert_cli *c, const char *ref)
 	fd = mkstemps(tmp, 4);
 	if (fd < 0 || util_close(fd) < 0) {
 		json_decref(doc);
-		cli_error("cert print: cannot create a temporary file: %s", strerror(errno));
+		cli_error(_("cert print: cannot create a temporary file: %s"), strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
 	rc = cert_pdf_write(doc, tmp, &cause);
@@ -513,7 +518,7 @@ static int load_docs(const char *file, json_t **docs, bool *pdf)
 	bool page_ok = true;
 
 	if (rc) {
-		cli_error("cert verify: cannot read %s", cause ? cause : strerror(-rc));
+		cli_error(_("cert verify: cannot read %s"), cause ? cause : strerror(-rc));
 		free(cause);
 		return CLI_EXIT_FAIL;
 	}
@@ -525,7 +530,7 @@ static int load_docs(const char *file, json_t **docs, bool *pdf)
 	} else {
 		*docs = json_pack("[o?]", json_loadb(data, len, JSON_REJECT_DUPLICATES, &err));
 		if (!*docs || json_is_null(json_array_get(*docs, 0)))
-			rc = util_fail(&cause, -EINVAL, "not valid JSON (line %d: %s)", err.line,
+			rc = util_fail(&cause, -EINVAL, _("not valid JSON (line %d: %s)"), err.line,
 				       err.text);
 	}
 	free(data);
@@ -553,13 +558,13 @@ static int chain_ok(struct cert_cli *c)
 		return c->chain;
 	c->chain = -1;
 	if (register_verify(c->db, &v, &cause) < 0) {
-		snprintf(c->chain_msg, sizeof(c->chain_msg), "cannot check the register's hash "
-			 "chain: %s", cause ? cause : "error");
+		snprintf(c->chain_msg, sizeof(c->chain_msg), _("cannot check the register's hash "
+			 "chain: %s"), cause ? cause : _("error"));
 	} else if (!v.ok) {
-		snprintf(c->chain_msg, sizeof(c->chain_msg), "the register's hash chain is "
-			 "broken: %s", v.message);
+		snprintf(c->chain_msg, sizeof(c->chain_msg), _("the register's hash chain is "
+			 "broken: %s"), v.message);
 	} else {
-		snprintf(c->chain_msg, sizeof(c->chain_msg), "hash chain of %lld events intact",
+		snprintf(c->chain_msg, sizeof(c->chain_msg), _("hash chain of %lld events intact"),
 			 (long long)v.events);
 		c->chain = 1;
 	}
@@ -595,15 +600,15 @@ static bool same_content(const json_t *doc, const struct register_cert *row, cha
 	bool same;
 
 	if (stored_doc(row, &stored, NULL) < 0) {
-		snprintf(msg, sz, "the register's copy of %s is not a certificate", row->id);
+		snprintf(msg, sz, _("the register's copy of %s is not a certificate"), row->id);
 		return false;
 	}
 	same = cert_digest(doc, d1, NULL) == 0 && cert_digest(stored, d2, NULL) == 0 &&
 	       strcmp(d1, d2) == 0 && json_equal(json_object_get(doc, "signature"),
 						 json_object_get(stored, "signature"));
 	if (!same)
-		snprintf(msg, sz, "the register holds different content for %s (content "
-			 "SHA-256 %.16s... there, %.16s... here)", row->id, d2, d1);
+		snprintf(msg, sz, _("the register holds different content for %s (content "
+			 "SHA-256 %.16s... there, %.16s... here)"), row->id, d2, d1);
 	json_decref(stored);
 	return same;
 }
@@ -619,26 +624,26 @@ static enum reg_match check_row(struct cert_cli *c, const json_t *doc,
 	if (!same_content(doc, row, msg, sz))
 		return REG_MISMATCH;
 	if (strcmp(row->event_hash, eh) != 0) {
-		snprintf(msg, sz, "the register links %s to event %.16s..., the certificate to "
-			 "%.16s...", row->id, row->event_hash, eh);
+		snprintf(msg, sz, _("the register links %s to event %.16s..., the certificate to "
+			 "%.16s..."), row->id, row->event_hash, eh);
 		return REG_MISMATCH;
 	}
 	if (row->media_id <= 0 || register_get(c->db, row->media_id, &m, NULL) < 0 ||
 	    strcmp(m.register_no, field(doc, "medium", "register_no")) != 0) {
-		snprintf(msg, sz, "%s is not linked to medium %s in the register", row->id,
+		snprintf(msg, sz, _("%s is not linked to medium %s in the register"), row->id,
 			 field(doc, "medium", "register_no"));
 		return REG_MISMATCH;
 	}
 	seq = find_event(c, m.id, eh);
 	if (!seq) {
-		snprintf(msg, sz, "its event hash %.16s... is no event of %s", eh, m.register_no);
+		snprintf(msg, sz, _("its event hash %.16s... is no event of %s"), eh, m.register_no);
 		return REG_MISMATCH;
 	}
 	if (chain_ok(c) < 0) {
 		snprintf(msg, sz, "%s", c->chain_msg);
 		return REG_MISMATCH;
 	}
-	snprintf(msg, sz, "matches (medium %s, event seq %lld; %s)", m.register_no,
+	snprintf(msg, sz, _("matches (medium %s, event seq %lld; %s)"), m.register_no,
 		 (long long)seq, c->chain_msg);
 	return REG_MATCH;
 }
@@ -657,11 +662,11 @@ static enum reg_match register_check(struct cert_cli *c, const json_t *doc, char
 	}
 	seq = find_event(c, 0, field(doc, NULL, "register_event_hash"));
 	if (seq) {
-		snprintf(msg, sz, "%s is not in the register, although the event it certifies "
-			 "(seq %lld) is", field(doc, NULL, "id"), (long long)seq);
+		snprintf(msg, sz, _("%s is not in the register, although the event it certifies "
+			 "(seq %lld) is"), field(doc, NULL, "id"), (long long)seq);
 		return REG_MISMATCH;
 	}
-	snprintf(msg, sz, "not recorded in this register (no event of it here either)");
+	snprintf(msg, sz, "%s", _("not recorded in this register (no event of it here either)"));
 	return REG_NOT_RECORDED;
 }
 
@@ -693,22 +698,24 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 			"register", checked ? match_names[match] : NULL,
 			"register_detail", checked ? msg : NULL));
 	else if (rc == 0 && strcmp(field(doc, NULL, "kind"), "destruction") == 0)
-		cli_out("%s: valid: %s %s, medium %s serial %s, method %s\n", file,
+		cli_out(_("%s: valid: %s %s, medium %s serial %s, method %s\n"), file,
 		       field(doc, NULL, "id"), field(doc, NULL, "title"),
 		       field(doc, "medium", "register_no"), field(doc, "medium", "serial"),
-		       field(doc, "destruction", "method"));
+		       i18n_value_of(VALUE_DESTROY, field(doc, "destruction", "method"), NULL, 0));
 	else if (rc == 0)
-		cli_out("%s: valid: %s %s (%s), medium serial %s, outcome %s\n", file,
-		       field(doc, NULL, "id"), field(doc, NULL, "title"), field(doc, NULL, "kind"),
-		       field(doc, "medium", "serial"), field(doc, "sanitization", "outcome"));
+		cli_out(_("%s: valid: %s %s (%s), medium serial %s, outcome %s\n"), file,
+		       field(doc, NULL, "id"), field(doc, NULL, "title"),
+		       i18n_value_of(VALUE_CERT_KIND, field(doc, NULL, "kind"), NULL, 0),
+		       field(doc, "medium", "serial"),
+		       i18n_value_of(VALUE_OUTCOME, field(doc, "sanitization", "outcome"), NULL, 0));
 	if (rc)
 		cli_error("cert verify: %s: %s: INVALID: %s", file, field(doc, NULL, "id"),
 			  cause ? cause : strerror(-rc));
 	else if (match == REG_MISMATCH)
-		cli_error("cert verify: %s: %s: register: MISMATCH: %s", file,
+		cli_error(_("cert verify: %s: %s: register: MISMATCH: %s"), file,
 			  field(doc, NULL, "id"), msg);
 	else if (checked && !out)
-		cli_out("%s: register: %s\n", file, msg);
+		cli_out(_("%s: register: %s\n"), file, msg);
 	free(cause);
 	return rc == 0 && match != REG_MISMATCH;
 }
@@ -763,7 +770,7 @@ static int verify_qr_alone(struct cert_cli *c, const struct sign_key *key, const
 		free(cause);
 		return CLI_EXIT_FAIL;
 	}
-	printf("QR code: valid: signed by key %s; compare with the printed page:\n",
+	printf(_("QR code: valid: signed by key %s; compare with the printed page:\n"),
 	       json_string_value(json_object_get(fields, "key_id")));
 	json_object_foreach(fields, k, v) {
 		printf("  %-22s ", k);
@@ -821,7 +828,7 @@ static int cmd_verify(struct cert_cli *c, const char *file)
 		return rc;
 	}
 	if (qr && !qr_matches_any(qr, docs)) {
-		cli_error("cert verify: %s: INVALID: the QR payload matches no certificate in it",
+		cli_error(_("cert verify: %s: INVALID: the QR payload matches no certificate in it"),
 			  file);
 		ok = false;
 		c->qr_failed = true;
@@ -829,8 +836,8 @@ static int cmd_verify(struct cert_cli *c, const char *file)
 	for (i = 0; !c->qr_failed && i < json_array_size(docs); i++)
 		ok = verify_one(c, file, json_array_get(docs, i), key, out) && ok;
 	if (ok && pdf && !out)
-		printf("note: the drawn page shows the signed values; paper is checked by "
-		       "scanning its QR code (--qr-text, --qr-image)\n");
+		printf("%s\n", _("note: the drawn page shows the signed values; paper is checked "
+				 "by scanning its QR code (--qr-text, --qr-image)"));
 	if (out)
 		cli_print_json(json_pack("{s:s,s:b,s:o}", "file", file, "valid", ok,
 					 "certificates", out));
@@ -869,7 +876,7 @@ static int parse(struct cert_cli *c, int argc, char **argv)
 		case 'q': c->qr = optarg; break;
 		case 'Q': c->qr_image = optarg; break;
 		case 'h': usage(stdout); return -1;
-		default: return cli_usage_error("cert", "unknown option");
+		default: return cli_usage_error("cert", "%s", _("unknown option"));
 		}
 	}
 	return 0;
@@ -885,12 +892,12 @@ static int dispatch(struct cert_cli *c, const char *sub, int nargs, char **args)
 	if (strcmp(sub, "list") == 0 && nargs == 0)
 		return cmd_list(c);
 	if (strcmp(sub, "verify") == 0 && nargs == 0 && (c->qr || c->qr_image))
-		return c->qr && c->qr_image ? cli_usage_error("cert", "--qr-text or --qr-image, "
-							      "not both") : cmd_verify(c, NULL);
+		return c->qr && c->qr_image ? cli_usage_error("cert", "%s", _("--qr-text or "
+							      "--qr-image, not both")) : cmd_verify(c, NULL);
 	if (!needs_one)
-		return cli_usage_error("cert", "unknown subcommand or extra arguments: %s", sub);
+		return cli_usage_error("cert", _("unknown subcommand or extra arguments: %s"), sub);
 	if (nargs != 1)
-		return cli_usage_error("cert", "%s takes exactly one REF or FILE", sub);
+		return cli_usage_error("cert", _("%s takes exactly one REF or FILE"), sub);
 	if (strcmp(sub, "show") == 0)
 		return cmd_show(c, args[0]);
 	if (strcmp(sub, "pdf") == 0)

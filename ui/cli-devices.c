@@ -12,12 +12,13 @@
 
 #include "device.h"
 #include "fw.h"
+#include "i18n.h"
 
 #define COL_PATH 16
 
 static void devices_usage(FILE *out)
 {
-	fputs("Usage: custos devices [--json] [PATH...]\n"
+	fputs(_("Usage: custos devices [--json] [PATH...]\n"
 	      "\n"
 	      "Without PATH, lists every whole disk and the virtual media (*.img files)\n"
 	      "in STATE-DIR/virtual; with PATHs, describes just those block devices or\n"
@@ -32,7 +33,7 @@ static void devices_usage(FILE *out)
 	      "  -j, --json   print a JSON array of devices\n"
 	      "  -h, --help   this help\n"
 	      "\n"
-	      "Exit status: 0 success, 1 a PATH could not be described, 2 usage error.\n", out);
+	      "Exit status: 0 success, 1 a PATH could not be described, 2 usage error.\n"), out);
 }
 
 /* Copy @s into @out (@width columns), marking a cut with "..". */
@@ -56,7 +57,7 @@ static void status_text(const struct device_info *d, char *out, size_t len)
 	enum device_reason first = DEVICE_REASON_MOUNTED;
 
 	if (device_is_eligible(d)) {
-		util_strlcpy(out, "eligible", len);
+		util_strlcpy(out, _("eligible"), len);
 		return;
 	}
 	while (!(d->reasons & first))
@@ -82,24 +83,24 @@ static void print_firmware(const struct fw_caps *caps)
 	char hidden[32];
 	int any = 0;
 
-	printf("    firmware:");
+	printf("    %s", _("firmware:"));
 	for (int m = FW_ATA_SECURITY_ERASE; m < FW_PURGE; m++) {
 		if (!(caps->methods & (1u << m)))
 			continue;
 		printf("%s%s", any++ ? ", " : " ", fw_method_name((enum fw_method)m));
 	}
 	if (!any)
-		printf(" no firmware erase");
+		printf(" %s", _("no firmware erase"));
 	if (caps->purge != FW_METHOD_NONE)
-		printf("; purge = %s", fw_method_name(caps->purge));
+		printf(_("; purge = %s"), fw_method_name(caps->purge));
 	if (caps->ata_valid && caps->ata.sec_frozen)
-		printf("; FROZEN");
+		printf("; %s", _("FROZEN"));
 	if (caps->hidden.checked && !caps->hidden.known) {
-		printf("; hidden areas unknown");
+		printf("; %s", _("hidden areas unknown"));
 	} else if (caps->hidden.hidden_sectors) {
 		util_format_size(caps->hidden.hidden_sectors * caps->hidden.sector_size, hidden,
 				 sizeof(hidden));
-		printf("; HIDDEN %s (HPA/DCO)", hidden);
+		printf(_("; HIDDEN %s (HPA/DCO)"), hidden);
 	}
 	putchar('\n');
 }
@@ -140,12 +141,18 @@ static json_t *device_json_with_firmware(const struct device_info *d)
 
 static void print_table(const struct device_info *devs, size_t n)
 {
-	printf("%-16s %9s %-7s %-17s %-13s %s\n", "PATH", "SIZE", "BUS", "MODEL", "SERIAL",
-	       "STATUS");
+	/* columns as print_row() fills them; translated headings fitted to them */
+	util_fput_width(stdout, _("PATH"), 17);
+	printf("%*s%s ", util_display_width(_("SIZE")) < 9 ? 9 - util_display_width(_("SIZE")) : 0,
+	       "", _("SIZE"));
+	util_fput_width(stdout, _("BUS"), 8);
+	util_fput_width(stdout, _("MODEL"), 18);
+	util_fput_width(stdout, _("SERIAL"), 14);
+	printf("%s\n", _("STATUS"));
 	for (size_t i = 0; i < n; i++)
 		print_row(&devs[i]);
 	if (n == 0)
-		printf("(no block devices or virtual media found)\n");
+		printf("%s\n", _("(no block devices or virtual media found)"));
 }
 
 static int print_devices(const struct cli_ctx *ctx, const struct device_info *devs, size_t n)
@@ -174,7 +181,7 @@ static int probe_paths(const struct cli_ctx *ctx, int n, char **paths)
 
 	devs = calloc((size_t)n, sizeof(*devs));
 	if (!devs) {
-		cli_error("devices: out of memory");
+		cli_error("devices: %s", _("out of memory"));
 		return CLI_EXIT_FAIL;
 	}
 	for (int i = 0; i < n; i++) {
@@ -204,7 +211,7 @@ static int list_all(const struct cli_ctx *ctx)
 
 	vdir = util_asprintf("%s/virtual", ctx->state_dir);
 	if (!vdir) {
-		cli_error("devices: out of memory");
+		cli_error("devices: %s", _("out of memory"));
 		return CLI_EXIT_FAIL;
 	}
 	rc = device_list(vdir, &devs, &n, &cause);
@@ -237,7 +244,7 @@ int cli_devices(struct cli_ctx *ctx, int argc, char **argv)
 			devices_usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			return cli_usage_error("devices", "unknown option");
+			return cli_usage_error("devices", "%s", _("unknown option"));
 		}
 	}
 	if (optind < argc)

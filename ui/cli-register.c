@@ -4,6 +4,8 @@
  * destroy, lost, and `register list|show|history|verify|backup|export`.
  */
 #include "cli.h"
+#include "i18n.h"
+#include "i18n-values.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -102,8 +104,8 @@ static int resolve_operator(struct reg_cli *r, const char *given, const char **a
 		return fail(r, rc, cause);
 	if (!name && r->roster->n) {
 		who = staff_describe(r->roster, STAFF_ROLE_OPERATOR);
-		cli_error("%s: who is the operator? give --operator NAME, set $CUSTOS_OPERATOR "
-			  "or operator=NAME in station.conf; the roster's operators: %s", r->cmd,
+		cli_error(_("%s: who is the operator? give --operator NAME, set $CUSTOS_OPERATOR "
+			  "or operator=NAME in station.conf; the roster's operators: %s"), r->cmd,
 			  who ? who : "?");
 		free(who);
 		return CLI_EXIT_USAGE;
@@ -140,7 +142,7 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 		if (rc != CLI_EXIT_OK)
 			return rc;
 	} else if (stat(r->ctx->state_dir, &sb) < 0) {
-		cli_error("%s: state directory %s: %s (run 'custos init')", r->cmd,
+		cli_error(_("%s: state directory %s: %s (run 'custos init')"), r->cmd,
 			  r->ctx->state_dir, strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
@@ -150,9 +152,9 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 	if (!actor)
 		actor = station_operator();
 	if (register_set_actor(r->db, actor, r->st ? r->st->name : NULL) < 0) {
-		cli_error("%s: the operator (--operator, CUSTOS_OPERATOR or the login name) "
+		cli_error(_("%s: the operator (--operator, CUSTOS_OPERATOR or the login name) "
 			  "and the station name must be UTF-8 text without control characters, "
-			  "shorter than 128 bytes", r->cmd);
+			  "shorter than 128 bytes"), r->cmd);
 		return CLI_EXIT_USAGE;
 	}
 	/* every event is signed: writers load the key and check the head */
@@ -253,9 +255,19 @@ static void print_media_line(const struct register_media *in)
 				 policy_level_name_zh(l) : "";
 
 	media_safe(m);
-	printf("%s  %s  %s (%s)  %s%s%s\n", m->register_no, m->media_type,
-	       m->classification[0] ? m->classification : "unclassified", zh, m->state,
-	       m->holder[0] ? ", with " : "", m->holder);
+	printf("%s  %s  %s (%s)  %s%s%s\n", m->register_no,
+	       i18n_value_of(VALUE_MEDIA, m->media_type, NULL, 0),
+	       m->classification[0] ? m->classification : _("unclassified"), zh,
+	       i18n_value_of(VALUE_STATE, m->state, NULL, 0), m->holder[0] ? _(", with ") : "",
+	       m->holder);
+}
+
+/* register show is bilingual: the code, then its Chinese word. */
+static const char *zh_of(enum value_kind k, const char *code)
+{
+	const char *zh = values_zh(k, code);
+
+	return zh ? zh : "";
 }
 
 static void print_media(const struct reg_cli *r, const struct register_media *in)
@@ -269,9 +281,9 @@ static void print_media(const struct reg_cli *r, const struct register_media *in
 	media_safe(m);
 	util_format_size(m->capacity_bytes, size, sizeof(size));
 	printf("登记编号 Register No.:     %s%s\n", m->register_no,
-	       m->unregistered ? "  (unregistered: sanitized without enrolment)" : "");
+	       m->unregistered ? _("  (unregistered: sanitized without enrolment)") : "");
 	printf("资产标签 Asset tag:        %s\n", m->asset_tag);
-	printf("介质类型 Media type:       %s\n", m->media_type);
+	printf("介质类型 Media type:       %s %s\n", m->media_type, zh_of(VALUE_MEDIA, m->media_type));
 	printf("品牌型号 Vendor/model:     %s %s\n", m->vendor, m->model);
 	printf("硬件序列号 Serial:         %s\n", m->serial);
 	if (m->wwn[0])
@@ -281,14 +293,15 @@ static void print_media(const struct reg_cli *r, const struct register_media *in
 	printf("容量 Capacity:             %s (%llu bytes)\n", size,
 	       (unsigned long long)m->capacity_bytes);
 	printf("密级 Classification:       %s %s\n", m->classification, zh);
-	printf("最高密级 Highest held:     %s\n", m->highest_class);
+	printf("最高密级 Highest held:     %s %s\n", m->highest_class,
+	       zh_of(VALUE_LEVEL, m->highest_class));
 	printf("责任人 Custodian:          %s\n", m->custodian);
 	printf("使用处室 Department:       %s\n", m->department);
 	if (strcmp(state_text(r, m), "interrupted") == 0)
-		printf("状态 State:                sanitizing, INTERRUPTED (中断): the run never "
-		       "ended; custos sanitize --resume continues it\n");
+		printf(_("状态 State:                sanitizing, INTERRUPTED (中断): the run never "
+		       "ended; custos sanitize --resume continues it\n"));
 	else
-		printf("状态 State:                %s\n", m->state);
+		printf("状态 State:                %s %s\n", m->state, zh_of(VALUE_STATE, m->state));
 	printf("持有人 Holder:             %s\n", m->holder);
 	printf("启用日期 Enrolled:         %s\n",
 	       util_time_local_text(m->created_at, when, sizeof(when)));
@@ -297,7 +310,7 @@ static void print_media(const struct reg_cli *r, const struct register_media *in
 	if (m->note[0])
 		printf("备注 Note:                 %s\n", m->note);
 	if (m->history_differs)
-		printf("警告 WARNING:              this row differs from its history: %s\n",
+		printf(_("警告 WARNING:              this row differs from its history: %s\n"),
 		       m->history_note);
 }
 
@@ -330,7 +343,7 @@ static int show_result(struct reg_cli *r, int64_t id, const char *what)
 	printf("%s: ", what);
 	print_media_line(&m);
 	if (r->cert_id)
-		printf("certificate %s:\n  %s/%s.json\n  %s/%s.pdf\n", r->cert_id, r->cert_dir,
+		printf(_("certificate %s:\n  %s/%s.json\n  %s/%s.pdf\n"), r->cert_id, r->cert_dir,
 		       r->cert_id, r->cert_dir, r->cert_id);
 	return CLI_EXIT_OK;
 }
@@ -406,12 +419,12 @@ static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enrol
 			break;
 		case 'C':
 			if (util_parse_u64(optarg, &m->capacity_bytes, 1) < 0)
-				return cli_usage_error("enroll", "bad capacity '%s'", optarg);
+				return cli_usage_error("enroll", _("bad capacity '%s'"), optarg);
 			break;
 		case 'o': o->operator_name = optarg; break;
 		case 'j': ctx->json = true; break;
 		case 'h':
-			printf("Usage: custos enroll DEVICE --class LEVEL [--asset-tag T] "
+			printf(_("Usage: custos enroll DEVICE --class LEVEL [--asset-tag T] "
 			       "[--custodian NAME]\n"
 			       "         [--department D] [--type T] [--note TEXT] "
 			       "[--operator NAME]\n"
@@ -420,7 +433,7 @@ static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enrol
 			       "         [--model M] [--capacity SIZE] [same options]\n"
 			       "LEVEL: public internal secret confidential top-secret "
 			       "(or 公开 内部 秘密 机密 绝密)\n"
-			       "TYPE: hdd ssd nvme usb-flash sd-mmc optical other virtual\n");
+			       "TYPE: hdd ssd nvme usb-flash sd-mmc optical other virtual\n"));
 			return -1;
 		default:
 			return CLI_EXIT_USAGE;
@@ -451,20 +464,20 @@ static int enroll_check(struct enroll_opts *o, int nargs)
 	enum policy_kind k;
 
 	if (!o->m.classification[0])
-		return cli_usage_error("enroll", "--class LEVEL is required");
+		return cli_usage_error("enroll", _("--class LEVEL is required"));
 	if (enroll_check_text(o) != CLI_EXIT_OK)
 		return CLI_EXIT_USAGE;
 	if (policy_level_parse(o->m.classification, &l) < 0)
-		return cli_usage_error("enroll", "unknown classification '%s'",
+		return cli_usage_error("enroll", _("unknown classification '%s'"),
 				       o->m.classification);
 	if (o->type && policy_kind_parse(o->type, &k) < 0)
-		return cli_usage_error("enroll", "unknown media type '%s'", o->type);
+		return cli_usage_error("enroll", _("unknown media type '%s'"), o->type);
 	if (o->manual && nargs != 0)
-		return cli_usage_error("enroll", "--manual takes no DEVICE");
+		return cli_usage_error("enroll", _("--manual takes no DEVICE"));
 	if (o->manual && !o->type)
-		return cli_usage_error("enroll", "--manual needs --type");
+		return cli_usage_error("enroll", _("--manual needs --type"));
 	if (!o->manual && nargs != 1)
-		return cli_usage_error("enroll", "expected one DEVICE (or --manual)");
+		return cli_usage_error("enroll", _("expected one DEVICE (or --manual)"));
 	return CLI_EXIT_OK;
 }
 
@@ -487,16 +500,16 @@ static int enroll_from_device(struct reg_cli *r, const char *path, struct enroll
 	}
 	register_media_from_device(&o->m, &dev);
 	if (!dev.serial[0] && !dev.wwn[0] && !o->m.backing_file[0])
-		cli_warn("%s has no serial number or WWN: it will not be recognised when "
-			 "plugged in again", path);
+		cli_warn(_("%s has no serial number or WWN: it will not be recognised when "
+			 "plugged in again"), path);
 	rc = register_find_by_device(r->db, &dev, &old, NULL);
 	device_info_clear(&dev);
 	if (rc == 0 && old.unregistered && !register_state_is_terminal(old.state)) {
 		if (!r->ctx->json)
-			printf("%s was sanitized before enrolment as %s: enrolling that record\n",
+			printf(_("%s was sanitized before enrolment as %s: enrolling that record\n"),
 			       path, old.register_no);
 	} else if (rc == 0 && !register_state_is_terminal(old.state)) {
-		cli_error("enroll: %s is already in the register as %s", path, old.register_no);
+		cli_error(_("enroll: %s is already in the register as %s"), path, old.register_no);
 		if (r->ctx->json)
 			cli_print_json(register_media_to_json(&old));
 		else
@@ -515,7 +528,7 @@ static const char *roster_custodian(struct reg_cli *r, const char *name)
 	char *why = NULL;
 
 	if (staff_require(r->roster, name, STAFF_ROLE_CUSTODIAN, &p, &why) < 0)
-		cli_warn("%s: %s", r->cmd, why ? why : "custodian not on the roster");
+		cli_warn("%s: %s", r->cmd, why ? why : _("custodian not on the roster"));
 	free(why);
 	return p ? p->name : name;
 }
@@ -591,19 +604,19 @@ static void custody_help(const char *cmd)
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(u); i++)
 		if (strcmp(u[i].cmd, cmd) == 0)
-			printf("Usage: custos %s %s [--operator NAME] [--json]\n", cmd, u[i].usage);
-	printf("REF: register number, asset tag, serial number or device path.\n");
+			printf(_("Usage: custos %s %s [--operator NAME] [--json]\n"), cmd, u[i].usage);
+	printf(_("REF: register number, asset tag, serial number or device path.\n"));
 	if (strcmp(cmd, "destroy") != 0)
 		return;
-	printf("--witness NAME once per witness, or a list (\"王芳，刘强\": separated by\n"
+	printf(_("--witness NAME once per witness, or a list (\"王芳，刘强\": separated by\n"
 	       ", ， 、 ; ；): at least the policy's number (default 2) of distinct\n"
 	       "people, none the operator (rule two-witnesses).\n"
-	       "METHOD, by code or Chinese name:\n");
+	       "METHOD, by code or Chinese name:\n"));
 	for (size_t i = 0; i < register_n_destroy_methods; i++)
 		printf("  %-14s %s (%s)\n", register_destroy_methods[i].code,
 		       register_destroy_methods[i].zh, register_destroy_methods[i].en);
-	printf("destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
-	       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
+	printf(_("destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
+	       "in DIR\n(default STATE-DIR/certs), stored in the register.\n"));
 }
 
 /* Append the names of one --witness ("王芳，刘强" is two) to @o. */
@@ -616,13 +629,13 @@ static int add_witnesses(const char *cmd, struct custody_opts *o, const char *li
 	if (cli_check_text(cmd, "--witness", list, 0) != CLI_EXIT_OK)
 		return -EINVAL;
 	if (names_split(list, &v, &n, &cause) < 0) {
-		cli_usage_error(cmd, "--witness: %s", cause);
+		cli_usage_error(cmd, _("--witness: %s"), cause);
 		free(cause);
 		return -EINVAL;
 	}
 	if (o->n_witnesses + n > CERT_MAX_WITNESSES) {
 		names_list_free(v, n);
-		cli_usage_error(cmd, "too many witnesses (at most %d)", CERT_MAX_WITNESSES);
+		cli_usage_error(cmd, _("too many witnesses (at most %d)"), CERT_MAX_WITNESSES);
 		return -EINVAL;
 	}
 	all = realloc(o->witnesses, (o->n_witnesses + n + 1) * sizeof(*all));
@@ -705,13 +718,13 @@ static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error(cmd, "expected one REF");
+		return cli_usage_error(cmd, _("expected one REF"));
 	if (custody_check_text(cmd, o) != CLI_EXIT_OK)
 		return CLI_EXIT_USAGE;
 	if (strcmp(cmd, "destroy") != 0 && (o->operator_title || o->validator ||
 					    o->validator_title || o->cert_dir))
-		return cli_usage_error(cmd, "--operator-title, --validator, --validator-title "
-				       "and --cert-dir belong to destroy");
+		return cli_usage_error(cmd, _("--operator-title, --validator, --validator-title "
+				       "and --cert-dir belong to destroy"));
 	return CLI_EXIT_OK;
 }
 
@@ -759,7 +772,7 @@ out:
 
 static int need_to(const struct custody_opts *o)
 {
-	return o->to && *o->to ? CLI_EXIT_OK : cli_usage_error(NULL, "--to NAME is required");
+	return o->to && *o->to ? CLI_EXIT_OK : cli_usage_error(NULL, _("--to NAME is required"));
 }
 
 /* The custodian as roster_custodian() checks it. */
@@ -791,9 +804,9 @@ static int need_class(const struct custody_opts *o)
 	enum policy_level l;
 
 	if (!o->cls)
-		return cli_usage_error("reclassify", "--class LEVEL is required");
+		return cli_usage_error("reclassify", _("--class LEVEL is required"));
 	if (policy_level_parse(o->cls, &l) < 0)
-		return cli_usage_error("reclassify", "unknown classification '%s'", o->cls);
+		return cli_usage_error("reclassify", _("unknown classification '%s'"), o->cls);
 	return CLI_EXIT_OK;
 }
 
@@ -840,12 +853,12 @@ static int need_destruction(const struct custody_opts *o)
 
 	/* the number of witnesses is the policy's (rule two-witnesses, exit 3) */
 	if (!o->method || !*o->method || !o->place || !*o->place)
-		return cli_usage_error("destroy", "--method and --place are required");
+		return cli_usage_error("destroy", _("--method and --place are required"));
 	if (register_destroy_method_find(o->method))
 		return CLI_EXIT_OK;
 	/* one list for both faces (register_destroy_methods[]) */
 	all = register_destroy_methods_text();
-	rc = cli_usage_error("destroy", "unknown method '%s' (one of: %s)", o->method,
+	rc = cli_usage_error("destroy", _("unknown method '%s' (one of: %s)"), o->method,
 			     all ? all : "?");
 	free(all);
 	return rc;
@@ -869,9 +882,9 @@ static int destroy_people(struct reg_cli *r, const struct custody_opts *o,
 
 	*v = NULL;
 	if (!r->operator_name) {
-		cli_error("destroy: a certificate names its operator: give --operator NAME, set "
+		cli_error(_("destroy: a certificate names its operator: give --operator NAME, set "
 			  "$CUSTOS_OPERATOR or operator=NAME in station.conf (never the login "
-			  "account)");
+			  "account)"));
 		return CLI_EXIT_USAGE;
 	}
 	if (o->validator && *o->validator) {
@@ -929,8 +942,8 @@ static int do_destroy(struct reg_cli *r, const struct register_media *m,
 	if (!fd.recorded)
 		return rc;
 	cli_error("destroy: %s", *cause ? *cause : strerror(-rc));
-	cli_error("destroy: the register event stays; fix the cause and keep this output: "
-		  "`custos register history %s` shows the event", m->register_no);
+	cli_error(_("destroy: the register event stays; fix the cause and keep this output: "
+		  "`custos register history %s` shows the event"), m->register_no);
 	free(*cause);
 	*cause = NULL;
 	return CLI_EXIT_FAIL;
@@ -988,12 +1001,14 @@ static int reg_list(struct reg_cli *r, const char *cls, const char *state)
 		free(m);
 		return cli_print_json(arr);
 	}
-	print_list_row("REG NO", "ASSET TAG", "TYPE", "CLASS", "STATE", "CUSTODIAN", "SERIAL");
+	print_list_row(_("REG NO"), _("ASSET TAG"), _("TYPE"), _("CLASS"), _("STATE"),
+		       _("CUSTODIAN"), _("SERIAL"));
 	for (size_t i = 0; i < n; i++)
 		print_list_row(m[i].register_no, m[i].asset_tag[0] ? m[i].asset_tag : "-",
-			       m[i].media_type,
-			       m[i].classification[0] ? m[i].classification : "-",
-			       state_text(r, &m[i]),
+			       i18n_value_of(VALUE_MEDIA, m[i].media_type, NULL, 0),
+			       m[i].classification[0] ?
+			       i18n_value_of(VALUE_LEVEL, m[i].classification, NULL, 0) : "-",
+			       i18n_value_of(VALUE_STATE, state_text(r, &m[i]), NULL, 0),
 			       m[i].custodian[0] ? m[i].custodian : "-",
 			       m[i].serial[0] ? m[i].serial : "-");
 	free(m);
@@ -1013,19 +1028,232 @@ static int reg_show(struct reg_cli *r, const char *ref)
 	return CLI_EXIT_OK;
 }
 
+/* register history: each event's details as "key: value" pairs on at
+ * most HIST_LINES lines of HIST_COLS columns (not its JSON). */
+#define HIST_COLS 78
+#define HIST_INDENT 6
+#define HIST_LINES 4
+#define HIST_VALUE_COLS 40
+
+struct hist_out {
+	int col;		/* columns used on the current line */
+	int line;		/* details lines begun */
+	size_t left;		/* pairs not shown */
+};
+
+/* The value kind of a details key, for the interface language. */
+static bool hist_kind(const char *key, enum value_kind *k)
+{
+	static const struct {
+		const char *key;
+		enum value_kind k;
+	} keys[] = {
+		{ "classification", VALUE_LEVEL }, { "highest_class", VALUE_LEVEL },
+		{ "from", VALUE_LEVEL }, { "to", VALUE_LEVEL }, { "class", VALUE_LEVEL },
+		{ "state", VALUE_STATE }, { "destination", VALUE_DEST },
+		{ "outcome", VALUE_OUTCOME }, { "media_type", VALUE_MEDIA },
+		{ "nist", VALUE_NIST }, { "nist_category", VALUE_NIST },
+		{ "declared_classification", VALUE_LEVEL }, { "method", VALUE_DESTROY },
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].key, key) == 0) {
+			*k = keys[i].k;
+			return true;
+		}
+	return false;
+}
+
+/* A scalar as text: codes in the interface language, times local. */
+static char *hist_scalar(const char *key, const json_t *v)
+{
+	char buf[160], when[UTIL_TIME_LEN];
+	const char *s = json_string_value(v);
+	int64_t t;
+	enum value_kind k;
+
+	if (json_is_integer(v))
+		return util_asprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	if (json_is_real(v))
+		return util_asprintf("%g", json_real_value(v));
+	if (json_is_boolean(v))
+		return strdup(json_is_true(v) ? _("yes") : _("no"));
+	if (!s)
+		return NULL;
+	if (util_time_parse(s, &t) == 0)
+		return strdup(util_time_local_text(s, when, sizeof(when)));
+	if (hist_kind(key, &k) && values_find(k, s))
+		return strdup(i18n_value_of(k, s, buf, sizeof(buf)));
+	return strdup(s);
+}
+
+static char *hist_value(const char *key, const json_t *v)
+{
+	char *out = NULL, *part;
+	size_t i;
+	json_t *x;
+
+	if (!json_is_array(v))
+		return hist_scalar(key, v);
+	json_array_foreach((json_t *)v, i, x) {
+		char *next;
+
+		part = json_is_object(x) || json_is_array(x) ? strdup("{…}") : hist_scalar(key, x);
+		next = util_asprintf("%s%s%s", out ? out : "", out ? ", " : "", part ? part : "");
+		free(part);
+		free(out);
+		out = next;
+		if (!out)
+			return NULL;
+	}
+	return out ? out : strdup("-");
+}
+
+/* Put one "key: value" pair, wrapping within HIST_COLS. */
+static void hist_pair(struct hist_out *o, const char *key, const char *value)
+{
+	char fitted[4 * HIST_VALUE_COLS + 8], *pair;
+	int w;
+
+	util_fit_width(value, HIST_VALUE_COLS, false, fitted, sizeof(fitted));
+	pair = util_asprintf("%s: %s", key, fitted);
+	if (!pair)
+		return;
+	w = util_display_width(pair);
+	/* the last line keeps room for " … N more (--json shows all)" */
+	if (o->line == 0 || o->col + 2 + w > HIST_COLS - (o->line == HIST_LINES ? 30 : 0)) {
+		if (o->line == HIST_LINES) {
+			o->left++;
+			free(pair);
+			return;
+		}
+		printf("%s%*s", o->line ? "\n" : "", HIST_INDENT, "");
+		o->col = HIST_INDENT;
+		o->line++;
+	} else {
+		fputs(", ", stdout);
+		o->col += 2;
+	}
+	util_fput_width(stdout, pair, w);
+	o->col += w;
+	free(pair);
+}
+
+struct hist_pair {
+	char *name;		/* "result.outcome" */
+	char *text;
+	int rank;		/* of a key a reader looks for first; -1 */
+};
+
+struct hist_pairs {
+	struct hist_pair *v;
+	size_t n, cap;
+};
+
+/* What a reader looks for first in an event, by its last key, in this
+ * order; -1 for the rest. */
+#define HIST_RANKS 13
+static int hist_rank(const char *key)
+{
+	static const char *const first[HIST_RANKS] = {
+		"outcome", "cause", "profile", "destination", "certificate", "to", "from",
+		"classification", "method", "place", "witnesses", "note", "state",
+	};
+
+	for (int i = 0; i < HIST_RANKS; i++)
+		if (strcmp(first[i], key) == 0)
+			return i;
+	return -1;
+}
+
+static void hist_add(struct hist_pairs *ps, char *name, char *text, int rank)
+{
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? 2 * ps->cap : 16;
+		struct hist_pair *v = realloc(ps->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(name);
+			free(text);
+			return;
+		}
+		ps->v = v;
+		ps->cap = cap;
+	}
+	ps->v[ps->n++] = (struct hist_pair){ name, text, rank };
+}
+
+/* The pairs of object @obj, nested objects with dotted keys. */
+static void hist_object(struct hist_pairs *ps, const char *prefix, const json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		char *name = prefix ? util_asprintf("%s.%s", prefix, key) : strdup(key);
+		char *text;
+
+		if (!name)
+			return;
+		if (json_is_object(v)) {
+			hist_object(ps, name, v);
+		} else if (!json_is_null(v) && !(json_is_string(v) && !*json_string_value(v))) {
+			text = hist_value(key, v);
+			if (text) {
+				hist_add(ps, name, text, hist_rank(key));
+				continue;
+			}
+		}
+		free(name);
+	}
+}
+
+static void print_details(const char *details)
+{
+	json_t *d = details ? json_loads(details, 0, NULL) : NULL;
+	struct hist_pairs ps = { 0 };
+	struct hist_out o = { 0 };
+
+	if (json_is_object(d)) {
+		hist_object(&ps, NULL, d);
+		/* the keys a reader looks for first, then the rest */
+		for (int rank = 0; rank <= HIST_RANKS; rank++)
+			for (size_t i = 0; i < ps.n; i++)
+				if (ps.v[i].rank == (rank < HIST_RANKS ? rank : -1))
+					hist_pair(&o, ps.v[i].name, ps.v[i].text);
+		if (o.left)
+			/* TRANSLATORS: more details of a register event than fit */
+			printf(_(" … %zu more (--json shows all)"), o.left);
+		if (o.line)
+			putchar('\n');
+	} else if (details && *details) {
+		/* not JSON: a row written behind custos's back */
+		printf("%*s", HIST_INDENT, "");
+		util_fput_width(stdout, details, HIST_COLS - HIST_INDENT);
+		putchar('\n');
+	}
+	for (size_t i = 0; i < ps.n; i++) {
+		free(ps.v[i].name);
+		free(ps.v[i].text);
+	}
+	free(ps.v);
+	json_decref(d);
+}
+
 static void print_event(const struct register_event *ev)
 {
-	char at[UTIL_TIME_LEN], when[UTIL_TIME_LEN], hash[sizeof(ev->hash)];
+	char at[UTIL_TIME_LEN], when[UTIL_TIME_LEN], hash[sizeof(ev->hash)], buf[64];
 
 	/* a row written behind custos's back may hold anything */
 	util_text_safe(ev->at, false, at, sizeof(at));
 	util_text_safe(ev->hash, false, hash, sizeof(hash));
-	printf("%-5lld %s  ", (long long)ev->seq, util_time_local_text(at, when, sizeof(when)));
-	put_cell(ev->kind, 12, true);
-	put_cell(ev->operator_name, 14, false);
-	put_cell(ev->station, 12, false);
-	util_fput_text(stdout, ev->details);
-	printf("  [%.12s]\n", hash);
+	/* 78 columns with a local time: seq time kind operator station [hash] */
+	printf("%-3lld %s  ", (long long)ev->seq, util_time_local_text(at, when, sizeof(when)));
+	put_cell(i18n_value_of(VALUE_EVENT, ev->kind, buf, sizeof(buf)), 12, true);
+	put_cell(ev->operator_name, 12, false);
+	put_cell(ev->station, 10, false);
+	printf("[%.8s]\n", hash);
+	print_details(ev->details);
 }
 
 static int reg_history(struct reg_cli *r, const char *ref)
@@ -1050,7 +1278,8 @@ static int reg_history(struct reg_cli *r, const char *ref)
 		return cli_print_json(arr);
 	}
 	media_safe(&m);
-	printf("%s (%s):\n", m.register_no, m.state);
+	printf("%s (%s):\n", m.register_no,
+	       i18n_value_of(VALUE_STATE, state_text(r, &m), NULL, 0));
 	for (size_t i = 0; i < n; i++)
 		print_event(&ev[i]);
 	register_events_free(ev, n);
@@ -1085,18 +1314,18 @@ static json_t *chain_json(const struct register_verify_result *v)
 static void print_chain(const struct register_verify_result *v, bool all)
 {
 	if (v->key[0])
-		printf("signatures: %lld verified (%s), events signed by SHA256:%s%s\n",
-		       (long long)v->signatures, all ? "every event's" :
-		       "the newest event, the head, key rotations and certificates", v->key,
-		       v->key_rotations ? " (after key rotations)" : "");
+		printf(_("signatures: %lld verified (%s), events signed by SHA256:%s%s\n"),
+		       (long long)v->signatures, all ? _("every event's") :
+		       _("the newest event, the head, key rotations and certificates"), v->key,
+		       v->key_rotations ? _(" (after key rotations)") : "");
 	if (v->unsigned_events)
-		printf("note: %lld events were written before custos signed its register; the "
-		       "hash chain of the first signed event covers them\n",
+		printf(_("note: %lld events were written before custos signed its register; the "
+		       "hash chain of the first signed event covers them\n"),
 		       (long long)v->unsigned_events);
 	if (v->head_seq >= 0)
-		printf("signed head (register.head): event %lld, present in the register\n",
+		printf(_("signed head (register.head): event %lld, present in the register\n"),
 		       (long long)v->head_seq);
-	printf("certificates: %lld stored rows verified, %lld files in certs/ recorded\n",
+	printf(_("certificates: %lld stored rows verified, %lld files in certs/ recorded\n"),
 	       (long long)v->certificates, (long long)v->cert_files);
 }
 
@@ -1127,7 +1356,7 @@ static void print_mismatches(const struct register_mismatch *x, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		register_mismatch_text(&x[i], line, sizeof(line));
-		cli_error("register verify: media row differs from its history: %s", line);
+		cli_error(_("register verify: media row differs from its history: %s"), line);
 	}
 }
 
@@ -1152,13 +1381,13 @@ static json_t *unfinished(struct reg_cli *r, size_t *n_int, char **cause, int *r
 		if (r->ctx->json)
 			continue;
 		if (running)
-			cli_note(r->ctx, "register verify: %s: sanitization running (started %s, "
-				 "profile %s)", u[i].register_no, u[i].started_at, u[i].profile);
+			cli_note(r->ctx, _("register verify: %s: sanitization running (started %s, "
+				 "profile %s)"), u[i].register_no, u[i].started_at, u[i].profile);
 		else
-			cli_error("register verify: %s: unfinished sanitization (started %s by %s, "
+			cli_error(_("register verify: %s: unfinished sanitization (started %s by %s, "
 				  "profile %s, destination %s): interrupted, never recorded as ended; "
 				  "continue it with 'custos sanitize --resume DEVICE' or sanitize it "
-				  "again", u[i].register_no, u[i].started_at, u[i].operator_name,
+				  "again"), u[i].register_no, u[i].started_at, u[i].operator_name,
 				  u[i].profile, u[i].destination);
 	}
 	free(u);
@@ -1216,9 +1445,9 @@ static int reg_verify(struct reg_cli *r, bool all_signatures)
 	free(x);
 	if (!v.ok || n_int)
 		return CLI_EXIT_FAIL;
-	printf("register verified: %lld events, hash chain intact, every media row agrees "
+	printf(_("register verified: %lld events, hash chain intact, every media row agrees "
 	       "with its history, every certificate named is held, no unfinished "
-	       "sanitization\n", (long long)v.events);
+	       "sanitization\n"), (long long)v.events);
 	print_chain(&v, all_signatures);
 	return CLI_EXIT_OK;
 }
@@ -1231,7 +1460,7 @@ static int reg_backup(struct reg_cli *r, const char *file)
 	if (rc < 0)
 		return fail(r, rc, cause);
 	if (!r->ctx->json)
-		printf("register backed up to %s\n", file);
+		printf(_("register backed up to %s\n"), file);
 	return CLI_EXIT_OK;
 }
 
@@ -1246,7 +1475,7 @@ static int reg_export(struct reg_cli *r, const char *format, const char *output)
 	else if (strcmp(format, "json") == 0)
 		fmt = REGISTER_FORMAT_JSON;
 	else
-		return cli_usage_error("register export", "--format csv or json");
+		return cli_usage_error("register export", _("--format csv or json"));
 	rc = register_export(r->db, fmt, &text, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
@@ -1269,14 +1498,14 @@ struct reg_opts {
 
 static void register_help(void)
 {
-	printf("Usage: custos register list [--class LEVEL] [--state STATE] [--json]\n"
+	printf(_("Usage: custos register list [--class LEVEL] [--state STATE] [--json]\n"
 	       "       custos register show REF [--json]\n"
 	       "       custos register history REF [--json]\n"
 	       "       custos register verify [--all-signatures] [--json]\n"
 	       "       custos register backup FILE\n"
 	       "       custos register export [--format csv|json] [--output FILE]\n"
 	       "STATE: in-stock issued in-repair sanitizing sanitized awaiting-destruction scrapped destroyed "
-	       "lost\n");
+	       "lost\n"));
 }
 
 static int register_parse(struct cli_ctx *ctx, int argc, char **argv, struct reg_opts *o)
@@ -1323,11 +1552,11 @@ static int register_args(const char *sub, int nargs)
 		if (strcmp(subs[i].name, sub) != 0)
 			continue;
 		if (subs[i].nargs != nargs)
-			return cli_usage_error("register", "%s takes %d argument%s", sub,
+			return cli_usage_error("register", _("%s takes %d argument%s"), sub,
 					       subs[i].nargs, subs[i].nargs == 1 ? "" : "s");
 		return CLI_EXIT_OK;
 	}
-	return cli_usage_error("register", "unknown subcommand '%s'", sub);
+	return cli_usage_error("register", _("unknown subcommand '%s'"), sub);
 }
 
 static int register_run(struct reg_cli *r, const char *sub, char **args,
@@ -1356,8 +1585,8 @@ int cli_register(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (optind >= argc)
-		return cli_usage_error("register", "expected a subcommand (list, show, history, "
-				       "verify, backup, export)");
+		return cli_usage_error("register", _("expected a subcommand (list, show, history, "
+				       "verify, backup, export)"));
 	sub = argv[optind];
 	rc = register_args(sub, argc - optind - 1);
 	if (rc != CLI_EXIT_OK)

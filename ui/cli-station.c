@@ -199,6 +199,31 @@ static void station_usage(FILE *out)
 }
 
 /* The keyring, plus the current key when the keyring predates it. */
+/* One line of `station keys`: translated headings fitted to the columns,
+ * times in local time with their UTC offset. */
+static void key_row(const char *type, const char *from, const char *until, const char *fpr,
+		    const char *note)
+{
+	util_fput_width(stdout, type, 8);
+	putchar(' ');
+	util_fput_width(stdout, from, 25);
+	putchar(' ');
+	util_fput_width(stdout, until, 25);
+	printf(" %s%s\n", fpr, note);
+}
+
+static void key_line(const struct keyring_key *x, bool is_cur)
+{
+	char from[UTIL_TIME_LEN], until[UTIL_TIME_LEN], *fpr;
+
+	util_time_local_text(x->valid_from[0] ? x->valid_from : _("unknown"), from, sizeof(from));
+	util_time_local_text(x->valid_until[0] ? x->valid_until : "-", until, sizeof(until));
+	fpr = util_asprintf("SHA256:%s", x->fingerprint);
+	key_row(x->key_type, from, until, fpr ? fpr : x->fingerprint,
+		is_cur ? _("  (current)") : "");
+	free(fpr);
+}
+
 static int list_keys(const struct cli_ctx *ctx, const struct station *st)
 {
 	struct keyring_key *k = NULL;
@@ -215,8 +240,8 @@ static int list_keys(const struct cli_ctx *ctx, const struct station *st)
 		return CLI_EXIT_FAIL;
 	}
 	if (!ctx->json)
-		printf("%-8s %-20s %-20s %s\n", "TYPE", "VALID FROM", "VALID UNTIL",
-		       "FINGERPRINT (SHA-256)");
+		key_row(_("TYPE"), _("VALID FROM"), _("VALID UNTIL"),
+			_("FINGERPRINT (SHA-256)"), "");
 	for (size_t i = 0; i <= n; i++) {
 		struct keyring_key cur = { .valid_until = "" };
 		const struct keyring_key *x = &cur;
@@ -240,10 +265,7 @@ static int list_keys(const struct cli_ctx *ctx, const struct station *st)
 				"valid_until", x->valid_until[0] ? x->valid_until : NULL,
 				"current", is_cur));
 		else
-			printf("%-8s %-20s %-20s SHA256:%s%s\n", x->key_type,
-			       x->valid_from[0] ? x->valid_from : "unknown",
-			       x->valid_until[0] ? x->valid_until : "-", x->fingerprint,
-			       is_cur ? "  (current)" : "");
+			key_line(x, is_cur);
 	}
 	free(k);
 	return arr ? cli_print_json(arr) : CLI_EXIT_OK;
@@ -256,7 +278,7 @@ static int rekey(const struct cli_ctx *ctx, const struct station *st, const char
 	int rc;
 
 	if (type && sign_key_type_parse(type, &t) < 0)
-		return cli_usage_error("station", "unknown key type '%s' (ed25519 or sm2)", type);
+		return cli_usage_error("station", _("unknown key type '%s' (ed25519 or sm2)"), type);
 	rc = keyring_rekey(st->state_dir, t, station_operator(), fpr, &cause);
 	if (rc < 0) {
 		cli_error("station rekey: %s", cause ? cause : strerror(-rc));
@@ -267,9 +289,9 @@ static int rekey(const struct cli_ctx *ctx, const struct station *st, const char
 		return cli_print_json(json_pack("{s:s, s:s, s:s}", "old_fingerprint",
 						st->fingerprint, "new_fingerprint", fpr, "key_type",
 						sign_key_type_name(t)));
-	printf("Station re-keyed: %s key SHA256:%s\n"
-	       "The old key SHA256:%s stays in the keyring; the register records "
-	       "\"key-rotated\".\n", sign_key_type_name(t), fpr, st->fingerprint);
+	printf(_("Station re-keyed: %s key SHA256:%s\n"
+		 "The old key SHA256:%s stays in the keyring; the register records "
+		 "\"key-rotated\".\n"), sign_key_type_name(t), fpr, st->fingerprint);
 	return CLI_EXIT_OK;
 }
 
