@@ -14,6 +14,8 @@ struct register_db {
 	char *operator_name;
 	char *station;
 	struct register_chain *chain;	/* signing and the head (register-chain.c) */
+	char *central;			/* station.conf "register": the central
+					 * register's conninfo, NULL when none */
 };
 
 #define REGISTER_MEDIA_COLS                                                              \
@@ -43,6 +45,9 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 const char *register_sanitized_state(const char *dest);
 /* Replay @m's history: set m->history_differs and m->history_note. */
 int register_history_check(struct register_db *db, struct register_media *m, char **cause);
+
+/* station.conf's "register" key of @state_dir into db->central. */
+int register_central_from_conf(struct register_db *db, const char *state_dir, char **cause);
 
 /* register-chain.c: the event_signatures table and the head file. */
 int register_chain_open(struct register_db *db, const char *path, char **cause);

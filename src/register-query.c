@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "register-central.h"
 #include "util.h"
 
 void register_col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
@@ -129,6 +130,34 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
 	return rc;
 }
 
+/* Not in this station's register: the central one knows it when another
+ * station enrolled it (id 0: not in the local register; its real
+ * classification and state).  Unreachable: refused, since the medium may
+ * well be classified (custos-register(5)). */
+static int central_lookup(struct register_db *db, const struct device_info *dev,
+			  struct register_media *out, char **cause)
+{
+	char station[128], *why = NULL;
+	int rc = register_central_lookup(db->central, dev, out, station, &why);
+
+	if (rc == -ENOENT || rc == -ENOTSUP) {
+		free(why);
+		return util_fail(cause, -ENOENT, "%s is not in the register", dev->path);
+	}
+	if (rc < 0) {
+		util_fail(cause, rc, "%s is not in this station's register and the central "
+			  "register cannot say whether another station enrolled it: %s", dev->path,
+			  why ? why : strerror(-rc));
+		free(why);
+		return rc;
+	}
+	free(why);
+	out->history_differs = false;
+	snprintf(out->history_note, sizeof(out->history_note), "enrolled at station %s",
+		 station);
+	return 0;
+}
+
 int register_find_by_device(struct register_db *db, const struct device_info *dev,
 			    struct register_media *out, char **cause)
 {
@@ -144,10 +173,12 @@ int register_find_by_device(struct register_db *db, const struct device_info *de
 	    (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE))
 		rc = register_query_one(db, "backing_file = ?1", dev->backing_file, NULL, false,
 					out, cause);
+	if (rc == 0)
+		return register_history_check(db, out, cause);
+	if (rc == -ENOENT && db->central)
+		return central_lookup(db, dev, out, cause);
 	if (rc == -ENOENT)
 		util_fail(cause, rc, "%s is not in the register", dev->path);
-	if (rc == 0)
-		rc = register_history_check(db, out, cause);
 	return rc;
 }
 

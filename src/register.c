@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "station.h"
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -269,7 +270,25 @@ int register_open_dir(const char *state_dir, struct register_db **out, char **ca
 		return util_fail(cause, -ENOMEM, "out of memory");
 	rc = register_open(path, out, cause);
 	free(path);
+	if (rc == 0)
+		rc = register_central_from_conf(*out, state_dir, cause);
 	return rc;
+}
+
+/* The station's central register (station.conf "register"), if any: media
+ * unknown here are looked up there (register_find_by_device()). */
+int register_central_from_conf(struct register_db *db, const char *state_dir, char **cause)
+{
+	struct station *st = NULL;
+
+	if (station_open(state_dir, &st, NULL) < 0)
+		return 0;	/* a bare register without a station */
+	free(db->central);
+	db->central = st->register_conninfo;	/* taken over */
+	st->register_conninfo = NULL;
+	station_free(st);
+	(void)cause;
+	return 0;
 }
 
 void register_close(struct register_db *db)
@@ -280,6 +299,7 @@ void register_close(struct register_db *db)
 	sqlite3_close(db->db);
 	free(db->operator_name);
 	free(db->station);
+	free(db->central);
 	free(db);
 }
 

@@ -2,7 +2,8 @@
 /*
  * station: the station's identity (station.conf), its key pair and the
  * layout of its state directory.  station.conf holds key=value lines:
- *   org, name, prefix, key_type, created (ISO 8601, UTC)
+ *   org, name, prefix, key_type, created (ISO 8601, UTC), and optionally
+ *   register (the libpq conninfo of the central PostgreSQL register)
  * Blank lines and lines starting with '#' are ignored, as are unknown keys.
  */
 #include "station.h"
@@ -106,9 +107,68 @@ static int write_conf(const char *state_dir, const struct station_init_opts *o, 
 	rc = util_write_file_atomic(path, text, strlen(text), 0644);
 	if (rc < 0)
 		rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+	if (rc == 0 && o->register_conninfo)
+		rc = station_set(state_dir, "register", o->register_conninfo, cause);
 out:
 	free(path);
 	free(text);
+	return rc;
+}
+
+/* station.conf without its "@key=" lines, then "@key=@value" when set. */
+static char *conf_with(const char *text, const char *key, const char *value)
+{
+	size_t klen = strlen(key), cap = strlen(text) + klen + (value ? strlen(value) : 0) + 4;
+	char *out = calloc(1, cap), *p = out;
+	const char *line = text;
+
+	if (!out)
+		return NULL;
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+		const char *k = line;
+
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (!(strncmp(k, key, klen) == 0 && (k[klen] == '=' || k[klen] == ' '))) {
+			memcpy(p, line, len);
+			p += len;
+			if (!end)
+				*p++ = '\n';
+		}
+		line += len;
+	}
+	if (value)
+		sprintf(p, "%s=%s\n", key, value);
+	return out;
+}
+
+int station_set(const char *state_dir, const char *key, const char *value, char **cause)
+{
+	char *path = NULL, *text = NULL, *out = NULL;
+	int rc;
+
+	if (strcmp(key, "register") != 0)
+		return util_fail(cause, -EINVAL, "station set: unknown key '%s' (known: register)",
+				 key);
+	if (value && (!*value || !valid_value(value)))
+		return util_fail(cause, -EINVAL, "station set: the value must be one non-empty line");
+	path = dir_path(state_dir, CONF_NAME);
+	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
+	if (rc < 0) {
+		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
+			       strerror(-rc));
+		goto out;
+	}
+	out = conf_with(text, key, value);
+	rc = out ? util_write_file_atomic(path, out, strlen(out), 0644) : -ENOMEM;
+	if (rc < 0)
+		rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+out:
+	free(path);
+	free(text);
+	free(out);
 	return rc;
 }
 
@@ -189,6 +249,7 @@ void station_free(struct station *st)
 	free(st->org);
 	free(st->name);
 	free(st->prefix);
+	free(st->register_conninfo);
 	free(st);
 }
 
@@ -207,6 +268,8 @@ static int conf_line(struct station *st, char *line, bool *has_type)
 		slot = &st->name;
 	else if (strcmp(line, "prefix") == 0)
 		slot = &st->prefix;
+	else if (strcmp(line, "register") == 0)
+		slot = &st->register_conninfo;
 	else if (strcmp(line, "key_type") == 0) {
 		*has_type = true;
 		return sign_key_type_parse(util_strstrip(eq + 1), &st->key_type);

@@ -25,6 +25,8 @@ struct station {
 	char *prefix;		/* certificate id prefix, e.g. "WS01" */
 	enum sign_key_type key_type;
 	char fingerprint[65];	/* SHA-256 of the public key, hex */
+	char *register_conninfo;	/* key "register": the central PostgreSQL
+					 * register (libpq conninfo); NULL: none */
 };
 
 struct station_init_opts {
@@ -33,6 +35,7 @@ struct station_init_opts {
 	const char *prefix;	/* NULL: derived from the name */
 	enum sign_key_type key_type;
 	bool force;		/* replace an existing key pair */
+	const char *register_conninfo;	/* NULL: the embedded register only */
 };
 
 /* Create the state directory (0700) and its subdirectories, the key pair
@@ -43,6 +46,11 @@ int station_init(const char *state_dir, const struct station_init_opts *opts, ch
  * station.conf (cause says to run `custos init`). */
 int station_open(const char *state_dir, struct station **out, char **cause);
 void station_free(struct station *st);
+
+/* Set (or with @value NULL remove) one key of station.conf, keeping the
+ * others; only "register" may be set this way.  -EINVAL for another key or
+ * a value that is not one line. */
+int station_set(const char *state_dir, const char *key, const char *value, char **cause);
 
 /* A malloc'd path inside the state directory: station_path(st, "certs"). */
 char *station_path(const struct station *st, const char *name);
