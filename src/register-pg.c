@@ -253,7 +253,8 @@ const char *register_central_schema_sql(void)
 
 		if (media)
 			schema_text = util_asprintf("-- custos central register (custos-register(5))\n"
-						    "%s%s%s", schema_head, media, schema_tail);
+						    "SET client_min_messages = warning;\n%s%s%s",
+						    schema_head, media, schema_tail);
 		free(media);
 	}
 	return schema_text;
@@ -879,6 +880,33 @@ int register_central_verify(const char *conninfo, bool all, struct register_cent
 
 /* ---- local against central ------------------------------------------------ */
 
+/* Row @i of "seq, media_id, at, kind, operator, station_name, details,
+ * prev_hash, hash": its recomputed hash into @h; false when it differs
+ * from the hash stored with it. */
+static bool central_event_hash(PGresult *r, int i, char *h)
+{
+	struct register_event ev = { 0 };
+
+	ev.seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	ev.media_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+	util_strlcpy(ev.at, PQgetvalue(r, i, 2), sizeof(ev.at));
+	util_strlcpy(ev.kind, PQgetvalue(r, i, 3), sizeof(ev.kind));
+	util_strlcpy(ev.operator_name, PQgetvalue(r, i, 4), sizeof(ev.operator_name));
+	util_strlcpy(ev.station, PQgetvalue(r, i, 5), sizeof(ev.station));
+	ev.details = PQgetvalue(r, i, 6);
+	util_strlcpy(ev.prev_hash, PQgetvalue(r, i, 7), sizeof(ev.prev_hash));
+	register_event_hash(&ev, h);
+	return strcmp(h, PQgetvalue(r, i, 8)) == 0;
+}
+
+static void against_fail(struct register_against_result *res, int64_t seq, const char *what)
+{
+	if (!res->ok)
+		return;
+	res->ok = false;
+	snprintf(res->message, sizeof(res->message), "event %lld %s", (long long)seq, what);
+}
+
 int register_central_against(struct register_db *db, const struct station *st,
 			     const char *conninfo, struct register_against_result *res,
 			     char **cause)
@@ -895,7 +923,8 @@ int register_central_against(struct register_db *db, const struct station *st,
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc < 0)
 		return rc;
-	rc = pg_query(c, "SELECT seq, hash FROM events WHERE station = $1 ORDER BY seq", 1, p, &r,
+	rc = pg_query(c, "SELECT seq, media_id, at, kind, operator, station_name, details,"
+		      " prev_hash, hash FROM events WHERE station = $1 ORDER BY seq", 1, p, &r,
 		      cause);
 	if (rc == 0)
 		rc = register_prepare(db, "SELECT seq, hash FROM events ORDER BY seq", &s, cause);
@@ -904,6 +933,7 @@ int register_central_against(struct register_db *db, const struct station *st,
 	while (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(s, 0);
 		const char *h = (const char *)sqlite3_column_text(s, 1);
+		char ch[65];
 
 		res->local_events++;
 		rc = 0;
@@ -911,13 +941,15 @@ int register_central_against(struct register_db *db, const struct station *st,
 			res->queued++;
 			continue;
 		}
-		if (res->ok && (strtoll(PQgetvalue(r, (int)i, 0), NULL, 10) != seq ||
-				strcmp(PQgetvalue(r, (int)i, 1), h ? h : "") != 0)) {
-			res->ok = false;
-			snprintf(res->message, sizeof(res->message), "event %lld differs between the "
-				 "local register and the central one (missing or rewritten)",
-				 (long long)seq);
-		}
+		if (strtoll(PQgetvalue(r, (int)i, 0), NULL, 10) != seq)
+			against_fail(res, seq, "is missing at the centre, or the local register "
+				     "renumbered");
+		else if (!central_event_hash(r, (int)i, ch))
+			against_fail(res, seq, "was altered at the centre (its fields no longer give "
+				     "its hash)");
+		else if (strcmp(ch, h ? h : "") != 0)
+			against_fail(res, seq, "differs between the local register and the central "
+				     "one: one of them was rewritten");
 		i++;
 	}
 	if (rc == SQLITE_DONE)
@@ -1011,8 +1043,10 @@ static int attach_history(PGconn *c, json_t *m, char **cause)
 {
 	const char *serial = json_string_value(json_object_get(m, "serial"));
 	const char *wwn = json_string_value(json_object_get(m, "wwn"));
+	const char *file = json_string_value(json_object_get(m, "backing_file"));
 	char id[24];
-	const char *p[4] = { json_string_value(json_object_get(m, "station")), id, serial, wwn };
+	const char *p[5] = { json_string_value(json_object_get(m, "station")), id, serial, wwn,
+			     file };
 	json_t *h = json_array();
 	PGresult *r;
 	int rc;
@@ -1022,7 +1056,8 @@ static int attach_history(PGconn *c, json_t *m, char **cause)
 	rc = pg_query(c, "SELECT e.station, e.seq, e.at, e.kind, e.operator, e.details, e.hash"
 		      " FROM events e JOIN media m ON m.station = e.station AND m.id = e.media_id"
 		      " WHERE (m.station = $1 AND m.id = $2::bigint) OR ($3 <> '' AND m.serial = $3)"
-		      " OR ($4 <> '' AND m.wwn = $4) ORDER BY e.at, e.station, e.seq", 4, p, &r,
+		      " OR ($4 <> '' AND m.wwn = $4) OR ($5 <> '' AND m.backing_file = $5)"
+		      " ORDER BY e.at, e.station, e.seq", 5, p, &r,
 		      cause);
 	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
 		json_array_append_new(h, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
