@@ -5,8 +5,10 @@
  * writes <id>.json and <id>.pdf atomically.  See cert.h for the format.
  */
 #include "cert.h"
+#include "jcs.h"
 #include "policy.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +56,15 @@ static void jb_set(struct jb *b, json_t *obj, const char *key, json_t *val)
 static json_t *jstr(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+/* A JSON string from a malloc'd C string, which it frees. */
+static json_t *jtake(char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+
+	free(s);
+	return j;
 }
 
 static json_t *jint(uint64_t v)
@@ -101,8 +113,15 @@ static json_t *medium_json(struct jb *b, const struct cert_medium *m)
 	return o;
 }
 
+/* A verification that read a sample of the medium, not all of it. */
+static bool sampled_mode(const char *mode)
+{
+	return mode && strncmp(mode, "sampled", 7) == 0;
+}
+
 static json_t *passes_json(struct jb *b, const struct cert_sanitization *s)
 {
+	bool sampled = sampled_mode(s->verify_mode);
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < s->n_passes; i++) {
@@ -111,7 +130,11 @@ static json_t *passes_json(struct jb *b, const struct cert_sanitization *s)
 		jb_set(b, p, "n", jint(i + 1));
 		jb_set(b, p, "pattern", jstr(s->passes[i].pattern));
 		jb_set(b, p, "bytes", jint(s->passes[i].bytes));
-		jb_set(b, p, "verified", json_boolean(s->passes[i].verified));
+		/* A sampled read-back is not a verification of the pass:
+		 * say what it was (issue 12). */
+		jb_set(b, p, "verified", json_boolean(s->passes[i].verified && !sampled));
+		if (sampled && s->passes[i].verified)
+			jb_set(b, p, "verified_by_sampling", json_true());
 		if (!p || json_array_append_new(a, p))
 			b->err = b->err ? b->err : -ENOMEM;
 	}
@@ -138,7 +161,20 @@ static bool is_erased(const struct cert_sanitization *s)
 	return s->outcome && strcmp(s->outcome, "erased") == 0;
 }
 
-static json_t *san_json(struct jb *b, const struct cert_sanitization *s)
+/* The share of the medium a verification read, "12.34 %" (NULL: unknown). */
+static json_t *share_json(uint64_t verified, uint64_t capacity)
+{
+	unsigned long long hundredths;
+
+	if (!capacity)
+		return json_null();
+	if (verified > capacity)
+		verified = capacity;
+	hundredths = (unsigned long long)(verified / (double)capacity * 10000.0);
+	return jtake(util_asprintf("%llu.%02llu %%", hundredths / 100, hundredths % 100));
+}
+
+static json_t *san_json(struct jb *b, const struct cert_sanitization *s, uint64_t capacity)
 {
 	json_t *o = json_object(), *v = json_object();
 	int64_t dur = s->end > s->start && s->start > 0 ? s->end - s->start : 0;
@@ -155,6 +191,8 @@ static json_t *san_json(struct jb *b, const struct cert_sanitization *s)
 	jb_set(b, v, "mode", jstr(s->verify_mode));
 	jb_set(b, v, "read_path", jstr(s->read_path));
 	jb_set(b, v, "bytes_verified", jint(s->bytes_verified));
+	jb_set(b, v, "sampled", json_boolean(sampled_mode(s->verify_mode)));
+	jb_set(b, v, "share_read", share_json(s->bytes_verified, capacity));
 	jb_set(b, o, "verification", v);
 	jb_set(b, o, "outcome", jstr(s->outcome ? s->outcome : "unknown"));
 	jb_set(b, o, "errors", jint(s->errors));
@@ -200,15 +238,6 @@ static const char *outcome_name_zh(const char *outcome)
 		if (strcmp(outcome_zh[i].key, outcome) == 0)
 			return outcome_zh[i].zh;
 	return outcome;
-}
-
-/* A JSON string from a malloc'd C string, which it frees. */
-static json_t *jtake(char *s)
-{
-	json_t *j = s ? json_string(s) : NULL;
-
-	free(s);
-	return j;
 }
 
 static void titles(struct jb *b, json_t *o, enum cert_kind kind, const char *outcome)
@@ -327,6 +356,44 @@ static json_t *station_json(struct jb *b, const struct station *st)
 	return o;
 }
 
+/* Local time with its UTC offset, "2026-12-04T20:11:00+08:00". */
+static json_t *jlocal(int64_t t)
+{
+	time_t tt = (time_t)t;
+	char buf[48];
+	struct tm tm;
+	long off;
+
+	if (t <= 0 || !localtime_r(&tt, &tm))
+		return json_null();
+	off = tm.tm_gmtoff;
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return jtake(util_asprintf("%s%c%02ld:%02ld", buf, off < 0 ? '-' : '+',
+				   labs(off) / 3600, labs(off) % 3600 / 60));
+}
+
+/* Whether the kernel believed its clock synchronised when the certificate
+ * was issued (adjtimex(2): TIME_ERROR or STA_UNSYNC mean it did not).  An
+ * offline station has no trusted time stamp: this says how far to trust
+ * "issued". */
+static json_t *clock_json(struct jb *b)
+{
+	struct timex tx = { 0 };
+	int state = adjtimex(&tx);
+	json_t *o = json_object();
+
+	jb_set(b, o, "source", json_string("adjtimex"));
+	if (state < 0) {
+		jb_set(b, o, "synchronised", json_null());
+		return o;
+	}
+	jb_set(b, o, "synchronised",
+	       json_boolean(state != TIME_ERROR && !(tx.status & STA_UNSYNC)));
+	jb_set(b, o, "max_error_us", json_integer(tx.maxerror));
+	jb_set(b, o, "estimated_error_us", json_integer(tx.esterror));
+	return o;
+}
+
 static void build_body(struct jb *b, json_t *o, const struct cert_input *in,
 		       const struct station *st)
 {
@@ -341,7 +408,8 @@ static void build_body(struct jb *b, json_t *o, const struct cert_input *in,
 	jb_set(b, o, "operator", person_json(b, &in->operator_));
 	jb_set(b, o, "validator", person_json(b, &in->validator));
 	jb_set(b, o, "medium", medium_json(b, &in->medium));
-	jb_set(b, o, "sanitization", destr ? json_null() : san_json(b, &in->san));
+	jb_set(b, o, "sanitization", destr ? json_null() :
+	       san_json(b, &in->san, in->medium.capacity_bytes));
 	jb_set(b, o, "destruction", destr ? destruction_json(b, &in->destruction) : json_null());
 	jb_set(b, o, "destination", jstr(in->destination));
 	jb_set(b, o, "register_event_hash", jstr(in->event_hash));
@@ -367,6 +435,8 @@ int cert_build(const struct cert_input *in, const struct station *st, const char
 	jb_set(&b, o, "kind", json_string(kind_names[kind]));
 	titles(&b, o, kind, in->san.outcome ? in->san.outcome : "unknown");
 	jb_set(&b, o, "issued", jtime(issued));
+	jb_set(&b, o, "issued_local", jlocal(issued));
+	jb_set(&b, o, "clock", clock_json(&b));
 	build_body(&b, o, in, st);
 	if (b.err) {
 		json_decref(o);
@@ -381,16 +451,34 @@ int cert_build(const struct cert_input *in, const struct station *st, const char
 
 /* ---- canonical form, digest, base64 ------------------------------------ */
 
-#define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+/* Format 1's canonical form: jansson's compact, sorted, ASCII-only dump. */
+#define CANON_V1_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+
+bool cert_is_v1(const json_t *cert)
+{
+	const char *schema = json_string_value(json_object_get(cert, "schema"));
+
+	return schema && strcmp(schema, CERT_SCHEMA_V1) == 0;
+}
 
 int cert_canonical(const json_t *cert, char **out, size_t *len, char **cause)
 {
 	char *s;
+	int rc;
 
 	*out = NULL;
 	if (!json_is_object(cert))
 		return util_fail(cause, -EINVAL, "the certificate is not a JSON object");
-	s = json_dumps(cert, CANON_FLAGS);
+	if (!cert_is_v1(cert)) {
+		rc = jcs_serialize(cert, out, len);
+		if (rc == -ERANGE)
+			return util_fail(cause, rc, "the certificate holds a number JSON "
+					 "canonicalization (RFC 8785) cannot represent exactly");
+		if (rc)
+			return util_fail(cause, rc, "cannot serialise the certificate");
+		return 0;
+	}
+	s = json_dumps(cert, CANON_V1_FLAGS);
 	if (!s)
 		return util_fail(cause, -ENOMEM, "cannot serialise the certificate");
 	*out = s;
@@ -458,6 +546,265 @@ static const char *algorithm_name(enum sign_key_type t)
 	return t == SIGN_KEY_SM2 ? "sm2-sm3" : "ed25519";
 }
 
+static const char *str_at(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* ---- the signed summary (QR code of format 2) ---------------------------- */
+
+static const char *const qr_names[CERT_QR_NFIELDS] = {
+	"kind", "id", "outcome", "organisation", "station", "asset_tag", "serial", "model",
+	"capacity_bytes", "classification_before", "classification_after", "method",
+	"verification", "destination", "date", "operator", "key_id",
+};
+
+const char *cert_qr_field_name(size_t i)
+{
+	return i < CERT_QR_NFIELDS ? qr_names[i] : NULL;
+}
+
+/* Percent-encode what would break the record: '%', '|', CR, LF. */
+static void qr_esc(FILE *f, const char *v)
+{
+	for (; v && *v; v++) {
+		if (*v == '%' || *v == '|' || *v == '\r' || *v == '\n')
+			fprintf(f, "%%%02X", (unsigned char)*v);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void qr_put(FILE *f, const char *v)
+{
+	fputc('|', f);
+	qr_esc(f, v);
+}
+
+/* The witnesses of a destruction as "A; B". */
+static void qr_witnesses(FILE *f, const json_t *w)
+{
+	fputs("|witnesses: ", f);
+	for (size_t i = 0; i < json_array_size(w); i++) {
+		const char *n = str_at(json_array_get(w, i), "name");
+
+		fputs(i ? "; " : "", f);
+		qr_esc(f, n ? n : "?");
+	}
+}
+
+bool cert_verified_by_sampling(const json_t *cert)
+{
+	return sampled_mode(str_at(json_object_get(json_object_get(cert, "sanitization"),
+						   "verification"), "mode"));
+}
+
+/* The verification as the summary states it: the mode, and for a sampled
+ * one the share read. */
+static char *verification_text(const json_t *ver)
+{
+	const char *mode = str_at(ver, "mode"), *share = str_at(ver, "share_read");
+
+	if (sampled_mode(mode))
+		return util_asprintf("%s (verified by sampling, %s read)", mode,
+				     share ? share : "share unknown");
+	return strdup(mode ? mode : "");
+}
+
+int cert_summary_body(const json_t *cert, char **out, size_t *len, char **cause)
+{
+	const json_t *st = json_object_get(cert, "station"), *m = json_object_get(cert, "medium");
+	const json_t *san = json_object_get(cert, "sanitization");
+	const json_t *de = json_object_get(cert, "destruction");
+	const char *fpr = str_at(st, "key_fingerprint");
+	bool destr = json_is_object(de);
+	char num[24], *ver = NULL, keyid[17] = "";
+	size_t n = 0;
+	FILE *f;
+
+	*out = NULL;
+	if (!json_is_object(cert) || !str_at(cert, "id"))
+		return util_fail(cause, -EINVAL, "not a certificate");
+	if (fpr)
+		util_strlcpy(keyid, fpr, sizeof(keyid));
+	f = open_memstream(out, &n);
+	if (!f)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	fputs(CERT_QR2_PREFIX, f);
+	qr_put(f, str_at(cert, "kind"));
+	qr_put(f, str_at(cert, "id"));
+	qr_put(f, destr ? "destroyed" : str_at(san, "outcome"));
+	qr_put(f, str_at(st, "organisation"));
+	qr_put(f, str_at(st, "name"));
+	qr_put(f, str_at(m, "asset_tag"));
+	qr_put(f, str_at(m, "serial"));
+	qr_put(f, str_at(m, "model"));
+	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(m, "capacity_bytes")));
+	qr_put(f, num);
+	qr_put(f, str_at(m, "classification_before"));
+	qr_put(f, str_at(m, "classification_after"));
+	qr_put(f, str_at(destr ? de : san, "method"));
+	if (destr) {
+		qr_witnesses(f, json_object_get(de, "witnesses"));
+	} else {
+		ver = verification_text(json_object_get(san, "verification"));
+		qr_put(f, ver);
+	}
+	qr_put(f, str_at(cert, "destination"));
+	qr_put(f, str_at(cert, "issued_local") ? str_at(cert, "issued_local") :
+	       str_at(cert, "issued"));
+	qr_put(f, str_at(json_object_get(cert, "operator"), "name"));
+	qr_put(f, keyid);
+	free(ver);
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/* The summary's signature (base64), made with @key. */
+static char *summary_sign(const json_t *cert, const struct sign_key *key)
+{
+	unsigned char *sig = NULL;
+	size_t len, siglen;
+	char *body, *b64 = NULL;
+
+	if (cert_summary_body(cert, &body, &len, NULL) < 0)
+		return NULL;
+	if (sign_data(key, body, len, &sig, &siglen) == 0)
+		b64 = b64_encode(sig, siglen);
+	free(sig);
+	free(body);
+	return b64;
+}
+
+static int summary_check(const json_t *cert, const char *b64, const struct sign_key *pub,
+			 char **cause)
+{
+	unsigned char *sig = NULL;
+	size_t len, siglen;
+	char *body;
+	int rc = cert_summary_body(cert, &body, &len, cause);
+
+	if (rc)
+		return rc;
+	if (!b64 || b64_decode(b64, &sig, &siglen) < 0)
+		rc = util_fail(cause, -EBADMSG, "the summary signature is missing or not base64");
+	else if (sign_verify(pub, body, len, sig, siglen) != 0)
+		rc = util_fail(cause, -EBADMSG, "the summary (QR code) signature does not "
+			       "verify");
+	free(sig);
+	free(body);
+	return rc;
+}
+
+static char *qr_unescape(const char *s, size_t n)
+{
+	char *out = malloc(n + 1), *o = out;
+
+	for (size_t i = 0; out && i < n; i++) {
+		unsigned int c;
+
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2]) && sscanf(s + i + 1, "%2X", &c) == 1) {
+			*o++ = (char)c;
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+/* Split the body into its fields (unescaped) as an object in order. */
+static int qr_fields(const char *body, json_t **fields, char **cause)
+{
+	const char *p = body + strlen(CERT_QR2_PREFIX);
+	json_t *o = json_object();
+	size_t i = 0;
+
+	while (o && *p == '|' && i < CERT_QR_NFIELDS) {
+		size_t n = strcspn(p + 1, "|");
+		char *v = qr_unescape(p + 1, n);
+		json_t *js = v ? json_string(v) : NULL;	/* NULL: not UTF-8 */
+
+		free(v);
+		if (!js || json_object_set_new(o, qr_names[i++], js)) {
+			json_decref(o);
+			return util_fail(cause, -EBADMSG, "the QR payload is not valid UTF-8");
+		}
+		p += n + 1;
+	}
+	if (!o || i != CERT_QR_NFIELDS || *p) {
+		json_decref(o);
+		return util_fail(cause, -EBADMSG, "the QR payload does not have the %d fields "
+				 "of a custos summary", CERT_QR_NFIELDS);
+	}
+	*fields = o;
+	return 0;
+}
+
+int cert_qr_verify(const char *payload, const struct sign_key *pub, json_t **fields,
+		   char **cause)
+{
+	size_t n = strlen(payload);
+	char *body = NULL, *bar, fpr[65];
+	const char *keyid;
+	unsigned char *sig = NULL;
+	size_t siglen;
+	json_t *f = NULL;
+	int rc;
+
+	*fields = NULL;
+	while (n && (payload[n - 1] == '\n' || payload[n - 1] == '\r'))
+		n--;
+	if (n > 7 && strncmp(payload, CERT_QR_PREFIX "|", 8) == 0)
+		return util_fail(cause, -EINVAL, "a format-1 QR code holds only the id, digest and "
+				 "signature: check it against its certificate (cert verify FILE "
+				 "--qr-text PAYLOAD)");
+	if (n < 9 || strncmp(payload, CERT_QR2_PREFIX "|", 8) != 0)
+		return util_fail(cause, -EINVAL, "not a custos QR code (it does not start with "
+				 CERT_QR2_PREFIX ")");
+	body = strndup(payload, n);
+	if (!body)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	bar = strrchr(body, '|');
+	*bar = '\0';
+	rc = qr_fields(body, &f, cause);
+	if (rc)
+		goto out;
+	keyid = json_string_value(json_object_get(f, "key_id"));
+	if (sign_fingerprint(pub, fpr) < 0) {
+		rc = util_fail(cause, -EIO, "cannot compute the key fingerprint");
+		goto out;
+	}
+	if (strlen(keyid) != 16 || strncmp(fpr, keyid, 16) != 0) {
+		rc = util_fail(cause, -EBADMSG, "signed by another key: key id %s, this key is "
+			       "%.16s", keyid, fpr);
+		goto out;
+	}
+	if (b64_decode(bar + 1, &sig, &siglen) < 0 ||
+	    sign_verify(pub, body, strlen(body), sig, siglen) != 0) {
+		rc = util_fail(cause, -EBADMSG, "the QR code's signature does not verify: "
+			       "its content was changed or it was not signed by this key");
+		goto out;
+	}
+	*fields = f;
+	f = NULL;
+out:
+	json_decref(f);
+	free(sig);
+	free(body);
+	return rc;
+}
+
 static json_t *signature_json(const struct sign_key *key, const char *digest,
 			      const unsigned char *sig, size_t siglen)
 {
@@ -499,6 +846,15 @@ int cert_sign(const json_t *cert, const struct sign_key *key, json_t **doc, char
 		goto out;
 	}
 	sigobj = signature_json(key, digest, sig, siglen);
+	if (sigobj && !cert_is_v1(cert)) {
+		char *sum = summary_sign(cert, key);
+
+		if (!sum || json_object_set_new(sigobj, "summary_value", json_string(sum))) {
+			json_decref(sigobj);
+			sigobj = NULL;
+		}
+		free(sum);
+	}
 	*doc = sigobj ? json_pack("{s:O,s:o}", "certificate", (json_t *)cert,
 			       "signature", sigobj) : NULL;
 	if (!*doc)
@@ -510,11 +866,6 @@ out:
 }
 
 /* ---- verification ------------------------------------------------------ */
-
-static const char *str_at(const json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
 
 static bool only_keys(const json_t *obj, const char *const *keys, size_t n)
 {
@@ -535,16 +886,20 @@ static bool only_keys(const json_t *obj, const char *const *keys, size_t n)
 static int check_shape(const json_t *doc, char **cause)
 {
 	static const char *const top[] = { "certificate", "signature" };
+	/* format 2 adds the signature of the summary (the QR code) */
 	static const char *const sig[] = { "algorithm", "key_fingerprint", "content_sha256",
-					   "value" };
+					   "value", "summary_value" };
 	const json_t *s = json_object_get(doc, "signature");
+	size_t nsig = UTIL_ARRAY_SIZE(sig);
 
 	if (!json_is_object(doc) || !only_keys(doc, top, UTIL_ARRAY_SIZE(top)) ||
 	    !json_is_object(json_object_get(doc, "certificate")))
 		return util_fail(cause, -EINVAL, "not a custos certificate document");
-	if (!json_is_object(s) || !only_keys(s, sig, UTIL_ARRAY_SIZE(sig)))
+	if (cert_is_v1(json_object_get(doc, "certificate")))
+		nsig--;
+	if (!json_is_object(s) || !only_keys(s, sig, nsig))
 		return util_fail(cause, -EINVAL, "the signature block is malformed");
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(sig); i++)
+	for (size_t i = 0; i < nsig; i++)
 		if (!str_at(s, sig[i]))
 			return util_fail(cause, -EINVAL, "signature.%s is missing", sig[i]);
 	return 0;
@@ -594,7 +949,7 @@ static int check_content(const json_t *cert, const char *fpr, char **cause)
 	const char *kind = str_at(cert, "kind"), *outcome = str_at(san, "outcome");
 	const char *schema = str_at(cert, "schema");
 
-	if (!schema || strcmp(schema, CERT_SCHEMA) != 0)
+	if (!schema || (strcmp(schema, CERT_SCHEMA) != 0 && strcmp(schema, CERT_SCHEMA_V1) != 0))
 		return util_fail(cause, -EBADMSG, "unknown certificate schema");
 	if (!id_well_formed(str_at(cert, "id"), str_at(st, "prefix")))
 		return util_fail(cause, -EBADMSG, "malformed certificate id");
@@ -623,15 +978,16 @@ static int check_signature(const json_t *doc, const struct sign_key *pub, char *
 	size_t len, siglen;
 	int rc;
 
+	if (sign_fingerprint(pub, fpr) < 0)
+		return util_fail(cause, -EIO, "cannot compute the key fingerprint");
+	if (strcmp(str_at(s, "key_fingerprint"), fpr) != 0)
+		return util_fail(cause, -EBADMSG, "signed by a key other than the one given: "
+				 "the certificate names key %.16s..., this key is %.16s...",
+				 str_at(s, "key_fingerprint"), fpr);
 	if (strcmp(str_at(s, "algorithm"), algorithm_name(sign_key_type_of(pub))) != 0)
 		return util_fail(cause, -EBADMSG,
 				 "signature algorithm %s does not match the %s key",
 				 str_at(s, "algorithm"), sign_key_type_name(sign_key_type_of(pub)));
-	if (sign_fingerprint(pub, fpr) < 0)
-		return util_fail(cause, -EIO, "cannot compute the key fingerprint");
-	if (strcmp(str_at(s, "key_fingerprint"), fpr) != 0)
-		return util_fail(cause, -EBADMSG, "signed by another key (fingerprint %.16s..., "
-				 "expected %.16s...)", str_at(s, "key_fingerprint"), fpr);
 	rc = cert_canonical(json_object_get(doc, "certificate"), &canon, &len, cause);
 	if (rc)
 		return rc;
@@ -649,6 +1005,9 @@ static int check_signature(const json_t *doc, const struct sign_key *pub, char *
 		rc = util_fail(cause, -EBADMSG, "the signature does not verify");
 	if (rc == 0)
 		rc = check_content(json_object_get(doc, "certificate"), fpr, cause);
+	if (rc == 0 && !cert_is_v1(json_object_get(doc, "certificate")))
+		rc = summary_check(json_object_get(doc, "certificate"), str_at(s, "summary_value"),
+				   pub, cause);
 out:
 	free(sig);
 	free(canon);
@@ -739,25 +1098,42 @@ out:
 	return rc;
 }
 
-static int file_seq(const char *dir, int year, uint64_t *seq, char **cause)
+/*
+ * Take the certificate directory's lock (.seq.lock) into *@fd and clean
+ * what a killed issuer left: .seq's temps under this lock, the
+ * certificates' once no issuer can still be writing them.
+ */
+static int seq_lock(const char *dir, int *fd, char **cause)
 {
 	char *lock = util_asprintf("%s/.seq.lock", dir);
-	int fd, rc;
+	int rc = 0;
 
+	*fd = -1;
 	if (!lock)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (*fd < 0) {
 		rc = util_fail(cause, -errno, "cannot open %s", lock);
-		goto out;
-	}
-	if (flock(fd, LOCK_EX) < 0)
+	} else if (flock(*fd, LOCK_EX) < 0) {
 		rc = util_fail(cause, -errno, "cannot lock %s", lock);
-	else
-		rc = file_seq_locked(dir, year, seq, cause);
-	util_close(fd);
-out:
+		util_close(*fd);
+		*fd = -1;
+	} else {
+		util_clean_temps(dir, ".seq", 0);
+		util_clean_temps(dir, "", 60);
+	}
 	free(lock);
+	return rc;
+}
+
+static int file_seq(const char *dir, int year, uint64_t *seq, char **cause)
+{
+	int fd, rc = seq_lock(dir, &fd, cause);
+
+	if (rc < 0)
+		return rc;
+	rc = file_seq_locked(dir, year, seq, cause);
+	util_close(fd);
 	return rc;
 }
 
@@ -785,6 +1161,14 @@ int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, i
 	rc = util_mkdir_p(dir, 0700);
 	if (rc)
 		rc = util_fail(cause, rc, "cannot create %s", dir);
+	if (rc == 0 && opts && opts->next_seq) {
+		/* numbers come from elsewhere (the register): still clean up */
+		int fd;
+
+		rc = seq_lock(dir, &fd, cause);
+		if (rc == 0)
+			util_close(fd);
+	}
 	/* A lost .seq must never lead to reusing an id: skip existing files. */
 	for (int tries = 0; rc == 0 && !*id && tries < 1000; tries++) {
 		if (opts && opts->next_seq)
@@ -928,6 +1312,19 @@ int cert_qr_payload(const json_t *doc, char **out, char **cause)
 	*out = NULL;
 	if (!id || !sig)
 		return util_fail(cause, -EINVAL, "not a signed certificate");
+	if (!cert_is_v1(json_object_get(doc, "certificate"))) {
+		const char *sum = str_at(json_object_get(doc, "signature"), "summary_value");
+		char *body;
+
+		if (!sum)
+			return util_fail(cause, -EINVAL, "the certificate has no signed summary");
+		rc = cert_summary_body(json_object_get(doc, "certificate"), &body, NULL, cause);
+		if (rc)
+			return rc;
+		*out = util_asprintf("%s|%s", body, sum);
+		free(body);
+		return *out ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+	}
 	rc = cert_digest(doc, digest, cause);
 	if (rc)
 		return rc;
@@ -955,7 +1352,7 @@ int cert_qr_check(const json_t *doc, const char *payload, char **cause)
 /* ---- display rows and text --------------------------------------------- */
 
 enum fmt { F_STR, F_INT, F_SIZE, F_DUR, F_RATE, F_PASSES, F_RANGES, F_PERSON, F_PEOPLE,
-	   F_TOOL };
+	   F_TOOL, F_VERIFY };
 
 struct field {
 	const char *path;	/* dotted path inside "certificate" */
@@ -1019,7 +1416,7 @@ static const struct field f_san[] = {
 };
 
 static const struct field f_verify[] = {
-	{ "sanitization.verification.mode", "Verification", "验证方式", F_STR },
+	{ "sanitization.verification", "Verification", "验证方式", F_VERIFY },
 	{ "sanitization.verification.read_path", "Read path", "读取路径", F_STR },
 	{ "sanitization.verification.bytes_verified", "Bytes verified", "已验证", F_SIZE },
 	{ "sanitization.outcome", "Result", "结果", F_STR },
@@ -1086,7 +1483,8 @@ static void fmt_passes(FILE *f, const json_t *a)
 				 sizeof(sz));
 		fprintf(f, "%s%zu: %s (%s%s)", i ? "; " : "", i + 1,
 			str_at(p, "pattern") ? str_at(p, "pattern") : "?", sz,
-			json_is_true(json_object_get(p, "verified")) ? ", verified" : "");
+			json_is_true(json_object_get(p, "verified")) ? ", verified" :
+			json_is_true(json_object_get(p, "verified_by_sampling")) ? ", sampled" : "");
 	}
 	if (json_array_size(a) == 0)
 		fputs("none", f);
@@ -1151,6 +1549,14 @@ static void fmt_people(FILE *f, const json_t *v)
 		fputs("-", f);
 }
 
+static void fmt_verify(FILE *f, const json_t *v)
+{
+	char *t = verification_text(v);
+
+	fputs(t && *t ? t : "-", f);
+	free(t);
+}
+
 static char *format_value(const json_t *cert, const struct field *fd)
 {
 	const json_t *v = lookup(cert, fd->path);
@@ -1172,6 +1578,8 @@ static char *format_value(const json_t *cert, const struct field *fd)
 		fmt_people(f, v);
 	else if (fd->fmt == F_TOOL)
 		fmt_pair(f, v, "name", "version", " ");
+	else if (fd->fmt == F_VERIFY)
+		fmt_verify(f, v);
 	else
 		fmt_scalar(f, v, fd->fmt);
 	if (fclose(f) != 0) {
@@ -1281,11 +1689,12 @@ int cert_load_file(const char *path, json_t **doc, char **cause)
 	char *data = NULL;
 	size_t len = 0;
 	json_t *docs;
-	int rc = util_read_file(path, &data, &len);
+	/* a regular file of bounded size: never a FIFO or /dev/zero */
+	int rc = util_read_bounded(path, UTIL_DOCUMENT_MAX, &data, &len, cause);
 
 	*doc = NULL;
 	if (rc)
-		return util_fail(cause, rc, "cannot read %s", path);
+		return rc;
 	if (!is_pdf(data, len)) {
 		rc = parse_doc(data, len, doc, cause);
 		goto out;

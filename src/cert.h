@@ -13,7 +13,7 @@
  *                    "content_sha256": "<sha256 hex of the canonical bytes>",
  *                    "value": "<base64 signature>" } }
  *
- * Canonical form (what is signed and hashed): the "certificate" object
+ * Format 1 canonical form (what was signed and hashed): the "certificate" object
  * serialised by jansson with JSON_COMPACT | JSON_SORT_KEYS |
  * JSON_ENSURE_ASCII.  Every non-ASCII character is written as a \uXXXX
  * escape, so the signed bytes are pure ASCII and survive any transcoding,
@@ -47,9 +47,20 @@
 #include "sign.h"
 #include "station.h"
 
-#define CERT_SCHEMA "custos-certificate/1"
-/* QR payload: CUSTOS1|<id>|<sha256 hex of canonical content>|<base64 signature> */
+/* The format version: format 2 signs the RFC 8785 (JCS) form and carries a
+ * signed summary for the QR code; format 1 (jansson's ASCII form, see
+ * above) is still verified.  custos-certificate(5) is the specification. */
+#define CERT_SCHEMA "custos-certificate/2"
+#define CERT_SCHEMA_V1 "custos-certificate/1"
+/* Format 1 QR payload: CUSTOS1|<id>|<sha256 hex of canonical content>|<base64 signature> */
 #define CERT_QR_PREFIX "CUSTOS1"
+/* Format 2 QR payload: the signed summary, CUSTOS2|<17 fields>|<base64 signature> */
+#define CERT_QR2_PREFIX "CUSTOS2"
+#define CERT_QR_NFIELDS 17
+/* The name of the attached signed document in a one-certificate PDF, and
+ * the XMP namespace of the document list. */
+#define CERT_PDF_ATTACHMENT "certificate.json"
+#define CERT_XMP_NS "urn:custos:certificate:2#"
 /* The one font family every PDF uses (Debian fonts-wqy-microhei: Latin + CJK). */
 #define CERT_FONT_FAMILY "WenQuanYi Micro Hei"
 
@@ -166,7 +177,14 @@ struct cert_issue_opts {
 int cert_build(const struct cert_input *in, const struct station *st, const char *id,
 	       int64_t issued, json_t **out, char **cause);
 
-/* The canonical bytes of a certificate object (malloc'd, NUL-terminated). */
+/* True when @cert's verification read a sample of the medium only. */
+bool cert_verified_by_sampling(const json_t *cert);
+
+/* True for a format-1 certificate object (schema custos-certificate/1). */
+bool cert_is_v1(const json_t *cert);
+
+/* The canonical bytes of a certificate object (malloc'd, NUL-terminated):
+ * RFC 8785 for format 2, jansson's ASCII form for format 1. */
 int cert_canonical(const json_t *cert, char **out, size_t *len, char **cause);
 
 /* Sign @cert with @key: returns the whole document (new reference). */
@@ -201,6 +219,19 @@ int cert_digest(const json_t *doc, char out[65], char **cause);
 int cert_qr_payload(const json_t *doc, char **out, char **cause);
 /* 0 when @payload is the QR payload of @doc, -EBADMSG otherwise. */
 int cert_qr_check(const json_t *doc, const char *payload, char **cause);
+
+/* The signed summary of a format-2 certificate object without its
+ * signature: "CUSTOS2|kind|id|...|key_id" (malloc'd). */
+int cert_summary_body(const json_t *cert, char **out, size_t *len, char **cause);
+/* Check a format-2 QR payload with nothing but @pub: *@fields receives
+ * the signed fields (object, in order; names from cert_qr_field_name()).
+ * -EINVAL: not a format-2 payload; -EBADMSG: a bad signature or key. */
+int cert_qr_verify(const char *payload, const struct sign_key *pub, json_t **fields,
+		   char **cause);
+const char *cert_qr_field_name(size_t i);
+/* Decode the QR codes of a PNG image (libzbar): the first custos payload
+ * found (malloc'd).  -ENOENT: none found. */
+int cert_qr_scan_png(const char *path, char **payload, char **cause);
 
 /* The document as display rows, shared by the text and PDF renderings:
  * bilingual section and field labels and a formatted value. */
@@ -240,16 +271,13 @@ int cert_print(const char *printer, const char *title, const char *file, char **
 
 /*
  * PDF (certpdf.c).  A4, one page per certificate, fonts embedded and
- * subset by cairo.  The signed documents are embedded in the PDF's
- * Keywords metadata (document Info dictionary, written uncompressed by
- * cairo) as "CUSTOS-CERT-1 <base64 of a JSON array of documents>", so
- * `custos cert verify FILE.pdf` needs nothing else.
- *
- * What verifying a PDF proves: the certificate(s) embedded in it are intact
- * and signed by the key.  It does not prove that the drawn page shows the
- * same facts: someone could edit the drawing and keep the embedded data.
- * The printed page is tied to the data by its QR code (id, content SHA-256,
- * signature), checked with `custos cert verify FILE --qr PAYLOAD`.
+ * subset by cairo.  The signed documents are attached (certificate.json,
+ * or <id>.json each in a batch) with XMP metadata, and also kept in the
+ * Keywords metadata as "CUSTOS-CERT-1 <base64 of a JSON array of
+ * documents>", so `custos cert verify FILE.pdf` needs nothing else; it
+ * also reads the drawn values and the QR code back and compares them with
+ * the signed data (cert_pdf_check_page).  Paper is checked through its QR
+ * code, which in format 2 is a signed summary (cert_qr_verify).
  */
 /* A disk of a batch run without a certificate or report of its own
  * (refused by a guard or the policy, or failed before one was issued). */
@@ -282,7 +310,13 @@ int cert_pdf_write(const json_t *doc, const char *path, char **cause);
  * when @machine lists other disks. */
 int cert_pdf_summary(const struct cert_machine *machine, json_t *const *docs, size_t n,
 		     const char *path, char **cause);
-/* The documents embedded in a PDF (new reference to a JSON array). */
+/* The documents embedded in a PDF (new reference to a JSON array): the
+ * attached files, else the Keywords copy; -EBADMSG when both are present
+ * and differ. */
 int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause);
+/* The drawn page(s) against @docs (the PDF's signed documents): the text
+ * drawn in every field's cell (poppler) and the QR code of every
+ * certificate (zbar, 150 dpi).  -EBADMSG naming the field that differs. */
+int cert_pdf_check_page(const char *data, size_t len, json_t *docs, char **cause);
 
 #endif

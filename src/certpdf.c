@@ -5,14 +5,18 @@
  * One page per certificate: bilingual header, the fields of cert_rows() in
  * a ruled two-column grid, an attestation, signature boxes (operator and
  * validator; for a destruction the person destroying, the two witnesses
- * and the validator), and a QR code carrying cert_qr_payload().  cairo embeds and subsets the
- * fonts.  The signed documents ride along in the Keywords metadata as
- * "CUSTOS-CERT-1 <base64 of a JSON array of documents>" so a PDF alone can
- * be verified (cert_pdf_extract).
+ * and the validator), and a QR code carrying cert_qr_payload() (format 2:
+ * the signed summary).  cairo embeds and subsets the fonts.  The signed
+ * documents ride along in the Keywords metadata as "CUSTOS-CERT-1 <base64
+ * of a JSON array of documents>" and, appended after cairo's output as an
+ * incremental update, as attached files with XMP metadata, so a PDF alone
+ * can be verified (cert_pdf_extract).  cert_pdf_check_page() reads the
+ * drawn values and QR code back (poppler, zbar) against the signed data.
+ * custos-certificate(5) specifies all of it.
  */
 #include "cert.h"
+#include "certpdf-private.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,22 +30,12 @@
 
 #include "util.h"
 
-#define PAGE_W 595.28		/* A4 in points */
-#define PAGE_H 841.89
 #define MARGIN 36.0
 #define CONTENT_W (PAGE_W - 2 * MARGIN)
 #define LABEL_W 118.0
 #define PAD 3.0
-#define EMBED_TAG "CUSTOS-CERT-1 "
 
-struct pdfbuf {
-	unsigned char *data;
-	size_t len;
-	size_t cap;
-	bool failed;
-};
-
-static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsigned int len)
+cairo_status_t certpdf_buf_write(void *closure, const unsigned char *data, unsigned int len)
 {
 	struct pdfbuf *b = closure;
 
@@ -68,7 +62,49 @@ struct pen {
 	PangoLayout *layout;
 	const json_t *doc;	/* the certificate on the current page */
 	int page;		/* its page number, from 1 */
+	int sheet;		/* page of the PDF, from 0 */
+	struct layout *lay;	/* record the values drawn (NULL: don't) */
+	size_t doc_index;	/* of p->doc */
 };
+
+static void record(struct pen *p, double x, double y, double w, double h, const char *field,
+		   const char *text, bool label)
+{
+	struct layout *l = p->lay;
+
+	if (!l || l->failed)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct spot *s = realloc(l->spots, cap * sizeof(*s));
+
+		if (!s) {
+			l->failed = true;
+			return;
+		}
+		l->spots = s;
+		l->cap = cap;
+	}
+	l->spots[l->n] = (struct spot){ p->sheet, x, y, w, h, field, strdup(text), p->doc_index,
+					label };
+	if (!l->spots[l->n].text)
+		l->failed = true;
+	else
+		l->n++;
+}
+
+void certpdf_layout_free(struct layout *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->spots[i].text);
+	free(l->spots);
+}
+
+static void show_page(struct pen *p)
+{
+	cairo_show_page(p->cr);
+	p->sheet++;
+}
 
 static double new_page(struct pen *p);
 
@@ -108,6 +144,17 @@ static double text_left(struct pen *p, const char *text, double size, bool bold,
 static double text_center(struct pen *p, const char *text, double size, bool bold, double y)
 {
 	return text_at(p, text, size, bold, MARGIN, y, CONTENT_W, PANGO_ALIGN_CENTER, true);
+}
+
+/* Draw @text as text_at() does and record it for the drawn-page check as
+ * field @field. */
+static double text_rec(struct pen *p, const char *field, const char *text, double size,
+		       bool bold, double x, double y, double width, PangoAlignment align)
+{
+	double h = text_at(p, text, size, bold, x, y, width, align, true);
+
+	record(p, x, y, width, h, field, text, false);
+	return h;
 }
 
 static void rgb(cairo_t *cr, unsigned int hex)
@@ -163,6 +210,8 @@ static double cell(struct pen *p, const struct cert_row *r, double x, double y, 
 	if (draw) {
 		box(p->cr, x, y, LABEL_W, h, 0xececec);
 		box(p->cr, x + LABEL_W, y, vw, h, 0xffffff);
+		record(p, x, y, LABEL_W, h, r->label_en, label, true);
+		record(p, x + LABEL_W, y, vw, h, r->label_en, r->value, false);
 	}
 	lh = text_at(p, label, LABEL_PT, false, x + PAD, y + PAD, LABEL_W - 2 * PAD,
 		     PANGO_ALIGN_LEFT, draw);
@@ -256,9 +305,11 @@ static double header(struct pen *p, const json_t *cert)
 	char *no = util_asprintf("编号 No. %s", jstr_or(cert, "id", "-"));
 	double y = MARGIN;
 
-	text_left(p, jstr_or(st, "organisation", ""), 9, true, MARGIN, y, CONTENT_W / 2);
+	text_rec(p, "Organisation (header)", jstr_or(st, "organisation", ""), 9, true, MARGIN, y,
+		 CONTENT_W / 2, PANGO_ALIGN_LEFT);
 	if (no)
-		text_at(p, no, 9, true, MARGIN, y, CONTENT_W, PANGO_ALIGN_RIGHT, true);
+		text_rec(p, "Certificate no. (header)", no, 9, true, MARGIN + CONTENT_W / 2, y,
+			 CONTENT_W / 2, PANGO_ALIGN_RIGHT);
 	free(no);
 	y += 16;
 	cairo_move_to(p->cr, MARGIN, y);
@@ -268,12 +319,15 @@ static double header(struct pen *p, const json_t *cert)
 	y += 6;
 	if (is_report(cert))
 		rgb(p->cr, 0xb00000);
-	y += text_center(p, jstr_or(cert, "title_zh", ""), 17, true, y);
-	y += text_center(p, jstr_or(cert, "title", ""), 11.5, true, y) + 2;
+	y += text_rec(p, "Title", jstr_or(cert, "title_zh", ""), 17, true, MARGIN, y, CONTENT_W,
+		      PANGO_ALIGN_CENTER);
+	y += text_rec(p, "Title", jstr_or(cert, "title", ""), 11.5, true, MARGIN, y, CONTENT_W,
+		      PANGO_ALIGN_CENTER) + 2;
 	if (is_report(cert))
-		y += text_center(p, "本报告不是消除证明，介质仍按原密级管理。  This is NOT a "
-				 "certificate of erasure: the medium keeps its classification.",
-				 7.5, false, y);
+		y += text_rec(p, "Report notice", "本报告不是消除证明，介质仍按原密级管理。  "
+			      "This is NOT a certificate of erasure: the medium keeps its "
+			      "classification.", 7.5, false, MARGIN, y, CONTENT_W,
+			      PANGO_ALIGN_CENTER);
 	rgb(p->cr, 0x000000);
 	return y;
 }
@@ -296,8 +350,11 @@ static void sign_box(struct pen *p, const struct signer *s, double x, double y, 
 	box(p->cr, x, y, w, h, 0xffffff);
 	if (role)
 		text_left(p, role, 7.5, true, x + PAD, y + PAD, w - 2 * PAD);
-	if (who)
-		text_left(p, *who ? who : " ", 9, false, x + PAD, y + 15, w - 2 * PAD);
+	if (who) {
+		double wh = text_left(p, *who ? who : " ", 9, false, x + PAD, y + 15, w - 2 * PAD);
+
+		record(p, x + PAD, y + 14, w - 2 * PAD, wh + 2, s->role_en, who, false);
+	}
 	for (int i = 0; i < 2; i++) {
 		ly = y + h - 24 + i * 17;
 		text_left(p, i ? "日期 Date" : "签字 Signature", 7, false, x + PAD, ly - 10, w);
@@ -332,7 +389,13 @@ static size_t signers(const json_t *cert, struct signer out[MAX_SIGNERS])
 	return 2;
 }
 
-#define QR_SIZE 100.0
+/* Format 1's QR code fits 100 pt; format 2's signed summary gets 120 pt,
+ * down beside a narrower footer, with modules of 1.44 pt (3 pixels at 150
+ * dpi, 6 at 300) while they fit: whole pixels keep a scan or a pdftoppm
+ * rendering readable. */
+#define QR_SIZE_V1 100.0
+#define QR_SIZE_V2 120.0
+#define QR_MODULE 1.44
 #define SIGN_H 70.0
 #define SIGN_PER_ROW 4
 
@@ -345,7 +408,19 @@ static size_t sign_rows(const json_t *doc)
 	return (n + SIGN_PER_ROW - 1) / SIGN_PER_ROW;
 }
 
-static int draw_qr(cairo_t *cr, const char *payload, double x, double y, double size)
+static bool is_v1(const json_t *doc)
+{
+	return cert_is_v1(json_object_get(doc, "certificate"));
+}
+
+static double qr_size(const json_t *doc)
+{
+	return is_v1(doc) ? QR_SIZE_V1 : QR_SIZE_V2;
+}
+
+/* The QR code in a @size square at @x, @y (top right-aligned). */
+static int draw_qr(cairo_t *cr, const char *payload, double x, double y, double size,
+		   bool v1)
 {
 	QRcode *qr = QRcode_encodeString(payload, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	double m;
@@ -353,6 +428,10 @@ static int draw_qr(cairo_t *cr, const char *payload, double x, double y, double 
 	if (!qr)
 		return -errno ? -errno : -EINVAL;
 	m = size / (qr->width + 8);	/* four modules of quiet zone each side */
+	if (!v1 && m > QR_MODULE) {
+		m = QR_MODULE;
+		x += size - m * (qr->width + 8);
+	}
 	for (int r = 0; r < qr->width; r++)
 		for (int c = 0; c < qr->width; c++)
 			if (qr->data[r * qr->width + c] & 1)
@@ -374,6 +453,10 @@ static const char *attestation(const json_t *cert)
 	if (strcmp(kind, "destruction") == 0)
 		return "兹证明上述介质已在监销人见证下按所列方式销毁。  We attest that the medium "
 		       "above was destroyed as recorded, in the presence of the witnesses.";
+	if (cert_verified_by_sampling(cert))
+		return "兹证明上述介质已按所列方法完成信息消除，并经抽样验证（见“验证方式”所列读取比例）。  "
+		       "I attest that the medium above was sanitized as recorded here and verified "
+		       "by sampling only: the share read is under Verification.";
 	return "兹证明上述介质已按所列方法完成信息消除并经验证。  I attest that the medium above "
 	       "was sanitized and verified as recorded here.";
 }
@@ -383,7 +466,8 @@ static int signatures(struct pen *p, const json_t *doc, double y)
 	const json_t *cert = json_object_get(doc, "certificate");
 	struct signer s[MAX_SIGNERS];
 	size_t n = signers(cert, s), per = n < SIGN_PER_ROW ? n : SIGN_PER_ROW;
-	double bw = (CONTENT_W - QR_SIZE - 6 - (double)(per - 1) * 4) / (double)per, qy;
+	double qs = qr_size(doc);
+	double bw = (CONTENT_W - qs - 6 - (double)(per - 1) * 4) / (double)per, qy;
 	char *payload = NULL;
 	int rc;
 
@@ -394,17 +478,18 @@ static int signatures(struct pen *p, const json_t *doc, double y)
 	rgb(p->cr, 0x000000);
 	y += 16;
 	qy = y;
-	y += text_left(p, attestation(cert), 7, false, MARGIN, y, CONTENT_W - QR_SIZE - 6) + 3;
+	y += text_rec(p, "Attestation", attestation(cert), 7, false, MARGIN, y, CONTENT_W - qs - 6,
+		      PANGO_ALIGN_LEFT) + 3;
 	for (size_t i = 0; i < n; i++)
 		sign_box(p, &s[i], MARGIN + (double)(i % per) * (bw + 4),
 			 y + (double)(i / per) * (SIGN_H + 4), bw, SIGN_H);
 	rc = cert_qr_payload(doc, &payload, NULL);
 	if (rc == 0)
-		rc = draw_qr(p->cr, payload, PAGE_W - MARGIN - QR_SIZE, qy, QR_SIZE);
+		rc = draw_qr(p->cr, payload, PAGE_W - MARGIN - qs, qy, qs, is_v1(doc));
 	free(payload);
 	if (rc == 0)
-		text_at(p, "扫码核验 Scan to verify", 6.5, false, PAGE_W - MARGIN - QR_SIZE,
-			qy + QR_SIZE - 4, QR_SIZE, PANGO_ALIGN_CENTER, true);
+		text_at(p, "扫码核验 Scan to verify", 6.5, false, PAGE_W - MARGIN - qs,
+			qy + qs - (is_v1(doc) ? 4 : -0.5), qs, PANGO_ALIGN_CENTER, true);
 	return rc;
 }
 
@@ -424,7 +509,9 @@ static void footer(struct pen *p)
 	if (!t)
 		return;
 	rgb(p->cr, 0x505050);
-	text_left(p, t, 6.2, false, MARGIN, PAGE_H - MARGIN - 22, CONTENT_W);
+	/* format 2: the QR code reaches down beside the footer */
+	text_rec(p, "Footer", t, 6.2, false, MARGIN, PAGE_H - MARGIN - 22,
+		 is_v1(p->doc) ? CONTENT_W : CONTENT_W - QR_SIZE_V2 - 6, PANGO_ALIGN_LEFT);
 	rgb(p->cr, 0x000000);
 	free(t);
 }
@@ -435,7 +522,7 @@ static double new_page(struct pen *p)
 	char *t;
 
 	footer(p);
-	cairo_show_page(p->cr);
+	show_page(p);
 	p->page++;
 	t = util_asprintf("编号 No. %s  (续 continued)",
 			  jstr_or(json_object_get(p->doc, "certificate"), "id", "-"));
@@ -474,7 +561,7 @@ static int cert_page(struct pen *p, const json_t *doc, char **cause)
 	if (rc)
 		return util_fail(cause, rc, "cannot draw the QR code");
 	footer(p);
-	cairo_show_page(p->cr);
+	show_page(p);
 	return 0;
 }
 
@@ -611,7 +698,7 @@ static void summary_page(struct pen *p, const struct cert_machine *mc, json_t *c
 	if (n)
 		text_left(p, "每块硬盘的证书或报告见后续各页。  One certificate or report per "
 			  "disk follows.", 7.5, false, MARGIN, y + 6, CONTENT_W);
-	cairo_show_page(p->cr);
+	show_page(p);
 }
 
 /* ---- documents --------------------------------------------------------- */
@@ -657,17 +744,19 @@ static void set_metadata(cairo_surface_t *s, json_t *const *docs, size_t n, cons
 	free(title);
 }
 
-static int draw_all(cairo_surface_t *s, const struct cert_machine *mc, json_t *const *docs,
-		    size_t n, char **cause)
+int certpdf_draw(cairo_surface_t *s, const struct cert_machine *mc, json_t *const *docs,
+		 size_t n, struct layout *lay, char **cause)
 {
-	struct pen p = { cairo_create(s), NULL, NULL, 1 };
+	struct pen p = { cairo_create(s), NULL, NULL, 1, 0, lay };
 	int rc = 0;
 
 	p.layout = pango_cairo_create_layout(p.cr);
 	if (mc)
 		summary_page(&p, mc, docs, n);
-	for (size_t i = 0; rc == 0 && i < n; i++)
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		p.doc_index = i;
 		rc = cert_page(&p, docs[i], cause);
+	}
 	g_object_unref(p.layout);
 	if (rc == 0 && cairo_status(p.cr) != CAIRO_STATUS_SUCCESS)
 		rc = util_fail(cause, -EIO, "cairo: %s",
@@ -677,7 +766,7 @@ static int draw_all(cairo_surface_t *s, const struct cert_machine *mc, json_t *c
 }
 
 static int render(const struct cert_machine *mc, json_t *const *docs, size_t n,
-		  struct pdfbuf *out, char **cause)
+		  struct pdfbuf *out, struct layout *lay, char **cause)
 {
 	char *kw = embed_keywords(docs, n);
 	cairo_surface_t *s;
@@ -685,15 +774,17 @@ static int render(const struct cert_machine *mc, json_t *const *docs, size_t n,
 
 	if (!kw)
 		return util_fail(cause, -ENOMEM, "cannot serialise the certificates");
-	s = cairo_pdf_surface_create_for_stream(pdf_write, out, PAGE_W, PAGE_H);
+	s = cairo_pdf_surface_create_for_stream(certpdf_buf_write, out, PAGE_W, PAGE_H);
 	set_metadata(s, docs, n, kw);
 	free(kw);
-	rc = draw_all(s, mc, docs, n, cause);
+	rc = certpdf_draw(s, mc, docs, n, lay, cause);
 	cairo_surface_finish(s);
 	if (rc == 0 && (out->failed || cairo_surface_status(s) != CAIRO_STATUS_SUCCESS))
 		rc = util_fail(cause, -EIO, "cannot produce the PDF: %s",
 			       cairo_status_to_string(cairo_surface_status(s)));
 	cairo_surface_destroy(s);
+	if (rc == 0 && !lay && n)
+		rc = certpdf_attach(out, docs, n, cause);
 	return rc;
 }
 
@@ -717,7 +808,7 @@ static int render_many(const struct cert_machine *mc, json_t *const *docs, size_
 	*pdf = NULL;
 	*len = 0;
 	if (rc == 0)
-		rc = render(mc, docs, n, &b, cause);
+		rc = render(mc, docs, n, &b, NULL, cause);
 	if (rc) {
 		free(b.data);
 		return rc;
@@ -762,50 +853,3 @@ int cert_pdf_summary(const struct cert_machine *machine, json_t *const *docs, si
 	return rc ? rc : write_out(path, pdf, len, cause);
 }
 
-/* ---- extraction -------------------------------------------------------- */
-
-static const char *find_tag(const char *data, size_t len)
-{
-	size_t t = strlen(EMBED_TAG);
-
-	for (size_t i = 0; i + t <= len; i++)
-		if (data[i] == 'C' && memcmp(data + i, EMBED_TAG, t) == 0)
-			return data + i + t;
-	return NULL;
-}
-
-static int decode_embedded(const char *b64, size_t n, json_t **docs, char **cause)
-{
-	unsigned char *raw = malloc(n / 4 * 3 + 1);
-	json_error_t err;
-	int got;
-
-	if (!raw)
-		return util_fail(cause, -ENOMEM, "out of memory");
-	got = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
-	while (got > 0 && raw[got - 1] == '\0')	/* padding bytes */
-		got--;
-	*docs = got > 0 ? json_loadb((char *)raw, (size_t)got, JSON_REJECT_DUPLICATES, &err) : NULL;
-	free(raw);
-	if (!json_is_array(*docs)) {
-		json_decref(*docs);
-		*docs = NULL;
-		return util_fail(cause, -EBADMSG, "the certificate embedded in the PDF is damaged");
-	}
-	return 0;
-}
-
-int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause)
-{
-	const char *b64 = find_tag(data, len), *end;
-
-	*docs = NULL;
-	if (!b64)
-		return util_fail(cause, -ENOENT, "the PDF carries no custos certificate");
-	for (end = b64; end < data + len && (isalnum((unsigned char)*end) || *end == '+' ||
-					     *end == '/' || *end == '='); end++)
-		;
-	if ((end - b64) % 4 || end == b64)
-		return util_fail(cause, -EBADMSG, "the certificate embedded in the PDF is damaged");
-	return decode_embedded(b64, (size_t)(end - b64), docs, cause);
-}

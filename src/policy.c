@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "names.h"
 #include "util.h"
 
 #define POLICY_MIN_WITNESSES 2
@@ -286,16 +287,13 @@ static int parse_line(struct policy_parse *p, char *line)
 	return parse_fail(p, "unknown directive '%s'", tok[0]);
 }
 
-static int policy_parse_file(struct policy *pol, const char *path, char **cause)
+/* Parse @data (NUL-terminated, no NUL inside) into @pol. */
+static int parse_text(struct policy *pol, const char *name, char *data, char **cause)
 {
-	struct policy_parse p = { .pol = pol, .file = path, .line = 0, .cause = cause };
-	char *data = NULL, *save = NULL, *line;
-	int rc = util_read_file(path, &data, NULL);
+	struct policy_parse p = { .pol = pol, .file = name, .line = 0, .cause = cause };
+	char *save = NULL, *line;
+	int rc = 0;
 
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0)
-		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
 	/* strtok_r would skip empty lines and miscount: walk by hand. */
 	for (line = data; line && rc == 0; line = save) {
 		save = strchr(line, '\n');
@@ -304,8 +302,55 @@ static int policy_parse_file(struct policy *pol, const char *path, char **cause)
 		p.line++;
 		rc = parse_line(&p, line);
 	}
+	return rc;
+}
+
+static int policy_parse_file(struct policy *pol, const char *path, char **cause)
+{
+	char *data = NULL;
+	int rc = util_read_config(path, &data, NULL, cause);
+
+	if (rc == -ENOENT) {
+		if (cause) {
+			free(*cause);
+			*cause = NULL;
+		}
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = parse_text(pol, path, data, cause);
 	free(data);
 	return rc;
+}
+
+int policy_parse_text(const char *name, const char *text, size_t len, struct policy **out,
+		      char **cause)
+{
+	struct policy *pol;
+	char *copy;
+	int rc = util_check_config_text(name, text, len, UTIL_CONFIG_MAX, cause);
+
+	if (rc < 0)
+		return rc;
+	pol = calloc(1, sizeof(*pol));
+	copy = malloc(len + 1);
+	if (!pol || !copy) {
+		free(pol);
+		free(copy);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	policy_defaults(pol);
+	rc = parse_text(pol, name, copy, cause);
+	free(copy);
+	if (rc < 0) {
+		free(pol);
+		return rc;
+	}
+	*out = pol;
+	return 0;
 }
 
 int policy_load(const char *const *paths, size_t n, struct policy **out, char **cause)
@@ -413,27 +458,16 @@ unsigned policy_witnesses(const struct policy *pol)
 	return pol ? pol->witnesses : POLICY_MIN_WITNESSES;
 }
 
-/* Compare two names ignoring case and surrounding white space. */
+/* Compare two names as names_equal() does: NFKC, white space folded, ASCII
+ * case ignored ("张　三" is "张三"). */
 bool policy_same_person(const char *a, const char *b)
 {
-	size_t la, lb;
-
-	while (*a == ' ' || *a == '\t')
-		a++;
-	while (*b == ' ' || *b == '\t')
-		b++;
-	la = strlen(a);
-	lb = strlen(b);
-	while (la && (a[la - 1] == ' ' || a[la - 1] == '\t'))
-		la--;
-	while (lb && (b[lb - 1] == ' ' || b[lb - 1] == '\t'))
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
+	return names_equal(a, b);
 }
 
 static bool is_blank(const char *s)
 {
-	return !s || strspn(s, " \t") == strlen(s);
+	return names_blank(s);
 }
 
 int policy_check_destroy(const struct policy *pol, const char *const *witnesses, size_t n,

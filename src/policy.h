@@ -62,9 +62,15 @@ struct policy;
 
 /* Built-in defaults, then each readable file of @paths in order (a NULL
  * entry or a missing file is skipped; @n entries).  Syntax errors:
- * -EINVAL with "FILE:LINE: message" in *@cause. */
+ * -EINVAL with "FILE:LINE: message" in *@cause.  A file is read only when
+ * it is a regular file of at most UTIL_CONFIG_MAX (1 MiB) bytes without a
+ * NUL byte (util_read_config()). */
 int policy_load(const char *const *paths, size_t n, struct policy **out, char **cause);
 void policy_free(struct policy *pol);
+/* The built-in defaults and then @len bytes of policy text named @name in
+ * messages (the parser policy_load() uses; a NUL byte is an error). */
+int policy_parse_text(const char *name, const char *text, size_t len, struct policy **out,
+		      char **cause);
 
 /* The usual pair: $CUSTOS_PROFILE_DIR/policy.conf (default: the installed
  * $(datadir)/custos/profiles/policy.conf), then <@state_dir>/policy.conf. */
@@ -117,9 +123,9 @@ int policy_check_destroy(const struct policy *pol, const char *const *witnesses,
 			 char **cause);
 unsigned policy_witnesses(const struct policy *pol);
 
-/* Do two names denote the same person?  Case and surrounding blanks are
- * ignored ("Alice" and " alice" are one person).  Used for witnesses,
- * operators and validators alike. */
+/* Do two names denote the same person?  names_equal(): NFKC, white space
+ * folded, ASCII case ignored ("Alice" and " alice", "张　三" and "张三" are
+ * one person).  Used for witnesses, operators and validators alike. */
 bool policy_same_person(const char *a, const char *b);
 
 #endif

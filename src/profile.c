@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,10 +382,10 @@ int profile_parse(const char *path, const char *text, struct profile *out, char 
 int profile_load_file(const char *path, struct profile *out, char **cause)
 {
 	char *text = NULL;
-	int rc = util_read_file(path, &text, NULL);
+	int rc = util_read_config(path, &text, NULL, cause);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
+		return rc;
 	rc = profile_parse(path, text, out, cause);
 	free(text);
 	return rc;
@@ -427,7 +428,7 @@ int profile_find(const char *name, const char *state_dir, struct profile *out, c
 
 		if (!path)
 			return util_fail(cause, -ENOMEM, "out of memory");
-		if (access(path, F_OK) != 0) {
+		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
 			free(path);
 			continue;
 		}

@@ -49,6 +49,11 @@ struct register_chain {
 	const struct sign_key *cosigner;	/* key-rotated: the new key */
 	char cosigner_fpr[65];
 	bool pending;			/* a head to write after COMMIT */
+	/* verify: register.head as read before the database snapshot */
+	bool pre_read;
+	int pre_rc;
+	char *pre_why;
+	struct head *pre_head;
 	struct {
 		int64_t seq;
 		char hash[65];
@@ -114,6 +119,8 @@ void register_chain_close(struct register_db *db)
 	if (!db->chain)
 		return;
 	sign_key_free(db->chain->signer);
+	free(db->chain->pre_why);
+	free(db->chain->pre_head);
 	free(db->chain->dir);
 	free(db->chain);
 	db->chain = NULL;
@@ -835,9 +842,20 @@ static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
 /* register.head against the register. */
 static void check_head_file(struct vctx *v, const struct head *newest)
 {
+	struct register_chain *c = v->db->chain;
 	struct head h;
 	char *why = NULL;
-	int rc = read_head(v->db, &h, &why);
+	int rc;
+
+	if (c->pre_read && c->pre_head) {	/* read before the snapshot */
+		rc = c->pre_rc;
+		h = *c->pre_head;
+		why = c->pre_why;
+		c->pre_why = NULL;
+		c->pre_read = false;
+	} else {
+		rc = read_head(v->db, &h, &why);
+	}
 
 	v->r->head_seq = -1;
 	if (rc == -ENOENT) {
@@ -1008,6 +1026,30 @@ static void check_cert_store(struct vctx *v)
 	}
 	free(names);
 	free(dir);
+}
+
+/*
+ * register.head is written after COMMIT: read before the database snapshot
+ * a verification works on, it can never be ahead of that snapshot, even
+ * when another process appends meanwhile.  Read it later and a concurrent
+ * append makes an intact register look rolled back.
+ */
+void register_chain_pre_read_head(struct register_db *db)
+{
+	struct register_chain *c = db->chain;
+
+	if (!c)
+		return;
+	free(c->pre_why);
+	c->pre_why = NULL;
+	if (!c->pre_head)
+		c->pre_head = calloc(1, sizeof(*c->pre_head));
+	if (!c->pre_head) {
+		c->pre_read = false;
+		return;
+	}
+	c->pre_rc = read_head(db, c->pre_head, &c->pre_why);
+	c->pre_read = true;
 }
 
 int register_chain_verify(struct register_db *db, const struct register_verify_opts *o,

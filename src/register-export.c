@@ -249,7 +249,7 @@ static char *retire_reason(struct register_db *db, const struct register_media *
 
 static void csv_row(struct buf *b, const struct register_media *m, const char *reason)
 {
-	char model[200], cap[24];
+	char model[200], cap[24], created[UTIL_TIME_LEN], updated[UTIL_TIME_LEN];
 	const char *f[UTIL_ARRAY_SIZE(csv_headers)];
 	size_t i = 0;
 
@@ -264,8 +264,11 @@ static void csv_row(struct buf *b, const struct register_media *m, const char *r
 	f[i++] = model;
 	f[i++] = m->serial;		/* the label carries the hardware serial */
 	f[i++] = m->serial;
-	f[i++] = m->unregistered ? "" : m->created_at;
-	f[i++] = retired(m->state) ? m->updated_at : "";
+	/* people read the CSV: local time with its offset */
+	f[i++] = m->unregistered ? "" : util_time_local_text(m->created_at, created,
+							      sizeof(created));
+	f[i++] = retired(m->state) ? util_time_local_text(m->updated_at, updated,
+							   sizeof(updated)) : "";
 	f[i++] = reason;
 	f[i++] = "";			/* 使用人签字, by hand */
 	f[i++] = "";			/* 技术检查人签字 */

@@ -59,6 +59,9 @@ int register_chain_before_append(struct register_db *db, char **cause);
 int register_chain_sign(struct register_db *db, const struct register_event *ev, char **cause);
 /* After COMMIT (@committed) or ROLLBACK. */
 void register_chain_committed(struct register_db *db, bool committed);
+/* Read register.head now, for the next register_chain_verify(): call it
+ * before the verification's read transaction starts. */
+void register_chain_pre_read_head(struct register_db *db);
 /* Signatures, head file, key history, certificate rows and store. */
 int register_chain_verify(struct register_db *db, const struct register_verify_opts *o,
 			  struct register_verify_result *r, char **cause);

@@ -161,17 +161,19 @@ static int central_lookup(struct register_db *db, const struct device_info *dev,
 int register_find_by_device(struct register_db *db, const struct device_info *dev,
 			    struct register_media *out, char **cause)
 {
+	struct register_media id;	/* the identity as the register stores it */
 	int rc = -ENOENT;
 
-	if (dev->wwn[0])
-		rc = register_query_one(db, "wwn = ?1 COLLATE NOCASE", dev->wwn, NULL, false,
+	memset(&id, 0, sizeof(id));
+	register_media_from_device(&id, dev);
+	if (id.wwn[0])
+		rc = register_query_one(db, "wwn = ?1 COLLATE NOCASE", id.wwn, NULL, false,
 					out, cause);
-	if (rc == -ENOENT && dev->serial[0])
+	if (rc == -ENOENT && id.serial[0])
 		rc = register_query_one(db, "serial = ?1 AND (model = ?2 OR model = '' OR "
-					"?2 = '')", dev->serial, dev->model, false, out, cause);
-	if (rc == -ENOENT && dev->backing_file[0] &&
-	    (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE))
-		rc = register_query_one(db, "backing_file = ?1", dev->backing_file, NULL, false,
+					"?2 = '')", id.serial, id.model, false, out, cause);
+	if (rc == -ENOENT && id.backing_file[0])
+		rc = register_query_one(db, "backing_file = ?1", id.backing_file, NULL, false,
 					out, cause);
 	if (rc == 0)
 		return register_history_check(db, out, cause);
@@ -186,12 +188,15 @@ void register_media_from_device(struct register_media *m, const struct device_in
 {
 	/* the same kind the certificate, the firmware layer and the policy use */
 	util_strlcpy(m->media_type, device_media_kind(dev), sizeof(m->media_type));
-	util_strlcpy(m->vendor, dev->vendor, sizeof(m->vendor));
-	util_strlcpy(m->model, dev->model, sizeof(m->model));
-	util_strlcpy(m->serial, dev->serial, sizeof(m->serial));
-	util_strlcpy(m->wwn, dev->wwn, sizeof(m->wwn));
+	/* Strings from hardware (and file names) enter the register as valid
+	 * UTF-8 without control characters: anything else becomes '?'. */
+	util_text_safe(dev->vendor, false, m->vendor, sizeof(m->vendor));
+	util_text_safe(dev->model, false, m->model, sizeof(m->model));
+	util_text_safe(dev->serial, false, m->serial, sizeof(m->serial));
+	util_text_safe(dev->wwn, false, m->wwn, sizeof(m->wwn));
 	if (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE)
-		util_strlcpy(m->backing_file, dev->backing_file, sizeof(m->backing_file));
+		util_text_safe(dev->backing_file, false, m->backing_file,
+			       sizeof(m->backing_file));
 	m->capacity_bytes = dev->size_bytes;
 	util_strlcpy(m->source, "device", sizeof(m->source));
 }
@@ -621,6 +626,45 @@ static int count_unfinished(struct register_db *db, struct register_verify_resul
 	return rc;
 }
 
+/*
+ * SQLite's own check of the file (pages, indexes, free list): corruption
+ * that the hash chain cannot see, for instance in a page of the media
+ * table.  The first messages go into @r; false when the file is damaged.
+ */
+static bool check_integrity(struct register_db *db, struct register_verify_result *r)
+{
+	sqlite3_stmt *st = NULL;
+	char msgs[sizeof(r->message)] = "";
+	bool ok = true;
+	int rc = sqlite3_prepare_v2(db->db, "PRAGMA integrity_check(10)", -1, &st, NULL);
+
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(st, 0);
+
+		if (m && strcmp(m, "ok") == 0)
+			continue;
+		ok = false;
+		if (msgs[0])
+			strncat(msgs, "; ", sizeof(msgs) - strlen(msgs) - 1);
+		strncat(msgs, m ? m : "?", sizeof(msgs) - strlen(msgs) - 1);
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != SQLITE_OK) {
+		ok = false;
+		snprintf(msgs, sizeof(msgs), "%s", sqlite3_errmsg(db->db));
+	}
+	sqlite3_finalize(st);
+	if (ok)
+		return true;
+	for (char *c = msgs; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	r->ok = false;
+	util_strlcpy(r->what, "integrity", sizeof(r->what));
+	snprintf(r->message, sizeof(r->message), "database file damaged (SQLite integrity "
+		 "check): %.180s", msgs);
+	return false;
+}
+
 int register_verify(struct register_db *db, struct register_verify_result *r, char **cause)
 {
 	return register_verify_ex(db, NULL, r, cause);
@@ -636,9 +680,15 @@ int register_verify_ex(struct register_db *db, const struct register_verify_opts
 
 	memset(r, 0, sizeof(*r));
 	r->ok = true;
+	/* register.head first: it may lag the snapshot, never lead it */
+	register_chain_pre_read_head(db);
 	/* One read transaction: the events and the head from one snapshot. */
 	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return register_sql_fail(db, cause, "begin");
+	if (!check_integrity(db, r)) {
+		rc = 0;
+		goto out;
+	}
 	rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events ORDER BY seq",
 			      &st, cause);
 	if (rc < 0)

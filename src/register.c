@@ -303,11 +303,22 @@ void register_close(struct register_db *db)
 	free(db);
 }
 
+static bool actor_name_ok(const char *s, size_t size)
+{
+	return !s || (util_text_valid(s, NULL) && strlen(s) < size);
+}
+
 int register_set_actor(struct register_db *db, const char *operator_name, const char *station)
 {
-	char *op = strdup(operator_name && *operator_name ? operator_name : "unknown");
-	char *stn = strdup(station && *station ? station : "unknown");
+	struct register_event ev;
+	char *op, *stn;
 
+	/* the names go into every event: refuse what an event cannot carry */
+	if (!actor_name_ok(operator_name, sizeof(ev.operator_name)) ||
+	    !actor_name_ok(station, sizeof(ev.station)))
+		return -EINVAL;
+	op = strdup(operator_name && *operator_name ? operator_name : "unknown");
+	stn = strdup(station && *station ? station : "unknown");
 	if (!op || !stn) {
 		free(op);
 		free(stn);
@@ -536,6 +547,28 @@ static void set_text(json_t *o, const char *key, const char *val)
 {
 	if (val && *val)
 		json_object_set_new(o, key, json_string(val));
+}
+
+/*
+ * Text that enters the register must be valid UTF-8 without control
+ * characters (util_text_check()): JSON (the events) cannot carry invalid
+ * UTF-8, so a row holding it would differ from its history for good.
+ */
+static int check_media_text(const struct register_media *m, char **cause)
+{
+	const struct {
+		const char *name, *val;
+	} f[] = {
+		{ "asset tag", m->asset_tag }, { "vendor", m->vendor }, { "model", m->model },
+		{ "serial", m->serial }, { "WWN", m->wwn }, { "backing file", m->backing_file },
+		{ "custodian", m->custodian }, { "department", m->department },
+		{ "holder", m->holder }, { "note", m->note },
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(f) && rc == 0; i++)
+		rc = util_text_check(f[i].name, f[i].val, cause);
+	return rc;
 }
 
 static json_t *enroll_details(const struct register_media *m)
@@ -771,7 +804,7 @@ static int check_enroll_fields(const struct register_media *m, char **cause)
 		return util_fail(cause, -EINVAL, "unknown classification '%s'", m->classification);
 	if (policy_kind_parse(m->media_type, &k) < 0)
 		return util_fail(cause, -EINVAL, "unknown media type '%s'", m->media_type);
-	return 0;
+	return check_media_text(m, cause);
 }
 
 int register_enroll(struct register_db *db, const struct register_media *in,
@@ -975,10 +1008,14 @@ static json_t *details1(const char *key, const char *val)
 
 int register_issue(struct register_db *db, int64_t id, const char *to, char **cause)
 {
-	struct change c = { .act = ACT_ISSUE, .details = details1("to", to), .holder = to };
+	struct change c = { .act = ACT_ISSUE, .holder = to };
 
+	/* validate before allocating: a refusal leaks nothing */
 	if (!to || !*to)
 		return util_fail(cause, -EINVAL, "issue: the person to issue to is missing");
+	if (util_text_check("issue: the person", to, cause) < 0)
+		return -EINVAL;
+	c.details = details1("to", to);
 	return apply(db, id, &c, NULL, NULL, NULL, cause);
 }
 
@@ -1007,18 +1044,23 @@ int register_return(struct register_db *db, int64_t id, char **cause)
 
 int register_repair(struct register_db *db, int64_t id, const char *vendor, char **cause)
 {
-	struct change c = { .act = ACT_REPAIR, .details = details1("to", vendor),
-			    .holder = vendor };
+	struct change c = { .act = ACT_REPAIR, .holder = vendor };
 
 	if (!vendor || !*vendor)
 		return util_fail(cause, -EINVAL, "repair: the repairer is missing");
+	if (util_text_check("repair: the repairer", vendor, cause) < 0)
+		return -EINVAL;
+	c.details = details1("to", vendor);
 	return apply(db, id, &c, NULL, NULL, NULL, cause);
 }
 
 int register_lost(struct register_db *db, int64_t id, const char *note, char **cause)
 {
-	struct change c = { .act = ACT_LOST, .details = details1("note", note) };
+	struct change c = { .act = ACT_LOST };
 
+	if (util_text_check("lost: the note", note, cause) < 0)
+		return -EINVAL;
+	c.details = details1("note", note);
 	return apply(db, id, &c, NULL, NULL, NULL, cause);
 }
 
@@ -1053,10 +1095,11 @@ int register_reclassify(struct register_db *db, const struct policy *pol, int64_
 			enum policy_level to, char **cause)
 {
 	struct reclass_arg a = { .pol = pol, .to = to };
-	struct change c = { .act = ACT_RECLASSIFY, .details = json_object() };
+	struct change c = { .act = ACT_RECLASSIFY };
 
 	if ((unsigned)to >= POLICY_LEVEL_COUNT)
 		return util_fail(cause, -EINVAL, "reclassify: bad level");
+	c.details = json_object();
 	return apply(db, id, &c, reclass_check, &a, NULL, cause);
 }
 
@@ -1078,6 +1121,19 @@ static json_t *destroy_details(const struct register_destruction *d)
 	return o;
 }
 
+static int check_destroy_text(const struct register_destruction *d, char **cause)
+{
+	int rc = util_text_check("destroy: the method", d->method, cause);
+
+	if (rc == 0)
+		rc = util_text_check("destroy: the place", d->place, cause);
+	if (rc == 0)
+		rc = util_text_check("destroy: the note", d->note, cause);
+	for (size_t i = 0; i < d->n_witnesses && rc == 0; i++)
+		rc = util_text_check("destroy: a witness", d->witnesses[i], cause);
+	return rc;
+}
+
 int register_destroy(struct register_db *db, const struct policy *pol, int64_t id,
 		     const struct register_destruction *d, char *hash, char **cause)
 {
@@ -1086,6 +1142,19 @@ int register_destroy(struct register_db *db, const struct policy *pol, int64_t i
 
 	if (!d->method || !*d->method || !d->place || !*d->place)
 		return util_fail(cause, -EINVAL, "destroy: the method and the place are required");
+	rc = check_destroy_text(d, cause);
+	if (rc < 0)
+		return rc;
+
+	if (!register_destroy_method_find(d->method) ||
+	    strcmp(register_destroy_method_find(d->method)->code, d->method) != 0) {
+		char *all = register_destroy_methods_text();
+
+		rc = util_fail(cause, -EINVAL, "destroy: unknown method '%s' (one of: %s)",
+			       d->method, all ? all : "?");
+		free(all);
+		return rc;
+	}
 	rc = policy_check_destroy(pol, d->witnesses, d->n_witnesses, cause);
 	if (rc < 0)
 		return rc;
@@ -1200,8 +1269,14 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 {
 	struct change c = { .act = ACT_SANITIZE,
 			    .state = register_sanitized_state(s->destination) };
-	int rc = 0;
+	int rc = util_text_check("sanitization: the certificate number", s->certificate_id, cause);
 
+	if (rc == 0)
+		rc = util_text_check("sanitization: the profile", s->profile, cause);
+	if (rc == 0)
+		rc = util_text_check("sanitization: the NIST category", s->nist_category, cause);
+	if (rc < 0)
+		return rc;
 	if (s->destination && s->destination[0]) {
 		enum policy_dest d;
 

@@ -44,6 +44,14 @@
  * that differ, and actions on such a row are refused (rule integrity)
  * except recording a sanitization (the wipe already happened) and a loss.
  * Refusals (lifecycle, policy) return -EPERM with a cause naming the rule.
+ *
+ * Text that enters the register (every text field of an enrolment, the
+ * person or repairer, notes, destruction details, the sanitization's
+ * names, the actor) must be valid UTF-8 without control characters:
+ * otherwise -EINVAL with a cause naming the field and the byte, before
+ * anything is allocated or written (util_text_check()).  Strings from a
+ * device enter through register_media_from_device(), which replaces
+ * such bytes with '?'.
  */
 
 #include <limits.h>
@@ -117,7 +125,9 @@ struct register_verify_result {
 	int64_t events;			/* events checked */
 	int64_t event_id;		/* first broken link (when !ok) */
 	int64_t seq;
-	char what[32];			/* "hash", "prev_hash", "seq", "head" */
+	char what[32];			/* "hash", "prev_hash", "seq", "head",
+					   "media", "integrity" (SQLite integrity_check
+					   found the file damaged: message) */
 	char expected[65];
 	char found[65];
 	char message[256];
@@ -169,7 +179,8 @@ void register_close(struct register_db *db);
 /* register_open() of <@state_dir>/register.db. */
 int register_open_dir(const char *state_dir, struct register_db **out, char **cause);
 
-/* Who writes the events: copied; NULL means "unknown". */
+/* Who writes the events: copied; NULL means "unknown".  -EINVAL (nothing
+ * changed) for text that is not valid or longer than an event's field. */
 int register_set_actor(struct register_db *db, const char *operator_name, const char *station);
 
 /*
@@ -241,8 +252,28 @@ int register_lost(struct register_db *db, int64_t id, const char *note, char **c
 int register_reclassify(struct register_db *db, const struct policy *pol, int64_t id,
 			enum policy_level to, char **cause);
 
+/*
+ * The methods of physical destruction both faces offer, in this order
+ * (custos(8), `custos destroy --help`): code, English and Chinese label.
+ * register_destroy() accepts only these codes.
+ */
+struct register_destroy_method {
+	const char *code;	/* "shred" */
+	const char *en;		/* "shredding" */
+	const char *zh;		/* "粉碎" */
+};
+extern const struct register_destroy_method register_destroy_methods[];
+extern const size_t register_n_destroy_methods;
+/* The codes alone, NULL-terminated (the station screen's choice field). */
+extern const char *const register_destroy_method_codes[];
+/* The method with this code or Chinese label ("shred", "粉碎"; ASCII case
+ * ignored), or NULL. */
+const struct register_destroy_method *register_destroy_method_find(const char *s);
+/* "shred, disintegrate, ..." (malloc'd; NULL on ENOMEM), for messages. */
+char *register_destroy_methods_text(void);
+
 struct register_destruction {
-	const char *method;		/* shred, disintegrate, incinerate, degauss+shred... */
+	const char *method;		/* a register_destroy_methods[] code */
 	const char *place;
 	const char *const *witnesses;	/* distinct names, checked by policy_check_destroy */
 	size_t n_witnesses;
@@ -349,7 +380,8 @@ int register_list_certificates(struct register_db *db, int64_t media_id,
 void register_cert_clear(struct register_cert *c);
 void register_certs_free(struct register_cert *c, size_t n);
 
-/* Recompute the chain, then replay every medium's history against its row
+/* Run SQLite's integrity check (a damaged file: res->ok false, what
+ * "integrity", nothing else checked), recompute the chain, then replay every medium's history against its row
  * (register_verify_media()).  Returns 0 when the check ran (res->ok says
  * whether the chain holds and no row differs: res->mismatches, the first
  * one in res->message), or a negative errno when the database cannot be

@@ -173,9 +173,10 @@ static int load_file(const char *path, bool private, struct sign_key **out, char
 	int rc;
 
 	*out = NULL;
-	rc = util_read_file(path, &data, &len);
+	/* a regular file of bounded size (--pubkey may name anything) */
+	rc = util_read_bounded(path, UTIL_CONFIG_MAX, &data, &len, cause);
 	if (rc < 0)
-		return util_fail(cause, rc, "cannot read %s: %s", path, strerror(-rc));
+		return rc;
 	rc = load_pem(data, len, private, path, out, cause);
 	util_wipe_secret(data, len);
 	free(data);

@@ -3,7 +3,8 @@
  * station: the station's identity (station.conf), its key pair and the
  * layout of its state directory.  station.conf holds key=value lines:
  *   org, name, prefix, key_type, created (ISO 8601, UTC), and optionally
- *   register (the libpq conninfo of the central PostgreSQL register)
+ *   register (the libpq conninfo of the central PostgreSQL register),
+ *   operator (the default operator's name, see staff_default_operator())
  * Blank lines and lines starting with '#' are ignored, as are unknown keys.
  */
 #include "station.h"
@@ -58,6 +59,19 @@ static void derive_prefix(const char *name, char *out, size_t len)
 	out[n] = '\0';
 	if (n == 0)
 		util_strlcpy(out, "CUSTOS", len);
+}
+
+/* Only an all-ASCII name whose prefix starts with a letter gives one:
+ * "保密室-1" would give "1", certificates numbered "1-2026-000003". */
+static bool name_gives_prefix(const char *name)
+{
+	char prefix[16];
+
+	for (const char *p = name; *p; p++)
+		if (!isascii((unsigned char)*p))
+			return false;
+	derive_prefix(name, prefix, sizeof(prefix));
+	return isalpha((unsigned char)prefix[0]) && strcmp(prefix, "CUSTOS") != 0;
 }
 
 static int make_dirs(const char *state_dir, char **cause)
@@ -182,11 +196,13 @@ static int check_opts(const struct station_init_opts *o, char **cause)
 		if (!*o->prefix || strlen(o->prefix) > 12)
 			return util_fail(cause, -EINVAL, "the prefix must have 1 to 12 characters");
 		for (const char *p = o->prefix; *p; p++)
-			if (!isascii((unsigned char)*p) ||
-			    (!isalnum((unsigned char)*p) && *p != '-' && *p != '_'))
-				return util_fail(cause, -EINVAL,
-						 "the prefix '%s' may hold only letters, digits, "
-						 "'-' and '_'", o->prefix);
+			if (!isascii((unsigned char)*p) || !isalnum((unsigned char)*p))
+				return util_fail(cause, -EINVAL, "the prefix '%s' may hold only ASCII "
+						 "letters and digits", o->prefix);
+	} else if (!name_gives_prefix(o->name)) {
+		return util_fail(cause, -EINVAL, "the station name '%s' gives no certificate "
+				 "prefix: choose one with --prefix (ASCII letters and digits, "
+				 "e.g. --prefix BMS1)", o->name);
 	}
 	return 0;
 }
@@ -250,6 +266,7 @@ void station_free(struct station *st)
 	free(st->name);
 	free(st->prefix);
 	free(st->register_conninfo);
+	free(st->operator_name);
 	free(st);
 }
 
@@ -270,6 +287,8 @@ static int conf_line(struct station *st, char *line, bool *has_type)
 		slot = &st->prefix;
 	else if (strcmp(line, "register") == 0)
 		slot = &st->register_conninfo;
+	else if (strcmp(line, "operator") == 0)
+		slot = &st->operator_name;
 	else if (strcmp(line, "key_type") == 0) {
 		*has_type = true;
 		return sign_key_type_parse(util_strstrip(eq + 1), &st->key_type);
@@ -353,6 +372,16 @@ int station_open(const char *state_dir, struct station **out, char **cause)
 	rc = parse_conf(st, text, path, cause);
 	if (rc == 0)
 		rc = load_fingerprint(st, cause);
+	/* atomic-write temps a killed custos left (a minute old: never a
+	 * running writer's) */
+	if (rc == 0) {
+		char *jobs = util_asprintf("%s/jobs", state_dir);
+
+		util_clean_temps(state_dir, "", 60);
+		if (jobs)
+			util_clean_temps(jobs, "", 60);
+		free(jobs);
+	}
 out:
 	free(path);
 	free(text);
@@ -404,6 +433,60 @@ void station_operator_name(char *buf, size_t len)
 		return;
 	}
 	util_strlcpy(buf, "unknown", len);
+}
+
+/* station.conf without its "operator" lines, plus "operator=@name". */
+static char *conf_with_operator(const char *text, const char *name)
+{
+	size_t len = strlen(text);
+	char *out = malloc(len + (name ? strlen(name) : 0) + 16), *o = out;
+	const char *line = text;
+
+	if (!out)
+		return NULL;
+	while (*line) {
+		const char *end = strchr(line, '\n'), *k = line;
+		size_t n = end ? (size_t)(end - line + 1) : strlen(line);
+
+		k += strspn(k, " \t");
+		if (!(strncmp(k, "operator", 8) == 0 && k[8 + strspn(k + 8, " \t")] == '=')) {
+			memcpy(o, line, n);
+			o += n;
+			if (!end)
+				*o++ = '\n';
+		}
+		line += n;
+	}
+	if (name && *name)
+		o += sprintf(o, "operator=%s\n", name);
+	*o = '\0';
+	return out;
+}
+
+int station_set_operator(const char *state_dir, const char *name, char **cause)
+{
+	char *path = dir_path(state_dir, CONF_NAME), *text = NULL, *out = NULL;
+	int rc;
+
+	if (name && *name && !valid_value(name))
+		return util_fail(cause, -EINVAL, "the operator's name must be one line of text");
+	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
+	if (rc == -ENOENT)
+		rc = util_fail(cause, rc, "no station is set up in %s: run 'custos init' first",
+			       state_dir);
+	else if (rc < 0)
+		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
+			       strerror(-rc));
+	if (rc == 0) {
+		out = conf_with_operator(text, name);
+		rc = out ? util_write_file_atomic(path, out, strlen(out), 0644) : -ENOMEM;
+		if (rc < 0)
+			rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+	}
+	free(path);
+	free(text);
+	free(out);
+	return rc;
 }
 
 const char *station_operator(void)

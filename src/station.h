@@ -11,6 +11,7 @@
  *   virtual/       file-backed virtual media (demo and tests)
  *   jobs/          checkpoints of running sanitizations (wipe module)
  *   profiles/      the station's own profiles (profile module)
+ *   staff.json     the roster of people (staff module)
  */
 
 #include <stdbool.h>
@@ -27,12 +28,14 @@ struct station {
 	char fingerprint[65];	/* SHA-256 of the public key, hex */
 	char *register_conninfo;	/* key "register": the central PostgreSQL
 					 * register (libpq conninfo); NULL: none */
+	char *operator_name;	/* station.conf "operator": the default operator, or NULL */
 };
 
 struct station_init_opts {
 	const char *org;
 	const char *name;
-	const char *prefix;	/* NULL: derived from the name */
+	const char *prefix;	/* ASCII letters and digits; NULL: derived from an
+				 * all-ASCII name (-EINVAL for a name like "保密室-1") */
 	enum sign_key_type key_type;
 	bool force;		/* replace an existing key pair */
 	const char *register_conninfo;	/* NULL: the embedded register only */
@@ -58,6 +61,11 @@ char *station_path(const struct station *st, const char *name);
 /* Load the station's private (signing) or public key. */
 int station_load_signing_key(const struct station *st, struct sign_key **out, char **cause);
 int station_load_public_key(const struct station *st, struct sign_key **out, char **cause);
+
+/* Set (or with @name NULL or "", remove) the default operator, the
+ * "operator" line of station.conf, rewriting the file atomically; the
+ * other lines are kept.  -EINVAL for a name that is not one line. */
+int station_set_operator(const char *state_dir, const char *name, char **cause);
 
 /* The operator's name for events: $CUSTOS_OPERATOR, else the login name,
  * copied into @buf (reentrant).  Resolve it once, in the caller's thread

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -152,6 +153,168 @@ int util_read_file(const char *path, char **data, size_t *len)
 	return 0;
 }
 
+/* Read all of @fd (at most @max bytes, else -EFBIG) into a NUL-terminated
+ * malloc'd buffer. */
+static int read_fd_bounded(int fd, size_t max, char **data, size_t *len)
+{
+	size_t cap = 8192, n = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t got;
+
+		if (cap - n < 2) {
+			char *nb;
+
+			if (cap > max + 1) {
+				free(buf);
+				return -EFBIG;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int err = -errno;
+
+			free(buf);
+			return err;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > max) {
+			free(buf);
+			return -EFBIG;
+		}
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+int util_check_config_text(const char *name, const char *data, size_t len, size_t max,
+			   char **cause)
+{
+	const char *nul = memchr(data, '\0', len);
+	size_t line = 1;
+
+	if (len > max)
+		return util_fail(cause, -EFBIG, "%s: larger than %zu bytes", name, max);
+	if (!nul)
+		return 0;
+	for (const char *p = data; p < nul; p++)
+		line += *p == '\n';
+	return util_fail(cause, -EINVAL, "%s:%zu: NUL byte", name, line);
+}
+
+int util_read_config(const char *path, char **data, size_t *len, char **cause)
+{
+	size_t n = 0;
+	int rc = util_read_bounded(path, UTIL_CONFIG_MAX, data, &n, cause);
+
+	if (rc == 0)
+		rc = util_check_config_text(path, *data, n, UTIL_CONFIG_MAX, cause);
+	if (rc < 0) {
+		free(*data);
+		*data = NULL;
+		return rc;
+	}
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int util_read_bounded(const char *path, size_t max, char **data, size_t *len, char **cause)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	size_t n = 0;
+	struct stat sb;
+	char *buf = NULL;
+	int rc;
+
+	*data = NULL;
+	if (fd < 0)
+		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) < 0) {
+		rc = util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		rc = util_fail(cause, -EINVAL, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > max) {
+		rc = util_fail(cause, -EFBIG, "%s: larger than %zu bytes", path, max);
+		goto out;
+	}
+	rc = read_fd_bounded(fd, max, &buf, &n);
+	if (rc == -EFBIG)
+		util_fail(cause, rc, "%s: larger than %zu bytes", path, max);
+	else if (rc < 0)
+		util_fail(cause, rc, "%s: %s", path, strerror(-rc));
+out:
+	util_close(fd);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	*data = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/* A temp of util_write_file_atomic(): "NAME.tmp.XXXXXX", six characters
+ * after the last ".tmp.". */
+static bool is_atomic_temp(const char *name, const char *prefix)
+{
+	const char *t = strstr(name, ".tmp.");
+
+	if (!t || strncmp(name, prefix, strlen(prefix)) != 0)
+		return false;
+	while (strstr(t + 1, ".tmp."))
+		t = strstr(t + 1, ".tmp.");
+	return strlen(t + 5) == 6;
+}
+
+int util_clean_temps(const char *dir, const char *prefix, unsigned min_age)
+{
+	time_t now = time(NULL);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int removed = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		struct stat sb;
+
+		if (!is_atomic_temp(e->d_name, prefix ? prefix : ""))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+		    now - sb.st_mtime < (time_t)min_age)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
+			util_info("removed %s/%s, left by an interrupted write", dir, e->d_name);
+			removed++;
+		}
+	}
+	closedir(d);
+	return removed;
+}
+
 int util_mkdir_p(const char *path, mode_t mode)
 {
 	char *copy = strdup(path);
@@ -197,6 +360,104 @@ void util_iso8601(int64_t unix_secs, char *buf, size_t len)
 
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- local time for people (issue 14) ------------------------------------ */
+
+int util_time_parse(const char *iso, int64_t *out)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, n = 0;
+	char sign = 'Z';
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+		return -EINVAL;
+	iso += n;
+	if (*iso == '+' || *iso == '-') {
+		sign = *iso;
+		if (sscanf(iso + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || oh > 23 || om > 59)
+			return -EINVAL;
+		iso += 1 + n;
+	} else if (*iso++ != 'Z') {
+		return -EINVAL;
+	}
+	if (*iso || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*out = (int64_t)t - (sign == '-' ? -1 : sign == '+' ? 1 : 0) * (oh * 3600 + om * 60);
+	return 0;
+}
+
+static bool local_tm(int64_t unix_secs, struct tm *tm)
+{
+	time_t t = (time_t)unix_secs;
+
+	tzset();
+	return localtime_r(&t, tm) != NULL;
+}
+
+void util_time_local(int64_t unix_secs, char *buf, size_t len)
+{
+	struct tm tm;
+	long off;
+	size_t n;
+
+	if (!len)
+		return;
+	if (!local_tm(unix_secs, &tm)) {
+		util_iso8601(unix_secs, buf, len);
+		return;
+	}
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	off = tm.tm_gmtoff;
+	if (off == 0)
+		snprintf(buf + n, len - n, "Z");
+	else
+		snprintf(buf + n, len - n, "%c%02ld:%02ld", off < 0 ? '-' : '+',
+			 labs(off) / 3600, labs(off) % 3600 / 60);
+}
+
+void util_time_local_zh(int64_t unix_secs, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!len)
+		return;
+	if (!local_tm(unix_secs, &tm)) {
+		util_iso8601(unix_secs, buf, len);
+		return;
+	}
+	snprintf(buf, len, "%d年%d月%d日 %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+static bool text_unshowable;
+
+bool util_text_unshowable(void)
+{
+	return text_unshowable;
+}
+
+const char *util_time_local_text(const char *iso, char *buf, size_t len)
+{
+	int64_t t;
+
+	if (util_time_parse(iso, &t) == 0)
+		util_time_local(t, buf, len);
+	else if (len)
+		util_strlcpy(buf, iso ? iso : "", len);
+	return buf;
 }
 
 void util_hex(const void *data, size_t len, char *out)
@@ -368,10 +629,158 @@ void util_log(enum util_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = util_vasprintf(fmt, ap);
 	va_end(ap);
+	/* messages quote file contents and device strings: no raw control
+	 * byte reaches a sink (a terminal, the station screen) */
+	if (msg)
+		util_text_safe(msg, true, msg, strlen(msg) + 1);
 	if (msg)
 		log_fn(level, msg, log_data);
 	pthread_mutex_unlock(&log_lock);
 	free(msg);
+}
+
+/* --- text ---------------------------------------------------------------- */
+
+/*
+ * One UTF-8 character at @s (@n > 0 bytes left): its length, or 0 for an
+ * invalid sequence (overlong, surrogate, beyond U+10FFFF, truncated); the
+ * code point in *@cp.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len;
+	uint32_t c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/* Bytes of the character at @s and whether it may be shown as it is
+ * (valid and not a control character); an invalid byte is 1 byte. */
+static size_t text_unit(const char *s, size_t n, bool *safe, uint32_t *cp)
+{
+	size_t k = utf8_decode((const unsigned char *)s, n, cp);
+
+	if (k == 0) {
+		*safe = false;
+		*cp = (unsigned char)s[0];
+		return 1;
+	}
+	*safe = !is_control(*cp);
+	return k;
+}
+
+bool util_text_valid(const char *s, size_t *bad)
+{
+	size_t n = s ? strlen(s) : 0, off = 0;
+
+	while (off < n) {
+		bool safe;
+		uint32_t cp;
+		size_t k = text_unit(s + off, n - off, &safe, &cp);
+
+		if (!safe) {
+			if (bad)
+				*bad = off;
+			return false;
+		}
+		off += k;
+	}
+	return true;
+}
+
+int util_text_check(const char *what, const char *s, char **cause)
+{
+	size_t bad = 0;
+	uint32_t cp;
+
+	if (!s || util_text_valid(s, &bad))
+		return 0;
+	if (utf8_decode((const unsigned char *)s + bad, strlen(s + bad), &cp) == 0)
+		return util_fail(cause, -EINVAL, "%s: invalid UTF-8 at byte %zu (0x%02x)", what,
+				 bad + 1, (unsigned char)s[bad]);
+	return util_fail(cause, -EINVAL, "%s: control character U+%04X at byte %zu", what,
+			 (unsigned)cp, bad + 1);
+}
+
+char *util_text_safe(const char *in, bool keep_newlines, char *out, size_t size)
+{
+	size_t n = in ? strlen(in) : 0, pos = 0;
+
+	if (size == 0)
+		return out;
+	while (n > 0) {
+		bool safe;
+		uint32_t cp;
+		size_t k = text_unit(in, n, &safe, &cp);
+		bool keep = safe || (keep_newlines && cp == '\n');
+		size_t put = keep ? k : 1;
+
+		if (pos + put + 1 > size)
+			break;
+		if (keep)
+			memmove(out + pos, in, k);	/* @out may be @in */
+		else
+			out[pos] = '?';
+		pos += put;
+		in += k;
+		n -= k;
+	}
+	out[pos] = '\0';
+	return out;
+}
+
+char *util_text_safe_dup(const char *in, bool keep_newlines)
+{
+	size_t size = (in ? strlen(in) : 0) + 1;
+	char *out = malloc(size);
+
+	return out ? util_text_safe(in, keep_newlines, out, size) : NULL;
+}
+
+void util_fput_text(FILE *f, const char *in)
+{
+	char small[512], *buf = small;
+	size_t size = (in ? strlen(in) : 0) + 1;
+
+	if (size > sizeof(small))
+		buf = malloc(size);
+	if (!buf)
+		return;
+	fputs(util_text_safe(in, false, buf, size), f);
+	if (buf != small)
+		free(buf);
 }
 
 /* --- display width ------------------------------------------------------ */
@@ -385,6 +794,17 @@ static size_t char_info(const char *s, size_t n, int *w, bool *printable)
 	wchar_t wc;
 	size_t used;
 
+	{
+		uint32_t cp;
+		bool safe;
+		size_t k = text_unit(s, n, &safe, &cp);
+
+		if (!safe) {	/* control or invalid: one '?' column, whatever the locale */
+			*w = 1;
+			*printable = false;
+			return k;
+		}
+	}
 	memset(&st, 0, sizeof(st));
 	used = mbrtowc(&wc, s, n, &st);
 	if (used == (size_t)-1 || used == (size_t)-2 || used == 0) {
@@ -442,6 +862,8 @@ int util_fit_width(const char *utf8, int cols, bool pad, char *out, size_t len)
 
 		if (used + w > room || pos + put + (cut ? ell : 0) + 1 > len)
 			break;
+		if (!printable && (unsigned char)*s >= 0x80)
+			text_unshowable = true;
 		memcpy(out + pos, printable ? s : "?", put);
 		pos += put;
 		used += w;

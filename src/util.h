@@ -26,6 +26,38 @@ int util_write_file_atomic(const char *path, const void *data, size_t len, mode_
 /* Read a whole file into a NUL-terminated malloc'd buffer. @len may be NULL. */
 int util_read_file(const char *path, char **data, size_t *len);
 
+/* The largest configuration file (profile, policy, roster, checkpoint)
+ * util_read_config() accepts. */
+#define UTIL_CONFIG_MAX (1024 * 1024)
+
+/*
+ * Read a configuration file for a parser: only a regular file (opened with
+ * O_NONBLOCK|O_NOCTTY, then fstat: a FIFO, a device or /dev/zero reached
+ * through a symlink is refused without reading), at most UTIL_CONFIG_MAX
+ * bytes (-EFBIG), and without NUL bytes (-EINVAL "FILE:LINE: NUL byte").
+ * The text is NUL-terminated and malloc'd; @len may be NULL.  Failures set
+ * *@cause naming the file.
+ */
+int util_read_config(const char *path, char **data, size_t *len, char **cause);
+
+/* The file checks of util_read_config() with a limit of @max bytes and
+ * binary content allowed (certificates: JSON or PDF). */
+#define UTIL_DOCUMENT_MAX (64 * 1024 * 1024)
+int util_read_bounded(const char *path, size_t max, char **data, size_t *len, char **cause);
+
+/* The same checks on text already in memory (@len bytes): -EINVAL with
+ * "@name:LINE: NUL byte" when @data holds a NUL, -EFBIG past @max. */
+int util_check_config_text(const char *name, const char *data, size_t len, size_t max,
+			   char **cause);
+
+/* Remove the temporary files of util_write_file_atomic() ("NAME.tmp.XXXXXX")
+ * that a killed program left in @dir: NAME starts with @prefix ("" for
+ * all), the file is regular, owned by the caller's user and was last
+ * changed at least @min_age seconds ago (0 when the caller holds the lock
+ * every writer of those files takes; else old enough that no running
+ * writer owns it).  Returns the number removed or a negative errno. */
+int util_clean_temps(const char *dir, const char *prefix, unsigned min_age);
+
 /* write(2) all of @len bytes, retrying on EINTR and short writes. */
 int util_write_all(int fd, const void *buf, size_t len);
 
@@ -41,6 +73,33 @@ uint64_t util_mono_ns(void);
 /* Wall-clock time as "2026-11-21T09:35:17Z" (UTC) into @buf (>= 21 bytes). */
 void util_iso8601(int64_t unix_secs, char *buf, size_t len);
 int64_t util_unix_now(void);
+
+/*
+ * Local time for people (issue 14): the register and certificates keep UTC,
+ * screens, texts and CSV exports show the local zone ($TZ honoured) with
+ * its offset.  An offset of zero is written "Z".
+ */
+#define UTIL_TIME_LEN 40	/* enough for every form below */
+
+/* Parse the stored form "2026-12-04T03:20:07Z" (or with "+08:00") into
+ * Unix seconds; -EINVAL for anything else. */
+int util_time_parse(const char *iso, int64_t *out);
+
+/* "2026-12-04T11:20:07+08:00" in the local zone into @buf. */
+void util_time_local(int64_t unix_secs, char *buf, size_t len);
+
+/* "2026年12月4日 11:20" in the local zone into @buf (the Chinese date of
+ * certificates and reports). */
+void util_time_local_zh(int64_t unix_secs, char *buf, size_t len);
+
+/* A stored time text in local form (util_time_local()) into @buf; text
+ * that does not parse ("", "-") is copied unchanged.  Returns @buf. */
+const char *util_time_local_text(const char *iso, char *buf, size_t len);
+
+/* Whether util_fit_width() has replaced a non-ASCII character it could
+ * not show in this locale (a terminal that is not UTF-8): the front ends
+ * then warn once. */
+bool util_text_unshowable(void);
 
 /* Lower-case hex of @len bytes into @out (2*len+1 bytes). */
 void util_hex(const void *data, size_t len, char *out);
@@ -83,6 +142,31 @@ int util_fit_width(const char *utf8, int cols, bool pad, char *out, size_t len);
 /* Write @utf8 to @f fitted to @cols columns and padded with spaces (as
  * util_fit_width() with @pad), for the text tables of the front ends. */
 void util_fput_width(FILE *f, const char *utf8, int cols);
+
+/*
+ * Text that enters the register: valid UTF-8 (shortest form, no
+ * surrogates, at most U+10FFFF) without control characters (C0, DEL,
+ * C1).  util_text_valid() says whether @s is such text and puts the byte
+ * offset of the first bad byte into *@bad (may be NULL).
+ * util_text_check() returns 0, or -EINVAL with *@cause as
+ * "@what: invalid UTF-8 at byte N" or "@what: control character U+001B
+ * at byte N" (NULL @s is valid: the field is absent).
+ */
+bool util_text_valid(const char *s, size_t *bad);
+int util_text_check(const char *what, const char *s, char **cause);
+
+/*
+ * Text for a terminal: copy @in into @out (@size bytes, cut between
+ * characters) with every control character and invalid byte replaced by
+ * '?' (the rule util_fit_width() applies), independent of the locale.
+ * With @keep_newlines, '\n' stays (multi-line diagnostics).  @out may be
+ * @in (replaced in place).  Returns @out.
+ */
+char *util_text_safe(const char *in, bool keep_newlines, char *out, size_t size);
+/* malloc'd util_text_safe() of all of @in; NULL on failure. */
+char *util_text_safe_dup(const char *in, bool keep_newlines);
+/* Write @in to @f as util_text_safe() would. */
+void util_fput_text(FILE *f, const char *in);
 
 /* Set *@cause to a malloc'd formatted message (if @cause is not NULL) and
  * return @err (a negative errno), for one-line error exits. */

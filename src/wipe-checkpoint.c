@@ -286,14 +286,27 @@ int wipe_checkpoint_load(struct wipe_state *st, char **cause)
 {
 	const char *path = st->p->checkpoint_path;
 	json_error_t jerr;
+	char *text = NULL, *err = NULL;
+	size_t len = 0;
 	json_t *j;
 	int rc;
 
 	remove_stale_tmp(path);
-	j = json_load_file(path, 0, &jerr);
+	/* a regular file of bounded size without NUL bytes, like every
+	 * file a parser reads */
+	rc = util_read_config(path, &text, &len, &err);
+	if (rc < 0) {
+		rc = util_fail(cause, rc == -ENOENT ? -ENOENT : -EINVAL,
+			       "%s: no usable checkpoint to resume from (%s)", path,
+			       err ? err : strerror(-rc));
+		free(err);
+		return rc;
+	}
+	j = json_loadb(text, len, 0, &jerr);
+	free(text);
 	if (!j)
-		return util_fail(cause, access(path, F_OK) == 0 ? -EINVAL : -ENOENT,
-				 "%s: no usable checkpoint to resume from (%s)", path, jerr.text);
+		return util_fail(cause, -EINVAL, "%s: no usable checkpoint to resume from (%s)",
+				 path, jerr.text);
 	rc = parse_state(st, j, cause);
 	json_decref(j);
 	return rc;

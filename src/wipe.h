@@ -151,7 +151,8 @@ struct wipe_params {
  * become one, every sector counted once in @errors and @bad_bytes.  Free
  * the result's ranges with wipe_result_clear().
  *
- * Test support: when the environment variable CUSTOS_TEST_PAUSE_BEFORE_VERIFY
+ * Test support (builds configured with --enable-test-hooks only): when
+ * the environment variable CUSTOS_TEST_PAUSE_BEFORE_VERIFY
  * names an existing file F, the engine creates F.paused before each
  * verification phase and waits until F is removed (at most 120 s), so a
  * test can change the medium between write and verification.

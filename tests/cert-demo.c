@@ -6,7 +6,8 @@
  * no register events and touches no device; it exists so the certificate
  * files can be tested before and apart from a real sanitization.
  *
- *   cert-demo STATE_DIR erased|failed|destruction [CERT_DIR]
+ *   cert-demo STATE_DIR erased|failed|destruction|sampled [CERT_DIR]
+ *   (sampled: erased, verified by reading a sample of an eighth of it)
  *   cert-demo STATE_DIR summary OUT.pdf ID.json...
  */
 #include <stdio.h>
@@ -44,6 +45,10 @@ static void fill(struct cert_input *in, const char *what)
 		.bytes_verified = 67108864, .outcome = strcmp(what, "failed") ? "erased" : "failed",
 		.start = 1795000000, .end = 1795000042, .throughput = 3195660,
 	};
+	if (strcmp(what, "sampled") == 0) {
+		in->san.verify_mode = "sampled seed=42 samples=64";
+		in->san.bytes_verified = 67108864 / 8;
+	}
 	if (strcmp(what, "failed") == 0) {
 		in->san.errors = 1;
 		in->san.bad_ranges = bad;
@@ -90,7 +95,8 @@ int main(int argc, char **argv)
 	if (argc >= 5 && strcmp(argv[2], "summary") == 0)
 		return summary(argc, argv);
 	if (argc < 3) {
-		fputs("usage: cert-demo STATE_DIR erased|failed|destruction [CERT_DIR]\n", stderr);
+		fputs("usage: cert-demo STATE_DIR erased|failed|destruction|sampled [CERT_DIR]\n",
+		      stderr);
 		return 2;
 	}
 	opts.cert_dir = argc > 3 ? argv[3] : NULL;

@@ -13,6 +13,9 @@
 . "$top_srcdir/tests/lib.sh"
 t_init integ-batch
 t_need_root
+# CUSTOS_TEST_ALL_ONLY keeps --all away from the machine's disks: without
+# the hooks the test must not run at all
+t_need_hooks
 t_need_cmd losetup dd jq sha256sum blockdev mkfs.ext4 grep
 
 MARK="CUSTOS-BATCH-MARKER-42"

@@ -38,7 +38,7 @@ t_ok "every font embedded, $size bytes"
 
 pdftoppm -png -r 150 -f 1 -l 1 "$pdf" "$T_TMP/page" || t_fail "pdftoppm"
 qr=$(zbarimg -q --raw "$T_TMP"/page-1.png 2>/dev/null) || t_fail "zbarimg found no QR code"
-case $qr in "CUSTOS1|$id|"*) ;; *) t_fail "QR payload '$qr'" ;; esac
+case $qr in "CUSTOS2|sanitization|$id|"*) ;; *) t_fail "QR payload '$qr'" ;; esac
 "$CUSTOS" cert verify "$json" --qr "$qr" >/dev/null || t_fail "QR payload does not verify"
 t_expect_rc 1 "$CUSTOS" cert verify "$json" --qr "${qr%?}x" 2>/dev/null
 t_ok "QR decodes to data that verifies"
@@ -156,7 +156,7 @@ t_ok "list --media, show by medium, event hash is the destroyed event"
 
 # certificates written to another directory never reuse a registered id
 "$CUSTOS" destroy CD-1 --method shred --place "Room 5" --witness 周明 --witness 吴丽 \
-	--cert-dir "$T_TMP/elsewhere" >/dev/null || t_fail "destroy into --cert-dir"
+	--operator Keeper --cert-dir "$T_TMP/elsewhere" >/dev/null || t_fail "destroy into --cert-dir"
 [ "$(ls "$T_TMP/elsewhere"/*.json | wc -l)" = 1 ] || t_fail "--cert-dir files"
 [ ! -e "$T_TMP/elsewhere/$cid.json" ] || t_fail "id $cid reused in another directory"
 [ "$("$CUSTOS" -j cert list | jq 'length')" = 2 ] || t_fail "cert list from the register"

@@ -11,6 +11,8 @@ export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS
 t_need_cmd sqlite3 jq
 
 C=$CUSTOS
+# certificates name a person, never the login account (no roster kept here)
+export CUSTOS_OPERATOR=Clerk
 DB=$CUSTOS_STATE_DIR/register.db
 
 "$C" init --org "Test Office" --station WS-REG >/dev/null || t_fail "custos init"
@@ -53,6 +55,8 @@ t_ok "custody round trips; downgrade refused with exit 3, row untouched"
 "$C" enroll --manual --type optical --class top-secret --serial DISC-7 --asset-tag CD-7 \
 	>/dev/null || t_fail "manual enroll"
 t_expect_rc 3 "$C" destroy CD-7 --method shred --place "Room 101" --witness Li --witness " li "
+# names are compared after NFKC and white space folding: one person, twice
+t_expect_rc 3 "$C" destroy CD-7 --method shred --place "Room 101" --witness "张　三，张三"
 t_expect_rc 2 "$C" destroy CD-7 --witness Li --witness Wang
 "$C" destroy DISC-7 --method shred --place "Room 101" --witness Li --witness Wang >/dev/null ||
 	t_fail destroy
@@ -187,8 +191,8 @@ t_expect_rc 3 "$C" -d "$S4" destroy TS-1 --method shred --place "Room 9" --witne
 	--witness Wang --witness " li"
 [ "$("$C" -d "$S4" -j register show TS-1 | jq -r .state)" = awaiting-destruction ] ||
 	t_fail "a refused destroy changed the state"
-"$C" -d "$S4" -j destroy TS-1 --method shred --place "Room 9" --witness Li --witness Wang \
-	--witness Zhao >"$T_TMP/destroy.json" || t_fail "destroy with three witnesses"
+"$C" -d "$S4" -j destroy TS-1 --method shred --place "Room 9" --witness Li \
+	--witness "Wang、 Zhao" >"$T_TMP/destroy.json" || t_fail "destroy with three witnesses"
 cj=$(jq -r .certificate.json "$T_TMP/destroy.json")
 jq -e '[.certificate.destruction.witnesses[].name] == ["Li","Wang","Zhao"]' "$cj" >/dev/null ||
 	t_fail "certificate witnesses: $(jq -c .certificate.destruction "$cj")"

@@ -11,6 +11,11 @@ echo "$out" | grep -q "custos init" || t_fail "no hint to run init: $out"
 t_expect_rc 2 "$CUSTOS" init --org X 2>/dev/null
 t_expect_rc 2 "$CUSTOS" init --org X --station Y --key-type rsa 2>/dev/null
 t_expect_rc 2 "$CUSTOS" station --bogus 2>/dev/null
+# a Chinese station name gives no prefix: init asks for --prefix, writes nothing
+out=$("$CUSTOS" init --org 测试单位 --station 保密室-1 2>&1)
+[ $? = 2 ] && grep -q -- "--prefix" <<<"$out" || t_fail "prefix not asked for: $out"
+[ ! -e "$sd/station.conf" ] || t_fail "init without a prefix wrote station.conf"
+t_expect_rc 2 "$CUSTOS" init --org 测试单位 --station 保密室-1 --prefix "BM-1" 2>/dev/null
 
 "$CUSTOS" init --org "Ministry of Examples" --station "ws1" >/dev/null || t_fail "init"
 [ "$(stat -c %a "$sd")" = 700 ] || t_fail "state dir mode $(stat -c %a "$sd")"

@@ -32,6 +32,16 @@ t_need_root() {
 	[ "$(id -u)" = 0 ] || t_skip "needs root (loop devices)"
 }
 
+# The test hooks (CUSTOS_POWEROFF_CMD, CUSTOS_TEST_*) exist only in a
+# build configured with --enable-test-hooks (tools/setup check does).
+t_has_hooks() {
+	"$CUSTOS" --version 2>/dev/null | grep -q "test hooks enabled"
+}
+
+t_need_hooks() {
+	t_has_hooks || t_skip "needs a build configured with --enable-test-hooks"
+}
+
 t_need_cmd() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || t_skip "needs $c"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "jcs.h"
 #include "sign.h"
 #include "station.h"
 #include "util.h"
@@ -164,10 +165,12 @@ static void test_escaping_utf8(void **state)
 
 	assert_int_equal(cert_canonical(json_object_get(doc, "certificate"), &canon, &len,
 					 NULL), 0);
+	/* RFC 8785: no raw control characters, non-ASCII written as itself */
 	for (size_t i = 0; i < len; i++)
-		assert_true((unsigned char)canon[i] >= 0x20 && (unsigned char)canon[i] < 0x7f);
+		assert_true((unsigned char)canon[i] >= 0x20);
 	assert_non_null(strstr(canon, "\"Ven\\\"dor\\\\ \\n<&>\""));
-	assert_non_null(strstr(canon, "\\u5F20\\u4F1F"));	/* 张伟 */
+	assert_non_null(strstr(canon, "\"custodian\":\"张伟\""));
+	assert_null(strstr(canon, "\\u"));
 	back = json_loads(canon, 0, NULL);
 	assert_non_null(back);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(back, "medium"),
@@ -385,7 +388,7 @@ static void test_other_station_key(void **state)
 	char *cause = NULL;
 
 	assert_int_equal(cert_verify_doc(doc, f->other, &cause), -EBADMSG);
-	assert_non_null(strstr(cause, "another key"));
+	assert_non_null(strstr(cause, "other than the one given"));
 	free(cause);
 	/* Re-signed by another key, claiming the original fingerprint. */
 	cert = json_object_get(doc, "certificate");
@@ -413,8 +416,7 @@ static void test_qr(void **state)
 
 	assert_int_equal(cert_qr_payload(doc, &qr, NULL), 0);
 	assert_int_equal(cert_digest(doc, digest, NULL), 0);
-	assert_int_equal(strncmp(qr, "CUSTOS1|WS01-2026-000001|", 25), 0);
-	assert_int_equal(strncmp(qr + 25, digest, 64), 0);
+	assert_int_equal(strncmp(qr, "CUSTOS2|sanitization|WS01-2026-000001|erased|", 45), 0);
 	assert_int_equal(cert_qr_check(doc, qr, NULL), 0);
 	qr[30] ^= 1;
 	assert_int_equal(cert_qr_check(doc, qr, &cause), -EBADMSG);
@@ -530,7 +532,7 @@ static void test_pdf_long(void **state)
 	struct cert_pass many[35];
 	struct cert_range bad[100];
 	struct cert_input in;
-	json_t *cert, *doc;
+	json_t *cert, *doc, *docs;
 	unsigned char *pdf;
 	size_t len;
 
@@ -549,9 +551,219 @@ static void test_pdf_long(void **state)
 	assert_int_equal(cert_sign(cert, f->key, &doc, NULL), 0);
 	assert_int_equal(cert_pdf_render(doc, &pdf, &len, NULL), 0);
 	assert_true(len < 2 * 300 * 1024);
+	/* two pages: the values of both and the QR code on the second check */
+	docs = json_pack("[O]", doc);
+	assert_int_equal(cert_pdf_check_page((char *)pdf, len, docs, NULL), 0);
+	json_decref(docs);
 	free(pdf);
 	json_decref(doc);
 	json_decref(cert);
+}
+
+/* ---- RFC 8785 (format 2) ------------------------------------------------ */
+
+static void jcs_is(const char *json, const char *want)
+{
+	json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+	char *out;
+
+	assert_non_null(v);
+	assert_int_equal(jcs_serialize(v, &out, NULL), 0);
+	assert_string_equal(out, want);
+	free(out);
+	json_decref(v);
+}
+
+static void test_jcs_vectors(void **state)
+{
+	static const struct { double d; const char *s; } nums[] = {
+		{ 0.0, "0" }, { -0.0, "0" }, { 1.0, "1" }, { -1.5, "-1.5" }, { 1e21, "1e+21" },
+		{ 1e20, "100000000000000000000" }, { 1e-7, "1e-7" }, { 0.000001, "0.000001" },
+		{ 123.456, "123.456" }, { 5e-324, "5e-324" },
+		{ 1.7976931348623157e308, "1.7976931348623157e+308" },
+		{ 9007199254740992.0, "9007199254740992" },
+		{ 295147905179352830000.0, "295147905179352830000" },
+		{ 333333333.33333329, "333333333.3333333" }, { 1e30, "1e+30" }, { 0.002, "0.002" },
+		{ 1e-27, "1e-27" }, { 4.5, "4.5" },
+	};
+	json_t *big = json_pack("{s:I}", "n", (json_int_t)9007199254740993LL);
+	char buf[40], *out;
+
+	(void)state;
+	/* RFC 8785 section 3.2.2 */
+	jcs_is("{\"numbers\":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"
+	       "\"string\":\"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\","
+	       "\"literals\":[null,true,false]}",
+	       "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,"
+	       "1e-27],\"string\":\"€$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
+	/* RFC 8785 section 3.2.3: sorted by UTF-16 code units */
+	jcs_is("{\"\\u20ac\":\"Euro Sign\",\"\\r\":\"Carriage Return\",\"\\ufb33\":\"Hebrew Letter "
+	       "Dalet With Dagesh\",\"1\":\"One\",\"\\ud83d\\ude00\":\"Emoji: Grinning Face\","
+	       "\"\\u0080\":\"Control\",\"\\u00f6\":\"Latin Small Letter O With Diaeresis\"}",
+	       "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":\"Control\",\"ö\":\"Latin "
+	       "Small Letter O With Diaeresis\",\"€\":\"Euro Sign\",\"😀\":\"Emoji: Grinning "
+	       "Face\",\"דּ\":\"Hebrew Letter Dalet With Dagesh\"}");
+	/* non-ASCII as itself, DEL and U+2028 unescaped, controls in lower case */
+	jcs_is("{\"名\":\"张伟\",\"a\":\"\\u007f\\u2028\\u001f\\b\\t\"}",
+	       "{\"a\":\"\x7f\xe2\x80\xa8\\u001f\\b\\t\",\"名\":\"张伟\"}");
+	jcs_is("[]", "[]");
+	jcs_is("{}", "{}");
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(nums); i++) {
+		assert_int_equal(jcs_format_double(nums[i].d, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, nums[i].s);
+	}
+	/* a number JCS cannot carry exactly is refused, not rounded */
+	assert_int_equal(jcs_serialize(big, &out, NULL), -ERANGE);
+	json_decref(big);
+}
+
+/* The certificates issued in format 1 (jansson's form) before RFC 8785. */
+static void test_v1_fixtures(void **state)
+{
+	static const char *const names[] = { "ed25519-sanitization", "ed25519-destruction",
+					     "sm2-sanitization", "sm2-destruction" };
+	const char *dir = getenv("CUSTOS_FIXTURES");
+
+	(void)state;
+	if (!dir)
+		skip();
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(names); i++) {
+		char *jpath = util_asprintf("%s/cert-v1/%s.json", dir, names[i]);
+		char *kpath = util_asprintf("%s/cert-v1/%.*s.pub", dir,
+					    (int)strcspn(names[i], "-"), names[i]);
+		char *data, *p, *cause = NULL;
+		struct sign_key *pub;
+		json_t *doc = NULL;
+		size_t len;
+
+		assert_int_equal(util_read_file(jpath, &data, &len), 0);
+		assert_int_equal(sign_load_public(kpath, &pub, NULL), 0);
+		assert_int_equal(cert_verify(data, len, pub, &doc, &cause), 0);
+		assert_true(cert_is_v1(json_object_get(doc, "certificate")));
+		/* its QR code stays the format-1 one */
+		json_decref(doc);
+		p = strstr(data, "ZN1ABC23");
+		assert_non_null(p);
+		p[7] = '4';
+		assert_int_equal(cert_verify(data, len, pub, NULL, &cause), -EBADMSG);
+		free(cause);
+		sign_key_free(pub);
+		free(data);
+		free(kpath);
+		free(jpath);
+	}
+}
+
+static void test_format2_fields(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "erased"), *c = json_object_get(doc, "certificate");
+	const json_t *clk = json_object_get(c, "clock");
+	const char *local = json_string_value(json_object_get(c, "issued_local"));
+	size_t n;
+
+	assert_string_equal(json_string_value(json_object_get(c, "schema")), CERT_SCHEMA);
+	assert_false(cert_is_v1(c));
+	assert_non_null(json_object_get(json_object_get(doc, "signature"), "summary_value"));
+	/* adjtimex said something: true, false, or null when it failed */
+	assert_true(json_is_boolean(json_object_get(clk, "synchronised")) ||
+		    json_is_null(json_object_get(clk, "synchronised")));
+	assert_non_null(local);
+	n = strlen(local);
+	assert_true(n == 25 && (local[19] == '+' || local[19] == '-') && local[22] == ':');
+	assert_int_equal(cert_verify_doc(doc, f->pub, NULL), 0);
+	/* the summary signature is checked too */
+	json_object_set_new(json_object_get(doc, "signature"), "summary_value",
+			    json_string(json_string_value(json_object_get(
+				json_object_get(doc, "signature"), "value"))));
+	assert_int_equal(cert_verify_doc(doc, f->pub, NULL), -EBADMSG);
+	json_decref(doc);
+}
+
+static void test_sampled(void **state)
+{
+	struct fixture *f = *state;
+	struct cert_input in;
+	json_t *cert, *p, *v;
+	size_t i;
+
+	fill(&in, "erased");
+	in.san.verify_mode = "sampled seed=1 samples=8";
+	in.san.bytes_verified = 1048576 / 4;
+	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000001", 1795000100, &cert, NULL), 0);
+	json_array_foreach(json_object_get(json_object_get(cert, "sanitization"), "passes"), i, p)
+		assert_false(json_is_true(json_object_get(p, "verified")));
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(
+		json_object_get(cert, "sanitization"), "passes"), 1), "verified_by_sampling")));
+	v = json_object_get(json_object_get(cert, "sanitization"), "verification");
+	assert_true(json_is_true(json_object_get(v, "sampled")));
+	assert_string_equal(json_string_value(json_object_get(v, "share_read")), "25.00 %");
+	assert_true(cert_verified_by_sampling(cert));
+	json_decref(cert);
+}
+
+static void test_qr_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct cert_input in;
+	json_t *cert, *doc, *fields = NULL;
+	char *qr, *cause = NULL, *p;
+
+	fill(&in, "erased");
+	in.medium.model = "A|B%C";	/* the separator and the escape round-trip */
+	assert_int_equal(cert_build(&in, &f->st, "WS01-2026-000001", 1795000100, &cert, NULL), 0);
+	assert_int_equal(cert_sign(cert, f->key, &doc, NULL), 0);
+	assert_int_equal(cert_qr_payload(doc, &qr, NULL), 0);
+	assert_non_null(strstr(qr, "|A%7CB%25C|"));
+	assert_int_equal(cert_qr_verify(qr, f->pub, &fields, &cause), 0);
+	assert_string_equal(json_string_value(json_object_get(fields, "model")), "A|B%C");
+	assert_string_equal(json_string_value(json_object_get(fields, "serial")), "SN-1");
+	assert_string_equal(json_string_value(json_object_get(fields, "destination")),
+			    "internal-reuse");
+	assert_string_equal(json_string_value(json_object_get(fields, "classification_before")),
+			    "");
+	assert_int_equal(json_object_size(fields), CERT_QR_NFIELDS);
+	json_decref(fields);
+	/* another key, a changed field, a format-1 payload */
+	assert_int_equal(cert_qr_verify(qr, f->other, &fields, &cause), -EBADMSG);
+	assert_non_null(strstr(cause, "another key"));
+	free(cause);
+	cause = NULL;
+	p = strstr(qr, "internal-reuse");
+	memcpy(p, "external", 8);
+	assert_int_equal(cert_qr_verify(qr, f->pub, &fields, &cause), -EBADMSG);
+	assert_null(fields);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(cert_qr_check(doc, qr, NULL), -EBADMSG);
+	assert_int_equal(cert_qr_verify("CUSTOS1|X|00|AA==", f->pub, &fields, &cause), -EINVAL);
+	free(cause);
+	assert_int_equal(cert_qr_verify("CUSTOS2|a|b", f->pub, &fields, NULL), -EBADMSG);
+	free(qr);
+	json_decref(doc);
+	json_decref(cert);
+}
+
+/* The PDF carries the document as certificate.json, and its own page and
+ * QR code pass the drawn-page check. */
+static void test_pdf_attachment(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc = make_doc(f, "erased"), *docs;
+	unsigned char *pdf;
+	size_t len;
+
+	assert_int_equal(cert_pdf_render(doc, &pdf, &len, NULL), 0);
+	assert_non_null(memmem(pdf, len, "/EmbeddedFiles", 14));
+	assert_non_null(memmem(pdf, len, "(certificate.json)", 18));
+	assert_non_null(memmem(pdf, len, "<dc:identifier>WS01-2026-000001</dc:identifier>", 47));
+	assert_int_equal(cert_pdf_extract((char *)pdf, len, &docs, NULL), 0);
+	assert_int_equal(json_array_size(docs), 1);
+	assert_true(json_equal(json_array_get(docs, 0), doc));
+	assert_int_equal(cert_pdf_check_page((char *)pdf, len, docs, NULL), 0);
+	json_decref(docs);
+	free(pdf);
+	json_decref(doc);
 }
 
 #define T(fn, s) cmocka_unit_test_setup_teardown(fn, s, teardown)
@@ -578,6 +790,14 @@ int main(void)
 		T(test_id_taken, setup_ed),
 		T(test_pdf_roundtrip, setup_sm2),
 		T(test_pdf_long, setup_ed),
+		cmocka_unit_test(test_jcs_vectors),
+		cmocka_unit_test(test_v1_fixtures),
+		T(test_format2_fields, setup_ed),
+		T(test_format2_fields, setup_sm2),
+		T(test_sampled, setup_ed),
+		T(test_qr_alone, setup_ed),
+		T(test_qr_alone, setup_sm2),
+		T(test_pdf_attachment, setup_ed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy.h"
@@ -289,6 +290,53 @@ static void test_names(void **state)
 		    L(SECRET) < L(CONFIDENTIAL) && L(CONFIDENTIAL) < L(TOP_SECRET));
 }
 
+/* The issue's case: a NUL byte used to end the file silently, so the rule
+ * after it was lost and a dry run went through. */
+static void test_nul_and_files(void **state)
+{
+	static const char text[] = "# x\0\nminimum internal virtual destroy\n";
+	char path[] = "/tmp/custos-policy-XXXXXX", *cause = NULL, fifo[64];
+	struct policy *pol = NULL;
+	const char *p = path;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(util_write_all(fd, text, sizeof(text) - 1), 0);
+	assert_int_equal(util_close(fd), 0);
+	assert_int_equal(policy_load(&p, 1, &pol, &cause), -EINVAL);
+	assert_null(pol);
+	assert_non_null(strstr(cause, ":1: NUL byte"));
+	assert_memory_equal(cause, path, strlen(path));
+	unlink(path);
+	/* the same text parsed from memory */
+	assert_int_equal(policy_parse_text("mem", text, sizeof(text) - 1, &pol, &cause), -EINVAL);
+	assert_string_equal(cause, "mem:1: NUL byte");
+	/* without the NUL the rule holds: internal virtual media only go to
+	 * destruction */
+	assert_int_equal(policy_parse_text("mem", text + 5, sizeof(text) - 6, &pol, &cause), 0);
+	assert_int_equal(policy_check_sanitize(pol, L(INTERNAL), L(INTERNAL), K(VIRTUAL), N(CLEAR),
+					       D(INTERNAL_REUSE), &cause), -EPERM);
+	policy_free(pol);
+	pol = NULL;
+	/* a FIFO or a device is no policy: refused at once, no hang */
+	snprintf(fifo, sizeof(fifo), "/tmp/custos-policy-fifo-%d", (int)getpid());
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	p = fifo;
+	assert_int_equal(policy_load(&p, 1, &pol, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "not a regular file"));
+	unlink(fifo);
+	p = "/dev/zero";
+	assert_int_equal(policy_load(&p, 1, &pol, &cause), -EINVAL);
+	assert_null(pol);
+	/* a missing file is still skipped */
+	p = "/nonexistent/policy.conf";
+	assert_int_equal(policy_load(&p, 1, &pol, &cause), 0);
+	policy_free(pol);
+	free(cause);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_tighten),
 		cmocka_unit_test(test_reclassify),
 		cmocka_unit_test(test_witnesses),
+		cmocka_unit_test(test_nul_and_files),
 		cmocka_unit_test(test_names),
 	};
 

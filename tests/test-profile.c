@@ -6,10 +6,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "profile.h"
+#include "util.h"
 
 static const char *const shipped[] = {
 	"zero", "one", "random", "nist-clear", "dod-3pass", "dod-7pass", "gutmann", "schneier",
@@ -180,6 +184,40 @@ static void test_forms(void **state)
 	free(cause);
 }
 
+/* A NUL byte before two random passes used to load as one pass. */
+static void test_nul_and_files(void **state)
+{
+	static const char text[] = "name = t\ntitle = T\nmethod = overwrite\npass = zero\n\0"
+				   "pass = random\npass = random\n";
+	char dir[] = "/tmp/custos-profile-XXXXXX", *path, *cause = NULL;
+	struct profile p;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = util_asprintf("%s/t.profile", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(util_write_all(fd, text, sizeof(text) - 1), 0);
+	assert_int_equal(util_close(fd), 0);
+	assert_int_equal(profile_load_file(path, &p, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "t.profile:5: NUL byte"));
+	unlink(path);
+	/* a FIFO named like a profile: refused without blocking */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(profile_load_file(path, &p, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "not a regular file"));
+	unlink(path);
+	/* a symlink to /dev/zero: refused, nothing read */
+	assert_int_equal(symlink("/dev/zero", path), 0);
+	assert_int_equal(profile_load_file(path, &p, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "not a regular file"));
+	unlink(path);
+	free(path);
+	free(cause);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_overwrite_purge_refused),
 		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_nul_and_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,6 +180,58 @@ static void test_enroll_and_chain(void **state)
 	verify_ok(f->db, 7);
 }
 
+/* Text that JSON cannot carry, or that would drive a terminal, never
+ * enters the register: every entry point refuses it with nothing written
+ * and nothing leaked (issue 11). */
+static void test_text_refused(void **state)
+{
+	static const char *const bad[] = { "\xff\xfe", "\xc0\xaf", "a\x1b[31m", "x\ay",
+					   "a\xc2\x9b" };
+	struct fixture *f = *state;
+	int64_t a = enroll(f, "T-1", "secret");
+	const char *w[2] = { "W1", "W2" };
+	struct register_media m;
+	char *cause = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct register_destruction d = { .method = "shred", .place = "Room",
+						  .witnesses = w, .n_witnesses = 2 };
+		struct register_sanitization s = { .result_json = "{\"outcome\":\"erased\"}",
+						   .destination = "internal-reuse",
+						   .nist_category = "clear", .profile = bad[i] };
+
+		memset(&m, 0, sizeof(m));
+		util_strlcpy(m.media_type, "hdd", sizeof(m.media_type));
+		util_strlcpy(m.classification, "internal", sizeof(m.classification));
+		util_strlcpy(m.serial, "S-NEW", sizeof(m.serial));
+		util_strlcpy(m.custodian, bad[i], sizeof(m.custodian));
+		assert_int_equal(register_enroll(f->db, &m, &m, &cause), -EINVAL);
+		assert_non_null(strstr(cause, "custodian: "));
+		assert_int_equal(register_issue(f->db, a, bad[i], &cause), -EINVAL);
+		assert_int_equal(register_repair(f->db, a, bad[i], &cause), -EINVAL);
+		assert_int_equal(register_lost(f->db, a, bad[i], &cause), -EINVAL);
+		d.place = bad[i];
+		assert_int_equal(register_destroy(f->db, f->pol, a, &d, NULL, &cause), -EINVAL);
+		d.place = "Room";
+		w[1] = bad[i];
+		assert_int_equal(register_destroy(f->db, f->pol, a, &d, NULL, &cause), -EINVAL);
+		w[1] = "W2";
+		assert_int_equal(register_record_sanitization(f->db, a, NULL, &s, NULL, NULL,
+							      &cause), -EINVAL);
+		assert_int_equal(register_set_actor(f->db, bad[i], "S"), -EINVAL);
+		assert_int_equal(register_set_actor(f->db, "op", bad[i]), -EINVAL);
+	}
+	/* refused before anything is allocated (no leak under ASan) */
+	assert_int_equal(register_issue(f->db, a, "", &cause), -EINVAL);
+	assert_int_equal(register_repair(f->db, a, NULL, &cause), -EINVAL);
+	assert_int_equal(register_reclassify(f->db, f->pol, a, POLICY_LEVEL_COUNT, &cause),
+			 -EINVAL);
+	free(cause);
+	assert_int_equal(register_get(f->db, a, &m, NULL), 0);
+	assert_string_equal(m.state, "in-stock");
+	verify_ok(f->db, 1);
+}
+
 static void test_history(void **state)
 {
 	struct fixture *f = *state;
@@ -958,6 +1010,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_enroll_and_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_event, setup, teardown),

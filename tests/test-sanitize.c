@@ -64,6 +64,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", fx->dir, REGISTER_FILE);
 	if (register_open(path, &fx->db, NULL) < 0 ||
+	    register_attach_station(fx->db, fx->st, "tester", NULL) < 0 ||
 	    profile_find("zero", NULL, &fx->zero, NULL) < 0 ||
 	    policy_load(NULL, 0, &fx->pol, NULL) < 0)
 		return -1;

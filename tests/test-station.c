@@ -159,6 +159,30 @@ static void test_bad_values(void **state)
 	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
 	free(cause);
 	cause = NULL;
+	o.prefix = "WS-1";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "letters and digits"));
+	free(cause);
+	cause = NULL;
+	/* a name that yields no ASCII prefix asks for one instead of giving "1" */
+	o.prefix = NULL;
+	o.name = "保密室-1";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "--prefix"));
+	free(cause);
+	cause = NULL;
+	o.name = "保密室 West";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	o.name = "--";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	o.name = "3rd floor";
+	assert_int_equal(station_init(*state, &o, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
 
 	/* a damaged station.conf is reported with its line */
 	dir = util_asprintf("%s/broken", base);
@@ -168,6 +192,56 @@ static void test_bad_values(void **state)
 			 0);
 	assert_int_equal(station_open(dir, &st, &cause), -EINVAL);
 	assert_non_null(strstr(cause, "line 3"));
+	free(cause);
+	free(conf);
+	free(dir);
+}
+
+static void test_prefix(void **state)
+{
+	struct station_init_opts o = {
+		.org = "测试单位", .name = "保密室-1", .prefix = "BMS1",
+		.key_type = SIGN_KEY_ED25519,
+	};
+	char *dir = util_asprintf("%s/prefix", base), *cause = NULL;
+	struct station *st = NULL;
+
+	(void)state;
+	assert_int_equal(station_init(dir, &o, &cause), 0);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_string_equal(st->name, "保密室-1");
+	assert_string_equal(st->prefix, "BMS1");
+	station_free(st);
+	free(dir);
+}
+
+/* The default operator: station.conf's "operator" line, set and cleared
+ * without touching the rest. */
+static void test_set_operator(void **state)
+{
+	char *dir = util_asprintf("%s/prefix", base), *cause = NULL, *conf, *text = NULL;
+	struct station *st = NULL;
+
+	(void)state;
+	conf = util_asprintf("%s/station.conf", dir);
+	assert_int_equal(station_set_operator(dir, "王芳", &cause), 0);
+	assert_int_equal(station_set_operator(dir, "刘强", &cause), 0);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_string_equal(st->operator_name, "刘强");
+	assert_string_equal(st->prefix, "BMS1");
+	station_free(st);
+	assert_int_equal(util_read_file(conf, &text, NULL), 0);
+	assert_null(strstr(text, "王芳"));	/* replaced, not added */
+	free(text);
+	assert_int_equal(station_set_operator(dir, "a\nb", &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(station_set_operator(dir, NULL, &cause), 0);
+	assert_int_equal(station_open(dir, &st, &cause), 0);
+	assert_null(st->operator_name);
+	assert_string_equal(st->name, "保密室-1");
+	station_free(st);
+	assert_int_equal(station_set_operator(base, "x", &cause), -ENOENT);
 	free(cause);
 	free(conf);
 	free(dir);
@@ -267,6 +341,8 @@ int main(void)
 		cmocka_unit_test(test_init_open),
 		cmocka_unit_test(test_refuse_and_force),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_set_operator),
 		cmocka_unit_test(test_operator),
 		cmocka_unit_test(test_keyring_rekey),
 	};

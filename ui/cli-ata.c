@@ -13,26 +13,27 @@
 #include <string.h>
 
 #include "fw.h"
+#include "i18n.h"
 
 static void ata_usage(FILE *out)
 {
-	fputs("Usage: custos ata identify DEVICE [--json]\n"
-	      "       custos ata unlock DEVICE [--password PW]\n"
-	      "\n"
-	      "identify  shows what the drive's firmware offers for sanitization: ATA\n"
-	      "          security erase (normal/enhanced, estimated times, frozen/locked\n"
-	      "          state), ATA sanitize modes, NVMe format/sanitize, hidden areas\n"
-	      "          (HPA/DCO/AMA: current vs native max), and the method 'purge'\n"
-	      "          would choose.\n"
-	      "unlock    recovers a drive left locked by an interrupted security erase:\n"
-	      "          reads the password from the journal in STATE-DIR/ata-journal,\n"
-	      "          unlocks the drive and disables the password.\n"
-	      "\n"
-	      "      --password PW   use PW instead of the journal (user password)\n"
-	      "  -j, --json          capabilities or result as JSON\n"
-	      "\n"
-	      "Exit status: 0 done, 1 failed, 2 usage, 3 refused (no ATA/NVMe firmware on\n"
-	      "the target, the drive is frozen, or its attempt counter expired).\n", out);
+	fputs(_("Usage: custos ata identify DEVICE [--json]\n"
+		"       custos ata unlock DEVICE [--password PW]\n"
+		"\n"
+		"identify  shows what the drive's firmware offers for sanitization: ATA\n"
+		"          security erase (normal/enhanced, estimated times, frozen/locked\n"
+		"          state), ATA sanitize modes, NVMe format/sanitize, hidden areas\n"
+		"          (HPA/DCO/AMA: current vs native max), and the method 'purge'\n"
+		"          would choose.\n"
+		"unlock    recovers a drive left locked by an interrupted security erase:\n"
+		"          reads the password from the journal in STATE-DIR/ata-journal,\n"
+		"          unlocks the drive and disables the password.\n"
+		"\n"
+		"      --password PW   use PW instead of the journal (user password)\n"
+		"  -j, --json          capabilities or result as JSON\n"
+		"\n"
+		"Exit status: 0 done, 1 failed, 2 usage, 3 refused (no ATA/NVMe firmware on\n"
+		"the target, the drive is frozen, or its attempt counter expired).\n"), out);
 }
 
 static int exit_for(int rc)
@@ -43,7 +44,7 @@ static int exit_for(int rc)
 
 static const char *yes(bool b)
 {
-	return b ? "yes" : "no";
+	return b ? _("yes") : _("no");
 }
 
 static void print_ata(const struct fw_caps *c)
@@ -52,56 +53,57 @@ static void print_ata(const struct fw_caps *c)
 	const struct fw_hidden *h = &c->hidden;
 
 	if (!id->sec_supported)
-		printf("  security:      not supported\n");
+		printf(_("  security:      not supported\n"));
 	else
-		printf("  security:      %s%s%s%s%s, enhanced erase %s, level %s\n"
-		       "                 erase estimate: normal %u min, enhanced %u min "
-		       "(0 = not reported)\n",
-		       id->sec_enabled ? "password set" : "no password",
-		       id->sec_locked ? ", LOCKED" : "", id->sec_frozen ? ", FROZEN" : "",
-		       id->sec_expired ? ", attempt counter EXPIRED" : "",
-		       c->usb_bridge ? ", behind a USB bridge" : "", yes(id->sec_enhanced),
-		       id->sec_level_max ? "maximum" : "high", id->erase_min, id->erase_enh_min);
+		printf(_("  security:      %s%s%s%s%s, enhanced erase %s, level %s\n"
+			 "                 erase estimate: normal %u min, enhanced %u min "
+			 "(0 = not reported)\n"),
+		       id->sec_enabled ? _("password set") : _("no password"),
+		       id->sec_locked ? _(", LOCKED") : "", id->sec_frozen ? _(", FROZEN") : "",
+		       id->sec_expired ? _(", attempt counter EXPIRED") : "",
+		       c->usb_bridge ? _(", behind a USB bridge") : "", yes(id->sec_enhanced),
+		       id->sec_level_max ? _("maximum") : _("high"), id->erase_min,
+		       id->erase_enh_min);
 	if (!id->san_supported)
-		printf("  sanitize:      not supported\n");
+		printf(_("  sanitize:      not supported\n"));
 	else
-		printf("  sanitize:      crypto %s, block %s, overwrite %s%s\n",
+		printf(_("  sanitize:      crypto %s, block %s, overwrite %s%s\n"),
 		       yes(id->san_crypto), yes(id->san_block), yes(id->san_overwrite),
-		       c->san_status_known && c->san.frozen ? ", FROZEN" : "");
+		       c->san_status_known && c->san.frozen ? _(", FROZEN") : "");
 	if (!h->known)
-		printf("  hidden areas:  unknown (%s)\n", h->note);
+		printf(_("  hidden areas:  unknown (%s)\n"), h->note);
 	else
-		printf("  hidden areas:  %llu sectors (max LBA %llu, native %llu%s); HPA %s, "
-		       "AMA %s, DCO %s\n", (unsigned long long)h->hidden_sectors,
+		printf(_("  hidden areas:  %llu sectors (max LBA %llu, native %llu%s); HPA %s, "
+			 "AMA %s, DCO %s\n"), (unsigned long long)h->hidden_sectors,
 		       (unsigned long long)h->current_max, (unsigned long long)h->native_max,
-		       h->dco_known ? ", DCO known" : "", yes(h->hpa), yes(h->ama), yes(h->dco));
+		       h->dco_known ? _(", DCO known") : "", yes(h->hpa), yes(h->ama), yes(h->dco));
 }
 
 static void print_nvme(const struct fw_caps *c)
 {
 	const struct nvme_ctrl_info *n = &c->nvme;
 
-	printf("  format:        %s, crypto erase %s%s\n",
-	       n->format_supported ? "supported" : "not supported", yes(n->crypto_erase),
-	       n->fmt_all_ns || n->se_all_ns ? ", applies to ALL namespaces" : "");
-	printf("  sanitize:      crypto %s, block %s, overwrite %s\n", yes(n->san_crypto),
+	printf(_("  format:        %s, crypto erase %s%s\n"),
+	       n->format_supported ? _("supported") : _("not supported"), yes(n->crypto_erase),
+	       n->fmt_all_ns || n->se_all_ns ? _(", applies to ALL namespaces") : "");
+	printf(_("  sanitize:      crypto %s, block %s, overwrite %s\n"), yes(n->san_crypto),
 	       yes(n->san_block), yes(n->san_overwrite));
 }
 
 static void print_caps(const char *path, const struct fw_caps *c)
 {
-	printf("%s: %s, serial %s, firmware %s (%s, %s)\n", path, c->model, c->serial,
+	printf(_("%s: %s, serial %s, firmware %s (%s, %s)\n"), path, c->model, c->serial,
 	       c->firmware, c->kind == SGIO_KIND_NVME ? "nvme" : "ata", c->media_kind);
 	if (c->kind == SGIO_KIND_ATA)
 		print_ata(c);
 	else
 		print_nvme(c);
-	printf("  methods:      ");
+	printf(_("  methods:      "));
 	for (int m = 1; m < FW_PURGE; m++)
 		if (c->methods & (1u << m))
 			printf(" %s", fw_method_name((enum fw_method)m));
-	printf("%s\n  purge:         %s\n", c->methods ? "" : " none",
-	       c->purge ? fw_method_name(c->purge) : "none (no Purge-level method)");
+	printf(_("%s\n  purge:         %s\n"), c->methods ? "" : _(" none"),
+	       c->purge ? fw_method_name(c->purge) : _("none (no Purge-level method)"));
 }
 
 static int do_identify(struct cli_ctx *ctx, const char *path)
@@ -141,8 +143,9 @@ static int do_unlock(struct cli_ctx *ctx, const char *path, const char *password
 	memset(&rep, 0, sizeof(rep));
 	rc = sgio_open(path, true, &dev, &cause);
 	if (rc == 0 && dev->kind != SGIO_KIND_ATA)
-		rc = util_fail(&cause, -EOPNOTSUPP, "not supported: %s is not an ATA drive (ATA "
-			       "security passwords exist only on ATA drives)", path);
+		rc = util_fail(&cause, -EOPNOTSUPP, _("not supported: %s is not an ATA drive "
+						      "(ATA security passwords exist only on "
+						      "ATA drives)"), path);
 	if (rc == 0)
 		rc = ata_security_recover(dev, ctx->state_dir, password, &rep, &cause);
 	if (ctx->json) {
@@ -150,8 +153,8 @@ static int do_unlock(struct cli_ctx *ctx, const char *path, const char *password
 		if (rc < 0)
 			ret = exit_for(rc);
 	} else if (rc == 0) {
-		printf("%s: ATA security disabled; the drive is unlocked and has no password\n",
-		       path);
+		printf(_("%s: ATA security disabled; the drive is unlocked and has no "
+			 "password\n"), path);
 		ret = CLI_EXIT_OK;
 	} else {
 		cli_error("%s: %s", path, cause ? cause : strerror(-rc));
@@ -181,7 +184,7 @@ int cli_ata(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (argc < 2)
-		return cli_usage_error("ata", "missing subcommand (identify or unlock)");
+		return cli_usage_error("ata", "%s", _("missing subcommand (identify or unlock)"));
 	sub = argv[1];
 	optind = 0;
 	while ((c = getopt_long(argc - 1, argv + 1, "jh", opts, NULL)) != -1) {
@@ -196,14 +199,14 @@ int cli_ata(struct cli_ctx *ctx, int argc, char **argv)
 			ata_usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			return cli_usage_error("ata", "bad option");
+			return cli_usage_error("ata", "%s", _("bad option"));
 		}
 	}
 	if (optind + 1 != argc - 1)
-		return cli_usage_error("ata", "%s needs exactly one DEVICE", sub);
+		return cli_usage_error("ata", _("%s needs exactly one DEVICE"), sub);
 	if (strcmp(sub, "identify") == 0 && !password)
 		return do_identify(ctx, argv[optind + 1]);
 	if (strcmp(sub, "unlock") == 0)
 		return do_unlock(ctx, argv[optind + 1], password);
-	return cli_usage_error("ata", "unknown subcommand '%s' (identify or unlock)", sub);
+	return cli_usage_error("ata", _("unknown subcommand '%s' (identify or unlock)"), sub);
 }

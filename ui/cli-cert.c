@@ -27,7 +27,8 @@ struct cert_cli {
 	const char *output;	/* pdf -o FILE */
 	const char *printer;	/* print --printer NAME */
 	const char *pubkey;	/* verify --pubkey FILE */
-	const char *qr;		/* verify --qr PAYLOAD */
+	const char *qr;		/* verify --qr-text (--qr) PAYLOAD */
+	const char *qr_image;	/* verify --qr-image SCAN.png */
 	bool qr_failed;
 	char *dir_buf;
 	struct register_db *db;	/* the register, when the state dir has one */
@@ -42,7 +43,8 @@ static void usage(FILE *out)
 	      "       custos cert show REF\n"
 	      "       custos cert pdf REF [-o FILE]\n"
 	      "       custos cert print REF [--printer NAME]\n"
-	      "       custos cert verify FILE [--pubkey FILE] [--qr PAYLOAD]\n"
+	      "       custos cert verify FILE|REF [--pubkey FILE] [--qr-text PAYLOAD|--qr-image PNG]\n"
+	      "       custos cert verify --qr-text PAYLOAD|--qr-image PNG [--pubkey FILE]\n"
 	      "\n"
 	      "REF is a certificate id, a medium's register number, asset tag or serial\n"
 	      "(its latest certificate), or a file.  Ids are looked up in the register,\n"
@@ -55,10 +57,13 @@ static void usage(FILE *out)
 	      "  --printer NAME     CUPS destination for `print` (default: the default one)\n"
 	      "  --pubkey FILE      verify against this public key (PEM) instead of the\n"
 	      "                     station's own\n"
-	      "  --qr PAYLOAD       also check a payload scanned from the printed QR code\n"
+	      "  --qr-text PAYLOAD  check the text scanned from a printed QR code: alone, its\n"
+	      "                     signature and fields; with FILE, that it is FILE's (--qr)\n"
+	      "  --qr-image PNG     the same, decoding the QR code from a scanned image\n"
 	      "\n"
-	      "verify exits 0 when every certificate in FILE is valid and, when the state\n"
-	      "directory holds a register, matches it; 1 otherwise.\n", out);
+	      "verify exits 0 when every certificate in FILE is valid, a PDF's drawn page\n"
+	      "shows the signed values and, when the state directory holds a register, it\n"
+	      "matches it; 1 otherwise.  See custos-certificate(5).\n", out);
 }
 
 static const char *cert_dir(struct cert_cli *c)
@@ -251,7 +256,7 @@ struct lister {
  * even when longer than their column, the other cells are cut. */
 static void print_list_row(const char *const cell[7])
 {
-	static const int cols[] = { 20, 13, 21, 20, 14, 10 };
+	static const int cols[] = { 20, 13, 25, 20, 14, 10 };
 	static const bool whole[] = { true, false, false, true, true, false };
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cols); i++) {
@@ -260,13 +265,14 @@ static void print_list_row(const char *const cell[7])
 		util_fput_width(stdout, cell[i], whole[i] && w > cols[i] ? w : cols[i]);
 		putchar(' ');
 	}
-	printf("%s\n", cell[6]);
+	cli_out("%s\n", cell[6]);
 }
 
 static void list_one(struct lister *l, const json_t *doc, const char *where)
 {
 	const char *outcome = field(doc, "sanitization", "outcome");
 	const char *row[7];
+	char when[UTIL_TIME_LEN];
 
 	if (l->arr) {
 		json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
@@ -286,7 +292,7 @@ static void list_one(struct lister *l, const json_t *doc, const char *where)
 	l->header = true;
 	row[0] = field(doc, NULL, "id");
 	row[1] = field(doc, NULL, "kind");
-	row[2] = field(doc, NULL, "issued");
+	row[2] = util_time_local_text(field(doc, NULL, "issued"), when, sizeof(when));
 	row[3] = field(doc, "medium", "serial");
 	row[4] = field(doc, "medium", "register_no");
 	row[5] = outcome;
@@ -401,7 +407,7 @@ static int cmd_show(struct cert_cli *c, const char *ref)
 	json_decref(doc);
 	if (rc)
 		return fail("show", cause, rc);
-	fputs(text, stdout);
+	cli_out("%s", text);	/* a certificate's text may come from anyone */
 	free(text);
 	return CLI_EXIT_OK;
 }
@@ -418,7 +424,7 @@ static int cmd_pdf(struct cert_cli *c, const char *ref)
 	rc = out ? cert_pdf_write(doc, out, &cause) : -ENOMEM;
 	json_decref(doc);
 	if (rc == 0)
-		printf("%s\n", out);
+		cli_out("%s\n", out);
 	free(out);
 	return rc ? fail("pdf", cause, rc) : CLI_EXIT_OK;
 }
@@ -485,20 +491,37 @@ static int load_pubkey(struct cert_cli *c, struct sign_key **key)
 	return rc ? fail("verify", cause, rc) : CLI_EXIT_OK;
 }
 
+/* The PDF's drawn page (its values and QR code) against its signed
+ * documents; their signatures are checked by verify_one. */
+static bool verify_page(const char *data, size_t len, json_t *docs, const char *file)
+{
+	char *cause = NULL;
+	int rc = cert_pdf_check_page(data, len, docs, &cause);
+
+	if (rc)
+		cli_error("cert verify: %s: INVALID: %s", file, cause ? cause : strerror(-rc));
+	free(cause);
+	return rc == 0;
+}
+
 static int load_docs(const char *file, json_t **docs, bool *pdf)
 {
 	char *data = NULL, *cause = NULL;
 	size_t len = 0;
 	json_error_t err;
-	int rc = util_read_file(file, &data, &len);
+	int rc = util_read_bounded(file, UTIL_DOCUMENT_MAX, &data, &len, &cause);
+	bool page_ok = true;
 
 	if (rc) {
-		cli_error("cert verify: cannot read %s: %s", file, strerror(-rc));
+		cli_error("cert verify: cannot read %s", cause ? cause : strerror(-rc));
+		free(cause);
 		return CLI_EXIT_FAIL;
 	}
 	*pdf = len >= 5 && memcmp(data, "%PDF-", 5) == 0;
 	if (*pdf) {
 		rc = cert_pdf_extract(data, len, docs, &cause);
+		/* the drawn page must show what is signed */
+		page_ok = rc || verify_page(data, len, *docs, file);
 	} else {
 		*docs = json_pack("[o?]", json_loadb(data, len, JSON_REJECT_DUPLICATES, &err));
 		if (!*docs || json_is_null(json_array_get(*docs, 0)))
@@ -512,6 +535,11 @@ static int load_docs(const char *file, json_t **docs, bool *pdf)
 		cli_error("cert verify: %s: INVALID: %s", file, cause ? cause : strerror(-rc));
 	}
 	free(cause);
+	if (rc == 0 && !page_ok) {
+		json_decref(*docs);
+		*docs = NULL;
+		return CLI_EXIT_FAIL;
+	}
 	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
@@ -665,12 +693,12 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 			"register", checked ? match_names[match] : NULL,
 			"register_detail", checked ? msg : NULL));
 	else if (rc == 0 && strcmp(field(doc, NULL, "kind"), "destruction") == 0)
-		printf("%s: valid: %s %s, medium %s serial %s, method %s\n", file,
+		cli_out("%s: valid: %s %s, medium %s serial %s, method %s\n", file,
 		       field(doc, NULL, "id"), field(doc, NULL, "title"),
 		       field(doc, "medium", "register_no"), field(doc, "medium", "serial"),
 		       field(doc, "destruction", "method"));
 	else if (rc == 0)
-		printf("%s: valid: %s %s (%s), medium serial %s, outcome %s\n", file,
+		cli_out("%s: valid: %s %s (%s), medium serial %s, outcome %s\n", file,
 		       field(doc, NULL, "id"), field(doc, NULL, "title"), field(doc, NULL, "kind"),
 		       field(doc, "medium", "serial"), field(doc, "sanitization", "outcome"));
 	if (rc)
@@ -680,7 +708,7 @@ static bool verify_one(struct cert_cli *c, const char *file, const json_t *doc,
 		cli_error("cert verify: %s: %s: register: MISMATCH: %s", file,
 			  field(doc, NULL, "id"), msg);
 	else if (checked && !out)
-		printf("%s: register: %s\n", file, msg);
+		cli_out("%s: register: %s\n", file, msg);
 	free(cause);
 	return rc == 0 && match != REG_MISMATCH;
 }
@@ -696,22 +724,103 @@ static bool qr_matches_any(const char *qr, json_t *docs)
 	return false;
 }
 
+/* The QR payload of --qr-text, or decoded from --qr-image (malloc'd). */
+static int qr_input(struct cert_cli *c, char **payload)
+{
+	char *cause = NULL;
+	int rc;
+
+	if (!c->qr_image) {
+		*payload = strdup(c->qr);
+		return *payload ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	}
+	rc = cert_qr_scan_png(c->qr_image, payload, &cause);
+	if (rc) {
+		cli_error("cert verify: %s: %s", c->qr_image, cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* A scanned QR code checked with nothing but the key: its signed fields. */
+static int verify_qr_alone(struct cert_cli *c, const struct sign_key *key, const char *qr)
+{
+	json_t *fields = NULL;
+	char *cause = NULL;
+	const char *k;
+	json_t *v;
+	int rc = cert_qr_verify(qr, key, &fields, &cause);
+
+	if (c->ctx->json) {
+		cli_print_json(json_pack("{s:b,s:s?,s:o?}", "valid", rc == 0, "error",
+					 rc ? cause : NULL, "fields", fields));
+		free(cause);
+		return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	}
+	if (rc) {
+		cli_error("cert verify: QR code: INVALID: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	printf("QR code: valid: signed by key %s; compare with the printed page:\n",
+	       json_string_value(json_object_get(fields, "key_id")));
+	json_object_foreach(fields, k, v) {
+		printf("  %-22s ", k);
+		/* signed, but drive firmware strings may hold terminal controls */
+		for (const char *p = json_string_value(v); *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				printf("\\x%02x", (unsigned char)*p);
+			else
+				putchar(*p);
+		puts(*json_string_value(v) ? "" : "-");
+	}
+	json_decref(fields);
+	return CLI_EXIT_OK;
+}
+
+/* REF that is not a file: a certificate id or medium in the register, or
+ * <id>.json in the cert directory. */
+static int load_ref_docs(struct cert_cli *c, const char *ref, json_t **docs)
+{
+	json_t *doc = NULL;
+	int rc = load_ref(c, "verify", ref, &doc);
+
+	if (rc)
+		return rc;
+	*docs = json_pack("[o]", doc);
+	return *docs ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
 static int cmd_verify(struct cert_cli *c, const char *file)
 {
 	struct sign_key *key = NULL;
 	json_t *docs = NULL, *out = c->ctx->json ? json_array() : NULL;
 	bool pdf = false, ok = true;
+	char *qr = NULL;
 	size_t i;
 	int rc = load_pubkey(c, &key);
 
-	if (rc == 0)
-		rc = load_docs(file, &docs, &pdf);
-	if (rc) {
+	if (rc == 0 && (c->qr || c->qr_image))
+		rc = qr_input(c, &qr);
+	if (rc == 0 && !file) {
+		rc = verify_qr_alone(c, key, qr);
+		free(qr);
 		sign_key_free(key);
 		json_decref(out);
 		return rc;
 	}
-	if (c->qr && !qr_matches_any(c->qr, docs)) {
+	if (rc == 0 && !strchr(file, '/') && access(file, F_OK) != 0)
+		rc = load_ref_docs(c, file, &docs);
+	else if (rc == 0)
+		rc = load_docs(file, &docs, &pdf);
+	if (rc) {
+		free(qr);
+		sign_key_free(key);
+		json_decref(out);
+		return rc;
+	}
+	if (qr && !qr_matches_any(qr, docs)) {
 		cli_error("cert verify: %s: INVALID: the QR payload matches no certificate in it",
 			  file);
 		ok = false;
@@ -720,12 +829,13 @@ static int cmd_verify(struct cert_cli *c, const char *file)
 	for (i = 0; !c->qr_failed && i < json_array_size(docs); i++)
 		ok = verify_one(c, file, json_array_get(docs, i), key, out) && ok;
 	if (ok && pdf && !out)
-		printf("note: this checks the certificate embedded in the PDF; the printed page is "
-		       "checked by scanning its QR code (--qr)\n");
+		printf("note: the drawn page shows the signed values; paper is checked by "
+		       "scanning its QR code (--qr-text, --qr-image)\n");
 	if (out)
 		cli_print_json(json_pack("{s:s,s:b,s:o}", "file", file, "valid", ok,
 					 "certificates", out));
 	json_decref(docs);
+	free(qr);
 	sign_key_free(key);
 	return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
@@ -741,6 +851,8 @@ static int parse(struct cert_cli *c, int argc, char **argv)
 		{ "printer",  required_argument, NULL, 'P' },
 		{ "pubkey",   required_argument, NULL, 'k' },
 		{ "qr",       required_argument, NULL, 'q' },
+		{ "qr-text",  required_argument, NULL, 'q' },
+		{ "qr-image", required_argument, NULL, 'Q' },
 		{ "help",     no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -755,6 +867,7 @@ static int parse(struct cert_cli *c, int argc, char **argv)
 		case 'P': c->printer = optarg; break;
 		case 'k': c->pubkey = optarg; break;
 		case 'q': c->qr = optarg; break;
+		case 'Q': c->qr_image = optarg; break;
 		case 'h': usage(stdout); return -1;
 		default: return cli_usage_error("cert", "unknown option");
 		}
@@ -771,6 +884,9 @@ static int dispatch(struct cert_cli *c, const char *sub, int nargs, char **args)
 		needs_one = needs_one || strcmp(sub, one_arg[i]) == 0;
 	if (strcmp(sub, "list") == 0 && nargs == 0)
 		return cmd_list(c);
+	if (strcmp(sub, "verify") == 0 && nargs == 0 && (c->qr || c->qr_image))
+		return c->qr && c->qr_image ? cli_usage_error("cert", "--qr-text or --qr-image, "
+							      "not both") : cmd_verify(c, NULL);
 	if (!needs_one)
 		return cli_usage_error("cert", "unknown subcommand or extra arguments: %s", sub);
 	if (nargs != 1)

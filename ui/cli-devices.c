@@ -33,9 +33,10 @@ static void devices_usage(FILE *out)
 }
 
 /* Copy @s into @out (@width columns), marking a cut with "..". */
-static void fit(char *out, size_t len, const char *s, size_t width)
+static void fit(char *out, size_t len, const char *in, size_t width)
 {
-	size_t n = strlen(s);
+	char s[256];	/* model and serial strings come from hardware */
+	size_t n = strlen(util_text_safe(in, false, s, sizeof(s)));
 
 	if (width + 1 > len)
 		width = len - 1;
@@ -111,15 +112,15 @@ static void print_row(const struct device_info *d)
 	fit(serial, sizeof(serial), d->serial[0] ? d->serial : "-", 14);
 	status_text(d, status, sizeof(status));
 	if (strlen(d->path) > COL_PATH) {
-		printf("%s\n", d->path);
+		cli_out("%s\n", d->path);
 		path[0] = '\0';
 	} else {
-		util_strlcpy(path, d->path, sizeof(path));
+		util_text_safe(d->path, false, path, sizeof(path));
 	}
 	printf("%-16s %9s %-7s %-18s %-14s %s\n", path, size, device_transport_name(d->transport),
 	       model, serial, status);
 	for (size_t i = 0; i < d->n_reasons; i++)
-		printf("    - %s\n", d->reason_text[i]);
+		cli_out("    - %s\n", d->reason_text[i]);
 	if (probe_firmware(d, &caps))
 		print_firmware(&caps);
 }

@@ -56,9 +56,10 @@ static int show(const struct cli_ctx *ctx, const char *name)
 	}
 	if (ctx->json)
 		return cli_print_json(profile_to_json(&p));
-	printf("%s: %s\n", p.name, p.title);
+	/* a profile file is anyone's text: no control byte reaches the terminal */
+	cli_out("%s: %s\n", p.name, p.title);
 	if (p.reference[0])
-		printf("reference: %s\n", p.reference);
+		cli_out("reference: %s\n", p.reference);
 	printf("method: %s\n", profile_method_name(p.method));
 	if (p.method == PROFILE_METHOD_OVERWRITE)
 		printf("passes: %zu\n", p.n_passes);
@@ -69,7 +70,7 @@ static int show(const struct cli_ctx *ctx, const char *name)
 	if (p.restore_max)
 		printf("restore-max: yes\n");
 	printf("markers: %s\n", p.markers ? "yes" : "no");
-	printf("file: %s\n", p.source);
+	cli_out("file: %s\n", p.source);
 	return CLI_EXIT_OK;
 }
 
@@ -98,8 +99,8 @@ static int list(const struct cli_ctx *ctx)
 			w = (int)strlen(v[i].name);
 	printf("%-*s %-25s %6s %-7s %s\n", w, "NAME", "METHOD", "PASSES", "VERIFY", "TITLE");
 	for (size_t i = 0; i < n; i++)
-		printf("%-*s %-25s %6zu %-7s %s\n", w, v[i].name, profile_method_name(v[i].method),
-		       v[i].n_passes, profile_verify_name(v[i].verify), v[i].title);
+		cli_out("%-*s %-25s %6zu %-7s %s\n", w, v[i].name, profile_method_name(v[i].method),
+			v[i].n_passes, profile_verify_name(v[i].verify), v[i].title);
 	if (!n)
 		cli_warn("no profiles found (set CUSTOS_PROFILE_DIR?)");
 	free(v);

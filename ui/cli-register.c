@@ -14,10 +14,12 @@
 
 #include "cert.h"
 #include "device.h"
+#include "names.h"
 #include "sanitize.h"
 #include "policy.h"
 #include "register.h"
 #include "register-central.h"
+#include "staff.h"
 #include "station.h"
 
 /* What every register command works with. */
@@ -29,6 +31,9 @@ struct reg_cli {
 	struct policy *pol;
 	char *cert_id;		/* destroy: the certificate issued */
 	char *cert_dir;
+	struct staff *roster;	/* write commands: the station roster */
+	const char *operator_name;	/* named operator (roster spelling), or NULL */
+	const struct staff_person *operator_person;	/* NULL: no roster kept */
 };
 
 static int exit_for(int rc)
@@ -43,7 +48,14 @@ static int exit_for(int rc)
 /* Report @cause (or @rc) and return the exit code for it. */
 static int fail(struct reg_cli *r, int rc, char *cause)
 {
-	cli_error("%s: %s", r->cmd, cause ? cause : strerror(-rc));
+	const char *msg = cause ? cause : strerror(-rc);
+	size_t n = strlen(r->cmd);
+
+	/* the register's own causes already start with "register" */
+	if (strncmp(msg, r->cmd, n) == 0 && (msg[n] == ':' || msg[n] == ' '))
+		cli_error("%s", msg);
+	else
+		cli_error("%s: %s", r->cmd, msg);
 	free(cause);
 	return exit_for(rc);
 }
@@ -61,10 +73,59 @@ static int load_policy(struct reg_cli *r)
 	return CLI_EXIT_OK;
 }
 
+/* The roster's person named @name in @role (src/staff.h); *@p NULL when
+ * no roster is kept.  Refusals exit 3, a blank name 2. */
+static int roster_person(struct reg_cli *r, const char *opt, const char *name, unsigned role,
+			 const struct staff_person **p)
+{
+	char *cause = NULL;
+	int rc = staff_require(r->roster, name, role, p, &cause);
+
+	if (rc == 0)
+		return CLI_EXIT_OK;
+	cli_error("%s: %s: %s", r->cmd, opt, cause ? cause : strerror(-rc));
+	free(cause);
+	return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_REFUSED;
+}
+
+/* Who acts: --operator, else $CUSTOS_OPERATOR or station.conf's operator,
+ * checked against the roster.  Nobody named: with a roster that is a
+ * usage error; without one the register events keep naming the login
+ * account (destroy refuses later: certificates never do). */
+static int resolve_operator(struct reg_cli *r, const char *given, const char **actor)
+{
+	const char *name = given && *given ? given : staff_default_operator(r->st);
+	char *cause = NULL, *who;
+	int rc;
+
+	rc = staff_load(r->ctx->state_dir, &r->roster, &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
+	if (!name && r->roster->n) {
+		who = staff_describe(r->roster, STAFF_ROLE_OPERATOR);
+		cli_error("%s: who is the operator? give --operator NAME, set $CUSTOS_OPERATOR "
+			  "or operator=NAME in station.conf; the roster's operators: %s", r->cmd,
+			  who ? who : "?");
+		free(who);
+		return CLI_EXIT_USAGE;
+	}
+	*actor = station_operator();
+	if (!name)
+		return CLI_EXIT_OK;
+	rc = roster_person(r, "operator", name, STAFF_ROLE_OPERATOR, &r->operator_person);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	r->operator_name = r->operator_person ? r->operator_person->name : name;
+	*actor = r->operator_name;
+	return CLI_EXIT_OK;
+}
+
 /* Open the register; @write needs an initialised station (the events
- * name it).  @operator_name: --operator or NULL. */
+ * name it) and an operator (resolve_operator()).  @operator_name:
+ * --operator or NULL. */
 static int open_register(struct reg_cli *r, bool write, const char *operator_name)
 {
+	const char *actor = NULL;
 	char *cause = NULL;
 	struct stat sb;
 	int rc;
@@ -76,6 +137,9 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 			free(cause);
 			return CLI_EXIT_FAIL;
 		}
+		rc = resolve_operator(r, operator_name, &actor);
+		if (rc != CLI_EXIT_OK)
+			return rc;
 	} else if (stat(r->ctx->state_dir, &sb) < 0) {
 		cli_error("%s: state directory %s: %s (run 'custos init')", r->cmd,
 			  r->ctx->state_dir, strerror(errno));
@@ -84,12 +148,17 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 	rc = register_open_dir(r->ctx->state_dir, &r->db, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
-	register_set_actor(r->db, operator_name ? operator_name : station_operator(),
-			   r->st ? r->st->name : NULL);
+	if (!actor)
+		actor = station_operator();
+	if (register_set_actor(r->db, actor, r->st ? r->st->name : NULL) < 0) {
+		cli_error("%s: the operator (--operator, CUSTOS_OPERATOR or the login name) "
+			  "and the station name must be UTF-8 text without control characters, "
+			  "shorter than 128 bytes", r->cmd);
+		return CLI_EXIT_USAGE;
+	}
 	/* every event is signed: writers load the key and check the head */
 	if (r->st)
-		rc = register_attach_station(r->db, r->st, operator_name ? operator_name :
-					     station_operator(), &cause);
+		rc = register_attach_station(r->db, r->st, actor, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
 	return load_policy(r);
@@ -117,6 +186,7 @@ static void close_register(struct reg_cli *r)
 	register_close(r->db);
 	policy_free(r->pol);
 	station_free(r->st);
+	staff_free(r->roster);
 	free(r->cert_id);
 	free(r->cert_dir);
 }
@@ -165,24 +235,56 @@ static json_t *media_json(const struct reg_cli *r, const struct register_media *
 	return o;
 }
 
-static void print_media_line(const struct register_media *m)
+/* Text from the register reaches the terminal without control bytes:
+ * a row written behind custos's back may hold anything. */
+#define SAFE(field) util_text_safe((field), false, (field), sizeof(field))
+
+static void media_safe(struct register_media *m)
 {
+	SAFE(m->register_no);
+	SAFE(m->asset_tag);
+	SAFE(m->media_type);
+	SAFE(m->vendor);
+	SAFE(m->model);
+	SAFE(m->serial);
+	SAFE(m->wwn);
+	SAFE(m->backing_file);
+	SAFE(m->classification);
+	SAFE(m->highest_class);
+	SAFE(m->custodian);
+	SAFE(m->department);
+	SAFE(m->holder);
+	SAFE(m->state);
+	SAFE(m->note);
+	SAFE(m->source);
+	SAFE(m->created_at);
+	SAFE(m->updated_at);
+	SAFE(m->history_note);
+}
+
+static void print_media_line(const struct register_media *in)
+{
+	struct register_media safe = *in, *m = &safe;
+
 	enum policy_level l;
 	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
 				 policy_level_name_zh(l) : "";
 
+	media_safe(m);
 	printf("%s  %s  %s (%s)  %s%s%s\n", m->register_no, m->media_type,
 	       m->classification[0] ? m->classification : "unclassified", zh, m->state,
 	       m->holder[0] ? ", with " : "", m->holder);
 }
 
-static void print_media(const struct reg_cli *r, const struct register_media *m)
+static void print_media(const struct reg_cli *r, const struct register_media *in)
 {
-	char size[32];
+	struct register_media safe = *in, *m = &safe;
+	char size[32], when[UTIL_TIME_LEN];
 	enum policy_level l;
 	const char *zh = policy_level_parse(m->classification, &l) == 0 ?
 				 policy_level_name_zh(l) : "";
 
+	media_safe(m);
 	util_format_size(m->capacity_bytes, size, sizeof(size));
 	printf("登记编号 Register No.:     %s%s\n", m->register_no,
 	       m->unregistered ? "  (unregistered: sanitized without enrolment)" : "");
@@ -206,8 +308,10 @@ static void print_media(const struct reg_cli *r, const struct register_media *m)
 	else
 		printf("状态 State:                %s\n", m->state);
 	printf("持有人 Holder:             %s\n", m->holder);
-	printf("启用日期 Enrolled:         %s\n", m->created_at);
-	printf("更新 Updated:              %s\n", m->updated_at);
+	printf("启用日期 Enrolled:         %s\n",
+	       util_time_local_text(m->created_at, when, sizeof(when)));
+	printf("更新 Updated:              %s\n",
+	       util_time_local_text(m->updated_at, when, sizeof(when)));
 	if (m->note[0])
 		printf("备注 Note:                 %s\n", m->note);
 	if (m->history_differs)
@@ -249,12 +353,18 @@ static int show_result(struct reg_cli *r, int64_t id, const char *what)
 	return CLI_EXIT_OK;
 }
 
+/* The texts as typed (before they were cut to the row's fields). */
+struct enroll_text {
+	const char *asset_tag, *custodian, *department, *note, *serial, *vendor, *model;
+};
+
 /* Options of enroll. */
 struct enroll_opts {
 	struct register_media m;
 	bool manual;
 	const char *type;
 	const char *operator_name;
+	struct enroll_text text;
 };
 
 static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enroll_opts *o)
@@ -282,15 +392,36 @@ static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enrol
 	while ((c = getopt_long(argc, argv, "c:a:u:D:t:n:ms:V:M:C:o:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': util_strlcpy(m->classification, optarg, sizeof(m->classification)); break;
-		case 'a': util_strlcpy(m->asset_tag, optarg, sizeof(m->asset_tag)); break;
-		case 'u': util_strlcpy(m->custodian, optarg, sizeof(m->custodian)); break;
-		case 'D': util_strlcpy(m->department, optarg, sizeof(m->department)); break;
+		case 'a':
+			o->text.asset_tag = optarg;
+			util_strlcpy(m->asset_tag, optarg, sizeof(m->asset_tag));
+			break;
+		case 'u':
+			o->text.custodian = optarg;
+			util_strlcpy(m->custodian, optarg, sizeof(m->custodian));
+			break;
+		case 'D':
+			o->text.department = optarg;
+			util_strlcpy(m->department, optarg, sizeof(m->department));
+			break;
 		case 't': o->type = optarg; break;
-		case 'n': util_strlcpy(m->note, optarg, sizeof(m->note)); break;
+		case 'n':
+			o->text.note = optarg;
+			util_strlcpy(m->note, optarg, sizeof(m->note));
+			break;
 		case 'm': o->manual = true; break;
-		case 's': util_strlcpy(m->serial, optarg, sizeof(m->serial)); break;
-		case 'V': util_strlcpy(m->vendor, optarg, sizeof(m->vendor)); break;
-		case 'M': util_strlcpy(m->model, optarg, sizeof(m->model)); break;
+		case 's':
+			o->text.serial = optarg;
+			util_strlcpy(m->serial, optarg, sizeof(m->serial));
+			break;
+		case 'V':
+			o->text.vendor = optarg;
+			util_strlcpy(m->vendor, optarg, sizeof(m->vendor));
+			break;
+		case 'M':
+			o->text.model = optarg;
+			util_strlcpy(m->model, optarg, sizeof(m->model));
+			break;
 		case 'C':
 			if (util_parse_u64(optarg, &m->capacity_bytes, 1) < 0)
 				return cli_usage_error("enroll", "bad capacity '%s'", optarg);
@@ -316,6 +447,22 @@ static int enroll_parse(struct cli_ctx *ctx, int argc, char **argv, struct enrol
 	return CLI_EXIT_OK;
 }
 
+static int enroll_check_text(const struct enroll_opts *o)
+{
+	const struct enroll_text *t = &o->text;
+	const struct register_media *m = &o->m;
+
+	return cli_check_text("enroll", "--asset-tag", t->asset_tag, sizeof(m->asset_tag)) ||
+	       cli_check_text("enroll", "--custodian", t->custodian, sizeof(m->custodian)) ||
+	       cli_check_text("enroll", "--department", t->department, sizeof(m->department)) ||
+	       cli_check_text("enroll", "--note", t->note, sizeof(m->note)) ||
+	       cli_check_text("enroll", "--serial", t->serial, sizeof(m->serial)) ||
+	       cli_check_text("enroll", "--vendor", t->vendor, sizeof(m->vendor)) ||
+	       cli_check_text("enroll", "--model", t->model, sizeof(m->model)) ||
+	       cli_check_text("enroll", "--operator", o->operator_name, 128) ?
+	       CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
+
 static int enroll_check(struct enroll_opts *o, int nargs)
 {
 	enum policy_level l;
@@ -323,6 +470,8 @@ static int enroll_check(struct enroll_opts *o, int nargs)
 
 	if (!o->m.classification[0])
 		return cli_usage_error("enroll", "--class LEVEL is required");
+	if (enroll_check_text(o) != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (policy_level_parse(o->m.classification, &l) < 0)
 		return cli_usage_error("enroll", "unknown classification '%s'",
 				       o->m.classification);
@@ -370,6 +519,20 @@ static int enroll_from_device(struct reg_cli *r, const char *path, struct enroll
 	return CLI_EXIT_OK;
 }
 
+/* A custodian should be a roster person in role custodian, but media also
+ * go to people of other offices: a warning only.  On the roster, the name
+ * takes the roster's spelling. */
+static const char *roster_custodian(struct reg_cli *r, const char *name)
+{
+	const struct staff_person *p = NULL;
+	char *why = NULL;
+
+	if (staff_require(r->roster, name, STAFF_ROLE_CUSTODIAN, &p, &why) < 0)
+		cli_warn("%s: %s", r->cmd, why ? why : "custodian not on the roster");
+	free(why);
+	return p ? p->name : name;
+}
+
 int cli_enroll(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct reg_cli r = { .ctx = ctx, .cmd = "enroll" };
@@ -393,6 +556,9 @@ int cli_enroll(struct cli_ctx *ctx, int argc, char **argv)
 		util_strlcpy(o.m.source, "manual", sizeof(o.m.source));
 	if (o.type)
 		util_strlcpy(o.m.media_type, o.type, sizeof(o.m.media_type));
+	if (o.m.custodian[0])
+		util_strlcpy(o.m.custodian, roster_custodian(&r, o.m.custodian),
+			     sizeof(o.m.custodian));
 	rc = register_enroll(r.db, &o.m, &o.m, &cause);
 	rc = rc < 0 ? fail(&r, rc, cause) : show_result(&r, o.m.id, "enrolled");
 out:
@@ -409,7 +575,7 @@ struct custody_opts {
 	const char *operator_name;
 	const char *method;
 	const char *place;
-	const char *witnesses[CERT_MAX_WITNESSES];
+	char **witnesses;	/* every --witness, each a list (names_split) */
 	size_t n_witnesses;
 	/* destroy: the certificate */
 	const char *operator_title;
@@ -440,11 +606,73 @@ static void custody_help(const char *cmd)
 		if (strcmp(u[i].cmd, cmd) == 0)
 			printf("Usage: custos %s %s [--operator NAME] [--json]\n", cmd, u[i].usage);
 	printf("REF: register number, asset tag, serial number or device path.\n");
-	if (strcmp(cmd, "destroy") == 0)
-		printf("--witness NAME once per witness: at least the policy's number (default "
-		       "2) of\ndistinct people, none the operator (rule two-witnesses).\n"
-		       "destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
-		       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
+	if (strcmp(cmd, "destroy") != 0)
+		return;
+	printf("--witness NAME once per witness, or a list (\"王芳，刘强\": separated by\n"
+	       ", ， 、 ; ；): at least the policy's number (default 2) of distinct\n"
+	       "people, none the operator (rule two-witnesses).\n"
+	       "METHOD, by code or Chinese name:\n");
+	for (size_t i = 0; i < register_n_destroy_methods; i++)
+		printf("  %-14s %s (%s)\n", register_destroy_methods[i].code,
+		       register_destroy_methods[i].zh, register_destroy_methods[i].en);
+	printf("destroy issues a signed destruction certificate, <id>.json and <id>.pdf "
+	       "in DIR\n(default STATE-DIR/certs), stored in the register.\n");
+}
+
+/* Append the names of one --witness ("王芳，刘强" is two) to @o. */
+static int add_witnesses(const char *cmd, struct custody_opts *o, const char *list)
+{
+	char **v = NULL, **all, *cause = NULL;
+	size_t n = 0;
+
+	/* the same rule and message as every text option, before splitting */
+	if (cli_check_text(cmd, "--witness", list, 0) != CLI_EXIT_OK)
+		return -EINVAL;
+	if (names_split(list, &v, &n, &cause) < 0) {
+		cli_usage_error(cmd, "--witness: %s", cause);
+		free(cause);
+		return -EINVAL;
+	}
+	if (o->n_witnesses + n > CERT_MAX_WITNESSES) {
+		names_list_free(v, n);
+		cli_usage_error(cmd, "too many witnesses (at most %d)", CERT_MAX_WITNESSES);
+		return -EINVAL;
+	}
+	all = realloc(o->witnesses, (o->n_witnesses + n + 1) * sizeof(*all));
+	if (!all) {
+		names_list_free(v, n);
+		return -ENOMEM;
+	}
+	memcpy(all + o->n_witnesses, v, n * sizeof(*v));
+	o->witnesses = all;
+	o->n_witnesses += n;
+	free(v);
+	return 0;
+}
+
+/* Every text that may enter the register or a certificate. */
+static int custody_check_text(const char *cmd, const struct custody_opts *o)
+{
+	const struct {
+		const char *opt, *val;
+		size_t size;
+	} t[] = {
+		{ "--to", o->to, sizeof(((struct register_media *)0)->holder) },
+		{ "--note", o->note, sizeof(((struct register_media *)0)->note) },
+		{ "--operator", o->operator_name, 128 },
+		{ "--method", o->method, 0 }, { "--place", o->place, 0 },
+		{ "--operator-title", o->operator_title, 0 },
+		{ "--validator", o->validator, 128 },
+		{ "--validator-title", o->validator_title, 0 },
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(t); i++)
+		if (cli_check_text(cmd, t[i].opt, t[i].val, t[i].size) != CLI_EXIT_OK)
+			return CLI_EXIT_USAGE;
+	for (size_t i = 0; i < o->n_witnesses; i++)
+		if (cli_check_text(cmd, "--witness", o->witnesses[i], 128) != CLI_EXIT_OK)
+			return CLI_EXIT_USAGE;
+	return CLI_EXIT_OK;
 }
 
 static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **argv,
@@ -477,9 +705,8 @@ static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **
 		case 'm': o->method = optarg; break;
 		case 'p': o->place = optarg; break;
 		case 'w':
-			if (o->n_witnesses == UTIL_ARRAY_SIZE(o->witnesses))
-				return cli_usage_error(cmd, "too many --witness");
-			o->witnesses[o->n_witnesses++] = optarg;
+			if (add_witnesses(cmd, o, optarg) < 0)
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_OPERATOR_TITLE: o->operator_title = optarg; break;
 		case OPT_VALIDATOR: o->validator = optarg; break;
@@ -492,6 +719,8 @@ static int custody_parse(struct cli_ctx *ctx, const char *cmd, int argc, char **
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "expected one REF");
+	if (custody_check_text(cmd, o) != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (strcmp(cmd, "destroy") != 0 && (o->operator_title || o->validator ||
 					    o->validator_title || o->cert_dir))
 		return cli_usage_error(cmd, "--operator-title, --validator, --validator-title "
@@ -514,11 +743,12 @@ static int custody(struct cli_ctx *ctx, const char *cmd, int argc, char **argv, 
 
 	memset(&o, 0, sizeof(o));
 	rc = custody_parse(ctx, cmd, argc, argv, &o);
-	if (rc != CLI_EXIT_OK)
+	if (rc == CLI_EXIT_OK)
+		rc = check ? check(&o) : CLI_EXIT_OK;
+	if (rc != CLI_EXIT_OK) {
+		names_list_free(o.witnesses, o.n_witnesses);
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	rc = check ? check(&o) : CLI_EXIT_OK;
-	if (rc != CLI_EXIT_OK)
-		return rc;
+	}
 	rc = open_register(&r, true, o.operator_name);
 	if (rc == CLI_EXIT_OK)
 		rc = resolve(&r, argv[optind], &m);
@@ -536,6 +766,7 @@ static int custody(struct cli_ctx *ctx, const char *cmd, int argc, char **argv, 
 	}
 out:
 	close_register(&r);
+	names_list_free(o.witnesses, o.n_witnesses);
 	return rc;
 }
 
@@ -544,10 +775,11 @@ static int need_to(const struct custody_opts *o)
 	return o->to && *o->to ? CLI_EXIT_OK : cli_usage_error(NULL, "--to NAME is required");
 }
 
+/* The custodian as roster_custodian() checks it. */
 static int do_issue(struct reg_cli *r, const struct register_media *m,
 		    const struct custody_opts *o, char **cause)
 {
-	return register_issue(r->db, m->id, o->to, cause);
+	return register_issue(r->db, m->id, roster_custodian(r, o->to), cause);
 }
 
 int cli_issue(struct cli_ctx *ctx, int argc, char **argv)
@@ -616,9 +848,56 @@ int cli_lost(struct cli_ctx *ctx, int argc, char **argv)
 
 static int need_destruction(const struct custody_opts *o)
 {
+	char *all;
+	int rc;
+
 	/* the number of witnesses is the policy's (rule two-witnesses, exit 3) */
 	if (!o->method || !*o->method || !o->place || !*o->place)
 		return cli_usage_error("destroy", "--method and --place are required");
+	if (register_destroy_method_find(o->method))
+		return CLI_EXIT_OK;
+	/* one list for both faces (register_destroy_methods[]) */
+	all = register_destroy_methods_text();
+	rc = cli_usage_error("destroy", "unknown method '%s' (one of: %s)", o->method,
+			     all ? all : "?");
+	free(all);
+	return rc;
+}
+
+/* The library refuses before writing (nothing recorded: the usual exit)
+ * or, after the event, says what has no certificate: exit 1. */
+static const char *nonempty(const char *a, const char *b)
+{
+	return a && *a ? a : b && *b ? b : NULL;
+}
+
+/* The certificate's people, checked against the roster: the operator was
+ * named (resolve_operator()), the validator and every witness are on it
+ * in their role; names take the roster's spelling, titles its titles. */
+static int destroy_people(struct reg_cli *r, const struct custody_opts *o,
+			  const char **w, const struct staff_person **v)
+{
+	const struct staff_person *p;
+	int rc;
+
+	*v = NULL;
+	if (!r->operator_name) {
+		cli_error("destroy: a certificate names its operator: give --operator NAME, set "
+			  "$CUSTOS_OPERATOR or operator=NAME in station.conf (never the login "
+			  "account)");
+		return CLI_EXIT_USAGE;
+	}
+	if (o->validator && *o->validator) {
+		rc = roster_person(r, "--validator", o->validator, STAFF_ROLE_VALIDATOR, v);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < o->n_witnesses; i++) {
+		rc = roster_person(r, "--witness", o->witnesses[i], STAFF_ROLE_WITNESS, &p);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+		w[i] = p ? p->name : o->witnesses[i];
+	}
 	return CLI_EXIT_OK;
 }
 
@@ -627,16 +906,28 @@ static int need_destruction(const struct custody_opts *o)
 static int do_destroy(struct reg_cli *r, const struct register_media *m,
 		      const struct custody_opts *o, char **cause)
 {
+	const char *w[CERT_MAX_WITNESSES + 1] = { NULL };
+	const struct staff_person *v = NULL, *op = r->operator_person;
 	struct register_destruction d = {
-		.method = o->method, .place = o->place, .witnesses = o->witnesses,
+		.method = register_destroy_method_find(o->method)->code, .place = o->place,
+		.witnesses = w,
 		.n_witnesses = o->n_witnesses, .note = o->note,
 	};
 	struct sanitize_destroy fd = {
 		.state_dir = r->ctx->state_dir, .station = r->st, .cert_dir = o->cert_dir,
-		.operator_name = o->operator_name, .operator_title = o->operator_title,
+		.operator_name = r->operator_name,
+		.operator_title = nonempty(o->operator_title, op ? op->title : NULL),
 		.validator_name = o->validator, .validator_title = o->validator_title, .d = &d,
 	};
-	int rc = sanitize_destroy(r->pol, r->db, m, &fd, cause);
+	int rc = destroy_people(r, o, w, &v);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (v) {
+		fd.validator_name = v->name;
+		fd.validator_title = nonempty(o->validator_title, v->title);
+	}
+	rc = sanitize_destroy(r->pol, r->db, m, &fd, cause);
 
 	if (rc == 0) {
 		/* for show_result(); without them the entry shows alone */
@@ -685,7 +976,8 @@ static void print_list_row(const char *no, const char *tag, const char *type, co
 	put_cell(cls, 12, false);
 	put_cell(state, 9, true);	/* awaiting-destruction: whole, not cut */
 	put_cell(custodian, 16, false);
-	printf("%s\n", serial);
+	util_fput_text(stdout, serial);
+	putchar('\n');
 }
 
 static int reg_list(struct reg_cli *r, const char *cls, const char *state)
@@ -736,11 +1028,17 @@ static int reg_show(struct reg_cli *r, const char *ref)
 
 static void print_event(const struct register_event *ev)
 {
-	printf("%-5lld %s  ", (long long)ev->seq, ev->at);
+	char at[UTIL_TIME_LEN], when[UTIL_TIME_LEN], hash[sizeof(ev->hash)];
+
+	/* a row written behind custos's back may hold anything */
+	util_text_safe(ev->at, false, at, sizeof(at));
+	util_text_safe(ev->hash, false, hash, sizeof(hash));
+	printf("%-5lld %s  ", (long long)ev->seq, util_time_local_text(at, when, sizeof(when)));
 	put_cell(ev->kind, 12, true);
 	put_cell(ev->operator_name, 14, false);
 	put_cell(ev->station, 12, false);
-	printf("%s  [%.12s]\n", ev->details, ev->hash);
+	util_fput_text(stdout, ev->details);
+	printf("  [%.12s]\n", hash);
 }
 
 static int reg_history(struct reg_cli *r, const char *ref)
@@ -764,6 +1062,7 @@ static int reg_history(struct reg_cli *r, const char *ref)
 		register_events_free(ev, n);
 		return cli_print_json(arr);
 	}
+	media_safe(&m);
 	printf("%s (%s):\n", m.register_no, m.state);
 	for (size_t i = 0; i < n; i++)
 		print_event(&ev[i]);
@@ -903,7 +1202,8 @@ static int reg_verify(struct reg_cli *r, bool all_signatures)
 	json_t *unf = NULL, *o;
 	int rc = register_verify_ex(r->db, &vo, &v, &cause);
 
-	if (rc == 0 && v.mismatches > 0)	/* listed one by one */
+	/* a damaged file is not read further; mismatching rows listed one by one */
+	if (rc == 0 && v.mismatches > 0 && strcmp(v.what, "integrity") != 0)
 		rc = register_verify_media(r->db, 0, &x, &n, &cause);
 	if (rc == 0)
 		unf = unfinished(r, &n_int, &cause, &rc);
@@ -921,7 +1221,9 @@ static int reg_verify(struct reg_cli *r, bool all_signatures)
 		return v.ok && !n_int ? rc : CLI_EXIT_FAIL;
 	}
 	json_decref(unf);
-	if (!v.ok && strcmp(v.what, "media") != 0)
+	if (!v.ok && strcmp(v.what, "integrity") == 0)
+		cli_error("register verify: %s", v.message);
+	else if (!v.ok && strcmp(v.what, "media") != 0)
 		cli_error("register verify: %s: %s", chain_what(v.what), v.message);
 	print_mismatches(x, n);
 	free(x);

@@ -257,6 +257,13 @@ static int parse_sanitize(struct cli_ctx *ctx, int argc, char **argv, struct sop
 		if (rc)
 			return rc;
 	}
+	/* texts that enter the register and the certificate */
+	if (cli_check_text("sanitize", "--operator", o->operator_name, 128) ||
+	    cli_check_text("sanitize", "--operator-title", o->operator_title, 0) ||
+	    cli_check_text("sanitize", "--validator", o->validator_name, 128) ||
+	    cli_check_text("sanitize", "--validator-title", o->validator_title, 0) ||
+	    cli_check_text("sanitize", "--source-asset", o->source_asset, 64))
+		return CLI_EXIT_USAGE;
 	return check_combination(o, argc);
 }
 

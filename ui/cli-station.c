@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "keyring.h"
 #include "station.h"
 
@@ -41,12 +42,12 @@ static json_t *station_json(const struct station *st, const char *pem)
 
 static void station_print(const struct station *st)
 {
-	printf("Organisation:  %s\n"
-	       "Station:       %s\n"
-	       "Prefix:        %s\n"
-	       "Key type:      %s\n"
-	       "Fingerprint:   SHA256:%s\n"
-	       "State dir:     %s\n",
+	printf(_("Organisation:  %s\n"
+		 "Station:       %s\n"
+		 "Prefix:        %s\n"
+		 "Key type:      %s\n"
+		 "Fingerprint:   SHA256:%s\n"
+		 "State dir:     %s\n"),
 	       st->org, st->name, st->prefix, sign_key_type_name(st->key_type), st->fingerprint,
 	       st->state_dir);
 	if (st->register_conninfo)
@@ -87,24 +88,26 @@ static int show_station(const struct cli_ctx *ctx, const struct station *st)
 
 static void init_usage(FILE *out)
 {
-	fputs("Usage: custos init --org NAME --station NAME [--prefix P]\n"
-	      "                   [--key-type ed25519|sm2] [--force] [--register CONNINFO]\n"
-	      "\n"
-	      "Sets up this station: the state directory (mode 0700), a key pair that\n"
-	      "signs certificates (private key mode 0600) and station.conf.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -o, --org NAME        the organisation, as printed on certificates\n"
-	      "  -s, --station NAME    this station's name\n"
-	      "  -p, --prefix P        certificate number prefix (default: from the name)\n"
-	      "  -k, --key-type TYPE   ed25519 (default) or sm2 (SM2 with SM3, GM/T)\n"
-	      "  -f, --force           replace an existing key pair (as 'custos station\n"
-	      "                        rekey': the old public key is kept in the keyring)\n"
-	      "  -r, --register CONNINFO  also record into the central PostgreSQL register\n"
-	      "                        (libpq connection string; see custos-register(5))\n"
-	      "  -h, --help            this help\n"
-	      "\n"
-	      "Exit status: 0 done, 1 failure, 2 usage error, 3 a key exists (no --force).\n",
+	fputs(_("Usage: custos init --org NAME --station NAME [--prefix P]\n"
+		"                   [--key-type ed25519|sm2] [--force] [--register CONNINFO]\n"
+		"\n"
+		"Sets up this station: the state directory (mode 0700), a key pair that\n"
+		"signs certificates (private key mode 0600) and station.conf.\n"
+		"\n"
+		"Options:\n"
+		"  -o, --org NAME        the organisation, as printed on certificates\n"
+		"  -s, --station NAME    this station's name\n"
+		"  -p, --prefix P        certificate number prefix, ASCII letters and digits\n"
+		"                        (default: from an ASCII station name; required for\n"
+		"                        a Chinese one)\n"
+		"  -k, --key-type TYPE   ed25519 (default) or sm2 (SM2 with SM3, GM/T)\n"
+		"  -f, --force           replace an existing key pair (as 'custos station\n"
+		"                        rekey': the old public key is kept in the keyring)\n"
+		"  -r, --register CONNINFO  also record into the central PostgreSQL register\n"
+		"                        (libpq connection string; see custos-register(5))\n"
+		"  -h, --help            this help\n"
+		"\n"
+		"Exit status: 0 done, 1 failure, 2 usage error, 3 a key exists (no --force).\n"),
 	      out);
 }
 
@@ -133,16 +136,21 @@ static int parse_init(int argc, char **argv, struct station_init_opts *o)
 		case 'k':
 			if (sign_key_type_parse(optarg, &o->key_type) == 0)
 				break;
-			return cli_usage_error("init", "unknown key type '%s' (ed25519 or sm2)",
+			return cli_usage_error("init", _("unknown key type '%s' (ed25519 or sm2)"),
 					       optarg);
 		default:
-			return cli_usage_error("init", "unknown option");
+			return cli_usage_error("init", "%s", _("unknown option"));
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("init", _("unexpected argument '%s'"), argv[optind]);
 	if (!o->org || !o->name)
-		return cli_usage_error("init", "--org and --station are required");
+		return cli_usage_error("init", "%s", _("--org and --station are required"));
+	/* they go into every event and certificate */
+	if (cli_check_text("init", "--org", o->org, 0) ||
+	    cli_check_text("init", "--station", o->name, 128) ||
+	    cli_check_text("init", "--prefix", o->prefix, 0))
+		return CLI_EXIT_USAGE;
 	return 0;
 }
 
@@ -167,8 +175,9 @@ int cli_init(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (!ctx->json)
-		printf("Station initialised%s.\n", o.force ? " (key pair replaced; the old public "
-		       "key stays in the keyring, see 'custos station keys')" : "");
+		printf("%s\n", o.force ? _("Station initialised (key pair replaced; the old public "
+					 "key stays in the keyring, see 'custos station keys').") :
+		       _("Station initialised."));
 	rc = show_station(ctx, st);
 	station_free(st);
 	return rc;
@@ -176,7 +185,7 @@ int cli_init(struct cli_ctx *ctx, int argc, char **argv)
 
 static void station_usage(FILE *out)
 {
-	fputs("Usage: custos station [--json]\n"
+	fputs(_("Usage: custos station [--json]\n"
 	      "       custos station pubkey\n"
 	      "       custos station keys [--json]\n"
 	      "       custos station rekey [--key-type ed25519|sm2]\n"
@@ -193,7 +202,7 @@ static void station_usage(FILE *out)
 	      "Options:\n"
 	      "  -j, --json            machine-readable output (includes the public key)\n"
 	      "  -k, --key-type TYPE   rekey: the new key's type (default: the current one)\n"
-	      "  -h, --help            this help\n", out);
+	      "  -h, --help            this help\n"), out);
 }
 
 /* The keyring, plus the current key when the keyring predates it. */
@@ -330,7 +339,7 @@ int cli_station(struct cli_ctx *ctx, int argc, char **argv)
 		case 'j': ctx->json = true; break;
 		case 'k': type = optarg; break;
 		case 'h': station_usage(stdout); return CLI_EXIT_OK;
-		default: return cli_usage_error("station", "unknown option");
+		default: return cli_usage_error("station", "%s", _("unknown option"));
 		}
 	}
 	if (optind < argc && strcmp(argv[optind], "set") == 0)
@@ -340,9 +349,9 @@ int cli_station(struct cli_ctx *ctx, int argc, char **argv)
 			      strcmp(argv[optind], "rekey") == 0))
 		sub = argv[optind++];
 	if (optind < argc)
-		return cli_usage_error("station", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("station", _("unexpected argument '%s'"), argv[optind]);
 	if (type && strcmp(sub, "rekey") != 0)
-		return cli_usage_error("station", "--key-type is for 'station rekey'");
+		return cli_usage_error("station", "%s", _("--key-type is for 'station rekey'"));
 	rc = open_station(ctx->state_dir, &st);
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -450,7 +459,7 @@ static int demo_devices(struct cli_ctx *ctx)
 		optind = 0;
 		rc = cli_devices(ctx, (int)UTIL_ARRAY_SIZE(demo_media) + 1, dev_argv);
 	} else {
-		cli_error("demo: out of memory");
+		cli_error("demo: %s", _("out of memory"));
 	}
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(paths); i++)
 		free(paths[i]);
@@ -459,32 +468,35 @@ static int demo_devices(struct cli_ctx *ctx)
 
 static void demo_next(const struct cli_ctx *ctx, bool own_dir)
 {
-	printf("\nThe virtual media above start with the text \"CUSTOS DEMO DATA\", so a\n"
-	       "wipe can be seen.  Try next%s\n", own_dir ? ", in this demo's state directory:" : ":");
+	printf("\n%s\n", own_dir ?
+	       _("The virtual media above start with the text \"CUSTOS DEMO DATA\", so a\n"
+		 "wipe can be seen.  Try next, in this demo's state directory:") :
+	       _("The virtual media above start with the text \"CUSTOS DEMO DATA\", so a\n"
+		 "wipe can be seen.  Try next:"));
 	if (own_dir)
 		printf("  export CUSTOS_STATE_DIR=%s\n", DEMO_STATE_DIR);
-	printf("  custos devices               every disk and the virtual media\n"
-	       "  custos station pubkey        the key that signs certificates\n"
-	       "  custos profiles              the sanitization profiles\n"
-	       "  custos sanitize --help       how to wipe a virtual medium, e.g.\n"
-	       "      %s/virtual/%s\n"
-	       "  custos demo --reset          restore the media's demo data\n",
+	printf(_("  custos devices               every disk and the virtual media\n"
+		 "  custos station pubkey        the key that signs certificates\n"
+		 "  custos profiles              the sanitization profiles\n"
+		 "  custos sanitize --help       how to wipe a virtual medium, e.g.\n"
+		 "      %s/virtual/%s\n"
+		 "  custos demo --reset          restore the media's demo data\n"),
 	       ctx->state_dir, demo_media[0].file);
 }
 
 static void demo_usage(FILE *out)
 {
-	fputs("Usage: custos demo [--reset]\n"
-	      "\n"
-	      "Sets up a demo station (organisation \"" DEMO_ORG "\", station \"demo\")\n"
-	      "with three sparse file-backed virtual media in STATE-DIR/virtual, marked\n"
-	      "\"CUSTOS DEMO DATA\".  Without --state-dir or CUSTOS_STATE_DIR it uses\n"
-	      DEMO_STATE_DIR ", never the real station.  Running it again keeps\n"
-	      "what exists.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -r, --reset   recreate the virtual media with their demo data\n"
-	      "  -h, --help    this help\n", out);
+	fprintf(out, _("Usage: custos demo [--reset]\n"
+		       "\n"
+		       "Sets up a demo station (organisation \"%s\", station \"demo\")\n"
+		       "with three sparse file-backed virtual media in STATE-DIR/virtual, marked\n"
+		       "\"CUSTOS DEMO DATA\".  Without --state-dir or CUSTOS_STATE_DIR it uses\n"
+		       "%s, never the real station.  Running it again keeps\n"
+		       "what exists.\n"
+		       "\n"
+		       "Options:\n"
+		       "  -r, --reset   recreate the virtual media with their demo data\n"
+		       "  -h, --help    this help\n"), DEMO_ORG, DEMO_STATE_DIR);
 }
 
 int cli_demo(struct cli_ctx *ctx, int argc, char **argv)
@@ -503,11 +515,11 @@ int cli_demo(struct cli_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'r': reset = true; break;
 		case 'h': demo_usage(stdout); return CLI_EXIT_OK;
-		default: return cli_usage_error("demo", "unknown option");
+		default: return cli_usage_error("demo", "%s", _("unknown option"));
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("demo", _("unexpected argument '%s'"), argv[optind]);
 	own_dir = strcmp(ctx->state_dir, CLI_DEFAULT_STATE_DIR) == 0;
 	rc = cli_demo_prepare(ctx, reset, &cause);
 	if (rc < 0) {

@@ -6,10 +6,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Diagnostics quote register data, file contents and device strings:
+ * every control character (but the line breaks of the message) becomes
+ * '?' before it reaches the terminal. */
+static void vput_safe(const char *fmt, va_list ap)
+{
+	char *msg = util_vasprintf(fmt, ap), *safe = util_text_safe_dup(msg, true);
+
+	fputs(safe ? safe : "(out of memory)", stderr);
+	free(safe);
+	free(msg);
+}
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "custos: %s", prefix);
-	vfprintf(stderr, fmt, ap);
+	vput_safe(fmt, ap);
 	fputc('\n', stderr);
 }
 
@@ -37,7 +49,7 @@ void cli_note(const struct cli_ctx *ctx, const char *fmt, ...)
 
 	(void)ctx;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vput_safe(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -48,11 +60,41 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 	fprintf(stderr, "custos%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vput_safe(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'custos %s%s--help' for more information.\n",
 		cmd ? cmd : "", cmd ? " " : "");
 	return CLI_EXIT_USAGE;
+}
+
+void cli_out(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = util_vasprintf(fmt, ap);
+	va_end(ap);
+	if (!msg)
+		return;
+	fputs(util_text_safe(msg, true, msg, strlen(msg) + 1), stdout);
+	free(msg);
+}
+
+int cli_check_text(const char *cmd, const char *option, const char *value, size_t size)
+{
+	char *cause = NULL;
+	int rc;
+
+	if (util_text_check(option, value, &cause) < 0) {
+		rc = cli_usage_error(cmd, "%s (text must be UTF-8 without control characters)",
+				     cause ? cause : option);
+		free(cause);
+		return rc;
+	}
+	if (value && size && strlen(value) >= size)
+		return cli_usage_error(cmd, "%s: longer than %zu bytes", option, size - 1);
+	return CLI_EXIT_OK;
 }
 
 int cli_print_json(json_t *j)

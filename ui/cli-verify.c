@@ -13,17 +13,18 @@
 #include <string.h>
 
 #include "blkio.h"
+#include "i18n.h"
 #include "profile.h"
 #include "wipe.h"
 
 static void usage(void)
 {
-	fputs("Usage: custos verify DEVICE --expect zero|one|0xNN [--max N] [--json]\n"
-	      "\n"
-	      "Reads every byte of DEVICE, bypassing the cache, and checks that it holds\n"
-	      "only the expected byte.  Mismatching ranges are listed (the first N,\n"
-	      "default 10) with their byte offsets.  Exit status 0: clean; 1: a mismatch\n"
-	      "or read error; 2: bad usage.\n", stdout);
+	fputs(_("Usage: custos verify DEVICE --expect zero|one|0xNN [--max N] [--json]\n"
+		"\n"
+		"Reads every byte of DEVICE, bypassing the cache, and checks that it holds\n"
+		"only the expected byte.  Mismatching ranges are listed (the first N,\n"
+		"default 10) with their byte offsets.  Exit status 0: clean; 1: a mismatch\n"
+		"or read error; 2: bad usage.\n"), stdout);
 }
 
 static int parse_expect(const char *s, uint8_t *out)
@@ -47,19 +48,19 @@ static void print_text(const struct wipe_result *r, uint8_t byte, size_t max)
 
 	util_format_size(r->bytes_verified, size, sizeof(size));
 	if (r->outcome == WIPE_OUTCOME_ERASED && !r->n_bad) {
-		printf("%s: clean: every byte is 0x%02x (%llu bytes read, read path %s)\n",
+		printf(_("%s: clean: every byte is 0x%02x (%llu bytes read, read path %s)\n"),
 		       r->device, byte, (unsigned long long)r->size, r->read_path);
 		return;
 	}
-	printf("%s: MISMATCH: %llu bytes differ from 0x%02x in %zu ranges; first at offset %llu"
-	       " (read path %s)\n", r->device, (unsigned long long)r->mismatch_bytes, byte,
+	printf(_("%s: MISMATCH: %llu bytes differ from 0x%02x in %zu ranges; first at offset "
+		 "%llu (read path %s)\n"), r->device, (unsigned long long)r->mismatch_bytes, byte,
 	       r->n_bad + r->bad_dropped, (unsigned long long)(r->first_mismatch == UINT64_MAX ?
 							     0 : r->first_mismatch), r->read_path);
 	for (size_t i = 0; i < show; i++)
-		printf("  %s: offset %llu length %llu\n", wipe_range_kind_name(r->bad[i].kind),
+		printf(_("  %s: offset %llu length %llu\n"), wipe_range_kind_name(r->bad[i].kind),
 		       (unsigned long long)r->bad[i].offset, (unsigned long long)r->bad[i].length);
 	if (r->n_bad + r->bad_dropped > show)
-		printf("  ... %zu more\n", r->n_bad + r->bad_dropped - show);
+		printf(_("  ... %zu more\n"), r->n_bad + r->bad_dropped - show);
 	if (r->cause[0])
 		printf("  %s\n", r->cause);
 }
@@ -104,7 +105,7 @@ static int check(const struct cli_ctx *ctx, const char *path, uint8_t byte, size
 	rc = wipe_run(&wp, &res, &cause);
 	blkio_close(&io);
 	if (rc < 0) {
-		cli_error("%s", cause ? cause : "verification failed");
+		cli_error("%s", cause ? cause : _("verification failed"));
 		free(cause);
 		return CLI_EXIT_FAIL;
 	}
@@ -138,16 +139,17 @@ int cli_verify(struct cli_ctx *ctx, int argc, char **argv)
 		case 'e': expect = optarg; break;
 		case 'm':
 			if (util_parse_u64(optarg, &max, 0) < 0)
-				return cli_usage_error("verify", "bad --max");
+				return cli_usage_error("verify", "%s", _("bad --max"));
 			break;
 		case 'j': ctx->json = true; break;
 		case 'h': usage(); return CLI_EXIT_OK;
-		default: return cli_usage_error("verify", "bad option");
+		default: return cli_usage_error("verify", "%s", _("bad option"));
 		}
 	}
 	if (!expect || parse_expect(expect, &byte) < 0)
-		return cli_usage_error("verify", "--expect zero, one or 0xNN is required");
+		return cli_usage_error("verify", "%s",
+				       _("--expect zero, one or 0xNN is required"));
 	if (optind + 1 != argc)
-		return cli_usage_error("verify", "name exactly one device");
+		return cli_usage_error("verify", "%s", _("name exactly one device"));
 	return check(ctx, argv[optind], byte, (size_t)max);
 }

@@ -44,6 +44,16 @@ void cli_note(const struct cli_ctx *ctx, const char *fmt, ...) UTIL_PRINTF(2, 3)
 /* Print "custos CMD: MSG" and a --help hint; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) UTIL_PRINTF(2, 3);
 
+/* printf to stdout for text from the register, a certificate, a profile
+ * or a device: every control character but '\n' and every invalid byte
+ * is replaced by '?' (util_text_safe()). */
+void cli_out(const char *fmt, ...) UTIL_PRINTF(1, 2);
+
+/* Text options that enter the register: valid UTF-8 without control
+ * characters, shorter than @size bytes (0: no limit).  CLI_EXIT_OK, or a
+ * usage error naming @option (printed) and CLI_EXIT_USAGE. */
+int cli_check_text(const char *cmd, const char *option, const char *value, size_t size);
+
 /* Print @j (steals the reference) as indented JSON on stdout; returns
  * CLI_EXIT_OK, or CLI_EXIT_FAIL if it could not be written. */
 int cli_print_json(json_t *j);
@@ -84,6 +94,7 @@ int cli_lost(struct cli_ctx *ctx, int argc, char **argv);
 int cli_register(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cert(struct cli_ctx *ctx, int argc, char **argv);
 int cli_tui(struct cli_ctx *ctx, int argc, char **argv);
+int cli_staff(struct cli_ctx *ctx, int argc, char **argv);
 
 /* cli-register-central.c: the central register's subcommands (issue 16) */
 bool cli_register_is_central(int argc, char **argv);

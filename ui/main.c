@@ -4,6 +4,7 @@
  * sink, and hands the rest of the command line to one command's handler.
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -23,50 +24,72 @@ const char *__lsan_default_suppressions(void)
 }
 
 static const struct cli_command commands[] = {
-	{ "devices",    cli_devices,    "list block devices and virtual media with their safety facts" },
-	{ "init",       cli_init,       "set up this station: state directory, key pair, configuration" },
-	{ "station",    cli_station,    "show the station's identity, or print its public key" },
-	{ "demo",       cli_demo,       "create a demo station with file-backed virtual media" },
-	{ "profiles",   cli_profiles,   "list sanitization profiles, or show one pass by pass" },
-	{ "sanitize",   cli_sanitize,   "sanitize media with a profile (overwrite or firmware erase)" },
-	{ "verify",     cli_verify,     "check that a medium holds only one byte value" },
-	{ "ata",        cli_ata,        "ATA security maintenance (unlock a drive left locked)" },
-	{ "enroll",     cli_enroll,     "enter a medium into the register with its classification" },
-	{ "issue",      cli_issue,      "issue a registered medium to a custodian" },
-	{ "return",     cli_return,     "record a medium's return from a custodian or from repair" },
-	{ "reclassify", cli_reclassify, "raise a medium's classification" },
-	{ "repair",     cli_repair,     "record a medium sent out for repair" },
-	{ "destroy",    cli_destroy,    "record physical destruction with its witnesses" },
-	{ "lost",       cli_lost,       "record a medium as lost" },
-	{ "register",   cli_register,   "list, show, verify, back up and export the media register" },
-	{ "cert",       cli_cert,       "list, show, render, print and verify certificates" },
-	{ "tui",        cli_tui,        "start the station screen" },
+	{ "devices", cli_devices,
+	  N_("list block devices and virtual media with their safety facts") },
+	{ "init", cli_init,
+	  N_("set up this station: state directory, key pair, configuration") },
+	{ "station", cli_station,
+	  N_("show the station's identity, or print its public key") },
+	{ "demo", cli_demo,
+	  N_("create a demo station with file-backed virtual media") },
+	{ "profiles", cli_profiles,
+	  N_("list sanitization profiles, or show one pass by pass") },
+	{ "sanitize", cli_sanitize,
+	  N_("sanitize media with a profile (overwrite or firmware erase)") },
+	{ "verify", cli_verify,
+	  N_("check that a medium holds only one byte value") },
+	{ "ata", cli_ata,
+	  N_("ATA security maintenance (unlock a drive left locked)") },
+	{ "enroll", cli_enroll,
+	  N_("enter a medium into the register with its classification") },
+	{ "issue", cli_issue,
+	  N_("issue a registered medium to a custodian") },
+	{ "return", cli_return,
+	  N_("record a medium's return from a custodian or from repair") },
+	{ "reclassify", cli_reclassify,
+	  N_("raise a medium's classification") },
+	{ "repair", cli_repair,
+	  N_("record a medium sent out for repair") },
+	{ "destroy", cli_destroy,
+	  N_("record physical destruction with its witnesses") },
+	{ "lost", cli_lost,
+	  N_("record a medium as lost") },
+	{ "register", cli_register,
+	  N_("list, show, verify, back up and export the media register") },
+	{ "cert", cli_cert,
+	  N_("list, show, render, print and verify certificates") },
+	{ "tui", cli_tui,
+	  N_("start the station screen") },
+	{ "staff", cli_staff,
+	  N_("the station roster: add, list and remove people") },
 };
 
 static void usage(FILE *out)
 {
-	fputs("Usage: custos [global options] COMMAND [args]\n"
-	      "\n"
-	      "Keeps the register of classified storage media, sanitizes them with\n"
-	      "verified overwrites or the drive's own erase, and issues signed\n"
-	      "certificates.  With no command on a terminal, starts the station screen.\n"
-	      "\n"
-	      "Global options:\n"
-	      "  -d, --state-dir DIR  state directory (default " CLI_DEFAULT_STATE_DIR
-	      ", or $CUSTOS_STATE_DIR)\n"
-	      "  -j, --json           machine-readable output on stdout\n"
-	      "  -y, --yes            confirm destructive actions in advance\n"
-	      "  -v, --verbose        more diagnostics on stderr (repeatable)\n"
-	      "  -h, --help           this help\n"
-	      "  -V, --version        print the version\n"
-	      "\n"
-	      "Commands:\n", out);
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
-	fputs("\n"
-	      "Exit status: 0 success, 1 failure, 2 usage error, 3 refused by a safety\n"
-	      "guard or policy, 4 some items of a multi-item run failed.\n"
-	      "'custos COMMAND --help' describes one command; see custos(8).\n", out);
+	fprintf(out, _("Usage: custos [global options] COMMAND [args]\n"
+		       "\n"
+		       "Keeps the register of classified storage media, sanitizes them with\n"
+		       "verified overwrites or the drive's own erase, and issues signed\n"
+		       "certificates.  With no command on a terminal, starts the station screen.\n"
+		       "\n"
+		       "Global options:\n"
+		       "  -d, --state-dir DIR  state directory (default %s, or $CUSTOS_STATE_DIR)\n"
+		       "  -j, --json           machine-readable output on stdout\n"
+		       "  -y, --yes            confirm destructive actions in advance\n"
+		       "  -v, --verbose        more diagnostics on stderr (repeatable)\n"
+		       "  -h, --help           this help\n"
+		       "  -V, --version        print the version\n"
+		       "\n"
+		       "Commands:\n"), CLI_DEFAULT_STATE_DIR);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(commands); i++) {
+		fprintf(out, "  ");
+		util_fput_width(out, commands[i].name, 11);
+		fprintf(out, " %s\n", _(commands[i].summary));
+	}
+	fputs(_("\n"
+		"Exit status: 0 success, 1 failure, 2 usage error, 3 refused by a safety\n"
+		"guard or policy, 4 some items of a multi-item run failed.\n"
+		"'custos COMMAND --help' describes one command; see custos(8).\n"), out);
 }
 
 static void log_to_stderr(enum util_log_level level, const char *msg, void *data)
@@ -105,7 +128,13 @@ static int parse_global(struct cli_ctx *ctx, int argc, char **argv)
 		case 'y': ctx->yes = true; break;
 		case 'v': ctx->verbose++; break;
 		case 'h': usage(stdout); return -1;
-		case 'V': printf("custos %s\n", PACKAGE_VERSION); return -1;
+		case 'V':
+#ifdef CUSTOS_TEST_HOOKS
+			printf("custos %s (test build: test hooks enabled)\n", PACKAGE_VERSION);
+#else
+			printf("custos %s\n", PACKAGE_VERSION);
+#endif
+			return -1;
 		default: return cli_usage_error(NULL, "bad global option");
 		}
 	}
@@ -119,7 +148,7 @@ int main(int argc, char **argv)
 	const char *env;
 	int rc;
 
-	setlocale(LC_ALL, "");
+	i18n_init();
 	env = getenv("CUSTOS_STATE_DIR");
 	ctx.state_dir = env && *env ? env : CLI_DEFAULT_STATE_DIR;
 	ctx.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -132,6 +161,7 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		if (ctx.tty) {
 			char name[] = "tui";
+
 			char *tui_argv[] = { name, NULL };
 
 			return cli_tui(&ctx, 1, tui_argv);
@@ -145,10 +175,14 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0;	/* the handler parses its own options from its name on */
+	if (cmd->run != cli_tui)
+		i18n_watch_stdout();	/* a locale that cannot show Chinese: warn */
 	rc = cmd->run(&ctx, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("cannot write to standard output");
 		return CLI_EXIT_FAIL;
 	}
+	if (cmd->run != cli_tui)
+		i18n_finish();
 	return rc;
 }

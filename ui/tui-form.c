@@ -80,6 +80,11 @@ static unsigned form_type(struct tui_form *form, int key)
 	mbstate_t st;
 	size_t k;
 
+	/* C1 control characters (U+0080-U+009F) never enter a field */
+	if (key >= 0x80 && key <= 0x9f) {
+		beep();
+		return TUI_HANDLED;
+	}
 	memset(&st, 0, sizeof(st));
 	k = wcrtomb(mb, (wchar_t)key, &st);
 	if (k == (size_t)-1)
@@ -128,10 +133,27 @@ unsigned tui_form_key(struct tui_form *form, int key)
 	return form_type(form, key);
 }
 
+/* The first text field that is not valid UTF-8 without control
+ * characters (pasted or typed in a foreign locale), or -1. */
+static int first_bad_text(const struct tui_form *form)
+{
+	for (size_t i = 0; i < form->fields.n; i++)
+		if (form->fields.spec[i].kind == TUI_FIELD_TEXT &&
+		    !util_text_valid(form->fields.value[i], NULL))
+			return (int)i;
+	return -1;
+}
+
 bool tui_form_check(struct tui_form *form)
 {
 	int bad = tui_fields_validate(&form->fields, &form->error);
 
+	/* what was typed stays in the field, for the person to correct */
+	if (bad < 0) {
+		bad = first_bad_text(form);
+		if (bad >= 0)
+			form->error = "holds invalid UTF-8 or a control character: correct it";
+	}
 	form->error_field = bad;
 	if (bad < 0)
 		return true;

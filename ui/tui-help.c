@@ -5,16 +5,18 @@
  */
 #include "tui.h"
 
+#include "i18n.h"
+
 static const struct {
 	const char *title;
 	const struct tui_screen *screen;
 } sections[] = {
-	{ "Media (main screen)", &tui_screen_media },
-	{ "Enrol form", &tui_screen_enroll },
-	{ "Sanitize dialog", &tui_screen_sanitize },
-	{ "Certificate", &tui_screen_cert },
-	{ "Register browser", &tui_screen_register },
-	{ "Help", &tui_screen_help },
+	{ N_("Media (main screen)"), &tui_screen_media },
+	{ N_("Enrol form"), &tui_screen_enroll },
+	{ N_("Sanitize dialog"), &tui_screen_sanitize },
+	{ N_("Certificate"), &tui_screen_cert },
+	{ N_("Register browser"), &tui_screen_register },
+	{ N_("Help"), &tui_screen_help },
 };
 
 static int help_top;
@@ -36,7 +38,7 @@ static int help_lines(struct tui_app *app, WINDOW *win, int first)
 		const struct tui_keyhelp *k = sections[s].screen->keys;
 
 		if (win && n >= first && y < H)
-			tui_put(app, win, y++, 0, W, TUI_STYLE_HEADER, sections[s].title);
+			tui_put(app, win, y++, 0, W, TUI_STYLE_HEADER, _(sections[s].title));
 		n++;
 		for (; k && k->label; k++, n++) {
 			char key[32];
@@ -45,9 +47,11 @@ static int help_lines(struct tui_app *app, WINDOW *win, int first)
 				continue;
 			snprintf(key, sizeof(key), "%s%s%s", k->fkey ? k->fkey : "",
 				 k->fkey && k->key ? ", " : "", k->key ? k->key : "");
+			/* the screens' key tables are marked N_() in their files */
 			tui_put(app, win, y, 2, 14, TUI_STYLE_BAR_KEY, key);
-			tui_putf(app, win, y++, 17, W - 17, TUI_STYLE_NORMAL, "%-10s %s", k->label,
-				 k->help ? k->help : "");
+			tui_put(app, win, y, 17, 11, TUI_STYLE_NORMAL, _(k->label));
+			tui_put(app, win, y++, 28, W - 28, TUI_STYLE_NORMAL,
+				k->help ? _(k->help) : "");
 		}
 		if (win && n >= first && y < H)
 			y++;
@@ -59,7 +63,7 @@ static int help_lines(struct tui_app *app, WINDOW *win, int first)
 static void help_draw(struct tui_app *app, WINDOW *win)
 {
 	WINDOW *in = tui_dialog_box(app, win, getmaxy(win), getmaxx(win),
-				    "Keys (F-keys and letters do the same)");
+				    _("Keys (F-keys and letters do the same)"));
 
 	if (!in)
 		return;
@@ -92,9 +96,9 @@ static unsigned help_key(struct tui_app *app, int key)
 }
 
 static const struct tui_keyhelp help_keys[] = {
-	{ NULL, "Esc", "Close", "close this screen (also q, F1, Enter)" },
-	{ NULL, "Up/Down", "Scroll", "scroll this list (also PgUp, PgDn, j, k)" },
-	{ NULL, "^L", "Repaint", "repaint the screen (any screen)", true },
+	{ NULL, "Esc", N_("Close"), N_("close this screen (also q, F1, Enter)") },
+	{ NULL, "Up/Down", N_("Scroll"), N_("scroll this list (also PgUp, PgDn, j, k)") },
+	{ NULL, "^L", N_("Repaint"), N_("repaint the screen (any screen)"), true },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

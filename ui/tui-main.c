@@ -6,6 +6,7 @@
  * file-backed virtual media, never a real disk or loop device.
  */
 #include "tui-jobs.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 
 #include "policy.h"
 #include "register.h"
+#include "staff.h"
 #include "station.h"
 
 static void usage(FILE *out)
@@ -69,6 +71,7 @@ static int open_policy(struct tui_app *app)
 static int open_all(struct tui_app *app)
 {
 	char *cause = NULL, *path;
+	const char *op;
 	int rc;
 
 	if (station_open(app->state_dir, &app->station, &cause) < 0) {
@@ -91,11 +94,15 @@ static int open_all(struct tui_app *app)
 		free(cause);
 		return rc;
 	}
-	register_set_actor(app->reg, station_operator(), app->station ? app->station->name : NULL);
+	/* the station's default operator (staff_default_operator()) when set;
+	 * choosing the person at the station is the roster's next step */
+	op = staff_default_operator(app->station) ? staff_default_operator(app->station) :
+						     station_operator();
+
+	register_set_actor(app->reg, op, app->station ? app->station->name : NULL);
 	/* writes are signed; without the key (or with a register that does
 	 * not match its signed head) the screen still shows the register */
-	if (app->station &&
-	    register_attach_station(app->reg, app->station, station_operator(), &cause) < 0) {
+	if (app->station && register_attach_station(app->reg, app->station, op, &cause) < 0) {
 		cli_warn("%s: the register cannot be written", cause ? cause : "station key");
 		free(cause);
 	}
@@ -152,6 +159,8 @@ int cli_tui(struct cli_ctx *ctx, int argc, char **argv)
 	app.state_dir = ctx->state_dir;
 	app.demo = demo;
 	rc = open_all(&app);
+	if (rc == 0 && !i18n_utf8())	/* Chinese would show as '?': say so once */
+		tui_app_message(&app, true, "%s", i18n_codeset_warning());
 	if (rc == 0)
 		rc = tui_app_run(&app);
 	close_all(&app);

@@ -13,6 +13,7 @@
 #include <wchar.h>
 
 #include "cert.h"
+#include "names.h"
 #include "sanitize.h"
 #include "policy.h"
 #include "register.h"
@@ -27,16 +28,12 @@ static const char *const state_filters[] = {
 
 enum reg_mode { MODE_LIST, MODE_SEARCH, MODE_HISTORY, MODE_ISSUE, MODE_DESTROY };
 
-static const char *const method_choices[] = {
-	"shred", "disintegrate", "incinerate", "degauss+shred", "pulverize", NULL
-};
-
 static const struct tui_field_spec issue_spec[] = {
 	{ "to", "Issue to", TUI_FIELD_TEXT, true, 127, NULL },
 };
 
 static const struct tui_field_spec destroy_spec[] = {
-	{ "method", "Method", TUI_FIELD_CHOICE, true, 0, method_choices },
+	{ "method", "Method", TUI_FIELD_CHOICE, true, 0, register_destroy_method_codes },
 	{ "place", "Place", TUI_FIELD_TEXT, true, 127, NULL },
 	{ "witnesses", "Witnesses", TUI_FIELD_TEXT, true, 255, NULL },
 	{ "note", "Note", TUI_FIELD_TEXT, false, 255, NULL },
@@ -101,7 +98,9 @@ static void reload(struct tui_app *app)
 	rc = register_list(app->reg, class_filters[rb.class_i], state_filters[rb.state_i],
 			   &rb.all, &rb.n_all, &cause);
 	if (rc < 0) {
-		tui_app_message(app, true, "register: %s", cause ? cause : strerror(-rc));
+		tui_app_message(app, true, "%s%s",
+				cause && strncmp(cause, "register", 8) == 0 ? "" : "register: ",
+				cause ? cause : strerror(-rc));
 		free(cause);
 		rb.all = NULL;
 		rb.n_all = 0;
@@ -211,9 +210,10 @@ static void draw_history(struct tui_app *app, WINDOW *win)
 		 m->department);
 	for (int i = rb.hist_top; i < (int)rb.n_ev && y < H; i++) {
 		const struct register_event *e = &rb.ev[i];
+		char when[UTIL_TIME_LEN];
 
-		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s %-12s %-12s %s", e->at,
-			 e->kind, e->operator_name, e->details ? e->details : "");
+		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s %-12s %-12s %s",
+			 util_time_local_text(e->at, when, sizeof(when)), e->kind, e->operator_name, e->details ? e->details : "");
 	}
 }
 
@@ -238,7 +238,7 @@ static void reg_draw(struct tui_app *app, WINDOW *win)
 			 selected()->register_no, selected()->vendor, selected()->model);
 	if (rb.mode == MODE_DESTROY)
 		tui_putf(app, in, 1, 0, getmaxx(in), TUI_STYLE_NORMAL,
-			 "Witnesses: %u or more, comma-separated, none the operator",
+			 "Witnesses: %u or more, separated by , or 、, none the operator",
 			 policy_witnesses(app->policy));
 	tui_form_draw(app, &rb.form, in, 2, 12);
 	delwin(in);
@@ -292,39 +292,13 @@ static unsigned do_issue(struct tui_app *app)
 	return done(app, rc, cause, "issue");
 }
 
-/* Split the comma-separated witnesses field in place into @w (blanks
- * around names trimmed; empty entries kept, the policy refuses them). */
-static size_t split_witnesses(char *list, const char **w, size_t max)
-{
-	size_t n = 0;
-	char *p = list, *e;
-
-	while (n < max) {
-		char *comma = strchr(p, ',');
-
-		if (comma)
-			*comma = '\0';
-		while (*p == ' ')
-			p++;
-		for (e = p + strlen(p); e > p && e[-1] == ' '; e--)
-			e[-1] = '\0';
-		w[n++] = p;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return n;
-}
-
 static unsigned do_destroy(struct tui_app *app)
 {
 	const struct tui_fields *f = &rb.form.fields;
-	const char *w[CERT_MAX_WITNESSES + 1];
-	char list[256];
+	char **w = NULL;
 	struct register_destruction d = {
 		.method = tui_fields_get(f, "method"),
 		.place = tui_fields_get(f, "place"),
-		.witnesses = w,
 		.note = tui_fields_get(f, "note"),
 	};
 	struct sanitize_destroy fd = {
@@ -337,9 +311,13 @@ static unsigned do_destroy(struct tui_app *app)
 	if (!selected())
 		return TUI_HANDLED;
 	m = *selected();
-	util_strlcpy(list, tui_fields_get(f, "witnesses"), sizeof(list));
-	d.n_witnesses = split_witnesses(list, w, UTIL_ARRAY_SIZE(w));
+	/* "王芳，刘强", "王芳、刘强" and "王芳, 刘强" are two people (names_split) */
+	rc = names_split(tui_fields_get(f, "witnesses"), &w, &d.n_witnesses, &cause);
+	if (rc < 0)
+		return done(app, rc, cause, "destruction");
+	d.witnesses = (const char *const *)w;
 	rc = sanitize_destroy(app->policy, app->reg, &m, &fd, &cause);
+	names_list_free(w, d.n_witnesses);
 	if (!fd.recorded)
 		return done(app, rc, cause, "destruction");
 	done(app, 0, NULL, "destruction");
