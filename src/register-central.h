@@ -43,6 +43,15 @@ struct register_push_result {
 	int64_t certificates;		/* certificates new to the centre */
 	int64_t central_seq;		/* the station's newest seq at the centre after */
 };
+/* A connection kept open for many pushes (one station appending in a loop). */
+struct register_central;
+int register_central_open(const char *conninfo, struct register_central **out, char **cause);
+void register_central_close(struct register_central *c);
+/* register_central_push() on an open connection. */
+int register_central_push_to(struct register_central *c, struct register_db *db,
+			     const struct station *st, struct register_push_result *res,
+			     char **cause);
+
 /* Send the events of @db the centre lacks (station @st).  -EHOSTUNREACH
  * when the server cannot be reached (nothing changed; the events stay
  * queued in @db), -EBADMSG when the two disagree (a rewritten or truncated

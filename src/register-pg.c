@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,12 @@ int register_central_push(struct register_db *db, const struct station *st, cons
 int register_central_verify(const char *c, bool all, struct register_central_verify *r,
 			    char **cause)
 { (void)c; (void)all; (void)r; return no_pq(cause); }
+int register_central_open(const char *ci, struct register_central **o, char **cause)
+{ (void)ci; *o = NULL; return no_pq(cause); }
+void register_central_close(struct register_central *c) { (void)c; }
+int register_central_push_to(struct register_central *c, struct register_db *db,
+			     const struct station *st, struct register_push_result *r, char **cause)
+{ (void)c; (void)db; (void)st; (void)r; return no_pq(cause); }
 int register_central_against(struct register_db *db, const struct station *st, const char *c,
 			     struct register_against_result *r, char **cause)
 { (void)db; (void)st; (void)c; (void)r; return no_pq(cause); }
@@ -428,25 +435,89 @@ static int local_hash_at(struct register_db *db, int64_t seq, char *hash, char *
 	return rc;
 }
 
-static int push_events(PGconn *c, struct register_db *db, const char *station, int64_t after,
+/* The statements a push uses, prepared once per connection. */
+static int push_prepare(PGconn *c, char **cause)
+{
+	PGresult *r = PQprepare(c, "ins_event", "INSERT INTO events(station, seq, media_id, at,"
+				" kind, operator, station_name, details, prev_hash, hash)"
+				" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, NULL);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(c, r, cause, "prepare");
+	PQclear(r);
+	r = PQprepare(c, "ins_sig", "INSERT INTO event_signatures(station, seq, key_fpr, sig)"
+		      " VALUES ($1, $2, $3, $4)", 4, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(c, r, cause, "prepare");
+	PQclear(r);
+	return 0;
+}
+
+/* The writes of one push go out in one pipeline (one round trip), COMMIT
+ * included; their results are read by batch_finish(). */
+struct batch {
+	PGconn *c;
+	int sent;
+	int count_from;			/* results from here on count certificates */
+	int64_t counted;
+};
+
+static int batch_send(struct batch *b, const char *stmt, const char *sql, int n,
+		      const char *const *p, char **cause)
+{
+	int ok = stmt ? PQsendQueryPrepared(b->c, stmt, n, p, NULL, NULL, 0) :
+		 PQsendQueryParams(b->c, sql, n, NULL, p, NULL, NULL, 0);
+
+	if (!ok)
+		return pg_fail(b->c, NULL, cause, "send");
+	b->sent++;
+	return 0;
+}
+
+/* Read every result: 0 when all succeeded (the COMMIT last among them). */
+static int batch_finish(struct batch *b, char **cause)
+{
+	PGresult *r;
+	int rc = 0;
+
+	if (!PQpipelineSync(b->c))
+		return pg_fail(b->c, NULL, cause, "sync");
+	for (int i = 0; i < b->sent; i++) {
+		r = PQgetResult(b->c);
+		if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK) {
+			char *msg = strdup(PQresultErrorMessage(r));
+
+			if (msg)
+				util_strstrip(msg);
+			rc = util_fail(cause, -EIO, "central register: append: %s",
+				       msg && *msg ? msg : "aborted");
+			free(msg);
+		} else if (rc == 0 && i >= b->count_from) {
+			b->counted += strtoll(PQcmdTuples(r), NULL, 10);
+		}
+		PQclear(r);
+		while ((r = PQgetResult(b->c)))	/* the NULL that ends each query */
+			PQclear(r);
+	}
+	r = PQgetResult(b->c);			/* PGRES_PIPELINE_SYNC */
+	PQclear(r);
+	while ((r = PQgetResult(b->c)))
+		PQclear(r);
+	if (!PQexitPipelineMode(b->c) && rc == 0)
+		rc = pg_fail(b->c, NULL, cause, "pipeline");
+	return rc;
+}
+
+static int push_events(struct batch *b, struct register_db *db, const char *station, int64_t after,
 		       struct register_push_result *res, char **cause)
 {
 	sqlite3_stmt *s;
 	int rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE seq > ?1"
 				  " ORDER BY seq", &s, cause);
-	PGresult *r = PQprepare(c, "ins_event", "INSERT INTO events(station, seq, media_id, at,"
-				" kind, operator, station_name, details, prev_hash, hash)"
-				" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, NULL);
 
-	if (rc < 0) {
-		PQclear(r);
+	if (rc < 0)
 		return rc;
-	}
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		sqlite3_finalize(s);
-		return pg_fail(c, r, cause, "prepare");
-	}
-	PQclear(r);
 	sqlite3_bind_int64(s, 1, after);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct register_event ev;
@@ -461,27 +532,23 @@ static int push_events(PGconn *c, struct register_db *db, const char *station, i
 		p[0] = station; p[1] = seq; p[2] = mid; p[3] = ev.at; p[4] = ev.kind;
 		p[5] = ev.operator_name; p[6] = ev.station; p[7] = ev.details;
 		p[8] = ev.prev_hash; p[9] = ev.hash;
-		r = PQexecPrepared(c, "ins_event", 10, p, NULL, NULL, 0);
+		rc = batch_send(b, "ins_event", NULL, 10, p, cause);
 		free(ev.details);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			sqlite3_finalize(s);
-			return pg_fail(c, r, cause, "append");
-		}
-		PQclear(r);
+		if (rc < 0)
+			break;
 		res->events++;
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : register_sql_fail(db, cause, "read events");
 }
 
-static int push_signatures(PGconn *c, struct register_db *db, const char *station, int64_t after,
+static int push_signatures(struct batch *b, struct register_db *db, const char *station, int64_t after,
 			   struct register_push_result *res, char **cause)
 {
 	sqlite3_stmt *s;
 	int rc = register_prepare(db, "SELECT e.seq, s.key_fpr, s.sig FROM event_signatures s"
 				  " JOIN events e ON e.id = s.event_id WHERE e.seq > ?1"
 				  " ORDER BY e.seq", &s, cause);
-	PGresult *r;
 
 	if (rc < 0)
 		return rc;
@@ -491,17 +558,13 @@ static int push_signatures(PGconn *c, struct register_db *db, const char *statio
 				     (const char *)sqlite3_column_text(s, 1),
 				     (const char *)sqlite3_column_text(s, 2) };
 
-		r = PQexecParams(c, "INSERT INTO event_signatures(station, seq, key_fpr, sig)"
-				 " VALUES ($1, $2, $3, $4)", 4, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			sqlite3_finalize(s);
-			return pg_fail(c, r, cause, "signature");
-		}
-		PQclear(r);
+		rc = batch_send(b, "ins_sig", NULL, 4, p, cause);
+		if (rc < 0)
+			break;
 		res->signatures++;
 	}
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read signatures");
+	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : register_sql_fail(db, cause, "read signatures");
 }
 
 /* "INSERT INTO media(station, <fields>) VALUES ... ON CONFLICT DO UPDATE" */
@@ -531,12 +594,11 @@ static char *media_upsert_sql(void)
 	return sql;
 }
 
-static int push_one_media(PGconn *c, const char *sql, const char *station,
+static int push_one_media(struct batch *b, const char *sql, const char *station,
 			  const struct register_media *m, char **cause)
 {
 	char bufs[N_MFIELDS][32];
 	const char *p[N_MFIELDS + 1];
-	PGresult *r;
 
 	p[0] = station;
 	for (size_t i = 0; i < N_MFIELDS; i++) {
@@ -544,30 +606,27 @@ static int push_one_media(PGconn *c, const char *sql, const char *station,
 		if (media_fields[i].kind == MF_BOOL)
 			p[i + 1] = *p[i + 1] == '1' ? "true" : "false";
 	}
-	r = PQexecParams(c, sql, (int)N_MFIELDS + 1, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		return pg_fail(c, r, cause, "media");
-	PQclear(r);
-	return 0;
+	return batch_send(b, NULL, sql, (int)N_MFIELDS + 1, p, cause);
 }
 
 /* The media rows the new events touched (all of them on the first push). */
-static int push_media(PGconn *c, struct register_db *db, const char *station, int64_t after,
+static int push_media(struct batch *b, struct register_db *db, const char *station, int64_t after,
 		      struct register_push_result *res, char **cause)
 {
 	char *sql = media_upsert_sql();
 	sqlite3_stmt *s = NULL;
-	int rc = sql ? register_prepare(db, "SELECT DISTINCT media_id FROM events WHERE seq > ?1"
-					" AND media_id > 0", &s, cause) : -ENOMEM;
+	/* the rows as stored (register verify compares them with their events) */
+	int rc = sql ? register_prepare(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE id IN"
+					" (SELECT media_id FROM events WHERE seq > ?1)", &s,
+					cause) : -ENOMEM;
 
 	if (rc == 0)
 		sqlite3_bind_int64(s, 1, after);
 	while (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct register_media m;
 
-		rc = register_get(db, sqlite3_column_int64(s, 0), &m, cause);
-		if (rc == 0)
-			rc = push_one_media(c, sql, station, &m, cause);
+		register_row_to_media(s, &m);
+		rc = push_one_media(b, sql, station, &m, cause);
 		if (rc == 0)
 			res->media++;
 	}
@@ -580,8 +639,8 @@ static int push_media(PGconn *c, struct register_db *db, const char *station, in
 	return rc;
 }
 
-static int push_certificates(PGconn *c, struct register_db *db, const char *station,
-			     struct register_push_result *res, char **cause)
+static int push_certificates(struct batch *b, struct register_db *db, const char *station,
+			     char **cause)
 {
 	struct register_cert *cs = NULL;
 	size_t n = 0;
@@ -591,36 +650,83 @@ static int push_certificates(PGconn *c, struct register_db *db, const char *stat
 		char mid[24];
 		const char *p[7] = { cs[i].id, station, mid, cs[i].kind, cs[i].issued_at,
 				     cs[i].json ? cs[i].json : "", cs[i].event_hash };
-		PGresult *r;
 
 		snprintf(mid, sizeof(mid), "%" PRId64, cs[i].media_id);
-		rc = pg_query(c, "INSERT INTO certificates(id, station, media_id, kind, issued_at,"
-			      " json, event_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-			      " ON CONFLICT DO NOTHING", 7, p, &r, cause);
-		if (rc == 0)
-			res->certificates += strtoll(PQcmdTuples(r), NULL, 10);
-		PQclear(r);
+		rc = batch_send(b, NULL, "INSERT INTO certificates(id, station, media_id, kind,"
+				" issued_at, json, event_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+				" ON CONFLICT DO NOTHING", 7, p, cause);
 	}
 	register_certs_free(cs, n);
 	return rc;
 }
 
-static int push_locked(PGconn *c, struct register_db *db, const struct station *st,
-		       struct register_push_result *res, char **cause)
-{
-	const char *p[1] = { st->name };
-	char chash[65], lhash[65];
-	int64_t cseq = 0;
-	PGresult *r;
-	/* one pusher per station at a time; other stations are not held up */
-	int rc = pg_query(c, "SELECT pg_advisory_xact_lock(hashtext('custos-push:' || $1))", 1, p,
-			  &r, cause);
+struct register_central {
+	PGconn *conn;
+	char station[128];		/* whose keys this connection has sent */
+};
 
-	PQclear(r);
+int register_central_open(const char *conninfo, struct register_central **out, char **cause)
+{
+	struct register_central *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (!c)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = pg_connect(conninfo, &c->conn, cause);
 	if (rc == 0)
+		rc = push_prepare(c->conn, cause);
+	if (rc < 0) {
+		register_central_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void register_central_close(struct register_central *c)
+{
+	if (!c)
+		return;
+	if (c->conn)
+		PQfinish(c->conn);
+	free(c);
+}
+
+/* BEGIN and the station's push lock in one round trip. */
+static int begin_locked(PGconn *c, const char *station, char **cause)
+{
+	char *lit = PQescapeLiteral(c, station, strlen(station)), *sql;
+	int rc;
+
+	if (!lit)
+		return pg_fail(c, NULL, cause, "escape");
+	/* one pusher per station at a time; other stations are not held up */
+	sql = util_asprintf("BEGIN; SELECT pg_advisory_xact_lock(hashtext('custos-push:' || %s))",
+			    lit);
+	PQfreemem(lit);
+	if (!sql)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = pg_exec(c, sql, cause);
+	free(sql);
+	return rc;
+}
+
+static int push_locked(struct register_central *h, struct register_db *db,
+		       const struct station *st, struct register_push_result *res, char **cause)
+{
+	struct batch b = { .c = h->conn, .count_from = INT32_MAX };
+	char chash[65], lhash[65];
+	PGconn *c = h->conn;
+	int64_t cseq = 0;
+	int rc = 0;
+
+	/* the station and its key history: once per connection */
+	if (strcmp(h->station, st->name) != 0) {
 		rc = push_station(c, st, cause);
-	if (rc == 0)
-		rc = push_keys(c, st, cause);
+		if (rc == 0)
+			rc = push_keys(c, st, cause);
+	}
 	if (rc == 0)
 		rc = central_tail(c, st->name, &cseq, chash, cause);
 	if (rc == 0 && cseq > 0)
@@ -635,39 +741,62 @@ static int push_locked(PGconn *c, struct register_db *db, const struct station *
 		return util_fail(cause, -EBADMSG, "event %" PRId64 " of station %s differs between "
 				 "the local register (%.16s...) and the central one (%.16s...): one "
 				 "of them was rewritten", cseq, st->name, lhash, chash);
-	rc = push_events(c, db, st->name, cseq, res, cause);
+	if (!PQenterPipelineMode(c))
+		return pg_fail(c, NULL, cause, "pipeline");
+	rc = push_events(&b, db, st->name, cseq, res, cause);
 	if (rc == 0)
-		rc = push_signatures(c, db, st->name, cseq, res, cause);
+		rc = push_signatures(&b, db, st->name, cseq, res, cause);
 	if (rc == 0)
-		rc = push_media(c, db, st->name, cseq, res, cause);
+		rc = push_media(&b, db, st->name, cseq, res, cause);
+	b.count_from = b.sent;
+	if (rc == 0 && (res->events > 0 || h->station[0] == '\0'))
+		rc = push_certificates(&b, db, st->name, cause);
 	if (rc == 0)
-		rc = push_certificates(c, db, st->name, res, cause);
-	if (rc == 0)
-		rc = central_tail(c, st->name, &res->central_seq, chash, cause);
+		rc = batch_send(&b, NULL, "COMMIT", 0, NULL, cause);
+	/* every result read, also after a failure (the pipeline must end) */
+	if (batch_finish(&b, rc < 0 ? NULL : cause) < 0 && rc == 0)
+		rc = -EIO;
+	res->certificates = b.counted;
+	res->central_seq = cseq + res->events;
 	return rc;
 }
 
-int register_central_push(struct register_db *db, const struct station *st, const char *conninfo,
-			  struct register_push_result *res, char **cause)
+int register_central_push_to(struct register_central *c, struct register_db *db,
+			     const struct station *st, struct register_push_result *res,
+			     char **cause)
 {
-	PGconn *c;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	rc = register_check_head(db, cause);
 	if (rc < 0)
 		return rc;
-	rc = pg_connect(conninfo, &c, cause);
-	if (rc < 0)
-		return rc;
-	rc = pg_exec(c, "BEGIN", cause);
+	rc = begin_locked(c->conn, st->name, cause);
 	if (rc == 0)
 		rc = push_locked(c, db, st, res, cause);
-	if (rc == 0)
-		rc = pg_exec(c, "COMMIT", cause);
-	PQfinish(c);		/* a failed transaction is rolled back with the session */
-	if (rc < 0)
+	if (rc == 0) {
+		util_strlcpy(c->station, st->name, sizeof(c->station));
+	} else {
+		PGresult *r = PQexec(c->conn, "ROLLBACK");
+
+		PQclear(r);
 		memset(res, 0, sizeof(*res));
+	}
+	return rc;
+}
+
+int register_central_push(struct register_db *db, const struct station *st, const char *conninfo,
+			  struct register_push_result *res, char **cause)
+{
+	struct register_central *c;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = register_central_open(conninfo, &c, cause);
+	if (rc < 0)
+		return rc;
+	rc = register_central_push_to(c, db, st, res, cause);
+	register_central_close(c);
 	return rc;
 }
 
