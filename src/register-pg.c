@@ -1359,6 +1359,8 @@ int register_central_inventory_csv(json_t *inv, char **text)
 			}
 			if (quote)
 				s[len++] = '"';
+			if (strchr("=+-@\t\r", *v) && *v)	/* no spreadsheet formula */
+				s[len++] = '\'';
 			for (const char *c = v; *c; c++) {
 				if (*c == '"')
 					s[len++] = '"';
