@@ -2,9 +2,9 @@
 /*
  * register-pg: the central register on PostgreSQL (register-central.h).
  *
- * One field table (media_fields) drives the central media table: its
- * schema, the upsert of a pushed row, reading a row back and the JSON of
- * the views.
+ * The media field table of register-store.c (register_media_fields)
+ * drives the central media table too: its schema, the upsert of a pushed
+ * row, reading a row back and the JSON of the views.
  */
 #include "register-central.h"
 
@@ -26,29 +26,14 @@
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-enum mfield_kind { MF_TEXT, MF_I64, MF_U64, MF_BOOL };
-
-struct mfield {
-	const char *name;
-	enum mfield_kind kind;
-	size_t off;
-	size_t size;
-};
-
-#define MF(f, k) { #f, k, offsetof(struct register_media, f), \
-		   sizeof(((struct register_media *)0)->f) }
-
-/* The media record: every column of the central media table. */
-static const struct mfield media_fields[] = {
-	MF(id, MF_I64), MF(register_no, MF_TEXT), MF(asset_tag, MF_TEXT),
-	MF(media_type, MF_TEXT), MF(vendor, MF_TEXT), MF(model, MF_TEXT),
-	MF(serial, MF_TEXT), MF(wwn, MF_TEXT), MF(backing_file, MF_TEXT),
-	MF(capacity_bytes, MF_U64), MF(classification, MF_TEXT), MF(highest_class, MF_TEXT),
-	MF(custodian, MF_TEXT), MF(department, MF_TEXT), MF(holder, MF_TEXT),
-	MF(state, MF_TEXT), MF(note, MF_TEXT), MF(source, MF_TEXT),
-	MF(unregistered, MF_BOOL), MF(created_at, MF_TEXT), MF(updated_at, MF_TEXT),
-};
-#define N_MFIELDS UTIL_ARRAY_SIZE(media_fields)
+/* The media record: the field table of register-store.c. */
+#define media_fields register_media_fields
+#define N_MFIELDS REGISTER_N_MEDIA_FIELDS
+#define MF_TEXT REGISTER_FIELD_TEXT
+#define MF_I64 REGISTER_FIELD_I64
+#define MF_U64 REGISTER_FIELD_U64
+#define MF_BOOL REGISTER_FIELD_BOOL
+#define mfield register_field
 
 /* The value of field @f of @m as text into @buf. */
 static const char *mfield_get(const struct register_media *m, const struct mfield *f,
@@ -99,11 +84,11 @@ static json_t *media_json(const struct register_media *m, const char *station)
 		const char *v = mfield_get(m, f, buf, sizeof(buf));
 
 		if (f->kind == MF_TEXT)
-			json_object_set_new(o, f->name, json_string(v));
+			json_object_set_new(o, f->json, json_string(v));
 		else if (f->kind == MF_BOOL)
-			json_object_set_new(o, f->name, json_boolean(*v == '1'));
+			json_object_set_new(o, f->json, json_boolean(*v == '1'));
 		else
-			json_object_set_new(o, f->name, json_integer(strtoll(v, NULL, 10)));
+			json_object_set_new(o, f->json, json_integer(strtoll(v, NULL, 10)));
 	}
 	json_object_set_new(o, "station", json_string(station));
 	return o;
@@ -1308,7 +1293,7 @@ int register_central_lookup(const char *conninfo, const struct device_info *dev,
 	}
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < N_MFIELDS; i++) {
-		json_t *v = json_object_get(m, media_fields[i].name);
+		json_t *v = json_object_get(m, media_fields[i].json);
 		char buf[32];
 
 		if (json_is_string(v))
