@@ -375,11 +375,18 @@ static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash,
 			 const char *fpr, const char *sig, const char *what, char **cause)
 {
 	struct sign_key *key = NULL;
-	int rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
+	int rc;
 
-	if (rc == 0)
-		rc = check_sig_with(key, seq, hash, sig);
-	sign_key_free(key);
+	/* the station's own key (what it signed last): no keyring file to read
+	 * and decode before every append */
+	if (db->chain->signer && strcmp(fpr, db->chain->signer_fpr) == 0) {
+		rc = check_sig_with(db->chain->signer, seq, hash, sig);
+	} else {
+		rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
+		if (rc == 0)
+			rc = check_sig_with(key, seq, hash, sig);
+		sign_key_free(key);
+	}
 	if (rc == -EBADMSG)
 		util_fail(cause, rc, "%s (event %lld): the signature does not match: the register "
 			  "was rewritten without the station key", what, (long long)seq);

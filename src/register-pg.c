@@ -256,7 +256,11 @@ const char *register_central_schema_sql(void)
 
 static int pg_connect(const char *conninfo, PGconn **out, char **cause)
 {
-	PGconn *c = PQconnectdb(conninfo);
+	/* a bounded wait for an unreachable server (the station screen and a
+	 * sanitization plan look media up); the conninfo may set its own */
+	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
+	const char *vals[] = { "5", conninfo, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	char *msg;
 
 	*out = NULL;
