@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,6 +477,106 @@ int ata_dco_identify(struct sgio_dev *dev, struct ata_dco *dco, char **cause)
 int ata_dco_restore(struct sgio_dev *dev, char **cause)
 {
 	return nondata(dev, false, 0xb1, 0xc0, 0, 0, NULL, cause);
+}
+
+/* ---- SMART --------------------------------------------------------------- */
+
+#define SMART_CMD 0xb0
+#define SMART_KEY 0xc24f00ull		/* LBA mid 4Fh, LBA high C2h */
+#define SMART_BAD 0x2cf400ull		/* RETURN STATUS: threshold exceeded */
+
+static uint32_t raw32(const struct ata_smart_attr *a)
+{
+	return (uint32_t)a->raw[0] | (uint32_t)a->raw[1] << 8 | (uint32_t)a->raw[2] << 16 |
+	       (uint32_t)a->raw[3] << 24;
+}
+
+int ata_smart_parse(const uint8_t buf[512], struct ata_smart *out)
+{
+	const struct ata_smart_attr *t190 = NULL;
+	uint8_t sum = 0;
+
+	for (int i = 0; i < 512; i++)
+		sum = (uint8_t)(sum + buf[i]);
+	out->n_attr = 0;
+	out->power_on_hours = out->reallocated_sectors = UINT64_MAX;
+	out->temperature_c = INT16_MIN;
+	if (sum != 0)
+		return -EBADMSG;
+	for (int i = 0; i < 30; i++) {
+		const uint8_t *e = buf + 2 + 12 * i;
+		struct ata_smart_attr *a = &out->attr[out->n_attr];
+
+		if (e[0] == 0)
+			continue;
+		a->id = e[0];
+		a->flags = (uint16_t)(e[1] | e[2] << 8);
+		a->current = e[3];
+		a->worst = e[4];
+		memcpy(a->raw, e + 5, 6);
+		out->n_attr++;
+		if (a->id == 5)
+			out->reallocated_sectors = raw32(a);
+		else if (a->id == 9)
+			out->power_on_hours = raw32(a);
+		else if (a->id == 194)
+			out->temperature_c = a->raw[0];
+		else if (a->id == 190)
+			t190 = a;
+	}
+	if (out->temperature_c == INT16_MIN && t190)
+		out->temperature_c = t190->raw[0];
+	return 0;
+}
+
+/* Put "@what: " before the cause sgio gave. */
+static int prefix_cause(char **cause, int rc, const char *what)
+{
+	char *old;
+
+	if (!cause)
+		return rc;
+	old = *cause;
+	*cause = NULL;
+	util_fail(cause, rc, "%s: %s", what, old ? old : strerror(-rc));
+	free(old);
+	return rc;
+}
+
+int ata_smart_read(struct sgio_dev *dev, struct ata_smart *out, char **cause)
+{
+	struct sgio_ata_res res;
+	struct sgio_ata_cmd c;
+	uint8_t buf[512];
+	uint64_t sig;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->power_on_hours = out->reallocated_sectors = UINT64_MAX;
+	out->temperature_c = INT16_MIN;
+	/* CHECK POWER MODE: COUNT 00h is standby; a failure is no answer. */
+	if (nondata(dev, false, 0xe5, 0, 0, 0, &res, NULL) == 0 && res.sense.regs_valid &&
+	    (res.sense.count & 0xff) == 0x00) {
+		out->asleep = true;
+		return 0;
+	}
+	rc = nondata(dev, false, SMART_CMD, 0xda, 0, SMART_KEY, &res, cause);
+	if (rc < 0)
+		return prefix_cause(cause, rc, "SMART RETURN STATUS");
+	sig = res.sense.lba & 0xffff00;
+	out->status_known = res.sense.regs_valid && (sig == SMART_KEY || sig == SMART_BAD);
+	out->good = out->status_known && sig == SMART_KEY;
+	memset(buf, 0, sizeof(buf));
+	cmd_init(&c, SGIO_PROTO_PIO_IN, false, SMART_CMD, T_SHORT_MS);
+	c.in.feature = 0xd0;
+	c.in.lba = SMART_KEY;
+	cmd_data(&c, buf);
+	rc = sgio_ata(dev, &c, NULL, cause);
+	if (rc < 0)
+		return prefix_cause(cause, rc, "SMART READ DATA");
+	if (ata_smart_parse(buf, out) < 0)
+		return util_fail(cause, -EBADMSG, "SMART READ DATA: bad checksum");
+	return 0;
 }
 
 /* ---- security erase: journal, sequence, recovery ------------------------ */

@@ -5,7 +5,8 @@
 /*
  * ata: IDENTIFY DEVICE parsing, the Security feature set (erase with a
  * journalled password and recovery), the SANITIZE feature set, and the
- * hidden-area commands (HPA, AMA, DCO).  All commands go through sgio.
+ * hidden-area commands (HPA, AMA, DCO), and SMART health data.  All
+ * commands go through sgio.
  * Facts and byte layouts: firmware-erase.md §5, §6, §10.
  */
 
@@ -128,6 +129,36 @@ int ata_set_max(struct sgio_dev *dev, const struct ata_identify *id, uint64_t ma
 int ata_dco_identify(struct sgio_dev *dev, struct ata_dco *dco, char **cause);
 int ata_dco_parse(const uint8_t buf[512], struct ata_dco *dco);
 int ata_dco_restore(struct sgio_dev *dev, char **cause);
+
+/* ---- SMART (read-only health data) ------------------------------------- */
+
+/* One entry of the SMART READ DATA attribute table (ATA-8 ACS, vendor
+ * specific but laid out alike by every drive: 30 entries of 12 bytes). */
+struct ata_smart_attr {
+	uint8_t id;
+	uint16_t flags;
+	uint8_t current, worst;
+	uint8_t raw[6];		/* little-endian, as the drive sent it */
+};
+
+struct ata_smart {
+	bool asleep;		/* CHECK POWER MODE said standby: nothing else was read */
+	bool status_known;	/* RETURN STATUS gave its signature */
+	bool good;		/* ... and no threshold is exceeded */
+	struct ata_smart_attr attr[30];
+	unsigned n_attr;
+	uint64_t power_on_hours;	/* attribute 9, raw bits 0-31; UINT64_MAX unknown */
+	uint64_t reallocated_sectors;	/* attribute 5, raw bits 0-31; UINT64_MAX unknown */
+	int temperature_c;		/* attribute 194 (else 190), raw byte 0; INT16_MIN unknown */
+};
+
+/* Parse a SMART READ DATA response.  -EBADMSG when its checksum is wrong. */
+int ata_smart_parse(const uint8_t buf[512], struct ata_smart *out);
+
+/* SMART without waking the drive: CHECK POWER MODE (standby: @out->asleep
+ * and nothing more), SMART RETURN STATUS, SMART READ DATA.  Errors as
+ * sgio_ata(), prefixed with the command in *@cause. */
+int ata_smart_read(struct sgio_dev *dev, struct ata_smart *out, char **cause);
 
 /* ---- security erase with journal and recovery ------------------------- */
 

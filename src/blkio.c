@@ -12,6 +12,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "util.h"
 
 static int libc_open(const char *path, int flags, void *data)
@@ -93,18 +94,85 @@ void *blkio_alloc(size_t len)
 	return p;
 }
 
+/* Open the target for I/O.  Through the anchor (a descriptor of what the
+ * guard checked) when there is one: /proc/self/fd/N reopens that very
+ * inode, whatever its name points at now. */
 static int open_fd(struct blkio *io, bool direct)
 {
 	int flags = O_CLOEXEC | ((io->flags & BLKIO_WRITE) ? O_RDWR : O_RDONLY);
-	struct stat st;
+	char self[64];
 
 	/* Exclusive open: the kernel refuses it while the device is mounted
 	 * or held by md/dm, and refuses mounts while we hold it. */
-	if (stat(io->path, &st) == 0 && S_ISBLK(st.st_mode) && (io->flags & BLKIO_WRITE))
+	if (io->is_block && (io->flags & BLKIO_WRITE))
 		flags |= O_EXCL;
 	if (direct)
 		flags |= O_DIRECT;
-	return OP(io, open)(io->path, flags, OPDATA(io));
+	if (io->fd_anchor < 0)
+		return OP(io, open)(io->path, flags, OPDATA(io));
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", io->fd_anchor);
+	return open(self, flags);
+}
+
+static void close_quiet(int fd)
+{
+	if (fd >= 0 && util_close(fd) < 0)
+		util_debug("blkio: close: %s", strerror(errno));
+}
+
+/* Resolve the path once and hold what it names (O_PATH, O_NOFOLLOW); a
+ * writer then runs every guard on that descriptor.  Injected ops (tests)
+ * have no real file to anchor. */
+static int anchor(struct blkio *io, char **cause)
+{
+	char real[PATH_MAX], self[64];
+	struct stat st;
+	int rc;
+
+	if (io->ops && io->ops->open)
+		return 0;
+	if (!realpath(io->path, real))
+		return util_fail(cause, -errno, "%s: %s", io->path, strerror(errno));
+	io->fd_anchor = open(real, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (io->fd_anchor < 0 && errno == ELOOP)
+		return util_fail(cause, -EAGAIN, "%s: became a symbolic link while being opened",
+				 io->path);
+	if (io->fd_anchor < 0)
+		return util_fail(cause, -errno, "%s: %s", io->path, strerror(errno));
+	if (fstat(io->fd_anchor, &st) < 0)
+		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+	io->is_block = S_ISBLK(st.st_mode);
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+		return util_fail(cause, -ENOTBLK, "%s: neither a block device nor a file",
+				 io->path);
+	if (!(io->flags & BLKIO_WRITE))
+		return 0;
+	rc = device_guard_fd(io->fd_anchor, io->path, cause);
+	if (rc < 0 || io->is_block)
+		return rc;
+	/* An image file: locked for the whole job (flock on a read-only
+	 * descriptor, so a loser never holds the file open for writing). */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", io->fd_anchor);
+	io->fd_lock = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (io->fd_lock < 0)
+		return util_fail(cause, -errno, "%s: %s", io->path, strerror(errno));
+	return device_lock_file(io->fd_lock, -1, io->path, cause);
+}
+
+/* The descriptor opened for I/O is the anchored file: same inode. */
+static int same_target(struct blkio *io, char **cause)
+{
+	struct stat a, b;
+
+	if (io->fd_anchor < 0)
+		return 0;
+	if (fstat(io->fd_anchor, &a) < 0 || fstat(io->fd, &b) < 0)
+		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || a.st_rdev != b.st_rdev)
+		return util_fail(cause, -EAGAIN, "%s: changed while being opened", io->path);
+	if (io->fd_lock < 0)
+		return 0;
+	return device_lock_file(io->fd_lock, io->fd, io->path, cause);
 }
 
 static int probe_size(struct blkio *io, char **cause)
@@ -134,6 +202,11 @@ static int probe_size(struct blkio *io, char **cause)
 	return 0;
 }
 
+int blkio_refresh_size(struct blkio *io, char **cause)
+{
+	return probe_size(io, cause);
+}
+
 static void detect_tmpfs(struct blkio *io)
 {
 	struct statfs sfs;
@@ -150,11 +223,16 @@ int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct 
 
 	memset(io, 0, sizeof(*io));
 	pthread_mutex_init(&io->lock, NULL);
-	io->fd = io->fd_buffered = -1;
+	io->fd = io->fd_buffered = io->fd_anchor = io->fd_lock = -1;
 	io->flags = flags;
 	io->ops = ops;
 	if (util_strlcpy(io->path, path, sizeof(io->path)) >= sizeof(io->path))
 		return util_fail(cause, -ENAMETOOLONG, "%s: path too long", path);
+	rc = anchor(io, cause);
+	if (rc < 0) {
+		blkio_close(io);
+		return rc;
+	}
 	io->direct = !(flags & BLKIO_NO_DIRECT);
 	io->fd = open_fd(io, io->direct);
 	if (io->fd < 0 && io->direct && errno == EINVAL) {
@@ -164,17 +242,46 @@ int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct 
 	}
 	if (io->fd < 0) {
 		rc = -errno;
+		blkio_close(io);
 		if (rc == -EBUSY)
 			return util_fail(cause, rc, "%s: in use (cannot open exclusively)", path);
 		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
 	}
-	rc = probe_size(io, cause);
+	rc = same_target(io, cause);
+	if (rc == 0)
+		rc = probe_size(io, cause);
 	if (rc < 0) {
 		blkio_close(io);
 		return rc;
 	}
 	detect_tmpfs(io);
 	return 0;
+}
+
+int blkio_open_device(struct blkio *io, const struct device_info *dev, unsigned flags,
+		      const struct blkio_ops *ops, char **cause)
+{
+	struct stat st;
+	bool same;
+	int rc;
+
+	rc = blkio_open(io, dev->path, flags, ops, cause);
+	if (rc < 0 || io->fd_anchor < 0 || (!dev->ident_dev && !dev->ident_ino))
+		return rc;
+	if (fstat(io->fd_anchor, &st) < 0) {
+		rc = util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
+	} else {
+		same = S_ISBLK(st.st_mode) ? (uint64_t)st.st_rdev == dev->ident_dev :
+		       (uint64_t)st.st_dev == dev->ident_dev &&
+		       (uint64_t)st.st_ino == dev->ident_ino;
+		if (!same)
+			rc = util_fail(cause, -EAGAIN, "%s: refused: the path now leads to another "
+				       "file or device than the one checked and confirmed",
+				       dev->path);
+	}
+	if (rc < 0)
+		blkio_close(io);
+	return rc;
 }
 
 int blkio_close(struct blkio *io)
@@ -185,7 +292,9 @@ int blkio_close(struct blkio *io)
 		rc = -errno;
 	if (io->fd >= 0 && OP(io, close)(io->fd, OPDATA(io)) < 0)
 		rc = -errno;
-	io->fd = io->fd_buffered = -1;
+	close_quiet(io->fd_lock);	/* releases the locks */
+	close_quiet(io->fd_anchor);
+	io->fd = io->fd_buffered = io->fd_anchor = io->fd_lock = -1;
 	pthread_mutex_destroy(&io->lock);
 	return rc;
 }

@@ -49,6 +49,8 @@ enum blkio_flags {
 struct blkio {
 	int fd;			/* O_DIRECT when @direct */
 	int fd_buffered;	/* lazily opened buffered fd, for I/O O_DIRECT refuses; -1 */
+	int fd_anchor;		/* O_PATH fd of the guarded target, every open goes through it */
+	int fd_lock;		/* image file: read-only fd holding the flock for the job */
 	pthread_mutex_t lock;	/* guards the lazy open of @fd_buffered (reader threads) */
 	char path[PATH_MAX];
 	unsigned flags;
@@ -62,13 +64,27 @@ struct blkio {
 	const struct blkio_ops *ops;
 };
 
-/* Open @path for wiping (@flags: enum blkio_flags).  @ops may be NULL. */
+/* Open @path for wiping (@flags: enum blkio_flags).  @ops may be NULL.
+ * The path is resolved once and opened O_PATH|O_NOFOLLOW; every later
+ * open reopens that inode through /proc/self/fd.  With BLKIO_WRITE the
+ * guard runs on that descriptor (device_guard_fd: -EPERM, refused) and an
+ * image file is locked for as long as it stays open (device_lock_file:
+ * -EBUSY naming the holder).  Ops with their own open (tests) skip this. */
 int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct blkio_ops *ops,
 	       char **cause);
+
+/* blkio_open() of the medium @dev describes (device_probe), refused with
+ * -EAGAIN when its path now leads to another file or device than the one
+ * that was described and confirmed (same inode, or same device number). */
+struct device_info;
+int blkio_open_device(struct blkio *io, const struct device_info *dev, unsigned flags,
+		      const struct blkio_ops *ops, char **cause);
 int blkio_close(struct blkio *io);
 
 /* Whole-length I/O at @off: retries EINTR and short transfers.  Returns 0
  * or a negative errno; -EIO also for a transfer that makes no progress. */
+/* Read the open target's size again (after its hidden areas were restored). */
+int blkio_refresh_size(struct blkio *io, char **cause);
 int blkio_pwrite(struct blkio *io, const void *buf, size_t len, uint64_t off);
 int blkio_pread(struct blkio *io, void *buf, size_t len, uint64_t off);
 int blkio_sync(struct blkio *io);

@@ -72,6 +72,10 @@ const struct device_blkent *device_find_devno(const struct device_scan *s, dev_t
 const struct device_blkent *device_find_name(const struct device_scan *s, const char *name);
 const struct device_blkent *device_find_path(const struct device_scan *s, const char *path);
 
+/* device.c: a SMART summary from custos's own ATA path (tests use it) */
+struct ata_smart;
+void device_smart_from_ata(struct device_smart *sm, const struct ata_smart *a);
+
 /* device-safety.c */
 int device_scan_system(struct device_scan *s);
 int device_scan_cmdline(struct device_scan *s, char *line);
@@ -79,5 +83,8 @@ int device_check_disk(const struct device_scan *s, struct device_info *dev);
 int device_check_backing(const struct device_scan *s, struct device_info *dev,
 			 const struct stat *st);
 int device_check_in_use(struct device_info *dev);
+int device_check_file(const struct device_scan *s, int fd, const struct stat *st,
+		      struct device_info *dev);
+int device_check_file_use(const struct stat *st, struct device_info *dev);
 
 #endif

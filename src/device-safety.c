@@ -2,7 +2,9 @@
 /*
  * device-safety: why a medium must not be wiped.  Mounted, active swap,
  * held by a holder or a loop device, a system or boot disk (including the
- * boot medium named on /proc/cmdline), read-only, in use, backing a loop.
+ * boot medium named on /proc/cmdline), read-only, in use, backing a loop;
+ * for regular files: outside the virtual-media directories, placed by
+ * someone else, locked or open for writing by another program.
  */
 #include "device-private.h"
 
@@ -10,11 +12,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -411,4 +416,477 @@ int device_check_in_use(struct device_info *dev)
 		return 0;
 	return device_add_reason(dev, DEVICE_REASON_IN_USE,
 				 "in use: opened exclusively by another program");
+}
+
+/* ---- regular files: which are virtual media ----------------------------- */
+
+/* The directories files may be wiped in (device_set_media_dirs). */
+static struct {
+	char *state_dir;
+	char **dirs;
+	size_t n;
+} media;
+
+static void media_free(void)
+{
+	free(media.state_dir);
+	for (size_t i = 0; i < media.n; i++)
+		free(media.dirs[i]);
+	free(media.dirs);
+	memset(&media, 0, sizeof(media));
+}
+
+static pthread_mutex_t media_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool media_same(const char *state_dir, const char *const *dirs, size_t n)
+{
+	if (n != media.n || !state_dir != !media.state_dir ||
+	    (state_dir && strcmp(state_dir, media.state_dir) != 0))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(dirs[i], media.dirs[i]) != 0)
+			return false;
+	return true;
+}
+
+static int media_set(const char *state_dir, const char *const *dirs, size_t n)
+{
+	if (media_same(state_dir, dirs, n))
+		return 0;	/* the station opened again */
+	media_free();
+	if (state_dir && !(media.state_dir = strdup(state_dir)))
+		return -ENOMEM;
+	media.dirs = n ? calloc(n, sizeof(*media.dirs)) : NULL;
+	if (n && !media.dirs)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		media.dirs[i] = strdup(dirs[i]);
+		if (!media.dirs[i])
+			goto nomem;
+		media.n++;
+	}
+	return 0;
+nomem:
+	media_free();
+	return -ENOMEM;
+}
+
+int device_set_media_dirs(const char *state_dir, const char *const *dirs, size_t n)
+{
+	int rc;
+
+	pthread_mutex_lock(&media_lock);
+	rc = media_set(state_dir, dirs, n);
+	pthread_mutex_unlock(&media_lock);
+	return rc;
+}
+
+/* Directories that hold the system, or that are too wide to be a home for
+ * virtual media: never a virtual-media directory, nor inside one. */
+static const char *const wide_dirs[] = {
+	"/", "/etc", "/usr", "/boot", "/var", "/var/lib", "/bin", "/sbin", "/lib", "/lib32",
+	"/lib64", "/root", "/home", "/opt", "/tmp", "/var/tmp", "/proc", "/sys", "/dev", "/run",
+};
+
+/* Trees no virtual-media directory may be inside of. */
+static const char *const system_trees[] = {
+	"/etc", "/usr", "/boot", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/proc", "/sys",
+	"/dev",
+};
+
+/* Is @path @dir itself (@self) or below it?  Both absolute and clean. */
+static bool below(const char *path, const char *dir, bool self)
+{
+	size_t len = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return self || path[1] != '\0';
+	if (strncmp(path, dir, len) != 0)
+		return false;
+	return path[len] == '/' || (self && path[len] == '\0');
+}
+
+/* Check @dir (clean, absolute); messages name it as configured, @name. */
+static int dir_check(const char *dir, const char *name, char **cause)
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(wide_dirs); i++)
+		if (below(wide_dirs[i], dir, true))
+			return util_fail(cause, -EINVAL, "virtual_media_dirs: %s holds %s, "
+					 "a system directory", name, wide_dirs[i]);
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(system_trees); i++)
+		if (below(dir, system_trees[i], false))
+			return util_fail(cause, -EINVAL, "virtual_media_dirs: %s is inside %s, "
+					 "a system directory", name, system_trees[i]);
+	return 0;
+}
+
+int device_media_dir_valid(const char *dir, char **cause)
+{
+	char clean[PATH_MAX], real[PATH_MAX];
+	size_t len;
+	int rc;
+
+	if (dir[0] != '/')
+		return util_fail(cause, -EINVAL, "virtual_media_dirs: %s is not an absolute path",
+				 dir);
+	len = util_strlcpy(clean, dir, sizeof(clean));
+	if (len >= sizeof(clean))
+		return util_fail(cause, -EINVAL, "virtual_media_dirs: %s: path too long", dir);
+	while (len > 1 && clean[len - 1] == '/')	/* "/var/" is "/var" */
+		clean[--len] = '\0';
+	rc = dir_check(clean, dir, cause);
+	if (rc == 0 && realpath(dir, real))
+		rc = dir_check(real, dir, cause);
+	return rc;
+}
+
+/* @dir (a configured name) resolved into @out; false when it does not exist. */
+static bool resolve_dir(const char *dir, const char *sub, char *out)
+{
+	char path[PATH_MAX];
+
+	if (device_bprintf(path, sizeof(path), "%s%s", dir, sub) < 0)
+		return false;
+	return realpath(path, out) != NULL;
+}
+
+/* Where the file open at @fd really is (its name in /proc/self/fd). */
+static int fd_path(int fd, char *out, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, out, len - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= len - 1)
+		return -ENAMETOOLONG;
+	out[n] = '\0';
+	return 0;
+}
+
+static const char *system_tree_of(const char *real)
+{
+	static const char *const trees[] = {
+		"/etc", "/usr", "/boot", "/var/lib", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+		"/root", "/dev", "/proc", "/sys", "/run",
+	};
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(trees); i++)
+		if (below(real, trees[i], false))
+			return trees[i];
+	return NULL;
+}
+
+/* Inside the station's virtual/ or a named directory?  Reasons otherwise. */
+static int check_place_locked(const struct device_scan *s, const struct stat *st,
+			      const char *real, struct device_info *dev)
+{
+	char dir[PATH_MAX], virt[PATH_MAX], at[PATH_MAX + 32] = "";
+	const struct device_blkent *b;
+	const char *tree, *why;
+
+	if (media.state_dir && resolve_dir(media.state_dir, "/virtual", virt) &&
+	    below(real, virt, false))
+		return 0;
+	if (strcmp(real, dev->path) != 0)
+		device_bprintf(at, sizeof(at), " (the path leads to %s)", real);
+	if (media.state_dir && resolve_dir(media.state_dir, "", dir) && below(real, dir, false))
+		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
+					 "a file of the station's state directory %s, not a "
+					 "virtual medium (only its virtual/ holds media)%s", dir, at);
+	for (size_t i = 0; i < media.n; i++)
+		if (resolve_dir(media.dirs[i], "", dir) && below(real, dir, false))
+			return 0;
+	tree = system_tree_of(real);
+	if (tree)
+		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
+					 "a system file under %s, not a virtual medium%s", tree, at);
+	b = device_find_devno(s, st->st_dev);
+	for (size_t i = 0; b && i < s->n_sys; i++) {
+		if (strcmp(s->sys[i].disk, b->disk) != 0)
+			continue;
+		why = s->sys[i].why;
+		if (strncmp(why, "system disk: ", 13) == 0)
+			why += 13;
+		return device_add_reason(dev, DEVICE_REASON_SYSTEM,
+					 "a file on the system disk %s (%s), not a virtual "
+					 "medium%s", b->disk, why, at);
+	}
+	return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
+				 "not a virtual medium: a regular file is wiped only inside "
+				 "STATE-DIR/virtual or a directory named by virtual_media_dirs "
+				 "in station.conf%s", at);
+}
+
+static int check_place(const struct device_scan *s, const struct stat *st, const char *real,
+		       struct device_info *dev)
+{
+	int rc;
+
+	pthread_mutex_lock(&media_lock);
+	rc = check_place_locked(s, st, real, dev);
+	pthread_mutex_unlock(&media_lock);
+	return rc;
+}
+
+/* Root, or the user custos runs as. */
+static bool trusted_uid(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* A file someone else owns (not root, not the user running custos), in a
+ * directory that person or others can write, may have been put there for
+ * root to overwrite. */
+static int check_owner(const struct stat *st, const char *real, struct device_info *dev)
+{
+	char parent[PATH_MAX], *slash;
+	struct stat pst;
+
+	if (st->st_nlink != 1)
+		return device_add_reason(dev, DEVICE_REASON_UNSAFE,
+					 "has %lu hard links (a virtual medium has one name)",
+					 (unsigned long)st->st_nlink);
+	if (trusted_uid(st->st_uid))
+		return 0;
+	util_strlcpy(parent, real, sizeof(parent));
+	slash = strrchr(parent, '/');
+	if (slash)
+		slash[slash == parent ? 1 : 0] = '\0';
+	if (stat(parent, &pst) == 0 && trusted_uid(pst.st_uid) &&
+	    !(pst.st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	return device_add_reason(dev, DEVICE_REASON_UNSAFE,
+				 "owned by uid %u in %s, a directory others can write",
+				 (unsigned)st->st_uid, parent);
+}
+
+/* Add the reasons of the regular file open at @fd (stat @st). */
+int device_check_file(const struct device_scan *s, int fd, const struct stat *st,
+		      struct device_info *dev)
+{
+	char real[PATH_MAX];
+	int rc;
+
+	rc = fd_path(fd, real, sizeof(real));
+	if (rc < 0)
+		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
+					 "cannot tell where the file lies (%s)", strerror(-rc));
+	util_strlcpy(dev->backing_file, real, sizeof(dev->backing_file));
+	if (real[0] != '/' || st->st_nlink == 0)
+		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
+					 "the file has no name in the file system (%s)", real);
+	rc = check_place(s, st, real, dev);
+	if (rc == 0)
+		rc = check_owner(st, real, dev);
+	return rc;
+}
+
+/* ---- regular files: exclusive use --------------------------------------- */
+
+static void describe_pid(pid_t pid, const char *how, char *out, size_t len)
+{
+	char path[64], comm[64] = "";
+
+	char *data = NULL;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (util_read_file(path, &data, &n) == 0) {
+		util_strlcpy(comm, util_strstrip(data), sizeof(comm));
+		free(data);
+	}
+	snprintf(out, len, "%s by pid %d (%s)", how, (int)pid, comm[0] ? comm : "?");
+}
+
+/* The first process other than this one holding a lock on @st (from
+ * /proc/locks), into @out; false when none or no pid is shown. */
+static bool lock_holder(const struct stat *st, char *out, size_t len)
+{
+	char line[256], type[16], rw[16], proc[32];
+	unsigned ma, mi;
+	unsigned long long ino;
+	bool found = false;
+	FILE *f;
+	int pid;
+
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *p = strchr(line, ':');
+
+		if (!p || strstr(line, "->"))
+			continue;	/* a waiter, not a holder */
+		if (sscanf(p + 1, " %15s %*s %15s %d %x:%x:%llu", type, rw, &pid, &ma, &mi,
+			   &ino) != 6)
+			continue;
+		if (ma != major(st->st_dev) || mi != minor(st->st_dev) ||
+		    ino != (unsigned long long)st->st_ino || pid <= 0 || pid == getpid())
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/%d", pid);
+		if (access(proc, F_OK) != 0)
+			continue;	/* the locker is gone; whoever inherited it is found by fd */
+		describe_pid(pid, strcmp(type, "FLOCK") == 0 ? "locked (flock)" :
+			     strcmp(type, "OFDLCK") == 0 ? "locked (OFD lock)" : "locked (fcntl)",
+			     out, len);
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+static bool pid_opens(const char *pid, const struct stat *st, bool writers, char *out,
+		      size_t len);
+
+/* Is there a lock on @st in /proc/locks held by anyone but us (its pid
+ * may be gone, or -1 for an OFD lock)? */
+static bool locked_by_other(const struct stat *st)
+{
+	char line[256];
+	unsigned ma, mi;
+	unsigned long long ino;
+	bool found = false;
+	FILE *f;
+	int pid;
+
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *p = strchr(line, ':');
+
+		if (!p || strstr(line, "->") ||
+		    sscanf(p + 1, " %*s %*s %*s %d %x:%x:%llu", &pid, &ma, &mi, &ino) != 4)
+			continue;
+		found = ma == major(st->st_dev) && mi == minor(st->st_dev) &&
+			ino == (unsigned long long)st->st_ino && pid != getpid();
+		/* an OFD lock shows no pid: ours, when we have the file open */
+		if (found && pid < 0 && pid_opens("self", st, false, NULL, 0))
+			found = false;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Access mode of descriptor @fd of @pid, from its fdinfo; -1 unknown,
+ * O_PATH for a descriptor that only names the file (no I/O). */
+static int fd_accmode(const char *pid, const char *fd)
+{
+	char path[PATH_MAX], *data = NULL, *p;
+	unsigned long flags;
+	size_t n;
+	int mode = -1;
+
+	device_bprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, fd);
+	if (util_read_file(path, &data, &n) < 0)
+		return -1;
+	p = strstr(data, "flags:");
+	if (p && sscanf(p + 6, "%lo", &flags) == 1)
+		mode = (flags & O_PATH) ? O_PATH : (int)(flags & O_ACCMODE);
+	free(data);
+	return mode;
+}
+
+/* Does process @pid (a /proc entry) have @st open, for writing when
+ * @writers?  Describes it into @out. */
+static bool pid_opens(const char *pid, const struct stat *st, bool writers, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	struct stat fst;
+	DIR *d;
+
+	device_bprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	d = opendir(path);
+	while (d && !found && (de = readdir(d))) {
+		int mode;
+
+		if (de->d_name[0] == '.')
+			continue;
+		device_bprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, de->d_name);
+		if (stat(path, &fst) != 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino)
+			continue;
+		mode = fd_accmode(pid, de->d_name);
+		if (mode == O_PATH || (writers && mode == O_RDONLY))
+			continue;
+		if (out)
+			describe_pid((pid_t)atoi(pid), mode == O_RDONLY ? "open" :
+				     "open for writing", out, len);
+		found = true;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* The first other process with @st open (for writing when @writers). */
+static bool file_opener(const struct stat *st, bool writers, char *out, size_t len)
+{
+	struct dirent *de;
+	bool found = false;
+	char self[32];
+	DIR *d;
+
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	d = opendir("/proc");
+	while (d && !found && (de = readdir(d)))
+		if (isdigit((unsigned char)de->d_name[0]) && strcmp(de->d_name, self) != 0)
+			found = pid_opens(de->d_name, st, writers, out, len);
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* In use by another process: a lock on it, or open for writing. */
+int device_check_file_use(const struct stat *st, struct device_info *dev)
+{
+	char who[160];
+
+	if (lock_holder(st, who, sizeof(who)) || file_opener(st, true, who, sizeof(who)))
+		return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s", who);
+	if (locked_by_other(st) && !file_opener(st, false, who, sizeof(who)))
+		util_strlcpy(who, "another program holds a lock on it", sizeof(who));
+	if (locked_by_other(st))
+		return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s (a lock)", who);
+	return 0;
+}
+
+/* Name whoever keeps us from locking @st: a lock holder, else any opener. */
+static int busy(const struct stat *st, const char *name, const char *what, char **cause)
+{
+	char who[160];
+
+	if (lock_holder(st, who, sizeof(who)) || file_opener(st, false, who, sizeof(who)))
+		return util_fail(cause, -EBUSY, "%s: in use: %s (%s refused)", name, who, what);
+	return util_fail(cause, -EBUSY, "%s: in use: another program holds a lock on it (%s "
+			 "refused)", name, what);
+}
+
+int device_lock_file(int fd, int wfd, const char *name, char **cause)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char who[160];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return util_fail(cause, -errno, "%s: fstat: %s", name, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return busy(&st, name, "flock", cause);
+		return util_fail(cause, -errno, "%s: flock: %s", name, strerror(errno));
+	}
+	if (wfd < 0)
+		return 0;
+	if (fcntl(wfd, F_OFD_SETLK, &fl) < 0) {
+		if (errno == EAGAIN || errno == EACCES)
+			return busy(&st, name, "OFD lock", cause);
+		return util_fail(cause, -errno, "%s: F_OFD_SETLK: %s", name, strerror(errno));
+	}
+	if (file_opener(&st, true, who, sizeof(who)))
+		return util_fail(cause, -EBUSY, "%s: in use: %s", name, who);
+	return 0;
 }

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,15 @@
 #include <atasmart.h>
 #include <libudev.h>
 
+#include "ata.h"
+#include "sgio.h"
 #include "util.h"
+
+static void close_fd(int fd, const char *name)
+{
+	if (util_close(fd) < 0)
+		util_debug("%s: close: %s", name, strerror(errno));
+}
 
 /* ---- identity ---------------------------------------------------------- */
 
@@ -175,23 +184,39 @@ static void smart_attr(SkDisk *d, const SkSmartAttributeParsedData *a, void *dat
 		sm->reallocated_sectors = a->pretty_value;
 }
 
-/* SMART summary of an ATA disk.  Failures leave it unavailable: discovery
- * never fails because of SMART, and a sleeping disk is not woken up. */
-static void read_smart(struct device_info *dev)
+/* SMART summary through libatasmart.  0 when read (or the disk sleeps and
+ * is left alone), else -1 with @why. */
+static int smart_sk(struct device_info *dev, char *why, size_t len)
 {
 	struct device_smart *sm = &dev->smart;
 	SkBool avail = 0, awake = 1, good = 0;
+	const char *step = "open";
 	SkSmartOverall ov;
 	uint64_t v;
 	SkDisk *sk;
 
-	if (sk_disk_open(dev->path, &sk) < 0)
-		return;
-	if (sk_disk_smart_is_available(sk, &avail) < 0 || !avail ||
-	    (sk_disk_check_sleep_mode(sk, &awake) == 0 && !awake) ||
-	    sk_disk_smart_read_data(sk) < 0)
-		goto out;
+	errno = 0;
+	if (sk_disk_open(dev->path, &sk) < 0) {
+		snprintf(why, len, "libatasmart: open: %s", strerror(errno ? errno : EIO));
+		return -1;
+	}
+	step = "SMART available";
+	if (sk_disk_smart_is_available(sk, &avail) < 0)
+		goto fail;
+	errno = EOPNOTSUPP;
+	if (!avail)
+		goto fail;
+	if (sk_disk_check_sleep_mode(sk, &awake) == 0 && !awake) {
+		snprintf(sm->unavailable, sizeof(sm->unavailable),
+			 "not read: the disk is asleep (standby) and is not woken");
+		sk_disk_free(sk);
+		return 0;
+	}
+	step = "read data";
+	if (sk_disk_smart_read_data(sk) < 0)
+		goto fail;
 	sm->available = true;
+	util_strlcpy(sm->source, "libatasmart", sizeof(sm->source));
 	if (sk_disk_smart_status(sk, &good) == 0)
 		sm->good = good;
 	if (sk_disk_smart_get_overall(sk, &ov) == 0) {
@@ -204,8 +229,68 @@ static void read_smart(struct device_info *dev)
 	if (sk_disk_smart_get_temperature(sk, &v) == 0)
 		sm->temperature_c = ((double)v - 273150.0) / 1000.0;
 	sk_disk_smart_parse_attributes(sk, smart_attr, sm);
-out:
 	sk_disk_free(sk);
+	return 0;
+fail:
+	snprintf(why, len, "libatasmart: %s: %s", step, strerror(errno ? errno : EIO));
+	sk_disk_free(sk);
+	return -1;
+}
+
+void device_smart_from_ata(struct device_smart *sm, const struct ata_smart *a)
+{
+	if (a->asleep) {
+		snprintf(sm->unavailable, sizeof(sm->unavailable),
+			 "not read: the disk is asleep (standby) and is not woken");
+		return;
+	}
+	sm->available = true;
+	util_strlcpy(sm->source, "sg_io", sizeof(sm->source));
+	sm->good = a->status_known && a->good;
+	util_strlcpy(sm->overall, !a->status_known ? "UNKNOWN" : a->good ? "GOOD" : "BAD_STATUS",
+		     sizeof(sm->overall));
+	sm->power_on_hours = a->power_on_hours;
+	sm->reallocated_sectors = a->reallocated_sectors;
+	if (a->temperature_c != INT16_MIN)
+		sm->temperature_c = a->temperature_c;
+}
+
+/* SMART through custos's own ATA PASS-THROUGH path (libatasmart fails on
+ * some AHCI setups).  0 when read or asleep, else -1 with @why. */
+static int smart_sgio(struct device_info *dev, char *why, size_t len)
+{
+	struct sgio_dev *sg = NULL;
+	struct ata_smart a;
+	char *cause = NULL;
+	int rc;
+
+	rc = sgio_open(dev->path, false, &sg, &cause);
+	if (rc == 0 && sg->kind != SGIO_KIND_ATA)
+		rc = util_fail(&cause, -EOPNOTSUPP, "not an ATA device");
+	if (rc == 0)
+		rc = ata_smart_read(sg, &a, &cause);
+	if (sg)
+		sgio_close(sg);
+	if (rc == 0)
+		device_smart_from_ata(&dev->smart, &a);
+	else
+		snprintf(why, len, "SG_IO: %s", cause ? cause : strerror(-rc));
+	free(cause);
+	return rc < 0 ? -1 : 0;
+}
+
+/* SMART summary of an ATA disk.  Failures leave it unavailable with the
+ * reason: discovery never fails because of SMART, and a sleeping disk is
+ * not woken up. */
+static void read_smart(struct device_info *dev)
+{
+	char sk_why[96] = "", sg_why[96] = "";
+
+	if (smart_sk(dev, sk_why, sizeof(sk_why)) == 0 ||
+	    smart_sgio(dev, sg_why, sizeof(sg_why)) == 0)
+		return;
+	snprintf(dev->smart.unavailable, sizeof(dev->smart.unavailable), "%s; %s", sk_why,
+		 sg_why);
 }
 
 static void read_geometry(struct device_info *dev)
@@ -228,7 +313,7 @@ static void read_geometry(struct device_info *dev)
 
 /* Describe the whole disk @name against @s. */
 static int describe_disk(const struct device_scan *s, const char *name, struct device_info *dev,
-			 char **cause)
+			 bool smart, char **cause)
 {
 	char link[PATH_MAX + 8], sysl[PATH_MAX + 16];
 	uint64_t sectors;
@@ -261,7 +346,7 @@ static int describe_disk(const struct device_scan *s, const char *name, struct d
 		rc = util_fail(cause, -ENODEV, "%s vanished while being described", dev->path);
 	else if (rc < 0)
 		rc = util_fail(cause, rc, "%s: %s", dev->path, strerror(-rc));
-	if (rc == 0 && dev->transport == DEVICE_TRANSPORT_SATA && device_real_roots() &&
+	if (smart && rc == 0 && dev->transport == DEVICE_TRANSPORT_SATA && device_real_roots() &&
 	    dev->size_bytes)
 		read_smart(dev);
 	if (rc < 0)
@@ -269,29 +354,61 @@ static int describe_disk(const struct device_scan *s, const char *name, struct d
 	return rc;
 }
 
-static int describe_file(const struct device_scan *s, const char *path, const struct stat *st,
-			 struct device_info *dev, char **cause)
+/* Describe the regular file open at @fd (an O_PATH descriptor is enough). */
+static int describe_file(const struct device_scan *s, const char *path, int fd,
+			 const struct stat *st, struct device_info *dev, char **cause)
 {
+	char self[64];
 	int rc;
 
 	memset(dev, 0, sizeof(*dev));
 	smart_unknown(&dev->smart);
 	util_strlcpy(dev->path, path, sizeof(dev->path));
 	util_strlcpy(dev->name, device_base_name(path), sizeof(dev->name));
-	if (!realpath(path, dev->backing_file))
-		util_strlcpy(dev->backing_file, path, sizeof(dev->backing_file));
 	dev->size_bytes = (uint64_t)st->st_size;
 	dev->logical_sector_size = 512;
 	dev->physical_sector_size = 4096;
 	dev->transport = DEVICE_TRANSPORT_FILE;
-	rc = device_check_backing(s, dev, st);
-	if (rc == 0 && access(path, W_OK) != 0)
+	dev->ident_dev = (uint64_t)st->st_dev;
+	dev->ident_ino = (uint64_t)st->st_ino;
+	rc = device_check_file(s, fd, st, dev);
+	if (rc == 0)
+		rc = device_check_backing(s, dev, st);
+	if (rc == 0)
+		rc = device_check_file_use(st, dev);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (rc == 0 && access(self, W_OK) != 0)
 		rc = device_add_reason(dev, DEVICE_REASON_READONLY, "read-only file (%s)",
 				       strerror(errno));
 	if (rc < 0) {
 		device_info_clear(dev);
 		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
 	}
+	return 0;
+}
+
+/* A partition: described only as far as needed to refuse it. */
+static int describe_partition(const struct device_blkent *b, const char *path,
+			      struct device_info *dev, char **cause)
+{
+	char attr[DEVICE_NAME_LEN + 8];
+	uint64_t sectors = 0;
+	int rc;
+
+	memset(dev, 0, sizeof(*dev));
+	smart_unknown(&dev->smart);
+	util_strlcpy(dev->path, path, sizeof(dev->path));
+	util_strlcpy(dev->name, b->name, sizeof(dev->name));
+	device_bprintf(attr, sizeof(attr), "%s/size", b->name);
+	if (device_sys_read_u64(&sectors, b->disk, attr) == 0)
+		dev->size_bytes = sectors * 512u;
+	dev->logical_sector_size = dev->physical_sector_size = 512;
+	dev->transport = transport_of(b->disk, "");
+	rc = device_add_reason(dev, DEVICE_REASON_PARTITION,
+			       "a partition (%s of %s): name the whole disk %s/%s", b->name,
+			       b->disk, device_dev_dir(), b->disk);
+	if (rc < 0)
+		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
 	return 0;
 }
 
@@ -305,36 +422,140 @@ static int probe_block(const struct device_scan *s, const char *path, const stru
 		return util_fail(cause, -ENODEV, "%s: block device %u:%u is not in %s/block",
 				 path, major(st->st_rdev), minor(st->st_rdev), device_sysfs_dir());
 	if (strcmp(b->name, b->disk) != 0)
-		return util_fail(cause, -ENOTBLK,
-				 "%s is partition %s of %s; name the whole disk %s/%s", path,
-				 b->name, b->disk, device_dev_dir(), b->disk);
-	rc = describe_disk(s, b->disk, out, cause);
+		return describe_partition(b, path, out, cause);
+	rc = describe_disk(s, b->disk, out, true, cause);
 	if (rc == 0 && strcmp(path, out->path) != 0 && device_real_roots())
 		util_strlcpy(out->path, path, sizeof(out->path));
 	if (rc == 0)
+		out->ident_dev = (uint64_t)st->st_rdev;
+	if (rc == 0)
 		rc = device_check_in_use(out);
 	return rc;
+}
+
+/* Resolve @path once and open what it names without following a link
+ * that appeared since: O_PATH, so no driver is woken and no file read. */
+static int open_target(const char *path, int *fd, struct stat *st, char **cause)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(path, real))
+		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+	*fd = open(real, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0 && errno == ELOOP)
+		return util_fail(cause, -EAGAIN, "%s: became a symbolic link while being opened",
+				 path);
+	if (*fd < 0)
+		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(*fd, st) < 0) {
+		int rc = -errno;
+
+		close_fd(*fd, path);
+		return util_fail(cause, rc, "%s: fstat: %s", path, strerror(-rc));
+	}
+	return 0;
 }
 
 int device_probe(const char *path, struct device_info *out, char **cause)
 {
 	struct device_scan s;
 	struct stat st;
-	int rc;
+	int rc, fd;
 
 	memset(out, 0, sizeof(*out));
-	if (stat(path, &st) < 0)
-		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
-	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+	rc = open_target(path, &fd, &st, cause);
+	if (rc < 0)
+		return rc;
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
+		close_fd(fd, path);
 		return util_fail(cause, -ENOTBLK, "%s is neither a block device nor a regular file",
 				 path);
+	}
+	rc = device_scan_build(&s, cause);
+	if (rc == 0) {
+		if (S_ISBLK(st.st_mode))
+			rc = probe_block(&s, path, &st, out, cause);
+		else
+			rc = describe_file(&s, path, fd, &st, out, cause);
+		device_scan_free(&s);
+	}
+	close_fd(fd, path);
+	return rc;
+}
+
+/* Join the reasons of @dev into a refusal. */
+static int refuse(const struct device_info *dev, const char *name, char **cause)
+{
+	char text[1024] = "";
+
+	for (size_t i = 0; i < dev->n_reasons; i++) {
+		size_t used = strlen(text);
+
+		device_bprintf(text + used, sizeof(text) - used, "%s%s", i ? "; " : "",
+			       dev->reason_text[i]);
+	}
+	return util_fail(cause, -EPERM, "%s: refused: %s", name, text);
+}
+
+static int guard_block(const struct device_scan *s, const struct stat *st, const char *name,
+		       char **cause)
+{
+	const struct device_blkent *b = device_find_devno(s, st->st_rdev);
+	struct device_info dev;
+	int rc;
+
+	if (!b)
+		return util_fail(cause, -ENODEV, "%s: block device %u:%u is not in %s/block",
+				 name, major(st->st_rdev), minor(st->st_rdev), device_sysfs_dir());
+	if (strcmp(b->name, b->disk) != 0)
+		rc = describe_partition(b, name, &dev, cause);
+	else
+		rc = describe_disk(s, b->disk, &dev, false, cause);
+	if (rc < 0)
+		return rc;
+	dev.reasons &= ~(unsigned)DEVICE_REASON_IN_USE;	/* that may be us */
+	rc = dev.reasons ? refuse(&dev, name, cause) : 0;
+	device_info_clear(&dev);
+	return rc;
+}
+
+static int guard_file(const struct device_scan *s, int fd, const struct stat *st,
+		      const char *name, char **cause)
+{
+	struct device_info dev;
+	int rc;
+
+	memset(&dev, 0, sizeof(dev));
+	util_strlcpy(dev.name, device_base_name(name), sizeof(dev.name));
+	rc = device_check_file(s, fd, st, &dev);
+	if (rc == 0)
+		rc = device_check_backing(s, &dev, st);
+	if (rc < 0)
+		rc = util_fail(cause, rc, "%s: %s", name, strerror(-rc));
+	else if (dev.reasons)
+		rc = refuse(&dev, name, cause);
+	device_info_clear(&dev);
+	return rc;
+}
+
+int device_guard_fd(int fd, const char *name, char **cause)
+{
+	struct device_scan s;
+	struct stat st;
+	int rc;
+
+	if (fstat(fd, &st) < 0)
+		return util_fail(cause, -errno, "%s: fstat: %s", name, strerror(errno));
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+		return util_fail(cause, -ENOTBLK, "%s is neither a block device nor a regular file",
+				 name);
 	rc = device_scan_build(&s, cause);
 	if (rc < 0)
 		return rc;
 	if (S_ISBLK(st.st_mode))
-		rc = probe_block(&s, path, &st, out, cause);
+		rc = guard_block(&s, &st, name, cause);
 	else
-		rc = describe_file(&s, path, &st, out, cause);
+		rc = guard_file(&s, fd, &st, name, cause);
 	device_scan_free(&s);
 	return rc;
 }
@@ -451,7 +672,7 @@ static int list_disks(const struct device_scan *s, struct device_info **devs, si
 	for (size_t i = 0; i < nm.n && rc == 0; i++) {
 		if (!listed(s, nm.v[i]))
 			continue;
-		rc = describe_disk(s, nm.v[i], &d, &why);
+		rc = describe_disk(s, nm.v[i], &d, true, &why);
 		if (rc == -ENODEV || (rc < 0 && rc != -ENOMEM)) {
 			util_debug("%s", why ? why : nm.v[i]);	/* gone: not listed */
 			rc = 0;
@@ -494,12 +715,18 @@ static int list_virtual(const struct device_scan *s, const char *dir, struct dev
 		struct device_info dev;
 		struct stat st;
 
+		int fd;
+
 		device_bprintf(path, sizeof(path), "%s/%s", dir, nm.v[i]);
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);	/* links are not listed */
+		if (fd < 0)
 			continue;
-		rc = describe_file(s, path, &st, &dev, NULL);
-		if (rc == 0 && (rc = list_append_dev(devs, n, &dev)) < 0)
-			device_info_clear(&dev);
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			rc = describe_file(s, path, fd, &st, &dev, NULL);
+			if (rc == 0 && (rc = list_append_dev(devs, n, &dev)) < 0)
+				device_info_clear(&dev);
+		}
+		close_fd(fd, path);
 	}
 	free(nm.v);
 	return rc;
@@ -577,6 +804,9 @@ const char *device_reason_name(enum device_reason r)
 	case DEVICE_REASON_IN_USE: return "in-use";
 	case DEVICE_REASON_NO_MEDIUM: return "no-medium";
 	case DEVICE_REASON_BACKING: return "backing";
+	case DEVICE_REASON_NOT_MEDIUM: return "outside";	/* the virtual-media dirs */
+	case DEVICE_REASON_UNSAFE: return "unsafe";
+	case DEVICE_REASON_PARTITION: return "partition";
 	}
 	return "unknown";
 }
@@ -605,9 +835,12 @@ static json_t *str_or_null(const char *s)
 
 static json_t *smart_to_json(const struct device_smart *sm)
 {
+	if (!sm->available && sm->unavailable[0])
+		return json_pack("{s:b, s:s}", "available", 0, "reason", sm->unavailable);
 	if (!sm->available)
 		return json_null();
-	return json_pack("{s:o, s:b, s:o, s:o, s:o}",
+	return json_pack("{s:b, s:o, s:o, s:b, s:o, s:o, s:o}",
+			 "available", 1, "source", str_or_null(sm->source),
 			 "overall", str_or_null(sm->overall),
 			 "good", sm->good,
 			 "power_on_hours", sm->power_on_hours == UINT64_MAX ? json_null() :

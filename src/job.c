@@ -190,17 +190,19 @@ static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 	job->ckpt_path = job_checkpoint_path(spec->state_dir, spec->device);
 	if (!job->ckpt_path)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	rc = job_hidden(job, spec, cause);
-	if (rc < 0)
-		return rc;
-	return blkio_open(&job->io, spec->device->path, BLKIO_WRITE, spec->io_ops, cause);
+	if (job->dev.transport != DEVICE_TRANSPORT_FILE)
+		return 0;	/* a disk: opened after its hidden areas (job_run) */
+	rc = blkio_open_device(&job->io, &job->dev, BLKIO_WRITE, spec->io_ops, cause);
+	job->io_open = rc == 0;
+	return rc;
 }
 
-int job_start(const struct job_spec *spec, struct job **out, char **cause)
+int job_prepare(const struct job_spec *spec, struct job **out, char **cause)
 {
 	struct job *job;
 	int rc;
 
+	*out = NULL;
 	if (!spec->device || !spec->profile)
 		return util_fail(cause, -EINVAL, "job: missing device or profile");
 	if (!device_is_eligible(spec->device))
@@ -212,17 +214,51 @@ int job_start(const struct job_spec *spec, struct job **out, char **cause)
 	if (!job)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	rc = job_setup(job, spec, cause);
-	if (rc == 0)
-		job->io_open = job->profile.method == PROFILE_METHOD_OVERWRITE;
+	if (rc < 0) {
+		job_free(job);
+		return rc;
+	}
+	*out = job;
+	return 0;
+}
+
+int job_run(struct job *job, char **cause)
+{
+	int rc = 0;
+
+	/* An ATA disk's hidden areas first (they may need the device to
+	 * themselves), then the exclusive open of the disk. */
+	if (job->profile.method == PROFILE_METHOD_OVERWRITE) {
+		rc = job_hidden(job, &job->spec, cause);
+		if (rc == 0 && job->io_open && job->hidden.size) {
+			/* opened before a restore changed its size */
+			rc = blkio_refresh_size(&job->io, cause);
+		} else if (rc == 0 && !job->io_open) {
+			rc = blkio_open_device(&job->io, &job->dev, BLKIO_WRITE, job->spec.io_ops,
+					       cause);
+			job->io_open = rc == 0;
+		}
+	}
 	if (rc == 0 && pthread_create(&job->thread, NULL, job_main, job) != 0)
-		rc = util_fail(cause, -EAGAIN, "cannot start a thread for %s", spec->device->path);
+		rc = util_fail(cause, -EAGAIN, "cannot start a thread for %s", job->dev.path);
 	if (rc < 0) {
 		job_free(job);
 		return rc;
 	}
 	job->started = true;
-	*out = job;
 	return 0;
+}
+
+int job_start(const struct job_spec *spec, struct job **out, char **cause)
+{
+	int rc = job_prepare(spec, out, cause);
+
+	if (rc == 0) {
+		rc = job_run(*out, cause);
+		if (rc < 0)
+			*out = NULL;
+	}
+	return rc;
 }
 
 void job_snapshot(struct job *job, struct job_snapshot *out)

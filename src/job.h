@@ -91,6 +91,17 @@ struct job_snapshot {
  * policy is not checked here: see sanitize_plan(). */
 int job_start(const struct job_spec *spec, struct job **out, char **cause);
 
+/*
+ * job_start() in two steps, for a caller that records the start in
+ * between.  job_prepare() checks @spec and, for an image file, opens it
+ * (locked, guarded on the open descriptor): nothing is written, and a
+ * refusal here (-EPERM guard, -EBUSY locked or open elsewhere, -EAGAIN the
+ * path changed since the probe) leaves no trace.  job_run() does the rest
+ * (hidden areas, the open of a disk, the thread); on failure it frees @job.
+ */
+int job_prepare(const struct job_spec *spec, struct job **out, char **cause);
+int job_run(struct job *job, char **cause);
+
 void job_snapshot(struct job *job, struct job_snapshot *out);
 void job_cancel(struct job *job);			/* async-signal-safe */
 bool job_is_done(struct job *job);

@@ -329,6 +329,16 @@ static int record_start(struct sanitize_run *run, char **cause)
 	return rc;
 }
 
+/* The target refused at its open: the plan says so (a safety refusal). */
+static void refuse_at_open(struct sanitize_plan *plan, int rc, const char *why)
+{
+	if (rc != -EPERM && rc != -EBUSY && rc != -EAGAIN)
+		return;
+	plan->rc = rc;
+	util_strlcpy(plan->refusal, "safety", sizeof(plan->refusal));
+	snprintf(plan->reason, sizeof(plan->reason), "%s", why ? why : strerror(-rc));
+}
+
 int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char **cause)
 {
 	struct sanitize_run *run;
@@ -347,8 +357,21 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 	run->fw.opts = plan->priv->fw;
 	run->started = util_unix_now();
 	run->started_ns = util_mono_ns();
+	/* An image file is opened and locked first: a guard that fails on the
+	 * open descriptor (locked, open elsewhere, path swapped) is a refusal
+	 * that leaves no trace, like the plan's own. */
+	fill_spec(run, &spec);
+	rc = job_prepare(&spec, &run->job, &why);
+	if (rc < 0) {
+		refuse_at_open(plan, rc, why);
+		util_fail(cause, rc, "%s", why ? why : strerror(-rc));
+		free(why);
+		free(run);
+		return rc;	/* nothing written anywhere */
+	}
 	rc = record_start(run, cause);
 	if (rc < 0) {
+		job_free(run->job);
 		free(run);
 		return rc;	/* nothing written anywhere */
 	}
@@ -357,12 +380,13 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 			  plan->dev.path, run->lock_path);
 	if (!plan->resume)
 		remove_checkpoint(run);	/* the interrupted run's, closed above */
-	fill_spec(run, &spec);
-	rc = job_start(&spec, &run->job, &why);
+	rc = job_run(run->job, &why);
 	if (rc < 0) {
 		/* Started in the register: it ends there, failed, with its report. */
 		char *rec = NULL;
 		const struct sanitize_end *e = &run->end;
+
+		run->job = NULL;	/* freed by job_run() */
 
 		record_failed(run, why ? why : strerror(-rc), &rec);
 		if (e->cert_id[0])

@@ -4,7 +4,8 @@
  * layout of its state directory.  station.conf holds key=value lines:
  *   org, name, prefix, key_type, created (ISO 8601, UTC), and optionally
  *   register (the libpq conninfo of the central PostgreSQL register),
- *   operator (the default operator's name, see staff_default_operator())
+ *   operator (the default operator's name, see staff_default_operator()),
+ *   virtual_media_dirs (/dir:/dir2, more places for virtual media)
  * Blank lines and lines starting with '#' are ignored, as are unknown keys.
  */
 #include "station.h"
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "keyring.h"
 #include "util.h"
 
@@ -267,6 +269,7 @@ void station_free(struct station *st)
 	free(st->prefix);
 	free(st->register_conninfo);
 	free(st->operator_name);
+	free(st->media_dirs);
 	free(st);
 }
 
@@ -289,6 +292,8 @@ static int conf_line(struct station *st, char *line, bool *has_type)
 		slot = &st->register_conninfo;
 	else if (strcmp(line, "operator") == 0)
 		slot = &st->operator_name;
+	else if (strcmp(line, "virtual_media_dirs") == 0)
+		slot = &st->media_dirs;
 	else if (strcmp(line, "key_type") == 0) {
 		*has_type = true;
 		return sign_key_type_parse(util_strstrip(eq + 1), &st->key_type);
@@ -382,6 +387,9 @@ int station_open(const char *state_dir, struct station **out, char **cause)
 			util_clean_temps(jobs, "", 60);
 		free(jobs);
 	}
+
+	if (rc == 0)
+		rc = station_apply_media_dirs(st, cause);
 out:
 	free(path);
 	free(text);
@@ -389,6 +397,63 @@ out:
 		station_free(st);
 	else
 		*out = st;
+	return rc;
+}
+
+int station_apply_media_dirs(const struct station *st, char **cause)
+{
+	char *copy = NULL, *save = NULL, *why = NULL, *dir;
+	const char **dirs = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (st->media_dirs) {
+		copy = strdup(st->media_dirs);
+		dirs = calloc(strlen(st->media_dirs) / 2 + 1, sizeof(*dirs));
+		if (!copy || !dirs) {
+			rc = util_fail(cause, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && rc == 0;
+	     dir = strtok_r(NULL, ":", &save)) {
+		dir = util_strstrip(dir);
+		if (*dir)
+			rc = device_media_dir_valid(dir, &why);
+		if (*dir && rc == 0)
+			dirs[n++] = dir;
+	}
+	if (rc < 0)
+		rc = util_fail(cause, rc, "%s/%s: %s", st->state_dir, CONF_NAME,
+			       why ? why : "bad virtual_media_dirs");
+	else if (device_set_media_dirs(st->state_dir, dirs, n) < 0)
+		rc = util_fail(cause, -ENOMEM, "out of memory");
+out:
+	free(why);
+	free(copy);
+	free(dirs);
+	return rc;
+}
+
+int station_media_setup(const char *state_dir, char **cause)
+{
+	struct station st = { .state_dir = (char *)state_dir };
+	char *path, *text = NULL;
+	int rc;
+
+	/* Unreadable or broken: virtual/ alone (station_open says what is wrong). */
+	path = dir_path(state_dir, CONF_NAME);
+	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
+	if (rc == 0 && parse_conf(&st, text, path, NULL) == 0)
+		rc = station_apply_media_dirs(&st, cause);
+	else
+		rc = device_set_media_dirs(state_dir, NULL, 0);
+	free(st.org);
+	free(st.name);
+	free(st.prefix);
+	free(st.media_dirs);
+	free(text);
+	free(path);
 	return rc;
 }
 

@@ -29,6 +29,7 @@ struct station {
 	char *register_conninfo;	/* key "register": the central PostgreSQL
 					 * register (libpq conninfo); NULL: none */
 	char *operator_name;	/* station.conf "operator": the default operator, or NULL */
+	char *media_dirs;	/* virtual_media_dirs: "/dir:/dir2", or NULL */
 };
 
 struct station_init_opts {
@@ -54,6 +55,16 @@ void station_free(struct station *st);
  * others; only "register" may be set this way.  -EINVAL for another key or
  * a value that is not one line. */
 int station_set(const char *state_dir, const char *key, const char *value, char **cause);
+
+/* Tell the device module which regular files are virtual media: the
+ * state directory's virtual/ and the directories named by
+ * virtual_media_dirs (device_set_media_dirs).  station_open() does it;
+ * station_media_setup() does it for a state directory without opening
+ * the station (no readable, valid station.conf: virtual/ alone).  A named
+ * directory that device_media_dir_valid() refuses is an error (-EINVAL
+ * with a cause). */
+int station_apply_media_dirs(const struct station *st, char **cause);
+int station_media_setup(const char *state_dir, char **cause);
 
 /* A malloc'd path inside the state directory: station_path(st, "certs"). */
 char *station_path(const struct station *st, const char *name);

@@ -18,7 +18,8 @@ S=$CUSTOS_STATE_DIR
 "$C" init --org "Test Office" --station WS-CHAIN >/dev/null || t_fail "custos init"
 
 # --- a station with history: two media, a sanitization, custody, a destruction
-img=$T_TMP/a.img
+mkdir -p "$S/virtual"
+img=$S/virtual/a.img
 truncate -s 4M "$img"
 "$C" enroll "$img" --class secret --asset-tag A-1 >/dev/null || t_fail "enroll"
 "$C" sanitize --yes --profile zero --destination internal-reuse "$img" >/dev/null 2>&1 ||

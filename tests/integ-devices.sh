@@ -41,7 +41,7 @@ json "$free" '.eligible == true and .size_bytes == 16777216 and .transport == "v
 	and .reasons == [] and .logical_sector_size == 512 and .smart == null'
 img=$(losetup -n -O BACK-FILE "$free" | sed 's/ *$//')
 json "$img" ".eligible == false and .transport == \"file\" and
-	(.reasons[0] | contains(\"backs loop device $free\"))"
+	(.reasons | any(contains(\"backs loop device $free\")))"
 t_ok "free loop device eligible; its image file is not (backing)"
 
 # other paths are still reported when one fails
@@ -82,8 +82,9 @@ pdisk=$(losetup --find --show -P "$img") || t_skip "cannot attach a partitioned 
 echo "$pdisk" >> "$T_TMP/.loops"
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -b "${pdisk}p1" ] && break; sleep 0.2; done
 if [ -b "${pdisk}p1" ]; then
-	out=$("$CUSTOS" devices "${pdisk}p1" 2>&1) && t_fail "a partition was accepted"
+	out=$("$CUSTOS" devices "${pdisk}p1" 2>&1) || t_fail "a partition is not described"
 	echo "$out" | grep -q "partition.*whole disk $pdisk" || t_fail "partition message: $out"
+	json "${pdisk}p1" ".eligible == false"
 	mkfs.ext4 -q -F "${pdisk}p1" || t_fail "mkfs.ext4 ${pdisk}p1"
 	t_mount "${pdisk}p1" "$T_TMP/pmnt"
 	json "$pdisk" "(.reasons | any(. == \"mounted on $T_TMP/pmnt (${pdisk}p1)\"))"

@@ -84,19 +84,25 @@ done
 t_ok "3 x $N custody events at once, 0 lost, verify passes ($(( $(date +%s) - t0 )) s)"
 
 # --- one medium across stations: enrolled at A, sanitized at B
-ln -s "$S/a/virtual/m-a.img" "$S/b/virtual/from-a.img"
-"$C" -d "$S/b" -j register list --station WS-A | jq -e 'length == 1' >/dev/null ||
+# a medium in a directory of virtual media both stations use (virtual_media_dirs)
+SH=$T_TMP/shared
+mkdir -p "$SH"
+truncate -s 4M "$SH/m-shared.img"
+for s in a b; do echo "virtual_media_dirs=$SH" >>"$S/$s/station.conf"; done
+"$C" -d "$S/a" enroll "$SH/m-shared.img" --class secret --asset-tag TAG-s >/dev/null ||
+	t_fail "enroll the shared medium at A"
+"$C" -d "$S/b" -j register list --station WS-A | jq -e 'length == 2' >/dev/null ||
 	t_fail "list --station"
-"$C" -d "$S/b" -j register find TAG-a | jq -e '.[0].classification == "secret"' >/dev/null ||
-	t_fail "find TAG-a across stations"
+"$C" -d "$S/b" -j register find TAG-s | jq -e '.[0].classification == "secret"' >/dev/null ||
+	t_fail "find TAG-s across stations"
 # policy with the real classification: secret media may not leave the office
 t_expect_rc 3 "$C" -d "$S/b" sanitize --yes --profile zero --destination external-reuse \
-	"$S/b/virtual/from-a.img" >"$T_TMP/pol.out" 2>&1
+	"$SH/m-shared.img" >"$T_TMP/pol.out" 2>&1
 grep -q secret "$T_TMP/pol.out" || { cat "$T_TMP/pol.out"; t_fail "policy not with A's class"; }
-"$C" -d "$S/b" -j sanitize --yes --profile zero "$S/b/virtual/from-a.img" >"$T_TMP/san.json" \
+"$C" -d "$S/b" -j sanitize --yes --profile zero "$SH/m-shared.img" >"$T_TMP/san.json" \
 	2>"$T_TMP/san.err" || { cat "$T_TMP/san.err"; t_fail "sanitize at B of A's medium"; }
 "$C" -d "$S/b" register push >/dev/null || t_fail "push at B"
-"$C" -d "$S/c" -j register find TAG-a >"$T_TMP/find.json" || t_fail "find after sanitize"
+"$C" -d "$S/c" -j register find TAG-s >"$T_TMP/find.json" || t_fail "find after sanitize"
 jq -e '[.[0].history[] | .station + ":" + .kind] | index("WS-A:enrolled") != null and
 	index("WS-B:sanitized") != null' "$T_TMP/find.json" >/dev/null ||
 	{ jq -c '[.[0].history[] | .station + ":" + .kind]' "$T_TMP/find.json"; t_fail "one history"; }

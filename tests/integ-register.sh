@@ -140,9 +140,9 @@ t_ok "backup, csv and json export"
 
 # --- a medium sanitized before enrolment is enrolled in place, history kept
 S3=$T_TMP/state-unreg
-u=$T_TMP/unreg.img
-truncate -s 8M "$u"
 "$C" -d "$S3" init --org "Test Office" --station WS-REG >/dev/null || t_fail "init $S3"
+u=$S3/virtual/unreg.img		# files are wiped only as virtual media
+truncate -s 8M "$u"
 "$C" -d "$S3" enroll --manual --type optical --class internal --serial D-1 >/dev/null ||
 	t_fail "enroll D-1"
 "$C" -d "$S3" -y sanitize --profile zero "$u" >/dev/null 2>&1 || t_fail "sanitize unenrolled"
@@ -167,7 +167,7 @@ t_ok "medium sanitized before enrolment enrolled in place"
 S4=$T_TMP/state-destr
 DB4=$S4/register.db
 "$C" -d "$S4" init --org "Test Office" --station WS-REG >/dev/null || t_fail "init $S4"
-ts=$T_TMP/ts.img
+ts=$S4/virtual/ts.img
 truncate -s 8M "$ts"
 "$C" -d "$S4" enroll "$ts" --class top-secret --asset-tag TS-1 >/dev/null || t_fail "enroll TS-1"
 "$C" -d "$S4" -y sanitize --profile zero --destination destruction "$ts" >/dev/null 2>&1 ||
@@ -206,7 +206,7 @@ fi
 t_ok "destruction with the policy's three witnesses; certificate lists them"
 
 # --- tampering with the media table is caught, and the row is not trusted
-img5=$T_TMP/m5.img
+img5=$S4/virtual/m5.img
 truncate -s 8M "$img5"
 "$C" -d "$S4" enroll "$img5" --class confidential --asset-tag C-5 --custodian "王五" >/dev/null ||
 	t_fail "enroll C-5"

@@ -17,8 +17,9 @@ t_ok "no station: refused before writing"
 "$CUSTOS" init --org "Test Office" --station T1 >/dev/null || t_fail "custos init"
 
 MARK="CUSTOS-SECRET-MARKER-0123456789"
-img="$T_TMP/disk.img"
-img2="$T_TMP/second.img"
+# Regular files are wiped only as virtual media: in STATE-DIR/virtual.
+img="$CUSTOS_STATE_DIR/virtual/disk.img"
+img2="$CUSTOS_STATE_DIR/virtual/second.img"
 
 # An image whose size is no multiple of 4096: the tail goes through the
 # buffered path, the rest O_DIRECT.
@@ -77,8 +78,8 @@ t_ok "a change behind the engine's back fails the run"
 fi
 
 # Mixed run: one missing device -> exit 4; single failure -> exit 1.
-t_expect_rc 4 "$CUSTOS" sanitize --yes --profile zero "$img" "$T_TMP/missing.img"
-t_expect_rc 1 "$CUSTOS" sanitize --yes --profile zero "$T_TMP/missing.img"
+t_expect_rc 4 "$CUSTOS" sanitize --yes --profile zero "$img" "$CUSTOS_STATE_DIR/virtual/missing.img"
+t_expect_rc 1 "$CUSTOS" sanitize --yes --profile zero "$CUSTOS_STATE_DIR/virtual/missing.img"
 
 # No --yes without a terminal: refused, untouched.
 make_img "$img"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ata: IDENTIFY of every fixture, timeouts, payloads and CDBs byte for
- * byte, and the security-erase sequence against the fake drive. */
+ * byte, the security-erase sequence against the fake drive, and SMART
+ * read through ATA PASS-THROUGH compared with libatasmart's reading of the
+ * same dumps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <atasmart.h>
 
 #include "ata.h"
 #include "fw-fixtures.h"
@@ -713,6 +717,145 @@ static void test_recover_wrong_password(void **state)
 	fakedev_free(f);
 }
 
+/* ---- SMART through the project's own ATA path ---------------------------- */
+
+static char *fixture_path(const char *name)
+{
+	const char *dir = getenv("CUSTOS_FIXTURES");
+
+	return util_asprintf("%s/ata-identify/%s", dir ? dir : "tests/fixtures", name);
+}
+
+struct sk_seen {
+	const struct ata_smart *mine;
+	unsigned n;
+};
+
+/* Every attribute libatasmart parses is one of ours, byte for byte. */
+static void sk_attr(SkDisk *d, const SkSmartAttributeParsedData *a, void *data)
+{
+	struct sk_seen *seen = data;
+	const struct ata_smart_attr *m = NULL;
+
+	(void)d;
+	for (unsigned i = 0; i < seen->mine->n_attr; i++)
+		if (seen->mine->attr[i].id == a->id)
+			m = &seen->mine->attr[i];
+	assert_non_null(m);
+	assert_memory_equal(m->raw, a->raw, 6);
+	if (a->current_value_valid)
+		assert_int_equal(m->current, a->current_value);
+	if (a->worst_value_valid)
+		assert_int_equal(m->worst, a->worst_value);
+	seen->n++;
+}
+
+/* libatasmart reads the same blob: status and attributes must agree. */
+static void compare_with_libatasmart(const char *path, const struct ata_smart *mine)
+{
+	struct sk_seen seen = { mine, 0 };
+	char *blob = NULL;
+	SkBool good = 0;
+	size_t len = 0;
+	SkDisk *d;
+
+	assert_int_equal(util_read_file(path, &blob, &len), 0);
+	assert_int_equal(sk_disk_open(NULL, &d), 0);
+	assert_int_equal(sk_disk_set_blob(d, blob, len), 0);
+	if (sk_disk_smart_status(d, &good) == 0) {
+		assert_true(mine->status_known);
+		assert_int_equal(mine->good, good);
+	}
+	assert_int_equal(sk_disk_smart_parse_attributes(d, sk_attr, &seen), 0);
+	assert_int_equal(seen.n, mine->n_attr);
+	sk_disk_free(d);
+	free(blob);
+}
+
+static void test_smart_every_fixture(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(truth); i++) {
+		struct fakedev *f = fixture_fake(truth[i].name);
+		char *path = fixture_path(truth[i].name), *cause = NULL;
+		struct ata_smart a;
+
+		assert_int_equal(fakedev_blob_smart(f, path), 0);
+		assert_int_equal(ata_smart_read(&f->dev, &a, &cause), 0);
+		assert_false(a.asleep);
+		assert_true(a.n_attr > 0);
+		compare_with_libatasmart(path, &a);
+		/* CHECK POWER MODE, RETURN STATUS, READ DATA: the CDBs byte for byte */
+		assert_int_equal(f->nrec, 3);
+		expect_rec(f, 0, "85 06 20 00 00 00 00 00 00 00 00 00 00 40 E5 00");
+		expect_rec(f, 1, "85 06 20 00 DA 00 00 00 00 00 4F 00 C2 40 B0 00");
+		expect_rec(f, 2, "85 08 0E 00 D0 00 01 00 00 00 4F 00 C2 40 B0 00");
+		free(path);
+		fakedev_free(f);
+	}
+}
+
+/* Values read from the fixtures' SMART tables (attributes 5, 9, 194, 190). */
+static void test_smart_values(void **state)
+{
+	static const struct {
+		const char *name;
+		bool status_known, good;
+		uint64_t hours, realloc;
+		int temp;
+	} want[] = {
+		{ "FUJITSU_MHY2120BH--0084000D", true, true, 0x08a0, 0, 28 },
+		{ "ST9160821AS--3.CLH", true, true, 0x022c, 0, 38 },	/* raw 9 has more above */
+		{ "SAMSUNG_HD501LJ--CR100-12", true, true, 0x1c9e, 1, 47 },
+		{ "MCCOE64GEMPP--2.9.09", true, true, 1, 0x245000, 0 },	/* 190 only */
+		{ "Maxtor_96147H8--BAC51KJ0--2", true, false, 0x021254, 0x45, INT16_MIN },
+		{ "SAMSUNG_MMCQE28G8MUP--0VA_VAM08L1Q", true, true, 0x0971, UINT64_MAX, INT16_MIN },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(want); i++) {
+		struct fakedev *f = fixture_fake(want[i].name);
+		char *path = fixture_path(want[i].name), *cause = NULL;
+		struct ata_smart a;
+
+		assert_int_equal(fakedev_blob_smart(f, path), 0);
+		assert_int_equal(ata_smart_read(&f->dev, &a, &cause), 0);
+		assert_int_equal(a.status_known, want[i].status_known);
+		assert_int_equal(a.good, want[i].good);
+		assert_int_equal(a.power_on_hours, want[i].hours);
+		assert_int_equal(a.reallocated_sectors, want[i].realloc);
+		assert_int_equal(a.temperature_c, want[i].temp);
+		free(path);
+		fakedev_free(f);
+	}
+}
+
+static void test_smart_asleep_off_corrupt(void **state)
+{
+	struct fakedev *f = fixture_fake("ST320410A--3.39");
+	char *path = fixture_path("ST320410A--3.39"), *cause = NULL;
+	struct ata_smart a;
+
+	(void)state;
+	assert_int_equal(fakedev_blob_smart(f, path), 0);
+	f->power_mode = 0x00;			/* standby: not woken */
+	assert_int_equal(ata_smart_read(&f->dev, &a, &cause), 0);
+	assert_true(a.asleep);
+	assert_int_equal(f->nrec, 1);
+	assert_int_equal(fakedev_count(f, false, 0xb0), 0);
+	f->power_mode = 0xff;
+	f->smart_off = true;			/* SMART disabled: aborted, said */
+	assert_int_equal(ata_smart_read(&f->dev, &a, &cause), -EIO);
+	assert_non_null(strstr(cause, "SMART RETURN STATUS: "));
+	f->smart_off = false;
+	f->smart_data[100] ^= 0x55;		/* damaged in transit */
+	assert_int_equal(ata_smart_read(&f->dev, &a, &cause), -EBADMSG);
+	assert_non_null(strstr(cause, "SMART READ DATA: bad checksum"));
+	free(cause);
+	free(path);
+	fakedev_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +878,9 @@ int main(void)
 		cmocka_unit_test(test_erase_reset_and_timeout),
 		cmocka_unit_test(test_erase_left_locked_then_recover),
 		cmocka_unit_test(test_recover_wrong_password),
+		cmocka_unit_test(test_smart_every_fixture),
+		cmocka_unit_test(test_smart_values),
+		cmocka_unit_test(test_smart_asleep_off_corrupt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,10 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "device.h"
+#include "ata.h"
+#include "blkio.h"
+#include "device-private.h"
 #include "util.h"
 
 /* Point discovery at <tree> made by tests/fixtures/mk-sysfs-fixtures.sh. */
@@ -332,6 +337,8 @@ static int tree_setup(void **state)
 	device_set_roots(&r);
 	free(sys);
 	free(proc);
+	/* t.dir plays the station's state directory: media live in virtual/ */
+	assert_int_equal(device_set_media_dirs(t.dir, NULL, 0), 0);
 	*state = &t;
 	return 0;
 }
@@ -356,6 +363,7 @@ static int tree_teardown(void **state)
 	rm_rf(t->dir);
 	free(t->img);
 	device_set_roots(NULL);
+	device_set_media_dirs(NULL, NULL, 0);
 	return 0;
 }
 
@@ -446,6 +454,358 @@ static void test_json(void **state)
 	device_info_clear(&d);
 }
 
+/* A file of @size bytes filled with @c at @path. */
+static void make_file(const char *path, int c, size_t size)
+{
+	char *buf = malloc(size);
+
+	assert_non_null(buf);
+	memset(buf, c, size);
+	assert_int_equal(util_write_file_atomic(path, buf, size, 0644), 0);
+	free(buf);
+}
+
+/* Does @path hold @size bytes of @c? */
+static bool holds(const char *path, int c, size_t size)
+{
+	char *data = NULL;
+	size_t n = 0;
+	bool ok;
+
+	assert_int_equal(util_read_file(path, &data, &n), 0);
+	ok = n == size;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = data[i] == (char)c;
+	free(data);
+	return ok;
+}
+
+/* Probe @path: its reasons; the first message into @text. */
+static unsigned probe_reasons(const char *path, char *text, size_t len)
+{
+	struct device_info d;
+	char *cause = NULL;
+	unsigned r;
+
+	assert_int_equal(device_probe(path, &d, &cause), 0);
+	r = d.reasons;
+	util_strlcpy(text, d.n_reasons ? d.reason_text[0] : "", len);
+	device_info_clear(&d);
+	return r;
+}
+
+static void test_file_places(void **state)
+{
+	struct tmp_tree *t = *state;
+	char out[64] = "/tmp/custos-test-out-XXXXXX", text[512];
+	char *outside, *key, *lnk, *hard, *conf;
+
+	assert_non_null(mkdtemp(out));
+	outside = util_asprintf("%s/outside.img", out);
+	key = util_asprintf("%s/station.key", t->dir);
+	lnk = util_asprintf("%s/virtual/link.img", t->dir);
+	hard = util_asprintf("%s/virtual/hard.img", t->dir);
+	conf = util_asprintf("%s/virtual/sub/deep.img", t->dir);
+	make_file(outside, 'S', 4096);
+	make_file(key, 'K', 100);
+	put_file(t->dir, "virtual/sub/deep.img", "deep");
+
+	/* outside every media directory */
+	assert_int_equal(probe_reasons(outside, text, sizeof(text)), DEVICE_REASON_NOT_MEDIUM);
+	assert_non_null(strstr(text, "not a virtual medium"));
+	/* the state directory outside virtual/ */
+	assert_int_equal(probe_reasons(key, text, sizeof(text)), DEVICE_REASON_NOT_MEDIUM);
+	assert_non_null(strstr(text, "state directory"));
+	/* virtual/, at any depth */
+	assert_int_equal(probe_reasons(conf, text, sizeof(text)), 0);
+	/* a symbolic link in virtual/ to a file outside: where it leads counts */
+	assert_int_equal(symlink(outside, lnk), 0);
+	assert_int_equal(probe_reasons(lnk, text, sizeof(text)), DEVICE_REASON_NOT_MEDIUM);
+	assert_non_null(strstr(text, "the path leads to"));
+	/* a second name in virtual/ for a file outside */
+	assert_int_equal(link(outside, hard), 0);
+	assert_int_equal(probe_reasons(hard, text, sizeof(text)), DEVICE_REASON_UNSAFE);
+	assert_non_null(strstr(text, "2 hard links"));
+	assert_int_equal(unlink(hard), 0);
+	/* a directory the administrator named */
+	assert_int_equal(device_set_media_dirs(t->dir, (const char *const[]){ out }, 1), 0);
+	assert_int_equal(probe_reasons(outside, text, sizeof(text)), 0);
+	assert_int_equal(probe_reasons(lnk, text, sizeof(text)), 0);
+	/* ... which never opens the state directory */
+	assert_int_equal(device_set_media_dirs(t->dir, (const char *const[]){ t->dir }, 1), 0);
+	assert_int_equal(probe_reasons(key, text, sizeof(text)), DEVICE_REASON_NOT_MEDIUM);
+	/* no station, no named directory: no file is a medium */
+	assert_int_equal(device_set_media_dirs(NULL, NULL, 0), 0);
+	assert_int_equal(probe_reasons(conf, text, sizeof(text)), DEVICE_REASON_NOT_MEDIUM);
+	assert_int_equal(device_set_media_dirs(t->dir, NULL, 0), 0);
+	assert_true(holds(outside, 'S', 4096));
+	assert_true(holds(key, 'K', 100));
+
+	assert_int_equal(unlink(lnk), 0);
+	rm_rf(out);
+	free(outside);
+	free(key);
+	free(lnk);
+	free(hard);
+	free(conf);
+}
+
+static void test_file_owner(void **state)
+{
+	struct tmp_tree *t = *state;
+	char *dir, *img, text[512];
+
+	if (geteuid() != 0)
+		skip();	/* chown needs root */
+	dir = util_asprintf("%s/virtual/shared", t->dir);
+	img = util_asprintf("%s/usb.img", dir);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	assert_int_equal(chmod(dir, 01777), 0);
+	make_file(img, 'U', 512);
+	assert_int_equal(probe_reasons(img, text, sizeof(text)), 0);	/* root's own file */
+	assert_int_equal(chown(img, 1000, 1000), 0);
+	assert_int_equal(probe_reasons(img, text, sizeof(text)), DEVICE_REASON_UNSAFE);
+	assert_non_null(strstr(text, "owned by uid 1000"));
+	assert_int_equal(chmod(dir, 0755), 0);		/* root's directory, closed */
+	assert_int_equal(probe_reasons(img, text, sizeof(text)), 0);
+	assert_int_equal(chown(dir, 1000, 1000), 0);	/* the user's own directory */
+	assert_int_equal(probe_reasons(img, text, sizeof(text)), DEVICE_REASON_UNSAFE);
+	free(img);
+	free(dir);
+}
+
+static void test_media_dir_valid(void **state)
+{
+	static const char *const bad[] = {
+		"/", "/etc", "/usr", "/boot", "/var", "/var/lib", "/usr/local/images",
+		"/etc/custos", "relative/dir", "/home", "/tmp", "/var/", "//",
+	};
+	char *cause = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(device_media_dir_valid(bad[i], &cause), -EINVAL);
+		assert_non_null(strstr(cause, bad[i]));
+		free(cause);
+		cause = NULL;
+	}
+	assert_int_equal(device_media_dir_valid("/var/lib/libvirt/images", &cause), 0);
+	assert_int_equal(device_media_dir_valid("/srv/media", &cause), 0);
+	assert_int_equal(device_media_dir_valid("/tmp/custos-x", &cause), 0);
+	assert_null(cause);
+}
+
+/* The guard runs on the descriptor: the name may change, the file may not. */
+static void test_guard_fd_swap(void **state)
+{
+	struct tmp_tree *t = *state;
+	char out[64] = "/tmp/custos-test-out-XXXXXX";
+	char *outside, *good, *link, *moved, *other, *cause = NULL, text[512];
+	struct device_info d;
+	struct blkio io;
+	int fd;
+
+	assert_non_null(mkdtemp(out));
+	outside = util_asprintf("%s/secret", out);
+	good = util_asprintf("%s/virtual/good.img", t->dir);
+	link = util_asprintf("%s/virtual/swap.img", t->dir);
+	make_file(outside, 'S', 8192);
+	make_file(good, 'G', 8192);
+
+	/* checked while it led into virtual/, swapped before the open */
+	assert_int_equal(symlink(good, link), 0);
+	assert_int_equal(probe_reasons(link, text, sizeof(text)), 0);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_equal(blkio_open(&io, link, BLKIO_WRITE, NULL, &cause), -EPERM);
+	assert_non_null(strstr(cause, "not a virtual medium"));
+	free(cause);
+	cause = NULL;
+	assert_true(holds(outside, 'S', 8192));
+
+	/* a descriptor keeps its file whatever the name becomes */
+	fd = open(good, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	assert_true(fd >= 0);
+	moved = util_asprintf("%s/virtual/moved.img", t->dir);
+	assert_int_equal(rename(good, moved), 0);
+	assert_int_equal(symlink(outside, good), 0);	/* the name now leads outside */
+	assert_int_equal(device_guard_fd(fd, good, &cause), 0);
+	assert_int_equal(unlink(moved), 0);		/* a file with no name left */
+	assert_int_equal(device_guard_fd(fd, good, &cause), -EPERM);
+	assert_non_null(strstr(cause, "no name"));
+	assert_int_equal(util_close(fd), 0);
+	fd = open(outside, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(device_guard_fd(fd, good, &cause), -EPERM);
+	assert_non_null(strstr(cause, "not a virtual medium"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(util_close(fd), 0);
+	/* and the name itself is never followed by the open */
+	assert_int_equal(blkio_open(&io, good, BLKIO_WRITE, NULL, &cause), -EPERM);
+	free(cause);
+	cause = NULL;
+	assert_true(holds(outside, 'S', 8192));
+	free(moved);
+
+	/* a link turned to another virtual medium: not the medium confirmed */
+	other = util_asprintf("%s/virtual/other-medium.img", t->dir);
+	make_file(good, 'G', 8192);
+	make_file(other, 'O', 8192);
+	unlink(link);
+	assert_int_equal(symlink(good, link), 0);
+	assert_int_equal(device_probe(link, &d, &cause), 0);
+	assert_true(device_is_eligible(&d));
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(other, link), 0);
+	assert_int_equal(blkio_open_device(&io, &d, BLKIO_WRITE, NULL, &cause), -EAGAIN);
+	assert_non_null(strstr(cause, "another file or device than the one checked"));
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(good, link), 0);
+	assert_int_equal(blkio_open_device(&io, &d, BLKIO_WRITE, NULL, &cause), 0);
+	assert_int_equal(blkio_close(&io), 0);
+	device_info_clear(&d);
+	free(cause);
+	cause = NULL;
+	assert_true(holds(other, 'O', 8192));
+	unlink(other);
+	free(other);
+
+	unlink(link);
+	unlink(good);
+	rm_rf(out);
+	free(outside);
+	free(good);
+	free(link);
+}
+
+/* An image file is locked for as long as a writer has it open. */
+static void test_file_lock(void **state)
+{
+	struct tmp_tree *t = *state;
+	char *img = util_asprintf("%s/virtual/lock.img", t->dir), *cause = NULL, text[512];
+	struct blkio a, b;
+	int fd, p[2];
+	pid_t pid;
+	char c;
+
+	make_file(img, 'L', 65536);
+	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), 0);
+	assert_int_equal(blkio_open(&b, img, BLKIO_WRITE, NULL, &cause), -EBUSY);
+	assert_non_null(strstr(cause, "in use"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(blkio_open(&b, img, 0, NULL, &cause), 0);	/* reading is fine */
+	assert_int_equal(blkio_close(&b), 0);
+	assert_int_equal(blkio_close(&a), 0);
+	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), 0);
+	assert_int_equal(blkio_close(&a), 0);
+
+	/* another process holds flock: named in the probe and the refusal */
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fd = open(img, O_RDONLY);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(probe_reasons(img, text, sizeof(text)), DEVICE_REASON_IN_USE);
+	assert_non_null(strstr(text, "locked (flock) by pid"));
+	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), -EBUSY);
+	assert_non_null(strstr(cause, "locked (flock) by pid"));
+	free(cause);
+	cause = NULL;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	/* another process has it open for writing, no lock at all */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fd = open(img, O_WRONLY);
+		if (fd < 0 || write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(probe_reasons(img, text, sizeof(text)), DEVICE_REASON_IN_USE);
+	assert_non_null(strstr(text, "open for writing by pid"));
+	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), -EBUSY);
+	assert_non_null(strstr(cause, "open for writing by pid"));
+	free(cause);
+	cause = NULL;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	/* another process holds an OFD read lock (no pid in /proc/locks) */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+
+		fd = open(img, O_RDONLY);
+		if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) < 0 || write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(probe_reasons(img, text, sizeof(text)), DEVICE_REASON_IN_USE);
+	assert_non_null(strstr(text, "(a lock)"));
+	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), -EBUSY);
+	assert_non_null(strstr(cause, "OFD lock refused"));
+	assert_non_null(strstr(cause, "by pid"));
+	free(cause);
+	cause = NULL;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(blkio_open(&a, img, BLKIO_WRITE, NULL, &cause), 0);
+	assert_int_equal(blkio_close(&a), 0);
+	assert_true(holds(img, 'L', 65536));
+	close(p[0]);
+	close(p[1]);
+	unlink(img);
+	free(img);
+}
+
+/* A partition is a guard refusal, not an error. */
+static void test_partition(void **state)
+{
+	char dir[64] = "/tmp/custos-test-part-XXXXXX", *node, *cause = NULL;
+	struct device_info d;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();	/* mknod needs root */
+	assert_non_null(mkdtemp(dir));
+	node = util_asprintf("%s/sdb1", dir);
+	/* sdb1 of the fixture machine; O_PATH only: the node is never opened */
+	assert_int_equal(mknod(node, S_IFBLK | 0600, makedev(8, 17)), 0);
+	use_fixture("sysfs-machine");
+	assert_int_equal(device_probe(node, &d, &cause), 0);
+	assert_int_equal(d.reasons, DEVICE_REASON_PARTITION);
+	assert_string_equal(d.name, "sdb1");
+	assert_int_equal(d.size_bytes, 31264768ull * 512);
+	assert_reason(&d, 0, "a partition (sdb1 of sdb): name the whole disk /dev/sdb");
+	assert_string_equal(device_reason_name(DEVICE_REASON_PARTITION), "partition");
+	device_info_clear(&d);
+	fd = open(node, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(device_guard_fd(fd, node, &cause), -EPERM);
+	assert_non_null(strstr(cause, "a partition"));
+	free(cause);
+	assert_int_equal(util_close(fd), 0);
+	device_set_roots(NULL);
+	unlink(node);
+	rmdir(dir);
+	free(node);
+}
+
 static void test_smart_json_and_names(void **state)
 {
 	struct device_info d;
@@ -472,10 +832,45 @@ static void test_smart_json_and_names(void **state)
 	assert_int_equal(json_integer_value(json_object_get(sm, "power_on_hours")), 1234);
 	assert_true(json_is_null(json_object_get(sm, "reallocated_sectors")));
 	assert_true(json_real_value(json_object_get(sm, "temperature_c")) > 30.0);
+	assert_true(json_is_true(json_object_get(sm, "available")));
+	assert_true(json_is_null(json_object_get(sm, "source")));	/* not set here */
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "reasons"), 0)),
 			    "in use by 42");
 	json_decref(j);
 	device_info_clear(&d);
+
+	/* tried and failed: the reason instead of null */
+	memset(&d.smart, 0, sizeof(d.smart));
+	util_strlcpy(d.smart.unavailable, "libatasmart: read data: Operation not supported; "
+		     "SG_IO: SMART RETURN STATUS: aborted", sizeof(d.smart.unavailable));
+	j = device_to_json(&d);
+	sm = json_object_get(j, "smart");
+	assert_true(json_is_false(json_object_get(sm, "available")));
+	assert_non_null(strstr(json_string_value(json_object_get(sm, "reason")), "SG_IO: SMART"));
+	json_decref(j);
+
+	/* read through custos's own ATA path */
+	{
+		struct ata_smart a = { .status_known = true, .good = false, .power_on_hours = 556,
+				       .reallocated_sectors = 3, .temperature_c = 38 };
+
+		memset(&d.smart, 0, sizeof(d.smart));
+		device_smart_from_ata(&d.smart, &a);
+		j = device_to_json(&d);
+		sm = json_object_get(j, "smart");
+		assert_string_equal(json_string_value(json_object_get(sm, "source")), "sg_io");
+		assert_string_equal(json_string_value(json_object_get(sm, "overall")), "BAD_STATUS");
+		assert_true(json_is_false(json_object_get(sm, "good")));
+		assert_int_equal(json_integer_value(json_object_get(sm, "power_on_hours")), 556);
+		assert_int_equal(json_integer_value(json_object_get(sm, "reallocated_sectors")), 3);
+		assert_true(json_real_value(json_object_get(sm, "temperature_c")) == 38.0);
+		json_decref(j);
+		memset(&d.smart, 0, sizeof(d.smart));
+		a = (struct ata_smart){ .asleep = true };
+		device_smart_from_ata(&d.smart, &a);
+		assert_false(d.smart.available);
+		assert_non_null(strstr(d.smart.unavailable, "asleep"));
+	}
 
 	assert_string_equal(device_transport_name(DEVICE_TRANSPORT_NVME), "nvme");
 	assert_string_equal(device_transport_name(DEVICE_TRANSPORT_FILE), "file");
@@ -493,11 +888,17 @@ int main(void)
 		cmocka_unit_test(test_live_system),
 		cmocka_unit_test(test_cmdline_boot_medium),
 		cmocka_unit_test(test_smart_json_and_names),
+		cmocka_unit_test(test_media_dir_valid),
+		cmocka_unit_test(test_partition),
 	};
 	const struct CMUnitTest tree_tests[] = {
 		cmocka_unit_test(test_virtual_backing),
 		cmocka_unit_test(test_probe_file),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_file_places),
+		cmocka_unit_test(test_file_owner),
+		cmocka_unit_test(test_guard_fd_swap),
+		cmocka_unit_test(test_file_lock),
 	};
 	int rc;
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "blkio.h"
+#include "device.h"
 #include "prng.h"
 #include "profile.h"
 #include "util.h"
@@ -199,7 +200,10 @@ static int setup(void **state)
 	fk.mem = malloc(DEV_SIZE);
 	memset(fk.mem, 0xee, DEV_SIZE);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/custos-test-wipe-XXXXXX");
-	return fk.mem && mkdtemp(tmpdir) ? 0 : -1;
+	if (!fk.mem || !mkdtemp(tmpdir))
+		return -1;
+	/* the image files written here are virtual media of this directory */
+	return device_set_media_dirs(NULL, (const char *const[]){ tmpdir }, 1);
 }
 
 static int teardown(void **state)

@@ -23,7 +23,10 @@ static void devices_usage(FILE *out)
 	      "in STATE-DIR/virtual; with PATHs, describes just those block devices or\n"
 	      "image files.  A medium is eligible for wiping only when no safety reason\n"
 	      "applies (mounted, swap, held, system disk, read-only, in use, no medium,\n"
-	      "backing a loop device); otherwise every reason is listed.\n"
+	      "partition; for a file: not a virtual medium, placed by another user,\n"
+	      "backing a loop device); otherwise every reason is listed.  A regular file\n"
+	      "is a virtual medium only inside STATE-DIR/virtual or a directory named by\n"
+	      "virtual_media_dirs in station.conf (see custos(8)).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json   print a JSON array of devices\n"
@@ -108,8 +111,8 @@ static void print_row(const struct device_info *d)
 	const char *m = d->model[0] ? d->model : d->vendor;
 
 	util_format_size(d->size_bytes, size, sizeof(size));
-	fit(model, sizeof(model), m[0] ? m : "-", 18);
-	fit(serial, sizeof(serial), d->serial[0] ? d->serial : "-", 14);
+	fit(model, sizeof(model), m[0] ? m : "-", 17);
+	fit(serial, sizeof(serial), d->serial[0] ? d->serial : "-", 13);
 	status_text(d, status, sizeof(status));
 	if (strlen(d->path) > COL_PATH) {
 		cli_out("%s\n", d->path);
@@ -117,7 +120,7 @@ static void print_row(const struct device_info *d)
 	} else {
 		util_text_safe(d->path, false, path, sizeof(path));
 	}
-	printf("%-16s %9s %-7s %-18s %-14s %s\n", path, size, device_transport_name(d->transport),
+	printf("%-16s %9s %-7s %-17s %-13s %s\n", path, size, device_transport_name(d->transport),
 	       model, serial, status);
 	for (size_t i = 0; i < d->n_reasons; i++)
 		cli_out("    - %s\n", d->reason_text[i]);
@@ -137,7 +140,7 @@ static json_t *device_json_with_firmware(const struct device_info *d)
 
 static void print_table(const struct device_info *devs, size_t n)
 {
-	printf("%-16s %9s %-7s %-18s %-14s %s\n", "PATH", "SIZE", "BUS", "MODEL", "SERIAL",
+	printf("%-16s %9s %-7s %-17s %-13s %s\n", "PATH", "SIZE", "BUS", "MODEL", "SERIAL",
 	       "STATUS");
 	for (size_t i = 0; i < n; i++)
 		print_row(&devs[i]);

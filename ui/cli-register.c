@@ -498,6 +498,11 @@ static int enroll_from_device(struct reg_cli *r, const char *path, struct enroll
 	rc = device_probe(path, &dev, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);
+	if (dev.reasons & DEVICE_REASON_PARTITION) {	/* a medium is a whole disk */
+		cause = util_asprintf("%s", dev.reason_text[0]);
+		device_info_clear(&dev);
+		return fail(r, -ENOTBLK, cause);
+	}
 	register_media_from_device(&o->m, &dev);
 	if (!dev.serial[0] && !dev.wwn[0] && !o->m.backing_file[0])
 		cli_warn("%s has no serial number or WWN: it will not be recognised when "

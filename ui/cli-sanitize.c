@@ -468,6 +468,11 @@ static void start(struct item *it)
 	char *cause = NULL;
 
 	if (sanitize_start(it->plan, &it->san, &cause) < 0) {
+		if (it->plan->rc < 0) {		/* refused at the open: nothing written */
+			refuse(it, "", it->plan->reason);
+			free(cause);
+			return;
+		}
 		cli_sanitize_fail(it, cause);	/* says how it was recorded */
 		return;
 	}

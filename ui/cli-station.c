@@ -436,6 +436,8 @@ int cli_demo_prepare(struct cli_ctx *ctx, bool reset, char **cause)
 	if (strcmp(ctx->state_dir, CLI_DEFAULT_STATE_DIR) == 0)
 		ctx->state_dir = DEMO_STATE_DIR;
 	rc = demo_station(ctx->state_dir, cause);
+	if (rc == 0)	/* its virtual/ is where this process may now write */
+		rc = station_media_setup(ctx->state_dir, cause);
 	if (rc == 0)
 		rc = demo_media_make(ctx->state_dir, reset, cause);
 	return rc;

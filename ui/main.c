@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "device.h"
+#include "station.h"
+
 /*
  * Sanitizer builds: fontconfig keeps its configuration and caches for the
  * life of the process (pango and cairo never call FcFini), which
@@ -141,6 +144,20 @@ static int parse_global(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* Which regular files are virtual media (station.conf, virtual_media_dirs).
+ * A bad setting leaves only STATE-DIR/virtual; opening the station then
+ * fails with the same message. */
+static void media_setup(const char *state_dir)
+{
+	char *cause = NULL;
+
+	if (station_media_setup(state_dir, &cause) < 0) {
+		cli_warn("%s", cause ? cause : "cannot read the virtual media directories");
+		device_set_media_dirs(state_dir, NULL, 0);
+	}
+	free(cause);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .argv0 = argv[0] };
@@ -158,6 +175,7 @@ int main(int argc, char **argv)
 	util_log_set_sink(log_to_stderr, NULL,
 			  ctx.verbose >= 2 ? UTIL_LOG_DEBUG :
 			  ctx.verbose == 1 ? UTIL_LOG_INFO : UTIL_LOG_WARN);
+	media_setup(ctx.state_dir);
 	if (optind >= argc) {
 		if (ctx.tty) {
 			char name[] = "tui";

@@ -71,6 +71,10 @@ struct fakedev {
 	bool erase_noop;		/* reports success, erases nothing */
 	bool erase_keeps_password;	/* ERASE UNIT succeeds but security stays enabled */
 	bool freeze_on_reset;		/* the BIOS freezes the drive again after a reset */
+	uint8_t smart_data[512];	/* SMART READ DATA response (fakedev_blob_smart) */
+	bool smart_off;			/* SMART commands are aborted (disabled) */
+	bool smart_bad;			/* RETURN STATUS: a threshold is exceeded */
+	uint8_t power_mode;		/* CHECK POWER MODE count: FFh active, 00h standby */
 	/* NVMe */
 	uint8_t idctrl[4096], idns[4096];
 	uint16_t sstat, sprog;
@@ -105,6 +109,10 @@ struct fakedev {
 
 /* The 512-byte IDENTIFY of a libatasmart blob (tag IDFY). */
 int fakedev_blob_identify(const char *path, uint8_t out[512]);
+
+/* Load a blob's SMART READ DATA (SMDT) and RETURN STATUS (SMST) into @f.
+ * -ENOENT when the blob has no SMART data. */
+int fakedev_blob_smart(struct fakedev *f, const char *path);
 
 /* An ATA drive answering @identify; security state from its word 128. */
 struct fakedev *fakedev_new_ata(const uint8_t identify[512]);

@@ -38,7 +38,8 @@ struct reply {
 	uint8_t reason;		/* LBA(7:0) on abort */
 };
 
-int fakedev_blob_identify(const char *path, uint8_t out[512])
+/* The section @tag of a libatasmart blob, exactly @want bytes, into @out. */
+static int blob_section(const char *path, const char *tag, uint8_t *out, uint32_t want)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t hdr[8];
@@ -50,8 +51,8 @@ int fakedev_blob_identify(const char *path, uint8_t out[512])
 		uint32_t len = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 |
 			       (uint32_t)hdr[6] << 8 | hdr[7];
 
-		if (memcmp(hdr, "IDFY", 4) == 0 && len == 512) {
-			rc = fread(out, 1, 512, f) == 512 ? 0 : -EIO;
+		if (memcmp(hdr, tag, 4) == 0 && len == want) {
+			rc = fread(out, 1, want, f) == want ? 0 : -EIO;
 			break;
 		}
 		if (fseek(f, (long)len, SEEK_CUR) < 0)
@@ -59,6 +60,24 @@ int fakedev_blob_identify(const char *path, uint8_t out[512])
 	}
 	fclose(f);
 	return rc;
+}
+
+int fakedev_blob_identify(const char *path, uint8_t out[512])
+{
+	return blob_section(path, "IDFY", out, 512);
+}
+
+int fakedev_blob_smart(struct fakedev *f, const char *path)
+{
+	uint8_t st[4];
+	int rc = blob_section(path, "SMDT", f->smart_data, 512);
+
+	if (rc < 0)
+		return rc;
+	/* SMST: big-endian 1 for good (absent: the status was never read) */
+	if (blob_section(path, "SMST", st, 4) == 0)
+		f->smart_bad = !(st[0] | st[1] | st[2] | st[3]);
+	return 0;
 }
 
 /* ---- data store ---------------------------------------------------------- */
@@ -494,6 +513,26 @@ static bool max_address(struct fakedev *f, const struct req *q, struct reply *r)
 	}
 }
 
+/* ---- SMART ------------------------------------------------------------------ */
+
+static bool smart(struct fakedev *f, const struct req *q, struct reply *r)
+{
+	if (f->smart_off || (q->lba & 0xffff00) != 0xc24f00)
+		return false;
+	switch (q->feature) {
+	case 0xda:		/* RETURN STATUS: the signature in LBA mid/high */
+		r->lba = f->smart_bad ? 0x2cf400 : 0xc24f00;
+		return true;
+	case 0xd0:		/* READ DATA */
+		if (q->len != 512)
+			return false;
+		memcpy(q->buf, f->smart_data, 512);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- dispatch ---------------------------------------------------------------- */
 
 static void parse_cdb(const uint8_t *c, struct req *q)
@@ -608,6 +647,13 @@ static int fake_ata(void *ctx, const uint8_t cdb[16], enum sgio_dir dir, void *b
 		break;
 	case 0xb4:
 		ok = sanitize(f, &q, &r);
+		break;
+	case 0xb0:
+		ok = smart(f, &q, &r);
+		break;
+	case 0xe5:			/* CHECK POWER MODE */
+		r.count = f->power_mode;
+		ok = true;
 		break;
 	default:
 		ok = max_address(f, &q, &r);
@@ -836,6 +882,7 @@ struct fakedev *fakedev_new_ata(const uint8_t identify[512])
 		n = (uint64_t)f->id[100] | (uint64_t)f->id[101] << 16 | (uint64_t)f->id[102] << 32;
 	f->native_max = f->current_max = f->dco_max = n - 1;
 	f->nblocks = n;
+	f->power_mode = 0xff;
 	return f;
 }
 
