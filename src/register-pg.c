@@ -26,6 +26,45 @@
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
+#ifndef HAVE_LIBPQ
+
+static int no_pq(char **cause)
+{
+	return util_fail(cause, -ENOTSUP, "this custos was built without libpq: no central "
+			 "register (configure --with-libpq)");
+}
+
+const char *register_central_schema_sql(void) { return NULL; }
+int register_central_init(const char *c, char **cause) { (void)c; return no_pq(cause); }
+int register_central_push(struct register_db *db, const struct station *st, const char *c,
+			  struct register_push_result *r, char **cause)
+{ (void)db; (void)st; (void)c; (void)r; return no_pq(cause); }
+int register_central_verify(const char *c, bool all, struct register_central_verify *r,
+			    char **cause)
+{ (void)c; (void)all; (void)r; return no_pq(cause); }
+int register_central_open(const char *ci, struct register_central **o, char **cause)
+{ (void)ci; *o = NULL; return no_pq(cause); }
+void register_central_close(struct register_central *c) { (void)c; }
+int register_central_push_to(struct register_central *c, struct register_db *db,
+			     const struct station *st, struct register_push_result *r, char **cause)
+{ (void)c; (void)db; (void)st; (void)r; return no_pq(cause); }
+int register_central_against(struct register_db *db, const struct station *st, const char *c,
+			     struct register_against_result *r, char **cause)
+{ (void)db; (void)st; (void)c; (void)r; return no_pq(cause); }
+int register_central_list(const char *c, const char *s, json_t **o, char **cause)
+{ (void)c; (void)s; (void)o; return no_pq(cause); }
+int register_central_find(const char *c, const char *r, json_t **o, char **cause)
+{ (void)c; (void)r; (void)o; return no_pq(cause); }
+int register_central_inventory(const char *c, json_t **o, char **cause)
+{ (void)c; (void)o; return no_pq(cause); }
+int register_central_overdue(const char *c, int d, json_t **o, char **cause)
+{ (void)c; (void)d; (void)o; return no_pq(cause); }
+int register_central_lookup(const char *c, const struct device_info *d, struct register_media *o,
+			    char *s, char **cause)
+{ (void)c; (void)d; (void)o; (void)s; return no_pq(cause); }
+
+#else
+
 /* The media record: the field table of register-store.c. */
 #define media_fields register_media_fields
 #define N_MFIELDS REGISTER_N_MEDIA_FIELDS
@@ -94,44 +133,6 @@ static json_t *media_json(const struct register_media *m, const char *station)
 	return o;
 }
 
-#ifndef HAVE_LIBPQ
-
-static int no_pq(char **cause)
-{
-	return util_fail(cause, -ENOTSUP, "this custos was built without libpq: no central "
-			 "register (configure --with-libpq)");
-}
-
-const char *register_central_schema_sql(void) { return NULL; }
-int register_central_init(const char *c, char **cause) { (void)c; return no_pq(cause); }
-int register_central_push(struct register_db *db, const struct station *st, const char *c,
-			  struct register_push_result *r, char **cause)
-{ (void)db; (void)st; (void)c; (void)r; return no_pq(cause); }
-int register_central_verify(const char *c, bool all, struct register_central_verify *r,
-			    char **cause)
-{ (void)c; (void)all; (void)r; return no_pq(cause); }
-int register_central_open(const char *ci, struct register_central **o, char **cause)
-{ (void)ci; *o = NULL; return no_pq(cause); }
-void register_central_close(struct register_central *c) { (void)c; }
-int register_central_push_to(struct register_central *c, struct register_db *db,
-			     const struct station *st, struct register_push_result *r, char **cause)
-{ (void)c; (void)db; (void)st; (void)r; return no_pq(cause); }
-int register_central_against(struct register_db *db, const struct station *st, const char *c,
-			     struct register_against_result *r, char **cause)
-{ (void)db; (void)st; (void)c; (void)r; return no_pq(cause); }
-int register_central_list(const char *c, const char *s, json_t **o, char **cause)
-{ (void)c; (void)s; (void)o; return no_pq(cause); }
-int register_central_find(const char *c, const char *r, json_t **o, char **cause)
-{ (void)c; (void)r; (void)o; return no_pq(cause); }
-int register_central_inventory(const char *c, json_t **o, char **cause)
-{ (void)c; (void)o; return no_pq(cause); }
-int register_central_overdue(const char *c, int d, json_t **o, char **cause)
-{ (void)c; (void)d; (void)o; return no_pq(cause); }
-int register_central_lookup(const char *c, const struct device_info *d, struct register_media *o,
-			    char *s, char **cause)
-{ (void)c; (void)d; (void)o; (void)s; return no_pq(cause); }
-
-#else
 
 #include <libpq-fe.h>
 

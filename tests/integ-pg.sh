@@ -14,6 +14,7 @@ PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
 id postgres >/dev/null 2>&1 || t_skip "needs the postgres user"
 C=$CUSTOS
 N=${PG_EVENTS:-300}
+"$C" register init-server >/dev/null 2>&1 || t_skip "custos built without libpq"
 
 PGD=$(mktemp -d /tmp/custos-pgsrv.XXXXXX)
 chown postgres: "$PGD"
