@@ -506,6 +506,12 @@ int register_attach_station(struct register_db *db, const struct station *st,
 
 	if (rc < 0)
 		return util_fail(cause, rc, "out of memory");
+	db->attached = st;
+	if (!db->central && st->register_conninfo) {
+		db->central = strdup(st->register_conninfo);
+		if (!db->central)
+			return util_fail(cause, -ENOMEM, "out of memory");
+	}
 	rc = station_load_signing_key(st, &key, cause);
 	if (rc < 0)
 		return rc;
@@ -572,6 +578,7 @@ void register_chain_committed(struct register_db *db, bool committed)
 	c->pending = false;
 	if (!committed)
 		return;
+	db->unsynced = true;	/* for the central register (register_sync_central()) */
 	h.seq = c->head.seq;
 	util_strlcpy(h.hash, c->head.hash, sizeof(h.hash));
 	util_strlcpy(h.key, c->head.key, sizeof(h.key));

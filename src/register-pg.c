@@ -1366,3 +1366,13 @@ int register_central_inventory_csv(json_t *inv, char **text)
 	*text = s;
 	return 0;
 }
+
+int register_sync_central(struct register_db *db, char **cause)
+{
+	struct register_push_result res;
+
+	if (!db->unsynced || !db->central || !db->attached)
+		return 0;
+	db->unsynced = false;	/* tried once; a failure leaves them queued */
+	return register_central_push(db, db->attached, db->central, &res, cause);
+}

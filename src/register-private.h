@@ -18,6 +18,8 @@ struct register_db {
 	struct register_chain *chain;	/* signing and the head (register-chain.c) */
 	char *central;			/* station.conf "register": the central
 					 * register's conninfo, NULL when none */
+	const struct station *attached;	/* register_attach_station(), not owned */
+	bool unsynced;			/* committed events not pushed by this handle */
 };
 
 #define REGISTER_MEDIA_COLS                                                              \

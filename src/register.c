@@ -278,6 +278,8 @@ void register_close(struct register_db *db)
 {
 	if (!db)
 		return;
+	if (db->unsynced)
+		register_sync_central(db, NULL);
 	register_chain_close(db);
 	sqlite3_close(db->db);
 	free(db->operator_name);

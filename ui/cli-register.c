@@ -168,12 +168,11 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
  * signed events stay queued in the local register for the next push. */
 static void push_central(struct reg_cli *r)
 {
-	struct register_push_result res;
 	char *cause = NULL;
 
 	if (!r->db || !r->st || !r->st->register_conninfo)
 		return;
-	if (register_central_push(r->db, r->st, r->st->register_conninfo, &res, &cause) < 0)
+	if (register_sync_central(r->db, &cause) < 0)
 		cli_warn("%s: recorded in this station's register; not yet in the central "
 			 "register (%s): 'custos register push' sends it later", r->cmd,
 			 cause ? cause : "unreachable");
