@@ -20,6 +20,7 @@ struct register_db {
 					 * register's conninfo, NULL when none */
 	const struct station *attached;	/* register_attach_station(), not owned */
 	bool unsynced;			/* committed events not pushed by this handle */
+	int64_t central_down_until;	/* lookups fail fast until then (unix s) */
 };
 
 #define REGISTER_MEDIA_COLS                                                              \

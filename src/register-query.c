@@ -43,7 +43,17 @@ static int central_lookup(struct register_db *db, const struct device_info *dev,
 			  struct register_media *out, char **cause)
 {
 	char station[128], *why = NULL;
-	int rc = register_central_lookup(db->central, dev, out, station, &why);
+	int rc;
+
+	/* one failed connection costs up to its timeout: the station screen
+	 * looks up every device, so wait a minute before trying again */
+	if (util_unix_now() < db->central_down_until)
+		return util_fail(cause, -EHOSTUNREACH, "%s is not in this station's register and "
+				 "the central register was unreachable a moment ago",
+				 dev->path);
+	rc = register_central_lookup(db->central, dev, out, station, &why);
+	if (rc == -EHOSTUNREACH)
+		db->central_down_until = util_unix_now() + 60;
 
 	if (rc == -ENOENT || rc == -ENOTSUP) {
 		free(why);
