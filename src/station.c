@@ -452,6 +452,8 @@ int station_media_setup(const char *state_dir, char **cause)
 	free(st.name);
 	free(st.prefix);
 	free(st.media_dirs);
+	free(st.register_conninfo);
+	free(st.operator_name);
 	free(text);
 	free(path);
 	return rc;
