@@ -19,6 +19,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "staff.h"
 #include "station.h"
 #include "util.h"
 
@@ -83,6 +84,26 @@ static bool blank(const char *s)
 	return true;
 }
 
+/* The operator when the request names none: the station's default
+ * (staff_default_operator(): $CUSTOS_OPERATOR, station.conf), else, only
+ * while the station keeps no roster, the login account (the demo and a
+ * station not yet staffed); with a roster, nobody ("" is refused as a
+ * missing operator): a certificate never names a login account then. */
+static void default_operator(const struct sanitize_request *rq, char *op, size_t len)
+{
+	const char *def = staff_default_operator(rq->station);
+	struct staff *roster = NULL;
+
+	op[0] = '\0';
+	if (def) {
+		util_strlcpy(op, def, len);
+		return;
+	}
+	if (staff_load(rq->state_dir, &roster, NULL) == 0 && roster->n == 0)
+		station_operator_name(op, len);
+	staff_free(roster);
+}
+
 static void copy_request(struct sanitize_plan *plan, const struct sanitize_request *rq)
 {
 	struct sanitize_plan_priv *pv = plan->priv;
@@ -114,7 +135,7 @@ static void copy_request(struct sanitize_plan *plan, const struct sanitize_reque
 	plan->resume = rq->resume;
 	/* the operator, once, in the caller's thread; jobs get the copy */
 	if (blank(rq->operator_name))
-		station_operator_name(op, sizeof(op));
+		default_operator(rq, op, sizeof(op));
 	else
 		util_strlcpy(op, rq->operator_name, sizeof(op));
 	util_strlcpy(plan->operator_name, op, sizeof(plan->operator_name));
@@ -152,8 +173,9 @@ static int check_input(struct sanitize_plan *plan, const struct sanitize_request
 		return refuse(plan, -EINVAL, "input", "at most %d witnesses",
 			      SANITIZE_MAX_WITNESSES);
 	if (!plan->operator_name[0])
-		return refuse(plan, -EPERM, "people", "the operator's name is missing "
-			      "(--operator or CUSTOS_OPERATOR)");
+		return refuse(plan, -EPERM, "people", "the operator's name is missing: the "
+			      "station keeps a roster; name one of its operators (--operator, "
+			      "CUSTOS_OPERATOR or 'custos staff default')");
 	return 0;
 }
 

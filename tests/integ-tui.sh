@@ -64,7 +64,7 @@ find_medium() {
 	for ((i = 0; i < ${2:-1} * 2; i++)); do
 		keys /
 		keys "$1" Enter
-		screen | grep -qF "Details: /dev/$1" && return 0
+		screen | grep -qE "Details: /dev/$1( |$)" && return 0
 		sleep 0.2
 	done
 	wait_for "Details: /dev/$1" 1

@@ -13,6 +13,7 @@
 
 #include "sanitize.h"
 #include "register.h"
+#include "i18n.h"
 #include "tui-model.h"
 #include "util.h"
 
@@ -576,6 +577,68 @@ static void test_people(void **state)
 	assert_int_equal(tui_model_people_check("Ann Lee", "", "Officer", &msg), 2);
 }
 
+/* At 80 columns the device's name and its classification stay whole; the
+ * model gives way first (issue 14). */
+static void row_80(const char *cls, char *line, size_t len)
+{
+	struct device_info dev;
+	struct tui_reg_view reg;
+	struct tui_media_row *rows;
+	size_t n;
+
+	make_dev(&dev, "laptop-disk-0001", "S3Z9NB0K123456X", DEVICE_TRANSPORT_SATA);
+	util_strlcpy(dev.vendor, "Samsung", sizeof(dev.vendor));
+	util_strlcpy(dev.model, "SSD 870 EVO 500GB", sizeof(dev.model));
+	memset(&reg, 0, sizeof(reg));
+	reg.enrolled = true;
+	util_strlcpy(reg.register_no, "M-000042", sizeof(reg.register_no));
+	util_strlcpy(reg.classification, cls, sizeof(reg.classification));
+	assert_int_equal(tui_model_rows(&dev, 1, &reg, NULL, 0, NULL, 0, &rows, &n), 0);
+	tui_model_row_line(&rows[0], 80, line, len);
+	assert_int_equal(tui_text_width(line), 80);
+	free(rows);
+}
+
+static void test_priority_columns(void **state)
+{
+	char line[512];
+
+	(void)state;
+	row_80("confidential", line, sizeof(line));
+	assert_non_null(strstr(line, "laptop-disk-0001 "));
+	assert_non_null(strstr(line, "confidential"));
+	assert_non_null(strstr(line, "M-000042"));
+	/* English: codes are shown as the command line prints them */
+	assert_string_equal(i18n_value("in-stock"), "in-stock");
+	assert_string_equal(i18n_value("no-such-code"), "no-such-code");
+}
+
+/* In zh_CN.UTF-8, with the built catalogue: Chinese headers and values,
+ * still 80 columns wide. */
+static void test_zh(void **state)
+{
+	const char *dir = getenv("CUSTOS_LOCALEDIR");
+	char line[512];
+
+	(void)state;
+	if (!dir || !*dir || !setlocale(LC_ALL, "zh_CN.UTF-8"))
+		skip();
+	setenv("LC_ALL", "zh_CN.UTF-8", 1);
+	i18n_init();
+	assert_string_equal(i18n_value("top-secret"), "绝密");
+	assert_string_equal(i18n_value("awaiting-destruction"), "待销毁");
+	assert_string_equal(i18n_value("no-such-code"), "no-such-code");
+	tui_model_header_line(80, line, sizeof(line));
+	assert_int_equal(tui_text_width(line), 80);
+	assert_non_null(strstr(line, "设备"));
+	assert_non_null(strstr(line, "密级"));
+	row_80("secret", line, sizeof(line));
+	assert_non_null(strstr(line, "laptop-disk-0001 "));
+	assert_non_null(strstr(line, "秘密"));
+	unsetenv("LC_ALL");
+	setlocale(LC_ALL, "C.UTF-8");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +657,8 @@ int main(void)
 		cmocka_unit_test(test_target_class),
 		cmocka_unit_test(test_demo_only),
 		cmocka_unit_test(test_people),
+		cmocka_unit_test(test_priority_columns),
+		cmocka_unit_test(test_zh),
 	};
 
 	return cmocka_run_group_tests(tests, utf8_locale, NULL);

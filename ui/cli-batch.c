@@ -7,6 +7,7 @@
  * options a --resume --all takes again from <state-dir>/jobs/.batch.json.
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -167,7 +168,7 @@ int cli_batch_select_all(struct run *r)
 	int rc = device_list(NULL, &devs, &n, &cause);
 
 	if (rc < 0) {
-		cli_error("cannot list disks: %s", cause ? cause : strerror(-rc));
+		cli_error(_("cannot list disks: %s"), cause ? cause : strerror(-rc));
 		free(cause);
 		return rc;
 	}
@@ -183,7 +184,7 @@ int cli_batch_select_all(struct run *r)
 	}
 	device_list_free(devs, n);
 	if (rc < 0)
-		cli_error("out of memory");
+		cli_error(_("out of memory"));
 	return rc;
 }
 
@@ -198,7 +199,7 @@ static int resume_one(struct run *r, const char *file)
 
 	if (!j || json_unpack(j, "{s:s, s:s, s:{s:s}}", "profile", &prof, "verify", &verify,
 			      "device", "path", &path) < 0) {
-		cli_warn("%s: not a checkpoint; left alone", file);
+		cli_warn(_("%s: not a checkpoint; left alone"), file);
 		goto out;
 	}
 	it = cli_sanitize_add_item(r, path);
@@ -341,7 +342,7 @@ void cli_batch_write_summary(struct run *r)
 		r->summary_pdf = util_asprintf("%s/summary-%s-%d.pdf", dir, stamp, k);
 	}
 	if (r->summary_pdf && cert_pdf_summary(&m, docs, n, r->summary_pdf, &cause) < 0) {
-		cli_error("summary PDF: %s", cause ? cause : "cannot write it");
+		cli_error(_("summary PDF: %s"), cause ? cause : "cannot write it");
 		free(r->summary_pdf);
 		r->summary_pdf = NULL;
 	}
@@ -384,7 +385,7 @@ int cli_batch_power_off(void)
 	if (pid > 0 && waitpid(pid, &status, 0) < 0)
 		status = -1;
 	if (pid < 0 || status != 0)
-		cli_error("power-off command '%s' failed", cmd && *cmd ? cmd : "systemctl poweroff");
+		cli_error(_("power-off command '%s' failed"), cmd && *cmd ? cmd : "systemctl poweroff");
 	free(copy);
 	return pid > 0 && status == 0 ? 0 : -1;
 }
@@ -465,16 +466,17 @@ static void plan_text(const struct json_t *p)
 		util_format_duration((uint64_t)json_integer_value(json_object_get(p, "estimate_s")),
 				     est, sizeof(est));
 	else
-		util_strlcpy(est, "set by the drive", sizeof(est));
-	printf("%s: %s %s, profile %s%s%s (%s, %lld passes, verify %s), about %s at an "
-	       "assumed %llu MB/s\n", dev, size, json_string_value(json_object_get(p, "media_kind")),
+		util_strlcpy(est, _("set by the drive"), sizeof(est));
+	printf(_("%s: %s %s, profile %s%s%s (%s, %lld passes, verify %s), about %s at an "
+	       "assumed %llu MB/s\n"), dev, size,
+	       i18n_value(json_string_value(json_object_get(p, "media_kind"))),
 	       json_string_value(json_object_get(p, "profile")),
-	       json_object_get(p, "requested_profile") ? " instead of " : "",
+	       json_object_get(p, "requested_profile") ? _(" instead of ") : "",
 	       json_object_get(p, "requested_profile") ?
 	       json_string_value(json_object_get(p, "requested_profile")) : "",
 	       json_string_value(json_object_get(p, "method")),
 	       (long long)json_integer_value(json_object_get(p, "passes")),
-	       json_string_value(json_object_get(p, "verify")), est, mbps);
+	       i18n_value(json_string_value(json_object_get(p, "verify"))), est, mbps);
 }
 
 static void print_skipped_text(const struct run *r, FILE *f)
@@ -522,7 +524,7 @@ int cli_batch_dry_run(struct run *r)
 						host_to_json(&r->host), "dry_run", 1, "plan",
 						plan, "skipped", r->skipped)) ?
 		       CLI_EXIT_FAIL : dry_status(r);
-	printf("Dry run: nothing will be written.\n");
+	printf(_("Dry run: nothing will be written.\n"));
 	json_array_foreach(plan, i, p)
 		plan_text(p);
 	print_skipped_text(r, stdout);
@@ -572,7 +574,7 @@ void cli_batch_save(const struct run *r)
 	text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 	if (!path || !dir || !text || util_mkdir_p(dir, 0700) < 0 ||
 	    util_write_file_atomic(path, text, strlen(text), 0600) < 0)
-		cli_warn("cannot keep the batch options for --resume --all");
+		cli_warn(_("cannot keep the batch options for --resume --all"));
 	free(text);
 	json_decref(j);
 	free(dir);
@@ -626,7 +628,7 @@ void cli_batch_print_selection(const struct run *r)
 {
 	char size[32];
 
-	fprintf(stderr, "custos: --all selected %zu disk(s):\n", r->n);
+	fprintf(stderr, _("custos: --all selected %zu disk(s):\n"), r->n);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct device_info *d = &r->items[i].dev;
 

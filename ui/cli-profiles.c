@@ -4,6 +4,7 @@
  * custos profiles show NAME         every pass, verification, NIST claims
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,16 +15,16 @@
 
 static void usage(void)
 {
-	fputs("Usage: custos profiles [--json]\n"
+	fputs(_("Usage: custos profiles [--json]\n"
 	      "       custos profiles show NAME [--json]\n"
 	      "\n"
 	      "Lists the sanitization profiles found in $CUSTOS_PROFILE_DIR, the state\n"
-	      "directory's profiles/ and the installed ones, or shows one pass by pass.\n", stdout);
+	      "directory's profiles/ and the installed ones, or shows one pass by pass.\n"), stdout);
 }
 
 static void print_nist(const struct profile *p)
 {
-	printf("NIST SP 800-88:");
+	printf(_("NIST SP 800-88:"));
 	for (size_t k = 0; k < PROFILE_N_KINDS; k++)
 		printf(" %s=%s", profile_kind_name(k), profile_nist_name(p->nist[k]));
 	printf("\n");
@@ -35,11 +36,11 @@ static void print_pass(const struct profile *p, size_t i)
 	char desc[512];
 
 	profile_pass_describe(pass, desc, sizeof(desc));
-	printf("  pass %2zu: %s", i + 1, desc);
+	printf(_("  pass %2zu: %s"), i + 1, desc);
 	if (pass->kind == PROFILE_PASS_RANDOM)
-		printf("  (AES-128-CTR keystream, fresh key)");
+		printf(_("  (AES-128-CTR keystream, fresh key)"));
 	else if (pass->kind == PROFILE_PASS_COMPLEMENT)
-		printf("  (bitwise NOT of pass %zu's data)", i);
+		printf(_("  (bitwise NOT of pass %zu's data)"), i);
 	printf("\n");
 }
 
@@ -57,20 +58,20 @@ static int show(const struct cli_ctx *ctx, const char *name)
 	if (ctx->json)
 		return cli_print_json(profile_to_json(&p));
 	/* a profile file is anyone's text: no control byte reaches the terminal */
-	cli_out("%s: %s\n", p.name, p.title);
+	cli_out("%s: %s\n", p.name, i18n_profile_title(p.title));
 	if (p.reference[0])
-		cli_out("reference: %s\n", p.reference);
-	printf("method: %s\n", profile_method_name(p.method));
+		cli_out(_("reference: %s\n"), p.reference);
+	printf(_("method: %s\n"), profile_method_name(p.method));
 	if (p.method == PROFILE_METHOD_OVERWRITE)
-		printf("passes: %zu\n", p.n_passes);
+		printf(_("passes: %zu\n"), p.n_passes);
 	for (size_t i = 0; i < p.n_passes; i++)
 		print_pass(&p, i);
-	printf("verify (default): %s\n", profile_verify_name(p.verify));
+	printf(_("verify (default): %s\n"), profile_verify_name(p.verify));
 	print_nist(&p);
 	if (p.restore_max)
-		printf("restore-max: yes\n");
-	printf("markers: %s\n", p.markers ? "yes" : "no");
-	cli_out("file: %s\n", p.source);
+		printf(_("restore-max: yes\n"));
+	printf(_("markers: %s\n"), p.markers ? "yes" : "no");
+	cli_out(_("file: %s\n"), p.source);
 	return CLI_EXIT_OK;
 }
 
@@ -100,9 +101,10 @@ static int list(const struct cli_ctx *ctx)
 	printf("%-*s %-25s %6s %-7s %s\n", w, "NAME", "METHOD", "PASSES", "VERIFY", "TITLE");
 	for (size_t i = 0; i < n; i++)
 		cli_out("%-*s %-25s %6zu %-7s %s\n", w, v[i].name, profile_method_name(v[i].method),
-			v[i].n_passes, profile_verify_name(v[i].verify), v[i].title);
+			v[i].n_passes, profile_verify_name(v[i].verify),
+			i18n_profile_title(v[i].title));
 	if (!n)
-		cli_warn("no profiles found (set CUSTOS_PROFILE_DIR?)");
+		cli_warn(_("no profiles found (set CUSTOS_PROFILE_DIR?)"));
 	free(v);
 	return CLI_EXIT_OK;
 }
@@ -120,7 +122,7 @@ int cli_profiles(struct cli_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'j': ctx->json = true; break;
 		case 'h': usage(); return CLI_EXIT_OK;
-		default: return cli_usage_error("profiles", "bad option");
+		default: return cli_usage_error("profiles", _("bad option"));
 		}
 	}
 	if (optind == argc)
@@ -129,5 +131,5 @@ int cli_profiles(struct cli_ctx *ctx, int argc, char **argv)
 		return show(ctx, argv[optind + 1]);
 	if (strcmp(argv[optind], "list") == 0 && optind + 1 == argc)
 		return list(ctx);
-	return cli_usage_error("profiles", "expected 'show NAME' or nothing");
+	return cli_usage_error("profiles", _("expected 'show NAME' or nothing"));
 }

@@ -12,6 +12,7 @@
  * several devices) also gets a summary PDF of the machine.
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,10 +28,12 @@
 #include "fw-job.h"
 #include "host.h"
 #include "job.h"
+#include "names.h"
 #include "policy.h"
 #include "profile.h"
 #include "register.h"
 #include "sanitize.h"
+#include "staff.h"
 #include "station.h"
 #include "wipe.h"
 
@@ -45,7 +48,7 @@ static void on_signal(int sig)
 
 static void sanitize_usage(void)
 {
-	fputs("Usage: custos sanitize DEVICE... --profile NAME [options]\n"
+	fputs(_("Usage: custos sanitize DEVICE... --profile NAME [options]\n"
 	      "       custos sanitize --all [--exclude DEVICE]... --profile NAME [options]\n"
 	      "       custos sanitize --resume --all [options]\n"
 	      "\n"
@@ -64,10 +67,15 @@ static void sanitize_usage(void)
 	      "      --class LEVEL      classification of media not in the register\n"
 	      "                         (default internal; recorded as declared)\n"
 	      "      --cert-dir DIR     where certificates go (default <state-dir>/certs)\n"
-	      "      --operator NAME    person performing (default $CUSTOS_OPERATOR or login)\n"
-	      "      --operator-title T\n"
-	      "      --validator NAME   person validating (a second person)\n"
+	      "      --operator NAME    person performing, an operator of the roster (custos\n"
+	      "                         staff); default $CUSTOS_OPERATOR, else the station's\n"
+	      "                         default (custos staff default); the login account\n"
+	      "                         only while the roster is empty\n"
+	      "      --operator-title T (default: the roster's title)\n"
+	      "      --validator NAME   person validating (a second person, roster validator)\n"
 	      "      --validator-title T\n"
+	      "      --witness NAME     a witness (roster witness); repeatable, or a list\n"
+	      "                         \"王芳，刘强\" (separators , ， 、 ; ；)\n"
 	      "      --restore-max      restore hidden areas (HPA/AMA/DCO) to the native maximum\n"
 	      "                         first, so an overwrite or a firmware erase reaches them\n"
 	      "      --allow-usb-bridge firmware commands through a USB bridge\n"
@@ -96,14 +104,14 @@ static void sanitize_usage(void)
 	      "was aborted or left unverified, or nothing could start (no station, no\n"
 	      "eligible disk); 2 usage; 3 a device was refused (guard, policy, not\n"
 	      "confirmed) and none failed; 4 some devices failed or were left unverified\n"
-	      "(--verify none).\n", stdout);
+	      "(--verify none).\n"), stdout);
 }
 
 enum {
 	OPT_VERIFY = 256, OPT_RESUME, OPT_SEED, OPT_STATS, OPT_BLOCK, OPT_CKPT, OPT_DEST,
 	OPT_CERTDIR, OPT_CLASS, OPT_OPER, OPT_OPER_T, OPT_VALID, OPT_VALID_T, OPT_RESTORE,
 	OPT_USB, OPT_ALL, OPT_EXCLUDE, OPT_LOOP, OPT_DRY, OPT_POWER, OPT_FALLBACK, OPT_ASSET,
-	OPT_INCL_USB,
+	OPT_INCL_USB, OPT_WITNESS,
 };
 
 static const struct option sanitize_opts[] = {
@@ -127,6 +135,7 @@ static const struct option sanitize_opts[] = {
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "include-loop", no_argument, NULL, OPT_LOOP },
 	{ "include-usb", no_argument, NULL, OPT_INCL_USB },
+	{ "witness", required_argument, NULL, OPT_WITNESS },
 	{ "dry-run", no_argument, NULL, OPT_DRY },
 	{ "power-off", no_argument, NULL, OPT_POWER },
 	{ "fallback", required_argument, NULL, OPT_FALLBACK },
@@ -136,6 +145,35 @@ static const struct option sanitize_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* The names of one --witness ("王芳，刘强" is two), appended to @o. */
+static int add_witnesses(struct sopts *o, const char *list)
+{
+	char **v = NULL, **all, *cause = NULL;
+	size_t n = 0;
+
+	if (names_split(list, &v, &n, &cause) < 0) {
+		cli_usage_error("sanitize", _("--witness: %s"), cause ? cause : "not UTF-8");
+		free(cause);
+		return CLI_EXIT_USAGE;
+	}
+	if (o->n_witnesses + n > SANITIZE_MAX_WITNESSES) {
+		names_list_free(v, n);
+		return cli_usage_error("sanitize", _("too many witnesses (at most %d)"),
+				       SANITIZE_MAX_WITNESSES);
+	}
+	all = realloc(o->witnesses, (o->n_witnesses + n + 1) * sizeof(*all));
+	if (!all) {
+		names_list_free(v, n);
+		cli_error(_("out of memory"));
+		return CLI_EXIT_FAIL;
+	}
+	memcpy(all + o->n_witnesses, v, n * sizeof(*v));
+	o->witnesses = all;
+	o->n_witnesses += n;
+	free(v);
+	return 0;
+}
 
 /* Options with a value that is checked here; 1 when @c is not one of them. */
 static int parse_value(int c, struct sopts *o)
@@ -147,35 +185,37 @@ static int parse_value(int c, struct sopts *o)
 	switch (c) {
 	case OPT_VERIFY:
 		if (profile_verify_parse(optarg, &o->verify) < 0)
-			return cli_usage_error("sanitize", "bad --verify '%s'", optarg);
+			return cli_usage_error("sanitize", _("bad --verify '%s'"), optarg);
 		o->verify_set = true;
 		return 0;
 	case OPT_SEED:
 		if (util_parse_u64(optarg, &o->seed, 0) < 0)
-			return cli_usage_error("sanitize", "bad --sample-seed");
+			return cli_usage_error("sanitize", _("bad --sample-seed"));
 		o->seed_set = true;
 		return 0;
 	case OPT_BLOCK:
 		if (util_parse_u64(optarg, &v, 1) < 0 || v > (16u << 20))
-			return cli_usage_error("sanitize", "bad --block-size");
+			return cli_usage_error("sanitize", _("bad --block-size"));
 		o->block_size = (uint32_t)v;
 		return 0;
 	case OPT_CKPT:
 		if (util_parse_u64(optarg, &v, 0) < 0 || v > 3600)
-			return cli_usage_error("sanitize", "bad --checkpoint-interval");
+			return cli_usage_error("sanitize", _("bad --checkpoint-interval"));
 		o->checkpoint_ms = v ? (unsigned)v * 1000 : 1;
 		return 0;
 	case OPT_DEST:
 		if (policy_dest_parse(optarg, &dest) < 0)
-			return cli_usage_error("sanitize", "unknown --destination '%s'", optarg);
+			return cli_usage_error("sanitize", _("unknown --destination '%s'"), optarg);
 		o->destination = optarg;
 		o->destination_set = true;
 		return 0;
 	case OPT_CLASS:
 		if (policy_level_parse(optarg, &lvl) < 0)
-			return cli_usage_error("sanitize", "unknown --class '%s'", optarg);
+			return cli_usage_error("sanitize", _("unknown --class '%s'"), optarg);
 		o->class_level = optarg;
 		return 0;
+	case OPT_WITNESS:
+		return add_witnesses(o, optarg);
 	}
 	return 1;
 }
@@ -214,22 +254,22 @@ static int check_combination(const struct sopts *o, int argc)
 	bool devices = optind < argc;
 
 	if (o->all && devices)
-		return cli_usage_error("sanitize", "--all selects the disks itself; name no device");
+		return cli_usage_error("sanitize", _("--all selects the disks itself; name no device"));
 	if (!o->all && !devices)
-		return cli_usage_error("sanitize", "name at least one device (or --all)");
+		return cli_usage_error("sanitize", _("name at least one device (or --all)"));
 	if (!o->all && (o->n_exclude || o->include_loop || o->include_usb))
-		return cli_usage_error("sanitize", "--exclude, --include-loop and --include-usb "
-				       "go with --all");
+		return cli_usage_error("sanitize", _("--exclude, --include-loop and --include-usb "
+				       "go with --all"));
 	if (!o->profile && !(o->resume && o->all))
-		return cli_usage_error("sanitize", "--profile NAME is required");
+		return cli_usage_error("sanitize", _("--profile NAME is required"));
 	if (o->resume && o->all && (o->n_exclude || o->include_loop || o->include_usb ||
 				    o->dry_run))
-		return cli_usage_error("sanitize", "--resume --all takes the disks of the "
+		return cli_usage_error("sanitize", _("--resume --all takes the disks of the "
 				       "checkpoints; no --exclude, --include-loop, --include-usb "
-				       "or --dry-run");
+				       "or --dry-run"));
 	if (o->power_off && o->verify_set && o->verify == PROFILE_VERIFY_NONE)
-		return cli_usage_error("sanitize", "--power-off needs verified disks; it cannot "
-				       "go with --verify none");
+		return cli_usage_error("sanitize", _("--power-off needs verified disks; it cannot "
+				       "go with --verify none"));
 	return 0;
 }
 
@@ -239,7 +279,7 @@ static int parse_sanitize(struct cli_ctx *ctx, int argc, char **argv, struct sop
 
 	o->exclude = calloc((size_t)argc + 1, sizeof(*o->exclude));
 	if (!o->exclude) {
-		cli_error("out of memory");
+		cli_error(_("out of memory"));
 		return CLI_EXIT_FAIL;
 	}
 	o->destination = policy_dest_name(POLICY_DEST_INTERNAL_REUSE);
@@ -253,7 +293,7 @@ static int parse_sanitize(struct cli_ctx *ctx, int argc, char **argv, struct sop
 		if (rc == 1)
 			rc = parse_simple(c, ctx, o);
 		if (rc == 1)
-			return cli_usage_error("sanitize", "bad option");
+			return cli_usage_error("sanitize", _("bad option"));
 		if (rc)
 			return rc;
 	}
@@ -385,6 +425,8 @@ static void make_request(const struct run *r, const struct item *it, struct sani
 	rq->operator_title = o->operator_title;
 	rq->validator_name = o->validator_name;
 	rq->validator_title = o->validator_title;
+	for (size_t i = 0; i < o->n_witnesses && i < SANITIZE_MAX_WITNESSES; i++)
+		rq->witnesses[rq->n_witnesses++] = o->witnesses[i];
 	rq->source_host = r->source;
 	rq->fw = it->fwo;
 	rq->block_size = o->block_size;
@@ -430,7 +472,7 @@ void cli_sanitize_prepare(const struct run *r, struct item *it)
 	if (!probe(it))
 		return;
 	if (!device_is_eligible(&it->dev)) {
-		cli_error("%s: refused:", it->path);
+		cli_error(_("%s: refused:"), it->path);
 		for (size_t i = 0; i < it->dev.n_reasons; i++)
 			fprintf(stderr, "  - %s\n", it->dev.reason_text[i]);
 		refuse(it, "", it->dev.n_reasons ? it->dev.reason_text[0] :
@@ -448,9 +490,9 @@ void cli_sanitize_prepare(const struct run *r, struct item *it)
 		free(cause);
 		it->state = ITEM_READY;
 		if (it->plan->interrupted && !rq.resume)
-			cli_warn("%s: %s was left sanitizing by a run that never ended; it is "
+			cli_warn(_("%s: %s was left sanitizing by a run that never ended; it is "
 				 "recorded as interrupted and started over (--resume would continue "
-				 "it)", it->path, it->plan->register_no);
+				 "it)"), it->path, it->plan->register_no);
 		return;
 	}
 	/* a medium that cannot be probed failed; every other refusal came
@@ -530,8 +572,8 @@ static void watch(struct item *items, size_t n)
 
 		nanosleep(&ts, NULL);
 		if (got_signal && !cancelled) {
-			cli_warn("signal %d: stopping every job (outcome interrupted; "
-				 "--resume continues them)", (int)got_signal);
+			cli_warn(_("signal %d: stopping every job (outcome interrupted; "
+				 "--resume continues them)"), (int)got_signal);
 			for (size_t i = 0; i < n; i++)
 				if (items[i].state == ITEM_RUNNING)
 					sanitize_interrupt(items[i].san);
@@ -632,12 +674,12 @@ static void print_ranges(const struct wipe_result *r)
 	size_t show = r->n_bad < 20 ? r->n_bad : 20;
 
 	for (size_t i = 0; i < show; i++)
-		printf("  %s pass %u: offset %llu length %llu%s%s\n",
+		printf(_("  %s pass %u: offset %llu length %llu%s%s\n"),
 		       wipe_range_kind_name(r->bad[i].kind), r->bad[i].pass,
 		       (unsigned long long)r->bad[i].offset, (unsigned long long)r->bad[i].length,
 		       r->bad[i].err ? " " : "", r->bad[i].err ? strerror(-r->bad[i].err) : "");
 	if (r->n_bad > show || r->bad_dropped)
-		printf("  ... %zu more ranges\n", r->n_bad - show + r->bad_dropped);
+		printf(_("  ... %zu more ranges\n"), r->n_bad - show + r->bad_dropped);
 }
 
 static void item_extra_text(const struct item *it)
@@ -646,14 +688,14 @@ static void item_extra_text(const struct item *it)
 	const struct sanitize_end *e = it->end;
 
 	if (it->requested[0])
-		printf("  profile %s not possible (%s); used %s\n", it->requested,
+		printf(_("  profile %s not possible (%s); used %s\n"), it->requested,
 		       it->fallback_why ? it->fallback_why : "no Purge", it->prof.name);
 	if (e && e->register_no[0])
-		printf("  register %s: event %s\n", e->register_no, e->event[0] ? e->event :
-		       "NOT recorded");
+		printf(_("  register %s: event %s\n"), e->register_no, e->event[0] ? e->event :
+		       _("NOT recorded"));
 	if (e && e->cert_id[0])
 		printf("  %s %s: %s %s\n", strcmp(e->cert_kind, "report") == 0 ?
-		       "report" : "certificate", e->cert_id, e->cert_json, e->cert_pdf);
+		       _("report") : _("certificate"), e->cert_id, e->cert_json, e->cert_pdf);
 	if (hook)
 		printf("  %s\n", hook);
 }
@@ -664,28 +706,29 @@ static void item_text(const struct item *it)
 	char w[32], v[32], d[32], t[32];
 
 	if (!r) {
-		printf("%s: %s: %s\n", it->path, cli_sanitize_item_outcome(it),
-		       it->cause ? it->cause : "unknown error");
+		printf("%s: %s: %s\n", it->path, i18n_value(cli_sanitize_item_outcome(it)),
+		       it->cause ? it->cause : _("unknown error"));
 		return;
 	}
 	util_format_size(r->bytes_written, w, sizeof(w));
 	util_format_size(r->bytes_verified, v, sizeof(v));
 	util_format_duration((uint64_t)r->duration, d, sizeof(d));
 	util_format_size((uint64_t)r->throughput, t, sizeof(t));
-	printf("%s: %s (profile %s, %zu passes, %s written, %s verified, verify %s, "
-	       "read path %s, %llu errors, %s, %s/s%s)\n", it->path, wipe_outcome_name(r->outcome),
-	       r->profile, r->n_passes, w, v, profile_verify_name(r->verify), r->read_path,
-	       (unsigned long long)r->errors, d, t, r->resumed ? ", resumed" : "");
+	printf(_("%s: %s (profile %s, %zu passes, %s written, %s verified, verify %s, "
+	       "read path %s, %llu errors, %s, %s/s%s)\n"), it->path,
+	       i18n_value(wipe_outcome_name(r->outcome)), r->profile, r->n_passes, w, v,
+	       i18n_value(profile_verify_name(r->verify)), r->read_path,
+	       (unsigned long long)r->errors, d, t, r->resumed ? _(", resumed") : "");
 	if (r->sampled)
-		printf("  sample seed %llu, %llu samples\n", (unsigned long long)r->sample_seed,
+		printf(_("  sample seed %llu, %llu samples\n"), (unsigned long long)r->sample_seed,
 		       (unsigned long long)r->sample_count);
 	if (r->cause[0])
-		printf("  cause: %s\n", r->cause);
+		printf(_("  cause: %s\n"), r->cause);
 	if (it->end && it->end->hidden) {
 		char hidden[320];
 
 		fw_job_hidden_text(it->end->hidden, hidden, sizeof(hidden));
-		printf("  hidden areas: %s\n", hidden);
+		printf(_("  hidden areas: %s\n"), hidden);
 	}
 	print_ranges(r);
 	item_extra_text(it);
@@ -719,10 +762,10 @@ static void print_stats(struct item *items, size_t n, uint64_t t0)
 	struct rusage ru;
 
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		fprintf(stderr, "custos: stats: peak RSS %ld KiB\n", ru.ru_maxrss);
+		fprintf(stderr, _("custos: stats: peak RSS %ld KiB\n"), ru.ru_maxrss);
 	for (size_t i = 0; i < n; i++)
 		if (items[i].res && items[i].res->first_write_ns)
-			fprintf(stderr, "custos: stats: %s: first write %.3f ms after start\n",
+			fprintf(stderr, _("custos: stats: %s: first write %.3f ms after start\n"),
 				items[i].path, (double)(items[i].res->first_write_ns - t0) / 1e6);
 }
 
@@ -745,7 +788,7 @@ static int report(struct run *r)
 	for (size_t i = 0; i < r->n; i++)
 		item_text(&r->items[i]);
 	if (r->summary_pdf)
-		printf("summary: %s\n", r->summary_pdf);
+		printf(_("summary: %s\n"), r->summary_pdf);
 	return rc;
 }
 
@@ -826,12 +869,12 @@ static int run_all(struct run *r)
 		print_stats(r->items, r->n, t0);
 	rc = report(r);
 	if (r->o->power_off && rc == CLI_EXIT_OK) {
-		fprintf(stderr, "custos: every disk erased and verified; powering off\n");
+		fprintf(stderr, _("custos: every disk erased and verified; powering off\n"));
 		if (cli_batch_power_off() < 0)
 			rc = CLI_EXIT_FAIL;
 	} else if (r->o->power_off) {
-		fprintf(stderr, "custos: not powering off: not every disk was erased and "
-			"verified\n");
+		fprintf(stderr, _("custos: not powering off: not every disk was erased and "
+			"verified\n"));
 	}
 	return rc;
 }
@@ -845,8 +888,8 @@ static int open_station(struct run *r)
 
 	if (rc < 0 && !r->o->dry_run) {
 		cli_error("%s", cause ? cause : "the station is not set up");
-		cli_error("sanitizing issues signed certificates: set this station up first "
-			  "with 'custos init --org ORG --station NAME'; nothing was written");
+		cli_error(_("sanitizing issues signed certificates: set this station up first "
+			  "with 'custos init --org ORG --station NAME'; nothing was written"));
 		free(cause);
 		return CLI_EXIT_FAIL;
 	}
@@ -854,9 +897,78 @@ static int open_station(struct run *r)
 	return 0;
 }
 
-static int setup(struct run *r)
+/* The roster's person named @name in @role; *@p NULL when no roster is
+ * kept.  A name not on the roster, or not in the role, is refused with
+ * the roster's people listed (exit 3); a blank name is a usage error. */
+static int roster_person(const struct run *r, const char *opt, const char *name, unsigned role,
+			 const struct staff_person **p)
 {
-	const struct sopts *o = r->o;
+	char *cause = NULL;
+	int rc = staff_require(r->roster, name, role, p, &cause);
+
+	if (rc == 0)
+		return 0;
+	cli_error(_("sanitize: %s: %s"), opt, cause ? cause : strerror(-rc));
+	free(cause);
+	return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_REFUSED;
+}
+
+/* The operator named by nobody: the station's default, else (roster
+ * kept) a usage error listing the operators; else NULL, and the library
+ * takes the login account (a station without a roster, the demo). */
+static int default_operator(struct run *r, struct sopts *o)
+{
+	char *who;
+
+	if (o->operator_name && *o->operator_name)
+		return 0;
+	o->operator_name = staff_default_operator(r->st);
+	if (o->operator_name || !r->roster->n)
+		return 0;
+	who = staff_describe(r->roster, STAFF_ROLE_OPERATOR);
+	cli_error(_("sanitize: who is the operator? give --operator NAME, set $CUSTOS_OPERATOR "
+		  "or 'custos staff default NAME'; the roster's operators: %s"), who ? who : "?");
+	free(who);
+	return CLI_EXIT_USAGE;
+}
+
+/* The people of the run, checked against the roster when the station
+ * keeps one: operator, validator and witnesses in their roles, names in
+ * the roster's spelling, titles from the roster unless given. */
+static int resolve_people(struct run *r, struct sopts *o)
+{
+	const struct staff_person *p = NULL;
+	char *cause = NULL;
+	int rc = staff_load(r->ctx->state_dir, &r->roster, &cause);
+
+	if (rc < 0) {
+		cli_error(_("sanitize: %s"), cause ? cause : strerror(-rc));
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	rc = default_operator(r, o);
+	if (!rc && o->operator_name)
+		rc = roster_person(r, "--operator", o->operator_name, STAFF_ROLE_OPERATOR, &p);
+	if (!rc && p) {
+		o->operator_name = p->name;
+		if (!o->operator_title && p->title[0])
+			o->operator_title = p->title;
+	}
+	p = NULL;
+	if (!rc && o->validator_name && *o->validator_name)
+		rc = roster_person(r, "--validator", o->validator_name, STAFF_ROLE_VALIDATOR, &p);
+	if (!rc && p) {
+		o->validator_name = p->name;
+		if (!o->validator_title && p->title[0])
+			o->validator_title = p->title;
+	}
+	for (size_t i = 0; !rc && i < o->n_witnesses; i++)
+		rc = roster_person(r, "--witness", o->witnesses[i], STAFF_ROLE_WITNESS, &p);
+	return rc;
+}
+
+static int setup(struct run *r, struct sopts *o)
+{
 	char *cause = NULL;
 	int rc;
 
@@ -870,13 +982,15 @@ static int setup(struct run *r)
 		if (o->power_off && !o->verify_set &&
 		    r->base.method == PROFILE_METHOD_OVERWRITE &&
 		    r->base.verify == PROFILE_VERIFY_NONE)
-			return cli_usage_error("sanitize", "--power-off needs verified disks; "
-					       "profile %s does not verify (give --verify)",
+			return cli_usage_error("sanitize", _("--power-off needs verified disks; "
+					       "profile %s does not verify (give --verify)"),
 					       r->base.name);
 	}
 	rc = open_station(r);
+	if (rc == 0)
+		rc = resolve_people(r, o);
 	if (rc == 0 && policy_load_default(r->ctx->state_dir, &r->pol, &cause) < 0) {
-		cli_error("policy: %s", cause ? cause : "cannot load it");
+		cli_error(_("policy: %s"), cause ? cause : "cannot load it");
 		free(cause);
 		rc = CLI_EXIT_FAIL;
 	}
@@ -899,7 +1013,7 @@ static int gather(struct run *r, int argc, char **argv)
 		if (cli_batch_resume_all(r) < 0)
 			return CLI_EXIT_FAIL;
 		if (!r->n)
-			cli_note(r->ctx, "no interrupted run to resume in %s/jobs",
+			cli_note(r->ctx, _("no interrupted run to resume in %s/jobs"),
 				 r->ctx->state_dir);
 		return 0;
 	}
@@ -908,14 +1022,14 @@ static int gather(struct run *r, int argc, char **argv)
 			return CLI_EXIT_FAIL;
 		cli_batch_print_selection(r);
 		if (!r->n) {
-			cli_error("--all found no eligible disk; nothing to do");
+			cli_error(_("--all found no eligible disk; nothing to do"));
 			return CLI_EXIT_FAIL;
 		}
 		return 0;
 	}
 	for (int i = optind; i < argc; i++)
 		if (!cli_sanitize_add_item(r, argv[i])) {
-			cli_error("out of memory");
+			cli_error(_("out of memory"));
 			return CLI_EXIT_FAIL;
 		}
 	return 0;
@@ -929,9 +1043,16 @@ static void teardown(struct run *r)
 	register_close(r->db);
 	policy_free(r->pol);
 	station_free(r->st);
+	staff_free(r->roster);
 	json_decref(r->skipped);
 	free(r->cert_dir);
 	free(r->summary_pdf);
+}
+
+static void free_opts(struct sopts *o)
+{
+	free(o->exclude);
+	names_list_free(o->witnesses, o->n_witnesses);
 }
 
 int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv)
@@ -942,7 +1063,7 @@ int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv)
 	int rc = parse_sanitize(ctx, argc, argv, &o);
 
 	if (rc) {
-		free(o.exclude);
+		free_opts(&o);
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	}
 	if (o.resume && o.all)
@@ -951,13 +1072,13 @@ int cli_sanitize(struct cli_ctx *ctx, int argc, char **argv)
 	r.o = &o;
 	r.skipped = json_array();
 	got_signal = 0;
-	rc = setup(&r);
+	rc = setup(&r, &o);
 	if (rc == 0)
 		rc = gather(&r, argc, argv);
 	if (rc == 0 && r.n)
 		rc = o.dry_run ? cli_batch_dry_run(&r) : run_all(&r);
 	teardown(&r);
 	json_decref(batch);
-	free(o.exclude);
+	free_opts(&o);
 	return rc;
 }

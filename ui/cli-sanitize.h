@@ -18,6 +18,7 @@ struct sanitize_run;
 struct sanitize_end;
 struct policy;
 struct register_db;
+struct staff;
 struct station;
 struct wipe_result;
 
@@ -39,6 +40,8 @@ struct sopts {
 	const char *operator_title;
 	const char *validator_name;
 	const char *validator_title;
+	char **witnesses;		/* every --witness, split (names_split) */
+	size_t n_witnesses;
 	bool restore_max;
 	bool allow_usb_bridge;
 	bool all;
@@ -90,6 +93,7 @@ struct run {
 	size_t n, cap;
 	json_t *skipped;		/* --all: disks not selected, with why */
 	char *summary_pdf;
+	struct staff *roster;		/* the station's people (staff.json) */
 };
 
 /* ui/cli-sanitize.c */

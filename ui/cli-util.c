@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
+#include "i18n.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vput_safe(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'custos %s%s--help' for more information.\n",
+	fprintf(stderr, _("\nTry 'custos %s%s--help' for more information.\n"),
 		cmd ? cmd : "", cmd ? " " : "");
 	return CLI_EXIT_USAGE;
 }
@@ -87,13 +88,13 @@ int cli_check_text(const char *cmd, const char *option, const char *value, size_
 	int rc;
 
 	if (util_text_check(option, value, &cause) < 0) {
-		rc = cli_usage_error(cmd, "%s (text must be UTF-8 without control characters)",
+		rc = cli_usage_error(cmd, _("%s (text must be UTF-8 without control characters)"),
 				     cause ? cause : option);
 		free(cause);
 		return rc;
 	}
 	if (value && size && strlen(value) >= size)
-		return cli_usage_error(cmd, "%s: longer than %zu bytes", option, size - 1);
+		return cli_usage_error(cmd, _("%s: longer than %zu bytes"), option, size - 1);
 	return CLI_EXIT_OK;
 }
 
@@ -102,7 +103,7 @@ int cli_print_json(json_t *j)
 	int rc;
 
 	if (!j) {
-		cli_error("out of memory while building JSON output");
+		cli_error(_("out of memory while building JSON output"));
 		return CLI_EXIT_FAIL;
 	}
 	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -111,7 +112,7 @@ int cli_print_json(json_t *j)
 		rc = fputc('\n', stdout) == EOF ? -1 : 0;
 	if (rc == 0 && fflush(stdout) == 0)
 		return CLI_EXIT_OK;
-	cli_error("cannot write JSON to standard output");
+	cli_error(_("cannot write JSON to standard output"));
 	return CLI_EXIT_FAIL;
 }
 
@@ -122,18 +123,18 @@ bool cli_confirm_typed(const struct cli_ctx *ctx, const char *what, const char *
 	bool ok = false;
 
 	if (!isatty(STDIN_FILENO)) {
-		cli_error("%s: no terminal to confirm on; use --yes to confirm in advance", what);
+		cli_error(_("%s: no terminal to confirm on; use --yes to confirm in advance"), what);
 		return false;
 	}
 	tty = stderr;
-	fprintf(tty, "%s\nType '%s' to confirm, anything else cancels: ", what, expect);
+	fprintf(tty, _("%s\nType '%s' to confirm, anything else cancels: "), what, expect);
 	fflush(tty);
 	if (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\r\n")] = '\0';
 		ok = strcmp(util_strstrip(line), expect) == 0;
 	}
 	if (!ok)
-		fprintf(tty, "Not confirmed; nothing was written.\n");
+		fprintf(tty, _("Not confirmed; nothing was written.\n"));
 	(void)ctx;
 	return ok;
 }

@@ -35,4 +35,19 @@ const char *i18n_codeset_warning(void);
 void i18n_watch_stdout(void);
 void i18n_finish(void);
 
+/*
+ * A value the program keeps as a code, in the interface language: a
+ * classification ("secret": 秘密), media type ("usb-flash": U 盘),
+ * destination, outcome, lifecycle state, register event kind,
+ * destruction method or verification mode.  Through _() with the English
+ * label as msgid ("top secret", "in stock"); without a translation
+ * (English) the code itself, as the command line prints it; a code that
+ * is none of these comes back unchanged.
+ */
+const char *i18n_value(const char *code);
+
+/* An installed profile's title in the interface language ("Zeros, 1
+ * pass": 全零，1 遍); any other title unchanged. */
+const char *i18n_profile_title(const char *title);
+
 #endif

@@ -6,6 +6,7 @@
  * screen stack, the message line and the key bar.
  */
 #include "tui.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -309,20 +310,50 @@ static void draw_title(struct tui_app *app)
 
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	snprintf(left, sizeof(left), " Custos%s%s%s", app->station ? " - " : "",
-		 app->station ? app->station->name : "", app->demo ? "  [DEMO]" : "");
-	snprintf(right, sizeof(right), "%s%zu job%s running  %s ", running ? "" : "",
-		 running, running == 1 ? "" : "s", clock);
+	snprintf(left, sizeof(left), " Custos%s%s%s  %s%s", app->station ? " - " : "",
+		 app->station ? app->station->name : "", app->demo ? _("  [DEMO]") : "",
+		 app->operator_name[0] || tui_people_kept(app) ? _("Operator: ") : "",
+		 app->operator_name[0] ? app->operator_name : tui_people_kept(app) ?
+		 _("nobody (F9)") : "");
+	snprintf(right, sizeof(right), ngettext("%zu job running  %s ", "%zu jobs running  %s ",
+						running), running, clock);
 	rw = tui_text_width(right);
 	tui_put(app, stdscr, 0, 0, COLS, TUI_STYLE_TITLE, left);
 	if (COLS - rw > tui_text_width(left))
 		tui_put(app, stdscr, 0, COLS - rw, rw, TUI_STYLE_TITLE, right);
 }
 
-/* "F2/e Enrol  F3/w Wipe ..." from the top screen's key table. */
+/* One key of the key bar: "F2/e", or "F2" alone when @compact. */
+static void keybar_key(const struct tui_keyhelp *k, bool compact, char *key, size_t len)
+{
+	if (compact && k->fkey)
+		snprintf(key, len, "%s", k->fkey);
+	else
+		snprintf(key, len, "%s%s%s", k->fkey ? k->fkey : "", k->fkey && k->key ? "/" : "",
+			 k->key ? k->key : "");
+}
+
+/* The width of the key bar drawn from @keys. */
+static int keybar_width(const struct tui_keyhelp *keys, bool compact)
+{
+	char key[32];
+	int w = 0;
+
+	for (const struct tui_keyhelp *k = keys; k && k->label; k++) {
+		if (k->help_only)
+			continue;
+		keybar_key(k, compact, key, sizeof(key));
+		w += tui_text_width(key) + tui_text_width(_(k->label)) + 2;
+	}
+	return w;
+}
+
+/* "F2/e Enrol  F3/w Wipe ..." from the top screen's key table; when that
+ * does not fit (longer labels in another language), "F2 登记 F3 消除". */
 static void draw_keybar(struct tui_app *app)
 {
 	const struct tui_keyhelp *k = app->stack[app->depth - 1]->keys;
+	bool compact = keybar_width(k, false) > COLS + 1;
 	int x = 0;
 
 	tui_put(app, stdscr, LINES - 1, 0, COLS, TUI_STYLE_BAR, "");
@@ -332,15 +363,14 @@ static void draw_keybar(struct tui_app *app)
 
 		if (k->help_only)
 			continue;
-		snprintf(key, sizeof(key), "%s%s%s", k->fkey ? k->fkey : "",
-			 k->fkey && k->key ? "/" : "", k->key ? k->key : "");
+		keybar_key(k, compact, key, sizeof(key));
 		kw = tui_text_width(key);
-		lw = tui_text_width(k->label);
+		lw = tui_text_width(_(k->label));
 		if (x + kw + lw + 1 > COLS)
 			break;
 		tui_put(app, stdscr, LINES - 1, x, kw, TUI_STYLE_BAR_KEY, key);
 		tui_put(app, stdscr, LINES - 1, x + kw, lw + 2, TUI_STYLE_BAR, "");
-		tui_put(app, stdscr, LINES - 1, x + kw + 1, lw + 1, TUI_STYLE_BAR, k->label);
+		tui_put(app, stdscr, LINES - 1, x + kw + 1, lw + 1, TUI_STYLE_BAR, _(k->label));
 		x += kw + lw + 2;
 	}
 }
@@ -414,17 +444,17 @@ static void pop(struct tui_app *app)
 
 static unsigned quit_stopping_jobs(struct tui_app *app)
 {
-	tui_app_message(app, false, "stopping the running jobs...");
+	tui_app_message(app, false, _("stopping the running jobs..."));
 	redraw(app);
 	tui_jobs_stop_all(app, false);
 	return TUI_QUIT;
 }
 
 static struct tui_confirm quit_question = {
-	.title = "Quit",
-	.text = "Sanitizations are still running.  Stop them now (their outcome will be "
+	.title = N_("Quit"),
+	.text = N_("Sanitizations are still running.  Stop them now (their outcome will be "
 		"\"aborted\", no certificate of erasure) and quit?  A firmware erase "
-		"already sent to a drive cannot be stopped: quitting waits for it.",
+		"already sent to a drive cannot be stopped: quitting waits for it."),
 	.yes = quit_stopping_jobs,
 };
 
@@ -574,8 +604,12 @@ int tui_app_run(struct tui_app *app)
 	util_log_set_sink(log_sink, app, app->ctx->verbose ? UTIL_LOG_INFO : UTIL_LOG_WARN);
 	curses_begin(app);
 	app->depth = 0;
-	if (tui_app_push(app, &tui_screen_media, NULL) == 0)
+	if (tui_app_push(app, &tui_screen_media, NULL) == 0) {
+		/* a roster: who is at the station, before anything is done */
+		if (tui_people_kept(app))
+			tui_people_ask_operator(app);
 		loop(app);
+	}
 	while (app->depth > 0) {
 		const struct tui_screen *s = app->stack[--app->depth];
 

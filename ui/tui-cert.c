@@ -6,6 +6,7 @@
  * lies on a medium being wiped.
  */
 #include "tui.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -21,7 +22,7 @@
 #include "register.h"
 
 static const struct tui_field_spec save_spec[] = {
-	{ "dir", "Directory", TUI_FIELD_TEXT, true, PATH_MAX - 64, NULL },
+	{ "dir", N_("Directory"), TUI_FIELD_TEXT, true, PATH_MAX - 64, NULL },
 };
 
 static struct {
@@ -127,17 +128,17 @@ static int cert_enter(struct tui_app *app, void *arg)
 		cv.job = *row->job;
 		cv.have_job = true;
 		if (row->job->phase == TUI_JOB_RUNNING || row->job->phase == TUI_JOB_STOPPING) {
-			tui_app_message(app, false, "%s: the job is still running", row->name);
+			tui_app_message(app, false, _("%s: the job is still running"), row->name);
 			return -1;
 		}
 	}
 	if (!find_id(app, row)) {
-		tui_app_message(app, true, "%s has no certificate%s%s", row->name,
+		tui_app_message(app, true, _("%s has no certificate%s%s"), row->name,
 				cv.have_job && cv.job.message[0] ? ": " : "", cv.job.message);
 		return -1;
 	}
 	if (load(app, &cause) < 0) {
-		tui_app_message(app, true, "certificate %s: %s", cv.id, cause ? cause : "unreadable");
+		tui_app_message(app, true, _("certificate %s: %s"), cv.id, cause ? cause : "unreadable");
 		free(cause);
 		json_decref(cv.doc);
 		free_lines();
@@ -165,19 +166,19 @@ static void cert_draw(struct tui_app *app, WINDOW *win)
 	werase(win);
 	if (cv.have_job)
 		tui_putf(app, win, y++, 0, W, cv.job.phase == TUI_JOB_SUCCEEDED ?
-			 TUI_STYLE_GOOD : TUI_STYLE_BAD, "%s: outcome %s%s%s", cv.job.name,
+			 TUI_STYLE_GOOD : TUI_STYLE_BAD, _("%s: outcome %s%s%s"), cv.job.name,
 			 cv.job.outcome, cv.job.message[0] ? " - " : "", cv.job.message);
 	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, "%s %s  (%s)",
-		 cert_doc_kind(cv.doc) ? cert_doc_kind(cv.doc) : "certificate", cv.id, cv.path);
+		 _(cert_doc_kind(cv.doc) ? cert_doc_kind(cv.doc) : "certificate"), cv.id, cv.path);
 	for (int i = cv.top; i < (int)cv.n_lines && y < H; i++)
 		tui_put(app, win, y++, 0, W, TUI_STYLE_NORMAL, cv.lines[i]);
 	if (!cv.saving)
 		return;
-	in = tui_dialog_box(app, win, 7, 70, "Save PDF");
+	in = tui_dialog_box(app, win, 7, 70, _("Save PDF"));
 	if (!in)
 		return;
 	tui_put(app, in, 0, 0, getmaxx(in), TUI_STYLE_GREY,
-		"A directory not on a medium being wiped (e.g. a USB stick)");
+		_("A directory not on a medium being wiped (e.g. a USB stick)"));
 	tui_form_draw(app, &cv.form, in, 2, 12);
 	delwin(in);
 }
@@ -217,15 +218,15 @@ static unsigned save_pdf(struct tui_app *app)
 	int rc;
 
 	if (on_wiped_medium(app, dir)) {
-		tui_app_message(app, true, "%s is on a medium being wiped: choose another", dir);
+		tui_app_message(app, true, _("%s is on a medium being wiped: choose another"), dir);
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	path = util_asprintf("%s/%s.pdf", dir, cv.id);
 	rc = path ? cert_pdf_write(cv.doc, path, &cause) : -ENOMEM;
 	if (rc < 0)
-		tui_app_message(app, true, "not saved: %s", cause ? cause : strerror(-rc));
+		tui_app_message(app, true, _("not saved: %s"), cause ? cause : strerror(-rc));
 	else
-		tui_app_message(app, false, "saved %s", path);
+		tui_app_message(app, false, _("saved %s"), path);
 	free(cause);
 	free(path);
 	tui_form_free(&cv.form);
@@ -236,8 +237,8 @@ static unsigned save_pdf(struct tui_app *app)
 /* The printing error, with what the operator can do instead. */
 static void print_failed(struct tui_app *app, int rc, const char *cause)
 {
-	tui_app_message(app, true, "printing %s: %s%s", cv.id, cause ? cause : strerror(-rc),
-			rc == -ENOENT ? "; save the PDF (s) and print it elsewhere" : "");
+	tui_app_message(app, true, _("printing %s: %s%s"), cv.id, cause ? cause : strerror(-rc),
+			rc == -ENOENT ? _("; save the PDF (s) and print it elsewhere") : "");
 }
 
 /* Hand the PDF to lp without waiting; the tick collects its status. */
@@ -248,12 +249,12 @@ static unsigned print(struct tui_app *app)
 	int rc;
 
 	if (cv.lp > 0) {
-		tui_app_message(app, false, "printing is under way");
+		tui_app_message(app, false, _("printing is under way"));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	snprintf(pdf, sizeof(pdf), "%.*s.pdf", (int)(n > 5 ? n - 5 : n), cv.path);
 	if (access(pdf, R_OK) != 0 && cert_pdf_write(cv.doc, pdf, &cause) < 0) {
-		tui_app_message(app, true, "cannot render the PDF: %s", cause ? cause : "?");
+		tui_app_message(app, true, _("cannot render the PDF: %s"), cause ? cause : "?");
 		free(cause);
 		return TUI_HANDLED | TUI_REDRAW;
 	}
@@ -262,7 +263,7 @@ static unsigned print(struct tui_app *app)
 		cv.lp = 0;
 		print_failed(app, rc, cause);
 	} else {
-		tui_app_message(app, false, "sent %s to the printer...", cv.id);
+		tui_app_message(app, false, _("sent %s to the printer..."), cv.id);
 	}
 	free(cause);
 	return TUI_HANDLED | TUI_REDRAW;
@@ -278,7 +279,7 @@ static unsigned cert_tick(struct tui_app *app)
 	cv.lp = 0;
 	rc = cert_print_status(status, getenv("CUSTOS_PRINTER"), &cause);
 	if (rc == 0)
-		tui_app_message(app, false, "%s printed", cv.id);
+		tui_app_message(app, false, _("%s printed"), cv.id);
 	else
 		print_failed(app, rc, cause);
 	free(cause);
@@ -333,10 +334,10 @@ static unsigned cert_key(struct tui_app *app, int key)
 }
 
 static const struct tui_keyhelp cert_keys[] = {
-	{ "F2", "p", "Print", "print the PDF with lp (printer: $CUSTOS_PRINTER or default)" },
-	{ "F3", "s", "SavePDF", "save the PDF into a directory (e.g. a USB stick)" },
-	{ NULL, "Up/Down", "Scroll", "scroll the certificate (PgUp, PgDn, Space)" },
-	{ "F4", "Esc", "Back", "back to the media screen (also q)" },
+	{ "F2", "p", N_("Print"), N_("print the PDF with lp (printer: $CUSTOS_PRINTER or default)") },
+	{ "F3", "s", N_("SavePDF"), N_("save the PDF into a directory (e.g. a USB stick)") },
+	{ NULL, "Up/Down", N_("Scroll"), N_("scroll the certificate (PgUp, PgDn, Space)") },
+	{ "F4", "Esc", N_("Back"), N_("back to the media screen (also q)") },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tui-confirm: a yes/no question over the current screen. */
 #include "tui.h"
+#include "i18n.h"
 
 #include <string.h>
 
@@ -47,13 +48,13 @@ int tui_wrap(struct tui_app *app, WINDOW *win, int y, enum tui_style style, cons
 
 static void confirm_draw(struct tui_app *app, WINDOW *win)
 {
-	WINDOW *in = tui_dialog_box(app, win, 9, 64, question->title);
+	WINDOW *in = tui_dialog_box(app, win, 9, 64, _(question->title));
 	int y;
 
 	if (!in)
 		return;
-	y = tui_wrap(app, in, 0, TUI_STYLE_NORMAL, question->text);
-	tui_put(app, in, y + 1, 0, getmaxx(in), TUI_STYLE_WARN, "y = yes,  n or Esc = no");
+	y = tui_wrap(app, in, 0, TUI_STYLE_NORMAL, _(question->text));
+	tui_put(app, in, y + 1, 0, getmaxx(in), TUI_STYLE_WARN, _("y = yes,  n or Esc = no"));
 	delwin(in);
 }
 
@@ -70,8 +71,8 @@ static unsigned confirm_key(struct tui_app *app, int key)
 }
 
 static const struct tui_keyhelp confirm_keys[] = {
-	{ NULL, "y", "Yes", "answer yes" },
-	{ NULL, "n", "No", "answer no (also Esc)" },
+	{ NULL, "y", N_("Yes"), N_("answer yes") },
+	{ NULL, "n", N_("No"), N_("answer no (also Esc)") },
 	{ NULL, NULL, NULL, NULL, false },
 };
 
@@ -97,13 +98,13 @@ static int notice_enter(struct tui_app *app, void *arg)
 
 static void notice_draw(struct tui_app *app, WINDOW *win)
 {
-	WINDOW *in = tui_dialog_box(app, win, 9, 64, "Error");
+	WINDOW *in = tui_dialog_box(app, win, 9, 64, _("Error"));
 	int y;
 
 	if (!in)
 		return;
 	y = tui_wrap(app, in, 0, TUI_STYLE_BAD, notice);
-	tui_put(app, in, y + 1, 0, getmaxx(in), TUI_STYLE_GREY, "Any key closes.");
+	tui_put(app, in, y + 1, 0, getmaxx(in), TUI_STYLE_GREY, _("Any key closes."));
 	delwin(in);
 }
 
@@ -115,7 +116,7 @@ static unsigned notice_key(struct tui_app *app, int key)
 }
 
 static const struct tui_keyhelp notice_keys[] = {
-	{ NULL, "any key", "Close", "close the message" },
+	{ NULL, "any key", N_("Close"), N_("close the message") },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

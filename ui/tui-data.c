@@ -7,8 +7,10 @@
  * virtual media are listed: no real disk or loop device can be marked.
  */
 #include "tui.h"
+#include "i18n.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,21 +51,21 @@ static void fw_methods(const struct fw_caps *caps, char *out, size_t len)
 		pos += (size_t)k;
 	}
 	if (pos + 1 < len)
-		snprintf(out + pos, len - pos, "%spurge: %s", pos ? "; " : "none; ",
+		snprintf(out + pos, len - pos, _("%spurge: %s"), pos ? "; " : "none; ",
 			 caps->purge ? fw_method_name(caps->purge) : "none possible");
 }
 
 static void fw_hidden_text(const struct fw_hidden *h, char *out, size_t len)
 {
 	if (!h->checked)
-		snprintf(out, len, "hidden areas: not checked (not ATA)");
+		snprintf(out, len, _("hidden areas: not checked (not ATA)"));
 	else if (!h->known)
-		snprintf(out, len, "hidden areas: unknown%s%.100s", h->note[0] ? " - " : "", h->note);
+		snprintf(out, len, _("hidden areas: unknown%s%.100s"), h->note[0] ? " - " : "", h->note);
 	else if (h->hidden_sectors)
-		snprintf(out, len, "hidden areas: %llu sectors hidden (HPA/AMA/DCO)",
+		snprintf(out, len, _("hidden areas: %llu sectors hidden (HPA/AMA/DCO)"),
 			 (unsigned long long)h->hidden_sectors);
 	else
-		snprintf(out, len, "hidden areas: none");
+		snprintf(out, len, _("hidden areas: none"));
 }
 
 /* Firmware capabilities of @dev (read-only probe; files and loops have none). */
@@ -74,7 +76,7 @@ static void probe_fw(const struct device_info *dev, struct tui_fw_view *v)
 
 	if (dev->transport == DEVICE_TRANSPORT_FILE || dev->transport == DEVICE_TRANSPORT_VIRTUAL ||
 	    dev->size_bytes == 0) {
-		util_strlcpy(v->methods, "none (no ATA/NVMe firmware)", sizeof(v->methods));
+		util_strlcpy(v->methods, _("none (no ATA/NVMe firmware)"), sizeof(v->methods));
 		return;
 	}
 	if (fw_probe(dev->path, &caps, &cause) < 0) {
@@ -118,7 +120,7 @@ void tui_app_rescan(struct tui_app *app)
 	scan.done = 0;
 	scan.again = false;
 	if (pthread_create(&scan.thread, NULL, scan_thread, NULL) != 0) {
-		tui_app_message(app, true, "cannot list devices: out of resources");
+		tui_app_message(app, true, _("cannot list devices: out of resources"));
 		return;
 	}
 	scan.running = true;
@@ -153,9 +155,9 @@ static void lookup_one(struct tui_app *app, const struct device_info *dev,
 	if (register_check_sanitize_state(&m, &cause) < 0) {
 		if (m.history_differs)
 			snprintf(v->refusal, sizeof(v->refusal), "%s", cause ? cause :
-				 "the register's row differs from its history");
+				 _("the register's row differs from its history"));
 		else
-			snprintf(v->refusal, sizeof(v->refusal), "%s is %s: no wipe (lifecycle rule)",
+			snprintf(v->refusal, sizeof(v->refusal), _("%s is %s: no wipe (lifecycle rule)"),
 				 m.register_no, m.state);
 	}
 	free(cause);
@@ -169,7 +171,7 @@ void tui_app_lookup(struct tui_app *app)
 	if (!regs || !ids) {
 		free(regs);
 		free(ids);
-		tui_app_message(app, true, "out of memory");
+		tui_app_message(app, true, _("out of memory"));
 		return;
 	}
 	for (size_t i = 0; i < app->n_devs; i++)
@@ -189,7 +191,7 @@ bool tui_app_scan_poll(struct tui_app *app)
 	scan.running = false;
 	app->scanning = false;
 	if (scan.rc < 0) {
-		tui_app_message(app, true, "cannot list devices: %s",
+		tui_app_message(app, true, _("cannot list devices: %s"),
 				scan.cause ? scan.cause : strerror(-scan.rc));
 		free(scan.cause);
 	} else {
@@ -215,7 +217,7 @@ void tui_app_rebuild_rows(struct tui_app *app)
 		util_strlcpy(path, app->rows[app->cursor].path, sizeof(path));
 	if (tui_model_rows(app->devs, app->n_devs, app->regs, app->job_views, app->n_jobs,
 			   (const char *const *)app->marked, app->n_marked, &rows, &n) < 0) {
-		tui_app_message(app, true, "out of memory");
+		tui_app_message(app, true, _("out of memory"));
 		return;
 	}
 	free(app->rows);
@@ -302,4 +304,65 @@ void tui_app_free_data(struct tui_app *app)
 	free(app->marked);
 	app->marked = NULL;
 	app->n_marked = 0;
+}
+
+/* --- events as text ---------------------------------------------------- */
+
+/* Append "key value" pairs of @o (nested objects flattened, arrays
+ * joined with "、"), codes in the interface language. */
+static void event_pairs(json_t *o, char *out, size_t len, size_t *pos)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		char val[160] = "";
+
+		if (*pos + 4 >= len)
+			return;
+		if (json_is_object(v)) {
+			event_pairs(v, out, len, pos);
+			continue;
+		}
+		if (json_is_string(v)) {
+			util_strlcpy(val, i18n_value(json_string_value(v)), sizeof(val));
+		} else if (json_is_array(v)) {
+			size_t i;
+			json_t *e;
+
+			json_array_foreach(v, i, e) {
+				size_t n = strlen(val);
+
+				snprintf(val + n, sizeof(val) - n, "%s%s", i ? "、" : "",
+					 json_is_string(e) ? json_string_value(e) : "");
+			}
+		} else if (json_is_integer(v)) {
+			snprintf(val, sizeof(val), "%lld", (long long)json_integer_value(v));
+		} else if (json_is_true(v) || json_is_false(v)) {
+			util_strlcpy(val, json_is_true(v) ? _("yes") : _("no"), sizeof(val));
+		} else {
+			continue;
+		}
+		if (!val[0])
+			continue;
+		*pos += (size_t)snprintf(out + *pos, len - *pos, "%s%s %s", *pos ? "; " : "",
+					 key, val);
+		if (*pos >= len)
+			*pos = len - 1;
+	}
+}
+
+void tui_event_text(const char *details, char *out, size_t len)
+{
+	json_t *j = details && *details ? json_loads(details, 0, NULL) : NULL;
+	size_t pos = 0;
+
+	out[0] = '\0';
+	if (!j) {
+		util_strlcpy(out, details ? details : "", len);
+		return;
+	}
+	if (json_is_object(j))
+		event_pairs(j, out, len, &pos);
+	json_decref(j);
 }

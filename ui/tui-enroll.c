@@ -5,6 +5,7 @@
  * register already knows is recognised and shown instead of the form.
  */
 #include "tui.h"
+#include "i18n.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #include "register.h"
 
 static const char *const class_choices[] = {
-	"public 公开", "internal 内部", "secret 秘密", "confidential 机密", "top-secret 绝密",
+	/* codes, shown in the interface language (i18n_value()) */
+	"public", "internal", "secret", "confidential", "top-secret",
 	NULL
 };
 
@@ -22,12 +24,12 @@ static const char *const type_choices[] = {
 };
 
 static const struct tui_field_spec enroll_spec[] = {
-	{ "asset_tag", "Asset tag", TUI_FIELD_TEXT, false, 63, NULL },
-	{ "class", "Classification", TUI_FIELD_CHOICE, true, 0, class_choices },
-	{ "custodian", "Custodian", TUI_FIELD_TEXT, true, 127, NULL },
-	{ "department", "Department", TUI_FIELD_TEXT, false, 127, NULL },
-	{ "type", "Media type", TUI_FIELD_CHOICE, true, 0, type_choices },
-	{ "note", "Note", TUI_FIELD_TEXT, false, 511, NULL },
+	{ "asset_tag", N_("Asset tag"), TUI_FIELD_TEXT, false, 63, NULL },
+	{ "class", N_("Classification"), TUI_FIELD_CHOICE, true, 0, class_choices },
+	{ "custodian", N_("Custodian"), TUI_FIELD_TEXT, true, 127, NULL },
+	{ "department", N_("Department"), TUI_FIELD_TEXT, false, 127, NULL },
+	{ "type", N_("Media type"), TUI_FIELD_CHOICE, true, 0, type_choices },
+	{ "note", N_("Note"), TUI_FIELD_TEXT, false, 511, NULL },
 };
 
 static struct {
@@ -44,11 +46,11 @@ static int enroll_enter(struct tui_app *app, void *arg)
 
 	(void)arg;
 	if (!row || !row->dev) {
-		tui_app_message(app, true, "select a medium that is present to enrol it");
+		tui_app_message(app, true, _("select a medium that is present to enrol it"));
 		return -1;
 	}
 	if (!app->reg) {
-		tui_app_message(app, true, "the register is not available");
+		tui_app_message(app, true, _("the register is not available"));
 		return -1;
 	}
 	memset(&en, 0, sizeof(en));
@@ -76,20 +78,20 @@ static void draw_known(struct tui_app *app, WINDOW *in)
 	const struct register_media *m = &en.media;
 	int W = getmaxx(in), y = 2;
 
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_GOOD, "Already enrolled as %s", m->register_no);
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Classification  %s", m->classification);
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Asset tag       %s", m->asset_tag);
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Custodian       %s", m->custodian);
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Department      %s", m->department);
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "State           %s", m->state);
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, "Enrolled        %s", m->created_at);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_GOOD, _("Already enrolled as %s"), m->register_no);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Classification  %s"), m->classification);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Asset tag       %s"), m->asset_tag);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Custodian       %s"), m->custodian);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Department      %s"), m->department);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("State           %s"), m->state);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Enrolled        %s"), m->created_at);
 	tui_put(app, in, y + 1, 0, W, TUI_STYLE_GREY,
-		"Custody actions are in the register browser (F5/r).  Esc closes.");
+		_("Custody actions are in the register browser (F5/r).  Esc closes."));
 }
 
 static void enroll_draw(struct tui_app *app, WINDOW *win)
 {
-	WINDOW *in = tui_dialog_box(app, win, 16, 72, "Enrol medium");
+	WINDOW *in = tui_dialog_box(app, win, 16, 72, _("Enrol medium"));
 	char size[24];
 
 	if (!in)
@@ -105,7 +107,7 @@ static void enroll_draw(struct tui_app *app, WINDOW *win)
 	delwin(in);
 }
 
-/* The English level name: the choice text up to its first space. */
+/* The level's code: the choice text up to its first space. */
 static void first_word(const char *s, char *out, size_t len)
 {
 	size_t n = strcspn(s, " ");
@@ -136,12 +138,12 @@ static unsigned enroll_save(struct tui_app *app)
 	util_strlcpy(m.source, "device", sizeof(m.source));
 	rc = register_enroll(app->reg, &m, &m, &cause);
 	if (rc < 0) {
-		tui_app_message(app, true, "not enrolled: %s", cause ? cause : strerror(-rc));
+		tui_app_message(app, true, _("not enrolled: %s"), cause ? cause : strerror(-rc));
 		free(cause);
 		return TUI_HANDLED | TUI_REDRAW;
 	}
-	tui_app_message(app, false, "%s enrolled as %s (%s)", en.dev.name, m.register_no,
-			m.classification);
+	tui_app_message(app, false, _("%s enrolled as %s (%s)"), en.dev.name, m.register_no,
+			i18n_value(m.classification));
 	tui_media_forget();
 	tui_app_lookup(app);
 	return TUI_HANDLED | TUI_CLOSE;
@@ -168,10 +170,10 @@ static unsigned enroll_key(struct tui_app *app, int key)
 }
 
 static const struct tui_keyhelp enroll_keys[] = {
-	{ "F2", "Enter", "Save", "check the fields and enrol the medium" },
-	{ NULL, "Esc", "Cancel", "close without saving" },
-	{ NULL, "Tab", "Next", "next field (Up/Down, Shift-Tab move too)" },
-	{ NULL, "Left/Right", "Choose", "change a choice (Space too)" },
+	{ "F2", "Enter", N_("Save"), N_("check the fields and enrol the medium") },
+	{ NULL, "Esc", N_("Cancel"), N_("close without saving") },
+	{ NULL, "Tab", N_("Next"), N_("next field (Up/Down, Shift-Tab move too)") },
+	{ NULL, "Left/Right", N_("Choose"), N_("change a choice (Space too)") },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

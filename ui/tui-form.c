@@ -5,6 +5,7 @@
  * fields cycle with Left/Right or Space.
  */
 #include "tui.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -38,10 +39,11 @@ void tui_form_draw(struct tui_app *app, struct tui_form *form, WINDOW *win, int 
 		char text[TUI_FIELD_MAX + 16];
 
 		tui_putf(app, win, y, 0, label_w, (int)i == form->error_field ? TUI_STYLE_BAD :
-			 focus ? TUI_STYLE_HEADER : TUI_STYLE_NORMAL, "%s%s", s->label,
+			 focus ? TUI_STYLE_HEADER : TUI_STYLE_NORMAL, "%s%s", _(s->label),
 			 s->required ? " *" : "");
 		if (s->kind == TUI_FIELD_CHOICE)
-			snprintf(text, sizeof(text), "< %s >", form->fields.value[i]);
+			snprintf(text, sizeof(text), "< %s >",
+				 _(i18n_value(form->fields.value[i])));
 		else
 			snprintf(text, sizeof(text), "%s%s", form->fields.value[i], focus ? "_" : "");
 		if (s->kind == TUI_FIELD_TEXT && tui_text_width(text) > vw) {
@@ -61,7 +63,7 @@ void tui_form_draw(struct tui_app *app, struct tui_form *form, WINDOW *win, int 
 	}
 	if (form->error && form->error_field >= 0 && y + 1 < getmaxy(win))
 		tui_putf(app, win, y + 1, 0, W, TUI_STYLE_BAD, "%s %s",
-			 form->fields.spec[form->error_field].label, form->error);
+			 _(form->fields.spec[form->error_field].label), _(form->error));
 }
 
 static unsigned form_move(struct tui_form *form, int dir)
@@ -152,7 +154,7 @@ bool tui_form_check(struct tui_form *form)
 	if (bad < 0) {
 		bad = first_bad_text(form);
 		if (bad >= 0)
-			form->error = "holds invalid UTF-8 or a control character: correct it";
+			form->error = N_("holds invalid UTF-8 or a control character: correct it");
 	}
 	form->error_field = bad;
 	if (bad < 0)

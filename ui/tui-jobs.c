@@ -7,6 +7,7 @@
  * certificate) until the same medium is wiped again.
  */
 #include "tui-jobs.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -115,7 +116,7 @@ static void finish(struct tui_app *app, struct tui_job *tj)
 		util_strlcpy(v->outcome, "failed", sizeof(v->outcome));
 		util_strlcpy(v->message, cause ? cause : strerror(-rc), sizeof(v->message));
 		free(cause);
-		tui_app_message(app, true, "%s: %s", v->name, v->message);
+		tui_app_message(app, true, _("%s: %s"), v->name, v->message);
 		return;
 	}
 	util_strlcpy(v->outcome, end->outcome, sizeof(v->outcome));
@@ -128,13 +129,14 @@ static void finish(struct tui_app *app, struct tui_job *tj)
 	if (rc < 0 || end->error[0]) {
 		util_strlcpy(v->message, end->error[0] ? end->error : cause ? cause :
 			     strerror(-rc), sizeof(v->message));
-		tui_app_message(app, true, "%s: %s: %s", v->name, v->outcome, v->message);
+		tui_app_message(app, true, _("%s: %s: %s"), v->name, i18n_value(v->outcome),
+				v->message);
 	} else {
-		const char *doc = strcmp(end->cert_kind, "report") == 0 ? ", report " :
-				  ", certificate ";
+		const char *doc = strcmp(end->cert_kind, "report") == 0 ? _(", report ") :
+				  _(", certificate ");
 
 		tui_app_message(app, v->phase != TUI_JOB_SUCCEEDED, "%s: %s%s%s", v->name,
-				v->outcome, v->cert_id[0] ? doc : "", v->cert_id);
+				i18n_value(v->outcome), v->cert_id[0] ? doc : "", v->cert_id);
 	}
 	free(cause);
 }

@@ -21,7 +21,7 @@
 
 static void usage(FILE *out)
 {
-	fputs("Usage: custos tui [--demo]\n"
+	fputs(_("Usage: custos tui [--demo]\n"
 	      "\n"
 	      "The station screen: media appear when plugged in, are enrolled into the\n"
 	      "register, wiped several at once with live progress, and leave with a\n"
@@ -31,7 +31,7 @@ static void usage(FILE *out)
 	      "  --demo       start on the demo station (as `custos demo` makes it): only\n"
 	      "               its file-backed virtual media are listed, so every screen\n"
 	      "               can be tried without touching a real disk\n"
-	      "  -h, --help   this help\n", out);
+	      "  -h, --help   this help\n"), out);
 }
 
 /* The demo station as `custos demo` makes it (the screen shows the rest). */
@@ -67,6 +67,34 @@ static int open_policy(struct tui_app *app)
 	return rc;
 }
 
+/* The operator before anyone is asked: the station's default
+ * (staff_default_operator()) when the roster, if kept, lists it as an
+ * operator; without a roster the default or the login account; with a
+ * roster and no valid default, or a roster that cannot be read, nobody
+ * until the person at the station says who they are (the screen asks
+ * when it opens). */
+static const char *first_operator(struct tui_app *app)
+{
+	const char *def = staff_default_operator(app->station);
+	const struct staff_person *p = NULL;
+
+	if (tui_people_load(app) < 0) {
+		/* a damaged roster: nobody, rather than the login account */
+		tui_people_set_operator(app, "", NULL);
+		return station_operator();
+	}
+	if (!tui_people_kept(app)) {
+		tui_people_set_operator(app, def ? def : station_operator(), NULL);
+		return app->operator_name;
+	}
+	if (def && staff_require(app->roster, def, STAFF_ROLE_OPERATOR, &p, NULL) == 0 && p) {
+		tui_people_set_operator(app, p->name, p->title);
+		return app->operator_name;
+	}
+	tui_people_set_operator(app, "", NULL);
+	return station_operator();	/* the register's actor until then */
+}
+
 /* Station (may be missing: then nothing can be wiped), register, policy. */
 static int open_all(struct tui_app *app)
 {
@@ -90,15 +118,11 @@ static int open_all(struct tui_app *app)
 	free(path);
 	if (rc < 0) {
 		cli_error("tui: register: %s%s", cause ? cause : strerror(-rc), app->station ? "" :
-			  " (set the station up with 'custos init', or try 'custos tui --demo')");
+			  _(" (set the station up with 'custos init', or try 'custos tui --demo')"));
 		free(cause);
 		return rc;
 	}
-	/* the station's default operator (staff_default_operator()) when set;
-	 * choosing the person at the station is the roster's next step */
-	op = staff_default_operator(app->station) ? staff_default_operator(app->station) :
-						     station_operator();
-
+	op = first_operator(app);
 	register_set_actor(app->reg, op, app->station ? app->station->name : NULL);
 	/* writes are signed; without the key (or with a register that does
 	 * not match its signed head) the screen still shows the register */
@@ -114,6 +138,7 @@ static void close_all(struct tui_app *app)
 	tui_jobs_free(app);
 	tui_app_free_data(app);
 	register_close(app->reg);
+	staff_free(app->roster);
 	policy_free(app->policy);
 	station_free(app->station);
 	free(app->virtual_dir);

@@ -6,9 +6,12 @@
  * register entry and its last events.
  */
 #include "tui.h"
+#include "i18n.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy.h"
 #include "register.h"
@@ -96,11 +99,11 @@ static void draw_rows(struct tui_app *app, WINDOW *win, int list_h)
 
 	tui_model_header_line(W, line, sizeof(line));
 	if (find.on)
-		snprintf(line, sizeof(line), "Find (name, serial, register no): %s_", find.text);
+		snprintf(line, sizeof(line), _("Find (name, serial, register no): %s_"), find.text);
 	tui_put(app, win, 0, 0, W, find.on ? TUI_STYLE_FIELD : TUI_STYLE_HEADER, line);
 	if (app->n_rows == 0) {
 		tui_put(app, win, 2, 2, W - 2, TUI_STYLE_GREY, app->scanning ?
-			"Looking for media..." : "No media.  Plug a disk or USB stick in.");
+			_("Looking for media...") : _("No media.  Plug a disk or USB stick in."));
 		return;
 	}
 	if (per_page < 1)
@@ -133,7 +136,7 @@ static void class_text(const char *cls, char *out, size_t len)
 	enum policy_level l;
 
 	if (cls[0] && policy_level_parse(cls, &l) == 0)
-		snprintf(out, len, "%s %s", policy_level_name_zh(l), policy_level_name(l));
+		util_strlcpy(out, i18n_value(policy_level_name(l)), len);
 	else
 		util_strlcpy(out, cls[0] ? cls : "-", len);
 }
@@ -147,25 +150,25 @@ static int draw_device_facts(struct tui_app *app, WINDOW *win, int y, int h,
 	util_format_size(d->size_bytes, size, sizeof(size));
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
-			 "%s%s%s%sS/N %s  WWN %s  FW %s", d->vendor, d->vendor[0] ? " " : "",
+			 _("%s%s%s%sS/N %s  WWN %s  FW %s"), d->vendor, d->vendor[0] ? " " : "",
 			 d->model, d->vendor[0] || d->model[0] ? "  " : "",
 			 d->serial[0] ? d->serial : "-", d->wwn[0] ? d->wwn : "-",
 			 d->firmware_rev[0] ? d->firmware_rev : "-");
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
-			 "%s (%llu bytes), sectors %u/%u, %s, %s%s%s%s", size,
+			 _("%s (%llu bytes), sectors %u/%u, %s, %s%s%s%s"), size,
 			 (unsigned long long)d->size_bytes, d->logical_sector_size,
 			 d->physical_sector_size, device_transport_name(d->transport),
-			 device_media_kind(d), d->removable ? ", removable" : "",
-			 d->backing_file[0] ? ", file " : "", d->backing_file);
+			 i18n_value(device_media_kind(d)), d->removable ? _(", removable") : "",
+			 d->backing_file[0] ? _(", file ") : "", d->backing_file);
 	if (y < h) {
 		if (d->smart.available)
 			tui_putf(app, win, y++, 1, W - 1,
 				 d->smart.good ? TUI_STYLE_NORMAL : TUI_STYLE_BAD,
-				 "SMART %s, %s", d->smart.overall,
-				 d->smart.good ? "health good" : "HEALTH BAD");
+				 _("SMART %s, %s"), d->smart.overall,
+				 d->smart.good ? _("health good") : _("HEALTH BAD"));
 		else
-			tui_put(app, win, y++, 1, W - 1, TUI_STYLE_GREY, "SMART not available");
+			tui_put(app, win, y++, 1, W - 1, TUI_STYLE_GREY, _("SMART not available"));
 	}
 	return y - y0;
 }
@@ -179,24 +182,28 @@ static int draw_register(struct tui_app *app, WINDOW *win, int y, int h)
 	if (!details.have_media) {
 		if (y < h)
 			tui_put(app, win, y++, 1, W - 1, TUI_STYLE_WARN,
-				"Not enrolled in the register (F2/e to enrol)");
+				_("Not enrolled in the register (F2/e to enrol)"));
 		return y - y0;
 	}
 	class_text(m->classification, cls, sizeof(cls));
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
-			 "Register %s  %s  class %s  state %s", m->register_no,
-			 m->asset_tag[0] ? m->asset_tag : "-", cls, m->state);
+			 _("Register %s  %s  class %s  state %s"), m->register_no,
+			 m->asset_tag[0] ? m->asset_tag : "-", cls, i18n_value(m->state));
 	if (y < h)
 		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
-			 "Custodian %s  department %s%s%s", m->custodian[0] ? m->custodian : "-",
-			 m->department[0] ? m->department : "-", m->holder[0] ? "  holder " : "",
+			 _("Custodian %s  department %s%s%s"), m->custodian[0] ? m->custodian : "-",
+			 m->department[0] ? m->department : "-", m->holder[0] ? _("  holder ") : "",
 			 m->holder);
 	for (size_t i = details.n; i > 0 && y < h && details.n - i < HISTORY_MAX; i--) {
 		const struct register_event *e = &details.ev[i - 1];
+		char when[UTIL_TIME_LEN], text[512];
 
-		tui_putf(app, win, y++, 3, W - 3, TUI_STYLE_GREY, "%s  %-12s %s  %s", e->at,
-			 e->kind, e->operator_name, e->details ? e->details : "");
+		tui_event_text(e->details, text, sizeof(text));
+		tui_putf(app, win, y++, 3, W - 3, TUI_STYLE_GREY, "%s  %s  %s  %s",
+			 util_time_local_text(e->at, when, sizeof(when)), i18n_value(e->kind),
+			 e->operator_name,
+			 text);
 	}
 	return y - y0;
 }
@@ -210,17 +217,17 @@ static void draw_details(struct tui_app *app, WINDOW *win, int y, int h)
 		tui_put(app, win, y, 0, W, TUI_STYLE_HEADER, "");
 		return;
 	}
-	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, "Details: %s", row->path);
+	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, _("Details: %s"), row->path);
 	if (row->dev)
 		y += draw_device_facts(app, win, y, h, row->dev);
 	if (row->dev && app->fw && y < h) {
 		const struct tui_fw_view *fw = &app->fw[row->dev - app->devs];
 
-		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL, "Firmware erase: %s%s%s",
+		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL, _("Firmware erase: %s%s%s"),
 			 fw->methods, fw->hidden[0] ? "; " : "", fw->hidden);
 	}
 	if (!row->dev && y < h)
-		tui_put(app, win, y++, 1, W - 1, TUI_STYLE_BAD, "The device is no longer present.");
+		tui_put(app, win, y++, 1, W - 1, TUI_STYLE_BAD, _("The device is no longer present."));
 	details_load(app, current_reg_id(app));
 	draw_register(app, win, y, h);
 }
@@ -256,7 +263,7 @@ static unsigned toggle_mark(struct tui_app *app)
 	if (!row)
 		return TUI_HANDLED;
 	if (!row->selectable) {
-		tui_app_message(app, true, "%s cannot be marked: %s", row->name,
+		tui_app_message(app, true, _("%s cannot be marked: %s"), row->name,
 				tui_model_unselectable_why(row));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
@@ -280,7 +287,7 @@ static unsigned mark_all(struct tui_app *app)
 		tui_app_toggle_mark(app, path);	/* rebuilds the rows, same order */
 		n++;
 	}
-	tui_app_message(app, false, "%zu more medi%s marked", n, n == 1 ? "um" : "a");
+	tui_app_message(app, false, ngettext("%zu more medium marked", "%zu more media marked", n), n);
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
@@ -300,14 +307,14 @@ static struct {
 static unsigned stop_confirmed(struct tui_app *app)
 {
 	if (!tui_jobs_stop(app, stopping.path))
-		tui_app_message(app, true, "the job on %s had already ended", stopping.name);
+		tui_app_message(app, true, _("the job on %s had already ended"), stopping.name);
 	else
-		tui_app_message(app, false, "stopping the job on %s...", stopping.name);
+		tui_app_message(app, false, _("stopping the job on %s..."), stopping.name);
 	return TUI_REDRAW;
 }
 
 static struct tui_confirm stop_question = {
-	.title = "Stop the wipe",
+	.title = N_("Stop the wipe"),
 	.text = stopping.text,
 	.yes = stop_confirmed,
 };
@@ -319,18 +326,25 @@ static unsigned stop_job(struct tui_app *app)
 
 	if (!row || !row->job || row->job->phase != TUI_JOB_RUNNING) {
 		tui_app_message(app, true, "%s", row && row->job &&
-				row->job->phase == TUI_JOB_STOPPING ? "the job is already stopping" :
-				"no running job on this medium");
+				row->job->phase == TUI_JOB_STOPPING ? _("the job is already stopping") :
+				_("no running job on this medium"));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	util_strlcpy(stopping.name, row->name, sizeof(stopping.name));
 	util_strlcpy(stopping.path, row->path, sizeof(stopping.path));
-	snprintf(stopping.text, sizeof(stopping.text), "Stop the wipe of %s now?  It will be "
+	snprintf(stopping.text, sizeof(stopping.text), _("Stop the wipe of %s now?  It will be "
 		 "recorded as aborted: the medium stays partly overwritten, with a report and no "
-		 "certificate.  A firmware erase already sent to the drive cannot be stopped.",
+		 "certificate.  A firmware erase already sent to the drive cannot be stopped."),
 		 stopping.name);
 	tui_app_push(app, &tui_screen_confirm, &stop_question);
 	return TUI_HANDLED | TUI_REDRAW;
+}
+
+static bool row_is(const struct tui_media_row *row, const char *q)
+{
+	return strcasecmp(row->name, q) == 0 || strcasecmp(row->path, q) == 0 ||
+	       (row->dev && row->dev->serial[0] && strcasecmp(row->dev->serial, q) == 0) ||
+	       (row->reg->register_no[0] && strcasecmp(row->reg->register_no, q) == 0);
 }
 
 static bool row_matches(const struct tui_media_row *row, const char *q)
@@ -340,21 +354,34 @@ static bool row_matches(const struct tui_media_row *row, const char *q)
 	       (row->reg->register_no[0] && strcasestr(row->reg->register_no, q));
 }
 
+/* The row named exactly @q (loop1, not loop10), else the first that
+ * contains it; -1 for none. */
+static long find_row(const struct tui_app *app, const char *q)
+{
+	for (size_t i = 0; i < app->n_rows; i++)
+		if (row_is(&app->rows[i], q))
+			return (long)i;
+	for (size_t i = 0; i < app->n_rows; i++)
+		if (row_matches(&app->rows[i], q))
+			return (long)i;
+	return -1;
+}
+
 /* Typing after "/": Enter jumps to the first match, Esc gives up. */
 static unsigned find_key(struct tui_app *app, int key)
 {
 	size_t n = strlen(find.text);
 
 	if (key == 27 || key == '\r' || key == '\n' || key == (TUI_KEY_FN | KEY_ENTER)) {
+		long i = key != 27 && find.text[0] ? find_row(app, find.text) : -1;
+
 		find.on = false;
-		for (size_t i = 0; key != 27 && find.text[0] && i < app->n_rows; i++) {
-			if (row_matches(&app->rows[i], find.text)) {
-				app->cursor = i;
-				return TUI_HANDLED | TUI_REDRAW;
-			}
+		if (i >= 0) {
+			app->cursor = (size_t)i;
+			return TUI_HANDLED | TUI_REDRAW;
 		}
 		if (key != 27 && find.text[0])
-			tui_app_message(app, true, "no medium matches \"%s\"", find.text);
+			tui_app_message(app, true, _("no medium matches \"%s\""), find.text);
 	} else if (key == 127 || key == '\b' || key == (TUI_KEY_FN | KEY_BACKSPACE)) {
 		if (n > 0)
 			find.text[n - 1] = '\0';
@@ -362,6 +389,16 @@ static unsigned find_key(struct tui_app *app, int key)
 		find.text[n] = (char)key;
 		find.text[n + 1] = '\0';
 	}
+	return TUI_HANDLED | TUI_REDRAW;
+}
+
+/* Switch operator: the roster's operators; without a roster the
+ * operator is the station's default (custos staff add starts one). */
+static unsigned switch_operator(struct tui_app *app)
+{
+	if (tui_people_ask_operator(app) == -ENOENT)
+		tui_app_message(app, true, _("no roster: the operator is %s (custos staff add "
+					     "names the station's people)"), app->operator_name);
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
@@ -394,6 +431,8 @@ static unsigned media_key(struct tui_app *app, int key)
 	case TUI_FKEY(8): case 'g':
 		details_clear();
 		return TUI_HANDLED | TUI_RESCAN | TUI_REDRAW;
+	case TUI_FKEY(9): case 'o':
+		return switch_operator(app);
 	default:
 		return TUI_IGNORED;
 	}
@@ -418,19 +457,22 @@ void tui_media_forget(void)
 }
 
 static const struct tui_keyhelp media_keys[] = {
-	{ "F1", "?", "Help", "this list of keys" },
-	{ "F2", "e", "Enrol", "enter the selected medium into the register" },
-	{ "F3", "w", "Wipe", "sanitize the marked media (or the selected one)" },
-	{ "F4", "c", "Cert", "outcome and certificate of the selected medium's job" },
-	{ "F5", "r", "Reg", "the register browser: filter, history, custody" },
-	{ "F6", "x", "Stop", "stop the selected medium's job, after asking (outcome aborted)" },
-	{ NULL, "Spc", "Mark", "mark or unmark the selected medium for wiping" },
-	{ NULL, "a", "Mark all", "mark every medium that may be wiped", true },
-	{ "F7", "u", "Unmark", "unmark all media", true },
-	{ "F8", "g", "Rescan", "list the media again", true },
-	{ NULL, "/", "Find", "go to a medium by name, serial or register number", true },
-	{ NULL, "Up/Down", "Move", "select another medium (also j/k, PgUp, PgDn)", true },
-	{ "F10", "q", "Quit", "leave (asks first while jobs run)" },
+	{ "F1", "?", N_("Help"), N_("this list of keys") },
+	{ "F2", "e", N_("Enrol"), N_("enter the selected medium into the register") },
+	{ "F3", "w", N_("Wipe"), N_("sanitize the marked media (or the selected one)") },
+	{ "F4", "c", N_("Cert"), N_("outcome and certificate of the selected medium's job") },
+	{ "F5", "r", N_("Reg"), N_("the register browser: filter, history, custody") },
+	{ "F6", "x", N_("Stop"), N_("stop the selected medium's job, after asking (outcome aborted)") },
+	{ NULL, "Spc", N_("Mark"), N_("mark or unmark the selected medium for wiping"), true },
+	{ NULL, "a", N_("Mark all"), N_("mark every medium that may be wiped"), true },
+	{ "F7", "u", N_("Unmark"), N_("unmark all media"), true },
+	{ "F8", "g", N_("Rescan"), N_("list the media again"), true },
+	/* TRANSLATORS: key bar, F9 "switch operator": keep it short */
+	{ "F9", "o", N_("Who"),
+	  N_("switch operator: who is at the station (the roster's operators)") },
+	{ NULL, "/", N_("Find"), N_("go to a medium by name, serial or register number"), true },
+	{ NULL, "Up/Down", N_("Move"), N_("select another medium (also j/k, PgUp, PgDn)"), true },
+	{ "F10", "q", N_("Quit"), N_("leave (asks first while jobs run)") },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -3,6 +3,7 @@
  * tui-model: the station screens' content without a terminal (see tui-model.h).
  */
 #include "tui-model.h"
+#include "i18n.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -96,8 +97,8 @@ void tui_progress_bar(double frac, int width, char *out, size_t len)
 void tui_model_job_progress(struct tui_job_view *v, const struct sanitize_progress *p,
 			    const char *profile)
 {
-	const char *what = p->state == SANITIZE_RECORDING ? "recording" :
-			   p->phase == WIPE_PHASE_VERIFY ? "verify" : "";
+	const char *what = p->state == SANITIZE_RECORDING ? _("recording") :
+			   p->phase == WIPE_PHASE_VERIFY ? _("verify") : "";
 
 	v->passes = p->n_passes;
 	v->pass = p->pass < 1 ? 1 : p->pass;
@@ -166,7 +167,7 @@ static void reasons_text(const struct device_info *dev, char *out, size_t len)
 		pos += (size_t)k;
 	}
 	if (!out[0] && dev->reasons)
-		util_strlcpy(out, "not eligible", len);
+		util_strlcpy(out, _("not eligible"), len);
 }
 
 static void fill_device_row(struct tui_media_row *r, const struct device_info *dev,
@@ -183,10 +184,10 @@ static void fill_device_row(struct tui_media_row *r, const struct device_info *d
 	else if (r->reg->refusal[0])	/* the register's word, before any dialog */
 		util_strlcpy(r->status, r->reg->refusal, sizeof(r->status));
 	else if (r->reg->interrupted)
-		util_strlcpy(r->status, "INTERRUPTED: a sanitization started and never ended "
-			     "(resume it, or wipe it again)", sizeof(r->status));
+		util_strlcpy(r->status, _("INTERRUPTED: a sanitization started and never ended "
+			     "(resume it, or wipe it again)"), sizeof(r->status));
 	else
-		util_strlcpy(r->status, "ready", sizeof(r->status));
+		util_strlcpy(r->status, N_("ready"), sizeof(r->status));
 	if (job)
 		r->style = job_style(job);
 	else if (!device_is_eligible(dev) || r->reg->refusal[0])
@@ -237,10 +238,10 @@ const char *tui_model_unselectable_why(const struct tui_media_row *row)
 	if (row->selectable)
 		return "";
 	if (!row->dev)
-		return "the device is no longer present";
+		return N_("the device is no longer present");
 	if (job_active(row->job))
-		return "its wipe is running";
-	return row->status[0] ? row->status : "not eligible";
+		return N_("its wipe is running");
+	return row->status[0] ? row->status : _("not eligible");
 }
 
 /* Minimum width and share of the spare columns of each table column. */
@@ -250,13 +251,15 @@ static const struct {
 	int weight;
 } columns[TUI_COL_COUNT] = {
 	[TUI_COL_MARK] = { "", 3, 0 },
-	[TUI_COL_DEVICE] = { "DEVICE", 12, 1 },
-	[TUI_COL_MODEL] = { "MODEL", 11, 4 },
-	[TUI_COL_SIZE] = { "SIZE", 9, 0 },
-	[TUI_COL_BUS] = { "BUS", 7, 0 },
-	[TUI_COL_SERIAL] = { "SERIAL", 10, 3 },
-	[TUI_COL_REGNO] = { "REG.NO", 9, 1 },
-	[TUI_COL_CLASS] = { "CLASS", 11, 1 },
+	/* the device's name and its classification before anything else:
+	 * at 80 columns the model gives way first */
+	[TUI_COL_DEVICE] = { N_("DEVICE"), 16, 1 },
+	[TUI_COL_MODEL] = { N_("MODEL"), 6, 4 },
+	[TUI_COL_SIZE] = { N_("SIZE"), 9, 0 },
+	[TUI_COL_BUS] = { N_("BUS"), 7, 0 },
+	[TUI_COL_SERIAL] = { N_("SERIAL"), 10, 3 },
+	[TUI_COL_REGNO] = { N_("REG.NO"), 9, 1 },
+	[TUI_COL_CLASS] = { N_("CLASS"), 12, 1 },
 };
 
 void tui_model_columns(int cols, int widths[TUI_COL_COUNT])
@@ -308,7 +311,8 @@ void tui_model_header_line(int cols, char *out, size_t len)
 	tui_model_columns(cols, w);
 	out[0] = '\0';
 	for (int i = 0; i < TUI_COL_COUNT; i++)
-		put_cell(out, len, &pos, columns[i].title, w[i], i == TUI_COL_COUNT - 1);
+		put_cell(out, len, &pos, columns[i].title[0] ? _(columns[i].title) : "", w[i],
+			 i == TUI_COL_COUNT - 1);
 }
 
 static const char *ellipsis(void)
@@ -343,9 +347,9 @@ void tui_model_row_line(const struct tui_media_row *row, int cols, char *out, si
 		snprintf(model, sizeof(model), "%s%s%s", d->vendor, d->vendor[0] ? " " : "",
 			 d->model);
 	} else {
-		util_strlcpy(model, "(removed)", sizeof(model));
+		util_strlcpy(model, _("(removed)"), sizeof(model));
 	}
-	cls = row->reg->enrolled ? row->reg->classification : "not enrolled";
+	cls = row->reg->enrolled ? i18n_value(row->reg->classification) : _("not enrolled");
 	out[0] = '\0';
 	put_cell(out, len, &pos, row->marked ? "[x]" : row->selectable ? "[ ]" : "   ",
 		 w[TUI_COL_MARK], false);
@@ -362,11 +366,11 @@ void tui_model_row_line(const struct tui_media_row *row, int cols, char *out, si
 static const char *phase_name(enum tui_job_phase p)
 {
 	switch (p) {
-	case TUI_JOB_RUNNING: return "running";
-	case TUI_JOB_STOPPING: return "stopping";
-	case TUI_JOB_SUCCEEDED: return "done";
-	case TUI_JOB_FAILED: return "FAILED";
-	case TUI_JOB_ABORTED: return "aborted";
+	case TUI_JOB_RUNNING: return N_("running");
+	case TUI_JOB_STOPPING: return N_("stopping");
+	case TUI_JOB_SUCCEEDED: return N_("done");
+	case TUI_JOB_FAILED: return N_("FAILED");
+	case TUI_JOB_ABORTED: return N_("aborted");
 	}
 	return "?";
 }
@@ -374,7 +378,7 @@ static const char *phase_name(enum tui_job_phase p)
 /* "pass 1/3  12.0 MiB/s  ETA 2m05s  0 errors" */
 static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 {
-	char size[24], rate[32] = "-", eta[24] = "-", pass[48] = "starting";
+	char size[24], rate[32] = "-", eta[24] = "-", pass[48];
 
 	if (job->rate_bps > 0) {
 		util_format_size((uint64_t)job->rate_bps, size, sizeof(size));
@@ -382,11 +386,13 @@ static void job_numbers(const struct tui_job_view *job, char *out, size_t len)
 	}
 	if (job->eta_s >= 0)
 		util_format_duration((uint64_t)job->eta_s, eta, sizeof(eta));
+	util_strlcpy(pass, _("starting"), sizeof(pass));
 	if (job->passes)
-		snprintf(pass, sizeof(pass), "pass %u/%u", job->pass < job->passes ? job->pass :
+		snprintf(pass, sizeof(pass), _("pass %u/%u"), job->pass < job->passes ? job->pass :
 			 job->passes, job->passes);
-	snprintf(out, len, "%s %s  %s  ETA %s  %llu error%s", pass, job->step, rate, eta,
-		 (unsigned long long)job->errors, job->errors == 1 ? "" : "s");
+	snprintf(out, len, ngettext("%s %s  %s  ETA %s  %llu error", "%s %s  %s  ETA %s  %llu errors",
+				    (unsigned long)job->errors), pass, job->step, rate, eta,
+		 (unsigned long long)job->errors);
 }
 
 static void running_line(const struct tui_job_view *job, int cols, char *out, size_t len)
@@ -402,7 +408,7 @@ static void running_line(const struct tui_job_view *job, int cols, char *out, si
 	tui_progress_bar(frac, bw, bar, sizeof(bar));
 	job_numbers(job, nums, sizeof(nums));
 	snprintf(text, sizeof(text), "  %s %3d%% %s%s", bar, (int)(frac * 100),
-		 job->phase == TUI_JOB_STOPPING ? "stopping " : "", nums);
+		 job->phase == TUI_JOB_STOPPING ? _("stopping ") : "", nums);
 	tui_text_fit(text, cols, true, out, len);
 }
 
@@ -417,23 +423,23 @@ void tui_model_status_line(const struct tui_media_row *row, int cols, char *out,
 	}
 	if (job && row->reg->refusal[0]) {
 		/* the register moved on since (destroyed, awaiting destruction...) */
-		snprintf(text, sizeof(text), "    %s  (last wipe: %s%s%s)", row->reg->refusal,
-			 job->outcome[0] ? job->outcome : phase_name(job->phase),
+		snprintf(text, sizeof(text), _("    %s  (last wipe: %s%s%s)"), row->reg->refusal,
+			 job->outcome[0] ? i18n_value(job->outcome) : _(phase_name(job->phase)),
 			 job->cert_id[0] ? ", " : "", job->cert_id);
 	} else if (job) {
-		snprintf(text, sizeof(text), "    %s%s%s%s%s%s", phase_name(job->phase),
-			 !row->dev ? " (device removed)" : "",
-			 job->outcome[0] ? ": " : "", job->outcome,
+		snprintf(text, sizeof(text), "    %s%s%s%s%s%s", _(phase_name(job->phase)),
+			 !row->dev ? _(" (device removed)") : "",
+			 job->outcome[0] ? ": " : "", i18n_value(job->outcome),
 			 job->message[0] ? " - " : "", job->message);
 		if (job->cert_id[0] && strlen(text) + 16 < sizeof(text))
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
-				 "  certificate %s", job->cert_id);
+				 _("  certificate %s"), job->cert_id);
 	} else {
 		snprintf(text, sizeof(text), "    %s%s", row->dev && !device_is_eligible(row->dev) ?
-			 "not eligible: " : "", row->status);
+			 _("not eligible: ") : "", _(row->status));
 		if (row->reg->enrolled && row->reg->state[0] && !row->reg->refusal[0])
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
-				 "  (register: %s%s%s)", row->reg->state,
+				 _("  (register: %s%s%s)"), i18n_value(row->reg->state),
 				 row->reg->custodian[0] ? ", " : "", row->reg->custodian);
 	}
 	tui_text_fit(text, cols, true, out, len);
@@ -565,15 +571,15 @@ int tui_model_people_check(const char *operator_name, const char *validator_name
 			   const char *validator_title, const char **msg)
 {
 	if (blank(operator_name)) {
-		*msg = "is needed: the certificate names who performed the wipe";
+		*msg = N_("is needed: the certificate names who performed the wipe");
 		return 0;
 	}
 	if (!blank(validator_name) && policy_same_person(operator_name, validator_name)) {
-		*msg = "must be a second person (or left empty)";
+		*msg = N_("must be a second person (or left empty)");
 		return 1;
 	}
 	if (blank(validator_name) && !blank(validator_title)) {
-		*msg = "needs the validator's name";
+		*msg = N_("needs the validator's name");
 		return 2;
 	}
 	return -1;
@@ -729,14 +735,14 @@ static const char *check_field(const struct tui_field_spec *s, const char *v)
 		for (size_t c = 0; c < n_choices(s); c++)
 			if (strcmp(s->choices[c], v) == 0)
 				return NULL;
-		return "choose one of the listed values";
+		return N_("choose one of the listed values");
 	}
 	if (s->required && blank(v))
-		return "must not be empty";
+		return N_("must not be empty");
 	if (!printable(v))
-		return "contains characters that cannot be stored";
+		return N_("contains characters that cannot be stored");
 	if (s->max_len && strlen(v) > s->max_len)
-		return "is too long";
+		return N_("is too long");
 	return NULL;
 }
 

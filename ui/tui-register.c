@@ -6,7 +6,9 @@
  * witnesses (one comma-separated field).
  */
 #include "tui.h"
+#include "i18n.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +19,7 @@
 #include "sanitize.h"
 #include "policy.h"
 #include "register.h"
+#include "staff.h"
 
 static const char *const class_filters[] = {
 	NULL, "public", "internal", "secret", "confidential", "top-secret"
@@ -29,14 +32,14 @@ static const char *const state_filters[] = {
 enum reg_mode { MODE_LIST, MODE_SEARCH, MODE_HISTORY, MODE_ISSUE, MODE_DESTROY };
 
 static const struct tui_field_spec issue_spec[] = {
-	{ "to", "Issue to", TUI_FIELD_TEXT, true, 127, NULL },
+	{ "to", N_("Issue to"), TUI_FIELD_TEXT, true, 127, NULL },
 };
 
 static const struct tui_field_spec destroy_spec[] = {
-	{ "method", "Method", TUI_FIELD_CHOICE, true, 0, register_destroy_method_codes },
-	{ "place", "Place", TUI_FIELD_TEXT, true, 127, NULL },
-	{ "witnesses", "Witnesses", TUI_FIELD_TEXT, true, 255, NULL },
-	{ "note", "Note", TUI_FIELD_TEXT, false, 255, NULL },
+	{ "method", N_("Method"), TUI_FIELD_CHOICE, true, 0, register_destroy_method_codes },
+	{ "place", N_("Place"), TUI_FIELD_TEXT, true, 127, NULL },
+	{ "witnesses", N_("Witnesses"), TUI_FIELD_TEXT, true, 255, NULL },
+	{ "note", N_("Note"), TUI_FIELD_TEXT, false, 255, NULL },
 };
 
 static struct {
@@ -98,7 +101,7 @@ static void reload(struct tui_app *app)
 	rc = register_list(app->reg, class_filters[rb.class_i], state_filters[rb.state_i],
 			   &rb.all, &rb.n_all, &cause);
 	if (rc < 0) {
-		tui_app_message(app, true, "%s%s",
+		tui_app_message(app, true, _("%s%s"),
 				cause && strncmp(cause, "register", 8) == 0 ? "" : "register: ",
 				cause ? cause : strerror(-rc));
 		free(cause);
@@ -128,7 +131,7 @@ static int reg_enter(struct tui_app *app, void *arg)
 {
 	(void)arg;
 	if (!app->reg) {
-		tui_app_message(app, true, "the register is not available");
+		tui_app_message(app, true, _("the register is not available"));
 		return -1;
 	}
 	rb.mode = MODE_LIST;
@@ -159,17 +162,48 @@ static void reg_leave(struct tui_app *app)
 	rb.n_all = rb.n_shown = 0;
 }
 
+/* The register list's columns: widths in terminal columns (double-width
+ * text counted twice), the last takes the rest; "awaiting-destruction"
+ * fits its column. */
+#define LIST_COLS 6
+static const int list_widths[LIST_COLS - 1] = { 9, 12, 10, 20, 10 };
+static const char *const list_titles[LIST_COLS] = {
+	N_("REG.NO"), N_("CLASS"), N_("TYPE"), N_("STATE"), N_("ASSET"),
+	N_("CUSTODIAN / HOLDER / MODEL"),
+};
+
+static void list_line(struct tui_app *app, WINDOW *win, int y, int W, enum tui_style style,
+		      const char *const *cells)
+{
+	char line[1024], cell[256];
+	size_t pos = 0;
+
+	line[0] = '\0';
+	for (int i = 0; i < LIST_COLS; i++) {
+		const char *t = style == TUI_STYLE_HEADER ? _(cells[i]) : cells[i];
+
+		if (i < LIST_COLS - 1)
+			tui_text_fit(t, list_widths[i], true, cell, sizeof(cell));
+		else
+			util_strlcpy(cell, t, sizeof(cell));
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "%s%s", i ? " " : "", cell);
+		if (pos >= sizeof(line))
+			break;
+	}
+	tui_put(app, win, y, 0, W, style, line);
+}
+
 static void draw_list(struct tui_app *app, WINDOW *win)
 {
 	int H = getmaxy(win), W = getmaxx(win), rows = H - 2;
 
 	tui_putf(app, win, 0, 0, W, TUI_STYLE_HEADER,
-		 "Register: class %s (f)  state %s (s)  search \"%s\"%s (/)  %zu of %zu",
-		 class_filters[rb.class_i] ? class_filters[rb.class_i] : "all",
-		 state_filters[rb.state_i] ? state_filters[rb.state_i] : "all", rb.search,
+		 _("Register: class %s (f)  state %s (s)  search \"%s\"%s (/)  %zu of %zu"),
+		 class_filters[rb.class_i] ? i18n_value(class_filters[rb.class_i]) : _("all"),
+		 state_filters[rb.state_i] ? i18n_value(state_filters[rb.state_i]) : _("all"),
+		 rb.search,
 		 rb.mode == MODE_SEARCH ? "_" : "", rb.n_shown, rb.n_all);
-	tui_putf(app, win, 1, 0, W, TUI_STYLE_HEADER, "%-9s %-12s %-10s %-12s %-10s %s",
-		 "REG.NO", "CLASS", "TYPE", "STATE", "ASSET", "CUSTODIAN / HOLDER / MODEL");
+	list_line(app, win, 1, W, TUI_STYLE_HEADER, list_titles);
 	if ((int)rb.cursor < rb.top)
 		rb.top = (int)rb.cursor;
 	if ((int)rb.cursor >= rb.top + rows)
@@ -177,21 +211,25 @@ static void draw_list(struct tui_app *app, WINDOW *win)
 	for (int i = 0; i < rows && rb.top + i < (int)rb.n_shown; i++) {
 		const struct register_media *m = &rb.all[rb.shown[rb.top + i]];
 		bool sel = (size_t)(rb.top + i) == rb.cursor;
-		char cls[16], asset[16];
+		char rest[512];
+		const char *cells[LIST_COLS];
 
-		tui_text_fit(m->classification[0] ? m->classification : "-", 12, true, cls,
-			     sizeof(cls));
-		tui_text_fit(m->asset_tag[0] ? m->asset_tag : "-", 10, true, asset, sizeof(asset));
-		tui_putf(app, win, 2 + i, 0, W,
-			 sel ? TUI_STYLE_SELECTED :
-			 register_state_is_terminal(m->state) ? TUI_STYLE_GREY :
-			 strcmp(m->state, TUI_STATE_SANITIZING) == 0 ? TUI_STYLE_WARN : TUI_STYLE_NORMAL,
-			 "%-9s %s %-10s %-12s %s %s%s%s  %s %s", m->register_no, cls, m->media_type,
-			 m->state, asset, m->custodian, m->holder[0] ? " / " : "", m->holder,
-			 m->vendor, m->model);
+		snprintf(rest, sizeof(rest), "%s%s%s  %s %s", m->custodian, m->holder[0] ? " / " : "",
+			 m->holder, m->vendor, m->model);
+		cells[0] = m->register_no;
+		cells[1] = m->classification[0] ? i18n_value(m->classification) : "-";
+		cells[2] = i18n_value(m->media_type);
+		cells[3] = i18n_value(m->state);
+		cells[4] = m->asset_tag[0] ? m->asset_tag : "-";
+		cells[5] = rest;
+		list_line(app, win, 2 + i, W,
+			  sel ? TUI_STYLE_SELECTED :
+			  register_state_is_terminal(m->state) ? TUI_STYLE_GREY :
+			  strcmp(m->state, TUI_STATE_SANITIZING) == 0 ? TUI_STYLE_WARN :
+			  TUI_STYLE_NORMAL, cells);
 	}
 	if (rb.n_shown == 0)
-		tui_put(app, win, 3, 2, W - 2, TUI_STYLE_GREY, "No media match.");
+		tui_put(app, win, 3, 2, W - 2, TUI_STYLE_GREY, _("No media match."));
 }
 
 static void draw_history(struct tui_app *app, WINDOW *win)
@@ -201,19 +239,25 @@ static void draw_history(struct tui_app *app, WINDOW *win)
 
 	if (!m)
 		return;
-	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, "History of %s  %s %s  S/N %s",
+	tui_putf(app, win, y++, 0, W, TUI_STYLE_HEADER, _("History of %s  %s %s  S/N %s"),
 		 m->register_no, m->vendor, m->model, m->serial);
 	tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL,
-		 "class %s (highest %s)  state %s  custodian %s  department %s",
-		 m->classification[0] ? m->classification : "-",
-		 m->highest_class[0] ? m->highest_class : "-", m->state, m->custodian,
+		 _("class %s (highest %s)  state %s  custodian %s  department %s"),
+		 m->classification[0] ? i18n_value(m->classification) : "-",
+		 m->highest_class[0] ? i18n_value(m->highest_class) : "-", i18n_value(m->state),
+		 m->custodian,
 		 m->department);
 	for (int i = rb.hist_top; i < (int)rb.n_ev && y < H; i++) {
 		const struct register_event *e = &rb.ev[i];
 		char when[UTIL_TIME_LEN];
 
-		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s %-12s %-12s %s",
-			 util_time_local_text(e->at, when, sizeof(when)), e->kind, e->operator_name, e->details ? e->details : "");
+		char text[512];
+
+		tui_event_text(e->details, text, sizeof(text));
+		tui_putf(app, win, y++, 0, W, TUI_STYLE_NORMAL, "%s  %s  %s  %s",
+			 util_time_local_text(e->at, when, sizeof(when)), i18n_value(e->kind),
+			 e->operator_name,
+			 text);
 	}
 }
 
@@ -230,7 +274,8 @@ static void reg_draw(struct tui_app *app, WINDOW *win)
 	if (rb.mode != MODE_ISSUE && rb.mode != MODE_DESTROY)
 		return;
 	in = tui_dialog_box(app, win, rb.mode == MODE_ISSUE ? 8 : 12, 66,
-			    rb.mode == MODE_ISSUE ? "Issue medium" : "Record physical destruction");
+			    rb.mode == MODE_ISSUE ? _("Issue medium") :
+			    _("Record physical destruction"));
 	if (!in)
 		return;
 	if (selected())
@@ -238,7 +283,7 @@ static void reg_draw(struct tui_app *app, WINDOW *win)
 			 selected()->register_no, selected()->vendor, selected()->model);
 	if (rb.mode == MODE_DESTROY)
 		tui_putf(app, in, 1, 0, getmaxx(in), TUI_STYLE_NORMAL,
-			 "Witnesses: %u or more, separated by , or 、, none the operator",
+			 _("Witnesses: %u or more, separated by , or 、, none the operator"),
 			 policy_witnesses(app->policy));
 	tui_form_draw(app, &rb.form, in, 2, 12);
 	delwin(in);
@@ -253,7 +298,7 @@ static void load_history(struct tui_app *app)
 	rb.n_ev = 0;
 	rb.hist_top = 0;
 	if (register_history(app->reg, selected_id(), &rb.ev, &rb.n_ev, &cause) < 0) {
-		tui_app_message(app, true, "history: %s", cause ? cause : "cannot be read");
+		tui_app_message(app, true, _("history: %s"), cause ? cause : "cannot be read");
 		rb.ev = NULL;
 		rb.n_ev = 0;
 	}
@@ -264,9 +309,9 @@ static void load_history(struct tui_app *app)
 static unsigned done(struct tui_app *app, int rc, char *cause, const char *what)
 {
 	if (rc < 0)
-		tui_app_message(app, true, "%s refused: %s", what, cause ? cause : strerror(-rc));
+		tui_app_message(app, true, _("%s refused: %s"), what, cause ? cause : strerror(-rc));
 	else
-		tui_app_message(app, false, "%s recorded", what);
+		tui_app_message(app, false, _("%s recorded"), what);
 	free(cause);
 	reload(app);
 	tui_media_forget();
@@ -283,16 +328,69 @@ static unsigned open_form(const struct tui_field_spec *spec, size_t n, enum reg_
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
-static unsigned do_issue(struct tui_app *app)
+/* A refusal keeps the form as typed, the focus on the field at fault
+ * (the field whose key the cause names, else the message line alone). */
+static bool form_refused(struct tui_app *app, int rc, char *cause, const char *what,
+			 const char *field)
 {
-	char *cause = NULL;
-	int rc = register_issue(app->reg, selected_id(), tui_fields_get(&rb.form.fields, "to"),
-				&cause);
+	static char why[256];
 
-	return done(app, rc, cause, "issue");
+	util_strlcpy(why, cause ? cause : strerror(-rc), sizeof(why));
+	free(cause);
+	tui_app_message(app, true, _("%s refused: %s"), what, why);
+	rb.form.error = why;
+	rb.form.error_field = -1;
+	for (size_t i = 0; field && i < rb.form.fields.n; i++)
+		if (strcmp(rb.form.fields.spec[i].key, field) == 0) {
+			rb.form.cur = i;
+			rb.form.error_field = (int)i;
+		}
+	return false;
 }
 
-static unsigned do_destroy(struct tui_app *app)
+/* The field a library refusal is about, from its words. */
+static const char *fault_field(const char *cause)
+{
+	if (!cause)
+		return NULL;
+	if (strstr(cause, "witness"))
+		return "witnesses";
+	if (strstr(cause, "place"))
+		return "place";
+	if (strstr(cause, "method"))
+		return "method";
+	return NULL;
+}
+
+static bool do_issue(struct tui_app *app)
+{
+	const char *to = tui_fields_get(&rb.form.fields, "to");
+	/* as `custos issue --to`: a roster person in the roster's spelling;
+	 * media also go to people of other offices */
+	const struct staff_person *p = app->roster ? staff_find(app->roster, to) : NULL;
+	char *cause = NULL;
+	int rc = register_issue(app->reg, selected_id(), p ? p->name : to, &cause);
+	if (rc < 0)
+		return form_refused(app, rc, cause, _("issue"), "to");
+	done(app, 0, NULL, _("issue"));
+	return true;
+}
+
+/* Every witness on the roster as a witness (when one is kept). */
+static int roster_witnesses(struct tui_app *app, char **w, size_t n, char **cause)
+{
+	const struct staff_person *p;
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = staff_require(app->roster, w[i], STAFF_ROLE_WITNESS, &p, cause);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static bool do_destroy(struct tui_app *app)
 {
 	const struct tui_fields *f = &rb.form.fields;
 	char **w = NULL;
@@ -309,42 +407,84 @@ static unsigned do_destroy(struct tui_app *app)
 	int rc;
 
 	if (!selected())
-		return TUI_HANDLED;
+		return true;
 	m = *selected();
 	/* "王芳，刘强", "王芳、刘强" and "王芳, 刘强" are two people (names_split) */
 	rc = names_split(tui_fields_get(f, "witnesses"), &w, &d.n_witnesses, &cause);
-	if (rc < 0)
-		return done(app, rc, cause, "destruction");
+	if (rc == 0)
+		rc = roster_witnesses(app, w, d.n_witnesses, &cause);
+	if (rc < 0) {
+		names_list_free(w, d.n_witnesses);
+		return form_refused(app, rc, cause, _("destruction"), "witnesses");
+	}
 	d.witnesses = (const char *const *)w;
 	rc = sanitize_destroy(app->policy, app->reg, &m, &fd, &cause);
 	names_list_free(w, d.n_witnesses);
 	if (!fd.recorded)
-		return done(app, rc, cause, "destruction");
-	done(app, 0, NULL, "destruction");
+		return form_refused(app, rc, cause, _("destruction"), fault_field(cause));
+	done(app, 0, NULL, _("destruction"));
 	if (rc < 0)
-		tui_app_message(app, true, "destruction: %s", cause ? cause : strerror(-rc));
+		tui_app_message(app, true, _("destruction: %s"), cause ? cause : strerror(-rc));
 	else
-		tui_app_message(app, false, "destruction recorded, certificate %s", fd.cert_id);
+		tui_app_message(app, false, _("destruction recorded, certificate %s"), fd.cert_id);
 	free(cause);
+	return true;
+}
+
+/* F2 in the destruction form: a witness from the roster, added to the
+ * list; in the issue form: the custodian. */
+static void person_chosen(struct tui_app *app, const struct staff_person *p, void *data)
+{
+	const char *key = data;
+	char *v;
+
+	(void)app;
+	for (size_t i = 0; i < rb.form.fields.n; i++) {
+		if (strcmp(rb.form.fields.spec[i].key, key) != 0)
+			continue;
+		v = rb.form.fields.value[i];
+		if (strcmp(key, "witnesses") == 0 && !names_blank(v))
+			tui_fields_append(&rb.form.fields, i, "，");
+		else
+			v[0] = '\0';
+		tui_fields_append(&rb.form.fields, i, p->name);
+		rb.form.error = NULL;
+		rb.form.error_field = -1;
+	}
+}
+
+static unsigned pick_person(struct tui_app *app)
+{
+	int rc = rb.mode == MODE_DESTROY ?
+		 tui_people_pick(app, STAFF_ROLE_WITNESS, person_chosen, (void *)"witnesses") :
+		 tui_people_pick(app, STAFF_ROLE_CUSTODIAN, person_chosen, (void *)"to");
+
+	if (rc == -ENOENT)
+		tui_app_message(app, true, _("no roster: type the names (custos staff add keeps "
+					     "the station's people)"));
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
 static unsigned form_key(struct tui_app *app, int key)
 {
-	unsigned r;
+	bool ok;
 
 	if (key == 27) {
 		close_form();
 		rb.mode = MODE_LIST;
 		return TUI_HANDLED | TUI_REDRAW;
 	}
+	if (key == TUI_FKEY(2))
+		return pick_person(app);
 	if (key == '\r' || key == '\n' || key == (TUI_KEY_FN | KEY_ENTER)) {
 		if (!tui_form_check(&rb.form))
 			return TUI_HANDLED | TUI_REDRAW;
-		r = rb.mode == MODE_ISSUE ? do_issue(app) : do_destroy(app);
-		close_form();
-		rb.mode = MODE_LIST;
-		return r;
+		ok = rb.mode == MODE_ISSUE ? do_issue(app) : do_destroy(app);
+		if (ok) {
+			close_form();
+			rb.mode = MODE_LIST;
+		}
+		return TUI_HANDLED | TUI_REDRAW;
 	}
 	return tui_form_key(&rb.form, key) | TUI_HANDLED;
 }
@@ -422,7 +562,7 @@ static unsigned list_key(struct tui_app *app, int key)
 		if (!selected())
 			return TUI_HANDLED;
 		return done(app, register_return(app->reg, selected_id(), &cause), cause,
-			    "return");
+			    _("return"));
 	case TUI_FKEY(4): case 'd':
 		return open_form(destroy_spec, UTIL_ARRAY_SIZE(destroy_spec), MODE_DESTROY);
 	case 27: case TUI_FKEY(5): case 'q':
@@ -455,14 +595,15 @@ static unsigned reg_key(struct tui_app *app, int key)
 }
 
 static const struct tui_keyhelp reg_keys[] = {
-	{ "F5", "Esc", "Back", "back to the media screen (also q)" },
-	{ NULL, "Enter", "History", "the selected medium's events (also h)" },
-	{ "F2", "i", "Issue", "issue the medium to a person" },
-	{ "F3", "t", "Return", "record its return (from a person, repair, or found)" },
-	{ "F4", "d", "Destroy", "record physical destruction, with the witnesses" },
-	{ NULL, "f", "Class", "filter by classification (cycles)", true },
-	{ NULL, "s", "State", "filter by state (cycles)", true },
-	{ NULL, "/", "Search", "text search: register no, tag, serial, names", true },
+	{ "F5", "Esc", N_("Back"), N_("back to the media screen (also q)") },
+	{ NULL, "Enter", N_("History"), N_("the selected medium's events (also h)") },
+	{ "F2", "i", N_("Issue"), N_("issue the medium to a person") },
+	{ "F3", "t", N_("Return"), N_("record its return (from a person, repair, or found)") },
+	{ "F4", "d", N_("Destroy"), N_("record physical destruction, with the witnesses") },
+	{ "F2", NULL, N_("Pick"), N_("in the issue or destruction form: a person from the roster"), true },
+	{ NULL, "f", N_("Class"), N_("filter by classification (cycles)"), true },
+	{ NULL, "s", N_("State"), N_("filter by state (cycles)"), true },
+	{ NULL, "/", N_("Search"), N_("text search: register no, tag, serial, names"), true },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

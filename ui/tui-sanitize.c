@@ -15,15 +15,19 @@
  * The content scrolls (PgUp/PgDn, and with the focus) on small terminals.
  */
 #include "tui-jobs.h"
+#include "i18n.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fw-job.h"
+#include "names.h"
 #include "policy.h"
 #include "profile.h"
 #include "register.h"
+#include "staff.h"
 #include "station.h"
 
 #define MAX_TARGETS 16
@@ -37,7 +41,7 @@
 #define F_DEST(i) (F_TARGETS + 2 * (i))
 #define F_CONFIRM(i) (F_TARGETS + 2 * (i) + 1)
 
-#define LEAVE_OUT "leave out"
+#define LEAVE_OUT N_("leave out")
 #define PAD_LINES 400
 
 struct target {
@@ -55,7 +59,7 @@ struct target {
 };
 
 static const char *const verify_choices[] = {
-	"profile default", "full", "all", "sample", "none", NULL
+	N_("profile default"), "full", "all", "sample", "none", NULL
 };
 
 static struct {
@@ -247,8 +251,8 @@ static void add_target(struct tui_app *app, const struct tui_media_row *row)
 	}
 	snprintf(t->dest_key, sizeof(t->dest_key), "d%zu", sz.n);
 	snprintf(t->confirm_key, sizeof(t->confirm_key), "c%zu", sz.n);
-	snprintf(t->dest_label, sizeof(t->dest_label), "Destination %s", row->name);
-	snprintf(t->confirm_label, sizeof(t->confirm_label), "Confirm %s", row->name);
+	snprintf(t->dest_label, sizeof(t->dest_label), _("Destination %s"), row->name);
+	snprintf(t->confirm_label, sizeof(t->confirm_label), _("Confirm %s"), row->name);
 	sz.n++;
 }
 
@@ -264,11 +268,11 @@ static int collect(struct tui_app *app)
 
 		if (!row || !row->dev || !row->selectable) {
 			if (row && row->dev)
-				tui_app_message(app, true, "%s cannot be wiped: %s", row->name,
+				tui_app_message(app, true, _("%s cannot be wiped: %s"), row->name,
 						tui_model_unselectable_why(row));
 			else
-				tui_app_message(app, true, "mark media with Space, or select one, "
-						"to wipe");
+				tui_app_message(app, true, _("mark media with Space, or select one, "
+						"to wipe"));
 			return -1;
 		}
 		add_target(app, row);
@@ -276,15 +280,15 @@ static int collect(struct tui_app *app)
 	return 0;
 }
 
-static int build_form(void)
+static int build_form(const struct tui_app *app)
 {
 	static const struct tui_field_spec head[F_TARGETS] = {
-		{ "profile", "Profile", TUI_FIELD_CHOICE, true, 0, NULL },
-		{ "verify", "Verification", TUI_FIELD_CHOICE, true, 0, verify_choices },
-		{ "operator", "Operator", TUI_FIELD_TEXT, true, 127, NULL },
-		{ "operator_title", "Operator title", TUI_FIELD_TEXT, false, 127, NULL },
-		{ "validator", "Validator (2nd person)", TUI_FIELD_TEXT, false, 127, NULL },
-		{ "validator_title", "Validator title", TUI_FIELD_TEXT, false, 127, NULL },
+		{ "profile", N_("Profile"), TUI_FIELD_CHOICE, true, 0, NULL },
+		{ "verify", N_("Verification"), TUI_FIELD_CHOICE, true, 0, verify_choices },
+		{ "operator", N_("Operator"), TUI_FIELD_TEXT, true, 127, NULL },
+		{ "operator_title", N_("Operator title"), TUI_FIELD_TEXT, false, 127, NULL },
+		{ "validator", N_("Validator (2nd person)"), TUI_FIELD_TEXT, false, 127, NULL },
+		{ "validator_title", N_("Validator title"), TUI_FIELD_TEXT, false, 127, NULL },
 	};
 
 	memcpy(sz.spec, head, sizeof(head));
@@ -307,8 +311,14 @@ static int build_form(void)
 	if (tui_form_init(&sz.form, sz.spec, F_TARGETS + 2 * sz.n) < 0)
 		return -1;
 	sz.form_on = true;
-	if (!people[0][0])
+	/* the operator is the person at the station (tui-people.c); a roster
+	 * that cannot be read (app->roster NULL) leaves it empty */
+	if (app->operator_name[0] || tui_people_kept(app) || !app->roster) {
+		util_strlcpy(people[0], app->operator_name, sizeof(people[0]));
+		util_strlcpy(people[1], app->operator_title, sizeof(people[1]));
+	} else if (!people[0][0]) {
 		util_strlcpy(people[0], station_operator(), sizeof(people[0]));
+	}
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(people); i++)
 		util_strlcpy(sz.form.fields.value[F_OPERATOR + i], people[i], TUI_FIELD_MAX);
 	return 0;
@@ -319,7 +329,7 @@ static int load_profiles(struct tui_app *app)
 	char *cause = NULL;
 
 	if (profile_list(app->state_dir, false, &sz.profiles, &sz.n_profiles, &cause) < 0) {
-		tui_app_message(app, true, "profiles: %s", cause ? cause : "cannot be read");
+		tui_app_message(app, true, _("profiles: %s"), cause ? cause : "cannot be read");
 		free(cause);
 		sz.profiles = NULL;
 		sz.n_profiles = 0;
@@ -351,13 +361,13 @@ static int san_enter(struct tui_app *app, void *arg)
 		return -1;
 	offer_profiles(app);
 	if (!sz.prof_choices[0]) {
-		tui_app_message(app, true, "no profile can run on %s (firmware, or no NIST claim "
-				"for the media kind)", sz.n > 1 ? "all these media" :
+		tui_app_message(app, true, _("no profile can run on %s (firmware, or no NIST claim "
+				"for the media kind)"), sz.n > 1 ? "all these media" :
 				"this medium");
 		san_leave(app);
 		return -1;
 	}
-	if (build_form() < 0) {
+	if (build_form(app) < 0) {
 		san_leave(app);
 		return -1;
 	}
@@ -380,14 +390,14 @@ static void allowed_list(const struct sanitize_plan *plan, char *out, size_t len
 
 		if (!plan->dests[d].allowed)
 			continue;
-		k = snprintf(out + pos, len - pos, "%s%s", pos ? ", " : "",
-			     policy_dest_name((enum policy_dest)d));
+		k = snprintf(out + pos, len - pos, "%s%s", pos ? _(", ") : "",
+			     i18n_value(policy_dest_name((enum policy_dest)d)));
 		if (k < 0)
 			break;
 		pos += (size_t)k;
 	}
 	if (!out[0])
-		util_strlcpy(out, "none", len);
+		util_strlcpy(out, i18n_value("none"), len);
 }
 
 /* One line per distinct rule: "no recycling, manufacturer: policy rule ...". */
@@ -402,18 +412,18 @@ static int draw_forbidden(struct tui_app *app, WINDOW *pad, int y,
 
 		if (plan->dests[d].allowed || done[d])
 			continue;
-		pos = (size_t)snprintf(line, sizeof(line), "  no %s",
-				       policy_dest_name((enum policy_dest)d));
+		pos = (size_t)snprintf(line, sizeof(line), _("  no %s"),
+				       i18n_value(policy_dest_name((enum policy_dest)d)));
 		for (int e = d + 1; e < POLICY_DEST_COUNT && pos + 40 < sizeof(line); e++) {
 			if (plan->dests[e].allowed || done[e] ||
 			    strcmp(plan->dests[e].rule, plan->dests[d].rule) != 0)
 				continue;
 			done[e] = true;
-			pos += (size_t)snprintf(line + pos, sizeof(line) - pos, ", %s",
-						policy_dest_name((enum policy_dest)e));
+			pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "%s%s", _(", "),
+						i18n_value(policy_dest_name((enum policy_dest)e)));
 		}
-		snprintf(line + pos, sizeof(line) - pos, ": %s", plan->dests[d].rule[0] ?
-			 plan->dests[d].rule : "not allowed");
+		snprintf(line + pos, sizeof(line) - pos, _(": %s"), plan->dests[d].rule[0] ?
+			 plan->dests[d].rule : _("not allowed"));
 		y = tui_wrap(app, pad, y, TUI_STYLE_GREY, line);
 	}
 	return y;
@@ -435,30 +445,31 @@ static int draw_target(struct tui_app *app, WINDOW *pad, int y, size_t i)
 		return tui_wrap(app, pad, y, TUI_STYLE_BAD, t->plan_error);
 	}
 	tui_putf(app, pad, y++, 0, W, TUI_STYLE_HEADER, "%s  %s  %s%s  %s  %s%s", t->dev.name,
-		 p->register_no[0] ? p->register_no : "not enrolled", p->classification,
-		 p->declared ? " (assumed)" : "", p->media_kind, chosen ? "-> " : "",
-		 chosen ? policy_dest_name(d) : "left out");
+		 p->register_no[0] ? p->register_no : _("not enrolled"),
+		 i18n_value(p->classification), p->declared ? _(" (assumed)") : "",
+		 i18n_value(p->media_kind), chosen ? "-> " : "",
+		 chosen ? i18n_value(policy_dest_name(d)) : _("left out"));
 	if (p->rc < 0 && strcmp(p->refusal, "policy") != 0) {
-		snprintf(line, sizeof(line), "  REFUSED (%s): %s", p->refusal, p->reason);
+		snprintf(line, sizeof(line), _("  REFUSED (%s): %s"), p->refusal, p->reason);
 		return tui_wrap(app, pad, y, TUI_STYLE_BAD, line);
 	}
 	allowed_list(p, list, sizeof(list));
-	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, "  allowed with %s: %s", p->profile.name,
+	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, _("  allowed with %s: %s"), p->profile.name,
 		 list);
 	y = draw_forbidden(app, pad, y, p);
 	for (int k = 0; k < POLICY_DEST_COUNT; k++)
 		others |= p->dests[k].allowed && k != POLICY_DEST_DESTRUCTION;
 	if (p->dests[POLICY_DEST_DESTRUCTION].allowed && !others)
-		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, "  only destruction is allowed with this "
+		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, _("  only destruction is allowed with this "
 			     "profile: choose it for this medium, a stronger profile, or leave "
-			     "it out");
+			     "it out"));
 	if (p->interrupted)
-		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, "  an earlier run was interrupted: it "
-			     "is recorded as interrupted before this one starts");
+		y = tui_wrap(app, pad, y, TUI_STYLE_WARN, _("  an earlier run was interrupted: it "
+			     "is recorded as interrupted before this one starts"));
 	if (!enrolled(t, p)) {
-		snprintf(line, sizeof(line), "  not enrolled: it will be recorded as an "
-			 "unregistered medium%s", chosen && d == POLICY_DEST_DESTRUCTION ?
-			 "; DESTRUCTION: it can never be enrolled or reused (asked again)" : "");
+		snprintf(line, sizeof(line), _("  not enrolled: it will be recorded as an "
+			 "unregistered medium%s"), chosen && d == POLICY_DEST_DESTRUCTION ?
+			 _("; DESTRUCTION: it can never be enrolled or reused (asked again)") : "");
 		y = tui_wrap(app, pad, y, chosen && d == POLICY_DEST_DESTRUCTION ?
 			     TUI_STYLE_BAD : TUI_STYLE_WARN, line);
 	}
@@ -489,11 +500,12 @@ static int draw_profile(struct tui_app *app, WINDOW *pad, int y)
 			secs = sz.t[i].plan->estimate_s;
 	if (secs)
 		util_format_duration(secs, dur, sizeof(dur));
-	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, "%s (%s)", p->title[0] ? p->title :
-		 p->name, p->name);
-	snprintf(line, sizeof(line), "%zu pass%s: %s; verify %s; all %zu in parallel, about %s",
-		 p->n_passes, p->n_passes == 1 ? "" : "es", passes, profile_verify_name(v), sz.n,
-		 dur);
+	tui_putf(app, pad, y++, 0, W, TUI_STYLE_NORMAL, "%s (%s)", p->title[0] ?
+		 i18n_profile_title(p->title) : p->name, p->name);
+	snprintf(line, sizeof(line), ngettext("%zu pass: %s; verify %s; all %zu in parallel, "
+					      "about %s", "%zu passes: %s; verify %s; all %zu in "
+					      "parallel, about %s", p->n_passes),
+		 p->n_passes, passes, i18n_value(profile_verify_name(v)), sz.n, dur);
 	return tui_wrap(app, pad, y, TUI_STYLE_NORMAL, line);
 }
 
@@ -511,10 +523,10 @@ static int draw_content(struct tui_app *app, WINDOW *pad, int *form_y)
 		pos += (size_t)snprintf(names + pos, sizeof(names) - pos, "%s%s (%s)",
 					i ? ", " : "", sz.t[i].dev.name, size);
 	}
-	snprintf(line, sizeof(line), "ALL DATA WILL BE DESTROYED on %s", names);
+	snprintf(line, sizeof(line), _("ALL DATA WILL BE DESTROYED on %s"), names);
 	y = tui_wrap(app, pad, y, TUI_STYLE_HEADER, line);
-	y = tui_wrap(app, pad, y, TUI_STYLE_GREY, "Confirm by typing each serial's last 4 "
-		     "characters (virtual media: name)");
+	y = tui_wrap(app, pad, y, TUI_STYLE_GREY, _("Confirm by typing each serial's last 4 "
+		     "characters (virtual media: name)"));
 	*form_y = y;
 	tui_form_draw(app, &sz.form, pad, y, 26);
 	y += (int)sz.form.fields.n;
@@ -534,7 +546,7 @@ static void san_draw(struct tui_app *app, WINDOW *win)
 	if (W < 20 || !(pad = newpad(PAD_LINES, W)))
 		return;
 	total = draw_content(app, pad, &form_y);
-	in = tui_dialog_box(app, win, total + 2, W + 4, "Sanitize");
+	in = tui_dialog_box(app, win, total + 2, W + 4, _("Sanitize"));
 	if (!in) {
 		delwin(pad);
 		return;
@@ -555,14 +567,39 @@ static void san_draw(struct tui_app *app, WINDOW *win)
 		sz.top = 0;
 	copywin(pad, in, sz.top, 0, 0, 0, h - 1, W - 1, FALSE);
 	if (sz.top + h < total)
-		tui_put(app, in, h - 1, W - 12, 12, TUI_STYLE_BAR, " PgDn more v");
+		tui_put(app, in, h - 1, W - 12, 12, TUI_STYLE_BAR, _(" PgDn more v"));
 	if (sz.top > 0)
-		tui_put(app, in, 0, W - 12, 12, TUI_STYLE_BAR, " PgUp more ^");
+		tui_put(app, in, 0, W - 12, 12, TUI_STYLE_BAR, _(" PgUp more ^"));
 	delwin(in);
 	delwin(pad);
 }
 
 /* --- starting ---------------------------------------------------------- */
+
+/* With a roster, the operator and a validator are its people in their
+ * roles: the first field that is not, with the roster's answer. */
+static int roster_check(struct tui_app *app)
+{
+	static char why[256];
+	const struct tui_fields *f = &sz.form.fields;
+	const struct staff_person *p;
+	char *cause = NULL;
+	int bad = -1;
+
+	if (staff_require(app->roster, f->value[F_OPERATOR], STAFF_ROLE_OPERATOR, &p,
+			  &cause) < 0)
+		bad = F_OPERATOR;
+	else if (!names_blank(f->value[F_VALIDATOR]) &&
+		 staff_require(app->roster, f->value[F_VALIDATOR], STAFF_ROLE_VALIDATOR, &p,
+			       &cause) < 0)
+		bad = F_VALIDATOR;
+	if (bad < 0)
+		return -1;
+	util_strlcpy(why, cause ? cause : _("is not on the roster"), sizeof(why));
+	free(cause);
+	sz.form.error = why;
+	return bad;
+}
 
 /* The operator and validator as the certificate requires them. */
 static bool people_ok(struct tui_app *app)
@@ -571,12 +608,21 @@ static bool people_ok(struct tui_app *app)
 	int bad = tui_model_people_check(f->value[F_OPERATOR], f->value[F_VALIDATOR],
 					 f->value[F_VALIDATOR_T], &sz.form.error);
 
+	if (bad < 0 && tui_people_kept(app)) {
+		bad = roster_check(app);
+		if (bad >= 0) {
+			sz.form.cur = (size_t)bad;
+			sz.form.error_field = bad;
+			tui_app_message(app, true, _("%s: %s"), _(sz.spec[bad].label), sz.form.error);
+			return false;
+		}
+	}
 	if (bad < 0)
 		return true;
 	bad = bad == 0 ? F_OPERATOR : bad == 1 ? F_VALIDATOR : F_VALIDATOR_T;
 	sz.form.cur = (size_t)bad;
 	sz.form.error_field = bad;
-	tui_app_message(app, true, "%s %s", sz.spec[bad].label, sz.form.error);
+	tui_app_message(app, true, _("%s %s"), sz.spec[bad].label, sz.form.error);
 	return false;
 }
 
@@ -602,7 +648,7 @@ static bool confirmed(struct tui_app *app)
 			sz.form.cur = F_CONFIRM(i);
 			sz.form.error_field = (int)F_CONFIRM(i);
 			sz.form.error = "does not match: nothing was started";
-			tui_app_message(app, true, "confirmation for %s does not match",
+			tui_app_message(app, true, _("confirmation for %s does not match"),
 					sz.t[i].dev.name);
 			return false;
 		}
@@ -620,7 +666,7 @@ static void refused(struct tui_app *app, size_t i, const char *cause)
 		sz.form.error_field = (int)F_CONFIRM(i);
 		sz.form.error = sz.refusal;
 	}
-	tui_app_message(app, true, "%s not started: %s", sz.t[i].dev.name, sz.refusal);
+	tui_app_message(app, true, _("%s not started: %s"), sz.t[i].dev.name, sz.refusal);
 }
 
 static unsigned start_all(struct tui_app *app);
@@ -635,7 +681,7 @@ static unsigned destroy_answered(struct tui_app *app)
 }
 
 static struct tui_confirm destroy_question = {
-	.title = "Destruction of media never enrolled",
+	.title = N_("Destruction of media never enrolled"),
 	.text = sz.question,
 	.yes = destroy_answered,
 };
@@ -654,9 +700,9 @@ static bool ask_destruction(struct tui_app *app, struct sanitize_plan **plans)
 						"%s%s", pos ? ", " : "", sz.t[i].dev.name);
 	if (!pos)
 		return false;
-	snprintf(sz.question + pos, sizeof(sz.question) - pos, ": never enrolled, sent to "
+	snprintf(sz.question + pos, sizeof(sz.question) - pos, _(": never enrolled, sent to "
 		 "DESTRUCTION.  It is recorded as unregistered, awaiting destruction, and can "
-		 "never be enrolled or reused.  Commit it to destruction?");
+		 "never be enrolled or reused.  Commit it to destruction?"));
 	tui_app_push(app, &tui_screen_confirm, &destroy_question);
 	return true;
 }
@@ -701,7 +747,7 @@ static unsigned start_all(struct tui_app *app)
 		}
 	}
 	if (wanted == 0) {
-		tui_app_message(app, true, "every medium is left out: choose a destination");
+		tui_app_message(app, true, _("every medium is left out: choose a destination"));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	asked = failed == 0 && ask_destruction(app, plans);
@@ -729,10 +775,40 @@ static unsigned start_all(struct tui_app *app)
 	if (started == 0)
 		return TUI_HANDLED | TUI_REDRAW;	/* the dialog stays, showing why */
 	if (started == wanted)
-		tui_app_message(app, false, "%zu job%s started with profile %s", started,
-				started == 1 ? "" : "s", p->name);
+		tui_app_message(app, false, ngettext("%zu job started with profile %s",
+						     "%zu jobs started with profile %s", started),
+				started, p->name);
 	tui_app_clear_marks(app);
 	return TUI_HANDLED | TUI_CLOSE;
+}
+
+/* F2 on the operator's or the validator's field: the roster's people. */
+static void person_chosen(struct tui_app *app, const struct staff_person *p, void *data)
+{
+	size_t field = (size_t)(uintptr_t)data;
+
+	(void)app;
+	util_strlcpy(sz.form.fields.value[field], p->name, TUI_FIELD_MAX);
+	util_strlcpy(sz.form.fields.value[field + 1], p->title, TUI_FIELD_MAX);
+	sz.form.error_field = -1;
+	sz.form.error = NULL;
+}
+
+static unsigned pick_person(struct tui_app *app)
+{
+	size_t cur = sz.form.cur;
+	unsigned role;
+
+	if (cur == F_OPERATOR || cur == F_OPERATOR_T)
+		cur = F_OPERATOR, role = STAFF_ROLE_OPERATOR;
+	else if (cur == F_VALIDATOR || cur == F_VALIDATOR_T)
+		cur = F_VALIDATOR, role = STAFF_ROLE_VALIDATOR;
+	else
+		return TUI_HANDLED;
+	if (tui_people_pick(app, role, person_chosen, (void *)(uintptr_t)cur) == -ENOENT)
+		tui_app_message(app, true, _("no roster: type the name (custos staff add keeps "
+					     "the station's people)"));
+	return TUI_HANDLED | TUI_REDRAW;
 }
 
 static unsigned san_key(struct tui_app *app, int key)
@@ -752,6 +828,8 @@ static unsigned san_key(struct tui_app *app, int key)
 	case TUI_KEY_FN | KEY_PPAGE:
 		sz.top = sz.top > 8 ? sz.top - 8 : 0;
 		return TUI_HANDLED | TUI_REDRAW;
+	case TUI_FKEY(2):
+		return pick_person(app);
 	default:
 		break;
 	}
@@ -776,12 +854,13 @@ static unsigned san_tick(struct tui_app *app)
 }
 
 static const struct tui_keyhelp san_keys[] = {
-	{ "F3", "Enter", "Start", "start the jobs (after the typed confirmations)" },
-	{ NULL, NULL, "Signers", "operator, optional validator (2nd person)", true },
-	{ NULL, "Esc", "Cancel", "close; nothing is written" },
-	{ NULL, "Tab", "Next", "next field (Up/Down, Shift-Tab move too)" },
-	{ NULL, "Left/Right", "Choose", "change profile, verification, each destination" },
-	{ NULL, "PgDn", "Scroll", "scroll the dialog (plans, reasons; PgUp back)" },
+	{ "F3", "Enter", N_("Start"), N_("start the jobs (after the typed confirmations)") },
+	{ NULL, NULL, N_("Signers"), N_("operator, optional validator (2nd person)"), true },
+	{ "F2", NULL, N_("Pick"), N_("on the operator's or validator's field: choose from the roster") },
+	{ NULL, "Esc", N_("Cancel"), N_("close; nothing is written") },
+	{ NULL, "Tab", N_("Next"), N_("next field (Up/Down, Shift-Tab move too)") },
+	{ NULL, "Left/Right", N_("Choose"), N_("change profile, verification, each destination") },
+	{ NULL, "PgDn", N_("Scroll"), N_("scroll the dialog (plans, reasons; PgUp back)") },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

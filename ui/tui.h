@@ -126,6 +126,11 @@ struct tui_app {
 	uint64_t message_at;
 	bool scanning;
 	uint64_t last_scan_ns;
+
+	/* the people (ui/tui-people.c) */
+	struct staff *roster;		/* the station roster; empty: names typed */
+	char operator_name[128];	/* who is at the station */
+	char operator_title[128];
 };
 
 /* --- tui-app.c --------------------------------------------------------- */
@@ -157,6 +162,9 @@ void tui_app_rebuild_rows(struct tui_app *app);
 bool tui_app_is_marked(const struct tui_app *app, const char *path);
 void tui_app_toggle_mark(struct tui_app *app, const char *path);
 void tui_app_clear_marks(struct tui_app *app);
+/* A register event's details (JSON) as one readable line: "key value;
+ * ...", codes in the interface language. */
+void tui_event_text(const char *details, char *out, size_t len);
 
 /* --- tui-jobs.c -------------------------------------------------------- */
 /* Refresh every job's view from its snapshot; true if any changed. */
@@ -171,6 +179,24 @@ const struct tui_job_view *tui_jobs_view(const struct tui_app *app, const char *
  * (outcome interrupted, the checkpoint kept for --resume). */
 void tui_jobs_stop_all(struct tui_app *app, bool resumable);
 void tui_jobs_free(struct tui_app *app);
+
+/* --- tui-people.c: the roster's people -------------------------------- */
+struct staff_person;
+typedef void (*tui_people_chosen_fn)(struct tui_app *app, const struct staff_person *p,
+				     void *data);
+/* (Re)read the roster into app->roster. */
+int tui_people_load(struct tui_app *app);
+/* Whether the station keeps a roster (then names are picked from it). */
+bool tui_people_kept(const struct tui_app *app);
+/* The operator at the station; also the register's actor. */
+void tui_people_set_operator(struct tui_app *app, const char *name, const char *title);
+/* Ask who is at the station (the roster's operators). */
+int tui_people_ask_operator(struct tui_app *app);
+/* A list of the roster's people in @role; @chosen gets the one taken.
+ * -ENOENT without a roster. */
+int tui_people_pick(struct tui_app *app, unsigned role, tui_people_chosen_fn chosen, void *data);
+/* "operator", "witness"... in the interface language. */
+const char *tui_people_role_label(unsigned role);
 
 /* --- tui-form.c: the form widget -------------------------------------- */
 struct tui_form {
@@ -198,6 +224,7 @@ extern const struct tui_screen tui_screen_notice;	/* arg: the text (copied) */
 extern const struct tui_screen tui_screen_enroll;
 extern const struct tui_screen tui_screen_sanitize;
 extern const struct tui_screen tui_screen_cert;
+extern const struct tui_screen tui_screen_people;
 extern const struct tui_screen tui_screen_register;
 
 /* Word-wrap @text from line @y of @win; returns the next free line. */
