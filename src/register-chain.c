@@ -8,6 +8,8 @@
  */
 #include "register-private.h"
 
+#include <openssl/evp.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -373,11 +375,18 @@ static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash,
 			 const char *fpr, const char *sig, const char *what, char **cause)
 {
 	struct sign_key *key = NULL;
-	int rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
+	int rc;
 
-	if (rc == 0)
-		rc = check_sig_with(key, seq, hash, sig);
-	sign_key_free(key);
+	/* the station's own key (what it signed last): no keyring file to read
+	 * and decode before every append */
+	if (db->chain->signer && strcmp(fpr, db->chain->signer_fpr) == 0) {
+		rc = check_sig_with(db->chain->signer, seq, hash, sig);
+	} else {
+		rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
+		if (rc == 0)
+			rc = check_sig_with(key, seq, hash, sig);
+		sign_key_free(key);
+	}
 	if (rc == -EBADMSG)
 		util_fail(cause, rc, "%s (event %lld): the signature does not match: the register "
 			  "was rewritten without the station key", what, (long long)seq);
@@ -497,6 +506,12 @@ int register_attach_station(struct register_db *db, const struct station *st,
 
 	if (rc < 0)
 		return util_fail(cause, rc, "out of memory");
+	db->attached = st;
+	if (!db->central && st->register_conninfo) {
+		db->central = strdup(st->register_conninfo);
+		if (!db->central)
+			return util_fail(cause, -ENOMEM, "out of memory");
+	}
 	rc = station_load_signing_key(st, &key, cause);
 	if (rc < 0)
 		return rc;
@@ -563,6 +578,7 @@ void register_chain_committed(struct register_db *db, bool committed)
 	c->pending = false;
 	if (!committed)
 		return;
+	db->unsynced = true;	/* for the central register (register_sync_central()) */
 	h.seq = c->head.seq;
 	util_strlcpy(h.hash, c->head.hash, sizeof(h.hash));
 	util_strlcpy(h.key, c->head.key, sizeof(h.key));
@@ -1070,3 +1086,82 @@ int register_chain_verify(struct register_db *db, const struct register_verify_o
 	vctx_free(&v);
 	return rc;
 }
+
+/* ---- the event hash (custos-register(5)) ------------------------------------ */
+
+/* Append NAME "=" LENGTH ":" VALUE "\n" at @p (room reserved by the
+ * caller); returns the end. */
+static char *hash_field(char *p, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value), v = vl;
+	char digits[24];
+	int nd = 0;
+
+	memcpy(p, name, nl);
+	p += nl;
+	*p++ = '=';
+	do
+		digits[nd++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (nd > 0)
+		*p++ = digits[--nd];
+	*p++ = ':';
+	memcpy(p, value, vl);
+	p += vl;
+	*p++ = '\n';
+	return p;
+}
+
+/* The digest, fetched once (an implicit fetch per event costs more than
+ * the hashing of a short event). */
+static EVP_MD *sha256_md(void)
+{
+	static EVP_MD *md;
+
+	if (!__atomic_load_n(&md, __ATOMIC_ACQUIRE)) {
+		EVP_MD *m = EVP_MD_fetch(NULL, "SHA256", NULL), *none = NULL;
+
+		if (m && !__atomic_compare_exchange_n(&md, &none, m, false, __ATOMIC_ACQ_REL,
+						      __ATOMIC_ACQUIRE))
+			EVP_MD_free(m);
+	}
+	return __atomic_load_n(&md, __ATOMIC_ACQUIRE);
+}
+
+int register_event_hash(const struct register_event *ev, char *out)
+{
+	static const char magic[] = "custos-event-v1\n";
+	const char *details = ev->details ? ev->details : "";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char seq[24], media[24], stack[1024], *buf = stack, *p;
+	/* 8 fields: name, '=', up to 20 digits, ':', value, '\n' */
+	size_t need = sizeof(magic) + 8 * 40 + strlen(ev->at) + strlen(ev->kind) +
+		      strlen(ev->operator_name) + strlen(ev->station) + strlen(details) +
+		      strlen(ev->prev_hash) + 2 * sizeof(seq);
+	int rc = 0;
+
+	if (need > sizeof(stack) && !(buf = malloc(need)))
+		return -ENOMEM;
+	snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
+	snprintf(media, sizeof(media), "%lld", (long long)ev->media_id);
+	memcpy(buf, magic, sizeof(magic) - 1);
+	p = buf + sizeof(magic) - 1;
+	p = hash_field(p, "seq", seq);
+	p = hash_field(p, "media_id", media);
+	p = hash_field(p, "at", ev->at);
+	p = hash_field(p, "kind", ev->kind);
+	p = hash_field(p, "operator", ev->operator_name);
+	p = hash_field(p, "station", ev->station);
+	p = hash_field(p, "details", details);
+	p = hash_field(p, "prev_hash", ev->prev_hash);
+	if (!sha256_md() ||
+	    EVP_Digest(buf, (size_t)(p - buf), md, &mdlen, sha256_md(), NULL) != 1 || mdlen != 32)
+		rc = -EIO;
+	if (rc == 0)
+		util_hex(md, mdlen, out);
+	if (buf != stack)
+		free(buf);
+	return rc;
+}
+

@@ -23,29 +23,25 @@ json_t *register_media_to_json(const struct register_media *m)
 {
 	json_t *o = json_object();
 
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "id", json_integer(m->id));
-	put_str(o, "register_no", m->register_no);
-	put_str(o, "asset_tag", m->asset_tag);
-	put_str(o, "media_type", m->media_type);
-	put_str(o, "vendor", m->vendor);
-	put_str(o, "model", m->model);
-	put_str(o, "serial", m->serial);
-	put_str(o, "wwn", m->wwn);
-	put_str(o, "backing_file", m->backing_file);
-	json_object_set_new(o, "capacity_bytes", json_integer((json_int_t)m->capacity_bytes));
-	put_str(o, "classification", m->classification);
-	put_str(o, "highest_classification", m->highest_class);
-	put_str(o, "custodian", m->custodian);
-	put_str(o, "department", m->department);
-	put_str(o, "holder", m->holder);
-	put_str(o, "state", m->state);
-	put_str(o, "note", m->note);
-	put_str(o, "source", m->source);
-	json_object_set_new(o, "unregistered", json_boolean(m->unregistered));
-	put_str(o, "created_at", m->created_at);
-	put_str(o, "updated_at", m->updated_at);
+	for (size_t i = 0; o && i < REGISTER_N_MEDIA_FIELDS; i++) {
+		const struct register_field *f = &register_media_fields[i];
+		const char *p = (const char *)m + f->off;
+
+		switch (f->kind) {
+		case REGISTER_FIELD_I64:
+			json_object_set_new(o, f->json, json_integer(*(const int64_t *)p));
+			break;
+		case REGISTER_FIELD_U64:
+			json_object_set_new(o, f->json,
+					    json_integer((json_int_t)*(const uint64_t *)p));
+			break;
+		case REGISTER_FIELD_BOOL:
+			json_object_set_new(o, f->json, json_boolean(*(const bool *)p));
+			break;
+		default:
+			put_str(o, f->json, p);
+		}
+	}
 	return o;
 }
 

@@ -2,8 +2,10 @@
 #ifndef CUSTOS_REGISTER_PRIVATE_H
 #define CUSTOS_REGISTER_PRIVATE_H
 
-/* Internals shared by register.c (schema, events, lifecycle) and
- * register-query.c (lookups, lists, certificates, export, backup). */
+/* Internals of the register's layers: register-store.c (SQL, the media
+ * field table) <- register-replay.c (states, replay) <- register-query.c
+ * (lookups, verify) <- register.c (lifecycle); register-chain.c (hash,
+ * signatures, head) beside the store; register-pg.c (the central register). */
 
 #include <sqlite3.h>
 
@@ -14,12 +16,43 @@ struct register_db {
 	char *operator_name;
 	char *station;
 	struct register_chain *chain;	/* signing and the head (register-chain.c) */
+	char *central;			/* station.conf "register": the central
+					 * register's conninfo, NULL when none */
+	const struct station *attached;	/* register_attach_station(), not owned */
+	bool unsynced;			/* committed events not pushed by this handle */
+	int64_t central_down_until;	/* lookups fail fast until then (unix s) */
 };
 
 #define REGISTER_MEDIA_COLS                                                              \
 	"id, register_no, asset_tag, media_type, vendor, model, serial, wwn, backing_file, " \
 	"capacity_bytes, classification, highest_class, custodian, department, holder, "      \
 	"state, note, source, unregistered, created_at, updated_at"
+
+/* The media record's fields, in REGISTER_MEDIA_COLS order (register-store.c). */
+enum register_field_kind {
+	REGISTER_FIELD_TEXT,
+	REGISTER_FIELD_I64,
+	REGISTER_FIELD_U64,
+	REGISTER_FIELD_BOOL,
+};
+
+struct register_field {
+	const char *name;		/* column */
+	const char *json;		/* key in register_media_to_json() */
+	enum register_field_kind kind;
+	size_t off;			/* in struct register_media */
+	size_t size;
+};
+
+#define REGISTER_N_MEDIA_FIELDS 21
+extern const struct register_field register_media_fields[REGISTER_N_MEDIA_FIELDS];
+
+/* The row of medium @id as stored (no history check): 0, -ENOENT. */
+int register_store_get(struct register_db *db, int64_t id, struct register_media *out,
+		       char **cause);
+/* Step @st to its end, one @row() into a growing array of @size-byte items. */
+int register_collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
+		     size_t size, const char *what, void **arr, size_t *n, char **cause);
 
 #define REGISTER_EVENT_COLS \
 	"id, media_id, seq, at, kind, operator, station, details, prev_hash, hash"
@@ -43,6 +76,9 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 const char *register_sanitized_state(const char *dest);
 /* Replay @m's history: set m->history_differs and m->history_note. */
 int register_history_check(struct register_db *db, struct register_media *m, char **cause);
+
+/* station.conf's "register" key of @state_dir into db->central. */
+int register_central_from_conf(struct register_db *db, const char *state_dir, char **cause);
 
 /* register-chain.c: the event_signatures table and the head file. */
 int register_chain_open(struct register_db *db, const char *path, char **cause);

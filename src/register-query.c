@@ -11,102 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "register-central.h"
 #include "util.h"
-
-void register_col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	util_strlcpy(dst, t ? (const char *)t : "", size);
-}
-
-int register_bind_opt(sqlite3_stmt *st, int idx, const char *s)
-{
-	if (!s || !*s)
-		return sqlite3_bind_null(st, idx);
-	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
-}
-
-void register_row_to_media(sqlite3_stmt *st, struct register_media *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->id = sqlite3_column_int64(st, 0);
-	register_col_text(st, 1, m->register_no, sizeof(m->register_no));
-	register_col_text(st, 2, m->asset_tag, sizeof(m->asset_tag));
-	register_col_text(st, 3, m->media_type, sizeof(m->media_type));
-	register_col_text(st, 4, m->vendor, sizeof(m->vendor));
-	register_col_text(st, 5, m->model, sizeof(m->model));
-	register_col_text(st, 6, m->serial, sizeof(m->serial));
-	register_col_text(st, 7, m->wwn, sizeof(m->wwn));
-	register_col_text(st, 8, m->backing_file, sizeof(m->backing_file));
-	m->capacity_bytes = (uint64_t)sqlite3_column_int64(st, 9);
-	register_col_text(st, 10, m->classification, sizeof(m->classification));
-	register_col_text(st, 11, m->highest_class, sizeof(m->highest_class));
-	register_col_text(st, 12, m->custodian, sizeof(m->custodian));
-	register_col_text(st, 13, m->department, sizeof(m->department));
-	register_col_text(st, 14, m->holder, sizeof(m->holder));
-	register_col_text(st, 15, m->state, sizeof(m->state));
-	register_col_text(st, 16, m->note, sizeof(m->note));
-	register_col_text(st, 17, m->source, sizeof(m->source));
-	m->unregistered = sqlite3_column_int(st, 18) != 0;
-	register_col_text(st, 19, m->created_at, sizeof(m->created_at));
-	register_col_text(st, 20, m->updated_at, sizeof(m->updated_at));
-}
-
-int register_row_to_event(sqlite3_stmt *st, struct register_event *ev)
-{
-	const unsigned char *d = sqlite3_column_text(st, 7);
-
-	memset(ev, 0, sizeof(*ev));
-	ev->id = sqlite3_column_int64(st, 0);
-	ev->media_id = sqlite3_column_int64(st, 1);
-	ev->seq = sqlite3_column_int64(st, 2);
-	register_col_text(st, 3, ev->at, sizeof(ev->at));
-	register_col_text(st, 4, ev->kind, sizeof(ev->kind));
-	register_col_text(st, 5, ev->operator_name, sizeof(ev->operator_name));
-	register_col_text(st, 6, ev->station, sizeof(ev->station));
-	ev->details = strdup(d ? (const char *)d : "");
-	register_col_text(st, 8, ev->prev_hash, sizeof(ev->prev_hash));
-	register_col_text(st, 9, ev->hash, sizeof(ev->hash));
-	return ev->details ? 0 : -ENOMEM;
-}
-
-int register_query_one(struct register_db *db, const char *where, const char *a,
-		       const char *b, bool unique, struct register_media *out, char **cause)
-{
-	struct register_media second;
-	sqlite3_stmt *st = NULL;
-	char *sql = util_asprintf("SELECT " REGISTER_MEDIA_COLS " FROM media WHERE %s ORDER BY"
-				  " state IN ('destroyed', 'lost'), id DESC LIMIT 2", where);
-	int rc;
-
-	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
-	rc = register_prepare(db, sql, &st, cause);
-	free(sql);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, a ? a : "", -1, SQLITE_TRANSIENT);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_text(st, 2, b ? b : "", -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		register_row_to_media(st, out);
-		rc = 0;
-		if (unique && sqlite3_step(st) == SQLITE_ROW) {
-			register_row_to_media(st, &second);
-			if (register_state_is_terminal(second.state) ==
-			    register_state_is_terminal(out->state))
-				rc = util_fail(cause, -EEXIST, "'%s' matches several media (%s, "
-					       "%s): use the register number", a,
-					       out->register_no, second.register_no);
-		}
-	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : register_sql_fail(db, cause, "query");
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
 
 int register_find_ref(struct register_db *db, const char *ref, struct register_media *out,
 		      char **cause)
@@ -129,6 +35,44 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
 	return rc;
 }
 
+/* Not in this station's register: the central one knows it when another
+ * station enrolled it (id 0: not in the local register; its real
+ * classification and state).  Unreachable: refused, since the medium may
+ * well be classified (custos-register(5)). */
+static int central_lookup(struct register_db *db, const struct device_info *dev,
+			  struct register_media *out, char **cause)
+{
+	char station[128], *why = NULL;
+	int rc;
+
+	/* one failed connection costs up to its timeout: the station screen
+	 * looks up every device, so wait a minute before trying again */
+	if (util_unix_now() < db->central_down_until)
+		return util_fail(cause, -EHOSTUNREACH, "%s is not in this station's register and "
+				 "the central register was unreachable a moment ago",
+				 dev->path);
+	rc = register_central_lookup(db->central, dev, out, station, &why);
+	if (rc == -EHOSTUNREACH)
+		db->central_down_until = util_unix_now() + 60;
+
+	if (rc == -ENOENT || rc == -ENOTSUP) {
+		free(why);
+		return util_fail(cause, -ENOENT, "%s is not in the register", dev->path);
+	}
+	if (rc < 0) {
+		util_fail(cause, rc, "%s is not in this station's register and the central "
+			  "register cannot say whether another station enrolled it: %s", dev->path,
+			  why ? why : strerror(-rc));
+		free(why);
+		return rc;
+	}
+	free(why);
+	out->history_differs = false;
+	snprintf(out->history_note, sizeof(out->history_note), "enrolled at station %s",
+		 station);
+	return 0;
+}
+
 int register_find_by_device(struct register_db *db, const struct device_info *dev,
 			    struct register_media *out, char **cause)
 {
@@ -146,10 +90,12 @@ int register_find_by_device(struct register_db *db, const struct device_info *de
 	if (rc == -ENOENT && id.backing_file[0])
 		rc = register_query_one(db, "backing_file = ?1", id.backing_file, NULL, false,
 					out, cause);
+	if (rc == 0)
+		return register_history_check(db, out, cause);
+	if (rc == -ENOENT && db->central)
+		return central_lookup(db, dev, out, cause);
 	if (rc == -ENOENT)
 		util_fail(cause, rc, "%s is not in the register", dev->path);
-	if (rc == 0)
-		rc = register_history_check(db, out, cause);
 	return rc;
 }
 
@@ -168,109 +114,6 @@ void register_media_from_device(struct register_media *m, const struct device_in
 			       sizeof(m->backing_file));
 	m->capacity_bytes = dev->size_bytes;
 	util_strlcpy(m->source, "device", sizeof(m->source));
-}
-
-/* Grow *@arr of @size-byte items to hold @n + 1. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-	size_t ncap;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = realloc(*arr, ncap * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
-/* Step @st to its end, each row converted by @row into a growing array of
- * @size-byte items at *@arr (*@cnt of them, also on failure: the caller
- * frees them), then finalize it.  @what names the query in an error. */
-static int collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
-		   size_t size, const char *what, void **arr, size_t *cnt, char **cause)
-{
-	size_t cap = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow(arr, &cap, *cnt, size) < 0 ||
-		    row(st, (char *)*arr + (*cnt)++ * size) < 0) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, what);
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int media_row(sqlite3_stmt *st, void *m)
-{
-	register_row_to_media(st, m);
-	return 0;
-}
-
-int register_list(struct register_db *db, const char *classification, const char *state,
-		  struct register_media **out, size_t *n, char **cause)
-{
-	void *arr = NULL;
-	size_t cnt = 0;
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE"
-				  " (?1 IS NULL OR classification = ?1) AND"
-				  " (?2 IS NULL OR state = ?2) ORDER BY id", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	register_bind_opt(st, 1, classification);
-	register_bind_opt(st, 2, state);
-	rc = collect(db, st, media_row, sizeof(**out), "list", &arr, &cnt, cause);
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
-}
-
-static int event_row(sqlite3_stmt *st, void *ev)
-{
-	return register_row_to_event(st, ev);
-}
-
-int register_history(struct register_db *db, int64_t media_id, struct register_event **out,
-		     size_t *n, char **cause)
-{
-	void *arr = NULL;
-	size_t cnt = 0;
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE"
-				  " ?1 <= 0 OR media_id = ?1 ORDER BY seq", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, media_id);
-	rc = collect(db, st, event_row, sizeof(**out), "history", &arr, &cnt, cause);
-	if (rc < 0) {
-		register_events_free(arr, cnt);
-		return rc;
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
-}
-
-void register_events_free(struct register_event *ev, size_t n)
-{
-	for (size_t i = 0; ev && i < n; i++)
-		free(ev[i].details);
-	free(ev);
 }
 
 int register_add_certificate(struct register_db *db, const struct register_cert *c,
@@ -372,7 +215,7 @@ int register_list_certificates(struct register_db *db, int64_t media_id,
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, media_id);
-	rc = collect(db, st, cert_row, sizeof(**out), "certificates", &arr, &cnt, cause);
+	rc = register_collect(db, st, cert_row, sizeof(**out), "certificates", &arr, &cnt, cause);
 	if (rc < 0) {
 		register_certs_free(arr, cnt);
 		return rc;

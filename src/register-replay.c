@@ -302,7 +302,7 @@ static int check_all(struct register_db *db, int64_t media_id, struct diffs *l, 
 	int rc;
 
 	if (media_id > 0) {
-		rc = register_get(db, media_id, &one, cause);
+		rc = register_store_get(db, media_id, &one, cause);
 		return rc < 0 ? rc : check_medium(db, &one, l, cause);
 	}
 	rc = register_list(db, NULL, NULL, &m, &n, cause);
@@ -374,3 +374,16 @@ int register_check_integrity(const struct register_media *m, char **cause)
 			 "differs from its history (%s): run `custos register verify` and "
 			 "restore the row before using it", m->register_no, m->history_note);
 }
+
+const char *register_sanitized_state(const char *dest)
+{
+	if (dest && (strcmp(dest, "external-reuse") == 0 || strcmp(dest, "recycling") == 0 ||
+		     strcmp(dest, "manufacturer") == 0))
+		return "scrapped";
+	/* the policy allowed it only because destruction follows: never back
+	 * into service */
+	if (dest && strcmp(dest, "destruction") == 0)
+		return "awaiting-destruction";
+	return "sanitized";
+}
+

@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "station.h"
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -117,21 +116,6 @@ static const char set_head_from_events[] =
 	" SELECT 'head_seq', CAST(seq AS TEXT) FROM events ORDER BY seq DESC LIMIT 1;"
 	"INSERT OR REPLACE INTO meta(key, value)"
 	" SELECT 'head_hash', hash FROM events ORDER BY seq DESC LIMIT 1;";
-
-int register_sql_fail(struct register_db *db, char **cause, const char *what)
-{
-	int code = sqlite3_errcode(db->db) & 0xff;
-	int err = code == SQLITE_BUSY || code == SQLITE_LOCKED ? -EBUSY : -EIO;
-
-	return util_fail(cause, err, "register: %s: %s", what, sqlite3_errmsg(db->db));
-}
-
-int register_prepare(struct register_db *db, const char *sql, sqlite3_stmt **st, char **cause)
-{
-	if (sqlite3_prepare_v2(db->db, sql, -1, st, NULL) != SQLITE_OK)
-		return register_sql_fail(db, cause, "prepare");
-	return 0;
-}
 
 static int exec(struct register_db *db, const char *sql, char **cause)
 {
@@ -269,17 +253,38 @@ int register_open_dir(const char *state_dir, struct register_db **out, char **ca
 		return util_fail(cause, -ENOMEM, "out of memory");
 	rc = register_open(path, out, cause);
 	free(path);
+	if (rc == 0)
+		rc = register_central_from_conf(*out, state_dir, cause);
 	return rc;
+}
+
+/* The station's central register (station.conf "register"), if any: media
+ * unknown here are looked up there (register_find_by_device()). */
+int register_central_from_conf(struct register_db *db, const char *state_dir, char **cause)
+{
+	struct station *st = NULL;
+
+	if (station_open(state_dir, &st, NULL) < 0)
+		return 0;	/* a bare register without a station */
+	free(db->central);
+	db->central = st->register_conninfo;	/* taken over */
+	st->register_conninfo = NULL;
+	station_free(st);
+	(void)cause;
+	return 0;
 }
 
 void register_close(struct register_db *db)
 {
 	if (!db)
 		return;
+	if (db->unsynced)
+		register_sync_central(db, NULL);
 	register_chain_close(db);
 	sqlite3_close(db->db);
 	free(db->operator_name);
 	free(db->station);
+	free(db->central);
 	free(db);
 }
 
@@ -309,82 +314,6 @@ int register_set_actor(struct register_db *db, const char *operator_name, const 
 	db->operator_name = op;
 	db->station = stn;
 	return 0;
-}
-
-/* Append NAME "=" LENGTH ":" VALUE "\n" at @p (room reserved by the
- * caller); returns the end. */
-static char *hash_field(char *p, const char *name, const char *value)
-{
-	size_t nl = strlen(name), vl = strlen(value), v = vl;
-	char digits[24];
-	int nd = 0;
-
-	memcpy(p, name, nl);
-	p += nl;
-	*p++ = '=';
-	do
-		digits[nd++] = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-	while (nd > 0)
-		*p++ = digits[--nd];
-	*p++ = ':';
-	memcpy(p, value, vl);
-	p += vl;
-	*p++ = '\n';
-	return p;
-}
-
-/* The digest, fetched once (an implicit fetch per event costs more than
- * the hashing of a short event). */
-static EVP_MD *sha256_md(void)
-{
-	static EVP_MD *md;
-
-	if (!__atomic_load_n(&md, __ATOMIC_ACQUIRE)) {
-		EVP_MD *m = EVP_MD_fetch(NULL, "SHA256", NULL), *none = NULL;
-
-		if (m && !__atomic_compare_exchange_n(&md, &none, m, false, __ATOMIC_ACQ_REL,
-						      __ATOMIC_ACQUIRE))
-			EVP_MD_free(m);
-	}
-	return __atomic_load_n(&md, __ATOMIC_ACQUIRE);
-}
-
-int register_event_hash(const struct register_event *ev, char *out)
-{
-	static const char magic[] = "custos-event-v1\n";
-	const char *details = ev->details ? ev->details : "";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char seq[24], media[24], stack[1024], *buf = stack, *p;
-	/* 8 fields: name, '=', up to 20 digits, ':', value, '\n' */
-	size_t need = sizeof(magic) + 8 * 40 + strlen(ev->at) + strlen(ev->kind) +
-		      strlen(ev->operator_name) + strlen(ev->station) + strlen(details) +
-		      strlen(ev->prev_hash) + 2 * sizeof(seq);
-	int rc = 0;
-
-	if (need > sizeof(stack) && !(buf = malloc(need)))
-		return -ENOMEM;
-	snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
-	snprintf(media, sizeof(media), "%lld", (long long)ev->media_id);
-	memcpy(buf, magic, sizeof(magic) - 1);
-	p = buf + sizeof(magic) - 1;
-	p = hash_field(p, "seq", seq);
-	p = hash_field(p, "media_id", media);
-	p = hash_field(p, "at", ev->at);
-	p = hash_field(p, "kind", ev->kind);
-	p = hash_field(p, "operator", ev->operator_name);
-	p = hash_field(p, "station", ev->station);
-	p = hash_field(p, "details", details);
-	p = hash_field(p, "prev_hash", ev->prev_hash);
-	if (!sha256_md() ||
-	    EVP_Digest(buf, (size_t)(p - buf), md, &mdlen, sha256_md(), NULL) != 1 || mdlen != 32)
-		rc = -EIO;
-	if (rc == 0)
-		util_hex(md, mdlen, out);
-	if (buf != stack)
-		free(buf);
-	return rc;
 }
 
 /* The last event's seq and hash (0 and the genesis hash when empty). */
@@ -498,26 +427,16 @@ int register_append_station_event(struct register_db *db, const char *kind, json
 	return rc;
 }
 
-bool register_state_is_terminal(const char *state)
-{
-	return strcmp(state, "destroyed") == 0 || strcmp(state, "lost") == 0;
-}
-
 /* Load one row by id inside a transaction. */
 static int load(struct register_db *db, int64_t id, struct register_media *m, char **cause)
 {
-	char key[24];
-
-	snprintf(key, sizeof(key), "%lld", (long long)id);
-	return register_query_one(db, "id = CAST(?1 AS INTEGER)", key, NULL, false, m, cause);
+	return register_store_get(db, id, m, cause);
 }
 
 int register_get(struct register_db *db, int64_t id, struct register_media *out, char **cause)
 {
-	int rc = load(db, id, out, cause);
+	int rc = register_store_get(db, id, out, cause);
 
-	if (rc == -ENOENT)
-		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
 	if (rc == 0)
 		rc = register_history_check(db, out, cause);
 	return rc;
@@ -1207,18 +1126,6 @@ static bool sanitization_erased(json_t *details)
 							       "outcome"));
 
 	return outcome && strcmp(outcome, "erased") == 0;
-}
-
-const char *register_sanitized_state(const char *dest)
-{
-	if (dest && (strcmp(dest, "external-reuse") == 0 || strcmp(dest, "recycling") == 0 ||
-		     strcmp(dest, "manufacturer") == 0))
-		return "scrapped";
-	/* the policy allowed it only because destruction follows: never back
-	 * into service */
-	if (dest && strcmp(dest, "destruction") == 0)
-		return "awaiting-destruction";
-	return "sanitized";
 }
 
 /* An unenrolled medium: a row flagged unregistered, inside the caller's

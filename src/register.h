@@ -173,6 +173,14 @@ struct register_mismatch {
 	char found[PATH_MAX];		/* in the row */
 };
 
+/* The central register (custos-register(5)): when the station attached
+ * with register_attach_station() has one and this handle committed events
+ * since, push them (register-central.h).  0 also when there is nothing to
+ * do; else the push's error, the events staying queued in the register.
+ * register_close() does it too (errors ignored) when it was not done since
+ * the last commit. */
+int register_sync_central(struct register_db *db, char **cause);
+
 /* Open (creating and migrating as needed) the register at @path. */
 int register_open(const char *path, struct register_db **out, char **cause);
 void register_close(struct register_db *db);
@@ -198,7 +206,8 @@ struct sign_key;
 struct station;
 int register_set_signer(struct register_db *db, struct sign_key *key, char **cause);
 /* register_set_actor(@operator_name, station name) and the station's key
- * as signer: what every writing command does. */
+ * as signer: what every writing command does.  @st must outlive @db (its
+ * central register, station.conf "register", is pushed to at close). */
 int register_attach_station(struct register_db *db, const struct station *st,
 			    const char *operator_name, char **cause);
 /* 0 when the register matches its signed head (or has none yet). */

@@ -3,6 +3,7 @@
  * station: the station's identity (station.conf), its key pair and the
  * layout of its state directory.  station.conf holds key=value lines:
  *   org, name, prefix, key_type, created (ISO 8601, UTC), and optionally
+ *   register (the libpq conninfo of the central PostgreSQL register),
  *   operator (the default operator's name, see staff_default_operator()),
  *   virtual_media_dirs (/dir:/dir2, more places for virtual media)
  * Blank lines and lines starting with '#' are ignored, as are unknown keys.
@@ -122,9 +123,68 @@ static int write_conf(const char *state_dir, const struct station_init_opts *o, 
 	rc = util_write_file_atomic(path, text, strlen(text), 0644);
 	if (rc < 0)
 		rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+	if (rc == 0 && o->register_conninfo)
+		rc = station_set(state_dir, "register", o->register_conninfo, cause);
 out:
 	free(path);
 	free(text);
+	return rc;
+}
+
+/* station.conf without its "@key=" lines, then "@key=@value" when set. */
+static char *conf_with(const char *text, const char *key, const char *value)
+{
+	size_t klen = strlen(key), cap = strlen(text) + klen + (value ? strlen(value) : 0) + 4;
+	char *out = calloc(1, cap), *p = out;
+	const char *line = text;
+
+	if (!out)
+		return NULL;
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+		const char *k = line;
+
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (!(strncmp(k, key, klen) == 0 && (k[klen] == '=' || k[klen] == ' '))) {
+			memcpy(p, line, len);
+			p += len;
+			if (!end)
+				*p++ = '\n';
+		}
+		line += len;
+	}
+	if (value)
+		sprintf(p, "%s=%s\n", key, value);
+	return out;
+}
+
+int station_set(const char *state_dir, const char *key, const char *value, char **cause)
+{
+	char *path = NULL, *text = NULL, *out = NULL;
+	int rc;
+
+	if (strcmp(key, "register") != 0)
+		return util_fail(cause, -EINVAL, "station set: unknown key '%s' (known: register)",
+				 key);
+	if (value && (!*value || !valid_value(value)))
+		return util_fail(cause, -EINVAL, "station set: the value must be one non-empty line");
+	path = dir_path(state_dir, CONF_NAME);
+	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
+	if (rc < 0) {
+		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
+			       strerror(-rc));
+		goto out;
+	}
+	out = conf_with(text, key, value);
+	rc = out ? util_write_file_atomic(path, out, strlen(out), 0644) : -ENOMEM;
+	if (rc < 0)
+		rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+out:
+	free(path);
+	free(text);
+	free(out);
 	return rc;
 }
 
@@ -207,6 +267,7 @@ void station_free(struct station *st)
 	free(st->org);
 	free(st->name);
 	free(st->prefix);
+	free(st->register_conninfo);
 	free(st->operator_name);
 	free(st->media_dirs);
 	free(st);
@@ -227,6 +288,8 @@ static int conf_line(struct station *st, char *line, bool *has_type)
 		slot = &st->name;
 	else if (strcmp(line, "prefix") == 0)
 		slot = &st->prefix;
+	else if (strcmp(line, "register") == 0)
+		slot = &st->register_conninfo;
 	else if (strcmp(line, "operator") == 0)
 		slot = &st->operator_name;
 	else if (strcmp(line, "virtual_media_dirs") == 0)
@@ -389,6 +452,7 @@ int station_media_setup(const char *state_dir, char **cause)
 	free(st.name);
 	free(st.prefix);
 	free(st.media_dirs);
+	free(st.register_conninfo);
 	free(st.operator_name);
 	free(text);
 	free(path);

@@ -26,6 +26,8 @@ struct station {
 	char *prefix;		/* certificate id prefix, e.g. "WS01" */
 	enum sign_key_type key_type;
 	char fingerprint[65];	/* SHA-256 of the public key, hex */
+	char *register_conninfo;	/* key "register": the central PostgreSQL
+					 * register (libpq conninfo); NULL: none */
 	char *operator_name;	/* station.conf "operator": the default operator, or NULL */
 	char *media_dirs;	/* virtual_media_dirs: "/dir:/dir2", or NULL */
 };
@@ -37,6 +39,7 @@ struct station_init_opts {
 				 * all-ASCII name (-EINVAL for a name like "保密室-1") */
 	enum sign_key_type key_type;
 	bool force;		/* replace an existing key pair */
+	const char *register_conninfo;	/* NULL: the embedded register only */
 };
 
 /* Create the state directory (0700) and its subdirectories, the key pair
@@ -47,6 +50,11 @@ int station_init(const char *state_dir, const struct station_init_opts *opts, ch
  * station.conf (cause says to run `custos init`). */
 int station_open(const char *state_dir, struct station **out, char **cause);
 void station_free(struct station *st);
+
+/* Set (or with @value NULL remove) one key of station.conf, keeping the
+ * others; only "register" may be set this way.  -EINVAL for another key or
+ * a value that is not one line. */
+int station_set(const char *state_dir, const char *key, const char *value, char **cause);
 
 /* Tell the device module which regular files are virtual media: the
  * state directory's virtual/ and the directories named by

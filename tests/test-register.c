@@ -17,7 +17,9 @@
 #include <dirent.h>
 
 #include "keyring.h"
+#include "register-private.h"
 #include "register.h"
+#include "station.h"
 #include "sign.h"
 #include "util.h"
 
@@ -1006,6 +1008,68 @@ static void test_key_history(void **state)
 	verify_fails(f->db, NULL, "signature", "no key-rotated event introduces it");
 }
 
+/* The one media field table is the column list, and drives the reader and
+ * the JSON: a row read back and turned into JSON carries every field. */
+static void test_field_table(void **state)
+{
+	char cols[1024] = "";
+	json_t *o;
+
+	(void)state;
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++) {
+		if (i)
+			strcat(cols, ", ");
+		strcat(cols, register_media_fields[i].name);
+	}
+	assert_string_equal(cols, REGISTER_MEDIA_COLS);
+	o = register_media_to_json(&(struct register_media){ .id = 7, .capacity_bytes = 9,
+							     .unregistered = true,
+							     .highest_class = "secret" });
+	assert_int_equal(json_object_size(o), REGISTER_N_MEDIA_FIELDS);
+	assert_int_equal(json_integer_value(json_object_get(o, "capacity_bytes")), 9);
+	assert_true(json_is_true(json_object_get(o, "unregistered")));
+	assert_string_equal(json_string_value(json_object_get(o, "highest_classification")),
+			    "secret");
+	json_decref(o);
+}
+
+/* station set register: added, replaced, removed; other keys kept. */
+static void test_station_register_key(void **state)
+{
+	char dir[] = "/tmp/custos-test-stset.XXXXXX", *conf, *text = NULL;
+	struct station_init_opts o = { .org = "Org", .name = "WS1",
+				       .key_type = SIGN_KEY_ED25519,
+				       .register_conninfo = "dbname=a" };
+	struct station *st = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(station_init(dir, &o, NULL), 0);
+	assert_int_equal(station_open(dir, &st, NULL), 0);
+	assert_string_equal(st->register_conninfo, "dbname=a");
+	station_free(st);
+	assert_int_equal(station_set(dir, "register", "host=/run/pg dbname=b", NULL), 0);
+	assert_int_equal(station_open(dir, &st, NULL), 0);
+	assert_string_equal(st->register_conninfo, "host=/run/pg dbname=b");
+	assert_string_equal(st->name, "WS1");
+	station_free(st);
+	assert_int_equal(station_set(dir, "register", NULL, NULL), 0);
+	assert_int_equal(station_open(dir, &st, NULL), 0);
+	assert_null(st->register_conninfo);
+	station_free(st);
+	assert_int_equal(station_set(dir, "name", "X", NULL), -EINVAL);
+	assert_int_equal(station_set(dir, "register", "a\nb", NULL), -EINVAL);
+	conf = util_asprintf("%s/station.conf", dir);
+	assert_int_equal(util_read_file(conf, &text, NULL), 0);
+	assert_null(strstr(text, "register"));
+	assert_non_null(strstr(text, "org=Org"));
+	free(text);
+	free(conf);
+	conf = util_asprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(conf), 0);
+	free(conf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1029,6 +1093,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
+		cmocka_unit_test(test_field_table),
+		cmocka_unit_test(test_station_register_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

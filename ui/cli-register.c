@@ -20,6 +20,7 @@
 #include "sanitize.h"
 #include "policy.h"
 #include "register.h"
+#include "register-central.h"
 #include "staff.h"
 #include "station.h"
 
@@ -165,8 +166,24 @@ static int open_register(struct reg_cli *r, bool write, const char *operator_nam
 	return load_policy(r);
 }
 
+/* A station with a central register sends what it wrote; unreachable, the
+ * signed events stay queued in the local register for the next push. */
+static void push_central(struct reg_cli *r)
+{
+	char *cause = NULL;
+
+	if (!r->db || !r->st || !r->st->register_conninfo)
+		return;
+	if (register_sync_central(r->db, &cause) < 0)
+		cli_warn("%s: recorded in this station's register; not yet in the central "
+			 "register (%s): 'custos register push' sends it later", r->cmd,
+			 cause ? cause : "unreachable");
+	free(cause);
+}
+
 static void close_register(struct reg_cli *r)
 {
+	push_central(r);
 	register_close(r->db);
 	policy_free(r->pol);
 	station_free(r->st);
@@ -1504,6 +1521,9 @@ static void register_help(void)
 	       "       custos register verify [--all-signatures] [--json]\n"
 	       "       custos register backup FILE\n"
 	       "       custos register export [--format csv|json] [--output FILE]\n"
+	       "       custos register init-server|push|find|inventory|overdue ...\n"
+	       "       custos register verify --central|--against, list --station S\n"
+	       "         (the central register: custos register push --help)\n"
 	       "STATE: in-stock issued in-repair sanitizing sanitized awaiting-destruction scrapped destroyed "
 	       "lost\n"));
 }
@@ -1580,8 +1600,11 @@ int cli_register(struct cli_ctx *ctx, int argc, char **argv)
 	struct reg_cli r = { .ctx = ctx, .cmd = "register" };
 	struct reg_opts o = { NULL };
 	const char *sub;
-	int rc = register_parse(ctx, argc, argv, &o);
+	int rc;
 
+	if (cli_register_is_central(argc, argv))
+		return cli_register_central(ctx, argc, argv);
+	rc = register_parse(ctx, argc, argv, &o);
 	if (rc != CLI_EXIT_OK)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (optind >= argc)

@@ -33,11 +33,11 @@ static const struct demo_medium {
 
 static json_t *station_json(const struct station *st, const char *pem)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
 			 "org", st->org, "name", st->name, "prefix", st->prefix,
 			 "key_type", sign_key_type_name(st->key_type),
 			 "fingerprint", st->fingerprint, "state_dir", st->state_dir,
-			 "public_key", pem);
+			 "public_key", pem, "register", st->register_conninfo);
 }
 
 static void station_print(const struct station *st)
@@ -50,6 +50,8 @@ static void station_print(const struct station *st)
 		 "State dir:     %s\n"),
 	       st->org, st->name, st->prefix, sign_key_type_name(st->key_type), st->fingerprint,
 	       st->state_dir);
+	if (st->register_conninfo)
+		printf("Register:      %s (central, PostgreSQL)\n", st->register_conninfo);
 }
 
 static int open_station(const char *state_dir, struct station **st)
@@ -87,7 +89,7 @@ static int show_station(const struct cli_ctx *ctx, const struct station *st)
 static void init_usage(FILE *out)
 {
 	fputs(_("Usage: custos init --org NAME --station NAME [--prefix P]\n"
-		"                   [--key-type ed25519|sm2] [--force]\n"
+		"                   [--key-type ed25519|sm2] [--force] [--register CONNINFO]\n"
 		"\n"
 		"Sets up this station: the state directory (mode 0700), a key pair that\n"
 		"signs certificates (private key mode 0600) and station.conf.\n"
@@ -101,6 +103,8 @@ static void init_usage(FILE *out)
 		"  -k, --key-type TYPE   ed25519 (default) or sm2 (SM2 with SM3, GM/T)\n"
 		"  -f, --force           replace an existing key pair (as 'custos station\n"
 		"                        rekey': the old public key is kept in the keyring)\n"
+		"  -r, --register CONNINFO  also record into the central PostgreSQL register\n"
+		"                        (libpq connection string; see custos-register(5))\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Exit status: 0 done, 1 failure, 2 usage error, 3 a key exists (no --force).\n"),
@@ -115,13 +119,15 @@ static int parse_init(int argc, char **argv, struct station_init_opts *o)
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "key-type", required_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "register", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:s:p:k:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:s:p:k:fr:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'r': o->register_conninfo = optarg; break;
 		case 'o': o->org = optarg; break;
 		case 's': o->name = optarg; break;
 		case 'p': o->prefix = optarg; break;
@@ -183,6 +189,7 @@ static void station_usage(FILE *out)
 	      "       custos station pubkey\n"
 	      "       custos station keys [--json]\n"
 	      "       custos station rekey [--key-type ed25519|sm2]\n"
+	      "       custos station set register CONNINFO|none\n"
 	      "\n"
 	      "Shows the organisation, station name, certificate prefix, key type, the\n"
 	      "public key's SHA-256 fingerprint and the state directory; 'pubkey' prints\n"
@@ -315,6 +322,28 @@ static int print_pubkey(const struct station *st)
 	return CLI_EXIT_OK;
 }
 
+/* custos station set register CONNINFO|none (issue 16) */
+static int station_set_key(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char *cause = NULL;
+	const char *value;
+	int rc;
+
+	if (argc != 2)
+		return cli_usage_error("station", "set takes KEY VALUE (register CONNINFO|none)");
+	value = strcmp(argv[1], "none") == 0 ? NULL : argv[1];
+	rc = station_set(ctx->state_dir, argv[0], value, &cause);
+	if (rc < 0) {
+		cli_error("station set: %s", cause ? cause : strerror(-rc));
+		free(cause);
+		return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+	}
+	if (!ctx->json)
+		printf(value ? "register = %s\n" : "register: the embedded register only%s\n",
+		       value ? value : "");
+	return CLI_EXIT_OK;
+}
+
 int cli_station(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -335,6 +364,8 @@ int cli_station(struct cli_ctx *ctx, int argc, char **argv)
 		default: return cli_usage_error("station", "%s", _("unknown option"));
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "set") == 0)
+		return station_set_key(ctx, argc - optind - 1, argv + optind + 1);
 	if (optind < argc && (strcmp(argv[optind], "pubkey") == 0 ||
 			      strcmp(argv[optind], "keys") == 0 ||
 			      strcmp(argv[optind], "rekey") == 0))

@@ -96,4 +96,8 @@ int cli_cert(struct cli_ctx *ctx, int argc, char **argv);
 int cli_tui(struct cli_ctx *ctx, int argc, char **argv);
 int cli_staff(struct cli_ctx *ctx, int argc, char **argv);
 
+/* cli-register-central.c: the central register's subcommands (issue 16) */
+bool cli_register_is_central(int argc, char **argv);
+int cli_register_central(struct cli_ctx *ctx, int argc, char **argv);
+
 #endif

@@ -1,0 +1,1378 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * register-pg: the central register on PostgreSQL (register-central.h).
+ *
+ * The media field table of register-store.c (register_media_fields)
+ * drives the central media table too: its schema, the upsert of a pushed
+ * row, reading a row back and the JSON of the views.
+ */
+#include "register-central.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "keyring.h"
+#include "register-private.h"
+#include "sign.h"
+#include "station.h"
+#include "util.h"
+
+#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+#ifndef HAVE_LIBPQ
+
+static int no_pq(char **cause)
+{
+	return util_fail(cause, -ENOTSUP, "this custos was built without libpq: no central "
+			 "register (configure --with-libpq)");
+}
+
+const char *register_central_schema_sql(void) { return NULL; }
+int register_central_init(const char *c, char **cause) { (void)c; return no_pq(cause); }
+int register_central_push(struct register_db *db, const struct station *st, const char *c,
+			  struct register_push_result *r, char **cause)
+{ (void)db; (void)st; (void)c; (void)r; return no_pq(cause); }
+int register_central_verify(const char *c, bool all, struct register_central_verify *r,
+			    char **cause)
+{ (void)c; (void)all; (void)r; return no_pq(cause); }
+int register_central_open(const char *ci, struct register_central **o, char **cause)
+{ (void)ci; *o = NULL; return no_pq(cause); }
+void register_central_close(struct register_central *c) { (void)c; }
+int register_central_push_to(struct register_central *c, struct register_db *db,
+			     const struct station *st, struct register_push_result *r, char **cause)
+{ (void)c; (void)db; (void)st; (void)r; return no_pq(cause); }
+int register_central_against(struct register_db *db, const struct station *st, const char *c,
+			     struct register_against_result *r, char **cause)
+{ (void)db; (void)st; (void)c; (void)r; return no_pq(cause); }
+int register_central_list(const char *c, const char *s, json_t **o, char **cause)
+{ (void)c; (void)s; (void)o; return no_pq(cause); }
+int register_central_find(const char *c, const char *r, json_t **o, char **cause)
+{ (void)c; (void)r; (void)o; return no_pq(cause); }
+int register_central_inventory(const char *c, json_t **o, char **cause)
+{ (void)c; (void)o; return no_pq(cause); }
+int register_central_overdue(const char *c, int d, json_t **o, char **cause)
+{ (void)c; (void)d; (void)o; return no_pq(cause); }
+int register_central_lookup(const char *c, const struct device_info *d, struct register_media *o,
+			    char *s, char **cause)
+{ (void)c; (void)d; (void)o; (void)s; return no_pq(cause); }
+
+#else
+
+/* The media record: the field table of register-store.c. */
+#define media_fields register_media_fields
+#define N_MFIELDS REGISTER_N_MEDIA_FIELDS
+#define MF_TEXT REGISTER_FIELD_TEXT
+#define MF_I64 REGISTER_FIELD_I64
+#define MF_U64 REGISTER_FIELD_U64
+#define MF_BOOL REGISTER_FIELD_BOOL
+#define mfield register_field
+
+/* The value of field @f of @m as text into @buf. */
+static const char *mfield_get(const struct register_media *m, const struct mfield *f,
+			      char *buf, size_t size)
+{
+	const char *p = (const char *)m + f->off;
+
+	switch (f->kind) {
+	case MF_I64:
+		snprintf(buf, size, "%" PRId64, *(const int64_t *)p);
+		return buf;
+	case MF_U64:
+		snprintf(buf, size, "%" PRIu64, *(const uint64_t *)p);
+		return buf;
+	case MF_BOOL:
+		return *(const bool *)p ? "1" : "0";
+	default:
+		return p;
+	}
+}
+
+static void mfield_set(struct register_media *m, const struct mfield *f, const char *v)
+{
+	char *p = (char *)m + f->off;
+
+	switch (f->kind) {
+	case MF_I64:
+		*(int64_t *)p = strtoll(v, NULL, 10);
+		break;
+	case MF_U64:
+		*(uint64_t *)p = strtoull(v, NULL, 10);
+		break;
+	case MF_BOOL:
+		*(bool *)p = strcmp(v, "1") == 0 || strcmp(v, "t") == 0;
+		break;
+	default:
+		util_strlcpy(p, v, f->size);
+	}
+}
+
+static json_t *media_json(const struct register_media *m, const char *station)
+{
+	json_t *o = json_object();
+	char buf[32];
+
+	for (size_t i = 0; o && i < N_MFIELDS; i++) {
+		const struct mfield *f = &media_fields[i];
+		const char *v = mfield_get(m, f, buf, sizeof(buf));
+
+		if (f->kind == MF_TEXT)
+			json_object_set_new(o, f->json, json_string(v));
+		else if (f->kind == MF_BOOL)
+			json_object_set_new(o, f->json, json_boolean(*v == '1'));
+		else
+			json_object_set_new(o, f->json, json_integer(strtoll(v, NULL, 10)));
+	}
+	json_object_set_new(o, "station", json_string(station));
+	return o;
+}
+
+
+#include <libpq-fe.h>
+
+/* Tables, triggers and roles.  Per-station chains: (station, seq) is the
+ * key; events_extend refuses an event that does not extend its station's
+ * chain, so two writers of one station cannot fork it either. */
+static const char schema_head[] =
+	"CREATE TABLE IF NOT EXISTS stations ("
+	" name TEXT PRIMARY KEY, org TEXT NOT NULL, prefix TEXT NOT NULL,"
+	" key_fpr TEXT NOT NULL, first_push TIMESTAMPTZ NOT NULL DEFAULT now(),"
+	" last_push TIMESTAMPTZ NOT NULL DEFAULT now());\n"
+	"CREATE TABLE IF NOT EXISTS station_keys ("
+	" station TEXT NOT NULL REFERENCES stations(name), fpr TEXT NOT NULL,"
+	" key_type TEXT NOT NULL, public_pem TEXT NOT NULL, valid_from TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (station, fpr));\n"
+	"CREATE TABLE IF NOT EXISTS events ("
+	" station TEXT NOT NULL REFERENCES stations(name), seq BIGINT NOT NULL,"
+	" media_id BIGINT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,"
+	" operator TEXT NOT NULL, station_name TEXT NOT NULL, details TEXT NOT NULL,"
+	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (station, seq));\n"
+	"CREATE INDEX IF NOT EXISTS events_media ON events(station, media_id, seq);\n"
+	"CREATE TABLE IF NOT EXISTS event_signatures ("
+	" station TEXT NOT NULL, seq BIGINT NOT NULL, key_fpr TEXT NOT NULL, sig TEXT NOT NULL,"
+	" PRIMARY KEY (station, seq, key_fpr),"
+	" FOREIGN KEY (station, seq) REFERENCES events(station, seq));\n"
+	"CREATE TABLE IF NOT EXISTS certificates ("
+	" id TEXT PRIMARY KEY, station TEXT NOT NULL REFERENCES stations(name),"
+	" media_id BIGINT NOT NULL, kind TEXT NOT NULL, issued_at TEXT NOT NULL,"
+	" json TEXT NOT NULL, event_hash TEXT NOT NULL);\n";
+
+static const char schema_tail[] =
+	"CREATE INDEX IF NOT EXISTS media_serial ON media(serial);\n"
+	"CREATE INDEX IF NOT EXISTS media_wwn ON media(wwn);\n"
+	"CREATE INDEX IF NOT EXISTS media_tag ON media(asset_tag);\n"
+	"CREATE OR REPLACE FUNCTION custos_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	"BEGIN RAISE EXCEPTION 'custos register: % is append-only', TG_TABLE_NAME; END $$;\n"
+	"CREATE OR REPLACE FUNCTION custos_events_extend() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	"DECLARE prev TEXT;\n"
+	"BEGIN\n"
+	"  IF NEW.seq = 1 THEN prev := '" GENESIS "';\n"
+	"  ELSE SELECT hash INTO prev FROM events WHERE station = NEW.station AND seq = NEW.seq - 1;\n"
+	"  END IF;\n"
+	"  IF prev IS NULL OR prev <> NEW.prev_hash THEN\n"
+	"    RAISE EXCEPTION 'custos register: event % of station % does not extend its chain',"
+	" NEW.seq, NEW.station;\n"
+	"  END IF;\n"
+	"  RETURN NEW;\n"
+	"END $$;\n"
+	"DROP TRIGGER IF EXISTS events_extend ON events;\n"
+	"CREATE TRIGGER events_extend BEFORE INSERT ON events"
+	" FOR EACH ROW EXECUTE FUNCTION custos_events_extend();\n"
+	"DROP TRIGGER IF EXISTS events_append_only ON events;\n"
+	"CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events"
+	" FOR EACH ROW EXECUTE FUNCTION custos_append_only();\n"
+	"DROP TRIGGER IF EXISTS events_no_truncate ON events;\n"
+	"CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events"
+	" FOR EACH STATEMENT EXECUTE FUNCTION custos_append_only();\n"
+	"DROP TRIGGER IF EXISTS signatures_append_only ON event_signatures;\n"
+	"CREATE TRIGGER signatures_append_only BEFORE UPDATE OR DELETE ON event_signatures"
+	" FOR EACH ROW EXECUTE FUNCTION custos_append_only();\n"
+	"DROP TRIGGER IF EXISTS certificates_append_only ON certificates;\n"
+	"CREATE TRIGGER certificates_append_only BEFORE UPDATE OR DELETE ON certificates"
+	" FOR EACH ROW EXECUTE FUNCTION custos_append_only();\n"
+	"DROP TRIGGER IF EXISTS keys_append_only ON station_keys;\n"
+	"CREATE TRIGGER keys_append_only BEFORE UPDATE OR DELETE ON station_keys"
+	" FOR EACH ROW EXECUTE FUNCTION custos_append_only();\n"
+	"DO $$ BEGIN\n"
+	"  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'custos_station') THEN\n"
+	"    CREATE ROLE custos_station NOLOGIN; END IF;\n"
+	"  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'custos_auditor') THEN\n"
+	"    CREATE ROLE custos_auditor NOLOGIN; END IF;\n"
+	"END $$;\n"
+	"REVOKE ALL ON stations, station_keys, events, event_signatures, certificates, media"
+	" FROM PUBLIC, custos_station, custos_auditor;\n"
+	"GRANT SELECT, INSERT ON events, event_signatures, certificates, station_keys"
+	" TO custos_station;\n"
+	"GRANT SELECT, INSERT, UPDATE ON stations, media TO custos_station;\n"
+	"GRANT SELECT ON stations, station_keys, events, event_signatures, certificates, media"
+	" TO custos_auditor;\n";
+
+static char *schema_text;
+
+/* The media table from media_fields. */
+static char *media_schema(void)
+{
+	char *s = util_asprintf("CREATE TABLE IF NOT EXISTS media ("
+				" station TEXT NOT NULL REFERENCES stations(name)");
+
+	for (size_t i = 0; s && i < N_MFIELDS; i++) {
+		const struct mfield *f = &media_fields[i];
+		char *n = util_asprintf("%s, %s %s NOT NULL", s, f->name,
+					f->kind == MF_TEXT ? "TEXT" :
+					f->kind == MF_BOOL ? "BOOLEAN" : "BIGINT");
+
+		free(s);
+		s = n;
+	}
+	if (s) {
+		char *n = util_asprintf("%s, PRIMARY KEY (station, id));\n", s);
+
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+const char *register_central_schema_sql(void)
+{
+	if (!schema_text) {
+		char *media = media_schema();
+
+		if (media)
+			schema_text = util_asprintf("-- custos central register (custos-register(5))\n"
+						    "SET client_min_messages = warning;\n%s%s%s",
+						    schema_head, media, schema_tail);
+		free(media);
+	}
+	return schema_text;
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static int pg_connect(const char *conninfo, PGconn **out, char **cause)
+{
+	/* a bounded wait for an unreachable server (the station screen and a
+	 * sanitization plan look media up); the conninfo may set its own */
+	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
+	const char *vals[] = { "5", conninfo, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	char *msg;
+
+	*out = NULL;
+	if (!c)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	if (PQstatus(c) != CONNECTION_OK) {
+		msg = strdup(PQerrorMessage(c));
+		if (msg)
+			util_strstrip(msg);
+		util_fail(cause, -EHOSTUNREACH, "central register unreachable (%s): %s", conninfo,
+			  msg ? msg : "?");
+		free(msg);
+		PQfinish(c);
+		return -EHOSTUNREACH;
+	}
+	PQsetErrorVerbosity(c, PQERRORS_TERSE);
+	*out = c;
+	return 0;
+}
+
+static int pg_fail(PGconn *c, PGresult *r, char **cause, const char *what)
+{
+	char *msg = strdup(PQerrorMessage(c));
+	int rc = PQstatus(c) != CONNECTION_OK ? -EHOSTUNREACH : -EIO;
+
+	if (msg)
+		util_strstrip(msg);
+	util_fail(cause, rc, "central register: %s: %s", what, msg ? msg : "?");
+	free(msg);
+	PQclear(r);
+	return rc;
+}
+
+static int pg_exec(PGconn *c, const char *sql, char **cause)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType s = PQresultStatus(r);
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		return pg_fail(c, r, cause, sql);
+	PQclear(r);
+	return 0;
+}
+
+/* A query with text parameters; *@out holds the result on success. */
+static int pg_query(PGconn *c, const char *sql, int n, const char *const *params,
+		    PGresult **out, char **cause)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType s = PQresultStatus(r);
+
+	*out = NULL;
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		return pg_fail(c, r, cause, "query");
+	*out = r;
+	return 0;
+}
+
+int register_central_init(const char *conninfo, char **cause)
+{
+	const char *sql = register_central_schema_sql();
+	PGconn *c;
+	int rc;
+
+	if (!sql)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = pg_connect(conninfo, &c, cause);
+	if (rc < 0)
+		return rc;
+	rc = pg_exec(c, "BEGIN", cause);
+	if (rc == 0)
+		rc = pg_exec(c, sql, cause);
+	if (rc == 0)
+		rc = pg_exec(c, "COMMIT", cause);
+	PQfinish(c);
+	return rc;
+}
+
+/* ---- push ----------------------------------------------------------------- */
+
+static int push_station(PGconn *c, const struct station *st, char **cause)
+{
+	const char *p[4] = { st->name, st->org, st->prefix, st->fingerprint };
+	PGresult *r;
+	int rc = pg_query(c, "INSERT INTO stations(name, org, prefix, key_fpr) VALUES ($1, $2, $3,"
+			  " $4) ON CONFLICT (name) DO UPDATE SET org = $2, prefix = $3,"
+			  " key_fpr = $4, last_push = now()", 4, p, &r, cause);
+
+	PQclear(r);
+	return rc;
+}
+
+/* The station's key history (keys/), public keys included. */
+static int push_keys(PGconn *c, const struct station *st, char **cause)
+{
+	struct keyring_key *k = NULL;
+	size_t n = 0;
+	int rc = keyring_list(st->state_dir, &k, &n, cause);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct sign_key *key = NULL;
+		char *pem = NULL;
+		PGresult *r = NULL;
+
+		rc = keyring_find(st->state_dir, k[i].fingerprint, &key, NULL, cause);
+		if (rc == 0)
+			rc = sign_public_pem(key, &pem);
+		if (rc == 0) {
+			const char *p[5] = { st->name, k[i].fingerprint, k[i].key_type, pem,
+					     k[i].valid_from };
+
+			rc = pg_query(c, "INSERT INTO station_keys(station, fpr, key_type, public_pem,"
+				      " valid_from) VALUES ($1, $2, $3, $4, $5)"
+				      " ON CONFLICT DO NOTHING", 5, p, &r, cause);
+		} else if (cause && !*cause) {
+			util_fail(cause, rc, "cannot read key %s", k[i].fingerprint);
+		}
+		PQclear(r);
+		free(pem);
+		sign_key_free(key);
+	}
+	free(k);
+	return rc;
+}
+
+/* The station's newest seq and hash at the centre (0, genesis when none). */
+static int central_tail(PGconn *c, const char *station, int64_t *seq, char *hash, char **cause)
+{
+	const char *p[1] = { station };
+	PGresult *r;
+	int rc = pg_query(c, "SELECT seq, hash FROM events WHERE station = $1"
+			  " ORDER BY seq DESC LIMIT 1", 1, p, &r, cause);
+
+	if (rc < 0)
+		return rc;
+	*seq = 0;
+	util_strlcpy(hash, GENESIS, 65);
+	if (PQntuples(r) == 1) {
+		*seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		util_strlcpy(hash, PQgetvalue(r, 0, 1), 65);
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* The local event at @seq's hash into @hash ("" when there is none). */
+static int local_hash_at(struct register_db *db, int64_t seq, char *hash, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc = register_prepare(db, "SELECT hash FROM events WHERE seq = ?1", &s, cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, seq);
+	hash[0] = '\0';
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		register_col_text(s, 0, hash, 65);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The statements a push uses, prepared once per connection. */
+static int push_prepare(PGconn *c, char **cause)
+{
+	PGresult *r = PQprepare(c, "ins_event", "INSERT INTO events(station, seq, media_id, at,"
+				" kind, operator, station_name, details, prev_hash, hash)"
+				" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, NULL);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(c, r, cause, "prepare");
+	PQclear(r);
+	r = PQprepare(c, "ins_sig", "INSERT INTO event_signatures(station, seq, key_fpr, sig)"
+		      " VALUES ($1, $2, $3, $4)", 4, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(c, r, cause, "prepare");
+	PQclear(r);
+	return 0;
+}
+
+/* The writes of one push go out in one pipeline (one round trip), COMMIT
+ * included; their results are read by batch_finish(). */
+struct batch {
+	PGconn *c;
+	int sent;
+	int count_from;			/* results from here on count certificates */
+	int64_t counted;
+};
+
+static int batch_send(struct batch *b, const char *stmt, const char *sql, int n,
+		      const char *const *p, char **cause)
+{
+	int ok = stmt ? PQsendQueryPrepared(b->c, stmt, n, p, NULL, NULL, 0) :
+		 PQsendQueryParams(b->c, sql, n, NULL, p, NULL, NULL, 0);
+
+	if (!ok)
+		return pg_fail(b->c, NULL, cause, "send");
+	b->sent++;
+	return 0;
+}
+
+/* Read every result: 0 when all succeeded (the COMMIT last among them). */
+static int batch_finish(struct batch *b, char **cause)
+{
+	PGresult *r;
+	int rc = 0;
+
+	if (!PQpipelineSync(b->c))
+		return pg_fail(b->c, NULL, cause, "sync");
+	for (int i = 0; i < b->sent; i++) {
+		r = PQgetResult(b->c);
+		if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK) {
+			char *msg = strdup(PQresultErrorMessage(r));
+
+			if (msg)
+				util_strstrip(msg);
+			rc = util_fail(cause, -EIO, "central register: append: %s",
+				       msg && *msg ? msg : "aborted");
+			free(msg);
+		} else if (rc == 0 && i >= b->count_from) {
+			b->counted += strtoll(PQcmdTuples(r), NULL, 10);
+		}
+		PQclear(r);
+		while ((r = PQgetResult(b->c)))	/* the NULL that ends each query */
+			PQclear(r);
+	}
+	r = PQgetResult(b->c);			/* PGRES_PIPELINE_SYNC */
+	PQclear(r);
+	while ((r = PQgetResult(b->c)))
+		PQclear(r);
+	if (!PQexitPipelineMode(b->c) && rc == 0)
+		rc = pg_fail(b->c, NULL, cause, "pipeline");
+	return rc;
+}
+
+static int push_events(struct batch *b, struct register_db *db, const char *station, int64_t after,
+		       struct register_push_result *res, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE seq > ?1"
+				  " ORDER BY seq", &s, cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct register_event ev;
+		char seq[24], mid[24];
+		const char *p[10];
+
+		rc = register_row_to_event(s, &ev);
+		if (rc < 0)
+			break;
+		snprintf(seq, sizeof(seq), "%" PRId64, ev.seq);
+		snprintf(mid, sizeof(mid), "%" PRId64, ev.media_id);
+		p[0] = station; p[1] = seq; p[2] = mid; p[3] = ev.at; p[4] = ev.kind;
+		p[5] = ev.operator_name; p[6] = ev.station; p[7] = ev.details;
+		p[8] = ev.prev_hash; p[9] = ev.hash;
+		rc = batch_send(b, "ins_event", NULL, 10, p, cause);
+		free(ev.details);
+		if (rc < 0)
+			break;
+		res->events++;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : register_sql_fail(db, cause, "read events");
+}
+
+static int push_signatures(struct batch *b, struct register_db *db, const char *station, int64_t after,
+			   struct register_push_result *res, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc = register_prepare(db, "SELECT e.seq, s.key_fpr, s.sig FROM event_signatures s"
+				  " JOIN events e ON e.id = s.event_id WHERE e.seq > ?1"
+				  " ORDER BY e.seq", &s, cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *p[4] = { station, (const char *)sqlite3_column_text(s, 0),
+				     (const char *)sqlite3_column_text(s, 1),
+				     (const char *)sqlite3_column_text(s, 2) };
+
+		rc = batch_send(b, "ins_sig", NULL, 4, p, cause);
+		if (rc < 0)
+			break;
+		res->signatures++;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : register_sql_fail(db, cause, "read signatures");
+}
+
+/* "INSERT INTO media(station, <fields>) VALUES ... ON CONFLICT DO UPDATE" */
+static char *media_upsert_sql(void)
+{
+	char *cols = strdup("station"), *vals = strdup("$1"), *set = strdup(""), *sql;
+
+	for (size_t i = 0; cols && vals && set && i < N_MFIELDS; i++) {
+		const char *n = media_fields[i].name;
+		char *a = util_asprintf("%s, %s", cols, n);
+		char *b = util_asprintf("%s, $%zu", vals, i + 2);
+		char *d = util_asprintf("%s%s%s = EXCLUDED.%s", set, *set ? ", " : "", n, n);
+
+		free(cols);
+		free(vals);
+		free(set);
+		cols = a;
+		vals = b;
+		set = d;
+	}
+	sql = cols && vals && set ? util_asprintf("INSERT INTO media(%s) VALUES (%s) ON CONFLICT"
+						  " (station, id) DO UPDATE SET %s", cols, vals,
+						  set) : NULL;
+	free(cols);
+	free(vals);
+	free(set);
+	return sql;
+}
+
+static int push_one_media(struct batch *b, const char *sql, const char *station,
+			  const struct register_media *m, char **cause)
+{
+	char bufs[N_MFIELDS][32];
+	const char *p[N_MFIELDS + 1];
+
+	p[0] = station;
+	for (size_t i = 0; i < N_MFIELDS; i++) {
+		p[i + 1] = mfield_get(m, &media_fields[i], bufs[i], sizeof(bufs[i]));
+		if (media_fields[i].kind == MF_BOOL)
+			p[i + 1] = *p[i + 1] == '1' ? "true" : "false";
+	}
+	return batch_send(b, NULL, sql, (int)N_MFIELDS + 1, p, cause);
+}
+
+/* The media rows the new events touched (all of them on the first push). */
+static int push_media(struct batch *b, struct register_db *db, const char *station, int64_t after,
+		      struct register_push_result *res, char **cause)
+{
+	char *sql = media_upsert_sql();
+	sqlite3_stmt *s = NULL;
+	/* the rows as stored (register verify compares them with their events) */
+	int rc = sql ? register_prepare(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE id IN"
+					" (SELECT media_id FROM events WHERE seq > ?1)", &s,
+					cause) : -ENOMEM;
+
+	if (rc == 0)
+		sqlite3_bind_int64(s, 1, after);
+	while (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct register_media m;
+
+		register_row_to_media(s, &m);
+		rc = push_one_media(b, sql, station, &m, cause);
+		if (rc == 0)
+			res->media++;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = register_sql_fail(db, cause, "read media");
+	sqlite3_finalize(s);
+	free(sql);
+	return rc;
+}
+
+static int push_certificates(struct batch *b, struct register_db *db, const char *station,
+			     char **cause)
+{
+	struct register_cert *cs = NULL;
+	size_t n = 0;
+	int rc = register_list_certificates(db, 0, &cs, &n, cause);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char mid[24];
+		const char *p[7] = { cs[i].id, station, mid, cs[i].kind, cs[i].issued_at,
+				     cs[i].json ? cs[i].json : "", cs[i].event_hash };
+
+		snprintf(mid, sizeof(mid), "%" PRId64, cs[i].media_id);
+		rc = batch_send(b, NULL, "INSERT INTO certificates(id, station, media_id, kind,"
+				" issued_at, json, event_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+				" ON CONFLICT DO NOTHING", 7, p, cause);
+	}
+	register_certs_free(cs, n);
+	return rc;
+}
+
+struct register_central {
+	PGconn *conn;
+	char station[128];		/* whose keys this connection has sent */
+};
+
+int register_central_open(const char *conninfo, struct register_central **out, char **cause)
+{
+	struct register_central *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (!c)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = pg_connect(conninfo, &c->conn, cause);
+	if (rc == 0)
+		rc = push_prepare(c->conn, cause);
+	if (rc < 0) {
+		register_central_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void register_central_close(struct register_central *c)
+{
+	if (!c)
+		return;
+	if (c->conn)
+		PQfinish(c->conn);
+	free(c);
+}
+
+/* BEGIN and the station's push lock in one round trip. */
+static int begin_locked(PGconn *c, const char *station, char **cause)
+{
+	char *lit = PQescapeLiteral(c, station, strlen(station)), *sql;
+	int rc;
+
+	if (!lit)
+		return pg_fail(c, NULL, cause, "escape");
+	/* one pusher per station at a time; other stations are not held up */
+	sql = util_asprintf("BEGIN; SELECT pg_advisory_xact_lock(hashtext('custos-push:' || %s))",
+			    lit);
+	PQfreemem(lit);
+	if (!sql)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = pg_exec(c, sql, cause);
+	free(sql);
+	return rc;
+}
+
+static int push_locked(struct register_central *h, struct register_db *db,
+		       const struct station *st, struct register_push_result *res, char **cause)
+{
+	struct batch b = { .c = h->conn, .count_from = INT32_MAX };
+	char chash[65], lhash[65];
+	PGconn *c = h->conn;
+	int64_t cseq = 0;
+	int rc = 0;
+
+	/* the station and its key history: once per connection */
+	if (strcmp(h->station, st->name) != 0) {
+		rc = push_station(c, st, cause);
+		if (rc == 0)
+			rc = push_keys(c, st, cause);
+	}
+	if (rc == 0)
+		rc = central_tail(c, st->name, &cseq, chash, cause);
+	if (rc == 0 && cseq > 0)
+		rc = local_hash_at(db, cseq, lhash, cause);
+	if (rc < 0)
+		return rc;
+	if (cseq > 0 && !lhash[0])
+		return util_fail(cause, -EBADMSG, "the central register holds event %" PRId64
+				 " of station %s, the local register ends before it: the local "
+				 "register was truncated or rolled back", cseq, st->name);
+	if (cseq > 0 && strcmp(lhash, chash) != 0)
+		return util_fail(cause, -EBADMSG, "event %" PRId64 " of station %s differs between "
+				 "the local register (%.16s...) and the central one (%.16s...): one "
+				 "of them was rewritten", cseq, st->name, lhash, chash);
+	if (!PQenterPipelineMode(c))
+		return pg_fail(c, NULL, cause, "pipeline");
+	rc = push_events(&b, db, st->name, cseq, res, cause);
+	if (rc == 0)
+		rc = push_signatures(&b, db, st->name, cseq, res, cause);
+	if (rc == 0)
+		rc = push_media(&b, db, st->name, cseq, res, cause);
+	b.count_from = b.sent;
+	if (rc == 0 && (res->events > 0 || h->station[0] == '\0'))
+		rc = push_certificates(&b, db, st->name, cause);
+	if (rc == 0)
+		rc = batch_send(&b, NULL, "COMMIT", 0, NULL, cause);
+	/* every result read, also after a failure (the pipeline must end) */
+	if (batch_finish(&b, rc < 0 ? NULL : cause) < 0 && rc == 0)
+		rc = -EIO;
+	res->certificates = b.counted;
+	res->central_seq = cseq + res->events;
+	return rc;
+}
+
+int register_central_push_to(struct register_central *c, struct register_db *db,
+			     const struct station *st, struct register_push_result *res,
+			     char **cause)
+{
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = register_check_head(db, cause);
+	if (rc < 0)
+		return rc;
+	rc = begin_locked(c->conn, st->name, cause);
+	if (rc == 0)
+		rc = push_locked(c, db, st, res, cause);
+	if (rc == 0) {
+		util_strlcpy(c->station, st->name, sizeof(c->station));
+	} else {
+		PGresult *r = PQexec(c->conn, "ROLLBACK");
+
+		PQclear(r);
+		memset(res, 0, sizeof(*res));
+	}
+	return rc;
+}
+
+int register_central_push(struct register_db *db, const struct station *st, const char *conninfo,
+			  struct register_push_result *res, char **cause)
+{
+	struct register_central *c;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = register_central_open(conninfo, &c, cause);
+	if (rc < 0)
+		return rc;
+	rc = register_central_push_to(c, db, st, res, cause);
+	register_central_close(c);
+	return rc;
+}
+
+/* ---- verify --------------------------------------------------------------- */
+
+struct station_keys {
+	size_t n;
+	char fpr[16][65];
+	struct sign_key *key[16];
+};
+
+static void keys_free(struct station_keys *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		sign_key_free(k->key[i]);
+	k->n = 0;
+}
+
+static int load_keys(PGconn *c, const char *station, struct station_keys *k, char **cause)
+{
+	const char *p[1] = { station };
+	PGresult *r;
+	int rc = pg_query(c, "SELECT fpr, public_pem FROM station_keys WHERE station = $1", 1, p,
+			  &r, cause);
+
+	k->n = 0;
+	for (int i = 0; rc == 0 && i < PQntuples(r) && k->n < 16; i++) {
+		const char *pem = PQgetvalue(r, i, 1);
+
+		rc = sign_load_public_pem(pem, strlen(pem), &k->key[k->n], cause);
+		if (rc == 0)
+			util_strlcpy(k->fpr[k->n++], PQgetvalue(r, i, 0), 65);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* The statement register-chain.c signs for an event. */
+static int check_sig(const struct station_keys *k, int64_t seq, const char *hash,
+		     const char *fpr, const char *sighex)
+{
+	unsigned char sig[512];
+	char msg[160];
+	size_t len = strlen(sighex) / 2;
+	int n = snprintf(msg, sizeof(msg), "custos-register-head-v1\nseq=%lld\nhash=%s\n",
+			 (long long)seq, hash);
+
+	if (strlen(sighex) % 2 || len > sizeof(sig))
+		return -EBADMSG;
+	for (size_t i = 0; i < len; i++) {
+		unsigned v;
+
+		if (sscanf(sighex + 2 * i, "%2x", &v) != 1)
+			return -EBADMSG;
+		sig[i] = (unsigned char)v;
+	}
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->fpr[i], fpr) == 0)
+			return sign_verify(k->key[i], msg, (size_t)n, sig, len);
+	return -ENOKEY;
+}
+
+__attribute__((format(printf, 4, 5)))
+static void verify_fail(struct register_central_verify *v, const char *station, int64_t seq,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!v->ok)
+		return;
+	v->ok = false;
+	util_strlcpy(v->station, station, sizeof(v->station));
+	v->seq = seq;
+	va_start(ap, fmt);
+	vsnprintf(v->message, sizeof(v->message), fmt, ap);
+	va_end(ap);
+}
+
+/* Stream one station's chain (single-row mode) and recompute it. */
+static int verify_chain(PGconn *c, const char *station, struct register_central_verify *v,
+			char *last_hash, int64_t *last_seq, char **cause)
+{
+	const char *p[1] = { station };
+	char prev[65] = GENESIS;
+	int64_t expect = 1;
+	PGresult *r;
+
+	if (!PQsendQueryParams(c, "SELECT seq, media_id, at, kind, operator, station_name,"
+			       " details, prev_hash, hash FROM events WHERE station = $1"
+			       " ORDER BY seq", 1, NULL, p, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(c))
+		return pg_fail(c, NULL, cause, "read events");
+	while ((r = PQgetResult(c))) {
+		struct register_event ev = { 0 };
+		char h[65];
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+			PQclear(r);
+			continue;
+		}
+		if (PQresultStatus(r) != PGRES_SINGLE_TUPLE) {
+			while (PQgetResult(c))
+				;
+			return pg_fail(c, r, cause, "read events");
+		}
+		ev.seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		ev.media_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		util_strlcpy(ev.at, PQgetvalue(r, 0, 2), sizeof(ev.at));
+		util_strlcpy(ev.kind, PQgetvalue(r, 0, 3), sizeof(ev.kind));
+		util_strlcpy(ev.operator_name, PQgetvalue(r, 0, 4), sizeof(ev.operator_name));
+		util_strlcpy(ev.station, PQgetvalue(r, 0, 5), sizeof(ev.station));
+		ev.details = PQgetvalue(r, 0, 6);
+		util_strlcpy(ev.prev_hash, PQgetvalue(r, 0, 7), sizeof(ev.prev_hash));
+		util_strlcpy(ev.hash, PQgetvalue(r, 0, 8), sizeof(ev.hash));
+		register_event_hash(&ev, h);
+		if (ev.seq != expect)
+			verify_fail(v, station, expect, "station %s: event %lld is missing", station,
+				    (long long)expect);
+		else if (strcmp(ev.prev_hash, prev) != 0)
+			verify_fail(v, station, ev.seq, "station %s: event %lld does not link to its "
+				    "predecessor", station, (long long)ev.seq);
+		else if (strcmp(h, ev.hash) != 0)
+			verify_fail(v, station, ev.seq, "station %s: event %lld was altered (hash "
+				    "%.16s...)", station, (long long)ev.seq, h);
+		util_strlcpy(prev, ev.hash, sizeof(prev));
+		expect = ev.seq + 1;
+		v->events++;
+		PQclear(r);
+	}
+	util_strlcpy(last_hash, prev, 65);
+	*last_seq = expect - 1;
+	return 0;
+}
+
+/* The newest event's signatures (every event's with @all): at least one
+ * valid signature by a key of the station on each event checked. */
+static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_seq,
+		       const char *last_hash, struct register_central_verify *v, char **cause)
+{
+	struct station_keys k = { 0 };
+	char seq[24];
+	const char *p[2] = { station, seq };
+	PGresult *r = NULL;
+	int64_t good_seq = -1;
+	int rc;
+
+	if (last_seq == 0)
+		return 0;
+	snprintf(seq, sizeof(seq), "%" PRId64, all ? (int64_t)1 : last_seq);
+	rc = load_keys(c, station, &k, cause);
+	if (rc == 0)
+		rc = pg_query(c, "SELECT s.seq, e.hash, s.key_fpr, s.sig FROM event_signatures s"
+			      " JOIN events e ON e.station = s.station AND e.seq = s.seq"
+			      " WHERE s.station = $1 AND s.seq >= $2 ORDER BY s.seq", 2, p, &r,
+			      cause);
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+		int64_t s = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		int ok = check_sig(&k, s, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+				   PQgetvalue(r, i, 3));
+
+		if (ok == -ENOKEY)
+			verify_fail(v, station, s, "station %s: event %lld is signed by key %.16s... "
+				    "the centre does not hold for it", station, (long long)s,
+				    PQgetvalue(r, i, 2));
+		else if (ok < 0)
+			verify_fail(v, station, s, "station %s: the signature of event %lld does "
+				    "not verify", station, (long long)s);
+		else {
+			v->signatures++;
+			good_seq = s;
+		}
+	}
+	PQclear(r);
+	keys_free(&k);
+	if (rc == 0 && good_seq != last_seq)
+		verify_fail(v, station, last_seq, "station %s: its newest event %lld (%.16s...) "
+			    "has no valid signature", station, (long long)last_seq, last_hash);
+	return rc;
+}
+
+int register_central_verify(const char *conninfo, bool all, struct register_central_verify *res,
+			    char **cause)
+{
+	PGresult *st = NULL;
+	PGconn *c;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->ok = true;
+	rc = pg_connect(conninfo, &c, cause);
+	if (rc < 0)
+		return rc;
+	rc = pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause);
+	if (rc == 0)
+		rc = pg_query(c, "SELECT name FROM stations ORDER BY name", 0, NULL, &st, cause);
+	for (int i = 0; rc == 0 && i < PQntuples(st); i++) {
+		const char *name = PQgetvalue(st, i, 0);
+		char hash[65];
+		int64_t last = 0;
+
+		rc = verify_chain(c, name, res, hash, &last, cause);
+		if (rc == 0)
+			rc = verify_sigs(c, name, all, last, hash, res, cause);
+		res->stations++;
+	}
+	PQclear(st);
+	PQfinish(c);
+	return rc;
+}
+
+/* ---- local against central ------------------------------------------------ */
+
+/* Row @i of "seq, media_id, at, kind, operator, station_name, details,
+ * prev_hash, hash": its recomputed hash into @h; false when it differs
+ * from the hash stored with it. */
+static bool central_event_hash(PGresult *r, int i, char *h)
+{
+	struct register_event ev = { 0 };
+
+	ev.seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	ev.media_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+	util_strlcpy(ev.at, PQgetvalue(r, i, 2), sizeof(ev.at));
+	util_strlcpy(ev.kind, PQgetvalue(r, i, 3), sizeof(ev.kind));
+	util_strlcpy(ev.operator_name, PQgetvalue(r, i, 4), sizeof(ev.operator_name));
+	util_strlcpy(ev.station, PQgetvalue(r, i, 5), sizeof(ev.station));
+	ev.details = PQgetvalue(r, i, 6);
+	util_strlcpy(ev.prev_hash, PQgetvalue(r, i, 7), sizeof(ev.prev_hash));
+	register_event_hash(&ev, h);
+	return strcmp(h, PQgetvalue(r, i, 8)) == 0;
+}
+
+static void against_fail(struct register_against_result *res, int64_t seq, const char *what)
+{
+	if (!res->ok)
+		return;
+	res->ok = false;
+	snprintf(res->message, sizeof(res->message), "event %lld %s", (long long)seq, what);
+}
+
+int register_central_against(struct register_db *db, const struct station *st,
+			     const char *conninfo, struct register_against_result *res,
+			     char **cause)
+{
+	const char *p[1] = { st->name };
+	sqlite3_stmt *s = NULL;
+	PGresult *r = NULL;
+	PGconn *c;
+	int64_t i = 0, n;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->ok = true;
+	rc = pg_connect(conninfo, &c, cause);
+	if (rc < 0)
+		return rc;
+	rc = pg_query(c, "SELECT seq, media_id, at, kind, operator, station_name, details,"
+		      " prev_hash, hash FROM events WHERE station = $1 ORDER BY seq", 1, p, &r,
+		      cause);
+	if (rc == 0)
+		rc = register_prepare(db, "SELECT seq, hash FROM events ORDER BY seq", &s, cause);
+	n = rc == 0 ? PQntuples(r) : 0;
+	res->central_events = n;
+	while (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(s, 0);
+		const char *h = (const char *)sqlite3_column_text(s, 1);
+		char ch[65];
+
+		res->local_events++;
+		rc = 0;
+		if (i >= n) {
+			res->queued++;
+			continue;
+		}
+		if (strtoll(PQgetvalue(r, (int)i, 0), NULL, 10) != seq)
+			against_fail(res, seq, "is missing at the centre, or the local register "
+				     "renumbered");
+		else if (!central_event_hash(r, (int)i, ch))
+			against_fail(res, seq, "was altered at the centre (its fields no longer give "
+				     "its hash)");
+		else if (strcmp(ch, h ? h : "") != 0)
+			against_fail(res, seq, "differs between the local register and the central "
+				     "one: one of them was rewritten");
+		i++;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = register_sql_fail(db, cause, "read events");
+	if (rc == 0 && res->ok && i < n) {
+		res->ok = false;
+		snprintf(res->message, sizeof(res->message), "the central register holds events "
+			 "%lld to %lld of station %s that the local register lacks: the local "
+			 "register was truncated or replaced", (long long)i + 1, (long long)n,
+			 st->name);
+	}
+	sqlite3_finalize(s);
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+/* ---- views ---------------------------------------------------------------- */
+
+static char *media_select(const char *where)
+{
+	char *cols = strdup("station");
+
+	for (size_t i = 0; cols && i < N_MFIELDS; i++) {
+		char *n = util_asprintf(media_fields[i].kind == MF_BOOL ? "%s, %s::int" :
+					"%s, %s", cols, media_fields[i].name);
+
+		free(cols);
+		cols = n;
+	}
+	if (cols) {
+		char *n = util_asprintf("SELECT %s FROM media %s", cols, where);
+
+		free(cols);
+		cols = n;
+	}
+	return cols;
+}
+
+static void row_to_media(PGresult *r, int row, struct register_media *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < N_MFIELDS; i++)
+		mfield_set(m, &media_fields[i], PQgetvalue(r, row, (int)i + 1));
+}
+
+static int media_query(const char *conninfo, const char *where, int n, const char *const *p,
+		       json_t **out, char **cause)
+{
+	char *sql = media_select(where);
+	PGresult *r = NULL;
+	PGconn *c;
+	int rc;
+
+	*out = NULL;
+	if (!sql)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = pg_connect(conninfo, &c, cause);
+	if (rc == 0) {
+		rc = pg_query(c, sql, n, p, &r, cause);
+		PQfinish(c);
+	}
+	free(sql);
+	if (rc < 0)
+		return rc;
+	*out = json_array();
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct register_media m;
+
+		row_to_media(r, i, &m);
+		json_array_append_new(*out, media_json(&m, PQgetvalue(r, i, 0)));
+	}
+	PQclear(r);
+	return 0;
+}
+
+int register_central_list(const char *conninfo, const char *station, json_t **out, char **cause)
+{
+	const char *p[1] = { station };
+
+	if (station)
+		return media_query(conninfo, "WHERE station = $1 ORDER BY station, id", 1, p, out,
+				   cause);
+	return media_query(conninfo, "ORDER BY station, id", 0, NULL, out, cause);
+}
+
+/* The events of every row that is the same medium as (@station, @id). */
+static int attach_history(PGconn *c, json_t *m, char **cause)
+{
+	const char *serial = json_string_value(json_object_get(m, "serial"));
+	const char *wwn = json_string_value(json_object_get(m, "wwn"));
+	const char *file = json_string_value(json_object_get(m, "backing_file"));
+	char id[24];
+	const char *p[5] = { json_string_value(json_object_get(m, "station")), id, serial, wwn,
+			     file };
+	json_t *h = json_array();
+	PGresult *r;
+	int rc;
+
+	snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(m, "id")));
+	rc = pg_query(c, "SELECT e.station, e.seq, e.at, e.kind, e.operator, e.details, e.hash"
+		      " FROM events e JOIN media m ON m.station = e.station AND m.id = e.media_id"
+		      " WHERE (m.station = $1 AND m.id = $2::bigint) OR ($3 <> '' AND m.serial = $3)"
+		      " OR ($4 <> '' AND m.wwn = $4) OR ($5 <> '' AND m.backing_file = $5)"
+		      " ORDER BY e.at, e.station, e.seq", 5, p, &r,
+		      cause);
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+		json_array_append_new(h, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+						   "station", PQgetvalue(r, i, 0),
+						   "seq", (json_int_t)strtoll(PQgetvalue(r, i, 1),
+									      NULL, 10),
+						   "at", PQgetvalue(r, i, 2),
+						   "kind", PQgetvalue(r, i, 3),
+						   "operator", PQgetvalue(r, i, 4),
+						   "details", PQgetvalue(r, i, 5),
+						   "hash", PQgetvalue(r, i, 6)));
+	PQclear(r);
+	json_object_set_new(m, "history", h);
+	return rc;
+}
+
+int register_central_find(const char *conninfo, const char *ref, json_t **out, char **cause)
+{
+	const char *p[1] = { ref };
+	PGconn *c;
+	size_t i;
+	json_t *m;
+	int rc = media_query(conninfo, "WHERE register_no = $1 OR (asset_tag <> '' AND asset_tag ="
+			     " $1) OR (serial <> '' AND serial = $1) OR (wwn <> '' AND"
+			     " lower(wwn) = lower($1)) ORDER BY station, id", 1, p, out, cause);
+
+	if (rc < 0)
+		return rc;
+	if (json_array_size(*out) == 0) {
+		json_decref(*out);
+		*out = NULL;
+		return util_fail(cause, -ENOENT, "no station's register holds %s", ref);
+	}
+	rc = pg_connect(conninfo, &c, cause);
+	json_array_foreach(*out, i, m)
+		if (rc == 0)
+			rc = attach_history(c, m, cause);
+	if (c)
+		PQfinish(c);
+	if (rc < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int rows_json(const char *conninfo, const char *sql, int n, const char *const *p,
+		     json_t **out, char **cause)
+{
+	PGresult *r = NULL;
+	PGconn *c;
+	int rc = pg_connect(conninfo, &c, cause);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	rc = pg_query(c, sql, n, p, &r, cause);
+	PQfinish(c);
+	if (rc < 0)
+		return rc;
+	*out = json_array();
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *o = json_object();
+
+		for (int f = 0; f < PQnfields(r); f++)
+			json_object_set_new(o, PQfname(r, f), json_string(PQgetvalue(r, i, f)));
+		json_array_append_new(*out, o);
+	}
+	PQclear(r);
+	return 0;
+}
+
+int register_central_inventory(const char *conninfo, json_t **out, char **cause)
+{
+	return rows_json(conninfo, "SELECT classification, state, station, count(*)::text AS"
+			 " media FROM media GROUP BY classification, state, station ORDER BY"
+			 " classification, state, station", 0, NULL, out, cause);
+}
+
+int register_central_overdue(const char *conninfo, int days, json_t **out, char **cause)
+{
+	char cutoff[24];
+	const char *p[1] = { cutoff };
+
+	util_iso8601(util_unix_now() - (int64_t)days * 86400, cutoff, sizeof(cutoff));
+	return rows_json(conninfo, "SELECT m.station, m.register_no, m.asset_tag, m.serial,"
+			 " m.classification, m.state, m.custodian, m.holder, max(e.at) AS last_event"
+			 " FROM media m JOIN events e ON e.station = m.station AND e.media_id = m.id"
+			 " WHERE m.state NOT IN ('destroyed', 'lost', 'scrapped')"
+			 " GROUP BY m.station, m.id HAVING max(e.at) < $1"
+			 " ORDER BY max(e.at), m.station, m.id", 1, p, out, cause);
+}
+
+int register_central_lookup(const char *conninfo, const struct device_info *dev,
+			    struct register_media *out, char *station, char **cause)
+{
+	const char *p[3] = { dev->wwn, dev->serial, dev->model };
+	json_t *rows = NULL, *m;
+	int rc;
+
+	p[2] = dev->model;
+	if (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE)
+		p[2] = dev->backing_file;
+	rc = media_query(conninfo, dev->transport == DEVICE_TRANSPORT_VIRTUAL ||
+			 dev->transport == DEVICE_TRANSPORT_FILE ?
+			 "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
+			 " ($2 <> '' AND serial = $2) OR ($3 <> '' AND backing_file = $3))"
+			 " ORDER BY state IN ('destroyed', 'lost'), updated_at DESC LIMIT 1" :
+			 "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
+			 " ($2 <> '' AND serial = $2 AND (model = $3 OR model = '' OR $3 = '')))"
+			 " ORDER BY state IN ('destroyed', 'lost'), updated_at DESC LIMIT 1",
+			 3, p, &rows, cause);
+	if (rc < 0)
+		return rc;
+	m = json_array_get(rows, 0);
+	if (!m) {
+		json_decref(rows);
+		return util_fail(cause, -ENOENT, "%s is in no station's register", dev->path);
+	}
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < N_MFIELDS; i++) {
+		json_t *v = json_object_get(m, media_fields[i].json);
+		char buf[32];
+
+		if (json_is_string(v))
+			mfield_set(out, &media_fields[i], json_string_value(v));
+		else if (json_is_boolean(v))
+			mfield_set(out, &media_fields[i], json_is_true(v) ? "1" : "0");
+		else {
+			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			mfield_set(out, &media_fields[i], buf);
+		}
+	}
+	util_strlcpy(station, json_string_value(json_object_get(m, "station")), 128);
+	out->id = 0;
+	json_decref(rows);
+	return 0;
+}
+
+#endif
+
+int register_central_inventory_csv(json_t *inv, char **text)
+{
+	size_t i, cap = 256 + json_array_size(inv) * 160, len;
+	char *s = malloc(cap);
+	json_t *o;
+
+	if (!s)
+		return -ENOMEM;
+	len = (size_t)snprintf(s, cap, "密级 classification,状态 state,工作站 station,"
+			       "数量 media\r\n");
+	json_array_foreach(inv, i, o) {
+		const char *f[4] = { json_string_value(json_object_get(o, "classification")),
+				     json_string_value(json_object_get(o, "state")),
+				     json_string_value(json_object_get(o, "station")),
+				     json_string_value(json_object_get(o, "media")) };
+
+		for (int k = 0; k < 4; k++) {
+			const char *v = f[k] ? f[k] : "";
+			bool quote = strpbrk(v, ",\"\r\n") != NULL;
+
+			if (len + 2 * strlen(v) + 8 > cap) {
+				char *n = realloc(s, cap = cap * 2 + 2 * strlen(v) + 8);
+
+				if (!n) {
+					free(s);
+					return -ENOMEM;
+				}
+				s = n;
+			}
+			if (quote)
+				s[len++] = '"';
+			if (strchr("=+-@\t\r", *v) && *v)	/* no spreadsheet formula */
+				s[len++] = '\'';
+			for (const char *c = v; *c; c++) {
+				if (*c == '"')
+					s[len++] = '"';
+				s[len++] = *c;
+			}
+			if (quote)
+				s[len++] = '"';
+			s[len++] = k < 3 ? ',' : '\r';
+		}
+		s[len++] = '\n';
+	}
+	s[len] = '\0';
+	*text = s;
+	return 0;
+}
+
+int register_sync_central(struct register_db *db, char **cause)
+{
+	struct register_push_result res;
+
+	if (!db->unsynced || !db->central || !db->attached)
+		return 0;
+	db->unsynced = false;	/* tried once; a failure leaves them queued */
+	return register_central_push(db, db->attached, db->central, &res, cause);
+}

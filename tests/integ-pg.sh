@@ -1,0 +1,206 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# One register for the organisation (issue 16): starts its own PostgreSQL
+# server (Debian's postgresql, run as user postgres in a mktemp dir, unix
+# socket only), sets it up with `custos register init-server --apply`,
+# then three stations (three state dirs, three processes at once) record
+# into it.  Stops the server on exit.
+. "$top_srcdir/tests/lib.sh"
+t_init pg
+t_need_root
+t_need_cmd jq psql sqlite3
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+[ -x "$PGBIN/initdb" ] || t_skip "needs PostgreSQL (Debian: postgresql)"
+id postgres >/dev/null 2>&1 || t_skip "needs the postgres user"
+C=$CUSTOS
+N=${PG_EVENTS:-300}
+"$C" register init-server >/dev/null 2>&1 || t_skip "custos built without libpq"
+
+PGD=$(mktemp -d /tmp/custos-pgsrv.XXXXXX)
+chown postgres: "$PGD"
+PORT=5439
+pg_stop() {
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate stop >/dev/null 2>&1
+}
+pg_start() {
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w \
+		-o "-c listen_addresses='' -c unix_socket_directories='$PGD' -p $PORT -c fsync=on" \
+		start >/dev/null || { cat "$PGD/log" >&2; t_fail "cannot start PostgreSQL"; }
+}
+cleanup_all() {
+	pg_stop
+	rm -rf "$PGD"
+	t_cleanup
+}
+trap cleanup_all EXIT
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGD/data" -U postgres --auth=trust \
+	-E UTF8 --locale=C.UTF-8 >/dev/null || t_fail "initdb"
+pg_start
+SU="host=$PGD port=$PORT dbname=custos user=postgres"
+sql() { psql -X -q -v ON_ERROR_STOP=1 -At "host=$PGD port=$PORT dbname=custos user=${2:-postgres}" -c "$1"; }
+psql -X -q "host=$PGD port=$PORT dbname=postgres user=postgres" -c "CREATE DATABASE custos" ||
+	t_fail "create database"
+
+# --- init-server: print, apply (twice: idempotent), login roles
+"$C" register init-server | grep -q "CREATE TABLE IF NOT EXISTS events" || t_fail "init-server prints no schema"
+"$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply"
+"$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply again"
+for s in a b c d; do sql "CREATE ROLE ws_$s LOGIN IN ROLE custos_station" >/dev/null; done
+sql "CREATE ROLE audit LOGIN IN ROLE custos_auditor" >/dev/null
+t_ok "init-server sets up schema and roles"
+
+conn() { echo "host=$PGD port=$PORT dbname=custos user=ws_$1"; }
+S=$T_TMP/st
+for s in a b c; do
+	"$C" -d "$S/$s" init --org "Test Court" --station "WS-${s^^}" --register "$(conn $s)" \
+		>/dev/null || t_fail "init $s"
+	mkdir -p "$S/$s/virtual"
+	truncate -s 4M "$S/$s/virtual/m-$s.img"
+	"$C" -d "$S/$s" enroll "$S/$s/virtual/m-$s.img" --class secret --asset-tag "TAG-$s" \
+		>/dev/null 2>"$T_TMP/enroll.err" || { cat "$T_TMP/enroll.err"; t_fail "enroll at $s"; }
+done
+"$C" -d "$S/a" -j station | jq -e '.register' >/dev/null || t_fail "station shows no register"
+
+# --- 3 x N custody events at once, each command pushing what it wrote
+custody_loop() { # STATION COUNT
+	local i
+	for ((i = 0; i < $2; i += 2)); do
+		"$C" -d "$S/$1" issue "TAG-$1" --to "Holder $1" >/dev/null 2>&1 || return 1
+		"$C" -d "$S/$1" return "TAG-$1" >/dev/null 2>&1 || return 1
+	done
+}
+t0=$(date +%s)
+pids=""
+for s in a b c; do custody_loop $s "$N" & pids="$pids $!"; done
+for p in $pids; do wait "$p" || t_fail "a station's custody loop failed"; done
+for s in a b c; do
+	loc=$(sqlite3 "$S/$s/register.db" "SELECT count(*) FROM events")
+	cen=$(sql "SELECT count(*) FROM events WHERE station = 'WS-${s^^}'")
+	[ "$loc" = "$cen" ] || t_fail "station $s: $loc local events, $cen central"
+	[ "$loc" -ge $((N + 1)) ] || t_fail "station $s: only $loc events"
+	"$C" -d "$S/$s" register verify --against >/dev/null || t_fail "verify --against at $s"
+done
+"$C" -d "$S/a" register verify --central >"$T_TMP/v.out" || { cat "$T_TMP/v.out"; t_fail "central verify"; }
+"$C" -d "$S/a" register verify --central --all-signatures >/dev/null || t_fail "central verify --all-signatures"
+t_ok "3 x $N custody events at once, 0 lost, verify passes ($(( $(date +%s) - t0 )) s)"
+
+# --- one medium across stations: enrolled at A, sanitized at B
+# a medium in a directory of virtual media both stations use (virtual_media_dirs)
+SH=$T_TMP/shared
+mkdir -p "$SH"
+truncate -s 4M "$SH/m-shared.img"
+for s in a b; do echo "virtual_media_dirs=$SH" >>"$S/$s/station.conf"; done
+"$C" -d "$S/a" enroll "$SH/m-shared.img" --class secret --asset-tag TAG-s >/dev/null ||
+	t_fail "enroll the shared medium at A"
+"$C" -d "$S/b" -j register list --station WS-A | jq -e 'length == 2' >/dev/null ||
+	t_fail "list --station"
+"$C" -d "$S/b" -j register find TAG-s | jq -e '.[0].classification == "secret"' >/dev/null ||
+	t_fail "find TAG-s across stations"
+# policy with the real classification: secret media may not leave the office
+t_expect_rc 3 "$C" -d "$S/b" sanitize --yes --profile zero --destination external-reuse \
+	"$SH/m-shared.img" >"$T_TMP/pol.out" 2>&1
+grep -q secret "$T_TMP/pol.out" || { cat "$T_TMP/pol.out"; t_fail "policy not with A's class"; }
+"$C" -d "$S/b" -j sanitize --yes --profile zero "$SH/m-shared.img" >"$T_TMP/san.json" \
+	2>"$T_TMP/san.err" || { cat "$T_TMP/san.err"; t_fail "sanitize at B of A's medium"; }
+# the sanitization pushed its own events (register_close)
+[ "$(sql "SELECT count(*) FROM events WHERE station = 'WS-B' AND kind = 'sanitized'")" = 1 ] ||
+	t_fail "the sanitization at B is not in the central register"
+"$C" -d "$S/c" -j register find TAG-s >"$T_TMP/find.json" || t_fail "find after sanitize"
+jq -e '[.[0].history[] | .station + ":" + .kind] | index("WS-A:enrolled") != null and
+	index("WS-B:sanitized") != null' "$T_TMP/find.json" >/dev/null ||
+	{ jq -c '[.[0].history[] | .station + ":" + .kind]' "$T_TMP/find.json"; t_fail "one history"; }
+t_ok "a medium enrolled at A is recognised and sanitized at B; one history"
+
+# --- kill -9 mid-append: nothing committed is lost
+for round in 1 2 3; do
+	custody_loop c 400 & kp=$!
+	sleep 1.$((RANDOM % 10))
+	kill -9 $(pgrep -P $kp) $kp 2>/dev/null	# the custos child mid-append, then the loop
+	wait $kp 2>/dev/null
+done
+"$C" -d "$S/c" register push >/dev/null || t_fail "push after kill -9"
+loc=$(sqlite3 "$S/c/register.db" "SELECT count(*) FROM events")
+cen=$(sql "SELECT count(*) FROM events WHERE station = 'WS-C'")
+[ "$loc" = "$cen" ] || t_fail "after kill -9: $loc local events, $cen central"
+"$C" -d "$S/c" register verify >/dev/null || t_fail "local verify after kill -9"
+"$C" -d "$S/c" register verify --central >/dev/null || t_fail "central verify after kill -9"
+t_ok "a station killed with kill -9 mid-append loses nothing committed ($loc events)"
+
+# --- the central register unreachable: writes queue locally, unknown media refused
+pg_stop
+if [ "$("$C" -d "$S/c" -j register show TAG-c | jq -r .state)" = issued ]; then
+	"$C" -d "$S/c" return TAG-c >/dev/null 2>"$T_TMP/q.err" || t_fail "return while unreachable"
+else
+	"$C" -d "$S/c" issue TAG-c --to Dana >/dev/null 2>"$T_TMP/q.err" || t_fail "issue while unreachable"
+fi
+grep -q "not yet in the central register" "$T_TMP/q.err" || t_fail "no queue warning"
+truncate -s 4M "$S/c/virtual/new.img"
+t_expect_rc 3 "$C" -d "$S/c" sanitize --yes --profile zero "$S/c/virtual/new.img" \
+	>"$T_TMP/u.err" 2>&1
+grep -q "central register" "$T_TMP/u.err" || { cat "$T_TMP/u.err" "$T_TMP/q.err"; t_fail "refusal does not say why"; }
+t_expect_rc 1 "$C" -d "$S/c" register push 2>/dev/null
+pg_start
+"$C" -d "$S/c" -j register push | jq -e '.events == 1' >/dev/null || t_fail "queued event not pushed"
+"$C" -d "$S/c" -j register push | jq -e '.events == 0' >/dev/null || t_fail "re-push added events"
+"$C" -d "$S/c" register verify --against >/dev/null || t_fail "verify --against after queue"
+t_ok "unreachable: events queued signed and pushed once; unknown media refused"
+
+# --- rights: a station role cannot rewrite history, the auditor cannot write
+! sql "UPDATE events SET kind = 'x' WHERE station = 'WS-A' AND seq = 2" ws_a 2>/dev/null ||
+	t_fail "station role updated an event"
+! sql "DELETE FROM events WHERE station = 'WS-A'" ws_a 2>/dev/null || t_fail "station role deleted events"
+! sql "DELETE FROM event_signatures" ws_a 2>/dev/null || t_fail "station role deleted signatures"
+! sql "INSERT INTO stations(name, org, prefix, key_fpr) VALUES ('x', 'x', 'x', 'x')" audit \
+	2>/dev/null || t_fail "auditor wrote"
+[ "$(sql "SELECT count(*) FROM events WHERE station = 'WS-A'" audit)" -gt 0 ] || t_fail "auditor cannot read"
+! sql "INSERT INTO events SELECT station, seq + 1000000, media_id, at, kind, operator, station_name,
+	details, prev_hash, hash FROM events WHERE station = 'WS-A' AND seq = 3" ws_a 2>/dev/null ||
+	t_fail "an event not extending the chain was accepted"
+t_ok "station roles append only (grants, triggers); the auditor reads only"
+
+# --- migration: a station's SQLite register pushed with history and signatures
+"$C" -d "$S/d" init --org "Test Court" --station WS-D >/dev/null || t_fail "init d"
+mkdir -p "$S/d/virtual"; truncate -s 4M "$S/d/virtual/m-d.img"
+"$C" -d "$S/d" enroll "$S/d/virtual/m-d.img" --class confidential --asset-tag TAG-d >/dev/null
+for i in 1 2 3; do "$C" -d "$S/d" issue TAG-d --to X >/dev/null; "$C" -d "$S/d" return TAG-d >/dev/null; done
+"$C" -d "$S/d" station set register "$(conn d)" >/dev/null || t_fail "station set register"
+loc=$(sqlite3 "$S/d/register.db" "SELECT count(*) FROM events")
+"$C" -d "$S/d" -j register push | jq -e ".events == $loc" >/dev/null || t_fail "migration push"
+"$C" -d "$S/d" -j register push | jq -e '.events == 0' >/dev/null || t_fail "migration re-push"
+"$C" -d "$S/d" register verify --central --all-signatures >/dev/null || t_fail "verify after migration"
+t_ok "register push migrates a station's register once ($loc events)"
+
+# --- views: inventory (CSV, PDF), overdue
+"$C" -d "$S/a" register inventory | grep -q "^secret,in-stock,WS-A," || t_fail "inventory csv"
+"$C" -d "$S/a" register inventory --format pdf --output "$T_TMP/inv.pdf" || t_fail "inventory pdf"
+head -c 5 "$T_TMP/inv.pdf" | grep -q '%PDF-' || t_fail "inventory pdf is no PDF"
+"$C" -d "$S/a" -j register overdue | jq -e 'length == 0' >/dev/null || t_fail "fresh media overdue"
+sql "ALTER TABLE events DISABLE TRIGGER USER; INSERT INTO stations(name, org, prefix, key_fpr)
+	VALUES ('WS-OLD', 'x', 'x', 'x'); INSERT INTO media SELECT 'WS-OLD', id, register_no, asset_tag,
+	media_type, vendor, model, 'OLD-1', wwn, backing_file, capacity_bytes, classification,
+	highest_class, custodian, department, holder, state, note, source, unregistered, created_at,
+	updated_at FROM media WHERE station = 'WS-D'; INSERT INTO events VALUES ('WS-OLD', 1, 1,
+	'2020-01-01T00:00:00Z', 'enrolled', 'x', 'WS-OLD', '{}', repeat('0', 64), repeat('0', 64));
+	ALTER TABLE events ENABLE TRIGGER USER" >/dev/null || t_fail "old medium"
+"$C" -d "$S/a" -j register overdue --days 90 | jq -e 'length == 1 and .[0].station == "WS-OLD"' \
+	>/dev/null || t_fail "overdue"
+t_ok "inventory (CSV, PDF) and overdue media"
+
+# --- cross-witnessing: the centre catches a forged event (and WS-OLD's bad hash)
+t_expect_rc 1 "$C" -d "$S/a" register verify --central >/dev/null
+sql "ALTER TABLE events DISABLE TRIGGER USER; DELETE FROM events WHERE station = 'WS-OLD';
+	DELETE FROM media WHERE station = 'WS-OLD'; DELETE FROM stations WHERE name = 'WS-OLD';
+	ALTER TABLE events ENABLE TRIGGER USER" >/dev/null
+"$C" -d "$S/a" register verify --central >/dev/null || t_fail "verify after cleanup"
+cp "$S/a/register.db" "$T_TMP/a-old.db"
+"$C" -d "$S/a" issue TAG-a --to Eve >/dev/null 2>&1 || t_fail "issue at a"
+# the local file rolled back (its head file too): the centre remembers
+cp "$T_TMP/a-old.db" "$S/a/register.db"; rm -f "$S/a/register.db-wal" "$S/a/register.db-shm"
+t_expect_rc 1 "$C" -d "$S/a" register verify --against >"$T_TMP/ag.out" 2>&1
+grep -q "DISAGREE" "$T_TMP/ag.out" || { cat "$T_TMP/ag.out"; t_fail "rollback not caught by the centre"; }
+# an event altered at the centre (by its superuser): the station and verify catch it
+sql "ALTER TABLE events DISABLE TRIGGER USER; UPDATE events SET details = '{\"to\":\"Mallory\"}'
+	WHERE station = 'WS-B' AND seq = 2; ALTER TABLE events ENABLE TRIGGER USER" >/dev/null
+t_expect_rc 1 "$C" -d "$S/b" register verify --central >/dev/null
+t_expect_rc 1 "$C" -d "$S/b" register verify --against >/dev/null
+t_ok "cross-witnessing: a rolled-back local register and an altered central event are caught"
