@@ -1184,6 +1184,9 @@ int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, i
 			*id = util_asprintf("%s-%04d-%06" PRIu64, st->prefix, year, seq);
 		if (*id && (cert_exists(dir, *id) ||
 			    (opts && opts->id_taken && opts->id_taken(opts->taken_data, *id)))) {
+			if (opts && opts->orphan && opts->id_taken &&
+			    !opts->id_taken(opts->taken_data, *id))
+				rc = opts->orphan(opts->orphan_data, dir, *id, cause);
 			free(*id);
 			*id = NULL;
 		}

@@ -169,6 +169,13 @@ struct cert_issue_opts {
 	int64_t now;		/* issue time; 0: now */
 	bool no_pdf;		/* write only <id>.json */
 	const char *id;		/* an id reserved with cert_next_id(); NULL: the next */
+	/* A file <id>.json exists for the next number but @id_taken says the
+	 * register does not hold it (an issuer killed between writing the
+	 * file and recording it): 0 when the callback recorded it (the number
+	 * is then taken and the next one tried), else a negative errno and
+	 * no number.  NULL: such a number is skipped. */
+	int (*orphan)(void *data, const char *dir, const char *id, char **cause);
+	void *orphan_data;
 };
 
 /* Check the input and build the unsigned "certificate" object (new

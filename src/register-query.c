@@ -198,6 +198,25 @@ bool register_cert_id_taken(void *db, const char *id)
 	return taken;
 }
 
+int register_event_media(struct register_db *db, const char *hash, int64_t *media_id,
+			 char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT media_id FROM events WHERE hash = ?", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*media_id = sqlite3_column_int64(st, 0);
+	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ?
+		util_fail(cause, -ENOENT, "no event of the register has hash %.16s...", hash) :
+		register_sql_fail(db, cause, "find an event");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int cert_row(sqlite3_stmt *st, void *c)
 {
 	return row_to_cert(st, c);

@@ -383,6 +383,9 @@ int register_get_certificate(struct register_db *db, const char *id, struct regi
 /* Is certificate @id stored in the register @db (a struct register_db *)?
  * Shaped as cert_taken_fn for cert_issue_opts.id_taken. */
 bool register_cert_id_taken(void *db, const char *id);
+/* The medium of the event whose hash is @hash: 0, or -ENOENT (no such event). */
+int register_event_media(struct register_db *db, const char *hash, int64_t *media_id,
+			 char **cause);
 /* Of one medium (@media_id > 0) or all (0), oldest first. */
 int register_list_certificates(struct register_db *db, int64_t media_id,
 			       struct register_cert **out, size_t *n, char **cause);

@@ -271,6 +271,53 @@ static void remove_doc(const char *dir, const char *id)
 	}
 }
 
+struct orphan_ctx {
+	struct register_db *db;
+	const struct sign_key *key;
+};
+
+/*
+ * <dir>/<id>.json that the register does not hold: the files are written
+ * before the row, so an issuer killed in between leaves one.  A document
+ * this station signed for an event of its register is recorded now (its
+ * number is then taken, no hole, no file without a row); anything else
+ * stops the numbering with a cause naming the file, never overwritten.
+ */
+static int adopt_orphan(void *data, const char *dir, const char *id, char **cause)
+{
+	const struct orphan_ctx *o = data;
+	char *path = util_asprintf("%s/%s.json", dir, id), *why = NULL;
+	const char *hash;
+	json_t *doc = NULL;
+	int64_t media_id = 0;
+	int rc;
+
+	if (!path)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	rc = cert_load_file(path, &doc, &why);
+	if (rc == 0)
+		rc = cert_verify_doc(doc, o->key, &why);
+	hash = rc == 0 ? json_string_value(json_object_get(json_object_get(doc, "certificate"),
+							   "register_event_hash")) : NULL;
+	if (rc == 0 && (!hash || strcmp(cert_doc_id(doc) ? cert_doc_id(doc) : "", id) != 0))
+		rc = -EBADMSG;
+	if (rc == 0)
+		rc = register_event_media(o->db, hash, &media_id, &why);
+	if (rc == 0)
+		rc = attach(dir, o->db, doc, id, media_id, hash, &why);
+	if (rc == 0)
+		util_info("%s: a certificate written by an interrupted run, recorded now", path);
+	else
+		rc = util_fail(cause, rc, "%s is not in the register and cannot be recorded (%s): "
+			       "it was not written by this station for an event of its register; "
+			       "move it out of the certificate directory", path,
+			       why ? why : strerror(-rc));
+	free(why);
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
 /* Sign @in with @key into @dir under the next number the register has
  * not used, and attach it to medium @media_id (event @hash), under one
  * lock.  On failure nothing is left: no file, no row, no number. */
@@ -279,9 +326,11 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 		     const char *hash, json_t **doc, char **id, char **cause)
 {
 	struct sanitize_seq seq = { .db = db, .prefix = st->prefix };
+	struct orphan_ctx orphan = { .db = db, .key = key };
 	struct cert_issue_opts opts = {
 		.cert_dir = dir, .id_taken = register_cert_id_taken, .taken_data = db,
 		.next_seq = sanitize_cert_seq, .seq_data = &seq,
+		.orphan = adopt_orphan, .orphan_data = &orphan,
 	};
 	int rc;
 

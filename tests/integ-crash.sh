@@ -12,7 +12,7 @@
 . "$top_srcdir/tests/lib.sh"
 t_init integ-crash
 t_need_root
-t_need_cmd jq cmp sha256sum mount timeout
+t_need_cmd jq cmp sha256sum mount timeout sqlite3
 C=$CUSTOS
 V="$CUSTOS_STATE_DIR/virtual"
 IMG="$V/crash.img"
@@ -122,4 +122,25 @@ while [ "$hits" -lt 20 ]; do
 		t_fail "kill $hits: register verify after the resume: $(cat "$T_TMP/verify.err")"
 done
 t_ok "kill -9 at $hits random moments ($tries tries, runs of ${ms} ms): sanitizing, reported, resumed to sanitized"
+
+# 4. Killed between writing a certificate's files and recording its row:
+#    the file is there, the row is not (made here by deleting the newest
+#    row behind custos's back, in a copy).  The next issue records that
+#    certificate (signed by this station for an event of its register)
+#    instead of failing on its number, and the register verifies again.
+O=$T_TMP/orphan
+cp -a "$CUSTOS_STATE_DIR" "$O"
+last=$(sqlite3 "$O/register.db" "SELECT id FROM certificates ORDER BY rowid DESC LIMIT 1")
+sqlite3 "$O/register.db" "DROP TRIGGER certificates_no_delete;
+	DELETE FROM certificates WHERE id = '$last'" || t_fail "cannot remove the row"
+"$C" -d "$O" register verify >/dev/null 2>&1 && t_fail "a file without its row verified"
+fill
+cp "$IMG" "$O/virtual/crash.img"
+"$C" -d "$O" --json sanitize --yes --profile zero "$O/virtual/crash.img" >"$T_TMP/orphan.json" ||
+	t_fail "the issue after an unrecorded certificate failed: $(cat "$T_TMP/orphan.json")"
+[ "$(sqlite3 "$O/register.db" "SELECT count(*) FROM certificates WHERE id = '$last'")" = 1 ] ||
+	t_fail "the unrecorded certificate $last was not recorded"
+"$C" -d "$O" register verify >/dev/null 2>"$T_TMP/verify.err" ||
+	t_fail "register verify after recording $last: $(cat "$T_TMP/verify.err")"
+t_ok "a certificate file left without its row is recorded by the next issue"
 exit 0
