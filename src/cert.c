@@ -1481,7 +1481,8 @@ static const json_t *lookup(const json_t *obj, const char *path)
 	return obj;
 }
 
-static void fmt_passes(FILE *f, const json_t *a)
+/* "1: 00 (2.0 MiB, verified)"; format 2 (@zh): "1: 00 (2.0 MiB, 已验证 verified)". */
+static void fmt_passes(FILE *f, const json_t *a, bool zh)
 {
 	size_t i;
 	json_t *p;
@@ -1492,11 +1493,13 @@ static void fmt_passes(FILE *f, const json_t *a)
 				 sizeof(sz));
 		fprintf(f, "%s%zu: %s (%s%s)", i ? "; " : "", i + 1,
 			str_at(p, "pattern") ? str_at(p, "pattern") : "?", sz,
-			json_is_true(json_object_get(p, "verified")) ? ", verified" :
-			json_is_true(json_object_get(p, "verified_by_sampling")) ? ", sampled" : "");
+			json_is_true(json_object_get(p, "verified")) ?
+			(zh ? ", 已验证 verified" : ", verified") :
+			json_is_true(json_object_get(p, "verified_by_sampling")) ?
+			(zh ? ", 抽样验证 sampled" : ", sampled") : "");
 	}
 	if (json_array_size(a) == 0)
-		fputs("none", f);
+		fputs(zh ? "无 none" : "none", f);
 }
 
 static void fmt_ranges(FILE *f, const json_t *a)
@@ -1619,25 +1622,6 @@ static void fmt_code(FILE *f, const json_t *v, enum value_kind vk)
 	free(t);
 }
 
-/* Format 2: "1: 00 (2.0 MiB, 已验证 verified)". */
-static void fmt_passes_zh(FILE *f, const json_t *a)
-{
-	size_t i;
-	json_t *p;
-	char sz[32];
-
-	json_array_foreach((json_t *)a, i, p) {
-		util_format_size((uint64_t)json_integer_value(json_object_get(p, "bytes")), sz,
-				 sizeof(sz));
-		fprintf(f, "%s%zu: %s (%s%s)", i ? "; " : "", i + 1,
-			str_at(p, "pattern") ? str_at(p, "pattern") : "?", sz,
-			json_is_true(json_object_get(p, "verified")) ? ", 已验证 verified" :
-			json_is_true(json_object_get(p, "verified_by_sampling")) ?
-			", 抽样验证 sampled" : "");
-	}
-	if (json_array_size(a) == 0)
-		fputs("无 none", f);
-}
 
 /* Format 2: how the verification read the medium, in Chinese, then as
  * recorded by blkio_read_path(). */
@@ -1700,7 +1684,7 @@ static bool format_v2(FILE *f, const json_t *cert, const json_t *v, const struct
 	else if (fd->fmt == F_VERIFY)
 		fmt_verify_zh(f, v);
 	else if (fd->fmt == F_PASSES)
-		fmt_passes_zh(f, v);
+		fmt_passes(f, v, true);
 	else if (fd->fmt == F_READ)
 		fmt_read(f, v);
 	else if (fd->fmt == F_RANGES && json_array_size(v) == 0)
@@ -1724,7 +1708,7 @@ static char *format_value(const json_t *cert, const struct field *fd)
 	else if (format_v2(f, cert, v, fd))
 		;
 	else if (fd->fmt == F_PASSES)
-		fmt_passes(f, v);
+		fmt_passes(f, v, false);
 	else if (fd->fmt == F_RANGES)
 		fmt_ranges(f, v);
 	else if (fd->fmt == F_PERSON)

@@ -307,7 +307,7 @@ static int tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
 	return rc;
 }
 
-static int hash_at(struct register_db *db, int64_t seq, char *hash, char **cause)
+int register_chain_hash_at(struct register_db *db, int64_t seq, char *hash, char **cause)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = register_prepare(db, "SELECT hash FROM events WHERE seq = ?", &st, cause);
@@ -342,7 +342,7 @@ static int head_matches(struct register_db *db, const struct head *h, char **cau
 	if (h->seq == 0)
 		return strcmp(h->hash, GENESIS) == 0 ? 0 :
 		       util_fail(cause, -EPERM, HEAD_FILE " names event 0 with a hash");
-	rc = hash_at(db, h->seq, at, cause);
+	rc = register_chain_hash_at(db, h->seq, at, cause);
 	if (rc == 0 && strcmp(at, h->hash) != 0)
 		rc = util_fail(cause, -EPERM, "event %lld has hash %.16s... but the signed head ("
 			       HEAD_FILE ") says %.16s...: the register was rewritten",

@@ -407,24 +407,6 @@ static int central_tail(PGconn *c, const char *station, int64_t *seq, char *hash
 	return 0;
 }
 
-/* The local event at @seq's hash into @hash ("" when there is none). */
-static int local_hash_at(struct register_db *db, int64_t seq, char *hash, char **cause)
-{
-	sqlite3_stmt *s;
-	int rc = register_prepare(db, "SELECT hash FROM events WHERE seq = ?1", &s, cause);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 1, seq);
-	hash[0] = '\0';
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		register_col_text(s, 0, hash, 65);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read");
-	sqlite3_finalize(s);
-	return rc;
-}
-
 /* The statements a push uses, prepared once per connection. */
 static int push_prepare(PGconn *c, char **cause)
 {
@@ -720,7 +702,7 @@ static int push_locked(struct register_central *h, struct register_db *db,
 	if (rc == 0)
 		rc = central_tail(c, st->name, &cseq, chash, cause);
 	if (rc == 0 && cseq > 0)
-		rc = local_hash_at(db, cseq, lhash, cause);
+		rc = register_chain_hash_at(db, cseq, lhash, cause);
 	if (rc < 0)
 		return rc;
 	if (cseq > 0 && !lhash[0])

@@ -90,6 +90,8 @@ int register_chain_before_append(struct register_db *db, char **cause);
 int register_chain_sign(struct register_db *db, const struct register_event *ev, char **cause);
 /* After COMMIT (@committed) or ROLLBACK. */
 void register_chain_committed(struct register_db *db, bool committed);
+/* The hash of the event at @seq into @hash (65 bytes; "" when there is none). */
+int register_chain_hash_at(struct register_db *db, int64_t seq, char *hash, char **cause);
 /* Read register.head now, for the next register_chain_verify(): call it
  * before the verification's read transaction starts. */
 void register_chain_pre_read_head(struct register_db *db);
