@@ -24,7 +24,8 @@ export CUSTOS_PROFILE_DIR
 
 dir=$(mktemp -d /dev/shm/custos-bench.XXXXXX) || exit 1
 export CUSTOS_STATE_DIR="$dir/state"
-img="$dir/disk.img"
+# as a file (not root) the target must be a virtual medium of the station
+img="$dir/state/virtual/disk.img"
 loop=""
 cleanup() {
 	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
@@ -35,6 +36,7 @@ trap cleanup EXIT
 # sanitize needs a station (key pair, station.conf): a throwaway one.
 "$CUSTOS" init --org "Benchmark" --station BENCH >/dev/null ||
 	{ echo "bench: custos init failed" >&2; exit 1; }
+mkdir -p "$dir/state/virtual" || exit 1
 
 # Allocate every page of the tmpfs file first, so no run pays for it.
 dd if=/dev/zero of="$img" bs=4M count=$((SIZE_MIB / 4)) status=none || exit 1
