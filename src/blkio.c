@@ -142,6 +142,11 @@ static int anchor(struct blkio *io, char **cause)
 	if (fstat(io->fd_anchor, &st) < 0)
 		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
 	io->is_block = S_ISBLK(st.st_mode);
+	/* O_PATH|O_NOFOLLOW opens a link itself: the resolved name was
+	 * replaced by one after realpath() */
+	if (S_ISLNK(st.st_mode))
+		return util_fail(cause, -EAGAIN, "%s: became a symbolic link while being opened",
+				 io->path);
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
 		return util_fail(cause, -ENOTBLK, "%s: neither a block device nor a file",
 				 io->path);

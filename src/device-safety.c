@@ -359,12 +359,16 @@ static int check_system(const struct device_scan *s, struct device_info *dev)
 	return 0;
 }
 
+static int check_loop_file(struct device_info *dev);
+
 int device_check_disk(const struct device_scan *s, struct device_info *dev)
 {
 	char ro[16];
 	int rc;
 
-	rc = check_mounts(s, dev);
+	rc = check_loop_file(dev);
+	if (rc == 0)
+		rc = check_mounts(s, dev);
 	if (rc == 0)
 		rc = check_swaps(s, dev);
 	if (rc == 0)
@@ -579,6 +583,74 @@ static const char *system_tree_of(const char *real)
 	return NULL;
 }
 
+/* STATE-DIR/virtual as it must be to hold media: a real directory (not a
+ * link that could lead into the state directory or /etc), owned by root or
+ * the user custos runs as, writable by nobody else; resolved into @out. */
+static bool virtual_dir(const char *state_dir, char *out)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (device_bprintf(path, sizeof(path), "%s/virtual", state_dir) < 0 ||
+	    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022))
+		return false;
+	return realpath(path, out) != NULL;
+}
+
+/*
+ * Is the file at @real (the name of the descriptor @st describes) on the
+ * same mount as @dir?  A bind mount inside virtual/ shows a path below it
+ * while the file lies elsewhere (the state directory, /etc): the mount id
+ * tells them apart.  Without STATX_MNT_ID the device number decides.
+ */
+static bool same_mount(const char *real, const struct stat *st, const char *dir)
+{
+	struct statx a, b;
+
+	if (statx(AT_FDCWD, real, AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_MNT_ID, &a) < 0 ||
+	    statx(AT_FDCWD, dir, 0, STATX_MNT_ID, &b) < 0)
+		return false;
+	if (a.stx_ino != st->st_ino || makedev(a.stx_dev_major, a.stx_dev_minor) != st->st_dev)
+		return false;	/* not the file the descriptor holds */
+	if ((a.stx_mask & STATX_MNT_ID) && (b.stx_mask & STATX_MNT_ID))
+		return a.stx_mnt_id == b.stx_mnt_id;
+	return makedev(b.stx_dev_major, b.stx_dev_minor) == st->st_dev;
+}
+
+/* A loop device writes into its backing file: never a file of the state
+ * directory (outside virtual/) or a system file, whoever attached it. */
+static int check_loop_file(struct device_info *dev)
+{
+	char file[PATH_MAX], real[PATH_MAX], dir[PATH_MAX], virt[PATH_MAX];
+	const char *tree;
+	struct stat st;
+	char *del;
+	int rc = 0;
+
+	if (!dev->backing_file[0])
+		return 0;
+	util_strlcpy(file, dev->backing_file, sizeof(file));
+	del = strstr(file, " (deleted)");
+	if (del)
+		*del = '\0';
+	/* a regular file of this machine (a loop over a disk, or a fixture's
+	 * name that exists nowhere here, is judged as a disk) */
+	if (!realpath(file, real) || stat(real, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	pthread_mutex_lock(&media_lock);
+	if (media.state_dir && resolve_dir(media.state_dir, "", dir) && below(real, dir, false) &&
+	    !(virtual_dir(media.state_dir, virt) && below(real, virt, false)))
+		rc = device_add_reason(dev, DEVICE_REASON_BACKING, "a loop device over %s, a "
+				       "file of the station's state directory", real);
+	pthread_mutex_unlock(&media_lock);
+	tree = rc == 0 ? system_tree_of(real) : NULL;
+	if (tree)
+		rc = device_add_reason(dev, DEVICE_REASON_BACKING, "a loop device over %s, a "
+				       "system file under %s", real, tree);
+	return rc;
+}
+
 /* Inside the station's virtual/ or a named directory?  Reasons otherwise. */
 static int check_place_locked(const struct device_scan *s, const struct stat *st,
 			      const char *real, struct device_info *dev)
@@ -587,8 +659,8 @@ static int check_place_locked(const struct device_scan *s, const struct stat *st
 	const struct device_blkent *b;
 	const char *tree, *why;
 
-	if (media.state_dir && resolve_dir(media.state_dir, "/virtual", virt) &&
-	    below(real, virt, false))
+	if (media.state_dir && virtual_dir(media.state_dir, virt) && below(real, virt, false) &&
+	    same_mount(real, st, virt))
 		return 0;
 	if (strcmp(real, dev->path) != 0)
 		device_bprintf(at, sizeof(at), " (the path leads to %s)", real);
@@ -596,13 +668,15 @@ static int check_place_locked(const struct device_scan *s, const struct stat *st
 		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
 					 "a file of the station's state directory %s, not a "
 					 "virtual medium (only its virtual/ holds media)%s", dir, at);
-	for (size_t i = 0; i < media.n; i++)
-		if (resolve_dir(media.dirs[i], "", dir) && below(real, dir, false))
-			return 0;
+	/* before the named directories: one of them may have become a link */
 	tree = system_tree_of(real);
 	if (tree)
 		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
 					 "a system file under %s, not a virtual medium%s", tree, at);
+	for (size_t i = 0; i < media.n; i++)
+		if (resolve_dir(media.dirs[i], "", dir) && below(real, dir, false) &&
+		    dir_check(dir, media.dirs[i], NULL) == 0 && same_mount(real, st, dir))
+			return 0;
 	b = device_find_devno(s, st->st_dev);
 	for (size_t i = 0; b && i < s->n_sys; i++) {
 		if (strcmp(s->sys[i].disk, b->disk) != 0)

@@ -332,7 +332,8 @@ static int record_start(struct sanitize_run *run, char **cause)
 /* The target refused at its open: the plan says so (a safety refusal). */
 static void refuse_at_open(struct sanitize_plan *plan, int rc, const char *why)
 {
-	if (rc != -EPERM && rc != -EBUSY && rc != -EAGAIN)
+	if (rc != -EPERM && rc != -EBUSY && rc != -EAGAIN && rc != -ENOTBLK && rc != -ENODEV &&
+	    rc != -ELOOP)
 		return;
 	plan->rc = rc;
 	util_strlcpy(plan->refusal, "safety", sizeof(plan->refusal));

@@ -218,7 +218,7 @@ const char *sanitize_dest_text(const struct sanitize_plan *plan, enum policy_des
  * An image file is opened and locked before anything is recorded: when
  * that open is refused (-EPERM a guard on the open descriptor, -EBUSY
  * locked or open for writing elsewhere, -EAGAIN the path changed since the
- * plan) nothing is written and plan->rc, refusal ("safety") and reason say
+ * plan, -ENOTBLK/-ENODEV/-ELOOP it is no longer a file or a disk) nothing is written and plan->rc, refusal ("safety") and reason say
  * so, as for a refusal of the plan itself.
  */
 int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char **cause);

@@ -219,3 +219,45 @@ echo "$out" | grep -q "virtual_media_dirs: /etc" || t_fail "bad virtual_media_di
 [ "$(sum "$V/still.img")" = "$before" ] || t_fail "written under a bad station.conf"
 cp "$T_TMP/station.conf.orig" "$S/station.conf"
 t_ok "virtual_media_dirs: a named directory works; system directories are refused"
+
+# --- a second station of the test's own, for the ways round virtual/:
+#     virtual/ a link back into the state directory, a bind mount inside
+#     virtual/, a loop device over a file of the state directory
+S2=$T_TMP/s2
+"$C" -d "$S2" init --org "Test Office" --station SAFE2 >/dev/null || t_fail "custos init s2"
+rmdir "$S2/virtual" 2>/dev/null || rm -rf "$S2/virtual"
+ln -s "$S2" "$S2/virtual"
+before=$(sum "$S2/station.key")
+out=$("$C" -d "$S2" -y sanitize --profile zero "$S2/virtual/station.key" 2>&1)
+rc=$?
+[ "$rc" = 3 ] || t_fail "virtual/ a link to the state dir: exit $rc, not 3: $out"
+[ "$(sum "$S2/station.key")" = "$before" ] || t_fail "virtual/ a link: station.key WRITTEN"
+rm "$S2/virtual"
+mkdir -m 0700 "$S2/virtual"
+t_ok "virtual/ must be a real directory: a link back into the state directory is refused"
+
+mkdir "$S2/virtual/bind"
+if mount --bind "$S2" "$S2/virtual/bind" 2>/dev/null; then
+	before=$(sum "$S2/station.key")
+	out=$("$C" -d "$S2" -y sanitize --profile zero "$S2/virtual/bind/station.key" 2>&1)
+	rc=$?
+	umount "$S2/virtual/bind"
+	[ "$rc" = 3 ] || t_fail "a bind mount inside virtual/: exit $rc, not 3: $out"
+	[ "$(sum "$S2/station.key")" = "$before" ] || t_fail "bind mount: station.key WRITTEN"
+	t_ok "a bind mount inside virtual/ is not a way into the state directory"
+else
+	echo "# skip: cannot bind-mount here"
+fi
+rmdir "$S2/virtual/bind"
+
+random_file "$S2/data.bin" 1024
+loopf=$(losetup --find --show "$S2/data.bin") || t_skip "cannot attach a loop device"
+echo "$loopf" >>"$T_TMP/.loops"
+before=$(sum "$S2/data.bin")
+out=$("$C" -d "$S2" -y sanitize --profile zero "$loopf" 2>&1)
+rc=$?
+losetup -d "$loopf"
+[ "$rc" = 3 ] || t_fail "a loop device over a state-dir file: exit $rc, not 3: $out"
+echo "$out" | grep -q "a loop device over" || t_fail "loop over a state-dir file: $out"
+[ "$(sum "$S2/data.bin")" = "$before" ] || t_fail "loop over a state-dir file: WRITTEN"
+t_ok "a loop device over a file of the state directory is refused"
