@@ -1105,7 +1105,7 @@ out:
  * what a killed issuer left: .seq's temps under this lock, the
  * certificates' once no issuer can still be writing them.
  */
-static int seq_lock(const char *dir, int *fd, char **cause)
+int cert_dir_lock(const char *dir, int *fd, char **cause)
 {
 	char *lock = util_asprintf("%s/.seq.lock", dir);
 	int rc = 0;
@@ -1130,7 +1130,7 @@ static int seq_lock(const char *dir, int *fd, char **cause)
 
 static int file_seq(const char *dir, int year, uint64_t *seq, char **cause)
 {
-	int fd, rc = seq_lock(dir, &fd, cause);
+	int fd, rc = cert_dir_lock(dir, &fd, cause);
 
 	if (rc < 0)
 		return rc;
@@ -1163,11 +1163,11 @@ int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, i
 	rc = util_mkdir_p(dir, 0700);
 	if (rc)
 		rc = util_fail(cause, rc, "cannot create %s", dir);
-	if (rc == 0 && opts && opts->next_seq) {
+	if (rc == 0 && opts && opts->next_seq && !opts->dir_locked) {
 		/* numbers come from elsewhere (the register): still clean up */
 		int fd;
 
-		rc = seq_lock(dir, &fd, cause);
+		rc = cert_dir_lock(dir, &fd, cause);
 		if (rc == 0)
 			util_close(fd);
 	}

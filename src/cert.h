@@ -176,7 +176,14 @@ struct cert_issue_opts {
 	 * no number.  NULL: such a number is skipped. */
 	int (*orphan)(void *data, const char *dir, const char *id, char **cause);
 	void *orphan_data;
+	bool dir_locked;	/* the caller holds cert_dir_lock() from the number to
+				 * the record: other processes issue after it */
 };
+
+/* Lock the certificate directory @dir (its .seq.lock, flock: other
+ * processes wait) into *@fd (close it to unlock), and remove what a killed
+ * issuer left there. */
+int cert_dir_lock(const char *dir, int *fd, char **cause);
 
 /* Check the input and build the unsigned "certificate" object (new
  * reference).  -EINVAL with a cause when a required field is missing, the

@@ -29,6 +29,10 @@
 
 #define HEAD_FILE "register.head"
 #define HEAD_MAGIC "custos-register-head-v1"
+/* What a head signature covers starts with this instead: an event's
+ * signature (in the database) can never be copied into a head file, so a
+ * head for an earlier event cannot be rebuilt to hide a truncation. */
+#define HEAD_SIG_MAGIC "custos-register-signed-head-v1"
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 #define MAX_SIG_HEX 512
 #define KEY_CACHE 16
@@ -135,18 +139,20 @@ static char *dir_file(const struct register_db *db, const char *name)
 	return util_asprintf("%s/%s", db->chain->dir, name);
 }
 
-/* The bytes a signature covers: the same for an event and for the head. */
-static int statement(int64_t seq, const char *hash, char *buf, size_t size)
+/* The bytes a signature covers: an event's (@head false) or the head file's. */
+static int statement(int64_t seq, const char *hash, bool head, char *buf, size_t size)
 {
-	return snprintf(buf, size, HEAD_MAGIC "\nseq=%lld\nhash=%s\n", (long long)seq, hash);
+	return snprintf(buf, size, "%s\nseq=%lld\nhash=%s\n", head ? HEAD_SIG_MAGIC : HEAD_MAGIC,
+			(long long)seq, hash);
 }
 
-static int sign_hex(const struct sign_key *key, int64_t seq, const char *hash, char *out)
+static int sign_hex(const struct sign_key *key, int64_t seq, const char *hash, bool head,
+		    char *out)
 {
 	char msg[160];
 	unsigned char *sig = NULL;
 	size_t len = 0;
-	int n = statement(seq, hash, msg, sizeof(msg));
+	int n = statement(seq, hash, head, msg, sizeof(msg));
 	int rc = sign_data(key, msg, (size_t)n, &sig, &len);
 
 	if (rc == 0 && len * 2 > MAX_SIG_HEX)
@@ -175,13 +181,13 @@ static int unhex(const char *s, unsigned char *out, size_t max, size_t *len)
 	return 0;
 }
 
-static int check_sig_with(const struct sign_key *key, int64_t seq, const char *hash,
+static int check_sig_with(const struct sign_key *key, int64_t seq, const char *hash, bool head,
 			  const char *sighex)
 {
 	unsigned char sig[MAX_SIG_HEX / 2];
 	char msg[160];
 	size_t len = 0;
-	int n = statement(seq, hash, msg, sizeof(msg));
+	int n = statement(seq, hash, head, msg, sizeof(msg));
 
 	if (unhex(sighex, sig, sizeof(sig), &len) < 0)
 		return -EBADMSG;
@@ -361,6 +367,19 @@ static bool signed_events(struct register_db *db)
 	return yes;
 }
 
+/* Does the register hold any event signature?  false when it cannot tell
+ * (no table yet: a register from before signing). */
+static bool has_signatures(struct register_db *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+
+	if (register_prepare(db, "SELECT 1 FROM event_signatures LIMIT 1", &st, NULL) == 0)
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 static bool keyring_exists(struct register_db *db)
 {
 	char *path = dir_file(db, KEYRING_DIR);
@@ -371,7 +390,7 @@ static bool keyring_exists(struct register_db *db)
 }
 
 /* The signature @sig by key @fpr (from the keyring) over (@seq, @hash). */
-static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash,
+static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash, bool head,
 			 const char *fpr, const char *sig, const char *what, char **cause)
 {
 	struct sign_key *key = NULL;
@@ -380,11 +399,11 @@ static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash,
 	/* the station's own key (what it signed last): no keyring file to read
 	 * and decode before every append */
 	if (db->chain->signer && strcmp(fpr, db->chain->signer_fpr) == 0) {
-		rc = check_sig_with(db->chain->signer, seq, hash, sig);
+		rc = check_sig_with(db->chain->signer, seq, hash, head, sig);
 	} else {
 		rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
 		if (rc == 0)
-			rc = check_sig_with(key, seq, hash, sig);
+			rc = check_sig_with(key, seq, hash, head, sig);
 		sign_key_free(key);
 	}
 	if (rc == -EBADMSG)
@@ -421,7 +440,32 @@ static int check_tail_sig(struct register_db *db, char **cause)
 		return signed_events(db) ? util_fail(cause, -EPERM, "the newest event (%lld) has "
 						     "no signature: the register was rewritten",
 						     (long long)seq) : 0;
-	return check_sig_fpr(db, seq, hash, fpr, sig, "the newest event", cause);
+	return check_sig_fpr(db, seq, hash, false, fpr, sig, "the newest event", cause);
+}
+
+/* Every event after the signed head carries a signature: one without was
+ * written without the station's key (its signatures stripped, then events
+ * forged on top).  -EPERM naming the first. */
+static int unsigned_after(struct register_db *db, int64_t head_seq, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT MIN(e.seq) FROM events e WHERE e.seq > ?1 AND NOT"
+				  " EXISTS (SELECT 1 FROM event_signatures s WHERE s.event_id = e.id)",
+				  &st, cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, head_seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		rc = util_fail(cause, -EPERM, "event %lld, after the signed head (event %lld), has "
+			       "no signature: it was written without the station key",
+			       (long long)sqlite3_column_int64(st, 0), (long long)head_seq);
+	else
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+			register_sql_fail(db, cause, "read signatures");
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int register_check_head(struct register_db *db, char **cause)
@@ -439,7 +483,9 @@ int register_check_head(struct register_db *db, char **cause)
 		return rc == -EBADMSG ? -EPERM : rc;
 	rc = head_matches(db, &h, cause);
 	if (rc == 0)
-		rc = check_sig_fpr(db, h.seq, h.hash, h.key, h.sig, HEAD_FILE, cause);
+		rc = check_sig_fpr(db, h.seq, h.hash, true, h.key, h.sig, HEAD_FILE, cause);
+	if (rc == 0)
+		rc = unsigned_after(db, h.seq, cause);
 	if (rc == 0)
 		rc = check_tail_sig(db, cause);
 	return rc;
@@ -455,11 +501,19 @@ static int adopt(struct register_db *db, char **cause)
 	char *pub = dir_file(db, "station.pub"), from[24] = "";
 	int rc = read_head(db, &h, NULL);
 
+	/* only a register never signed: one whose signatures exist lost its
+	 * head and keyring, and signing its end now would bless a truncation */
+	if (rc == -ENOENT && has_signatures(db)) {
+		free(pub);
+		return util_fail(cause, -EPERM, "%s/" HEAD_FILE " and the keyring are missing "
+				 "from a signed register: restore them (and the register) from a "
+				 "backup", db->chain->dir);
+	}
 	if (rc == -ENOENT) {
 		rc = tail(db, &h.seq, h.hash, cause);
 		util_strlcpy(h.key, db->chain->signer_fpr, sizeof(h.key));
 		if (rc == 0)
-			rc = sign_hex(db->chain->signer, h.seq, h.hash, h.sig);
+			rc = sign_hex(db->chain->signer, h.seq, h.hash, true, h.sig);
 		if (rc == 0)
 			rc = write_head(db, &h);
 		if (rc < 0 && cause && !*cause)
@@ -533,7 +587,7 @@ static int insert_sig(struct register_db *db, const struct register_event *ev,
 		      const struct sign_key *key, const char *fpr, char *hex, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sign_hex(key, ev->seq, ev->hash, hex);
+	int rc = sign_hex(key, ev->seq, ev->hash, false, hex);
 
 	if (rc < 0)
 		return util_fail(cause, rc, "register: cannot sign event %lld", (long long)ev->seq);
@@ -561,6 +615,10 @@ int register_chain_sign(struct register_db *db, const struct register_event *ev,
 		rc = insert_sig(db, ev, c->cosigner, c->cosigner_fpr, c->head.sig, cause);
 		util_strlcpy(c->head.key, c->cosigner_fpr, sizeof(c->head.key));
 	}
+	/* the head's own signature, by the newest key */
+	if (rc == 0 && sign_hex(c->cosigner ? c->cosigner : c->signer, ev->seq, ev->hash, true,
+				c->head.sig) < 0)
+		rc = util_fail(cause, -EIO, "register: cannot sign the head");
 	c->pending = rc == 0;
 	c->head.seq = ev->seq;
 	util_strlcpy(c->head.hash, ev->hash, sizeof(c->head.hash));
@@ -674,8 +732,8 @@ static void fail_at(struct register_verify_result *r, int64_t seq, const char *w
 }
 
 /* Check one signature; false (and @r failed) when it does not hold. */
-static bool verify_sig(struct vctx *v, int64_t seq, const char *hash, const char *fpr,
-		       const char *sig)
+static bool verify_sig(struct vctx *v, int64_t seq, const char *hash, bool head,
+		       const char *fpr, const char *sig)
 {
 	const char *why = NULL;
 	const struct sign_key *key = key_for(v, fpr, &why);
@@ -685,7 +743,7 @@ static bool verify_sig(struct vctx *v, int64_t seq, const char *hash, const char
 		return false;
 	}
 	v->r->signatures++;
-	if (check_sig_with(key, seq, hash, sig) == 0)
+	if (check_sig_with(key, seq, hash, head, sig) == 0)
 		return true;
 	fail_at(v->r, seq, "signature", "event %lld: the signature by key SHA256:%.16s... does "
 		"not match its chain hash (the event or its signature was forged)", (long long)seq,
@@ -736,8 +794,8 @@ static void check_rotation(struct vctx *v, struct walk *w, const struct sev *e)
 		fail_at(v->r, e->seq, "key-rotated", "event %lld (key-rotated) retires key "
 			"SHA256:%.16s..., but the register was signed with SHA256:%.16s...",
 			(long long)e->seq, old, w->active);
-	} else if (verify_sig(v, e->seq, e->hash, old, e->sig[io]) &&
-		   verify_sig(v, e->seq, e->hash, new, e->sig[in])) {
+	} else if (verify_sig(v, e->seq, e->hash, false, old, e->sig[io]) &&
+		   verify_sig(v, e->seq, e->hash, false, new, e->sig[in])) {
 		v->r->key_rotations++;
 		util_strlcpy(w->active, new, sizeof(w->active));
 	}
@@ -770,7 +828,7 @@ static void check_event(struct vctx *v, struct walk *w, const struct sev *e)
 		return;
 	}
 	if (v->o && v->o->all_signatures)
-		verify_sig(v, e->seq, e->hash, e->fpr[0], e->sig[0]);
+		verify_sig(v, e->seq, e->hash, false, e->fpr[0], e->sig[0]);
 }
 
 static void sev_clear(struct sev *e)
@@ -846,7 +904,7 @@ static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
 	flush(v, &w);
 	/* the newest signature proves the whole chain before it */
 	if (rc == 0 && v->r->ok && w.last.nsig == 1 && !(v->o && v->o->all_signatures))
-		verify_sig(v, w.last.seq, w.last.hash, w.last.fpr[0], w.last.sig[0]);
+		verify_sig(v, w.last.seq, w.last.hash, false, w.last.fpr[0], w.last.sig[0]);
 	memset(newest, 0, sizeof(*newest));
 	newest->seq = w.last.seq;
 	util_strlcpy(newest->key, w.first_signed ? w.active : "", sizeof(newest->key));
@@ -882,8 +940,10 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 				"signed head was deleted", v->db->chain->dir);
 		return;
 	}
-	if (rc == 0 && verify_sig(v, h.seq, h.hash, h.key, h.sig))
+	if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig))
 		rc = head_matches(v->db, &h, &why);
+	if (rc == 0 && v->r->ok)
+		rc = unsigned_after(v->db, h.seq, &why);
 	else if (rc < 0)
 		fail_at(v->r, 0, "head", "%s", why ? why : "cannot read " HEAD_FILE);
 	if (rc < 0 && v->r->ok)
@@ -985,18 +1045,22 @@ static int json_name(const struct dirent *d)
 }
 
 /* The event hash the certificate row @id names: 1, 0 (no row) or -errno. */
-static int row_event(struct register_db *db, const char *id, char *hash)
+static int row_event(struct register_db *db, const char *id, char *hash, json_t **row)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT event_hash FROM certificates WHERE id = ?", &st,
-				  NULL);
+	int rc = register_prepare(db, "SELECT event_hash, json FROM certificates WHERE id = ?",
+				  &st, NULL);
 
+	*row = NULL;
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		register_col_text(st, 0, hash, 65);
+		if (sqlite3_column_text(st, 1))
+			*row = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	}
 	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
 	sqlite3_finalize(st);
 	return rc;
@@ -1007,12 +1071,12 @@ static int row_event(struct register_db *db, const char *id, char *hash)
 static void check_cert_file(struct vctx *v, const char *dir, const char *name)
 {
 	char *path = util_asprintf("%s/%s", dir, name), id[256], hash[65] = "";
-	json_t *doc = path ? json_load_file(path, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *doc = path ? json_load_file(path, JSON_REJECT_DUPLICATES, NULL) : NULL, *row;
 	size_t len = strlen(name) - 5;
 	int found;
 
 	snprintf(id, sizeof(id), "%.*s", (int)(len < 255 ? len : 255), name);
-	found = row_event(v->db, id, hash);
+	found = row_event(v->db, id, hash, &row);
 	if (found < 0)
 		fail_at(v->r, 0, "certificate", "cannot look up certificate %s", id);
 	else if (!found)
@@ -1022,8 +1086,12 @@ static void check_cert_file(struct vctx *v, const char *dir, const char *name)
 		 strcmp(cert_field(doc, "register_event_hash"), hash) != 0)
 		fail_at(v->r, 0, "certificate", "%s is not the certificate the register holds "
 			"as %s (another document or another event)", path ? path : name, id);
+	else if (!row || !json_equal(doc, row))	/* the row was verified: the file must be it */
+		fail_at(v->r, 0, "certificate", "%s differs from the signed certificate the "
+			"register holds as %s: the file was changed", path ? path : name, id);
 	else
 		v->r->cert_files++;
+	json_decref(row);
 	json_decref(doc);
 	free(path);
 }

@@ -217,6 +217,19 @@ int register_event_media(struct register_db *db, const char *hash, int64_t *medi
 	return rc;
 }
 
+bool register_event_has_cert(struct register_db *db, const char *hash)
+{
+	sqlite3_stmt *st = NULL;
+	bool has;
+
+	if (register_prepare(db, "SELECT 1 FROM certificates WHERE event_hash = ?", &st, NULL) < 0)
+		return true;	/* cannot tell: do not record a second one */
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	has = sqlite3_step(st) != SQLITE_DONE;
+	sqlite3_finalize(st);
+	return has;
+}
+
 static int cert_row(sqlite3_stmt *st, void *c)
 {
 	return row_to_cert(st, c);

@@ -383,6 +383,8 @@ int register_get_certificate(struct register_db *db, const char *id, struct regi
 /* Is certificate @id stored in the register @db (a struct register_db *)?
  * Shaped as cert_taken_fn for cert_issue_opts.id_taken. */
 bool register_cert_id_taken(void *db, const char *id);
+/* Does a certificate row name the event whose hash is @hash? */
+bool register_event_has_cert(struct register_db *db, const char *hash);
 /* The medium of the event whose hash is @hash: 0, or -ENOENT (no such event). */
 int register_event_media(struct register_db *db, const char *hash, int64_t *media_id,
 			 char **cause);

@@ -303,6 +303,8 @@ static int adopt_orphan(void *data, const char *dir, const char *id, char **caus
 		rc = -EBADMSG;
 	if (rc == 0)
 		rc = register_event_media(o->db, hash, &media_id, &why);
+	if (rc == 0 && register_event_has_cert(o->db, hash))
+		rc = util_fail(&why, -EEXIST, "its event already has a certificate");
 	if (rc == 0)
 		rc = attach(dir, o->db, doc, id, media_id, hash, &why);
 	if (rc == 0)
@@ -332,11 +334,20 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 		.next_seq = sanitize_cert_seq, .seq_data = &seq,
 		.orphan = adopt_orphan, .orphan_data = &orphan,
 	};
-	int rc;
+	int rc, lock_fd = -1;
 
 	*id = NULL;
 	pthread_mutex_lock(&certify_lock);
-	rc = cert_next_id(st, &opts, util_unix_now(), id, cause);
+	/* other processes too: from the number to the record, so none takes
+	 * the same number or records this file as left by a killed issuer */
+	rc = util_mkdir_p(dir, 0700);
+	if (rc < 0)
+		util_fail(cause, rc, "cannot create %s", dir);
+	else
+		rc = cert_dir_lock(dir, &lock_fd, cause);
+	opts.dir_locked = true;
+	if (rc == 0)
+		rc = cert_next_id(st, &opts, util_unix_now(), id, cause);
 	opts.id = *id;
 	if (rc == 0)
 		rc = cert_issue(in, st, key, &opts, doc, NULL, cause);
@@ -344,6 +355,8 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 		rc = attach(dir, db, *doc, *id, media_id, hash, cause);
 	if (rc < 0 && *id)
 		remove_doc(dir, *id);
+	if (lock_fd >= 0)
+		util_close(lock_fd);
 	pthread_mutex_unlock(&certify_lock);
 	if (rc < 0) {
 		json_decref(*doc);

@@ -129,9 +129,12 @@ read -r seq hash key sig < <(sqlite3 -separator ' ' "$F/register.db" "SELECT e.s
 	ORDER BY e.seq DESC LIMIT 1")
 printf 'custos-register-head-v1\nseq=%s\nhash=%s\nkey=%s\nsig=%s\n' "$seq" "$hash" "$key" \
 	"$sig" >"$F/register.head"
+# an event's signature does not sign a head (its own statement): the rebuilt
+# head is a forgery, whatever else was removed
 t_expect_rc 1 "$C" -d "$F" register verify
-"$C" -d "$F" register verify 2>&1 | grep -q "certs/$DES.json has no row in the register" ||
-	t_fail "certificate file without its row not reported"
+"$C" -d "$F" register verify 2>&1 | grep -q "signature .*does not match" ||
+	t_fail "a head rebuilt from an event's signature was not rejected"
+t_expect_rc 3 "$C" -d "$F" issue A-1 --to Bob
 t_ok "tail deletion with its rows and the head fixed rejected (head, certificate store)"
 
 # --- 3. a certificate row edited
@@ -257,3 +260,17 @@ rm -rf "$F/register.head" "$F/keys"
 "$C" -d "$F" register verify | grep -q "written before custos signed its register" ||
 	t_fail "unsigned events not reported"
 t_ok "a register from before signing verifies and is adopted by the next write"
+
+# --- a certificate file edited in certs/ (its row intact): the store must
+#     be the signed certificates the register holds
+F=$(copy f9)
+python3 - "$F/certs/$SAN.json" <<'PY' || t_fail "cannot edit the certificate file"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["certificate"]["outcome"] = "failed" if d["certificate"].get("outcome") != "failed" else "erased"
+json.dump(d, open(sys.argv[1], "w"))
+PY
+t_expect_rc 1 "$C" -d "$F" register verify
+"$C" -d "$F" register verify 2>&1 | grep -q "differs from the signed certificate" ||
+	t_fail "an edited certificate file was not reported"
+t_ok "a certificate file edited in the store is reported"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -804,10 +805,14 @@ static void test_migration_v1(void **state)
 	struct register_event e1 = { .id = 0 }, e2 = { .id = 0 };
 	struct register_db *db = NULL;
 	struct register_media m;
-	char path[160], *cause = NULL;
+	char path[160], dir[96], *cause = NULL;
 	sqlite3 *raw = NULL;
 
-	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	/* a directory of its own: its signed head is this register's, not the
+	 * fixture's (a head with unsigned events after it is a forgery) */
+	snprintf(dir, sizeof(dir), "%s/v1", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/v1.db", dir);
 	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(raw, v1_schema, NULL, NULL, NULL), SQLITE_OK);
 	memset(e1.prev_hash, '0', 64);
@@ -820,7 +825,7 @@ static void test_migration_v1(void **state)
 		print_error("%s\n", cause);
 	assert_non_null(db);
 	register_set_actor(db, "tester", "WS-TEST");
-	assert_int_equal(attach_key(db, f->dir), 0);
+	assert_int_equal(attach_key(db, dir), 0);
 	assert_int_equal(register_get(db, 1, &m, NULL), 0);
 	assert_string_equal(m.highest_class, "confidential");
 	assert_string_equal(m.wwn, "");

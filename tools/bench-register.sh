@@ -79,7 +79,11 @@ sig=$(od -An -v -tx1 "$T/sig" | tr -d ' \n')
 sqlite3 "$S/register.db" "DROP TRIGGER event_signatures_no_update;
 	UPDATE event_signatures SET sig = '$sig' WHERE event_id =
 	(SELECT id FROM events WHERE seq = $N)"
-printf 'custos-register-head-v1\nseq=%s\nhash=%s\nkey=%s\nsig=%s\n' "$N" "$hash" "$fpr" "$sig" \
+# the head file's signature covers its own statement, not the event's
+printf 'custos-register-signed-head-v1\nseq=%s\nhash=%s\n' "$N" "$hash" >"$T/head.stmt"
+openssl pkeyutl -sign -inkey "$S/station.key" -rawin -in "$T/head.stmt" -out "$T/hsig"
+hsig=$(od -An -v -tx1 "$T/hsig" | tr -d ' \n')
+printf 'custos-register-head-v1\nseq=%s\nhash=%s\nkey=%s\nsig=%s\n' "$N" "$hash" "$fpr" "$hsig" \
 	>"$S/register.head"
 
 run() { # LABEL ARGS...: wall clock and CPU time (the machine may be shared)
