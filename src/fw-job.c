@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "util.h"
 
 enum fw_method fw_job_method(const struct profile *p)
@@ -86,6 +88,35 @@ static void fill_result(const struct fw_result *r, const struct device_info *dev
 		 r->recovery ? " " : "", r->recovery ? r->recovery : "");
 }
 
+/*
+ * Just before a command goes to the disk by its name: the name still leads
+ * to the device that was probed and confirmed (not a link retargeted or a
+ * disk swapped since), and every guard holds on that device (not mounted,
+ * not held, not the system disk).  -EAGAIN for another device, -EPERM for a
+ * guard; the command's own open follows within microseconds.
+ */
+static int guard_disk(const struct device_info *dev, char **cause)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	int fd, rc;
+
+	if (!realpath(dev->path, real))
+		return util_fail(cause, -errno, "%s: %s", dev->path, strerror(errno));
+	fd = open(real, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return util_fail(cause, -errno, "%s: %s", dev->path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		rc = util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
+	else if (!S_ISBLK(st.st_mode) || (dev->ident_dev && (uint64_t)st.st_rdev != dev->ident_dev))
+		rc = util_fail(cause, -EAGAIN, "%s now leads to another device than the one "
+			       "checked and confirmed: nothing was sent to it", dev->path);
+	else
+		rc = device_guard_fd(fd, dev->path, cause);
+	util_close(fd);
+	return rc;
+}
+
 static int run(struct sgio_dev *sdev, const struct device_info *dev,
 	       const struct profile *profile, struct wipe_monitor *monitor,
 	       struct wipe_result *res, struct fw_job *fj, char **cause)
@@ -108,7 +139,7 @@ static int run(struct sgio_dev *sdev, const struct device_info *dev,
 		return util_fail(cause, -EOPNOTSUPP, "not supported: not a firmware method");
 	if (sdev)
 		rc = fw_run_dev(sdev, m, &o, on_progress, monitor, &monitor->cancel, r, cause);
-	else
+	else if ((rc = guard_disk(dev, cause)) == 0)
 		rc = fw_run(dev->path, m, &o, on_progress, monitor, &monitor->cancel, r, cause);
 	if (rc < 0 && !r->touched) {
 		if (r == &local)
@@ -227,7 +258,9 @@ static int hidden_probe(const struct device_info *dev, struct fw_job_hidden *h,
 	struct sgio_dev *sdev = h->sdev;
 	int rc = 0;
 
-	if (!sdev)
+	if (!sdev && o->restore_max)
+		rc = guard_disk(dev, cause);	/* SET MAX writes to the drive */
+	if (!sdev && rc == 0)
 		rc = sgio_open(dev->path, o->restore_max, &sdev, cause);
 	if (rc == 0)
 		rc = fw_hidden_dev(sdev, o, &h->result, cause);
