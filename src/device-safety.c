@@ -775,74 +775,52 @@ static void describe_pid(pid_t pid, const char *how, char *out, size_t len)
 	snprintf(out, len, "%s by pid %d (%s)", how, (int)pid, comm[0] ? comm : "?");
 }
 
-/* The first process other than this one holding a lock on @st (from
- * /proc/locks), into @out; false when none or no pid is shown. */
-static bool lock_holder(const struct stat *st, char *out, size_t len)
+static bool pid_opens(const char *pid, const struct stat *st, bool writers, char *out,
+		      size_t len);
+
+enum lock_seen { LOCK_NONE, LOCK_OTHER, LOCK_NAMED };
+
+/*
+ * The locks on @st in /proc/locks held by anyone but us (a waiter is not a
+ * holder): LOCK_NAMED with the first living holder described in @out,
+ * LOCK_OTHER when no holder shows a living pid (an OFD lock shows -1, the
+ * locker may be gone; an OFD lock of ours is not counted), LOCK_NONE.
+ */
+static enum lock_seen lock_scan(const struct stat *st, char *out, size_t len)
 {
-	char line[256], type[16], rw[16], proc[32];
+	char line[256], type[16], proc[32];
 	unsigned ma, mi;
 	unsigned long long ino;
-	bool found = false;
+	enum lock_seen seen = LOCK_NONE;
 	FILE *f;
 	int pid;
 
 	f = fopen("/proc/locks", "re");
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+		return LOCK_NONE;
+	while (seen != LOCK_NAMED && fgets(line, sizeof(line), f)) {
 		const char *p = strchr(line, ':');
 
-		if (!p || strstr(line, "->"))
-			continue;	/* a waiter, not a holder */
-		if (sscanf(p + 1, " %15s %*s %15s %d %x:%x:%llu", type, rw, &pid, &ma, &mi,
-			   &ino) != 6)
+		if (!p || strstr(line, "->") ||
+		    sscanf(p + 1, " %15s %*s %*s %d %x:%x:%llu", type, &pid, &ma, &mi, &ino) != 5)
 			continue;
 		if (ma != major(st->st_dev) || mi != minor(st->st_dev) ||
-		    ino != (unsigned long long)st->st_ino || pid <= 0 || pid == getpid())
+		    ino != (unsigned long long)st->st_ino || pid == getpid())
 			continue;
+		/* an OFD lock shows no pid: ours, when we have the file open */
+		if (pid < 0 && pid_opens("self", st, false, NULL, 0))
+			continue;
+		seen = LOCK_OTHER;
 		snprintf(proc, sizeof(proc), "/proc/%d", pid);
-		if (access(proc, F_OK) != 0)
+		if (pid <= 0 || access(proc, F_OK) != 0)
 			continue;	/* the locker is gone; whoever inherited it is found by fd */
 		describe_pid(pid, strcmp(type, "FLOCK") == 0 ? "locked (flock)" :
 			     strcmp(type, "OFDLCK") == 0 ? "locked (OFD lock)" : "locked (fcntl)",
 			     out, len);
-		found = true;
+		seen = LOCK_NAMED;
 	}
 	fclose(f);
-	return found;
-}
-
-static bool pid_opens(const char *pid, const struct stat *st, bool writers, char *out,
-		      size_t len);
-
-/* Is there a lock on @st in /proc/locks held by anyone but us (its pid
- * may be gone, or -1 for an OFD lock)? */
-static bool locked_by_other(const struct stat *st)
-{
-	char line[256];
-	unsigned ma, mi;
-	unsigned long long ino;
-	bool found = false;
-	FILE *f;
-	int pid;
-
-	f = fopen("/proc/locks", "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		const char *p = strchr(line, ':');
-
-		if (!p || strstr(line, "->") ||
-		    sscanf(p + 1, " %*s %*s %*s %d %x:%x:%llu", &pid, &ma, &mi, &ino) != 4)
-			continue;
-		found = ma == major(st->st_dev) && mi == minor(st->st_dev) &&
-			ino == (unsigned long long)st->st_ino && pid != getpid();
-		/* an OFD lock shows no pid: ours, when we have the file open */
-		if (found && pid < 0 && pid_opens("self", st, false, NULL, 0))
-			found = false;
-	}
-	fclose(f);
-	return found;
+	return seen;
 }
 
 /* Access mode of descriptor @fd of @pid, from its fdinfo; -1 unknown,
@@ -919,14 +897,15 @@ static bool file_opener(const struct stat *st, bool writers, char *out, size_t l
 int device_check_file_use(const struct stat *st, struct device_info *dev)
 {
 	char who[160];
+	enum lock_seen lock = lock_scan(st, who, sizeof(who));
 
-	if (lock_holder(st, who, sizeof(who)) || file_opener(st, true, who, sizeof(who)))
+	if (lock == LOCK_NAMED || file_opener(st, true, who, sizeof(who)))
 		return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s", who);
-	if (locked_by_other(st) && !file_opener(st, false, who, sizeof(who)))
+	if (lock == LOCK_NONE)
+		return 0;
+	if (!file_opener(st, false, who, sizeof(who)))
 		util_strlcpy(who, "another program holds a lock on it", sizeof(who));
-	if (locked_by_other(st))
-		return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s (a lock)", who);
-	return 0;
+	return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s (a lock)", who);
 }
 
 /* Name whoever keeps us from locking @st: a lock holder, else any opener. */
@@ -934,7 +913,8 @@ static int busy(const struct stat *st, const char *name, const char *what, char 
 {
 	char who[160];
 
-	if (lock_holder(st, who, sizeof(who)) || file_opener(st, false, who, sizeof(who)))
+	if (lock_scan(st, who, sizeof(who)) == LOCK_NAMED ||
+	    file_opener(st, false, who, sizeof(who)))
 		return util_fail(cause, -EBUSY, "%s: in use: %s (%s refused)", name, who, what);
 	return util_fail(cause, -EBUSY, "%s: in use: another program holds a lock on it (%s "
 			 "refused)", name, what);
