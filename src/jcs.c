@@ -12,46 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* 2^53: the largest integer every smaller one of which a double holds. */
 #define JCS_INT_MAX 9007199254740992LL
-
-/* Decode one UTF-8 sequence at @s (@n bytes left); returns its length, 0
- * on invalid input.  jansson has already validated its strings, but a
- * careful decoder costs little. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c = s[0];
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		len = 2;
-		c &= 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3;
-		c &= 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4;
-		c &= 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 /* The UTF-16 code units of @cp: 1 or 2. */
 static int utf16(uint32_t cp, uint16_t u[2])
@@ -79,7 +43,7 @@ static int cmp_utf16(const char *a, const char *b)
 		size_t l;
 
 		if (ix == cx && nx) {
-			l = utf8_next(x, nx, &cp);
+			l = util_utf8_decode(x, nx, &cp);
 			if (!l)
 				return strcmp((const char *)x, (const char *)y);
 			x += l;
@@ -88,7 +52,7 @@ static int cmp_utf16(const char *a, const char *b)
 			ix = 0;
 		}
 		if (iy == cy && ny) {
-			l = utf8_next(y, ny, &cp);
+			l = util_utf8_decode(y, ny, &cp);
 			if (!l)
 				return strcmp((const char *)x, (const char *)y);
 			y += l;
@@ -117,7 +81,7 @@ static int put_string(FILE *f, const char *s, size_t n)
 
 	fputc('"', f);
 	while (n) {
-		size_t l = utf8_next(p, n, &cp);
+		size_t l = util_utf8_decode(p, n, &cp);
 
 		if (!l)
 			return -EINVAL;

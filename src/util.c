@@ -641,12 +641,7 @@ void util_log(enum util_log_level level, const char *fmt, ...)
 
 /* --- text ---------------------------------------------------------------- */
 
-/*
- * One UTF-8 character at @s (@n > 0 bytes left): its length, or 0 for an
- * invalid sequence (overlong, surrogate, beyond U+10FFFF, truncated); the
- * code point in *@cp.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t util_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	size_t len;
@@ -690,7 +685,7 @@ static bool is_control(uint32_t cp)
  * (valid and not a control character); an invalid byte is 1 byte. */
 static size_t text_unit(const char *s, size_t n, bool *safe, uint32_t *cp)
 {
-	size_t k = utf8_decode((const unsigned char *)s, n, cp);
+	size_t k = util_utf8_decode((const unsigned char *)s, n, cp);
 
 	if (k == 0) {
 		*safe = false;
@@ -727,7 +722,7 @@ int util_text_check(const char *what, const char *s, char **cause)
 
 	if (!s || util_text_valid(s, &bad))
 		return 0;
-	if (utf8_decode((const unsigned char *)s + bad, strlen(s + bad), &cp) == 0)
+	if (util_utf8_decode((const unsigned char *)s + bad, strlen(s + bad), &cp) == 0)
 		return util_fail(cause, -EINVAL, "%s: invalid UTF-8 at byte %zu (0x%02x)", what,
 				 bad + 1, (unsigned char)s[bad]);
 	return util_fail(cause, -EINVAL, "%s: control character U+%04X at byte %zu", what,

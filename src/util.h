@@ -153,6 +153,13 @@ void util_fput_width(FILE *f, const char *utf8, int cols);
  * at byte N" (NULL @s is valid: the field is absent).
  */
 bool util_text_valid(const char *s, size_t *bad);
+
+/*
+ * One UTF-8 character at @s (@n > 0 bytes left): its length, or 0 for an
+ * invalid sequence (overlong, surrogate, beyond U+10FFFF, truncated); the
+ * code point in *@cp.
+ */
+size_t util_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 int util_text_check(const char *what, const char *s, char **cause);
 
 /*
