@@ -76,25 +76,15 @@ static int open_policy(struct tui_app *app)
  * (the screen asks first). */
 static const char *first_operator(struct tui_app *app)
 {
-	const char *def = staff_default_operator(app->station);
-	const struct staff_person *p = NULL;
+	const char *def = staff_default_operator(app->station), *title = "";
+	const char *name;
 
-	if (tui_people_load(app) < 0) {
-		tui_people_set_operator(app, "", NULL);
-		return app->operator_name;
-	}
-	if (!tui_people_kept(app)) {
-		tui_people_set_operator(app, def ? def : station_operator(), NULL);
-		return app->operator_name;
-	}
-	if (def && staff_require(app->roster, def, STAFF_ROLE_OPERATOR, &p, NULL) == 0 && p) {
-		tui_people_set_operator(app, p->name, p->title);
-		return app->operator_name;
-	}
-	if (def)	/* $CUSTOS_OPERATOR or station.conf's operator */
+	tui_people_load(app);	/* app->roster NULL when it cannot be read */
+	name = tui_model_first_operator(app->roster, def, station_operator(), &title);
+	if (!*name && def && tui_people_kept(app))	/* $CUSTOS_OPERATOR or station.conf */
 		tui_app_message(app, true, _("%s is not one of the roster's operators: choose who "
 					     "is at the station"), def);
-	tui_people_set_operator(app, "", NULL);
+	tui_people_set_operator(app, name, title);
 	return app->operator_name;
 }
 
