@@ -156,11 +156,24 @@ wait_for "enrolled as M-"
 	t_fail "the full-width custodian is not the roster's Chen Jie"
 t_ok "a typed custodian is compared after NFKC"
 
-# destruction in the register browser: witnesses and the validator from
-# the roster; the certificate names the operator at the station
+# the register browser: issue to a roster custodian; destruction with
+# witnesses and the validator from the roster, the certificate naming the
+# operator at the station
 keys r
 wait_for "Register:"
-keys / "R-1" Enter
+# issue (custody handover): F2 lists the roster's custodians
+keys / "R-2" Enter
+keys i
+wait_for "Issue medium"
+keys F2
+wait_for "Choose the custodian"
+keys Down Enter
+wait_for "Chen Jie_"
+keys Enter
+wait_for "issue recorded"
+"$CUSTOS" register show R-2 | grep -qE "Holder: +Chen Jie$" || t_fail "R-2 is not issued to Chen Jie"
+t_ok "issue: the custodian picked from the roster"
+keys / Escape / "R-1" Enter
 keys d
 wait_for "Record physical destruction"
 keys Tab "Room 101" Tab "Liu Qiang，Li Si" Tab F2

@@ -369,14 +369,23 @@ static const char *fault_field(const char *cause)
 static bool do_issue(struct tui_app *app)
 {
 	const char *to = tui_fields_get(&rb.form.fields, "to");
-	/* as `custos issue --to`: a roster person in the roster's spelling;
-	 * media also go to people of other offices */
-	const struct staff_person *p = app->roster ? staff_find(app->roster, to) : NULL;
+	/* as `custos issue --to`: a roster custodian in the roster's spelling;
+	 * media also go to people of other offices (said, not refused) */
+	const struct staff_person *p = NULL;
+	bool custodian = staff_require(app->roster, to, STAFF_ROLE_CUSTODIAN, &p, NULL) == 0;
 	char *cause = NULL;
-	int rc = register_issue(app->reg, selected_id(), p ? p->name : to, &cause);
+	int rc;
+
+	if (!p && app->roster)
+		p = staff_find(app->roster, to);
+	rc = register_issue(app->reg, selected_id(), p ? p->name : to, &cause);
 	if (rc < 0)
 		return form_refused(app, rc, cause, _("issue"), "to");
 	done(app, 0, NULL, _("issue"));
+	if (!custodian)
+		tui_app_message(app, true, _("issue recorded; %s is not one of the roster's "
+					     "custodians (a person of another office?)"),
+				p ? p->name : to);
 	return true;
 }
 
