@@ -129,7 +129,7 @@ static void first_word(const char *s, char *out, size_t len)
 	out[n] = '\0';
 }
 
-/* The custodian as the roster spells it ("" without a roster: as typed);
+/* The custodian as the roster spells it (without a roster: as typed);
  * NULL when the roster has no such custodian: the form keeps what was
  * typed, the cursor on the field and the roster's answer under it. */
 static const char *roster_custodian(struct tui_app *app)

@@ -151,12 +151,13 @@ static int people_enter(struct tui_app *app, void *arg)
 
 static void people_draw(struct tui_app *app, WINDOW *win)
 {
+	bool station = pk.role == STAFF_ROLE_OPERATOR && pk.chosen == operator_chosen;
 	char title[128];
 	WINDOW *in;
 	int H, first = 0;
 
-	snprintf(title, sizeof(title), pk.role == STAFF_ROLE_OPERATOR && pk.chosen == operator_chosen ?
-		 _("Who is at the station?") : _("Choose the %s"), tui_people_role_label(pk.role));
+	snprintf(title, sizeof(title), station ? _("Who is at the station?") : _("Choose the %s"),
+		 tui_people_role_label(pk.role));
 	in = tui_dialog_box(app, win, 16, 66, title);
 	if (!in)
 		return;
