@@ -1038,6 +1038,62 @@ static void test_field_table(void **state)
 	json_decref(o);
 }
 
+/* The events' details are hash input: an enrolment and the first event of
+ * an unenrolled medium carry exactly the keys and values they always did
+ * (the strings were written by custos before the field table drove them). */
+static void test_event_details(void **state)
+{
+	struct fixture *f = *state;
+	struct register_sanitization s = { .result_json = "{\"outcome\":\"erased\"}",
+					   .destination = "internal-reuse",
+					   .nist_category = "clear", .profile = "zero" };
+	struct register_event *ev = NULL;
+	struct register_media m;
+	struct device_info dev;
+	int64_t id = 0;
+	size_t n = 0;
+
+	memset(&m, 0, sizeof(m));
+	util_strlcpy(m.asset_tag, "A-1", sizeof(m.asset_tag));
+	util_strlcpy(m.media_type, "hdd", sizeof(m.media_type));
+	util_strlcpy(m.vendor, "WDC", sizeof(m.vendor));
+	util_strlcpy(m.model, "WD10", sizeof(m.model));
+	util_strlcpy(m.serial, "S-1", sizeof(m.serial));
+	util_strlcpy(m.wwn, "0x5000", sizeof(m.wwn));
+	util_strlcpy(m.classification, "秘密", sizeof(m.classification));
+	util_strlcpy(m.custodian, "张三", sizeof(m.custodian));
+	util_strlcpy(m.department, "Office 3", sizeof(m.department));
+	util_strlcpy(m.holder, "ignored", sizeof(m.holder));
+	util_strlcpy(m.note, "n", sizeof(m.note));
+	util_strlcpy(m.state, "issued", sizeof(m.state));
+	m.capacity_bytes = 1000;
+	assert_int_equal(register_enroll(f->db, &m, &m, NULL), 0);
+	assert_string_equal(m.holder, "");
+	assert_string_equal(m.state, "in-stock");
+	assert_string_equal(m.source, "manual");
+	assert_string_equal(m.highest_class, "secret");
+	memset(&dev, 0, sizeof(dev));
+	dev.transport = DEVICE_TRANSPORT_USB;
+	util_strlcpy(dev.serial, "USB-9", sizeof(dev.serial));
+	util_strlcpy(dev.vendor, "SanDisk", sizeof(dev.vendor));
+	dev.size_bytes = 4096;
+	assert_int_equal(register_record_sanitization(f->db, 0, &dev, &s, &id, NULL, NULL), 0);
+	assert_int_equal(register_history(f->db, 0, &ev, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ev[0].details,
+			    "{\"asset_tag\":\"A-1\",\"capacity_bytes\":1000,\"classification\":\"secret\","
+			    "\"custodian\":\"张三\",\"department\":\"Office 3\",\"media_type\":\"hdd\","
+			    "\"model\":\"WD10\",\"note\":\"n\",\"register_no\":\"M-000001\",\"serial\":\"S-1\","
+			    "\"source\":\"manual\",\"vendor\":\"WDC\",\"wwn\":\"0x5000\"}");
+	assert_string_equal(ev[1].details,
+			    "{\"destination\":\"internal-reuse\",\"medium\":{\"capacity_bytes\":4096,"
+			    "\"media_type\":\"usb-flash\",\"register_no\":\"U-000001\",\"serial\":\"USB-9\","
+			    "\"source\":\"sanitize\",\"vendor\":\"SanDisk\"},\"nist_category\":\"clear\","
+			    "\"profile\":\"zero\",\"result\":{\"outcome\":\"erased\"}}");
+	register_events_free(ev, n);
+	verify_ok(f->db, 2);
+}
+
 /* station set register: added, replaced, removed; other keys kept. */
 static void test_station_register_key(void **state)
 {
@@ -1098,6 +1154,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_details, setup, teardown),
 		cmocka_unit_test(test_field_table),
 		cmocka_unit_test(test_station_register_key),
 	};
