@@ -27,6 +27,14 @@ grep -q "16 events" "$T_TMP/verify.out" || t_fail "verify: not the fixture's 16 
   "$schema_before" ] || t_fail "opening changed the schema"
 t_ok "a version 4 register opens and verifies"
 
+# a new register has the schema the earlier custos created, to the byte
+CUSTOS_STATE_DIR=$T_TMP/fresh "$C" init --org "Test Office" --station WS-NEW >/dev/null ||
+	t_fail "init a new station"
+CUSTOS_STATE_DIR=$T_TMP/fresh "$C" register verify >/dev/null || t_fail "verify a new register"
+[ "$(sqlite3 "$T_TMP/fresh/register.db" "SELECT sql FROM sqlite_master ORDER BY name")" = \
+  "$schema_before" ] || t_fail "a new register's schema differs from the earlier one"
+t_ok "a new register has the earlier schema"
+
 "$C" register export --format csv --output "$T_TMP/export.csv" || t_fail "csv export"
 cmp "$FX/export.csv" "$T_TMP/export.csv" || t_fail "csv export differs from the old one"
 "$C" register export --format json | jq 'del(.exported_at)' >"$T_TMP/export.json" ||
