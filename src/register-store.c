@@ -3,8 +3,13 @@
  * register-store: the storage layer of the register: SQLite statements and
  * errors, rows to structs, the plain reads (one row, lists, histories), and
  * the ONE table of the media record's fields (register_media_fields) that
- * drives the column list, the row reader, the JSON of a medium and the
- * central register's schema, upsert and reader (register-pg.c).
+ * drives the SQLite media table and the columns later schema versions add,
+ * the column list, the row reader, the binding of an enrolment's insert and
+ * in-place update, the check of free text, the identity an enrolment event
+ * carries and the replay compares (register-replay.c), the JSON of a medium,
+ * the CSV export's columns (register-export.c) and the central register's
+ * schema, upsert and reader (register-pg.c).  A new field is one line here
+ * (and a schema version when existing registers need the column).
  *
  * Layers: register-store.c (SQL) <- register-replay.c (states, replaying a
  * history) <- register-query.c (lookups with the history check, verify,
