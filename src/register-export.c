@@ -374,8 +374,8 @@ static int export_csv(struct register_db *db, const struct register_media *m, si
 	char *reason;
 
 	if (csv_columns(field, form, &ncols) < 0)
-		return util_fail(cause, -EINVAL, "register: the CSV columns of the field table "
-				 "and the form overlap or leave a gap");
+		return util_fail(cause, -EINVAL, "register: %s",	/* a bug: test-register */
+				 "the CSV columns of the fields and the form overlap or leave a gap");
 	buf_add(&b, "\xef\xbb\xbf", 3);
 	for (size_t i = 0; i < ncols; i++)
 		csv_field(&b, field[i] ? field[i]->csv_head : form[i]->head, i + 1 == ncols);

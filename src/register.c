@@ -167,10 +167,11 @@ static int migrate(struct register_db *db, char **cause)
 	if (rc == 0 && v > REGISTER_SCHEMA_VERSION)
 		rc = util_fail(cause, -EPROTO, "register: schema version %d is newer than this "
 			       "custos understands (%d)", v, REGISTER_SCHEMA_VERSION);
-	if (rc == 0)
-		rc = register_store_media_columns(db, v, cause);
 	if (rc == 0 && v == 0)
 		rc = exec(db, schema_v2, cause);
+	/* the media table, or the columns added since version v */
+	if (rc == 0)
+		rc = register_store_media_columns(db, v, cause);
 	if (rc == 0 && v == 1)
 		rc = exec(db, migrate_v1_v2, cause);
 	if (rc == 0 && v < 2)
@@ -425,6 +426,17 @@ static void set_text(json_t *o, const char *key, const char *val)
 		json_object_set_new(o, key, json_string(val));
 }
 
+/*
+ * Text that enters the register must be valid UTF-8 without control
+ * characters (util_text_check()): JSON (the events) cannot carry invalid
+ * UTF-8, so a row holding it would differ from its history for good.
+ * The free text fields are those the field table gives a label.
+ */
+static int check_media_text(const struct register_media *m, char **cause)
+{
+	return register_media_text_check(m, cause);
+}
+
 /* The enrolment event's details (also details.medium of an unenrolled
  * medium's first event): the identity fields and the classification. */
 static json_t *enroll_details(const struct register_media *m)
@@ -610,10 +622,7 @@ static int check_enroll_fields(const struct register_media *m, char **cause)
 		return util_fail(cause, -EINVAL, "unknown classification '%s'", m->classification);
 	if (policy_kind_parse(m->media_type, &k) < 0)
 		return util_fail(cause, -EINVAL, "unknown media type '%s'", m->media_type);
-	/* text that enters the register is valid UTF-8 without control
-	 * characters (util_text_check()): JSON (the events) cannot carry
-	 * anything else, so a row holding it would differ from its history */
-	return register_media_text_check(m, cause);
+	return check_media_text(m, cause);
 }
 
 int register_enroll(struct register_db *db, const struct register_media *in,
