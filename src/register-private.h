@@ -97,6 +97,20 @@ int register_store_insert_media(struct register_db *db, const struct register_me
  * assigned and custody ones; device fields only where @row has them). */
 int register_store_enrol_in_place(struct register_db *db, int64_t id,
 				  const struct register_media *row, char **cause);
+/* ROLLBACK when a transaction is open (the chain's state is the caller's). */
+void register_store_rollback(struct register_db *db);
+/* The schema version (PRAGMA user_version). */
+int register_store_version(struct register_db *db, int *v, char **cause);
+int register_store_set_version(struct register_db *db, int v, char **cause);
+/* Give row @id the next register number of the @prefix ("M", "U") sequence. */
+int register_store_number(struct register_db *db, int64_t id, const char *prefix, char **cause);
+/* details.state_before of the last sanitize-started event of @id into
+ * @out ("in-stock" when there is none). */
+int register_store_state_before(struct register_db *db, int64_t id, char *out, size_t len,
+				char **cause);
+/* Take the write lock and write a page, then roll back: 0, -EROFS,
+ * -ENOSPC or another error (register_probe_write()). */
+int register_store_probe_write(struct register_db *db, char **cause);
 /* Check every free text field of @m (util_text_check()). */
 int register_media_text_check(const struct register_media *m, char **cause);
 /* Set @m's identity fields on @o (text when not empty; numbers always). */

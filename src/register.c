@@ -123,32 +123,18 @@ static int commit(struct register_db *db, char **cause)
 
 static void rollback(struct register_db *db)
 {
-	if (!sqlite3_get_autocommit(db->db))
-		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	register_store_rollback(db);
 	register_chain_committed(db, false);
 }
 
 static int user_version(struct register_db *db, int *v, char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "PRAGMA user_version", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*v = sqlite3_column_int(st, 0);
-	else
-		rc = register_sql_fail(db, cause, "read schema version");
-	sqlite3_finalize(st);
-	return rc;
+	return register_store_version(db, v, cause);
 }
 
 static int set_version(struct register_db *db, int v, char **cause)
 {
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
-	return exec(db, sql, cause);
+	return register_store_set_version(db, v, cause);
 }
 
 /* Bring the schema to REGISTER_SCHEMA_VERSION inside one transaction. */
@@ -499,51 +485,6 @@ static int check_unique(struct register_db *db, const struct register_media *m, 
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* The next register number of the @prefix ("M" or "U") sequence: one above
- * the highest handed out so far.  Enrolled and unregistered media have a
- * sequence each, so neither list has gaps the other explains.  (Registers
- * from before schema version 4 shared one sequence: their numbers stay.) */
-static int next_number(struct register_db *db, const char *prefix, int64_t *no, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(register_no, 3) AS"
-				  " INTEGER)), 0) FROM media WHERE substr(register_no, 1, 2) = ?1",
-				  &st, cause);
-	char p[4];
-
-	if (rc < 0)
-		return rc;
-	snprintf(p, sizeof(p), "%s-", prefix);
-	sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*no = sqlite3_column_int64(st, 0) + 1;
-	else
-		rc = register_sql_fail(db, cause, "number medium");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int set_number(struct register_db *db, int64_t id, const char *prefix, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	char no[32];
-	int64_t n = 0;
-	int rc = next_number(db, prefix, &n, cause);
-
-	if (rc < 0)
-		return rc;
-	snprintf(no, sizeof(no), "%s-%06lld", prefix, (long long)n);
-	rc = register_prepare(db, "UPDATE media SET register_no = ?1 WHERE id = ?2", &st, cause);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "number medium");
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* The row an enrolment writes for @m: no holder, its classification the
  * highest it held, created and updated now (the enrolment date). */
 static void enrol_values(const struct register_media *m, struct register_media *row)
@@ -567,7 +508,7 @@ static int insert_media(struct register_db *db, const struct register_media *m,
 
 	enrol_values(m, &row);
 	rc = register_store_insert_media(db, &row, id, cause);
-	return rc < 0 ? rc : set_number(db, *id, prefix, cause);
+	return rc < 0 ? rc : register_store_number(db, *id, prefix, cause);
 }
 
 /*
@@ -585,7 +526,7 @@ static int convert_unregistered(struct register_db *db, int64_t id,
 	enrol_values(m, &row);
 	row.unregistered = false;
 	rc = register_store_enrol_in_place(db, id, &row, cause);
-	return rc < 0 ? rc : set_number(db, id, "M", cause);
+	return rc < 0 ? rc : register_store_number(db, id, "M", cause);
 }
 
 /* Inside the enrolment's transaction: convert the unregistered row that
@@ -1110,27 +1051,10 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 	return rc;
 }
 
-/* details.state_before of the last sanitize-started event of @id into
- * @out ("in-stock" when there is none). */
 static int state_before(struct register_db *db, int64_t id, char *out, size_t len,
 			char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT json_extract(details, '$.state_before') FROM events"
-				  " WHERE media_id = ?1 AND kind = 'sanitize-started'"
-				  " ORDER BY seq DESC LIMIT 1", &st, cause);
-	const char *v;
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-	util_strlcpy(out, v && *v ? v : "in-stock", len);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	     register_sql_fail(db, cause, "read the start of the sanitization");
-	sqlite3_finalize(st);
-	return rc;
+	return register_store_state_before(db, id, out, len, cause);
 }
 
 /* The end of a run that started (state sanitizing): a medium not erased
@@ -1252,41 +1176,8 @@ int register_record_certificate_failure(struct register_db *db, int64_t media_id
 
 int register_probe_write(struct register_db *db, char **cause)
 {
-	int rc = exec(db, "BEGIN IMMEDIATE", cause);
-	int code;
+	int rc = register_store_probe_write(db, cause);
 
-	if (rc == 0)
-		rc = exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('write_probe',"
-			  " hex(randomblob(512)))", cause);
-	code = sqlite3_extended_errcode(db->db);
-	rollback(db);
-	if (rc == 0)
-		return 0;
-	if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN ||
-	    (code & 0xff) == SQLITE_PERM)
-		rc = -EROFS;
-	else if ((code & 0xff) == SQLITE_FULL)
-		rc = -ENOSPC;
-	return rc;
-}
-
-int register_next_cert_seq(struct register_db *db, const char *prefix, int year,
-			   uint64_t *seq, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	char like[96];
-	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(id, ?2) AS INTEGER)), 0)"
-				  " FROM certificates WHERE substr(id, 1, ?2 - 1) = ?1", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	snprintf(like, sizeof(like), "%s-%04d-", prefix, year);
-	sqlite3_bind_text(st, 1, like, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, (int)strlen(like) + 1);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
-	else
-		rc = register_sql_fail(db, cause, "next certificate number");
-	sqlite3_finalize(st);
+	register_chain_committed(db, false);
 	return rc;
 }
