@@ -782,6 +782,7 @@ static void check_media_columns(const char *path, bool ordered)
 		f = &register_media_fields[i];
 		assert_false(seen[i]);
 		seen[i] = true;
+		assert_true(f->since >= 1 && f->since <= REGISTER_SCHEMA_VERSION);
 		if (ordered)
 			assert_int_equal(i, n);
 		assert_int_equal(strncmp(f->decl, type, strlen(type)), 0);
