@@ -17,31 +17,10 @@
 #define BUSY_TIMEOUT_MS 10000
 #define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* The tables of schema version 2, also those of version 3 (current), which
- * only adds the state awaiting-destruction (migrate_v2_v3). */
+/* The tables of schema version 2 but media (register_store_media_columns()
+ * creates it from the field table), also those of the later versions, which
+ * add what migrate_v2_v3 and migrate_v3_v4 say. */
 static const char schema_v2[] =
-	"CREATE TABLE media ("
-	" id INTEGER PRIMARY KEY,"
-	" register_no TEXT UNIQUE,"
-	" asset_tag TEXT UNIQUE,"
-	" media_type TEXT NOT NULL,"
-	" vendor TEXT NOT NULL DEFAULT '',"
-	" model TEXT NOT NULL DEFAULT '',"
-	" serial TEXT NOT NULL DEFAULT '',"
-	" wwn TEXT NOT NULL DEFAULT '',"
-	" backing_file TEXT NOT NULL DEFAULT '',"
-	" capacity_bytes INTEGER NOT NULL DEFAULT 0,"
-	" classification TEXT NOT NULL DEFAULT '',"
-	" highest_class TEXT NOT NULL DEFAULT '',"
-	" custodian TEXT NOT NULL DEFAULT '',"
-	" department TEXT NOT NULL DEFAULT '',"
-	" holder TEXT NOT NULL DEFAULT '',"
-	" state TEXT NOT NULL,"
-	" note TEXT NOT NULL DEFAULT '',"
-	" source TEXT NOT NULL DEFAULT 'manual',"
-	" unregistered INTEGER NOT NULL DEFAULT 0,"
-	" created_at TEXT NOT NULL,"
-	" updated_at TEXT NOT NULL);"
 	"CREATE TABLE events ("
 	" id INTEGER PRIMARY KEY,"
 	" media_id INTEGER NOT NULL REFERENCES media(id),"
@@ -77,15 +56,11 @@ static const char schema_v2_extra[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /* Version 1 -> 2: columns for WWN, virtual media, the highest level held,
- * the holder, the row's source and unregistered media; certificates; the
- * chain head (taken from the last event, which verify then checks). */
+ * the holder, the row's source and unregistered media (the fields of
+ * version 2, added by register_store_media_columns()), filled here;
+ * certificates; the chain head (taken from the last event, which verify
+ * then checks). */
 static const char migrate_v1_v2[] =
-	"ALTER TABLE media ADD COLUMN wwn TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE media ADD COLUMN backing_file TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE media ADD COLUMN highest_class TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE media ADD COLUMN holder TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE media ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';"
-	"ALTER TABLE media ADD COLUMN unregistered INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE media SET highest_class = classification;"
 	/* the holder, as register verify derives it from the events */
 	"UPDATE media SET holder = COALESCE((SELECT json_extract(e.details, '$.to')"
@@ -148,32 +123,18 @@ static int commit(struct register_db *db, char **cause)
 
 static void rollback(struct register_db *db)
 {
-	if (!sqlite3_get_autocommit(db->db))
-		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	register_store_rollback(db);
 	register_chain_committed(db, false);
 }
 
 static int user_version(struct register_db *db, int *v, char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "PRAGMA user_version", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*v = sqlite3_column_int(st, 0);
-	else
-		rc = register_sql_fail(db, cause, "read schema version");
-	sqlite3_finalize(st);
-	return rc;
+	return register_store_version(db, v, cause);
 }
 
 static int set_version(struct register_db *db, int v, char **cause)
 {
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
-	return exec(db, sql, cause);
+	return register_store_set_version(db, v, cause);
 }
 
 /* Bring the schema to REGISTER_SCHEMA_VERSION inside one transaction. */
@@ -194,6 +155,9 @@ static int migrate(struct register_db *db, char **cause)
 			       "custos understands (%d)", v, REGISTER_SCHEMA_VERSION);
 	if (rc == 0 && v == 0)
 		rc = exec(db, schema_v2, cause);
+	/* the media table, or the columns added since version v */
+	if (rc == 0)
+		rc = register_store_media_columns(db, v, cause);
 	if (rc == 0 && v == 1)
 		rc = exec(db, migrate_v1_v2, cause);
 	if (rc == 0 && v < 2)
@@ -452,44 +416,23 @@ static void set_text(json_t *o, const char *key, const char *val)
  * Text that enters the register must be valid UTF-8 without control
  * characters (util_text_check()): JSON (the events) cannot carry invalid
  * UTF-8, so a row holding it would differ from its history for good.
+ * The free text fields are those the field table gives a label.
  */
 static int check_media_text(const struct register_media *m, char **cause)
 {
-	const struct {
-		const char *name, *val;
-	} f[] = {
-		{ "asset tag", m->asset_tag }, { "vendor", m->vendor }, { "model", m->model },
-		{ "serial", m->serial }, { "WWN", m->wwn }, { "backing file", m->backing_file },
-		{ "custodian", m->custodian }, { "department", m->department },
-		{ "holder", m->holder }, { "note", m->note },
-	};
-	int rc = 0;
-
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(f) && rc == 0; i++)
-		rc = util_text_check(f[i].name, f[i].val, cause);
-	return rc;
+	return register_media_text_check(m, cause);
 }
 
+/* The enrolment event's details (also details.medium of an unenrolled
+ * medium's first event): the identity fields and the classification. */
 static json_t *enroll_details(const struct register_media *m)
 {
 	json_t *o = json_object();
 
 	if (!o)
 		return NULL;
-	set_text(o, "register_no", m->register_no);
-	set_text(o, "asset_tag", m->asset_tag);
-	set_text(o, "media_type", m->media_type);
-	set_text(o, "vendor", m->vendor);
-	set_text(o, "model", m->model);
-	set_text(o, "serial", m->serial);
-	set_text(o, "wwn", m->wwn);
-	set_text(o, "backing_file", m->backing_file);
+	register_media_identity_json(m, o);
 	set_text(o, "classification", m->classification);
-	set_text(o, "custodian", m->custodian);
-	set_text(o, "department", m->department);
-	set_text(o, "note", m->note);
-	set_text(o, "source", m->source);
-	json_object_set_new(o, "capacity_bytes", json_integer((json_int_t)m->capacity_bytes));
 	return o;
 }
 
@@ -542,131 +485,48 @@ static int check_unique(struct register_db *db, const struct register_media *m, 
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* The next register number of the @prefix ("M" or "U") sequence: one above
- * the highest handed out so far.  Enrolled and unregistered media have a
- * sequence each, so neither list has gaps the other explains.  (Registers
- * from before schema version 4 shared one sequence: their numbers stay.) */
-static int next_number(struct register_db *db, const char *prefix, int64_t *no, char **cause)
+/* The row an enrolment writes for @m: no holder, its classification the
+ * highest it held, created and updated now (the enrolment date). */
+static void enrol_values(const struct register_media *m, struct register_media *row)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(register_no, 3) AS"
-				  " INTEGER)), 0) FROM media WHERE substr(register_no, 1, 2) = ?1",
-				  &st, cause);
-	char p[4];
-
-	if (rc < 0)
-		return rc;
-	snprintf(p, sizeof(p), "%s-", prefix);
-	sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*no = sqlite3_column_int64(st, 0) + 1;
-	else
-		rc = register_sql_fail(db, cause, "number medium");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int set_number(struct register_db *db, int64_t id, const char *prefix, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	char no[32];
-	int64_t n = 0;
-	int rc = next_number(db, prefix, &n, cause);
-
-	if (rc < 0)
-		return rc;
-	snprintf(no, sizeof(no), "%s-%06lld", prefix, (long long)n);
-	rc = register_prepare(db, "UPDATE media SET register_no = ?1 WHERE id = ?2", &st, cause);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "number medium");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Bind @m's enrolment fields to ?1..?14, in the order insert_media() and
- * convert_unregistered() both use (?9 is classification and highest_class). */
-static void bind_media(sqlite3_stmt *st, const struct register_media *m)
-{
-	register_bind_opt(st, 1, m->asset_tag);
-	sqlite3_bind_text(st, 2, m->media_type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, m->vendor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, m->model, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, m->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, m->wwn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, m->backing_file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)m->capacity_bytes);
-	sqlite3_bind_text(st, 9, m->classification, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, m->custodian, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, m->department, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, m->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 13, m->note, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 14, m->source[0] ? m->source : "manual", -1, SQLITE_STATIC);
+	*row = *m;
+	row->id = 0;
+	row->register_no[0] = '\0';
+	row->holder[0] = '\0';
+	util_strlcpy(row->highest_class, m->classification, sizeof(row->highest_class));
+	if (!row->source[0])
+		util_strlcpy(row->source, "manual", sizeof(row->source));
+	util_iso8601(util_unix_now(), row->created_at, sizeof(row->created_at));
+	util_strlcpy(row->updated_at, row->created_at, sizeof(row->updated_at));
 }
 
 static int insert_media(struct register_db *db, const struct register_media *m,
 			const char *prefix, int64_t *id, char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	char now[24];
-	int rc = register_prepare(db, "INSERT INTO media(asset_tag, media_type, vendor, model,"
-		" serial, wwn, backing_file, capacity_bytes, classification, highest_class,"
-		" custodian, department, state, note, source, unregistered, created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-		" ?16, ?16)", &st, cause);
+	struct register_media row;
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	util_iso8601(util_unix_now(), now, sizeof(now));
-	bind_media(st, m);
-	sqlite3_bind_int(st, 15, m->unregistered);
-	sqlite3_bind_text(st, 16, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "add medium");
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*id = sqlite3_last_insert_rowid(db->db);
-	return set_number(db, *id, prefix, cause);
+	enrol_values(m, &row);
+	rc = register_store_insert_media(db, &row, id, cause);
+	return rc < 0 ? rc : register_store_number(db, *id, prefix, cause);
 }
 
 /*
  * Enrol the unregistered row @id (a medium sanitized before it was
  * enrolled) in place: the enrolment's classification, custodian and so on,
  * its identity where the enrolment has one, state in-stock, a new M- number,
- * created_at = now (the enrolment date).  Its events stay with it.
+ * created_at = now (the enrolment date).  Its events and holder stay.
  */
 static int convert_unregistered(struct register_db *db, int64_t id,
 				const struct register_media *m, char **cause)
 {
-	static const char sql[] = "UPDATE media SET asset_tag = ?1,"
-		" media_type = ?2, vendor = COALESCE(NULLIF(?3, ''), vendor),"
-		" model = COALESCE(NULLIF(?4, ''), model), serial = COALESCE(NULLIF(?5, ''), serial),"
-		" wwn = COALESCE(NULLIF(?6, ''), wwn),"
-		" backing_file = COALESCE(NULLIF(?7, ''), backing_file),"
-		" capacity_bytes = CASE WHEN ?8 > 0 THEN ?8 ELSE capacity_bytes END,"
-		" classification = ?9, highest_class = ?9, custodian = ?10, department = ?11,"
-		" state = ?12, note = ?13, source = ?14, unregistered = 0, created_at = ?15,"
-		" updated_at = ?15 WHERE id = ?16 AND unregistered = 1";
-	sqlite3_stmt *st = NULL;
-	char now[24];
-	int rc = register_prepare(db, sql, &st, cause);
+	struct register_media row;
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	util_iso8601(util_unix_now(), now, sizeof(now));
-	bind_media(st, m);
-	sqlite3_bind_text(st, 15, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 16, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "enrol unregistered medium");
-	sqlite3_finalize(st);
-	if (rc == 0)
-		rc = set_number(db, id, "M", cause);
-	return rc;
+	enrol_values(m, &row);
+	row.unregistered = false;
+	rc = register_store_enrol_in_place(db, id, &row, cause);
+	return rc < 0 ? rc : register_store_number(db, id, "M", cause);
 }
 
 /* Inside the enrolment's transaction: convert the unregistered row that
@@ -1191,27 +1051,10 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 	return rc;
 }
 
-/* details.state_before of the last sanitize-started event of @id into
- * @out ("in-stock" when there is none). */
 static int state_before(struct register_db *db, int64_t id, char *out, size_t len,
 			char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT json_extract(details, '$.state_before') FROM events"
-				  " WHERE media_id = ?1 AND kind = 'sanitize-started'"
-				  " ORDER BY seq DESC LIMIT 1", &st, cause);
-	const char *v;
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-	util_strlcpy(out, v && *v ? v : "in-stock", len);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	     register_sql_fail(db, cause, "read the start of the sanitization");
-	sqlite3_finalize(st);
-	return rc;
+	return register_store_state_before(db, id, out, len, cause);
 }
 
 /* The end of a run that started (state sanitizing): a medium not erased
@@ -1333,41 +1176,8 @@ int register_record_certificate_failure(struct register_db *db, int64_t media_id
 
 int register_probe_write(struct register_db *db, char **cause)
 {
-	int rc = exec(db, "BEGIN IMMEDIATE", cause);
-	int code;
+	int rc = register_store_probe_write(db, cause);
 
-	if (rc == 0)
-		rc = exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('write_probe',"
-			  " hex(randomblob(512)))", cause);
-	code = sqlite3_extended_errcode(db->db);
-	rollback(db);
-	if (rc == 0)
-		return 0;
-	if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN ||
-	    (code & 0xff) == SQLITE_PERM)
-		rc = -EROFS;
-	else if ((code & 0xff) == SQLITE_FULL)
-		rc = -ENOSPC;
-	return rc;
-}
-
-int register_next_cert_seq(struct register_db *db, const char *prefix, int year,
-			   uint64_t *seq, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	char like[96];
-	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(id, ?2) AS INTEGER)), 0)"
-				  " FROM certificates WHERE substr(id, 1, ?2 - 1) = ?1", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	snprintf(like, sizeof(like), "%s-%04d-", prefix, year);
-	sqlite3_bind_text(st, 1, like, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, (int)strlen(like) + 1);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
-	else
-		rc = register_sql_fail(db, cause, "next certificate number");
-	sqlite3_finalize(st);
+	register_chain_committed(db, false);
 	return rc;
 }
