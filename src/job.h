@@ -55,7 +55,9 @@ struct job_spec {
 	bool sample_seed_set;
 	uint64_t sample_seed;
 	unsigned checkpoint_ms;			/* 0: engine default (5 s) */
-	const struct blkio_ops *io_ops;		/* NULL: libc (tests inject faults) */
+	const struct blkio_ops *io_ops;		/* NULL: libc (tests inject faults: the I/O
+						 * calls only, the target is anchored and
+						 * guarded all the same) */
 	struct fw_job *fw;			/* firmware options (restore-max, USB bridge:
 						 * also for an overwrite's hidden areas) and the
 						 * evidence of a firmware method; NULL: defaults */

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/loop.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -878,6 +880,141 @@ static void test_smart_json_and_names(void **state)
 	assert_string_equal(device_reason_name(DEVICE_REASON_SYSTEM), "system");
 }
 
+
+/* ---- a real loop device: the medium under a name ------------------------ */
+
+struct loopt {
+	char dir[64], a[96], b[96], name[32];
+	int ctl, fd, back;
+};
+
+/* Attach @file to the loop device open at @l->fd: 0, or -1 (busy). */
+static int loop_attach(struct loopt *l, const char *file)
+{
+	int back = open(file, O_RDWR | O_CLOEXEC), rc;
+
+	assert_true(back >= 0);
+	rc = ioctl(l->fd, LOOP_SET_FD, back);
+	assert_int_equal(close(back), 0);
+	return rc;
+}
+
+/* A free loop device of our own over @l->a; false when none can be had
+ * (no loop support, not root, or others took every one we tried). */
+static bool loop_setup(struct loopt *l)
+{
+	snprintf(l->dir, sizeof(l->dir), "/tmp/custos-test-medium-XXXXXX");
+	if (geteuid() != 0 || access("/dev/loop-control", W_OK) != 0 || !mkdtemp(l->dir))
+		return false;
+	snprintf(l->a, sizeof(l->a), "%s/a.img", l->dir);
+	snprintf(l->b, sizeof(l->b), "%s/b.img", l->dir);
+	make_file(l->a, 'A', 1u << 20);
+	make_file(l->b, 'B', 2u << 20);
+	l->ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	for (int i = 0; l->ctl >= 0 && i < 5; i++) {
+		int n = ioctl(l->ctl, LOOP_CTL_GET_FREE);
+
+		if (n < 0)
+			break;
+		snprintf(l->name, sizeof(l->name), "/dev/loop%d", n);
+		l->fd = open(l->name, O_RDWR | O_CLOEXEC);
+		if (l->fd >= 0 && loop_attach(l, l->a) == 0)
+			return true;
+		if (l->fd >= 0)
+			close(l->fd);
+	}
+	if (l->ctl >= 0)
+		close(l->ctl);
+	unlink(l->a);
+	unlink(l->b);
+	rmdir(l->dir);
+	return false;
+}
+
+static void loop_teardown(struct loopt *l)
+{
+	ioctl(l->fd, LOOP_CLR_FD, 0);
+	assert_int_equal(close(l->fd), 0);
+	assert_int_equal(close(l->ctl), 0);
+	unlink(l->a);
+	unlink(l->b);
+	rmdir(l->dir);
+}
+
+/* A loop device detached and attached again on another file keeps its
+ * name and device number: the anchor, the check before the start and the
+ * open for writing all see another medium. */
+static void test_loop_medium(void **state)
+{
+	struct device_info d, again;
+	struct loopt l;
+	struct blkio io;
+	char *cause = NULL;
+	uint64_t seq;
+	int anchor = -1;
+
+	(void)state;
+	if (!loop_setup(&l))
+		skip();
+	device_set_roots(NULL);
+	assert_int_equal(device_probe(l.name, &d, &cause), 0);
+	if (!d.diskseq) {
+		device_info_clear(&d);
+		loop_teardown(&l);
+		skip();	/* Linux < 5.15 */
+	}
+	assert_true(device_is_eligible(&d));
+	assert_int_equal(device_anchor(&d, &anchor, &cause), 0);
+	assert_int_equal(device_check_medium(anchor, &d, &cause), 0);
+
+	/* detached (done at the last close) and attached again on another
+	 * file, under the same name */
+	assert_int_equal(ioctl(l.fd, LOOP_CLR_FD, 0), 0);
+	assert_int_equal(close(l.fd), 0);
+	l.fd = open(l.name, O_RDWR | O_CLOEXEC);
+	assert_true(l.fd >= 0);
+	if (loop_attach(&l, l.b) < 0) {	/* taken by another program meanwhile */
+		assert_int_equal(close(anchor), 0);
+		device_info_clear(&d);
+		assert_int_equal(close(l.fd), 0);
+		l.fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		loop_teardown(&l);
+		skip();
+	}
+	assert_int_equal(device_check_medium(anchor, &d, &cause), -EAGAIN);
+	assert_non_null(strstr(cause, "the medium changed since it was checked and confirmed"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(close(anchor), 0);
+	assert_int_equal(device_anchor(&d, &anchor, &cause), -EAGAIN);
+	assert_int_equal(anchor, -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(blkio_open_device(&io, &d, BLKIO_WRITE, NULL, &cause), -EAGAIN);
+	free(cause);
+	cause = NULL;
+	assert_true(holds(l.b, 'B', 2u << 20));
+	assert_true(holds(l.a, 'A', 1u << 20));
+
+	/* without a sequence number (an older kernel): serial, WWN, size */
+	seq = d.diskseq;
+	d.diskseq = 0;
+	assert_int_equal(device_check_medium(l.fd, &d, &cause), -EAGAIN);
+	assert_non_null(strstr(cause, "serial, WWN or size differ"));
+	free(cause);
+	cause = NULL;
+
+	/* probed again, the new medium is the one confirmed */
+	assert_int_equal(device_probe(l.name, &again, &cause), 0);
+	assert_true(again.diskseq > seq);
+	assert_int_equal(device_check_medium(l.fd, &again, &cause), 0);
+	again.diskseq = 0;
+	assert_int_equal(device_check_medium(l.fd, &again, &cause), 0);
+	device_info_clear(&again);
+	device_info_clear(&d);
+	loop_teardown(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -890,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_smart_json_and_names),
 		cmocka_unit_test(test_media_dir_valid),
 		cmocka_unit_test(test_partition),
+		cmocka_unit_test(test_loop_medium),
 	};
 	const struct CMUnitTest tree_tests[] = {
 		cmocka_unit_test(test_virtual_backing),

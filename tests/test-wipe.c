@@ -785,10 +785,33 @@ static void test_image_file(void **state)
 	unlink(path);
 }
 
+/* Injected ops change the I/O, never what is opened: the target is still
+ * anchored and guarded, so a file outside the virtual-media directories is
+ * refused with them as without them. */
+static void test_ops_guarded(void **state)
+{
+	char dir[] = "/tmp/custos-test-outside-XXXXXX", path[64];
+	struct blkio io;
+	char *cause = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/secret.img", dir);
+	fk.size = 4096;
+	memset(fk.mem, 0x11, 4096);
+	assert_int_equal(util_write_file_atomic(path, fk.mem, 4096, 0600), 0);
+	assert_int_equal(blkio_open(&io, path, BLKIO_WRITE, &fake_ops, &cause), -EPERM);
+	assert_non_null(strstr(cause, "not a virtual medium"));
+	free(cause);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pattern_fill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ops_guarded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complement_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complement_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sample_plan, setup, teardown),
