@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/loop.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -23,6 +22,7 @@
 #include "blkio.h"
 #include "device-private.h"
 #include "util.h"
+#include "loopdev.h"
 
 /* Point discovery at <tree> made by tests/fixtures/mk-sysfs-fixtures.sh. */
 static void use_fixture(const char *tree)
@@ -883,64 +883,6 @@ static void test_smart_json_and_names(void **state)
 
 /* ---- a real loop device: the medium under a name ------------------------ */
 
-struct loopt {
-	char dir[64], a[96], b[96], name[32];
-	int ctl, fd, back;
-};
-
-/* Attach @file to the loop device open at @l->fd: 0, or -1 (busy). */
-static int loop_attach(struct loopt *l, const char *file)
-{
-	int back = open(file, O_RDWR | O_CLOEXEC), rc;
-
-	assert_true(back >= 0);
-	rc = ioctl(l->fd, LOOP_SET_FD, back);
-	assert_int_equal(close(back), 0);
-	return rc;
-}
-
-/* A free loop device of our own over @l->a; false when none can be had
- * (no loop support, not root, or others took every one we tried). */
-static bool loop_setup(struct loopt *l)
-{
-	snprintf(l->dir, sizeof(l->dir), "/tmp/custos-test-medium-XXXXXX");
-	if (geteuid() != 0 || access("/dev/loop-control", W_OK) != 0 || !mkdtemp(l->dir))
-		return false;
-	snprintf(l->a, sizeof(l->a), "%s/a.img", l->dir);
-	snprintf(l->b, sizeof(l->b), "%s/b.img", l->dir);
-	make_file(l->a, 'A', 1u << 20);
-	make_file(l->b, 'B', 2u << 20);
-	l->ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	for (int i = 0; l->ctl >= 0 && i < 5; i++) {
-		int n = ioctl(l->ctl, LOOP_CTL_GET_FREE);
-
-		if (n < 0)
-			break;
-		snprintf(l->name, sizeof(l->name), "/dev/loop%d", n);
-		l->fd = open(l->name, O_RDWR | O_CLOEXEC);
-		if (l->fd >= 0 && loop_attach(l, l->a) == 0)
-			return true;
-		if (l->fd >= 0)
-			close(l->fd);
-	}
-	if (l->ctl >= 0)
-		close(l->ctl);
-	unlink(l->a);
-	unlink(l->b);
-	rmdir(l->dir);
-	return false;
-}
-
-static void loop_teardown(struct loopt *l)
-{
-	ioctl(l->fd, LOOP_CLR_FD, 0);
-	assert_int_equal(close(l->fd), 0);
-	assert_int_equal(close(l->ctl), 0);
-	unlink(l->a);
-	unlink(l->b);
-	rmdir(l->dir);
-}
-
 /* A loop device detached and attached again on another file keeps its
  * name and device number: the anchor, the check before the start and the
  * open for writing all see another medium. */
@@ -967,17 +909,10 @@ static void test_loop_medium(void **state)
 	assert_int_equal(device_anchor(&d, &anchor, &cause), 0);
 	assert_int_equal(device_check_medium(anchor, &d, &cause), 0);
 
-	/* detached (done at the last close) and attached again on another
-	 * file, under the same name */
-	assert_int_equal(ioctl(l.fd, LOOP_CLR_FD, 0), 0);
-	assert_int_equal(close(l.fd), 0);
-	l.fd = open(l.name, O_RDWR | O_CLOEXEC);
-	assert_true(l.fd >= 0);
-	if (loop_attach(&l, l.b) < 0) {	/* taken by another program meanwhile */
+	/* detached and attached again on another file, under the same name */
+	if (loop_reattach(&l, l.b) < 0) {	/* taken by another program meanwhile */
 		assert_int_equal(close(anchor), 0);
 		device_info_clear(&d);
-		assert_int_equal(close(l.fd), 0);
-		l.fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		loop_teardown(&l);
 		skip();
 	}
