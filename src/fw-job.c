@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,16 +198,18 @@ static int blk_size(const char *path, uint64_t *bytes, char **cause)
 	return rc;
 }
 
-static int sysfs_rescan(const char *real, char **cause)
+/* "1" into the rescan file of the SCSI device behind the block device
+ * @st (found by its device number, not by a name). */
+static int sysfs_rescan(const char *path, const struct stat *st, char **cause)
 {
-	const char *name = strrchr(real, '/');
-	char sys[PATH_MAX];
+	char sys[128];
 	int fd, rc = 0;
 
-	snprintf(sys, sizeof(sys), "/sys/class/block/%.200s/device/rescan", name ? name + 1 : real);
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/device/rescan", major(st->st_rdev),
+		 minor(st->st_rdev));
 	fd = open(sys, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return util_fail(cause, -errno, "%s: %s", sys, strerror(errno));
+		return util_fail(cause, -errno, "%s: %s: %s", path, sys, strerror(errno));
 	if (write(fd, "1", 1) != 1)
 		rc = util_fail(cause, -errno, "%s: %s", sys, strerror(errno));
 	if (util_close(fd) < 0 && rc == 0)
@@ -217,15 +220,17 @@ static int sysfs_rescan(const char *real, char **cause)
 int fw_job_rescan(const char *path, uint64_t expect, uint64_t *bytes, void *data, char **cause)
 {
 	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-	char real[PATH_MAX];
+	struct stat st;
 	int rc;
 
 	(void)data;
-	if (!realpath(path, real))
+	if (stat(path, &st) < 0)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
-	rc = sysfs_rescan(real, cause);
+	if (!S_ISBLK(st.st_mode))
+		return util_fail(cause, -ENOTBLK, "%s is not a block device", path);
+	rc = sysfs_rescan(path, &st, cause);
 	for (int i = 0; rc == 0 && i < 30; i++) {
-		rc = blk_size(real, bytes, cause);
+		rc = blk_size(path, bytes, cause);
 		if (rc < 0 || *bytes == expect)
 			break;
 		nanosleep(&pause, NULL);
@@ -254,7 +259,12 @@ static int hidden_rescan(const struct device_info *dev, struct fw_job_hidden *h,
 	const struct fw_hidden *hd = &h->result.hidden;
 	uint64_t expect = (hd->current_max + 1) * hd->sector_size, bytes = 0;
 	fw_job_rescan_fn fn = h->rescan ? h->rescan : fw_job_rescan;
-	int rc = fn(dev->path, expect, &bytes, h->rescan_data, cause);
+	char self[64];
+	int rc;
+
+	/* the disk the job holds, not whatever its name leads to now */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", h->anchor);
+	rc = fn(h->anchored ? self : dev->path, expect, &bytes, h->rescan_data, cause);
 
 	if (rc < 0)
 		return rc;

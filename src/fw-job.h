@@ -43,12 +43,14 @@ struct fw_job {
  */
 
 /* Make the kernel see @path's new capacity: 0 with the size it now has in
- * @bytes (it may still differ from @expect: the caller decides). */
+ * @bytes (it may still differ from @expect: the caller decides).  @path is
+ * /proc/self/fd/N of the job's anchor when the job holds the disk. */
 typedef int (*fw_job_rescan_fn)(const char *path, uint64_t expect, uint64_t *bytes, void *data,
 				char **cause);
 
-/* The real one: "1" into /sys/class/block/<dev>/device/rescan, then
- * BLKGETSIZE64 until it shows @expect (at most about 3 s). */
+/* The real one: "1" into /sys/dev/block/<major:minor>/device/rescan of
+ * the device @path leads to, then BLKGETSIZE64 on @path until it shows
+ * @expect (at most about 3 s). */
 int fw_job_rescan(const char *path, uint64_t expect, uint64_t *bytes, void *data, char **cause);
 
 struct fw_job_hidden {
