@@ -256,6 +256,7 @@ static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 		if (!job->ckpt_path)
 			return util_fail(cause, -ENOMEM, "out of memory");
 	}
+	job->spec.fw->anchored = false;		/* set by prepare_disk() alone */
 	if (job->dev.transport != DEVICE_TRANSPORT_FILE)
 		return prepare_disk(job, cause);
 	if (job->profile.method != PROFILE_METHOD_OVERWRITE)
