@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -336,6 +338,8 @@ static int describe_disk(const struct device_scan *s, const char *name, struct d
 	link[n > 0 ? n : 0] = '\0';
 	dev->transport = transport_of(name, link);
 	read_geometry(dev);
+	if (device_sys_read_u64(&dev->diskseq, name, "diskseq") < 0)
+		dev->diskseq = 0;	/* before Linux 5.15, or a fixture */
 	identity_sysfs(dev, link);
 	if (device_use_udev())
 		identity_udev(dev);
@@ -557,6 +561,97 @@ int device_guard_fd(int fd, const char *name, char **cause)
 	else
 		rc = guard_file(&s, fd, &st, name, cause);
 	device_scan_free(&s);
+	return rc;
+}
+
+/* ---- the medium a job was confirmed for ----------------------------------- */
+
+/* The disk sequence number of the block device @st open at @fd: the
+ * ioctl (a real open), else sysfs by device number (an O_PATH descriptor,
+ * or a kernel whose headers lack the ioctl).  0, or a negative errno. */
+static int read_diskseq(int fd, const struct stat *st, uint64_t *seq)
+{
+	char buf[64];
+	int rc;
+
+#ifdef BLKGETDISKSEQ
+	if (ioctl(fd, BLKGETDISKSEQ, seq) == 0)
+		return 0;
+#else
+	(void)fd;
+#endif
+	rc = device_sys_read(buf, sizeof(buf), "dev/block/%u:%u/diskseq", major(st->st_rdev),
+			     minor(st->st_rdev));
+	return rc < 0 ? rc : util_parse_u64(buf, seq, 0);
+}
+
+/* No sequence number at the probe: serial, WWN and size, read again. */
+static int same_identity(const struct stat *st, const struct device_info *dev, char **cause)
+{
+	const struct device_blkent *b;
+	struct device_scan s;
+	struct device_info now;
+	bool same;
+	int rc;
+
+	rc = device_scan_build(&s, cause);
+	if (rc < 0)
+		return rc;
+	b = device_find_devno(&s, st->st_rdev);
+	rc = b ? describe_disk(&s, b->disk, &now, false, cause) : -ENODEV;
+	device_scan_free(&s);
+	if (rc == -ENODEV)
+		return util_fail(cause, -EAGAIN, "%s: refused: the disk vanished since it was "
+				 "checked and confirmed", dev->path);
+	if (rc < 0)
+		return rc;
+	same = now.size_bytes == dev->size_bytes && strcmp(now.serial, dev->serial) == 0 &&
+	       strcmp(now.wwn, dev->wwn) == 0;
+	device_info_clear(&now);
+	if (!same)
+		return util_fail(cause, -EAGAIN, "%s: refused: another medium than the one checked "
+				 "and confirmed (serial, WWN or size differ): nothing was written",
+				 dev->path);
+	return 0;
+}
+
+int device_check_medium(int fd, const struct device_info *dev, char **cause)
+{
+	struct stat st;
+	uint64_t seq = 0;
+
+	if (fstat(fd, &st) < 0)
+		return util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
+	if (!S_ISBLK(st.st_mode) || (dev->ident_dev && (uint64_t)st.st_rdev != dev->ident_dev))
+		return util_fail(cause, -EAGAIN, "%s: refused: the path now leads to another "
+				 "file or device than the one checked and confirmed", dev->path);
+	if (!dev->diskseq)
+		return same_identity(&st, dev, cause);
+	if (read_diskseq(fd, &st, &seq) < 0 || seq != dev->diskseq)
+		return util_fail(cause, -EAGAIN, "%s: refused: the medium changed since it was "
+				 "checked and confirmed (disk sequence number %llu, now %llu): "
+				 "nothing was written", dev->path, (unsigned long long)dev->diskseq,
+				 (unsigned long long)seq);
+	return 0;
+}
+
+int device_anchor(const struct device_info *dev, int *fd, char **cause)
+{
+	struct stat st;
+	int rc;
+
+	rc = open_target(dev->path, fd, &st, cause);
+	if (rc < 0) {
+		*fd = -1;
+		return rc;
+	}
+	rc = device_check_medium(*fd, dev, cause);
+	if (rc == 0)
+		rc = device_guard_fd(*fd, dev->path, cause);
+	if (rc < 0) {
+		close_fd(*fd, dev->path);
+		*fd = -1;
+	}
 	return rc;
 }
 

@@ -358,9 +358,11 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 	run->fw.opts = plan->priv->fw;
 	run->started = util_unix_now();
 	run->started_ns = util_mono_ns();
-	/* An image file is opened and locked first: a guard that fails on the
-	 * open descriptor (locked, open elsewhere, path swapped) is a refusal
-	 * that leaves no trace, like the plan's own. */
+	/* The target is anchored, guarded and (an image file, or a disk to be
+	 * overwritten) opened exclusively first: a guard that fails on the open
+	 * descriptor (locked, held or open elsewhere, path swapped, another
+	 * medium under the same name) is a refusal that leaves no trace, like
+	 * the plan's own. */
 	fill_spec(run, &spec);
 	rc = job_prepare(&spec, &run->job, &why);
 	if (rc < 0) {

@@ -543,7 +543,28 @@ static int classify(const struct stat *st, struct sgio_dev *dev, char **cause)
 	return rc;
 }
 
-int sgio_open(const char *path, bool rw, struct sgio_dev **out, char **cause)
+/* The descriptor opened is still the medium the caller confirmed: the
+ * same disk sequence number (@diskseq 0: not known, not checked). */
+static int check_diskseq(int fd, const char *name, uint64_t diskseq, char **cause)
+{
+	uint64_t now = 0;
+
+	if (!diskseq)
+		return 0;
+#ifdef BLKGETDISKSEQ
+	if (ioctl(fd, BLKGETDISKSEQ, &now) < 0)
+		now = 0;
+#endif
+	if (now != diskseq)
+		return util_fail(cause, -EAGAIN, "%s: refused: the medium changed since it was "
+				 "checked and confirmed (disk sequence number %llu, now %llu): "
+				 "nothing was sent to it", name, (unsigned long long)diskseq,
+				 (unsigned long long)now);
+	return 0;
+}
+
+int sgio_open_at(int anchor, const char *name, bool rw, uint64_t diskseq, struct sgio_dev **out,
+		 char **cause)
 {
 	struct sgio_dev *dev = calloc(1, sizeof(*dev));
 	struct real_ctx *c = calloc(1, sizeof(*c));
@@ -556,9 +577,9 @@ int sgio_open(const char *path, bool rw, struct sgio_dev **out, char **cause)
 		goto fail;
 	}
 	c->fd = -1;
-	util_strlcpy(dev->path, path, sizeof(dev->path));
-	if (stat(path, &st) < 0) {
-		rc = util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+	util_strlcpy(dev->path, name, sizeof(dev->path));
+	if (fstat(anchor, &st) < 0) {
+		rc = util_fail(cause, -errno, "%s: %s", name, strerror(errno));
 		goto fail;
 	}
 	if (S_ISREG(st.st_mode)) {
@@ -566,18 +587,23 @@ int sgio_open(const char *path, bool rw, struct sgio_dev **out, char **cause)
 		goto fail;
 	}
 	if (!S_ISBLK(st.st_mode)) {
-		rc = util_fail(cause, -ENOTBLK, "%s is not a block device", path);
+		rc = util_fail(cause, -ENOTBLK, "%s is not a block device", name);
 		goto fail;
 	}
 	rc = classify(&st, dev, cause);
 	if (rc < 0)
 		goto fail;
-	c->fd = open(path, rw ? O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC :
-				O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* the very inode @anchor holds, whatever @name leads to now */
+	snprintf(dev->opened, sizeof(dev->opened), "/proc/self/fd/%d", anchor);
+	c->fd = open(dev->opened, rw ? O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC :
+				       O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (c->fd < 0) {
-		rc = util_fail(cause, -errno, "cannot open %s: %s", path, strerror(errno));
+		rc = util_fail(cause, -errno, "cannot open %s: %s", name, strerror(errno));
 		goto fail;
 	}
+	rc = check_diskseq(c->fd, name, diskseq, cause);
+	if (rc < 0)
+		goto fail;
 	if (ioctl(c->fd, BLKSSZGET, &ss) < 0 || ss <= 0)
 		ss = 512;
 	c->lbsize = (uint32_t)ss;
@@ -597,13 +623,30 @@ fail:
 	return rc;
 }
 
+int sgio_open(const char *path, bool rw, struct sgio_dev **out, char **cause)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC), rc;
+
+	*out = NULL;
+	if (fd < 0)
+		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+	rc = sgio_open_at(fd, path, rw, 0, out, cause);
+	if (util_close(fd) < 0 && rc == 0) {
+		sgio_close(*out);
+		*out = NULL;
+		rc = util_fail(cause, -EIO, "%s: close failed", path);
+	}
+	return rc;
+}
+
 int sgio_reopen(struct sgio_dev *dev, struct sgio_dev **out, char **cause)
 {
 	struct sgio_dev *copy;
 
 	*out = NULL;
-	if (dev->ops == &real_ops)
-		return sgio_open(dev->path, false, out, cause);
+	if (dev->ops == &real_ops)	/* the node the first handle has open */
+		return sgio_open_at(((struct real_ctx *)dev->ctx)->fd, dev->path, false, 0, out,
+				    cause);
 	if (!dev->ops->thread_safe)
 		return util_fail(cause, -EOPNOTSUPP, "no second handle on this transport");
 	copy = malloc(sizeof(*copy));
