@@ -372,17 +372,24 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 		free(run);
 		return rc;	/* nothing written anywhere */
 	}
+	/* A new run removes an earlier run's checkpoint before it is recorded
+	 * as started: once the register says "sanitizing", a checkpoint there
+	 * is this run's.  (One left by a run killed after its end was recorded
+	 * would otherwise be resumed, a pass at a time, over whatever the
+	 * medium holds now.)  Killed in between, the old run stays as it was
+	 * recorded; an interrupted one then starts over on --resume. */
+	if (!plan->resume)
+		remove_checkpoint(run);
 	rc = record_start(run, cause);
 	if (rc < 0) {
 		job_free(run->job);
 		free(run);
 		return rc;	/* nothing written anywhere */
 	}
+	wipe_test_pause("CUSTOS_TEST_PAUSE_AFTER_START", NULL);
 	if (take_lock(run) < 0)
 		util_warn("%s: cannot lock %s: others may not see that it is running",
 			  plan->dev.path, run->lock_path);
-	if (!plan->resume)
-		remove_checkpoint(run);	/* the interrupted run's, closed above */
 	rc = job_run(run->job, &why);
 	if (rc < 0) {
 		/* Started in the register: it ends there, failed, with its report. */

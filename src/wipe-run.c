@@ -636,11 +636,11 @@ static bool verify_block(struct wipe_state *st, struct slot *r)
 	return checkpoint(st, r->off + r->len, false) && !cancelled(st);
 }
 
-/* Test support (see wipe.h): wait while the file named by the variable exists. */
-static void test_pause(struct wipe_state *st)
+/* Test support (see wipe.h): wait while the file named by @var exists. */
+void wipe_test_pause(const char *var, struct wipe_monitor *m)
 {
 #ifdef CUSTOS_TEST_HOOKS
-	const char *f = getenv("CUSTOS_TEST_PAUSE_BEFORE_VERIFY");
+	const char *f = getenv(var);
 	char *paused;
 
 	if (!f || !*f || access(f, F_OK) != 0)
@@ -650,11 +650,12 @@ static void test_pause(struct wipe_state *st)
 		free(paused);
 		return;
 	}
-	for (int i = 0; i < 2400 && access(f, F_OK) == 0 && !cancelled(st); i++)
+	for (int i = 0; i < 2400 && access(f, F_OK) == 0 && !(m && atomic_load(&m->cancel)); i++)
 		usleep(50000);
 	free(paused);
 #else
-	(void)st;	/* a normal build has no test hooks */
+	(void)var;	/* a normal build has no test hooks */
+	(void)m;
 #endif
 }
 
@@ -690,7 +691,7 @@ static int verify_pass(struct wipe_state *st, bool sample)
 	size_t n = 0;
 	int rc;
 
-	test_pause(st);
+	wipe_test_pause("CUSTOS_TEST_PAUSE_BEFORE_VERIFY", st->p->monitor);
 	rc = blkio_drop_cache(st->io);
 	if (rc < 0) {
 		fail(st, rc, "flushing the cache before verification", 0);

@@ -158,6 +158,11 @@ struct wipe_params {
  * test can change the medium between write and verification.
  */
 int wipe_run(const struct wipe_params *p, struct wipe_result *res, char **cause);
+/* The pause above, for other points of a run (--enable-test-hooks builds;
+ * a no-op otherwise): when the environment variable @var names an existing
+ * file F, create F.paused and wait until F is removed (at most 120 s) or
+ * @m (may be NULL) is cancelled. */
+void wipe_test_pause(const char *var, struct wipe_monitor *m);
 void wipe_result_clear(struct wipe_result *res);
 /* Merge @res's bad ranges (sorted, overlapping/adjacent ones joined) and
  * recount bad_bytes and, when no range was dropped, errors (sectors). */

@@ -123,6 +123,51 @@ while [ "$hits" -lt 20 ]; do
 done
 t_ok "kill -9 at $hits random moments ($tries tries, runs of ${ms} ms): sanitizing, reported, resumed to sanitized"
 
+# 3b. A checkpoint left by a run that ended (killed after its end was
+#    recorded, before its checkpoint was removed: made here with a copy
+#    taken during a run), then a new run killed right after it recorded its
+#    start (test hook).  The new run removed the old checkpoint before it
+#    was recorded as started, so --resume starts over instead of resuming
+#    the old run over what the medium holds now.
+if t_has_hooks; then
+	P="$T_TMP/pause"
+	ckpt() { find "$CUSTOS_STATE_DIR/jobs" -name '*.json' 2>/dev/null; }
+	fill
+	: >"$P"
+	CUSTOS_TEST_PAUSE_BEFORE_VERIFY="$P" "$C" sanitize --yes --profile zero \
+		--checkpoint-interval 0 "$IMG" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 600); do [ -e "$P.paused" ] && break; sleep 0.1; done
+	[ -e "$P.paused" ] || t_fail "stale: the run did not pause before its verification"
+	[ "$(ckpt | wc -l)" = 1 ] || t_fail "stale: no checkpoint during the run"
+	ck=$(ckpt)
+	cp "$ck" "$T_TMP/stale.json"
+	rm -f "$P" "$P.paused"
+	wait "$pid" || t_fail "stale: the first run failed"
+	[ -z "$(ckpt)" ] || t_fail "stale: the finished run kept its checkpoint"
+	cp -p "$T_TMP/stale.json" "$ck"
+	fill
+	: >"$P"
+	CUSTOS_TEST_PAUSE_AFTER_START="$P" "$C" sanitize --yes --profile zero "$IMG" \
+		>/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 600); do [ -e "$P.paused" ] && break; sleep 0.1; done
+	[ -e "$P.paused" ] || t_fail "stale: the new run did not pause after its start"
+	[ -z "$(ckpt)" ] || t_fail "stale: the old checkpoint is there once the new run is started"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$P" "$P.paused"
+	state=$("$C" --json register show "$IMG" | jq -r '.state + "/" + (.interrupted|tostring)')
+	[ "$state" = "sanitizing/true" ] || t_fail "stale: killed after its start: $state"
+	timeout 120 "$C" --json sanitize --yes --resume --profile zero "$IMG" \
+		>"$T_TMP/resume.json" 2>"$T_TMP/resume.err" ||
+		t_fail "stale: resume: $(cat "$T_TMP/resume.err" "$T_TMP/resume.json")"
+	jq -e '.results[0] | .outcome == "erased" and .event == "sanitized"' \
+		"$T_TMP/resume.json" >/dev/null || t_fail "stale: resume: $(cat "$T_TMP/resume.json")"
+	zeroed || t_fail "stale: the medium is not fully overwritten"
+	t_ok "a checkpoint left by an ended run is not resumed by the next run's --resume"
+fi
+
 # 4. Killed between writing a certificate's files and recording its row:
 #    the file is there, the row is not (made here by deleting the newest
 #    row behind custos's back, in a copy).  The next issue records that
