@@ -838,6 +838,51 @@ static int check_params(const struct wipe_params *p, char **cause)
 	return 0;
 }
 
+/*
+ * A resumed run: the medium must hold what its checkpoint says was written,
+ * checked on one sector: in a verification the pass was all written, so
+ * the sector before the offset (or the first); in a write phase the sector
+ * before the offset, synced before the checkpoint was.  A checkpoint of
+ * another run (one left behind by a run that ended), or a medium written
+ * since, is refused: resumed, it would skip passes over data they never
+ * covered.  Nothing to check at the start of a write phase; a sector of a
+ * recorded bad range, or one that cannot be read, is no evidence either way.
+ */
+static int check_resumed_medium(struct wipe_state *st, char **cause)
+{
+	const struct wipe_src *src = &st->srcs[st->pass];
+	uint32_t s = st->io->sector_size;
+	uint64_t off = st->offset >= s ? st->offset - s : 0;
+	uint8_t *exp = NULL;
+	struct prng *prng = NULL;
+	int rc = 0;
+
+	if (st->p->verify_only || (st->phase != WIPE_PHASE_VERIFY && st->offset < s))
+		return 0;
+	for (size_t i = 0; i < st->res->n_bad; i++)
+		if (st->res->bad[i].offset < off + s &&
+		    off < st->res->bad[i].offset + st->res->bad[i].length)
+			return 0;
+	if (blkio_pread(st->io, st->bounce, s, off) < 0)
+		return 0;
+	exp = malloc(s);
+	if (!exp || (src->random && prng_new(&prng, src->key, src->key_len, NULL) < 0)) {
+		rc = util_fail(cause, -ENOMEM, "wipe: out of memory");
+		goto out;
+	}
+	wipe_src_fill(src, prng, off, exp, s);
+	if (memcmp(exp, st->bounce, s) != 0)
+		rc = util_fail(cause, -ESTALE, "%s: checkpoint %s does not describe this medium"
+			       " (offset %llu does not hold pass %u): another run's, or the"
+			       " medium was written since; refusing to resume (start over)",
+			       st->io->path, st->p->checkpoint_path, (unsigned long long)off,
+			       st->pass + 1);
+out:
+	prng_free(prng);
+	free(exp);
+	return rc;
+}
+
 static int state_init(struct wipe_state *st, const struct wipe_params *p, struct wipe_result *res,
 		      char **cause)
 {
@@ -873,6 +918,8 @@ static int state_init(struct wipe_state *st, const struct wipe_params *p, struct
 	if (!p->resume)
 		return 0;
 	rc = wipe_checkpoint_load(st, cause);
+	if (rc == 0)
+		rc = check_resumed_medium(st, cause);
 	if (rc == 0 && p->block_size && p->block_size != st->block_base)
 		util_warn("%s: resuming with the interrupted run's block size (%u KiB), not %u KiB",
 			  p->io->path, st->block_base >> 10, p->block_size >> 10);

@@ -701,6 +701,70 @@ static void test_cancel_and_resume(void **state)
 	run_done(&r);
 }
 
+/* Resume a run of "random, zeros" stopped by @stop; then, with the medium
+ * overwritten by 0xa5 (another run's checkpoint, or a medium written
+ * since), the resume is refused before anything is written. */
+static void resume_over_other_data(struct run *r, bool in_verify)
+{
+	uint8_t *snap = malloc(DEV_SIZE);
+	char *cause = NULL;
+
+	run_init(r, "pass = random\npass = byte 0x00\n", PROFILE_VERIFY_ALL);
+	r->p.checkpoint_ms = 1;
+	if (in_verify) {
+		fk.remove_after_read = 3u << 20;	/* into the random pass's verification */
+	} else {
+		fk.cancel_mon = &r->mon;
+		fk.cancel_after = 3u << 20;		/* into the random pass's writes */
+	}
+	assert_int_equal(run_go(r), 0);
+	assert_int_equal(r->res.outcome, in_verify ? WIPE_OUTCOME_FAILED : WIPE_OUTCOME_ABORTED);
+	assert_int_equal(access(r->ckpt, F_OK), 0);
+	wipe_result_clear(&r->res);
+	fk.cancel_mon = NULL;
+	fk.removed = false;
+	fk.remove_after_read = 0;
+	wipe_monitor_destroy(&r->mon);
+	wipe_monitor_init(&r->mon);
+	assert_non_null(snap);
+	memcpy(snap, fk.mem, DEV_SIZE);
+
+	memset(fk.mem, 0xa5, DEV_SIZE);
+	fk.written = 0;
+	r->p.resume = true;
+	assert_int_equal(wipe_run(&r->p, &r->res, &cause), -ESTALE);
+	assert_non_null(strstr(cause, "does not describe this medium"));
+	free(cause);
+	assert_int_equal(fk.written, 0);
+	assert_true(all_bytes(0, DEV_SIZE, 0xa5));
+	assert_int_equal(access(r->ckpt, F_OK), 0);
+
+	/* The medium as the run left it resumes. */
+	memcpy(fk.mem, snap, DEV_SIZE);
+	assert_int_equal(run_go(r), 0);
+	assert_int_equal(r->res.outcome, WIPE_OUTCOME_ERASED);
+	assert_int_equal(r->res.resumed, 1);
+	assert_true(all_bytes(0, DEV_SIZE, 0x00));
+	free(snap);
+	run_done(r);
+}
+
+static void test_resume_refuses_other_data_write(void **state)
+{
+	struct run r;
+
+	(void)state;
+	resume_over_other_data(&r, false);
+}
+
+static void test_resume_refuses_other_data_verify(void **state)
+{
+	struct run r;
+
+	(void)state;
+	resume_over_other_data(&r, true);
+}
+
 /* Resume with a smaller --block-size than the interrupted run: the run
  * keeps the checkpoint's block size, and every buffer is sized for it
  * (a pattern pass fills a whole block: ASan catches a buffer sized from
@@ -832,6 +896,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_removal_during_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_and_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_other_block_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_refuses_other_data_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_resume_refuses_other_data_verify, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_image_file, setup, teardown),
 	};
 
