@@ -146,7 +146,8 @@ struct wipe_params {
  * aborted included (a failure after the start, out of memory included, is
  * outcome failed); a negative errno only when it could not start (bad
  * parameters, out of memory before the first write, a checkpoint for
- * another device).  Bad ranges are merged at the end: overlapping or
+ * another device, -ESTALE for one the medium does not match: a sector
+ * before its offset does not hold its pass).  Bad ranges are merged at the end: overlapping or
  * adjacent ranges (a write error and the mismatch of the same sectors)
  * become one, every sector counted once in @errors and @bad_bytes.  Free
  * the result's ranges with wipe_result_clear().
