@@ -48,6 +48,13 @@ static const char signatures_schema[] =
 	"CREATE TRIGGER IF NOT EXISTS event_signatures_no_delete BEFORE DELETE ON event_signatures"
 	" BEGIN SELECT RAISE(ABORT, 'custos register: event signatures are append-only'); END;";
 
+/* A signature by the station's signer over (seq, hash), known to hold. */
+struct known_sig {
+	int64_t seq;
+	char hash[65];
+	char sig[MAX_SIG_HEX + 1];
+};
+
 struct register_chain {
 	char *dir;			/* register.head and keys/ live here */
 	struct sign_key *signer;	/* owned */
@@ -55,6 +62,12 @@ struct register_chain {
 	const struct sign_key *cosigner;	/* key-rotated: the new key */
 	char cosigner_fpr[65];
 	bool pending;			/* a head to write after COMMIT */
+	int lock_fd;			/* register.head.lock, open while lock_open */
+	bool lock_open;
+	/* The last event and head signatures by the signer that this handle
+	 * made or verified ([0] event, [1] head): the same bytes need not be
+	 * verified again before the next append (sig_known()). */
+	struct known_sig known[2];
 	/* verify: register.head as read before the database snapshot */
 	bool pre_read;
 	int pre_rc;
@@ -125,6 +138,8 @@ void register_chain_close(struct register_db *db)
 	if (!db->chain)
 		return;
 	sign_key_free(db->chain->signer);
+	if (db->chain->lock_open && util_close(db->chain->lock_fd) < 0)
+		util_warn("register: cannot close " HEAD_FILE ".lock: %s", strerror(errno));
 	free(db->chain->pre_why);
 	free(db->chain->pre_head);
 	free(db->chain->dir);
@@ -254,41 +269,73 @@ static int read_head(struct register_db *db, struct head *h, char **cause)
 	return rc;
 }
 
+/* register.head replaced atomically: written to register.head.tmp (one
+ * name: writers hold register.head.lock), its data synced, then renamed
+ * over the old head.  The rename is not synced: a power cut may keep the
+ * previous head, which names an earlier event of the same chain -- the
+ * lag custos-register(5) allows -- but never leaves a head whose contents
+ * did not reach the disk. */
 static int write_head_file(struct register_db *db, const struct head *h)
 {
-	char *path = dir_file(db, HEAD_FILE);
+	char *path = dir_file(db, HEAD_FILE), *tmp = dir_file(db, HEAD_FILE ".tmp");
 	char *text = util_asprintf(HEAD_MAGIC "\nseq=%lld\nhash=%s\nkey=%s\nsig=%s\n",
 				   (long long)h->seq, h->hash, h->key, h->sig);
-	int rc = path && text ? util_write_file_atomic(path, text, strlen(text), 0644) : -ENOMEM;
+	int fd = -1, rc = path && tmp && text ? 0 : -ENOMEM;
 
+	if (rc == 0) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0 || fchmod(fd, 0644) < 0)
+			rc = -errno;
+	}
+	if (rc == 0)
+		rc = util_write_all(fd, text, strlen(text));
+	if (rc == 0 && fdatasync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0 && util_close(fd) < 0 && rc == 0)
+		rc = -EIO;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
 	free(path);
+	free(tmp);
 	free(text);
 	return rc;
+}
+
+/* register.head.lock, opened once per handle. */
+static int head_lock_fd(struct register_db *db)
+{
+	struct register_chain *c = db->chain;
+	char *lock;
+
+	if (c->lock_open)
+		return c->lock_fd;
+	lock = dir_file(db, HEAD_FILE ".lock");
+	c->lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	free(lock);
+	if (c->lock_fd < 0)
+		return -errno;
+	c->lock_open = true;
+	return c->lock_fd;
 }
 
 /* Write @h unless a later head is there already (another process appended
  * after us), under an flock so two writers do not interleave. */
 static int write_head(struct register_db *db, const struct head *h)
 {
-	char *lock = dir_file(db, HEAD_FILE ".lock");
 	struct head cur;
-	int fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1, rc;
+	int fd = head_lock_fd(db), rc;
 
-	free(lock);
 	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX) < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		rc = -errno;
-		util_close(fd);
-		return rc;
-	}
 	rc = read_head(db, &cur, NULL);
 	if (rc == 0 && cur.seq > h->seq)
 		rc = 0;
 	else
 		rc = write_head_file(db, h);
-	if (util_close(fd) < 0 && rc == 0)
-		rc = -EIO;
+	if (flock(fd, LOCK_UN) < 0 && rc == 0)
+		rc = -errno;
 	return rc;
 }
 
@@ -389,6 +436,26 @@ static bool keyring_exists(struct register_db *db)
 	return yes;
 }
 
+/* Has this handle made or verified exactly this signature by its signer?
+ * Verifying the same key, statement and signature again gives the same
+ * answer; anything changed in between (another process appended, a row or
+ * the head file was edited) differs and is verified in full. */
+static bool sig_known(const struct register_chain *c, int64_t seq, const char *hash, bool head,
+		      const char *sig)
+{
+	const struct known_sig *k = &c->known[head];
+
+	return k->seq == seq && seq > 0 && strcmp(k->hash, hash) == 0 && strcmp(k->sig, sig) == 0;
+}
+
+static void sig_remember(struct register_chain *c, int64_t seq, const char *hash, bool head,
+			 const char *sig)
+{
+	c->known[head].seq = seq;
+	util_strlcpy(c->known[head].hash, hash, sizeof(c->known[head].hash));
+	util_strlcpy(c->known[head].sig, sig, sizeof(c->known[head].sig));
+}
+
 /* The signature @sig by key @fpr (from the keyring) over (@seq, @hash). */
 static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash, bool head,
 			 const char *fpr, const char *sig, const char *what, char **cause)
@@ -399,7 +466,11 @@ static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash, 
 	/* the station's own key (what it signed last): no keyring file to read
 	 * and decode before every append */
 	if (db->chain->signer && strcmp(fpr, db->chain->signer_fpr) == 0) {
+		if (sig_known(db->chain, seq, hash, head, sig))
+			return 0;
 		rc = check_sig_with(db->chain->signer, seq, hash, head, sig);
+		if (rc == 0)
+			sig_remember(db->chain, seq, hash, head, sig);
 	} else {
 		rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
 		if (rc == 0)
@@ -609,6 +680,8 @@ int register_chain_sign(struct register_db *db, const struct register_event *ev,
 	struct register_chain *c = db->chain;
 	int rc = insert_sig(db, ev, c->signer, c->signer_fpr, c->head.sig, cause);
 
+	if (rc == 0)
+		sig_remember(c, ev->seq, ev->hash, false, c->head.sig);
 	util_strlcpy(c->head.key, c->signer_fpr, sizeof(c->head.key));
 	/* the head carries the newest key's signature */
 	if (rc == 0 && c->cosigner) {
@@ -619,6 +692,8 @@ int register_chain_sign(struct register_db *db, const struct register_event *ev,
 	if (rc == 0 && sign_hex(c->cosigner ? c->cosigner : c->signer, ev->seq, ev->hash, true,
 				c->head.sig) < 0)
 		rc = util_fail(cause, -EIO, "register: cannot sign the head");
+	if (rc == 0 && !c->cosigner)
+		sig_remember(c, ev->seq, ev->hash, true, c->head.sig);
 	c->pending = rc == 0;
 	c->head.seq = ev->seq;
 	util_strlcpy(c->head.hash, ev->hash, sizeof(c->head.hash));
