@@ -343,8 +343,8 @@ static int write_head(struct register_db *db, const struct head *h)
 static int tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-				  &st, cause);
+	int rc = register_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+				 &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -356,14 +356,14 @@ static int tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
 		register_col_text(st, 1, hash, 65);
 	}
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
 int register_chain_hash_at(struct register_db *db, int64_t seq, char *hash, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT hash FROM events WHERE seq = ?", &st, cause);
+	int rc = register_cached(db, "SELECT hash FROM events WHERE seq = ?", &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -373,7 +373,7 @@ int register_chain_hash_at(struct register_db *db, int64_t seq, char *hash, char
 	if (rc == SQLITE_ROW)
 		register_col_text(st, 0, hash, 65);
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
@@ -489,16 +489,16 @@ static int check_tail_sig(struct register_db *db, char **cause)
 	sqlite3_stmt *st = NULL;
 	char hash[65], fpr[65], sig[MAX_SIG_HEX + 1];
 	int64_t seq;
-	int rc = register_prepare(db, "SELECT e.seq, e.hash, s.key_fpr, s.sig FROM events e"
-				  " LEFT JOIN event_signatures s ON s.event_id = e.id"
-				  " ORDER BY e.seq DESC, s.key_fpr LIMIT 1", &st, cause);
+	int rc = register_cached(db, "SELECT e.seq, e.hash, s.key_fpr, s.sig FROM events e"
+				 " LEFT JOIN event_signatures s ON s.event_id = e.id"
+				 " ORDER BY e.seq DESC, s.key_fpr LIMIT 1", &st, cause);
 
 	if (rc < 0)
 		return rc;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
-		sqlite3_finalize(st);
+		register_release(st);
 		return rc;
 	}
 	seq = sqlite3_column_int64(st, 0);
@@ -506,7 +506,7 @@ static int check_tail_sig(struct register_db *db, char **cause)
 	register_col_text(st, 2, fpr, sizeof(fpr));
 	register_col_text(st, 3, sig, sizeof(sig));
 	rc = sqlite3_column_type(st, 2) == SQLITE_NULL;
-	sqlite3_finalize(st);
+	register_release(st);
 	if (rc)	/* unsigned: fine only in a register never signed */
 		return signed_events(db) ? util_fail(cause, -EPERM, "the newest event (%lld) has "
 						     "no signature: the register was rewritten",
@@ -520,9 +520,9 @@ static int check_tail_sig(struct register_db *db, char **cause)
 static int unsigned_after(struct register_db *db, int64_t head_seq, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT MIN(e.seq) FROM events e WHERE e.seq > ?1 AND NOT"
-				  " EXISTS (SELECT 1 FROM event_signatures s WHERE s.event_id = e.id)",
-				  &st, cause);
+	int rc = register_cached(db, "SELECT MIN(e.seq) FROM events e WHERE e.seq > ?1 AND NOT"
+				 " EXISTS (SELECT 1 FROM event_signatures s WHERE s.event_id = e.id)",
+				 &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -535,7 +535,7 @@ static int unsigned_after(struct register_db *db, int64_t head_seq, char **cause
 	else
 		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
 			register_sql_fail(db, cause, "read signatures");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
@@ -662,8 +662,8 @@ static int insert_sig(struct register_db *db, const struct register_event *ev,
 
 	if (rc < 0)
 		return util_fail(cause, rc, "register: cannot sign event %lld", (long long)ev->seq);
-	rc = register_prepare(db, "INSERT INTO event_signatures(event_id, key_fpr, sig)"
-			      " SELECT id, ?2, ?3 FROM events WHERE seq = ?1", &st, cause);
+	rc = register_cached(db, "INSERT INTO event_signatures(event_id, key_fpr, sig)"
+			     " SELECT id, ?2, ?3 FROM events WHERE seq = ?1", &st, cause);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, ev->seq);
@@ -671,7 +671,7 @@ static int insert_sig(struct register_db *db, const struct register_event *ev,
 	sqlite3_bind_text(st, 3, hex, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db->db) != 1)
 		rc = register_sql_fail(db, cause, "sign event");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 

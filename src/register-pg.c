@@ -407,9 +407,12 @@ static int central_tail(PGconn *c, const char *station, int64_t *seq, char *hash
 	return 0;
 }
 
+static char *media_upsert_sql(void);
+
 /* The statements a push uses, prepared once per connection. */
 static int push_prepare(PGconn *c, char **cause)
 {
+	char *sql;
 	PGresult *r = PQprepare(c, "ins_event", "INSERT INTO events(station, seq, media_id, at,"
 				" kind, operator, station_name, details, prev_hash, hash)"
 				" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, NULL);
@@ -419,6 +422,14 @@ static int push_prepare(PGconn *c, char **cause)
 	PQclear(r);
 	r = PQprepare(c, "ins_sig", "INSERT INTO event_signatures(station, seq, key_fpr, sig)"
 		      " VALUES ($1, $2, $3, $4)", 4, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(c, r, cause, "prepare");
+	PQclear(r);
+	sql = media_upsert_sql();
+	if (!sql)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	r = PQprepare(c, "upsert_media", sql, (int)N_MFIELDS + 1, NULL);
+	free(sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		return pg_fail(c, r, cause, "prepare");
 	PQclear(r);
@@ -485,8 +496,8 @@ static int push_events(struct batch *b, struct register_db *db, const char *stat
 		       struct register_push_result *res, char **cause)
 {
 	sqlite3_stmt *s;
-	int rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE seq > ?1"
-				  " ORDER BY seq", &s, cause);
+	int rc = register_cached(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE seq > ?1"
+				 " ORDER BY seq", &s, cause);
 
 	if (rc < 0)
 		return rc;
@@ -510,7 +521,7 @@ static int push_events(struct batch *b, struct register_db *db, const char *stat
 			break;
 		res->events++;
 	}
-	sqlite3_finalize(s);
+	register_release(s);
 	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : register_sql_fail(db, cause, "read events");
 }
 
@@ -518,9 +529,9 @@ static int push_signatures(struct batch *b, struct register_db *db, const char *
 			   struct register_push_result *res, char **cause)
 {
 	sqlite3_stmt *s;
-	int rc = register_prepare(db, "SELECT e.seq, s.key_fpr, s.sig FROM event_signatures s"
-				  " JOIN events e ON e.id = s.event_id WHERE e.seq > ?1"
-				  " ORDER BY e.seq", &s, cause);
+	int rc = register_cached(db, "SELECT e.seq, s.key_fpr, s.sig FROM event_signatures s"
+				 " JOIN events e ON e.id = s.event_id WHERE e.seq > ?1"
+				 " ORDER BY e.seq", &s, cause);
 
 	if (rc < 0)
 		return rc;
@@ -535,7 +546,7 @@ static int push_signatures(struct batch *b, struct register_db *db, const char *
 			break;
 		res->signatures++;
 	}
-	sqlite3_finalize(s);
+	register_release(s);
 	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : register_sql_fail(db, cause, "read signatures");
 }
 
@@ -566,7 +577,7 @@ static char *media_upsert_sql(void)
 	return sql;
 }
 
-static int push_one_media(struct batch *b, const char *sql, const char *station,
+static int push_one_media(struct batch *b, const char *station,
 			  const struct register_media *m, char **cause)
 {
 	char bufs[N_MFIELDS][32];
@@ -578,36 +589,35 @@ static int push_one_media(struct batch *b, const char *sql, const char *station,
 		if (media_fields[i].kind == MF_BOOL)
 			p[i + 1] = *p[i + 1] == '1' ? "true" : "false";
 	}
-	return batch_send(b, NULL, sql, (int)N_MFIELDS + 1, p, cause);
+	return batch_send(b, "upsert_media", NULL, (int)N_MFIELDS + 1, p, cause);
 }
 
 /* The media rows the new events touched (all of them on the first push). */
 static int push_media(struct batch *b, struct register_db *db, const char *station, int64_t after,
 		      struct register_push_result *res, char **cause)
 {
-	char *sql = media_upsert_sql();
 	sqlite3_stmt *s = NULL;
 	/* the rows as stored (register verify compares them with their events) */
-	int rc = sql ? register_prepare(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE id IN"
-					" (SELECT media_id FROM events WHERE seq > ?1)", &s,
-					cause) : -ENOMEM;
+	int rc = register_cached(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE id IN"
+				 " (SELECT media_id FROM events WHERE seq > ?1)", &s, cause);
 
-	if (rc == 0)
-		sqlite3_bind_int64(s, 1, after);
-	while (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct register_media m;
 
 		register_row_to_media(s, &m);
-		rc = push_one_media(b, sql, station, &m, cause);
-		if (rc == 0)
-			res->media++;
+		rc = push_one_media(b, station, &m, cause);
+		if (rc < 0)
+			break;
+		res->media++;
 	}
 	if (rc == SQLITE_DONE)
 		rc = 0;
 	else if (rc > 0)
 		rc = register_sql_fail(db, cause, "read media");
-	sqlite3_finalize(s);
-	free(sql);
+	register_release(s);
 	return rc;
 }
 

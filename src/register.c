@@ -130,6 +130,39 @@ static int exec(struct register_db *db, const char *sql, char **cause)
 	return rc;
 }
 
+int register_cached(struct register_db *db, const char *sql, sqlite3_stmt **st, char **cause)
+{
+	size_t i;
+
+	for (i = 0; i < REGISTER_STMT_CACHE && db->cache[i].sql; i++) {
+		if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0) {
+			*st = db->cache[i].st;
+			return 0;
+		}
+	}
+	if (i == REGISTER_STMT_CACHE)		/* more call sites than slots: a bug */
+		return util_fail(cause, -EOVERFLOW, "register: statement cache full");
+	if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return register_sql_fail(db, cause, "prepare");
+	db->cache[i].sql = sql;
+	db->cache[i].st = *st;
+	return 0;
+}
+
+void register_release(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void cache_free(struct register_db *db)
+{
+	for (size_t i = 0; i < REGISTER_STMT_CACHE && db->cache[i].sql; i++) {
+		sqlite3_finalize(db->cache[i].st);
+		db->cache[i].sql = NULL;
+	}
+}
+
 /* BEGIN IMMEDIATE takes the write lock now (waiting up to the busy
  * timeout), so a transaction never fails half-way on a lock upgrade. */
 static int begin(struct register_db *db, char **cause)
@@ -281,6 +314,7 @@ void register_close(struct register_db *db)
 	if (db->unsynced)
 		register_sync_central(db, NULL);
 	register_chain_close(db);
+	cache_free(db);
 	sqlite3_close(db->db);
 	free(db->operator_name);
 	free(db->station);
@@ -320,8 +354,8 @@ int register_set_actor(struct register_db *db, const char *operator_name, const 
 static int chain_tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-				  &st, cause);
+	int rc = register_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+				 &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -335,16 +369,17 @@ static int chain_tail(struct register_db *db, int64_t *seq, char *hash, char **c
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
 	}
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
 static int insert_event(struct register_db *db, const struct register_event *ev, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "INSERT INTO events(media_id, seq, at, kind, operator,"
-				  " station, details, prev_hash, hash)"
-				  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, cause);
+	char seq[24];
+	int rc = register_cached(db, "INSERT INTO events(media_id, seq, at, kind, operator,"
+				 " station, details, prev_hash, hash)"
+				 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -359,13 +394,20 @@ static int insert_event(struct register_db *db, const struct register_event *ev,
 	sqlite3_bind_text(st, 9, ev->hash, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = register_sql_fail(db, cause, "append event");
-	sqlite3_finalize(st);
+	register_release(st);
+	/* the meta head: @ev is the newest event */
+	if (rc == 0)
+		rc = register_cached(db, "INSERT OR REPLACE INTO meta(key, value)"
+				     " VALUES ('head_seq', ?1), ('head_hash', ?2)", &st, cause);
 	if (rc < 0)
 		return rc;
-	return exec(db, "INSERT OR REPLACE INTO meta(key, value) SELECT 'head_seq',"
-		    " CAST(seq AS TEXT) FROM events ORDER BY seq DESC LIMIT 1;"
-		    "INSERT OR REPLACE INTO meta(key, value) SELECT 'head_hash', hash"
-		    " FROM events ORDER BY seq DESC LIMIT 1;", cause);
+	snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
+	sqlite3_bind_text(st, 1, seq, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ev->hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = register_sql_fail(db, cause, "append event");
+	register_release(st);
+	return rc;
 }
 
 /* Append one event to the chain inside the caller's transaction.
@@ -812,11 +854,11 @@ static int update_media(struct register_db *db, int64_t id, const struct change 
 {
 	sqlite3_stmt *st = NULL;
 	char now[24];
-	int rc = register_prepare(db, "UPDATE media SET state = COALESCE(?1, state),"
-				  " holder = COALESCE(?2, holder),"
-				  " classification = COALESCE(?3, classification),"
-				  " highest_class = COALESCE(?4, highest_class),"
-				  " updated_at = ?5 WHERE id = ?6", &st, cause);
+	int rc = register_cached(db, "UPDATE media SET state = COALESCE(?1, state),"
+				 " holder = COALESCE(?2, holder),"
+				 " classification = COALESCE(?3, classification),"
+				 " highest_class = COALESCE(?4, highest_class),"
+				 " updated_at = ?5 WHERE id = ?6", &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -829,7 +871,7 @@ static int update_media(struct register_db *db, int64_t id, const struct change 
 	sqlite3_bind_int64(st, 6, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = register_sql_fail(db, cause, "update medium");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
