@@ -388,25 +388,6 @@ static int push_keys(PGconn *c, const struct station *st, char **cause)
 }
 
 /* The station's newest seq and hash at the centre (0, genesis when none). */
-static int central_tail(PGconn *c, const char *station, int64_t *seq, char *hash, char **cause)
-{
-	const char *p[1] = { station };
-	PGresult *r;
-	int rc = pg_query(c, "SELECT seq, hash FROM events WHERE station = $1"
-			  " ORDER BY seq DESC LIMIT 1", 1, p, &r, cause);
-
-	if (rc < 0)
-		return rc;
-	*seq = 0;
-	util_strlcpy(hash, GENESIS, 65);
-	if (PQntuples(r) == 1) {
-		*seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		util_strlcpy(hash, PQgetvalue(r, 0, 1), 65);
-	}
-	PQclear(r);
-	return 0;
-}
-
 static char *media_upsert_sql(void);
 
 /* The statements a push uses, prepared once per connection. */
@@ -443,6 +424,7 @@ struct batch {
 	int sent;
 	int count_from;			/* results from here on count certificates */
 	int64_t counted;
+	char certs_mark[48];		/* the certificate rows sent (cert_mark()) */
 };
 
 static int batch_send(struct batch *b, const char *stmt, const char *sql, int n,
@@ -621,13 +603,44 @@ static int push_media(struct batch *b, struct register_db *db, const char *stati
 	return rc;
 }
 
-static int push_certificates(struct batch *b, struct register_db *db, const char *station,
-			     char **cause)
+struct register_central {
+	PGconn *conn;
+	char station[128];		/* whose keys this connection has sent */
+	char certs_sent[48];		/* cert_mark() of the rows sent, "" at first */
+};
+
+/* What changes when a certificate row is added: their number and newest
+ * rowid (certificate rows are append-only). */
+static int cert_mark(struct register_db *db, char *mark, size_t size, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = register_cached(db, "SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM certificates",
+				 &s, cause);
+
+	if (rc < 0)
+		return rc;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(mark, size, "%lld:%lld", (long long)sqlite3_column_int64(s, 0),
+			 (long long)sqlite3_column_int64(s, 1));
+	else
+		rc = register_sql_fail(db, cause, "read certificates");
+	register_release(s);
+	return rc;
+}
+
+/* The certificate rows (the centre ignores those it holds), unless none
+ * was added since this connection last sent them. */
+static int push_certificates(struct batch *b, struct register_central *h, struct register_db *db,
+			     const char *station, char **cause)
 {
 	struct register_cert *cs = NULL;
+	char mark[48];
 	size_t n = 0;
-	int rc = register_list_certificates(db, 0, &cs, &n, cause);
+	int rc = cert_mark(db, mark, sizeof(mark), cause);
 
+	if (rc < 0 || (strcmp(mark, h->certs_sent) == 0 && strcmp(h->station, station) == 0))
+		return rc;
+	rc = register_list_certificates(db, 0, &cs, &n, cause);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char mid[24];
 		const char *p[7] = { cs[i].id, station, mid, cs[i].kind, cs[i].issued_at,
@@ -639,13 +652,10 @@ static int push_certificates(struct batch *b, struct register_db *db, const char
 				" ON CONFLICT DO NOTHING", 7, p, cause);
 	}
 	register_certs_free(cs, n);
+	if (rc == 0)	/* kept only once the push commits (push_to) */
+		util_strlcpy(b->certs_mark, mark, sizeof(b->certs_mark));
 	return rc;
 }
-
-struct register_central {
-	PGconn *conn;
-	char station[128];		/* whose keys this connection has sent */
-};
 
 int register_central_open(const char *conninfo, struct register_central **out, char **cause)
 {
@@ -675,23 +685,34 @@ void register_central_close(struct register_central *c)
 	free(c);
 }
 
-/* BEGIN and the station's push lock in one round trip. */
-static int begin_locked(PGconn *c, const char *station, char **cause)
+/* BEGIN, the station's push lock and its newest event at the centre (seq
+ * 0 and the genesis hash when none) in one round trip. */
+static int begin_locked(PGconn *c, const char *station, int64_t *seq, char *hash, char **cause)
 {
 	char *lit = PQescapeLiteral(c, station, strlen(station)), *sql;
-	int rc;
+	PGresult *r;
 
 	if (!lit)
 		return pg_fail(c, NULL, cause, "escape");
 	/* one pusher per station at a time; other stations are not held up */
-	sql = util_asprintf("BEGIN; SELECT pg_advisory_xact_lock(hashtext('custos-push:' || %s))",
-			    lit);
+	sql = util_asprintf("BEGIN; SELECT pg_advisory_xact_lock(hashtext('custos-push:' || %s));"
+			    " SELECT seq, hash FROM events WHERE station = %s"
+			    " ORDER BY seq DESC LIMIT 1", lit, lit);
 	PQfreemem(lit);
 	if (!sql)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	rc = pg_exec(c, sql, cause);
+	r = PQexec(c, sql);	/* the last statement's result */
 	free(sql);
-	return rc;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pg_fail(c, r, cause, "lock");
+	*seq = 0;
+	util_strlcpy(hash, GENESIS, 65);
+	if (PQntuples(r) == 1) {
+		*seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		util_strlcpy(hash, PQgetvalue(r, 0, 1), 65);
+	}
+	PQclear(r);
+	return 0;
 }
 
 static int push_locked(struct register_central *h, struct register_db *db,
@@ -701,16 +722,14 @@ static int push_locked(struct register_central *h, struct register_db *db,
 	char chash[65], lhash[65];
 	PGconn *c = h->conn;
 	int64_t cseq = 0;
-	int rc = 0;
+	int rc = begin_locked(c, st->name, &cseq, chash, cause);
 
 	/* the station and its key history: once per connection */
-	if (strcmp(h->station, st->name) != 0) {
+	if (rc == 0 && strcmp(h->station, st->name) != 0) {
 		rc = push_station(c, st, cause);
 		if (rc == 0)
 			rc = push_keys(c, st, cause);
 	}
-	if (rc == 0)
-		rc = central_tail(c, st->name, &cseq, chash, cause);
 	if (rc == 0 && cseq > 0)
 		rc = register_chain_hash_at(db, cseq, lhash, cause);
 	if (rc < 0)
@@ -732,13 +751,15 @@ static int push_locked(struct register_central *h, struct register_db *db,
 		rc = push_media(&b, db, st->name, cseq, res, cause);
 	b.count_from = b.sent;
 	if (rc == 0 && (res->events > 0 || h->station[0] == '\0'))
-		rc = push_certificates(&b, db, st->name, cause);
+		rc = push_certificates(&b, h, db, st->name, cause);
 	if (rc == 0)
 		rc = batch_send(&b, NULL, "COMMIT", 0, NULL, cause);
 	/* every result read, also after a failure (the pipeline must end) */
 	if (batch_finish(&b, rc < 0 ? NULL : cause) < 0 && rc == 0)
 		rc = -EIO;
 	res->certificates = b.counted;
+	if (rc == 0 && b.certs_mark[0])
+		util_strlcpy(h->certs_sent, b.certs_mark, sizeof(h->certs_sent));
 	res->central_seq = cseq + res->events;
 	return rc;
 }
@@ -753,9 +774,7 @@ int register_central_push_to(struct register_central *c, struct register_db *db,
 	rc = register_check_head(db, cause);
 	if (rc < 0)
 		return rc;
-	rc = begin_locked(c->conn, st->name, cause);
-	if (rc == 0)
-		rc = push_locked(c, db, st, res, cause);
+	rc = push_locked(c, db, st, res, cause);
 	if (rc == 0) {
 		util_strlcpy(c->station, st->name, sizeof(c->station));
 	} else {
