@@ -64,13 +64,16 @@ struct register_central_verify {
 	int64_t stations;
 	int64_t events;
 	int64_t signatures;		/* verified */
+	int64_t certificates;		/* certificate rows verified */
 	char station[128];		/* the first broken chain */
 	int64_t seq;
 	char message[512];
 };
 /* Every station's chain: seq from 1 without gap, every hash, every
  * prev_hash, and the signature of each station's newest event (all
- * signatures with @all) by a key the centre holds for that station. */
+ * signatures with @all) by a key the centre holds for that station; every
+ * certificate row: its document's signature by such a key, and the event
+ * of the station's chain it names (kind, medium, certificate id). */
 int register_central_verify(const char *conninfo, bool all, struct register_central_verify *res,
 			    char **cause);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cert.h"
 #include "keyring.h"
 #include "register-private.h"
 #include "sign.h"
@@ -978,6 +979,95 @@ static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_se
 	return rc;
 }
 
+/* A certificate of @kind belongs to an event of @ev_kind (as register
+ * verify checks it locally). */
+static bool cert_kind_fits(const char *kind, const char *ev_kind)
+{
+	if (strcmp(kind, "destruction") == 0)
+		return strcmp(ev_kind, "destroyed") == 0;
+	return strcmp(ev_kind, "sanitized") == 0 || strcmp(ev_kind, "not-erased") == 0;
+}
+
+static const char *cert_doc_field(const json_t *doc, const char *key)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(doc, "certificate"),
+							  key));
+
+	return s ? s : "";
+}
+
+/* Columns: 0 id, 1 media_id, 2 kind, 3 json, 4 event_hash, 5 e.seq (NULL:
+ * no such event), 6 e.media_id, 7 e.kind, 8 e.details. */
+static void check_central_cert(const struct station_keys *k, const char *station, PGresult *r,
+			       int i, struct register_central_verify *v)
+{
+	const char *id = PQgetvalue(r, i, 0), *eh = PQgetvalue(r, i, 4);
+	json_t *doc = json_loads(PQgetvalue(r, i, 3), JSON_REJECT_DUPLICATES, NULL);
+	json_t *det = PQgetisnull(r, i, 8) ? NULL : json_loads(PQgetvalue(r, i, 8), 0, NULL);
+	const char *fpr = json_string_value(json_object_get(json_object_get(doc, "signature"),
+							    "key_fingerprint"));
+	const char *ecid = json_string_value(json_object_get(det, "certificate_id"));
+	const struct sign_key *key = NULL;
+	char *cause = NULL;
+
+	for (size_t j = 0; fpr && j < k->n && !key; j++)
+		if (strcmp(k->fpr[j], fpr) == 0)
+			key = k->key[j];
+	if (!doc || !fpr)
+		verify_fail(v, station, 0, "station %s: certificate %s: the stored row is not a "
+			    "signed certificate document", station, id);
+	else if (!key)
+		verify_fail(v, station, 0, "station %s: certificate %s: INVALID: signed by key "
+			    "%.16s..., which the centre does not hold for the station", station, id,
+			    fpr);
+	else if (cert_verify_doc(doc, key, &cause) < 0)
+		verify_fail(v, station, 0, "station %s: certificate %s: INVALID signature: %s (the "
+			    "row was edited)", station, id, cause ? cause : "does not verify");
+	else if (strcmp(cert_doc_field(doc, "id"), id) != 0 ||
+		 strcmp(cert_doc_field(doc, "register_event_hash"), eh) != 0)
+		verify_fail(v, station, 0, "station %s: certificate %s: the row's id or event hash "
+			    "differs from the signed document's", station, id);
+	else if (PQgetisnull(r, i, 5))
+		verify_fail(v, station, 0, "station %s: certificate %s names event %.16s..., which "
+			    "is not in the station's chain", station, id, eh);
+	else if ((strtoll(PQgetvalue(r, i, 1), NULL, 10) > 0 &&
+		  strcmp(PQgetvalue(r, i, 1), PQgetvalue(r, i, 6)) != 0) ||
+		 !cert_kind_fits(PQgetvalue(r, i, 2), PQgetvalue(r, i, 7)) ||
+		 (ecid && strcmp(ecid, id) != 0))
+		verify_fail(v, station, strtoll(PQgetvalue(r, i, 5), NULL, 10), "station %s: "
+			    "certificate %s does not match event %s (%s) it names: another medium, "
+			    "kind or certificate", station, id, PQgetvalue(r, i, 5),
+			    PQgetvalue(r, i, 7));
+	else
+		v->certificates++;
+	free(cause);
+	json_decref(det);
+	json_decref(doc);
+}
+
+/* Every certificate row of @station: its signed document by a key the
+ * centre holds for the station, and the event of the station's chain it
+ * names (what register verify checks in a station's own register). */
+static int verify_certs(PGconn *c, const char *station, struct register_central_verify *v,
+			char **cause)
+{
+	struct station_keys k = { 0 };
+	const char *p[1] = { station };
+	PGresult *r = NULL;
+	int rc = load_keys(c, station, &k, cause);
+
+	if (rc == 0)
+		rc = pg_query(c, "SELECT c.id, c.media_id, c.kind, c.json, c.event_hash, e.seq,"
+			      " e.media_id, e.kind, e.details FROM certificates c LEFT JOIN events e"
+			      " ON e.station = c.station AND e.hash = c.event_hash"
+			      " WHERE c.station = $1 ORDER BY c.id", 1, p, &r, cause);
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+		check_central_cert(&k, station, r, i, v);
+	PQclear(r);
+	keys_free(&k);
+	return rc;
+}
+
 int register_central_verify(const char *conninfo, bool all, struct register_central_verify *res,
 			    char **cause)
 {
@@ -1001,6 +1091,8 @@ int register_central_verify(const char *conninfo, bool all, struct register_cent
 		rc = verify_chain(c, name, res, hash, &last, cause);
 		if (rc == 0)
 			rc = verify_sigs(c, name, all, last, hash, res, cause);
+		if (rc == 0)
+			rc = verify_certs(c, name, res, cause);
 		res->stations++;
 	}
 	PQclear(st);

@@ -111,6 +111,23 @@ jq -e '[.[0].history[] | .station + ":" + .kind] | index("WS-A:enrolled") != nul
 	{ jq -c '[.[0].history[] | .station + ":" + .kind]' "$T_TMP/find.json"; t_fail "one history"; }
 t_ok "a medium enrolled at A is recognised and sanitized at B; one history"
 
+# --- verify --central checks certificate rows: a tampered one is named
+cid=$(sql "SELECT id FROM certificates WHERE station = 'WS-B' ORDER BY id LIMIT 1")
+[ -n "$cid" ] || t_fail "the sanitization at B pushed no certificate"
+"$C" -d "$S/a" -j register verify --central | jq -e '.ok and .certificates >= 1' >/dev/null ||
+	t_fail "verify --central does not count certificates"
+orig=$(sql "SELECT json FROM certificates WHERE id = '$cid'")
+sql "SET session_replication_role = replica; UPDATE certificates SET json =
+	jsonb_set(json::jsonb, '{certificate,classification}', '\"public\"')::text
+	WHERE id = '$cid'" >/dev/null || t_fail "tamper with a certificate row"
+t_expect_rc 1 "$C" -d "$S/a" register verify --central >"$T_TMP/vc.out" 2>&1
+grep -q "station WS-B: certificate $cid: INVALID signature" "$T_TMP/vc.out" ||
+	{ cat "$T_TMP/vc.out"; t_fail "verify --central does not name station and certificate"; }
+sql "SET session_replication_role = replica; UPDATE certificates SET json = \$j\$$orig\$j\$
+	WHERE id = '$cid'" >/dev/null || t_fail "restore the certificate row"
+"$C" -d "$S/a" register verify --central >/dev/null || t_fail "verify --central after restoring"
+t_ok "verify --central checks every certificate row's signature and event"
+
 # --- kill -9 mid-append: nothing committed is lost
 for round in 1 2 3; do
 	custody_loop c 400 & kp=$!

@@ -12,6 +12,7 @@
  * CONNINFO defaults to station.conf's "register"; --central CONNINFO too.
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -146,10 +147,11 @@ static int verify_central(struct cli_ctx *ctx, struct central_opts *o)
 	if (rc < 0)
 		return cfail("verify", rc, cause);
 	if (ctx->json) {
-		rc = cli_print_json(json_pack("{s:b, s:I, s:I, s:I, s:s, s:I, s:s}", "ok", v.ok,
-					      "stations", (json_int_t)v.stations,
+		rc = cli_print_json(json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:I, s:s}", "ok",
+					      v.ok, "stations", (json_int_t)v.stations,
 					      "events", (json_int_t)v.events,
 					      "signatures", (json_int_t)v.signatures,
+					      "certificates", (json_int_t)v.certificates,
 					      "station", v.station, "seq", (json_int_t)v.seq,
 					      "message", v.message));
 		return v.ok ? rc : CLI_EXIT_FAIL;
@@ -162,6 +164,8 @@ static int verify_central(struct cli_ctx *ctx, struct central_opts *o)
 	       "chain intact, %lld signatures valid (%s)\n", (long long)v.stations,
 	       (long long)v.events, (long long)v.signatures,
 	       o->all_signatures ? "every event" : "each station's newest event");
+	printf(_("certificates: %lld rows verified (signature and event)\n"),
+	       (long long)v.certificates);
 	return CLI_EXIT_OK;
 }
 
