@@ -106,9 +106,17 @@ int register_central_overdue(const char *conninfo, int days, json_t **out, char 
 /* The medium @dev as the centre knows it (same identity rules as
  * register_find_by_device(): WWN, serial + model, backing file), enrolled
  * at any station: @out gets its row with id 0 (not in the local register),
- * @station (128 bytes) the station holding it.  -ENOENT, -EHOSTUNREACH. */
+ * @station (128 bytes) the station holding it (its newest row when several
+ * stations hold it).  -ENOENT, -EHOSTUNREACH. */
 int register_central_lookup(const char *conninfo, const struct device_info *dev,
 			    struct register_media *out, char *station, char **cause);
+/* The same for a reference: register number, asset tag, serial or WWN,
+ * "STATION:REF" for a register number of that station.  central_station and
+ * central_id of @out name the row the medium was first enrolled as (a row
+ * received from another station names its origin).  -EEXIST when @ref
+ * names several media. */
+int register_central_lookup_ref(const char *conninfo, const char *ref,
+				struct register_media *out, char *station, char **cause);
 
 /* The inventory as CSV (bilingual header), malloc'd. */
 int register_central_inventory_csv(json_t *inv, char **text);

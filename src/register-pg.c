@@ -63,6 +63,9 @@ int register_central_overdue(const char *c, int d, json_t **o, char **cause)
 int register_central_lookup(const char *c, const struct device_info *d, struct register_media *o,
 			    char *s, char **cause)
 { (void)c; (void)d; (void)o; (void)s; return no_pq(cause); }
+int register_central_lookup_ref(const char *c, const char *r, struct register_media *o, char *s,
+				char **cause)
+{ (void)c; (void)r; (void)o; (void)s; return no_pq(cause); }
 
 #else
 
@@ -1275,12 +1278,24 @@ static int attach_history(PGconn *c, json_t *m, char **cause)
 
 	snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
 		 json_integer_value(json_object_get(m, "id")));
-	rc = pg_query(c, "SELECT e.station, e.seq, e.at, e.kind, e.operator, e.details, e.hash"
+	/* the rows of the medium: (@station, @id), the row it was received
+	 * from (its origin), every row received from that origin, and rows of
+	 * the same serial, WWN or backing file */
+	rc = pg_query(c, "WITH rcv AS (SELECT e.station, e.media_id, e.details::jsonb -> 'from'"
+		      " AS f FROM events e WHERE e.kind = 'received'),"
+		      " origin AS (SELECT COALESCE((SELECT f ->> 'station' FROM rcv WHERE"
+		      " rcv.station = $1 AND rcv.media_id = $2::bigint LIMIT 1), $1) AS station,"
+		      " COALESCE((SELECT (f ->> 'id')::bigint FROM rcv WHERE rcv.station = $1 AND"
+		      " rcv.media_id = $2::bigint LIMIT 1), $2::bigint) AS id)"
+		      " SELECT e.station, e.seq, e.at, e.kind, e.operator, e.details, e.hash"
 		      " FROM events e JOIN media m ON m.station = e.station AND m.id = e.media_id"
-		      " WHERE (m.station = $1 AND m.id = $2::bigint) OR ($3 <> '' AND m.serial = $3)"
+		      " CROSS JOIN origin o"
+		      " WHERE (m.station = $1 AND m.id = $2::bigint) OR (m.station = o.station AND"
+		      " m.id = o.id) OR EXISTS (SELECT 1 FROM rcv WHERE rcv.station = m.station AND"
+		      " rcv.media_id = m.id AND rcv.f ->> 'station' = o.station AND"
+		      " (rcv.f ->> 'id')::bigint = o.id) OR ($3 <> '' AND m.serial = $3)"
 		      " OR ($4 <> '' AND m.wwn = $4) OR ($5 <> '' AND m.backing_file = $5)"
-		      " ORDER BY e.at, e.station, e.seq", 5, p, &r,
-		      cause);
+		      " ORDER BY e.at, e.station, e.seq", 5, p, &r, cause);
 	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
 		json_array_append_new(h, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
 						   "station", PQgetvalue(r, i, 0),
@@ -1373,49 +1388,119 @@ int register_central_overdue(const char *conninfo, int days, json_t **out, char 
 			 " ORDER BY max(e.at), m.station, m.id", 1, p, out, cause);
 }
 
+/* Media rows matching @where (a WHERE clause over media, no ORDER BY), in
+ * service first, the newest first; after the media columns each row's
+ * origin: the station and id it was received from (its "received" event),
+ * else its own. */
+static int central_rows(const char *conninfo, const char *where, int n, const char *const *p,
+			PGresult **out, char **cause)
+{
+	char *inner = media_select(where), *sql = NULL;
+	PGconn *c = NULL;
+	int rc = inner ? 0 : -ENOMEM;
+
+	*out = NULL;
+	if (rc == 0)
+		sql = util_asprintf("SELECT q.*, COALESCE(rc.details::jsonb -> 'from' ->> 'station',"
+				    " q.station), COALESCE(rc.details::jsonb -> 'from' ->> 'id',"
+				    " q.id::text) FROM (%s) q LEFT JOIN LATERAL (SELECT details FROM"
+				    " events e WHERE e.station = q.station AND e.media_id = q.id AND"
+				    " e.kind = 'received' ORDER BY e.seq LIMIT 1) rc ON true ORDER BY"
+				    " q.state IN ('destroyed', 'lost'), q.updated_at DESC", inner);
+	free(inner);
+	if (rc == 0 && !sql)
+		rc = -ENOMEM;
+	if (rc < 0)
+		return util_fail(cause, rc, "out of memory");
+	rc = pg_connect(conninfo, &c, cause);
+	if (rc == 0)
+		rc = pg_query(c, sql, n, p, out, cause);
+	if (c)
+		PQfinish(c);
+	free(sql);
+	return rc;
+}
+
+/* Row @i of central_rows() into @out (id 0: not a local row), @station
+ * (128 bytes) the station holding it. */
+static void central_row_to_media(PGresult *r, int i, struct register_media *out, char *station)
+{
+	row_to_media(r, i, out);
+	util_strlcpy(station, PQgetvalue(r, i, 0), 128);
+	util_strlcpy(out->central_station, PQgetvalue(r, i, (int)N_MFIELDS + 1),
+		     sizeof(out->central_station));
+	out->central_id = strtoll(PQgetvalue(r, i, (int)N_MFIELDS + 2), NULL, 10);
+	out->id = 0;
+}
+
 int register_central_lookup(const char *conninfo, const struct device_info *dev,
 			    struct register_media *out, char *station, char **cause)
 {
 	const char *p[3] = { dev->wwn, dev->serial, dev->model };
-	json_t *rows = NULL, *m;
+	bool file = dev->transport == DEVICE_TRANSPORT_VIRTUAL ||
+		    dev->transport == DEVICE_TRANSPORT_FILE;
+	PGresult *r = NULL;
 	int rc;
 
-	p[2] = dev->model;
-	if (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE)
+	if (file)
 		p[2] = dev->backing_file;
-	rc = media_query(conninfo, dev->transport == DEVICE_TRANSPORT_VIRTUAL ||
-			 dev->transport == DEVICE_TRANSPORT_FILE ?
-			 "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
-			 " ($2 <> '' AND serial = $2) OR ($3 <> '' AND backing_file = $3))"
-			 " ORDER BY state IN ('destroyed', 'lost'), updated_at DESC LIMIT 1" :
-			 "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
-			 " ($2 <> '' AND serial = $2 AND (model = $3 OR model = '' OR $3 = '')))"
-			 " ORDER BY state IN ('destroyed', 'lost'), updated_at DESC LIMIT 1",
-			 3, p, &rows, cause);
+	rc = central_rows(conninfo, file ?
+			  "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
+			  " ($2 <> '' AND serial = $2) OR ($3 <> '' AND backing_file = $3))" :
+			  "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
+			  " ($2 <> '' AND serial = $2 AND (model = $3 OR model = '' OR $3 = '')))",
+			  3, p, &r, cause);
 	if (rc < 0)
 		return rc;
-	m = json_array_get(rows, 0);
-	if (!m) {
-		json_decref(rows);
+	if (PQntuples(r) == 0) {
+		PQclear(r);
 		return util_fail(cause, -ENOENT, "%s is in no station's register", dev->path);
 	}
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < N_MFIELDS; i++) {
-		json_t *v = json_object_get(m, media_fields[i].json);
-		char buf[32];
+	central_row_to_media(r, 0, out, station);
+	PQclear(r);
+	return 0;
+}
 
-		if (json_is_string(v))
-			mfield_set(out, &media_fields[i], json_string_value(v));
-		else if (json_is_boolean(v))
-			mfield_set(out, &media_fields[i], json_is_true(v) ? "1" : "0");
-		else {
-			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-			mfield_set(out, &media_fields[i], buf);
+int register_central_lookup_ref(const char *conninfo, const char *ref,
+				struct register_media *out, char *station, char **cause)
+{
+	const char *colon = strchr(ref, ':');
+	char st[128] = "";
+	const char *p[2] = { ref, st };
+	PGresult *r = NULL;
+	int rc;
+
+	/* "STATION:REF": a register number of that station */
+	if (colon && (size_t)(colon - ref) < sizeof(st)) {
+		memcpy(st, ref, (size_t)(colon - ref));
+		st[colon - ref] = '\0';
+		p[0] = colon + 1;
+	}
+	rc = central_rows(conninfo, "WHERE NOT unregistered AND ($2 = '' OR station = $2) AND"
+			  " (register_no = $1 OR (asset_tag <> '' AND asset_tag = $1) OR"
+			  " (serial <> '' AND serial = $1) OR (wwn <> '' AND lower(wwn) = lower($1)))",
+			  2, p, &r, cause);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return util_fail(cause, -ENOENT, "'%s' is in no station's register", ref);
+	}
+	/* rows of one medium share their origin; others make @ref ambiguous */
+	for (int i = 1; i < PQntuples(r); i++) {
+		int o = (int)N_MFIELDS + 1;
+
+		if (strcmp(PQgetvalue(r, i, o), PQgetvalue(r, 0, o)) != 0 ||
+		    strcmp(PQgetvalue(r, i, o + 1), PQgetvalue(r, 0, o + 1)) != 0) {
+			rc = util_fail(cause, -EEXIST, "'%s' names several media in the central "
+				       "register (stations %s and %s): name it STATION:%s", ref,
+				       PQgetvalue(r, 0, 0), PQgetvalue(r, i, 0), p[0]);
+			PQclear(r);
+			return rc;
 		}
 	}
-	util_strlcpy(station, json_string_value(json_object_get(m, "station")), 128);
-	out->id = 0;
-	json_decref(rows);
+	central_row_to_media(r, 0, out, station);
+	PQclear(r);
 	return 0;
 }
 

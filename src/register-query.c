@@ -14,6 +14,9 @@
 #include "register-central.h"
 #include "util.h"
 
+static int central_lookup(struct register_db *db, const char *ref,
+			  const struct device_info *dev, struct register_media *out, char **cause);
+
 int register_find_ref(struct register_db *db, const char *ref, struct register_media *out,
 		      char **cause)
 {
@@ -27,6 +30,8 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys) && rc == -ENOENT; i++)
 		rc = register_query_one(db, keys[i], ref, NULL, i >= 2, out, cause);
+	if (rc == -ENOENT && db->central)
+		return central_lookup(db, ref, NULL, out, cause);
 	if (rc == -ENOENT)
 		util_fail(cause, rc, "'%s' is not in the register (register number, asset tag, "
 			  "serial or device path)", ref);
@@ -38,10 +43,11 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
 /* Not in this station's register: the central one knows it when another
  * station enrolled it (id 0: not in the local register; its real
  * classification and state).  Unreachable: refused, since the medium may
- * well be classified (custos-register(5)). */
-static int central_lookup(struct register_db *db, const struct device_info *dev,
-			  struct register_media *out, char **cause)
+ * well be classified (custos-register(5)).  By @ref, else by @dev. */
+static int central_lookup(struct register_db *db, const char *ref,
+			  const struct device_info *dev, struct register_media *out, char **cause)
 {
+	const char *what = ref ? ref : dev->path;
 	char station[128], *why = NULL;
 	int rc;
 
@@ -49,19 +55,29 @@ static int central_lookup(struct register_db *db, const struct device_info *dev,
 	 * looks up every device, so wait a minute before trying again */
 	if (util_unix_now() < db->central_down_until)
 		return util_fail(cause, -EHOSTUNREACH, "%s is not in this station's register and "
-				 "the central register was unreachable a moment ago",
-				 dev->path);
-	rc = register_central_lookup(db->central, dev, out, station, &why);
+				 "the central register was unreachable a moment ago", what);
+	rc = ref ? register_central_lookup_ref(db->central, ref, out, station, &why) :
+	     register_central_lookup(db->central, dev, out, station, &why);
 	if (rc == -EHOSTUNREACH)
 		db->central_down_until = util_unix_now() + 60;
 
+	if ((rc == -ENOENT || rc == -ENOTSUP) && ref) {
+		free(why);
+		return util_fail(cause, -ENOENT, "'%s' is not in the register (register number, "
+				 "asset tag, serial or device path)", ref);
+	}
 	if (rc == -ENOENT || rc == -ENOTSUP) {
 		free(why);
-		return util_fail(cause, -ENOENT, "%s is not in the register", dev->path);
+		return util_fail(cause, -ENOENT, "%s is not in the register", what);
+	}
+	if (rc == -EEXIST) {
+		util_fail(cause, rc, "%s", why ? why : "ambiguous");
+		free(why);
+		return rc;
 	}
 	if (rc < 0) {
 		util_fail(cause, rc, "%s is not in this station's register and the central "
-			  "register cannot say whether another station enrolled it: %s", dev->path,
+			  "register cannot say whether another station enrolled it: %s", what,
 			  why ? why : strerror(-rc));
 		free(why);
 		return rc;
@@ -93,7 +109,7 @@ int register_find_by_device(struct register_db *db, const struct device_info *de
 	if (rc == 0)
 		return register_history_check(db, out, cause);
 	if (rc == -ENOENT && db->central)
-		return central_lookup(db, dev, out, cause);
+		return central_lookup(db, NULL, dev, out, cause);
 	if (rc == -ENOENT)
 		util_fail(cause, rc, "%s is not in the register", dev->path);
 	return rc;

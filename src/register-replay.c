@@ -24,6 +24,9 @@
  *   certificate-failed  nothing
  *   destroyed      state destroyed, holder empty
  *   lost           state lost
+ *   received       unregistered = 0; classification, highest level, state and
+ *                  holder = details' (a medium another station enrolled, as
+ *                  the central register had it); identity: details.medium
  * A row created by a sanitization (unregistered) starts in-stock, without
  * classification; its first event carries the row's identity in
  * details.medium (since this check exists; older ones: identity unchecked).
@@ -145,6 +148,16 @@ static void move(struct replay *r, const char *state, const char *holder)
 		set_field(r, "holder", holder);
 }
 
+/* A medium another station enrolled, received here: as the centre had it. */
+static void replay_received(struct replay *r, json_t *d)
+{
+	r->d.unregistered = false;
+	set_field(r, "classification", str_of(d, "classification"));
+	set_field(r, "highest_class", str_of(d, "highest_class"));
+	set_field(r, "state", str_of(d, "state"));
+	set_field(r, "holder", str_of(d, "holder"));
+}
+
 static void replay_event(struct replay *r, const char *kind, json_t *d)
 {
 	if (json_is_object(json_object_get(d, "medium")))
@@ -170,6 +183,8 @@ static void replay_event(struct replay *r, const char *kind, json_t *d)
 		move(r, "destroyed", "");
 	else if (strcmp(kind, "lost") == 0)
 		move(r, "lost", NULL);
+	else if (strcmp(kind, "received") == 0)
+		replay_received(r, d);
 }
 
 /* Replay the events of @id (in seq order) into @r. */

@@ -938,6 +938,56 @@ out:
 	return rc;
 }
 
+/* What a "received" event says (custos-register(5)): the local row's
+ * identity, the state the centre gave, and where the medium came from. */
+static json_t *receive_details(const struct register_media *local,
+			       const struct register_media *m)
+{
+	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:{s:s, s:I, s:s}}",
+			 "medium", enroll_details(local), "classification", m->classification,
+			 "highest_class", m->highest_class, "state", m->state, "holder", m->holder,
+			 "from", "station", m->central_station, "id", (json_int_t)m->central_id,
+			 "register_no", m->register_no);
+}
+
+int register_receive(struct register_db *db, struct register_media *m, char **cause)
+{
+	struct register_media row = *m, local;
+	struct change c = { .classification = m->classification, .highest = m->highest_class,
+			    .state = m->state, .holder = m->holder };
+	int64_t id = 0;
+	int rc;
+
+	if (m->id > 0 || !m->central_station[0])
+		return util_fail(cause, -EINVAL, "register: %s is not a medium of the central "
+				 "register", m->register_no);
+	rc = check_media_text(m, cause);
+	if (rc == 0)
+		rc = register_chain_before_append(db, cause);
+	if (rc == 0)
+		rc = begin(db, cause);
+	if (rc < 0)
+		return rc;
+	row.unregistered = false;
+	rc = insert_media(db, &row, "M", &id, cause);
+	if (rc == 0)
+		rc = update_media(db, id, &c, cause);
+	if (rc == 0)
+		rc = load(db, id, &local, cause);
+	if (rc == 0)
+		rc = append_event(db, id, "received", receive_details(&local, m), NULL, cause);
+	if (rc == 0)
+		rc = commit(db, cause);
+	if (rc < 0) {
+		rollback(db);
+		return rc;
+	}
+	util_info("register: %s of station %s received here as %s", m->register_no,
+		  m->central_station, local.register_no);
+	*m = local;
+	return 0;
+}
+
 static json_t *details1(const char *key, const char *val)
 {
 	json_t *o = json_object();

@@ -95,6 +95,10 @@ struct register_media {
 	 * the row differs from what its events say (register_verify_media()). */
 	bool history_differs;
 	char history_note[256];		/* the first difference */
+	/* id 0, from the central register (another station's medium): the
+	 * station and id of the row it was first enrolled as there */
+	char central_station[128];
+	int64_t central_id;
 };
 
 struct register_event {
@@ -228,6 +232,13 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
  * of virtual media.  Media still in service are preferred. */
 int register_find_by_device(struct register_db *db, const struct device_info *dev,
 			    struct register_media *out, char **cause);
+/* A medium another station enrolled (@m from register_find_ref() or
+ * register_find_by_device() with id 0 and central_station set), received
+ * here before this station records anything about it: a local row with its
+ * identity, classification, highest level, state and holder as the centre
+ * has them, and a "received" event naming the station and id it came from
+ * (custos-register(5)).  @m gets the local row. */
+int register_receive(struct register_db *db, struct register_media *m, char **cause);
 
 /* Fill media_type/vendor/model/serial/wwn/backing_file/capacity of @m from
  * a probed device. */

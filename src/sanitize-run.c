@@ -320,11 +320,19 @@ static int record_start(struct sanitize_run *run, char **cause)
 		.resume = plan->resume,
 	};
 	struct register_db *db = NULL;
+	struct register_media m = plan->priv->m;
+	int64_t id = plan->media_id;
 	int rc = open_db(run, &db, cause);
 
+	/* another station's medium (the central register): received here
+	 * first, so the run joins its one history with its classification */
+	if (rc == 0 && id <= 0 && plan->priv->in_register && m.central_station[0]) {
+		rc = register_receive(db, &m, cause);
+		id = m.id;
+	}
 	if (rc == 0)
-		rc = register_start_sanitization(db, plan->media_id, &plan->dev, &s,
-						 &run->media_id, run->start_hash, NULL, cause);
+		rc = register_start_sanitization(db, id, &plan->dev, &s, &run->media_id,
+						 run->start_hash, NULL, cause);
 	register_close(db);
 	return rc;
 }

@@ -45,7 +45,7 @@ psql -X -q "host=$PGD port=$PORT dbname=postgres user=postgres" -c "CREATE DATAB
 "$C" register init-server | grep -q "CREATE TABLE IF NOT EXISTS events" || t_fail "init-server prints no schema"
 "$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply"
 "$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply again"
-for s in a b c d; do sql "CREATE ROLE ws_$s LOGIN IN ROLE custos_station" >/dev/null; done
+for s in a b c d e; do sql "CREATE ROLE ws_$s LOGIN IN ROLE custos_station" >/dev/null; done
 sql "CREATE ROLE audit LOGIN IN ROLE custos_auditor" >/dev/null
 t_ok "init-server sets up schema and roles"
 
@@ -109,7 +109,50 @@ grep -q secret "$T_TMP/pol.out" || { cat "$T_TMP/pol.out"; t_fail "policy not wi
 jq -e '[.[0].history[] | .station + ":" + .kind] | index("WS-A:enrolled") != null and
 	index("WS-B:sanitized") != null' "$T_TMP/find.json" >/dev/null ||
 	{ jq -c '[.[0].history[] | .station + ":" + .kind]' "$T_TMP/find.json"; t_fail "one history"; }
+# B received it first: its row there has A's classification
+[ "$(sql "SELECT classification || ':' || unregistered FROM media WHERE station = 'WS-B' AND
+	backing_file = '$SH/m-shared.img'")" = secret:false ] || t_fail "B's row of A's medium"
 t_ok "a medium enrolled at A is recognised and sanitized at B; one history"
+
+# --- a medium enrolled at A handled at B and C by reference: received there,
+# one history at the centre, its own classification
+"$C" -d "$S/a" enroll --manual --type optical --class top-secret --serial DISC-R \
+	--asset-tag TAG-r >/dev/null || t_fail "manual enrol at A"
+rno=$("$C" -d "$S/a" -j register show TAG-r | jq -r .register_no)
+"$C" -d "$S/b" -j register show "WS-A:$rno" | jq -e '.classification == "top-secret" and
+	.id == 0' >/dev/null || t_fail "show WS-A:$rno at B (central)"
+"$C" -d "$S/b" issue "WS-A:$rno" --to "Holder B" >/dev/null 2>"$T_TMP/rcv.err" ||
+	{ cat "$T_TMP/rcv.err"; t_fail "issue A's medium at B by its register number"; }
+grep -q "received" "$T_TMP/rcv.err" || t_fail "no note that B received the medium"
+"$C" -d "$S/b" -j register show TAG-r | jq -e '.id > 0 and .classification == "top-secret"
+	and .state == "issued" and .holder == "Holder B"' >/dev/null || t_fail "B's received row"
+"$C" -d "$S/b" return TAG-r >/dev/null || t_fail "return at B"
+"$C" -d "$S/b" register verify >/dev/null || t_fail "B's register verify after receiving"
+# C finds it by serial; the newest row (B's) gives its state
+"$C" -d "$S/c" -j register show DISC-R | jq -e '.state == "in-stock" and
+	.classification == "top-secret"' >/dev/null || t_fail "show DISC-R at C (central)"
+"$C" -d "$S/c" destroy DISC-R --method shred --place "Room C" --witness Li --witness Wang \
+	--operator "Op C" >/dev/null 2>&1 || t_fail "destroy at C by serial"
+"$C" -d "$S/c" register verify >/dev/null || t_fail "C's register verify after receiving"
+[ "$(sql "SELECT classification || ':' || state FROM media WHERE station = 'WS-C' AND
+	serial = 'DISC-R'")" = top-secret:destroyed ] || t_fail "C's row at the centre"
+"$C" -d "$S/a" -j register find "$rno" >"$T_TMP/rfind.json" || t_fail "find $rno"
+jq -e '[.[] | select(.station == "WS-A")][0].history | map(.station + ":" + .kind) |
+	index("WS-A:enrolled") != null and index("WS-B:received") != null and
+	index("WS-B:issued") != null and index("WS-B:returned") != null and
+	index("WS-C:received") != null and index("WS-C:destroyed") != null' \
+	"$T_TMP/rfind.json" >/dev/null ||
+	{ jq -c '.[] | [.station, (.history | map(.station + ":" + .kind))]' "$T_TMP/rfind.json"
+	  t_fail "one history across A, B and C"; }
+# a register number several stations hold is ambiguous without its station
+"$C" -d "$S/e" init --org "Test Court" --station WS-E --register "$(conn e)" >/dev/null ||
+	t_fail "init e"
+no1=$("$C" -d "$S/a" -j register show TAG-a | jq -r .register_no)
+t_expect_rc 1 "$C" -d "$S/e" register show "$no1" >/dev/null 2>"$T_TMP/amb.err"
+grep -q "STATION:$no1" "$T_TMP/amb.err" || { cat "$T_TMP/amb.err"; t_fail "ambiguous $no1"; }
+"$C" -d "$S/e" -j register show "WS-A:$no1" | jq -e '.asset_tag == "TAG-a"' >/dev/null ||
+	t_fail "WS-A:$no1 at E"
+t_ok "a medium enrolled at A is handled at B and C by reference: one history, its class"
 
 # --- verify --central checks certificate rows: a tampered one is named
 cid=$(sql "SELECT id FROM certificates WHERE station = 'WS-B' ORDER BY id LIMIT 1")

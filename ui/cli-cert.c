@@ -136,7 +136,8 @@ static int register_ref(struct cert_cli *c, const char *ref, json_t **doc, char 
 		register_cert_clear(&one);
 		return rc;
 	}
-	if (register_find_ref(c->db, ref, &m, NULL) < 0)
+	/* id 0: another station's medium (the central register) */
+	if (register_find_ref(c->db, ref, &m, NULL) < 0 || m.id <= 0)
 		return -ENOENT;
 	rc = register_list_certificates(c->db, m.id, &certs, &n, cause);
 	if (rc == 0 && n == 0)
@@ -323,7 +324,7 @@ static int list_register(struct cert_cli *c, struct lister *l)
 
 	if (!reg(c))
 		return 0;
-	if (c->media && register_find_ref(c->db, c->media, &m, NULL) == 0) {
+	if (c->media && register_find_ref(c->db, c->media, &m, NULL) == 0 && m.id > 0) {
 		util_strlcpy(l->media_no, m.register_no, sizeof(l->media_no));
 		l->media_id = m.id;
 	}
