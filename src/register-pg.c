@@ -611,6 +611,8 @@ struct register_central {
 	PGconn *conn;
 	char station[128];		/* whose keys this connection has sent */
 	char certs_sent[48];		/* cert_mark() of the rows sent, "" at first */
+	bool tail_known;		/* the station's chain at the centre ends at */
+	int64_t tail_seq;		/* tail_seq after this connection's last push */
 };
 
 /* What changes when a certificate row is added: their number and newest
@@ -719,6 +721,33 @@ static int begin_locked(PGconn *c, const char *station, int64_t *seq, char *hash
 	return 0;
 }
 
+/* The events after @cseq, their signatures, the media rows they changed,
+ * the certificates and COMMIT, into the pipeline @b; then every result. */
+static int push_batch(struct register_central *h, struct batch *b, struct register_db *db,
+		      const struct station *st, int64_t cseq, struct register_push_result *res,
+		      char **cause)
+{
+	int rc = push_events(b, db, st->name, cseq, res, cause);
+
+	if (rc == 0)
+		rc = push_signatures(b, db, st->name, cseq, res, cause);
+	if (rc == 0)
+		rc = push_media(b, db, st->name, cseq, res, cause);
+	b->count_from = b->sent;
+	if (rc == 0 && (res->events > 0 || h->station[0] == '\0'))
+		rc = push_certificates(b, h, db, st->name, cause);
+	if (rc == 0)
+		rc = batch_send(b, NULL, "COMMIT", 0, NULL, cause);
+	/* every result read, also after a failure (the pipeline must end) */
+	if (batch_finish(b, rc < 0 ? NULL : cause) < 0 && rc == 0)
+		rc = -EIO;
+	res->certificates = b->counted;
+	if (rc == 0 && b->certs_mark[0])
+		util_strlcpy(h->certs_sent, b->certs_mark, sizeof(h->certs_sent));
+	res->central_seq = cseq + res->events;
+	return rc;
+}
+
 static int push_locked(struct register_central *h, struct register_db *db,
 		       const struct station *st, struct register_push_result *res, char **cause)
 {
@@ -748,24 +777,41 @@ static int push_locked(struct register_central *h, struct register_db *db,
 				 "of them was rewritten", cseq, st->name, lhash, chash);
 	if (!PQenterPipelineMode(c))
 		return pg_fail(c, NULL, cause, "pipeline");
-	rc = push_events(&b, db, st->name, cseq, res, cause);
+	return push_batch(h, &b, db, st, cseq, res, cause);
+}
+
+/* A push in one round trip, when this connection's last push left the
+ * station's chain at the centre at h->tail_seq: BEGIN, the lock, the events
+ * after it, COMMIT in one pipeline.  Should the centre's chain have moved
+ * meanwhile, its trigger refuses the first event (it must extend the chain
+ * there) and nothing is written; the caller then pushes the checked way. */
+static int push_fast(struct register_central *h, struct register_db *db,
+		     const struct station *st, struct register_push_result *res, char **cause)
+{
+	struct batch b = { .c = h->conn, .count_from = INT32_MAX };
+	const char *p[1] = { st->name };
+	int rc;
+
+	if (!PQenterPipelineMode(h->conn))
+		return pg_fail(h->conn, NULL, cause, "pipeline");
+	rc = batch_send(&b, NULL, "BEGIN", 0, NULL, cause);
 	if (rc == 0)
-		rc = push_signatures(&b, db, st->name, cseq, res, cause);
-	if (rc == 0)
-		rc = push_media(&b, db, st->name, cseq, res, cause);
-	b.count_from = b.sent;
-	if (rc == 0 && (res->events > 0 || h->station[0] == '\0'))
-		rc = push_certificates(&b, h, db, st->name, cause);
-	if (rc == 0)
-		rc = batch_send(&b, NULL, "COMMIT", 0, NULL, cause);
-	/* every result read, also after a failure (the pipeline must end) */
-	if (batch_finish(&b, rc < 0 ? NULL : cause) < 0 && rc == 0)
-		rc = -EIO;
-	res->certificates = b.counted;
-	if (rc == 0 && b.certs_mark[0])
-		util_strlcpy(h->certs_sent, b.certs_mark, sizeof(h->certs_sent));
-	res->central_seq = cseq + res->events;
-	return rc;
+		rc = batch_send(&b, NULL, "SELECT pg_advisory_xact_lock(hashtext('custos-push:'"
+				" || $1))", 1, p, cause);
+	if (rc < 0) {
+		batch_finish(&b, NULL);
+		return rc;
+	}
+	return push_batch(h, &b, db, st, h->tail_seq, res, cause);
+}
+
+static void rollback_push(struct register_central *c, struct register_push_result *res)
+{
+	PGresult *r = PQexec(c->conn, "ROLLBACK");
+
+	PQclear(r);
+	memset(res, 0, sizeof(*res));
+	c->tail_known = false;
 }
 
 int register_central_push_to(struct register_central *c, struct register_db *db,
@@ -778,16 +824,25 @@ int register_central_push_to(struct register_central *c, struct register_db *db,
 	rc = register_check_head(db, cause);
 	if (rc < 0)
 		return rc;
-	rc = push_locked(c, db, st, res, cause);
-	if (rc == 0) {
-		util_strlcpy(c->station, st->name, sizeof(c->station));
-	} else {
-		PGresult *r = PQexec(c->conn, "ROLLBACK");
+	if (c->tail_known && strcmp(c->station, st->name) == 0) {
+		char *why = NULL;
 
-		PQclear(r);
-		memset(res, 0, sizeof(*res));
+		rc = push_fast(c, db, st, res, &why);
+		free(why);
+		if (rc == 0)
+			goto done;
+		rollback_push(c, res);	/* the chain moved: the checked way */
 	}
-	return rc;
+	rc = push_locked(c, db, st, res, cause);
+	if (rc < 0) {
+		rollback_push(c, res);
+		return rc;
+	}
+	util_strlcpy(c->station, st->name, sizeof(c->station));
+done:
+	c->tail_seq = res->central_seq;
+	c->tail_known = true;
+	return 0;
 }
 
 int register_central_push(struct register_db *db, const struct station *st, const char *conninfo,
