@@ -47,7 +47,11 @@ struct register_push_result {
 struct register_central;
 int register_central_open(const char *conninfo, struct register_central **out, char **cause);
 void register_central_close(struct register_central *c);
-/* register_central_push() on an open connection. */
+/* register_central_push() on an open connection.  After a push, the next
+ * one on the connection is a single round trip (the events extend where
+ * the last push left the station's chain; if another process pushed
+ * meanwhile the server refuses them and the push is redone the checked
+ * way).  Returns once the centre committed the events. */
 int register_central_push_to(struct register_central *c, struct register_db *db,
 			     const struct station *st, struct register_push_result *res,
 			     char **cause);
