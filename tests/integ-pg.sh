@@ -178,6 +178,16 @@ for round in 1 2 3; do
 	kill -9 $(pgrep -P $kp) $kp 2>/dev/null	# the custos child mid-append, then the loop
 	wait $kp 2>/dev/null
 done
+# a head being written when the process died: its temporary file is rewritten
+printf 'torn' >"$S/c/register.head.tmp"
+"$C" -d "$S/c" -j register show TAG-c | jq -e '.state' >/dev/null || t_fail "show after kill -9"
+if [ "$("$C" -d "$S/c" -j register show TAG-c | jq -r .state)" = issued ]; then
+	"$C" -d "$S/c" return TAG-c >/dev/null || t_fail "return over a torn head.tmp"
+else
+	"$C" -d "$S/c" issue TAG-c --to Dana >/dev/null || t_fail "issue over a torn head.tmp"
+fi
+grep -q "^seq=$(sqlite3 "$S/c/register.db" "SELECT max(seq) FROM events")\$" "$S/c/register.head" ||
+	t_fail "register.head does not name the newest event"
 "$C" -d "$S/c" register push >/dev/null || t_fail "push after kill -9"
 loc=$(sqlite3 "$S/c/register.db" "SELECT count(*) FROM events")
 cen=$(sql "SELECT count(*) FROM events WHERE station = 'WS-C'")
