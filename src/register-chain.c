@@ -93,6 +93,39 @@ static int table_exists(struct register_db *db, bool *yes, char **cause)
 	return rc;
 }
 
+/*
+ * register.head.lock gets the permissions of the register file itself
+ * (read/write bits), as SQLite gives its -wal and -shm files: whoever may
+ * write the register (a group sharing the state dir) may take the lock
+ * and so advance the signed head.  Created here, before any head is
+ * written; an existing lock of ours with fewer bits is widened.
+ */
+static void head_lock_mode(const char *dir, const char *path)
+{
+	char *lock = util_asprintf("%s/" HEAD_FILE ".lock", dir);
+	struct stat db_sb, sb;
+	mode_t mode;
+	int fd;
+
+	if (!lock || stat(path, &db_sb) < 0) {
+		free(lock);
+		return;
+	}
+	mode = db_sb.st_mode & 0666;
+	fd = open(lock, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd >= 0) {
+		if (fchmod(fd, mode) < 0)	/* the umask took bits away */
+			util_warn("register: cannot set the mode of %s: %s", lock,
+				  strerror(errno));
+		util_close(fd);
+	} else if (errno == EEXIST && lstat(lock, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		   sb.st_uid == geteuid() && (sb.st_mode & mode) != mode &&
+		   chmod(lock, (sb.st_mode & 0666) | mode) < 0) {
+		util_warn("register: cannot set the mode of %s: %s", lock, strerror(errno));
+	}
+	free(lock);
+}
+
 int register_chain_open(struct register_db *db, const char *path, char **cause)
 {
 	const char *slash = strrchr(path, '/');
@@ -108,6 +141,7 @@ int register_chain_open(struct register_db *db, const char *path, char **cause)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	if (slash == path)
 		db->chain->dir[0] = '\0';	/* "/register.db": the root */
+	head_lock_mode(db->chain->dir, path);
 	/* No schema version: created where missing, so it merges with any. */
 	rc = table_exists(db, &have, cause);
 	if (rc < 0 || have)
@@ -552,6 +586,90 @@ int register_set_signer(struct register_db *db, struct sign_key *key, char **cau
 	return register_check_head(db, cause);
 }
 
+int register_chain_key(struct register_db *db, char *fpr, char *since, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char kind[24] = "";
+	json_t *d = NULL;
+	int rc = register_prepare(db, "SELECT e.kind, e.details, e.at, s.key_fpr FROM events e"
+				  " LEFT JOIN event_signatures s ON s.event_id = e.id"
+				  " ORDER BY e.seq DESC, s.key_fpr LIMIT 1", &st, cause);
+
+	fpr[0] = '\0';
+	if (since)
+		since[0] = '\0';
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 3) != SQLITE_NULL) {
+		register_col_text(st, 0, kind, sizeof(kind));
+		register_col_text(st, 3, fpr, 65);
+		if (strcmp(kind, "key-rotated") == 0) {
+			const char *t = (const char *)sqlite3_column_text(st, 1);
+			const char *nf;
+
+			d = json_loads(t ? t : "", 0, NULL);
+			nf = json_string_value(json_object_get(d, "new_fingerprint"));
+			util_strlcpy(fpr, nf && keyring_fpr_valid(nf) ? nf : "", 65);
+			if (since)
+				register_col_text(st, 2, since, 24);
+		}
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
+	sqlite3_finalize(st);
+	json_decref(d);
+	if (rc == 0 && since && fpr[0] && strcmp(kind, "key-rotated") != 0) {
+		rc = register_prepare(db, "SELECT at FROM events WHERE kind = 'key-rotated' AND"
+				      " json_extract(details, '$.new_fingerprint') = ?"
+				      " ORDER BY seq DESC LIMIT 1", &st, cause);
+		if (rc < 0)
+			return rc;
+		sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			register_col_text(st, 0, since, 24);
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+			register_sql_fail(db, cause, "read chain");
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+/* Is a re-key unfinished (station.key.new or station.pub.new left, or a
+ * station key that is not the chain's)?  Then finish it (keyring.h). */
+static int resume_rekey(struct register_db *db, const char *state_dir, const char *fpr,
+			bool wait, char **cause)
+{
+	char chain[65], since[24];
+	char *kn = util_asprintf("%s/station.key.new", state_dir);
+	char *pn = util_asprintf("%s/station.pub.new", state_dir);
+	bool left = (kn && access(kn, F_OK) == 0) || (pn && access(pn, F_OK) == 0);
+	int rc = register_chain_key(db, chain, since, cause);
+
+	free(kn);
+	free(pn);
+	if (rc == 0 && (left || (chain[0] && strcmp(chain, fpr) != 0)))
+		rc = keyring_resume_rekey(state_dir, chain, since, wait, cause);
+	return rc;
+}
+
+/* The station's key, after an interrupted re-key was finished. */
+static int load_station_key(struct register_db *db, const struct station *st,
+			    struct sign_key **key, char **cause)
+{
+	char fpr[65], *why = NULL;
+	int rc = station_load_signing_key(st, key, cause);
+
+	if (rc < 0 || sign_fingerprint(*key, fpr) < 0)
+		return rc;
+	if (resume_rekey(db, st->state_dir, fpr, true, &why) == 0)
+		return 0;
+	util_warn("%s", why ? why : "cannot finish an interrupted re-key");
+	free(why);
+	sign_key_free(*key);
+	return station_load_signing_key(st, key, cause);
+}
+
 int register_attach_station(struct register_db *db, const struct station *st,
 			    const char *operator_name, char **cause)
 {
@@ -566,7 +684,7 @@ int register_attach_station(struct register_db *db, const struct station *st,
 		if (!db->central)
 			return util_fail(cause, -ENOMEM, "out of memory");
 	}
-	rc = station_load_signing_key(st, &key, cause);
+	rc = load_station_key(db, st, &key, cause);
 	if (rc < 0)
 		return rc;
 	return register_set_signer(db, key, cause);
@@ -574,13 +692,64 @@ int register_attach_station(struct register_db *db, const struct station *st,
 
 /* ---- appending ----------------------------------------------------------- */
 
+/* Reload the station's key into the signer when it is now @chain (a
+ * re-key by another process, or an interrupted one finished now). */
+static bool switch_to(struct register_db *db, const char *chain)
+{
+	struct sign_key *key = NULL;
+	char fpr[65], *why = NULL;
+	bool ok;
+
+	if (!db->attached)
+		return false;
+	if (resume_rekey(db, db->chain->dir, db->chain->signer_fpr, false, &why) < 0) {
+		util_warn("%s", why ? why : "cannot finish an interrupted re-key");
+		free(why);
+		return false;
+	}
+	ok = station_load_signing_key(db->attached, &key, NULL) == 0 &&
+	     sign_fingerprint(key, fpr) == 0 && strcmp(fpr, chain) == 0;
+	if (!ok) {
+		sign_key_free(key);
+		return false;
+	}
+	sign_key_free(db->chain->signer);
+	db->chain->signer = key;
+	util_strlcpy(db->chain->signer_fpr, fpr, sizeof(db->chain->signer_fpr));
+	return true;
+}
+
+/* An event the station signs must be signed by the chain's key: one by a
+ * retired key (a re-key interrupted before the new key was installed, or
+ * done by another process) is refused rather than written, since
+ * verification would reject it and every event after it. */
+static int check_signer(struct register_db *db, char **cause)
+{
+	char chain[65];
+	int rc = register_chain_key(db, chain, NULL, cause);
+
+	if (rc < 0 || !chain[0] || strcmp(chain, db->chain->signer_fpr) == 0 ||
+	    switch_to(db, chain))
+		return rc;
+	return util_fail(cause, -EPERM, "register: the register is signed with key "
+			 "SHA256:%.16s... (introduced by its last key-rotated event), but the "
+			 "station's key %s/station.key is SHA256:%.16s...: an event signed by it "
+			 "would not verify, so nothing is written (an interrupted re-key is finished "
+			 "by the next writing command while station.key.new is there; without it, "
+			 "restore the station's key pair from a backup)", chain, db->chain->dir,
+			 db->chain->signer_fpr);
+}
+
 int register_chain_before_append(struct register_db *db, char **cause)
 {
+	int rc;
+
 	if (!db->chain->signer)
 		return util_fail(cause, -EPERM, "register: writing the register needs the "
 				 "station's private key (every event is signed): set the station "
 				 "up with 'custos init' and run as a user who can read its key");
-	return register_check_head(db, cause);
+	rc = register_check_head(db, cause);
+	return rc < 0 ? rc : check_signer(db, cause);
 }
 
 static int insert_sig(struct register_db *db, const struct register_event *ev,
@@ -679,6 +848,10 @@ struct vctx {
 		char *cause;
 	} keys[KEY_CACHE];
 	size_t nkeys;
+	/* the keys the chain introduced: its first key and the new key of
+	 * every key-rotated event (only these sign heads and certificates) */
+	char (*chain_keys)[65];
+	size_t n_chain;
 };
 
 static void vctx_free(struct vctx *v)
@@ -687,6 +860,28 @@ static void vctx_free(struct vctx *v)
 		sign_key_free(v->keys[i].key);
 		free(v->keys[i].cause);
 	}
+	free(v->chain_keys);
+}
+
+static bool chain_has_key(const struct vctx *v, const char *fpr)
+{
+	for (size_t i = 0; i < v->n_chain; i++)
+		if (strcmp(v->chain_keys[i], fpr) == 0)
+			return true;
+	return false;
+}
+
+static void note_key(struct vctx *v, const char *fpr)
+{
+	char (*k)[65];
+
+	if (!fpr[0] || chain_has_key(v, fpr))
+		return;
+	k = realloc(v->chain_keys, (v->n_chain + 1) * sizeof(*k));
+	if (!k)
+		return;		/* then that key is not trusted: fails closed */
+	v->chain_keys = k;
+	util_strlcpy(k[v->n_chain++], fpr, sizeof(*k));
 }
 
 /* The key with @fpr (cached); NULL with *@why when there is none. */
@@ -797,6 +992,8 @@ static void check_rotation(struct vctx *v, struct walk *w, const struct sev *e)
 	} else if (verify_sig(v, e->seq, e->hash, false, old, e->sig[io]) &&
 		   verify_sig(v, e->seq, e->hash, false, new, e->sig[in])) {
 		v->r->key_rotations++;
+		note_key(v, old);	/* the first key, when the chain starts here */
+		note_key(v, new);
 		util_strlcpy(w->active, new, sizeof(w->active));
 	}
 	json_decref(d);
@@ -819,8 +1016,10 @@ static void check_event(struct vctx *v, struct walk *w, const struct sev *e)
 		check_rotation(v, w, e);
 		return;
 	}
-	if (!w->active[0])
+	if (!w->active[0]) {
 		util_strlcpy(w->active, e->fpr[0], sizeof(w->active));
+		note_key(v, e->fpr[0]);		/* the station's first key */
+	}
 	if (e->nsig != 1 || strcmp(e->fpr[0], w->active) != 0) {
 		fail_at(v->r, e->seq, "signature", "event %lld is signed by key SHA256:%.16s..., "
 			"but the register's key there is SHA256:%.16s... (no key-rotated event "
@@ -940,8 +1139,16 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 				"signed head was deleted", v->db->chain->dir);
 		return;
 	}
-	if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig))
+	if (rc == 0 && v->n_chain > 0 && !chain_has_key(v, h.key))
+		fail_at(v->r, h.seq, "head", "%s/" HEAD_FILE " is signed by key SHA256:%.16s..., "
+			"which the register never introduced (neither its first key nor one a "
+			"key-rotated event names): the head was forged with a key put into "
+			KEYRING_DIR "/", c->dir, h.key);
+	else if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig))
 		rc = head_matches(v->db, &h, &why);
+	/* no signed event: the head (init's or an adoption's) names the first key */
+	if (rc == 0 && v->r->ok && v->n_chain == 0)
+		note_key(v, h.key);
 	if (rc == 0 && v->r->ok)
 		rc = unsigned_after(v->db, h.seq, &why);
 	else if (rc < 0)
@@ -995,6 +1202,11 @@ static void check_cert_row(struct vctx *v, sqlite3_stmt *st)
 	if (!doc || !fpr)
 		fail_at(v->r, 0, "certificate", "certificate %s: the stored row is not a signed "
 			"certificate document", id);
+	else if (v->n_chain > 0 && !chain_has_key(v, fpr))
+		fail_at(v->r, 0, "certificate", "certificate %s: INVALID: signed by key "
+			"SHA256:%.16s..., which the register never introduced (neither the "
+			"station's first key nor one a key-rotated event names): a key put into "
+			KEYRING_DIR "/ signs nothing", id, fpr);
 	else if (!key)
 		fail_at(v->r, 0, "certificate", "certificate %s: INVALID: %s", id, why);
 	else if (cert_verify_doc(doc, key, &cause) < 0)

@@ -216,6 +216,11 @@ int register_check_head(struct register_db *db, char **cause);
  * and @new_key both sign it; @hash (65 bytes) may be NULL. */
 int register_record_key_rotation(struct register_db *db, const struct sign_key *new_key,
 				 char *hash, char **cause);
+/* The key the chain is signed with now: the newest event's signer (the
+ * new key of a newest "key-rotated").  @fpr (65 bytes) is "" when no event
+ * is signed.  @since (24 bytes, may be NULL) receives when that key was
+ * introduced (the "at" of its key-rotated event; "" for the first key). */
+int register_chain_key(struct register_db *db, char *fpr, char *since, char **cause);
 
 /* Lookups: 0, -ENOENT (nothing matches) or another negative errno. */
 int register_get(struct register_db *db, int64_t id, struct register_media *out, char **cause);

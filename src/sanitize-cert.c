@@ -10,11 +10,14 @@
  */
 #include "sanitize-private.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "staff.h"
@@ -320,6 +323,77 @@ static int adopt_orphan(void *data, const char *dir, const char *id, char **caus
 	return rc;
 }
 
+/* The years (at most @max) of this station's certificate files in @dir
+ * other than @year: "<prefix>-YYYY-NNNNNN.json". */
+static size_t other_years(const char *dir, const char *prefix, int year, int *years,
+			  size_t max)
+{
+	size_t plen = strlen(prefix), n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		const char *name = e->d_name;
+		int y = 0;
+		size_t i;
+
+		if (strncmp(name, prefix, plen) != 0 || name[plen] != '-' ||
+		    strlen(name) != plen + 17 || strcmp(name + plen + 12, ".json") != 0 ||
+		    sscanf(name + plen + 1, "%4d-", &y) != 1 || y == year)
+			continue;
+		for (i = 0; i < n && years[i] != y; i++)
+			;
+		if (i == n && n < max)
+			years[n++] = y;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * Numbering is per year, so an orphan left by a kill in one year is never
+ * met by the numbers of the next (the first issue after New Year takes
+ * number 1 of the new year).  For every other year of this station's
+ * files in @dir: its next number, when that file exists without a row, is
+ * recorded like an orphan of this year.  One that cannot be recorded is
+ * left where it is, and register verify reports it.
+ */
+static void adopt_other_years(struct orphan_ctx *o, const char *dir, const char *prefix,
+			      int64_t now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+	int years[32];
+	size_t n;
+
+	if (!gmtime_r(&t, &tm))
+		return;
+	n = other_years(dir, prefix, tm.tm_year + 1900, years, UTIL_ARRAY_SIZE(years));
+	for (size_t i = 0; i < n; i++) {
+		for (int tries = 0; tries < 100; tries++) {
+			char *id = NULL, *path = NULL, *why = NULL;
+			uint64_t seq = 0;
+			bool orphan;
+
+			if (register_next_cert_seq(o->db, prefix, years[i], &seq, NULL) < 0)
+				break;
+			id = util_asprintf("%s-%04d-%06" PRIu64, prefix, years[i], seq);
+			path = id ? util_asprintf("%s/%s.json", dir, id) : NULL;
+			orphan = path && access(path, F_OK) == 0 && !register_cert_id_taken(o->db, id);
+			if (orphan && adopt_orphan(o, dir, id, &why) < 0) {
+				util_warn("%s", why ? why : id);
+				orphan = false;
+			}
+			free(why);
+			free(path);
+			free(id);
+			if (!orphan)
+				break;
+		}
+	}
+}
+
 /* Sign @in with @key into @dir under the next number the register has
  * not used, and attach it to medium @media_id (event @hash), under one
  * lock.  On failure nothing is left: no file, no row, no number. */
@@ -346,11 +420,17 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 	else
 		rc = cert_dir_lock(dir, &lock_fd, cause);
 	opts.dir_locked = true;
-	if (rc == 0)
-		rc = cert_next_id(st, &opts, util_unix_now(), id, cause);
+	if (rc == 0) {
+		int64_t now = util_unix_now();
+
+		adopt_other_years(&orphan, dir, st->prefix, now);
+		rc = cert_next_id(st, &opts, now, id, cause);
+	}
 	opts.id = *id;
 	if (rc == 0)
 		rc = cert_issue(in, st, key, &opts, doc, NULL, cause);
+	if (rc == 0)
+		util_test_crash("cert-files-written");
 	if (rc == 0)
 		rc = attach(dir, db, *doc, *id, media_id, hash, cause);
 	if (rc < 0 && *id)

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,7 +351,29 @@ uint64_t util_mono_ns(void)
 
 int64_t util_unix_now(void)
 {
+#ifdef CUSTOS_TEST_HOOKS
+	/* test builds: CUSTOS_TEST_NOW=UNIX-SECONDS fixes the clock (a year
+	 * change for certificate numbering, tests/integ-keys.sh) */
+	const char *fixed = getenv("CUSTOS_TEST_NOW");
+
+	if (fixed && *fixed)
+		return (int64_t)strtoll(fixed, NULL, 10);
+#endif
 	return (int64_t)time(NULL);
+}
+
+void util_test_crash(const char *point)
+{
+#ifdef CUSTOS_TEST_HOOKS
+	/* test builds: CUSTOS_TEST_CRASH_AT=POINT kills the process there,
+	 * as a power cut or kill -9 would */
+	const char *at = getenv("CUSTOS_TEST_CRASH_AT");
+
+	if (at && strcmp(at, point) == 0)
+		raise(SIGKILL);
+#else
+	(void)point;	/* a normal build has no test hooks */
+#endif
 }
 
 void util_iso8601(int64_t unix_secs, char *buf, size_t len)

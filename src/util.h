@@ -73,6 +73,9 @@ uint64_t util_mono_ns(void);
 /* Wall-clock time as "2026-11-21T09:35:17Z" (UTC) into @buf (>= 21 bytes). */
 void util_iso8601(int64_t unix_secs, char *buf, size_t len);
 int64_t util_unix_now(void);
+/* Test builds (--enable-test-hooks): raise SIGKILL when the environment
+ * variable CUSTOS_TEST_CRASH_AT names @point; otherwise nothing. */
+void util_test_crash(const char *point);
 
 /*
  * Local time for people (issue 14): the register and certificates keep UTC,
