@@ -290,7 +290,7 @@ static int paths_get(const char *state_dir, struct key_paths *p, char **cause)
 /* <state-dir>/rekey.lock: one re-key, or its completion, at a time.  Read
  * only: flock needs no write permission, so any user of the station may
  * take it whoever created it. */
-static int rekey_lock(const char *state_dir, bool wait, int *fd, char **cause)
+int keyring_rekey_lock(const char *state_dir, bool wait, int *fd, char **cause)
 {
 	char *path = util_asprintf("%s/" REKEY_LOCK, state_dir);
 	int rc = 0;
@@ -471,18 +471,14 @@ static int resume_locked(const char *state_dir, const struct key_paths *p, const
 }
 
 int keyring_resume_rekey(const char *state_dir, const char *chain_fpr, const char *since,
-			 bool wait, char **cause)
+			 char **cause)
 {
 	struct key_paths p;
-	int fd = -1, rc = paths_get(state_dir, &p, cause);
+	int rc = paths_get(state_dir, &p, cause);
 
-	if (rc == 0)
-		rc = rekey_lock(state_dir, wait, &fd, cause);
 	if (rc == 0)
 		rc = resume_locked(state_dir, &p, chain_fpr ? chain_fpr : "", since ? since : "",
 				   cause);
-	if (fd >= 0 && util_close(fd) < 0 && rc == 0)
-		rc = util_fail(cause, -EIO, "cannot close %s/" REKEY_LOCK, state_dir);
 	paths_free(&p);
 	return rc;
 }
@@ -501,7 +497,7 @@ struct rekey {
  * key (which must be the chain's) in the keyring. */
 static int rekey_prepare(struct rekey *r, const char *operator_name, char **cause)
 {
-	int rc = rekey_lock(r->state_dir, true, &r->lock, cause);
+	int rc = keyring_rekey_lock(r->state_dir, true, &r->lock, cause);
 
 	if (rc == 0)
 		rc = station_open(r->state_dir, &r->st, cause);
@@ -559,6 +555,48 @@ static int rekey_finish(struct rekey *r, char **cause)
 	return rc;
 }
 
+/* Did the register record the new key after all (an error reported after
+ * its commit)?  1 yes, 0 no, -1 cannot tell: then the pair is kept for the
+ * next writing command to decide (keyring_resume_rekey()). */
+static int recorded(struct rekey *r)
+{
+	char chain[65];
+
+	if (!r->new_fpr[0] || !r->db)
+		return 0;
+	if (register_chain_key(r->db, chain, NULL, NULL) < 0)
+		return -1;
+	return strcmp(chain, r->new_fpr) == 0;
+}
+
+static void discard(struct rekey *r)
+{
+	if (r->new_fpr[0])
+		unadd(r->state_dir, r->new_fpr);
+	if (unlink(r->p.key_new) < 0 && errno != ENOENT)
+		util_warn("cannot remove %s: %s", r->p.key_new, strerror(errno));
+	if (unlink(r->p.pub_new) < 0 && errno != ENOENT)
+		util_warn("cannot remove %s: %s", r->p.pub_new, strerror(errno));
+}
+
+/* The re-key failed (@rc) after the new pair was written: it is removed
+ * when the register did not record it, the re-key finished when it did
+ * (an error reported after the commit), kept when that is unknown. */
+static int rekey_failed(struct rekey *r, int rc, char **cause)
+{
+	int rec = recorded(r);
+
+	if (rec == 0)
+		discard(r);
+	if (rec != 1 || rekey_finish(r, NULL) < 0)
+		return rc;
+	if (cause) {
+		free(*cause);
+		*cause = NULL;
+	}
+	return 0;
+}
+
 int keyring_rekey(const char *state_dir, enum sign_key_type type, const char *operator_name,
 		  char *new_fpr, char **cause)
 {
@@ -579,13 +617,9 @@ int keyring_rekey(const char *state_dir, enum sign_key_type type, const char *op
 	}
 	if (rc == 0)
 		rc = register_record_key_rotation(r.db, r.new_key, NULL, cause);
-	if (rc < 0 && generated) {	/* not recorded: it never signed anything */
-		if (r.new_fpr[0])
-			unadd(state_dir, r.new_fpr);
-		unlink(r.p.key_new);
-		unlink(r.p.pub_new);
-	}
-	if (rc == 0) {
+	if (rc < 0 && generated) {
+		rc = rekey_failed(&r, rc, cause);
+	} else if (rc == 0) {
 		util_test_crash("rekey-recorded");
 		rc = rekey_finish(&r, cause);
 	}

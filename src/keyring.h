@@ -73,10 +73,13 @@ int keyring_ensure_current(const char *state_dir, char **cause);
 int keyring_rekey(const char *state_dir, enum sign_key_type type, const char *operator_name,
 		  char *new_fpr, char **cause);
 
+/* Take the re-key lock <state-dir>/rekey.lock (flock) into *@fd (close it
+ * to release); @wait false: -EBUSY while another process holds it. */
+int keyring_rekey_lock(const char *state_dir, bool wait, int *fd, char **cause);
+
 /*
- * Finish (or undo) a re-key that was interrupted, under the re-key lock
- * (<state-dir>/rekey.lock; @wait false: -EBUSY while another process
- * holds it).  @chain_fpr is the chain's current key
+ * Finish (or undo) a re-key that was interrupted; the caller holds the
+ * re-key lock and read @chain_fpr after taking it: the chain's current key
  * (register_chain_key(), "" when no event is signed), @since when it was
  * introduced.  A station.key.new with that key was recorded by key-rotated
  * but not installed: the old key is retired (valid until @since) and the
@@ -85,7 +88,7 @@ int keyring_rekey(const char *state_dir, enum sign_key_type type, const char *op
  * station.key.  Nothing to do: 0.
  */
 int keyring_resume_rekey(const char *state_dir, const char *chain_fpr, const char *since,
-			 bool wait, char **cause);
+			 char **cause);
 
 /* A station just set up: its register is opened and signed (the head
  * register.head of its current end) and its key put into the keyring. */

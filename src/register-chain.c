@@ -636,7 +636,9 @@ int register_chain_key(struct register_db *db, char *fpr, char *since, char **ca
 }
 
 /* Is a re-key unfinished (station.key.new or station.pub.new left, or a
- * station key that is not the chain's)?  Then finish it (keyring.h). */
+ * station key @fpr that is not the chain's)?  Then finish it under the
+ * re-key lock, with the chain's key read again once the lock is held (a
+ * re-key that held it may have committed meanwhile).  1 when it ran. */
 static int resume_rekey(struct register_db *db, const char *state_dir, const char *fpr,
 			bool wait, char **cause)
 {
@@ -644,13 +646,20 @@ static int resume_rekey(struct register_db *db, const char *state_dir, const cha
 	char *kn = util_asprintf("%s/station.key.new", state_dir);
 	char *pn = util_asprintf("%s/station.pub.new", state_dir);
 	bool left = (kn && access(kn, F_OK) == 0) || (pn && access(pn, F_OK) == 0);
-	int rc = register_chain_key(db, chain, since, cause);
+	int fd = -1, rc = register_chain_key(db, chain, NULL, cause);
 
 	free(kn);
 	free(pn);
-	if (rc == 0 && (left || (chain[0] && strcmp(chain, fpr) != 0)))
-		rc = keyring_resume_rekey(state_dir, chain, since, wait, cause);
-	return rc;
+	if (rc < 0 || (!left && (!chain[0] || strcmp(chain, fpr) == 0)))
+		return rc;
+	rc = keyring_rekey_lock(state_dir, wait, &fd, cause);
+	if (rc == 0)
+		rc = register_chain_key(db, chain, since, cause);
+	if (rc == 0)
+		rc = keyring_resume_rekey(state_dir, chain, since, cause);
+	if (fd >= 0)
+		util_close(fd);
+	return rc < 0 ? rc : 1;
 }
 
 /* The station's key, after an interrupted re-key was finished. */
@@ -662,9 +671,11 @@ static int load_station_key(struct register_db *db, const struct station *st,
 
 	if (rc < 0 || sign_fingerprint(*key, fpr) < 0)
 		return rc;
-	if (resume_rekey(db, st->state_dir, fpr, true, &why) == 0)
+	rc = resume_rekey(db, st->state_dir, fpr, true, &why);
+	if (rc == 0)
 		return 0;
-	util_warn("%s", why ? why : "cannot finish an interrupted re-key");
+	if (rc < 0)
+		util_warn("%s", why ? why : "cannot finish an interrupted re-key");
 	free(why);
 	sign_key_free(*key);
 	return station_load_signing_key(st, key, cause);
