@@ -403,6 +403,9 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 {
 	struct sanitize_seq seq = { .db = db, .prefix = st->prefix };
 	struct orphan_ctx orphan = { .db = db, .key = key };
+	/* the certificate names the key that signs it: the station may have
+	 * been re-keyed since @st was read (a run that started before) */
+	struct station signer = *st;
 	struct cert_issue_opts opts = {
 		.cert_dir = dir, .id_taken = register_cert_id_taken, .taken_data = db,
 		.next_seq = sanitize_cert_seq, .seq_data = &seq,
@@ -411,6 +414,9 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 	int rc, lock_fd = -1;
 
 	*id = NULL;
+	if (sign_fingerprint(key, signer.fingerprint) < 0)
+		return util_fail(cause, -EIO, "cannot compute the key fingerprint");
+	signer.key_type = sign_key_type_of(key);
 	pthread_mutex_lock(&certify_lock);
 	/* other processes too: from the number to the record, so none takes
 	 * the same number or records this file as left by a killed issuer */
@@ -424,11 +430,11 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 		int64_t now = util_unix_now();
 
 		adopt_other_years(&orphan, dir, st->prefix, now);
-		rc = cert_next_id(st, &opts, now, id, cause);
+		rc = cert_next_id(&signer, &opts, now, id, cause);
 	}
 	opts.id = *id;
 	if (rc == 0)
-		rc = cert_issue(in, st, key, &opts, doc, NULL, cause);
+		rc = cert_issue(in, &signer, key, &opts, doc, NULL, cause);
 	if (rc == 0)
 		util_test_crash("cert-files-written");
 	if (rc == 0)

@@ -75,6 +75,26 @@ if t_has_hooks; then
 			t_fail "$point: the old certificate no longer verifies"
 	done
 	t_ok "a re-key killed at any step is finished or undone by the next write; all verifies"
+
+	# A sanitization running while the station is re-keyed signs its end
+	# event with the new key (not with the retired one it started with).
+	F=$(copy running)
+	touch "$T_TMP/pause"
+	CUSTOS_TEST_PAUSE_BEFORE_VERIFY="$T_TMP/pause" "$C" -d "$F" sanitize --yes --profile zero \
+		--destination internal-reuse "$F/virtual/b.img" >"$T_TMP/run.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 400); do [ -e "$T_TMP/pause.paused" ] && break; sleep 0.05; done
+	[ -e "$T_TMP/pause.paused" ] || t_fail "running: the sanitization never paused"
+	"$C" -d "$F" station rekey >/dev/null || t_fail "running: station rekey"
+	new=$(key_fpr "$F/station.key")
+	rm -f "$T_TMP/pause"
+	wait $pid || t_fail "running: the sanitization: $(cat "$T_TMP/run.out")"
+	[ "$(sqlite3 "$F/register.db" "SELECT s.key_fpr FROM events e JOIN event_signatures s
+		ON s.event_id = e.id ORDER BY e.seq DESC LIMIT 1")" = "$new" ] ||
+		t_fail "running: the end event is not signed by the new key"
+	"$C" -d "$F" register verify --all-signatures >/dev/null 2>"$T_TMP/v.err" ||
+		t_fail "running: verify: $(cat "$T_TMP/v.err")"
+	t_ok "a process running during a re-key signs its next event with the new key"
 else
 	echo "SKIP part 1 and 3: needs a build configured with --enable-test-hooks"
 fi
