@@ -19,6 +19,11 @@
 #include "station.h"
 #include "util.h"
 
+#ifndef _	/* util.h defines it once the library's messages are translated */
+#include <libintl.h>
+#define _(s) dgettext("custos", s)
+#endif
+
 bool keyring_fpr_valid(const char *s)
 {
 	size_t n = 0;
@@ -297,13 +302,13 @@ int keyring_rekey_lock(const char *state_dir, bool wait, int *fd, char **cause)
 
 	*fd = path ? open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
 	if (*fd < 0) {
-		rc = path ? util_fail(cause, -errno, "cannot open %s: %s", path, strerror(errno)) :
-			    util_fail(cause, -ENOMEM, "out of memory");
+		rc = path ? util_fail(cause, -errno, _("cannot open %s: %s"), path, strerror(errno)) :
+			    util_fail(cause, -ENOMEM, _("out of memory"));
 	} else if (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		rc = errno == EWOULDBLOCK ?
-			util_fail(cause, -EBUSY, "the station in %s is being re-keyed; try again "
-				  "when that has finished", state_dir) :
-			util_fail(cause, -errno, "cannot lock %s: %s", path, strerror(errno));
+			util_fail(cause, -EBUSY, _("the station in %s is being re-keyed; try again "
+				  "when that has finished"), state_dir) :
+			util_fail(cause, -errno, _("cannot lock %s: %s"), path, strerror(errno));
 		util_close(*fd);
 		*fd = -1;
 	}
@@ -319,7 +324,7 @@ static int private_fpr(const char *path, char *fpr, struct sign_key **out, char 
 
 	fpr[0] = '\0';
 	if (rc == 0 && sign_fingerprint(key, fpr) < 0)
-		rc = util_fail(cause, -EIO, "cannot fingerprint %s", path);
+		rc = util_fail(cause, -EIO, _("cannot fingerprint %s"), path);
 	if (rc == 0 && out)
 		*out = key;
 	else
@@ -388,18 +393,18 @@ static int install(const char *state_dir, const struct key_paths *p, char **caus
 	if (stat(p->key, &sb) == 0) {
 		if (chmod(p->key_new, sb.st_mode & 0777) < 0 ||
 		    (chown(p->key_new, (uid_t)-1, sb.st_gid) < 0 && errno != EPERM))
-			util_warn("%s: cannot keep the mode and group of %s: %s", p->key_new,
+			util_warn(_("%s: cannot keep the mode and group of %s: %s"), p->key_new,
 				  p->key, strerror(errno));
 	}
 	if (rename(p->key_new, p->key) < 0)
-		return util_fail(cause, -errno, "cannot install the new key %s: %s", p->key,
+		return util_fail(cause, -errno, _("cannot install the new key %s: %s"), p->key,
 				 strerror(errno));
 	util_test_crash("rekey-key-installed");
 	if (access(p->pub_new, F_OK) == 0 && rename(p->pub_new, p->pub) < 0)
-		return util_fail(cause, -errno, "cannot install the new key %s: %s", p->pub,
+		return util_fail(cause, -errno, _("cannot install the new key %s: %s"), p->pub,
 				 strerror(errno));
 	if (sync_dir(state_dir) < 0)
-		util_warn("cannot sync %s: %s", state_dir, strerror(errno));
+		util_warn(_("cannot sync %s: %s"), state_dir, strerror(errno));
 	return 0;
 }
 
@@ -415,18 +420,18 @@ static int match_pub(const struct key_paths *p, char **cause)
 	if (rc == 0 && (public_fpr(p->pub, pf) < 0 || strcmp(kf, pf) != 0)) {
 		if (public_fpr(p->pub_new, nf) == 0 && strcmp(kf, nf) == 0) {
 			if (rename(p->pub_new, p->pub) < 0)
-				rc = util_fail(cause, -errno, "cannot install %s: %s", p->pub,
+				rc = util_fail(cause, -errno, _("cannot install %s: %s"), p->pub,
 					       strerror(errno));
 		} else {
 			rc = sign_public_pem(key, &pem);
 			if (rc == 0)
 				rc = util_write_file_atomic(p->pub, pem, strlen(pem), 0644);
 			if (rc < 0)
-				util_fail(cause, rc, "cannot write %s: %s", p->pub, strerror(-rc));
+				util_fail(cause, rc, _("cannot write %s: %s"), p->pub, strerror(-rc));
 		}
 	}
 	if (rc == 0 && unlink(p->pub_new) < 0 && errno != ENOENT)
-		util_warn("cannot remove %s: %s", p->pub_new, strerror(errno));
+		util_warn(_("cannot remove %s: %s"), p->pub_new, strerror(errno));
 	sign_key_free(key);
 	free(pem);
 	return rc;
@@ -453,17 +458,17 @@ static int resume_locked(const char *state_dir, const struct key_paths *p, const
 			if (rc == 0)
 				rc = install(state_dir, p, cause);
 			if (rc == 0)
-				util_info("finished the re-key of the station that was interrupted: "
-					  "its key is now SHA256:%s", nf);
+				util_info(_("finished the re-key of the station that was interrupted: "
+					    "its key is now SHA256:%s"), nf);
 		} else {
 			/* never recorded: it signed nothing */
 			unadd(state_dir, nf);
 			if (unlink(p->key_new) < 0 && errno != ENOENT)
-				rc = util_fail(cause, -errno, "cannot remove %s: %s", p->key_new,
+				rc = util_fail(cause, -errno, _("cannot remove %s: %s"), p->key_new,
 					       strerror(errno));
 			if (rc == 0)
-				util_info("removed the key pair SHA256:%.16s... of a re-key that "
-					  "was interrupted before the register recorded it", nf);
+				util_info(_("removed the key pair SHA256:%.16s... of a re-key that "
+					    "was interrupted before the register recorded it"), nf);
 		}
 		sign_key_free(nk);
 	}
@@ -504,8 +509,8 @@ static int rekey_prepare(struct rekey *r, const char *operator_name, char **caus
 	if (rc == 0)
 		rc = register_open_dir(r->state_dir, &r->db, cause);
 	if (rc == 0 && register_set_actor(r->db, operator_name, r->st->name) < 0)
-		rc = util_fail(cause, -EINVAL, "the operator's and the station's names must be "
-			       "UTF-8 text without control characters");
+		rc = util_fail(cause, -EINVAL, _("the operator's and the station's names must be "
+			       "UTF-8 text without control characters"));
 	if (rc == 0)
 		rc = register_chain_key(r->db, r->chain, r->since, cause);
 	if (rc == 0)
@@ -513,9 +518,9 @@ static int rekey_prepare(struct rekey *r, const char *operator_name, char **caus
 	if (rc == 0)
 		rc = private_fpr(r->p.key, r->old_fpr, &r->old_key, cause);
 	if (rc == 0 && r->chain[0] && strcmp(r->chain, r->old_fpr) != 0)
-		rc = util_fail(cause, -EPERM, "the station's key %s (SHA256:%.16s...) is not the "
-			       "key the register is signed with now (SHA256:%.16s...): restore the "
-			       "station's key pair from a backup before re-keying", r->p.key,
+		rc = util_fail(cause, -EPERM, _("the station's key %s (SHA256:%.16s...) is not "
+			       "the key the register is signed with now (SHA256:%.16s...): restore "
+			       "the station's key pair from a backup before re-keying"), r->p.key,
 			       r->old_fpr, r->chain);
 	/* a station set up before the keyring: its key goes there first */
 	if (rc == 0)
@@ -548,9 +553,9 @@ static int rekey_finish(struct rekey *r, char **cause)
 	if (rc == 0)
 		rc = install(r->state_dir, &r->p, &why);
 	if (rc < 0)
-		util_fail(cause, rc, "the register records the new key SHA256:%.16s..., but it "
-			  "could not be installed (%s); the next command that writes to the "
-			  "register finishes it", r->new_fpr, why ? why : strerror(-rc));
+		util_fail(cause, rc, _("the register records the new key SHA256:%.16s..., but "
+			  "it could not be installed (%s); the next command that writes to the "
+			  "register finishes it"), r->new_fpr, why ? why : strerror(-rc));
 	free(why);
 	return rc;
 }
@@ -574,9 +579,9 @@ static void discard(struct rekey *r)
 	if (r->new_fpr[0])
 		unadd(r->state_dir, r->new_fpr);
 	if (unlink(r->p.key_new) < 0 && errno != ENOENT)
-		util_warn("cannot remove %s: %s", r->p.key_new, strerror(errno));
+		util_warn(_("cannot remove %s: %s"), r->p.key_new, strerror(errno));
 	if (unlink(r->p.pub_new) < 0 && errno != ENOENT)
-		util_warn("cannot remove %s: %s", r->p.pub_new, strerror(errno));
+		util_warn(_("cannot remove %s: %s"), r->p.pub_new, strerror(errno));
 }
 
 /* The re-key failed (@rc) after the new pair was written: it is removed

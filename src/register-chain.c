@@ -27,6 +27,11 @@
 #include "station.h"
 #include "util.h"
 
+#ifndef _	/* util.h defines it once the library's messages are translated */
+#include <libintl.h>
+#define _(s) dgettext("custos", s)
+#endif
+
 #define HEAD_FILE "register.head"
 #define HEAD_MAGIC "custos-register-head-v1"
 /* What a head signature covers starts with this instead: an event's
@@ -115,13 +120,13 @@ static void head_lock_mode(const char *dir, const char *path)
 	fd = open(lock, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd >= 0) {
 		if (fchmod(fd, mode) < 0)	/* the umask took bits away */
-			util_warn("register: cannot set the mode of %s: %s", lock,
+			util_warn(_("register: cannot set the mode of %s: %s"), lock,
 				  strerror(errno));
 		util_close(fd);
 	} else if (errno == EEXIST && lstat(lock, &sb) == 0 && S_ISREG(sb.st_mode) &&
 		   sb.st_uid == geteuid() && (sb.st_mode & mode) != mode &&
 		   chmod(lock, (sb.st_mode & 0666) | mode) < 0) {
-		util_warn("register: cannot set the mode of %s: %s", lock, strerror(errno));
+		util_warn(_("register: cannot set the mode of %s: %s"), lock, strerror(errno));
 	}
 	free(lock);
 }
@@ -675,7 +680,7 @@ static int load_station_key(struct register_db *db, const struct station *st,
 	if (rc == 0)
 		return 0;
 	if (rc < 0)
-		util_warn("%s", why ? why : "cannot finish an interrupted re-key");
+		util_warn("%s", why ? why : _("cannot finish an interrupted re-key"));
 	free(why);
 	sign_key_free(*key);
 	return station_load_signing_key(st, key, cause);
@@ -714,7 +719,7 @@ static bool switch_to(struct register_db *db, const char *chain)
 	if (!db->attached)
 		return false;
 	if (resume_rekey(db, db->chain->dir, db->chain->signer_fpr, false, &why) < 0) {
-		util_warn("%s", why ? why : "cannot finish an interrupted re-key");
+		util_warn("%s", why ? why : _("cannot finish an interrupted re-key"));
 		free(why);
 		return false;
 	}
@@ -742,12 +747,12 @@ static int check_signer(struct register_db *db, char **cause)
 	if (rc < 0 || !chain[0] || strcmp(chain, db->chain->signer_fpr) == 0 ||
 	    switch_to(db, chain))
 		return rc;
-	return util_fail(cause, -EPERM, "register: the register is signed with key "
+	return util_fail(cause, -EPERM, _("register: the register is signed with key "
 			 "SHA256:%.16s... (introduced by its last key-rotated event), but the "
 			 "station's key %s/station.key is SHA256:%.16s...: an event signed by it "
 			 "would not verify, so nothing is written (an interrupted re-key is finished "
 			 "by the next writing command while station.key.new is there; without it, "
-			 "restore the station's key pair from a backup)", chain, db->chain->dir,
+			 "restore the station's key pair from a backup)"), chain, db->chain->dir,
 			 db->chain->signer_fpr);
 }
 
@@ -1151,10 +1156,10 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 		return;
 	}
 	if (rc == 0 && v->n_chain > 0 && !chain_has_key(v, h.key))
-		fail_at(v->r, h.seq, "head", "%s/" HEAD_FILE " is signed by key SHA256:%.16s..., "
-			"which the register never introduced (neither its first key nor one a "
-			"key-rotated event names): the head was forged with a key put into "
-			KEYRING_DIR "/", c->dir, h.key);
+		fail_at(v->r, h.seq, "head", _("%s/register.head is signed by key "
+			"SHA256:%.16s..., which the register never introduced (neither its first "
+			"key nor one a key-rotated event names): the head was forged with a key "
+			"put into keys/"), c->dir, h.key);
 	else if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig))
 		rc = head_matches(v->db, &h, &why);
 	/* no signed event: the head (init's or an adoption's) names the first key */
@@ -1214,10 +1219,10 @@ static void check_cert_row(struct vctx *v, sqlite3_stmt *st)
 		fail_at(v->r, 0, "certificate", "certificate %s: the stored row is not a signed "
 			"certificate document", id);
 	else if (v->n_chain > 0 && !chain_has_key(v, fpr))
-		fail_at(v->r, 0, "certificate", "certificate %s: INVALID: signed by key "
+		fail_at(v->r, 0, "certificate", _("certificate %s: INVALID: signed by key "
 			"SHA256:%.16s..., which the register never introduced (neither the "
 			"station's first key nor one a key-rotated event names): a key put into "
-			KEYRING_DIR "/ signs nothing", id, fpr);
+			"keys/ signs nothing"), id, fpr);
 	else if (!key)
 		fail_at(v->r, 0, "certificate", "certificate %s: INVALID: %s", id, why);
 	else if (cert_verify_doc(doc, key, &cause) < 0)

@@ -24,6 +24,11 @@
 #include "station.h"
 #include "util.h"
 
+#ifndef _	/* util.h defines it once the library's messages are translated */
+#include <libintl.h>
+#define _(s) dgettext("custos", s)
+#endif
+
 /* Documents are issued one after the other: PDF rendering (fontconfig,
  * pango) is not something to run twice at once, and the next number is
  * the register's highest plus one. */
@@ -415,7 +420,7 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 
 	*id = NULL;
 	if (sign_fingerprint(key, signer.fingerprint) < 0)
-		return util_fail(cause, -EIO, "cannot compute the key fingerprint");
+		return util_fail(cause, -EIO, _("cannot compute the key fingerprint"));
 	signer.key_type = sign_key_type_of(key);
 	pthread_mutex_lock(&certify_lock);
 	/* other processes too: from the number to the record, so none takes
