@@ -879,27 +879,6 @@ static void vctx_free(struct vctx *v)
 	free(v->chain_keys);
 }
 
-static bool chain_has_key(const struct vctx *v, const char *fpr)
-{
-	for (size_t i = 0; i < v->n_chain; i++)
-		if (strcmp(v->chain_keys[i], fpr) == 0)
-			return true;
-	return false;
-}
-
-static void note_key(struct vctx *v, const char *fpr)
-{
-	char (*k)[65];
-
-	if (!fpr[0] || chain_has_key(v, fpr))
-		return;
-	k = realloc(v->chain_keys, (v->n_chain + 1) * sizeof(*k));
-	if (!k)
-		return;		/* then that key is not trusted: fails closed */
-	v->chain_keys = k;
-	util_strlcpy(k[v->n_chain++], fpr, sizeof(*k));
-}
-
 /* The key with @fpr (cached); NULL with *@why when there is none. */
 static const struct sign_key *key_for(struct vctx *v, const char *fpr, const char **why)
 {
@@ -940,6 +919,29 @@ static void fail_at(struct register_verify_result *r, int64_t seq, const char *w
 	va_start(ap, fmt);
 	vsnprintf(r->message, sizeof(r->message), fmt, ap);
 	va_end(ap);
+}
+
+static bool chain_has_key(const struct vctx *v, const char *fpr)
+{
+	for (size_t i = 0; i < v->n_chain; i++)
+		if (strcmp(v->chain_keys[i], fpr) == 0)
+			return true;
+	return false;
+}
+
+static void note_key(struct vctx *v, const char *fpr)
+{
+	char (*k)[65];
+
+	if (!fpr[0] || chain_has_key(v, fpr))
+		return;
+	k = realloc(v->chain_keys, (v->n_chain + 1) * sizeof(*k));
+	if (!k) {
+		fail_at(v->r, 0, "signature", "out of memory");
+		return;
+	}
+	v->chain_keys = k;
+	util_strlcpy(k[v->n_chain++], fpr, sizeof(*k));
 }
 
 /* Check one signature; false (and @r failed) when it does not hold. */
