@@ -200,6 +200,21 @@ if t_has_hooks; then
 	"$C" -d "$F" register verify >/dev/null 2>"$T_TMP/v.err" ||
 		t_fail "year: verify after recording $orphan: $(cat "$T_TMP/v.err")"
 	t_ok "a certificate left by a kill before New Year is recorded by the first issue after"
+	# a file of another year that is not this station's certificate: the
+	# issue goes on (warning), verify names the file
+	pfx=${orphan%%-*}
+	echo '{"certificate": {}}' >"$F/certs/$pfx-2029-000001.json"
+	truncate -s 1M "$F/virtual/d.img"
+	"$C" -d "$F" enroll "$F/virtual/d.img" --class secret --asset-tag d-1 >/dev/null ||
+		t_fail "year: enroll d"
+	CUSTOS_TEST_NOW=$newyear "$C" -d "$F" sanitize --yes --profile zero \
+		--destination internal-reuse "$F/virtual/d.img" >/dev/null 2>"$T_TMP/foreign.err" ||
+		t_fail "year: a foreign file of 2029 stopped the issue: $(cat "$T_TMP/foreign.err")"
+	grep -q "$pfx-2029-000001.json is not in the register and cannot be recorded" \
+		"$T_TMP/foreign.err" || t_fail "year: no warning about the foreign file"
+	"$C" -d "$F" register verify 2>&1 | grep -q "$pfx-2029-000001.json has no row" ||
+		t_fail "year: verify does not name the foreign file"
+	t_ok "a foreign file of another year is reported, and does not stop certificates"
 fi
 
 # --- 4. register.head.lock of a group-shared state dir --------------------------
