@@ -41,7 +41,7 @@ int fw_job_guard(const struct device_info *dev, const struct profile *p, const s
 	if (p->method == PROFILE_METHOD_OVERWRITE)
 		return 0;
 	if (m == FW_METHOD_NONE)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: unknown firmware method");
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: unknown firmware method"));
 	rc = sgio_open(dev->path, false, &sdev, cause);
 	if (rc == 0)
 		rc = fw_probe_dev(sdev, device_media_kind(dev), &caps, cause);
@@ -107,10 +107,10 @@ static int guard_disk(const struct device_info *dev, char **cause)
 	if (fd < 0)
 		return util_fail(cause, -errno, "%s: %s", dev->path, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		rc = util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
+		rc = util_fail(cause, -errno, _("%s: fstat: %s"), dev->path, strerror(errno));
 	else if (!S_ISBLK(st.st_mode) || (dev->ident_dev && (uint64_t)st.st_rdev != dev->ident_dev))
-		rc = util_fail(cause, -EAGAIN, "%s now leads to another device than the one "
-			       "checked and confirmed: nothing was sent to it", dev->path);
+		rc = util_fail(cause, -EAGAIN, _("%s now leads to another device than the one "
+			       "checked and confirmed: nothing was sent to it"), dev->path);
 	else
 		rc = device_guard_fd(fd, dev->path, cause);
 	util_close(fd);
@@ -136,7 +136,7 @@ static int run(struct sgio_dev *sdev, const struct device_info *dev,
 	if (!o.n_markers)
 		o.n_markers = 16;
 	if (m == FW_METHOD_NONE)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: not a firmware method");
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: not a firmware method"));
 	if (sdev)
 		rc = fw_run_dev(sdev, m, &o, on_progress, monitor, &monitor->cancel, r, cause);
 	else if ((rc = guard_disk(dev, cause)) == 0)
@@ -174,9 +174,9 @@ static int blk_size(const char *path, uint64_t *bytes, char **cause)
 	if (fd < 0)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
 	if (ioctl(fd, BLKGETSIZE64, bytes) < 0)
-		rc = util_fail(cause, -errno, "%s: BLKGETSIZE64: %s", path, strerror(errno));
+		rc = util_fail(cause, -errno, _("%s: BLKGETSIZE64: %s"), path, strerror(errno));
 	if (util_close(fd) < 0 && rc == 0)
-		rc = util_fail(cause, -EIO, "%s: close failed", path);
+		rc = util_fail(cause, -EIO, _("%s: close failed"), path);
 	return rc;
 }
 
@@ -193,7 +193,7 @@ static int sysfs_rescan(const char *real, char **cause)
 	if (write(fd, "1", 1) != 1)
 		rc = util_fail(cause, -errno, "%s: %s", sys, strerror(errno));
 	if (util_close(fd) < 0 && rc == 0)
-		rc = util_fail(cause, -EIO, "%s: close failed", sys);
+		rc = util_fail(cause, -EIO, _("%s: close failed"), sys);
 	return rc;
 }
 
@@ -242,10 +242,10 @@ static int hidden_rescan(const struct device_info *dev, struct fw_job_hidden *h,
 	if (rc < 0)
 		return rc;
 	if (bytes != expect)
-		return util_fail(cause, -EIO, "refused: the native max address was restored (%llu "
+		return util_fail(cause, -EIO, _("refused: the native max address was restored (%llu "
 				 "sectors more) but after a rescan the kernel sees %llu bytes, not "
 				 "%llu; nothing was overwritten: re-plug the drive or reboot, then "
-				 "run again", (unsigned long long)hd->restored_sectors,
+				 "run again"), (unsigned long long)hd->restored_sectors,
 				 (unsigned long long)bytes, (unsigned long long)expect);
 	h->size = bytes;
 	return 0;
@@ -294,8 +294,8 @@ int fw_job_hidden(const struct device_info *dev, const struct profile *p, struct
 	if (rc < 0 && o.restore_max && why && strncmp(why, "refused", 7) == 0)
 		rc = util_fail(cause, rc, "%s", why);
 	else if (rc < 0 && o.restore_max)
-		rc = util_fail(cause, rc, "refused: hidden areas (HPA/DCO/AMA) could not be "
-			       "determined (%s), so restore-max cannot be honoured",
+		rc = util_fail(cause, rc, _("refused: hidden areas (HPA/DCO/AMA) could not be "
+			       "determined (%s), so restore-max cannot be honoured"),
 			       why ? why : strerror(-rc));
 	else if (rc < 0)
 		hidden_note(h, why ? why : strerror(-rc));

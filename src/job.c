@@ -110,7 +110,7 @@ static int check_method(const struct job_spec *spec, char **cause)
 		return 0;
 	if (!has_firmware(spec->device))
 		return util_fail(cause, -EOPNOTSUPP,
-				 "%s: not supported: no ATA/NVMe firmware on this target",
+				 _("%s: not supported: no ATA/NVMe firmware on this target"),
 				 spec->device->path);
 	/* The real runner: refuse what this drive cannot do now, before
 	 * anything is written (the plan ran it too, before asking). */
@@ -189,7 +189,7 @@ static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 		return 0;
 	job->ckpt_path = job_checkpoint_path(spec->state_dir, spec->device);
 	if (!job->ckpt_path)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (job->dev.transport != DEVICE_TRANSPORT_FILE)
 		return 0;	/* a disk: opened after its hidden areas (job_run) */
 	rc = blkio_open_device(&job->io, &job->dev, BLKIO_WRITE, spec->io_ops, cause);
@@ -204,15 +204,15 @@ int job_prepare(const struct job_spec *spec, struct job **out, char **cause)
 
 	*out = NULL;
 	if (!spec->device || !spec->profile)
-		return util_fail(cause, -EINVAL, "job: missing device or profile");
+		return util_fail(cause, -EINVAL, _("job: missing device or profile"));
 	if (!device_is_eligible(spec->device))
-		return util_fail(cause, -EPERM, "%s: not eligible for wiping", spec->device->path);
+		return util_fail(cause, -EPERM, _("%s: not eligible for wiping"), spec->device->path);
 	rc = check_method(spec, cause);
 	if (rc < 0)
 		return rc;
 	job = calloc(1, sizeof(*job));
 	if (!job)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = job_setup(job, spec, cause);
 	if (rc < 0) {
 		job_free(job);
@@ -240,7 +240,7 @@ int job_run(struct job *job, char **cause)
 		}
 	}
 	if (rc == 0 && pthread_create(&job->thread, NULL, job_main, job) != 0)
-		rc = util_fail(cause, -EAGAIN, "cannot start a thread for %s", job->dev.path);
+		rc = util_fail(cause, -EAGAIN, _("cannot start a thread for %s"), job->dev.path);
 	if (rc < 0) {
 		job_free(job);
 		return rc;

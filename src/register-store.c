@@ -58,7 +58,7 @@ int register_sql_fail(struct register_db *db, char **cause, const char *what)
 	int code = sqlite3_errcode(db->db) & 0xff;
 	int err = code == SQLITE_BUSY || code == SQLITE_LOCKED ? -EBUSY : -EIO;
 
-	return util_fail(cause, err, "register: %s: %s", what, sqlite3_errmsg(db->db));
+	return util_fail(cause, err, _("register: %s: %s"), what, sqlite3_errmsg(db->db));
 }
 
 
@@ -145,7 +145,7 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 	int rc;
 
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_prepare(db, sql, &st, cause);
 	free(sql);
 	if (rc < 0)
@@ -161,8 +161,8 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 			register_row_to_media(st, &second);
 			if (register_state_is_terminal(second.state) ==
 			    register_state_is_terminal(out->state))
-				rc = util_fail(cause, -EEXIST, "'%s' matches several media (%s, "
-					       "%s): use the register number", a,
+				rc = util_fail(cause, -EEXIST, _("'%s' matches several media (%s, "
+					       "%s): use the register number"), a,
 					       out->register_no, second.register_no);
 		}
 	} else {
@@ -203,7 +203,7 @@ int register_collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (grow(arr, &cap, *cnt, size) < 0 ||
 		    row(st, (char *)*arr + (*cnt)++ * size) < 0) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
+			rc = util_fail(cause, -ENOMEM, _("out of memory"));
 			goto out;
 		}
 	}
@@ -291,6 +291,6 @@ int register_store_get(struct register_db *db, int64_t id, struct register_media
 	snprintf(key, sizeof(key), "%lld", (long long)id);
 	rc = register_query_one(db, "id = CAST(?1 AS INTEGER)", key, NULL, false, out, cause);
 	if (rc == -ENOENT)
-		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
+		util_fail(cause, rc, _("register: no medium with id %lld"), (long long)id);
 	return rc;
 }
