@@ -934,7 +934,7 @@ int ata_security_recover(struct sgio_dev *dev, const char *state_dir, const char
 	} else {
 		rep->left_enabled = true;
 		rep->recovery = recovery_text(rep, id.serial, why);
-		rc = util_fail(cause, rc, "%s", why ? why : "cannot remove the password");
+		rc = util_fail(cause, rc, "%s", why ? why : _("cannot remove the password"));
 	}
 	free(why);
 	return rc;

@@ -772,8 +772,8 @@ int cert_qr_verify(const char *payload, const struct sign_key *pub, json_t **fie
 				 "signature: check it against its certificate (cert verify FILE "
 				 "--qr-text PAYLOAD)"));
 	if (n < 9 || strncmp(payload, CERT_QR2_PREFIX "|", 8) != 0)
-		return util_fail(cause, -EINVAL, "not a custos QR code (it does not start with "
-				 CERT_QR2_PREFIX ")");
+		return util_fail(cause, -EINVAL, _("not a custos QR code (it does not start with %s)"),
+				 CERT_QR2_PREFIX);
 	body = strndup(payload, n);
 	if (!body)
 		return util_fail(cause, -ENOMEM, _("out of memory"));

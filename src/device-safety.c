@@ -117,8 +117,8 @@ int device_scan_system(struct device_scan *s)
 			b = device_find_path(s, m->source); /* btrfs: anonymous device numbers */
 		if (!b)
 			continue;
-		device_bprintf(why, sizeof(why), "system disk: holds %s (%s)", m->target,
-			       m->source);
+		/* "system disk: " is added where it becomes a reason */
+		device_bprintf(why, sizeof(why), _("holds %s (%s)"), m->target, m->source);
 		rc = resolve_system(s, b, why, 0);
 	}
 	return rc;
@@ -205,8 +205,8 @@ static int cmdline_word(struct device_scan *s, const char *w)
 		b = find_spec(s, w + k);
 		if (!b)
 			return 0;
-		device_bprintf(why, sizeof(why), "system disk: boot medium named on the kernel "
-			       "command line (%s)", w);
+		device_bprintf(why, sizeof(why), _("boot medium named on the kernel command "
+						   "line (%s)"), w);
 		return resolve_system(s, b, why, 0);
 	}
 	return 0;
@@ -355,7 +355,8 @@ static int check_system(const struct device_scan *s, struct device_info *dev)
 {
 	for (size_t i = 0; i < s->n_sys; i++)
 		if (strcmp(s->sys[i].disk, dev->name) == 0)
-			return device_add_reason(dev, DEVICE_REASON_SYSTEM, "%s", s->sys[i].why);
+			return device_add_reason(dev, DEVICE_REASON_SYSTEM, _("system disk: %s"),
+						 s->sys[i].why);
 	return 0;
 }
 
@@ -682,8 +683,6 @@ static int check_place_locked(const struct device_scan *s, const struct stat *st
 		if (strcmp(s->sys[i].disk, b->disk) != 0)
 			continue;
 		why = s->sys[i].why;
-		if (strncmp(why, "system disk: ", 13) == 0)
-			why += 13;
 		return device_add_reason(dev, DEVICE_REASON_SYSTEM,
 					 _("a file on the system disk %s (%s), not a virtual "
 					 "medium%s"), b->disk, why, at);

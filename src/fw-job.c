@@ -291,7 +291,9 @@ int fw_job_hidden(const struct device_info *dev, const struct profile *p, struct
 		return 0;
 	}
 	rc = hidden_probe(dev, h, &o, &why);
-	if (rc < 0 && o.restore_max && why && strncmp(why, "refused", 7) == 0)
+	if (rc < 0 && o.restore_max && why && (strncmp(why, "refused", 7) == 0 ||
+	    /* TRANSLATORS: how every "refused: ..." message starts, the same there */
+	    strncmp(why, _("refused: "), strlen(_("refused: "))) == 0))
 		rc = util_fail(cause, rc, "%s", why);
 	else if (rc < 0 && o.restore_max)
 		rc = util_fail(cause, rc, _("refused: hidden areas (HPA/DCO/AMA) could not be "

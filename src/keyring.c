@@ -181,9 +181,9 @@ int keyring_find(const char *state_dir, const char *fpr, struct sign_key **out,
 			rc = -ENOKEY;
 	}
 	if (rc == -ENOKEY)
-		return util_fail(cause, rc, "signed by key SHA256:%s, which this station never had "
-				 "(not its key and not in its keyring %s/" KEYRING_DIR ")", fpr,
-				 state_dir);
+		return util_fail(cause, rc, _("signed by key SHA256:%s, which this station never had "
+				 "(not its key and not in its keyring %s/%s)"), fpr,
+				 state_dir, KEYRING_DIR);
 	if (rc == 0 && info && read_conf(state_dir, fpr, info) < 0) {
 		util_strlcpy(info->key_type, sign_key_type_name(sign_key_type_of(*out)),
 			     sizeof(info->key_type));

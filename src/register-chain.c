@@ -341,18 +341,18 @@ static int head_matches(struct register_db *db, const struct head *h, char **cau
 	if (rc < 0)
 		return rc;
 	if (h->seq > seq)
-		return util_fail(cause, -EPERM, "the register ends at event %lld but its signed "
-				 "head (" HEAD_FILE ") is at event %lld: the register was emptied, "
-				 "deleted, truncated or rolled back; restore it from a backup",
-				 (long long)seq, (long long)h->seq);
+		return util_fail(cause, -EPERM, _("the register ends at event %lld but its signed "
+				 "head (%s) is at event %lld: the register was emptied, "
+				 "deleted, truncated or rolled back; restore it from a backup"),
+				 (long long)seq, HEAD_FILE, (long long)h->seq);
 	if (h->seq == 0)
 		return strcmp(h->hash, GENESIS) == 0 ? 0 :
-		       util_fail(cause, -EPERM, HEAD_FILE " names event 0 with a hash");
+		       util_fail(cause, -EPERM, _("%s names event 0 with a hash"), HEAD_FILE);
 	rc = register_chain_hash_at(db, h->seq, at, cause);
 	if (rc == 0 && strcmp(at, h->hash) != 0)
-		rc = util_fail(cause, -EPERM, "event %lld has hash %.16s... but the signed head ("
-			       HEAD_FILE ") says %.16s...: the register was rewritten",
-			       (long long)h->seq, at[0] ? at : "(none)", h->hash);
+		rc = util_fail(cause, -EPERM, _("event %lld has hash %.16s... but the signed head "
+			       "(%s) says %.16s...: the register was rewritten"),
+			       (long long)h->seq, at[0] ? at : "(none)", HEAD_FILE, h->hash);
 	return rc;
 }
 
@@ -474,9 +474,9 @@ int register_check_head(struct register_db *db, char **cause)
 	int rc = read_head(db, &h, cause);
 
 	if (rc == -ENOENT && keyring_exists(db))
-		return util_fail(cause, -EPERM, "%s/" HEAD_FILE " is missing: the register's "
+		return util_fail(cause, -EPERM, _("%s/%s is missing: the register's "
 				 "signed head was deleted; restore it (and the register) from a "
-				 "backup", db->chain->dir);
+				 "backup"), db->chain->dir, HEAD_FILE);
 	if (rc == -ENOENT)
 		return 0;	/* a register from before signing, not adopted yet */
 	if (rc < 0)
@@ -505,9 +505,9 @@ static int adopt(struct register_db *db, char **cause)
 	 * head and keyring, and signing its end now would bless a truncation */
 	if (rc == -ENOENT && has_signatures(db)) {
 		free(pub);
-		return util_fail(cause, -EPERM, "%s/" HEAD_FILE " and the keyring are missing "
+		return util_fail(cause, -EPERM, _("%s/%s and the keyring are missing "
 				 "from a signed register: restore them (and the register) from a "
-				 "backup", db->chain->dir);
+				 "backup"), db->chain->dir, HEAD_FILE);
 	}
 	if (rc == -ENOENT) {
 		rc = tail(db, &h.seq, h.hash, cause);
@@ -517,7 +517,7 @@ static int adopt(struct register_db *db, char **cause)
 		if (rc == 0)
 			rc = write_head(db, &h);
 		if (rc < 0 && cause && !*cause)
-			util_fail(cause, rc, "cannot write %s/" HEAD_FILE ": %s", db->chain->dir,
+			util_fail(cause, rc, _("cannot write %s/%s: %s"), db->chain->dir, HEAD_FILE,
 				  strerror(-rc));
 	} else {
 		rc = 0;
@@ -643,7 +643,7 @@ void register_chain_committed(struct register_db *db, bool committed)
 	util_strlcpy(h.sig, c->head.sig, sizeof(h.sig));
 	rc = write_head(db, &h);
 	if (rc < 0)
-		util_warn("register: cannot write %s/" HEAD_FILE ": %s", c->dir, strerror(-rc));
+		util_warn(_("register: cannot write %s/%s: %s"), c->dir, HEAD_FILE, strerror(-rc));
 }
 
 int register_record_key_rotation(struct register_db *db, const struct sign_key *new_key,
@@ -709,7 +709,7 @@ static const struct sign_key *key_for(struct vctx *v, const char *fpr, const cha
 		keyring_find(v->db->chain->dir, fpr, &v->keys[i].key, NULL, &v->keys[i].cause);
 		v->nkeys++;
 	}
-	*why = v->keys[i].cause ? v->keys[i].cause : "cannot load the key";
+	*why = v->keys[i].cause ? v->keys[i].cause : _("cannot load the key");
 	return v->keys[i].key;
 }
 
@@ -936,8 +936,8 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 		free(why);
 		why = NULL;
 		if (keyring_exists(v->db) || newest->key[0])
-			fail_at(v->r, 0, "head", "%s/" HEAD_FILE " is missing: the register's "
-				"signed head was deleted", v->db->chain->dir);
+			fail_at(v->r, 0, "head", _("%s/%s is missing: the register's "
+				"signed head was deleted"), v->db->chain->dir, HEAD_FILE);
 		return;
 	}
 	if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig))
