@@ -432,7 +432,7 @@ static int check_register(struct sanitize_plan *plan, struct register_db *db)
 	if (access(path, W_OK) < 0)
 		return refuse(plan, -EROFS, "register", _("the register %s is not writable: %s"),
 			      path, strerror(errno));
-	rc = check_dir(plan, plan->priv->state_dir, "register", "the register's directory");
+	rc = check_dir(plan, plan->priv->state_dir, "register", _("the register's directory"));
 	if (rc < 0)
 		return rc;
 	rc = register_probe_write(db, &cause);
@@ -466,7 +466,7 @@ static int check_certs(struct sanitize_plan *plan)
 	sign_key_free(key);
 	if (rc < 0)
 		return refuse_cause(plan, rc, "certs", cause);
-	return check_dir(plan, plan->priv->cert_dir, "certs", "the certificate directory");
+	return check_dir(plan, plan->priv->cert_dir, "certs", _("the certificate directory"));
 }
 
 /* What the person types: the serial, or the name of virtual media. */

@@ -295,10 +295,10 @@ static void fail(struct wipe_state *st, int err, const char *what, uint64_t off)
 	st->removed = blkio_err_is_removal(err);
 	if (st->removed)
 		snprintf(st->res->cause, sizeof(st->res->cause),
-			 "device removed during %s at offset %llu (%s)", what,
+			 _("device removed during %s at offset %llu (%s)"), what,
 			 (unsigned long long)off, strerror(-err));
 	else
-		snprintf(st->res->cause, sizeof(st->res->cause), "%s failed at offset %llu: %s",
+		snprintf(st->res->cause, sizeof(st->res->cause), _("%s failed at offset %llu: %s"),
 			 what, (unsigned long long)off, strerror(-err));
 }
 
@@ -449,11 +449,11 @@ static bool write_block(struct wipe_state *st, const uint8_t *data, uint64_t off
 	if (rc == -ECANCELED)
 		return false;
 	if (rc == -EIO && !st->fatal) {
-		fail(st, rc, "writing (every sector of 4 blocks in a row)", off);
+		fail(st, rc, _("writing (every sector of 4 blocks in a row)"), off);
 		return false;
 	}
 	if (rc < 0) {
-		fail(st, rc, "write", off);
+		fail(st, rc, _("write"), off);
 		return false;
 	}
 	st->next = off + len;
@@ -507,7 +507,7 @@ static int write_pass(struct wipe_state *st)
 	if (!st->fatal && !cancelled(st)) {
 		rc = blkio_sync(st->io);
 		if (rc < 0)
-			fail(st, rc, "fdatasync at the end of the pass", st->io->size);
+			fail(st, rc, _("fdatasync at the end of the pass"), st->io->size);
 		else
 			st->res->passes[st->pass].written = true;
 	}
@@ -693,7 +693,7 @@ static int verify_pass(struct wipe_state *st, bool sample)
 	test_pause(st);
 	rc = blkio_drop_cache(st->io);
 	if (rc < 0) {
-		fail(st, rc, "flushing the cache before verification", 0);
+		fail(st, rc, _("flushing the cache before verification"), 0);
 		return 0;
 	}
 	if (sample && wipe_sample_plan(st->io->size / s, st->sample_seed, &plan, &n) == 0) {
@@ -891,13 +891,14 @@ static void set_outcome(struct wipe_state *st)
 
 	if (st->cancelled && !st->fatal) {
 		res->outcome = WIPE_OUTCOME_ABORTED;
-		snprintf(res->cause, sizeof(res->cause), "cancelled");
+		snprintf(res->cause, sizeof(res->cause), "%s", _("cancelled"));
 	} else if (st->fatal) {
 		res->outcome = WIPE_OUTCOME_FAILED;
 	} else if (res->errors || res->n_bad || res->bad_dropped) {
 		res->outcome = WIPE_OUTCOME_FAILED;
 		snprintf(res->cause, sizeof(res->cause),
-			 "%llu bad or mismatching sector%s in %zu range%s (%llu bytes)",
+			 /* TRANSLATORS: the two %s add an English plural "s" */
+			 _("%llu bad or mismatching sector%s in %zu range%s (%llu bytes)"),
 			 (unsigned long long)res->errors, res->errors == 1 ? "" : "s",
 			 res->n_bad + res->bad_dropped, res->n_bad + res->bad_dropped == 1 ? "" : "s",
 			 (unsigned long long)res->bad_bytes);
