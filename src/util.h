@@ -30,6 +30,17 @@
 #define _(s) dgettext(PACKAGE, s)
 #define N_(s) (s)
 
+/* A message whose English is ambiguous (the "NAME" of a person or of a
+ * profile): C_("profile", "NAME") is translated in the context "profile"
+ * (xgettext --keyword=C_:1c,2). */
+#define C_(ctx, s) util_pgettext(ctx "\004" s, s)
+static inline const char *util_pgettext(const char *id, const char *s)
+{
+	const char *t = dgettext(PACKAGE, id);
+
+	return t == id ? s : t;
+}
+
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define UTIL_PRINTF(f, a) __attribute__((format(printf, f, a)))

@@ -12,6 +12,7 @@
  * CONNINFO defaults to station.conf's "register"; --central CONNINFO too.
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -213,6 +214,20 @@ static void print_row(json_t *m)
 	       json_string_value(json_object_get(m, "custodian")));
 }
 
+/* The headings of print_row()'s columns, translated and fitted to them. */
+static void print_header(void)
+{
+	static const int cols[] = { 12, 9, 12, 10, 20, 12 };
+	const char *head[] = { _("STATION"), C_("register", "NO"), _("ASSET"), _("CLASS"),
+			       _("STATE"), _("SERIAL") };
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(cols); i++) {
+		util_fput_width(stdout, head[i], cols[i]);
+		putchar(' ');
+	}
+	printf("%s\n", _("CUSTODIAN"));
+}
+
 static int print_media(struct cli_ctx *ctx, json_t *arr, bool history)
 {
 	size_t i, k;
@@ -220,8 +235,7 @@ static int print_media(struct cli_ctx *ctx, json_t *arr, bool history)
 
 	if (ctx->json)
 		return cli_print_json(arr);
-	printf("%-12s %-9s %-12s %-10s %-20s %-12s %s\n", "STATION", "NO", "ASSET", "CLASS",
-	       "STATE", "SERIAL", "CUSTODIAN");
+	print_header();
 	json_array_foreach(arr, i, m) {
 		print_row(m);
 		if (!history)
