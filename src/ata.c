@@ -296,11 +296,11 @@ int ata_sec_erase_unit(struct sgio_dev *dev, const char *pw, bool enhanced, uint
 const char *ata_sanitize_reason(uint8_t reason)
 {
 	switch (reason) {
-	case 0x01: return "the previous sanitize operation failed";
-	case 0x02: return "unsupported sanitize subcommand";
-	case 0x03: return "the device is in sanitize frozen state";
-	case 0x04: return "antifreeze lock is set";
-	default: return "no information";
+	case 0x01: return _("the previous sanitize operation failed");
+	case 0x02: return _("unsupported sanitize subcommand");
+	case 0x03: return _("the device is in sanitize frozen state");
+	case 0x04: return _("antifreeze lock is set");
+	default: return _("no information");
 	}
 }
 
@@ -581,7 +581,7 @@ int ata_smart_read(struct sgio_dev *dev, struct ata_smart *out, char **cause)
 
 /* ---- security erase: journal, sequence, recovery ------------------------ */
 
-static const char frozen_help[] =
+static const char *const frozen_help = N_(
 	"the drive is security-frozen (the BIOS/UEFI sent SECURITY FREEZE LOCK at start-up), "
 	"so it refuses every security command. To unfreeze it without a reboot: "
 	"(1) suspend the machine to RAM and resume it (systemctl suspend, or "
@@ -592,11 +592,11 @@ static const char frozen_help[] =
 	"plug it back in while the system runs; or "
 	"(3) attach the drive to another machine whose firmware does not freeze drives. "
 	"Then check with 'custos ata identify DEVICE' that it is no longer frozen and run the "
-	"erase again";
+	"erase again");
 
 const char *ata_frozen_help(void)
 {
-	return frozen_help;
+	return _(frozen_help);
 }
 
 void ata_journal_path(const char *state_dir, const char *serial, char *buf, size_t len)

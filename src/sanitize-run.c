@@ -462,16 +462,16 @@ void sanitize_progress_text(const struct sanitize_progress *p, char *buf, size_t
 	if (p->eta_s != UINT64_MAX)
 		util_format_duration(p->eta_s, eta, sizeof(eta));
 	if (p->state == SANITIZE_DONE) {
-		snprintf(buf, len, "100.0%% done");
+		snprintf(buf, len, _("100.0%% done"));
 		return;
 	}
 	if (p->state == SANITIZE_RECORDING) {
-		snprintf(buf, len, "100.0%% recording");
+		snprintf(buf, len, _("100.0%% recording"));
 		return;
 	}
-	snprintf(buf, len, "%5.1f%% pass %u/%u %-6s %s/s ETA %s%s", p->percent,
+	snprintf(buf, len, _("%5.1f%% pass %u/%u %-6s %s/s ETA %s%s"), p->percent,
 		 p->pass ? p->pass : 1, p->n_passes ? p->n_passes : 1, wipe_phase_name(p->phase),
-		 rate, eta, p->errors ? " ERRORS" : "");
+		 rate, eta, p->errors ? _(" ERRORS") : "");
 }
 
 void sanitize_abort(struct sanitize_run *run)
