@@ -746,33 +746,33 @@ enum action { ACT_ISSUE, ACT_RETURN, ACT_REPAIR, ACT_RECLASSIFY, ACT_SANITIZE, A
 	      ACT_LOST, ACT_START, ACT_CERT_FAILED };
 
 struct action_rule {
-	const char *verb;
+	const char *verb;		/* N_(): only for the message */
 	const char *from[8];
 	const char *to;
 	const char *kind;
 };
 
 static const struct action_rule rules[] = {
-	[ACT_ISSUE] = { "issue", { "in-stock", "sanitized" }, "issued", "issued" },
-	[ACT_RETURN] = { "return", { "issued", "in-repair", "lost" }, "in-stock", NULL },
-	[ACT_REPAIR] = { "send for repair", { "in-stock", "issued", "sanitized" }, "in-repair",
+	[ACT_ISSUE] = { N_("issue"), { "in-stock", "sanitized" }, "issued", "issued" },
+	[ACT_RETURN] = { N_("return"), { "issued", "in-repair", "lost" }, "in-stock", NULL },
+	[ACT_REPAIR] = { N_("send for repair"), { "in-stock", "issued", "sanitized" }, "in-repair",
 			 "repair" },
-	[ACT_RECLASSIFY] = { "reclassify",
+	[ACT_RECLASSIFY] = { N_("reclassify"),
 			     { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			       "awaiting-destruction" }, NULL, "reclassified" },
-	[ACT_SANITIZE] = { "record a sanitization of",
+	[ACT_SANITIZE] = { N_("record a sanitization of"),
 			   { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			     "sanitizing" }, NULL, "sanitized" },
-	[ACT_START] = { "start a sanitization of",
+	[ACT_START] = { N_("start a sanitization of"),
 			{ "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			  "sanitizing", "awaiting-destruction" }, "sanitizing", "sanitize-started" },
-	[ACT_CERT_FAILED] = { "record a certificate failure of",
+	[ACT_CERT_FAILED] = { N_("record a certificate failure of"),
 			      { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 				"sanitizing", "awaiting-destruction" }, NULL,
 			      "certificate-failed" },
-	[ACT_DESTROY] = { "destroy", { "in-stock", "sanitized", "scrapped",
+	[ACT_DESTROY] = { N_("destroy"), { "in-stock", "sanitized", "scrapped",
 				       "awaiting-destruction" }, "destroyed", "destroyed" },
-	[ACT_LOST] = { "record as lost",
+	[ACT_LOST] = { N_("record as lost"),
 		       { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			 "awaiting-destruction" }, "lost", "lost" },
 };
@@ -790,7 +790,7 @@ static int check_lifecycle(enum action act, const struct register_media *m, char
 		strncat(allowed, r->from[i], sizeof(allowed) - strlen(allowed) - 1);
 	}
 	return util_fail(cause, -EPERM, _("lifecycle rule: cannot %s %s: it is %s (allowed from: %s)"),
-			 r->verb, m->register_no, m->state, allowed);
+			 _(r->verb), m->register_no, m->state, allowed);
 }
 
 /* One change of a medium: the new values (NULL keeps) and its event. */
