@@ -311,7 +311,7 @@ int register_verify_media(struct register_db *db, int64_t media_id,
 	if (own)
 		sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 	if (rc == 0 && l.err)
-		rc = util_fail(cause, l.err, "out of memory");
+		rc = util_fail(cause, l.err, _("out of memory"));
 	if (rc < 0) {
 		free(l.v);
 		return rc;
@@ -343,7 +343,7 @@ int register_history_check(struct register_db *db, struct register_media *m, cha
 		register_mismatch_text(&x[0], m->history_note, sizeof(m->history_note));
 	free(x);
 	if (rc == 0 && l.err)
-		rc = util_fail(cause, l.err, "out of memory");
+		rc = util_fail(cause, l.err, _("out of memory"));
 	return rc;
 }
 
@@ -351,9 +351,9 @@ int register_check_integrity(const struct register_media *m, char **cause)
 {
 	if (!m->history_differs)
 		return 0;
-	return util_fail(cause, -EPERM, "register rule integrity: the register row of %s "
+	return util_fail(cause, -EPERM, _("register rule integrity: the register row of %s "
 			 "differs from its history (%s): run `custos register verify` and "
-			 "restore the row before using it", m->register_no, m->history_note);
+			 "restore the row before using it"), m->register_no, m->history_note);
 }
 
 const char *register_sanitized_state(const char *dest)
