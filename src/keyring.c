@@ -19,11 +19,6 @@
 #include "station.h"
 #include "util.h"
 
-#ifndef _	/* util.h defines it once the library's messages are translated */
-#include <libintl.h>
-#define _(s) dgettext("custos", s)
-#endif
-
 bool keyring_fpr_valid(const char *s)
 {
 	size_t n = 0;
@@ -53,7 +48,7 @@ static int write_conf(const char *state_dir, const struct keyring_key *k, char *
 	int rc = path && text ? util_write_file_atomic(path, text, strlen(text), 0644) : -ENOMEM;
 
 	if (rc < 0)
-		util_fail(cause, rc, "keyring: cannot write %s: %s", path ? path : "entry",
+		util_fail(cause, rc, _("keyring: cannot write %s: %s"), path ? path : "entry",
 			  strerror(-rc));
 	free(path);
 	free(text);
@@ -97,7 +92,7 @@ int keyring_add(const char *state_dir, const struct sign_key *pub, const char *v
 
 	memset(&k, 0, sizeof(k));
 	if (rc < 0) {
-		util_fail(cause, rc, "keyring: cannot create %s: %s", dir ? dir : KEYRING_DIR,
+		util_fail(cause, rc, _("keyring: cannot create %s: %s"), dir ? dir : KEYRING_DIR,
 			  strerror(-rc));
 		goto out;
 	}
@@ -105,19 +100,19 @@ int keyring_add(const char *state_dir, const struct sign_key *pub, const char *v
 	if (rc == 0)
 		rc = sign_public_pem(pub, &pem);
 	if (rc < 0) {
-		util_fail(cause, rc, "keyring: cannot encode the public key");
+		util_fail(cause, rc, _("keyring: cannot encode the public key"));
 		goto out;
 	}
 	path = key_file(state_dir, k.fingerprint, "pub");
 	if (!path) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (access(path, F_OK) == 0)
 		goto out;	/* kept: its validity is already recorded */
 	rc = util_write_file_atomic(path, pem, strlen(pem), 0644);
 	if (rc < 0) {
-		util_fail(cause, rc, "keyring: cannot write %s: %s", path, strerror(-rc));
+		util_fail(cause, rc, _("keyring: cannot write %s: %s"), path, strerror(-rc));
 		goto out;
 	}
 	util_strlcpy(k.key_type, sign_key_type_name(sign_key_type_of(pub)), sizeof(k.key_type));
@@ -139,7 +134,7 @@ int keyring_retire(const char *state_dir, const char *fpr, const char *until, ch
 	int rc = read_conf(state_dir, fpr, &k);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "keyring: key %s has no entry: %s", fpr,
+		return util_fail(cause, rc, _("keyring: key %s has no entry: %s"), fpr,
 				 strerror(-rc));
 	if (until)
 		util_strlcpy(k.valid_until, until, sizeof(k.valid_until));
@@ -174,7 +169,7 @@ int keyring_find(const char *state_dir, const char *fpr, struct sign_key **out,
 
 	*out = NULL;
 	if (!keyring_fpr_valid(fpr))
-		return util_fail(cause, -ENOKEY, "'%.70s' is not a key fingerprint",
+		return util_fail(cause, -ENOKEY, _("'%.70s' is not a key fingerprint"),
 				 fpr ? fpr : "");
 	path = key_file(state_dir, fpr, "pub");
 	rc = path ? (access(path, F_OK) == 0 ? load_checked(path, fpr, out, cause) : -ENOENT) :
@@ -188,9 +183,9 @@ int keyring_find(const char *state_dir, const char *fpr, struct sign_key **out,
 			rc = -ENOKEY;
 	}
 	if (rc == -ENOKEY)
-		return util_fail(cause, rc, "signed by key SHA256:%s, which this station never had "
-				 "(not its key and not in its keyring %s/" KEYRING_DIR ")", fpr,
-				 state_dir);
+		return util_fail(cause, rc, _("signed by key SHA256:%s, which this station never had "
+				 "(not its key and not in its keyring %s/%s)"), fpr,
+				 state_dir, KEYRING_DIR);
 	if (rc == 0 && info && read_conf(state_dir, fpr, info) < 0) {
 		util_strlcpy(info->key_type, sign_key_type_name(sign_key_type_of(*out)),
 			     sizeof(info->key_type));
@@ -227,7 +222,7 @@ int keyring_list(const char *state_dir, struct keyring_key **out, size_t *n, cha
 	*n = 0;
 	free(dir);
 	if (cnt < 0)
-		return errno == ENOENT ? 0 : util_fail(cause, -errno, "keyring: %s",
+		return errno == ENOENT ? 0 : util_fail(cause, -errno, _("keyring: %s"),
 						       strerror(errno));
 	keys = calloc((size_t)cnt + 1, sizeof(*keys));
 	for (int i = 0; i < cnt; i++) {
@@ -240,7 +235,7 @@ int keyring_list(const char *state_dir, struct keyring_key **out, size_t *n, cha
 	}
 	free(names);
 	if (!keys)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	qsort(keys, k, sizeof(*keys), by_validity);
 	*out = keys;
 	*n = k;
@@ -289,7 +284,7 @@ static int paths_get(const char *state_dir, struct key_paths *p, char **cause)
 	if (p->key && p->pub && p->key_new && p->pub_new)
 		return 0;
 	paths_free(p);
-	return util_fail(cause, -ENOMEM, "out of memory");
+	return util_fail(cause, -ENOMEM, _("out of memory"));
 }
 
 /* <state-dir>/rekey.lock: one re-key, or its completion, at a time.  Read

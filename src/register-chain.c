@@ -27,11 +27,6 @@
 #include "station.h"
 #include "util.h"
 
-#ifndef _	/* util.h defines it once the library's messages are translated */
-#include <libintl.h>
-#define _(s) dgettext("custos", s)
-#endif
-
 #define HEAD_FILE "register.head"
 #define HEAD_MAGIC "custos-register-head-v1"
 /* What a head signature covers starts with this instead: an event's
@@ -140,10 +135,10 @@ int register_chain_open(struct register_db *db, const char *path, char **cause)
 
 	db->chain = calloc(1, sizeof(*db->chain));
 	if (!db->chain)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	db->chain->dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (!db->chain->dir)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (slash == path)
 		db->chain->dir[0] = '\0';	/* "/register.db": the root */
 	head_lock_mode(db->chain->dir, path);
@@ -152,7 +147,7 @@ int register_chain_open(struct register_db *db, const char *path, char **cause)
 	if (rc < 0 || have)
 		return rc;
 	if (sqlite3_exec(db->db, signatures_schema, NULL, NULL, &err) != SQLITE_OK) {
-		rc = util_fail(cause, -EIO, "register: event signatures: %s",
+		rc = util_fail(cause, -EIO, _("register: event signatures: %s"),
 			       err ? err : "cannot create");
 		sqlite3_free(err);
 	}
@@ -284,10 +279,10 @@ static int read_head(struct register_db *db, struct head *h, char **cause)
 	int rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
 
 	if (rc == 0 && parse_head(text, h) < 0)
-		rc = util_fail(cause, -EBADMSG, "%s is not a register head (damaged or edited)",
+		rc = util_fail(cause, -EBADMSG, _("%s is not a register head (damaged or edited)"),
 			       path);
 	else if (rc < 0 && rc != -ENOENT)
-		util_fail(cause, rc, "cannot read %s: %s", path ? path : HEAD_FILE, strerror(-rc));
+		util_fail(cause, rc, _("cannot read %s: %s"), path ? path : HEAD_FILE, strerror(-rc));
 	free(path);
 	free(text);
 	return rc;
@@ -380,18 +375,18 @@ static int head_matches(struct register_db *db, const struct head *h, char **cau
 	if (rc < 0)
 		return rc;
 	if (h->seq > seq)
-		return util_fail(cause, -EPERM, "the register ends at event %lld but its signed "
-				 "head (" HEAD_FILE ") is at event %lld: the register was emptied, "
-				 "deleted, truncated or rolled back; restore it from a backup",
-				 (long long)seq, (long long)h->seq);
+		return util_fail(cause, -EPERM, _("the register ends at event %lld but its signed "
+				 "head (%s) is at event %lld: the register was emptied, "
+				 "deleted, truncated or rolled back; restore it from a backup"),
+				 (long long)seq, HEAD_FILE, (long long)h->seq);
 	if (h->seq == 0)
 		return strcmp(h->hash, GENESIS) == 0 ? 0 :
-		       util_fail(cause, -EPERM, HEAD_FILE " names event 0 with a hash");
+		       util_fail(cause, -EPERM, _("%s names event 0 with a hash"), HEAD_FILE);
 	rc = register_chain_hash_at(db, h->seq, at, cause);
 	if (rc == 0 && strcmp(at, h->hash) != 0)
-		rc = util_fail(cause, -EPERM, "event %lld has hash %.16s... but the signed head ("
-			       HEAD_FILE ") says %.16s...: the register was rewritten",
-			       (long long)h->seq, at[0] ? at : "(none)", h->hash);
+		rc = util_fail(cause, -EPERM, _("event %lld has hash %.16s... but the signed head "
+			       "(%s) says %.16s...: the register was rewritten"),
+			       (long long)h->seq, at[0] ? at : "(none)", HEAD_FILE, h->hash);
 	return rc;
 }
 
@@ -446,8 +441,8 @@ static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash, 
 		sign_key_free(key);
 	}
 	if (rc == -EBADMSG)
-		util_fail(cause, rc, "%s (event %lld): the signature does not match: the register "
-			  "was rewritten without the station key", what, (long long)seq);
+		util_fail(cause, rc, _("%s (event %lld): the signature does not match: the register "
+			  "was rewritten without the station key"), what, (long long)seq);
 	return rc < 0 ? -EPERM : 0;
 }
 
@@ -476,8 +471,8 @@ static int check_tail_sig(struct register_db *db, char **cause)
 	rc = sqlite3_column_type(st, 2) == SQLITE_NULL;
 	sqlite3_finalize(st);
 	if (rc)	/* unsigned: fine only in a register never signed */
-		return signed_events(db) ? util_fail(cause, -EPERM, "the newest event (%lld) has "
-						     "no signature: the register was rewritten",
+		return signed_events(db) ? util_fail(cause, -EPERM, _("the newest event (%lld) has "
+						     "no signature: the register was rewritten"),
 						     (long long)seq) : 0;
 	return check_sig_fpr(db, seq, hash, false, fpr, sig, "the newest event", cause);
 }
@@ -497,8 +492,8 @@ static int unsigned_after(struct register_db *db, int64_t head_seq, char **cause
 	sqlite3_bind_int64(st, 1, head_seq);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		rc = util_fail(cause, -EPERM, "event %lld, after the signed head (event %lld), has "
-			       "no signature: it was written without the station key",
+		rc = util_fail(cause, -EPERM, _("event %lld, after the signed head (event %lld), has "
+			       "no signature: it was written without the station key"),
 			       (long long)sqlite3_column_int64(st, 0), (long long)head_seq);
 	else
 		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
@@ -513,9 +508,9 @@ int register_check_head(struct register_db *db, char **cause)
 	int rc = read_head(db, &h, cause);
 
 	if (rc == -ENOENT && keyring_exists(db))
-		return util_fail(cause, -EPERM, "%s/" HEAD_FILE " is missing: the register's "
+		return util_fail(cause, -EPERM, _("%s/%s is missing: the register's "
 				 "signed head was deleted; restore it (and the register) from a "
-				 "backup", db->chain->dir);
+				 "backup"), db->chain->dir, HEAD_FILE);
 	if (rc == -ENOENT)
 		return 0;	/* a register from before signing, not adopted yet */
 	if (rc < 0)
@@ -544,9 +539,9 @@ static int adopt(struct register_db *db, char **cause)
 	 * head and keyring, and signing its end now would bless a truncation */
 	if (rc == -ENOENT && has_signatures(db)) {
 		free(pub);
-		return util_fail(cause, -EPERM, "%s/" HEAD_FILE " and the keyring are missing "
+		return util_fail(cause, -EPERM, _("%s/%s and the keyring are missing "
 				 "from a signed register: restore them (and the register) from a "
-				 "backup", db->chain->dir);
+				 "backup"), db->chain->dir, HEAD_FILE);
 	}
 	if (rc == -ENOENT) {
 		rc = tail(db, &h.seq, h.hash, cause);
@@ -556,7 +551,7 @@ static int adopt(struct register_db *db, char **cause)
 		if (rc == 0)
 			rc = write_head(db, &h);
 		if (rc < 0 && cause && !*cause)
-			util_fail(cause, rc, "cannot write %s/" HEAD_FILE ": %s", db->chain->dir,
+			util_fail(cause, rc, _("cannot write %s/%s: %s"), db->chain->dir, HEAD_FILE,
 				  strerror(-rc));
 	} else {
 		rc = 0;
@@ -574,10 +569,10 @@ int register_set_signer(struct register_db *db, struct sign_key *key, char **cau
 	char fpr[65];
 
 	if (!key)
-		return util_fail(cause, -EINVAL, "register: no signing key");
+		return util_fail(cause, -EINVAL, _("register: no signing key"));
 	if (sign_fingerprint(key, fpr) < 0) {
 		sign_key_free(key);
-		return util_fail(cause, -EIO, "register: cannot fingerprint the signing key");
+		return util_fail(cause, -EIO, _("register: cannot fingerprint the signing key"));
 	}
 	sign_key_free(c->signer);
 	c->signer = key;
@@ -693,12 +688,12 @@ int register_attach_station(struct register_db *db, const struct station *st,
 	int rc = register_set_actor(db, operator_name, st->name);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "out of memory");
+		return util_fail(cause, rc, _("out of memory"));
 	db->attached = st;
 	if (!db->central && st->register_conninfo) {
 		db->central = strdup(st->register_conninfo);
 		if (!db->central)
-			return util_fail(cause, -ENOMEM, "out of memory");
+			return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	rc = load_station_key(db, st, &key, cause);
 	if (rc < 0)
@@ -761,7 +756,7 @@ int register_chain_before_append(struct register_db *db, char **cause)
 	int rc;
 
 	if (!db->chain->signer)
-		return util_fail(cause, -EPERM, "register: writing the register needs the "
+		return util_fail(cause, -EPERM, _("register: writing the register needs the "
 				 "station's private key (every event is signed): set the station "
 				 "up with 'custos init' and run as a user who can read its key");
 	rc = register_check_head(db, cause);
@@ -775,7 +770,7 @@ static int insert_sig(struct register_db *db, const struct register_event *ev,
 	int rc = sign_hex(key, ev->seq, ev->hash, false, hex);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "register: cannot sign event %lld", (long long)ev->seq);
+		return util_fail(cause, rc, _("register: cannot sign event %lld"), (long long)ev->seq);
 	rc = register_prepare(db, "INSERT INTO event_signatures(event_id, key_fpr, sig)"
 			      " SELECT id, ?2, ?3 FROM events WHERE seq = ?1", &st, cause);
 	if (rc < 0)
@@ -803,7 +798,7 @@ int register_chain_sign(struct register_db *db, const struct register_event *ev,
 	/* the head's own signature, by the newest key */
 	if (rc == 0 && sign_hex(c->cosigner ? c->cosigner : c->signer, ev->seq, ev->hash, true,
 				c->head.sig) < 0)
-		rc = util_fail(cause, -EIO, "register: cannot sign the head");
+		rc = util_fail(cause, -EIO, _("register: cannot sign the head"));
 	c->pending = rc == 0;
 	c->head.seq = ev->seq;
 	util_strlcpy(c->head.hash, ev->hash, sizeof(c->head.hash));
@@ -828,7 +823,7 @@ void register_chain_committed(struct register_db *db, bool committed)
 	util_strlcpy(h.sig, c->head.sig, sizeof(h.sig));
 	rc = write_head(db, &h);
 	if (rc < 0)
-		util_warn("register: cannot write %s/" HEAD_FILE ": %s", c->dir, strerror(-rc));
+		util_warn(_("register: cannot write %s/%s: %s"), c->dir, HEAD_FILE, strerror(-rc));
 }
 
 int register_record_key_rotation(struct register_db *db, const struct sign_key *new_key,
@@ -841,7 +836,7 @@ int register_record_key_rotation(struct register_db *db, const struct sign_key *
 	if (!c->signer)
 		return register_chain_before_append(db, cause);
 	if (sign_fingerprint(new_key, c->cosigner_fpr) < 0)
-		return util_fail(cause, -EIO, "register: cannot fingerprint the new key");
+		return util_fail(cause, -EIO, _("register: cannot fingerprint the new key"));
 	d = json_pack("{s:s, s:s, s:s}", "old_fingerprint", c->signer_fpr, "new_fingerprint",
 		      c->cosigner_fpr, "new_key_type",
 		      sign_key_type_name(sign_key_type_of(new_key)));
@@ -899,7 +894,7 @@ static const struct sign_key *key_for(struct vctx *v, const char *fpr, const cha
 		keyring_find(v->db->chain->dir, fpr, &v->keys[i].key, NULL, &v->keys[i].cause);
 		v->nkeys++;
 	}
-	*why = v->keys[i].cause ? v->keys[i].cause : "cannot load the key";
+	*why = v->keys[i].cause ? v->keys[i].cause : _("cannot load the key");
 	return v->keys[i].key;
 }
 
@@ -937,7 +932,7 @@ static void note_key(struct vctx *v, const char *fpr)
 		return;
 	k = realloc(v->chain_keys, (v->n_chain + 1) * sizeof(*k));
 	if (!k) {
-		fail_at(v->r, 0, "signature", "out of memory");
+		fail_at(v->r, 0, "signature", _("out of memory"));
 		return;
 	}
 	v->chain_keys = k;
@@ -952,14 +947,14 @@ static bool verify_sig(struct vctx *v, int64_t seq, const char *hash, bool head,
 	const struct sign_key *key = key_for(v, fpr, &why);
 
 	if (!key) {
-		fail_at(v->r, seq, "signature", "event %lld: %s", (long long)seq, why);
+		fail_at(v->r, seq, "signature", _("event %lld: %s"), (long long)seq, why);
 		return false;
 	}
 	v->r->signatures++;
 	if (check_sig_with(key, seq, hash, head, sig) == 0)
 		return true;
-	fail_at(v->r, seq, "signature", "event %lld: the signature by key SHA256:%.16s... does "
-		"not match its chain hash (the event or its signature was forged)", (long long)seq,
+	fail_at(v->r, seq, "signature", _("event %lld: the signature by key SHA256:%.16s... does "
+		"not match its chain hash (the event or its signature was forged)"), (long long)seq,
 		fpr);
 	return false;
 }
@@ -1001,11 +996,11 @@ static void check_rotation(struct vctx *v, struct walk *w, const struct sev *e)
 	size_t io = 0, in = 0;
 
 	if (!old || !new || !has_sig(e, old, &io) || !has_sig(e, new, &in)) {
-		fail_at(v->r, e->seq, "key-rotated", "event %lld (key-rotated) is not signed by "
-			"both the old and the new key it names", (long long)e->seq);
+		fail_at(v->r, e->seq, "key-rotated", _("event %lld (key-rotated) is not signed by "
+			"both the old and the new key it names"), (long long)e->seq);
 	} else if (w->active[0] && strcmp(old, w->active) != 0) {
-		fail_at(v->r, e->seq, "key-rotated", "event %lld (key-rotated) retires key "
-			"SHA256:%.16s..., but the register was signed with SHA256:%.16s...",
+		fail_at(v->r, e->seq, "key-rotated", _("event %lld (key-rotated) retires key "
+			"SHA256:%.16s..., but the register was signed with SHA256:%.16s..."),
 			(long long)e->seq, old, w->active);
 	} else if (verify_sig(v, e->seq, e->hash, false, old, e->sig[io]) &&
 		   verify_sig(v, e->seq, e->hash, false, new, e->sig[in])) {
@@ -1021,9 +1016,9 @@ static void check_event(struct vctx *v, struct walk *w, const struct sev *e)
 {
 	if (e->nsig == 0) {
 		if (w->first_signed)
-			fail_at(v->r, e->seq, "signature", "event %lld has no signature, although "
+			fail_at(v->r, e->seq, "signature", _("event %lld has no signature, although "
 				"event %lld and later ones are signed (signature deleted or event "
-				"forged)", (long long)e->seq, (long long)w->first_signed);
+				"forged)"), (long long)e->seq, (long long)w->first_signed);
 		else
 			v->r->unsigned_events++;
 		return;
@@ -1039,9 +1034,9 @@ static void check_event(struct vctx *v, struct walk *w, const struct sev *e)
 		note_key(v, e->fpr[0]);		/* the station's first key */
 	}
 	if (e->nsig != 1 || strcmp(e->fpr[0], w->active) != 0) {
-		fail_at(v->r, e->seq, "signature", "event %lld is signed by key SHA256:%.16s..., "
+		fail_at(v->r, e->seq, "signature", _("event %lld is signed by key SHA256:%.16s..., "
 			"but the register's key there is SHA256:%.16s... (no key-rotated event "
-			"introduces it)", (long long)e->seq, e->fpr[0], w->active);
+			"introduces it)"), (long long)e->seq, e->fpr[0], w->active);
 		return;
 	}
 	if (v->o && v->o->all_signatures)
@@ -1112,7 +1107,7 @@ static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
 			break;
 		}
 	if (rc == -ENOMEM)
-		rc = util_fail(cause, rc, "out of memory");
+		rc = util_fail(cause, rc, _("out of memory"));
 	else if (v->r->ok && rc != SQLITE_DONE)
 		rc = register_sql_fail(v->db, cause, "read signatures");
 	else
@@ -1153,8 +1148,8 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 		free(why);
 		why = NULL;
 		if (keyring_exists(v->db) || newest->key[0])
-			fail_at(v->r, 0, "head", "%s/" HEAD_FILE " is missing: the register's "
-				"signed head was deleted", v->db->chain->dir);
+			fail_at(v->r, 0, "head", _("%s/%s is missing: the register's "
+				"signed head was deleted"), v->db->chain->dir, HEAD_FILE);
 		return;
 	}
 	if (rc == 0 && v->n_chain > 0 && !chain_has_key(v, h.key))
@@ -1218,30 +1213,30 @@ static void check_cert_row(struct vctx *v, sqlite3_stmt *st)
 	if (doc && fpr)
 		key = key_for(v, fpr, &why);
 	if (!doc || !fpr)
-		fail_at(v->r, 0, "certificate", "certificate %s: the stored row is not a signed "
-			"certificate document", id);
+		fail_at(v->r, 0, "certificate", _("certificate %s: the stored row is not a signed "
+			"certificate document"), id);
 	else if (v->n_chain > 0 && !chain_has_key(v, fpr))
 		fail_at(v->r, 0, "certificate", _("certificate %s: INVALID: signed by key "
 			"SHA256:%.16s..., which the register never introduced (neither the "
 			"station's first key nor one a key-rotated event names): a key put into "
 			"keys/ signs nothing"), id, fpr);
 	else if (!key)
-		fail_at(v->r, 0, "certificate", "certificate %s: INVALID: %s", id, why);
+		fail_at(v->r, 0, "certificate", _("certificate %s: INVALID: %s"), id, why);
 	else if (cert_verify_doc(doc, key, &cause) < 0)
-		fail_at(v->r, 0, "certificate", "certificate %s: INVALID signature: %s (the row "
-			"was edited)", id, cause ? cause : "does not verify");
+		fail_at(v->r, 0, "certificate", _("certificate %s: INVALID signature: %s (the row "
+			"was edited)"), id, cause ? cause : "does not verify");
 	else if (strcmp(cert_field(doc, "id"), id) != 0 ||
 		 strcmp(cert_field(doc, "register_event_hash"), eh ? eh : "") != 0)
-		fail_at(v->r, 0, "certificate", "certificate %s: the row's id or event hash "
-			"differs from the signed document's", id);
+		fail_at(v->r, 0, "certificate", _("certificate %s: the row's id or event hash "
+			"differs from the signed document's"), id);
 	else if (sqlite3_column_type(st, 5) == SQLITE_NULL)
-		fail_at(v->r, 0, "certificate", "certificate %s names event %.16s..., which is not "
-			"in the register (events deleted?)", id, eh ? eh : "");
+		fail_at(v->r, 0, "certificate", _("certificate %s names event %.16s..., which is not "
+			"in the register (events deleted?)"), id, eh ? eh : "");
 	else if ((sqlite3_column_int64(st, 1) > 0 &&
 		  sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 6)) ||
 		 !kind_fits(kind ? kind : "", ek ? ek : "") || (ecid && strcmp(ecid, id) != 0))
-		fail_at(v->r, 0, "certificate", "certificate %s does not match event %lld (%s) it "
-			"names: another medium, kind or certificate", id,
+		fail_at(v->r, 0, "certificate", _("certificate %s does not match event %lld (%s) it "
+			"names: another medium, kind or certificate"), id,
 			(long long)sqlite3_column_int64(st, 5), ek ? ek : "");
 	else
 		v->r->certificates++;
@@ -1308,17 +1303,17 @@ static void check_cert_file(struct vctx *v, const char *dir, const char *name)
 	snprintf(id, sizeof(id), "%.*s", (int)(len < 255 ? len : 255), name);
 	found = row_event(v->db, id, hash, &row);
 	if (found < 0)
-		fail_at(v->r, 0, "certificate", "cannot look up certificate %s", id);
+		fail_at(v->r, 0, "certificate", _("cannot look up certificate %s"), id);
 	else if (!found)
-		fail_at(v->r, 0, "certificate", "%s has no row in the register: the certificate's "
-			"record was deleted (or the file was put there)", path ? path : name);
+		fail_at(v->r, 0, "certificate", _("%s has no row in the register: the certificate's "
+			"record was deleted (or the file was put there)"), path ? path : name);
 	else if (!doc || strcmp(cert_field(doc, "id"), id) != 0 ||
 		 strcmp(cert_field(doc, "register_event_hash"), hash) != 0)
-		fail_at(v->r, 0, "certificate", "%s is not the certificate the register holds "
-			"as %s (another document or another event)", path ? path : name, id);
+		fail_at(v->r, 0, "certificate", _("%s is not the certificate the register holds "
+			"as %s (another document or another event)"), path ? path : name, id);
 	else if (!row || !json_equal(doc, row))	/* the row was verified: the file must be it */
-		fail_at(v->r, 0, "certificate", "%s differs from the signed certificate the "
-			"register holds as %s: the file was changed", path ? path : name, id);
+		fail_at(v->r, 0, "certificate", _("%s differs from the signed certificate the "
+			"register holds as %s: the file was changed"), path ? path : name, id);
 	else
 		v->r->cert_files++;
 	json_decref(row);

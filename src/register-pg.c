@@ -30,8 +30,8 @@
 
 static int no_pq(char **cause)
 {
-	return util_fail(cause, -ENOTSUP, "this custos was built without libpq: no central "
-			 "register (configure --with-libpq)");
+	return util_fail(cause, -ENOTSUP, _("this custos was built without libpq: no central "
+			 "register (configure --with-libpq)"));
 }
 
 const char *register_central_schema_sql(void) { return NULL; }
@@ -266,12 +266,12 @@ static int pg_connect(const char *conninfo, PGconn **out, char **cause)
 
 	*out = NULL;
 	if (!c)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (PQstatus(c) != CONNECTION_OK) {
 		msg = strdup(PQerrorMessage(c));
 		if (msg)
 			util_strstrip(msg);
-		util_fail(cause, -EHOSTUNREACH, "central register unreachable (%s): %s", conninfo,
+		util_fail(cause, -EHOSTUNREACH, _("central register unreachable (%s): %s"), conninfo,
 			  msg ? msg : "?");
 		free(msg);
 		PQfinish(c);
@@ -289,7 +289,7 @@ static int pg_fail(PGconn *c, PGresult *r, char **cause, const char *what)
 
 	if (msg)
 		util_strstrip(msg);
-	util_fail(cause, rc, "central register: %s: %s", what, msg ? msg : "?");
+	util_fail(cause, rc, _("central register: %s: %s"), what, msg ? msg : "?");
 	free(msg);
 	PQclear(r);
 	return rc;
@@ -327,7 +327,7 @@ int register_central_init(const char *conninfo, char **cause)
 	int rc;
 
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc < 0)
 		return rc;
@@ -377,7 +377,7 @@ static int push_keys(PGconn *c, const struct station *st, char **cause)
 				      " valid_from) VALUES ($1, $2, $3, $4, $5)"
 				      " ON CONFLICT DO NOTHING", 5, p, &r, cause);
 		} else if (cause && !*cause) {
-			util_fail(cause, rc, "cannot read key %s", k[i].fingerprint);
+			util_fail(cause, rc, _("cannot read key %s"), k[i].fingerprint);
 		}
 		PQclear(r);
 		free(pem);
@@ -462,7 +462,7 @@ static int batch_finish(struct batch *b, char **cause)
 
 			if (msg)
 				util_strstrip(msg);
-			rc = util_fail(cause, -EIO, "central register: append: %s",
+			rc = util_fail(cause, -EIO, _("central register: append: %s"),
 				       msg && *msg ? msg : "aborted");
 			free(msg);
 		} else if (rc == 0 && i >= b->count_from) {
@@ -644,7 +644,7 @@ int register_central_open(const char *conninfo, struct register_central **out, c
 
 	*out = NULL;
 	if (!c)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c->conn, cause);
 	if (rc == 0)
 		rc = push_prepare(c->conn, cause);
@@ -678,7 +678,7 @@ static int begin_locked(PGconn *c, const char *station, char **cause)
 			    lit);
 	PQfreemem(lit);
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_exec(c, sql, cause);
 	free(sql);
 	return rc;
@@ -706,13 +706,13 @@ static int push_locked(struct register_central *h, struct register_db *db,
 	if (rc < 0)
 		return rc;
 	if (cseq > 0 && !lhash[0])
-		return util_fail(cause, -EBADMSG, "the central register holds event %" PRId64
+		return util_fail(cause, -EBADMSG, _("the central register holds event %" PRId64
 				 " of station %s, the local register ends before it: the local "
-				 "register was truncated or rolled back", cseq, st->name);
+				 "register was truncated or rolled back"), cseq, st->name);
 	if (cseq > 0 && strcmp(lhash, chash) != 0)
-		return util_fail(cause, -EBADMSG, "event %" PRId64 " of station %s differs between "
+		return util_fail(cause, -EBADMSG, _("event %" PRId64 " of station %s differs between "
 				 "the local register (%.16s...) and the central one (%.16s...): one "
-				 "of them was rewritten", cseq, st->name, lhash, chash);
+				 "of them was rewritten"), cseq, st->name, lhash, chash);
 	if (!PQenterPipelineMode(c))
 		return pg_fail(c, NULL, cause, "pipeline");
 	rc = push_events(&b, db, st->name, cseq, res, cause);
@@ -885,14 +885,14 @@ static int verify_chain(PGconn *c, const char *station, struct register_central_
 		util_strlcpy(ev.hash, PQgetvalue(r, 0, 8), sizeof(ev.hash));
 		register_event_hash(&ev, h);
 		if (ev.seq != expect)
-			verify_fail(v, station, expect, "station %s: event %lld is missing", station,
+			verify_fail(v, station, expect, _("station %s: event %lld is missing"), station,
 				    (long long)expect);
 		else if (strcmp(ev.prev_hash, prev) != 0)
-			verify_fail(v, station, ev.seq, "station %s: event %lld does not link to its "
-				    "predecessor", station, (long long)ev.seq);
+			verify_fail(v, station, ev.seq, _("station %s: event %lld does not link to its "
+				    "predecessor"), station, (long long)ev.seq);
 		else if (strcmp(h, ev.hash) != 0)
-			verify_fail(v, station, ev.seq, "station %s: event %lld was altered (hash "
-				    "%.16s...)", station, (long long)ev.seq, h);
+			verify_fail(v, station, ev.seq, _("station %s: event %lld was altered (hash "
+				    "%.16s...)"), station, (long long)ev.seq, h);
 		util_strlcpy(prev, ev.hash, sizeof(prev));
 		expect = ev.seq + 1;
 		v->events++;
@@ -930,12 +930,12 @@ static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_se
 				   PQgetvalue(r, i, 3));
 
 		if (ok == -ENOKEY)
-			verify_fail(v, station, s, "station %s: event %lld is signed by key %.16s... "
-				    "the centre does not hold for it", station, (long long)s,
+			verify_fail(v, station, s, _("station %s: event %lld is signed by key %.16s... "
+				    "the centre does not hold for it"), station, (long long)s,
 				    PQgetvalue(r, i, 2));
 		else if (ok < 0)
-			verify_fail(v, station, s, "station %s: the signature of event %lld does "
-				    "not verify", station, (long long)s);
+			verify_fail(v, station, s, _("station %s: the signature of event %lld does "
+				    "not verify"), station, (long long)s);
 		else {
 			v->signatures++;
 			good_seq = s;
@@ -944,8 +944,8 @@ static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_se
 	PQclear(r);
 	keys_free(&k);
 	if (rc == 0 && good_seq != last_seq)
-		verify_fail(v, station, last_seq, "station %s: its newest event %lld (%.16s...) "
-			    "has no valid signature", station, (long long)last_seq, last_hash);
+		verify_fail(v, station, last_seq, _("station %s: its newest event %lld (%.16s...) "
+			    "has no valid signature"), station, (long long)last_seq, last_hash);
 	return rc;
 }
 
@@ -1109,7 +1109,7 @@ static int media_query(const char *conninfo, const char *where, int n, const cha
 
 	*out = NULL;
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc == 0) {
 		rc = pg_query(c, sql, n, p, &r, cause);
@@ -1190,7 +1190,7 @@ int register_central_find(const char *conninfo, const char *ref, json_t **out, c
 	if (json_array_size(*out) == 0) {
 		json_decref(*out);
 		*out = NULL;
-		return util_fail(cause, -ENOENT, "no station's register holds %s", ref);
+		return util_fail(cause, -ENOENT, _("no station's register holds %s"), ref);
 	}
 	rc = pg_connect(conninfo, &c, cause);
 	json_array_foreach(*out, i, m)
@@ -1276,7 +1276,7 @@ int register_central_lookup(const char *conninfo, const struct device_info *dev,
 	m = json_array_get(rows, 0);
 	if (!m) {
 		json_decref(rows);
-		return util_fail(cause, -ENOENT, "%s is in no station's register", dev->path);
+		return util_fail(cause, -ENOENT, _("%s is in no station's register"), dev->path);
 	}
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < N_MFIELDS; i++) {

@@ -24,11 +24,6 @@
 #include "station.h"
 #include "util.h"
 
-#ifndef _	/* util.h defines it once the library's messages are translated */
-#include <libintl.h>
-#define _(s) dgettext("custos", s)
-#endif
-
 /* Documents are issued one after the other: PDF rendering (fontconfig,
  * pango) is not something to run twice at once, and the next number is
  * the register's highest plus one. */
@@ -260,7 +255,7 @@ static int attach(const char *dir, struct register_db *db, const json_t *doc, co
 	snprintf(c.path, sizeof(c.path), "%s/%s.json", dir, id);
 	c.json = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	rc = c.json ? register_add_certificate(db, &c, cause) :
-		      util_fail(cause, -ENOMEM, "out of memory");
+		      util_fail(cause, -ENOMEM, _("out of memory"));
 	free(c.json);
 	return rc;
 }
@@ -274,7 +269,7 @@ static void remove_doc(const char *dir, const char *id)
 		char *p = util_asprintf("%s/%s.%s", dir, id, ext[i]);
 
 		if (p && unlink(p) < 0 && errno != ENOENT)
-			util_warn("cannot remove %s: %s", p, strerror(errno));
+			util_warn(_("cannot remove %s: %s"), p, strerror(errno));
 		free(p);
 	}
 }
@@ -301,7 +296,7 @@ static int adopt_orphan(void *data, const char *dir, const char *id, char **caus
 	int rc;
 
 	if (!path)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = cert_load_file(path, &doc, &why);
 	if (rc == 0)
 		rc = cert_verify_doc(doc, o->key, &why);
@@ -312,15 +307,15 @@ static int adopt_orphan(void *data, const char *dir, const char *id, char **caus
 	if (rc == 0)
 		rc = register_event_media(o->db, hash, &media_id, &why);
 	if (rc == 0 && register_event_has_cert(o->db, hash))
-		rc = util_fail(&why, -EEXIST, "its event already has a certificate");
+		rc = util_fail(&why, -EEXIST, _("its event already has a certificate"));
 	if (rc == 0)
 		rc = attach(dir, o->db, doc, id, media_id, hash, &why);
 	if (rc == 0)
-		util_info("%s: a certificate written by an interrupted run, recorded now", path);
+		util_info(_("%s: a certificate written by an interrupted run, recorded now"), path);
 	else
-		rc = util_fail(cause, rc, "%s is not in the register and cannot be recorded (%s): "
+		rc = util_fail(cause, rc, _("%s is not in the register and cannot be recorded (%s): "
 			       "it was not written by this station for an event of its register; "
-			       "move it out of the certificate directory", path,
+			       "move it out of the certificate directory"), path,
 			       why ? why : strerror(-rc));
 	free(why);
 	json_decref(doc);
@@ -427,7 +422,7 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 	 * the same number or records this file as left by a killed issuer */
 	rc = util_mkdir_p(dir, 0700);
 	if (rc < 0)
-		util_fail(cause, rc, "cannot create %s", dir);
+		util_fail(cause, rc, _("cannot create %s"), dir);
 	else
 		rc = cert_dir_lock(dir, &lock_fd, cause);
 	opts.dir_locked = true;
@@ -532,16 +527,16 @@ static int destroy_cert_dir(struct sanitize_destroy *fd, char **cause)
 	int rc;
 
 	if (!dir)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = util_mkdir_p(dir, 0700);
 	if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot create %s", dir);
+		rc = util_fail(cause, rc, _("cannot create %s"), dir);
 		goto out;
 	}
 	abs = realpath(dir, NULL);
 	if (util_strlcpy(fd->cert_dir_out, abs ? abs : dir, sizeof(fd->cert_dir_out)) >=
 	    sizeof(fd->cert_dir_out))
-		rc = util_fail(cause, -ENAMETOOLONG, "%s: path too long", dir);
+		rc = util_fail(cause, -ENAMETOOLONG, _("%s: path too long"), dir);
 out:
 	free(abs);
 	free(dir);
@@ -558,10 +553,10 @@ static int destroy_precheck(const struct policy *pol, struct sanitize_destroy *f
 	int rc;
 
 	if (!fd->station)
-		return util_fail(cause, -ENOENT, "no certificate: the station is not set up "
-				 "(custos init)");
+		return util_fail(cause, -ENOENT, _("no certificate: the station is not set up "
+				 "(custos init)"));
 	if (d->n_witnesses > CERT_MAX_WITNESSES)
-		return util_fail(cause, -EPERM, "rule two-witnesses: at most %d witnesses",
+		return util_fail(cause, -EPERM, _("rule two-witnesses: at most %d witnesses"),
 				 CERT_MAX_WITNESSES);
 	rc = policy_check_destroy(pol, d->witnesses, d->n_witnesses, cause);
 	if (rc == 0) {
@@ -594,8 +589,8 @@ static int destroy_certify(struct register_db *db, const struct register_media *
 	if (rc == 0)
 		util_strlcpy(fd->cert_id, id, sizeof(fd->cert_id));
 	if (rc < 0)
-		util_fail(cause, rc, "%s is recorded as destroyed (event %.16s...), but no "
-			  "certificate could be issued: %s", m->register_no, fd->hash,
+		util_fail(cause, rc, _("%s is recorded as destroyed (event %.16s...), but no "
+			  "certificate could be issued: %s"), m->register_no, fd->hash,
 			  why ? why : strerror(-rc));
 	free(why);
 	free(id);
@@ -666,11 +661,11 @@ int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 	int rc;
 
 	if (!b || !dir) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (!st) {
-		rc = util_fail(cause, -ENOENT, "the station is not set up (custos init)");
+		rc = util_fail(cause, -ENOENT, _("the station is not set up (custos init)"));
 		goto out;
 	}
 	rc = register_get(db, run->media_id, &m, cause);
@@ -694,7 +689,7 @@ int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 	roster = roster_details(plan->priv->state_dir, &in);
 	rc = util_mkdir_p(dir, 0700);
 	if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot create %s: %s", dir, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot create %s: %s"), dir, strerror(-rc));
 		goto out;
 	}
 	rc = station_load_signing_key(st, &key, cause);
