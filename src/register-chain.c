@@ -758,7 +758,7 @@ int register_chain_before_append(struct register_db *db, char **cause)
 	if (!db->chain->signer)
 		return util_fail(cause, -EPERM, _("register: writing the register needs the "
 				 "station's private key (every event is signed): set the station "
-				 "up with 'custos init' and run as a user who can read its key");
+				 "up with 'custos init' and run as a user who can read its key"));
 	rc = register_check_head(db, cause);
 	return rc < 0 ? rc : check_signer(db, cause);
 }
