@@ -635,6 +635,29 @@ int register_chain_key(struct register_db *db, char *fpr, char *since, char **ca
 	return rc;
 }
 
+int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT (SELECT count(*) FROM event_signatures),"
+				  " EXISTS (SELECT 1 FROM events WHERE kind = 'key-rotated' AND"
+				  "  json_extract(details, '$.new_fingerprint') = ?1),"
+				  " EXISTS (SELECT 1 FROM event_signatures s WHERE s.key_fpr = ?1"
+				  "  AND s.event_id = (SELECT e.id FROM events e JOIN event_signatures f"
+				  "   ON f.event_id = e.id ORDER BY e.seq LIMIT 1))", &st, cause);
+
+	*yes = false;
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*yes = sqlite3_column_int64(st, 0) == 0 || sqlite3_column_int(st, 1) ||
+		       sqlite3_column_int(st, 2);
+	rc = rc == SQLITE_ROW ? 0 : register_sql_fail(db, cause, "read chain");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Is a re-key unfinished (station.key.new or station.pub.new left, or a
  * station key @fpr that is not the chain's)?  Then finish it under the
  * re-key lock, with the chain's key read again once the lock is held (a

@@ -158,6 +158,15 @@ cp "$T_TMP/forged.json" "$F/certs/$SAN.json"
 t_expect_rc 1 "$C" -d "$F" register verify
 "$C" -d "$F" register verify 2>&1 | grep -q "certificate $SAN: INVALID: signed by key SHA256:${TF:0:16}.*never introduced" ||
 	t_fail "verify does not name the forged certificate: $("$C" -d "$F" register verify 2>&1)"
+# shown, rendered or verified from the station: refused, naming the key
+for cmd in "cert show $SAN" "cert pdf $SAN -o $T_TMP/forged.pdf" "cert verify $F/certs/$SAN.json"; do
+	# shellcheck disable=SC2086
+	if "$C" -d "$F" $cmd >"$T_TMP/cmd.out" 2>&1; then
+		t_fail "$cmd accepted the certificate signed by a dropped-in key: $(cat "$T_TMP/cmd.out")"
+	fi
+	grep -q "SHA256:${TF:0:16}.*never introduced" "$T_TMP/cmd.out" ||
+		t_fail "$cmd does not say why: $(cat "$T_TMP/cmd.out")"
+done
 # register.head re-signed by the thief's key
 F=$(copy thief-head)
 cp "$T_TMP/thief.pub" "$F/keys/$TF.pub"
