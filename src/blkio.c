@@ -15,12 +15,6 @@
 #include "device.h"
 #include "util.h"
 
-static int libc_open(const char *path, int flags, void *data)
-{
-	(void)data;
-	return open(path, flags);
-}
-
 static ssize_t libc_pread(int fd, void *buf, size_t len, off_t off, void *data)
 {
 	(void)data;
@@ -37,12 +31,6 @@ static int libc_fdatasync(int fd, void *data)
 {
 	(void)data;
 	return fdatasync(fd);
-}
-
-static int libc_close(int fd, void *data)
-{
-	(void)data;
-	return util_close(fd) < 0 ? -1 : 0;
 }
 
 static int libc_ioctl(int fd, unsigned long req, void *arg, void *data)
@@ -71,11 +59,9 @@ static int libc_fadvise(int fd, off_t off, off_t len, int advice, void *data)
 }
 
 const struct blkio_ops blkio_libc_ops = {
-	.open = libc_open,
 	.pread = libc_pread,
 	.pwrite = libc_pwrite,
 	.fdatasync = libc_fdatasync,
-	.close = libc_close,
 	.ioctl = libc_ioctl,
 	.fstat = libc_fstat,
 	.fadvise = libc_fadvise,
@@ -108,8 +94,6 @@ static int open_fd(struct blkio *io, bool direct)
 		flags |= O_EXCL;
 	if (direct)
 		flags |= O_DIRECT;
-	if (io->fd_anchor < 0)
-		return OP(io, open)(io->path, flags, OPDATA(io));
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", io->fd_anchor);
 	return open(self, flags);
 }
@@ -120,35 +104,40 @@ static void close_quiet(int fd)
 		util_debug("blkio: close: %s", strerror(errno));
 }
 
-/* Resolve the path once and hold what it names (O_PATH, O_NOFOLLOW); a
- * writer then runs every guard on that descriptor.  Injected ops (tests)
- * have no real file to anchor. */
-static int anchor(struct blkio *io, char **cause)
+/* Resolve the path once and hold what it names (O_PATH, O_NOFOLLOW). */
+static int anchor_path(struct blkio *io, char **cause)
 {
-	char real[PATH_MAX], self[64];
-	struct stat st;
-	int rc;
+	char real[PATH_MAX];
 
-	if (io->ops && io->ops->open)
-		return 0;
 	if (!realpath(io->path, real))
 		return util_fail(cause, -errno, "%s: %s", io->path, strerror(errno));
 	io->fd_anchor = open(real, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (io->fd_anchor < 0 && errno == ELOOP)
-		return util_fail(cause, -EAGAIN, "%s: became a symbolic link while being opened",
+		return util_fail(cause, -EAGAIN, _("%s: became a symbolic link while being opened"),
 				 io->path);
 	if (io->fd_anchor < 0)
 		return util_fail(cause, -errno, "%s: %s", io->path, strerror(errno));
+	return 0;
+}
+
+/* A writer runs every guard on the anchor, the descriptor every open goes
+ * through.  Injected ops (tests) change the I/O, never what is opened. */
+static int anchor(struct blkio *io, char **cause)
+{
+	char self[64];
+	struct stat st;
+	int rc;
+
 	if (fstat(io->fd_anchor, &st) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), io->path, strerror(errno));
 	io->is_block = S_ISBLK(st.st_mode);
 	/* O_PATH|O_NOFOLLOW opens a link itself: the resolved name was
 	 * replaced by one after realpath() */
 	if (S_ISLNK(st.st_mode))
-		return util_fail(cause, -EAGAIN, "%s: became a symbolic link while being opened",
+		return util_fail(cause, -EAGAIN, _("%s: became a symbolic link while being opened"),
 				 io->path);
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
-		return util_fail(cause, -ENOTBLK, "%s: neither a block device nor a file",
+		return util_fail(cause, -ENOTBLK, _("%s: neither a block device nor a file"),
 				 io->path);
 	if (!(io->flags & BLKIO_WRITE))
 		return 0;
@@ -172,9 +161,9 @@ static int same_target(struct blkio *io, char **cause)
 	if (io->fd_anchor < 0)
 		return 0;
 	if (fstat(io->fd_anchor, &a) < 0 || fstat(io->fd, &b) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), io->path, strerror(errno));
 	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || a.st_rdev != b.st_rdev)
-		return util_fail(cause, -EAGAIN, "%s: changed while being opened", io->path);
+		return util_fail(cause, -EAGAIN, _("%s: changed while being opened"), io->path);
 	if (io->fd_lock < 0)
 		return 0;
 	return device_lock_file(io->fd_lock, io->fd, io->path, cause);
@@ -186,22 +175,22 @@ static int probe_size(struct blkio *io, char **cause)
 	int ssz = 0;
 
 	if (OP(io, fstat)(io->fd, &st, OPDATA(io)) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), io->path, strerror(errno));
 	io->is_block = S_ISBLK(st.st_mode);
 	io->sector_size = 512;
 	if (!io->is_block) {
 		if (!S_ISREG(st.st_mode))
-			return util_fail(cause, -ENOTBLK, "%s: neither a block device nor a file",
+			return util_fail(cause, -ENOTBLK, _("%s: neither a block device nor a file"),
 					 io->path);
 		io->size = (uint64_t)st.st_size;
 		return 0;
 	}
 	if (OP(io, ioctl)(io->fd, BLKGETSIZE64, &io->size, OPDATA(io)) < 0)
-		return util_fail(cause, -errno, "%s: BLKGETSIZE64: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: BLKGETSIZE64: %s"), io->path, strerror(errno));
 	if (OP(io, ioctl)(io->fd, BLKSSZGET, &ssz, OPDATA(io)) < 0)
-		return util_fail(cause, -errno, "%s: BLKSSZGET: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: BLKSSZGET: %s"), io->path, strerror(errno));
 	if (ssz < 512 || ssz > (int)BLKIO_ALIGN || (ssz & (ssz - 1)))
-		return util_fail(cause, -EINVAL, "%s: unsupported logical sector size %d",
+		return util_fail(cause, -EINVAL, _("%s: unsupported logical sector size %d"),
 				 io->path, ssz);
 	io->sector_size = (uint32_t)ssz;
 	return 0;
@@ -221,8 +210,9 @@ static void detect_tmpfs(struct blkio *io)
 		io->tmpfs = sfs.f_type == TMPFS_MAGIC;
 }
 
-int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct blkio_ops *ops,
-	       char **cause)
+/* Open @path, or the target @anchor_fd holds when it is not -1 (dup'ed). */
+static int open_common(struct blkio *io, const char *path, int anchor_fd, unsigned flags,
+		       const struct blkio_ops *ops, char **cause)
 {
 	int rc;
 
@@ -232,8 +222,16 @@ int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct 
 	io->flags = flags;
 	io->ops = ops;
 	if (util_strlcpy(io->path, path, sizeof(io->path)) >= sizeof(io->path))
-		return util_fail(cause, -ENAMETOOLONG, "%s: path too long", path);
-	rc = anchor(io, cause);
+		return util_fail(cause, -ENAMETOOLONG, _("%s: path too long"), path);
+	if (anchor_fd >= 0) {
+		io->fd_anchor = fcntl(anchor_fd, F_DUPFD_CLOEXEC, 3);
+		rc = io->fd_anchor < 0 ? util_fail(cause, -errno, "%s: %s", path, strerror(errno))
+				       : 0;
+	} else {
+		rc = anchor_path(io, cause);
+	}
+	if (rc == 0)
+		rc = anchor(io, cause);
 	if (rc < 0) {
 		blkio_close(io);
 		return rc;
@@ -249,7 +247,7 @@ int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct 
 		rc = -errno;
 		blkio_close(io);
 		if (rc == -EBUSY)
-			return util_fail(cause, rc, "%s: in use (cannot open exclusively)", path);
+			return util_fail(cause, rc, _("%s: in use (cannot open exclusively)"), path);
 		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
 	}
 	rc = same_target(io, cause);
@@ -263,39 +261,63 @@ int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct 
 	return 0;
 }
 
+int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct blkio_ops *ops,
+	       char **cause)
+{
+	return open_common(io, path, -1, flags, ops, cause);
+}
+
+/* The target opened is the medium @dev describes: a file the same inode; a
+ * disk the same device number and medium, asked on the descriptor opened
+ * for I/O (device_check_medium: its disk sequence number). */
+static int same_medium(struct blkio *io, const struct device_info *dev, char **cause)
+{
+	struct stat st;
+
+	if (dev->transport != DEVICE_TRANSPORT_FILE)
+		return device_check_medium(io->fd, dev, cause);
+	if (!dev->ident_dev && !dev->ident_ino)
+		return 0;
+	if (fstat(io->fd_anchor, &st) < 0)
+		return util_fail(cause, -errno, _("%s: fstat: %s"), dev->path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_dev != dev->ident_dev ||
+	    (uint64_t)st.st_ino != dev->ident_ino)
+		return util_fail(cause, -EAGAIN, _("%s: refused: the path now leads to another "
+				 "file or device than the one checked and confirmed"), dev->path);
+	return 0;
+}
+
+static int open_device(struct blkio *io, const struct device_info *dev, int anchor_fd,
+		       unsigned flags, const struct blkio_ops *ops, char **cause)
+{
+	int rc = open_common(io, dev->path, anchor_fd, flags, ops, cause);
+
+	if (rc == 0)
+		rc = same_medium(io, dev, cause);
+	if (rc < 0 && io->fd_anchor >= 0)
+		blkio_close(io);
+	return rc;
+}
+
 int blkio_open_device(struct blkio *io, const struct device_info *dev, unsigned flags,
 		      const struct blkio_ops *ops, char **cause)
 {
-	struct stat st;
-	bool same;
-	int rc;
+	return open_device(io, dev, -1, flags, ops, cause);
+}
 
-	rc = blkio_open(io, dev->path, flags, ops, cause);
-	if (rc < 0 || io->fd_anchor < 0 || (!dev->ident_dev && !dev->ident_ino))
-		return rc;
-	if (fstat(io->fd_anchor, &st) < 0) {
-		rc = util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
-	} else {
-		same = S_ISBLK(st.st_mode) ? (uint64_t)st.st_rdev == dev->ident_dev :
-		       (uint64_t)st.st_dev == dev->ident_dev &&
-		       (uint64_t)st.st_ino == dev->ident_ino;
-		if (!same)
-			rc = util_fail(cause, -EAGAIN, "%s: refused: the path now leads to another "
-				       "file or device than the one checked and confirmed",
-				       dev->path);
-	}
-	if (rc < 0)
-		blkio_close(io);
-	return rc;
+int blkio_open_anchored(struct blkio *io, const struct device_info *dev, int anchor_fd,
+			unsigned flags, const struct blkio_ops *ops, char **cause)
+{
+	return open_device(io, dev, anchor_fd, flags, ops, cause);
 }
 
 int blkio_close(struct blkio *io)
 {
 	int rc = 0;
 
-	if (io->fd_buffered >= 0 && OP(io, close)(io->fd_buffered, OPDATA(io)) < 0)
+	if (io->fd_buffered >= 0 && util_close(io->fd_buffered) < 0)
 		rc = -errno;
-	if (io->fd >= 0 && OP(io, close)(io->fd, OPDATA(io)) < 0)
+	if (io->fd >= 0 && util_close(io->fd) < 0)
 		rc = -errno;
 	close_quiet(io->fd_lock);	/* releases the locks */
 	close_quiet(io->fd_anchor);

@@ -9,9 +9,11 @@
  * buffered I/O, and the read path used is recorded so a verification can
  * say honestly whether it could have read cached data.
  *
- * Every system call goes through an ops table so tests can inject short
- * writes, EIO at chosen offsets and device removal (ENODEV).  The ops
- * behave like the libc calls: -1 with errno set on failure.
+ * The I/O calls go through an ops table so tests can inject short writes,
+ * EIO at chosen offsets and device removal (ENODEV).  The ops behave like
+ * the libc calls: -1 with errno set on failure.  Opening and closing are
+ * not in the table: whatever a test injects, the target is anchored,
+ * guarded and opened through its anchor like any other.
  */
 
 #include <errno.h>
@@ -24,11 +26,9 @@
 #include <sys/types.h>
 
 struct blkio_ops {
-	int (*open)(const char *path, int flags, void *data);
 	ssize_t (*pread)(int fd, void *buf, size_t len, off_t off, void *data);
 	ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off, void *data);
 	int (*fdatasync)(int fd, void *data);
-	int (*close)(int fd, void *data);
 	int (*ioctl)(int fd, unsigned long req, void *arg, void *data);
 	int (*fstat)(int fd, struct stat *st, void *data);
 	int (*fadvise)(int fd, off_t off, off_t len, int advice, void *data);
@@ -69,16 +69,23 @@ struct blkio {
  * open reopens that inode through /proc/self/fd.  With BLKIO_WRITE the
  * guard runs on that descriptor (device_guard_fd: -EPERM, refused) and an
  * image file is locked for as long as it stays open (device_lock_file:
- * -EBUSY naming the holder).  Ops with their own open (tests) skip this. */
+ * -EBUSY naming the holder). */
 int blkio_open(struct blkio *io, const char *path, unsigned flags, const struct blkio_ops *ops,
 	       char **cause);
 
 /* blkio_open() of the medium @dev describes (device_probe), refused with
  * -EAGAIN when its path now leads to another file or device than the one
- * that was described and confirmed (same inode, or same device number). */
+ * that was described and confirmed: a file must be the same inode, a disk
+ * the same device number and the same medium (device_check_medium, on the
+ * descriptor opened for I/O: a disk swapped or a loop device re-attached
+ * under the same name is refused). */
 struct device_info;
 int blkio_open_device(struct blkio *io, const struct device_info *dev, unsigned flags,
 		      const struct blkio_ops *ops, char **cause);
+/* The same for a disk already anchored (device_anchor): @anchor_fd is
+ * duplicated, the name is not resolved again. */
+int blkio_open_anchored(struct blkio *io, const struct device_info *dev, int anchor_fd,
+			unsigned flags, const struct blkio_ops *ops, char **cause);
 int blkio_close(struct blkio *io);
 
 /* Whole-length I/O at @off: retries EINTR and short transfers.  Returns 0

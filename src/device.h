@@ -67,6 +67,8 @@ struct device_info {
 	char backing_file[PATH_MAX];	/* loop: the file behind it; file: its real path */
 	uint64_t ident_dev;		/* what was described: a file's st_dev, a disk's */
 	uint64_t ident_ino;		/* st_rdev (ino 0); both 0 when not known */
+	uint64_t diskseq;		/* a disk's sequence number (Linux >= 5.15: a new
+					 * one for every medium, attach, re-plug); 0 unknown */
 	uint64_t size_bytes;
 	uint32_t logical_sector_size;
 	uint32_t physical_sector_size;
@@ -152,6 +154,27 @@ int device_guard_fd(int fd, const char *name, char **cause);
  */
 int device_lock_file(int fd, int wfd, const char *name, char **cause);
 void device_info_clear(struct device_info *dev);
+
+/*
+ * Is the block device open at @fd (any descriptor, O_PATH too) still the
+ * medium @dev describes?  Same device number (ident_dev), and the same disk
+ * sequence number (ioctl BLKGETDISKSEQ on @fd, else sysfs diskseq of its
+ * device number): a disk swapped or a loop device re-attached under the
+ * same name has another.  When the probe saw no sequence number (an older
+ * kernel), serial, WWN and size read again from sysfs must match.  0, or
+ * -EAGAIN with *@cause: another medium.
+ */
+int device_check_medium(int fd, const struct device_info *dev, char **cause);
+
+/*
+ * Anchor the disk @dev describes: resolve its path once, open it O_PATH |
+ * O_NOFOLLOW, check it is still that medium (device_check_medium) and run
+ * the guard on it (device_guard_fd).  Every later open of the disk reopens
+ * the anchor through /proc/self/fd, so no rename or retargeted link can
+ * redirect it.  0 with the descriptor in *@fd (close it), -EAGAIN (another
+ * device or medium now), -EPERM (a guard), or a negative errno.
+ */
+int device_anchor(const struct device_info *dev, int *fd, char **cause);
 
 static inline bool device_is_eligible(const struct device_info *dev)
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,8 +31,30 @@ enum fw_method fw_job_method(const struct profile *p)
 	return m;
 }
 
-int fw_job_guard(const struct device_info *dev, const struct profile *p, const struct fw_opts *o,
-		 char **cause)
+/* Open the disk for a firmware command: through @anchor (>= 0: the job's,
+ * held since its preparation) or, without one, an anchor taken now
+ * (device_anchor: the same medium, every guard).  Never by name. */
+static int open_disk(const struct device_info *dev, int anchor, bool rw, struct sgio_dev **sdev,
+		     char **cause)
+{
+	int own = -1, rc = 0;
+
+	if (anchor < 0) {
+		rc = device_anchor(dev, &own, cause);
+		anchor = own;
+	}
+	if (rc == 0)
+		rc = sgio_open_at(anchor, dev->path, rw, dev->diskseq, sdev, cause);
+	if (own >= 0 && util_close(own) < 0 && rc == 0) {
+		sgio_close(*sdev);
+		*sdev = NULL;
+		rc = util_fail(cause, -EIO, _("%s: close failed"), dev->path);
+	}
+	return rc;
+}
+
+static int guard(const struct device_info *dev, int anchor, const struct profile *p,
+		 const struct fw_opts *o, char **cause)
 {
 	enum fw_method m = fw_job_method(p);
 	struct sgio_dev *sdev = NULL;
@@ -41,14 +64,29 @@ int fw_job_guard(const struct device_info *dev, const struct profile *p, const s
 	if (p->method == PROFILE_METHOD_OVERWRITE)
 		return 0;
 	if (m == FW_METHOD_NONE)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: unknown firmware method");
-	rc = sgio_open(dev->path, false, &sdev, cause);
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: unknown firmware method"));
+	if (anchor >= 0)
+		rc = sgio_open_at(anchor, dev->path, false, dev->diskseq, &sdev, cause);
+	else
+		rc = sgio_open(dev->path, false, &sdev, cause);
 	if (rc == 0)
 		rc = fw_probe_dev(sdev, device_media_kind(dev), &caps, cause);
 	if (rc == 0)
 		rc = fw_check(&caps, m, o, cause);
 	sgio_close(sdev);
 	return rc;
+}
+
+int fw_job_guard(const struct device_info *dev, const struct profile *p, const struct fw_opts *o,
+		 char **cause)
+{
+	return guard(dev, -1, p, o, cause);
+}
+
+int fw_job_guard_at(int anchor, const struct device_info *dev, const struct profile *p,
+		    const struct fw_opts *o, char **cause)
+{
+	return guard(dev, anchor, p, o, cause);
 }
 
 /* Publish firmware progress as a one-pass "write" (erase) / "verify" (markers). */
@@ -88,35 +126,6 @@ static void fill_result(const struct fw_result *r, const struct device_info *dev
 		 r->recovery ? " " : "", r->recovery ? r->recovery : "");
 }
 
-/*
- * Just before a command goes to the disk by its name: the name still leads
- * to the device that was probed and confirmed (not a link retargeted or a
- * disk swapped since), and every guard holds on that device (not mounted,
- * not held, not the system disk).  -EAGAIN for another device, -EPERM for a
- * guard; the command's own open follows within microseconds.
- */
-static int guard_disk(const struct device_info *dev, char **cause)
-{
-	char real[PATH_MAX];
-	struct stat st;
-	int fd, rc;
-
-	if (!realpath(dev->path, real))
-		return util_fail(cause, -errno, "%s: %s", dev->path, strerror(errno));
-	fd = open(real, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return util_fail(cause, -errno, "%s: %s", dev->path, strerror(errno));
-	if (fstat(fd, &st) < 0)
-		rc = util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
-	else if (!S_ISBLK(st.st_mode) || (dev->ident_dev && (uint64_t)st.st_rdev != dev->ident_dev))
-		rc = util_fail(cause, -EAGAIN, "%s now leads to another device than the one "
-			       "checked and confirmed: nothing was sent to it", dev->path);
-	else
-		rc = device_guard_fd(fd, dev->path, cause);
-	util_close(fd);
-	return rc;
-}
-
 static int run(struct sgio_dev *sdev, const struct device_info *dev,
 	       const struct profile *profile, struct wipe_monitor *monitor,
 	       struct wipe_result *res, struct fw_job *fj, char **cause)
@@ -136,11 +145,20 @@ static int run(struct sgio_dev *sdev, const struct device_info *dev,
 	if (!o.n_markers)
 		o.n_markers = 16;
 	if (m == FW_METHOD_NONE)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: not a firmware method");
-	if (sdev)
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: not a firmware method"));
+	if (sdev) {
 		rc = fw_run_dev(sdev, m, &o, on_progress, monitor, &monitor->cancel, r, cause);
-	else if ((rc = guard_disk(dev, cause)) == 0)
-		rc = fw_run(dev->path, m, &o, on_progress, monitor, &monitor->cancel, r, cause);
+	} else {
+		memset(r, 0, sizeof(*r));
+		r->requested = m;
+		rc = open_disk(dev, fj && fj->anchored ? fj->anchor : -1, true, &sdev, cause);
+		if (rc == 0)
+			rc = fw_run_dev(sdev, m, &o, on_progress, monitor, &monitor->cancel, r,
+					cause);
+		else if (cause && *cause)
+			r->failure = strdup(*cause);
+		sgio_close(sdev);
+	}
 	if (rc < 0 && !r->touched) {
 		if (r == &local)
 			fw_result_clear(r);
@@ -174,41 +192,45 @@ static int blk_size(const char *path, uint64_t *bytes, char **cause)
 	if (fd < 0)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
 	if (ioctl(fd, BLKGETSIZE64, bytes) < 0)
-		rc = util_fail(cause, -errno, "%s: BLKGETSIZE64: %s", path, strerror(errno));
+		rc = util_fail(cause, -errno, _("%s: BLKGETSIZE64: %s"), path, strerror(errno));
 	if (util_close(fd) < 0 && rc == 0)
-		rc = util_fail(cause, -EIO, "%s: close failed", path);
+		rc = util_fail(cause, -EIO, _("%s: close failed"), path);
 	return rc;
 }
 
-static int sysfs_rescan(const char *real, char **cause)
+/* "1" into the rescan file of the SCSI device behind the block device
+ * @st (found by its device number, not by a name). */
+static int sysfs_rescan(const char *path, const struct stat *st, char **cause)
 {
-	const char *name = strrchr(real, '/');
-	char sys[PATH_MAX];
+	char sys[128];
 	int fd, rc = 0;
 
-	snprintf(sys, sizeof(sys), "/sys/class/block/%.200s/device/rescan", name ? name + 1 : real);
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/device/rescan", major(st->st_rdev),
+		 minor(st->st_rdev));
 	fd = open(sys, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return util_fail(cause, -errno, "%s: %s", sys, strerror(errno));
+		return util_fail(cause, -errno, "%s: %s: %s", path, sys, strerror(errno));
 	if (write(fd, "1", 1) != 1)
 		rc = util_fail(cause, -errno, "%s: %s", sys, strerror(errno));
 	if (util_close(fd) < 0 && rc == 0)
-		rc = util_fail(cause, -EIO, "%s: close failed", sys);
+		rc = util_fail(cause, -EIO, _("%s: close failed"), sys);
 	return rc;
 }
 
 int fw_job_rescan(const char *path, uint64_t expect, uint64_t *bytes, void *data, char **cause)
 {
 	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-	char real[PATH_MAX];
+	struct stat st;
 	int rc;
 
 	(void)data;
-	if (!realpath(path, real))
+	if (stat(path, &st) < 0)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
-	rc = sysfs_rescan(real, cause);
+	if (!S_ISBLK(st.st_mode))
+		return util_fail(cause, -ENOTBLK, _("%s is not a block device"), path);
+	rc = sysfs_rescan(path, &st, cause);
 	for (int i = 0; rc == 0 && i < 30; i++) {
-		rc = blk_size(real, bytes, cause);
+		rc = blk_size(path, bytes, cause);
 		if (rc < 0 || *bytes == expect)
 			break;
 		nanosleep(&pause, NULL);
@@ -237,15 +259,20 @@ static int hidden_rescan(const struct device_info *dev, struct fw_job_hidden *h,
 	const struct fw_hidden *hd = &h->result.hidden;
 	uint64_t expect = (hd->current_max + 1) * hd->sector_size, bytes = 0;
 	fw_job_rescan_fn fn = h->rescan ? h->rescan : fw_job_rescan;
-	int rc = fn(dev->path, expect, &bytes, h->rescan_data, cause);
+	char self[64];
+	int rc;
+
+	/* the disk the job holds, not whatever its name leads to now */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", h->anchor);
+	rc = fn(h->anchored ? self : dev->path, expect, &bytes, h->rescan_data, cause);
 
 	if (rc < 0)
 		return rc;
 	if (bytes != expect)
-		return util_fail(cause, -EIO, "refused: the native max address was restored (%llu "
+		return util_fail(cause, -EIO, _("refused: the native max address was restored (%llu "
 				 "sectors more) but after a rescan the kernel sees %llu bytes, not "
 				 "%llu; nothing was overwritten: re-plug the drive or reboot, then "
-				 "run again", (unsigned long long)hd->restored_sectors,
+				 "run again"), (unsigned long long)hd->restored_sectors,
 				 (unsigned long long)bytes, (unsigned long long)expect);
 	h->size = bytes;
 	return 0;
@@ -258,10 +285,12 @@ static int hidden_probe(const struct device_info *dev, struct fw_job_hidden *h,
 	struct sgio_dev *sdev = h->sdev;
 	int rc = 0;
 
-	if (!sdev && o->restore_max)
-		rc = guard_disk(dev, cause);	/* SET MAX writes to the drive */
-	if (!sdev && rc == 0)
-		rc = sgio_open(dev->path, o->restore_max, &sdev, cause);
+	/* SET MAX writes to the drive: only through an anchor (the job's, or
+	 * one taken now with every guard); a read-only probe may go by name */
+	if (!sdev && (h->anchored || o->restore_max))
+		rc = open_disk(dev, h->anchored ? h->anchor : -1, o->restore_max, &sdev, cause);
+	else if (!sdev)
+		rc = sgio_open(dev->path, false, &sdev, cause);
 	if (rc == 0)
 		rc = fw_hidden_dev(sdev, o, &h->result, cause);
 	if (sdev != h->sdev)
@@ -291,11 +320,13 @@ int fw_job_hidden(const struct device_info *dev, const struct profile *p, struct
 		return 0;
 	}
 	rc = hidden_probe(dev, h, &o, &why);
-	if (rc < 0 && o.restore_max && why && strncmp(why, "refused", 7) == 0)
+	if (rc < 0 && o.restore_max && why && (strncmp(why, "refused", 7) == 0 ||
+	    /* TRANSLATORS: how every "refused: ..." message starts, the same there */
+	    strncmp(why, _("refused: "), strlen(_("refused: "))) == 0))
 		rc = util_fail(cause, rc, "%s", why);
 	else if (rc < 0 && o.restore_max)
-		rc = util_fail(cause, rc, "refused: hidden areas (HPA/DCO/AMA) could not be "
-			       "determined (%s), so restore-max cannot be honoured",
+		rc = util_fail(cause, rc, _("refused: hidden areas (HPA/DCO/AMA) could not be "
+			       "determined (%s), so restore-max cannot be honoured"),
 			       why ? why : strerror(-rc));
 	else if (rc < 0)
 		hidden_note(h, why ? why : strerror(-rc));

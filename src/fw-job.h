@@ -25,6 +25,10 @@ struct fw_job {
 					 * taken from the device and the profile */
 	struct fw_result result;	/* the run's full result (certificate evidence);
 					 * free with fw_result_clear() */
+	bool anchored;			/* @anchor holds the disk (device_anchor, set by
+					 * the job): the command goes through it; else
+					 * fw_job_run anchors and guards the disk itself */
+	int anchor;
 };
 
 /*
@@ -39,12 +43,14 @@ struct fw_job {
  */
 
 /* Make the kernel see @path's new capacity: 0 with the size it now has in
- * @bytes (it may still differ from @expect: the caller decides). */
+ * @bytes (it may still differ from @expect: the caller decides).  @path is
+ * /proc/self/fd/N of the job's anchor when the job holds the disk. */
 typedef int (*fw_job_rescan_fn)(const char *path, uint64_t expect, uint64_t *bytes, void *data,
 				char **cause);
 
-/* The real one: "1" into /sys/class/block/<dev>/device/rescan, then
- * BLKGETSIZE64 until it shows @expect (at most about 3 s). */
+/* The real one: "1" into /sys/dev/block/<major:minor>/device/rescan of
+ * the device @path leads to, then BLKGETSIZE64 on @path until it shows
+ * @expect (at most about 3 s). */
 int fw_job_rescan(const char *path, uint64_t expect, uint64_t *bytes, void *data, char **cause);
 
 struct fw_job_hidden {
@@ -52,6 +58,9 @@ struct fw_job_hidden {
 	struct fw_opts opts;		/* restore_max (OR'ed with the profile's),
 					 * allow_usb_bridge */
 	struct sgio_dev *sdev;		/* NULL: open the device (tests hand a fake in) */
+	bool anchored;			/* @anchor holds the disk (device_anchor): it is
+					 * opened through it, never by name */
+	int anchor;
 	fw_job_rescan_fn rescan;	/* NULL: fw_job_rescan */
 	void *rescan_data;
 	/* out */
@@ -83,6 +92,9 @@ enum fw_method fw_job_method(const struct profile *p);
  * Overwrite profiles always pass.  Opens the device read-only. */
 int fw_job_guard(const struct device_info *dev, const struct profile *p, const struct fw_opts *o,
 		 char **cause);
+/* The same through @anchor (device_anchor): the disk the job holds. */
+int fw_job_guard_at(int anchor, const struct device_info *dev, const struct profile *p,
+		    const struct fw_opts *o, char **cause);
 
 /* job_firmware_fn.  Returns a negative errno when nothing was written
  * (refused before the first write); otherwise 0 with @res->outcome

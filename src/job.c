@@ -3,9 +3,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "blkio.h"
 #include "fw-job.h"
@@ -20,6 +22,8 @@ struct job {
 	char *ckpt_path;
 	struct blkio io;
 	bool io_open;
+	int anchor;			/* a disk: O_PATH descriptor of the guarded medium
+					 * (device_anchor), every open goes through it; -1 */
 	struct wipe_monitor monitor;
 	struct wipe_result res;
 	struct fw_job_hidden hidden;	/* overwrite: hidden areas before the first write */
@@ -110,27 +114,89 @@ static int check_method(const struct job_spec *spec, char **cause)
 		return 0;
 	if (!has_firmware(spec->device))
 		return util_fail(cause, -EOPNOTSUPP,
-				 "%s: not supported: no ATA/NVMe firmware on this target",
+				 _("%s: not supported: no ATA/NVMe firmware on this target"),
 				 spec->device->path);
-	/* The real runner: refuse what this drive cannot do now, before
-	 * anything is written (the plan ran it too, before asking). */
-	if (!spec->firmware) {
-		struct fw_opts o;
-		char *why = NULL;
-		int rc;
-
-		if (spec->fw)
-			o = spec->fw->opts;
-		else
-			fw_opts_init(&o);
-		rc = fw_job_guard(spec->device, spec->profile, &o, &why);
-		if (rc < 0) {
-			util_fail(cause, rc, "%s: %s", spec->device->path, why ? why : strerror(-rc));
-			free(why);
-			return rc;
-		}
-	}
 	return 0;
+}
+
+/* The real firmware runner: refuse what this drive cannot do now, before
+ * anything is written (the plan ran it too, before asking), asking the
+ * disk the job holds. */
+static int check_firmware(struct job *job, char **cause)
+{
+	char *why = NULL;
+	int rc;
+
+	if (job->profile.method == PROFILE_METHOD_OVERWRITE || job->spec.firmware)
+		return 0;
+	rc = fw_job_guard_at(job->anchor, &job->dev, &job->profile, &job->spec.fw->opts, &why);
+	if (rc < 0)
+		util_fail(cause, rc, "%s: %s", job->dev.path, why ? why : strerror(-rc));
+	free(why);
+	return rc;
+}
+
+/* Will the disk's own commands need it to themselves after the start?  A
+ * firmware method, or restoring an ATA drive's hidden areas (SET MAX):
+ * then the exclusive open of the overwrite waits for them. */
+static bool needs_disk_alone(const struct job *job)
+{
+	const struct device_info *d = &job->dev;
+
+	if (job->profile.method != PROFILE_METHOD_OVERWRITE)
+		return true;
+	if (!job->profile.restore_max && !job->spec.fw->opts.restore_max)
+		return false;
+	return !job->spec.hidden_sgio && (d->transport == DEVICE_TRANSPORT_SATA ||
+					  d->transport == DEVICE_TRANSPORT_USB ||
+					  d->transport == DEVICE_TRANSPORT_SAS);
+}
+
+/* Is anyone else holding the disk now (mounted, md/dm, another exclusive
+ * opener)?  An exclusive open through the anchor, closed again. */
+static int try_exclusive(struct job *job, char **cause)
+{
+	char self[64];
+	int fd;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", job->anchor);
+	fd = open(self, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == EBUSY)
+		return util_fail(cause, -EBUSY, _("%s: in use (cannot open exclusively)"),
+				 job->dev.path);
+	if (fd < 0)
+		return util_fail(cause, -errno, "%s: %s", job->dev.path, strerror(errno));
+	if (util_close(fd) < 0)
+		return util_fail(cause, -EIO, _("%s: close failed"), job->dev.path);
+	return 0;
+}
+
+/*
+ * A disk, before anything is recorded: anchored (the medium probed and
+ * confirmed, every guard on that descriptor), and opened exclusively for
+ * an overwrite; when its own commands come first (firmware, restore-max)
+ * an exclusive open is tried and closed, so a disk held elsewhere is
+ * refused here.  Every later open, the firmware's too, goes through the
+ * anchor.
+ */
+static int prepare_disk(struct job *job, char **cause)
+{
+	int rc = device_anchor(&job->dev, &job->anchor, cause);
+
+	if (rc < 0)
+		return rc;
+	job->spec.fw->anchored = true;
+	job->spec.fw->anchor = job->anchor;
+	job->hidden.anchored = true;
+	job->hidden.anchor = job->anchor;
+	if (needs_disk_alone(job)) {
+		rc = try_exclusive(job, cause);
+		return rc < 0 ? rc : check_firmware(job, cause);
+	}
+	rc = blkio_open_anchored(&job->io, &job->dev, job->anchor, BLKIO_WRITE, job->spec.io_ops,
+				 cause);
+	job->io_open = rc == 0;
+	return rc;
 }
 
 /* Hidden areas of an ATA target: probed, restored when asked, and the size
@@ -185,13 +251,16 @@ static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 	}
 	wipe_monitor_init(&job->monitor);
 	atomic_init(&job->done, false);
+	if (job->profile.method == PROFILE_METHOD_OVERWRITE) {
+		job->ckpt_path = job_checkpoint_path(spec->state_dir, spec->device);
+		if (!job->ckpt_path)
+			return util_fail(cause, -ENOMEM, _("out of memory"));
+	}
+	job->spec.fw->anchored = false;		/* set by prepare_disk() alone */
+	if (job->dev.transport != DEVICE_TRANSPORT_FILE)
+		return prepare_disk(job, cause);
 	if (job->profile.method != PROFILE_METHOD_OVERWRITE)
 		return 0;
-	job->ckpt_path = job_checkpoint_path(spec->state_dir, spec->device);
-	if (!job->ckpt_path)
-		return util_fail(cause, -ENOMEM, "out of memory");
-	if (job->dev.transport != DEVICE_TRANSPORT_FILE)
-		return 0;	/* a disk: opened after its hidden areas (job_run) */
 	rc = blkio_open_device(&job->io, &job->dev, BLKIO_WRITE, spec->io_ops, cause);
 	job->io_open = rc == 0;
 	return rc;
@@ -204,15 +273,16 @@ int job_prepare(const struct job_spec *spec, struct job **out, char **cause)
 
 	*out = NULL;
 	if (!spec->device || !spec->profile)
-		return util_fail(cause, -EINVAL, "job: missing device or profile");
+		return util_fail(cause, -EINVAL, _("job: missing device or profile"));
 	if (!device_is_eligible(spec->device))
-		return util_fail(cause, -EPERM, "%s: not eligible for wiping", spec->device->path);
+		return util_fail(cause, -EPERM, _("%s: not eligible for wiping"), spec->device->path);
 	rc = check_method(spec, cause);
 	if (rc < 0)
 		return rc;
 	job = calloc(1, sizeof(*job));
 	if (!job)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	job->anchor = -1;
 	rc = job_setup(job, spec, cause);
 	if (rc < 0) {
 		job_free(job);
@@ -234,13 +304,14 @@ int job_run(struct job *job, char **cause)
 			/* opened before a restore changed its size */
 			rc = blkio_refresh_size(&job->io, cause);
 		} else if (rc == 0 && !job->io_open) {
-			rc = blkio_open_device(&job->io, &job->dev, BLKIO_WRITE, job->spec.io_ops,
-					       cause);
+			/* after the hidden areas' own commands: through the anchor */
+			rc = blkio_open_anchored(&job->io, &job->dev, job->anchor, BLKIO_WRITE,
+						 job->spec.io_ops, cause);
 			job->io_open = rc == 0;
 		}
 	}
 	if (rc == 0 && pthread_create(&job->thread, NULL, job_main, job) != 0)
-		rc = util_fail(cause, -EAGAIN, "cannot start a thread for %s", job->dev.path);
+		rc = util_fail(cause, -EAGAIN, _("cannot start a thread for %s"), job->dev.path);
 	if (rc < 0) {
 		job_free(job);
 		return rc;
@@ -325,6 +396,10 @@ void job_free(struct job *job)
 	}
 	if (job->io_open)
 		blkio_close(&job->io);
+	if (job->anchor >= 0 && util_close(job->anchor) < 0)
+		util_debug("job: closing the anchor of %s failed", job->dev.path);
+	if (job->spec.fw && job->spec.fw->anchored && job->spec.fw->anchor == job->anchor)
+		job->spec.fw->anchored = false;	/* the caller's struct outlives the job */
 	wipe_result_clear(&job->res);
 	fw_result_clear(&job->hidden.result);
 	fw_result_clear(&job->own_fw.result);

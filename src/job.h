@@ -55,7 +55,9 @@ struct job_spec {
 	bool sample_seed_set;
 	uint64_t sample_seed;
 	unsigned checkpoint_ms;			/* 0: engine default (5 s) */
-	const struct blkio_ops *io_ops;		/* NULL: libc (tests inject faults) */
+	const struct blkio_ops *io_ops;		/* NULL: libc (tests inject faults: the I/O
+						 * calls only, the target is anchored and
+						 * guarded all the same) */
 	struct fw_job *fw;			/* firmware options (restore-max, USB bridge:
 						 * also for an overwrite's hidden areas) and the
 						 * evidence of a firmware method; NULL: defaults */
@@ -93,11 +95,18 @@ int job_start(const struct job_spec *spec, struct job **out, char **cause);
 
 /*
  * job_start() in two steps, for a caller that records the start in
- * between.  job_prepare() checks @spec and, for an image file, opens it
- * (locked, guarded on the open descriptor): nothing is written, and a
- * refusal here (-EPERM guard, -EBUSY locked or open elsewhere, -EAGAIN the
- * path changed since the probe) leaves no trace.  job_run() does the rest
- * (hidden areas, the open of a disk, the thread); on failure it frees @job.
+ * between.  job_prepare() checks @spec and takes the target: an image file
+ * is opened (locked, guarded on the open descriptor); a disk is anchored
+ * (device_anchor: the medium probed, by device and disk sequence number,
+ * every guard on that descriptor) and opened exclusively for an overwrite,
+ * or, when its own commands come first (a firmware method, restore-max on
+ * an ATA drive), an exclusive open is tried and the firmware guard asked
+ * through the anchor.  Nothing is written, and a refusal here (-EPERM
+ * guard, -EBUSY locked, held or open elsewhere, -EAGAIN the path or the
+ * medium changed since the probe) leaves no trace.  job_run() does the
+ * rest (hidden areas, then the exclusive open if it waited, the thread);
+ * every open of a disk, a firmware command's too, goes through the
+ * anchor.  On failure job_run() frees @job.
  */
 int job_prepare(const struct job_spec *spec, struct job **out, char **cause);
 int job_run(struct job *job, char **cause);

@@ -88,13 +88,13 @@ static int backup_into(struct register_db *db, const char *tmp, char **cause)
 
 	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
-		rc = util_fail(cause, -EIO, "backup %s: %s", tmp,
+		rc = util_fail(cause, -EIO, _("backup %s: %s"), tmp,
 			       dst ? sqlite3_errmsg(dst) : "cannot create");
 		goto out;
 	}
 	b = sqlite3_backup_init(dst, "main", db->db, "main");
 	if (!b) {
-		rc = util_fail(cause, -EIO, "backup: %s", sqlite3_errmsg(dst));
+		rc = util_fail(cause, -EIO, _("backup: %s"), sqlite3_errmsg(dst));
 		goto out;
 	}
 	do {
@@ -103,10 +103,10 @@ static int backup_into(struct register_db *db, const char *tmp, char **cause)
 			sqlite3_sleep(50);
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
-	rc = rc == SQLITE_DONE ? 0 : util_fail(cause, -EIO, "backup: %s", sqlite3_errstr(rc));
+	rc = rc == SQLITE_DONE ? 0 : util_fail(cause, -EIO, _("backup: %s"), sqlite3_errstr(rc));
 out:
 	if (sqlite3_close(dst) != SQLITE_OK && rc == 0)
-		rc = util_fail(cause, -EIO, "backup: cannot close %s", tmp);
+		rc = util_fail(cause, -EIO, _("backup: cannot close %s"), tmp);
 	return rc;
 }
 
@@ -116,11 +116,11 @@ int register_backup(struct register_db *db, const char *path, char **cause)
 	int rc;
 
 	if (!tmp)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	unlink(tmp);
 	rc = backup_into(db, tmp, cause);
 	if (rc == 0 && rename(tmp, path) < 0)
-		rc = util_fail(cause, -errno, "backup: rename to %s: %s", path, strerror(errno));
+		rc = util_fail(cause, -errno, _("backup: rename to %s: %s"), path, strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
 	free(tmp);
@@ -176,21 +176,6 @@ static void csv_field(struct buf *b, const char *s, bool last)
 	buf_add(b, last ? "\r\n" : ",", last ? 2 : 1);
 }
 
-/* The media-register form's columns in the form's order (standards.md
- * §6.1: 介质类型 ... 备注; the signature columns stay empty for hand
- * signatures on the printout), then custos' own columns. */
-static const char *const csv_headers[] = {
-	"介质类型 Media type", "编号 Register No.", "使用处室 Department",
-	"责任人 Custodian", "密级 Classification", "品牌型号 Brand and model",
-	"出厂标签号 Factory label No.", "硬件序列号 Hardware serial", "启用日期 Enrolled",
-	"报废日期 Retired", "报废原因 Reason retired", "使用人签字 User's signature",
-	"技术检查人签字 Technical inspector's signature",
-	"保密办签字 Security office's signature", "备注 Note",
-	"资产标签 Asset tag", "密级(英文) Classification (en)",
-	"最高密级 Highest classification", "WWN", "容量(字节) Capacity (bytes)",
-	"状态 State", "持有人 Holder", "未登记 Unregistered",
-};
-
 static const char *zh_level(const char *en)
 {
 	enum policy_level l;
@@ -243,43 +228,138 @@ static char *retire_reason(struct register_db *db, const struct register_media *
 	return t ? t : strdup("");
 }
 
-static void csv_row(struct buf *b, const struct register_media *m, const char *reason)
-{
-	char model[200], cap[24], created[UTIL_TIME_LEN], updated[UTIL_TIME_LEN];
-	const char *f[UTIL_ARRAY_SIZE(csv_headers)];
-	size_t i = 0;
+/* A medium's row being written: the texts computed columns point into. */
+struct csv_ctx {
+	const struct register_media *m;
+	const char *reason;
+	char buf[200];
+};
 
-	snprintf(model, sizeof(model), "%s%s%s", m->vendor, m->vendor[0] && m->model[0] ? " " :
-		 "", m->model);
-	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)m->capacity_bytes);
-	f[i++] = m->media_type;
-	f[i++] = m->register_no;
-	f[i++] = m->department;
-	f[i++] = m->custodian;
-	f[i++] = zh_level(m->classification);
-	f[i++] = model;
-	f[i++] = m->serial;		/* the label carries the hardware serial */
-	f[i++] = m->serial;
-	/* people read the CSV: local time with its offset */
-	f[i++] = m->unregistered ? "" : util_time_local_text(m->created_at, created,
-							      sizeof(created));
-	f[i++] = retired(m->state) ? util_time_local_text(m->updated_at, updated,
-							   sizeof(updated)) : "";
-	f[i++] = reason;
-	f[i++] = "";			/* 使用人签字, by hand */
-	f[i++] = "";			/* 技术检查人签字 */
-	f[i++] = "";			/* 保密办签字 */
-	f[i++] = m->note;
-	f[i++] = m->asset_tag;
-	f[i++] = m->classification;
-	f[i++] = m->highest_class;
-	f[i++] = m->wwn;
-	f[i++] = cap;
-	f[i++] = m->state;
-	f[i++] = m->holder;
-	f[i++] = m->unregistered ? "yes" : "";
-	for (size_t k = 0; k < i; k++)
-		csv_field(b, f[k], k + 1 == i);
+typedef const char *(*csv_value_fn)(struct csv_ctx *c);
+
+static const char *col_level_zh(struct csv_ctx *c)
+{
+	return zh_level(c->m->classification);
+}
+
+static const char *col_brand_model(struct csv_ctx *c)
+{
+	const struct register_media *m = c->m;
+
+	snprintf(c->buf, sizeof(c->buf), "%s%s%s", m->vendor,
+		 m->vendor[0] && m->model[0] ? " " : "", m->model);
+	return c->buf;
+}
+
+/* the label carries the hardware serial */
+static const char *col_label(struct csv_ctx *c)
+{
+	return c->m->serial;
+}
+
+/* people read the CSV: local time with its offset */
+static const char *col_enrolled(struct csv_ctx *c)
+{
+	return c->m->unregistered ? "" : util_time_local_text(c->m->created_at, c->buf,
+							       sizeof(c->buf));
+}
+
+static const char *col_retired(struct csv_ctx *c)
+{
+	return retired(c->m->state) ? util_time_local_text(c->m->updated_at, c->buf,
+							     sizeof(c->buf)) : "";
+}
+
+static const char *col_reason(struct csv_ctx *c)
+{
+	return c->reason;
+}
+
+/* The media-register form's columns (standards.md §6.1: 介质类型 ... 备注)
+ * that are no field of their own; the signature columns (no function) stay
+ * empty for hand signatures on the printout.  The fields' own columns, in
+ * the form's order and then custos' own, come from the field table
+ * (register_field.csv). */
+static const struct csv_col {
+	int csv;			/* 1-based */
+	const char *head;
+	csv_value_fn value;
+} form_cols[] = {
+	{ 5, "密级 Classification", col_level_zh },
+	{ 6, "品牌型号 Brand and model", col_brand_model },
+	{ 7, "出厂标签号 Factory label No.", col_label },
+	{ 9, "启用日期 Enrolled", col_enrolled },
+	{ 10, "报废日期 Retired", col_retired },
+	{ 11, "报废原因 Reason retired", col_reason },
+	{ 12, "使用人签字 User's signature", NULL },
+	{ 13, "技术检查人签字 Technical inspector's signature", NULL },
+	{ 14, "保密办签字 Security office's signature", NULL },
+};
+
+#define CSV_COLS (UTIL_ARRAY_SIZE(form_cols) + REGISTER_N_MEDIA_FIELDS)
+
+/* The CSV's columns in order: @field[i] (a media field) or @form[i] (a
+ * form column) for each; their number into @n.  -EINVAL when the field
+ * table and form_cols do not fill 1..n once each. */
+static int csv_columns(const struct register_field *field[CSV_COLS],
+		       const struct csv_col *form[CSV_COLS], size_t *n)
+{
+	size_t cnt = 0;
+
+	memset(field, 0, CSV_COLS * sizeof(*field));
+	memset(form, 0, CSV_COLS * sizeof(*form));
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++) {
+		int k = register_media_fields[i].csv;
+
+		if (k > 0 && (size_t)k <= CSV_COLS && !field[k - 1] && !form[k - 1]) {
+			field[k - 1] = &register_media_fields[i];
+			cnt++;
+		} else if (k != 0) {
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(form_cols); i++) {
+		int k = form_cols[i].csv;
+
+		if (k <= 0 || (size_t)k > CSV_COLS || field[k - 1] || form[k - 1])
+			return -EINVAL;
+		form[k - 1] = &form_cols[i];
+		cnt++;
+	}
+	for (size_t i = 0; i < cnt; i++)
+		if (!field[i] && !form[i])
+			return -EINVAL;
+	*n = cnt;
+	return 0;
+}
+
+/* Field @f of @m in the CSV: a flag is "yes" or empty. */
+static const char *csv_value(const struct register_media *m, const struct register_field *f,
+			     char *buf, size_t size)
+{
+	const char *v = register_field_text(m, f, buf, size);
+
+	if (f->kind == REGISTER_FIELD_BOOL)
+		return strcmp(v, "1") == 0 ? "yes" : "";
+	return v;
+}
+
+static void csv_row(struct buf *b, const struct register_media *m, const char *reason,
+		    const struct register_field *const *field, const struct csv_col *const *form,
+		    size_t n)
+{
+	struct csv_ctx c = { .m = m, .reason = reason };
+	char num[24];
+
+	for (size_t k = 0; k < n; k++) {
+		const char *v = "";
+
+		if (field[k])
+			v = csv_value(m, field[k], num, sizeof(num));
+		else if (form[k]->value)
+			v = form[k]->value(&c);
+		csv_field(b, v, k + 1 == n);
+	}
 }
 
 /* UTF-8 with a byte-order mark, which spreadsheets need to read the
@@ -287,23 +367,29 @@ static void csv_row(struct buf *b, const struct register_media *m, const char *r
 static int export_csv(struct register_db *db, const struct register_media *m, size_t n,
 		      char **text, char **cause)
 {
+	const struct register_field *field[CSV_COLS];
+	const struct csv_col *form[CSV_COLS];
 	struct buf b = { 0 };
+	size_t ncols = 0;
 	char *reason;
 
+	if (csv_columns(field, form, &ncols) < 0)
+		return util_fail(cause, -EINVAL, _("register: %s"),	/* a bug: test-register */
+				 "the CSV columns of the fields and the form overlap or leave a gap");
 	buf_add(&b, "\xef\xbb\xbf", 3);
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(csv_headers); i++)
-		csv_field(&b, csv_headers[i], i + 1 == UTIL_ARRAY_SIZE(csv_headers));
+	for (size_t i = 0; i < ncols; i++)
+		csv_field(&b, field[i] ? field[i]->csv_head : form[i]->head, i + 1 == ncols);
 	for (size_t i = 0; i < n && !b.err; i++) {
 		reason = retire_reason(db, &m[i]);
 		if (!reason)
 			b.err = -ENOMEM;
 		else
-			csv_row(&b, &m[i], reason);
+			csv_row(&b, &m[i], reason, field, form, ncols);
 		free(reason);
 	}
 	if (b.err) {
 		free(b.p);
-		return util_fail(cause, b.err, "out of memory");
+		return util_fail(cause, b.err, _("out of memory"));
 	}
 	*text = b.p;
 	return 0;
@@ -336,7 +422,7 @@ static int export_json(struct register_db *db, const struct register_media *m, s
 	int rc = 0;
 
 	if (!root || !arr) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	util_iso8601(util_unix_now(), now, sizeof(now));
@@ -346,14 +432,14 @@ static int export_json(struct register_db *db, const struct register_media *m, s
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		o = media_with_history(db, &m[i], cause);
 		if (!o)
-			rc = cause && *cause ? -EIO : util_fail(cause, -ENOMEM, "out of memory");
+			rc = cause && *cause ? -EIO : util_fail(cause, -ENOMEM, _("out of memory"));
 		else
 			json_array_append_new(arr, o);
 	}
 	json_object_set(root, "media", arr);
 	*text = rc == 0 ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	if (rc == 0 && !*text)
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 out:
 	json_decref(arr);
 	json_decref(root);

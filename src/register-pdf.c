@@ -102,7 +102,7 @@ int register_inventory_pdf(json_t *inv, const char *org, const char *path, char 
 
 	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
 		cairo_surface_destroy(s);
-		return util_fail(cause, -EIO, "cannot create %s", path);
+		return util_fail(cause, -EIO, _("cannot create %s"), path);
 	}
 	p.cr = cairo_create(s);
 	p.layout = pango_cairo_create_layout(p.cr);
@@ -115,7 +115,7 @@ int register_inventory_pdf(json_t *inv, const char *org, const char *path, char 
 	st = cairo_surface_status(s);
 	cairo_surface_destroy(s);
 	if (st != CAIRO_STATUS_SUCCESS)
-		return util_fail(cause, -EIO, "cannot write %s: %s", path,
+		return util_fail(cause, -EIO, _("cannot write %s: %s"), path,
 				 cairo_status_to_string(st));
 	return 0;
 }

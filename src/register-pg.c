@@ -31,8 +31,8 @@
 
 static int no_pq(char **cause)
 {
-	return util_fail(cause, -ENOTSUP, "this custos was built without libpq: no central "
-			 "register (configure --with-libpq)");
+	return util_fail(cause, -ENOTSUP, _("this custos was built without libpq: no central "
+			 "register (configure --with-libpq)"));
 }
 
 const char *register_central_schema_sql(void) { return NULL; }
@@ -270,12 +270,12 @@ static int pg_connect(const char *conninfo, PGconn **out, char **cause)
 
 	*out = NULL;
 	if (!c)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (PQstatus(c) != CONNECTION_OK) {
 		msg = strdup(PQerrorMessage(c));
 		if (msg)
 			util_strstrip(msg);
-		util_fail(cause, -EHOSTUNREACH, "central register unreachable (%s): %s", conninfo,
+		util_fail(cause, -EHOSTUNREACH, _("central register unreachable (%s): %s"), conninfo,
 			  msg ? msg : "?");
 		free(msg);
 		PQfinish(c);
@@ -293,7 +293,7 @@ static int pg_fail(PGconn *c, PGresult *r, char **cause, const char *what)
 
 	if (msg)
 		util_strstrip(msg);
-	util_fail(cause, rc, "central register: %s: %s", what, msg ? msg : "?");
+	util_fail(cause, rc, _("central register: %s: %s"), what, msg ? msg : "?");
 	free(msg);
 	PQclear(r);
 	return rc;
@@ -331,7 +331,7 @@ int register_central_init(const char *conninfo, char **cause)
 	int rc;
 
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc < 0)
 		return rc;
@@ -381,7 +381,7 @@ static int push_keys(PGconn *c, const struct station *st, char **cause)
 				      " valid_from) VALUES ($1, $2, $3, $4, $5)"
 				      " ON CONFLICT DO NOTHING", 5, p, &r, cause);
 		} else if (cause && !*cause) {
-			util_fail(cause, rc, "cannot read key %s", k[i].fingerprint);
+			util_fail(cause, rc, _("cannot read key %s"), k[i].fingerprint);
 		}
 		PQclear(r);
 		free(pem);
@@ -412,7 +412,7 @@ static int push_prepare(PGconn *c, char **cause)
 	PQclear(r);
 	sql = media_upsert_sql();
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	r = PQprepare(c, "upsert_media", sql, (int)N_MFIELDS + 1, NULL);
 	free(sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -459,7 +459,7 @@ static int batch_finish(struct batch *b, char **cause)
 
 			if (msg)
 				util_strstrip(msg);
-			rc = util_fail(cause, -EIO, "central register: append: %s",
+			rc = util_fail(cause, -EIO, _("central register: append: %s"),
 				       msg && *msg ? msg : "aborted");
 			free(msg);
 		} else if (rc == 0 && i >= b->count_from) {
@@ -670,7 +670,7 @@ int register_central_open(const char *conninfo, struct register_central **out, c
 
 	*out = NULL;
 	if (!c)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c->conn, cause);
 	if (rc == 0)
 		rc = push_prepare(c->conn, cause);
@@ -706,7 +706,7 @@ static int begin_locked(PGconn *c, const char *station, int64_t *seq, char *hash
 			    " ORDER BY seq DESC LIMIT 1", lit, lit);
 	PQfreemem(lit);
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	r = PQexec(c, sql);	/* the last statement's result */
 	free(sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -768,13 +768,13 @@ static int push_locked(struct register_central *h, struct register_db *db,
 	if (rc < 0)
 		return rc;
 	if (cseq > 0 && !lhash[0])
-		return util_fail(cause, -EBADMSG, "the central register holds event %" PRId64
+		return util_fail(cause, -EBADMSG, _("the central register holds event %" PRId64
 				 " of station %s, the local register ends before it: the local "
-				 "register was truncated or rolled back", cseq, st->name);
+				 "register was truncated or rolled back"), cseq, st->name);
 	if (cseq > 0 && strcmp(lhash, chash) != 0)
-		return util_fail(cause, -EBADMSG, "event %" PRId64 " of station %s differs between "
+		return util_fail(cause, -EBADMSG, _("event %" PRId64 " of station %s differs between "
 				 "the local register (%.16s...) and the central one (%.16s...): one "
-				 "of them was rewritten", cseq, st->name, lhash, chash);
+				 "of them was rewritten"), cseq, st->name, lhash, chash);
 	if (!PQenterPipelineMode(c))
 		return pg_fail(c, NULL, cause, "pipeline");
 	return push_batch(h, &b, db, st, cseq, res, cause);
@@ -973,14 +973,14 @@ static int verify_chain(PGconn *c, const char *station, struct register_central_
 		util_strlcpy(ev.hash, PQgetvalue(r, 0, 8), sizeof(ev.hash));
 		register_event_hash(&ev, h);
 		if (ev.seq != expect)
-			verify_fail(v, station, expect, "station %s: event %lld is missing", station,
+			verify_fail(v, station, expect, _("station %s: event %lld is missing"), station,
 				    (long long)expect);
 		else if (strcmp(ev.prev_hash, prev) != 0)
-			verify_fail(v, station, ev.seq, "station %s: event %lld does not link to its "
-				    "predecessor", station, (long long)ev.seq);
+			verify_fail(v, station, ev.seq, _("station %s: event %lld does not link to its "
+				    "predecessor"), station, (long long)ev.seq);
 		else if (strcmp(h, ev.hash) != 0)
-			verify_fail(v, station, ev.seq, "station %s: event %lld was altered (hash "
-				    "%.16s...)", station, (long long)ev.seq, h);
+			verify_fail(v, station, ev.seq, _("station %s: event %lld was altered (hash "
+				    "%.16s...)"), station, (long long)ev.seq, h);
 		util_strlcpy(prev, ev.hash, sizeof(prev));
 		expect = ev.seq + 1;
 		v->events++;
@@ -1018,12 +1018,12 @@ static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_se
 				   PQgetvalue(r, i, 3));
 
 		if (ok == -ENOKEY)
-			verify_fail(v, station, s, "station %s: event %lld is signed by key %.16s... "
-				    "the centre does not hold for it", station, (long long)s,
+			verify_fail(v, station, s, _("station %s: event %lld is signed by key %.16s... "
+				    "the centre does not hold for it"), station, (long long)s,
 				    PQgetvalue(r, i, 2));
 		else if (ok < 0)
-			verify_fail(v, station, s, "station %s: the signature of event %lld does "
-				    "not verify", station, (long long)s);
+			verify_fail(v, station, s, _("station %s: the signature of event %lld does "
+				    "not verify"), station, (long long)s);
 		else {
 			v->signatures++;
 			good_seq = s;
@@ -1032,8 +1032,8 @@ static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_se
 	PQclear(r);
 	keys_free(&k);
 	if (rc == 0 && good_seq != last_seq)
-		verify_fail(v, station, last_seq, "station %s: its newest event %lld (%.16s...) "
-			    "has no valid signature", station, (long long)last_seq, last_hash);
+		verify_fail(v, station, last_seq, _("station %s: its newest event %lld (%.16s...) "
+			    "has no valid signature"), station, (long long)last_seq, last_hash);
 	return rc;
 }
 
@@ -1072,29 +1072,29 @@ static void check_central_cert(const struct station_keys *k, const char *station
 		if (strcmp(k->fpr[j], fpr) == 0)
 			key = k->key[j];
 	if (!doc || !fpr)
-		verify_fail(v, station, 0, "station %s: certificate %s: the stored row is not a "
-			    "signed certificate document", station, id);
+		verify_fail(v, station, 0, _("station %s: certificate %s: the stored row is not a "
+			    "signed certificate document"), station, id);
 	else if (!key)
-		verify_fail(v, station, 0, "station %s: certificate %s: INVALID: signed by key "
-			    "%.16s..., which the centre does not hold for the station", station, id,
+		verify_fail(v, station, 0, _("station %s: certificate %s: INVALID: signed by key "
+			    "%.16s..., which the centre does not hold for the station"), station, id,
 			    fpr);
 	else if (cert_verify_doc(doc, key, &cause) < 0)
-		verify_fail(v, station, 0, "station %s: certificate %s: INVALID signature: %s (the "
-			    "row was edited)", station, id, cause ? cause : "does not verify");
+		verify_fail(v, station, 0, _("station %s: certificate %s: INVALID signature: %s (the "
+			    "row was edited)"), station, id, cause ? cause : "does not verify");
 	else if (strcmp(cert_doc_field(doc, "id"), id) != 0 ||
 		 strcmp(cert_doc_field(doc, "register_event_hash"), eh) != 0)
-		verify_fail(v, station, 0, "station %s: certificate %s: the row's id or event hash "
-			    "differs from the signed document's", station, id);
+		verify_fail(v, station, 0, _("station %s: certificate %s: the row's id or event hash "
+			    "differs from the signed document's"), station, id);
 	else if (PQgetisnull(r, i, 5))
-		verify_fail(v, station, 0, "station %s: certificate %s names event %.16s..., which "
-			    "is not in the station's chain", station, id, eh);
+		verify_fail(v, station, 0, _("station %s: certificate %s names event %.16s..., which "
+			    "is not in the station's chain"), station, id, eh);
 	else if ((strtoll(PQgetvalue(r, i, 1), NULL, 10) > 0 &&
 		  strcmp(PQgetvalue(r, i, 1), PQgetvalue(r, i, 6)) != 0) ||
 		 !cert_kind_fits(PQgetvalue(r, i, 2), PQgetvalue(r, i, 7)) ||
 		 (ecid && strcmp(ecid, id) != 0))
-		verify_fail(v, station, strtoll(PQgetvalue(r, i, 5), NULL, 10), "station %s: "
+		verify_fail(v, station, strtoll(PQgetvalue(r, i, 5), NULL, 10), _("station %s: "
 			    "certificate %s does not match event %s (%s) it names: another medium, "
-			    "kind or certificate", station, id, PQgetvalue(r, i, 5),
+			    "kind or certificate"), station, id, PQgetvalue(r, i, 5),
 			    PQgetvalue(r, i, 7));
 	else
 		v->certificates++;
@@ -1288,7 +1288,7 @@ static int media_query(const char *conninfo, const char *where, int n, const cha
 
 	*out = NULL;
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc == 0) {
 		rc = pg_query(c, sql, n, p, &r, cause);
@@ -1381,7 +1381,7 @@ int register_central_find(const char *conninfo, const char *ref, json_t **out, c
 	if (json_array_size(*out) == 0) {
 		json_decref(*out);
 		*out = NULL;
-		return util_fail(cause, -ENOENT, "no station's register holds %s", ref);
+		return util_fail(cause, -ENOENT, _("no station's register holds %s"), ref);
 	}
 	rc = pg_connect(conninfo, &c, cause);
 	json_array_foreach(*out, i, m)
@@ -1466,7 +1466,7 @@ static int central_rows(const char *conninfo, const char *where, int n, const ch
 	if (rc == 0 && !sql)
 		rc = -ENOMEM;
 	if (rc < 0)
-		return util_fail(cause, rc, "out of memory");
+		return util_fail(cause, rc, _("out of memory"));
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc == 0)
 		rc = pg_query(c, sql, n, p, out, cause);
@@ -1509,7 +1509,7 @@ int register_central_lookup(const char *conninfo, const struct device_info *dev,
 		return rc;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
-		return util_fail(cause, -ENOENT, "%s is in no station's register", dev->path);
+		return util_fail(cause, -ENOENT, _("%s is in no station's register"), dev->path);
 	}
 	central_row_to_media(r, 0, out, station);
 	PQclear(r);
@@ -1539,7 +1539,7 @@ int register_central_lookup_ref(const char *conninfo, const char *ref,
 		return rc;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
-		return util_fail(cause, -ENOENT, "'%s' is in no station's register", ref);
+		return util_fail(cause, -ENOENT, _("'%s' is in no station's register"), ref);
 	}
 	/* rows of one medium share their origin; others make @ref ambiguous */
 	for (int i = 1; i < PQntuples(r); i++) {
@@ -1547,8 +1547,8 @@ int register_central_lookup_ref(const char *conninfo, const char *ref,
 
 		if (strcmp(PQgetvalue(r, i, o), PQgetvalue(r, 0, o)) != 0 ||
 		    strcmp(PQgetvalue(r, i, o + 1), PQgetvalue(r, 0, o + 1)) != 0) {
-			rc = util_fail(cause, -EEXIST, "'%s' names several media in the central "
-				       "register (stations %s and %s): name it STATION:%s", ref,
+			rc = util_fail(cause, -EEXIST, _("'%s' names several media in the central "
+				       "register (stations %s and %s): name it STATION:%s"), ref,
 				       PQgetvalue(r, 0, 0), PQgetvalue(r, i, 0), p[0]);
 			PQclear(r);
 			return rc;

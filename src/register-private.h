@@ -43,16 +43,85 @@ enum register_field_kind {
 	REGISTER_FIELD_BOOL,
 };
 
+/* What the register does with a field (struct register_field.flags). */
+enum {
+	/* set by the store: the row id, the register number (numbered after
+	 * the insert); never bound from a medium */
+	REGISTER_FIELD_ASSIGNED = 1 << 0,
+	/* a UNIQUE column: an empty value is stored as NULL */
+	REGISTER_FIELD_NULL_EMPTY = 1 << 1,
+	/* read from the device: the enrolment of an unregistered row in place
+	 * keeps the row's value where the enrolment has none */
+	REGISTER_FIELD_DEVICE = 1 << 2,
+	/* custody: kept by an enrolment in place */
+	REGISTER_FIELD_CUSTODY = 1 << 3,
+	/* the medium's identity: carried by its enrolment event (and by
+	 * details.medium of an unenrolled medium's first event) and replayed
+	 * from it (register-replay.c) */
+	REGISTER_FIELD_IDENTITY = 1 << 4,
+	/* derived by replaying the events other than from the identity */
+	REGISTER_FIELD_REPLAYED = 1 << 5,
+};
+
 struct register_field {
-	const char *name;		/* column */
+	const char *name;		/* column, and key in the events' details */
 	const char *json;		/* key in register_media_to_json() */
 	enum register_field_kind kind;
 	size_t off;			/* in struct register_media */
 	size_t size;
+	unsigned flags;			/* REGISTER_FIELD_ASSIGNED ... */
+	const char *decl;		/* the SQLite column's type and constraints */
+	int since;			/* the schema version that added the column */
+	const char *label;		/* text people enter: its name in a refusal
+					 * (util_text_check()); NULL: not free text */
+	int csv;			/* its column in the CSV export (1-based; 0:
+					 * none of its own, register-export.c) */
+	const char *csv_head;		/* that column's header */
 };
 
 #define REGISTER_N_MEDIA_FIELDS 21
 extern const struct register_field register_media_fields[REGISTER_N_MEDIA_FIELDS];
+
+/* The index of field @name in register_media_fields, or
+ * REGISTER_N_MEDIA_FIELDS. */
+size_t register_media_field_index(const char *name);
+/* Field @f of @m as text: itself, a decimal number or "1"/"0". */
+const char *register_field_text(const struct register_media *m, const struct register_field *f,
+				char *buf, size_t size);
+/* Bind field @f of @m to parameter @idx of @st. */
+int register_field_bind(sqlite3_stmt *st, int idx, const struct register_media *m,
+			const struct register_field *f);
+
+/* Run @sql (several statements): 0, -EBUSY or -EIO. */
+int register_exec(struct register_db *db, const char *sql, char **cause);
+/* The media table of schema version @from brought to the columns of the
+ * field table: created (@from 0) or the columns added since (ALTER TABLE). */
+int register_store_media_columns(struct register_db *db, int from, char **cause);
+/* Insert @row (every field but the assigned ones): its id into @id. */
+int register_store_insert_media(struct register_db *db, const struct register_media *row,
+				int64_t *id, char **cause);
+/* Enrol the unregistered row @id in place with @row's fields (but the
+ * assigned and custody ones; device fields only where @row has them). */
+int register_store_enrol_in_place(struct register_db *db, int64_t id,
+				  const struct register_media *row, char **cause);
+/* ROLLBACK when a transaction is open (the chain's state is the caller's). */
+void register_store_rollback(struct register_db *db);
+/* The schema version (PRAGMA user_version). */
+int register_store_version(struct register_db *db, int *v, char **cause);
+int register_store_set_version(struct register_db *db, int v, char **cause);
+/* Give row @id the next register number of the @prefix ("M", "U") sequence. */
+int register_store_number(struct register_db *db, int64_t id, const char *prefix, char **cause);
+/* details.state_before of the last sanitize-started event of @id into
+ * @out ("in-stock" when there is none). */
+int register_store_state_before(struct register_db *db, int64_t id, char *out, size_t len,
+				char **cause);
+/* Take the write lock and write a page, then roll back: 0, -EROFS,
+ * -ENOSPC or another error (register_probe_write()). */
+int register_store_probe_write(struct register_db *db, char **cause);
+/* Check every free text field of @m (util_text_check()). */
+int register_media_text_check(const struct register_media *m, char **cause);
+/* Set @m's identity fields on @o (text when not empty; numbers always). */
+void register_media_identity_json(const struct register_media *m, json_t *o);
 
 /* The row of medium @id as stored (no history check): 0, -ENOENT. */
 int register_store_get(struct register_db *db, int64_t id, struct register_media *out,

@@ -7,12 +7,11 @@
  *
  * What each event determines:
  *   enrolled       unregistered = 0, state in-stock, classification and
- *                  highest level = details.classification; the enrolment's
- *                  fields (register_no, asset_tag, media_type, vendor, model,
- *                  serial, wwn, backing_file, capacity_bytes, custodian,
- *                  department, note, source).  Events written since schema 2
- *                  carry them all (an absent key means empty); older ones
- *                  (no "register_no") only what they carry.
+ *                  highest level = details.classification; the medium's
+ *                  identity (the fields flagged REGISTER_FIELD_IDENTITY in
+ *                  register-store.c).  Events written since schema 2 carry
+ *                  them all (an absent key means empty); older ones (no
+ *                  "register_no") only what they carry.
  *   issued         state issued, holder = details.to
  *   returned, repaired, found   state in-stock, holder empty
  *   repair         state in-repair, holder = details.to
@@ -41,43 +40,15 @@
 
 #include "util.h"
 
-/* The text fields a replay can determine. */
-struct field {
-	const char *name;	/* column and details key */
-	size_t off, size;
-	bool identity;		/* from the enrolment (or details.medium) */
-};
-
-#define F(name, id) { #name, offsetof(struct register_media, name), \
-		      sizeof(((struct register_media *)0)->name), id }
-
-static const struct field fields[] = {
-	F(register_no, true), F(asset_tag, true), F(media_type, true), F(vendor, true),
-	F(model, true), F(serial, true), F(wwn, true), F(backing_file, true),
-	F(custodian, true), F(department, true), F(note, true), F(source, true),
-	F(classification, false), F(highest_class, false), F(state, false), F(holder, false),
-};
-
-#define N_FIELDS UTIL_ARRAY_SIZE(fields)
-#define KNOWN_CAPACITY (1u << N_FIELDS)
-#define KNOWN_UNREGISTERED (1u << (N_FIELDS + 1))
+/* The fields a replay determines: the identity (from the enrolment or
+ * details.medium) and those the events derive (register-store.c). */
+#define FIELDS register_media_fields
+#define N_FIELDS REGISTER_N_MEDIA_FIELDS
+_Static_assert(N_FIELDS < 32, "a bit of struct replay.known per field");
 
 static char *field_at(struct register_media *m, size_t i)
 {
-	return (char *)m + fields[i].off;
-}
-
-static const char *field_of(const struct register_media *m, size_t i)
-{
-	return (const char *)m + fields[i].off;
-}
-
-static size_t field_index(const char *name)
-{
-	for (size_t i = 0; i < N_FIELDS; i++)
-		if (strcmp(fields[i].name, name) == 0)
-			return i;
-	return N_FIELDS;
+	return (char *)m + FIELDS[i].off;
 }
 
 /* The derived row and which of its fields the history determines. */
@@ -86,12 +57,16 @@ struct replay {
 	unsigned known;
 };
 
+/* Text field @i of the derived row is @val. */
+static void set_text(struct replay *r, size_t i, const char *val)
+{
+	util_strlcpy(field_at(&r->d, i), val ? val : "", FIELDS[i].size);
+	r->known |= 1u << i;
+}
+
 static void set_field(struct replay *r, const char *name, const char *val)
 {
-	size_t i = field_index(name);
-
-	util_strlcpy(field_at(&r->d, i), val ? val : "", fields[i].size);
-	r->known |= 1u << i;
+	set_text(r, register_media_field_index(name), val);
 }
 
 static const char *str_of(json_t *o, const char *key)
@@ -99,21 +74,25 @@ static const char *str_of(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* The enrolment's fields from @o (details or details.medium). */
+/* The enrolment's fields from @o (details or details.medium): a text
+ * field absent from a full enrolment (one naming the register number) is
+ * empty; a number only when present. */
 static void take_identity(struct replay *r, json_t *o)
 {
 	bool full = json_object_get(o, "register_no") != NULL;
-	json_t *cap = json_object_get(o, "capacity_bytes");
 
 	for (size_t i = 0; i < N_FIELDS; i++) {
-		if (!fields[i].identity)
+		const struct register_field *f = &FIELDS[i];
+		json_t *v = json_object_get(o, f->name);
+
+		if (!(f->flags & REGISTER_FIELD_IDENTITY))
 			continue;
-		if (full || json_object_get(o, fields[i].name))
-			set_field(r, fields[i].name, str_of(o, fields[i].name));
-	}
-	if (json_is_integer(cap)) {
-		r->d.capacity_bytes = (uint64_t)json_integer_value(cap);
-		r->known |= KNOWN_CAPACITY;
+		if (f->kind == REGISTER_FIELD_TEXT && (full || v)) {
+			set_text(r, i, json_string_value(v));
+		} else if (f->kind == REGISTER_FIELD_U64 && json_is_integer(v)) {
+			*(uint64_t *)field_at(&r->d, i) = (uint64_t)json_integer_value(v);
+			r->known |= 1u << i;
+		}
 	}
 }
 
@@ -200,7 +179,7 @@ static int replay_medium(struct register_db *db, int64_t id, struct replay *r, i
 		return rc;
 	memset(r, 0, sizeof(*r));
 	r->d.unregistered = true;
-	r->known = KNOWN_UNREGISTERED;
+	r->known = 1u << register_media_field_index("unregistered");
 	move(r, "in-stock", "");
 	set_field(r, "classification", "");
 	set_field(r, "highest_class", "");
@@ -254,21 +233,23 @@ static void add_diff(struct diffs *l, const struct register_media *m, const char
 	util_strlcpy(x->found, found, sizeof(x->found));
 }
 
+/* The fields the history determines that @m's row does not carry. */
 static void compare(struct diffs *l, const struct register_media *m, const struct replay *r)
 {
+	const unsigned checked = REGISTER_FIELD_IDENTITY | REGISTER_FIELD_REPLAYED;
 	char a[24], b[24];
 
-	for (size_t i = 0; i < N_FIELDS; i++)
-		if ((r->known & (1u << i)) && strcmp(field_of(&r->d, i), field_of(m, i)) != 0)
-			add_diff(l, m, fields[i].name, field_of(&r->d, i), field_of(m, i));
-	if ((r->known & KNOWN_CAPACITY) && r->d.capacity_bytes != m->capacity_bytes) {
-		snprintf(a, sizeof(a), "%llu", (unsigned long long)r->d.capacity_bytes);
-		snprintf(b, sizeof(b), "%llu", (unsigned long long)m->capacity_bytes);
-		add_diff(l, m, "capacity_bytes", a, b);
+	for (size_t i = 0; i < N_FIELDS; i++) {
+		const struct register_field *f = &FIELDS[i];
+		const char *want, *got;
+
+		if (!(f->flags & checked) || !(r->known & (1u << i)))
+			continue;
+		want = register_field_text(&r->d, f, a, sizeof(a));
+		got = register_field_text(m, f, b, sizeof(b));
+		if (strcmp(want, got) != 0)
+			add_diff(l, m, f->name, want, got);
 	}
-	if (r->d.unregistered != m->unregistered)
-		add_diff(l, m, "unregistered", r->d.unregistered ? "1" : "0",
-			 m->unregistered ? "1" : "0");
 }
 
 /* Replay @m's history and add its differences to @l. */
@@ -345,7 +326,7 @@ int register_verify_media(struct register_db *db, int64_t media_id,
 	if (own)
 		sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 	if (rc == 0 && l.err)
-		rc = util_fail(cause, l.err, "out of memory");
+		rc = util_fail(cause, l.err, _("out of memory"));
 	if (rc < 0) {
 		free(l.v);
 		return rc;
@@ -377,7 +358,7 @@ int register_history_check(struct register_db *db, struct register_media *m, cha
 		register_mismatch_text(&x[0], m->history_note, sizeof(m->history_note));
 	free(x);
 	if (rc == 0 && l.err)
-		rc = util_fail(cause, l.err, "out of memory");
+		rc = util_fail(cause, l.err, _("out of memory"));
 	return rc;
 }
 
@@ -385,9 +366,9 @@ int register_check_integrity(const struct register_media *m, char **cause)
 {
 	if (!m->history_differs)
 		return 0;
-	return util_fail(cause, -EPERM, "register rule integrity: the register row of %s "
+	return util_fail(cause, -EPERM, _("register rule integrity: the register row of %s "
 			 "differs from its history (%s): run `custos register verify` and "
-			 "restore the row before using it", m->register_no, m->history_note);
+			 "restore the row before using it"), m->register_no, m->history_note);
 }
 
 const char *register_sanitized_state(const char *dest)

@@ -3,8 +3,13 @@
  * register-store: the storage layer of the register: SQLite statements and
  * errors, rows to structs, the plain reads (one row, lists, histories), and
  * the ONE table of the media record's fields (register_media_fields) that
- * drives the column list, the row reader, the JSON of a medium and the
- * central register's schema, upsert and reader (register-pg.c).
+ * drives the SQLite media table and the columns later schema versions add,
+ * the column list, the row reader, the binding of an enrolment's insert and
+ * in-place update, the check of free text, the identity an enrolment event
+ * carries and the replay compares (register-replay.c), the JSON of a medium,
+ * the CSV export's columns (register-export.c) and the central register's
+ * schema, upsert and reader (register-pg.c).  A new field is one line here
+ * (and a schema version when existing registers need the column).
  *
  * Layers: register-store.c (SQL) <- register-replay.c (states, replaying a
  * history) <- register-query.c (lookups with the history check, verify,
@@ -15,6 +20,7 @@
 #include "register-private.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,43 +28,287 @@
 
 #include "util.h"
 
-#define FIELD(f, json, k) { #f, json, REGISTER_FIELD_##k, \
-			    offsetof(struct register_media, f), \
-			    sizeof(((struct register_media *)0)->f) }
+#define FIELD(f, json_key, k, fl, decl_, since_, label_, csv_, head_)			\
+	{ .name = #f, .json = json_key, .kind = REGISTER_FIELD_##k,			\
+	  .off = offsetof(struct register_media, f),					\
+	  .size = sizeof(((struct register_media *)0)->f), .flags = fl, .decl = decl_,	\
+	  .since = since_, .label = label_, .csv = csv_, .csv_head = head_ }
+#define ASSIGNED REGISTER_FIELD_ASSIGNED
+#define NULL_EMPTY REGISTER_FIELD_NULL_EMPTY
+#define DEVICE REGISTER_FIELD_DEVICE
+#define CUSTODY REGISTER_FIELD_CUSTODY
+#define IDENTITY REGISTER_FIELD_IDENTITY
+#define REPLAYED REGISTER_FIELD_REPLAYED
+#define TEXT_DEFAULT "TEXT NOT NULL DEFAULT ''"
 
-/* In the order of REGISTER_MEDIA_COLS (checked by test-register). */
+/*
+ * The media record: one line a field, in the order of REGISTER_MEDIA_COLS
+ * (checked by test-register) and of the columns of a new register.  The
+ * columns: name, JSON key, kind, flags, SQLite declaration, schema version
+ * that added it, label of free text, CSV column (the media-register form's
+ * order, standards.md §6.1, then custos' own; register-export.c adds the
+ * form's columns that are no field of their own) and its header.
+ */
 const struct register_field register_media_fields[] = {
-	FIELD(id, "id", I64),
-	FIELD(register_no, "register_no", TEXT),
-	FIELD(asset_tag, "asset_tag", TEXT),
-	FIELD(media_type, "media_type", TEXT),
-	FIELD(vendor, "vendor", TEXT),
-	FIELD(model, "model", TEXT),
-	FIELD(serial, "serial", TEXT),
-	FIELD(wwn, "wwn", TEXT),
-	FIELD(backing_file, "backing_file", TEXT),
-	FIELD(capacity_bytes, "capacity_bytes", U64),
-	FIELD(classification, "classification", TEXT),
-	FIELD(highest_class, "highest_classification", TEXT),
-	FIELD(custodian, "custodian", TEXT),
-	FIELD(department, "department", TEXT),
-	FIELD(holder, "holder", TEXT),
-	FIELD(state, "state", TEXT),
-	FIELD(note, "note", TEXT),
-	FIELD(source, "source", TEXT),
-	FIELD(unregistered, "unregistered", BOOL),
-	FIELD(created_at, "created_at", TEXT),
-	FIELD(updated_at, "updated_at", TEXT),
+	FIELD(id, "id", I64, ASSIGNED, "INTEGER PRIMARY KEY", 1, NULL, 0, NULL),
+	FIELD(register_no, "register_no", TEXT, ASSIGNED | NULL_EMPTY | IDENTITY, "TEXT UNIQUE",
+	      1, NULL, 2, "编号 Register No."),
+	FIELD(asset_tag, "asset_tag", TEXT, NULL_EMPTY | IDENTITY, "TEXT UNIQUE", 1, "asset tag",
+	      16, "资产标签 Asset tag"),
+	FIELD(media_type, "media_type", TEXT, IDENTITY, "TEXT NOT NULL", 1, NULL,
+	      1, "介质类型 Media type"),
+	FIELD(vendor, "vendor", TEXT, DEVICE | IDENTITY, TEXT_DEFAULT, 1, "vendor", 0, NULL),
+	FIELD(model, "model", TEXT, DEVICE | IDENTITY, TEXT_DEFAULT, 1, "model", 0, NULL),
+	FIELD(serial, "serial", TEXT, DEVICE | IDENTITY, TEXT_DEFAULT, 1, "serial",
+	      8, "硬件序列号 Hardware serial"),
+	FIELD(wwn, "wwn", TEXT, DEVICE | IDENTITY, TEXT_DEFAULT, 2, "WWN", 19, "WWN"),
+	FIELD(backing_file, "backing_file", TEXT, DEVICE | IDENTITY, TEXT_DEFAULT, 2,
+	      "backing file", 0, NULL),
+	FIELD(capacity_bytes, "capacity_bytes", U64, DEVICE | IDENTITY,
+	      "INTEGER NOT NULL DEFAULT 0", 1, NULL, 20, "容量(字节) Capacity (bytes)"),
+	FIELD(classification, "classification", TEXT, REPLAYED, TEXT_DEFAULT, 1, NULL,
+	      17, "密级(英文) Classification (en)"),
+	FIELD(highest_class, "highest_classification", TEXT, REPLAYED, TEXT_DEFAULT, 2, NULL,
+	      18, "最高密级 Highest classification"),
+	FIELD(custodian, "custodian", TEXT, IDENTITY, TEXT_DEFAULT, 1, "custodian",
+	      4, "责任人 Custodian"),
+	FIELD(department, "department", TEXT, IDENTITY, TEXT_DEFAULT, 1, "department",
+	      3, "使用处室 Department"),
+	FIELD(holder, "holder", TEXT, CUSTODY | REPLAYED, TEXT_DEFAULT, 2, "holder",
+	      22, "持有人 Holder"),
+	FIELD(state, "state", TEXT, REPLAYED, "TEXT NOT NULL", 1, NULL, 21, "状态 State"),
+	FIELD(note, "note", TEXT, IDENTITY, TEXT_DEFAULT, 1, "note", 15, "备注 Note"),
+	FIELD(source, "source", TEXT, IDENTITY, "TEXT NOT NULL DEFAULT 'manual'", 2, NULL, 0, NULL),
+	FIELD(unregistered, "unregistered", BOOL, REPLAYED, "INTEGER NOT NULL DEFAULT 0", 2, NULL,
+	      23, "未登记 Unregistered"),
+	FIELD(created_at, "created_at", TEXT, 0, "TEXT NOT NULL", 1, NULL, 0, NULL),
+	FIELD(updated_at, "updated_at", TEXT, 0, "TEXT NOT NULL", 1, NULL, 0, NULL),
 };
 _Static_assert(sizeof(register_media_fields) / sizeof(register_media_fields[0]) ==
 	       REGISTER_N_MEDIA_FIELDS, "one entry per media column");
+
+size_t register_media_field_index(const char *name)
+{
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++)
+		if (strcmp(register_media_fields[i].name, name) == 0)
+			return i;
+	return REGISTER_N_MEDIA_FIELDS;
+}
+
+const char *register_field_text(const struct register_media *m, const struct register_field *f,
+				char *buf, size_t size)
+{
+	const char *p = (const char *)m + f->off;
+
+	switch (f->kind) {
+	case REGISTER_FIELD_I64:
+		snprintf(buf, size, "%lld", (long long)*(const int64_t *)p);
+		return buf;
+	case REGISTER_FIELD_U64:
+		snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)p);
+		return buf;
+	case REGISTER_FIELD_BOOL:
+		return *(const bool *)p ? "1" : "0";
+	default:
+		return p;
+	}
+}
+
+int register_field_bind(sqlite3_stmt *st, int idx, const struct register_media *m,
+			const struct register_field *f)
+{
+	const char *p = (const char *)m + f->off;
+
+	switch (f->kind) {
+	case REGISTER_FIELD_I64:
+		return sqlite3_bind_int64(st, idx, *(const int64_t *)p);
+	case REGISTER_FIELD_U64:
+		return sqlite3_bind_int64(st, idx, (sqlite3_int64)*(const uint64_t *)p);
+	case REGISTER_FIELD_BOOL:
+		return sqlite3_bind_int(st, idx, *(const bool *)p);
+	default:
+		if (!*p && (f->flags & REGISTER_FIELD_NULL_EMPTY))
+			return sqlite3_bind_null(st, idx);
+		return sqlite3_bind_text(st, idx, p, -1, SQLITE_TRANSIENT);
+	}
+}
+
+int register_media_text_check(const struct register_media *m, char **cause)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS && rc == 0; i++) {
+		const struct register_field *f = &register_media_fields[i];
+
+		if (f->label)
+			rc = util_text_check(f->label, (const char *)m + f->off, cause);
+	}
+	return rc;
+}
+
+void register_media_identity_json(const struct register_media *m, json_t *o)
+{
+	char buf[24];
+
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++) {
+		const struct register_field *f = &register_media_fields[i];
+		const char *v = register_field_text(m, f, buf, sizeof(buf));
+
+		if (!(f->flags & REGISTER_FIELD_IDENTITY))
+			continue;
+		if (f->kind != REGISTER_FIELD_TEXT)
+			json_object_set_new(o, f->name, json_integer(strtoll(v, NULL, 10)));
+		else if (*v)
+			json_object_set_new(o, f->name, json_string(v));
+	}
+}
+
+int register_exec(struct register_db *db, const char *sql, char **cause)
+{
+	char *err = NULL;
+	int rc = sqlite3_exec(db->db, sql, NULL, NULL, &err);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	rc = (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
+	util_fail(cause, rc, _("register: %s"), err ? err : sqlite3_errstr(rc));
+	sqlite3_free(err);
+	return rc;
+}
+
+/* Append @fmt's text to the malloc'd *@s (NULL stays NULL: out of memory). */
+static void append(char **s, const char *fmt, ...) UTIL_PRINTF(2, 3);
+static void append(char **s, const char *fmt, ...)
+{
+	va_list ap;
+	char *t, *n = NULL;
+
+	va_start(ap, fmt);
+	t = *s ? util_vasprintf(fmt, ap) : NULL;
+	va_end(ap);
+	if (t)
+		n = util_asprintf("%s%s", *s, t);
+	free(t);
+	free(*s);
+	*s = n;
+}
+
+int register_store_media_columns(struct register_db *db, int from, char **cause)
+{
+	char *sql = strdup(from == 0 ? "CREATE TABLE media (" : "");
+	int rc, n = 0;
+
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++) {
+		const struct register_field *f = &register_media_fields[i];
+
+		if (from == 0)
+			append(&sql, "%s %s %s", n++ ? "," : "", f->name, f->decl);
+		else if (f->since > from)
+			append(&sql, "ALTER TABLE media ADD COLUMN %s %s;", f->name, f->decl);
+	}
+	if (from == 0)
+		append(&sql, ");");
+	if (!sql)
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	rc = *sql ? register_exec(db, sql, cause) : 0;
+	free(sql);
+	return rc;
+}
+
+/* Prepare @sql (malloc'd, freed; NULL: out of memory). */
+static int prepare_built(struct register_db *db, char *sql, sqlite3_stmt **st, char **cause)
+{
+	int rc;
+
+	if (!sql)
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	rc = register_prepare(db, sql, st, cause);
+	free(sql);
+	return rc;
+}
+
+/* Step @st once to its end and finalize it. */
+static int step_done(struct register_db *db, sqlite3_stmt *st, const char *what, char **cause)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : register_sql_fail(db, cause, what);
+
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int register_store_insert_media(struct register_db *db, const struct register_media *row,
+				int64_t *id, char **cause)
+{
+	char *cols = strdup(""), *vals = strdup("");
+	sqlite3_stmt *st = NULL;
+	int rc, n = 0;
+
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++) {
+		if (register_media_fields[i].flags & REGISTER_FIELD_ASSIGNED)
+			continue;
+		append(&cols, "%s%s", n ? ", " : "", register_media_fields[i].name);
+		append(&vals, "%s?%d", n ? ", " : "", n + 1);
+		n++;
+	}
+	rc = prepare_built(db, cols && vals ? util_asprintf("INSERT INTO media(%s) VALUES (%s)",
+							     cols, vals) : NULL, &st, cause);
+	free(cols);
+	free(vals);
+	if (rc < 0)
+		return rc;
+	n = 0;
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++)
+		if (!(register_media_fields[i].flags & REGISTER_FIELD_ASSIGNED))
+			register_field_bind(st, ++n, row, &register_media_fields[i]);
+	rc = step_done(db, st, "add medium", cause);
+	if (rc == 0)
+		*id = sqlite3_last_insert_rowid(db->db);
+	return rc;
+}
+
+int register_store_enrol_in_place(struct register_db *db, int64_t id,
+				  const struct register_media *row, char **cause)
+{
+	char *set = strdup("");
+	sqlite3_stmt *st = NULL;
+	int rc, n = 0;
+
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++) {
+		const struct register_field *f = &register_media_fields[i];
+		const char *c = f->name, *sep = n ? ", " : "";
+
+		if (f->flags & (REGISTER_FIELD_ASSIGNED | REGISTER_FIELD_CUSTODY))
+			continue;
+		n++;
+		if (!(f->flags & REGISTER_FIELD_DEVICE))
+			append(&set, "%s%s = ?%d", sep, c, n);
+		else if (f->kind == REGISTER_FIELD_TEXT)
+			append(&set, "%s%s = COALESCE(NULLIF(?%d, ''), %s)", sep, c, n, c);
+		else
+			append(&set, "%s%s = CASE WHEN ?%d > 0 THEN ?%d ELSE %s END", sep, c, n, n,
+			       c);
+	}
+	rc = prepare_built(db, set ? util_asprintf("UPDATE media SET %s WHERE id = ?%d AND"
+						   " unregistered = 1", set, n + 1) : NULL,
+			   &st, cause);
+	free(set);
+	if (rc < 0)
+		return rc;
+	n = 0;
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++)
+		if (!(register_media_fields[i].flags &
+		      (REGISTER_FIELD_ASSIGNED | REGISTER_FIELD_CUSTODY)))
+			register_field_bind(st, ++n, row, &register_media_fields[i]);
+	sqlite3_bind_int64(st, n + 1, id);
+	return step_done(db, st, "enrol unregistered medium", cause);
+}
 
 int register_sql_fail(struct register_db *db, char **cause, const char *what)
 {
 	int code = sqlite3_errcode(db->db) & 0xff;
 	int err = code == SQLITE_BUSY || code == SQLITE_LOCKED ? -EBUSY : -EIO;
 
-	return util_fail(cause, err, "register: %s: %s", what, sqlite3_errmsg(db->db));
+	return util_fail(cause, err, _("register: %s: %s"), what, sqlite3_errmsg(db->db));
 }
 
 
@@ -145,7 +395,7 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 	int rc;
 
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_prepare(db, sql, &st, cause);
 	free(sql);
 	if (rc < 0)
@@ -161,8 +411,8 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 			register_row_to_media(st, &second);
 			if (register_state_is_terminal(second.state) ==
 			    register_state_is_terminal(out->state))
-				rc = util_fail(cause, -EEXIST, "'%s' matches several media (%s, "
-					       "%s): use the register number", a,
+				rc = util_fail(cause, -EEXIST, _("'%s' matches several media (%s, "
+					       "%s): use the register number"), a,
 					       out->register_no, second.register_no);
 		}
 	} else {
@@ -203,7 +453,7 @@ int register_collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (grow(arr, &cap, *cnt, size) < 0 ||
 		    row(st, (char *)*arr + (*cnt)++ * size) < 0) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
+			rc = util_fail(cause, -ENOMEM, _("out of memory"));
 			goto out;
 		}
 	}
@@ -291,6 +541,138 @@ int register_store_get(struct register_db *db, int64_t id, struct register_media
 	snprintf(key, sizeof(key), "%lld", (long long)id);
 	rc = register_query_one(db, "id = CAST(?1 AS INTEGER)", key, NULL, false, out, cause);
 	if (rc == -ENOENT)
-		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
+		util_fail(cause, rc, _("register: no medium with id %lld"), (long long)id);
+	return rc;
+}
+
+void register_store_rollback(struct register_db *db)
+{
+	if (!sqlite3_get_autocommit(db->db))
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int register_store_version(struct register_db *db, int *v, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "PRAGMA user_version", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	else
+		rc = register_sql_fail(db, cause, "read schema version");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int register_store_set_version(struct register_db *db, int v, char **cause)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+	return register_exec(db, sql, cause);
+}
+
+/* The next register number of the @prefix ("M" or "U") sequence: one above
+ * the highest handed out so far.  Enrolled and unregistered media have a
+ * sequence each, so neither list has gaps the other explains.  (Registers
+ * from before schema version 4 shared one sequence: their numbers stay.) */
+static int next_number(struct register_db *db, const char *prefix, int64_t *no, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(register_no, 3) AS"
+				  " INTEGER)), 0) FROM media WHERE substr(register_no, 1, 2) = ?1",
+				  &st, cause);
+	char p[4];
+
+	if (rc < 0)
+		return rc;
+	snprintf(p, sizeof(p), "%s-", prefix);
+	sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*no = sqlite3_column_int64(st, 0) + 1;
+	else
+		rc = register_sql_fail(db, cause, "number medium");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int register_store_number(struct register_db *db, int64_t id, const char *prefix, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char no[32];
+	int64_t n = 0;
+	int rc = next_number(db, prefix, &n, cause);
+
+	if (rc < 0)
+		return rc;
+	snprintf(no, sizeof(no), "%s-%06lld", prefix, (long long)n);
+	rc = register_prepare(db, "UPDATE media SET register_no = ?1 WHERE id = ?2", &st, cause);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(db, st, "number medium", cause);
+}
+
+int register_store_state_before(struct register_db *db, int64_t id, char *out, size_t len,
+				char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT json_extract(details, '$.state_before') FROM events"
+				  " WHERE media_id = ?1 AND kind = 'sanitize-started'"
+				  " ORDER BY seq DESC LIMIT 1", &st, cause);
+	const char *v;
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	util_strlcpy(out, v && *v ? v : "in-stock", len);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	     register_sql_fail(db, cause, "read the start of the sanitization");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int register_store_probe_write(struct register_db *db, char **cause)
+{
+	int rc = register_exec(db, "BEGIN IMMEDIATE", cause);
+	int code;
+
+	if (rc == 0)
+		rc = register_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES"
+				   " ('write_probe', hex(randomblob(512)))", cause);
+	code = sqlite3_extended_errcode(db->db) & 0xff;
+	register_store_rollback(db);
+	if (rc == 0)
+		return 0;
+	if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
+		rc = -EROFS;
+	else if (code == SQLITE_FULL)
+		rc = -ENOSPC;
+	return rc;
+}
+
+int register_next_cert_seq(struct register_db *db, const char *prefix, int year,
+			   uint64_t *seq, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char like[96];
+	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(id, ?2) AS INTEGER)), 0)"
+				  " FROM certificates WHERE substr(id, 1, ?2 - 1) = ?1", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	snprintf(like, sizeof(like), "%s-%04d-", prefix, year);
+	sqlite3_bind_text(st, 1, like, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, (int)strlen(like) + 1);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	else
+		rc = register_sql_fail(db, cause, "next certificate number");
+	sqlite3_finalize(st);
 	return rc;
 }

@@ -17,31 +17,10 @@
 #define BUSY_TIMEOUT_MS 10000
 #define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* The tables of schema version 2, also those of version 3 (current), which
- * only adds the state awaiting-destruction (migrate_v2_v3). */
+/* The tables of schema version 2 but media (register_store_media_columns()
+ * creates it from the field table), also those of the later versions, which
+ * add what migrate_v2_v3 and migrate_v3_v4 say. */
 static const char schema_v2[] =
-	"CREATE TABLE media ("
-	" id INTEGER PRIMARY KEY,"
-	" register_no TEXT UNIQUE,"
-	" asset_tag TEXT UNIQUE,"
-	" media_type TEXT NOT NULL,"
-	" vendor TEXT NOT NULL DEFAULT '',"
-	" model TEXT NOT NULL DEFAULT '',"
-	" serial TEXT NOT NULL DEFAULT '',"
-	" wwn TEXT NOT NULL DEFAULT '',"
-	" backing_file TEXT NOT NULL DEFAULT '',"
-	" capacity_bytes INTEGER NOT NULL DEFAULT 0,"
-	" classification TEXT NOT NULL DEFAULT '',"
-	" highest_class TEXT NOT NULL DEFAULT '',"
-	" custodian TEXT NOT NULL DEFAULT '',"
-	" department TEXT NOT NULL DEFAULT '',"
-	" holder TEXT NOT NULL DEFAULT '',"
-	" state TEXT NOT NULL,"
-	" note TEXT NOT NULL DEFAULT '',"
-	" source TEXT NOT NULL DEFAULT 'manual',"
-	" unregistered INTEGER NOT NULL DEFAULT 0,"
-	" created_at TEXT NOT NULL,"
-	" updated_at TEXT NOT NULL);"
 	"CREATE TABLE events ("
 	" id INTEGER PRIMARY KEY,"
 	" media_id INTEGER NOT NULL REFERENCES media(id),"
@@ -77,15 +56,11 @@ static const char schema_v2_extra[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /* Version 1 -> 2: columns for WWN, virtual media, the highest level held,
- * the holder, the row's source and unregistered media; certificates; the
- * chain head (taken from the last event, which verify then checks). */
+ * the holder, the row's source and unregistered media (the fields of
+ * version 2, added by register_store_media_columns()), filled here;
+ * certificates; the chain head (taken from the last event, which verify
+ * then checks). */
 static const char migrate_v1_v2[] =
-	"ALTER TABLE media ADD COLUMN wwn TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE media ADD COLUMN backing_file TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE media ADD COLUMN highest_class TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE media ADD COLUMN holder TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE media ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';"
-	"ALTER TABLE media ADD COLUMN unregistered INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE media SET highest_class = classification;"
 	/* the holder, as register verify derives it from the events */
 	"UPDATE media SET holder = COALESCE((SELECT json_extract(e.details, '$.to')"
@@ -125,7 +100,7 @@ static int exec(struct register_db *db, const char *sql, char **cause)
 	if (rc == SQLITE_OK)
 		return 0;
 	rc = (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	util_fail(cause, rc, "register: %s", err ? err : sqlite3_errstr(rc));
+	util_fail(cause, rc, _("register: %s"), err ? err : sqlite3_errstr(rc));
 	sqlite3_free(err);
 	return rc;
 }
@@ -141,7 +116,7 @@ int register_cached(struct register_db *db, const char *sql, sqlite3_stmt **st, 
 		}
 	}
 	if (i == REGISTER_STMT_CACHE)		/* more call sites than slots: a bug */
-		return util_fail(cause, -EOVERFLOW, "register: statement cache full");
+		return util_fail(cause, -EOVERFLOW, _("register: statement cache full"));
 	if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
 		return register_sql_fail(db, cause, "prepare");
 	db->cache[i].sql = sql;
@@ -181,32 +156,18 @@ static int commit(struct register_db *db, char **cause)
 
 static void rollback(struct register_db *db)
 {
-	if (!sqlite3_get_autocommit(db->db))
-		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	register_store_rollback(db);
 	register_chain_committed(db, false);
 }
 
 static int user_version(struct register_db *db, int *v, char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "PRAGMA user_version", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*v = sqlite3_column_int(st, 0);
-	else
-		rc = register_sql_fail(db, cause, "read schema version");
-	sqlite3_finalize(st);
-	return rc;
+	return register_store_version(db, v, cause);
 }
 
 static int set_version(struct register_db *db, int v, char **cause)
 {
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
-	return exec(db, sql, cause);
+	return register_store_set_version(db, v, cause);
 }
 
 /* Bring the schema to REGISTER_SCHEMA_VERSION inside one transaction. */
@@ -223,10 +184,13 @@ static int migrate(struct register_db *db, char **cause)
 	if (rc == 0)
 		rc = user_version(db, &v, cause);
 	if (rc == 0 && v > REGISTER_SCHEMA_VERSION)
-		rc = util_fail(cause, -EPROTO, "register: schema version %d is newer than this "
-			       "custos understands (%d)", v, REGISTER_SCHEMA_VERSION);
+		rc = util_fail(cause, -EPROTO, _("register: schema version %d is newer than this "
+			       "custos understands (%d)"), v, REGISTER_SCHEMA_VERSION);
 	if (rc == 0 && v == 0)
 		rc = exec(db, schema_v2, cause);
+	/* the media table, or the columns added since version v */
+	if (rc == 0)
+		rc = register_store_media_columns(db, v, cause);
 	if (rc == 0 && v == 1)
 		rc = exec(db, migrate_v1_v2, cause);
 	if (rc == 0 && v < 2)
@@ -240,7 +204,7 @@ static int migrate(struct register_db *db, char **cause)
 	if (rc == 0 && v < REGISTER_SCHEMA_VERSION)
 		rc = set_version(db, REGISTER_SCHEMA_VERSION, cause);
 	if (rc == 0 && v != 0 && v < REGISTER_SCHEMA_VERSION)
-		util_info("register: schema migrated from version %d to %d", v,
+		util_info(_("register: schema migrated from version %d to %d"), v,
 			  REGISTER_SCHEMA_VERSION);
 	if (rc == 0)
 		return commit(db, cause);
@@ -254,10 +218,10 @@ int register_open(const char *path, struct register_db **out, char **cause)
 	int rc;
 
 	if (!db)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		rc = util_fail(cause, -EIO, "register %s: %s", path,
+		rc = util_fail(cause, -EIO, _("register %s: %s"), path,
 			       db->db ? sqlite3_errmsg(db->db) : "cannot open");
 		goto fail;
 	}
@@ -283,7 +247,7 @@ int register_open_dir(const char *state_dir, struct register_db **out, char **ca
 	int rc;
 
 	if (!path)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_open(path, out, cause);
 	free(path);
 	if (rc == 0)
@@ -419,11 +383,11 @@ static int append_event(struct register_db *db, int64_t media_id, const char *ki
 	int rc;
 
 	if (!details)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	ev.details = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(details);
 	if (!ev.details)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_chain_before_append(db, cause);
 	if (rc == 0)
 		rc = chain_tail(db, &ev.seq, ev.prev_hash, cause);
@@ -494,44 +458,23 @@ static void set_text(json_t *o, const char *key, const char *val)
  * Text that enters the register must be valid UTF-8 without control
  * characters (util_text_check()): JSON (the events) cannot carry invalid
  * UTF-8, so a row holding it would differ from its history for good.
+ * The free text fields are those the field table gives a label.
  */
 static int check_media_text(const struct register_media *m, char **cause)
 {
-	const struct {
-		const char *name, *val;
-	} f[] = {
-		{ "asset tag", m->asset_tag }, { "vendor", m->vendor }, { "model", m->model },
-		{ "serial", m->serial }, { "WWN", m->wwn }, { "backing file", m->backing_file },
-		{ "custodian", m->custodian }, { "department", m->department },
-		{ "holder", m->holder }, { "note", m->note },
-	};
-	int rc = 0;
-
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(f) && rc == 0; i++)
-		rc = util_text_check(f[i].name, f[i].val, cause);
-	return rc;
+	return register_media_text_check(m, cause);
 }
 
+/* The enrolment event's details (also details.medium of an unenrolled
+ * medium's first event): the identity fields and the classification. */
 static json_t *enroll_details(const struct register_media *m)
 {
 	json_t *o = json_object();
 
 	if (!o)
 		return NULL;
-	set_text(o, "register_no", m->register_no);
-	set_text(o, "asset_tag", m->asset_tag);
-	set_text(o, "media_type", m->media_type);
-	set_text(o, "vendor", m->vendor);
-	set_text(o, "model", m->model);
-	set_text(o, "serial", m->serial);
-	set_text(o, "wwn", m->wwn);
-	set_text(o, "backing_file", m->backing_file);
+	register_media_identity_json(m, o);
 	set_text(o, "classification", m->classification);
-	set_text(o, "custodian", m->custodian);
-	set_text(o, "department", m->department);
-	set_text(o, "note", m->note);
-	set_text(o, "source", m->source);
-	json_object_set_new(o, "capacity_bytes", json_integer((json_int_t)m->capacity_bytes));
 	return o;
 }
 
@@ -567,7 +510,7 @@ static int find_same(struct register_db *db, const struct register_media *m, con
 
 static int refuse_existing(const struct register_media *old, char **cause)
 {
-	return util_fail(cause, -EEXIST, "already in the register as %s (%s, %s, state %s)",
+	return util_fail(cause, -EEXIST, _("already in the register as %s (%s, %s, state %s)"),
 			 old->register_no, old->media_type,
 			 old->classification[0] ? old->classification : "unclassified",
 			 old->state);
@@ -584,131 +527,48 @@ static int check_unique(struct register_db *db, const struct register_media *m, 
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* The next register number of the @prefix ("M" or "U") sequence: one above
- * the highest handed out so far.  Enrolled and unregistered media have a
- * sequence each, so neither list has gaps the other explains.  (Registers
- * from before schema version 4 shared one sequence: their numbers stay.) */
-static int next_number(struct register_db *db, const char *prefix, int64_t *no, char **cause)
+/* The row an enrolment writes for @m: no holder, its classification the
+ * highest it held, created and updated now (the enrolment date). */
+static void enrol_values(const struct register_media *m, struct register_media *row)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(register_no, 3) AS"
-				  " INTEGER)), 0) FROM media WHERE substr(register_no, 1, 2) = ?1",
-				  &st, cause);
-	char p[4];
-
-	if (rc < 0)
-		return rc;
-	snprintf(p, sizeof(p), "%s-", prefix);
-	sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*no = sqlite3_column_int64(st, 0) + 1;
-	else
-		rc = register_sql_fail(db, cause, "number medium");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int set_number(struct register_db *db, int64_t id, const char *prefix, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	char no[32];
-	int64_t n = 0;
-	int rc = next_number(db, prefix, &n, cause);
-
-	if (rc < 0)
-		return rc;
-	snprintf(no, sizeof(no), "%s-%06lld", prefix, (long long)n);
-	rc = register_prepare(db, "UPDATE media SET register_no = ?1 WHERE id = ?2", &st, cause);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "number medium");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Bind @m's enrolment fields to ?1..?14, in the order insert_media() and
- * convert_unregistered() both use (?9 is classification and highest_class). */
-static void bind_media(sqlite3_stmt *st, const struct register_media *m)
-{
-	register_bind_opt(st, 1, m->asset_tag);
-	sqlite3_bind_text(st, 2, m->media_type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, m->vendor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, m->model, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, m->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, m->wwn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, m->backing_file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)m->capacity_bytes);
-	sqlite3_bind_text(st, 9, m->classification, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, m->custodian, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, m->department, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, m->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 13, m->note, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 14, m->source[0] ? m->source : "manual", -1, SQLITE_STATIC);
+	*row = *m;
+	row->id = 0;
+	row->register_no[0] = '\0';
+	row->holder[0] = '\0';
+	util_strlcpy(row->highest_class, m->classification, sizeof(row->highest_class));
+	if (!row->source[0])
+		util_strlcpy(row->source, "manual", sizeof(row->source));
+	util_iso8601(util_unix_now(), row->created_at, sizeof(row->created_at));
+	util_strlcpy(row->updated_at, row->created_at, sizeof(row->updated_at));
 }
 
 static int insert_media(struct register_db *db, const struct register_media *m,
 			const char *prefix, int64_t *id, char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	char now[24];
-	int rc = register_prepare(db, "INSERT INTO media(asset_tag, media_type, vendor, model,"
-		" serial, wwn, backing_file, capacity_bytes, classification, highest_class,"
-		" custodian, department, state, note, source, unregistered, created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-		" ?16, ?16)", &st, cause);
+	struct register_media row;
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	util_iso8601(util_unix_now(), now, sizeof(now));
-	bind_media(st, m);
-	sqlite3_bind_int(st, 15, m->unregistered);
-	sqlite3_bind_text(st, 16, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "add medium");
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*id = sqlite3_last_insert_rowid(db->db);
-	return set_number(db, *id, prefix, cause);
+	enrol_values(m, &row);
+	rc = register_store_insert_media(db, &row, id, cause);
+	return rc < 0 ? rc : register_store_number(db, *id, prefix, cause);
 }
 
 /*
  * Enrol the unregistered row @id (a medium sanitized before it was
  * enrolled) in place: the enrolment's classification, custodian and so on,
  * its identity where the enrolment has one, state in-stock, a new M- number,
- * created_at = now (the enrolment date).  Its events stay with it.
+ * created_at = now (the enrolment date).  Its events and holder stay.
  */
 static int convert_unregistered(struct register_db *db, int64_t id,
 				const struct register_media *m, char **cause)
 {
-	static const char sql[] = "UPDATE media SET asset_tag = ?1,"
-		" media_type = ?2, vendor = COALESCE(NULLIF(?3, ''), vendor),"
-		" model = COALESCE(NULLIF(?4, ''), model), serial = COALESCE(NULLIF(?5, ''), serial),"
-		" wwn = COALESCE(NULLIF(?6, ''), wwn),"
-		" backing_file = COALESCE(NULLIF(?7, ''), backing_file),"
-		" capacity_bytes = CASE WHEN ?8 > 0 THEN ?8 ELSE capacity_bytes END,"
-		" classification = ?9, highest_class = ?9, custodian = ?10, department = ?11,"
-		" state = ?12, note = ?13, source = ?14, unregistered = 0, created_at = ?15,"
-		" updated_at = ?15 WHERE id = ?16 AND unregistered = 1";
-	sqlite3_stmt *st = NULL;
-	char now[24];
-	int rc = register_prepare(db, sql, &st, cause);
+	struct register_media row;
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	util_iso8601(util_unix_now(), now, sizeof(now));
-	bind_media(st, m);
-	sqlite3_bind_text(st, 15, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 16, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "enrol unregistered medium");
-	sqlite3_finalize(st);
-	if (rc == 0)
-		rc = set_number(db, id, "M", cause);
-	return rc;
+	enrol_values(m, &row);
+	row.unregistered = false;
+	rc = register_store_enrol_in_place(db, id, &row, cause);
+	return rc < 0 ? rc : register_store_number(db, id, "M", cause);
 }
 
 /* Inside the enrolment's transaction: convert the unregistered row that
@@ -729,8 +589,8 @@ static int enroll_row(struct register_db *db, const struct register_media *m, in
 		return refuse_existing(&old, cause);
 	/* enrolment would put it back in stock */
 	if (strcmp(old.state, "awaiting-destruction") == 0)
-		return util_fail(cause, -EPERM, "lifecycle rule: cannot enrol %s: it was sanitized "
-				 "for destruction (awaiting-destruction); destroy it as %s",
+		return util_fail(cause, -EPERM, _("lifecycle rule: cannot enrol %s: it was sanitized "
+				 "for destruction (awaiting-destruction); destroy it as %s"),
 				 old.register_no, old.register_no);
 	*id = old.id;
 	return convert_unregistered(db, old.id, m, cause);
@@ -742,9 +602,9 @@ static int check_enroll_fields(const struct register_media *m, char **cause)
 	enum policy_kind k;
 
 	if (policy_level_parse(m->classification, &l) < 0)
-		return util_fail(cause, -EINVAL, "unknown classification '%s'", m->classification);
+		return util_fail(cause, -EINVAL, _("unknown classification '%s'"), m->classification);
 	if (policy_kind_parse(m->media_type, &k) < 0)
-		return util_fail(cause, -EINVAL, "unknown media type '%s'", m->media_type);
+		return util_fail(cause, -EINVAL, _("unknown media type '%s'"), m->media_type);
 	return check_media_text(m, cause);
 }
 
@@ -788,33 +648,33 @@ enum action { ACT_ISSUE, ACT_RETURN, ACT_REPAIR, ACT_RECLASSIFY, ACT_SANITIZE, A
 	      ACT_LOST, ACT_START, ACT_CERT_FAILED };
 
 struct action_rule {
-	const char *verb;
+	const char *verb;		/* N_(): only for the message */
 	const char *from[8];
 	const char *to;
 	const char *kind;
 };
 
 static const struct action_rule rules[] = {
-	[ACT_ISSUE] = { "issue", { "in-stock", "sanitized" }, "issued", "issued" },
-	[ACT_RETURN] = { "return", { "issued", "in-repair", "lost" }, "in-stock", NULL },
-	[ACT_REPAIR] = { "send for repair", { "in-stock", "issued", "sanitized" }, "in-repair",
+	[ACT_ISSUE] = { N_("issue"), { "in-stock", "sanitized" }, "issued", "issued" },
+	[ACT_RETURN] = { N_("return"), { "issued", "in-repair", "lost" }, "in-stock", NULL },
+	[ACT_REPAIR] = { N_("send for repair"), { "in-stock", "issued", "sanitized" }, "in-repair",
 			 "repair" },
-	[ACT_RECLASSIFY] = { "reclassify",
+	[ACT_RECLASSIFY] = { N_("reclassify"),
 			     { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			       "awaiting-destruction" }, NULL, "reclassified" },
-	[ACT_SANITIZE] = { "record a sanitization of",
+	[ACT_SANITIZE] = { N_("record a sanitization of"),
 			   { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			     "sanitizing" }, NULL, "sanitized" },
-	[ACT_START] = { "start a sanitization of",
+	[ACT_START] = { N_("start a sanitization of"),
 			{ "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			  "sanitizing", "awaiting-destruction" }, "sanitizing", "sanitize-started" },
-	[ACT_CERT_FAILED] = { "record a certificate failure of",
+	[ACT_CERT_FAILED] = { N_("record a certificate failure of"),
 			      { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 				"sanitizing", "awaiting-destruction" }, NULL,
 			      "certificate-failed" },
-	[ACT_DESTROY] = { "destroy", { "in-stock", "sanitized", "scrapped",
+	[ACT_DESTROY] = { N_("destroy"), { "in-stock", "sanitized", "scrapped",
 				       "awaiting-destruction" }, "destroyed", "destroyed" },
-	[ACT_LOST] = { "record as lost",
+	[ACT_LOST] = { N_("record as lost"),
 		       { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			 "awaiting-destruction" }, "lost", "lost" },
 };
@@ -831,8 +691,8 @@ static int check_lifecycle(enum action act, const struct register_media *m, char
 			strncat(allowed, ", ", sizeof(allowed) - strlen(allowed) - 1);
 		strncat(allowed, r->from[i], sizeof(allowed) - strlen(allowed) - 1);
 	}
-	return util_fail(cause, -EPERM, "lifecycle rule: cannot %s %s: it is %s (allowed from: %s)",
-			 r->verb, m->register_no, m->state, allowed);
+	return util_fail(cause, -EPERM, _("lifecycle rule: cannot %s %s: it is %s (allowed from: %s)"),
+			 _(r->verb), m->register_no, m->state, allowed);
 }
 
 /* One change of a medium: the new values (NULL keeps) and its event. */
@@ -902,12 +762,12 @@ static int apply(struct register_db *db, int64_t id, struct change *c, change_fn
 		rc = add_unregistered(db, c->create_dev, &id, cause);
 		c->created_id = id;
 	} else if (id <= 0) {
-		rc = util_fail(cause, -EINVAL, "no medium given");
+		rc = util_fail(cause, -EINVAL, _("no medium given"));
 	}
 	if (rc == 0)
 		rc = load(db, id, &m, cause);
 	if (rc == -ENOENT)
-		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
+		util_fail(cause, rc, _("register: no medium with id %lld"), (long long)id);
 	if (rc == 0 && c->create_dev)
 		json_object_set_new(c->details, "medium", enroll_details(&m));
 	if (rc == 0 && !recording(c->act))
@@ -959,8 +819,8 @@ int register_receive(struct register_db *db, struct register_media *m, char **ca
 	int rc;
 
 	if (m->id > 0 || !m->central_station[0])
-		return util_fail(cause, -EINVAL, "register: %s is not a medium of the central "
-				 "register", m->register_no);
+		return util_fail(cause, -EINVAL, _("register: %s is not a medium of the central "
+				 "register"), m->register_no);
 	rc = check_media_text(m, cause);
 	if (rc == 0)
 		rc = register_chain_before_append(db, cause);
@@ -982,7 +842,7 @@ int register_receive(struct register_db *db, struct register_media *m, char **ca
 		rollback(db);
 		return rc;
 	}
-	util_info("register: %s of station %s received here as %s", m->register_no,
+	util_info(_("register: %s of station %s received here as %s"), m->register_no,
 		  m->central_station, local.register_no);
 	*m = local;
 	return 0;
@@ -1003,7 +863,7 @@ int register_issue(struct register_db *db, int64_t id, const char *to, char **ca
 
 	/* validate before allocating: a refusal leaks nothing */
 	if (!to || !*to)
-		return util_fail(cause, -EINVAL, "issue: the person to issue to is missing");
+		return util_fail(cause, -EINVAL, _("issue: the person to issue to is missing"));
 	if (util_text_check("issue: the person", to, cause) < 0)
 		return -EINVAL;
 	c.details = details1("to", to);
@@ -1038,7 +898,7 @@ int register_repair(struct register_db *db, int64_t id, const char *vendor, char
 	struct change c = { .act = ACT_REPAIR, .holder = vendor };
 
 	if (!vendor || !*vendor)
-		return util_fail(cause, -EINVAL, "repair: the repairer is missing");
+		return util_fail(cause, -EINVAL, _("repair: the repairer is missing"));
 	if (util_text_check("repair: the repairer", vendor, cause) < 0)
 		return -EINVAL;
 	c.details = details1("to", vendor);
@@ -1068,12 +928,12 @@ static int reclass_check(const struct register_media *m, struct change *c, const
 	int rc = register_media_levels(m, &from, &highest);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "%s has no classification", m->register_no);
+		return util_fail(cause, rc, _("%s has no classification"), m->register_no);
 	rc = policy_check_reclassify(a->pol, from, a->to, cause);
 	if (rc < 0)
 		return rc;
 	if (a->to == from)
-		return util_fail(cause, -EALREADY, "%s is already %s", m->register_no,
+		return util_fail(cause, -EALREADY, _("%s is already %s"), m->register_no,
 				 policy_level_name(from));
 	c->classification = policy_level_name(a->to);
 	c->highest = policy_level_name(a->to > highest ? a->to : highest);
@@ -1089,7 +949,7 @@ int register_reclassify(struct register_db *db, const struct policy *pol, int64_
 	struct change c = { .act = ACT_RECLASSIFY };
 
 	if ((unsigned)to >= POLICY_LEVEL_COUNT)
-		return util_fail(cause, -EINVAL, "reclassify: bad level");
+		return util_fail(cause, -EINVAL, _("reclassify: bad level"));
 	c.details = json_object();
 	return apply(db, id, &c, reclass_check, &a, NULL, cause);
 }
@@ -1132,7 +992,7 @@ int register_destroy(struct register_db *db, const struct policy *pol, int64_t i
 	int rc;
 
 	if (!d->method || !*d->method || !d->place || !*d->place)
-		return util_fail(cause, -EINVAL, "destroy: the method and the place are required");
+		return util_fail(cause, -EINVAL, _("destroy: the method and the place are required"));
 	rc = check_destroy_text(d, cause);
 	if (rc < 0)
 		return rc;
@@ -1141,7 +1001,7 @@ int register_destroy(struct register_db *db, const struct policy *pol, int64_t i
 	    strcmp(register_destroy_method_find(d->method)->code, d->method) != 0) {
 		char *all = register_destroy_methods_text();
 
-		rc = util_fail(cause, -EINVAL, "destroy: unknown method '%s' (one of: %s)",
+		rc = util_fail(cause, -EINVAL, _("destroy: unknown method '%s' (one of: %s)"),
 			       d->method, all ? all : "?");
 		free(all);
 		return rc;
@@ -1181,7 +1041,7 @@ int register_policy_check_sanitize(const struct policy *pol, const struct regist
 	if (m->history_differs)
 		return register_check_integrity(m, cause);
 	if (register_media_levels(m, &level, &highest) < 0)
-		return util_fail(cause, -EINVAL, "%s has no classification", m->register_no);
+		return util_fail(cause, -EINVAL, _("%s has no classification"), m->register_no);
 	if (policy_kind_parse(m->media_type, &kind) < 0)
 		kind = POLICY_KIND_OTHER;
 	return policy_check_sanitize(pol, level, highest, kind, cat, dest, cause);
@@ -1197,7 +1057,7 @@ static json_t *sanitize_details(const struct register_sanitization *s, char **ca
 	if (s->result_json && *s->result_json) {
 		res = json_loads(s->result_json, 0, &err);
 		if (!res) {
-			util_fail(cause, -EINVAL, "sanitization result is not JSON: %s", err.text);
+			util_fail(cause, -EINVAL, _("sanitization result is not JSON: %s"), err.text);
 			json_decref(o);
 			return NULL;
 		}
@@ -1228,8 +1088,8 @@ static int add_unregistered(struct register_db *db, const struct device_info *de
 	struct register_media m;
 
 	if (!dev)
-		return util_fail(cause, -EINVAL, "sanitization of an unenrolled medium needs "
-				 "its device description");
+		return util_fail(cause, -EINVAL, _("sanitization of an unenrolled medium needs "
+				 "its device description"));
 	memset(&m, 0, sizeof(m));
 	register_media_from_device(&m, dev);
 	util_strlcpy(m.state, "in-stock", sizeof(m.state));
@@ -1260,7 +1120,7 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 		enum policy_dest d;
 
 		if (policy_dest_parse(s->destination, &d) < 0)
-			return util_fail(cause, -EINVAL, "unknown destination '%s'",
+			return util_fail(cause, -EINVAL, _("unknown destination '%s'"),
 					 s->destination);
 	}
 	c.details = sanitize_details(s, cause);
@@ -1274,8 +1134,8 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 	c.create_dev = media_id <= 0 ? dev : NULL;
 	if (media_id <= 0 && !dev) {
 		json_decref(c.details);
-		return util_fail(cause, -EINVAL, "sanitization of an unenrolled medium needs "
-				 "its device description");
+		return util_fail(cause, -EINVAL, _("sanitization of an unenrolled medium needs "
+				 "its device description"));
 	}
 	rc = apply(db, media_id, &c, end_state, db, hash, cause);
 	if (rc == 0 && out_id)
@@ -1283,27 +1143,10 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 	return rc;
 }
 
-/* details.state_before of the last sanitize-started event of @id into
- * @out ("in-stock" when there is none). */
 static int state_before(struct register_db *db, int64_t id, char *out, size_t len,
 			char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT json_extract(details, '$.state_before') FROM events"
-				  " WHERE media_id = ?1 AND kind = 'sanitize-started'"
-				  " ORDER BY seq DESC LIMIT 1", &st, cause);
-	const char *v;
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-	util_strlcpy(out, v && *v ? v : "in-stock", len);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	     register_sql_fail(db, cause, "read the start of the sanitization");
-	sqlite3_finalize(st);
-	return rc;
+	return register_store_state_before(db, id, out, len, cause);
 }
 
 /* The end of a run that started (state sanitizing): a medium not erased
@@ -1343,8 +1186,8 @@ static int start_check(const struct register_media *m, struct change *c, const v
 
 	if (strcmp(m->state, "awaiting-destruction") == 0 &&
 	    strcmp(a->s->destination ? a->s->destination : "", "destruction") != 0)
-		return util_fail(cause, -EPERM, "lifecycle rule: %s was sanitized for destruction "
-				 "(awaiting-destruction): only destruction may follow",
+		return util_fail(cause, -EPERM, _("lifecycle rule: %s was sanitized for destruction "
+				 "(awaiting-destruction): only destruction may follow"),
 				 m->register_no);
 	if (strcmp(m->state, "sanitizing") != 0) {
 		json_object_set_new(c->details, "state_before", json_string(m->state));
@@ -1360,7 +1203,7 @@ static int start_check(const struct register_media *m, struct change *c, const v
 		      "the run never ended (the program was killed or the station lost power)",
 		      "state", before);
 	if (!d)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (a->s->previous_profile)
 		json_object_set_new(d, "profile", json_string(a->s->previous_profile));
 	return append_event(a->db, m->id, "not-erased", d, a->interrupted_hash, cause);
@@ -1394,13 +1237,13 @@ int register_start_sanitization(struct register_db *db, int64_t media_id,
 	if (interrupted_hash)
 		interrupted_hash[0] = '\0';
 	if (!s->profile || !*s->profile)
-		return util_fail(cause, -EINVAL, "sanitize-started: no profile");
+		return util_fail(cause, -EINVAL, _("sanitize-started: no profile"));
 	if (media_id <= 0 && !dev)
-		return util_fail(cause, -EINVAL, "sanitization of an unenrolled medium needs "
-				 "its device description");
+		return util_fail(cause, -EINVAL, _("sanitization of an unenrolled medium needs "
+				 "its device description"));
 	c.details = start_details(s);
 	if (!c.details)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	c.create_dev = media_id <= 0 ? dev : NULL;
 	rc = apply(db, media_id, &c, start_check, &a, hash, cause);
 	if (rc == 0 && out_id)
@@ -1416,7 +1259,7 @@ int register_record_certificate_failure(struct register_db *db, int64_t media_id
 
 	c.details = json_object();
 	if (!c.details)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	set_text(c.details, "event_hash", event_hash);
 	set_text(c.details, "document", kind);
 	set_text(c.details, "reason", reason);
@@ -1425,41 +1268,8 @@ int register_record_certificate_failure(struct register_db *db, int64_t media_id
 
 int register_probe_write(struct register_db *db, char **cause)
 {
-	int rc = exec(db, "BEGIN IMMEDIATE", cause);
-	int code;
+	int rc = register_store_probe_write(db, cause);
 
-	if (rc == 0)
-		rc = exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('write_probe',"
-			  " hex(randomblob(512)))", cause);
-	code = sqlite3_extended_errcode(db->db);
-	rollback(db);
-	if (rc == 0)
-		return 0;
-	if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN ||
-	    (code & 0xff) == SQLITE_PERM)
-		rc = -EROFS;
-	else if ((code & 0xff) == SQLITE_FULL)
-		rc = -ENOSPC;
-	return rc;
-}
-
-int register_next_cert_seq(struct register_db *db, const char *prefix, int year,
-			   uint64_t *seq, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	char like[96];
-	int rc = register_prepare(db, "SELECT COALESCE(MAX(CAST(substr(id, ?2) AS INTEGER)), 0)"
-				  " FROM certificates WHERE substr(id, 1, ?2 - 1) = ?1", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	snprintf(like, sizeof(like), "%s-%04d-", prefix, year);
-	sqlite3_bind_text(st, 1, like, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, (int)strlen(like) + 1);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
-	else
-		rc = register_sql_fail(db, cause, "next certificate number");
-	sqlite3_finalize(st);
+	register_chain_committed(db, false);
 	return rc;
 }

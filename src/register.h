@@ -220,6 +220,16 @@ int register_check_head(struct register_db *db, char **cause);
  * and @new_key both sign it; @hash (65 bytes) may be NULL. */
 int register_record_key_rotation(struct register_db *db, const struct sign_key *new_key,
 				 char *hash, char **cause);
+/* The key the chain is signed with now: the newest event's signer (the
+ * new key of a newest "key-rotated").  @fpr (65 bytes) is "" when no event
+ * is signed.  @since (24 bytes, may be NULL) receives when that key was
+ * introduced (the "at" of its key-rotated event; "" for the first key). */
+int register_chain_key(struct register_db *db, char *fpr, char *since, char **cause);
+/* Did the chain introduce the key @fpr (the key of its first signed
+ * event, or the new key of a "key-rotated" event)?  0 and *@yes; a key
+ * merely dropped into keys/ is not one.  A register with no signed event
+ * introduced none: *@yes is then true for any key (nothing to compare). */
+int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause);
 
 /* Lookups: 0, -ENOENT (nothing matches) or another negative errno. */
 int register_get(struct register_db *db, int64_t id, struct register_media *out, char **cause);

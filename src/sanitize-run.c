@@ -161,7 +161,7 @@ static void remove_checkpoint(struct sanitize_run *run)
 	char *path = job_checkpoint_path(run->plan->priv->state_dir, &run->plan->dev);
 
 	if (path && unlink(path) < 0 && errno != ENOENT)
-		util_warn("cannot remove checkpoint %s: %s", path, strerror(errno));
+		util_warn(_("cannot remove checkpoint %s: %s"), path, strerror(errno));
 	free(path);
 }
 
@@ -202,8 +202,8 @@ static int record_end(struct sanitize_run *run, const struct wipe_result *in,
 	text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(j);
 	if (!text)
-		return util_fail(cause, -ENOMEM, "out of memory: the end of the run is not "
-				 "recorded (the medium stays sanitizing)");
+		return util_fail(cause, -ENOMEM, _("out of memory: the end of the run is not "
+				 "recorded (the medium stays sanitizing)"));
 	s.result_json = text;
 	rc = open_db(run, &db, cause);
 	if (rc == 0)
@@ -229,7 +229,7 @@ static int record_end(struct sanitize_run *run, const struct wipe_result *in,
 		if (register_record_certificate_failure(db, run->media_id, end->event_hash,
 			res.outcome == WIPE_OUTCOME_ERASED ? "sanitization" : "report",
 			why ? why : strerror(-rc), &why2) < 0)
-			util_warn("%s: the certificate failure is not recorded either: %s",
+			util_warn(_("%s: the certificate failure is not recorded either: %s"),
 				  end->register_no, why2 ? why2 : "?");
 		free(why2);
 		util_fail(cause, rc, "%s", end->error);
@@ -357,18 +357,20 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 
 	*out = NULL;
 	if (plan->rc < 0)
-		return util_fail(cause, -EPERM, "refused: %s", plan->reason);
+		return util_fail(cause, -EPERM, _("refused: %s"), plan->reason);
 	run = calloc(1, sizeof(*run));
 	if (!run)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	run->plan = plan;
 	run->lock_fd = -1;
 	run->fw.opts = plan->priv->fw;
 	run->started = util_unix_now();
 	run->started_ns = util_mono_ns();
-	/* An image file is opened and locked first: a guard that fails on the
-	 * open descriptor (locked, open elsewhere, path swapped) is a refusal
-	 * that leaves no trace, like the plan's own. */
+	/* The target is anchored, guarded and (an image file, or a disk to be
+	 * overwritten) opened exclusively first: a guard that fails on the open
+	 * descriptor (locked, held or open elsewhere, path swapped, another
+	 * medium under the same name) is a refusal that leaves no trace, like
+	 * the plan's own. */
 	fill_spec(run, &spec);
 	rc = job_prepare(&spec, &run->job, &why);
 	if (rc < 0) {
@@ -385,7 +387,7 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 		return rc;	/* nothing written anywhere */
 	}
 	if (take_lock(run) < 0)
-		util_warn("%s: cannot lock %s: others may not see that it is running",
+		util_warn(_("%s: cannot lock %s: others may not see that it is running"),
 			  plan->dev.path, run->lock_path);
 	if (!plan->resume)
 		remove_checkpoint(run);	/* the interrupted run's, closed above */
@@ -399,7 +401,7 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 
 		record_failed(run, why ? why : strerror(-rc), &rec);
 		if (e->cert_id[0])
-			util_fail(cause, rc, "%s (recorded: %s %s, report %s)",
+			util_fail(cause, rc, _("%s (recorded: %s %s, report %s)"),
 				  why ? why : strerror(-rc), e->register_no, e->event, e->cert_id);
 		else
 			util_fail(cause, rc, "%s%s%s", why ? why : strerror(-rc),
@@ -470,16 +472,16 @@ void sanitize_progress_text(const struct sanitize_progress *p, char *buf, size_t
 	if (p->eta_s != UINT64_MAX)
 		util_format_duration(p->eta_s, eta, sizeof(eta));
 	if (p->state == SANITIZE_DONE) {
-		snprintf(buf, len, "100.0%% done");
+		snprintf(buf, len, _("100.0%% done"));
 		return;
 	}
 	if (p->state == SANITIZE_RECORDING) {
-		snprintf(buf, len, "100.0%% recording");
+		snprintf(buf, len, _("100.0%% recording"));
 		return;
 	}
-	snprintf(buf, len, "%5.1f%% pass %u/%u %-6s %s/s ETA %s%s", p->percent,
+	snprintf(buf, len, _("%5.1f%% pass %u/%u %-6s %s/s ETA %s%s"), p->percent,
 		 p->pass ? p->pass : 1, p->n_passes ? p->n_passes : 1, wipe_phase_name(p->phase),
-		 rate, eta, p->errors ? " ERRORS" : "");
+		 rate, eta, p->errors ? _(" ERRORS") : "");
 }
 
 void sanitize_abort(struct sanitize_run *run)

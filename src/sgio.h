@@ -146,7 +146,8 @@ struct sgio_dev {
 	int rotational;		/* sysfs queue/rotational: 1, 0, or -1 unknown */
 	uint32_t nsid;		/* NVMe namespace of the node opened, 0 if unknown */
 	bool borrowed;		/* shares ctx with another handle: sgio_close keeps it */
-	char path[256];
+	char path[256];		/* the name, for messages */
+	char opened[64];	/* what the real transport opened: /proc/self/fd/N */
 };
 
 /* Open the real device @path (a whole-disk block node).  @rw opens it
@@ -154,6 +155,14 @@ struct sgio_dev {
  * Targets without ATA/NVMe firmware give -EOPNOTSUPP with the cause
  * "not supported: no ATA/NVMe firmware on this target". */
 int sgio_open(const char *path, bool rw, struct sgio_dev **out, char **cause);
+
+/* sgio_open() of the block device @anchor holds (an O_PATH descriptor of a
+ * guarded disk, see device_anchor()): every fact is read from @anchor and
+ * the node is reopened through /proc/self/fd/@anchor, never by @name (used
+ * in messages).  With @diskseq not 0 the descriptor opened must have that
+ * disk sequence number (BLKGETDISKSEQ), else -EAGAIN: another medium. */
+int sgio_open_at(int anchor, const char *name, bool rw, uint64_t diskseq, struct sgio_dev **out,
+		 char **cause);
 void sgio_close(struct sgio_dev *dev);
 
 /* A second handle on @dev, to poll from another thread while a long

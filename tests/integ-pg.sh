@@ -96,6 +96,14 @@ for s in a b; do echo "virtual_media_dirs=$SH" >>"$S/$s/station.conf"; done
 	t_fail "list --station"
 "$C" -d "$S/b" -j register find TAG-s | jq -e '.[0].classification == "secret"' >/dev/null ||
 	t_fail "find TAG-s across stations"
+# the text table: headings above their columns, in English and in Chinese
+out=$(LANG=C LC_ALL= LANGUAGE= "$C" -d "$S/b" register list --station WS-A)
+grep -qE "^STATION +NO +ASSET +CLASS +STATE +SERIAL +CUSTODIAN$" <<<"$out" ||
+	t_fail "central list heading: $out"
+grep -qE "^WS-A +M-[0-9]+ +TAG-" <<<"$out" || t_fail "central list rows: $out"
+out=$(LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$C" -d "$S/b" register list --station WS-A)
+grep -qE "^工作站 +编号 +资产编号 +密级 +状态 +序列号 +责任人$" <<<"$out" ||
+	t_fail "central list heading in Chinese: $out"
 # policy with the real classification: secret media may not leave the office
 t_expect_rc 3 "$C" -d "$S/b" sanitize --yes --profile zero --destination external-reuse \
 	"$SH/m-shared.img" >"$T_TMP/pol.out" 2>&1

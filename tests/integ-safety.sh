@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/lib.sh"
 t_init safety
 t_need_root
-t_need_cmd flock script sha256sum cmp sqlite3
+t_need_cmd flock script sha256sum cmp sqlite3 python3
 
 C=$CUSTOS
 S=$CUSTOS_STATE_DIR
@@ -129,51 +129,56 @@ refused "$img" "an image open for writing elsewhere" "open for writing by pid $w
 kill $writer; wait $writer 2>/dev/null
 t_ok "locked or open image refused, the holder named"
 
-# two runs on one image: the first holds it (paused before its
-# verification), the second must refuse without writing
-export CUSTOS_TEST_PAUSE_BEFORE_VERIFY="$T_TMP/pause"
-touch "$T_TMP/pause"
-"$C" -y sanitize --profile zero "$img" >"$T_TMP/a.out" 2>&1 &
-a=$!
-for _ in $(seq 400); do [ -e "$T_TMP/pause.paused" ] && break; sleep 0.05; done
-[ -e "$T_TMP/pause.paused" ] || t_fail "the first run never paused"
-cmp -s -n $((4096 * 1024)) "$img" /dev/zero || t_fail "the first run did not write zeros"
-ev_before=$(sqlite3 "$S/register.db" "SELECT count(*) FROM events")
-out=$("$C" -y sanitize --profile one "$img" 2>&1)
-rc=$?
-[ "$rc" = 3 ] || t_fail "second run on a busy image: exit $rc, not 3: $out"
-[ "$(sqlite3 "$S/register.db" "SELECT count(*) FROM events")" = "$ev_before" ] ||
-	t_fail "second run on a busy image: the refusal was recorded as a run"
-echo "$out" | grep -q "in use: locked (flock) by pid $a" || t_fail "second run: $out"
-cmp -s -n $((4096 * 1024)) "$img" /dev/zero || t_fail "the second run WROTE"
-rm -f "$T_TMP/pause"
-wait $a || t_fail "the first run failed: $(cat "$T_TMP/a.out")"
-# both started at once: exactly one runs, the image is all of its pattern
-for i in 1 2 3; do
-	rm -f "$T_TMP/pause.paused"
+# (the pause before verification is a test hook: --enable-test-hooks)
+if t_has_hooks; then
+	# two runs on one image: the first holds it (paused before its
+	# verification), the second must refuse without writing
+	export CUSTOS_TEST_PAUSE_BEFORE_VERIFY="$T_TMP/pause"
 	touch "$T_TMP/pause"
-	"$C" -y sanitize --profile zero "$img" >"$T_TMP/z.out" 2>&1 &
-	z=$!
-	"$C" -y sanitize --profile one "$img" >"$T_TMP/o.out" 2>&1 &
-	o=$!
+	"$C" -y sanitize --profile zero "$img" >"$T_TMP/a.out" 2>&1 &
+	a=$!
 	for _ in $(seq 400); do [ -e "$T_TMP/pause.paused" ] && break; sleep 0.05; done
-	sleep 0.3	# the loser has refused by now, or is refusing
+	[ -e "$T_TMP/pause.paused" ] || t_fail "the first run never paused"
+	cmp -s -n $((4096 * 1024)) "$img" /dev/zero || t_fail "the first run did not write zeros"
+	ev_before=$(sqlite3 "$S/register.db" "SELECT count(*) FROM events")
+	out=$("$C" -y sanitize --profile one "$img" 2>&1)
+	rc=$?
+	[ "$rc" = 3 ] || t_fail "second run on a busy image: exit $rc, not 3: $out"
+	[ "$(sqlite3 "$S/register.db" "SELECT count(*) FROM events")" = "$ev_before" ] ||
+		t_fail "second run on a busy image: the refusal was recorded as a run"
+	echo "$out" | grep -q "in use: locked (flock) by pid $a" || t_fail "second run: $out"
+	cmp -s -n $((4096 * 1024)) "$img" /dev/zero || t_fail "the second run WROTE"
 	rm -f "$T_TMP/pause"
-	wait $z; zr=$?
-	wait $o; or=$?
-	if [ $zr = 0 ] && [ $or != 0 ]; then
-		cmp -s "$img" <(head -c $((4096 * 1024)) /dev/zero) || t_fail "try $i: not all zero"
-		grep -q "in use" "$T_TMP/o.out" || t_fail "try $i: $(cat "$T_TMP/o.out")"
-	elif [ $or = 0 ] && [ $zr != 0 ]; then
-		cmp -s "$img" <(head -c $((4096 * 1024)) /dev/zero | tr '\0' '\377') ||
-			t_fail "try $i: not all ones"
-		grep -q "in use" "$T_TMP/z.out" || t_fail "try $i: $(cat "$T_TMP/z.out")"
-	else
-		t_fail "try $i: exits $zr and $or: $(cat "$T_TMP/z.out" "$T_TMP/o.out")"
-	fi
-done
-unset CUSTOS_TEST_PAUSE_BEFORE_VERIFY
-t_ok "two runs on one image: exactly one runs, the other refuses before writing"
+	wait $a || t_fail "the first run failed: $(cat "$T_TMP/a.out")"
+	# both started at once: exactly one runs, the image is all of its pattern
+	for i in 1 2 3; do
+		rm -f "$T_TMP/pause.paused"
+		touch "$T_TMP/pause"
+		"$C" -y sanitize --profile zero "$img" >"$T_TMP/z.out" 2>&1 &
+		z=$!
+		"$C" -y sanitize --profile one "$img" >"$T_TMP/o.out" 2>&1 &
+		o=$!
+		for _ in $(seq 400); do [ -e "$T_TMP/pause.paused" ] && break; sleep 0.05; done
+		sleep 0.3	# the loser has refused by now, or is refusing
+		rm -f "$T_TMP/pause"
+		wait $z; zr=$?
+		wait $o; or=$?
+		if [ $zr = 0 ] && [ $or != 0 ]; then
+			cmp -s "$img" <(head -c $((4096 * 1024)) /dev/zero) || t_fail "try $i: not all zero"
+			grep -q "in use" "$T_TMP/o.out" || t_fail "try $i: $(cat "$T_TMP/o.out")"
+		elif [ $or = 0 ] && [ $zr != 0 ]; then
+			cmp -s "$img" <(head -c $((4096 * 1024)) /dev/zero | tr '\0' '\377') ||
+				t_fail "try $i: not all ones"
+			grep -q "in use" "$T_TMP/z.out" || t_fail "try $i: $(cat "$T_TMP/z.out")"
+		else
+			t_fail "try $i: exits $zr and $or: $(cat "$T_TMP/z.out" "$T_TMP/o.out")"
+		fi
+	done
+	unset CUSTOS_TEST_PAUSE_BEFORE_VERIFY
+	t_ok "two runs on one image: exactly one runs, the other refuses before writing"
+else
+	echo "# two runs on one image: not tried (a build without --enable-test-hooks)"
+fi
 
 # --- a partition is a guard refusal (exit 3)
 if [ -e /dev/loop-control ]; then
@@ -250,14 +255,110 @@ else
 fi
 rmdir "$S2/virtual/bind"
 
+# A loop device detached here is no longer ours: the cleanup must not detach
+# the name again (another program may have attached it meanwhile).
+unlist_loop() { sed -i "\\|^$1\$|d" "$T_TMP/.loops"; }
+
 random_file "$S2/data.bin" 1024
 loopf=$(losetup --find --show "$S2/data.bin") || t_skip "cannot attach a loop device"
 echo "$loopf" >>"$T_TMP/.loops"
 before=$(sum "$S2/data.bin")
 out=$("$C" -d "$S2" -y sanitize --profile zero "$loopf" 2>&1)
 rc=$?
-losetup -d "$loopf"
+losetup -d "$loopf" && unlist_loop "$loopf"
 [ "$rc" = 3 ] || t_fail "a loop device over a state-dir file: exit $rc, not 3: $out"
 echo "$out" | grep -q "a loop device over" || t_fail "loop over a state-dir file: $out"
 [ "$(sum "$S2/data.bin")" = "$before" ] || t_fail "loop over a state-dir file: WRITTEN"
 t_ok "a loop device over a file of the state directory is refused"
+
+# --- a disk changed under its name, or taken by another program, between
+# the check and the start: custos asks for the typed confirmation on a
+# terminal, ACTION runs meanwhile, then the confirmation is typed.  The run
+# must refuse as a guard (exit 3) before anything is recorded.
+# at_prompt DEV ACTION -> exit status of custos; output in $T_TMP/prompt.out
+at_prompt() {
+	local dev=$1 action=$2 pid rc word
+	rm -f "$T_TMP/tty-in"
+	mkfifo "$T_TMP/tty-in"
+	script -qec "'$C' sanitize --profile zero '$dev'" /dev/null \
+		<"$T_TMP/tty-in" >"$T_TMP/prompt.out" 2>&1 &
+	pid=$!
+	exec 3>"$T_TMP/tty-in"
+	for _ in $(seq 200); do grep -q "Type '" "$T_TMP/prompt.out" && break; sleep 0.05; done
+	word=$(sed -n "s/.*Type '\([^']*\)'.*/\1/p" "$T_TMP/prompt.out" | head -1)
+	[ -n "$word" ] || t_fail "no confirmation prompt: $(cat "$T_TMP/prompt.out")"
+	$action
+	echo "$word" >&3
+	exec 3>&-
+	wait $pid
+	rc=$?
+	return $rc
+}
+events() { sqlite3 "$S/register.db" "SELECT count(*) FROM events"; }
+
+# the loop device detached and attached again, on another file: the same
+# name and device number, another medium (a new disk sequence number)
+disk=$(t_loop 4) || t_skip "cannot attach a loop device"
+first=$(losetup -nO BACK-FILE "$disk" | sed 's/ *$//')
+random_file "$first" 4096
+random_file "$T_TMP/second.img" 4096
+b_first=$(sum "$first")
+b_second=$(sum "$T_TMP/second.img")
+if [ -r "/sys/class/block/${disk#/dev/}/diskseq" ]; then
+	reattach() {
+		seq_before=$(cat "/sys/class/block/${disk#/dev/}/diskseq")
+		losetup -d "$disk" && unlist_loop "$disk"
+		if losetup "$disk" "$T_TMP/second.img" 2>/dev/null; then
+			echo "$disk" >>"$T_TMP/.loops"
+			reattached=1
+		fi
+	}
+	reattached=
+	ev_before=$(events)
+	at_prompt "$disk" reattach
+	rc=$?
+	if [ -n "$reattached" ]; then
+		[ "$(cat "/sys/class/block/${disk#/dev/}/diskseq")" != "$seq_before" ] ||
+			t_fail "re-attached $disk kept its disk sequence number"
+		[ "$rc" = 3 ] || t_fail "a re-attached loop device: exit $rc, not 3: $(cat "$T_TMP/prompt.out")"
+		grep -q "the medium changed since it was checked and confirmed" "$T_TMP/prompt.out" ||
+			t_fail "a re-attached loop device: $(cat "$T_TMP/prompt.out")"
+		[ "$(events)" = "$ev_before" ] || t_fail "a re-attached loop device: the refusal was recorded"
+		[ "$(sum "$T_TMP/second.img")" = "$b_second" ] || t_fail "the new medium was WRITTEN"
+		[ "$(sum "$first")" = "$b_first" ] || t_fail "the confirmed medium was written"
+		t_ok "a loop device re-attached between the check and the start: refused (exit 3), nothing recorded or written"
+	else
+		echo "# skip: $disk was taken by another program before it could be re-attached"
+	fi
+else
+	echo "# skip: this kernel has no diskseq (Linux < 5.15): identity falls back to serial/WWN/size"
+fi
+
+# the loop device opened exclusively by another program after the check
+disk=$(t_loop 4) || t_skip "cannot attach a loop device"
+back=$(losetup -nO BACK-FILE "$disk" | sed 's/ *$//')
+random_file "$back" 4096
+b_back=$(sum "$back")
+hold() {
+	python3 -c 'import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$disk" "$T_TMP/held" &
+	holder=$!
+	for _ in $(seq 100); do [ -e "$T_TMP/held" ] && break; sleep 0.05; done
+	[ -e "$T_TMP/held" ] || t_fail "the holder did not open $disk"
+}
+ev_before=$(events)
+at_prompt "$disk" hold
+rc=$?
+kill "$holder"
+wait "$holder" 2>/dev/null
+[ "$rc" = 3 ] || t_fail "a loop device held elsewhere: exit $rc, not 3: $(cat "$T_TMP/prompt.out")"
+grep -q "in use" "$T_TMP/prompt.out" || t_fail "a held loop device: $(cat "$T_TMP/prompt.out")"
+[ "$(events)" = "$ev_before" ] || t_fail "a held loop device: the refusal was recorded"
+[ "$(sum "$back")" = "$b_back" ] || t_fail "a held loop device was WRITTEN"
+# and once free, the same device is sanitized
+"$C" -y sanitize --profile zero "$disk" >"$T_TMP/free.out" 2>&1 ||
+	t_fail "the loop device once free: $(cat "$T_TMP/free.out")"
+cmp -s "$back" <(head -c $((4096 * 1024)) /dev/zero) || t_fail "the free loop device not zeroed"
+t_ok "a loop device held by another program at the start: refused (exit 3), nothing recorded"

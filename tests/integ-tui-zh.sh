@@ -1,14 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The station screen in Chinese at 80x24 (LANG=zh_CN.UTF-8, issue 14):
-# with a roster it asks who is at the station and names that person as
-# the operator; a loop device is enrolled, wiped, its certificate shown
-# and the register browsed, each screen with its Chinese labels; the
-# certificate names the roster's operator, never the login account.
+# with a roster it first asks who is at the station and names that person
+# as the operator; a loop device is enrolled (the custodian refused when
+# not a roster custodian, then picked with F2), wiped, its certificate
+# shown and the register browsed, each screen with its Chinese labels;
+# the certificate and every event name the roster's operator, never the
+# login account.
 . "$top_srcdir/tests/lib.sh"
 t_init tui-zh
 t_need_root
-t_need_cmd tmux losetup cmp
+t_need_cmd tmux losetup cmp jq
 locale -a 2>/dev/null | grep -qix 'zh_CN\.utf-\?8' ||
 	t_skip "no zh_CN.UTF-8 locale (tools/setup generates it)"
 [ -n "$CUSTOS_LOCALEDIR" ] || t_skip "CUSTOS_LOCALEDIR is not set"
@@ -31,6 +33,14 @@ wait_for() {
 	t_fail "'$1' did not appear"
 }
 keys() { tm send-keys -t tui "$@"; sleep 0.3; }
+# a refusal too long for the message line opens a notice: close it
+close_notice() {
+	local i
+	for ((i = 0; i < 10; i++)); do
+		screen | grep -qF "按任意键关闭" && { keys Escape; return 0; }
+		sleep 0.1
+	done
+}
 find_medium() {
 	local i
 	for ((i = 0; i < ${2:-1} * 2; i++)); do
@@ -47,6 +57,7 @@ find_medium() {
 "$CUSTOS" staff add 王芳 --role operator --title 保密员 >/dev/null || t_fail "staff add"
 "$CUSTOS" staff add 刘强 --role validator,witness >/dev/null || t_fail "staff add"
 "$CUSTOS" staff add 李四 --role witness >/dev/null || t_fail "staff add"
+"$CUSTOS" staff add 赵敏 --role custodian --department 档案室 >/dev/null || t_fail "staff add"
 
 LOOP=$(t_loop 16) || t_skip "no loop device"
 N=${LOOP#/dev/}
@@ -59,9 +70,14 @@ tm new-session -d -s tui -x 80 -y 24 \
 	'$CUSTOS' tui 2>'$T_TMP/stderr'; echo \$? >'$RC_FILE'; sleep 2" ||
 	t_fail "cannot start tmux"
 
-# who is at the station: the roster's operators
+# who is at the station: the roster's operators, before anything else
+# (Esc would leave: the key bar says so); nobody acts meanwhile
 wait_for "谁在工作站值守"
 wait_for "王芳"
+wait_for "Esc 离开"
+screen | head -1 | grep -qF "操作人：王芳" && t_fail "an operator before anyone was chosen"
+keys e
+screen | grep -qF "登记介质" && t_fail "the enrol form opened with nobody at the station"
 keys Enter
 wait_for "操作人：王芳"
 wait_for "退出"
@@ -72,14 +88,27 @@ find_medium "$N" 10
 keys e
 wait_for "登记介质"
 wait_for "资产编号"
-keys "ZH-1" Tab Right Tab "王芳" Tab "保密办"
+# 王芳 is on the roster, but not as a custodian: refused, the form kept
+keys "ZH-1" Tab Right Tab "王芳" Enter
+close_notice
+wait_for "王芳_"
+screen | grep -qF "已登记，编号 M-" && t_fail "enrolled with an operator as custodian"
+[ "$("$CUSTOS" register list --json | jq length)" = 0 ] || t_fail "enrolled with a wrong custodian"
+keys BSpace BSpace F2
+wait_for "选择责任人"
+wait_for "赵敏"
+keys Enter
+wait_for "赵敏_"
+wait_for "档案室"
 keys Enter
 wait_for "已登记，编号 M-"
 # the list: Chinese headers, the device's whole name, the class in Chinese
 wait_for "设备"
 wait_for "密级"
 screen | grep -F "$N " | grep -qF "内部" || { screen >&2; t_fail "the class is not shown in Chinese"; }
-t_ok "enrolled (Chinese form)"
+SHOW=$("$CUSTOS" register show ZH-1) || t_fail "ZH-1 is not in the register"
+grep -qE "Custodian: +赵敏$" <<<"$SHOW" || { echo "$SHOW" >&2; t_fail "the register does not name 赵敏"; }
+t_ok "enrolled (Chinese form), the custodian picked with F2"
 
 # wipe: the dialog's labels, the operator from the roster, F2 picks the validator
 find_medium "$N"
@@ -146,6 +175,14 @@ wait_for "已销毁"
 t_ok "destruction form kept on a refusal; witnesses from the roster"
 keys Escape
 wait_for "退出"
+
+# every event names the operator at the station, never the login account
+for ref in $("$CUSTOS" register list --json | jq -r '.[].register_no'); do
+	"$CUSTOS" register history "$ref" --json | jq -r '.[].operator'
+done >"$T_TMP/actors"
+[ -s "$T_TMP/actors" ] || t_fail "no events"
+grep -vxF "王芳" "$T_TMP/actors" && t_fail "an event names someone else than 王芳"
+t_ok "every event names 王芳"
 
 keys q
 for ((i = 0; i < 50; i++)); do [ -s "$RC_FILE" ] && break; sleep 0.1; done

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include "blkio.h"
 #include "device-private.h"
 #include "util.h"
+#include "loopdev.h"
 
 /* Point discovery at <tree> made by tests/fixtures/mk-sysfs-fixtures.sh. */
 static void use_fixture(const char *tree)
@@ -878,6 +880,76 @@ static void test_smart_json_and_names(void **state)
 	assert_string_equal(device_reason_name(DEVICE_REASON_SYSTEM), "system");
 }
 
+
+/* ---- a real loop device: the medium under a name ------------------------ */
+
+/* A loop device detached and attached again on another file keeps its
+ * name and device number: the anchor, the check before the start and the
+ * open for writing all see another medium. */
+static void test_loop_medium(void **state)
+{
+	struct device_info d, again;
+	struct loopt l;
+	struct blkio io;
+	char *cause = NULL;
+	uint64_t seq;
+	int anchor = -1;
+
+	(void)state;
+	if (!loop_setup(&l))
+		skip();
+	device_set_roots(NULL);
+	assert_int_equal(device_probe(l.name, &d, &cause), 0);
+	if (!d.diskseq) {
+		device_info_clear(&d);
+		loop_teardown(&l);
+		skip();	/* Linux < 5.15 */
+	}
+	assert_true(device_is_eligible(&d));
+	assert_int_equal(device_anchor(&d, &anchor, &cause), 0);
+	assert_int_equal(device_check_medium(anchor, &d, &cause), 0);
+
+	/* detached and attached again on another file, under the same name */
+	if (loop_reattach(&l, l.b) < 0) {	/* taken by another program meanwhile */
+		assert_int_equal(close(anchor), 0);
+		device_info_clear(&d);
+		loop_teardown(&l);
+		skip();
+	}
+	assert_int_equal(device_check_medium(anchor, &d, &cause), -EAGAIN);
+	assert_non_null(strstr(cause, "the medium changed since it was checked and confirmed"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(close(anchor), 0);
+	assert_int_equal(device_anchor(&d, &anchor, &cause), -EAGAIN);
+	assert_int_equal(anchor, -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(blkio_open_device(&io, &d, BLKIO_WRITE, NULL, &cause), -EAGAIN);
+	free(cause);
+	cause = NULL;
+	assert_true(holds(l.b, 'B', 2u << 20));
+	assert_true(holds(l.a, 'A', 1u << 20));
+
+	/* without a sequence number (an older kernel): serial, WWN, size */
+	seq = d.diskseq;
+	d.diskseq = 0;
+	assert_int_equal(device_check_medium(l.fd, &d, &cause), -EAGAIN);
+	assert_non_null(strstr(cause, "serial, WWN or size differ"));
+	free(cause);
+	cause = NULL;
+
+	/* probed again, the new medium is the one confirmed */
+	assert_int_equal(device_probe(l.name, &again, &cause), 0);
+	assert_true(again.diskseq > seq);
+	assert_int_equal(device_check_medium(l.fd, &again, &cause), 0);
+	again.diskseq = 0;
+	assert_int_equal(device_check_medium(l.fd, &again, &cause), 0);
+	device_info_clear(&again);
+	device_info_clear(&d);
+	loop_teardown(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -890,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_smart_json_and_names),
 		cmocka_unit_test(test_media_dir_valid),
 		cmocka_unit_test(test_partition),
+		cmocka_unit_test(test_loop_medium),
 	};
 	const struct CMUnitTest tree_tests[] = {
 		cmocka_unit_test(test_virtual_backing),

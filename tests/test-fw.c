@@ -15,8 +15,10 @@
 #include "fw-fixtures.h"
 #include "fw-job.h"
 #include "fw.h"
+#include "job.h"
 #include "profile.h"
 #include "util.h"
+#include "loopdev.h"
 
 static char state_dir[64];
 
@@ -840,6 +842,83 @@ static void test_job_hook(void **state)
 	free(cause);
 }
 
+/* A disk is taken in the job's preparation, before anything is recorded:
+ * anchored, checked to be the medium probed, opened (or tried)
+ * exclusively; the firmware guard and the firmware command reach it only
+ * through that anchor.  A loop device of the test's own stands in for the
+ * disk (described as a SATA drive, so that the job goes to it). */
+static void test_job_takes_disk(void **state)
+{
+	struct device_info d;
+	struct profile fw, zero;
+	struct job_spec spec;
+	struct job *job = NULL;
+	struct wipe_monitor mon;
+	struct wipe_result res;
+	struct fw_job fj;
+	struct loopt l;
+	char *cause = NULL;
+	int held;
+
+	(void)state;
+	if (!getenv("CUSTOS_PROFILE_DIR") || !loop_setup(&l))
+		skip();
+	assert_int_equal(profile_find("ata-enhanced-secure-erase", NULL, &fw, &cause), 0);
+	assert_int_equal(profile_find("zero", NULL, &zero, &cause), 0);
+	assert_int_equal(device_probe(l.name, &d, &cause), 0);
+	if (!device_is_eligible(&d) || !d.diskseq) {
+		device_info_clear(&d);
+		loop_teardown(&l);
+		skip();
+	}
+	d.transport = DEVICE_TRANSPORT_SATA;
+	memset(&spec, 0, sizeof(spec));
+	spec.device = &d;
+
+	/* held by another opener: refused in the preparation, both ways */
+	held = open(l.name, O_RDONLY | O_EXCL | O_CLOEXEC);
+	assert_true(held >= 0);
+	spec.profile = &fw;
+	assert_int_equal(job_prepare(&spec, &job, &cause), -EBUSY);
+	assert_null(job);
+	assert_non_null(strstr(cause, "in use"));
+	spec.profile = &zero;
+	assert_int_equal(job_prepare(&spec, &job, &cause), -EBUSY);
+	assert_null(job);
+	assert_int_equal(close(held), 0);
+
+	/* free: the firmware guard asks the anchored device (no firmware) */
+	spec.profile = &fw;
+	assert_int_equal(job_prepare(&spec, &job, &cause), -EOPNOTSUPP);
+	assert_non_null(strstr(cause, "no ATA/NVMe firmware"));
+	spec.profile = &zero;
+	assert_int_equal(job_prepare(&spec, &job, &cause), 0);
+	job_free(job);
+	job = NULL;
+
+	/* attached again on another file: another medium, for the job and for
+	 * the firmware runner on its own, before any command */
+	if (loop_reattach(&l, l.b) == 0) {
+		spec.profile = &fw;
+		assert_int_equal(job_prepare(&spec, &job, &cause), -EAGAIN);
+		assert_non_null(strstr(cause, "the medium changed"));
+		spec.profile = &zero;
+		assert_int_equal(job_prepare(&spec, &job, &cause), -EAGAIN);
+		memset(&fj, 0, sizeof(fj));
+		opts(&fj.opts, NULL);
+		memset(&res, 0, sizeof(res));
+		wipe_monitor_init(&mon);
+		assert_int_equal(fw_job_run(&d, &fw, &mon, &res, &fj, &cause), -EAGAIN);
+		assert_non_null(strstr(cause, "the medium changed"));
+		fw_result_clear(&fj.result);
+		wipe_monitor_destroy(&mon);
+	}
+	assert_null(job);
+	device_info_clear(&d);
+	loop_teardown(&l);
+	free(cause);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -867,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_flow_nvme_sanitize_stall),
 		cmocka_unit_test(test_flow_cancel),
 		cmocka_unit_test(test_job_hook),
+		cmocka_unit_test(test_job_takes_disk),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

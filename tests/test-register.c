@@ -756,6 +756,48 @@ static void test_tampered_row(void **state)
 	free(x);
 }
 
+/* The media table of the register at @path has exactly the field table's
+ * columns (in its order when @ordered: a new register), each with the type,
+ * NOT NULL and key its declaration says. */
+static void check_media_columns(const char *path, bool ordered)
+{
+	bool seen[REGISTER_N_MEDIA_FIELDS] = { false };
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	size_t n = 0;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT cid, name, type, \"notnull\", pk FROM"
+					    " pragma_table_info('media') ORDER BY cid", -1, &st,
+					    NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *type = (const char *)sqlite3_column_text(st, 2);
+		size_t i = register_media_field_index(name);
+		const struct register_field *f;
+
+		if (i == REGISTER_N_MEDIA_FIELDS)
+			print_error("column %s is no field\n", name);
+		assert_true(i < REGISTER_N_MEDIA_FIELDS);
+		f = &register_media_fields[i];
+		assert_false(seen[i]);
+		seen[i] = true;
+		assert_true(f->since >= 1 && f->since <= REGISTER_SCHEMA_VERSION);
+		if (ordered)
+			assert_int_equal(i, n);
+		assert_int_equal(strncmp(f->decl, type, strlen(type)), 0);
+		assert_true(f->decl[strlen(type)] == ' ' || f->decl[strlen(type)] == '\0');
+		assert_string_equal(type, f->kind == REGISTER_FIELD_TEXT ? "TEXT" : "INTEGER");
+		assert_int_equal(sqlite3_column_int(st, 3), strstr(f->decl, "NOT NULL") != NULL);
+		assert_int_equal(sqlite3_column_int(st, 4) != 0,
+				 strstr(f->decl, "PRIMARY KEY") != NULL);
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(n, REGISTER_N_MEDIA_FIELDS);
+}
+
 /* The version 1 schema, as shipped before certificates, WWN and virtual
  * media were registered. */
 static const char v1_schema[] =
@@ -831,6 +873,7 @@ static void test_migration_v1(void **state)
 	assert_string_equal(m.wwn, "");
 	assert_false(m.unregistered);
 	verify_ok(db, 2);
+	check_media_columns(path, false);	/* every field, the added ones last */
 	assert_int_equal(register_return(db, 1, NULL), 0);
 	assert_int_equal(register_reclassify(db, f->pol, 1, POLICY_LEVEL_SECRET, NULL), -EPERM);
 	verify_ok(db, 3);
@@ -981,6 +1024,52 @@ static void test_signed_head(void **state)
 	verify_fails(f->db, NULL, "head", "emptied");
 }
 
+/* An event written behind custos' back after the last one, with a valid
+ * hash and a valid signature by @key. */
+static void forge_event(struct fixture *f, const struct sign_key *key)
+{
+	struct register_event ev;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	unsigned char *sig = NULL;
+	char fpr[65], msg[200], hex[300], details[] = "{}", *sql;
+	size_t len = 0;
+	int n;
+
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, hash FROM events ORDER BY seq DESC"
+					    " LIMIT 1", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	ev.seq = sqlite3_column_int64(st, 0) + 1;
+	util_strlcpy(ev.prev_hash, (const char *)sqlite3_column_text(st, 1), sizeof(ev.prev_hash));
+	sqlite3_finalize(st);
+	util_strlcpy(ev.at, "2026-01-01T00:00:00Z", sizeof(ev.at));
+	util_strlcpy(ev.kind, "forged", sizeof(ev.kind));
+	util_strlcpy(ev.operator_name, "Mallory", sizeof(ev.operator_name));
+	util_strlcpy(ev.station, "WS-TEST", sizeof(ev.station));
+	ev.details = details;
+	assert_int_equal(register_event_hash(&ev, ev.hash), 0);
+	n = snprintf(msg, sizeof(msg), "custos-register-head-v1\nseq=%lld\nhash=%s\n",
+		     (long long)ev.seq, ev.hash);
+	assert_int_equal(sign_data(key, msg, (size_t)n, &sig, &len), 0);
+	assert_true(len * 2 < sizeof(hex));
+	util_hex(sig, len, hex);
+	free(sig);
+	assert_int_equal(sign_fingerprint(key, fpr), 0);
+	sql = sqlite3_mprintf("INSERT INTO events(media_id, seq, at, kind, operator, station,"
+			      " details, prev_hash, hash) VALUES (0, %lld, %Q, %Q, %Q, %Q, %Q, %Q,"
+			      " %Q); INSERT INTO event_signatures(event_id, key_fpr, sig) SELECT id,"
+			      " %Q, %Q FROM events WHERE seq = %lld; UPDATE meta SET value = %lld"
+			      " WHERE key = 'head_seq'; UPDATE meta SET value = %Q WHERE key ="
+			      " 'head_hash'", (long long)ev.seq, ev.at, ev.kind, ev.operator_name,
+			      ev.station, ev.details, ev.prev_hash, ev.hash, fpr, hex,
+			      (long long)ev.seq, (long long)ev.seq, ev.hash);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_free(sql);
+	sqlite3_close(db);
+}
+
 /* A key that no key-rotated event introduced; then a proper rotation. */
 static void test_key_history(void **state)
 {
@@ -988,7 +1077,7 @@ static void test_key_history(void **state)
 	struct register_verify_opts all = { .all_signatures = true };
 	struct register_verify_result r;
 	struct sign_key *old = NULL, *new = NULL;
-	char priv[160], pub[160];
+	char priv[160], pub[160], *cause = NULL;
 	int64_t id = enroll(f, "K-1", "secret");
 
 	snprintf(priv, sizeof(priv), "%s/other.key", f->dir);
@@ -1005,11 +1094,21 @@ static void test_key_history(void **state)
 		print_error("%s\n", r.message);
 	assert_true(r.ok);
 	assert_int_equal(r.key_rotations, 1);
-	/* back to the first key without a rotation: not the register's key */
+	/* back to the first key without a rotation: not the register's key,
+	 * so custos refuses to sign with it ... */
 	snprintf(priv, sizeof(priv), "%s/test.key", f->dir);
 	assert_int_equal(sign_load_private(priv, &old, NULL), 0);
 	assert_int_equal(register_set_signer(f->db, old, NULL), 0);
-	assert_int_equal(register_return(f->db, id, NULL), 0);
+	assert_int_equal(register_return(f->db, id, &cause), -EPERM);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "would not verify"));
+	free(cause);
+	assert_int_equal(register_verify_ex(f->db, &all, &r, NULL), 0);
+	assert_true(r.ok);
+	/* ... and an event written with it behind custos' back fails verify */
+	assert_int_equal(sign_load_private(priv, &old, NULL), 0);
+	forge_event(f, old);
+	sign_key_free(old);
 	verify_fails(f->db, NULL, "signature", "no key-rotated event introduces it");
 }
 
@@ -1036,6 +1135,173 @@ static void test_field_table(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "highest_classification")),
 			    "secret");
 	json_decref(o);
+}
+
+/* The events' details are hash input: an enrolment and the first event of
+ * an unenrolled medium carry exactly the keys and values they always did
+ * (the strings were written by custos before the field table drove them). */
+static void test_event_details(void **state)
+{
+	struct fixture *f = *state;
+	struct register_sanitization s = { .result_json = "{\"outcome\":\"erased\"}",
+					   .destination = "internal-reuse",
+					   .nist_category = "clear", .profile = "zero" };
+	struct register_event *ev = NULL;
+	struct register_media m;
+	struct device_info dev;
+	int64_t id = 0;
+	size_t n = 0;
+
+	memset(&m, 0, sizeof(m));
+	util_strlcpy(m.asset_tag, "A-1", sizeof(m.asset_tag));
+	util_strlcpy(m.media_type, "hdd", sizeof(m.media_type));
+	util_strlcpy(m.vendor, "WDC", sizeof(m.vendor));
+	util_strlcpy(m.model, "WD10", sizeof(m.model));
+	util_strlcpy(m.serial, "S-1", sizeof(m.serial));
+	util_strlcpy(m.wwn, "0x5000", sizeof(m.wwn));
+	util_strlcpy(m.classification, "秘密", sizeof(m.classification));
+	util_strlcpy(m.custodian, "张三", sizeof(m.custodian));
+	util_strlcpy(m.department, "Office 3", sizeof(m.department));
+	util_strlcpy(m.holder, "ignored", sizeof(m.holder));
+	util_strlcpy(m.note, "n", sizeof(m.note));
+	util_strlcpy(m.state, "issued", sizeof(m.state));
+	m.capacity_bytes = 1000;
+	assert_int_equal(register_enroll(f->db, &m, &m, NULL), 0);
+	assert_string_equal(m.holder, "");
+	assert_string_equal(m.state, "in-stock");
+	assert_string_equal(m.source, "manual");
+	assert_string_equal(m.highest_class, "secret");
+	memset(&dev, 0, sizeof(dev));
+	dev.transport = DEVICE_TRANSPORT_USB;
+	util_strlcpy(dev.serial, "USB-9", sizeof(dev.serial));
+	util_strlcpy(dev.vendor, "SanDisk", sizeof(dev.vendor));
+	dev.size_bytes = 4096;
+	assert_int_equal(register_record_sanitization(f->db, 0, &dev, &s, &id, NULL, NULL), 0);
+	assert_int_equal(register_history(f->db, 0, &ev, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ev[0].details,
+			    "{\"asset_tag\":\"A-1\",\"capacity_bytes\":1000,\"classification\":\"secret\","
+			    "\"custodian\":\"张三\",\"department\":\"Office 3\",\"media_type\":\"hdd\","
+			    "\"model\":\"WD10\",\"note\":\"n\",\"register_no\":\"M-000001\",\"serial\":\"S-1\","
+			    "\"source\":\"manual\",\"vendor\":\"WDC\",\"wwn\":\"0x5000\"}");
+	assert_string_equal(ev[1].details,
+			    "{\"destination\":\"internal-reuse\",\"medium\":{\"capacity_bytes\":4096,"
+			    "\"media_type\":\"usb-flash\",\"register_no\":\"U-000001\",\"serial\":\"USB-9\","
+			    "\"source\":\"sanitize\",\"vendor\":\"SanDisk\"},\"nist_category\":\"clear\","
+			    "\"profile\":\"zero\",\"result\":{\"outcome\":\"erased\"}}");
+	register_events_free(ev, n);
+	verify_ok(f->db, 2);
+}
+
+/* The field table is the SQLite schema of a new register. */
+static void test_schema_from_table(void **state)
+{
+	struct fixture *f = *state;
+
+	check_media_columns(f->path, true);
+}
+
+/* Split the CSV line at @p (no quoted commas in it) into @v[@max]. */
+static size_t csv_split(char *p, char **v, size_t max)
+{
+	size_t n = 0;
+
+	p[strcspn(p, "\r\n")] = '\0';
+	while (n < max) {
+		v[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	return n;
+}
+
+/* Every field with a CSV column has it, under its header, with its value;
+ * no two share one; a field without one is in no column. */
+static void test_csv_from_table(void **state)
+{
+	struct fixture *f = *state;
+	struct register_media m;
+	char *text = NULL, *line2, *head[64], *val[64], buf[24];
+	size_t nh, nv, used = 0;
+	int64_t id = enroll(f, "CSV-TAG", "secret");
+
+	assert_int_equal(register_issue(f->db, id, "Holder Name", NULL), 0);
+	assert_int_equal(register_get(f->db, id, &m, NULL), 0);
+	assert_int_equal(register_export(f->db, REGISTER_FORMAT_CSV, &text, NULL), 0);
+	assert_memory_equal(text, "\xef\xbb\xbf", 3);
+	line2 = strchr(text, '\n');
+	assert_non_null(line2);
+	*line2++ = '\0';
+	nh = csv_split(text + 3, head, 64);
+	nv = csv_split(line2, val, 64);
+	assert_int_equal(nh, nv);
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++) {
+		const struct register_field *fl = &register_media_fields[i];
+		const char *want = register_field_text(&m, fl, buf, sizeof(buf));
+
+		if (!fl->csv) {
+			assert_null(fl->csv_head);
+			continue;
+		}
+		assert_true((size_t)fl->csv <= nh);
+		assert_false(used & (1ull << fl->csv));
+		used |= 1ull << fl->csv;
+		assert_string_equal(head[fl->csv - 1], fl->csv_head);
+		if (fl->kind == REGISTER_FIELD_BOOL)
+			want = strcmp(want, "1") == 0 ? "yes" : "";
+		assert_string_equal(val[fl->csv - 1], want);
+	}
+	/* the values are the medium's, not empty cells */
+	assert_string_equal(val[register_media_fields[register_media_field_index("asset_tag")]
+				.csv - 1], "CSV-TAG");
+	assert_string_equal(val[register_media_fields[register_media_field_index("holder")]
+				.csv - 1], "Holder Name");
+	free(text);
+}
+
+/* The replay checks every identity and replayed field of the table: a row
+ * edited in that one column is found, under that field's name; the other
+ * columns (row id aside) are not the history's to check. */
+static void test_replay_from_table(void **state)
+{
+	struct fixture *f = *state;
+	struct register_mismatch *x = NULL;
+	int64_t id = enroll(f, "R-TAG", "secret");
+	char sql[256];
+	size_t n = 0;
+
+	struct register_media m;
+	char buf[24], *undo;
+
+	assert_int_equal(register_issue(f->db, id, "Holder", NULL), 0);
+	assert_int_equal(register_get(f->db, id, &m, NULL), 0);
+	for (size_t i = 0; i < REGISTER_N_MEDIA_FIELDS; i++) {
+		const struct register_field *fl = &register_media_fields[i];
+		bool checked = fl->flags & (REGISTER_FIELD_IDENTITY | REGISTER_FIELD_REPLAYED);
+		bool text = fl->kind == REGISTER_FIELD_TEXT;
+
+		if (i == register_media_field_index("id"))
+			continue;
+		snprintf(sql, sizeof(sql), "UPDATE media SET %s = %s WHERE id = %lld", fl->name,
+			 text ? "'tampered'" : "7", (long long)id);
+		assert_int_equal(raw_sql(f->path, sql), SQLITE_OK);
+		assert_int_equal(register_verify_media(f->db, id, &x, &n, NULL), 0);
+		if (n != (checked ? 1u : 0u))
+			print_error("%s: %zu mismatches\n", fl->name, n);
+		assert_int_equal(n, checked ? 1 : 0);
+		if (checked)
+			assert_string_equal(x[0].field, fl->name);
+		free(x);
+		x = NULL;
+		undo = sqlite3_mprintf(text ? "UPDATE media SET %s = %Q WHERE id = %lld" :
+				       "UPDATE media SET %s = %s WHERE id = %lld", fl->name,
+				       register_field_text(&m, fl, buf, sizeof(buf)), (long long)id);
+		assert_int_equal(raw_sql(f->path, undo), SQLITE_OK);
+		sqlite3_free(undo);
+	}
+	verify_ok(f->db, 2);
 }
 
 /* station set register: added, replaced, removed; other keys kept. */
@@ -1098,6 +1364,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_details, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_from_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv_from_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_from_table, setup, teardown),
 		cmocka_unit_test(test_field_table),
 		cmocka_unit_test(test_station_register_key),
 	};

@@ -458,6 +458,37 @@ static void test_open_refuses(void **state)
 	free(cause);
 }
 
+/* sgio_open_at() asks the anchor, never the name: a name that now leads
+ * elsewhere (or nowhere) changes nothing. */
+static void test_open_at_anchor(void **state)
+{
+	char path[] = "/tmp/custos-sgio-XXXXXX";
+	struct sgio_dev *dev = NULL;
+	char *cause = NULL;
+	int fd = mkstemp(path), anchor;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	/* a file held, named /dev/null: a file's answer */
+	anchor = open(path, O_PATH | O_CLOEXEC);
+	assert_true(anchor >= 0);
+	assert_int_equal(sgio_open_at(anchor, "/dev/null", true, 0, &dev, &cause), -EOPNOTSUPP);
+	assert_null(dev);
+	assert_int_equal(close(anchor), 0);
+	/* /dev/null held, named by the file or by nothing: a character device's */
+	anchor = open("/dev/null", O_PATH | O_CLOEXEC);
+	assert_true(anchor >= 0);
+	assert_int_equal(sgio_open_at(anchor, path, false, 0, &dev, &cause), -ENOTBLK);
+	assert_non_null(strstr(cause, path));		/* the name is for messages */
+	assert_int_equal(sgio_open_at(anchor, "/nonexistent/x", false, 0, &dev, &cause),
+			 -ENOTBLK);
+	assert_int_equal(close(anchor), 0);
+	assert_null(dev);
+	unlink(path);
+	free(cause);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_nvme_status),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_open_refuses),
+		cmocka_unit_test(test_open_at_anchor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include "register.h"
 #include "i18n.h"
 #include "tui-model.h"
+#include "staff.h"
 #include "util.h"
 
 static int utf8_locale(void **state)
@@ -563,6 +564,39 @@ static void test_fields(void **state)
 }
 
 /* The operator and validator, with the rule certificates apply. */
+/* With a roster, the login account is never the operator before anyone
+ * is chosen; without one (the demo) the default, else the login. */
+static void test_first_operator(void **state)
+{
+	struct staff *r = calloc(1, sizeof(*r)), empty = { 0 };
+	const char *title;
+
+	(void)state;
+	assert_non_null(r);
+	/* no roster kept: the default, else the login */
+	assert_string_equal(tui_model_first_operator(&empty, "王五", "root", &title), "王五");
+	assert_string_equal(tui_model_first_operator(&empty, NULL, "root", &title), "root");
+	assert_string_equal(tui_model_first_operator(&empty, " ", "root", &title), "root");
+	assert_string_equal(title, "");
+	/* a roster that cannot be read: nobody */
+	assert_string_equal(tui_model_first_operator(NULL, "王五", "root", &title), "");
+	assert_int_equal(staff_add(r, "王芳", STAFF_ROLE_OPERATOR, "保密员", NULL, NULL, NULL), 0);
+	assert_int_equal(staff_add(r, "刘强", STAFF_ROLE_WITNESS | STAFF_ROLE_CUSTODIAN, NULL,
+				   NULL, NULL, NULL), 0);
+	/* a roster: nobody until asked, whatever the login */
+	assert_string_equal(tui_model_first_operator(r, NULL, "root", &title), "");
+	assert_string_equal(tui_model_first_operator(r, NULL, "王芳", &title), "");
+	assert_string_equal(tui_model_first_operator(r, "root", "root", &title), "");
+	/* a default not in the operator role, or not on the roster: nobody */
+	assert_string_equal(tui_model_first_operator(r, "刘强", "root", &title), "");
+	assert_string_equal(tui_model_first_operator(r, "张三", "root", &title), "");
+	/* a roster operator as default, compared after NFKC and white space
+	 * folding, in the roster's spelling with its title */
+	assert_string_equal(tui_model_first_operator(r, " 王芳　", "root", &title), "王芳");
+	assert_string_equal(title, "保密员");
+	staff_free(r);
+}
+
 static void test_people(void **state)
 {
 	const char *msg = NULL;
@@ -657,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_target_class),
 		cmocka_unit_test(test_demo_only),
 		cmocka_unit_test(test_people),
+		cmocka_unit_test(test_first_operator),
 		cmocka_unit_test(test_priority_columns),
 		cmocka_unit_test(test_zh),
 	};

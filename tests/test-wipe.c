@@ -50,7 +50,7 @@ struct fake {
 	struct wipe_monitor *cancel_mon;
 	uint64_t cancel_after;		/* bytes written before cancel is requested */
 	bool fail_sync;
-	bool no_direct;			/* refuse O_DIRECT like tmpfs */
+	bool no_direct;			/* open without O_DIRECT, as on old tmpfs */
 	unsigned writes, syncs, drops;
 };
 
@@ -62,17 +62,6 @@ static bool is_bad(uint64_t off, size_t len)
 		if (fk.bad[i] >= off && fk.bad[i] < off + len)
 			return true;
 	return false;
-}
-
-static int f_open(const char *path, int flags, void *data)
-{
-	(void)path;
-	(void)data;
-	if (fk.no_direct && (flags & O_DIRECT)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 100;
 }
 
 static ssize_t f_pwrite(int fd, const void *buf, size_t len, off_t off, void *data)
@@ -141,13 +130,6 @@ static int f_fdatasync(int fd, void *data)
 	return 0;
 }
 
-static int f_close(int fd, void *data)
-{
-	(void)fd;
-	(void)data;
-	return 0;
-}
-
 static int f_ioctl(int fd, unsigned long req, void *arg, void *data)
 {
 	(void)fd;
@@ -185,8 +167,8 @@ static int f_fadvise(int fd, off_t off, off_t len, int advice, void *data)
 }
 
 static const struct blkio_ops fake_ops = {
-	.open = f_open, .pread = f_pread, .pwrite = f_pwrite, .fdatasync = f_fdatasync,
-	.close = f_close, .ioctl = f_ioctl, .fstat = f_fstat, .fadvise = f_fadvise,
+	.pread = f_pread, .pwrite = f_pwrite, .fdatasync = f_fdatasync,
+	.ioctl = f_ioctl, .fstat = f_fstat, .fadvise = f_fadvise,
 };
 
 static char tmpdir[64];
@@ -214,6 +196,8 @@ static int teardown(void **state)
 	free(fk.mem);
 	pthread_mutex_destroy(&fk.lock);
 	snprintf(cmd, sizeof(cmd), "%s/jobs/fake.json", tmpdir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/fake.img", tmpdir);
 	unlink(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/jobs", tmpdir);
 	rmdir(cmd);
@@ -243,11 +227,18 @@ struct run {
 
 static void run_init(struct run *r, const char *passes, enum profile_verify verify)
 {
-	char *cause = NULL;
+	char *cause = NULL, path[96];
+	int fd;
 
 	memset(r, 0, sizeof(*r));
 	load_profile(&r->prof, "t", passes);
-	assert_int_equal(blkio_open(&r->io, "/fake/dev", BLKIO_WRITE, &fake_ops, &cause), 0);
+	/* the injected ops act on a real, anchored and guarded file of ours */
+	snprintf(path, sizeof(path), "%s/fake.img", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(blkio_open(&r->io, path, BLKIO_WRITE |
+				    (fk.no_direct ? BLKIO_NO_DIRECT : 0), &fake_ops, &cause), 0);
 	assert_int_equal(r->io.size, DEV_SIZE);
 	wipe_monitor_init(&r->mon);
 	snprintf(r->ckpt, sizeof(r->ckpt), "%s/jobs/fake.json", tmpdir);
@@ -794,10 +785,33 @@ static void test_image_file(void **state)
 	unlink(path);
 }
 
+/* Injected ops change the I/O, never what is opened: the target is still
+ * anchored and guarded, so a file outside the virtual-media directories is
+ * refused with them as without them. */
+static void test_ops_guarded(void **state)
+{
+	char dir[] = "/tmp/custos-test-outside-XXXXXX", path[64];
+	struct blkio io;
+	char *cause = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/secret.img", dir);
+	fk.size = 4096;
+	memset(fk.mem, 0x11, 4096);
+	assert_int_equal(util_write_file_atomic(path, fk.mem, 4096, 0600), 0);
+	assert_int_equal(blkio_open(&io, path, BLKIO_WRITE, &fake_ops, &cause), -EPERM);
+	assert_non_null(strstr(cause, "not a virtual medium"));
+	free(cause);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pattern_fill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ops_guarded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complement_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complement_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sample_plan, setup, teardown),

@@ -150,13 +150,27 @@ static int register_ref(struct cert_cli *c, const char *ref, json_t **doc, char 
 }
 
 /* The key that signed @doc, by its fingerprint, among every key this
- * station has had (its keyring). */
+ * station has had (its keyring), and only one its register's chain
+ * introduced: keys/ is a directory, a key dropped into it proves nothing. */
 static int doc_key(struct cert_cli *c, const json_t *doc, struct sign_key **key, char **cause)
 {
 	const char *fpr = json_string_value(json_object_get(json_object_get(doc, "signature"),
 							    "key_fingerprint"));
+	bool introduced = true;
+	int rc;
 
-	return keyring_find(c->ctx->state_dir, fpr ? fpr : "", key, NULL, cause);
+	fpr = fpr ? fpr : "";
+	if (reg(c)) {
+		rc = register_key_introduced(c->db, fpr, &introduced, cause);
+		if (rc < 0)
+			return rc;
+		if (!introduced)
+			return util_fail(cause, -EKEYREJECTED, _("signed with key SHA256:%.16s..., "
+					 "which is in keys/ but was never introduced by the "
+					 "register (not its first key, no key-rotated event names "
+					 "it)"), fpr);
+	}
+	return keyring_find(c->ctx->state_dir, fpr, key, NULL, cause);
 }
 
 /* A stored certificate is shown or rendered only when its signature holds

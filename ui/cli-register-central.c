@@ -205,16 +205,42 @@ static int verify_against(struct cli_ctx *ctx, struct central_opts *o)
 	return rc;
 }
 
+/* The columns of the media lists, by display width: station names and
+ * asset tags may be Chinese (two columns a character). */
+static const int media_cols[] = { 12, 9, 12, 10, 20, 12 };
+
+static void print_cells(const char *const cell[7])
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(media_cols); i++) {
+		util_fput_width(stdout, cell[i] ? cell[i] : "", media_cols[i]);
+		putchar(' ');
+	}
+	util_fput_text(stdout, cell[6] ? cell[6] : "");
+	putchar('\n');
+}
+
 static void print_row(json_t *m)
 {
-	printf("%-12s %-9s %-12s %-10s %-20s %-12s %s\n",
-	       json_string_value(json_object_get(m, "station")),
-	       json_string_value(json_object_get(m, "register_no")),
-	       json_string_value(json_object_get(m, "asset_tag")),
-	       json_string_value(json_object_get(m, "classification")),
-	       json_string_value(json_object_get(m, "state")),
-	       json_string_value(json_object_get(m, "serial")),
-	       json_string_value(json_object_get(m, "custodian")));
+	const char *cell[7] = {
+		json_string_value(json_object_get(m, "station")),
+		json_string_value(json_object_get(m, "register_no")),
+		json_string_value(json_object_get(m, "asset_tag")),
+		json_string_value(json_object_get(m, "classification")),
+		json_string_value(json_object_get(m, "state")),
+		json_string_value(json_object_get(m, "serial")),
+		json_string_value(json_object_get(m, "custodian")),
+	};
+
+	print_cells(cell);
+}
+
+/* The headings of print_row()'s columns, translated and fitted to them. */
+static void print_header(void)
+{
+	const char *const head[7] = { _("STATION"), C_("register", "NO"), _("ASSET"),
+				      _("CLASS"), _("STATE"), _("SERIAL"), _("CUSTODIAN") };
+
+	print_cells(head);
 }
 
 static int print_media(struct cli_ctx *ctx, json_t *arr, bool history)
@@ -224,8 +250,7 @@ static int print_media(struct cli_ctx *ctx, json_t *arr, bool history)
 
 	if (ctx->json)
 		return cli_print_json(arr);
-	printf("%-12s %-9s %-12s %-10s %-20s %-12s %s\n", "STATION", "NO", "ASSET", "CLASS",
-	       "STATE", "SERIAL", "CUSTODIAN");
+	print_header();
 	json_array_foreach(arr, i, m) {
 		print_row(m);
 		if (!history)

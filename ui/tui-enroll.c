@@ -3,15 +3,20 @@
  * tui-enroll: the enrolment form for the selected medium: asset tag,
  * classification, custodian, department, media type, note.  A medium the
  * register already knows is recognised and shown instead of the form.
+ * With a roster the custodian is one of its custodians (F2 lists them; a
+ * typed name must be one, compared as names_equal() does).
  */
 #include "tui.h"
 #include "i18n.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "policy.h"
 #include "register.h"
+#include "staff.h"
 
 static const char *const class_choices[] = {
 	/* codes, shown in the interface language (i18n_value()) */
@@ -22,6 +27,10 @@ static const char *const class_choices[] = {
 static const char *const type_choices[] = {
 	"hdd", "ssd", "nvme", "usb-flash", "sd-mmc", "optical", "other", "virtual", NULL
 };
+
+/* the indexes of the people's fields in enroll_spec */
+#define F_CUSTODIAN 2
+#define F_DEPARTMENT 3
 
 static const struct tui_field_spec enroll_spec[] = {
 	{ "asset_tag", N_("Asset tag"), TUI_FIELD_TEXT, false, 63, NULL },
@@ -53,6 +62,8 @@ static int enroll_enter(struct tui_app *app, void *arg)
 		tui_app_message(app, true, _("the register is not available"));
 		return -1;
 	}
+	if (!tui_people_acting(app))
+		return -1;
 	memset(&en, 0, sizeof(en));
 	en.dev = *row->dev;
 	memset(en.dev.reason_text, 0, sizeof(en.dev.reason_text));
@@ -118,20 +129,49 @@ static void first_word(const char *s, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* The custodian as the roster spells it (without a roster: as typed);
+ * NULL when the roster has no such custodian: the form keeps what was
+ * typed, the cursor on the field and the roster's answer under it. */
+static const char *roster_custodian(struct tui_app *app)
+{
+	static char why[256];
+	const char *typed = en.form.fields.value[F_CUSTODIAN];
+	const struct staff_person *p = NULL;
+	char *cause = NULL;
+
+	if (!tui_people_kept(app))
+		return typed;
+	if (staff_require(app->roster, typed, STAFF_ROLE_CUSTODIAN, &p, &cause) == 0 && p)
+		return p->name;
+	util_strlcpy(why, cause ? cause : _("is not one of the roster's custodians"),
+		     sizeof(why));
+	free(cause);
+	en.form.cur = F_CUSTODIAN;
+	en.form.error_field = F_CUSTODIAN;
+	en.form.error = why;
+	tui_app_message(app, true, _("%s: %s (F2 lists the roster's custodians)"),
+			_(enroll_spec[F_CUSTODIAN].label), why);
+	return NULL;
+}
+
 static unsigned enroll_save(struct tui_app *app)
 {
 	struct register_media m;
 	const struct tui_fields *f = &en.form.fields;
+	const char *custodian;
 	char *cause = NULL;
 	int rc;
 
 	if (!tui_form_check(&en.form))
 		return TUI_HANDLED | TUI_REDRAW;
+	custodian = roster_custodian(app);
+	if (!custodian)
+		return TUI_HANDLED | TUI_REDRAW;
 	memset(&m, 0, sizeof(m));
 	register_media_from_device(&m, &en.dev);
 	util_strlcpy(m.asset_tag, tui_fields_get(f, "asset_tag"), sizeof(m.asset_tag));
 	first_word(tui_fields_get(f, "class"), m.classification, sizeof(m.classification));
-	util_strlcpy(m.custodian, tui_fields_get(f, "custodian"), sizeof(m.custodian));
+	util_strlcpy(m.custodian, custodian, sizeof(m.custodian));
 	util_strlcpy(m.department, tui_fields_get(f, "department"), sizeof(m.department));
 	util_strlcpy(m.media_type, tui_fields_get(f, "type"), sizeof(m.media_type));
 	util_strlcpy(m.note, tui_fields_get(f, "note"), sizeof(m.note));
@@ -149,6 +189,31 @@ static unsigned enroll_save(struct tui_app *app)
 	return TUI_HANDLED | TUI_CLOSE;
 }
 
+/* F2: a custodian from the roster; the department follows when empty. */
+static void custodian_chosen(struct tui_app *app, const struct staff_person *p, void *data)
+{
+	char *dept = en.form.fields.value[F_DEPARTMENT];
+
+	(void)app;
+	(void)data;
+	util_strlcpy(en.form.fields.value[F_CUSTODIAN], p->name, TUI_FIELD_MAX);
+	if (names_blank(dept) && p->department)
+		util_strlcpy(dept, p->department, TUI_FIELD_MAX);
+	en.form.cur = F_CUSTODIAN;
+	en.form.error_field = -1;
+	en.form.error = NULL;
+}
+
+static unsigned pick_custodian(struct tui_app *app)
+{
+	if (en.known)
+		return TUI_HANDLED;
+	if (tui_people_pick(app, STAFF_ROLE_CUSTODIAN, custodian_chosen, NULL) == -ENOENT)
+		tui_app_message(app, true, _("no roster: type the name (custos staff add keeps "
+					     "the station's people)"));
+	return TUI_HANDLED | TUI_REDRAW;
+}
+
 static unsigned enroll_key(struct tui_app *app, int key)
 {
 	unsigned r;
@@ -156,7 +221,9 @@ static unsigned enroll_key(struct tui_app *app, int key)
 	switch (key) {
 	case 27:
 		return TUI_HANDLED | TUI_CLOSE;
-	case '\r': case '\n': case TUI_KEY_FN | KEY_ENTER: case TUI_FKEY(2):
+	case TUI_FKEY(2):
+		return pick_custodian(app);
+	case '\r': case '\n': case TUI_KEY_FN | KEY_ENTER: case TUI_FKEY(3):
 		return en.known ? TUI_HANDLED | TUI_CLOSE : enroll_save(app);
 	default:
 		break;
@@ -170,7 +237,8 @@ static unsigned enroll_key(struct tui_app *app, int key)
 }
 
 static const struct tui_keyhelp enroll_keys[] = {
-	{ "F2", "Enter", N_("Save"), N_("check the fields and enrol the medium") },
+	{ "F3", "Enter", N_("Save"), N_("check the fields and enrol the medium") },
+	{ "F2", NULL, N_("Pick"), N_("the custodian: choose from the roster's custodians") },
 	{ NULL, "Esc", N_("Cancel"), N_("close without saving") },
 	{ NULL, "Tab", N_("Next"), N_("next field (Up/Down, Shift-Tab move too)") },
 	{ NULL, "Left/Right", N_("Choose"), N_("change a choice (Space too)") },

@@ -69,30 +69,23 @@ static int open_policy(struct tui_app *app)
 
 /* The operator before anyone is asked: the station's default
  * (staff_default_operator()) when the roster, if kept, lists it as an
- * operator; without a roster the default or the login account; with a
- * roster and no valid default, or a roster that cannot be read, nobody
- * until the person at the station says who they are (the screen asks
- * when it opens). */
+ * operator; without a roster the default or the login account (the
+ * demo); with a roster and no valid default, or a roster that cannot be
+ * read, nobody (the register's actor "unknown", and nothing is written,
+ * tui_people_acting()) until the person at the station says who they are
+ * (the screen asks first). */
 static const char *first_operator(struct tui_app *app)
 {
-	const char *def = staff_default_operator(app->station);
-	const struct staff_person *p = NULL;
+	const char *def = staff_default_operator(app->station), *title = "";
+	const char *name;
 
-	if (tui_people_load(app) < 0) {
-		/* a damaged roster: nobody, rather than the login account */
-		tui_people_set_operator(app, "", NULL);
-		return station_operator();
-	}
-	if (!tui_people_kept(app)) {
-		tui_people_set_operator(app, def ? def : station_operator(), NULL);
-		return app->operator_name;
-	}
-	if (def && staff_require(app->roster, def, STAFF_ROLE_OPERATOR, &p, NULL) == 0 && p) {
-		tui_people_set_operator(app, p->name, p->title);
-		return app->operator_name;
-	}
-	tui_people_set_operator(app, "", NULL);
-	return station_operator();	/* the register's actor until then */
+	tui_people_load(app);	/* app->roster NULL when it cannot be read */
+	name = tui_model_first_operator(app->roster, def, station_operator(), &title);
+	if (!*name && def && tui_people_kept(app))	/* $CUSTOS_OPERATOR or station.conf */
+		tui_app_message(app, true, _("%s is not one of the roster's operators: choose who "
+					     "is at the station"), def);
+	tui_people_set_operator(app, name, title);
+	return app->operator_name;
 }
 
 /* Station (may be missing: then nothing can be wiped), register, policy. */

@@ -396,7 +396,7 @@ static unsigned find_key(struct tui_app *app, int key)
  * operator is the station's default (custos staff add starts one). */
 static unsigned switch_operator(struct tui_app *app)
 {
-	if (tui_people_ask_operator(app) == -ENOENT)
+	if (tui_people_switch(app) == -ENOENT)
 		tui_app_message(app, true, _("no roster: the operator is %s (custos staff add "
 					     "names the station's people)"), app->operator_name);
 	return TUI_HANDLED | TUI_REDRAW;

@@ -14,6 +14,7 @@
 #include <wctype.h>
 
 #include "register.h"
+#include "staff.h"
 #include "util.h"
 
 /* --- text -------------------------------------------------------------- */
@@ -583,6 +584,22 @@ int tui_model_people_check(const char *operator_name, const char *validator_name
 		return 2;
 	}
 	return -1;
+}
+
+const char *tui_model_first_operator(const struct staff *roster, const char *def,
+				     const char *login, const char **title)
+{
+	const struct staff_person *p = NULL;
+
+	*title = "";
+	if (!roster)
+		return "";		/* unreadable: nobody, rather than the login */
+	if (roster->n == 0)
+		return !blank(def) ? def : login ? login : "";
+	if (blank(def) || staff_require(roster, def, STAFF_ROLE_OPERATOR, &p, NULL) < 0 || !p)
+		return "";
+	*title = p->title ? p->title : "";
+	return p->name;
 }
 
 /* --- forms ------------------------------------------------------------- */

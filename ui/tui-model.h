@@ -186,6 +186,16 @@ bool tui_model_offered(const struct policy *pol, const struct profile *p,
 int tui_model_people_check(const char *operator_name, const char *validator_name,
 			   const char *validator_title, const char **msg);
 
+/* Who acts when the station screen opens, before anyone is asked.
+ * @roster NULL (it could not be read): nobody.  An empty roster (no
+ * roster kept, the demo): @def, else @login.  A roster naming anyone:
+ * @def when it is one of its operators (the roster's spelling, *@title
+ * its title), else nobody, and the screen asks; never @login as such.
+ * Returns the name, "" for nobody. */
+struct staff;
+const char *tui_model_first_operator(const struct staff *roster, const char *def,
+				     const char *login, const char **title);
+
 /* --- forms ------------------------------------------------------------- */
 
 enum tui_field_kind { TUI_FIELD_TEXT, TUI_FIELD_CHOICE };

@@ -39,6 +39,7 @@ static const struct tui_field_spec destroy_spec[] = {
 	{ "method", N_("Method"), TUI_FIELD_CHOICE, true, 0, register_destroy_method_codes },
 	{ "place", N_("Place"), TUI_FIELD_TEXT, true, 127, NULL },
 	{ "witnesses", N_("Witnesses"), TUI_FIELD_TEXT, true, 255, NULL },
+	{ "validator", N_("Validator"), TUI_FIELD_TEXT, false, 127, NULL },
 	{ "note", N_("Note"), TUI_FIELD_TEXT, false, 255, NULL },
 };
 
@@ -273,7 +274,7 @@ static void reg_draw(struct tui_app *app, WINDOW *win)
 	draw_list(app, win);
 	if (rb.mode != MODE_ISSUE && rb.mode != MODE_DESTROY)
 		return;
-	in = tui_dialog_box(app, win, rb.mode == MODE_ISSUE ? 8 : 12, 66,
+	in = tui_dialog_box(app, win, rb.mode == MODE_ISSUE ? 8 : 13, 66,
 			    rb.mode == MODE_ISSUE ? _("Issue medium") :
 			    _("Record physical destruction"));
 	if (!in)
@@ -319,10 +320,11 @@ static unsigned done(struct tui_app *app, int rc, char *cause, const char *what)
 	return TUI_HANDLED | TUI_REDRAW;
 }
 
-static unsigned open_form(const struct tui_field_spec *spec, size_t n, enum reg_mode mode)
+static unsigned open_form(struct tui_app *app, const struct tui_field_spec *spec, size_t n,
+			  enum reg_mode mode)
 {
-	if (!selected() || tui_form_init(&rb.form, spec, n) < 0)
-		return TUI_HANDLED;
+	if (!selected() || !tui_people_acting(app) || tui_form_init(&rb.form, spec, n) < 0)
+		return TUI_HANDLED | TUI_REDRAW;
 	rb.form_on = true;
 	rb.mode = mode;
 	return TUI_HANDLED | TUI_REDRAW;
@@ -348,36 +350,52 @@ static bool form_refused(struct tui_app *app, int rc, char *cause, const char *w
 	return false;
 }
 
-/* The field a library refusal is about, from its words. */
+/* The field a library refusal is about, from its words: in English or
+ * in the terms of docs/TERMINOLOGY.md the Chinese messages use. */
 static const char *fault_field(const char *cause)
 {
-	if (!cause)
-		return NULL;
-	if (strstr(cause, "witness"))
-		return "witnesses";
-	if (strstr(cause, "place"))
-		return "place";
-	if (strstr(cause, "method"))
-		return "method";
+	static const struct {
+		const char *en, *zh, *field;
+	} words[] = {
+		{ "witness", "监销人", "witnesses" },
+		{ "validator", "审核人", "validator" },
+		{ "place", "地点", "place" },
+		{ "method", "方式", "method" },
+	};
+
+	for (size_t i = 0; cause && i < UTIL_ARRAY_SIZE(words); i++)
+		if (strstr(cause, words[i].en) || strstr(cause, words[i].zh))
+			return words[i].field;
 	return NULL;
 }
 
 static bool do_issue(struct tui_app *app)
 {
 	const char *to = tui_fields_get(&rb.form.fields, "to");
-	/* as `custos issue --to`: a roster person in the roster's spelling;
-	 * media also go to people of other offices */
-	const struct staff_person *p = app->roster ? staff_find(app->roster, to) : NULL;
+	/* as `custos issue --to`: a roster custodian in the roster's spelling;
+	 * media also go to people of other offices (said, not refused) */
+	const struct staff_person *p = NULL;
+	bool custodian = staff_require(app->roster, to, STAFF_ROLE_CUSTODIAN, &p, NULL) == 0;
 	char *cause = NULL;
-	int rc = register_issue(app->reg, selected_id(), p ? p->name : to, &cause);
+	int rc;
+
+	if (!p && app->roster)
+		p = staff_find(app->roster, to);
+	rc = register_issue(app->reg, selected_id(), p ? p->name : to, &cause);
 	if (rc < 0)
 		return form_refused(app, rc, cause, _("issue"), "to");
 	done(app, 0, NULL, _("issue"));
+	if (!custodian)
+		tui_app_message(app, true, _("issue recorded; %s is not one of the roster's "
+					     "custodians (a person of another office?)"),
+				p ? p->name : to);
 	return true;
 }
 
-/* Every witness on the roster as a witness (when one is kept). */
-static int roster_witnesses(struct tui_app *app, char **w, size_t n, char **cause)
+/* Every witness on the roster as a witness (when one is kept), each in
+ * the roster's spelling (into @out, pointing into the roster or @w). */
+static int roster_witnesses(struct tui_app *app, char **w, size_t n, const char **out,
+			    char **cause)
 {
 	const struct staff_person *p;
 
@@ -386,38 +404,71 @@ static int roster_witnesses(struct tui_app *app, char **w, size_t n, char **caus
 
 		if (rc < 0)
 			return rc;
+		out[i] = p ? p->name : w[i];
 	}
+	return 0;
+}
+
+/* The destruction's validator (optional): with a roster one of its
+ * validators, name and title as it has them. */
+static int roster_validator(struct tui_app *app, struct sanitize_destroy *fd, char **cause)
+{
+	const char *v = tui_fields_get(&rb.form.fields, "validator");
+	const struct staff_person *p = NULL;
+	int rc;
+
+	if (names_blank(v))
+		return 0;
+	rc = staff_require(app->roster, v, STAFF_ROLE_VALIDATOR, &p, cause);
+	if (rc < 0)
+		return rc;
+	fd->validator_name = p ? p->name : v;
+	fd->validator_title = p && p->title[0] ? p->title : NULL;
 	return 0;
 }
 
 static bool do_destroy(struct tui_app *app)
 {
 	const struct tui_fields *f = &rb.form.fields;
+	const char *named[CERT_MAX_WITNESSES + 1] = { NULL };
 	char **w = NULL;
 	struct register_destruction d = {
 		.method = tui_fields_get(f, "method"),
 		.place = tui_fields_get(f, "place"),
 		.note = tui_fields_get(f, "note"),
 	};
+	/* the person at the station, never the login account */
 	struct sanitize_destroy fd = {
 		.state_dir = app->state_dir, .station = app->station, .d = &d,
+		.operator_name = app->operator_name,
+		.operator_title = app->operator_title[0] ? app->operator_title : NULL,
 	};
+	const struct register_media *sel = selected();
 	struct register_media m;
 	char *cause = NULL;
 	int rc;
 
-	if (!selected())
+	if (!sel)
 		return true;
-	m = *selected();
+	if (!tui_people_acting(app))
+		return false;
+	m = *sel;
 	/* "王芳，刘强", "王芳、刘强" and "王芳, 刘强" are two people (names_split) */
 	rc = names_split(tui_fields_get(f, "witnesses"), &w, &d.n_witnesses, &cause);
+	if (rc == 0 && d.n_witnesses > CERT_MAX_WITNESSES)
+		rc = util_fail(&cause, -EPERM, "rule two-witnesses: at most %d witnesses",
+			       CERT_MAX_WITNESSES);
 	if (rc == 0)
-		rc = roster_witnesses(app, w, d.n_witnesses, &cause);
+		rc = roster_witnesses(app, w, d.n_witnesses, named, &cause);
 	if (rc < 0) {
 		names_list_free(w, d.n_witnesses);
 		return form_refused(app, rc, cause, _("destruction"), "witnesses");
 	}
-	d.witnesses = (const char *const *)w;
+	if (roster_validator(app, &fd, &cause) < 0) {
+		names_list_free(w, d.n_witnesses);
+		return form_refused(app, -EPERM, cause, _("destruction"), "validator");
+	}
+	d.witnesses = named;
 	rc = sanitize_destroy(app->policy, app->reg, &m, &fd, &cause);
 	names_list_free(w, d.n_witnesses);
 	if (!fd.recorded)
@@ -432,7 +483,8 @@ static bool do_destroy(struct tui_app *app)
 }
 
 /* F2 in the destruction form: a witness from the roster, added to the
- * list; in the issue form: the custodian. */
+ * list, or on the validator's field the validator; in the issue form:
+ * the custodian. */
 static void person_chosen(struct tui_app *app, const struct staff_person *p, void *data)
 {
 	const char *key = data;
@@ -455,9 +507,12 @@ static void person_chosen(struct tui_app *app, const struct staff_person *p, voi
 
 static unsigned pick_person(struct tui_app *app)
 {
-	int rc = rb.mode == MODE_DESTROY ?
-		 tui_people_pick(app, STAFF_ROLE_WITNESS, person_chosen, (void *)"witnesses") :
-		 tui_people_pick(app, STAFF_ROLE_CUSTODIAN, person_chosen, (void *)"to");
+	const char *key = rb.form.fields.spec[rb.form.cur].key;
+	int rc = rb.mode != MODE_DESTROY ?
+		 tui_people_pick(app, STAFF_ROLE_CUSTODIAN, person_chosen, (void *)"to") :
+		 strcmp(key, "validator") == 0 ?
+		 tui_people_pick(app, STAFF_ROLE_VALIDATOR, person_chosen, (void *)"validator") :
+		 tui_people_pick(app, STAFF_ROLE_WITNESS, person_chosen, (void *)"witnesses");
 
 	if (rc == -ENOENT)
 		tui_app_message(app, true, _("no roster: type the names (custos staff add keeps "
@@ -557,14 +612,14 @@ static unsigned list_key(struct tui_app *app, int key)
 		rb.mode = MODE_HISTORY;
 		return TUI_HANDLED | TUI_REDRAW;
 	case TUI_FKEY(2): case 'i':
-		return open_form(issue_spec, UTIL_ARRAY_SIZE(issue_spec), MODE_ISSUE);
+		return open_form(app, issue_spec, UTIL_ARRAY_SIZE(issue_spec), MODE_ISSUE);
 	case TUI_FKEY(3): case 't':
-		if (!selected())
-			return TUI_HANDLED;
+		if (!selected() || !tui_people_acting(app))
+			return TUI_HANDLED | TUI_REDRAW;
 		return done(app, register_return(app->reg, selected_id(), &cause), cause,
 			    _("return"));
 	case TUI_FKEY(4): case 'd':
-		return open_form(destroy_spec, UTIL_ARRAY_SIZE(destroy_spec), MODE_DESTROY);
+		return open_form(app, destroy_spec, UTIL_ARRAY_SIZE(destroy_spec), MODE_DESTROY);
 	case 27: case TUI_FKEY(5): case 'q':
 		return TUI_HANDLED | TUI_CLOSE;
 	default:
@@ -600,7 +655,8 @@ static const struct tui_keyhelp reg_keys[] = {
 	{ "F2", "i", N_("Issue"), N_("issue the medium to a person") },
 	{ "F3", "t", N_("Return"), N_("record its return (from a person, repair, or found)") },
 	{ "F4", "d", N_("Destroy"), N_("record physical destruction, with the witnesses") },
-	{ "F2", NULL, N_("Pick"), N_("in the issue or destruction form: a person from the roster"), true },
+	{ "F2", NULL, N_("Pick"), N_("in the issue or destruction form: a person from the roster "
+				    "(custodian, witness, or on its field the validator)"), true },
 	{ NULL, "f", N_("Class"), N_("filter by classification (cycles)"), true },
 	{ NULL, "s", N_("State"), N_("filter by state (cycles)"), true },
 	{ NULL, "/", N_("Search"), N_("text search: register no, tag, serial, names"), true },

@@ -356,6 +356,8 @@ static void san_leave(struct tui_app *app)
 static int san_enter(struct tui_app *app, void *arg)
 {
 	(void)arg;
+	if (!tui_people_acting(app))
+		return -1;
 	memset(&sz, 0, sizeof(sz));
 	if (collect(app) < 0 || load_profiles(app) < 0)
 		return -1;

@@ -190,8 +190,15 @@ int tui_people_load(struct tui_app *app);
 bool tui_people_kept(const struct tui_app *app);
 /* The operator at the station; also the register's actor. */
 void tui_people_set_operator(struct tui_app *app, const char *name, const char *title);
-/* Ask who is at the station (the roster's operators). */
+/* Ask who is at the station (the roster's operators).  While nobody is,
+ * the question cannot be cancelled: Esc leaves the program. */
 int tui_people_ask_operator(struct tui_app *app);
+/* "Switch operator": read the roster again, then ask. */
+int tui_people_switch(struct tui_app *app);
+/* Whether someone is at the station, so that the register may be
+ * written; if not, says why and asks (with a roster).  Every dialog
+ * that records something calls it first. */
+bool tui_people_acting(struct tui_app *app);
 /* A list of the roster's people in @role; @chosen gets the one taken.
  * -ENOENT without a roster. */
 int tui_people_pick(struct tui_app *app, unsigned role, tui_people_chosen_fn chosen, void *data);
