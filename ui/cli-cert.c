@@ -160,17 +160,20 @@ static int doc_key(struct cert_cli *c, const json_t *doc, struct sign_key **key,
 	int rc;
 
 	fpr = fpr ? fpr : "";
-	if (reg(c)) {
-		rc = register_key_introduced(c->db, fpr, &introduced, cause);
-		if (rc < 0)
-			return rc;
-		if (!introduced)
-			return util_fail(cause, -EKEYREJECTED, _("signed with key SHA256:%.16s..., "
-					 "which is in keys/ but was never introduced by the "
-					 "register (not its first key, no key-rotated event names "
-					 "it)"), fpr);
+	rc = keyring_find(c->ctx->state_dir, fpr, key, NULL, cause);
+	if (rc < 0 || !reg(c))
+		return rc;
+	rc = register_key_introduced(c->db, fpr, &introduced, cause);
+	if (rc == 0 && !introduced)
+		rc = util_fail(cause, -EKEYREJECTED, _("signed with key SHA256:%.16s..., "
+			       "which is in keys/ but was never introduced by the "
+			       "register (not its first key, no key-rotated event names "
+			       "it)"), fpr);
+	if (rc < 0) {
+		sign_key_free(*key);
+		*key = NULL;
 	}
-	return keyring_find(c->ctx->state_dir, fpr, key, NULL, cause);
+	return rc;
 }
 
 /* A stored certificate is shown or rendered only when its signature holds
