@@ -359,7 +359,10 @@ static int push_station(PGconn *c, const struct station *st, char **cause)
 }
 
 /* The station's key history (keys/), public keys included. */
-static int push_keys(PGconn *c, const struct station *st, char **cause)
+/* The station's keys the centre verifies its chain and certificates with:
+ * those of its keyring its register introduced (the first key, the new key
+ * of each key-rotated event); a key merely dropped into keys/ stays home. */
+static int push_keys(PGconn *c, struct register_db *db, const struct station *st, char **cause)
 {
 	struct keyring_key *k = NULL;
 	size_t n = 0;
@@ -369,7 +372,11 @@ static int push_keys(PGconn *c, const struct station *st, char **cause)
 		struct sign_key *key = NULL;
 		char *pem = NULL;
 		PGresult *r = NULL;
+		bool introduced = false;
 
+		rc = register_key_introduced(db, k[i].fingerprint, &introduced, cause);
+		if (rc < 0 || !introduced)
+			continue;
 		rc = keyring_find(st->state_dir, k[i].fingerprint, &key, NULL, cause);
 		if (rc == 0)
 			rc = sign_public_pem(key, &pem);
@@ -761,7 +768,7 @@ static int push_locked(struct register_central *h, struct register_db *db,
 	if (rc == 0 && strcmp(h->station, st->name) != 0) {
 		rc = push_station(c, st, cause);
 		if (rc == 0)
-			rc = push_keys(c, st, cause);
+			rc = push_keys(c, db, st, cause);
 	}
 	if (rc == 0 && cseq > 0)
 		rc = register_chain_hash_at(db, cseq, lhash, cause);

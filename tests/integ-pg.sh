@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/lib.sh"
 t_init pg
 t_need_root
-t_need_cmd jq psql sqlite3
+t_need_cmd jq psql sqlite3 openssl
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 [ -x "$PGBIN/initdb" ] || t_skip "needs PostgreSQL (Debian: postgresql)"
 id postgres >/dev/null 2>&1 || t_skip "needs the postgres user"
@@ -241,12 +241,22 @@ t_ok "station roles append only (grants, triggers); the auditor reads only"
 mkdir -p "$S/d/virtual"; truncate -s 4M "$S/d/virtual/m-d.img"
 "$C" -d "$S/d" enroll "$S/d/virtual/m-d.img" --class confidential --asset-tag TAG-d >/dev/null
 for i in 1 2 3; do "$C" -d "$S/d" issue TAG-d --to X >/dev/null; "$C" -d "$S/d" return TAG-d >/dev/null; done
+# a key dropped into keys/ (not introduced by the chain) is not given to the centre
+openssl genpkey -algorithm ed25519 -out "$T_TMP/drop.key" 2>/dev/null || t_fail "openssl genpkey"
+openssl pkey -in "$T_TMP/drop.key" -pubout -out "$T_TMP/drop.pub" || t_fail "openssl pkey"
+dfpr=$(openssl pkey -pubin -in "$T_TMP/drop.pub" -outform DER | sha256sum | cut -c1-64)
+cp "$T_TMP/drop.pub" "$S/d/keys/$dfpr.pub"
+printf 'key_type=ed25519\nvalid_from=2026-01-01T00:00:00Z\nvalid_until=\n' >"$S/d/keys/$dfpr.conf"
 "$C" -d "$S/d" station set register "$(conn d)" >/dev/null || t_fail "station set register"
 loc=$(sqlite3 "$S/d/register.db" "SELECT count(*) FROM events")
 "$C" -d "$S/d" -j register push | jq -e ".events == $loc" >/dev/null || t_fail "migration push"
 "$C" -d "$S/d" -j register push | jq -e '.events == 0' >/dev/null || t_fail "migration re-push"
 "$C" -d "$S/d" register verify --central --all-signatures >/dev/null || t_fail "verify after migration"
-t_ok "register push migrates a station's register once ($loc events)"
+[ "$(sql "SELECT count(*) FROM station_keys WHERE station = 'WS-D'")" = 1 ] ||
+	t_fail "the centre holds other keys than the chain's: $(sql "SELECT fpr FROM station_keys WHERE station = 'WS-D'")"
+[ "$(sql "SELECT count(*) FROM station_keys WHERE fpr = '$dfpr'")" = 0 ] ||
+	t_fail "a key dropped into keys/ was pushed to the centre"
+t_ok "register push migrates a station's register once ($loc events), and only its chain's keys"
 
 # --- views: inventory (CSV, PDF), overdue
 "$C" -d "$S/a" register inventory | grep -q "^secret,in-stock,WS-A," || t_fail "inventory csv"
