@@ -104,6 +104,8 @@ grep -qE "^WS-A +M-[0-9]+ +TAG-" <<<"$out" || t_fail "central list rows: $out"
 out=$(LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$C" -d "$S/b" register list --station WS-A)
 grep -qE "^工作站 +编号 +资产编号 +密级 +状态 +序列号 +责任人$" <<<"$out" ||
 	t_fail "central list heading in Chinese: $out"
+grep -qE "^WS-A +M-[0-9]+ +TAG-[^ ]+ +秘密 +在库 " <<<"$out" ||
+	t_fail "central list rows: class and state not in Chinese: $out"
 # policy with the real classification: secret media may not leave the office
 t_expect_rc 3 "$C" -d "$S/b" sanitize --yes --profile zero --destination external-reuse \
 	"$SH/m-shared.img" >"$T_TMP/pol.out" 2>&1
@@ -272,6 +274,9 @@ sql "ALTER TABLE events DISABLE TRIGGER USER; INSERT INTO stations(name, org, pr
 	ALTER TABLE events ENABLE TRIGGER USER" >/dev/null || t_fail "old medium"
 "$C" -d "$S/a" -j register overdue --days 90 | jq -e 'length == 1 and .[0].station == "WS-OLD"' \
 	>/dev/null || t_fail "overdue"
+out=$(LC_ALL=C.UTF-8 LANGUAGE=zh_CN TZ=Asia/Shanghai "$C" -d "$S/a" register overdue --days 90)
+grep -qE "^WS-OLD .* 2020-01-01T08:00:00\+08:00$" <<<"$out" ||
+	t_fail "overdue: the last event not in local time: $out"
 t_ok "inventory (CSV, PDF) and overdue media"
 
 # --- cross-witnessing: the centre catches a forged event (and WS-OLD's bad hash)
