@@ -262,8 +262,16 @@ t_ok "register push migrates a station's register once ($loc events), and only i
 
 # --- views: inventory (CSV, PDF), overdue
 "$C" -d "$S/a" register inventory | grep -q "^secret,in-stock,WS-A," || t_fail "inventory csv"
-"$C" -d "$S/a" register inventory --format pdf --output "$T_TMP/inv.pdf" || t_fail "inventory pdf"
+TZ=Asia/Shanghai "$C" -d "$S/a" register inventory --format pdf --output "$T_TMP/inv.pdf" ||
+	t_fail "inventory pdf"
 head -c 5 "$T_TMP/inv.pdf" | grep -q '%PDF-' || t_fail "inventory pdf is no PDF"
+if command -v pdftotext >/dev/null; then
+	pdftotext -layout "$T_TMP/inv.pdf" - >"$T_TMP/inv.txt" || t_fail "pdftotext"
+	grep -q "秘密 (secret)" "$T_TMP/inv.txt" && grep -q "在库 (in-stock)" "$T_TMP/inv.txt" ||
+		t_fail "inventory pdf: values not in Chinese with English: $(cat "$T_TMP/inv.txt")"
+	grep -q "制表时间 .*年.*月.*日.*+08:00" "$T_TMP/inv.txt" ||
+		t_fail "inventory pdf: not made in local time: $(cat "$T_TMP/inv.txt")"
+fi
 "$C" -d "$S/a" -j register overdue | jq -e 'length == 0' >/dev/null || t_fail "fresh media overdue"
 sql "ALTER TABLE events DISABLE TRIGGER USER; INSERT INTO stations(name, org, prefix, key_fpr)
 	VALUES ('WS-OLD', 'x', 'x', 'x'); INSERT INTO media SELECT 'WS-OLD', id, register_no, asset_tag,
