@@ -231,7 +231,7 @@ int ata_identify(struct sgio_dev *dev, struct ata_identify *id, char **cause)
 	if (rc < 0)
 		return rc;
 	if (ata_identify_parse(buf, id) < 0)
-		return util_fail(cause, -EIO, "IDENTIFY DEVICE returned no ATA identify data");
+		return util_fail(cause, -EIO, _("IDENTIFY DEVICE returned no ATA identify data"));
 	return 0;
 }
 
@@ -296,11 +296,11 @@ int ata_sec_erase_unit(struct sgio_dev *dev, const char *pw, bool enhanced, uint
 const char *ata_sanitize_reason(uint8_t reason)
 {
 	switch (reason) {
-	case 0x01: return "the previous sanitize operation failed";
-	case 0x02: return "unsupported sanitize subcommand";
-	case 0x03: return "the device is in sanitize frozen state";
-	case 0x04: return "antifreeze lock is set";
-	default: return "no information";
+	case 0x01: return _("the previous sanitize operation failed");
+	case 0x02: return _("unsupported sanitize subcommand");
+	case 0x03: return _("the device is in sanitize frozen state");
+	case 0x04: return _("antifreeze lock is set");
+	default: return _("no information");
 	}
 }
 
@@ -331,16 +331,16 @@ int ata_sanitize_status(struct sgio_dev *dev, bool clear_failed, struct ata_sani
 		st->frozen = st->reason == 0x03;
 		if (st->failed || st->frozen)
 			return 0;
-		return util_fail(cause, -EIO, "SANITIZE STATUS EXT aborted: %s",
+		return util_fail(cause, -EIO, _("SANITIZE STATUS EXT aborted: %s"),
 				 ata_sanitize_reason(st->reason));
 	}
 	if (rc < 0)
 		return rc;
 	if (!res.sense.regs_valid || res.sense.regs_high_missing || !res.sense.ext)
 		return util_fail(cause, -EBADMSG,
-				 "SANITIZE STATUS EXT: the sanitize state registers did not come "
+				 _("SANITIZE STATUS EXT: the sanitize state registers did not come "
 				 "back "
-				 "(no descriptor-format sense); state unknown");
+				 "(no descriptor-format sense); state unknown"));
 	hi = (uint8_t)(res.sense.count >> 8);
 	st->completed = hi & 0x80;
 	st->in_progress = hi & 0x40;
@@ -362,12 +362,12 @@ int ata_sanitize_start(struct sgio_dev *dev, enum ata_sanitize_op op, uint32_t p
 		return sanitize_cmd(dev, 0x0012, failure_mode, SAN_KEY_BLOCK, NULL, cause);
 	case ATA_SANITIZE_OVERWRITE:
 		if (passes < 1 || passes > 16)
-			return util_fail(cause, -EINVAL, "overwrite pass count %u not in 1..16",
+			return util_fail(cause, -EINVAL, _("overwrite pass count %u not in 1..16"),
 					 passes);
 		return sanitize_cmd(dev, 0x0014, (uint16_t)(failure_mode | (passes & 0x0f)),
 				    (uint64_t)SAN_KEY_OVERWRITE << 32 | pattern, NULL, cause);
 	}
-	return util_fail(cause, -EINVAL, "unknown sanitize operation");
+	return util_fail(cause, -EINVAL, _("unknown sanitize operation"));
 }
 
 int ata_sanitize_freeze(struct sgio_dev *dev, bool antifreeze, char **cause)
@@ -394,8 +394,8 @@ static int nondata(struct sgio_dev *dev, bool ext, uint8_t command, uint16_t fea
 static int need_regs(const struct sgio_ata_res *res, bool ext, const char *what, char **cause)
 {
 	if (!res->sense.regs_valid || (ext && res->sense.regs_high_missing))
-		return util_fail(cause, -EBADMSG, "%s: the drive's registers did not come back; "
-				 "hidden areas unknown", what);
+		return util_fail(cause, -EBADMSG, _("%s: the drive's registers did not come back; "
+				 "hidden areas unknown"), what);
 	return 0;
 }
 
@@ -435,7 +435,7 @@ int ata_set_max(struct sgio_dev *dev, const struct ata_identify *id, uint64_t ma
 	if (rc < 0)
 		return rc;
 	if (max_lba > native)
-		return util_fail(cause, -EINVAL, "max LBA %llu beyond the native max %llu",
+		return util_fail(cause, -EINVAL, _("max LBA %llu beyond the native max %llu"),
 				 (unsigned long long)max_lba, (unsigned long long)native);
 	if (id->lba48)
 		return nondata(dev, true, 0x37, 0, nonvolatile ? 1 : 0, max_lba, NULL, cause);
@@ -470,7 +470,7 @@ int ata_dco_identify(struct sgio_dev *dev, struct ata_dco *dco, char **cause)
 	if (rc < 0)
 		return rc;
 	if (ata_dco_parse(buf, dco) < 0)
-		return util_fail(cause, -EBADMSG, "DCO IDENTIFY: bad signature or checksum");
+		return util_fail(cause, -EBADMSG, _("DCO IDENTIFY: bad signature or checksum"));
 	return 0;
 }
 
@@ -575,13 +575,13 @@ int ata_smart_read(struct sgio_dev *dev, struct ata_smart *out, char **cause)
 	if (rc < 0)
 		return prefix_cause(cause, rc, "SMART READ DATA");
 	if (ata_smart_parse(buf, out) < 0)
-		return util_fail(cause, -EBADMSG, "SMART READ DATA: bad checksum");
+		return util_fail(cause, -EBADMSG, _("SMART READ DATA: bad checksum"));
 	return 0;
 }
 
 /* ---- security erase: journal, sequence, recovery ------------------------ */
 
-static const char frozen_help[] =
+static const char *const frozen_help = N_(
 	"the drive is security-frozen (the BIOS/UEFI sent SECURITY FREEZE LOCK at start-up), "
 	"so it refuses every security command. To unfreeze it without a reboot: "
 	"(1) suspend the machine to RAM and resume it (systemctl suspend, or "
@@ -592,11 +592,11 @@ static const char frozen_help[] =
 	"plug it back in while the system runs; or "
 	"(3) attach the drive to another machine whose firmware does not freeze drives. "
 	"Then check with 'custos ata identify DEVICE' that it is no longer frozen and run the "
-	"erase again";
+	"erase again");
 
 const char *ata_frozen_help(void)
 {
-	return frozen_help;
+	return _(frozen_help);
 }
 
 void ata_journal_path(const char *state_dir, const char *serial, char *buf, size_t len)
@@ -701,7 +701,7 @@ static int journal_write(const char *path, const struct ata_identify *id, const 
 	text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	dir = util_asprintf("%s", path);
 	if (!text || !dir) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	slash = strrchr(dir, '/');
@@ -711,8 +711,8 @@ static int journal_write(const char *path, const struct ata_identify *id, const 
 	if (rc == 0)
 		rc = util_write_file_atomic(path, text, strlen(text), 0600);
 	if (rc < 0)
-		rc = util_fail(cause, rc, "cannot write the ATA password journal %s: %s; nothing "
-			       "was sent to the drive", path, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot write the ATA password journal %s: %s; nothing "
+			       "was sent to the drive"), path, strerror(-rc));
 out:
 	if (text)
 		util_wipe_secret(text, strlen(text));
@@ -731,12 +731,12 @@ static int journal_read(const char *path, const char *serial, char *pw, size_t l
 
 	rc = util_read_file(path, &text, NULL);
 	if (rc < 0)
-		return util_fail(cause, rc, "no ATA journal entry %s: %s", path, strerror(-rc));
+		return util_fail(cause, rc, _("no ATA journal entry %s: %s"), path, strerror(-rc));
 	j = json_loads(text, 0, NULL);
 	jpw = json_string_value(json_object_get(j, "password"));
 	jserial = json_string_value(json_object_get(j, "serial"));
 	if (!jpw || !jserial || strcmp(jserial, serial) != 0 || strlen(jpw) >= len)
-		rc = util_fail(cause, -EBADMSG, "ATA journal %s is damaged or for another drive",
+		rc = util_fail(cause, -EBADMSG, _("ATA journal %s is damaged or for another drive"),
 			       path);
 	else
 		util_strlcpy(pw, jpw, len);
@@ -749,27 +749,27 @@ static int journal_read(const char *path, const char *serial, char *pw, size_t l
 static void journal_remove(const char *path)
 {
 	if (unlink(path) < 0 && errno != ENOENT)
-		util_warn("cannot remove the ATA journal entry %s: %s", path, strerror(errno));
+		util_warn(_("cannot remove the ATA journal entry %s: %s"), path, strerror(errno));
 }
 
 static int sec_precheck(const struct ata_identify *id, bool enhanced, char **cause)
 {
 	if (!id->sec_supported)
 		return util_fail(cause, -EOPNOTSUPP,
-				 "the drive does not support the ATA Security feature set");
+				 _("the drive does not support the ATA Security feature set"));
 	if (enhanced && !id->sec_enhanced)
 		return util_fail(cause, -EOPNOTSUPP,
-				 "the drive does not support the enhanced security erase");
+				 _("the drive does not support the enhanced security erase"));
 	if (id->sec_frozen)
 		return util_fail(cause, -EPERM, "%s", frozen_help);
 	if (id->sec_expired)
-		return util_fail(cause, -EPERM, "the drive's password attempt counter has expired "
-				 "(5 wrong passwords); power-cycle the drive, then retry");
+		return util_fail(cause, -EPERM, _("the drive's password attempt counter has expired "
+				 "(5 wrong passwords); power-cycle the drive, then retry"));
 	if (id->sec_enabled)
-		return util_fail(cause, -EPERM, "ATA security is already enabled on this drive "
+		return util_fail(cause, -EPERM, _("ATA security is already enabled on this drive "
 				 "(a password custos did not set in this run); if an interrupted "
 				 "custos "
-				 "erase left it, run 'custos ata unlock DEVICE' first");
+				 "erase left it, run 'custos ata unlock DEVICE' first"));
 	return 0;
 }
 
@@ -786,19 +786,19 @@ static int sec_remove_password(struct sgio_dev *dev, const char *pw, char **caus
 	if (!id.sec_enabled)
 		return 0;
 	if (id.sec_expired)
-		return util_fail(cause, -EPERM, "the password attempt counter has expired; "
-				 "only a power cycle resets it");
+		return util_fail(cause, -EPERM, _("the password attempt counter has expired; "
+				 "only a power cycle resets it"));
 	if (id.sec_frozen)
-		return util_fail(cause, -EPERM, "the drive is frozen, so the password cannot be "
-				 "removed until it is power-cycled or re-plugged");
+		return util_fail(cause, -EPERM, _("the drive is frozen, so the password cannot be "
+				 "removed until it is power-cycled or re-plugged"));
 	if (id.sec_locked && (rc = ata_sec_unlock(dev, pw, cause)) < 0)
 		return rc;
 	rc = ata_sec_disable(dev, pw, cause);
 	if (rc == 0)
 		rc = ata_identify(dev, &id, cause);
 	if (rc == 0 && id.sec_enabled)
-		rc = util_fail(cause, -EIO, "DISABLE PASSWORD completed but security is still "
-			       "enabled (word 128 = %04Xh)", id.w[128]);
+		rc = util_fail(cause, -EIO, _("DISABLE PASSWORD completed but security is still "
+			       "enabled (word 128 = %04Xh)"), id.w[128]);
 	return rc;
 }
 
@@ -855,13 +855,13 @@ static int sec_finish(struct sgio_dev *dev, const struct ata_identify *id, int e
 		return erc;
 	}
 	if (!known)
-		erc = util_fail(cause, -EIO, "SECURITY ERASE UNIT reported success but the drive's "
-				"state could not be read afterwards (%s); erase not confirmed",
+		erc = util_fail(cause, -EIO, _("SECURITY ERASE UNIT reported success but the drive's "
+				"state could not be read afterwards (%s); erase not confirmed"),
 				why ? why : "IDENTIFY failed");
 	else
-		erc = util_fail(cause, -EIO, "SECURITY ERASE UNIT reported success but the drive "
+		erc = util_fail(cause, -EIO, _("SECURITY ERASE UNIT reported success but the drive "
 				"did not return to SEC1: security was still %s afterwards "
-				"(word 128 = %04Xh); erase not confirmed%s",
+				"(word 128 = %04Xh); erase not confirmed%s"),
 				after.sec_locked ? "locked" : "enabled", after.w[128],
 				rep->cleaned ? "; custos removed its temporary password" : "");
 	free(why);
@@ -884,7 +884,7 @@ int ata_security_erase(struct sgio_dev *dev, const char *state_dir, bool enhance
 		return rc;
 	rep->timeout_s = ata_erase_timeout_s(&id, enhanced);
 	if (gen_password(rep->password, sizeof(rep->password)) < 0)
-		return util_fail(cause, -EIO, "cannot generate a password");
+		return util_fail(cause, -EIO, _("cannot generate a password"));
 	ata_journal_path(state_dir, id.serial, rep->journal, sizeof(rep->journal));
 	rc = journal_write(rep->journal, &id, rep->password, enhanced, cause);
 	if (rc < 0)
@@ -893,8 +893,8 @@ int ata_security_erase(struct sgio_dev *dev, const char *state_dir, bool enhance
 	rc = ata_sec_set_password(dev, rep->password, cause);
 	if (rc == 0 && (rc = ata_identify(dev, &now, cause)) == 0 &&
 	    ata_sec_state(&now) != ATA_SEC5)
-		rc = util_fail(cause, -EIO, "after SET PASSWORD the drive is not in state SEC5 "
-			       "(word 128 = %04Xh); erase not attempted", now.w[128]);
+		rc = util_fail(cause, -EIO, _("after SET PASSWORD the drive is not in state SEC5 "
+			       "(word 128 = %04Xh); erase not attempted"), now.w[128]);
 	if (rc == 0)
 		rc = ata_sec_erase_prepare(dev, cause);
 	if (rc == 0) {
@@ -934,7 +934,7 @@ int ata_security_recover(struct sgio_dev *dev, const char *state_dir, const char
 	} else {
 		rep->left_enabled = true;
 		rep->recovery = recovery_text(rep, id.serial, why);
-		rc = util_fail(cause, rc, "%s", why ? why : "cannot remove the password");
+		rc = util_fail(cause, rc, "%s", why ? why : _("cannot remove the password"));
 	}
 	free(why);
 	return rc;

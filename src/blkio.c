@@ -113,7 +113,7 @@ static int anchor_path(struct blkio *io, char **cause)
 		return util_fail(cause, -errno, "%s: %s", io->path, strerror(errno));
 	io->fd_anchor = open(real, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (io->fd_anchor < 0 && errno == ELOOP)
-		return util_fail(cause, -EAGAIN, "%s: became a symbolic link while being opened",
+		return util_fail(cause, -EAGAIN, _("%s: became a symbolic link while being opened"),
 				 io->path);
 	if (io->fd_anchor < 0)
 		return util_fail(cause, -errno, "%s: %s", io->path, strerror(errno));
@@ -129,15 +129,15 @@ static int anchor(struct blkio *io, char **cause)
 	int rc;
 
 	if (fstat(io->fd_anchor, &st) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), io->path, strerror(errno));
 	io->is_block = S_ISBLK(st.st_mode);
 	/* O_PATH|O_NOFOLLOW opens a link itself: the resolved name was
 	 * replaced by one after realpath() */
 	if (S_ISLNK(st.st_mode))
-		return util_fail(cause, -EAGAIN, "%s: became a symbolic link while being opened",
+		return util_fail(cause, -EAGAIN, _("%s: became a symbolic link while being opened"),
 				 io->path);
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
-		return util_fail(cause, -ENOTBLK, "%s: neither a block device nor a file",
+		return util_fail(cause, -ENOTBLK, _("%s: neither a block device nor a file"),
 				 io->path);
 	if (!(io->flags & BLKIO_WRITE))
 		return 0;
@@ -161,9 +161,9 @@ static int same_target(struct blkio *io, char **cause)
 	if (io->fd_anchor < 0)
 		return 0;
 	if (fstat(io->fd_anchor, &a) < 0 || fstat(io->fd, &b) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), io->path, strerror(errno));
 	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || a.st_rdev != b.st_rdev)
-		return util_fail(cause, -EAGAIN, "%s: changed while being opened", io->path);
+		return util_fail(cause, -EAGAIN, _("%s: changed while being opened"), io->path);
 	if (io->fd_lock < 0)
 		return 0;
 	return device_lock_file(io->fd_lock, io->fd, io->path, cause);
@@ -175,22 +175,22 @@ static int probe_size(struct blkio *io, char **cause)
 	int ssz = 0;
 
 	if (OP(io, fstat)(io->fd, &st, OPDATA(io)) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), io->path, strerror(errno));
 	io->is_block = S_ISBLK(st.st_mode);
 	io->sector_size = 512;
 	if (!io->is_block) {
 		if (!S_ISREG(st.st_mode))
-			return util_fail(cause, -ENOTBLK, "%s: neither a block device nor a file",
+			return util_fail(cause, -ENOTBLK, _("%s: neither a block device nor a file"),
 					 io->path);
 		io->size = (uint64_t)st.st_size;
 		return 0;
 	}
 	if (OP(io, ioctl)(io->fd, BLKGETSIZE64, &io->size, OPDATA(io)) < 0)
-		return util_fail(cause, -errno, "%s: BLKGETSIZE64: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: BLKGETSIZE64: %s"), io->path, strerror(errno));
 	if (OP(io, ioctl)(io->fd, BLKSSZGET, &ssz, OPDATA(io)) < 0)
-		return util_fail(cause, -errno, "%s: BLKSSZGET: %s", io->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: BLKSSZGET: %s"), io->path, strerror(errno));
 	if (ssz < 512 || ssz > (int)BLKIO_ALIGN || (ssz & (ssz - 1)))
-		return util_fail(cause, -EINVAL, "%s: unsupported logical sector size %d",
+		return util_fail(cause, -EINVAL, _("%s: unsupported logical sector size %d"),
 				 io->path, ssz);
 	io->sector_size = (uint32_t)ssz;
 	return 0;
@@ -222,7 +222,7 @@ static int open_common(struct blkio *io, const char *path, int anchor_fd, unsign
 	io->flags = flags;
 	io->ops = ops;
 	if (util_strlcpy(io->path, path, sizeof(io->path)) >= sizeof(io->path))
-		return util_fail(cause, -ENAMETOOLONG, "%s: path too long", path);
+		return util_fail(cause, -ENAMETOOLONG, _("%s: path too long"), path);
 	if (anchor_fd >= 0) {
 		io->fd_anchor = fcntl(anchor_fd, F_DUPFD_CLOEXEC, 3);
 		rc = io->fd_anchor < 0 ? util_fail(cause, -errno, "%s: %s", path, strerror(errno))
@@ -247,7 +247,7 @@ static int open_common(struct blkio *io, const char *path, int anchor_fd, unsign
 		rc = -errno;
 		blkio_close(io);
 		if (rc == -EBUSY)
-			return util_fail(cause, rc, "%s: in use (cannot open exclusively)", path);
+			return util_fail(cause, rc, _("%s: in use (cannot open exclusively)"), path);
 		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
 	}
 	rc = same_target(io, cause);
@@ -279,11 +279,11 @@ static int same_medium(struct blkio *io, const struct device_info *dev, char **c
 	if (!dev->ident_dev && !dev->ident_ino)
 		return 0;
 	if (fstat(io->fd_anchor, &st) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), dev->path, strerror(errno));
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_dev != dev->ident_dev ||
 	    (uint64_t)st.st_ino != dev->ident_ino)
-		return util_fail(cause, -EAGAIN, "%s: refused: the path now leads to another "
-				 "file or device than the one checked and confirmed", dev->path);
+		return util_fail(cause, -EAGAIN, _("%s: refused: the path now leads to another "
+				 "file or device than the one checked and confirmed"), dev->path);
 	return 0;
 }
 

@@ -283,14 +283,14 @@ static int check_witness_names(const char *const *w, size_t n, const char *opera
 			       int err, char **cause)
 {
 	if (n < 2)
-		return util_fail(cause, err, "a destruction needs two witnesses");
+		return util_fail(cause, err, _("a destruction needs two witnesses"));
 	for (size_t i = 0; i < n; i++) {
 		if (!empty(operator_name) && policy_same_person(w[i], operator_name))
-			return util_fail(cause, err, "a witness cannot be the person destroying");
+			return util_fail(cause, err, _("a witness cannot be the person destroying"));
 		for (size_t j = 0; j < i; j++)
 			if (policy_same_person(w[i], w[j]))
-				return util_fail(cause, err, "the witnesses must be different "
-						 "people (%s is named twice)", w[i]);
+				return util_fail(cause, err, _("the witnesses must be different "
+						 "people (%s is named twice)"), w[i]);
 	}
 	return 0;
 }
@@ -302,10 +302,10 @@ static int check_destruction(const struct cert_input *in, char **cause)
 	size_t n = cert_witnesses(d);
 
 	if (empty(d->method) || empty(d->place))
-		return util_fail(cause, -EINVAL, "a destruction needs its method and place");
+		return util_fail(cause, -EINVAL, _("a destruction needs its method and place"));
 	for (size_t i = n; i < CERT_MAX_WITNESSES; i++)
 		if (!empty(d->witnesses[i].name))
-			return util_fail(cause, -EINVAL, "witness %zu has no name", n + 1);
+			return util_fail(cause, -EINVAL, _("witness %zu has no name"), n + 1);
 	for (size_t i = 0; i < n; i++)
 		names[i] = d->witnesses[i].name;
 	return check_witness_names(names, n, in->operator_.name, -EINVAL, cause);
@@ -317,20 +317,20 @@ static int check_input(const struct cert_input *in, char **cause)
 
 	if (in->kind != CERT_KIND_SANITIZATION && in->kind != CERT_KIND_DESTRUCTION)
 		return util_fail(cause, -EINVAL,
-				 "a certificate is for a sanitization or a destruction");
+				 _("a certificate is for a sanitization or a destruction"));
 	if (empty(in->operator_.name))
-		return util_fail(cause, -EINVAL, "the certificate needs the operator's name");
+		return util_fail(cause, -EINVAL, _("the certificate needs the operator's name"));
 	if (same_person(&in->operator_, &in->validator))
-		return util_fail(cause, -EINVAL, "the validator must be a second person");
+		return util_fail(cause, -EINVAL, _("the validator must be a second person"));
 	if (empty(m->serial) && empty(m->register_no) && empty(m->asset_tag))
 		return util_fail(cause, -EINVAL,
-				 "the medium needs a serial, register number or asset tag");
+				 _("the medium needs a serial, register number or asset tag"));
 	if (in->kind == CERT_KIND_DESTRUCTION)
 		return check_destruction(in, cause);
 	if (empty(in->san.method) || empty(in->san.profile))
-		return util_fail(cause, -EINVAL, "a sanitization needs its method and profile");
+		return util_fail(cause, -EINVAL, _("a sanitization needs its method and profile"));
 	if (is_erased(&in->san) && empty(in->san.nist_category))
-		return util_fail(cause, -EINVAL, "an erasure needs its NIST category");
+		return util_fail(cause, -EINVAL, _("an erasure needs its NIST category"));
 	return 0;
 }
 
@@ -443,9 +443,9 @@ int cert_build(const struct cert_input *in, const struct station *st, const char
 	if (b.err) {
 		json_decref(o);
 		if (b.err == -EINVAL)
-			return util_fail(cause, b.err, "certificate field \"%s\": not valid UTF-8 "
-					 "or out of range", b.key ? b.key : "?");
-		return util_fail(cause, b.err, "out of memory building the certificate");
+			return util_fail(cause, b.err, _("certificate field \"%s\": not valid UTF-8 "
+					 "or out of range"), b.key ? b.key : "?");
+		return util_fail(cause, b.err, _("out of memory building the certificate"));
 	}
 	*out = o;
 	return 0;
@@ -470,19 +470,19 @@ int cert_canonical(const json_t *cert, char **out, size_t *len, char **cause)
 
 	*out = NULL;
 	if (!json_is_object(cert))
-		return util_fail(cause, -EINVAL, "the certificate is not a JSON object");
+		return util_fail(cause, -EINVAL, _("the certificate is not a JSON object"));
 	if (!cert_is_v1(cert)) {
 		rc = jcs_serialize(cert, out, len);
 		if (rc == -ERANGE)
-			return util_fail(cause, rc, "the certificate holds a number JSON "
-					 "canonicalization (RFC 8785) cannot represent exactly");
+			return util_fail(cause, rc, _("the certificate holds a number JSON "
+					 "canonicalization (RFC 8785) cannot represent exactly"));
 		if (rc)
-			return util_fail(cause, rc, "cannot serialise the certificate");
+			return util_fail(cause, rc, _("cannot serialise the certificate"));
 		return 0;
 	}
 	s = json_dumps(cert, CANON_V1_FLAGS);
 	if (!s)
-		return util_fail(cause, -ENOMEM, "cannot serialise the certificate");
+		return util_fail(cause, -ENOMEM, _("cannot serialise the certificate"));
 	*out = s;
 	if (len)
 		*len = strlen(s);
@@ -626,12 +626,12 @@ int cert_summary_body(const json_t *cert, char **out, size_t *len, char **cause)
 
 	*out = NULL;
 	if (!json_is_object(cert) || !str_at(cert, "id"))
-		return util_fail(cause, -EINVAL, "not a certificate");
+		return util_fail(cause, -EINVAL, _("not a certificate"));
 	if (fpr)
 		util_strlcpy(keyid, fpr, sizeof(keyid));
 	f = open_memstream(out, &n);
 	if (!f)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	fputs(CERT_QR2_PREFIX, f);
 	qr_put(f, str_at(cert, "kind"));
 	qr_put(f, str_at(cert, "id"));
@@ -662,7 +662,7 @@ int cert_summary_body(const json_t *cert, char **out, size_t *len, char **cause)
 	if (fclose(f) != 0) {
 		free(*out);
 		*out = NULL;
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	if (len)
 		*len = n;
@@ -696,10 +696,10 @@ static int summary_check(const json_t *cert, const char *b64, const struct sign_
 	if (rc)
 		return rc;
 	if (!b64 || b64_decode(b64, &sig, &siglen) < 0)
-		rc = util_fail(cause, -EBADMSG, "the summary signature is missing or not base64");
+		rc = util_fail(cause, -EBADMSG, _("the summary signature is missing or not base64"));
 	else if (sign_verify(pub, body, len, sig, siglen) != 0)
-		rc = util_fail(cause, -EBADMSG, "the summary (QR code) signature does not "
-			       "verify");
+		rc = util_fail(cause, -EBADMSG, _("the summary (QR code) signature does not "
+			       "verify"));
 	free(sig);
 	free(body);
 	return rc;
@@ -740,14 +740,14 @@ static int qr_fields(const char *body, json_t **fields, char **cause)
 		free(v);
 		if (!js || json_object_set_new(o, qr_names[i++], js)) {
 			json_decref(o);
-			return util_fail(cause, -EBADMSG, "the QR payload is not valid UTF-8");
+			return util_fail(cause, -EBADMSG, _("the QR payload is not valid UTF-8"));
 		}
 		p += n + 1;
 	}
 	if (!o || i != CERT_QR_NFIELDS || *p) {
 		json_decref(o);
-		return util_fail(cause, -EBADMSG, "the QR payload does not have the %d fields "
-				 "of a custos summary", CERT_QR_NFIELDS);
+		return util_fail(cause, -EBADMSG, _("the QR payload does not have the %d fields "
+				 "of a custos summary"), CERT_QR_NFIELDS);
 	}
 	*fields = o;
 	return 0;
@@ -768,15 +768,15 @@ int cert_qr_verify(const char *payload, const struct sign_key *pub, json_t **fie
 	while (n && (payload[n - 1] == '\n' || payload[n - 1] == '\r'))
 		n--;
 	if (n > 7 && strncmp(payload, CERT_QR_PREFIX "|", 8) == 0)
-		return util_fail(cause, -EINVAL, "a format-1 QR code holds only the id, digest and "
+		return util_fail(cause, -EINVAL, _("a format-1 QR code holds only the id, digest and "
 				 "signature: check it against its certificate (cert verify FILE "
-				 "--qr-text PAYLOAD)");
+				 "--qr-text PAYLOAD)"));
 	if (n < 9 || strncmp(payload, CERT_QR2_PREFIX "|", 8) != 0)
-		return util_fail(cause, -EINVAL, "not a custos QR code (it does not start with "
-				 CERT_QR2_PREFIX ")");
+		return util_fail(cause, -EINVAL, _("not a custos QR code (it does not start with %s)"),
+				 CERT_QR2_PREFIX);
 	body = strndup(payload, n);
 	if (!body)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	bar = strrchr(body, '|');
 	*bar = '\0';
 	rc = qr_fields(body, &f, cause);
@@ -784,18 +784,18 @@ int cert_qr_verify(const char *payload, const struct sign_key *pub, json_t **fie
 		goto out;
 	keyid = json_string_value(json_object_get(f, "key_id"));
 	if (sign_fingerprint(pub, fpr) < 0) {
-		rc = util_fail(cause, -EIO, "cannot compute the key fingerprint");
+		rc = util_fail(cause, -EIO, _("cannot compute the key fingerprint"));
 		goto out;
 	}
 	if (strlen(keyid) != 16 || strncmp(fpr, keyid, 16) != 0) {
-		rc = util_fail(cause, -EBADMSG, "signed by another key: key id %s, this key is "
-			       "%.16s", keyid, fpr);
+		rc = util_fail(cause, -EBADMSG, _("signed by another key: key id %s, this key is "
+			       "%.16s"), keyid, fpr);
 		goto out;
 	}
 	if (b64_decode(bar + 1, &sig, &siglen) < 0 ||
 	    sign_verify(pub, body, strlen(body), sig, siglen) != 0) {
-		rc = util_fail(cause, -EBADMSG, "the QR code's signature does not verify: "
-			       "its content was changed or it was not signed by this key");
+		rc = util_fail(cause, -EBADMSG, _("the QR code's signature does not verify: "
+			       "its content was changed or it was not signed by this key"));
 		goto out;
 	}
 	*fields = f;
@@ -844,7 +844,7 @@ int cert_sign(const json_t *cert, const struct sign_key *key, json_t **doc, char
 	if (rc)
 		return rc;
 	if (sha256_hex(canon, len, digest) < 0 || sign_data(key, canon, len, &sig, &siglen) < 0) {
-		rc = util_fail(cause, -EIO, "cannot sign the certificate");
+		rc = util_fail(cause, -EIO, _("cannot sign the certificate"));
 		goto out;
 	}
 	sigobj = signature_json(key, digest, sig, siglen);
@@ -860,7 +860,7 @@ int cert_sign(const json_t *cert, const struct sign_key *key, json_t **doc, char
 	*doc = sigobj ? json_pack("{s:O,s:o}", "certificate", (json_t *)cert,
 			       "signature", sigobj) : NULL;
 	if (!*doc)
-		rc = util_fail(cause, -ENOMEM, "cannot assemble the signed certificate");
+		rc = util_fail(cause, -ENOMEM, _("cannot assemble the signed certificate"));
 out:
 	free(sig);
 	free(canon);
@@ -896,14 +896,14 @@ static int check_shape(const json_t *doc, char **cause)
 
 	if (!json_is_object(doc) || !only_keys(doc, top, UTIL_ARRAY_SIZE(top)) ||
 	    !json_is_object(json_object_get(doc, "certificate")))
-		return util_fail(cause, -EINVAL, "not a custos certificate document");
+		return util_fail(cause, -EINVAL, _("not a custos certificate document"));
 	if (cert_is_v1(json_object_get(doc, "certificate")))
 		nsig--;
 	if (!json_is_object(s) || !only_keys(s, sig, nsig))
-		return util_fail(cause, -EINVAL, "the signature block is malformed");
+		return util_fail(cause, -EINVAL, _("the signature block is malformed"));
 	for (size_t i = 0; i < nsig; i++)
 		if (!str_at(s, sig[i]))
-			return util_fail(cause, -EINVAL, "signature.%s is missing", sig[i]);
+			return util_fail(cause, -EINVAL, _("signature.%s is missing"), sig[i]);
 	return 0;
 }
 
@@ -931,12 +931,12 @@ static int check_signed_witnesses(const json_t *cert, char **cause)
 	size_t n = json_array_size(w);
 
 	if (n > CERT_MAX_WITNESSES)
-		return util_fail(cause, -EBADMSG, "a destruction with more than %d witnesses",
+		return util_fail(cause, -EBADMSG, _("a destruction with more than %d witnesses"),
 				 CERT_MAX_WITNESSES);
 	for (size_t i = 0; i < n; i++) {
 		names[i] = str_at(json_array_get(w, i), "name");
 		if (empty(names[i]))
-			return util_fail(cause, -EBADMSG, "a destruction witness without a name");
+			return util_fail(cause, -EBADMSG, _("a destruction witness without a name"));
 	}
 	return check_witness_names(names, n, str_at(json_object_get(cert, "operator"), "name"),
 				   -EBADMSG, cause);
@@ -952,23 +952,23 @@ static int check_content(const json_t *cert, const char *fpr, char **cause)
 	const char *schema = str_at(cert, "schema");
 
 	if (!schema || (strcmp(schema, CERT_SCHEMA) != 0 && strcmp(schema, CERT_SCHEMA_V1) != 0))
-		return util_fail(cause, -EBADMSG, "unknown certificate schema");
+		return util_fail(cause, -EBADMSG, _("unknown certificate schema"));
 	if (!id_well_formed(str_at(cert, "id"), str_at(st, "prefix")))
-		return util_fail(cause, -EBADMSG, "malformed certificate id");
+		return util_fail(cause, -EBADMSG, _("malformed certificate id"));
 	if (!str_at(st, "key_fingerprint") || strcmp(str_at(st, "key_fingerprint"), fpr) != 0)
-		return util_fail(cause, -EBADMSG, "the station fingerprint inside the certificate "
-				 "differs from the signing key's");
+		return util_fail(cause, -EBADMSG, _("the station fingerprint inside the certificate "
+				 "differs from the signing key's"));
 	if (!kind)
-		return util_fail(cause, -EBADMSG, "the certificate has no kind");
+		return util_fail(cause, -EBADMSG, _("the certificate has no kind"));
 	if (strcmp(kind, "sanitization") == 0 && (!outcome || strcmp(outcome, "erased") != 0))
-		return util_fail(cause, -EBADMSG, "a certificate of sanitization for a medium "
-				 "that was not erased");
+		return util_fail(cause, -EBADMSG, _("a certificate of sanitization for a medium "
+				 "that was not erased"));
 	if (strcmp(kind, "report") == 0 && (!outcome || strcmp(outcome, "erased") == 0))
-		return util_fail(cause, -EBADMSG, "a report without a failed outcome");
+		return util_fail(cause, -EBADMSG, _("a report without a failed outcome"));
 	if (strcmp(kind, "destruction") == 0 && check_signed_witnesses(cert, cause) < 0)
 		return -EBADMSG;
 	if (strcmp(kind, "sanitization") && strcmp(kind, "report") && strcmp(kind, "destruction"))
-		return util_fail(cause, -EBADMSG, "unknown certificate kind \"%s\"", kind);
+		return util_fail(cause, -EBADMSG, _("unknown certificate kind \"%s\""), kind);
 	return 0;
 }
 
@@ -981,30 +981,30 @@ static int check_signature(const json_t *doc, const struct sign_key *pub, char *
 	int rc;
 
 	if (sign_fingerprint(pub, fpr) < 0)
-		return util_fail(cause, -EIO, "cannot compute the key fingerprint");
+		return util_fail(cause, -EIO, _("cannot compute the key fingerprint"));
 	if (strcmp(str_at(s, "key_fingerprint"), fpr) != 0)
-		return util_fail(cause, -EBADMSG, "signed by a key other than the one given: "
-				 "the certificate names key %.16s..., this key is %.16s...",
+		return util_fail(cause, -EBADMSG, _("signed by a key other than the one given: "
+				 "the certificate names key %.16s..., this key is %.16s..."),
 				 str_at(s, "key_fingerprint"), fpr);
 	if (strcmp(str_at(s, "algorithm"), algorithm_name(sign_key_type_of(pub))) != 0)
 		return util_fail(cause, -EBADMSG,
-				 "signature algorithm %s does not match the %s key",
+				 _("signature algorithm %s does not match the %s key"),
 				 str_at(s, "algorithm"), sign_key_type_name(sign_key_type_of(pub)));
 	rc = cert_canonical(json_object_get(doc, "certificate"), &canon, &len, cause);
 	if (rc)
 		return rc;
 	if (sha256_hex(canon, len, digest) < 0 || strcmp(digest, str_at(s, "content_sha256"))) {
-		rc = util_fail(cause, -EBADMSG, "the content digest does not match: "
-			       "the certificate was changed");
+		rc = util_fail(cause, -EBADMSG, _("the content digest does not match: "
+			       "the certificate was changed"));
 		goto out;
 	}
 	if (b64_decode(str_at(s, "value"), &sig, &siglen) < 0) {
-		rc = util_fail(cause, -EBADMSG, "the signature value is not valid base64");
+		rc = util_fail(cause, -EBADMSG, _("the signature value is not valid base64"));
 		goto out;
 	}
 	rc = sign_verify(pub, canon, len, sig, siglen);
 	if (rc)
-		rc = util_fail(cause, -EBADMSG, "the signature does not verify");
+		rc = util_fail(cause, -EBADMSG, _("the signature does not verify"));
 	if (rc == 0)
 		rc = check_content(json_object_get(doc, "certificate"), fpr, cause);
 	if (rc == 0 && !cert_is_v1(json_object_get(doc, "certificate")))
@@ -1029,7 +1029,7 @@ static int parse_doc(const char *data, size_t len, json_t **doc, char **cause)
 
 	*doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
 	if (!*doc)
-		return util_fail(cause, -EINVAL, "not valid JSON (line %d: %s)", err.line,
+		return util_fail(cause, -EINVAL, _("not valid JSON (line %d: %s)"), err.line,
 				 err.text);
 	return 0;
 }
@@ -1079,21 +1079,21 @@ static int file_seq_locked(const char *dir, int year, uint64_t *seq, char **caus
 	int rc;
 
 	if (!path)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = util_read_file(path, &data, NULL);
 	if (rc == 0 && sscanf(data, "%llu %llu", &y, &last) != 2) {
-		rc = util_fail(cause, -EBADMSG, "%s is corrupt", path);
+		rc = util_fail(cause, -EBADMSG, _("%s is corrupt"), path);
 		goto out;
 	}
 	if (rc && rc != -ENOENT) {
-		rc = util_fail(cause, rc, "cannot read %s", path);
+		rc = util_fail(cause, rc, _("cannot read %s"), path);
 		goto out;
 	}
 	*seq = (y == (unsigned long long)year ? last : 0) + 1;
 	snprintf(buf, sizeof(buf), "%d %" PRIu64 "\n", year, *seq);
 	rc = util_write_file_atomic(path, buf, strlen(buf), 0640);
 	if (rc)
-		rc = util_fail(cause, rc, "cannot write %s", path);
+		rc = util_fail(cause, rc, _("cannot write %s"), path);
 out:
 	free(data);
 	free(path);
@@ -1112,12 +1112,12 @@ int cert_dir_lock(const char *dir, int *fd, char **cause)
 
 	*fd = -1;
 	if (!lock)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (*fd < 0) {
-		rc = util_fail(cause, -errno, "cannot open %s", lock);
+		rc = util_fail(cause, -errno, _("cannot open %s"), lock);
 	} else if (flock(*fd, LOCK_EX) < 0) {
-		rc = util_fail(cause, -errno, "cannot lock %s", lock);
+		rc = util_fail(cause, -errno, _("cannot lock %s"), lock);
 		util_close(*fd);
 		*fd = -1;
 	} else {
@@ -1158,11 +1158,11 @@ int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, i
 	*id = NULL;
 	if (!dir || empty(st->prefix)) {
 		free(dir);
-		return util_fail(cause, -EINVAL, "the station has no certificate prefix");
+		return util_fail(cause, -EINVAL, _("the station has no certificate prefix"));
 	}
 	rc = util_mkdir_p(dir, 0700);
 	if (rc)
-		rc = util_fail(cause, rc, "cannot create %s", dir);
+		rc = util_fail(cause, rc, _("cannot create %s"), dir);
 	if (rc == 0 && opts && opts->next_seq && !opts->dir_locked) {
 		/* numbers come from elsewhere (the register): still clean up */
 		int fd;
@@ -1178,7 +1178,7 @@ int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, i
 		else
 			rc = file_seq(dir, year, &seq, cause);
 		if (rc == 0 && seq > 999999)
-			rc = util_fail(cause, -ERANGE, "certificate sequence exhausted for %d",
+			rc = util_fail(cause, -ERANGE, _("certificate sequence exhausted for %d"),
 				       year);
 		if (rc == 0)
 			*id = util_asprintf("%s-%04d-%06" PRIu64, st->prefix, year, seq);
@@ -1192,7 +1192,7 @@ int cert_next_id(const struct station *st, const struct cert_issue_opts *opts, i
 		}
 	}
 	if (rc == 0 && !*id)
-		rc = util_fail(cause, -EEXIST, "no free certificate id in %s", dir);
+		rc = util_fail(cause, -EEXIST, _("no free certificate id in %s"), dir);
 	free(dir);
 	return rc;
 }
@@ -1204,9 +1204,9 @@ static int write_doc_json(const char *dir, const char *id, const json_t *doc, ch
 	int rc = 0;
 
 	if (!path || !text)
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 	else if ((rc = util_write_file_atomic(path, text, strlen(text), CERT_FILE_MODE)))
-		rc = util_fail(cause, rc, "cannot write %s", path);
+		rc = util_fail(cause, rc, _("cannot write %s"), path);
 	free(text);
 	free(path);
 	return rc;
@@ -1219,10 +1219,10 @@ static int write_pdf(const char *dir, const char *id, const unsigned char *pdf, 
 	int rc;
 
 	if (!path)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = util_write_file_atomic(path, pdf, len, CERT_FILE_MODE);
 	if (rc)
-		rc = util_fail(cause, rc, "cannot write %s", path);
+		rc = util_fail(cause, rc, _("cannot write %s"), path);
 	free(path);
 	return rc;
 }
@@ -1256,7 +1256,7 @@ int cert_issue(const struct cert_input *in, const struct station *st,
 	if (rc == 0 && opts && opts->id) {
 		id = strdup(opts->id);
 		if (!id)
-			rc = util_fail(cause, -ENOMEM, "out of memory");
+			rc = util_fail(cause, -ENOMEM, _("out of memory"));
 	} else if (rc == 0) {
 		rc = cert_next_id(st, opts, now, &id, cause);
 	}
@@ -1304,7 +1304,7 @@ int cert_digest(const json_t *doc, char out[65], char **cause)
 		return rc;
 	rc = sha256_hex(canon, len, out);
 	free(canon);
-	return rc ? util_fail(cause, rc, "cannot hash the certificate") : 0;
+	return rc ? util_fail(cause, rc, _("cannot hash the certificate")) : 0;
 }
 
 int cert_qr_payload(const json_t *doc, char **out, char **cause)
@@ -1316,25 +1316,25 @@ int cert_qr_payload(const json_t *doc, char **out, char **cause)
 
 	*out = NULL;
 	if (!id || !sig)
-		return util_fail(cause, -EINVAL, "not a signed certificate");
+		return util_fail(cause, -EINVAL, _("not a signed certificate"));
 	if (!cert_is_v1(json_object_get(doc, "certificate"))) {
 		const char *sum = str_at(json_object_get(doc, "signature"), "summary_value");
 		char *body;
 
 		if (!sum)
-			return util_fail(cause, -EINVAL, "the certificate has no signed summary");
+			return util_fail(cause, -EINVAL, _("the certificate has no signed summary"));
 		rc = cert_summary_body(json_object_get(doc, "certificate"), &body, NULL, cause);
 		if (rc)
 			return rc;
 		*out = util_asprintf("%s|%s", body, sum);
 		free(body);
-		return *out ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+		return *out ? 0 : util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	rc = cert_digest(doc, digest, cause);
 	if (rc)
 		return rc;
 	*out = util_asprintf(CERT_QR_PREFIX "|%s|%s|%s", id, digest, sig);
-	return *out ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+	return *out ? 0 : util_fail(cause, -ENOMEM, _("out of memory"));
 }
 
 int cert_qr_check(const json_t *doc, const char *payload, char **cause)
@@ -1349,7 +1349,7 @@ int cert_qr_check(const json_t *doc, const char *payload, char **cause)
 	while (n && (payload[n - 1] == '\n' || payload[n - 1] == '\r'))
 		n--;
 	if (n != strlen(want) || memcmp(want, payload, n) != 0)
-		rc = util_fail(cause, -EBADMSG, "the QR code does not match this certificate");
+		rc = util_fail(cause, -EBADMSG, _("the QR code does not match this certificate"));
 	free(want);
 	return rc;
 }
@@ -1751,7 +1751,7 @@ int cert_rows(const json_t *doc, struct cert_row **rows, size_t *n, char **cause
 	r = calloc(total, sizeof(*r));
 	if (!r || !json_is_object(cert)) {
 		free(r);
-		return util_fail(cause, r ? -EINVAL : -ENOMEM, "not a certificate document");
+		return util_fail(cause, r ? -EINVAL : -ENOMEM, _("not a certificate document"));
 	}
 	for (size_t s = 0; s < nsec; s++) {
 		for (size_t i = 0; i < secs[s].n; i++, (*n)++) {
@@ -1761,7 +1761,7 @@ int cert_rows(const json_t *doc, struct cert_row **rows, size_t *n, char **cause
 			if (!r[*n].value) {
 				cert_rows_free(r, *n);
 				*n = 0;
-				return util_fail(cause, -ENOMEM, "out of memory");
+				return util_fail(cause, -ENOMEM, _("out of memory"));
 			}
 		}
 	}
@@ -1803,7 +1803,7 @@ int cert_text(const json_t *doc, char **out, char **cause)
 	f = open_memstream(out, &len);
 	if (!f) {
 		cert_rows_free(rows, n);
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	fprintf(f, "%s\n%s\n", str_at(cert, "title") ? str_at(cert, "title") : "?",
 		str_at(cert, "title_zh") ? str_at(cert, "title_zh") : "");
@@ -1817,7 +1817,7 @@ int cert_text(const json_t *doc, char **out, char **cause)
 	if (fclose(f) != 0) {
 		free(*out);
 		*out = NULL;
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	return 0;
 }
@@ -1849,7 +1849,7 @@ int cert_load_file(const char *path, json_t **doc, char **cause)
 		*doc = json_incref(json_array_get(docs, 0));
 		json_decref(docs);
 		if (!*doc)
-			rc = util_fail(cause, -ENOENT, "%s holds no certificate", path);
+			rc = util_fail(cause, -ENOENT, _("%s holds no certificate"), path);
 	}
 out:
 	free(data);
@@ -1868,10 +1868,10 @@ int cert_find(const char *cert_dir, const char *ref, char **path, char **cause)
 		if (*path && access(*path, F_OK) != 0) {
 			free(*path);
 			*path = NULL;
-			return util_fail(cause, -ENOENT, "no certificate %s in %s", ref, cert_dir);
+			return util_fail(cause, -ENOENT, _("no certificate %s in %s"), ref, cert_dir);
 		}
 	}
-	return *path ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+	return *path ? 0 : util_fail(cause, -ENOMEM, _("out of memory"));
 }
 
 /* ---- printing ----------------------------------------------------------- */
@@ -1897,7 +1897,7 @@ int cert_print_start(const char *printer, const char *title, const char *file, p
 	argv[n] = NULL;
 	rc = posix_spawn_file_actions_init(&fa);
 	if (rc != 0)
-		return util_fail(cause, -rc, "cannot run lp: %s", strerror(rc));
+		return util_fail(cause, -rc, _("cannot run lp: %s"), strerror(rc));
 	rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	if (rc == 0)
 		rc = posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
@@ -1907,7 +1907,7 @@ int cert_print_start(const char *printer, const char *title, const char *file, p
 	if (rc == ENOENT)
 		return util_fail(cause, -ENOENT, "%s", lp_missing);
 	if (rc != 0)
-		return util_fail(cause, -rc, "cannot run lp: %s", strerror(rc));
+		return util_fail(cause, -rc, _("cannot run lp: %s"), strerror(rc));
 	return 0;
 }
 
@@ -1920,10 +1920,10 @@ int cert_print_status(int status, const char *printer, char **cause)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return util_fail(cause, -ENOENT, "%s", lp_missing);
 	if (!WIFEXITED(status))
-		return util_fail(cause, -EINTR, "lp was stopped by signal %d",
+		return util_fail(cause, -EINTR, _("lp was stopped by signal %d"),
 				 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	return util_fail(cause, -EIO, "lp failed (exit %d): is the CUPS scheduler running and a "
-			 "printer%s%s configured?", WEXITSTATUS(status), named ? " " : "",
+	return util_fail(cause, -EIO, _("lp failed (exit %d): is the CUPS scheduler running and a "
+			 "printer%s%s configured?"), WEXITSTATUS(status), named ? " " : "",
 			 named ? printer : "");
 }
 
@@ -1937,6 +1937,6 @@ int cert_print(const char *printer, const char *title, const char *file, char **
 		return rc;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return util_fail(cause, -errno, "waiting for lp: %s", strerror(errno));
+			return util_fail(cause, -errno, _("waiting for lp: %s"), strerror(errno));
 	return cert_print_status(status, printer, cause);
 }

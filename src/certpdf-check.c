@@ -35,10 +35,10 @@ static int scan_surface(cairo_surface_t *img, char **payload, char **cause)
 
 	*payload = NULL;
 	if (!px || w <= 0 || h <= 0)
-		return util_fail(cause, -EINVAL, "an empty image");
+		return util_fail(cause, -EINVAL, _("an empty image"));
 	gray = malloc((size_t)w * (size_t)h);
 	if (!gray)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	for (int y = 0; y < h; y++) {
 		const uint32_t *row = (const uint32_t *)(const void *)(px + (size_t)y * (size_t)stride);
 
@@ -71,7 +71,7 @@ static int scan_surface(cairo_surface_t *img, char **payload, char **cause)
 	}
 	zbar_image_destroy(zi);
 	zbar_image_scanner_destroy(sc);
-	return *payload ? 0 : util_fail(cause, -ENOENT, "no custos QR code found in the image");
+	return *payload ? 0 : util_fail(cause, -ENOENT, _("no custos QR code found in the image"));
 }
 
 /* @src painted over white on an RGB24 surface of its size. */
@@ -97,7 +97,7 @@ int cert_qr_scan_png(const char *path, char **payload, char **cause)
 
 	*payload = NULL;
 	if (cairo_surface_status(png) != CAIRO_STATUS_SUCCESS) {
-		rc = util_fail(cause, -EINVAL, "cannot read %s as a PNG image: %s", path,
+		rc = util_fail(cause, -EINVAL, _("cannot read %s as a PNG image: %s"), path,
 			       cairo_status_to_string(cairo_surface_status(png)));
 		cairo_surface_destroy(png);
 		return rc;
@@ -129,7 +129,7 @@ static int relayout(json_t *docs, struct layout *lay, int *pages, char **cause)
 	int rc;
 
 	if (!v)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(docs, i);
 	s = cairo_pdf_surface_create_for_stream(discard, NULL, PAGE_W, PAGE_H);
@@ -138,7 +138,7 @@ static int relayout(json_t *docs, struct layout *lay, int *pages, char **cause)
 	cairo_surface_destroy(s);
 	free(v);
 	if (rc == 0 && lay->failed)
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 	*pages = lay->n ? lay->spots[lay->n - 1].sheet + 1 : 0;
 	return rc;
 }
@@ -180,7 +180,7 @@ static int page_text_load(PopplerDocument *pd, int sheet, struct page_text *t, c
 	page_text_clear(t);
 	page = poppler_document_get_page(pd, sheet);
 	if (!page)
-		return util_fail(cause, -EBADMSG, "the PDF has no page %d", sheet + 1);
+		return util_fail(cause, -EBADMSG, _("the PDF has no page %d"), sheet + 1);
 	t->text = poppler_page_get_text(page);
 	if (!t->text || !poppler_page_get_text_layout(page, &t->rects, &t->n))
 		t->n = 0;
@@ -226,18 +226,18 @@ static int check_spot(PopplerDocument *pd, struct page_text *t, const struct spo
 	got = cell_text(t, sp);
 	want = squeeze(sp->text);
 	if (!want) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 	} else if (strcmp(got, want) != 0 && sp->label) {
 		/* the fixed text is elsewhere: not a page this code drew here */
-		rc = util_fail(cause, -EBADMSG, "the drawn page cannot be checked: its layout "
+		rc = util_fail(cause, -EBADMSG, _("the drawn page cannot be checked: its layout "
 			       "differs from this program's rendering of the certificate (label "
 			       "%s not where expected on page %d: drawn with other fonts or "
 			       "another custos version, or rearranged); check the paper by its "
-			       "QR code (--qr-image)", sp->field, sp->sheet + offset + 1);
+			       "QR code (--qr-image)"), sp->field, sp->sheet + offset + 1);
 	} else if (strcmp(got, want) != 0) {
 		printable(got);
-		rc = util_fail(cause, -EBADMSG, "the drawn page differs from the signed data: "
-			       "page %d shows \"%s\" for %s where the certificate says \"%s\"",
+		rc = util_fail(cause, -EBADMSG, _("the drawn page differs from the signed data: "
+			       "page %d shows \"%s\" for %s where the certificate says \"%s\""),
 			       sp->sheet + offset + 1, got, sp->field, sp->text);
 	}
 	g_free(got);
@@ -256,7 +256,7 @@ static int page_qr(PopplerDocument *pd, int sheet, char **payload, char **cause)
 
 	*payload = NULL;
 	if (!page)
-		return util_fail(cause, -EBADMSG, "the PDF has no page %d", sheet + 1);
+		return util_fail(cause, -EBADMSG, _("the PDF has no page %d"), sheet + 1);
 	img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(PAGE_W * scale),
 					 (int)(PAGE_H * scale));
 	cr = cairo_create(img);
@@ -291,10 +291,10 @@ static int check_qrs(PopplerDocument *pd, json_t *docs, const struct layout *lay
 		if (rc == 0)
 			rc = page_qr(pd, sheet, &got, cause);
 		if (rc == -ENOENT)
-			rc = util_fail(cause, -EBADMSG, "page %d has no readable QR code", sheet + 1);
+			rc = util_fail(cause, -EBADMSG, _("page %d has no readable QR code"), sheet + 1);
 		if (rc == 0 && strcmp(want, got) != 0)
-			rc = util_fail(cause, -EBADMSG, "the QR code on page %d is not the one of "
-				       "certificate %s", sheet + 1, cert_doc_id(doc));
+			rc = util_fail(cause, -EBADMSG, _("the QR code on page %d is not the one of "
+				       "certificate %s"), sheet + 1, cert_doc_id(doc));
 		free(want);
 		free(got);
 		if (rc)
@@ -317,8 +317,8 @@ int cert_pdf_check_page(const char *data, size_t len, json_t *docs, char **cause
 	offset = rc == 0 ? poppler_document_get_n_pages(pd) - pages : 0;
 	/* a batch PDF starts with its (unsigned) summary page */
 	if (rc == 0 && offset != 0 && offset != 1)
-		rc = util_fail(cause, -EBADMSG, "the PDF has %d pages where its certificates "
-			       "take %d", poppler_document_get_n_pages(pd), pages);
+		rc = util_fail(cause, -EBADMSG, _("the PDF has %d pages where its certificates "
+			       "take %d"), poppler_document_get_n_pages(pd), pages);
 	/* the labels first: a different layout is not a forged value */
 	for (size_t i = 0; rc == 0 && i < lay.n; i++)
 		if (lay.spots[i].label)

@@ -274,8 +274,8 @@ int certpdf_attach(struct pdfbuf *b, json_t *const *docs, size_t n, char **cause
 	if (prev <= 0 || size <= 0 || !catalog || strstr(catalog, "/Names") ||
 	    strstr(catalog, "/Metadata") || strstr(catalog, "/AF")) {
 		free(catalog);
-		return util_fail(cause, -EPROTO, "cannot attach the certificate: cairo wrote an "
-				 "unexpected PDF structure");
+		return util_fail(cause, -EPROTO, _("cannot attach the certificate: cairo wrote an "
+				 "unexpected PDF structure"));
 	}
 	names = calloc(n, sizeof(*names));
 	u.off = calloc((size_t)n_new, sizeof(*u.off));
@@ -297,7 +297,7 @@ int certpdf_attach(struct pdfbuf *b, json_t *const *docs, size_t n, char **cause
 	free(u.off);
 	free(buf);
 	free(catalog);
-	return rc ? util_fail(cause, rc, "cannot attach the certificate to the PDF") : 0;
+	return rc ? util_fail(cause, rc, _("cannot attach the certificate to the PDF")) : 0;
 }
 
 /* ---- extraction -------------------------------------------------------- */
@@ -319,7 +319,7 @@ static int decode_embedded(const char *b64, size_t n, json_t **docs, char **caus
 	int got;
 
 	if (!raw)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	got = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
 	while (got > 0 && raw[got - 1] == '\0')	/* padding bytes */
 		got--;
@@ -328,7 +328,7 @@ static int decode_embedded(const char *b64, size_t n, json_t **docs, char **caus
 	if (!json_is_array(*docs)) {
 		json_decref(*docs);
 		*docs = NULL;
-		return util_fail(cause, -EBADMSG, "the certificate embedded in the PDF is damaged");
+		return util_fail(cause, -EBADMSG, _("the certificate embedded in the PDF is damaged"));
 	}
 	return 0;
 }
@@ -340,13 +340,13 @@ static int keywords_docs(const char *data, size_t len, json_t **docs, char **cau
 
 	*docs = NULL;
 	if (!b64)
-		return util_fail(cause, -ENOENT, "the PDF carries no custos certificate (a PDF "
-				 "printed to file loses it: check its QR code, --qr-image)");
+		return util_fail(cause, -ENOENT, _("the PDF carries no custos certificate (a PDF "
+				 "printed to file loses it: check its QR code, --qr-image)"));
 	for (end = b64; end < data + len && (isalnum((unsigned char)*end) || *end == '+' ||
 					     *end == '/' || *end == '='); end++)
 		;
 	if ((end - b64) % 4 || end == b64)
-		return util_fail(cause, -EBADMSG, "the certificate embedded in the PDF is damaged");
+		return util_fail(cause, -EBADMSG, _("the certificate embedded in the PDF is damaged"));
 	return decode_embedded(b64, (size_t)(end - b64), docs, cause);
 }
 
@@ -358,7 +358,7 @@ PopplerDocument *certpdf_poppler_open(const char *data, size_t len, char **cause
 
 	g_bytes_unref(bytes);
 	if (!pd) {
-		util_fail(cause, -EBADMSG, "not a readable PDF: %s", err ? err->message : "?");
+		util_fail(cause, -EBADMSG, _("not a readable PDF: %s"), err ? err->message : "?");
 		g_clear_error(&err);
 	}
 	return pd;
@@ -391,14 +391,14 @@ static int attached_docs(PopplerDocument *pd, json_t **docs, char **cause)
 		if (json_is_object(json_object_get(doc, "certificate")))
 			json_array_append(*docs, doc);
 		else if (a->name && g_str_has_suffix(a->name, ".json"))
-			rc = util_fail(cause, -EBADMSG, "the attachment %s is not a certificate "
-				       "document", a->name);
+			rc = util_fail(cause, -EBADMSG, _("the attachment %s is not a certificate "
+				       "document"), a->name);
 		json_decref(doc);
 		g_byte_array_unref(buf);
 	}
 	g_list_free_full(list, g_object_unref);
 	if (!*docs)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (rc) {
 		json_decref(*docs);
 		*docs = NULL;
@@ -448,8 +448,8 @@ int cert_pdf_extract(const char *data, size_t len, json_t **docs, char **cause)
 	if ((krc && krc != -ENOENT) || (krc == 0 && !same_docs(att, kw))) {
 		json_decref(att);
 		json_decref(kw);
-		return util_fail(cause, -EBADMSG, "the PDF's attached certificate and the copy in "
-				 "its Keywords differ (or that copy is damaged)");
+		return util_fail(cause, -EBADMSG, _("the PDF's attached certificate and the copy in "
+				 "its Keywords differ (or that copy is damaged)"));
 	}
 	/* the Keywords list is in page order, the attachments by name */
 	if (krc == 0) {

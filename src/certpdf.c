@@ -577,7 +577,7 @@ static int cert_page(struct pen *p, const json_t *doc, char **cause)
 		y = PAGE_H - reserve;
 	rc = signatures(p, doc, y);
 	if (rc)
-		return util_fail(cause, rc, "cannot draw the QR code");
+		return util_fail(cause, rc, _("cannot draw the QR code"));
 	footer(p);
 	show_page(p);
 	return 0;
@@ -784,7 +784,7 @@ int certpdf_draw(cairo_surface_t *s, const struct cert_machine *mc, json_t *cons
 	}
 	g_object_unref(p.layout);
 	if (rc == 0 && cairo_status(p.cr) != CAIRO_STATUS_SUCCESS)
-		rc = util_fail(cause, -EIO, "cairo: %s",
+		rc = util_fail(cause, -EIO, _("cairo: %s"),
 			       cairo_status_to_string(cairo_status(p.cr)));
 	cairo_destroy(p.cr);
 	return rc;
@@ -798,14 +798,14 @@ static int render(const struct cert_machine *mc, json_t *const *docs, size_t n,
 	int rc;
 
 	if (!kw)
-		return util_fail(cause, -ENOMEM, "cannot serialise the certificates");
+		return util_fail(cause, -ENOMEM, _("cannot serialise the certificates"));
 	s = cairo_pdf_surface_create_for_stream(certpdf_buf_write, out, PAGE_W, PAGE_H);
 	set_metadata(s, docs, n, kw);
 	free(kw);
 	rc = certpdf_draw(s, mc, docs, n, lay, cause);
 	cairo_surface_finish(s);
 	if (rc == 0 && (out->failed || cairo_surface_status(s) != CAIRO_STATUS_SUCCESS))
-		rc = util_fail(cause, -EIO, "cannot produce the PDF: %s",
+		rc = util_fail(cause, -EIO, _("cannot produce the PDF: %s"),
 			       cairo_status_to_string(cairo_surface_status(s)));
 	cairo_surface_destroy(s);
 	if (rc == 0 && !lay && n)
@@ -817,10 +817,10 @@ static int check_docs(const struct cert_machine *mc, json_t *const *docs, size_t
 		      char **cause)
 {
 	if (n == 0 && !(mc && mc->n_others))
-		return util_fail(cause, -EINVAL, "no certificate to render");
+		return util_fail(cause, -EINVAL, _("no certificate to render"));
 	for (size_t i = 0; i < n; i++)
 		if (!cert_doc_id(docs[i]) || !json_is_object(json_object_get(docs[i], "signature")))
-			return util_fail(cause, -EINVAL, "only signed certificates are rendered");
+			return util_fail(cause, -EINVAL, _("only signed certificates are rendered"));
 	return 0;
 }
 
@@ -855,7 +855,7 @@ static int write_out(const char *path, unsigned char *pdf, size_t len, char **ca
 	int rc = util_write_file_atomic(path, pdf, len, 0640);
 
 	free(pdf);
-	return rc ? util_fail(cause, rc, "cannot write %s", path) : 0;
+	return rc ? util_fail(cause, rc, _("cannot write %s"), path) : 0;
 }
 
 int cert_pdf_write(const json_t *doc, const char *path, char **cause)

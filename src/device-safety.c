@@ -117,8 +117,8 @@ int device_scan_system(struct device_scan *s)
 			b = device_find_path(s, m->source); /* btrfs: anonymous device numbers */
 		if (!b)
 			continue;
-		device_bprintf(why, sizeof(why), "system disk: holds %s (%s)", m->target,
-			       m->source);
+		/* "system disk: " is added where it becomes a reason */
+		device_bprintf(why, sizeof(why), _("holds %s (%s)"), m->target, m->source);
 		rc = resolve_system(s, b, why, 0);
 	}
 	return rc;
@@ -205,8 +205,8 @@ static int cmdline_word(struct device_scan *s, const char *w)
 		b = find_spec(s, w + k);
 		if (!b)
 			return 0;
-		device_bprintf(why, sizeof(why), "system disk: boot medium named on the kernel "
-			       "command line (%s)", w);
+		device_bprintf(why, sizeof(why), _("boot medium named on the kernel command "
+						   "line (%s)"), w);
 		return resolve_system(s, b, why, 0);
 	}
 	return 0;
@@ -291,14 +291,14 @@ static int check_mounts(const struct device_scan *s, struct device_info *dev)
 	}
 	if (!list[0])
 		return 0;
-	return device_add_reason(dev, DEVICE_REASON_MOUNTED, "mounted on %s", list);
+	return device_add_reason(dev, DEVICE_REASON_MOUNTED, _("mounted on %s"), list);
 }
 
 static int check_swaps(const struct device_scan *s, struct device_info *dev)
 {
 	for (size_t i = 0; i < s->n_swaps; i++)
 		if (in_disk(s, device_find_path(s, s->swaps[i]), dev->name))
-			return device_add_reason(dev, DEVICE_REASON_SWAP, "active swap (%s)",
+			return device_add_reason(dev, DEVICE_REASON_SWAP, _("active swap (%s)"),
 						 s->swaps[i]);
 	return 0;
 }
@@ -338,15 +338,15 @@ static int check_holders(const struct device_scan *s, struct device_info *dev)
 			device_bprintf(rel, sizeof(rel), "%s/%s", b->disk, b->name);
 		first_holder(rel, holder, sizeof(holder));
 		if (holder[0] && strcmp(b->name, b->disk) == 0)
-			return device_add_reason(dev, DEVICE_REASON_HELD, "held by %s", holder);
+			return device_add_reason(dev, DEVICE_REASON_HELD, _("held by %s"), holder);
 		if (holder[0])
-			return device_add_reason(dev, DEVICE_REASON_HELD, "held by %s (via %s)",
+			return device_add_reason(dev, DEVICE_REASON_HELD, _("held by %s (via %s)"),
 						 holder, b->name);
 	}
 	for (size_t i = 0; i < s->n_loops; i++)
 		if (in_disk(s, device_find_path(s, s->loops[i].backing), dev->name))
 			return device_add_reason(dev, DEVICE_REASON_HELD,
-						 "held by %s (a loop device over %s)",
+						 _("held by %s (a loop device over %s)"),
 						 s->loops[i].name, s->loops[i].backing);
 	return 0;
 }
@@ -355,7 +355,8 @@ static int check_system(const struct device_scan *s, struct device_info *dev)
 {
 	for (size_t i = 0; i < s->n_sys; i++)
 		if (strcmp(s->sys[i].disk, dev->name) == 0)
-			return device_add_reason(dev, DEVICE_REASON_SYSTEM, "%s", s->sys[i].why);
+			return device_add_reason(dev, DEVICE_REASON_SYSTEM, _("system disk: %s"),
+						 s->sys[i].why);
 	return 0;
 }
 
@@ -378,9 +379,9 @@ int device_check_disk(const struct device_scan *s, struct device_info *dev)
 	if (rc == 0 && device_sys_read(ro, sizeof(ro), "block/%s/ro", dev->name) == 0 &&
 	    strcmp(ro, "1") == 0)
 		rc = device_add_reason(dev, DEVICE_REASON_READONLY,
-				       "read-only (the kernel says ro)");
+				       _("read-only (the kernel says ro)"));
 	if (rc == 0 && dev->size_bytes == 0)
-		rc = device_add_reason(dev, DEVICE_REASON_NO_MEDIUM, "no medium (size 0)");
+		rc = device_add_reason(dev, DEVICE_REASON_NO_MEDIUM, _("no medium (size 0)"));
 	return rc;
 }
 
@@ -398,7 +399,7 @@ int device_check_backing(const struct device_scan *s, struct device_info *dev,
 			same = strcmp(s->loops[i].backing, dev->backing_file) == 0;
 		if (same)
 			return device_add_reason(dev, DEVICE_REASON_BACKING,
-						 "backs loop device %s/%s", device_dev_dir(),
+						 _("backs loop device %s/%s"), device_dev_dir(),
 						 s->loops[i].name);
 	}
 	return 0;
@@ -419,7 +420,7 @@ int device_check_in_use(struct device_info *dev)
 	if (errno != EBUSY || dev->reasons)
 		return 0;
 	return device_add_reason(dev, DEVICE_REASON_IN_USE,
-				 "in use: opened exclusively by another program");
+				 _("in use: opened exclusively by another program"));
 }
 
 /* ---- regular files: which are virtual media ----------------------------- */
@@ -515,12 +516,12 @@ static int dir_check(const char *dir, const char *name, char **cause)
 {
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(wide_dirs); i++)
 		if (below(wide_dirs[i], dir, true))
-			return util_fail(cause, -EINVAL, "virtual_media_dirs: %s holds %s, "
-					 "a system directory", name, wide_dirs[i]);
+			return util_fail(cause, -EINVAL, _("virtual_media_dirs: %s holds %s, "
+					 "a system directory"), name, wide_dirs[i]);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(system_trees); i++)
 		if (below(dir, system_trees[i], false))
-			return util_fail(cause, -EINVAL, "virtual_media_dirs: %s is inside %s, "
-					 "a system directory", name, system_trees[i]);
+			return util_fail(cause, -EINVAL, _("virtual_media_dirs: %s is inside %s, "
+					 "a system directory"), name, system_trees[i]);
 	return 0;
 }
 
@@ -531,11 +532,11 @@ int device_media_dir_valid(const char *dir, char **cause)
 	int rc;
 
 	if (dir[0] != '/')
-		return util_fail(cause, -EINVAL, "virtual_media_dirs: %s is not an absolute path",
+		return util_fail(cause, -EINVAL, _("virtual_media_dirs: %s is not an absolute path"),
 				 dir);
 	len = util_strlcpy(clean, dir, sizeof(clean));
 	if (len >= sizeof(clean))
-		return util_fail(cause, -EINVAL, "virtual_media_dirs: %s: path too long", dir);
+		return util_fail(cause, -EINVAL, _("virtual_media_dirs: %s: path too long"), dir);
 	while (len > 1 && clean[len - 1] == '/')	/* "/var/" is "/var" */
 		clean[--len] = '\0';
 	rc = dir_check(clean, dir, cause);
@@ -641,13 +642,13 @@ static int check_loop_file(struct device_info *dev)
 	pthread_mutex_lock(&media_lock);
 	if (media.state_dir && resolve_dir(media.state_dir, "", dir) && below(real, dir, false) &&
 	    !(virtual_dir(media.state_dir, virt) && below(real, virt, false)))
-		rc = device_add_reason(dev, DEVICE_REASON_BACKING, "a loop device over %s, a "
-				       "file of the station's state directory", real);
+		rc = device_add_reason(dev, DEVICE_REASON_BACKING, _("a loop device over %s, a "
+				       "file of the station's state directory"), real);
 	pthread_mutex_unlock(&media_lock);
 	tree = rc == 0 ? system_tree_of(real) : NULL;
 	if (tree)
-		rc = device_add_reason(dev, DEVICE_REASON_BACKING, "a loop device over %s, a "
-				       "system file under %s", real, tree);
+		rc = device_add_reason(dev, DEVICE_REASON_BACKING, _("a loop device over %s, a "
+				       "system file under %s"), real, tree);
 	return rc;
 }
 
@@ -666,13 +667,13 @@ static int check_place_locked(const struct device_scan *s, const struct stat *st
 		device_bprintf(at, sizeof(at), " (the path leads to %s)", real);
 	if (media.state_dir && resolve_dir(media.state_dir, "", dir) && below(real, dir, false))
 		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
-					 "a file of the station's state directory %s, not a "
-					 "virtual medium (only its virtual/ holds media)%s", dir, at);
+					 _("a file of the station's state directory %s, not a "
+					 "virtual medium (only its virtual/ holds media)%s"), dir, at);
 	/* before the named directories: one of them may have become a link */
 	tree = system_tree_of(real);
 	if (tree)
 		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
-					 "a system file under %s, not a virtual medium%s", tree, at);
+					 _("a system file under %s, not a virtual medium%s"), tree, at);
 	for (size_t i = 0; i < media.n; i++)
 		if (resolve_dir(media.dirs[i], "", dir) && below(real, dir, false) &&
 		    dir_check(dir, media.dirs[i], NULL) == 0 && same_mount(real, st, dir))
@@ -682,16 +683,14 @@ static int check_place_locked(const struct device_scan *s, const struct stat *st
 		if (strcmp(s->sys[i].disk, b->disk) != 0)
 			continue;
 		why = s->sys[i].why;
-		if (strncmp(why, "system disk: ", 13) == 0)
-			why += 13;
 		return device_add_reason(dev, DEVICE_REASON_SYSTEM,
-					 "a file on the system disk %s (%s), not a virtual "
-					 "medium%s", b->disk, why, at);
+					 _("a file on the system disk %s (%s), not a virtual "
+					 "medium%s"), b->disk, why, at);
 	}
 	return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
-				 "not a virtual medium: a regular file is wiped only inside "
+				 _("not a virtual medium: a regular file is wiped only inside "
 				 "STATE-DIR/virtual or a directory named by virtual_media_dirs "
-				 "in station.conf%s", at);
+				 "in station.conf%s"), at);
 }
 
 static int check_place(const struct device_scan *s, const struct stat *st, const char *real,
@@ -721,7 +720,7 @@ static int check_owner(const struct stat *st, const char *real, struct device_in
 
 	if (st->st_nlink != 1)
 		return device_add_reason(dev, DEVICE_REASON_UNSAFE,
-					 "has %lu hard links (a virtual medium has one name)",
+					 _("has %lu hard links (a virtual medium has one name)"),
 					 (unsigned long)st->st_nlink);
 	if (trusted_uid(st->st_uid))
 		return 0;
@@ -733,7 +732,7 @@ static int check_owner(const struct stat *st, const char *real, struct device_in
 	    !(pst.st_mode & (S_IWGRP | S_IWOTH)))
 		return 0;
 	return device_add_reason(dev, DEVICE_REASON_UNSAFE,
-				 "owned by uid %u in %s, a directory others can write",
+				 _("owned by uid %u in %s, a directory others can write"),
 				 (unsigned)st->st_uid, parent);
 }
 
@@ -747,11 +746,11 @@ int device_check_file(const struct device_scan *s, int fd, const struct stat *st
 	rc = fd_path(fd, real, sizeof(real));
 	if (rc < 0)
 		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
-					 "cannot tell where the file lies (%s)", strerror(-rc));
+					 _("cannot tell where the file lies (%s)"), strerror(-rc));
 	util_strlcpy(dev->backing_file, real, sizeof(dev->backing_file));
 	if (real[0] != '/' || st->st_nlink == 0)
 		return device_add_reason(dev, DEVICE_REASON_NOT_MEDIUM,
-					 "the file has no name in the file system (%s)", real);
+					 _("the file has no name in the file system (%s)"), real);
 	rc = check_place(s, st, real, dev);
 	if (rc == 0)
 		rc = check_owner(st, real, dev);
@@ -900,12 +899,12 @@ int device_check_file_use(const struct stat *st, struct device_info *dev)
 	enum lock_seen lock = lock_scan(st, who, sizeof(who));
 
 	if (lock == LOCK_NAMED || file_opener(st, true, who, sizeof(who)))
-		return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s", who);
+		return device_add_reason(dev, DEVICE_REASON_IN_USE, _("in use: %s"), who);
 	if (lock == LOCK_NONE)
 		return 0;
 	if (!file_opener(st, false, who, sizeof(who)))
 		util_strlcpy(who, "another program holds a lock on it", sizeof(who));
-	return device_add_reason(dev, DEVICE_REASON_IN_USE, "in use: %s (a lock)", who);
+	return device_add_reason(dev, DEVICE_REASON_IN_USE, _("in use: %s (a lock)"), who);
 }
 
 /* Name whoever keeps us from locking @st: a lock holder, else any opener. */
@@ -915,9 +914,9 @@ static int busy(const struct stat *st, const char *name, const char *what, char 
 
 	if (lock_scan(st, who, sizeof(who)) == LOCK_NAMED ||
 	    file_opener(st, false, who, sizeof(who)))
-		return util_fail(cause, -EBUSY, "%s: in use: %s (%s refused)", name, who, what);
-	return util_fail(cause, -EBUSY, "%s: in use: another program holds a lock on it (%s "
-			 "refused)", name, what);
+		return util_fail(cause, -EBUSY, _("%s: in use: %s (%s refused)"), name, who, what);
+	return util_fail(cause, -EBUSY, _("%s: in use: another program holds a lock on it (%s "
+			 "refused)"), name, what);
 }
 
 int device_lock_file(int fd, int wfd, const char *name, char **cause)
@@ -927,20 +926,20 @@ int device_lock_file(int fd, int wfd, const char *name, char **cause)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", name, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), name, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			return busy(&st, name, "flock", cause);
-		return util_fail(cause, -errno, "%s: flock: %s", name, strerror(errno));
+		return util_fail(cause, -errno, _("%s: flock: %s"), name, strerror(errno));
 	}
 	if (wfd < 0)
 		return 0;
 	if (fcntl(wfd, F_OFD_SETLK, &fl) < 0) {
 		if (errno == EAGAIN || errno == EACCES)
 			return busy(&st, name, "OFD lock", cause);
-		return util_fail(cause, -errno, "%s: F_OFD_SETLK: %s", name, strerror(errno));
+		return util_fail(cause, -errno, _("%s: F_OFD_SETLK: %s"), name, strerror(errno));
 	}
 	if (file_opener(&st, true, who, sizeof(who)))
-		return util_fail(cause, -EBUSY, "%s: in use: %s", name, who);
+		return util_fail(cause, -EBUSY, _("%s: in use: %s"), name, who);
 	return 0;
 }

@@ -377,7 +377,7 @@ int device_scan_build(struct device_scan *s, char **cause)
 	memset(s, 0, sizeof(*s));
 	rc = scan_blocks(s);
 	if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot read %s/block: %s", roots.sysfs, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot read %s/block: %s"), roots.sysfs, strerror(-rc));
 		goto out;
 	}
 	rc = for_each_line("self/mountinfo", s, scan_mount_line);
@@ -388,7 +388,7 @@ int device_scan_build(struct device_scan *s, char **cause)
 	if (rc == 0)
 		rc = for_each_line("cmdline", s, device_scan_cmdline);
 	if (rc < 0)
-		rc = util_fail(cause, rc, "cannot read mounts and swaps under %s: %s", roots.proc,
+		rc = util_fail(cause, rc, _("cannot read mounts and swaps under %s: %s"), roots.proc,
 			       strerror(-rc));
 out:
 	if (rc < 0)

@@ -268,7 +268,7 @@ static int smart_sgio(struct device_info *dev, char *why, size_t len)
 
 	rc = sgio_open(dev->path, false, &sg, &cause);
 	if (rc == 0 && sg->kind != SGIO_KIND_ATA)
-		rc = util_fail(&cause, -EOPNOTSUPP, "not an ATA device");
+		rc = util_fail(&cause, -EOPNOTSUPP, _("not an ATA device"));
 	if (rc == 0)
 		rc = ata_smart_read(sg, &a, &cause);
 	if (sg)
@@ -328,9 +328,9 @@ static int describe_disk(const struct device_scan *s, const char *name, struct d
 	device_bprintf(dev->path, sizeof(dev->path), "%s/%s", device_dev_dir(), name);
 	rc = device_sys_read_u64(&sectors, name, "size");
 	if (rc == -ENOENT)
-		return util_fail(cause, -ENODEV, "%s vanished while being described", dev->path);
+		return util_fail(cause, -ENODEV, _("%s vanished while being described"), dev->path);
 	if (rc < 0)
-		return util_fail(cause, rc, "%s: cannot read %s/block/%s/size: %s", dev->path,
+		return util_fail(cause, rc, _("%s: cannot read %s/block/%s/size: %s"), dev->path,
 				 device_sysfs_dir(), name, strerror(-rc));
 	dev->size_bytes = sectors * 512u;
 	device_bprintf(sysl, sizeof(sysl), "%s/block/%s", device_sysfs_dir(), name);
@@ -347,7 +347,7 @@ static int describe_disk(const struct device_scan *s, const char *name, struct d
 			name);
 	rc = device_check_disk(s, dev);
 	if (rc == 0 && access(sysl, F_OK) != 0)
-		rc = util_fail(cause, -ENODEV, "%s vanished while being described", dev->path);
+		rc = util_fail(cause, -ENODEV, _("%s vanished while being described"), dev->path);
 	else if (rc < 0)
 		rc = util_fail(cause, rc, "%s: %s", dev->path, strerror(-rc));
 	if (smart && rc == 0 && dev->transport == DEVICE_TRANSPORT_SATA && device_real_roots() &&
@@ -382,7 +382,7 @@ static int describe_file(const struct device_scan *s, const char *path, int fd,
 		rc = device_check_file_use(st, dev);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	if (rc == 0 && access(self, W_OK) != 0)
-		rc = device_add_reason(dev, DEVICE_REASON_READONLY, "read-only file (%s)",
+		rc = device_add_reason(dev, DEVICE_REASON_READONLY, _("read-only file (%s)"),
 				       strerror(errno));
 	if (rc < 0) {
 		device_info_clear(dev);
@@ -409,7 +409,7 @@ static int describe_partition(const struct device_blkent *b, const char *path,
 	dev->logical_sector_size = dev->physical_sector_size = 512;
 	dev->transport = transport_of(b->disk, "");
 	rc = device_add_reason(dev, DEVICE_REASON_PARTITION,
-			       "a partition (%s of %s): name the whole disk %s/%s", b->name,
+			       _("a partition (%s of %s): name the whole disk %s/%s"), b->name,
 			       b->disk, device_dev_dir(), b->disk);
 	if (rc < 0)
 		return util_fail(cause, rc, "%s: %s", path, strerror(-rc));
@@ -423,7 +423,7 @@ static int probe_block(const struct device_scan *s, const char *path, const stru
 	int rc;
 
 	if (!b)
-		return util_fail(cause, -ENODEV, "%s: block device %u:%u is not in %s/block",
+		return util_fail(cause, -ENODEV, _("%s: block device %u:%u is not in %s/block"),
 				 path, major(st->st_rdev), minor(st->st_rdev), device_sysfs_dir());
 	if (strcmp(b->name, b->disk) != 0)
 		return describe_partition(b, path, out, cause);
@@ -447,7 +447,7 @@ static int open_target(const char *path, int *fd, struct stat *st, char **cause)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
 	*fd = open(real, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0 && errno == ELOOP)
-		return util_fail(cause, -EAGAIN, "%s: became a symbolic link while being opened",
+		return util_fail(cause, -EAGAIN, _("%s: became a symbolic link while being opened"),
 				 path);
 	if (*fd < 0)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
@@ -455,7 +455,7 @@ static int open_target(const char *path, int *fd, struct stat *st, char **cause)
 		int rc = -errno;
 
 		close_fd(*fd, path);
-		return util_fail(cause, rc, "%s: fstat: %s", path, strerror(-rc));
+		return util_fail(cause, rc, _("%s: fstat: %s"), path, strerror(-rc));
 	}
 	return 0;
 }
@@ -472,7 +472,7 @@ int device_probe(const char *path, struct device_info *out, char **cause)
 		return rc;
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
 		close_fd(fd, path);
-		return util_fail(cause, -ENOTBLK, "%s is neither a block device nor a regular file",
+		return util_fail(cause, -ENOTBLK, _("%s is neither a block device nor a regular file"),
 				 path);
 	}
 	rc = device_scan_build(&s, cause);
@@ -498,7 +498,7 @@ static int refuse(const struct device_info *dev, const char *name, char **cause)
 		device_bprintf(text + used, sizeof(text) - used, "%s%s", i ? "; " : "",
 			       dev->reason_text[i]);
 	}
-	return util_fail(cause, -EPERM, "%s: refused: %s", name, text);
+	return util_fail(cause, -EPERM, _("%s: refused: %s"), name, text);
 }
 
 static int guard_block(const struct device_scan *s, const struct stat *st, const char *name,
@@ -509,7 +509,7 @@ static int guard_block(const struct device_scan *s, const struct stat *st, const
 	int rc;
 
 	if (!b)
-		return util_fail(cause, -ENODEV, "%s: block device %u:%u is not in %s/block",
+		return util_fail(cause, -ENODEV, _("%s: block device %u:%u is not in %s/block"),
 				 name, major(st->st_rdev), minor(st->st_rdev), device_sysfs_dir());
 	if (strcmp(b->name, b->disk) != 0)
 		rc = describe_partition(b, name, &dev, cause);
@@ -549,9 +549,9 @@ int device_guard_fd(int fd, const char *name, char **cause)
 	int rc;
 
 	if (fstat(fd, &st) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", name, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), name, strerror(errno));
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
-		return util_fail(cause, -ENOTBLK, "%s is neither a block device nor a regular file",
+		return util_fail(cause, -ENOTBLK, _("%s is neither a block device nor a regular file"),
 				 name);
 	rc = device_scan_build(&s, cause);
 	if (rc < 0)
@@ -601,16 +601,16 @@ static int same_identity(const struct stat *st, const struct device_info *dev, c
 	rc = b ? describe_disk(&s, b->disk, &now, false, cause) : -ENODEV;
 	device_scan_free(&s);
 	if (rc == -ENODEV)
-		return util_fail(cause, -EAGAIN, "%s: refused: the disk vanished since it was "
-				 "checked and confirmed", dev->path);
+		return util_fail(cause, -EAGAIN, _("%s: refused: the disk vanished since it was "
+				 "checked and confirmed"), dev->path);
 	if (rc < 0)
 		return rc;
 	same = now.size_bytes == dev->size_bytes && strcmp(now.serial, dev->serial) == 0 &&
 	       strcmp(now.wwn, dev->wwn) == 0;
 	device_info_clear(&now);
 	if (!same)
-		return util_fail(cause, -EAGAIN, "%s: refused: another medium than the one checked "
-				 "and confirmed (serial, WWN or size differ): nothing was written",
+		return util_fail(cause, -EAGAIN, _("%s: refused: another medium than the one checked "
+				 "and confirmed (serial, WWN or size differ): nothing was written"),
 				 dev->path);
 	return 0;
 }
@@ -621,16 +621,16 @@ int device_check_medium(int fd, const struct device_info *dev, char **cause)
 	uint64_t seq = 0;
 
 	if (fstat(fd, &st) < 0)
-		return util_fail(cause, -errno, "%s: fstat: %s", dev->path, strerror(errno));
+		return util_fail(cause, -errno, _("%s: fstat: %s"), dev->path, strerror(errno));
 	if (!S_ISBLK(st.st_mode) || (dev->ident_dev && (uint64_t)st.st_rdev != dev->ident_dev))
-		return util_fail(cause, -EAGAIN, "%s: refused: the path now leads to another "
-				 "file or device than the one checked and confirmed", dev->path);
+		return util_fail(cause, -EAGAIN, _("%s: refused: the path now leads to another "
+				 "file or device than the one checked and confirmed"), dev->path);
 	if (!dev->diskseq)
 		return same_identity(&st, dev, cause);
 	if (read_diskseq(fd, &st, &seq) < 0 || seq != dev->diskseq)
-		return util_fail(cause, -EAGAIN, "%s: refused: the medium changed since it was "
+		return util_fail(cause, -EAGAIN, _("%s: refused: the medium changed since it was "
 				 "checked and confirmed (disk sequence number %llu, now %llu): "
-				 "nothing was written", dev->path, (unsigned long long)dev->diskseq,
+				 "nothing was written"), dev->path, (unsigned long long)dev->diskseq,
 				 (unsigned long long)seq);
 	return 0;
 }
@@ -841,9 +841,9 @@ int device_list(const char *virtual_dir, struct device_info **out, size_t *n, ch
 		return rc;
 	rc = list_disks(&s, &devs, &count);
 	if (rc < 0)
-		rc = util_fail(cause, rc, "cannot list block devices: %s", strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot list block devices: %s"), strerror(-rc));
 	else if (virtual_dir && (rc = list_virtual(&s, virtual_dir, &devs, &count)) < 0)
-		rc = util_fail(cause, rc, "cannot list virtual media in %s: %s", virtual_dir,
+		rc = util_fail(cause, rc, _("cannot list virtual media in %s: %s"), virtual_dir,
 			       strerror(-rc));
 	device_scan_free(&s);
 	if (rc < 0) {

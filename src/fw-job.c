@@ -48,7 +48,7 @@ static int open_disk(const struct device_info *dev, int anchor, bool rw, struct 
 	if (own >= 0 && util_close(own) < 0 && rc == 0) {
 		sgio_close(*sdev);
 		*sdev = NULL;
-		rc = util_fail(cause, -EIO, "%s: close failed", dev->path);
+		rc = util_fail(cause, -EIO, _("%s: close failed"), dev->path);
 	}
 	return rc;
 }
@@ -64,7 +64,7 @@ static int guard(const struct device_info *dev, int anchor, const struct profile
 	if (p->method == PROFILE_METHOD_OVERWRITE)
 		return 0;
 	if (m == FW_METHOD_NONE)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: unknown firmware method");
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: unknown firmware method"));
 	if (anchor >= 0)
 		rc = sgio_open_at(anchor, dev->path, false, dev->diskseq, &sdev, cause);
 	else
@@ -145,7 +145,7 @@ static int run(struct sgio_dev *sdev, const struct device_info *dev,
 	if (!o.n_markers)
 		o.n_markers = 16;
 	if (m == FW_METHOD_NONE)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: not a firmware method");
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: not a firmware method"));
 	if (sdev) {
 		rc = fw_run_dev(sdev, m, &o, on_progress, monitor, &monitor->cancel, r, cause);
 	} else {
@@ -192,9 +192,9 @@ static int blk_size(const char *path, uint64_t *bytes, char **cause)
 	if (fd < 0)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
 	if (ioctl(fd, BLKGETSIZE64, bytes) < 0)
-		rc = util_fail(cause, -errno, "%s: BLKGETSIZE64: %s", path, strerror(errno));
+		rc = util_fail(cause, -errno, _("%s: BLKGETSIZE64: %s"), path, strerror(errno));
 	if (util_close(fd) < 0 && rc == 0)
-		rc = util_fail(cause, -EIO, "%s: close failed", path);
+		rc = util_fail(cause, -EIO, _("%s: close failed"), path);
 	return rc;
 }
 
@@ -213,7 +213,7 @@ static int sysfs_rescan(const char *path, const struct stat *st, char **cause)
 	if (write(fd, "1", 1) != 1)
 		rc = util_fail(cause, -errno, "%s: %s", sys, strerror(errno));
 	if (util_close(fd) < 0 && rc == 0)
-		rc = util_fail(cause, -EIO, "%s: close failed", sys);
+		rc = util_fail(cause, -EIO, _("%s: close failed"), sys);
 	return rc;
 }
 
@@ -227,7 +227,7 @@ int fw_job_rescan(const char *path, uint64_t expect, uint64_t *bytes, void *data
 	if (stat(path, &st) < 0)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
 	if (!S_ISBLK(st.st_mode))
-		return util_fail(cause, -ENOTBLK, "%s is not a block device", path);
+		return util_fail(cause, -ENOTBLK, _("%s is not a block device"), path);
 	rc = sysfs_rescan(path, &st, cause);
 	for (int i = 0; rc == 0 && i < 30; i++) {
 		rc = blk_size(path, bytes, cause);
@@ -269,10 +269,10 @@ static int hidden_rescan(const struct device_info *dev, struct fw_job_hidden *h,
 	if (rc < 0)
 		return rc;
 	if (bytes != expect)
-		return util_fail(cause, -EIO, "refused: the native max address was restored (%llu "
+		return util_fail(cause, -EIO, _("refused: the native max address was restored (%llu "
 				 "sectors more) but after a rescan the kernel sees %llu bytes, not "
 				 "%llu; nothing was overwritten: re-plug the drive or reboot, then "
-				 "run again", (unsigned long long)hd->restored_sectors,
+				 "run again"), (unsigned long long)hd->restored_sectors,
 				 (unsigned long long)bytes, (unsigned long long)expect);
 	h->size = bytes;
 	return 0;
@@ -320,11 +320,13 @@ int fw_job_hidden(const struct device_info *dev, const struct profile *p, struct
 		return 0;
 	}
 	rc = hidden_probe(dev, h, &o, &why);
-	if (rc < 0 && o.restore_max && why && strncmp(why, "refused", 7) == 0)
+	if (rc < 0 && o.restore_max && why && (strncmp(why, "refused", 7) == 0 ||
+	    /* TRANSLATORS: how every "refused: ..." message starts, the same there */
+	    strncmp(why, _("refused: "), strlen(_("refused: "))) == 0))
 		rc = util_fail(cause, rc, "%s", why);
 	else if (rc < 0 && o.restore_max)
-		rc = util_fail(cause, rc, "refused: hidden areas (HPA/DCO/AMA) could not be "
-			       "determined (%s), so restore-max cannot be honoured",
+		rc = util_fail(cause, rc, _("refused: hidden areas (HPA/DCO/AMA) could not be "
+			       "determined (%s), so restore-max cannot be honoured"),
 			       why ? why : strerror(-rc));
 	else if (rc < 0)
 		hidden_note(h, why ? why : strerror(-rc));

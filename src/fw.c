@@ -296,31 +296,31 @@ static int check_ata_security(const struct ata_identify *id, bool enhanced, char
 {
 	if (!id->sec_supported)
 		return util_fail(cause, -EOPNOTSUPP,
-				 "not supported: the drive has no ATA Security feature set");
+				 _("not supported: the drive has no ATA Security feature set"));
 	if (enhanced && !id->sec_enhanced)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: the drive does not offer the "
-				 "enhanced security erase");
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: the drive does not offer the "
+				 "enhanced security erase"));
 	if (id->sec_frozen)
-		return util_fail(cause, -EPERM, "refused: %s", ata_frozen_help());
+		return util_fail(cause, -EPERM, _("refused: %s"), ata_frozen_help());
 	if (id->sec_expired)
-		return util_fail(cause, -EPERM, "refused: the drive's password attempt counter has "
-				 "expired; power-cycle the drive and retry");
+		return util_fail(cause, -EPERM, _("refused: the drive's password attempt counter has "
+				 "expired; power-cycle the drive and retry"));
 	if (id->sec_enabled)
-		return util_fail(cause, -EPERM, "refused: ATA security is already enabled (a "
+		return util_fail(cause, -EPERM, _("refused: ATA security is already enabled (a "
 				 "password is set); if custos left it, run "
-				 "'custos ata unlock DEVICE'");
+				 "'custos ata unlock DEVICE'"));
 	return 0;
 }
 
 static int check_ata_sanitize(const struct fw_caps *c, char **cause)
 {
 	if (c->ata.sec_locked)
-		return util_fail(cause, -EPERM, "refused: the drive is security-locked; unlock it "
-				 "first ('custos ata unlock DEVICE')");
+		return util_fail(cause, -EPERM, _("refused: the drive is security-locked; unlock it "
+				 "first ('custos ata unlock DEVICE')"));
 	if (c->san_status_known && c->san.frozen)
-		return util_fail(cause, -EPERM, "refused: the drive is in sanitize frozen state "
+		return util_fail(cause, -EPERM, _("refused: the drive is in sanitize frozen state "
 				 "(set by the BIOS at start-up); power-cycle it (suspend/resume or "
-				 "re-plug its power) and retry");
+				 "re-plug its power) and retry"));
 	return 0;
 }
 
@@ -331,22 +331,22 @@ int fw_check(const struct fw_caps *c, enum fw_method m, const struct fw_opts *o,
 	if (m == FW_PURGE)
 		m = c->purge;
 	if (m == FW_METHOD_NONE || m >= FW_PURGE)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: no Purge-level firmware "
-				 "method on this drive (media kind %s)", c->media_kind);
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: no Purge-level firmware "
+				 "method on this drive (media kind %s)"), c->media_kind);
 	if (methods[m].kind != c->kind)
-		return util_fail(cause, -EOPNOTSUPP, "not supported: %s is an %s command and this "
-				 "is an %s drive", methods[m].name,
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: %s is an %s command and this "
+				 "is an %s drive"), methods[m].name,
 				 methods[m].kind == SGIO_KIND_ATA ? "ATA" : "NVMe",
 				 c->kind == SGIO_KIND_ATA ? "ATA" : "NVMe");
 	if ((c->usb_bridge || c->satl) && !(o && o->allow_usb_bridge))
-		return util_fail(cause, -EPERM, "refused: the drive is behind a %s; bridges that "
+		return util_fail(cause, -EPERM, _("refused: the drive is behind a %s; bridges that "
 				 "pass SET PASSWORD but not ERASE UNIT lock drives, and others "
 				 "drop command fields. Connect it to a native SATA/NVMe port, "
-				 "or override with --allow-usb-bridge",
+				 "or override with --allow-usb-bridge"),
 				 c->usb_bridge ? "USB bridge" :
 				 "SCSI-ATA translator that is not libata");
 	if (!(c->methods & (1u << m)))
-		return util_fail(cause, -EOPNOTSUPP, "not supported: the drive does not offer %s",
+		return util_fail(cause, -EOPNOTSUPP, _("not supported: the drive does not offer %s"),
 				 methods[m].command);
 	switch (m) {
 	case FW_ATA_SECURITY_ERASE:
@@ -549,11 +549,11 @@ static void restore_hidden(struct sgio_dev *dev, struct fw_caps *c, enum fw_meth
 	h->restore_attempted = true;
 	if (h->native_max > h->current_max &&
 	    ata_set_max(dev, &c->ata, h->native_max, true, &why) < 0)
-		warn(r, "restoring the native max address failed: %s (HPA security, or one change "
-		     "per power cycle: power-cycle the drive and retry)", why ? why : "unknown");
+		warn(r, _("restoring the native max address failed: %s (HPA security, or one change "
+		     "per power cycle: power-cycle the drive and retry)"), why ? why : "unknown");
 	if (h->dco_known && h->dco_max > h->native_max && ata_dco_restore(dev, &why) < 0)
-		warn(r, "DEVICE CONFIGURATION RESTORE failed: %s (DCO frozen, or an HPA is still "
-		     "set; power-cycle the drive and retry)", why ? why : "unknown");
+		warn(r, _("DEVICE CONFIGURATION RESTORE failed: %s (DCO frozen, or an HPA is still "
+		     "set; power-cycle the drive and retry)"), why ? why : "unknown");
 	free(why);
 	why = NULL;
 	if (ata_identify(dev, &c->ata, &why) == 0) {
@@ -571,8 +571,8 @@ static void restore_hidden(struct sgio_dev *dev, struct fw_caps *c, enum fw_meth
 	}
 	free(why);
 	if (h->restored_sectors && m != FW_METHOD_NONE)
-		warn(r, "the restored capacity is seen by the kernel only after a rescan or power "
-		     "cycle; host-side reads stay within the old size until then");
+		warn(r, _("the restored capacity is seen by the kernel only after a rescan or power "
+		     "cycle; host-side reads stay within the old size until then"));
 }
 
 /* Sanitize and enhanced erase cover them; a normal erase and an overwrite
@@ -591,17 +591,17 @@ static int handle_hidden(struct sgio_dev *dev, struct fw_caps *c, enum fw_method
 		return 0;
 	if (!h->known) {
 		if (o->restore_max)
-			return util_fail(cause, -EIO, "refused: hidden areas (HPA/DCO/AMA) could "
+			return util_fail(cause, -EIO, _("refused: hidden areas (HPA/DCO/AMA) could "
 					 "not be determined (%s), so --restore-max cannot be "
-					 "honoured", h->note[0] ? h->note : "no answer");
-		warn(r, "hidden areas (HPA/DCO/AMA): unknown (%s)", h->note);
+					 "honoured"), h->note[0] ? h->note : "no answer");
+		warn(r, _("hidden areas (HPA/DCO/AMA): unknown (%s)"), h->note);
 		return 0;
 	}
 	if (h->hidden_sectors && o->restore_max)
 		restore_hidden(dev, c, m, r);
 	else if (h->hidden_sectors)
-		warn(r, "%llu sectors are hidden (HPA/DCO/AMA) and stay hidden "
-		     "(no --restore-max)%s",
+		warn(r, _("%llu sectors are hidden (HPA/DCO/AMA) and stay hidden "
+		     "(no --restore-max)%s"),
 		     (unsigned long long)h->hidden_sectors,
 		     covers_hidden(m) ? "; the method erases them anyway" :
 		     m == FW_METHOD_NONE ? "; the overwrite does not reach them" :
@@ -664,19 +664,19 @@ static int markers_write(struct sgio_dev *dev, const struct fw_opts *o, struct f
 
 	rc = sgio_capacity(dev, &bytes, &mk->lbsize);
 	if (rc < 0 || mk->lbsize == 0 || bytes / mk->lbsize < 2)
-		return util_fail(cause, rc < 0 ? rc : -EIO, "marker proof: device size unknown");
+		return util_fail(cause, rc < 0 ? rc : -EIO, _("marker proof: device size unknown"));
 	if (want < 2)
 		want = 2;
 	if (want > FW_MAX_MARKERS)
 		want = FW_MAX_MARKERS;
 	if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
-		return util_fail(cause, -EIO, "marker proof: no random numbers");
+		return util_fail(cause, -EIO, _("marker proof: no random numbers"));
 	pick_lbas(fm, want, bytes / mk->lbsize, seed);
 	mk->data = malloc((size_t)fm->count * mk->lbsize);
 	if (!mk->data || posix_memalign((void **)&mk->io, 4096, mk->lbsize) != 0)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (RAND_bytes(mk->data, (int)(fm->count * mk->lbsize)) != 1)
-		return util_fail(cause, -EIO, "marker proof: no random numbers");
+		return util_fail(cause, -EIO, _("marker proof: no random numbers"));
 	for (unsigned i = 0; i < fm->count; i++) {
 		uint8_t *want_b = mk->data + (size_t)i * mk->lbsize;
 
@@ -687,8 +687,8 @@ static int markers_write(struct sgio_dev *dev, const struct fw_opts *o, struct f
 		if (rc < 0)
 			return rc;
 		if (memcmp(mk->io, want_b, mk->lbsize) != 0)
-			return util_fail(cause, -EIO, "marker proof: the marker at LBA %llu "
-					 "does not read back before the erase",
+			return util_fail(cause, -EIO, _("marker proof: the marker at LBA %llu "
+					 "does not read back before the erase"),
 					 (unsigned long long)fm->lba[i]);
 	}
 	return 0;
@@ -709,9 +709,9 @@ static int markers_check(struct sgio_dev *dev, struct fw_markers *fm, struct mar
 			fm->survived++;
 	}
 	if (fm->survived)
-		return util_fail(cause, -EIO, "the drive reported success but %u of %u markers "
+		return util_fail(cause, -EIO, _("the drive reported success but %u of %u markers "
 				 "written before the erase are still there: the erase did not "
-				 "happen", fm->survived, fm->count);
+				 "happen"), fm->survived, fm->count);
 	return 0;
 }
 
@@ -760,19 +760,19 @@ static int wait_ata_sanitize(struct sgio_dev *dev, bool slow, fw_progress_fn cb,
 			return rc;
 		if (st.failed)
 			return util_fail(cause, -EIO,
-					 "the drive reports that the sanitize operation failed");
+					 _("the drive reports that the sanitize operation failed"));
 		if (!st.in_progress)
 			return st.completed ? 0 :
-			       util_fail(cause, -EIO, "the sanitize operation is not reported "
-					 "as completed without error");
+			       util_fail(cause, -EIO, _("the sanitize operation is not reported "
+					 "as completed without error"));
 		progress(cb, data, "erase", st.progress / 65536.0, 0);
 		if (st.progress != last) {
 			last = st.progress;
 			still = 0;
 		} else if ((still += step) > STALL_MS) {
-			return util_fail(cause, -ETIMEDOUT, "the sanitize operation stalled "
+			return util_fail(cause, -ETIMEDOUT, _("the sanitize operation stalled "
 					 "at %u%% for 6 hours; power-cycle the drive and check "
-					 "its sanitize status", st.progress * 100u / 65536u);
+					 "its sanitize status"), st.progress * 100u / 65536u);
 		}
 		sgio_sleep_ms(dev, step);
 	}
@@ -790,14 +790,14 @@ static int run_ata_sanitize(struct sgio_dev *dev, enum fw_method m, const struct
 
 	rc = ata_sanitize_status(dev, false, &st, cause);
 	if (rc == 0 && st.in_progress) {
-		warn(r, "a sanitize operation was already running; waiting for it to end first");
+		warn(r, _("a sanitize operation was already running; waiting for it to end first"));
 		rc = wait_ata_sanitize(dev, true, cb, data, &why);
 		if (rc < 0)
 			st.failed = true;
 		rc = 0;
 	}
 	if (rc == 0 && st.failed && ata_sanitize_status(dev, true, &st, &why) < 0)
-		warn(r, "the drive stays in sanitize failure mode (%s); reissuing the sanitize",
+		warn(r, _("the drive stays in sanitize failure mode (%s); reissuing the sanitize"),
 		     why ? why : "restricted mode");
 	free(why);
 	if (rc < 0)
@@ -878,7 +878,7 @@ static int format_polled(struct sgio_dev *dev, const struct fw_caps *c, enum nvm
 		format_watch(poll, &f, cb, data);
 		pthread_join(th, NULL);
 	} else {
-		warn(r, "format progress cannot be polled (%s); waiting for the format to end",
+		warn(r, _("format progress cannot be polled (%s); waiting for the format to end"),
 		     why ? why : "no thread");
 		format_thread(&f);
 	}
@@ -901,8 +901,8 @@ static int run_nvme_format(struct sgio_dev *dev, const struct fw_caps *c, enum f
 	int rc;
 
 	if (c->nvme.fmt_all_ns || c->nvme.se_all_ns)
-		warn(r, "this controller formats or erases every namespace at once (FNA %02Xh): "
-		     "all namespaces on it are erased", c->nvme.fna);
+		warn(r, _("this controller formats or erases every namespace at once (FNA %02Xh): "
+		     "all namespaces on it are erased"), c->nvme.fna);
 	progress(cb, data, "erase", -1, 0);
 	rc = format_polled(dev, c, ses, r, cb, data, cause);
 	if (rc == 0)
@@ -910,7 +910,7 @@ static int run_nvme_format(struct sgio_dev *dev, const struct fw_caps *c, enum f
 	if (rc < 0)
 		return rc;
 	if (after.lbsize != c->ns.lbsize || after.nsze != c->ns.nsze)
-		warn(r, "the namespace changed shape after the format (%u-byte blocks x %llu)",
+		warn(r, _("the namespace changed shape after the format (%u-byte blocks x %llu)"),
 		     after.lbsize, (unsigned long long)after.nsze);
 	r->detail = util_asprintf("Format NVM completed, SES=%d, LBA format %u kept, namespace %u",
 				  (int)ses, c->ns.lbaf, c->nsid);
@@ -940,13 +940,13 @@ static int wait_nvme_sanitize(struct sgio_dev *dev, bool slow, fw_progress_fn cb
 		case NVME_SSTAT_DONE: case NVME_SSTAT_DONE_NODEALLOC:
 			return 0;
 		case NVME_SSTAT_FAILED:
-			return util_fail(cause, -EIO, "the controller reports that the sanitize "
-					 "failed (SSTAT %04Xh)", log->sstat);
+			return util_fail(cause, -EIO, _("the controller reports that the sanitize "
+					 "failed (SSTAT %04Xh)"), log->sstat);
 		case NVME_SSTAT_IN_PROGRESS:
 			break;
 		default:
-			return util_fail(cause, -EIO, "the sanitize log shows no sanitize (SSTAT "
-					 "%04Xh)", log->sstat);
+			return util_fail(cause, -EIO, _("the sanitize log shows no sanitize (SSTAT "
+					 "%04Xh)"), log->sstat);
 		}
 		progress(cb, data, "erase", log->sprog / 65536.0, sanitize_eta(log));
 		limit = nvme_sanitize_stall_ms(log);
@@ -954,9 +954,9 @@ static int wait_nvme_sanitize(struct sgio_dev *dev, bool slow, fw_progress_fn cb
 			last = log->sprog;
 			still = 0;
 		} else if ((still += step) > limit) {
-			return util_fail(cause, -ETIMEDOUT, "the sanitize stalled at %u%% "
+			return util_fail(cause, -ETIMEDOUT, _("the sanitize stalled at %u%% "
 					 "for %llu minutes (3 x the drive's estimate, at least 1 "
-					 "hour; a known firmware fault); power-cycle the drive",
+					 "hour; a known firmware fault); power-cycle the drive"),
 					 log->sprog * 100u / 65536u,
 					 (unsigned long long)(limit / 60000));
 		}
@@ -976,12 +976,12 @@ static int run_nvme_sanitize(struct sgio_dev *dev, enum fw_method m, const struc
 
 	rc = nvme_sanitize_log(dev, &log, cause);
 	if (rc == 0 && (log.sstat & 7) == NVME_SSTAT_IN_PROGRESS) {
-		warn(r, "a sanitize was already running; waiting for it to end first");
+		warn(r, _("a sanitize was already running; waiting for it to end first"));
 		(void)wait_nvme_sanitize(dev, true, cb, data, &log, &why);
 		free(why);
 	}
 	if (rc == 0 && (log.sstat & 7) == NVME_SSTAT_FAILED)
-		warn(r, "the previous sanitize failed; reissuing a sanitize");
+		warn(r, _("the previous sanitize failed; reissuing a sanitize"));
 	if (rc == 0)
 		rc = nvme_sanitize_start(dev, act, o->ow_passes ? o->ow_passes : 1, o->ow_pattern,
 					 cause);
@@ -1009,7 +1009,7 @@ static int run_method(struct sgio_dev *dev, const struct fw_caps *c, enum fw_met
 	case FW_NVME_SANITIZE_BLOCK: case FW_NVME_SANITIZE_CRYPTO: case FW_NVME_SANITIZE_OVERWRITE:
 		return run_nvme_sanitize(dev, m, o, r, cb, data, cause);
 	default:
-		return util_fail(cause, -EINVAL, "no firmware method");
+		return util_fail(cause, -EINVAL, _("no firmware method"));
 	}
 }
 
@@ -1034,10 +1034,10 @@ static int prepare(struct sgio_dev *dev, enum fw_method m, const struct fw_opts 
 	r->nist = fw_nist_category(r->used, c->media_kind);
 	if ((r->used == FW_ATA_SECURITY_ERASE || r->used == FW_ATA_ENHANCED_SECURITY_ERASE) &&
 	    !o->state_dir)
-		return util_fail(cause, -EINVAL, "no state directory for the ATA password journal");
+		return util_fail(cause, -EINVAL, _("no state directory for the ATA password journal"));
 	if (c->usb_bridge || c->satl)
-		warn(r, "firmware commands through a %s, allowed by --allow-usb-bridge: a bridge "
-		     "that drops a command can leave the drive locked or not erased",
+		warn(r, _("firmware commands through a %s, allowed by --allow-usb-bridge: a bridge "
+		     "that drops a command can leave the drive locked or not erased"),
 		     c->usb_bridge ? "USB bridge" : "non-libata SCSI-ATA translator");
 	return handle_hidden(dev, c, r->used, o, r, cause);
 }
@@ -1063,17 +1063,17 @@ int fw_run_dev(struct sgio_dev *dev, enum fw_method m, const struct fw_opts *o_i
 	progress(cb, data, "probe", -1, 0);
 	rc = prepare(dev, m, o, &c, r, cause);
 	if (rc == 0 && cancel && atomic_load(cancel))
-		rc = util_fail(cause, -ECANCELED, "cancelled before anything was written");
+		rc = util_fail(cause, -ECANCELED, _("cancelled before anything was written"));
 	if (rc == 0 && o->markers) {
 		r->touched = true;
 		progress(cb, data, "markers", -1, 0);
 		rc = markers_write(dev, o, &r->markers, &mk, cause);
 	} else if (rc == 0) {
-		warn(r, "marker proof disabled by the profile: nothing proves the erase happened "
-		     "beyond the drive's own report");
+		warn(r, _("marker proof disabled by the profile: nothing proves the erase happened "
+		     "beyond the drive's own report"));
 	}
 	if (rc == 0 && cancel && atomic_load(cancel))
-		rc = util_fail(cause, -ECANCELED, "cancelled before the erase command");
+		rc = util_fail(cause, -ECANCELED, _("cancelled before the erase command"));
 	if (rc == 0) {
 		r->touched = true;
 		rc = run_method(dev, &c, r->used, o, r, cb, data, cause);
@@ -1118,11 +1118,11 @@ int fw_hidden_dev(struct sgio_dev *dev, const struct fw_opts *o, struct fw_resul
 	r->started = util_unix_now();
 	rc = fw_probe_dev(dev, o->media_kind, &c, cause);
 	if (rc == 0 && c.kind != SGIO_KIND_ATA)
-		rc = util_fail(cause, -EOPNOTSUPP, "not applicable: no ATA hidden areas "
-			       "(HPA/DCO/AMA) on this target");
+		rc = util_fail(cause, -EOPNOTSUPP, _("not applicable: no ATA hidden areas "
+			       "(HPA/DCO/AMA) on this target"));
 	else if (rc == 0 && (c.usb_bridge || c.satl) && !o->allow_usb_bridge)
-		rc = util_fail(cause, -EOPNOTSUPP, "not checked: the drive is behind a %s "
-			       "(--allow-usb-bridge lets custos ask it)",
+		rc = util_fail(cause, -EOPNOTSUPP, _("not checked: the drive is behind a %s "
+			       "(--allow-usb-bridge lets custos ask it)"),
 			       c.usb_bridge ? "USB bridge" : "non-libata SCSI-ATA translator");
 	if (rc == 0)
 		rc = handle_hidden(dev, &c, FW_METHOD_NONE, o, r, cause);

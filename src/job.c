@@ -114,7 +114,7 @@ static int check_method(const struct job_spec *spec, char **cause)
 		return 0;
 	if (!has_firmware(spec->device))
 		return util_fail(cause, -EOPNOTSUPP,
-				 "%s: not supported: no ATA/NVMe firmware on this target",
+				 _("%s: not supported: no ATA/NVMe firmware on this target"),
 				 spec->device->path);
 	return 0;
 }
@@ -162,12 +162,12 @@ static int try_exclusive(struct job *job, char **cause)
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", job->anchor);
 	fd = open(self, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == EBUSY)
-		return util_fail(cause, -EBUSY, "%s: in use (cannot open exclusively)",
+		return util_fail(cause, -EBUSY, _("%s: in use (cannot open exclusively)"),
 				 job->dev.path);
 	if (fd < 0)
 		return util_fail(cause, -errno, "%s: %s", job->dev.path, strerror(errno));
 	if (util_close(fd) < 0)
-		return util_fail(cause, -EIO, "%s: close failed", job->dev.path);
+		return util_fail(cause, -EIO, _("%s: close failed"), job->dev.path);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ static int job_setup(struct job *job, const struct job_spec *spec, char **cause)
 	if (job->profile.method == PROFILE_METHOD_OVERWRITE) {
 		job->ckpt_path = job_checkpoint_path(spec->state_dir, spec->device);
 		if (!job->ckpt_path)
-			return util_fail(cause, -ENOMEM, "out of memory");
+			return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	job->spec.fw->anchored = false;		/* set by prepare_disk() alone */
 	if (job->dev.transport != DEVICE_TRANSPORT_FILE)
@@ -273,15 +273,15 @@ int job_prepare(const struct job_spec *spec, struct job **out, char **cause)
 
 	*out = NULL;
 	if (!spec->device || !spec->profile)
-		return util_fail(cause, -EINVAL, "job: missing device or profile");
+		return util_fail(cause, -EINVAL, _("job: missing device or profile"));
 	if (!device_is_eligible(spec->device))
-		return util_fail(cause, -EPERM, "%s: not eligible for wiping", spec->device->path);
+		return util_fail(cause, -EPERM, _("%s: not eligible for wiping"), spec->device->path);
 	rc = check_method(spec, cause);
 	if (rc < 0)
 		return rc;
 	job = calloc(1, sizeof(*job));
 	if (!job)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	job->anchor = -1;
 	rc = job_setup(job, spec, cause);
 	if (rc < 0) {
@@ -311,7 +311,7 @@ int job_run(struct job *job, char **cause)
 		}
 	}
 	if (rc == 0 && pthread_create(&job->thread, NULL, job_main, job) != 0)
-		rc = util_fail(cause, -EAGAIN, "cannot start a thread for %s", job->dev.path);
+		rc = util_fail(cause, -EAGAIN, _("cannot start a thread for %s"), job->dev.path);
 	if (rc < 0) {
 		job_free(job);
 		return rc;

@@ -7,9 +7,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,7 +48,7 @@ static int write_conf(const char *state_dir, const struct keyring_key *k, char *
 	int rc = path && text ? util_write_file_atomic(path, text, strlen(text), 0644) : -ENOMEM;
 
 	if (rc < 0)
-		util_fail(cause, rc, "keyring: cannot write %s: %s", path ? path : "entry",
+		util_fail(cause, rc, _("keyring: cannot write %s: %s"), path ? path : "entry",
 			  strerror(-rc));
 	free(path);
 	free(text);
@@ -90,7 +92,7 @@ int keyring_add(const char *state_dir, const struct sign_key *pub, const char *v
 
 	memset(&k, 0, sizeof(k));
 	if (rc < 0) {
-		util_fail(cause, rc, "keyring: cannot create %s: %s", dir ? dir : KEYRING_DIR,
+		util_fail(cause, rc, _("keyring: cannot create %s: %s"), dir ? dir : KEYRING_DIR,
 			  strerror(-rc));
 		goto out;
 	}
@@ -98,19 +100,19 @@ int keyring_add(const char *state_dir, const struct sign_key *pub, const char *v
 	if (rc == 0)
 		rc = sign_public_pem(pub, &pem);
 	if (rc < 0) {
-		util_fail(cause, rc, "keyring: cannot encode the public key");
+		util_fail(cause, rc, _("keyring: cannot encode the public key"));
 		goto out;
 	}
 	path = key_file(state_dir, k.fingerprint, "pub");
 	if (!path) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (access(path, F_OK) == 0)
 		goto out;	/* kept: its validity is already recorded */
 	rc = util_write_file_atomic(path, pem, strlen(pem), 0644);
 	if (rc < 0) {
-		util_fail(cause, rc, "keyring: cannot write %s: %s", path, strerror(-rc));
+		util_fail(cause, rc, _("keyring: cannot write %s: %s"), path, strerror(-rc));
 		goto out;
 	}
 	util_strlcpy(k.key_type, sign_key_type_name(sign_key_type_of(pub)), sizeof(k.key_type));
@@ -132,7 +134,7 @@ int keyring_retire(const char *state_dir, const char *fpr, const char *until, ch
 	int rc = read_conf(state_dir, fpr, &k);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "keyring: key %s has no entry: %s", fpr,
+		return util_fail(cause, rc, _("keyring: key %s has no entry: %s"), fpr,
 				 strerror(-rc));
 	if (until)
 		util_strlcpy(k.valid_until, until, sizeof(k.valid_until));
@@ -167,7 +169,7 @@ int keyring_find(const char *state_dir, const char *fpr, struct sign_key **out,
 
 	*out = NULL;
 	if (!keyring_fpr_valid(fpr))
-		return util_fail(cause, -ENOKEY, "'%.70s' is not a key fingerprint",
+		return util_fail(cause, -ENOKEY, _("'%.70s' is not a key fingerprint"),
 				 fpr ? fpr : "");
 	path = key_file(state_dir, fpr, "pub");
 	rc = path ? (access(path, F_OK) == 0 ? load_checked(path, fpr, out, cause) : -ENOENT) :
@@ -181,9 +183,9 @@ int keyring_find(const char *state_dir, const char *fpr, struct sign_key **out,
 			rc = -ENOKEY;
 	}
 	if (rc == -ENOKEY)
-		return util_fail(cause, rc, "signed by key SHA256:%s, which this station never had "
-				 "(not its key and not in its keyring %s/" KEYRING_DIR ")", fpr,
-				 state_dir);
+		return util_fail(cause, rc, _("signed by key SHA256:%s, which this station never had "
+				 "(not its key and not in its keyring %s/%s)"), fpr,
+				 state_dir, KEYRING_DIR);
 	if (rc == 0 && info && read_conf(state_dir, fpr, info) < 0) {
 		util_strlcpy(info->key_type, sign_key_type_name(sign_key_type_of(*out)),
 			     sizeof(info->key_type));
@@ -220,7 +222,7 @@ int keyring_list(const char *state_dir, struct keyring_key **out, size_t *n, cha
 	*n = 0;
 	free(dir);
 	if (cnt < 0)
-		return errno == ENOENT ? 0 : util_fail(cause, -errno, "keyring: %s",
+		return errno == ENOENT ? 0 : util_fail(cause, -errno, _("keyring: %s"),
 						       strerror(errno));
 	keys = calloc((size_t)cnt + 1, sizeof(*keys));
 	for (int i = 0; i < cnt; i++) {
@@ -233,7 +235,7 @@ int keyring_list(const char *state_dir, struct keyring_key **out, size_t *n, cha
 	}
 	free(names);
 	if (!keys)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	qsort(keys, k, sizeof(*keys), by_validity);
 	*out = keys;
 	*n = k;
@@ -258,80 +260,83 @@ int keyring_ensure_current(const char *state_dir, char **cause)
 
 /* ---- re-keying ------------------------------------------------------------ */
 
-struct rekey {
-	const char *state_dir;
-	struct station *st;
-	struct sign_key *old_key, *new_key, *new_pub;
-	struct register_db *db;
-	char *key, *pub, *new_key_path, *new_pub_path;
-	char old_fpr[65], new_fpr[65];
+#define REKEY_LOCK "rekey.lock"
+
+struct key_paths {
+	char *key, *pub, *key_new, *pub_new;
 };
 
-static void rekey_free(struct rekey *r)
+static void paths_free(struct key_paths *p)
 {
-	if (r->new_key_path)
-		unlink(r->new_key_path);
-	if (r->new_pub_path)
-		unlink(r->new_pub_path);
-	register_close(r->db);
-	sign_key_free(r->old_key);
-	sign_key_free(r->new_key);
-	sign_key_free(r->new_pub);
-	station_free(r->st);
-	free(r->key);
-	free(r->pub);
-	free(r->new_key_path);
-	free(r->new_pub_path);
+	free(p->key);
+	free(p->pub);
+	free(p->key_new);
+	free(p->pub_new);
+	memset(p, 0, sizeof(*p));
 }
 
-static int rekey_load(struct rekey *r, enum sign_key_type type, char **cause)
+static int paths_get(const char *state_dir, struct key_paths *p, char **cause)
 {
-	int rc = station_open(r->state_dir, &r->st, cause);
+	p->key = util_asprintf("%s/station.key", state_dir);
+	p->pub = util_asprintf("%s/station.pub", state_dir);
+	p->key_new = util_asprintf("%s/station.key.new", state_dir);
+	p->pub_new = util_asprintf("%s/station.pub.new", state_dir);
+	if (p->key && p->pub && p->key_new && p->pub_new)
+		return 0;
+	paths_free(p);
+	return util_fail(cause, -ENOMEM, _("out of memory"));
+}
 
-	r->key = util_asprintf("%s/station.key", r->state_dir);
-	r->pub = util_asprintf("%s/station.pub", r->state_dir);
-	r->new_key_path = util_asprintf("%s/station.key.new", r->state_dir);
-	r->new_pub_path = util_asprintf("%s/station.pub.new", r->state_dir);
-	if (rc == 0 && (!r->key || !r->pub || !r->new_key_path || !r->new_pub_path))
-		rc = util_fail(cause, -ENOMEM, "out of memory");
-	if (rc == 0)
-		rc = station_load_signing_key(r->st, &r->old_key, cause);
-	if (rc == 0)
-		rc = sign_fingerprint(r->old_key, r->old_fpr);
-	if (rc == 0)
-		rc = sign_generate(type, r->new_key_path, r->new_pub_path, cause);
-	if (rc == 0)
-		rc = sign_load_private(r->new_key_path, &r->new_key, cause);
-	if (rc == 0)
-		rc = sign_load_public(r->new_pub_path, &r->new_pub, cause);
-	if (rc == 0)
-		rc = sign_fingerprint(r->new_pub, r->new_fpr);
+/* <state-dir>/rekey.lock: one re-key, or its completion, at a time.  Read
+ * only: flock needs no write permission, so any user of the station may
+ * take it whoever created it. */
+int keyring_rekey_lock(const char *state_dir, bool wait, int *fd, char **cause)
+{
+	char *path = util_asprintf("%s/" REKEY_LOCK, state_dir);
+	int rc = 0;
+
+	*fd = path ? open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
+	if (*fd < 0) {
+		rc = path ? util_fail(cause, -errno, _("cannot open %s: %s"), path, strerror(errno)) :
+			    util_fail(cause, -ENOMEM, _("out of memory"));
+	} else if (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		rc = errno == EWOULDBLOCK ?
+			util_fail(cause, -EBUSY, _("the station in %s is being re-keyed; try again "
+				  "when that has finished"), state_dir) :
+			util_fail(cause, -errno, _("cannot lock %s: %s"), path, strerror(errno));
+		util_close(*fd);
+		*fd = -1;
+	}
+	free(path);
 	return rc;
 }
 
-/* The register, signed by the old key (a register written before events
- * were signed is adopted by it, which also puts it into the keyring). */
-static int rekey_open(struct rekey *r, const char *operator_name, char **cause)
+/* The fingerprint of the private key in @path (and the key, when @out). */
+static int private_fpr(const char *path, char *fpr, struct sign_key **out, char **cause)
 {
-	int rc = register_open_dir(r->state_dir, &r->db, cause);
+	struct sign_key *key = NULL;
+	int rc = sign_load_private(path, &key, cause);
 
-	if (rc < 0)
-		return rc;
-	register_set_actor(r->db, operator_name, r->st->name);
-	rc = register_set_signer(r->db, r->old_key, cause);
-	r->old_key = NULL;	/* the register owns it now */
+	fpr[0] = '\0';
+	if (rc == 0 && sign_fingerprint(key, fpr) < 0)
+		rc = util_fail(cause, -EIO, _("cannot fingerprint %s"), path);
+	if (rc == 0 && out)
+		*out = key;
+	else
+		sign_key_free(key);
 	return rc;
 }
 
-static int install(struct rekey *r, char **cause)
+static int public_fpr(const char *path, char *fpr)
 {
-	if (rename(r->new_pub_path, r->pub) < 0 || rename(r->new_key_path, r->key) < 0)
-		return util_fail(cause, -errno, "cannot install the new key pair in %s: %s",
-				 r->state_dir, strerror(errno));
-	free(r->new_key_path);
-	free(r->new_pub_path);
-	r->new_key_path = r->new_pub_path = NULL;
-	return 0;
+	struct sign_key *key = NULL;
+	int rc = sign_load_public(path, &key, NULL);
+
+	fpr[0] = '\0';
+	if (rc == 0 && sign_fingerprint(key, fpr) < 0)
+		rc = -EIO;
+	sign_key_free(key);
+	return rc;
 }
 
 /* Forget a key added to the keyring for a rotation that did not happen. */
@@ -347,34 +352,286 @@ static void unadd(const char *state_dir, const char *fpr)
 	free(conf);
 }
 
+/* Key @fpr stopped signing at @until, unless its end is recorded already. */
+static int retire_once(const char *state_dir, const char *fpr, const char *until,
+		       char **cause)
+{
+	struct keyring_key k;
+
+	if (read_conf(state_dir, fpr, &k) == 0 && k.valid_until[0])
+		return 0;
+	return keyring_retire(state_dir, fpr, until && until[0] ? until : NULL, cause);
+}
+
+static int sync_dir(const char *state_dir)
+{
+	int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	if (util_close(fd) < 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
+/*
+ * station.key.new over station.key: the signing key switches in one
+ * rename, keeping the old file's mode and group (a state dir shared by a
+ * group keeps working).  Then station.pub.new over station.pub.
+ */
+static int install(const char *state_dir, const struct key_paths *p, char **cause)
+{
+	struct stat sb;
+
+	if (stat(p->key, &sb) == 0) {
+		if (chmod(p->key_new, sb.st_mode & 0777) < 0 ||
+		    (chown(p->key_new, (uid_t)-1, sb.st_gid) < 0 && errno != EPERM))
+			util_warn(_("%s: cannot keep the mode and group of %s: %s"), p->key_new,
+				  p->key, strerror(errno));
+	}
+	if (rename(p->key_new, p->key) < 0)
+		return util_fail(cause, -errno, _("cannot install the new key %s: %s"), p->key,
+				 strerror(errno));
+	util_test_crash("rekey-key-installed");
+	if (access(p->pub_new, F_OK) == 0 && rename(p->pub_new, p->pub) < 0)
+		return util_fail(cause, -errno, _("cannot install the new key %s: %s"), p->pub,
+				 strerror(errno));
+	if (sync_dir(state_dir) < 0)
+		util_warn(_("cannot sync %s: %s"), state_dir, strerror(errno));
+	return 0;
+}
+
+/* station.pub from station.key when they differ (a re-key stopped between
+ * its two renames). */
+static int match_pub(const struct key_paths *p, char **cause)
+{
+	struct sign_key *key = NULL;
+	char kf[65], pf[65], nf[65];
+	char *pem = NULL;
+	int rc = private_fpr(p->key, kf, &key, cause);
+
+	if (rc == 0 && (public_fpr(p->pub, pf) < 0 || strcmp(kf, pf) != 0)) {
+		if (public_fpr(p->pub_new, nf) == 0 && strcmp(kf, nf) == 0) {
+			if (rename(p->pub_new, p->pub) < 0)
+				rc = util_fail(cause, -errno, _("cannot install %s: %s"), p->pub,
+					       strerror(errno));
+		} else {
+			rc = sign_public_pem(key, &pem);
+			if (rc == 0)
+				rc = util_write_file_atomic(p->pub, pem, strlen(pem), 0644);
+			if (rc < 0)
+				util_fail(cause, rc, _("cannot write %s: %s"), p->pub, strerror(-rc));
+		}
+	}
+	if (rc == 0 && unlink(p->pub_new) < 0 && errno != ENOENT)
+		util_warn(_("cannot remove %s: %s"), p->pub_new, strerror(errno));
+	sign_key_free(key);
+	free(pem);
+	return rc;
+}
+
+/* keyring_resume_rekey() with the re-key lock held. */
+static int resume_locked(const char *state_dir, const struct key_paths *p, const char *chain,
+			 const char *since, char **cause)
+{
+	struct sign_key *nk = NULL;
+	char nf[65], kf[65];
+	int rc = 0;
+
+	if (access(p->key_new, F_OK) == 0) {
+		rc = private_fpr(p->key_new, nf, &nk, cause);
+		if (rc < 0)
+			return rc;
+		if (chain[0] && strcmp(nf, chain) == 0) {
+			/* recorded by key-rotated, not installed */
+			if (private_fpr(p->key, kf, NULL, NULL) == 0 && strcmp(kf, nf) != 0)
+				rc = retire_once(state_dir, kf, since, cause);
+			if (rc == 0)
+				rc = keyring_add(state_dir, nk, since[0] ? since : NULL, cause);
+			if (rc == 0)
+				rc = install(state_dir, p, cause);
+			if (rc == 0)
+				util_info(_("finished the re-key of the station that was interrupted: "
+					    "its key is now SHA256:%s"), nf);
+		} else {
+			/* never recorded: it signed nothing */
+			unadd(state_dir, nf);
+			if (unlink(p->key_new) < 0 && errno != ENOENT)
+				rc = util_fail(cause, -errno, _("cannot remove %s: %s"), p->key_new,
+					       strerror(errno));
+			if (rc == 0)
+				util_info(_("removed the key pair SHA256:%.16s... of a re-key that "
+					    "was interrupted before the register recorded it"), nf);
+		}
+		sign_key_free(nk);
+	}
+	return rc == 0 ? match_pub(p, cause) : rc;
+}
+
+int keyring_resume_rekey(const char *state_dir, const char *chain_fpr, const char *since,
+			 char **cause)
+{
+	struct key_paths p;
+	int rc = paths_get(state_dir, &p, cause);
+
+	if (rc == 0)
+		rc = resume_locked(state_dir, &p, chain_fpr ? chain_fpr : "", since ? since : "",
+				   cause);
+	paths_free(&p);
+	return rc;
+}
+
+struct rekey {
+	const char *state_dir;
+	struct key_paths p;
+	struct station *st;
+	struct register_db *db;
+	struct sign_key *old_key, *new_key;
+	char chain[65], since[24], old_fpr[65], new_fpr[65], now[24];
+	int lock;
+};
+
+/* Under the lock: the register, an earlier re-key finished, the current
+ * key (which must be the chain's) in the keyring. */
+static int rekey_prepare(struct rekey *r, const char *operator_name, char **cause)
+{
+	int rc = keyring_rekey_lock(r->state_dir, true, &r->lock, cause);
+
+	if (rc == 0)
+		rc = station_open(r->state_dir, &r->st, cause);
+	if (rc == 0)
+		rc = register_open_dir(r->state_dir, &r->db, cause);
+	if (rc == 0 && register_set_actor(r->db, operator_name, r->st->name) < 0)
+		rc = util_fail(cause, -EINVAL, _("the operator's and the station's names must be "
+			       "UTF-8 text without control characters"));
+	if (rc == 0)
+		rc = register_chain_key(r->db, r->chain, r->since, cause);
+	if (rc == 0)
+		rc = resume_locked(r->state_dir, &r->p, r->chain, r->since, cause);
+	if (rc == 0)
+		rc = private_fpr(r->p.key, r->old_fpr, &r->old_key, cause);
+	if (rc == 0 && r->chain[0] && strcmp(r->chain, r->old_fpr) != 0)
+		rc = util_fail(cause, -EPERM, _("the station's key %s (SHA256:%.16s...) is not "
+			       "the key the register is signed with now (SHA256:%.16s...): restore "
+			       "the station's key pair from a backup before re-keying"), r->p.key,
+			       r->old_fpr, r->chain);
+	/* a station set up before the keyring: its key goes there first */
+	if (rc == 0)
+		rc = keyring_ensure_current(r->state_dir, cause);
+	return rc;
+}
+
+/* The new pair, durable (station.key.new, station.pub.new) before the
+ * register names it, and in the keyring. */
+static int rekey_generate(struct rekey *r, enum sign_key_type type, char **cause)
+{
+	int rc = sign_generate(type, r->p.key_new, r->p.pub_new, cause);
+
+	if (rc == 0)
+		rc = private_fpr(r->p.key_new, r->new_fpr, &r->new_key, cause);
+	util_test_crash("rekey-generated");
+	if (rc == 0)
+		rc = keyring_add(r->state_dir, r->new_key, r->now, cause);
+	util_test_crash("rekey-keyring");
+	return rc;
+}
+
+/* After key-rotated is committed: the old key retired, the new installed. */
+static int rekey_finish(struct rekey *r, char **cause)
+{
+	char *why = NULL;
+	int rc = keyring_retire(r->state_dir, r->old_fpr, r->now, &why);
+
+	util_test_crash("rekey-retired");
+	if (rc == 0)
+		rc = install(r->state_dir, &r->p, &why);
+	if (rc < 0)
+		util_fail(cause, rc, _("the register records the new key SHA256:%.16s..., but "
+			  "it could not be installed (%s); the next command that writes to the "
+			  "register finishes it"), r->new_fpr, why ? why : strerror(-rc));
+	free(why);
+	return rc;
+}
+
+/* Did the register record the new key after all (an error reported after
+ * its commit)?  1 yes, 0 no, -1 cannot tell: then the pair is kept for the
+ * next writing command to decide (keyring_resume_rekey()). */
+static int recorded(struct rekey *r)
+{
+	char chain[65];
+
+	if (!r->new_fpr[0] || !r->db)
+		return 0;
+	if (register_chain_key(r->db, chain, NULL, NULL) < 0)
+		return -1;
+	return strcmp(chain, r->new_fpr) == 0;
+}
+
+static void discard(struct rekey *r)
+{
+	if (r->new_fpr[0])
+		unadd(r->state_dir, r->new_fpr);
+	if (unlink(r->p.key_new) < 0 && errno != ENOENT)
+		util_warn(_("cannot remove %s: %s"), r->p.key_new, strerror(errno));
+	if (unlink(r->p.pub_new) < 0 && errno != ENOENT)
+		util_warn(_("cannot remove %s: %s"), r->p.pub_new, strerror(errno));
+}
+
+/* The re-key failed (@rc) after the new pair was written: it is removed
+ * when the register did not record it, the re-key finished when it did
+ * (an error reported after the commit), kept when that is unknown. */
+static int rekey_failed(struct rekey *r, int rc, char **cause)
+{
+	int rec = recorded(r);
+
+	if (rec == 0)
+		discard(r);
+	if (rec != 1 || rekey_finish(r, NULL) < 0)
+		return rc;
+	if (cause) {
+		free(*cause);
+		*cause = NULL;
+	}
+	return 0;
+}
+
 int keyring_rekey(const char *state_dir, enum sign_key_type type, const char *operator_name,
 		  char *new_fpr, char **cause)
 {
-	struct rekey r = { .state_dir = state_dir };
-	bool added = false;
-	char now[24];
-	int rc = rekey_load(&r, type, cause);
+	struct rekey r = { .state_dir = state_dir, .lock = -1 };
+	bool generated = false;
+	int rc = paths_get(state_dir, &r.p, cause);
 
-	now_iso(now, sizeof(now));
+	now_iso(r.now, sizeof(r.now));
 	if (rc == 0)
-		rc = rekey_open(&r, operator_name, cause);
-	/* the new key is in the keyring before any event names it */
-	if (rc == 0)
-		rc = keyring_add(state_dir, r.new_pub, now, cause);
-	added = rc == 0;
+		rc = rekey_prepare(&r, operator_name, cause);
+	if (rc == 0) {
+		generated = true;
+		rc = rekey_generate(&r, type, cause);
+	}
+	if (rc == 0) {
+		rc = register_set_signer(r.db, r.old_key, cause);
+		r.old_key = NULL;	/* the register owns it now */
+	}
 	if (rc == 0)
 		rc = register_record_key_rotation(r.db, r.new_key, NULL, cause);
-	if (rc < 0 && added)
-		unadd(state_dir, r.new_fpr);
-	if (rc == 0)	/* station.pub is still the old key */
-		rc = keyring_ensure_current(state_dir, cause);
-	if (rc == 0)
-		rc = keyring_retire(state_dir, r.old_fpr, now, cause);
-	if (rc == 0)
-		rc = install(&r, cause);
+	if (rc < 0 && generated) {
+		rc = rekey_failed(&r, rc, cause);
+	} else if (rc == 0) {
+		util_test_crash("rekey-recorded");
+		rc = rekey_finish(&r, cause);
+	}
 	if (rc == 0 && new_fpr)
 		util_strlcpy(new_fpr, r.new_fpr, 65);
-	rekey_free(&r);
+	register_close(r.db);
+	sign_key_free(r.old_key);
+	sign_key_free(r.new_key);
+	station_free(r.st);
+	if (r.lock >= 0)
+		util_close(r.lock);
+	paths_free(&r.p);
 	return rc;
 }
 

@@ -57,16 +57,38 @@ int keyring_list(const char *state_dir, struct keyring_key **out, size_t *n, cha
 int keyring_ensure_current(const char *state_dir, char **cause);
 
 /*
- * Re-key the station in @state_dir: generate a new key pair of @type,
- * record the event "key-rotated" (signed by the old and the new key) in
- * the register, keep the old public key in the keyring (valid until now)
- * and install the new pair as station.key / station.pub.  @operator_name
+ * Re-key the station in @state_dir: generate a new key pair of @type
+ * (station.key.new, station.pub.new, synced), put both public keys into
+ * the keyring, record the event "key-rotated" (signed by the old and the
+ * new key) in the register, retire the old key (valid until now) and
+ * install the new pair: station.key renamed over (the signing key switches
+ * atomically, keeping the old file's mode and group), then station.pub.
+ * Interrupted anywhere, the next writing command finishes it
+ * (keyring_resume_rekey()): the new key is installed exactly when the
+ * register recorded it.  @operator_name
  * names who did it in the event.  @new_fpr (65 bytes, may be NULL)
  * receives the new fingerprint.  The register must agree with its signed
  * head (register.head), else nothing changes.
  */
 int keyring_rekey(const char *state_dir, enum sign_key_type type, const char *operator_name,
 		  char *new_fpr, char **cause);
+
+/* Take the re-key lock <state-dir>/rekey.lock (flock) into *@fd (close it
+ * to release); @wait false: -EBUSY while another process holds it. */
+int keyring_rekey_lock(const char *state_dir, bool wait, int *fd, char **cause);
+
+/*
+ * Finish (or undo) a re-key that was interrupted; the caller holds the
+ * re-key lock and read @chain_fpr after taking it: the chain's current key
+ * (register_chain_key(), "" when no event is signed), @since when it was
+ * introduced.  A station.key.new with that key was recorded by key-rotated
+ * but not installed: the old key is retired (valid until @since) and the
+ * new pair installed.  Any other station.key.new never signed anything:
+ * it and its keyring entry are removed.  station.pub is made to match
+ * station.key.  Nothing to do: 0.
+ */
+int keyring_resume_rekey(const char *state_dir, const char *chain_fpr, const char *since,
+			 char **cause);
 
 /* A station just set up: its register is opened and signed (the head
  * register.head of its current end) and its key put into the keyring. */

@@ -180,13 +180,13 @@ int monitor_open(const struct monitor_opts *opts, struct monitor **out, char **c
 	struct monitor *mon = calloc(1, sizeof(*mon));
 
 	if (!mon)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	mon->sysfs = strdup(opts && opts->sysfs ? opts->sysfs : "/sys");
 	mon->proc = strdup(opts && opts->proc ? opts->proc : "/proc");
 	mon->virtual_dir = opts && opts->virtual_dir ? strdup(opts->virtual_dir) : NULL;
 	if (!mon->sysfs || !mon->proc || (opts && opts->virtual_dir && !mon->virtual_dir)) {
 		monitor_close(mon);
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	mon->poll_ns = (uint64_t)(opts && opts->poll_ms ? opts->poll_ms : 2000) * 1000000ull;
 	if (!opts || !opts->no_udev)

@@ -214,9 +214,9 @@ int names_split(const char *list, char ***out, size_t *n, char **cause)
 	*n = 0;
 	rc = nfkc(list ? list : "", &norm, &len);
 	if (rc == -EILSEQ)
-		return util_fail(cause, rc, "a list of names that is not UTF-8 text");
+		return util_fail(cause, rc, _("a list of names that is not UTF-8 text"));
 	if (rc < 0)
-		return util_fail(cause, rc, "a list of names: %s", strerror(-rc));
+		return util_fail(cause, rc, _("a list of names: %s"), strerror(-rc));
 	for (p = start = (const char *)norm;; ) {
 		size_t k = *p ? separator_len(p) : 1;
 
@@ -233,7 +233,7 @@ int names_split(const char *list, char ***out, size_t *n, char **cause)
 	free(norm);
 	if (rc < 0) {
 		names_list_free(v, cnt);
-		return util_fail(cause, rc, "a list of names: %s", strerror(-rc));
+		return util_fail(cause, rc, _("a list of names: %s"), strerror(-rc));
 	}
 	*out = v;
 	*n = cnt;

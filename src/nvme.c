@@ -176,7 +176,7 @@ int nvme_identify_ctrl(struct sgio_dev *dev, struct nvme_ctrl_info *ci, char **c
 	int rc;
 
 	if (!buf)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = identify(dev, 0, 0x01, buf, cause);
 	if (rc == 0)
 		rc = nvme_ctrl_parse(buf, ci);
@@ -190,10 +190,10 @@ int nvme_identify_ns(struct sgio_dev *dev, uint32_t nsid, struct nvme_ns_info *n
 	int rc;
 
 	if (!buf)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = identify(dev, nsid, 0x00, buf, cause);
 	if (rc == 0 && nvme_ns_parse(buf, ns) < 0)
-		rc = util_fail(cause, -EIO, "Identify Namespace %u: unusable LBA format", nsid);
+		rc = util_fail(cause, -EIO, _("Identify Namespace %u: unusable LBA format"), nsid);
 	free(buf);
 	return rc;
 }
@@ -205,12 +205,12 @@ int nvme_format_progress(struct sgio_dev *dev, uint32_t nsid, const struct nvme_
 	int rc;
 
 	if (!buf)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	/* the format's own timeout: a poll that times out would make the
 	 * kernel reset the controller, which aborts the format */
 	rc = identify_t(dev, nsid, 0x00, buf, nvme_format_timeout_ms(ns), cause);
 	if (rc == 0 && !(buf[32] & 0x80))
-		rc = util_fail(cause, -EOPNOTSUPP, "the namespace reports no format progress");
+		rc = util_fail(cause, -EOPNOTSUPP, _("the namespace reports no format progress"));
 	if (rc == 0)
 		*remaining = buf[32] & 0x7f;
 	free(buf);
@@ -224,7 +224,7 @@ int nvme_format(struct sgio_dev *dev, uint32_t nsid, const struct nvme_ns_info *
 
 	if (ses != NVME_SES_USER && ses != NVME_SES_CRYPTO)
 		return util_fail(cause, -EINVAL,
-				 "Format without secure erase is not a sanitization");
+				 _("Format without secure erase is not a sanitization"));
 	memset(&c, 0, sizeof(c));
 	c.opcode = OPC_FORMAT;
 	c.nsid = nsid;
@@ -239,7 +239,7 @@ int nvme_sanitize_start(struct sgio_dev *dev, enum nvme_sanact act, unsigned owp
 	struct sgio_nvme_cmd c;
 
 	if (act == NVME_SANACT_OVERWRITE && (owpass < 1 || owpass > 16))
-		return util_fail(cause, -EINVAL, "overwrite pass count %u not in 1..16", owpass);
+		return util_fail(cause, -EINVAL, _("overwrite pass count %u not in 1..16"), owpass);
 	memset(&c, 0, sizeof(c));
 	c.opcode = OPC_SANITIZE;
 	c.cdw10 = nvme_sanitize_cdw10(act, act != NVME_SANACT_EXIT_FAILURE,

@@ -182,9 +182,9 @@ static int parse_fail(struct policy_parse *p, const char *fmt, ...)
 static int parse_level(struct policy_parse *p, const char *s, enum policy_level *out)
 {
 	if (!s)
-		return parse_fail(p, "missing classification level");
+		return parse_fail(p, _("missing classification level"));
 	if (policy_level_parse(s, out) < 0)
-		return parse_fail(p, "unknown classification level '%s'", s);
+		return parse_fail(p, _("unknown classification level '%s'"), s);
 	return 0;
 }
 
@@ -200,14 +200,14 @@ static int parse_destinations(struct policy_parse *p, char **tok, size_t n)
 		return rc;
 	for (size_t i = 2; i < n; i++) {
 		if (policy_dest_parse(tok[i], &d) < 0)
-			return parse_fail(p, "unknown destination '%s'", tok[i]);
+			return parse_fail(p, _("unknown destination '%s'"), tok[i]);
 		if (l > POLICY_LEVEL_INTERNAL &&
 		    (d == POLICY_DEST_EXTERNAL_REUSE || d == POLICY_DEST_RECYCLING))
-			return parse_fail(p, "rule release-internal-only cannot be relaxed: "
-					  "%s only for media never above internal", tok[i]);
+			return parse_fail(p, _("rule release-internal-only cannot be relaxed: "
+					  "%s only for media never above internal"), tok[i]);
 		if (l == POLICY_LEVEL_TOP_SECRET && d != POLICY_DEST_DESTRUCTION)
-			return parse_fail(p, "rule top-secret-destruction cannot be relaxed: "
-					  "'%s' for top-secret media", tok[i]);
+			return parse_fail(p, _("rule top-secret-destruction cannot be relaxed: "
+					  "'%s' for top-secret media"), tok[i]);
 		allow[d] = true;
 	}
 	memcpy(p->pol->dest[l], allow, sizeof(allow));
@@ -224,16 +224,16 @@ static int parse_minimum(struct policy_parse *p, char **tok, size_t n)
 	int rc;
 
 	if (n != 4)
-		return parse_fail(p, "usage: minimum LEVEL KIND CATEGORY");
+		return parse_fail(p, _("usage: minimum LEVEL KIND CATEGORY"));
 	rc = parse_level(p, tok[1], &l);
 	if (rc < 0)
 		return rc;
 	flash = strcasecmp(tok[2], "flash") == 0;
 	all = strcasecmp(tok[2], "all") == 0 || strcmp(tok[2], "*") == 0;
 	if (!flash && !all && policy_kind_parse(tok[2], &k) < 0)
-		return parse_fail(p, "unknown media kind '%s'", tok[2]);
+		return parse_fail(p, _("unknown media kind '%s'"), tok[2]);
 	if (policy_nist_parse(tok[3], &c) < 0)
-		return parse_fail(p, "unknown NIST category '%s' (clear, purge, destroy)", tok[3]);
+		return parse_fail(p, _("unknown NIST category '%s' (clear, purge, destroy)"), tok[3]);
 	for (int i = 0; i < POLICY_KIND_COUNT; i++)
 		if (all || (flash && kind_is_flash((enum policy_kind)i)) ||
 		    (!all && !flash && i == (int)k))
@@ -246,11 +246,11 @@ static int parse_witnesses(struct policy_parse *p, char **tok, size_t n)
 	uint64_t v;
 
 	if (n != 2 || util_parse_u64(tok[1], &v, 0) < 0)
-		return parse_fail(p, "usage: witnesses NUMBER");
+		return parse_fail(p, _("usage: witnesses NUMBER"));
 	if (v < POLICY_MIN_WITNESSES)
-		return parse_fail(p, "rule two-witnesses cannot be relaxed: %s is below 2", tok[1]);
+		return parse_fail(p, _("rule two-witnesses cannot be relaxed: %s is below 2"), tok[1]);
 	if (v > POLICY_MAX_WITNESSES)
-		return parse_fail(p, "witnesses %s: at most 16", tok[1]);
+		return parse_fail(p, _("witnesses %s: at most 16"), tok[1]);
 	p->pol->witnesses = (unsigned)v;
 	return 0;
 }
@@ -284,7 +284,7 @@ static int parse_line(struct policy_parse *p, char *line)
 		return parse_minimum(p, tok, n);
 	if (strcmp(tok[0], "witnesses") == 0)
 		return parse_witnesses(p, tok, n);
-	return parse_fail(p, "unknown directive '%s'", tok[0]);
+	return parse_fail(p, _("unknown directive '%s'"), tok[0]);
 }
 
 /* Parse @data (NUL-terminated, no NUL inside) into @pol. */
@@ -338,7 +338,7 @@ int policy_parse_text(const char *name, const char *text, size_t len, struct pol
 	if (!pol || !copy) {
 		free(pol);
 		free(copy);
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	memcpy(copy, text, len);
 	copy[len] = '\0';
@@ -359,7 +359,7 @@ int policy_load(const char *const *paths, size_t n, struct policy **out, char **
 	int rc = 0;
 
 	if (!pol)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	policy_defaults(pol);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (paths[i])
@@ -383,7 +383,7 @@ int policy_load_default(const char *state_dir, struct policy **out, char **cause
 	if (paths[0] && (paths[1] || !state_dir))
 		rc = policy_load((const char *const *)paths, 2, out, cause);
 	else
-		util_fail(cause, rc, "out of memory");
+		util_fail(cause, rc, _("out of memory"));
 	free(paths[0]);
 	free(paths[1]);
 	return rc;
@@ -400,8 +400,8 @@ int policy_check_reclassify(const struct policy *pol, enum policy_level from,
 	(void)pol;
 	if (to < from)
 		return util_fail(cause, -EPERM,
-				 "policy rule no-downgrade: a %s (%s) medium cannot be "
-				 "reclassified down to %s (%s)", level_en[from], level_zh[from],
+				 _("policy rule no-downgrade: a %s (%s) medium cannot be "
+				 "reclassified down to %s (%s)"), level_en[from], level_zh[from],
 				 level_en[to], level_zh[to]);
 	return 0;
 }
@@ -423,23 +423,23 @@ int policy_check_sanitize(const struct policy *pol, enum policy_level level,
 
 	if ((unsigned)h >= POLICY_LEVEL_COUNT || (unsigned)dest >= POLICY_DEST_COUNT ||
 	    (unsigned)kind >= POLICY_KIND_COUNT || (unsigned)cat >= POLICY_NIST_COUNT)
-		return util_fail(cause, -EINVAL, "policy: value out of range");
+		return util_fail(cause, -EINVAL, _("policy: value out of range"));
 	if (h == POLICY_LEVEL_TOP_SECRET && dest != POLICY_DEST_DESTRUCTION)
-		return util_fail(cause, -EPERM, "policy rule top-secret-destruction: a top-secret "
-				 "(绝密) medium leaves service only by physical destruction, not %s",
+		return util_fail(cause, -EPERM, _("policy rule top-secret-destruction: a top-secret "
+				 "(绝密) medium leaves service only by physical destruction, not %s"),
 				 dest_names[dest]);
 	if (h > POLICY_LEVEL_INTERNAL &&
 	    (dest == POLICY_DEST_EXTERNAL_REUSE || dest == POLICY_DEST_RECYCLING))
-		return util_fail(cause, -EPERM, "policy rule release-internal-only: %s is only for "
-				 "media never classified above internal; this one was %s (%s)",
+		return util_fail(cause, -EPERM, _("policy rule release-internal-only: %s is only for "
+				 "media never classified above internal; this one was %s (%s)"),
 				 dest_names[dest], level_en[h], level_zh[h]);
 	if (!pol->dest[h][dest])
-		return util_fail(cause, -EPERM, "policy rule destinations: %s (%s) media may not "
-				 "go to %s", level_en[h], level_zh[h], dest_names[dest]);
+		return util_fail(cause, -EPERM, _("policy rule destinations: %s (%s) media may not "
+				 "go to %s"), level_en[h], level_zh[h], dest_names[dest]);
 	need = pol->min[h][kind];
 	if (dest != POLICY_DEST_DESTRUCTION && cat < need)
-		return util_fail(cause, -EPERM, "policy rule minimum-sanitization: "
-				 "%s (%s) %s media need %s%s; %s is not enough", level_en[h], level_zh[h],
+		return util_fail(cause, -EPERM, _("policy rule minimum-sanitization: "
+				 "%s (%s) %s media need %s%s; %s is not enough"), level_en[h], level_zh[h],
 				 kind_names[kind], nist_names[need],
 				 need == POLICY_NIST_DESTROY ? " (destination destruction)" :
 				 " or destination destruction", nist_names[cat]);
@@ -487,14 +487,14 @@ int policy_check_destroy(const struct policy *pol, const char *const *witnesses,
 			twice = witnesses[i];
 	}
 	if (distinct < need)
-		return util_fail(cause, -EPERM, "policy rule two-witnesses: destruction needs %u "
-				 "distinct witnesses (监销人), %u given", need, distinct);
+		return util_fail(cause, -EPERM, _("policy rule two-witnesses: destruction needs %u "
+				 "distinct witnesses (监销人), %u given"), need, distinct);
 	/* every name given must be another person: the certificate lists them all */
 	if (twice)
-		return util_fail(cause, -EPERM, "policy rule two-witnesses: the witnesses must be "
-				 "distinct people, '%s' is named twice", twice);
+		return util_fail(cause, -EPERM, _("policy rule two-witnesses: the witnesses must be "
+				 "distinct people, '%s' is named twice"), twice);
 	if (distinct < n)
-		return util_fail(cause, -EPERM, "policy rule two-witnesses: a witness without a "
-				 "name");
+		return util_fail(cause, -EPERM, _("policy rule two-witnesses: a witness without a "
+				 "name"));
 	return 0;
 }

@@ -34,16 +34,16 @@ int prng_new(struct prng **out, const uint8_t *key, size_t key_len, char **cause
 	struct prng *p;
 
 	if (key_len != 16 && key_len != 32)
-		return util_fail(cause, -EINVAL, "prng: key must be 16 or 32 bytes");
+		return util_fail(cause, -EINVAL, _("prng: key must be 16 or 32 bytes"));
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return util_fail(cause, -ENOMEM, "prng: out of memory");
+		return util_fail(cause, -ENOMEM, _("prng: out of memory"));
 	p->ctx = EVP_CIPHER_CTX_new();
 	p->cipher = key_len == 32 ? EVP_aes_256_ctr() : EVP_aes_128_ctr();
 	p->zeros = calloc(1, ZERO_CHUNK);
 	if (!p->ctx || !p->cipher || !p->zeros) {
 		prng_free(p);
-		return util_fail(cause, -ENOMEM, "prng: cannot set up AES-CTR");
+		return util_fail(cause, -ENOMEM, _("prng: cannot set up AES-CTR"));
 	}
 	memcpy(p->key, key, key_len);
 	p->key_len = key_len;

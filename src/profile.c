@@ -155,13 +155,13 @@ static int parse_bytes(struct parse *ps, char *list, struct profile_pass *pass, 
 	pass->pattern_len = 0;
 	for (char *tok = strtok_r(list, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if (pass->pattern_len == max)
-			return perr(ps, "pattern longer than %zu bytes", max);
+			return perr(ps, _("pattern longer than %zu bytes"), max);
 		if (parse_byte(tok, &pass->pattern[pass->pattern_len]) < 0)
-			return perr(ps, "bad byte '%s' (want 0x00 .. 0xff)", tok);
+			return perr(ps, _("bad byte '%s' (want 0x00 .. 0xff)"), tok);
 		pass->pattern_len++;
 	}
 	if (!pass->pattern_len)
-		return perr(ps, "pattern needs at least one byte");
+		return perr(ps, _("pattern needs at least one byte"));
 	return 0;
 }
 
@@ -174,13 +174,13 @@ static int key_pass(struct parse *ps, char *v)
 		*arg++ = '\0';
 	arg = util_strstrip(arg);
 	if (ps->p->n_passes == PROFILE_MAX_PASSES)
-		return perr(ps, "more than %d passes", PROFILE_MAX_PASSES);
+		return perr(ps, _("more than %d passes"), PROFILE_MAX_PASSES);
 	if (strcmp(v, "random") == 0 || strcmp(v, "complement") == 0) {
 		if (*arg)
-			return perr(ps, "'%s' takes no argument", v);
+			return perr(ps, _("'%s' takes no argument"), v);
 		pass.kind = v[0] == 'r' ? PROFILE_PASS_RANDOM : PROFILE_PASS_COMPLEMENT;
 		if (pass.kind == PROFILE_PASS_COMPLEMENT && ps->p->n_passes == 0)
-			return perr(ps, "complement needs a previous pass");
+			return perr(ps, _("complement needs a previous pass"));
 	} else if (strcmp(v, "byte") == 0) {
 		pass.kind = PROFILE_PASS_PATTERN;
 		if (parse_bytes(ps, arg, &pass, 1) < 0)
@@ -190,7 +190,7 @@ static int key_pass(struct parse *ps, char *v)
 		if (parse_bytes(ps, arg, &pass, PROFILE_PATTERN_MAX) < 0)
 			return -EINVAL;
 	} else {
-		return perr(ps, "bad pass '%s' (want byte, pattern, complement or random)", v);
+		return perr(ps, _("bad pass '%s' (want byte, pattern, complement or random)"), v);
 	}
 	ps->p->passes[ps->p->n_passes++] = pass;
 	return 0;
@@ -199,9 +199,9 @@ static int key_pass(struct parse *ps, char *v)
 static int key_text(struct parse *ps, char *dst, size_t size, const char *key, const char *v)
 {
 	if (!*v)
-		return perr(ps, "%s is empty", key);
+		return perr(ps, _("%s is empty"), key);
 	if (util_strlcpy(dst, v, size) >= size)
-		return perr(ps, "%s longer than %zu characters", key, size - 1);
+		return perr(ps, _("%s longer than %zu characters"), key, size - 1);
 	return 0;
 }
 
@@ -213,7 +213,7 @@ static int key_method(struct parse *ps, const char *v)
 			return 0;
 		}
 	}
-	return perr(ps, "unknown method '%s'", v);
+	return perr(ps, _("unknown method '%s'"), v);
 }
 
 static int key_bool(struct parse *ps, const char *key, const char *v, bool *out)
@@ -222,7 +222,7 @@ static int key_bool(struct parse *ps, const char *key, const char *v, bool *out)
 		*out = v[0] == 'y';
 		return 0;
 	}
-	return perr(ps, "%s must be yes or no, not '%s'", key, v);
+	return perr(ps, _("%s must be yes or no, not '%s'"), key, v);
 }
 
 static int key_nist(struct parse *ps, const char *kind, const char *v)
@@ -230,17 +230,17 @@ static int key_nist(struct parse *ps, const char *kind, const char *v)
 	int k = profile_kind_index(kind);
 
 	if (k < 0)
-		return perr(ps, "unknown media kind 'nist.%s'", kind);
+		return perr(ps, _("unknown media kind 'nist.%s'"), kind);
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(nist_names); i++) {
 		if (strcmp(v, nist_names[i]) == 0) {
 			if (ps->nist_line[k])
-				return perr(ps, "nist.%s given twice", kind);
+				return perr(ps, _("nist.%s given twice"), kind);
 			ps->p->nist[k] = (enum profile_nist)i;
 			ps->nist_line[k] = ps->line;
 			return 0;
 		}
 	}
-	return perr(ps, "nist.%s must be clear, purge or none, not '%s'", kind, v);
+	return perr(ps, _("nist.%s must be clear, purge or none, not '%s'"), kind, v);
 }
 
 enum { K_NAME = 1, K_TITLE = 2, K_REF = 4, K_METHOD = 8, K_VERIFY = 16, K_RESTORE = 32,
@@ -259,7 +259,7 @@ static int key_single(struct parse *ps, unsigned bit, const char *key, char *v)
 	struct profile *p = ps->p;
 
 	if (ps->seen & bit)
-		return perr(ps, "%s given twice", key);
+		return perr(ps, _("%s given twice"), key);
 	ps->seen |= bit;
 	switch (bit) {
 	case K_NAME:
@@ -272,7 +272,7 @@ static int key_single(struct parse *ps, unsigned bit, const char *key, char *v)
 		return key_method(ps, v);
 	case K_VERIFY:
 		if (strcmp(v, "full") == 0 || profile_verify_parse(v, &p->verify) < 0)
-			return perr(ps, "verify must be last, all, sample or none, not '%s'", v);
+			return perr(ps, _("verify must be last, all, sample or none, not '%s'"), v);
 		return 0;
 	case K_RESTORE:
 		return key_bool(ps, key, v, &p->restore_max);
@@ -298,7 +298,7 @@ static int parse_line(struct parse *ps, char *line)
 		return 0;
 	eq = strchr(line, '=');
 	if (!eq)
-		return perr(ps, "expected 'key = value'");
+		return perr(ps, _("expected 'key = value'"));
 	*eq = '\0';
 	key = util_strstrip(line);
 	v = util_strstrip(eq + 1);
@@ -309,7 +309,7 @@ static int parse_line(struct parse *ps, char *line)
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(single_keys); i++)
 		if (strcmp(key, single_keys[i].key) == 0)
 			return key_single(ps, single_keys[i].bit, key, v);
-	return perr(ps, "unknown key '%s'", key);
+	return perr(ps, _("unknown key '%s'"), key);
 }
 
 /* The file's base name without ".profile" into @buf. */
@@ -332,23 +332,23 @@ static int check_profile(struct parse *ps)
 
 	ps->line = 0;
 	if (!(ps->seen & K_NAME))
-		return perr(ps, "missing required key 'name'");
+		return perr(ps, _("missing required key 'name'"));
 	if (!(ps->seen & K_TITLE))
-		return perr(ps, "missing required key 'title'");
+		return perr(ps, _("missing required key 'title'"));
 	if (!(ps->seen & K_METHOD))
-		return perr(ps, "missing required key 'method'");
+		return perr(ps, _("missing required key 'method'"));
 	base_name(ps->path, base, sizeof(base));
 	if (strcmp(base, p->name) != 0)
-		return perr(ps, "name '%s' differs from the file name '%s'", p->name, base);
+		return perr(ps, _("name '%s' differs from the file name '%s'"), p->name, base);
 	if (p->method == PROFILE_METHOD_OVERWRITE && !p->n_passes)
-		return perr(ps, "method overwrite needs at least one pass");
+		return perr(ps, _("method overwrite needs at least one pass"));
 	if (p->method != PROFILE_METHOD_OVERWRITE && p->n_passes)
-		return perr(ps, "pass lines are only for method = overwrite");
+		return perr(ps, _("pass lines are only for method = overwrite"));
 	/* NIST SP 800-88: a host overwrite is Clear on every media kind. */
 	for (size_t k = 0; k < PROFILE_N_KINDS; k++) {
 		if (p->method == PROFILE_METHOD_OVERWRITE && p->nist[k] == PROFILE_NIST_PURGE) {
 			ps->line = ps->nist_line[k];
-			return perr(ps, "an overwrite is at most clear on %s; purge refused",
+			return perr(ps, _("an overwrite is at most clear on %s; purge refused"),
 				    kind_names[k]);
 		}
 	}
@@ -365,7 +365,7 @@ int profile_parse(const char *path, const char *text, struct profile *out, char 
 
 	memset(out, 0, sizeof(*out));
 	if (!copy)
-		return util_fail(cause, -ENOMEM, "%s: out of memory", path);
+		return util_fail(cause, -ENOMEM, _("%s: out of memory"), path);
 	util_strlcpy(out->source, path, sizeof(out->source));
 	/* strtok_r would skip empty lines and miscount: split by hand. */
 	for (line = copy; line && rc == 0; line = save) {
@@ -421,13 +421,13 @@ int profile_find(const char *name, const char *state_dir, struct profile *out, c
 	size_t n = search_dirs(state_dir, dirs);
 
 	if (!valid_name(name))
-		return util_fail(cause, -EINVAL, "bad profile name '%s'", name);
+		return util_fail(cause, -EINVAL, _("bad profile name '%s'"), name);
 	for (size_t i = 0; i < n; i++) {
 		char *path = util_asprintf("%s/%s.profile", dirs[i], name);
 		int rc;
 
 		if (!path)
-			return util_fail(cause, -ENOMEM, "out of memory");
+			return util_fail(cause, -ENOMEM, _("out of memory"));
 		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
 			free(path);
 			continue;
@@ -436,7 +436,7 @@ int profile_find(const char *name, const char *state_dir, struct profile *out, c
 		free(path);
 		return rc;
 	}
-	return util_fail(cause, -ENOENT, "no profile named '%s' (see 'custos profiles')", name);
+	return util_fail(cause, -ENOENT, _("no profile named '%s' (see 'custos profiles')"), name);
 }
 
 static bool have_name(const struct profile *list, size_t n, const char *name)
@@ -471,7 +471,7 @@ static int list_dir(const char *dir, struct list_acc *acc, char **cause)
 			continue;
 		path = util_asprintf("%s/%s", dir, e->d_name);
 		if (!path) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
+			rc = util_fail(cause, -ENOMEM, _("out of memory"));
 			break;
 		}
 		rc = profile_load_file(path, &p, &err);
@@ -496,7 +496,7 @@ static int list_dir(const char *dir, struct list_acc *acc, char **cause)
 			struct profile *v = realloc(acc->v, cap * sizeof(*v));
 
 			if (!v) {
-				rc = util_fail(cause, -ENOMEM, "out of memory");
+				rc = util_fail(cause, -ENOMEM, _("out of memory"));
 				break;
 			}
 			acc->v = v;

@@ -47,7 +47,11 @@ struct register_push_result {
 struct register_central;
 int register_central_open(const char *conninfo, struct register_central **out, char **cause);
 void register_central_close(struct register_central *c);
-/* register_central_push() on an open connection. */
+/* register_central_push() on an open connection.  After a push, the next
+ * one on the connection is a single round trip (the events extend where
+ * the last push left the station's chain; if another process pushed
+ * meanwhile the server refuses them and the push is redone the checked
+ * way).  Returns once the centre committed the events. */
 int register_central_push_to(struct register_central *c, struct register_db *db,
 			     const struct station *st, struct register_push_result *res,
 			     char **cause);
@@ -64,13 +68,16 @@ struct register_central_verify {
 	int64_t stations;
 	int64_t events;
 	int64_t signatures;		/* verified */
+	int64_t certificates;		/* certificate rows verified */
 	char station[128];		/* the first broken chain */
 	int64_t seq;
 	char message[512];
 };
 /* Every station's chain: seq from 1 without gap, every hash, every
  * prev_hash, and the signature of each station's newest event (all
- * signatures with @all) by a key the centre holds for that station. */
+ * signatures with @all) by a key the centre holds for that station; every
+ * certificate row: its document's signature by such a key, and the event
+ * of the station's chain it names (kind, medium, certificate id). */
 int register_central_verify(const char *conninfo, bool all, struct register_central_verify *res,
 			    char **cause);
 
@@ -103,9 +110,17 @@ int register_central_overdue(const char *conninfo, int days, json_t **out, char 
 /* The medium @dev as the centre knows it (same identity rules as
  * register_find_by_device(): WWN, serial + model, backing file), enrolled
  * at any station: @out gets its row with id 0 (not in the local register),
- * @station (128 bytes) the station holding it.  -ENOENT, -EHOSTUNREACH. */
+ * @station (128 bytes) the station holding it (its newest row when several
+ * stations hold it).  -ENOENT, -EHOSTUNREACH. */
 int register_central_lookup(const char *conninfo, const struct device_info *dev,
 			    struct register_media *out, char *station, char **cause);
+/* The same for a reference: register number, asset tag, serial or WWN,
+ * "STATION:REF" for a register number of that station.  central_station and
+ * central_id of @out name the row the medium was first enrolled as (a row
+ * received from another station names its origin).  -EEXIST when @ref
+ * names several media. */
+int register_central_lookup_ref(const char *conninfo, const char *ref,
+				struct register_media *out, char *station, char **cause);
 
 /* The inventory as CSV (bilingual header), malloc'd. */
 int register_central_inventory_csv(json_t *inv, char **text);

@@ -48,6 +48,13 @@ static const char signatures_schema[] =
 	"CREATE TRIGGER IF NOT EXISTS event_signatures_no_delete BEFORE DELETE ON event_signatures"
 	" BEGIN SELECT RAISE(ABORT, 'custos register: event signatures are append-only'); END;";
 
+/* A signature by the station's signer over (seq, hash), known to hold. */
+struct known_sig {
+	int64_t seq;
+	char hash[65];
+	char sig[MAX_SIG_HEX + 1];
+};
+
 struct register_chain {
 	char *dir;			/* register.head and keys/ live here */
 	struct sign_key *signer;	/* owned */
@@ -55,6 +62,12 @@ struct register_chain {
 	const struct sign_key *cosigner;	/* key-rotated: the new key */
 	char cosigner_fpr[65];
 	bool pending;			/* a head to write after COMMIT */
+	int lock_fd;			/* register.head.lock, open while lock_open */
+	bool lock_open;
+	/* The last event and head signatures by the signer that this handle
+	 * made or verified ([0] event, [1] head): the same bytes need not be
+	 * verified again before the next append (sig_known()). */
+	struct known_sig known[2];
 	/* verify: register.head as read before the database snapshot */
 	bool pre_read;
 	int pre_rc;
@@ -93,6 +106,39 @@ static int table_exists(struct register_db *db, bool *yes, char **cause)
 	return rc;
 }
 
+/*
+ * register.head.lock gets the permissions of the register file itself
+ * (read/write bits), as SQLite gives its -wal and -shm files: whoever may
+ * write the register (a group sharing the state dir) may take the lock
+ * and so advance the signed head.  Created here, before any head is
+ * written; an existing lock of ours with fewer bits is widened.
+ */
+static void head_lock_mode(const char *dir, const char *path)
+{
+	char *lock = util_asprintf("%s/" HEAD_FILE ".lock", dir);
+	struct stat db_sb, sb;
+	mode_t mode;
+	int fd;
+
+	if (!lock || stat(path, &db_sb) < 0) {
+		free(lock);
+		return;
+	}
+	mode = db_sb.st_mode & 0666;
+	fd = open(lock, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd >= 0) {
+		if (fchmod(fd, mode) < 0)	/* the umask took bits away */
+			util_warn(_("register: cannot set the mode of %s: %s"), lock,
+				  strerror(errno));
+		util_close(fd);
+	} else if (errno == EEXIST && lstat(lock, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		   sb.st_uid == geteuid() && (sb.st_mode & mode) != mode &&
+		   chmod(lock, (sb.st_mode & 0666) | mode) < 0) {
+		util_warn(_("register: cannot set the mode of %s: %s"), lock, strerror(errno));
+	}
+	free(lock);
+}
+
 int register_chain_open(struct register_db *db, const char *path, char **cause)
 {
 	const char *slash = strrchr(path, '/');
@@ -102,18 +148,19 @@ int register_chain_open(struct register_db *db, const char *path, char **cause)
 
 	db->chain = calloc(1, sizeof(*db->chain));
 	if (!db->chain)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	db->chain->dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (!db->chain->dir)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (slash == path)
 		db->chain->dir[0] = '\0';	/* "/register.db": the root */
+	head_lock_mode(db->chain->dir, path);
 	/* No schema version: created where missing, so it merges with any. */
 	rc = table_exists(db, &have, cause);
 	if (rc < 0 || have)
 		return rc;
 	if (sqlite3_exec(db->db, signatures_schema, NULL, NULL, &err) != SQLITE_OK) {
-		rc = util_fail(cause, -EIO, "register: event signatures: %s",
+		rc = util_fail(cause, -EIO, _("register: event signatures: %s"),
 			       err ? err : "cannot create");
 		sqlite3_free(err);
 	}
@@ -125,6 +172,8 @@ void register_chain_close(struct register_db *db)
 	if (!db->chain)
 		return;
 	sign_key_free(db->chain->signer);
+	if (db->chain->lock_open && util_close(db->chain->lock_fd) < 0)
+		util_warn("register: cannot close " HEAD_FILE ".lock: %s", strerror(errno));
 	free(db->chain->pre_why);
 	free(db->chain->pre_head);
 	free(db->chain->dir);
@@ -245,50 +294,82 @@ static int read_head(struct register_db *db, struct head *h, char **cause)
 	int rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
 
 	if (rc == 0 && parse_head(text, h) < 0)
-		rc = util_fail(cause, -EBADMSG, "%s is not a register head (damaged or edited)",
+		rc = util_fail(cause, -EBADMSG, _("%s is not a register head (damaged or edited)"),
 			       path);
 	else if (rc < 0 && rc != -ENOENT)
-		util_fail(cause, rc, "cannot read %s: %s", path ? path : HEAD_FILE, strerror(-rc));
+		util_fail(cause, rc, _("cannot read %s: %s"), path ? path : HEAD_FILE, strerror(-rc));
 	free(path);
 	free(text);
 	return rc;
 }
 
+/* register.head replaced atomically: written to register.head.tmp (one
+ * name: writers hold register.head.lock), its data synced, then renamed
+ * over the old head.  The rename is not synced: a power cut may keep the
+ * previous head, which names an earlier event of the same chain -- the
+ * lag custos-register(5) allows -- but never leaves a head whose contents
+ * did not reach the disk. */
 static int write_head_file(struct register_db *db, const struct head *h)
 {
-	char *path = dir_file(db, HEAD_FILE);
+	char *path = dir_file(db, HEAD_FILE), *tmp = dir_file(db, HEAD_FILE ".tmp");
 	char *text = util_asprintf(HEAD_MAGIC "\nseq=%lld\nhash=%s\nkey=%s\nsig=%s\n",
 				   (long long)h->seq, h->hash, h->key, h->sig);
-	int rc = path && text ? util_write_file_atomic(path, text, strlen(text), 0644) : -ENOMEM;
+	int fd = -1, rc = path && tmp && text ? 0 : -ENOMEM;
 
+	if (rc == 0) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0 || fchmod(fd, 0644) < 0)
+			rc = -errno;
+	}
+	if (rc == 0)
+		rc = util_write_all(fd, text, strlen(text));
+	if (rc == 0 && fdatasync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0 && util_close(fd) < 0 && rc == 0)
+		rc = -EIO;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
 	free(path);
+	free(tmp);
 	free(text);
 	return rc;
+}
+
+/* register.head.lock, opened once per handle. */
+static int head_lock_fd(struct register_db *db)
+{
+	struct register_chain *c = db->chain;
+	char *lock;
+
+	if (c->lock_open)
+		return c->lock_fd;
+	lock = dir_file(db, HEAD_FILE ".lock");
+	c->lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	free(lock);
+	if (c->lock_fd < 0)
+		return -errno;
+	c->lock_open = true;
+	return c->lock_fd;
 }
 
 /* Write @h unless a later head is there already (another process appended
  * after us), under an flock so two writers do not interleave. */
 static int write_head(struct register_db *db, const struct head *h)
 {
-	char *lock = dir_file(db, HEAD_FILE ".lock");
 	struct head cur;
-	int fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1, rc;
+	int fd = head_lock_fd(db), rc;
 
-	free(lock);
 	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX) < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		rc = -errno;
-		util_close(fd);
-		return rc;
-	}
 	rc = read_head(db, &cur, NULL);
 	if (rc == 0 && cur.seq > h->seq)
 		rc = 0;
 	else
 		rc = write_head_file(db, h);
-	if (util_close(fd) < 0 && rc == 0)
-		rc = -EIO;
+	if (flock(fd, LOCK_UN) < 0 && rc == 0)
+		rc = -errno;
 	return rc;
 }
 
@@ -296,8 +377,8 @@ static int write_head(struct register_db *db, const struct head *h)
 static int tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-				  &st, cause);
+	int rc = register_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+				 &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -309,14 +390,14 @@ static int tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
 		register_col_text(st, 1, hash, 65);
 	}
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
 int register_chain_hash_at(struct register_db *db, int64_t seq, char *hash, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT hash FROM events WHERE seq = ?", &st, cause);
+	int rc = register_cached(db, "SELECT hash FROM events WHERE seq = ?", &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -326,7 +407,7 @@ int register_chain_hash_at(struct register_db *db, int64_t seq, char *hash, char
 	if (rc == SQLITE_ROW)
 		register_col_text(st, 0, hash, 65);
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
@@ -341,18 +422,18 @@ static int head_matches(struct register_db *db, const struct head *h, char **cau
 	if (rc < 0)
 		return rc;
 	if (h->seq > seq)
-		return util_fail(cause, -EPERM, "the register ends at event %lld but its signed "
-				 "head (" HEAD_FILE ") is at event %lld: the register was emptied, "
-				 "deleted, truncated or rolled back; restore it from a backup",
-				 (long long)seq, (long long)h->seq);
+		return util_fail(cause, -EPERM, _("the register ends at event %lld but its signed "
+				 "head (%s) is at event %lld: the register was emptied, "
+				 "deleted, truncated or rolled back; restore it from a backup"),
+				 (long long)seq, HEAD_FILE, (long long)h->seq);
 	if (h->seq == 0)
 		return strcmp(h->hash, GENESIS) == 0 ? 0 :
-		       util_fail(cause, -EPERM, HEAD_FILE " names event 0 with a hash");
+		       util_fail(cause, -EPERM, _("%s names event 0 with a hash"), HEAD_FILE);
 	rc = register_chain_hash_at(db, h->seq, at, cause);
 	if (rc == 0 && strcmp(at, h->hash) != 0)
-		rc = util_fail(cause, -EPERM, "event %lld has hash %.16s... but the signed head ("
-			       HEAD_FILE ") says %.16s...: the register was rewritten",
-			       (long long)h->seq, at[0] ? at : "(none)", h->hash);
+		rc = util_fail(cause, -EPERM, _("event %lld has hash %.16s... but the signed head "
+			       "(%s) says %.16s...: the register was rewritten"),
+			       (long long)h->seq, at[0] ? at : "(none)", HEAD_FILE, h->hash);
 	return rc;
 }
 
@@ -389,6 +470,26 @@ static bool keyring_exists(struct register_db *db)
 	return yes;
 }
 
+/* Has this handle made or verified exactly this signature by its signer?
+ * Verifying the same key, statement and signature again gives the same
+ * answer; anything changed in between (another process appended, a row or
+ * the head file was edited) differs and is verified in full. */
+static bool sig_known(const struct register_chain *c, int64_t seq, const char *hash, bool head,
+		      const char *sig)
+{
+	const struct known_sig *k = &c->known[head];
+
+	return k->seq == seq && seq > 0 && strcmp(k->hash, hash) == 0 && strcmp(k->sig, sig) == 0;
+}
+
+static void sig_remember(struct register_chain *c, int64_t seq, const char *hash, bool head,
+			 const char *sig)
+{
+	c->known[head].seq = seq;
+	util_strlcpy(c->known[head].hash, hash, sizeof(c->known[head].hash));
+	util_strlcpy(c->known[head].sig, sig, sizeof(c->known[head].sig));
+}
+
 /* The signature @sig by key @fpr (from the keyring) over (@seq, @hash). */
 static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash, bool head,
 			 const char *fpr, const char *sig, const char *what, char **cause)
@@ -399,7 +500,11 @@ static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash, 
 	/* the station's own key (what it signed last): no keyring file to read
 	 * and decode before every append */
 	if (db->chain->signer && strcmp(fpr, db->chain->signer_fpr) == 0) {
+		if (sig_known(db->chain, seq, hash, head, sig))
+			return 0;
 		rc = check_sig_with(db->chain->signer, seq, hash, head, sig);
+		if (rc == 0)
+			sig_remember(db->chain, seq, hash, head, sig);
 	} else {
 		rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
 		if (rc == 0)
@@ -407,8 +512,8 @@ static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash, 
 		sign_key_free(key);
 	}
 	if (rc == -EBADMSG)
-		util_fail(cause, rc, "%s (event %lld): the signature does not match: the register "
-			  "was rewritten without the station key", what, (long long)seq);
+		util_fail(cause, rc, _("%s (event %lld): the signature does not match: the register "
+			  "was rewritten without the station key"), what, (long long)seq);
 	return rc < 0 ? -EPERM : 0;
 }
 
@@ -418,16 +523,16 @@ static int check_tail_sig(struct register_db *db, char **cause)
 	sqlite3_stmt *st = NULL;
 	char hash[65], fpr[65], sig[MAX_SIG_HEX + 1];
 	int64_t seq;
-	int rc = register_prepare(db, "SELECT e.seq, e.hash, s.key_fpr, s.sig FROM events e"
-				  " LEFT JOIN event_signatures s ON s.event_id = e.id"
-				  " ORDER BY e.seq DESC, s.key_fpr LIMIT 1", &st, cause);
+	int rc = register_cached(db, "SELECT e.seq, e.hash, s.key_fpr, s.sig FROM events e"
+				 " LEFT JOIN event_signatures s ON s.event_id = e.id"
+				 " ORDER BY e.seq DESC, s.key_fpr LIMIT 1", &st, cause);
 
 	if (rc < 0)
 		return rc;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
-		sqlite3_finalize(st);
+		register_release(st);
 		return rc;
 	}
 	seq = sqlite3_column_int64(st, 0);
@@ -435,10 +540,10 @@ static int check_tail_sig(struct register_db *db, char **cause)
 	register_col_text(st, 2, fpr, sizeof(fpr));
 	register_col_text(st, 3, sig, sizeof(sig));
 	rc = sqlite3_column_type(st, 2) == SQLITE_NULL;
-	sqlite3_finalize(st);
+	register_release(st);
 	if (rc)	/* unsigned: fine only in a register never signed */
-		return signed_events(db) ? util_fail(cause, -EPERM, "the newest event (%lld) has "
-						     "no signature: the register was rewritten",
+		return signed_events(db) ? util_fail(cause, -EPERM, _("the newest event (%lld) has "
+						     "no signature: the register was rewritten"),
 						     (long long)seq) : 0;
 	return check_sig_fpr(db, seq, hash, false, fpr, sig, "the newest event", cause);
 }
@@ -449,22 +554,22 @@ static int check_tail_sig(struct register_db *db, char **cause)
 static int unsigned_after(struct register_db *db, int64_t head_seq, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT MIN(e.seq) FROM events e WHERE e.seq > ?1 AND NOT"
-				  " EXISTS (SELECT 1 FROM event_signatures s WHERE s.event_id = e.id)",
-				  &st, cause);
+	int rc = register_cached(db, "SELECT MIN(e.seq) FROM events e WHERE e.seq > ?1 AND NOT"
+				 " EXISTS (SELECT 1 FROM event_signatures s WHERE s.event_id = e.id)",
+				 &st, cause);
 
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, head_seq);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		rc = util_fail(cause, -EPERM, "event %lld, after the signed head (event %lld), has "
-			       "no signature: it was written without the station key",
+		rc = util_fail(cause, -EPERM, _("event %lld, after the signed head (event %lld), has "
+			       "no signature: it was written without the station key"),
 			       (long long)sqlite3_column_int64(st, 0), (long long)head_seq);
 	else
 		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
 			register_sql_fail(db, cause, "read signatures");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
@@ -474,9 +579,9 @@ int register_check_head(struct register_db *db, char **cause)
 	int rc = read_head(db, &h, cause);
 
 	if (rc == -ENOENT && keyring_exists(db))
-		return util_fail(cause, -EPERM, "%s/" HEAD_FILE " is missing: the register's "
+		return util_fail(cause, -EPERM, _("%s/%s is missing: the register's "
 				 "signed head was deleted; restore it (and the register) from a "
-				 "backup", db->chain->dir);
+				 "backup"), db->chain->dir, HEAD_FILE);
 	if (rc == -ENOENT)
 		return 0;	/* a register from before signing, not adopted yet */
 	if (rc < 0)
@@ -505,9 +610,9 @@ static int adopt(struct register_db *db, char **cause)
 	 * head and keyring, and signing its end now would bless a truncation */
 	if (rc == -ENOENT && has_signatures(db)) {
 		free(pub);
-		return util_fail(cause, -EPERM, "%s/" HEAD_FILE " and the keyring are missing "
+		return util_fail(cause, -EPERM, _("%s/%s and the keyring are missing "
 				 "from a signed register: restore them (and the register) from a "
-				 "backup", db->chain->dir);
+				 "backup"), db->chain->dir, HEAD_FILE);
 	}
 	if (rc == -ENOENT) {
 		rc = tail(db, &h.seq, h.hash, cause);
@@ -517,7 +622,7 @@ static int adopt(struct register_db *db, char **cause)
 		if (rc == 0)
 			rc = write_head(db, &h);
 		if (rc < 0 && cause && !*cause)
-			util_fail(cause, rc, "cannot write %s/" HEAD_FILE ": %s", db->chain->dir,
+			util_fail(cause, rc, _("cannot write %s/%s: %s"), db->chain->dir, HEAD_FILE,
 				  strerror(-rc));
 	} else {
 		rc = 0;
@@ -535,10 +640,10 @@ int register_set_signer(struct register_db *db, struct sign_key *key, char **cau
 	char fpr[65];
 
 	if (!key)
-		return util_fail(cause, -EINVAL, "register: no signing key");
+		return util_fail(cause, -EINVAL, _("register: no signing key"));
 	if (sign_fingerprint(key, fpr) < 0) {
 		sign_key_free(key);
-		return util_fail(cause, -EIO, "register: cannot fingerprint the signing key");
+		return util_fail(cause, -EIO, _("register: cannot fingerprint the signing key"));
 	}
 	sign_key_free(c->signer);
 	c->signer = key;
@@ -552,6 +657,124 @@ int register_set_signer(struct register_db *db, struct sign_key *key, char **cau
 	return register_check_head(db, cause);
 }
 
+int register_chain_key(struct register_db *db, char *fpr, char *since, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char kind[24] = "";
+	json_t *d = NULL;
+	int rc = register_prepare(db, "SELECT e.kind, e.details, e.at, s.key_fpr FROM events e"
+				  " LEFT JOIN event_signatures s ON s.event_id = e.id"
+				  " ORDER BY e.seq DESC, s.key_fpr LIMIT 1", &st, cause);
+
+	fpr[0] = '\0';
+	if (since)
+		since[0] = '\0';
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 3) != SQLITE_NULL) {
+		register_col_text(st, 0, kind, sizeof(kind));
+		register_col_text(st, 3, fpr, 65);
+		if (strcmp(kind, "key-rotated") == 0) {
+			const char *t = (const char *)sqlite3_column_text(st, 1);
+			const char *nf;
+
+			d = json_loads(t ? t : "", 0, NULL);
+			nf = json_string_value(json_object_get(d, "new_fingerprint"));
+			util_strlcpy(fpr, nf && keyring_fpr_valid(nf) ? nf : "", 65);
+			if (since)
+				register_col_text(st, 2, since, 24);
+		}
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
+	sqlite3_finalize(st);
+	json_decref(d);
+	if (rc == 0 && since && fpr[0] && strcmp(kind, "key-rotated") != 0) {
+		rc = register_prepare(db, "SELECT at FROM events WHERE kind = 'key-rotated' AND"
+				      " json_extract(details, '$.new_fingerprint') = ?"
+				      " ORDER BY seq DESC LIMIT 1", &st, cause);
+		if (rc < 0)
+			return rc;
+		sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			register_col_text(st, 0, since, 24);
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+			register_sql_fail(db, cause, "read chain");
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "SELECT (SELECT count(*) FROM event_signatures),"
+				  " EXISTS (SELECT 1 FROM events WHERE kind = 'key-rotated' AND"
+				  "  json_extract(details, '$.new_fingerprint') = ?1),"
+				  " EXISTS (SELECT 1 FROM event_signatures s WHERE s.key_fpr = ?1"
+				  "  AND s.event_id = (SELECT e.id FROM events e JOIN event_signatures f"
+				  "   ON f.event_id = e.id ORDER BY e.seq LIMIT 1))", &st, cause);
+
+	*yes = false;
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*yes = sqlite3_column_int64(st, 0) == 0 || sqlite3_column_int(st, 1) ||
+		       sqlite3_column_int(st, 2);
+	rc = rc == SQLITE_ROW ? 0 : register_sql_fail(db, cause, "read chain");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Is a re-key unfinished (station.key.new or station.pub.new left, or a
+ * station key @fpr that is not the chain's)?  Then finish it under the
+ * re-key lock, with the chain's key read again once the lock is held (a
+ * re-key that held it may have committed meanwhile).  1 when it ran. */
+static int resume_rekey(struct register_db *db, const char *state_dir, const char *fpr,
+			bool wait, char **cause)
+{
+	char chain[65], since[24];
+	char *kn = util_asprintf("%s/station.key.new", state_dir);
+	char *pn = util_asprintf("%s/station.pub.new", state_dir);
+	bool left = (kn && access(kn, F_OK) == 0) || (pn && access(pn, F_OK) == 0);
+	int fd = -1, rc = register_chain_key(db, chain, NULL, cause);
+
+	free(kn);
+	free(pn);
+	if (rc < 0 || (!left && (!chain[0] || strcmp(chain, fpr) == 0)))
+		return rc;
+	rc = keyring_rekey_lock(state_dir, wait, &fd, cause);
+	if (rc == 0)
+		rc = register_chain_key(db, chain, since, cause);
+	if (rc == 0)
+		rc = keyring_resume_rekey(state_dir, chain, since, cause);
+	if (fd >= 0)
+		util_close(fd);
+	return rc < 0 ? rc : 1;
+}
+
+/* The station's key, after an interrupted re-key was finished. */
+static int load_station_key(struct register_db *db, const struct station *st,
+			    struct sign_key **key, char **cause)
+{
+	char fpr[65], *why = NULL;
+	int rc = station_load_signing_key(st, key, cause);
+
+	if (rc < 0 || sign_fingerprint(*key, fpr) < 0)
+		return rc;
+	rc = resume_rekey(db, st->state_dir, fpr, true, &why);
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		util_warn("%s", why ? why : _("cannot finish an interrupted re-key"));
+	free(why);
+	sign_key_free(*key);
+	return station_load_signing_key(st, key, cause);
+}
+
 int register_attach_station(struct register_db *db, const struct station *st,
 			    const char *operator_name, char **cause)
 {
@@ -559,14 +782,14 @@ int register_attach_station(struct register_db *db, const struct station *st,
 	int rc = register_set_actor(db, operator_name, st->name);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "out of memory");
+		return util_fail(cause, rc, _("out of memory"));
 	db->attached = st;
 	if (!db->central && st->register_conninfo) {
 		db->central = strdup(st->register_conninfo);
 		if (!db->central)
-			return util_fail(cause, -ENOMEM, "out of memory");
+			return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
-	rc = station_load_signing_key(st, &key, cause);
+	rc = load_station_key(db, st, &key, cause);
 	if (rc < 0)
 		return rc;
 	return register_set_signer(db, key, cause);
@@ -574,13 +797,64 @@ int register_attach_station(struct register_db *db, const struct station *st,
 
 /* ---- appending ----------------------------------------------------------- */
 
+/* Reload the station's key into the signer when it is now @chain (a
+ * re-key by another process, or an interrupted one finished now). */
+static bool switch_to(struct register_db *db, const char *chain)
+{
+	struct sign_key *key = NULL;
+	char fpr[65], *why = NULL;
+	bool ok;
+
+	if (!db->attached)
+		return false;
+	if (resume_rekey(db, db->chain->dir, db->chain->signer_fpr, false, &why) < 0) {
+		util_warn("%s", why ? why : _("cannot finish an interrupted re-key"));
+		free(why);
+		return false;
+	}
+	ok = station_load_signing_key(db->attached, &key, NULL) == 0 &&
+	     sign_fingerprint(key, fpr) == 0 && strcmp(fpr, chain) == 0;
+	if (!ok) {
+		sign_key_free(key);
+		return false;
+	}
+	sign_key_free(db->chain->signer);
+	db->chain->signer = key;
+	util_strlcpy(db->chain->signer_fpr, fpr, sizeof(db->chain->signer_fpr));
+	return true;
+}
+
+/* An event the station signs must be signed by the chain's key: one by a
+ * retired key (a re-key interrupted before the new key was installed, or
+ * done by another process) is refused rather than written, since
+ * verification would reject it and every event after it. */
+static int check_signer(struct register_db *db, char **cause)
+{
+	char chain[65];
+	int rc = register_chain_key(db, chain, NULL, cause);
+
+	if (rc < 0 || !chain[0] || strcmp(chain, db->chain->signer_fpr) == 0 ||
+	    switch_to(db, chain))
+		return rc;
+	return util_fail(cause, -EPERM, _("register: the register is signed with key "
+			 "SHA256:%.16s... (introduced by its last key-rotated event), but the "
+			 "station's key %s/station.key is SHA256:%.16s...: an event signed by it "
+			 "would not verify, so nothing is written (an interrupted re-key is finished "
+			 "by the next writing command while station.key.new is there; without it, "
+			 "restore the station's key pair from a backup)"), chain, db->chain->dir,
+			 db->chain->signer_fpr);
+}
+
 int register_chain_before_append(struct register_db *db, char **cause)
 {
+	int rc;
+
 	if (!db->chain->signer)
-		return util_fail(cause, -EPERM, "register: writing the register needs the "
+		return util_fail(cause, -EPERM, _("register: writing the register needs the "
 				 "station's private key (every event is signed): set the station "
-				 "up with 'custos init' and run as a user who can read its key");
-	return register_check_head(db, cause);
+				 "up with 'custos init' and run as a user who can read its key"));
+	rc = register_check_head(db, cause);
+	return rc < 0 ? rc : check_signer(db, cause);
 }
 
 static int insert_sig(struct register_db *db, const struct register_event *ev,
@@ -590,9 +864,9 @@ static int insert_sig(struct register_db *db, const struct register_event *ev,
 	int rc = sign_hex(key, ev->seq, ev->hash, false, hex);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "register: cannot sign event %lld", (long long)ev->seq);
-	rc = register_prepare(db, "INSERT INTO event_signatures(event_id, key_fpr, sig)"
-			      " SELECT id, ?2, ?3 FROM events WHERE seq = ?1", &st, cause);
+		return util_fail(cause, rc, _("register: cannot sign event %lld"), (long long)ev->seq);
+	rc = register_cached(db, "INSERT INTO event_signatures(event_id, key_fpr, sig)"
+			     " SELECT id, ?2, ?3 FROM events WHERE seq = ?1", &st, cause);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, ev->seq);
@@ -600,7 +874,7 @@ static int insert_sig(struct register_db *db, const struct register_event *ev,
 	sqlite3_bind_text(st, 3, hex, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db->db) != 1)
 		rc = register_sql_fail(db, cause, "sign event");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
@@ -609,6 +883,8 @@ int register_chain_sign(struct register_db *db, const struct register_event *ev,
 	struct register_chain *c = db->chain;
 	int rc = insert_sig(db, ev, c->signer, c->signer_fpr, c->head.sig, cause);
 
+	if (rc == 0)
+		sig_remember(c, ev->seq, ev->hash, false, c->head.sig);
 	util_strlcpy(c->head.key, c->signer_fpr, sizeof(c->head.key));
 	/* the head carries the newest key's signature */
 	if (rc == 0 && c->cosigner) {
@@ -618,7 +894,9 @@ int register_chain_sign(struct register_db *db, const struct register_event *ev,
 	/* the head's own signature, by the newest key */
 	if (rc == 0 && sign_hex(c->cosigner ? c->cosigner : c->signer, ev->seq, ev->hash, true,
 				c->head.sig) < 0)
-		rc = util_fail(cause, -EIO, "register: cannot sign the head");
+		rc = util_fail(cause, -EIO, _("register: cannot sign the head"));
+	if (rc == 0 && !c->cosigner)
+		sig_remember(c, ev->seq, ev->hash, true, c->head.sig);
 	c->pending = rc == 0;
 	c->head.seq = ev->seq;
 	util_strlcpy(c->head.hash, ev->hash, sizeof(c->head.hash));
@@ -643,7 +921,7 @@ void register_chain_committed(struct register_db *db, bool committed)
 	util_strlcpy(h.sig, c->head.sig, sizeof(h.sig));
 	rc = write_head(db, &h);
 	if (rc < 0)
-		util_warn("register: cannot write %s/" HEAD_FILE ": %s", c->dir, strerror(-rc));
+		util_warn(_("register: cannot write %s/%s: %s"), c->dir, HEAD_FILE, strerror(-rc));
 }
 
 int register_record_key_rotation(struct register_db *db, const struct sign_key *new_key,
@@ -656,7 +934,7 @@ int register_record_key_rotation(struct register_db *db, const struct sign_key *
 	if (!c->signer)
 		return register_chain_before_append(db, cause);
 	if (sign_fingerprint(new_key, c->cosigner_fpr) < 0)
-		return util_fail(cause, -EIO, "register: cannot fingerprint the new key");
+		return util_fail(cause, -EIO, _("register: cannot fingerprint the new key"));
 	d = json_pack("{s:s, s:s, s:s}", "old_fingerprint", c->signer_fpr, "new_fingerprint",
 		      c->cosigner_fpr, "new_key_type",
 		      sign_key_type_name(sign_key_type_of(new_key)));
@@ -679,6 +957,10 @@ struct vctx {
 		char *cause;
 	} keys[KEY_CACHE];
 	size_t nkeys;
+	/* the keys the chain introduced: its first key and the new key of
+	 * every key-rotated event (only these sign heads and certificates) */
+	char (*chain_keys)[65];
+	size_t n_chain;
 };
 
 static void vctx_free(struct vctx *v)
@@ -687,6 +969,7 @@ static void vctx_free(struct vctx *v)
 		sign_key_free(v->keys[i].key);
 		free(v->keys[i].cause);
 	}
+	free(v->chain_keys);
 }
 
 /* The key with @fpr (cached); NULL with *@why when there is none. */
@@ -709,7 +992,7 @@ static const struct sign_key *key_for(struct vctx *v, const char *fpr, const cha
 		keyring_find(v->db->chain->dir, fpr, &v->keys[i].key, NULL, &v->keys[i].cause);
 		v->nkeys++;
 	}
-	*why = v->keys[i].cause ? v->keys[i].cause : "cannot load the key";
+	*why = v->keys[i].cause ? v->keys[i].cause : _("cannot load the key");
 	return v->keys[i].key;
 }
 
@@ -731,6 +1014,29 @@ static void fail_at(struct register_verify_result *r, int64_t seq, const char *w
 	va_end(ap);
 }
 
+static bool chain_has_key(const struct vctx *v, const char *fpr)
+{
+	for (size_t i = 0; i < v->n_chain; i++)
+		if (strcmp(v->chain_keys[i], fpr) == 0)
+			return true;
+	return false;
+}
+
+static void note_key(struct vctx *v, const char *fpr)
+{
+	char (*k)[65];
+
+	if (!fpr[0] || chain_has_key(v, fpr))
+		return;
+	k = realloc(v->chain_keys, (v->n_chain + 1) * sizeof(*k));
+	if (!k) {
+		fail_at(v->r, 0, "signature", _("out of memory"));
+		return;
+	}
+	v->chain_keys = k;
+	util_strlcpy(k[v->n_chain++], fpr, sizeof(*k));
+}
+
 /* Check one signature; false (and @r failed) when it does not hold. */
 static bool verify_sig(struct vctx *v, int64_t seq, const char *hash, bool head,
 		       const char *fpr, const char *sig)
@@ -739,14 +1045,14 @@ static bool verify_sig(struct vctx *v, int64_t seq, const char *hash, bool head,
 	const struct sign_key *key = key_for(v, fpr, &why);
 
 	if (!key) {
-		fail_at(v->r, seq, "signature", "event %lld: %s", (long long)seq, why);
+		fail_at(v->r, seq, "signature", _("event %lld: %s"), (long long)seq, why);
 		return false;
 	}
 	v->r->signatures++;
 	if (check_sig_with(key, seq, hash, head, sig) == 0)
 		return true;
-	fail_at(v->r, seq, "signature", "event %lld: the signature by key SHA256:%.16s... does "
-		"not match its chain hash (the event or its signature was forged)", (long long)seq,
+	fail_at(v->r, seq, "signature", _("event %lld: the signature by key SHA256:%.16s... does "
+		"not match its chain hash (the event or its signature was forged)"), (long long)seq,
 		fpr);
 	return false;
 }
@@ -788,15 +1094,17 @@ static void check_rotation(struct vctx *v, struct walk *w, const struct sev *e)
 	size_t io = 0, in = 0;
 
 	if (!old || !new || !has_sig(e, old, &io) || !has_sig(e, new, &in)) {
-		fail_at(v->r, e->seq, "key-rotated", "event %lld (key-rotated) is not signed by "
-			"both the old and the new key it names", (long long)e->seq);
+		fail_at(v->r, e->seq, "key-rotated", _("event %lld (key-rotated) is not signed by "
+			"both the old and the new key it names"), (long long)e->seq);
 	} else if (w->active[0] && strcmp(old, w->active) != 0) {
-		fail_at(v->r, e->seq, "key-rotated", "event %lld (key-rotated) retires key "
-			"SHA256:%.16s..., but the register was signed with SHA256:%.16s...",
+		fail_at(v->r, e->seq, "key-rotated", _("event %lld (key-rotated) retires key "
+			"SHA256:%.16s..., but the register was signed with SHA256:%.16s..."),
 			(long long)e->seq, old, w->active);
 	} else if (verify_sig(v, e->seq, e->hash, false, old, e->sig[io]) &&
 		   verify_sig(v, e->seq, e->hash, false, new, e->sig[in])) {
 		v->r->key_rotations++;
+		note_key(v, old);	/* the first key, when the chain starts here */
+		note_key(v, new);
 		util_strlcpy(w->active, new, sizeof(w->active));
 	}
 	json_decref(d);
@@ -806,9 +1114,9 @@ static void check_event(struct vctx *v, struct walk *w, const struct sev *e)
 {
 	if (e->nsig == 0) {
 		if (w->first_signed)
-			fail_at(v->r, e->seq, "signature", "event %lld has no signature, although "
+			fail_at(v->r, e->seq, "signature", _("event %lld has no signature, although "
 				"event %lld and later ones are signed (signature deleted or event "
-				"forged)", (long long)e->seq, (long long)w->first_signed);
+				"forged)"), (long long)e->seq, (long long)w->first_signed);
 		else
 			v->r->unsigned_events++;
 		return;
@@ -819,12 +1127,14 @@ static void check_event(struct vctx *v, struct walk *w, const struct sev *e)
 		check_rotation(v, w, e);
 		return;
 	}
-	if (!w->active[0])
+	if (!w->active[0]) {
 		util_strlcpy(w->active, e->fpr[0], sizeof(w->active));
+		note_key(v, e->fpr[0]);		/* the station's first key */
+	}
 	if (e->nsig != 1 || strcmp(e->fpr[0], w->active) != 0) {
-		fail_at(v->r, e->seq, "signature", "event %lld is signed by key SHA256:%.16s..., "
+		fail_at(v->r, e->seq, "signature", _("event %lld is signed by key SHA256:%.16s..., "
 			"but the register's key there is SHA256:%.16s... (no key-rotated event "
-			"introduces it)", (long long)e->seq, e->fpr[0], w->active);
+			"introduces it)"), (long long)e->seq, e->fpr[0], w->active);
 		return;
 	}
 	if (v->o && v->o->all_signatures)
@@ -895,7 +1205,7 @@ static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
 			break;
 		}
 	if (rc == -ENOMEM)
-		rc = util_fail(cause, rc, "out of memory");
+		rc = util_fail(cause, rc, _("out of memory"));
 	else if (v->r->ok && rc != SQLITE_DONE)
 		rc = register_sql_fail(v->db, cause, "read signatures");
 	else
@@ -936,12 +1246,20 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 		free(why);
 		why = NULL;
 		if (keyring_exists(v->db) || newest->key[0])
-			fail_at(v->r, 0, "head", "%s/" HEAD_FILE " is missing: the register's "
-				"signed head was deleted", v->db->chain->dir);
+			fail_at(v->r, 0, "head", _("%s/%s is missing: the register's "
+				"signed head was deleted"), v->db->chain->dir, HEAD_FILE);
 		return;
 	}
-	if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig))
+	if (rc == 0 && v->n_chain > 0 && !chain_has_key(v, h.key))
+		fail_at(v->r, h.seq, "head", _("%s/register.head is signed by key "
+			"SHA256:%.16s..., which the register never introduced (neither its first "
+			"key nor one a key-rotated event names): the head was forged with a key "
+			"put into keys/"), c->dir, h.key);
+	else if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig))
 		rc = head_matches(v->db, &h, &why);
+	/* no signed event: the head (init's or an adoption's) names the first key */
+	if (rc == 0 && v->r->ok && v->n_chain == 0)
+		note_key(v, h.key);
 	if (rc == 0 && v->r->ok)
 		rc = unsigned_after(v->db, h.seq, &why);
 	else if (rc < 0)
@@ -993,25 +1311,30 @@ static void check_cert_row(struct vctx *v, sqlite3_stmt *st)
 	if (doc && fpr)
 		key = key_for(v, fpr, &why);
 	if (!doc || !fpr)
-		fail_at(v->r, 0, "certificate", "certificate %s: the stored row is not a signed "
-			"certificate document", id);
+		fail_at(v->r, 0, "certificate", _("certificate %s: the stored row is not a signed "
+			"certificate document"), id);
+	else if (v->n_chain > 0 && !chain_has_key(v, fpr))
+		fail_at(v->r, 0, "certificate", _("certificate %s: INVALID: signed by key "
+			"SHA256:%.16s..., which the register never introduced (neither the "
+			"station's first key nor one a key-rotated event names): a key put into "
+			"keys/ signs nothing"), id, fpr);
 	else if (!key)
-		fail_at(v->r, 0, "certificate", "certificate %s: INVALID: %s", id, why);
+		fail_at(v->r, 0, "certificate", _("certificate %s: INVALID: %s"), id, why);
 	else if (cert_verify_doc(doc, key, &cause) < 0)
-		fail_at(v->r, 0, "certificate", "certificate %s: INVALID signature: %s (the row "
-			"was edited)", id, cause ? cause : "does not verify");
+		fail_at(v->r, 0, "certificate", _("certificate %s: INVALID signature: %s (the row "
+			"was edited)"), id, cause ? cause : "does not verify");
 	else if (strcmp(cert_field(doc, "id"), id) != 0 ||
 		 strcmp(cert_field(doc, "register_event_hash"), eh ? eh : "") != 0)
-		fail_at(v->r, 0, "certificate", "certificate %s: the row's id or event hash "
-			"differs from the signed document's", id);
+		fail_at(v->r, 0, "certificate", _("certificate %s: the row's id or event hash "
+			"differs from the signed document's"), id);
 	else if (sqlite3_column_type(st, 5) == SQLITE_NULL)
-		fail_at(v->r, 0, "certificate", "certificate %s names event %.16s..., which is not "
-			"in the register (events deleted?)", id, eh ? eh : "");
+		fail_at(v->r, 0, "certificate", _("certificate %s names event %.16s..., which is not "
+			"in the register (events deleted?)"), id, eh ? eh : "");
 	else if ((sqlite3_column_int64(st, 1) > 0 &&
 		  sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 6)) ||
 		 !kind_fits(kind ? kind : "", ek ? ek : "") || (ecid && strcmp(ecid, id) != 0))
-		fail_at(v->r, 0, "certificate", "certificate %s does not match event %lld (%s) it "
-			"names: another medium, kind or certificate", id,
+		fail_at(v->r, 0, "certificate", _("certificate %s does not match event %lld (%s) it "
+			"names: another medium, kind or certificate"), id,
 			(long long)sqlite3_column_int64(st, 5), ek ? ek : "");
 	else
 		v->r->certificates++;
@@ -1078,17 +1401,17 @@ static void check_cert_file(struct vctx *v, const char *dir, const char *name)
 	snprintf(id, sizeof(id), "%.*s", (int)(len < 255 ? len : 255), name);
 	found = row_event(v->db, id, hash, &row);
 	if (found < 0)
-		fail_at(v->r, 0, "certificate", "cannot look up certificate %s", id);
+		fail_at(v->r, 0, "certificate", _("cannot look up certificate %s"), id);
 	else if (!found)
-		fail_at(v->r, 0, "certificate", "%s has no row in the register: the certificate's "
-			"record was deleted (or the file was put there)", path ? path : name);
+		fail_at(v->r, 0, "certificate", _("%s has no row in the register: the certificate's "
+			"record was deleted (or the file was put there)"), path ? path : name);
 	else if (!doc || strcmp(cert_field(doc, "id"), id) != 0 ||
 		 strcmp(cert_field(doc, "register_event_hash"), hash) != 0)
-		fail_at(v->r, 0, "certificate", "%s is not the certificate the register holds "
-			"as %s (another document or another event)", path ? path : name, id);
+		fail_at(v->r, 0, "certificate", _("%s is not the certificate the register holds "
+			"as %s (another document or another event)"), path ? path : name, id);
 	else if (!row || !json_equal(doc, row))	/* the row was verified: the file must be it */
-		fail_at(v->r, 0, "certificate", "%s differs from the signed certificate the "
-			"register holds as %s: the file was changed", path ? path : name, id);
+		fail_at(v->r, 0, "certificate", _("%s differs from the signed certificate the "
+			"register holds as %s: the file was changed"), path ? path : name, id);
 	else
 		v->r->cert_files++;
 	json_decref(row);

@@ -88,13 +88,13 @@ static int backup_into(struct register_db *db, const char *tmp, char **cause)
 
 	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
-		rc = util_fail(cause, -EIO, "backup %s: %s", tmp,
+		rc = util_fail(cause, -EIO, _("backup %s: %s"), tmp,
 			       dst ? sqlite3_errmsg(dst) : "cannot create");
 		goto out;
 	}
 	b = sqlite3_backup_init(dst, "main", db->db, "main");
 	if (!b) {
-		rc = util_fail(cause, -EIO, "backup: %s", sqlite3_errmsg(dst));
+		rc = util_fail(cause, -EIO, _("backup: %s"), sqlite3_errmsg(dst));
 		goto out;
 	}
 	do {
@@ -103,10 +103,10 @@ static int backup_into(struct register_db *db, const char *tmp, char **cause)
 			sqlite3_sleep(50);
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
-	rc = rc == SQLITE_DONE ? 0 : util_fail(cause, -EIO, "backup: %s", sqlite3_errstr(rc));
+	rc = rc == SQLITE_DONE ? 0 : util_fail(cause, -EIO, _("backup: %s"), sqlite3_errstr(rc));
 out:
 	if (sqlite3_close(dst) != SQLITE_OK && rc == 0)
-		rc = util_fail(cause, -EIO, "backup: cannot close %s", tmp);
+		rc = util_fail(cause, -EIO, _("backup: cannot close %s"), tmp);
 	return rc;
 }
 
@@ -116,11 +116,11 @@ int register_backup(struct register_db *db, const char *path, char **cause)
 	int rc;
 
 	if (!tmp)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	unlink(tmp);
 	rc = backup_into(db, tmp, cause);
 	if (rc == 0 && rename(tmp, path) < 0)
-		rc = util_fail(cause, -errno, "backup: rename to %s: %s", path, strerror(errno));
+		rc = util_fail(cause, -errno, _("backup: rename to %s: %s"), path, strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
 	free(tmp);
@@ -374,7 +374,7 @@ static int export_csv(struct register_db *db, const struct register_media *m, si
 	char *reason;
 
 	if (csv_columns(field, form, &ncols) < 0)
-		return util_fail(cause, -EINVAL, "register: %s",	/* a bug: test-register */
+		return util_fail(cause, -EINVAL, _("register: %s"),	/* a bug: test-register */
 				 "the CSV columns of the fields and the form overlap or leave a gap");
 	buf_add(&b, "\xef\xbb\xbf", 3);
 	for (size_t i = 0; i < ncols; i++)
@@ -389,7 +389,7 @@ static int export_csv(struct register_db *db, const struct register_media *m, si
 	}
 	if (b.err) {
 		free(b.p);
-		return util_fail(cause, b.err, "out of memory");
+		return util_fail(cause, b.err, _("out of memory"));
 	}
 	*text = b.p;
 	return 0;
@@ -422,7 +422,7 @@ static int export_json(struct register_db *db, const struct register_media *m, s
 	int rc = 0;
 
 	if (!root || !arr) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	util_iso8601(util_unix_now(), now, sizeof(now));
@@ -432,14 +432,14 @@ static int export_json(struct register_db *db, const struct register_media *m, s
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		o = media_with_history(db, &m[i], cause);
 		if (!o)
-			rc = cause && *cause ? -EIO : util_fail(cause, -ENOMEM, "out of memory");
+			rc = cause && *cause ? -EIO : util_fail(cause, -ENOMEM, _("out of memory"));
 		else
 			json_array_append_new(arr, o);
 	}
 	json_object_set(root, "media", arr);
 	*text = rc == 0 ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	if (rc == 0 && !*text)
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 out:
 	json_decref(arr);
 	json_decref(root);

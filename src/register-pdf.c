@@ -16,6 +16,7 @@
 #include <pango/pangocairo.h>
 
 #include "util.h"
+#include "values.h"
 
 #define INV_FONT "WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif"
 #define PAGE_W 595.28		/* A4 in points */
@@ -59,17 +60,20 @@ static void header_row(struct pen *p, double y)
 
 static void draw(struct pen *p, json_t *inv, const char *org)
 {
-	char title[256], when[32], total[64];
+	char title[256], when[40], when_zh[64], stamp[160], total[64];
+	int64_t now = util_unix_now();
 	json_int_t sum = 0;
 	double y = MARGIN;
 	size_t i;
 	json_t *o;
 
-	util_iso8601(util_unix_now(), when, sizeof(when));
+	util_time_local_zh(now, when_zh, sizeof(when_zh));
+	util_time_local(now, when, sizeof(when));
 	snprintf(title, sizeof(title), "%s 涉密载体清查表 Media inventory", org ? org : "");
 	text_at(p, title, 16, true, MARGIN, y);
 	y += 26;
-	text_at(p, when, 9, false, MARGIN, y);
+	snprintf(stamp, sizeof(stamp), "制表时间 Made %s (%s)", when_zh, when);
+	text_at(p, stamp, 9, false, MARGIN, y);
 	y += 24;
 	header_row(p, y);
 	y += ROW_H + 2;
@@ -84,8 +88,12 @@ static void draw(struct pen *p, json_t *inv, const char *org)
 		}
 		for (int k = 0; k < 4; k++) {
 			const char *v = json_string_value(json_object_get(o, f[k]));
+			/* codes in Chinese with the English, as on certificates */
+			char *both = k < 2 ? values_bilingual(k == 0 ? VALUE_LEVEL : VALUE_STATE, v) :
+				     NULL;
 
-			text_at(p, v && *v ? v : "-", 10, false, col_x[k], y);
+			text_at(p, both ? both : v && *v ? v : "-", k < 2 ? 9 : 10, false, col_x[k], y);
+			free(both);
 		}
 		sum += strtoll(json_string_value(json_object_get(o, "media")) ?: "0", NULL, 10);
 		y += ROW_H;
@@ -102,7 +110,7 @@ int register_inventory_pdf(json_t *inv, const char *org, const char *path, char 
 
 	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
 		cairo_surface_destroy(s);
-		return util_fail(cause, -EIO, "cannot create %s", path);
+		return util_fail(cause, -EIO, _("cannot create %s"), path);
 	}
 	p.cr = cairo_create(s);
 	p.layout = pango_cairo_create_layout(p.cr);
@@ -115,7 +123,7 @@ int register_inventory_pdf(json_t *inv, const char *org, const char *path, char 
 	st = cairo_surface_status(s);
 	cairo_surface_destroy(s);
 	if (st != CAIRO_STATUS_SUCCESS)
-		return util_fail(cause, -EIO, "cannot write %s: %s", path,
+		return util_fail(cause, -EIO, _("cannot write %s: %s"), path,
 				 cairo_status_to_string(st));
 	return 0;
 }

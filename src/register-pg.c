@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cert.h"
 #include "keyring.h"
 #include "register-private.h"
 #include "sign.h"
@@ -30,8 +31,8 @@
 
 static int no_pq(char **cause)
 {
-	return util_fail(cause, -ENOTSUP, "this custos was built without libpq: no central "
-			 "register (configure --with-libpq)");
+	return util_fail(cause, -ENOTSUP, _("this custos was built without libpq: no central "
+			 "register (configure --with-libpq)"));
 }
 
 const char *register_central_schema_sql(void) { return NULL; }
@@ -62,6 +63,9 @@ int register_central_overdue(const char *c, int d, json_t **o, char **cause)
 int register_central_lookup(const char *c, const struct device_info *d, struct register_media *o,
 			    char *s, char **cause)
 { (void)c; (void)d; (void)o; (void)s; return no_pq(cause); }
+int register_central_lookup_ref(const char *c, const char *r, struct register_media *o, char *s,
+				char **cause)
+{ (void)c; (void)r; (void)o; (void)s; return no_pq(cause); }
 
 #else
 
@@ -266,12 +270,12 @@ static int pg_connect(const char *conninfo, PGconn **out, char **cause)
 
 	*out = NULL;
 	if (!c)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (PQstatus(c) != CONNECTION_OK) {
 		msg = strdup(PQerrorMessage(c));
 		if (msg)
 			util_strstrip(msg);
-		util_fail(cause, -EHOSTUNREACH, "central register unreachable (%s): %s", conninfo,
+		util_fail(cause, -EHOSTUNREACH, _("central register unreachable (%s): %s"), conninfo,
 			  msg ? msg : "?");
 		free(msg);
 		PQfinish(c);
@@ -289,7 +293,7 @@ static int pg_fail(PGconn *c, PGresult *r, char **cause, const char *what)
 
 	if (msg)
 		util_strstrip(msg);
-	util_fail(cause, rc, "central register: %s: %s", what, msg ? msg : "?");
+	util_fail(cause, rc, _("central register: %s: %s"), what, msg ? msg : "?");
 	free(msg);
 	PQclear(r);
 	return rc;
@@ -327,7 +331,7 @@ int register_central_init(const char *conninfo, char **cause)
 	int rc;
 
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc < 0)
 		return rc;
@@ -355,7 +359,10 @@ static int push_station(PGconn *c, const struct station *st, char **cause)
 }
 
 /* The station's key history (keys/), public keys included. */
-static int push_keys(PGconn *c, const struct station *st, char **cause)
+/* The station's keys the centre verifies its chain and certificates with:
+ * those of its keyring its register introduced (the first key, the new key
+ * of each key-rotated event); a key merely dropped into keys/ stays home. */
+static int push_keys(PGconn *c, struct register_db *db, const struct station *st, char **cause)
 {
 	struct keyring_key *k = NULL;
 	size_t n = 0;
@@ -365,7 +372,11 @@ static int push_keys(PGconn *c, const struct station *st, char **cause)
 		struct sign_key *key = NULL;
 		char *pem = NULL;
 		PGresult *r = NULL;
+		bool introduced = false;
 
+		rc = register_key_introduced(db, k[i].fingerprint, &introduced, cause);
+		if (rc < 0 || !introduced)
+			continue;
 		rc = keyring_find(st->state_dir, k[i].fingerprint, &key, NULL, cause);
 		if (rc == 0)
 			rc = sign_public_pem(key, &pem);
@@ -377,7 +388,7 @@ static int push_keys(PGconn *c, const struct station *st, char **cause)
 				      " valid_from) VALUES ($1, $2, $3, $4, $5)"
 				      " ON CONFLICT DO NOTHING", 5, p, &r, cause);
 		} else if (cause && !*cause) {
-			util_fail(cause, rc, "cannot read key %s", k[i].fingerprint);
+			util_fail(cause, rc, _("cannot read key %s"), k[i].fingerprint);
 		}
 		PQclear(r);
 		free(pem);
@@ -388,28 +399,12 @@ static int push_keys(PGconn *c, const struct station *st, char **cause)
 }
 
 /* The station's newest seq and hash at the centre (0, genesis when none). */
-static int central_tail(PGconn *c, const char *station, int64_t *seq, char *hash, char **cause)
-{
-	const char *p[1] = { station };
-	PGresult *r;
-	int rc = pg_query(c, "SELECT seq, hash FROM events WHERE station = $1"
-			  " ORDER BY seq DESC LIMIT 1", 1, p, &r, cause);
-
-	if (rc < 0)
-		return rc;
-	*seq = 0;
-	util_strlcpy(hash, GENESIS, 65);
-	if (PQntuples(r) == 1) {
-		*seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		util_strlcpy(hash, PQgetvalue(r, 0, 1), 65);
-	}
-	PQclear(r);
-	return 0;
-}
+static char *media_upsert_sql(void);
 
 /* The statements a push uses, prepared once per connection. */
 static int push_prepare(PGconn *c, char **cause)
 {
+	char *sql;
 	PGresult *r = PQprepare(c, "ins_event", "INSERT INTO events(station, seq, media_id, at,"
 				" kind, operator, station_name, details, prev_hash, hash)"
 				" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, NULL);
@@ -419,6 +414,14 @@ static int push_prepare(PGconn *c, char **cause)
 	PQclear(r);
 	r = PQprepare(c, "ins_sig", "INSERT INTO event_signatures(station, seq, key_fpr, sig)"
 		      " VALUES ($1, $2, $3, $4)", 4, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(c, r, cause, "prepare");
+	PQclear(r);
+	sql = media_upsert_sql();
+	if (!sql)
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	r = PQprepare(c, "upsert_media", sql, (int)N_MFIELDS + 1, NULL);
+	free(sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		return pg_fail(c, r, cause, "prepare");
 	PQclear(r);
@@ -432,6 +435,7 @@ struct batch {
 	int sent;
 	int count_from;			/* results from here on count certificates */
 	int64_t counted;
+	char certs_mark[48];		/* the certificate rows sent (cert_mark()) */
 };
 
 static int batch_send(struct batch *b, const char *stmt, const char *sql, int n,
@@ -462,7 +466,7 @@ static int batch_finish(struct batch *b, char **cause)
 
 			if (msg)
 				util_strstrip(msg);
-			rc = util_fail(cause, -EIO, "central register: append: %s",
+			rc = util_fail(cause, -EIO, _("central register: append: %s"),
 				       msg && *msg ? msg : "aborted");
 			free(msg);
 		} else if (rc == 0 && i >= b->count_from) {
@@ -485,8 +489,8 @@ static int push_events(struct batch *b, struct register_db *db, const char *stat
 		       struct register_push_result *res, char **cause)
 {
 	sqlite3_stmt *s;
-	int rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE seq > ?1"
-				  " ORDER BY seq", &s, cause);
+	int rc = register_cached(db, "SELECT " REGISTER_EVENT_COLS " FROM events WHERE seq > ?1"
+				 " ORDER BY seq", &s, cause);
 
 	if (rc < 0)
 		return rc;
@@ -510,7 +514,7 @@ static int push_events(struct batch *b, struct register_db *db, const char *stat
 			break;
 		res->events++;
 	}
-	sqlite3_finalize(s);
+	register_release(s);
 	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : register_sql_fail(db, cause, "read events");
 }
 
@@ -518,9 +522,9 @@ static int push_signatures(struct batch *b, struct register_db *db, const char *
 			   struct register_push_result *res, char **cause)
 {
 	sqlite3_stmt *s;
-	int rc = register_prepare(db, "SELECT e.seq, s.key_fpr, s.sig FROM event_signatures s"
-				  " JOIN events e ON e.id = s.event_id WHERE e.seq > ?1"
-				  " ORDER BY e.seq", &s, cause);
+	int rc = register_cached(db, "SELECT e.seq, s.key_fpr, s.sig FROM event_signatures s"
+				 " JOIN events e ON e.id = s.event_id WHERE e.seq > ?1"
+				 " ORDER BY e.seq", &s, cause);
 
 	if (rc < 0)
 		return rc;
@@ -535,7 +539,7 @@ static int push_signatures(struct batch *b, struct register_db *db, const char *
 			break;
 		res->signatures++;
 	}
-	sqlite3_finalize(s);
+	register_release(s);
 	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : register_sql_fail(db, cause, "read signatures");
 }
 
@@ -566,7 +570,7 @@ static char *media_upsert_sql(void)
 	return sql;
 }
 
-static int push_one_media(struct batch *b, const char *sql, const char *station,
+static int push_one_media(struct batch *b, const char *station,
 			  const struct register_media *m, char **cause)
 {
 	char bufs[N_MFIELDS][32];
@@ -578,46 +582,78 @@ static int push_one_media(struct batch *b, const char *sql, const char *station,
 		if (media_fields[i].kind == MF_BOOL)
 			p[i + 1] = *p[i + 1] == '1' ? "true" : "false";
 	}
-	return batch_send(b, NULL, sql, (int)N_MFIELDS + 1, p, cause);
+	return batch_send(b, "upsert_media", NULL, (int)N_MFIELDS + 1, p, cause);
 }
 
 /* The media rows the new events touched (all of them on the first push). */
 static int push_media(struct batch *b, struct register_db *db, const char *station, int64_t after,
 		      struct register_push_result *res, char **cause)
 {
-	char *sql = media_upsert_sql();
 	sqlite3_stmt *s = NULL;
 	/* the rows as stored (register verify compares them with their events) */
-	int rc = sql ? register_prepare(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE id IN"
-					" (SELECT media_id FROM events WHERE seq > ?1)", &s,
-					cause) : -ENOMEM;
+	int rc = register_cached(db, "SELECT " REGISTER_MEDIA_COLS " FROM media WHERE id IN"
+				 " (SELECT media_id FROM events WHERE seq > ?1)", &s, cause);
 
-	if (rc == 0)
-		sqlite3_bind_int64(s, 1, after);
-	while (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct register_media m;
 
 		register_row_to_media(s, &m);
-		rc = push_one_media(b, sql, station, &m, cause);
-		if (rc == 0)
-			res->media++;
+		rc = push_one_media(b, station, &m, cause);
+		if (rc < 0)
+			break;
+		res->media++;
 	}
 	if (rc == SQLITE_DONE)
 		rc = 0;
 	else if (rc > 0)
 		rc = register_sql_fail(db, cause, "read media");
-	sqlite3_finalize(s);
-	free(sql);
+	register_release(s);
 	return rc;
 }
 
-static int push_certificates(struct batch *b, struct register_db *db, const char *station,
-			     char **cause)
+struct register_central {
+	PGconn *conn;
+	char station[128];		/* whose keys this connection has sent */
+	char certs_sent[48];		/* cert_mark() of the rows sent, "" at first */
+	bool tail_known;		/* the station's chain at the centre ends at */
+	int64_t tail_seq;		/* tail_seq after this connection's last push */
+};
+
+/* What changes when a certificate row is added: their number and newest
+ * rowid (certificate rows are append-only). */
+static int cert_mark(struct register_db *db, char *mark, size_t size, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = register_cached(db, "SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM certificates",
+				 &s, cause);
+
+	if (rc < 0)
+		return rc;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(mark, size, "%lld:%lld", (long long)sqlite3_column_int64(s, 0),
+			 (long long)sqlite3_column_int64(s, 1));
+	else
+		rc = register_sql_fail(db, cause, "read certificates");
+	register_release(s);
+	return rc;
+}
+
+/* The certificate rows (the centre ignores those it holds), unless none
+ * was added since this connection last sent them. */
+static int push_certificates(struct batch *b, struct register_central *h, struct register_db *db,
+			     const char *station, char **cause)
 {
 	struct register_cert *cs = NULL;
+	char mark[48];
 	size_t n = 0;
-	int rc = register_list_certificates(db, 0, &cs, &n, cause);
+	int rc = cert_mark(db, mark, sizeof(mark), cause);
 
+	if (rc < 0 || (strcmp(mark, h->certs_sent) == 0 && strcmp(h->station, station) == 0))
+		return rc;
+	rc = register_list_certificates(db, 0, &cs, &n, cause);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char mid[24];
 		const char *p[7] = { cs[i].id, station, mid, cs[i].kind, cs[i].issued_at,
@@ -629,13 +665,10 @@ static int push_certificates(struct batch *b, struct register_db *db, const char
 				" ON CONFLICT DO NOTHING", 7, p, cause);
 	}
 	register_certs_free(cs, n);
+	if (rc == 0)	/* kept only once the push commits (push_to) */
+		util_strlcpy(b->certs_mark, mark, sizeof(b->certs_mark));
 	return rc;
 }
-
-struct register_central {
-	PGconn *conn;
-	char station[128];		/* whose keys this connection has sent */
-};
 
 int register_central_open(const char *conninfo, struct register_central **out, char **cause)
 {
@@ -644,7 +677,7 @@ int register_central_open(const char *conninfo, struct register_central **out, c
 
 	*out = NULL;
 	if (!c)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c->conn, cause);
 	if (rc == 0)
 		rc = push_prepare(c->conn, cause);
@@ -665,22 +698,60 @@ void register_central_close(struct register_central *c)
 	free(c);
 }
 
-/* BEGIN and the station's push lock in one round trip. */
-static int begin_locked(PGconn *c, const char *station, char **cause)
+/* BEGIN, the station's push lock and its newest event at the centre (seq
+ * 0 and the genesis hash when none) in one round trip. */
+static int begin_locked(PGconn *c, const char *station, int64_t *seq, char *hash, char **cause)
 {
 	char *lit = PQescapeLiteral(c, station, strlen(station)), *sql;
-	int rc;
+	PGresult *r;
 
 	if (!lit)
 		return pg_fail(c, NULL, cause, "escape");
 	/* one pusher per station at a time; other stations are not held up */
-	sql = util_asprintf("BEGIN; SELECT pg_advisory_xact_lock(hashtext('custos-push:' || %s))",
-			    lit);
+	sql = util_asprintf("BEGIN; SELECT pg_advisory_xact_lock(hashtext('custos-push:' || %s));"
+			    " SELECT seq, hash FROM events WHERE station = %s"
+			    " ORDER BY seq DESC LIMIT 1", lit, lit);
 	PQfreemem(lit);
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
-	rc = pg_exec(c, sql, cause);
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	r = PQexec(c, sql);	/* the last statement's result */
 	free(sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pg_fail(c, r, cause, "lock");
+	*seq = 0;
+	util_strlcpy(hash, GENESIS, 65);
+	if (PQntuples(r) == 1) {
+		*seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		util_strlcpy(hash, PQgetvalue(r, 0, 1), 65);
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* The events after @cseq, their signatures, the media rows they changed,
+ * the certificates and COMMIT, into the pipeline @b; then every result. */
+static int push_batch(struct register_central *h, struct batch *b, struct register_db *db,
+		      const struct station *st, int64_t cseq, struct register_push_result *res,
+		      char **cause)
+{
+	int rc = push_events(b, db, st->name, cseq, res, cause);
+
+	if (rc == 0)
+		rc = push_signatures(b, db, st->name, cseq, res, cause);
+	if (rc == 0)
+		rc = push_media(b, db, st->name, cseq, res, cause);
+	b->count_from = b->sent;
+	if (rc == 0 && (res->events > 0 || h->station[0] == '\0'))
+		rc = push_certificates(b, h, db, st->name, cause);
+	if (rc == 0)
+		rc = batch_send(b, NULL, "COMMIT", 0, NULL, cause);
+	/* every result read, also after a failure (the pipeline must end) */
+	if (batch_finish(b, rc < 0 ? NULL : cause) < 0 && rc == 0)
+		rc = -EIO;
+	res->certificates = b->counted;
+	if (rc == 0 && b->certs_mark[0])
+		util_strlcpy(h->certs_sent, b->certs_mark, sizeof(h->certs_sent));
+	res->central_seq = cseq + res->events;
 	return rc;
 }
 
@@ -691,46 +762,63 @@ static int push_locked(struct register_central *h, struct register_db *db,
 	char chash[65], lhash[65];
 	PGconn *c = h->conn;
 	int64_t cseq = 0;
-	int rc = 0;
+	int rc = begin_locked(c, st->name, &cseq, chash, cause);
 
 	/* the station and its key history: once per connection */
-	if (strcmp(h->station, st->name) != 0) {
+	if (rc == 0 && strcmp(h->station, st->name) != 0) {
 		rc = push_station(c, st, cause);
 		if (rc == 0)
-			rc = push_keys(c, st, cause);
+			rc = push_keys(c, db, st, cause);
 	}
-	if (rc == 0)
-		rc = central_tail(c, st->name, &cseq, chash, cause);
 	if (rc == 0 && cseq > 0)
 		rc = register_chain_hash_at(db, cseq, lhash, cause);
 	if (rc < 0)
 		return rc;
 	if (cseq > 0 && !lhash[0])
-		return util_fail(cause, -EBADMSG, "the central register holds event %" PRId64
+		return util_fail(cause, -EBADMSG, _("the central register holds event %" PRId64
 				 " of station %s, the local register ends before it: the local "
-				 "register was truncated or rolled back", cseq, st->name);
+				 "register was truncated or rolled back"), cseq, st->name);
 	if (cseq > 0 && strcmp(lhash, chash) != 0)
-		return util_fail(cause, -EBADMSG, "event %" PRId64 " of station %s differs between "
+		return util_fail(cause, -EBADMSG, _("event %" PRId64 " of station %s differs between "
 				 "the local register (%.16s...) and the central one (%.16s...): one "
-				 "of them was rewritten", cseq, st->name, lhash, chash);
+				 "of them was rewritten"), cseq, st->name, lhash, chash);
 	if (!PQenterPipelineMode(c))
 		return pg_fail(c, NULL, cause, "pipeline");
-	rc = push_events(&b, db, st->name, cseq, res, cause);
+	return push_batch(h, &b, db, st, cseq, res, cause);
+}
+
+/* A push in one round trip, when this connection's last push left the
+ * station's chain at the centre at h->tail_seq: BEGIN, the lock, the events
+ * after it, COMMIT in one pipeline.  Should the centre's chain have moved
+ * meanwhile, its trigger refuses the first event (it must extend the chain
+ * there) and nothing is written; the caller then pushes the checked way. */
+static int push_fast(struct register_central *h, struct register_db *db,
+		     const struct station *st, struct register_push_result *res, char **cause)
+{
+	struct batch b = { .c = h->conn, .count_from = INT32_MAX };
+	const char *p[1] = { st->name };
+	int rc;
+
+	if (!PQenterPipelineMode(h->conn))
+		return pg_fail(h->conn, NULL, cause, "pipeline");
+	rc = batch_send(&b, NULL, "BEGIN", 0, NULL, cause);
 	if (rc == 0)
-		rc = push_signatures(&b, db, st->name, cseq, res, cause);
-	if (rc == 0)
-		rc = push_media(&b, db, st->name, cseq, res, cause);
-	b.count_from = b.sent;
-	if (rc == 0 && (res->events > 0 || h->station[0] == '\0'))
-		rc = push_certificates(&b, db, st->name, cause);
-	if (rc == 0)
-		rc = batch_send(&b, NULL, "COMMIT", 0, NULL, cause);
-	/* every result read, also after a failure (the pipeline must end) */
-	if (batch_finish(&b, rc < 0 ? NULL : cause) < 0 && rc == 0)
-		rc = -EIO;
-	res->certificates = b.counted;
-	res->central_seq = cseq + res->events;
-	return rc;
+		rc = batch_send(&b, NULL, "SELECT pg_advisory_xact_lock(hashtext('custos-push:'"
+				" || $1))", 1, p, cause);
+	if (rc < 0) {
+		batch_finish(&b, NULL);
+		return rc;
+	}
+	return push_batch(h, &b, db, st, h->tail_seq, res, cause);
+}
+
+static void rollback_push(struct register_central *c, struct register_push_result *res)
+{
+	PGresult *r = PQexec(c->conn, "ROLLBACK");
+
+	PQclear(r);
+	memset(res, 0, sizeof(*res));
+	c->tail_known = false;
 }
 
 int register_central_push_to(struct register_central *c, struct register_db *db,
@@ -743,18 +831,25 @@ int register_central_push_to(struct register_central *c, struct register_db *db,
 	rc = register_check_head(db, cause);
 	if (rc < 0)
 		return rc;
-	rc = begin_locked(c->conn, st->name, cause);
-	if (rc == 0)
-		rc = push_locked(c, db, st, res, cause);
-	if (rc == 0) {
-		util_strlcpy(c->station, st->name, sizeof(c->station));
-	} else {
-		PGresult *r = PQexec(c->conn, "ROLLBACK");
+	if (c->tail_known && strcmp(c->station, st->name) == 0) {
+		char *why = NULL;
 
-		PQclear(r);
-		memset(res, 0, sizeof(*res));
+		rc = push_fast(c, db, st, res, &why);
+		free(why);
+		if (rc == 0)
+			goto done;
+		rollback_push(c, res);	/* the chain moved: the checked way */
 	}
-	return rc;
+	rc = push_locked(c, db, st, res, cause);
+	if (rc < 0) {
+		rollback_push(c, res);
+		return rc;
+	}
+	util_strlcpy(c->station, st->name, sizeof(c->station));
+done:
+	c->tail_seq = res->central_seq;
+	c->tail_known = true;
+	return 0;
 }
 
 int register_central_push(struct register_db *db, const struct station *st, const char *conninfo,
@@ -885,14 +980,14 @@ static int verify_chain(PGconn *c, const char *station, struct register_central_
 		util_strlcpy(ev.hash, PQgetvalue(r, 0, 8), sizeof(ev.hash));
 		register_event_hash(&ev, h);
 		if (ev.seq != expect)
-			verify_fail(v, station, expect, "station %s: event %lld is missing", station,
+			verify_fail(v, station, expect, _("station %s: event %lld is missing"), station,
 				    (long long)expect);
 		else if (strcmp(ev.prev_hash, prev) != 0)
-			verify_fail(v, station, ev.seq, "station %s: event %lld does not link to its "
-				    "predecessor", station, (long long)ev.seq);
+			verify_fail(v, station, ev.seq, _("station %s: event %lld does not link to its "
+				    "predecessor"), station, (long long)ev.seq);
 		else if (strcmp(h, ev.hash) != 0)
-			verify_fail(v, station, ev.seq, "station %s: event %lld was altered (hash "
-				    "%.16s...)", station, (long long)ev.seq, h);
+			verify_fail(v, station, ev.seq, _("station %s: event %lld was altered (hash "
+				    "%.16s...)"), station, (long long)ev.seq, h);
 		util_strlcpy(prev, ev.hash, sizeof(prev));
 		expect = ev.seq + 1;
 		v->events++;
@@ -930,12 +1025,12 @@ static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_se
 				   PQgetvalue(r, i, 3));
 
 		if (ok == -ENOKEY)
-			verify_fail(v, station, s, "station %s: event %lld is signed by key %.16s... "
-				    "the centre does not hold for it", station, (long long)s,
+			verify_fail(v, station, s, _("station %s: event %lld is signed by key %.16s... "
+				    "the centre does not hold for it"), station, (long long)s,
 				    PQgetvalue(r, i, 2));
 		else if (ok < 0)
-			verify_fail(v, station, s, "station %s: the signature of event %lld does "
-				    "not verify", station, (long long)s);
+			verify_fail(v, station, s, _("station %s: the signature of event %lld does "
+				    "not verify"), station, (long long)s);
 		else {
 			v->signatures++;
 			good_seq = s;
@@ -944,8 +1039,97 @@ static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_se
 	PQclear(r);
 	keys_free(&k);
 	if (rc == 0 && good_seq != last_seq)
-		verify_fail(v, station, last_seq, "station %s: its newest event %lld (%.16s...) "
-			    "has no valid signature", station, (long long)last_seq, last_hash);
+		verify_fail(v, station, last_seq, _("station %s: its newest event %lld (%.16s...) "
+			    "has no valid signature"), station, (long long)last_seq, last_hash);
+	return rc;
+}
+
+/* A certificate of @kind belongs to an event of @ev_kind (as register
+ * verify checks it locally). */
+static bool cert_kind_fits(const char *kind, const char *ev_kind)
+{
+	if (strcmp(kind, "destruction") == 0)
+		return strcmp(ev_kind, "destroyed") == 0;
+	return strcmp(ev_kind, "sanitized") == 0 || strcmp(ev_kind, "not-erased") == 0;
+}
+
+static const char *cert_doc_field(const json_t *doc, const char *key)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(doc, "certificate"),
+							  key));
+
+	return s ? s : "";
+}
+
+/* Columns: 0 id, 1 media_id, 2 kind, 3 json, 4 event_hash, 5 e.seq (NULL:
+ * no such event), 6 e.media_id, 7 e.kind, 8 e.details. */
+static void check_central_cert(const struct station_keys *k, const char *station, PGresult *r,
+			       int i, struct register_central_verify *v)
+{
+	const char *id = PQgetvalue(r, i, 0), *eh = PQgetvalue(r, i, 4);
+	json_t *doc = json_loads(PQgetvalue(r, i, 3), JSON_REJECT_DUPLICATES, NULL);
+	json_t *det = PQgetisnull(r, i, 8) ? NULL : json_loads(PQgetvalue(r, i, 8), 0, NULL);
+	const char *fpr = json_string_value(json_object_get(json_object_get(doc, "signature"),
+							    "key_fingerprint"));
+	const char *ecid = json_string_value(json_object_get(det, "certificate_id"));
+	const struct sign_key *key = NULL;
+	char *cause = NULL;
+
+	for (size_t j = 0; fpr && j < k->n && !key; j++)
+		if (strcmp(k->fpr[j], fpr) == 0)
+			key = k->key[j];
+	if (!doc || !fpr)
+		verify_fail(v, station, 0, _("station %s: certificate %s: the stored row is not a "
+			    "signed certificate document"), station, id);
+	else if (!key)
+		verify_fail(v, station, 0, _("station %s: certificate %s: INVALID: signed by key "
+			    "%.16s..., which the centre does not hold for the station"), station, id,
+			    fpr);
+	else if (cert_verify_doc(doc, key, &cause) < 0)
+		verify_fail(v, station, 0, _("station %s: certificate %s: INVALID signature: %s (the "
+			    "row was edited)"), station, id, cause ? cause : "does not verify");
+	else if (strcmp(cert_doc_field(doc, "id"), id) != 0 ||
+		 strcmp(cert_doc_field(doc, "register_event_hash"), eh) != 0)
+		verify_fail(v, station, 0, _("station %s: certificate %s: the row's id or event hash "
+			    "differs from the signed document's"), station, id);
+	else if (PQgetisnull(r, i, 5))
+		verify_fail(v, station, 0, _("station %s: certificate %s names event %.16s..., which "
+			    "is not in the station's chain"), station, id, eh);
+	else if ((strtoll(PQgetvalue(r, i, 1), NULL, 10) > 0 &&
+		  strcmp(PQgetvalue(r, i, 1), PQgetvalue(r, i, 6)) != 0) ||
+		 !cert_kind_fits(PQgetvalue(r, i, 2), PQgetvalue(r, i, 7)) ||
+		 (ecid && strcmp(ecid, id) != 0))
+		verify_fail(v, station, strtoll(PQgetvalue(r, i, 5), NULL, 10), _("station %s: "
+			    "certificate %s does not match event %s (%s) it names: another medium, "
+			    "kind or certificate"), station, id, PQgetvalue(r, i, 5),
+			    PQgetvalue(r, i, 7));
+	else
+		v->certificates++;
+	free(cause);
+	json_decref(det);
+	json_decref(doc);
+}
+
+/* Every certificate row of @station: its signed document by a key the
+ * centre holds for the station, and the event of the station's chain it
+ * names (what register verify checks in a station's own register). */
+static int verify_certs(PGconn *c, const char *station, struct register_central_verify *v,
+			char **cause)
+{
+	struct station_keys k = { 0 };
+	const char *p[1] = { station };
+	PGresult *r = NULL;
+	int rc = load_keys(c, station, &k, cause);
+
+	if (rc == 0)
+		rc = pg_query(c, "SELECT c.id, c.media_id, c.kind, c.json, c.event_hash, e.seq,"
+			      " e.media_id, e.kind, e.details FROM certificates c LEFT JOIN events e"
+			      " ON e.station = c.station AND e.hash = c.event_hash"
+			      " WHERE c.station = $1 ORDER BY c.id", 1, p, &r, cause);
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+		check_central_cert(&k, station, r, i, v);
+	PQclear(r);
+	keys_free(&k);
 	return rc;
 }
 
@@ -972,6 +1156,8 @@ int register_central_verify(const char *conninfo, bool all, struct register_cent
 		rc = verify_chain(c, name, res, hash, &last, cause);
 		if (rc == 0)
 			rc = verify_sigs(c, name, all, last, hash, res, cause);
+		if (rc == 0)
+			rc = verify_certs(c, name, res, cause);
 		res->stations++;
 	}
 	PQclear(st);
@@ -1109,7 +1295,7 @@ static int media_query(const char *conninfo, const char *where, int n, const cha
 
 	*out = NULL;
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc == 0) {
 		rc = pg_query(c, sql, n, p, &r, cause);
@@ -1154,12 +1340,24 @@ static int attach_history(PGconn *c, json_t *m, char **cause)
 
 	snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
 		 json_integer_value(json_object_get(m, "id")));
-	rc = pg_query(c, "SELECT e.station, e.seq, e.at, e.kind, e.operator, e.details, e.hash"
+	/* the rows of the medium: (@station, @id), the row it was received
+	 * from (its origin), every row received from that origin, and rows of
+	 * the same serial, WWN or backing file */
+	rc = pg_query(c, "WITH rcv AS (SELECT e.station, e.media_id, e.details::jsonb -> 'from'"
+		      " AS f FROM events e WHERE e.kind = 'received'),"
+		      " origin AS (SELECT COALESCE((SELECT f ->> 'station' FROM rcv WHERE"
+		      " rcv.station = $1 AND rcv.media_id = $2::bigint LIMIT 1), $1) AS station,"
+		      " COALESCE((SELECT (f ->> 'id')::bigint FROM rcv WHERE rcv.station = $1 AND"
+		      " rcv.media_id = $2::bigint LIMIT 1), $2::bigint) AS id)"
+		      " SELECT e.station, e.seq, e.at, e.kind, e.operator, e.details, e.hash"
 		      " FROM events e JOIN media m ON m.station = e.station AND m.id = e.media_id"
-		      " WHERE (m.station = $1 AND m.id = $2::bigint) OR ($3 <> '' AND m.serial = $3)"
+		      " CROSS JOIN origin o"
+		      " WHERE (m.station = $1 AND m.id = $2::bigint) OR (m.station = o.station AND"
+		      " m.id = o.id) OR EXISTS (SELECT 1 FROM rcv WHERE rcv.station = m.station AND"
+		      " rcv.media_id = m.id AND rcv.f ->> 'station' = o.station AND"
+		      " (rcv.f ->> 'id')::bigint = o.id) OR ($3 <> '' AND m.serial = $3)"
 		      " OR ($4 <> '' AND m.wwn = $4) OR ($5 <> '' AND m.backing_file = $5)"
-		      " ORDER BY e.at, e.station, e.seq", 5, p, &r,
-		      cause);
+		      " ORDER BY e.at, e.station, e.seq", 5, p, &r, cause);
 	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
 		json_array_append_new(h, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
 						   "station", PQgetvalue(r, i, 0),
@@ -1190,7 +1388,7 @@ int register_central_find(const char *conninfo, const char *ref, json_t **out, c
 	if (json_array_size(*out) == 0) {
 		json_decref(*out);
 		*out = NULL;
-		return util_fail(cause, -ENOENT, "no station's register holds %s", ref);
+		return util_fail(cause, -ENOENT, _("no station's register holds %s"), ref);
 	}
 	rc = pg_connect(conninfo, &c, cause);
 	json_array_foreach(*out, i, m)
@@ -1252,49 +1450,119 @@ int register_central_overdue(const char *conninfo, int days, json_t **out, char 
 			 " ORDER BY max(e.at), m.station, m.id", 1, p, out, cause);
 }
 
+/* Media rows matching @where (a WHERE clause over media, no ORDER BY), in
+ * service first, the newest first; after the media columns each row's
+ * origin: the station and id it was received from (its "received" event),
+ * else its own. */
+static int central_rows(const char *conninfo, const char *where, int n, const char *const *p,
+			PGresult **out, char **cause)
+{
+	char *inner = media_select(where), *sql = NULL;
+	PGconn *c = NULL;
+	int rc = inner ? 0 : -ENOMEM;
+
+	*out = NULL;
+	if (rc == 0)
+		sql = util_asprintf("SELECT q.*, COALESCE(rc.details::jsonb -> 'from' ->> 'station',"
+				    " q.station), COALESCE(rc.details::jsonb -> 'from' ->> 'id',"
+				    " q.id::text) FROM (%s) q LEFT JOIN LATERAL (SELECT details FROM"
+				    " events e WHERE e.station = q.station AND e.media_id = q.id AND"
+				    " e.kind = 'received' ORDER BY e.seq LIMIT 1) rc ON true ORDER BY"
+				    " q.state IN ('destroyed', 'lost'), q.updated_at DESC", inner);
+	free(inner);
+	if (rc == 0 && !sql)
+		rc = -ENOMEM;
+	if (rc < 0)
+		return util_fail(cause, rc, _("out of memory"));
+	rc = pg_connect(conninfo, &c, cause);
+	if (rc == 0)
+		rc = pg_query(c, sql, n, p, out, cause);
+	if (c)
+		PQfinish(c);
+	free(sql);
+	return rc;
+}
+
+/* Row @i of central_rows() into @out (id 0: not a local row), @station
+ * (128 bytes) the station holding it. */
+static void central_row_to_media(PGresult *r, int i, struct register_media *out, char *station)
+{
+	row_to_media(r, i, out);
+	util_strlcpy(station, PQgetvalue(r, i, 0), 128);
+	util_strlcpy(out->central_station, PQgetvalue(r, i, (int)N_MFIELDS + 1),
+		     sizeof(out->central_station));
+	out->central_id = strtoll(PQgetvalue(r, i, (int)N_MFIELDS + 2), NULL, 10);
+	out->id = 0;
+}
+
 int register_central_lookup(const char *conninfo, const struct device_info *dev,
 			    struct register_media *out, char *station, char **cause)
 {
 	const char *p[3] = { dev->wwn, dev->serial, dev->model };
-	json_t *rows = NULL, *m;
+	bool file = dev->transport == DEVICE_TRANSPORT_VIRTUAL ||
+		    dev->transport == DEVICE_TRANSPORT_FILE;
+	PGresult *r = NULL;
 	int rc;
 
-	p[2] = dev->model;
-	if (dev->transport == DEVICE_TRANSPORT_VIRTUAL || dev->transport == DEVICE_TRANSPORT_FILE)
+	if (file)
 		p[2] = dev->backing_file;
-	rc = media_query(conninfo, dev->transport == DEVICE_TRANSPORT_VIRTUAL ||
-			 dev->transport == DEVICE_TRANSPORT_FILE ?
-			 "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
-			 " ($2 <> '' AND serial = $2) OR ($3 <> '' AND backing_file = $3))"
-			 " ORDER BY state IN ('destroyed', 'lost'), updated_at DESC LIMIT 1" :
-			 "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
-			 " ($2 <> '' AND serial = $2 AND (model = $3 OR model = '' OR $3 = '')))"
-			 " ORDER BY state IN ('destroyed', 'lost'), updated_at DESC LIMIT 1",
-			 3, p, &rows, cause);
+	rc = central_rows(conninfo, file ?
+			  "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
+			  " ($2 <> '' AND serial = $2) OR ($3 <> '' AND backing_file = $3))" :
+			  "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
+			  " ($2 <> '' AND serial = $2 AND (model = $3 OR model = '' OR $3 = '')))",
+			  3, p, &r, cause);
 	if (rc < 0)
 		return rc;
-	m = json_array_get(rows, 0);
-	if (!m) {
-		json_decref(rows);
-		return util_fail(cause, -ENOENT, "%s is in no station's register", dev->path);
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return util_fail(cause, -ENOENT, _("%s is in no station's register"), dev->path);
 	}
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < N_MFIELDS; i++) {
-		json_t *v = json_object_get(m, media_fields[i].json);
-		char buf[32];
+	central_row_to_media(r, 0, out, station);
+	PQclear(r);
+	return 0;
+}
 
-		if (json_is_string(v))
-			mfield_set(out, &media_fields[i], json_string_value(v));
-		else if (json_is_boolean(v))
-			mfield_set(out, &media_fields[i], json_is_true(v) ? "1" : "0");
-		else {
-			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-			mfield_set(out, &media_fields[i], buf);
+int register_central_lookup_ref(const char *conninfo, const char *ref,
+				struct register_media *out, char *station, char **cause)
+{
+	const char *colon = strchr(ref, ':');
+	char st[128] = "";
+	const char *p[2] = { ref, st };
+	PGresult *r = NULL;
+	int rc;
+
+	/* "STATION:REF": a register number of that station */
+	if (colon && (size_t)(colon - ref) < sizeof(st)) {
+		memcpy(st, ref, (size_t)(colon - ref));
+		st[colon - ref] = '\0';
+		p[0] = colon + 1;
+	}
+	rc = central_rows(conninfo, "WHERE NOT unregistered AND ($2 = '' OR station = $2) AND"
+			  " (register_no = $1 OR (asset_tag <> '' AND asset_tag = $1) OR"
+			  " (serial <> '' AND serial = $1) OR (wwn <> '' AND lower(wwn) = lower($1)))",
+			  2, p, &r, cause);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return util_fail(cause, -ENOENT, _("'%s' is in no station's register"), ref);
+	}
+	/* rows of one medium share their origin; others make @ref ambiguous */
+	for (int i = 1; i < PQntuples(r); i++) {
+		int o = (int)N_MFIELDS + 1;
+
+		if (strcmp(PQgetvalue(r, i, o), PQgetvalue(r, 0, o)) != 0 ||
+		    strcmp(PQgetvalue(r, i, o + 1), PQgetvalue(r, 0, o + 1)) != 0) {
+			rc = util_fail(cause, -EEXIST, _("'%s' names several media in the central "
+				       "register (stations %s and %s): name it STATION:%s"), ref,
+				       PQgetvalue(r, 0, 0), PQgetvalue(r, i, 0), p[0]);
+			PQclear(r);
+			return rc;
 		}
 	}
-	util_strlcpy(station, json_string_value(json_object_get(m, "station")), 128);
-	out->id = 0;
-	json_decref(rows);
+	central_row_to_media(r, 0, out, station);
+	PQclear(r);
 	return 0;
 }
 

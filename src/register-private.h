@@ -11,6 +11,8 @@
 
 #include "register.h"
 
+#define REGISTER_STMT_CACHE 24
+
 struct register_db {
 	sqlite3 *db;
 	char *operator_name;
@@ -21,6 +23,11 @@ struct register_db {
 	const struct station *attached;	/* register_attach_station(), not owned */
 	bool unsynced;			/* committed events not pushed by this handle */
 	int64_t central_down_until;	/* lookups fail fast until then (unix s) */
+	/* statements of the append path, prepared once (register_cached()) */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[REGISTER_STMT_CACHE];
 };
 
 #define REGISTER_MEDIA_COLS                                                              \
@@ -129,6 +136,11 @@ int register_collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite
 /* -EIO with "register: WHAT: sqlite message" (-EBUSY when locked). */
 int register_sql_fail(struct register_db *db, char **cause, const char *what);
 int register_prepare(struct register_db *db, const char *sql, sqlite3_stmt **st, char **cause);
+/* register_prepare() for a statement run on every append: prepared once per
+ * handle (@sql a string constant), handed back with register_release()
+ * (reset, bindings cleared) instead of sqlite3_finalize(). */
+int register_cached(struct register_db *db, const char *sql, sqlite3_stmt **st, char **cause);
+void register_release(sqlite3_stmt *st);
 void register_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
 void register_row_to_media(sqlite3_stmt *st, struct register_media *m);
 int register_row_to_event(sqlite3_stmt *st, struct register_event *ev);

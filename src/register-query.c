@@ -14,6 +14,9 @@
 #include "register-central.h"
 #include "util.h"
 
+static int central_lookup(struct register_db *db, const char *ref,
+			  const struct device_info *dev, struct register_media *out, char **cause);
+
 int register_find_ref(struct register_db *db, const char *ref, struct register_media *out,
 		      char **cause)
 {
@@ -27,9 +30,11 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys) && rc == -ENOENT; i++)
 		rc = register_query_one(db, keys[i], ref, NULL, i >= 2, out, cause);
+	if (rc == -ENOENT && db->central)
+		return central_lookup(db, ref, NULL, out, cause);
 	if (rc == -ENOENT)
-		util_fail(cause, rc, "'%s' is not in the register (register number, asset tag, "
-			  "serial or device path)", ref);
+		util_fail(cause, rc, _("'%s' is not in the register (register number, asset tag, "
+			  "serial or device path)"), ref);
 	if (rc == 0)
 		rc = register_history_check(db, out, cause);
 	return rc;
@@ -38,30 +43,41 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
 /* Not in this station's register: the central one knows it when another
  * station enrolled it (id 0: not in the local register; its real
  * classification and state).  Unreachable: refused, since the medium may
- * well be classified (custos-register(5)). */
-static int central_lookup(struct register_db *db, const struct device_info *dev,
-			  struct register_media *out, char **cause)
+ * well be classified (custos-register(5)).  By @ref, else by @dev. */
+static int central_lookup(struct register_db *db, const char *ref,
+			  const struct device_info *dev, struct register_media *out, char **cause)
 {
+	const char *what = ref ? ref : dev->path;
 	char station[128], *why = NULL;
 	int rc;
 
 	/* one failed connection costs up to its timeout: the station screen
 	 * looks up every device, so wait a minute before trying again */
 	if (util_unix_now() < db->central_down_until)
-		return util_fail(cause, -EHOSTUNREACH, "%s is not in this station's register and "
-				 "the central register was unreachable a moment ago",
-				 dev->path);
-	rc = register_central_lookup(db->central, dev, out, station, &why);
+		return util_fail(cause, -EHOSTUNREACH, _("%s is not in this station's register and "
+				 "the central register was unreachable a moment ago"), what);
+	rc = ref ? register_central_lookup_ref(db->central, ref, out, station, &why) :
+	     register_central_lookup(db->central, dev, out, station, &why);
 	if (rc == -EHOSTUNREACH)
 		db->central_down_until = util_unix_now() + 60;
 
+	if ((rc == -ENOENT || rc == -ENOTSUP) && ref) {
+		free(why);
+		return util_fail(cause, -ENOENT, _("'%s' is not in the register (register number, "
+				 "asset tag, serial or device path)"), ref);
+	}
 	if (rc == -ENOENT || rc == -ENOTSUP) {
 		free(why);
-		return util_fail(cause, -ENOENT, "%s is not in the register", dev->path);
+		return util_fail(cause, -ENOENT, _("%s is not in the register"), what);
+	}
+	if (rc == -EEXIST) {
+		util_fail(cause, rc, "%s", why ? why : "ambiguous");
+		free(why);
+		return rc;
 	}
 	if (rc < 0) {
-		util_fail(cause, rc, "%s is not in this station's register and the central "
-			  "register cannot say whether another station enrolled it: %s", dev->path,
+		util_fail(cause, rc, _("%s is not in this station's register and the central "
+			  "register cannot say whether another station enrolled it: %s"), what,
 			  why ? why : strerror(-rc));
 		free(why);
 		return rc;
@@ -93,9 +109,9 @@ int register_find_by_device(struct register_db *db, const struct device_info *de
 	if (rc == 0)
 		return register_history_check(db, out, cause);
 	if (rc == -ENOENT && db->central)
-		return central_lookup(db, dev, out, cause);
+		return central_lookup(db, NULL, dev, out, cause);
 	if (rc == -ENOENT)
-		util_fail(cause, rc, "%s is not in the register", dev->path);
+		util_fail(cause, rc, _("%s is not in the register"), dev->path);
 	return rc;
 }
 
@@ -140,7 +156,7 @@ int register_add_certificate(struct register_db *db, const struct register_cert 
 	if (rc == SQLITE_DONE)
 		rc = 0;
 	else if (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-		rc = util_fail(cause, -EEXIST, "certificate %s is already stored", c->id);
+		rc = util_fail(cause, -EEXIST, _("certificate %s is already stored"), c->id);
 	else
 		rc = register_sql_fail(db, cause, "add certificate");
 	sqlite3_finalize(st);
@@ -178,7 +194,7 @@ int register_get_certificate(struct register_db *db, const char *id, struct regi
 	if (rc == SQLITE_ROW)
 		rc = row_to_cert(st, out);
 	else if (rc == SQLITE_DONE)
-		rc = util_fail(cause, -ENOENT, "no certificate %s in the register", id);
+		rc = util_fail(cause, -ENOENT, _("no certificate %s in the register"), id);
 	else
 		rc = register_sql_fail(db, cause, "certificate");
 	sqlite3_finalize(st);
@@ -211,7 +227,7 @@ int register_event_media(struct register_db *db, const char *hash, int64_t *medi
 	if (rc == SQLITE_ROW)
 		*media_id = sqlite3_column_int64(st, 0);
 	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ?
-		util_fail(cause, -ENOENT, "no event of the register has hash %.16s...", hash) :
+		util_fail(cause, -ENOENT, _("no event of the register has hash %.16s..."), hash) :
 		register_sql_fail(db, cause, "find an event");
 	sqlite3_finalize(st);
 	return rc;
@@ -413,7 +429,7 @@ int register_unfinished(struct register_db *db, struct register_unfinished **out
 			     sizeof(u->operator_name));
 	}
 	if (rc == SQLITE_NOMEM)
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 	else if (rc != SQLITE_DONE)
 		rc = register_sql_fail(db, cause, "list unfinished sanitizations");
 	else
@@ -539,7 +555,7 @@ int register_verify_ex(struct register_db *db, const struct register_verify_opts
 		goto out;
 	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (register_row_to_event(st, &ev) < 0) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
+			rc = util_fail(cause, -ENOMEM, _("out of memory"));
 			sqlite3_finalize(st);
 			goto out;
 		}

@@ -23,6 +23,9 @@
  *   certificate-failed  nothing
  *   destroyed      state destroyed, holder empty
  *   lost           state lost
+ *   received       unregistered = 0; classification, highest level, state and
+ *                  holder = details' (a medium another station enrolled, as
+ *                  the central register had it); identity: details.medium
  * A row created by a sanitization (unregistered) starts in-stock, without
  * classification; its first event carries the row's identity in
  * details.medium (since this check exists; older ones: identity unchecked).
@@ -124,6 +127,16 @@ static void move(struct replay *r, const char *state, const char *holder)
 		set_field(r, "holder", holder);
 }
 
+/* A medium another station enrolled, received here: as the centre had it. */
+static void replay_received(struct replay *r, json_t *d)
+{
+	r->d.unregistered = false;
+	set_field(r, "classification", str_of(d, "classification"));
+	set_field(r, "highest_class", str_of(d, "highest_class"));
+	set_field(r, "state", str_of(d, "state"));
+	set_field(r, "holder", str_of(d, "holder"));
+}
+
 static void replay_event(struct replay *r, const char *kind, json_t *d)
 {
 	if (json_is_object(json_object_get(d, "medium")))
@@ -149,6 +162,8 @@ static void replay_event(struct replay *r, const char *kind, json_t *d)
 		move(r, "destroyed", "");
 	else if (strcmp(kind, "lost") == 0)
 		move(r, "lost", NULL);
+	else if (strcmp(kind, "received") == 0)
+		replay_received(r, d);
 }
 
 /* Replay the events of @id (in seq order) into @r. */
@@ -311,7 +326,7 @@ int register_verify_media(struct register_db *db, int64_t media_id,
 	if (own)
 		sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 	if (rc == 0 && l.err)
-		rc = util_fail(cause, l.err, "out of memory");
+		rc = util_fail(cause, l.err, _("out of memory"));
 	if (rc < 0) {
 		free(l.v);
 		return rc;
@@ -343,7 +358,7 @@ int register_history_check(struct register_db *db, struct register_media *m, cha
 		register_mismatch_text(&x[0], m->history_note, sizeof(m->history_note));
 	free(x);
 	if (rc == 0 && l.err)
-		rc = util_fail(cause, l.err, "out of memory");
+		rc = util_fail(cause, l.err, _("out of memory"));
 	return rc;
 }
 
@@ -351,9 +366,9 @@ int register_check_integrity(const struct register_media *m, char **cause)
 {
 	if (!m->history_differs)
 		return 0;
-	return util_fail(cause, -EPERM, "register rule integrity: the register row of %s "
+	return util_fail(cause, -EPERM, _("register rule integrity: the register row of %s "
 			 "differs from its history (%s): run `custos register verify` and "
-			 "restore the row before using it", m->register_no, m->history_note);
+			 "restore the row before using it"), m->register_no, m->history_note);
 }
 
 const char *register_sanitized_state(const char *dest)

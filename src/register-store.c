@@ -171,7 +171,7 @@ int register_exec(struct register_db *db, const char *sql, char **cause)
 	if (rc == SQLITE_OK)
 		return 0;
 	rc = (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	util_fail(cause, rc, "register: %s", err ? err : sqlite3_errstr(rc));
+	util_fail(cause, rc, _("register: %s"), err ? err : sqlite3_errstr(rc));
 	sqlite3_free(err);
 	return rc;
 }
@@ -209,7 +209,7 @@ int register_store_media_columns(struct register_db *db, int from, char **cause)
 	if (from == 0)
 		append(&sql, ");");
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = *sql ? register_exec(db, sql, cause) : 0;
 	free(sql);
 	return rc;
@@ -221,7 +221,7 @@ static int prepare_built(struct register_db *db, char *sql, sqlite3_stmt **st, c
 	int rc;
 
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_prepare(db, sql, st, cause);
 	free(sql);
 	return rc;
@@ -308,7 +308,7 @@ int register_sql_fail(struct register_db *db, char **cause, const char *what)
 	int code = sqlite3_errcode(db->db) & 0xff;
 	int err = code == SQLITE_BUSY || code == SQLITE_LOCKED ? -EBUSY : -EIO;
 
-	return util_fail(cause, err, "register: %s: %s", what, sqlite3_errmsg(db->db));
+	return util_fail(cause, err, _("register: %s: %s"), what, sqlite3_errmsg(db->db));
 }
 
 
@@ -395,7 +395,7 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 	int rc;
 
 	if (!sql)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_prepare(db, sql, &st, cause);
 	free(sql);
 	if (rc < 0)
@@ -411,8 +411,8 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 			register_row_to_media(st, &second);
 			if (register_state_is_terminal(second.state) ==
 			    register_state_is_terminal(out->state))
-				rc = util_fail(cause, -EEXIST, "'%s' matches several media (%s, "
-					       "%s): use the register number", a,
+				rc = util_fail(cause, -EEXIST, _("'%s' matches several media (%s, "
+					       "%s): use the register number"), a,
 					       out->register_no, second.register_no);
 		}
 	} else {
@@ -453,7 +453,7 @@ int register_collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (grow(arr, &cap, *cnt, size) < 0 ||
 		    row(st, (char *)*arr + (*cnt)++ * size) < 0) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
+			rc = util_fail(cause, -ENOMEM, _("out of memory"));
 			goto out;
 		}
 	}
@@ -541,7 +541,7 @@ int register_store_get(struct register_db *db, int64_t id, struct register_media
 	snprintf(key, sizeof(key), "%lld", (long long)id);
 	rc = register_query_one(db, "id = CAST(?1 AS INTEGER)", key, NULL, false, out, cause);
 	if (rc == -ENOENT)
-		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
+		util_fail(cause, rc, _("register: no medium with id %lld"), (long long)id);
 	return rc;
 }
 

@@ -100,9 +100,42 @@ static int exec(struct register_db *db, const char *sql, char **cause)
 	if (rc == SQLITE_OK)
 		return 0;
 	rc = (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	util_fail(cause, rc, "register: %s", err ? err : sqlite3_errstr(rc));
+	util_fail(cause, rc, _("register: %s"), err ? err : sqlite3_errstr(rc));
 	sqlite3_free(err);
 	return rc;
+}
+
+int register_cached(struct register_db *db, const char *sql, sqlite3_stmt **st, char **cause)
+{
+	size_t i;
+
+	for (i = 0; i < REGISTER_STMT_CACHE && db->cache[i].sql; i++) {
+		if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0) {
+			*st = db->cache[i].st;
+			return 0;
+		}
+	}
+	if (i == REGISTER_STMT_CACHE)		/* more call sites than slots: a bug */
+		return util_fail(cause, -EOVERFLOW, _("register: statement cache full"));
+	if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return register_sql_fail(db, cause, "prepare");
+	db->cache[i].sql = sql;
+	db->cache[i].st = *st;
+	return 0;
+}
+
+void register_release(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void cache_free(struct register_db *db)
+{
+	for (size_t i = 0; i < REGISTER_STMT_CACHE && db->cache[i].sql; i++) {
+		sqlite3_finalize(db->cache[i].st);
+		db->cache[i].sql = NULL;
+	}
 }
 
 /* BEGIN IMMEDIATE takes the write lock now (waiting up to the busy
@@ -151,8 +184,8 @@ static int migrate(struct register_db *db, char **cause)
 	if (rc == 0)
 		rc = user_version(db, &v, cause);
 	if (rc == 0 && v > REGISTER_SCHEMA_VERSION)
-		rc = util_fail(cause, -EPROTO, "register: schema version %d is newer than this "
-			       "custos understands (%d)", v, REGISTER_SCHEMA_VERSION);
+		rc = util_fail(cause, -EPROTO, _("register: schema version %d is newer than this "
+			       "custos understands (%d)"), v, REGISTER_SCHEMA_VERSION);
 	if (rc == 0 && v == 0)
 		rc = exec(db, schema_v2, cause);
 	/* the media table, or the columns added since version v */
@@ -171,7 +204,7 @@ static int migrate(struct register_db *db, char **cause)
 	if (rc == 0 && v < REGISTER_SCHEMA_VERSION)
 		rc = set_version(db, REGISTER_SCHEMA_VERSION, cause);
 	if (rc == 0 && v != 0 && v < REGISTER_SCHEMA_VERSION)
-		util_info("register: schema migrated from version %d to %d", v,
+		util_info(_("register: schema migrated from version %d to %d"), v,
 			  REGISTER_SCHEMA_VERSION);
 	if (rc == 0)
 		return commit(db, cause);
@@ -185,10 +218,10 @@ int register_open(const char *path, struct register_db **out, char **cause)
 	int rc;
 
 	if (!db)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		rc = util_fail(cause, -EIO, "register %s: %s", path,
+		rc = util_fail(cause, -EIO, _("register %s: %s"), path,
 			       db->db ? sqlite3_errmsg(db->db) : "cannot open");
 		goto fail;
 	}
@@ -214,7 +247,7 @@ int register_open_dir(const char *state_dir, struct register_db **out, char **ca
 	int rc;
 
 	if (!path)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_open(path, out, cause);
 	free(path);
 	if (rc == 0)
@@ -245,6 +278,7 @@ void register_close(struct register_db *db)
 	if (db->unsynced)
 		register_sync_central(db, NULL);
 	register_chain_close(db);
+	cache_free(db);
 	sqlite3_close(db->db);
 	free(db->operator_name);
 	free(db->station);
@@ -284,8 +318,8 @@ int register_set_actor(struct register_db *db, const char *operator_name, const 
 static int chain_tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-				  &st, cause);
+	int rc = register_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+				 &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -299,16 +333,17 @@ static int chain_tail(struct register_db *db, int64_t *seq, char *hash, char **c
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
 	}
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
 static int insert_event(struct register_db *db, const struct register_event *ev, char **cause)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "INSERT INTO events(media_id, seq, at, kind, operator,"
-				  " station, details, prev_hash, hash)"
-				  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, cause);
+	char seq[24];
+	int rc = register_cached(db, "INSERT INTO events(media_id, seq, at, kind, operator,"
+				 " station, details, prev_hash, hash)"
+				 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -323,13 +358,20 @@ static int insert_event(struct register_db *db, const struct register_event *ev,
 	sqlite3_bind_text(st, 9, ev->hash, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = register_sql_fail(db, cause, "append event");
-	sqlite3_finalize(st);
+	register_release(st);
+	/* the meta head: @ev is the newest event */
+	if (rc == 0)
+		rc = register_cached(db, "INSERT OR REPLACE INTO meta(key, value)"
+				     " VALUES ('head_seq', ?1), ('head_hash', ?2)", &st, cause);
 	if (rc < 0)
 		return rc;
-	return exec(db, "INSERT OR REPLACE INTO meta(key, value) SELECT 'head_seq',"
-		    " CAST(seq AS TEXT) FROM events ORDER BY seq DESC LIMIT 1;"
-		    "INSERT OR REPLACE INTO meta(key, value) SELECT 'head_hash', hash"
-		    " FROM events ORDER BY seq DESC LIMIT 1;", cause);
+	snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
+	sqlite3_bind_text(st, 1, seq, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ev->hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = register_sql_fail(db, cause, "append event");
+	register_release(st);
+	return rc;
 }
 
 /* Append one event to the chain inside the caller's transaction.
@@ -341,11 +383,11 @@ static int append_event(struct register_db *db, int64_t media_id, const char *ki
 	int rc;
 
 	if (!details)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	ev.details = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(details);
 	if (!ev.details)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_chain_before_append(db, cause);
 	if (rc == 0)
 		rc = chain_tail(db, &ev.seq, ev.prev_hash, cause);
@@ -468,7 +510,7 @@ static int find_same(struct register_db *db, const struct register_media *m, con
 
 static int refuse_existing(const struct register_media *old, char **cause)
 {
-	return util_fail(cause, -EEXIST, "already in the register as %s (%s, %s, state %s)",
+	return util_fail(cause, -EEXIST, _("already in the register as %s (%s, %s, state %s)"),
 			 old->register_no, old->media_type,
 			 old->classification[0] ? old->classification : "unclassified",
 			 old->state);
@@ -547,8 +589,8 @@ static int enroll_row(struct register_db *db, const struct register_media *m, in
 		return refuse_existing(&old, cause);
 	/* enrolment would put it back in stock */
 	if (strcmp(old.state, "awaiting-destruction") == 0)
-		return util_fail(cause, -EPERM, "lifecycle rule: cannot enrol %s: it was sanitized "
-				 "for destruction (awaiting-destruction); destroy it as %s",
+		return util_fail(cause, -EPERM, _("lifecycle rule: cannot enrol %s: it was sanitized "
+				 "for destruction (awaiting-destruction); destroy it as %s"),
 				 old.register_no, old.register_no);
 	*id = old.id;
 	return convert_unregistered(db, old.id, m, cause);
@@ -560,9 +602,9 @@ static int check_enroll_fields(const struct register_media *m, char **cause)
 	enum policy_kind k;
 
 	if (policy_level_parse(m->classification, &l) < 0)
-		return util_fail(cause, -EINVAL, "unknown classification '%s'", m->classification);
+		return util_fail(cause, -EINVAL, _("unknown classification '%s'"), m->classification);
 	if (policy_kind_parse(m->media_type, &k) < 0)
-		return util_fail(cause, -EINVAL, "unknown media type '%s'", m->media_type);
+		return util_fail(cause, -EINVAL, _("unknown media type '%s'"), m->media_type);
 	return check_media_text(m, cause);
 }
 
@@ -606,33 +648,33 @@ enum action { ACT_ISSUE, ACT_RETURN, ACT_REPAIR, ACT_RECLASSIFY, ACT_SANITIZE, A
 	      ACT_LOST, ACT_START, ACT_CERT_FAILED };
 
 struct action_rule {
-	const char *verb;
+	const char *verb;		/* N_(): only for the message */
 	const char *from[8];
 	const char *to;
 	const char *kind;
 };
 
 static const struct action_rule rules[] = {
-	[ACT_ISSUE] = { "issue", { "in-stock", "sanitized" }, "issued", "issued" },
-	[ACT_RETURN] = { "return", { "issued", "in-repair", "lost" }, "in-stock", NULL },
-	[ACT_REPAIR] = { "send for repair", { "in-stock", "issued", "sanitized" }, "in-repair",
+	[ACT_ISSUE] = { N_("issue"), { "in-stock", "sanitized" }, "issued", "issued" },
+	[ACT_RETURN] = { N_("return"), { "issued", "in-repair", "lost" }, "in-stock", NULL },
+	[ACT_REPAIR] = { N_("send for repair"), { "in-stock", "issued", "sanitized" }, "in-repair",
 			 "repair" },
-	[ACT_RECLASSIFY] = { "reclassify",
+	[ACT_RECLASSIFY] = { N_("reclassify"),
 			     { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			       "awaiting-destruction" }, NULL, "reclassified" },
-	[ACT_SANITIZE] = { "record a sanitization of",
+	[ACT_SANITIZE] = { N_("record a sanitization of"),
 			   { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			     "sanitizing" }, NULL, "sanitized" },
-	[ACT_START] = { "start a sanitization of",
+	[ACT_START] = { N_("start a sanitization of"),
 			{ "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			  "sanitizing", "awaiting-destruction" }, "sanitizing", "sanitize-started" },
-	[ACT_CERT_FAILED] = { "record a certificate failure of",
+	[ACT_CERT_FAILED] = { N_("record a certificate failure of"),
 			      { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 				"sanitizing", "awaiting-destruction" }, NULL,
 			      "certificate-failed" },
-	[ACT_DESTROY] = { "destroy", { "in-stock", "sanitized", "scrapped",
+	[ACT_DESTROY] = { N_("destroy"), { "in-stock", "sanitized", "scrapped",
 				       "awaiting-destruction" }, "destroyed", "destroyed" },
-	[ACT_LOST] = { "record as lost",
+	[ACT_LOST] = { N_("record as lost"),
 		       { "in-stock", "issued", "in-repair", "sanitized", "scrapped",
 			 "awaiting-destruction" }, "lost", "lost" },
 };
@@ -649,8 +691,8 @@ static int check_lifecycle(enum action act, const struct register_media *m, char
 			strncat(allowed, ", ", sizeof(allowed) - strlen(allowed) - 1);
 		strncat(allowed, r->from[i], sizeof(allowed) - strlen(allowed) - 1);
 	}
-	return util_fail(cause, -EPERM, "lifecycle rule: cannot %s %s: it is %s (allowed from: %s)",
-			 r->verb, m->register_no, m->state, allowed);
+	return util_fail(cause, -EPERM, _("lifecycle rule: cannot %s %s: it is %s (allowed from: %s)"),
+			 _(r->verb), m->register_no, m->state, allowed);
 }
 
 /* One change of a medium: the new values (NULL keeps) and its event. */
@@ -672,11 +714,11 @@ static int update_media(struct register_db *db, int64_t id, const struct change 
 {
 	sqlite3_stmt *st = NULL;
 	char now[24];
-	int rc = register_prepare(db, "UPDATE media SET state = COALESCE(?1, state),"
-				  " holder = COALESCE(?2, holder),"
-				  " classification = COALESCE(?3, classification),"
-				  " highest_class = COALESCE(?4, highest_class),"
-				  " updated_at = ?5 WHERE id = ?6", &st, cause);
+	int rc = register_cached(db, "UPDATE media SET state = COALESCE(?1, state),"
+				 " holder = COALESCE(?2, holder),"
+				 " classification = COALESCE(?3, classification),"
+				 " highest_class = COALESCE(?4, highest_class),"
+				 " updated_at = ?5 WHERE id = ?6", &st, cause);
 
 	if (rc < 0)
 		return rc;
@@ -689,7 +731,7 @@ static int update_media(struct register_db *db, int64_t id, const struct change 
 	sqlite3_bind_int64(st, 6, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = register_sql_fail(db, cause, "update medium");
-	sqlite3_finalize(st);
+	register_release(st);
 	return rc;
 }
 
@@ -720,12 +762,12 @@ static int apply(struct register_db *db, int64_t id, struct change *c, change_fn
 		rc = add_unregistered(db, c->create_dev, &id, cause);
 		c->created_id = id;
 	} else if (id <= 0) {
-		rc = util_fail(cause, -EINVAL, "no medium given");
+		rc = util_fail(cause, -EINVAL, _("no medium given"));
 	}
 	if (rc == 0)
 		rc = load(db, id, &m, cause);
 	if (rc == -ENOENT)
-		util_fail(cause, rc, "register: no medium with id %lld", (long long)id);
+		util_fail(cause, rc, _("register: no medium with id %lld"), (long long)id);
 	if (rc == 0 && c->create_dev)
 		json_object_set_new(c->details, "medium", enroll_details(&m));
 	if (rc == 0 && !recording(c->act))
@@ -756,6 +798,56 @@ out:
 	return rc;
 }
 
+/* What a "received" event says (custos-register(5)): the local row's
+ * identity, the state the centre gave, and where the medium came from. */
+static json_t *receive_details(const struct register_media *local,
+			       const struct register_media *m)
+{
+	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:{s:s, s:I, s:s}}",
+			 "medium", enroll_details(local), "classification", m->classification,
+			 "highest_class", m->highest_class, "state", m->state, "holder", m->holder,
+			 "from", "station", m->central_station, "id", (json_int_t)m->central_id,
+			 "register_no", m->register_no);
+}
+
+int register_receive(struct register_db *db, struct register_media *m, char **cause)
+{
+	struct register_media row = *m, local;
+	struct change c = { .classification = m->classification, .highest = m->highest_class,
+			    .state = m->state, .holder = m->holder };
+	int64_t id = 0;
+	int rc;
+
+	if (m->id > 0 || !m->central_station[0])
+		return util_fail(cause, -EINVAL, _("register: %s is not a medium of the central "
+				 "register"), m->register_no);
+	rc = check_media_text(m, cause);
+	if (rc == 0)
+		rc = register_chain_before_append(db, cause);
+	if (rc == 0)
+		rc = begin(db, cause);
+	if (rc < 0)
+		return rc;
+	row.unregistered = false;
+	rc = insert_media(db, &row, "M", &id, cause);
+	if (rc == 0)
+		rc = update_media(db, id, &c, cause);
+	if (rc == 0)
+		rc = load(db, id, &local, cause);
+	if (rc == 0)
+		rc = append_event(db, id, "received", receive_details(&local, m), NULL, cause);
+	if (rc == 0)
+		rc = commit(db, cause);
+	if (rc < 0) {
+		rollback(db);
+		return rc;
+	}
+	util_info(_("register: %s of station %s received here as %s"), m->register_no,
+		  m->central_station, local.register_no);
+	*m = local;
+	return 0;
+}
+
 static json_t *details1(const char *key, const char *val)
 {
 	json_t *o = json_object();
@@ -771,7 +863,7 @@ int register_issue(struct register_db *db, int64_t id, const char *to, char **ca
 
 	/* validate before allocating: a refusal leaks nothing */
 	if (!to || !*to)
-		return util_fail(cause, -EINVAL, "issue: the person to issue to is missing");
+		return util_fail(cause, -EINVAL, _("issue: the person to issue to is missing"));
 	if (util_text_check("issue: the person", to, cause) < 0)
 		return -EINVAL;
 	c.details = details1("to", to);
@@ -806,7 +898,7 @@ int register_repair(struct register_db *db, int64_t id, const char *vendor, char
 	struct change c = { .act = ACT_REPAIR, .holder = vendor };
 
 	if (!vendor || !*vendor)
-		return util_fail(cause, -EINVAL, "repair: the repairer is missing");
+		return util_fail(cause, -EINVAL, _("repair: the repairer is missing"));
 	if (util_text_check("repair: the repairer", vendor, cause) < 0)
 		return -EINVAL;
 	c.details = details1("to", vendor);
@@ -836,12 +928,12 @@ static int reclass_check(const struct register_media *m, struct change *c, const
 	int rc = register_media_levels(m, &from, &highest);
 
 	if (rc < 0)
-		return util_fail(cause, rc, "%s has no classification", m->register_no);
+		return util_fail(cause, rc, _("%s has no classification"), m->register_no);
 	rc = policy_check_reclassify(a->pol, from, a->to, cause);
 	if (rc < 0)
 		return rc;
 	if (a->to == from)
-		return util_fail(cause, -EALREADY, "%s is already %s", m->register_no,
+		return util_fail(cause, -EALREADY, _("%s is already %s"), m->register_no,
 				 policy_level_name(from));
 	c->classification = policy_level_name(a->to);
 	c->highest = policy_level_name(a->to > highest ? a->to : highest);
@@ -857,7 +949,7 @@ int register_reclassify(struct register_db *db, const struct policy *pol, int64_
 	struct change c = { .act = ACT_RECLASSIFY };
 
 	if ((unsigned)to >= POLICY_LEVEL_COUNT)
-		return util_fail(cause, -EINVAL, "reclassify: bad level");
+		return util_fail(cause, -EINVAL, _("reclassify: bad level"));
 	c.details = json_object();
 	return apply(db, id, &c, reclass_check, &a, NULL, cause);
 }
@@ -900,7 +992,7 @@ int register_destroy(struct register_db *db, const struct policy *pol, int64_t i
 	int rc;
 
 	if (!d->method || !*d->method || !d->place || !*d->place)
-		return util_fail(cause, -EINVAL, "destroy: the method and the place are required");
+		return util_fail(cause, -EINVAL, _("destroy: the method and the place are required"));
 	rc = check_destroy_text(d, cause);
 	if (rc < 0)
 		return rc;
@@ -909,7 +1001,7 @@ int register_destroy(struct register_db *db, const struct policy *pol, int64_t i
 	    strcmp(register_destroy_method_find(d->method)->code, d->method) != 0) {
 		char *all = register_destroy_methods_text();
 
-		rc = util_fail(cause, -EINVAL, "destroy: unknown method '%s' (one of: %s)",
+		rc = util_fail(cause, -EINVAL, _("destroy: unknown method '%s' (one of: %s)"),
 			       d->method, all ? all : "?");
 		free(all);
 		return rc;
@@ -949,7 +1041,7 @@ int register_policy_check_sanitize(const struct policy *pol, const struct regist
 	if (m->history_differs)
 		return register_check_integrity(m, cause);
 	if (register_media_levels(m, &level, &highest) < 0)
-		return util_fail(cause, -EINVAL, "%s has no classification", m->register_no);
+		return util_fail(cause, -EINVAL, _("%s has no classification"), m->register_no);
 	if (policy_kind_parse(m->media_type, &kind) < 0)
 		kind = POLICY_KIND_OTHER;
 	return policy_check_sanitize(pol, level, highest, kind, cat, dest, cause);
@@ -965,7 +1057,7 @@ static json_t *sanitize_details(const struct register_sanitization *s, char **ca
 	if (s->result_json && *s->result_json) {
 		res = json_loads(s->result_json, 0, &err);
 		if (!res) {
-			util_fail(cause, -EINVAL, "sanitization result is not JSON: %s", err.text);
+			util_fail(cause, -EINVAL, _("sanitization result is not JSON: %s"), err.text);
 			json_decref(o);
 			return NULL;
 		}
@@ -996,8 +1088,8 @@ static int add_unregistered(struct register_db *db, const struct device_info *de
 	struct register_media m;
 
 	if (!dev)
-		return util_fail(cause, -EINVAL, "sanitization of an unenrolled medium needs "
-				 "its device description");
+		return util_fail(cause, -EINVAL, _("sanitization of an unenrolled medium needs "
+				 "its device description"));
 	memset(&m, 0, sizeof(m));
 	register_media_from_device(&m, dev);
 	util_strlcpy(m.state, "in-stock", sizeof(m.state));
@@ -1028,7 +1120,7 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 		enum policy_dest d;
 
 		if (policy_dest_parse(s->destination, &d) < 0)
-			return util_fail(cause, -EINVAL, "unknown destination '%s'",
+			return util_fail(cause, -EINVAL, _("unknown destination '%s'"),
 					 s->destination);
 	}
 	c.details = sanitize_details(s, cause);
@@ -1042,8 +1134,8 @@ int register_record_sanitization(struct register_db *db, int64_t media_id,
 	c.create_dev = media_id <= 0 ? dev : NULL;
 	if (media_id <= 0 && !dev) {
 		json_decref(c.details);
-		return util_fail(cause, -EINVAL, "sanitization of an unenrolled medium needs "
-				 "its device description");
+		return util_fail(cause, -EINVAL, _("sanitization of an unenrolled medium needs "
+				 "its device description"));
 	}
 	rc = apply(db, media_id, &c, end_state, db, hash, cause);
 	if (rc == 0 && out_id)
@@ -1094,8 +1186,8 @@ static int start_check(const struct register_media *m, struct change *c, const v
 
 	if (strcmp(m->state, "awaiting-destruction") == 0 &&
 	    strcmp(a->s->destination ? a->s->destination : "", "destruction") != 0)
-		return util_fail(cause, -EPERM, "lifecycle rule: %s was sanitized for destruction "
-				 "(awaiting-destruction): only destruction may follow",
+		return util_fail(cause, -EPERM, _("lifecycle rule: %s was sanitized for destruction "
+				 "(awaiting-destruction): only destruction may follow"),
 				 m->register_no);
 	if (strcmp(m->state, "sanitizing") != 0) {
 		json_object_set_new(c->details, "state_before", json_string(m->state));
@@ -1111,7 +1203,7 @@ static int start_check(const struct register_media *m, struct change *c, const v
 		      "the run never ended (the program was killed or the station lost power)",
 		      "state", before);
 	if (!d)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (a->s->previous_profile)
 		json_object_set_new(d, "profile", json_string(a->s->previous_profile));
 	return append_event(a->db, m->id, "not-erased", d, a->interrupted_hash, cause);
@@ -1145,13 +1237,13 @@ int register_start_sanitization(struct register_db *db, int64_t media_id,
 	if (interrupted_hash)
 		interrupted_hash[0] = '\0';
 	if (!s->profile || !*s->profile)
-		return util_fail(cause, -EINVAL, "sanitize-started: no profile");
+		return util_fail(cause, -EINVAL, _("sanitize-started: no profile"));
 	if (media_id <= 0 && !dev)
-		return util_fail(cause, -EINVAL, "sanitization of an unenrolled medium needs "
-				 "its device description");
+		return util_fail(cause, -EINVAL, _("sanitization of an unenrolled medium needs "
+				 "its device description"));
 	c.details = start_details(s);
 	if (!c.details)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	c.create_dev = media_id <= 0 ? dev : NULL;
 	rc = apply(db, media_id, &c, start_check, &a, hash, cause);
 	if (rc == 0 && out_id)
@@ -1167,7 +1259,7 @@ int register_record_certificate_failure(struct register_db *db, int64_t media_id
 
 	c.details = json_object();
 	if (!c.details)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	set_text(c.details, "event_hash", event_hash);
 	set_text(c.details, "document", kind);
 	set_text(c.details, "reason", reason);

@@ -95,6 +95,10 @@ struct register_media {
 	 * the row differs from what its events say (register_verify_media()). */
 	bool history_differs;
 	char history_note[256];		/* the first difference */
+	/* id 0, from the central register (another station's medium): the
+	 * station and id of the row it was first enrolled as there */
+	char central_station[128];
+	int64_t central_id;
 };
 
 struct register_event {
@@ -216,6 +220,16 @@ int register_check_head(struct register_db *db, char **cause);
  * and @new_key both sign it; @hash (65 bytes) may be NULL. */
 int register_record_key_rotation(struct register_db *db, const struct sign_key *new_key,
 				 char *hash, char **cause);
+/* The key the chain is signed with now: the newest event's signer (the
+ * new key of a newest "key-rotated").  @fpr (65 bytes) is "" when no event
+ * is signed.  @since (24 bytes, may be NULL) receives when that key was
+ * introduced (the "at" of its key-rotated event; "" for the first key). */
+int register_chain_key(struct register_db *db, char *fpr, char *since, char **cause);
+/* Did the chain introduce the key @fpr (the key of its first signed
+ * event, or the new key of a "key-rotated" event)?  0 and *@yes; a key
+ * merely dropped into keys/ is not one.  A register with no signed event
+ * introduced none: *@yes is then true for any key (nothing to compare). */
+int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause);
 
 /* Lookups: 0, -ENOENT (nothing matches) or another negative errno. */
 int register_get(struct register_db *db, int64_t id, struct register_media *out, char **cause);
@@ -228,6 +242,13 @@ int register_find_ref(struct register_db *db, const char *ref, struct register_m
  * of virtual media.  Media still in service are preferred. */
 int register_find_by_device(struct register_db *db, const struct device_info *dev,
 			    struct register_media *out, char **cause);
+/* A medium another station enrolled (@m from register_find_ref() or
+ * register_find_by_device() with id 0 and central_station set), received
+ * here before this station records anything about it: a local row with its
+ * identity, classification, highest level, state and holder as the centre
+ * has them, and a "received" event naming the station and id it came from
+ * (custos-register(5)).  @m gets the local row. */
+int register_receive(struct register_db *db, struct register_media *m, char **cause);
 
 /* Fill media_type/vendor/model/serial/wwn/backing_file/capacity of @m from
  * a probed device. */

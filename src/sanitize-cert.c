@@ -10,11 +10,14 @@
  */
 #include "sanitize-private.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "staff.h"
@@ -252,7 +255,7 @@ static int attach(const char *dir, struct register_db *db, const json_t *doc, co
 	snprintf(c.path, sizeof(c.path), "%s/%s.json", dir, id);
 	c.json = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	rc = c.json ? register_add_certificate(db, &c, cause) :
-		      util_fail(cause, -ENOMEM, "out of memory");
+		      util_fail(cause, -ENOMEM, _("out of memory"));
 	free(c.json);
 	return rc;
 }
@@ -266,7 +269,7 @@ static void remove_doc(const char *dir, const char *id)
 		char *p = util_asprintf("%s/%s.%s", dir, id, ext[i]);
 
 		if (p && unlink(p) < 0 && errno != ENOENT)
-			util_warn("cannot remove %s: %s", p, strerror(errno));
+			util_warn(_("cannot remove %s: %s"), p, strerror(errno));
 		free(p);
 	}
 }
@@ -293,7 +296,7 @@ static int adopt_orphan(void *data, const char *dir, const char *id, char **caus
 	int rc;
 
 	if (!path)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = cert_load_file(path, &doc, &why);
 	if (rc == 0)
 		rc = cert_verify_doc(doc, o->key, &why);
@@ -304,20 +307,91 @@ static int adopt_orphan(void *data, const char *dir, const char *id, char **caus
 	if (rc == 0)
 		rc = register_event_media(o->db, hash, &media_id, &why);
 	if (rc == 0 && register_event_has_cert(o->db, hash))
-		rc = util_fail(&why, -EEXIST, "its event already has a certificate");
+		rc = util_fail(&why, -EEXIST, _("its event already has a certificate"));
 	if (rc == 0)
 		rc = attach(dir, o->db, doc, id, media_id, hash, &why);
 	if (rc == 0)
-		util_info("%s: a certificate written by an interrupted run, recorded now", path);
+		util_info(_("%s: a certificate written by an interrupted run, recorded now"), path);
 	else
-		rc = util_fail(cause, rc, "%s is not in the register and cannot be recorded (%s): "
+		rc = util_fail(cause, rc, _("%s is not in the register and cannot be recorded (%s): "
 			       "it was not written by this station for an event of its register; "
-			       "move it out of the certificate directory", path,
+			       "move it out of the certificate directory"), path,
 			       why ? why : strerror(-rc));
 	free(why);
 	json_decref(doc);
 	free(path);
 	return rc;
+}
+
+/* The years (at most @max) of this station's certificate files in @dir
+ * other than @year: "<prefix>-YYYY-NNNNNN.json". */
+static size_t other_years(const char *dir, const char *prefix, int year, int *years,
+			  size_t max)
+{
+	size_t plen = strlen(prefix), n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		const char *name = e->d_name;
+		int y = 0;
+		size_t i;
+
+		if (strncmp(name, prefix, plen) != 0 || name[plen] != '-' ||
+		    strlen(name) != plen + 17 || strcmp(name + plen + 12, ".json") != 0 ||
+		    sscanf(name + plen + 1, "%4d-", &y) != 1 || y == year)
+			continue;
+		for (i = 0; i < n && years[i] != y; i++)
+			;
+		if (i == n && n < max)
+			years[n++] = y;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * Numbering is per year, so an orphan left by a kill in one year is never
+ * met by the numbers of the next (the first issue after New Year takes
+ * number 1 of the new year).  For every other year of this station's
+ * files in @dir: its next number, when that file exists without a row, is
+ * recorded like an orphan of this year.  One that cannot be recorded is
+ * left where it is, and register verify reports it.
+ */
+static void adopt_other_years(struct orphan_ctx *o, const char *dir, const char *prefix,
+			      int64_t now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+	int years[32];
+	size_t n;
+
+	if (!gmtime_r(&t, &tm))
+		return;
+	n = other_years(dir, prefix, tm.tm_year + 1900, years, UTIL_ARRAY_SIZE(years));
+	for (size_t i = 0; i < n; i++) {
+		for (int tries = 0; tries < 100; tries++) {
+			char *id = NULL, *path = NULL, *why = NULL;
+			uint64_t seq = 0;
+			bool orphan;
+
+			if (register_next_cert_seq(o->db, prefix, years[i], &seq, NULL) < 0)
+				break;
+			id = util_asprintf("%s-%04d-%06" PRIu64, prefix, years[i], seq);
+			path = id ? util_asprintf("%s/%s.json", dir, id) : NULL;
+			orphan = path && access(path, F_OK) == 0 && !register_cert_id_taken(o->db, id);
+			if (orphan && adopt_orphan(o, dir, id, &why) < 0) {
+				util_warn("%s", why ? why : id);
+				orphan = false;
+			}
+			free(why);
+			free(path);
+			free(id);
+			if (!orphan)
+				break;
+		}
+	}
 }
 
 /* Sign @in with @key into @dir under the next number the register has
@@ -329,6 +403,9 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 {
 	struct sanitize_seq seq = { .db = db, .prefix = st->prefix };
 	struct orphan_ctx orphan = { .db = db, .key = key };
+	/* the certificate names the key that signs it: the station may have
+	 * been re-keyed since @st was read (a run that started before) */
+	struct station signer = *st;
 	struct cert_issue_opts opts = {
 		.cert_dir = dir, .id_taken = register_cert_id_taken, .taken_data = db,
 		.next_seq = sanitize_cert_seq, .seq_data = &seq,
@@ -337,20 +414,29 @@ static int sign_into(const char *dir, const struct station *st, const struct sig
 	int rc, lock_fd = -1;
 
 	*id = NULL;
+	if (sign_fingerprint(key, signer.fingerprint) < 0)
+		return util_fail(cause, -EIO, _("cannot compute the key fingerprint"));
+	signer.key_type = sign_key_type_of(key);
 	pthread_mutex_lock(&certify_lock);
 	/* other processes too: from the number to the record, so none takes
 	 * the same number or records this file as left by a killed issuer */
 	rc = util_mkdir_p(dir, 0700);
 	if (rc < 0)
-		util_fail(cause, rc, "cannot create %s", dir);
+		util_fail(cause, rc, _("cannot create %s"), dir);
 	else
 		rc = cert_dir_lock(dir, &lock_fd, cause);
 	opts.dir_locked = true;
-	if (rc == 0)
-		rc = cert_next_id(st, &opts, util_unix_now(), id, cause);
+	if (rc == 0) {
+		int64_t now = util_unix_now();
+
+		adopt_other_years(&orphan, dir, st->prefix, now);
+		rc = cert_next_id(&signer, &opts, now, id, cause);
+	}
 	opts.id = *id;
 	if (rc == 0)
-		rc = cert_issue(in, st, key, &opts, doc, NULL, cause);
+		rc = cert_issue(in, &signer, key, &opts, doc, NULL, cause);
+	if (rc == 0)
+		util_test_crash("cert-files-written");
 	if (rc == 0)
 		rc = attach(dir, db, *doc, *id, media_id, hash, cause);
 	if (rc < 0 && *id)
@@ -441,16 +527,16 @@ static int destroy_cert_dir(struct sanitize_destroy *fd, char **cause)
 	int rc;
 
 	if (!dir)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = util_mkdir_p(dir, 0700);
 	if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot create %s", dir);
+		rc = util_fail(cause, rc, _("cannot create %s"), dir);
 		goto out;
 	}
 	abs = realpath(dir, NULL);
 	if (util_strlcpy(fd->cert_dir_out, abs ? abs : dir, sizeof(fd->cert_dir_out)) >=
 	    sizeof(fd->cert_dir_out))
-		rc = util_fail(cause, -ENAMETOOLONG, "%s: path too long", dir);
+		rc = util_fail(cause, -ENAMETOOLONG, _("%s: path too long"), dir);
 out:
 	free(abs);
 	free(dir);
@@ -467,10 +553,10 @@ static int destroy_precheck(const struct policy *pol, struct sanitize_destroy *f
 	int rc;
 
 	if (!fd->station)
-		return util_fail(cause, -ENOENT, "no certificate: the station is not set up "
-				 "(custos init)");
+		return util_fail(cause, -ENOENT, _("no certificate: the station is not set up "
+				 "(custos init)"));
 	if (d->n_witnesses > CERT_MAX_WITNESSES)
-		return util_fail(cause, -EPERM, "rule two-witnesses: at most %d witnesses",
+		return util_fail(cause, -EPERM, _("rule two-witnesses: at most %d witnesses"),
 				 CERT_MAX_WITNESSES);
 	rc = policy_check_destroy(pol, d->witnesses, d->n_witnesses, cause);
 	if (rc == 0) {
@@ -503,8 +589,8 @@ static int destroy_certify(struct register_db *db, const struct register_media *
 	if (rc == 0)
 		util_strlcpy(fd->cert_id, id, sizeof(fd->cert_id));
 	if (rc < 0)
-		util_fail(cause, rc, "%s is recorded as destroyed (event %.16s...), but no "
-			  "certificate could be issued: %s", m->register_no, fd->hash,
+		util_fail(cause, rc, _("%s is recorded as destroyed (event %.16s...), but no "
+			  "certificate could be issued: %s"), m->register_no, fd->hash,
 			  why ? why : strerror(-rc));
 	free(why);
 	free(id);
@@ -575,11 +661,11 @@ int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 	int rc;
 
 	if (!b || !dir) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (!st) {
-		rc = util_fail(cause, -ENOENT, "the station is not set up (custos init)");
+		rc = util_fail(cause, -ENOENT, _("the station is not set up (custos init)"));
 		goto out;
 	}
 	rc = register_get(db, run->media_id, &m, cause);
@@ -603,7 +689,7 @@ int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 	roster = roster_details(plan->priv->state_dir, &in);
 	rc = util_mkdir_p(dir, 0700);
 	if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot create %s: %s", dir, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot create %s: %s"), dir, strerror(-rc));
 		goto out;
 	}
 	rc = station_load_signing_key(st, &key, cause);

@@ -161,7 +161,7 @@ static void remove_checkpoint(struct sanitize_run *run)
 	char *path = job_checkpoint_path(run->plan->priv->state_dir, &run->plan->dev);
 
 	if (path && unlink(path) < 0 && errno != ENOENT)
-		util_warn("cannot remove checkpoint %s: %s", path, strerror(errno));
+		util_warn(_("cannot remove checkpoint %s: %s"), path, strerror(errno));
 	free(path);
 }
 
@@ -202,8 +202,8 @@ static int record_end(struct sanitize_run *run, const struct wipe_result *in,
 	text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(j);
 	if (!text)
-		return util_fail(cause, -ENOMEM, "out of memory: the end of the run is not "
-				 "recorded (the medium stays sanitizing)");
+		return util_fail(cause, -ENOMEM, _("out of memory: the end of the run is not "
+				 "recorded (the medium stays sanitizing)"));
 	s.result_json = text;
 	rc = open_db(run, &db, cause);
 	if (rc == 0)
@@ -229,7 +229,7 @@ static int record_end(struct sanitize_run *run, const struct wipe_result *in,
 		if (register_record_certificate_failure(db, run->media_id, end->event_hash,
 			res.outcome == WIPE_OUTCOME_ERASED ? "sanitization" : "report",
 			why ? why : strerror(-rc), &why2) < 0)
-			util_warn("%s: the certificate failure is not recorded either: %s",
+			util_warn(_("%s: the certificate failure is not recorded either: %s"),
 				  end->register_no, why2 ? why2 : "?");
 		free(why2);
 		util_fail(cause, rc, "%s", end->error);
@@ -320,11 +320,19 @@ static int record_start(struct sanitize_run *run, char **cause)
 		.resume = plan->resume,
 	};
 	struct register_db *db = NULL;
+	struct register_media m = plan->priv->m;
+	int64_t id = plan->media_id;
 	int rc = open_db(run, &db, cause);
 
+	/* another station's medium (the central register): received here
+	 * first, so the run joins its one history with its classification */
+	if (rc == 0 && id <= 0 && plan->priv->in_register && m.central_station[0]) {
+		rc = register_receive(db, &m, cause);
+		id = m.id;
+	}
 	if (rc == 0)
-		rc = register_start_sanitization(db, plan->media_id, &plan->dev, &s,
-						 &run->media_id, run->start_hash, NULL, cause);
+		rc = register_start_sanitization(db, id, &plan->dev, &s, &run->media_id,
+						 run->start_hash, NULL, cause);
 	register_close(db);
 	return rc;
 }
@@ -349,10 +357,10 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 
 	*out = NULL;
 	if (plan->rc < 0)
-		return util_fail(cause, -EPERM, "refused: %s", plan->reason);
+		return util_fail(cause, -EPERM, _("refused: %s"), plan->reason);
 	run = calloc(1, sizeof(*run));
 	if (!run)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	run->plan = plan;
 	run->lock_fd = -1;
 	run->fw.opts = plan->priv->fw;
@@ -388,7 +396,7 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 	}
 	wipe_test_pause("CUSTOS_TEST_PAUSE_AFTER_START", NULL);
 	if (take_lock(run) < 0)
-		util_warn("%s: cannot lock %s: others may not see that it is running",
+		util_warn(_("%s: cannot lock %s: others may not see that it is running"),
 			  plan->dev.path, run->lock_path);
 	rc = job_run(run->job, &why);
 	if (rc < 0) {
@@ -400,7 +408,7 @@ int sanitize_start(struct sanitize_plan *plan, struct sanitize_run **out, char *
 
 		record_failed(run, why ? why : strerror(-rc), &rec);
 		if (e->cert_id[0])
-			util_fail(cause, rc, "%s (recorded: %s %s, report %s)",
+			util_fail(cause, rc, _("%s (recorded: %s %s, report %s)"),
 				  why ? why : strerror(-rc), e->register_no, e->event, e->cert_id);
 		else
 			util_fail(cause, rc, "%s%s%s", why ? why : strerror(-rc),
@@ -471,16 +479,16 @@ void sanitize_progress_text(const struct sanitize_progress *p, char *buf, size_t
 	if (p->eta_s != UINT64_MAX)
 		util_format_duration(p->eta_s, eta, sizeof(eta));
 	if (p->state == SANITIZE_DONE) {
-		snprintf(buf, len, "100.0%% done");
+		snprintf(buf, len, _("100.0%% done"));
 		return;
 	}
 	if (p->state == SANITIZE_RECORDING) {
-		snprintf(buf, len, "100.0%% recording");
+		snprintf(buf, len, _("100.0%% recording"));
 		return;
 	}
-	snprintf(buf, len, "%5.1f%% pass %u/%u %-6s %s/s ETA %s%s", p->percent,
+	snprintf(buf, len, _("%5.1f%% pass %u/%u %-6s %s/s ETA %s%s"), p->percent,
 		 p->pass ? p->pass : 1, p->n_passes ? p->n_passes : 1, wipe_phase_name(p->phase),
-		 rate, eta, p->errors ? " ERRORS" : "");
+		 rate, eta, p->errors ? _(" ERRORS") : "");
 }
 
 void sanitize_abort(struct sanitize_run *run)

@@ -163,19 +163,19 @@ static int check_input(struct sanitize_plan *plan, const struct sanitize_request
 	enum policy_level l = SANITIZE_DEFAULT_CLASS;
 
 	if (policy_dest_parse(dest, &plan->dest) < 0)
-		return refuse(plan, -EINVAL, "input", "unknown destination '%s'", dest);
+		return refuse(plan, -EINVAL, "input", _("unknown destination '%s'"), dest);
 	util_strlcpy(plan->destination, policy_dest_name(plan->dest), sizeof(plan->destination));
 	if (!blank(rq->declared_class) && policy_level_parse(rq->declared_class, &l) < 0)
-		return refuse(plan, -EINVAL, "input", "unknown classification '%s'",
+		return refuse(plan, -EINVAL, "input", _("unknown classification '%s'"),
 			      rq->declared_class);
 	util_strlcpy(pv->declared_class, policy_level_name(l), sizeof(pv->declared_class));
 	if (rq->n_witnesses > SANITIZE_MAX_WITNESSES)
-		return refuse(plan, -EINVAL, "input", "at most %d witnesses",
+		return refuse(plan, -EINVAL, "input", _("at most %d witnesses"),
 			      SANITIZE_MAX_WITNESSES);
 	if (!plan->operator_name[0])
-		return refuse(plan, -EPERM, "people", "the operator's name is missing: the "
+		return refuse(plan, -EPERM, "people", _("the operator's name is missing: the "
 			      "station keeps a roster; name one of its operators (--operator, "
-			      "CUSTOS_OPERATOR or 'custos staff default')");
+			      "CUSTOS_OPERATOR or 'custos staff default')"));
 	return 0;
 }
 
@@ -186,21 +186,21 @@ static int check_people(struct sanitize_plan *plan)
 	const char *op = plan->operator_name, *val = plan->validator_name;
 
 	if (!blank(val) && policy_same_person(op, val))
-		return refuse(plan, -EPERM, "people", "the validator (%s) is the operator (%s): "
-			      "a second person must validate", val, op);
+		return refuse(plan, -EPERM, "people", _("the validator (%s) is the operator (%s): "
+			      "a second person must validate"), val, op);
 	if (blank(val) && !blank(plan->validator_title))
-		return refuse(plan, -EPERM, "people", "a validator title (%s) without a "
-			      "validator's name", plan->validator_title);
+		return refuse(plan, -EPERM, "people", _("a validator title (%s) without a "
+			      "validator's name"), plan->validator_title);
 	for (size_t i = 0; i < plan->n_witnesses; i++) {
 		const char *w = plan->witnesses[i];
 
 		if (policy_same_person(w, op))
-			return refuse(plan, -EPERM, "people", "witness %s is the operator", w);
+			return refuse(plan, -EPERM, "people", _("witness %s is the operator"), w);
 		if (!blank(val) && policy_same_person(w, val))
-			return refuse(plan, -EPERM, "people", "witness %s is the validator", w);
+			return refuse(plan, -EPERM, "people", _("witness %s is the validator"), w);
 		for (size_t j = 0; j < i; j++)
 			if (policy_same_person(w, plan->witnesses[j]))
-				return refuse(plan, -EPERM, "people", "witness %s is named twice",
+				return refuse(plan, -EPERM, "people", _("witness %s is named twice"),
 					      w);
 	}
 	return 0;
@@ -257,7 +257,7 @@ static int lookup(struct sanitize_plan *plan, struct register_db *db)
 	if (m->unregistered || !m->classification[0])
 		return 0;
 	if (register_media_levels(m, &pv->level, &pv->highest) < 0)
-		return refuse(plan, -EPERM, "integrity", "%s: its classification cannot be read",
+		return refuse(plan, -EPERM, "integrity", _("%s: its classification cannot be read"),
 			      m->register_no);
 	plan->declared = false;
 	util_strlcpy(plan->classification, m->classification, sizeof(plan->classification));
@@ -345,11 +345,11 @@ static int check_resume(struct sanitize_plan *plan)
 	if (!plan->resume)
 		return 0;
 	if (plan->profile.method != PROFILE_METHOD_OVERWRITE)
-		return refuse(plan, -EINVAL, "resume", "only an overwrite can be resumed; "
-			      "start the firmware method again");
+		return refuse(plan, -EINVAL, "resume", _("only an overwrite can be resumed; "
+			      "start the firmware method again"));
 	path = job_checkpoint_path(plan->priv->state_dir, &plan->dev);
 	if (!path)
-		return refuse(plan, -ENOMEM, "resume", "out of memory");
+		return refuse(plan, -ENOMEM, "resume", _("out of memory"));
 	j = json_load_file(path, 0, NULL);
 	if (!j && plan->interrupted) {
 		/* killed before its first checkpoint: nothing to continue, so the
@@ -362,7 +362,7 @@ static int check_resume(struct sanitize_plan *plan)
 		return 0;
 	}
 	if (!j) {
-		refuse(plan, -ENOENT, "resume", "%s: no checkpoint to resume (%s)", plan->dev.path,
+		refuse(plan, -ENOENT, "resume", _("%s: no checkpoint to resume (%s)"), plan->dev.path,
 		       path);
 		free(path);
 		return plan->rc;
@@ -385,23 +385,23 @@ static int check_dir(struct sanitize_plan *plan, const char *dir, const char *cl
 	int rc = util_mkdir_p(dir, 0700), fd;
 
 	if (rc < 0)
-		return refuse(plan, rc, cls, "%s %s cannot be created: %s", what, dir,
+		return refuse(plan, rc, cls, _("%s %s cannot be created: %s"), what, dir,
 			      strerror(-rc));
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return refuse(plan, -ENOTDIR, cls, "%s %s is not a directory", what, dir);
+		return refuse(plan, -ENOTDIR, cls, _("%s %s is not a directory"), what, dir);
 	if (access(dir, W_OK | X_OK) < 0)
 		return refuse(plan, -errno == -EACCES ? -EROFS : -errno, cls,
-			      "%s %s is not writable: %s", what, dir, strerror(errno));
+			      _("%s %s is not writable: %s"), what, dir, strerror(errno));
 	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
-		return refuse(plan, -EROFS, cls, "%s %s is on a read-only file system", what, dir);
+		return refuse(plan, -EROFS, cls, _("%s %s is on a read-only file system"), what, dir);
 	if (statvfs(dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < SANITIZE_MIN_FREE)
-		return refuse(plan, -ENOSPC, cls, "%s %s is full (%llu KiB free, %llu KiB "
-			      "needed)", what, dir,
+		return refuse(plan, -ENOSPC, cls, _("%s %s is full (%llu KiB free, %llu KiB "
+			      "needed)"), what, dir,
 			      (unsigned long long)((uint64_t)vfs.f_bavail * vfs.f_frsize >> 10),
 			      SANITIZE_MIN_FREE >> 10);
 	probe = util_asprintf("%s/.custos-write-probe.%ld", dir, (long)getpid());
 	if (!probe)
-		return refuse(plan, -ENOMEM, cls, "out of memory");
+		return refuse(plan, -ENOMEM, cls, _("out of memory"));
 	memset(buf, 0, sizeof(buf));
 	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	rc = fd < 0 ? -errno : 0;
@@ -415,7 +415,7 @@ static int check_dir(struct sanitize_plan *plan, const char *dir, const char *cl
 		unlink(probe);
 	free(probe);
 	if (rc < 0)
-		return refuse(plan, rc, cls, "%s %s cannot take a file: %s", what, dir,
+		return refuse(plan, rc, cls, _("%s %s cannot take a file: %s"), what, dir,
 			      strerror(-rc));
 	return 0;
 }
@@ -430,14 +430,14 @@ static int check_register(struct sanitize_plan *plan, struct register_db *db)
 
 	snprintf(path, sizeof(path), "%s/%s", plan->priv->state_dir, REGISTER_FILE);
 	if (access(path, W_OK) < 0)
-		return refuse(plan, -EROFS, "register", "the register %s is not writable: %s",
+		return refuse(plan, -EROFS, "register", _("the register %s is not writable: %s"),
 			      path, strerror(errno));
-	rc = check_dir(plan, plan->priv->state_dir, "register", "the register's directory");
+	rc = check_dir(plan, plan->priv->state_dir, "register", _("the register's directory"));
 	if (rc < 0)
 		return rc;
 	rc = register_probe_write(db, &cause);
 	if (rc < 0)
-		return refuse(plan, rc, "register", "the register %s cannot take a record: %s",
+		return refuse(plan, rc, "register", _("the register %s cannot take a record: %s"),
 			      path, cause ? cause : strerror(-rc));
 	free(cause);
 	cause = NULL;
@@ -445,7 +445,7 @@ static int check_register(struct sanitize_plan *plan, struct register_db *db)
 	 * truncated, rolled back, rewritten) takes no record */
 	rc = register_check_head(db, &cause);
 	if (rc < 0) {
-		refuse(plan, rc, "register", "the register %s does not match its signed head: %s",
+		refuse(plan, rc, "register", _("the register %s does not match its signed head: %s"),
 		       path, cause ? cause : strerror(-rc));
 		free(cause);
 		return rc;
@@ -460,13 +460,13 @@ static int check_certs(struct sanitize_plan *plan)
 	int rc;
 
 	if (!plan->priv->station)
-		return refuse(plan, -ENOENT, "station", "the station is not set up (custos init): "
-			      "sanitizing issues signed certificates; nothing was written");
+		return refuse(plan, -ENOENT, "station", _("the station is not set up (custos init): "
+			      "sanitizing issues signed certificates; nothing was written"));
 	rc = station_load_signing_key(plan->priv->station, &key, &cause);
 	sign_key_free(key);
 	if (rc < 0)
 		return refuse_cause(plan, rc, "certs", cause);
-	return check_dir(plan, plan->priv->cert_dir, "certs", "the certificate directory");
+	return check_dir(plan, plan->priv->cert_dir, "certs", _("the certificate directory"));
 }
 
 /* What the person types: the serial, or the name of virtual media. */
@@ -554,14 +554,14 @@ int sanitize_plan(const struct sanitize_request *rq, struct sanitize_plan **out,
 
 	*out = NULL;
 	if (!rq || !rq->state_dir || !rq->policy || !rq->path || !rq->profile)
-		return util_fail(cause, -EINVAL, "sanitize: state directory, policy, target and "
-				 "profile are required");
+		return util_fail(cause, -EINVAL, _("sanitize: state directory, policy, target and "
+				 "profile are required"));
 	plan = calloc(1, sizeof(*plan));
 	if (plan)
 		plan->priv = calloc(1, sizeof(*plan->priv));
 	if (!plan || !plan->priv) {
 		free(plan);
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	copy_request(plan, rq);
 	decide(plan, rq);
@@ -586,7 +586,7 @@ int sanitize_plan_set_destination(struct sanitize_plan *plan, const char *destin
 	enum policy_dest d;
 
 	if (!destination || policy_dest_parse(destination, &d) < 0)
-		return util_fail(cause, -EINVAL, "unknown destination '%s'",
+		return util_fail(cause, -EINVAL, _("unknown destination '%s'"),
 				 destination ? destination : "");
 	/* refused before the destination was considered: stays refused */
 	if (plan->rc < 0 && !plan->priv->dest_refused)

@@ -190,29 +190,29 @@ static int check_transport(int rc, struct sgio_ata_res *res, uint8_t op, char **
 
 	if (rc < 0) {
 		res->transport_failed = true;
-		return util_fail(cause, rc, "ATA command %02Xh: SG_IO failed: %s", op,
+		return util_fail(cause, rc, _("ATA command %02Xh: SG_IO failed: %s"), op,
 				 strerror(-rc));
 	}
 	if (raw->status != 0x00 && raw->status != 0x02)
-		return util_fail(cause, -EBADE, "ATA command %02Xh: SCSI status %02Xh", op,
+		return util_fail(cause, -EBADE, _("ATA command %02Xh: SCSI status %02Xh"), op,
 				 raw->status);
 	if (raw->host_status || ds == DRIVER_TIMEOUT) {
 		res->transport_failed = true;
 		if (raw->host_status == HOST_TIME_OUT || ds == DRIVER_TIMEOUT) {
 			res->timed_out = true;
 			return util_fail(cause, -ETIMEDOUT,
-					 "ATA command %02Xh timed out; drive state unknown", op);
+					 _("ATA command %02Xh timed out; drive state unknown"), op);
 		}
 		if (raw->host_status == HOST_RESET) {
 			res->reset_seen = true;
 			return util_fail(cause, -ECONNRESET,
-					 "ATA command %02Xh: bus reset during the command", op);
+					 _("ATA command %02Xh: bus reset during the command"), op);
 		}
-		return util_fail(cause, -EREMOTEIO, "ATA command %02Xh: host status %02Xh", op,
+		return util_fail(cause, -EREMOTEIO, _("ATA command %02Xh: host status %02Xh"), op,
 				 raw->host_status);
 	}
 	if (ds != 0 && ds != DRIVER_SENSE)
-		return util_fail(cause, -EBADE, "ATA command %02Xh: driver status %02Xh", op,
+		return util_fail(cause, -EBADE, _("ATA command %02Xh: driver status %02Xh"), op,
 				 raw->driver_status);
 	return 0;
 }
@@ -227,21 +227,21 @@ static int check_sense(struct sgio_ata_res *res, uint8_t op, char **cause)
 	if (rc == -ENODATA) {
 		if (res->raw.status == 0x02)
 			return util_fail(cause, -EIO,
-					 "ATA command %02Xh: check condition without sense data",
+					 _("ATA command %02Xh: check condition without sense data"),
 					 op);
 		return 0;
 	}
 	if (rc < 0)
-		return util_fail(cause, -EIO, "ATA command %02Xh: undecodable sense data", op);
+		return util_fail(cause, -EIO, _("ATA command %02Xh: undecodable sense data"), op);
 	if (s->key == 0x06 && s->asc == 0x29) {
 		res->reset_seen = true;
 		return util_fail(cause, -ECONNRESET,
-				 "ATA command %02Xh: unit attention, reset occurred", op);
+				 _("ATA command %02Xh: unit attention, reset occurred"), op);
 	}
 	if (s->regs_valid && (s->status & (ATA_STAT_ERR | ATA_STAT_DRQ))) {
 		res->aborted = (s->error & ATA_ERR_ABRT) != 0;
 		return util_fail(cause, -EIO,
-				 "ATA command %02Xh failed: status %02Xh error %02Xh%s", op,
+				 _("ATA command %02Xh failed: status %02Xh error %02Xh%s"), op,
 				 s->status, s->error, res->aborted ? " (aborted)" : "");
 	}
 	if (sense_is_passthru_info(s))
@@ -249,10 +249,10 @@ static int check_sense(struct sgio_ata_res *res, uint8_t op, char **cause)
 	/* any other sense key: the command did not complete, whatever the registers say */
 	if (s->key == 0x05 && (s->asc == 0x20 || s->asc == 0x24))
 		return util_fail(cause, -EOPNOTSUPP,
-				 "ATA command %02Xh not supported by the drive or the bridge in "
-				 "between (ILLEGAL REQUEST, ASC/ASCQ %02Xh/%02Xh)", op, s->asc,
+				 _("ATA command %02Xh not supported by the drive or the bridge in "
+				 "between (ILLEGAL REQUEST, ASC/ASCQ %02Xh/%02Xh)"), op, s->asc,
 				 s->ascq);
-	return util_fail(cause, -EIO, "ATA command %02Xh: sense key %Xh, ASC/ASCQ %02Xh/%02Xh",
+	return util_fail(cause, -EIO, _("ATA command %02Xh: sense key %Xh, ASC/ASCQ %02Xh/%02Xh"),
 			 op, s->key, s->asc, s->ascq);
 }
 
@@ -270,7 +270,7 @@ int sgio_ata(struct sgio_dev *dev, const struct sgio_ata_cmd *cmd, struct sgio_a
 	if (!dev->ops->ata_cmd || dev->kind != SGIO_KIND_ATA)
 		return util_fail(cause, -EOPNOTSUPP, "%s", NO_FIRMWARE);
 	if (cmd->timeout_ms == 0)
-		return util_fail(cause, -EINVAL, "ATA command without a timeout");
+		return util_fail(cause, -EINVAL, _("ATA command without a timeout"));
 	if (cmd->proto == SGIO_PROTO_PIO_IN)
 		dir = SGIO_DIR_IN;
 	else if (cmd->proto == SGIO_PROTO_PIO_OUT)
@@ -314,15 +314,15 @@ int sgio_nvme_admin(struct sgio_dev *dev, struct sgio_nvme_cmd *cmd, int *status
 	if (!dev->ops->nvme_admin || dev->kind != SGIO_KIND_NVME)
 		return util_fail(cause, -EOPNOTSUPP, "%s", NO_FIRMWARE);
 	if (cmd->timeout_ms == 0)
-		return util_fail(cause, -EINVAL, "NVMe command without a timeout");
+		return util_fail(cause, -EINVAL, _("NVMe command without a timeout"));
 	rc = dev->ops->nvme_admin(dev->ctx, cmd);
 	if (rc < 0)
-		return util_fail(cause, rc, "NVMe admin command %02Xh: %s", cmd->opcode,
+		return util_fail(cause, rc, _("NVMe admin command %02Xh: %s"), cmd->opcode,
 				 strerror(-rc));
 	if (rc > 0) {
 		if (status)
 			*status = rc;
-		return util_fail(cause, -EIO, "NVMe admin command %02Xh: %s (SCT %d SC %02Xh%s)",
+		return util_fail(cause, -EIO, _("NVMe admin command %02Xh: %s (SCT %d SC %02Xh%s)"),
 				 cmd->opcode, sgio_nvme_status_name(rc), SGIO_NVME_SCT(rc),
 				 SGIO_NVME_SC(rc), (rc & SGIO_NVME_DNR) ? ", do not retry" : "");
 	}
@@ -335,10 +335,10 @@ int sgio_rw(struct sgio_dev *dev, bool write, uint64_t lba, void *buf, uint32_t 
 	int rc;
 
 	if (!dev->ops->rw)
-		return util_fail(cause, -EOPNOTSUPP, "no block I/O on this transport");
+		return util_fail(cause, -EOPNOTSUPP, _("no block I/O on this transport"));
 	rc = dev->ops->rw(dev->ctx, write, lba, buf, count);
 	if (rc < 0)
-		return util_fail(cause, rc, "%s of LBA %llu failed: %s", write ? "write" : "read",
+		return util_fail(cause, rc, _("%s of LBA %llu failed: %s"), write ? "write" : "read",
 				 (unsigned long long)lba, strerror(-rc));
 	return 0;
 }
@@ -469,7 +469,7 @@ static void real_close(void *ctx)
 	struct real_ctx *c = ctx;
 
 	if (c->fd >= 0 && util_close(c->fd) < 0)
-		util_warn("closing the device failed");
+		util_warn(_("closing the device failed"));
 	free(c);
 }
 
@@ -526,10 +526,10 @@ static int classify(const struct stat *st, struct sgio_dev *dev, char **cause)
 		 minor(st->st_rdev));
 	real = realpath(link, NULL);
 	if (!real)
-		return util_fail(cause, -ENODEV, "%s: not found in sysfs", dev->path);
+		return util_fail(cause, -ENODEV, _("%s: not found in sysfs"), dev->path);
 	part = util_asprintf("%s/partition", real);
 	if (part && access(part, F_OK) == 0)
-		rc = util_fail(cause, -ENOTBLK, "%s is a partition, not a whole disk", dev->path);
+		rc = util_fail(cause, -ENOTBLK, _("%s is a partition, not a whole disk"), dev->path);
 	free(part);
 	name = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
 	if (rc == 0) {
@@ -556,9 +556,9 @@ static int check_diskseq(int fd, const char *name, uint64_t diskseq, char **caus
 		now = 0;
 #endif
 	if (now != diskseq)
-		return util_fail(cause, -EAGAIN, "%s: refused: the medium changed since it was "
+		return util_fail(cause, -EAGAIN, _("%s: refused: the medium changed since it was "
 				 "checked and confirmed (disk sequence number %llu, now %llu): "
-				 "nothing was sent to it", name, (unsigned long long)diskseq,
+				 "nothing was sent to it"), name, (unsigned long long)diskseq,
 				 (unsigned long long)now);
 	return 0;
 }
@@ -573,7 +573,7 @@ int sgio_open_at(int anchor, const char *name, bool rw, uint64_t diskseq, struct
 
 	*out = NULL;
 	if (!dev || !c) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto fail;
 	}
 	c->fd = -1;
@@ -587,7 +587,7 @@ int sgio_open_at(int anchor, const char *name, bool rw, uint64_t diskseq, struct
 		goto fail;
 	}
 	if (!S_ISBLK(st.st_mode)) {
-		rc = util_fail(cause, -ENOTBLK, "%s is not a block device", name);
+		rc = util_fail(cause, -ENOTBLK, _("%s is not a block device"), name);
 		goto fail;
 	}
 	rc = classify(&st, dev, cause);
@@ -598,7 +598,7 @@ int sgio_open_at(int anchor, const char *name, bool rw, uint64_t diskseq, struct
 	c->fd = open(dev->opened, rw ? O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC :
 				       O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (c->fd < 0) {
-		rc = util_fail(cause, -errno, "cannot open %s: %s", name, strerror(errno));
+		rc = util_fail(cause, -errno, _("cannot open %s: %s"), name, strerror(errno));
 		goto fail;
 	}
 	rc = check_diskseq(c->fd, name, diskseq, cause);
@@ -634,7 +634,7 @@ int sgio_open(const char *path, bool rw, struct sgio_dev **out, char **cause)
 	if (util_close(fd) < 0 && rc == 0) {
 		sgio_close(*out);
 		*out = NULL;
-		rc = util_fail(cause, -EIO, "%s: close failed", path);
+		rc = util_fail(cause, -EIO, _("%s: close failed"), path);
 	}
 	return rc;
 }
@@ -648,10 +648,10 @@ int sgio_reopen(struct sgio_dev *dev, struct sgio_dev **out, char **cause)
 		return sgio_open_at(((struct real_ctx *)dev->ctx)->fd, dev->path, false, 0, out,
 				    cause);
 	if (!dev->ops->thread_safe)
-		return util_fail(cause, -EOPNOTSUPP, "no second handle on this transport");
+		return util_fail(cause, -EOPNOTSUPP, _("no second handle on this transport"));
 	copy = malloc(sizeof(*copy));
 	if (!copy)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	*copy = *dev;
 	copy->borrowed = true;
 	*out = copy;

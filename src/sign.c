@@ -93,23 +93,23 @@ int sign_generate(enum sign_key_type type, const char *priv_path, const char *pu
 
 	pkey = generate(type);
 	if (!pkey)
-		return util_fail(cause, -EIO, "cannot generate an %s key: %s",
+		return util_fail(cause, -EIO, _("cannot generate an %s key: %s"),
 				 sign_key_type_name(type), ssl_error());
 	priv = BIO_new(BIO_s_mem());
 	pub = BIO_new(BIO_s_mem());
 	if (!priv || !pub || !PEM_write_bio_PrivateKey(priv, pkey, NULL, NULL, 0, NULL, NULL) ||
 	    !PEM_write_bio_PUBKEY(pub, pkey)) {
-		rc = util_fail(cause, -ENOMEM, "cannot encode the key pair: %s", ssl_error());
+		rc = util_fail(cause, -ENOMEM, _("cannot encode the key pair: %s"), ssl_error());
 		goto out;
 	}
 	rc = bio_to_file(priv, priv_path, 0600);
 	if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot write %s: %s", priv_path, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot write %s: %s"), priv_path, strerror(-rc));
 		goto out;
 	}
 	rc = bio_to_file(pub, pub_path, 0644);
 	if (rc < 0)
-		rc = util_fail(cause, rc, "cannot write %s: %s", pub_path, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot write %s: %s"), pub_path, strerror(-rc));
 out:
 	BIO_free(priv);
 	BIO_free(pub);
@@ -131,11 +131,11 @@ static int wrap(EVP_PKEY *pkey, struct sign_key **out, const char *what, char **
 			k->type = SIGN_KEY_SM2;
 	} else {
 		EVP_PKEY_free(pkey);
-		return util_fail(cause, -EINVAL, "%s: not an Ed25519 or SM2 key", what);
+		return util_fail(cause, -EINVAL, _("%s: not an Ed25519 or SM2 key"), what);
 	}
 	if (!k) {
 		EVP_PKEY_free(pkey);
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	k->pkey = pkey;
 	*out = k;
@@ -151,17 +151,17 @@ static int load_pem(const char *pem, size_t len, bool private, const char *what,
 
 	*out = NULL;
 	if (len > (size_t)INT32_MAX)
-		return util_fail(cause, -EINVAL, "%s: too large for a key", what);
+		return util_fail(cause, -EINVAL, _("%s: too large for a key"), what);
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (private)
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	else
 		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (!pkey)
-		return util_fail(cause, -EINVAL, "%s: not a PEM %s key: %s", what,
+		return util_fail(cause, -EINVAL, _("%s: not a PEM %s key: %s"), what,
 				 private ? "private" : "public", ssl_error());
 	return wrap(pkey, out, what, cause);
 }

@@ -93,13 +93,13 @@ void staff_roles_format(unsigned bits, char *buf, size_t len)
 static int check_field(const char *what, const char *s, bool required, char **cause)
 {
 	if (!s || !*s)
-		return required ? util_fail(cause, -EINVAL, "the %s is required", what) : 0;
+		return required ? util_fail(cause, -EINVAL, _("the %s is required"), what) : 0;
 	if (strlen(s) > STAFF_FIELD_MAX)
-		return util_fail(cause, -EINVAL, "the %s is longer than %d bytes", what,
+		return util_fail(cause, -EINVAL, _("the %s is longer than %d bytes"), what,
 				 STAFF_FIELD_MAX);
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return util_fail(cause, -EINVAL, "the %s must be one line of text", what);
+			return util_fail(cause, -EINVAL, _("the %s must be one line of text"), what);
 	return 0;
 }
 
@@ -147,8 +147,8 @@ int staff_add(struct staff *roster, const char *name, unsigned bits, const char 
 	int rc;
 
 	if (!p.roles)
-		return util_fail(cause, -EINVAL, "a person needs at least one role (operator, "
-				 "validator, witness, custodian)");
+		return util_fail(cause, -EINVAL, _("a person needs at least one role (operator, "
+				 "validator, witness, custodian)"));
 	rc = field_dup(name, &p.name);
 	if (rc == 0)
 		rc = field_dup(title, &p.title);
@@ -163,8 +163,8 @@ int staff_add(struct staff *roster, const char *name, unsigned bits, const char 
 	}
 	rc = check_field("name", p.name, true, cause);
 	if (rc == 0 && !one_name(p.name))
-		rc = util_fail(cause, -EINVAL, "the name '%s' holds a list separator (, ， 、 ; ；): "
-			       "add one person at a time", p.name);
+		rc = util_fail(cause, -EINVAL, _("the name '%s' holds a list separator (, ， 、 ; ；): "
+			       "add one person at a time"), p.name);
 	if (rc == 0)
 		rc = check_field("title", p.title, false, cause);
 	if (rc == 0)
@@ -172,7 +172,7 @@ int staff_add(struct staff *roster, const char *name, unsigned bits, const char 
 	if (rc == 0)
 		rc = check_field("phone", p.phone, false, cause);
 	if (rc == 0 && staff_find(roster, p.name))
-		rc = util_fail(cause, -EEXIST, "%s is on the roster already", p.name);
+		rc = util_fail(cause, -EEXIST, _("%s is on the roster already"), p.name);
 	if (rc < 0) {
 		person_clear(&p);
 		return rc;
@@ -180,7 +180,7 @@ int staff_add(struct staff *roster, const char *name, unsigned bits, const char 
 	np = realloc(roster->people, (roster->n + 1) * sizeof(*np));
 	if (!np) {
 		person_clear(&p);
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	np[roster->n++] = p;
 	roster->people = np;
@@ -238,7 +238,7 @@ int staff_remove(struct staff *roster, const char *name, char **cause)
 
 	if (!p) {
 		all = staff_describe(roster, 0);
-		rc = util_fail(cause, -ENOENT, "%s is not on the roster; the roster: %s", name,
+		rc = util_fail(cause, -ENOENT, _("%s is not on the roster; the roster: %s"), name,
 			       all ? all : "?");
 		free(all);
 		return rc;
@@ -261,7 +261,7 @@ int staff_require(const struct staff *roster, const char *name, unsigned role,
 
 	*person = NULL;
 	if (names_blank(name))
-		return util_fail(cause, -EINVAL, "a %s needs a name", what);
+		return util_fail(cause, -EINVAL, _("a %s needs a name"), what);
 	if (!roster || roster->n == 0)
 		return 0;
 	p = staff_find(roster, name);
@@ -271,12 +271,12 @@ int staff_require(const struct staff *roster, const char *name, unsigned role,
 	}
 	if (p) {
 		staff_roles_format(p->roles, r, sizeof(r));
-		return util_fail(cause, -EPERM, "%s is on the station roster as %s, not as %s "
-				 "(custos staff add)", p->name, r, what);
+		return util_fail(cause, -EPERM, _("%s is on the station roster as %s, not as %s "
+				 "(custos staff add)"), p->name, r, what);
 	}
 	who = staff_describe(roster, role);
-	rc = util_fail(cause, -ENOENT, "%s is not on the station roster as %s; the roster's "
-		       "people in that role: %s (custos staff list, custos staff add)", name,
+	rc = util_fail(cause, -ENOENT, _("%s is not on the station roster as %s; the roster's "
+		       "people in that role: %s (custos staff list, custos staff add)"), name,
 		       what, who ? who : "?");
 	free(who);
 	return rc;
@@ -311,18 +311,18 @@ static int load_person(struct staff *roster, json_t *o, size_t idx, char **cause
 	int rc;
 
 	if (!json_is_object(o) || !json_is_array(jr))
-		return util_fail(cause, -EINVAL, "%s: person %zu: expected an object with "
-				 "\"name\" and \"roles\"", roster->path, idx + 1);
+		return util_fail(cause, -EINVAL, _("%s: person %zu: expected an object with "
+				 "\"name\" and \"roles\""), roster->path, idx + 1);
 	json_array_foreach(jr, i, v) {
 		if (!json_is_string(v) || role_parse(json_string_value(v), &b) < 0)
-			return util_fail(cause, -EINVAL, "%s: person %zu: unknown role",
+			return util_fail(cause, -EINVAL, _("%s: person %zu: unknown role"),
 					 roster->path, idx + 1);
 		bits |= b;
 	}
 	rc = staff_add(roster, jstr(o, "name"), bits, jstr(o, "title"), jstr(o, "department"),
 		       jstr(o, "phone"), &why);
 	if (rc < 0) {
-		rc = util_fail(cause, rc == -ENOMEM ? rc : -EINVAL, "%s: person %zu: %s",
+		rc = util_fail(cause, rc == -ENOMEM ? rc : -EINVAL, _("%s: person %zu: %s"),
 			       roster->path, idx + 1, why ? why : strerror(-rc));
 		free(why);
 	}
@@ -337,12 +337,12 @@ static int parse(struct staff *roster, const char *text, char **cause)
 	int rc = 0;
 
 	if (!root)
-		return util_fail(cause, -EINVAL, "%s: line %d: %s", roster->path, err.line,
+		return util_fail(cause, -EINVAL, _("%s: line %d: %s"), roster->path, err.line,
 				 err.text);
 	people = json_object_get(root, "people");
 	if (strcmp(jstr(root, "format"), STAFF_FORMAT) != 0 || !json_is_array(people)) {
 		json_decref(root);
-		return util_fail(cause, -EINVAL, "%s: not a roster (format %s with people)",
+		return util_fail(cause, -EINVAL, _("%s: not a roster (format %s with people)"),
 				 roster->path, STAFF_FORMAT);
 	}
 	json_array_foreach(people, i, o) {
@@ -366,15 +366,15 @@ int staff_load(const char *state_dir, struct staff **out, char **cause)
 		roster->path = util_asprintf("%s/%s", state_dir, STAFF_FILE);
 	if (!roster || !roster->path) {
 		staff_free(roster);
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	rc = util_read_file(roster->path, &text, &len);
 	if (rc == -ENOENT) {
 		rc = 0;
 	} else if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot read %s: %s", roster->path, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot read %s: %s"), roster->path, strerror(-rc));
 	} else if (len > STAFF_FILE_MAX || strlen(text) != len) {
-		rc = util_fail(cause, -EINVAL, "%s: not a roster (binary or larger than %u bytes)",
+		rc = util_fail(cause, -EINVAL, _("%s: not a roster (binary or larger than %u bytes)"),
 			       roster->path, STAFF_FILE_MAX);
 	} else {
 		rc = parse(roster, text, cause);
@@ -417,10 +417,10 @@ int staff_save(const struct staff *roster, char **cause)
 	text = dump ? util_asprintf("%s\n", dump) : NULL;
 	free(dump);
 	if (!text)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = util_write_file_atomic(roster->path, text, strlen(text), 0600);
 	free(text);
 	if (rc < 0)
-		return util_fail(cause, rc, "cannot write %s: %s", roster->path, strerror(-rc));
+		return util_fail(cause, rc, _("cannot write %s: %s"), roster->path, strerror(-rc));
 	return 0;
 }

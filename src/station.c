@@ -84,14 +84,14 @@ static int make_dirs(const char *state_dir, char **cause)
 	if (rc == 0 && chmod(state_dir, 0700) < 0)
 		rc = -errno;
 	if (rc < 0)
-		return util_fail(cause, rc, "cannot create the state directory %s: %s", state_dir,
+		return util_fail(cause, rc, _("cannot create the state directory %s: %s"), state_dir,
 				 strerror(-rc));
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(subdirs); i++) {
 		char *p = dir_path(state_dir, subdirs[i]);
 
 		rc = p ? util_mkdir_p(p, 0700) : -ENOMEM;
 		if (rc < 0) {
-			rc = util_fail(cause, rc, "cannot create %s: %s", p ? p : subdirs[i],
+			rc = util_fail(cause, rc, _("cannot create %s: %s"), p ? p : subdirs[i],
 				       strerror(-rc));
 			free(p);
 			return rc;
@@ -117,12 +117,12 @@ static int write_conf(const char *state_dir, const struct station_init_opts *o, 
 			     "org=%s\nname=%s\nprefix=%s\nkey_type=%s\ncreated=%s\n",
 			     o->org, o->name, prefix, sign_key_type_name(o->key_type), created);
 	if (!path || !text) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	rc = util_write_file_atomic(path, text, strlen(text), 0644);
 	if (rc < 0)
-		rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot write %s: %s"), path, strerror(-rc));
 	if (rc == 0 && o->register_conninfo)
 		rc = station_set(state_dir, "register", o->register_conninfo, cause);
 out:
@@ -166,21 +166,21 @@ int station_set(const char *state_dir, const char *key, const char *value, char 
 	int rc;
 
 	if (strcmp(key, "register") != 0)
-		return util_fail(cause, -EINVAL, "station set: unknown key '%s' (known: register)",
+		return util_fail(cause, -EINVAL, _("station set: unknown key '%s' (known: register)"),
 				 key);
 	if (value && (!*value || !valid_value(value)))
-		return util_fail(cause, -EINVAL, "station set: the value must be one non-empty line");
+		return util_fail(cause, -EINVAL, _("station set: the value must be one non-empty line"));
 	path = dir_path(state_dir, CONF_NAME);
 	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
 	if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
+		rc = util_fail(cause, rc, _("cannot read %s: %s"), path ? path : CONF_NAME,
 			       strerror(-rc));
 		goto out;
 	}
 	out = conf_with(text, key, value);
 	rc = out ? util_write_file_atomic(path, out, strlen(out), 0644) : -ENOMEM;
 	if (rc < 0)
-		rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+		rc = util_fail(cause, rc, _("cannot write %s: %s"), path, strerror(-rc));
 out:
 	free(path);
 	free(text);
@@ -191,20 +191,20 @@ out:
 static int check_opts(const struct station_init_opts *o, char **cause)
 {
 	if (!valid_value(o->org))
-		return util_fail(cause, -EINVAL, "the organisation name must be one non-empty line");
+		return util_fail(cause, -EINVAL, _("the organisation name must be one non-empty line"));
 	if (!valid_value(o->name))
-		return util_fail(cause, -EINVAL, "the station name must be one non-empty line");
+		return util_fail(cause, -EINVAL, _("the station name must be one non-empty line"));
 	if (o->prefix) {
 		if (!*o->prefix || strlen(o->prefix) > 12)
-			return util_fail(cause, -EINVAL, "the prefix must have 1 to 12 characters");
+			return util_fail(cause, -EINVAL, _("the prefix must have 1 to 12 characters"));
 		for (const char *p = o->prefix; *p; p++)
 			if (!isascii((unsigned char)*p) || !isalnum((unsigned char)*p))
-				return util_fail(cause, -EINVAL, "the prefix '%s' may hold only ASCII "
-						 "letters and digits", o->prefix);
+				return util_fail(cause, -EINVAL, _("the prefix '%s' may hold only ASCII "
+						 "letters and digits"), o->prefix);
 	} else if (!name_gives_prefix(o->name)) {
-		return util_fail(cause, -EINVAL, "the station name '%s' gives no certificate "
+		return util_fail(cause, -EINVAL, _("the station name '%s' gives no certificate "
 				 "prefix: choose one with --prefix (ASCII letters and digits, "
-				 "e.g. --prefix BMS1)", o->name);
+				 "e.g. --prefix BMS1)"), o->name);
 	}
 	return 0;
 }
@@ -216,7 +216,7 @@ static int new_key(const char *state_dir, const struct station_init_opts *opts,
 {
 	char *conf = dir_path(state_dir, CONF_NAME), *pub = dir_path(state_dir, PUB_NAME);
 	bool rekey = opts->force && access(key, F_OK) == 0 && conf && access(conf, F_OK) == 0;
-	int rc = conf && pub ? 0 : util_fail(cause, -ENOMEM, "out of memory");
+	int rc = conf && pub ? 0 : util_fail(cause, -ENOMEM, _("out of memory"));
 
 	if (rc == 0 && rekey)
 		rc = keyring_rekey(state_dir, opts->key_type, station_operator(), NULL, cause);
@@ -241,14 +241,14 @@ int station_init(const char *state_dir, const struct station_init_opts *opts, ch
 		return rc;
 	key = dir_path(state_dir, KEY_NAME);
 	if (!key) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	if (!opts->force && access(key, F_OK) == 0) {
 		rc = util_fail(cause, -EEXIST,
-			       "a station key already exists in %s; it is kept (use --force, or "
+			       _("a station key already exists in %s; it is kept (use --force, or "
 			       "'custos station rekey', to replace it: the old public key stays "
-			       "in the keyring, so what it signed keeps verifying)", state_dir);
+			       "in the keyring, so what it signed keeps verifying)"), state_dir);
 		goto out;
 	}
 	rc = make_dirs(state_dir, cause);
@@ -317,19 +317,19 @@ static int parse_conf(struct station *st, char *text, const char *path, char **c
 			continue;
 		rc = conf_line(st, line, &has_type);
 		if (rc < 0)
-			return util_fail(cause, rc == -ENOMEM ? rc : -EINVAL, "%s: line %d: %s", path,
+			return util_fail(cause, rc == -ENOMEM ? rc : -EINVAL, _("%s: line %d: %s"), path,
 					 lineno, rc == -ENOMEM ? "out of memory" :
 					 "expected key=value with a known key type");
 	}
 	if (!st->org || !st->name || !has_type)
-		return util_fail(cause, -EINVAL, "%s: org, name and key_type are required", path);
+		return util_fail(cause, -EINVAL, _("%s: org, name and key_type are required"), path);
 	if (!st->prefix) {
 		char prefix[16];
 
 		derive_prefix(st->name, prefix, sizeof(prefix));
 		st->prefix = strdup(prefix);
 		if (!st->prefix)
-			return util_fail(cause, -ENOMEM, "out of memory");
+			return util_fail(cause, -ENOMEM, _("out of memory"));
 	}
 	return 0;
 }
@@ -345,7 +345,7 @@ static int load_fingerprint(struct station *st, char **cause)
 	rc = sign_fingerprint(key, st->fingerprint);
 	sign_key_free(key);
 	if (rc < 0)
-		return util_fail(cause, rc, "cannot compute the public key fingerprint");
+		return util_fail(cause, rc, _("cannot compute the public key fingerprint"));
 	return 0;
 }
 
@@ -360,17 +360,17 @@ int station_open(const char *state_dir, struct station **out, char **cause)
 	if (st)
 		st->state_dir = strdup(state_dir);
 	if (!st || !st->state_dir) {
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 		goto out;
 	}
 	path = station_path(st, CONF_NAME);
 	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
 	if (rc == -ENOENT) {
-		rc = util_fail(cause, rc, "no station is set up in %s: run 'custos init --org NAME "
-			       "--station NAME' first", state_dir);
+		rc = util_fail(cause, rc, _("no station is set up in %s: run 'custos init --org NAME "
+			       "--station NAME' first"), state_dir);
 		goto out;
 	} else if (rc < 0) {
-		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
+		rc = util_fail(cause, rc, _("cannot read %s: %s"), path ? path : CONF_NAME,
 			       strerror(-rc));
 		goto out;
 	}
@@ -411,7 +411,7 @@ int station_apply_media_dirs(const struct station *st, char **cause)
 		copy = strdup(st->media_dirs);
 		dirs = calloc(strlen(st->media_dirs) / 2 + 1, sizeof(*dirs));
 		if (!copy || !dirs) {
-			rc = util_fail(cause, -ENOMEM, "out of memory");
+			rc = util_fail(cause, -ENOMEM, _("out of memory"));
 			goto out;
 		}
 	}
@@ -427,7 +427,7 @@ int station_apply_media_dirs(const struct station *st, char **cause)
 		rc = util_fail(cause, rc, "%s/%s: %s", st->state_dir, CONF_NAME,
 			       why ? why : "bad virtual_media_dirs");
 	else if (device_set_media_dirs(st->state_dir, dirs, n) < 0)
-		rc = util_fail(cause, -ENOMEM, "out of memory");
+		rc = util_fail(cause, -ENOMEM, _("out of memory"));
 out:
 	free(why);
 	free(copy);
@@ -467,7 +467,7 @@ static int load_key(const struct station *st, const char *name, bool private,
 
 	*out = NULL;
 	if (!path)
-		return util_fail(cause, -ENOMEM, "out of memory");
+		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = private ? sign_load_private(path, out, cause) : sign_load_public(path, out, cause);
 	free(path);
 	return rc;
@@ -536,19 +536,19 @@ int station_set_operator(const char *state_dir, const char *name, char **cause)
 	int rc;
 
 	if (name && *name && !valid_value(name))
-		return util_fail(cause, -EINVAL, "the operator's name must be one line of text");
+		return util_fail(cause, -EINVAL, _("the operator's name must be one line of text"));
 	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
 	if (rc == -ENOENT)
-		rc = util_fail(cause, rc, "no station is set up in %s: run 'custos init' first",
+		rc = util_fail(cause, rc, _("no station is set up in %s: run 'custos init' first"),
 			       state_dir);
 	else if (rc < 0)
-		rc = util_fail(cause, rc, "cannot read %s: %s", path ? path : CONF_NAME,
+		rc = util_fail(cause, rc, _("cannot read %s: %s"), path ? path : CONF_NAME,
 			       strerror(-rc));
 	if (rc == 0) {
 		out = conf_with_operator(text, name);
 		rc = out ? util_write_file_atomic(path, out, strlen(out), 0644) : -ENOMEM;
 		if (rc < 0)
-			rc = util_fail(cause, rc, "cannot write %s: %s", path, strerror(-rc));
+			rc = util_fail(cause, rc, _("cannot write %s: %s"), path, strerror(-rc));
 	}
 	free(path);
 	free(text);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,12 +211,12 @@ int util_check_config_text(const char *name, const char *data, size_t len, size_
 	size_t line = 1;
 
 	if (len > max)
-		return util_fail(cause, -EFBIG, "%s: larger than %zu bytes", name, max);
+		return util_fail(cause, -EFBIG, _("%s: larger than %zu bytes"), name, max);
 	if (!nul)
 		return 0;
 	for (const char *p = data; p < nul; p++)
 		line += *p == '\n';
-	return util_fail(cause, -EINVAL, "%s:%zu: NUL byte", name, line);
+	return util_fail(cause, -EINVAL, _("%s:%zu: NUL byte"), name, line);
 }
 
 int util_read_config(const char *path, char **data, size_t *len, char **cause)
@@ -251,16 +252,16 @@ int util_read_bounded(const char *path, size_t max, char **data, size_t *len, ch
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		rc = util_fail(cause, -EINVAL, "%s: not a regular file", path);
+		rc = util_fail(cause, -EINVAL, _("%s: not a regular file"), path);
 		goto out;
 	}
 	if ((uint64_t)sb.st_size > max) {
-		rc = util_fail(cause, -EFBIG, "%s: larger than %zu bytes", path, max);
+		rc = util_fail(cause, -EFBIG, _("%s: larger than %zu bytes"), path, max);
 		goto out;
 	}
 	rc = read_fd_bounded(fd, max, &buf, &n);
 	if (rc == -EFBIG)
-		util_fail(cause, rc, "%s: larger than %zu bytes", path, max);
+		util_fail(cause, rc, _("%s: larger than %zu bytes"), path, max);
 	else if (rc < 0)
 		util_fail(cause, rc, "%s: %s", path, strerror(-rc));
 out:
@@ -307,7 +308,7 @@ int util_clean_temps(const char *dir, const char *prefix, unsigned min_age)
 		    now - sb.st_mtime < (time_t)min_age)
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
-			util_info("removed %s/%s, left by an interrupted write", dir, e->d_name);
+			util_info(_("removed %s/%s, left by an interrupted write"), dir, e->d_name);
 			removed++;
 		}
 	}
@@ -350,7 +351,29 @@ uint64_t util_mono_ns(void)
 
 int64_t util_unix_now(void)
 {
+#ifdef CUSTOS_TEST_HOOKS
+	/* test builds: CUSTOS_TEST_NOW=UNIX-SECONDS fixes the clock (a year
+	 * change for certificate numbering, tests/integ-keys.sh) */
+	const char *fixed = getenv("CUSTOS_TEST_NOW");
+
+	if (fixed && *fixed)
+		return (int64_t)strtoll(fixed, NULL, 10);
+#endif
 	return (int64_t)time(NULL);
+}
+
+void util_test_crash(const char *point)
+{
+#ifdef CUSTOS_TEST_HOOKS
+	/* test builds: CUSTOS_TEST_CRASH_AT=POINT kills the process there,
+	 * as a power cut or kill -9 would */
+	const char *at = getenv("CUSTOS_TEST_CRASH_AT");
+
+	if (at && strcmp(at, point) == 0)
+		raise(SIGKILL);
+#else
+	(void)point;	/* a normal build has no test hooks */
+#endif
 }
 
 void util_iso8601(int64_t unix_secs, char *buf, size_t len)
@@ -723,9 +746,9 @@ int util_text_check(const char *what, const char *s, char **cause)
 	if (!s || util_text_valid(s, &bad))
 		return 0;
 	if (util_utf8_decode((const unsigned char *)s + bad, strlen(s + bad), &cp) == 0)
-		return util_fail(cause, -EINVAL, "%s: invalid UTF-8 at byte %zu (0x%02x)", what,
+		return util_fail(cause, -EINVAL, _("%s: invalid UTF-8 at byte %zu (0x%02x)"), what,
 				 bad + 1, (unsigned char)s[bad]);
-	return util_fail(cause, -EINVAL, "%s: control character U+%04X at byte %zu", what,
+	return util_fail(cause, -EINVAL, _("%s: control character U+%04X at byte %zu"), what,
 			 (unsigned)cp, bad + 1);
 }
 

@@ -14,6 +14,32 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <libintl.h>
+
+/*
+ * The messages of the library are translated in the program's text domain
+ * (po/, "custos"): _("...") around a message, N_("...") in a static table
+ * (translated with _() where it is used).  Codes and keywords that are
+ * stored, signed or compared are never marked.  Without setlocale() (the
+ * unit tests, a program that does not call i18n_init()) the English text
+ * is returned.  ui/i18n.h uses the same definitions.
+ */
+#ifndef PACKAGE
+#define PACKAGE "custos"
+#endif
+#define _(s) dgettext(PACKAGE, s)
+#define N_(s) (s)
+
+/* A message whose English is ambiguous (the "NAME" of a person or of a
+ * profile): C_("profile", "NAME") is translated in the context "profile"
+ * (xgettext --keyword=C_:1c,2). */
+#define C_(ctx, s) util_pgettext(ctx "\004" s, s)
+static inline const char *util_pgettext(const char *id, const char *s)
+{
+	const char *t = dgettext(PACKAGE, id);
+
+	return t == id ? s : t;
+}
 
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -73,6 +99,9 @@ uint64_t util_mono_ns(void);
 /* Wall-clock time as "2026-11-21T09:35:17Z" (UTC) into @buf (>= 21 bytes). */
 void util_iso8601(int64_t unix_secs, char *buf, size_t len);
 int64_t util_unix_now(void);
+/* Test builds (--enable-test-hooks): raise SIGKILL when the environment
+ * variable CUSTOS_TEST_CRASH_AT names @point; otherwise nothing. */
+void util_test_crash(const char *point);
 
 /*
  * Local time for people (issue 14): the register and certificates keep UTC,

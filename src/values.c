@@ -109,6 +109,7 @@ static const struct value_name events[] = {
 	{ "not-erased", "not erased", "未消除" },
 	{ "destroyed", "destroyed", "已销毁" },
 	{ "scrapped", "scrapped", "报废" },
+	{ "received", "received from another station", "接收（外站登记）" },
 };
 
 static const struct value_name transports[] = {

@@ -122,7 +122,7 @@ static void remove_stale_tmp(const char *path)
 	while (d && (e = readdir(d)))
 		if (strncmp(e->d_name, prefix, plen) == 0 && strlen(e->d_name) == plen + 6 &&
 		    unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
-			util_warn("cannot remove stale checkpoint file %s/%s: %s", dir,
+			util_warn(_("cannot remove stale checkpoint file %s/%s: %s"), dir,
 				  e->d_name, strerror(errno));
 	if (d)
 		closedir(d);
@@ -179,14 +179,14 @@ static int check_identity(struct wipe_state *st, json_t *dev, char **cause)
 	json_int_t size = json_integer_value(json_object_get(dev, "size"));
 
 	if (!path || !serial || !backing)
-		return util_fail(cause, -EINVAL, "%s: checkpoint without device identity",
+		return util_fail(cause, -EINVAL, _("%s: checkpoint without device identity"),
 				 p->checkpoint_path);
 	if (strcmp(path, st->io->path) != 0 || strcmp(serial, p->serial ? p->serial : "") != 0 ||
 	    strcmp(backing, p->backing ? p->backing : "") != 0 ||
 	    (uint64_t)size != st->io->size)
 		return util_fail(cause, -ESTALE,
-				 "%s: checkpoint is for another device (%s, serial '%s', %lld bytes);"
-				 " refusing to resume", p->checkpoint_path, path, serial,
+				 _("%s: checkpoint is for another device (%s, serial '%s', %lld bytes);"
+				 " refusing to resume"), p->checkpoint_path, path, serial,
 				 (long long)size);
 	return 0;
 }
@@ -197,14 +197,14 @@ static int load_keys(struct wipe_state *st, json_t *keys, char **cause)
 	json_t *k;
 
 	if (json_array_size(keys) != st->pass + 1)
-		return util_fail(cause, -EINVAL, "%s: checkpoint keys do not match its pass",
+		return util_fail(cause, -EINVAL, _("%s: checkpoint keys do not match its pass"),
 				 st->p->checkpoint_path);
 	json_array_foreach(keys, i, k) {
 		const char *hex = json_string_value(k);
 		bool random = st->p->profile->passes[i].kind == PROFILE_PASS_RANDOM;
 
 		if (!hex || (random && hex_key(hex, st->srcs[i].key, &st->srcs[i].key_len) < 0))
-			return util_fail(cause, -EINVAL, "%s: bad key for pass %zu",
+			return util_fail(cause, -EINVAL, _("%s: bad key for pass %zu"),
 					 st->p->checkpoint_path, i + 1);
 		if (wipe_src_resolve(st->p->profile, i, st->srcs, true) < 0)
 			return -EINVAL;
@@ -258,9 +258,9 @@ static int parse_state(struct wipe_state *st, json_t *j, char **cause)
 
 	if (json_integer_value(json_object_get(j, "version")) != CKPT_VERSION || !profile ||
 	    !verify || !phase)
-		return util_fail(cause, -EINVAL, "%s: not a checkpoint of this version", path);
+		return util_fail(cause, -EINVAL, _("%s: not a checkpoint of this version"), path);
 	if (strcmp(profile, st->p->profile->name) != 0)
-		return util_fail(cause, -ESTALE, "%s: checkpoint is for profile '%s', not '%s'",
+		return util_fail(cause, -ESTALE, _("%s: checkpoint is for profile '%s', not '%s'"),
 				 path, profile, st->p->profile->name);
 	rc = check_identity(st, json_object_get(j, "device"), cause);
 	if (rc < 0)
@@ -268,14 +268,14 @@ static int parse_state(struct wipe_state *st, json_t *j, char **cause)
 	if (profile_verify_parse(verify, &st->verify) < 0 || pass < 0 ||
 	    (size_t)pass >= st->n_passes || block < (1 << 20) || block > (16 << 20) ||
 	    block % BLKIO_ALIGN)
-		return util_fail(cause, -EINVAL, "%s: damaged checkpoint", path);
+		return util_fail(cause, -EINVAL, _("%s: damaged checkpoint"), path);
 	st->pass = (unsigned)pass;
 	st->block_base = (uint32_t)block;
 	st->phase = strcmp(phase, "verify") == 0 ? WIPE_PHASE_VERIFY : WIPE_PHASE_WRITE;
 	st->offset = (uint64_t)json_integer_value(json_object_get(j, "offset"));
 	st->sample_seed = (uint64_t)json_integer_value(json_object_get(j, "sample_seed"));
 	if (st->offset > st->io->size)
-		return util_fail(cause, -EINVAL, "%s: damaged checkpoint (offset)", path);
+		return util_fail(cause, -EINVAL, _("%s: damaged checkpoint (offset)"), path);
 	rc = load_keys(st, json_object_get(j, "keys"), cause);
 	if (rc == 0)
 		load_results(st, j);
@@ -297,7 +297,7 @@ int wipe_checkpoint_load(struct wipe_state *st, char **cause)
 	rc = util_read_config(path, &text, &len, &err);
 	if (rc < 0) {
 		rc = util_fail(cause, rc == -ENOENT ? -ENOENT : -EINVAL,
-			       "%s: no usable checkpoint to resume from (%s)", path,
+			       _("%s: no usable checkpoint to resume from (%s)"), path,
 			       err ? err : strerror(-rc));
 		free(err);
 		return rc;
@@ -305,7 +305,7 @@ int wipe_checkpoint_load(struct wipe_state *st, char **cause)
 	j = json_loadb(text, len, 0, &jerr);
 	free(text);
 	if (!j)
-		return util_fail(cause, -EINVAL, "%s: no usable checkpoint to resume from (%s)",
+		return util_fail(cause, -EINVAL, _("%s: no usable checkpoint to resume from (%s)"),
 				 path, jerr.text);
 	rc = parse_state(st, j, cause);
 	json_decref(j);

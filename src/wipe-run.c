@@ -58,7 +58,7 @@ static uint8_t *block_alloc(size_t len)
 		return NULL;
 	head = (HUGE_ALIGN - (uintptr_t)p % HUGE_ALIGN) % HUGE_ALIGN;
 	if ((head && munmap(p, head) < 0) || munmap(p + head + map, HUGE_ALIGN - head) < 0)
-		util_warn("munmap: %s", strerror(errno));
+		util_warn(_("munmap: %s"), strerror(errno));
 	p += head;
 	/* Advice only: without huge pages the block works the same. */
 	(void)madvise(p, len, MADV_HUGEPAGE);
@@ -68,7 +68,7 @@ static uint8_t *block_alloc(size_t len)
 static void block_free(uint8_t *p, size_t len)
 {
 	if (p && munmap(p, len) < 0)
-		util_warn("munmap: %s", strerror(errno));
+		util_warn(_("munmap: %s"), strerror(errno));
 }
 
 /* A sequence of (offset, length) chunks over byte ranges. */
@@ -295,10 +295,10 @@ static void fail(struct wipe_state *st, int err, const char *what, uint64_t off)
 	st->removed = blkio_err_is_removal(err);
 	if (st->removed)
 		snprintf(st->res->cause, sizeof(st->res->cause),
-			 "device removed during %s at offset %llu (%s)", what,
+			 _("device removed during %s at offset %llu (%s)"), what,
 			 (unsigned long long)off, strerror(-err));
 	else
-		snprintf(st->res->cause, sizeof(st->res->cause), "%s failed at offset %llu: %s",
+		snprintf(st->res->cause, sizeof(st->res->cause), _("%s failed at offset %llu: %s"),
 			 what, (unsigned long long)off, strerror(-err));
 }
 
@@ -376,7 +376,7 @@ static bool checkpoint(struct wipe_state *st, uint64_t next_off, bool force)
 	st->last_ckpt_ns = now;
 	rc = wipe_checkpoint_save(st);
 	if (rc < 0 && !st->ckpt_warned++)
-		util_warn("%s: cannot write checkpoint %s: %s", st->io->path,
+		util_warn(_("%s: cannot write checkpoint %s: %s"), st->io->path,
 			  st->p->checkpoint_path, strerror(-rc));
 	return true;
 }
@@ -449,11 +449,11 @@ static bool write_block(struct wipe_state *st, const uint8_t *data, uint64_t off
 	if (rc == -ECANCELED)
 		return false;
 	if (rc == -EIO && !st->fatal) {
-		fail(st, rc, "writing (every sector of 4 blocks in a row)", off);
+		fail(st, rc, _("writing (every sector of 4 blocks in a row)"), off);
 		return false;
 	}
 	if (rc < 0) {
-		fail(st, rc, "write", off);
+		fail(st, rc, _("write"), off);
 		return false;
 	}
 	st->next = off + len;
@@ -507,7 +507,7 @@ static int write_pass(struct wipe_state *st)
 	if (!st->fatal && !cancelled(st)) {
 		rc = blkio_sync(st->io);
 		if (rc < 0)
-			fail(st, rc, "fdatasync at the end of the pass", st->io->size);
+			fail(st, rc, _("fdatasync at the end of the pass"), st->io->size);
 		else
 			st->res->passes[st->pass].written = true;
 	}
@@ -694,7 +694,7 @@ static int verify_pass(struct wipe_state *st, bool sample)
 	wipe_test_pause("CUSTOS_TEST_PAUSE_BEFORE_VERIFY", st->p->monitor);
 	rc = blkio_drop_cache(st->io);
 	if (rc < 0) {
-		fail(st, rc, "flushing the cache before verification", 0);
+		fail(st, rc, _("flushing the cache before verification"), 0);
 		return 0;
 	}
 	if (sample && wipe_sample_plan(st->io->size / s, st->sample_seed, &plan, &n) == 0) {
@@ -710,7 +710,7 @@ static int verify_pass(struct wipe_state *st, bool sample)
 		st->res->sample_count = n;
 	} else {
 		if (sample) {
-			util_warn("%s: too small to sample; verifying every byte", st->io->path);
+			util_warn(_("%s: too small to sample; verifying every byte"), st->io->path);
 			st->verify = PROFILE_VERIFY_LAST;
 		}
 		make_extents(st, &e, &whole);
@@ -824,17 +824,17 @@ static uint64_t verify_bytes(struct wipe_state *st)
 static int check_params(const struct wipe_params *p, char **cause)
 {
 	if (!p->profile || !p->io || p->io->fd < 0)
-		return util_fail(cause, -EINVAL, "wipe: missing profile or target");
+		return util_fail(cause, -EINVAL, _("wipe: missing profile or target"));
 	if (p->profile->method != PROFILE_METHOD_OVERWRITE || !p->profile->n_passes)
-		return util_fail(cause, -EINVAL, "wipe: profile %s is not an overwrite",
+		return util_fail(cause, -EINVAL, _("wipe: profile %s is not an overwrite"),
 				 p->profile->name);
 	if (!p->io->size)
-		return util_fail(cause, -EINVAL, "%s: empty medium", p->io->path);
+		return util_fail(cause, -EINVAL, _("%s: empty medium"), p->io->path);
 	if (p->block_size && (p->block_size < (1u << 20) || p->block_size > (16u << 20) ||
 			      p->block_size % BLKIO_ALIGN))
-		return util_fail(cause, -EINVAL, "wipe: block size must be 1..16 MiB, 4 KiB aligned");
+		return util_fail(cause, -EINVAL, _("wipe: block size must be 1..16 MiB, 4 KiB aligned"));
 	if (p->resume && !p->checkpoint_path)
-		return util_fail(cause, -EINVAL, "wipe: resume needs a checkpoint");
+		return util_fail(cause, -EINVAL, _("wipe: resume needs a checkpoint"));
 	return 0;
 }
 
@@ -906,7 +906,7 @@ static int state_init(struct wipe_state *st, const struct wipe_params *p, struct
 	st->sample_seed = p->sample_seed;
 	if (!p->sample_seed_set && prng_random_key((uint8_t *)&st->sample_seed,
 						   sizeof(st->sample_seed)) < 0)
-		return util_fail(cause, -EIO, "wipe: no random seed");
+		return util_fail(cause, -EIO, _("wipe: no random seed"));
 	/* Fixed-size buffers only: those of a block's size (the pattern
 	 * block, the ring) are allocated per phase from st->block, which a
 	 * resumed run takes from its checkpoint (the checkpointed offset is
@@ -914,14 +914,14 @@ static int state_init(struct wipe_state *st, const struct wipe_params *p, struct
 	st->bounce = blkio_alloc(BLKIO_ALIGN);	/* probe_size(): sectors <= BLKIO_ALIGN */
 	st->vbuf = blkio_alloc(VERIFY_CHUNK + PROFILE_PATTERN_MAX);
 	if (!st->bounce || !st->vbuf)
-		return util_fail(cause, -ENOMEM, "wipe: out of memory");
+		return util_fail(cause, -ENOMEM, _("wipe: out of memory"));
 	if (!p->resume)
 		return 0;
 	rc = wipe_checkpoint_load(st, cause);
 	if (rc == 0)
 		rc = check_resumed_medium(st, cause);
 	if (rc == 0 && p->block_size && p->block_size != st->block_base)
-		util_warn("%s: resuming with the interrupted run's block size (%u KiB), not %u KiB",
+		util_warn(_("%s: resuming with the interrupted run's block size (%u KiB), not %u KiB"),
 			  p->io->path, st->block_base >> 10, p->block_size >> 10);
 	return rc;
 }
@@ -939,13 +939,14 @@ static void set_outcome(struct wipe_state *st)
 
 	if (st->cancelled && !st->fatal) {
 		res->outcome = WIPE_OUTCOME_ABORTED;
-		snprintf(res->cause, sizeof(res->cause), "cancelled");
+		snprintf(res->cause, sizeof(res->cause), "%s", _("cancelled"));
 	} else if (st->fatal) {
 		res->outcome = WIPE_OUTCOME_FAILED;
 	} else if (res->errors || res->n_bad || res->bad_dropped) {
 		res->outcome = WIPE_OUTCOME_FAILED;
 		snprintf(res->cause, sizeof(res->cause),
-			 "%llu bad or mismatching sector%s in %zu range%s (%llu bytes)",
+			 /* TRANSLATORS: the two %s add an English plural "s" */
+			 _("%llu bad or mismatching sector%s in %zu range%s (%llu bytes)"),
 			 (unsigned long long)res->errors, res->errors == 1 ? "" : "s",
 			 res->n_bad + res->bad_dropped, res->n_bad + res->bad_dropped == 1 ? "" : "s",
 			 (unsigned long long)res->bad_bytes);
@@ -980,7 +981,7 @@ static void finish(struct wipe_state *st)
 	if (res->outcome == WIPE_OUTCOME_ABORTED || st->removed)
 		return;
 	if (unlink(st->p->checkpoint_path) < 0 && errno != ENOENT)
-		util_warn("cannot remove checkpoint %s: %s", st->p->checkpoint_path,
+		util_warn(_("cannot remove checkpoint %s: %s"), st->p->checkpoint_path,
 			  strerror(errno));
 }
 

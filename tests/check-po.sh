@@ -3,7 +3,7 @@
 # Translations are complete: the strings of the sources listed in
 # po/POTFILES.in, extracted now, merged into every language of po/LINGUAS,
 # leave 0 untranslated and 0 fuzzy messages (msgfmt --statistics), and
-# every source file that marks strings with _() is listed in POTFILES.in.
+# every source file that marks strings with _() (N_(), C_()) is listed in POTFILES.in.
 . "$top_srcdir/tests/lib.sh"
 t_init check-po
 : "${MSGFMT:=msgfmt}" "${XGETTEXT:=xgettext}" "${MSGMERGE:=msgmerge}"
@@ -11,12 +11,12 @@ t_need_cmd "$MSGFMT" "$XGETTEXT" "$MSGMERGE"
 po=$top_srcdir/po
 
 # files that mark strings but are not extracted
-for f in $(cd "$top_srcdir" && grep -l -E '\<N?_\("' ui/*.c src/*.c 2>/dev/null); do
+for f in $(cd "$top_srcdir" && grep -l -E '\<[CN]?_\("' ui/*.c src/*.c 2>/dev/null); do
 	grep -qx "$f" "$po/POTFILES.in" || t_fail "$f marks strings but is not in po/POTFILES.in"
 done
 t_ok "every file that marks strings is in po/POTFILES.in"
 
-(cd "$top_srcdir" && "$XGETTEXT" --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
+(cd "$top_srcdir" && "$XGETTEXT" --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=C_:1c,2 \
 	--add-comments=TRANSLATORS: --files-from=po/POTFILES.in -o "$T_TMP/custos.pot") ||
 	t_fail "xgettext"
 for lang in $(grep -v '^#' "$po/LINGUAS"); do

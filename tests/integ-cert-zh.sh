@@ -98,4 +98,58 @@ LC_ALL=C.UTF-8 "$C" register history "$reg" | grep -q "destination: internal-reu
 "$C" --json register history "$reg" | jq -e 'length == 2 and .[1].kind == "sanitized"' \
 	>/dev/null || t_fail "register history --json"
 t_ok "register history: lines of at most 80 columns, local time, Chinese values; --json"
+# the library's own messages in the interface language (a refusal of the
+# plan by the policy and by the guard, a device's safety reason, a register
+# error) and the table headings, fitted to their columns; English in C
+if locale -a 2>/dev/null | grep -qix 'zh_CN\.utf-\?8'; then
+	ZH=(env LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE=)
+else
+	ZH=(env LC_ALL=C.UTF-8 LANGUAGE=zh_CN)
+fi
+EN=(env LANG=C LC_ALL= LANGUAGE=)
+head -c $((1024 * 1024)) /dev/urandom >"$S/virtual/ts.img"
+head -c $((1024 * 1024)) /dev/urandom >"$T_TMP/outside.img"	# not a virtual medium
+ts() { "$@" sanitize --yes --profile zero --class top-secret --destination internal-reuse \
+	--operator 王芳 "$S/virtual/ts.img" 2>&1; }
+out=$(ts "${ZH[@]}" "$C") && t_fail "top-secret reuse accepted: $out"
+grep -qF "保密策略规则 top-secret-destruction：绝密" <<<"$out" || t_fail "policy refusal: $out"
+out=$(ts "${EN[@]}" "$C") && t_fail "top-secret reuse accepted: $out"
+grep -qF "policy rule top-secret-destruction: a top-secret" <<<"$out" ||
+	t_fail "policy refusal in English: $out"
+outside() { "$@" sanitize --yes --profile zero --class secret --destination internal-reuse \
+	--operator 王芳 "$T_TMP/outside.img" 2>&1; }
+out=$(outside "${ZH[@]}" "$C") && t_fail "a file outside the virtual media sanitized: $out"
+grep -qF "不是虚拟介质" <<<"$out" || t_fail "guard refusal: $out"
+out=$(outside "${EN[@]}" "$C") && t_fail "a file outside the virtual media sanitized: $out"
+grep -qF "not a virtual medium" <<<"$out" || t_fail "guard refusal in English: $out"
+cmp -s <(head -c 4096 "$T_TMP/outside.img") <(head -c 4096 /dev/zero) &&
+	t_fail "the refused file was written"
+t_ok "refusals of the plan in Chinese, and in English in C"
+
+out=$("${ZH[@]}" "$C" devices "$T_TMP/outside.img" 2>&1)
+grep -qE "^ +- .*不是虚拟介质" <<<"$out" || t_fail "devices: no Chinese reason: $out"
+grep -qE "^路径 +容量 +接口 +型号 +序列号 +状态" <<<"$out" || t_fail "devices heading: $out"
+out=$("${EN[@]}" "$C" devices "$T_TMP/outside.img" 2>&1)
+grep -qE "^ +- .*not a virtual medium" <<<"$out" || t_fail "devices: no English reason: $out"
+grep -qE "^PATH +SIZE +BUS +MODEL +SERIAL +STATUS" <<<"$out" || t_fail "devices heading: $out"
+t_ok "a device's safety reason in Chinese, and in English in C"
+
+out=$("${ZH[@]}" "$C" register show NOPE-404 2>&1) && t_fail "register show NOPE-404"
+grep -qF "'NOPE-404' 不在台账中" <<<"$out" || t_fail "register error: $out"
+out=$("${EN[@]}" "$C" register show NOPE-404 2>&1) && t_fail "register show NOPE-404"
+grep -qF "'NOPE-404' is not in the register" <<<"$out" || t_fail "register error in English: $out"
+t_ok "a register error in Chinese, and in English in C"
+
+# the profile list's headings: translated, each column where its rows are
+hz=$("${ZH[@]}" "$C" profiles | head -n 1)
+he=$("${EN[@]}" "$C" profiles | head -n 1)
+grep -qE "^名称 +方法 +遍数 +验证 +标题$" <<<"$hz" || t_fail "profiles heading: $hz"
+grep -qE "^NAME +METHOD +PASSES +VERIFY +TITLE$" <<<"$he" || t_fail "profiles heading: $he"
+for pair in 方法:METHOD 验证:VERIFY 标题:TITLE; do
+	z=${hz%%"${pair%%:*}"*}
+	e=${he%%"${pair#*:}"*}
+	[ "$(printf '%s' "$z" | LC_ALL=C.UTF-8 wc -L)" = "${#e}" ] ||
+		t_fail "profiles: ${pair%%:*} not above its column: '$hz' / '$he'"
+done
+t_ok "table headings in Chinese, aligned by display width; English in C"
 exit 0

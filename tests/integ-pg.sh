@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/lib.sh"
 t_init pg
 t_need_root
-t_need_cmd jq psql sqlite3
+t_need_cmd jq psql sqlite3 openssl
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 [ -x "$PGBIN/initdb" ] || t_skip "needs PostgreSQL (Debian: postgresql)"
 id postgres >/dev/null 2>&1 || t_skip "needs the postgres user"
@@ -45,7 +45,7 @@ psql -X -q "host=$PGD port=$PORT dbname=postgres user=postgres" -c "CREATE DATAB
 "$C" register init-server | grep -q "CREATE TABLE IF NOT EXISTS events" || t_fail "init-server prints no schema"
 "$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply"
 "$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply again"
-for s in a b c d; do sql "CREATE ROLE ws_$s LOGIN IN ROLE custos_station" >/dev/null; done
+for s in a b c d e; do sql "CREATE ROLE ws_$s LOGIN IN ROLE custos_station" >/dev/null; done
 sql "CREATE ROLE audit LOGIN IN ROLE custos_auditor" >/dev/null
 t_ok "init-server sets up schema and roles"
 
@@ -96,6 +96,16 @@ for s in a b; do echo "virtual_media_dirs=$SH" >>"$S/$s/station.conf"; done
 	t_fail "list --station"
 "$C" -d "$S/b" -j register find TAG-s | jq -e '.[0].classification == "secret"' >/dev/null ||
 	t_fail "find TAG-s across stations"
+# the text table: headings above their columns, in English and in Chinese
+out=$(LANG=C LC_ALL= LANGUAGE= "$C" -d "$S/b" register list --station WS-A)
+grep -qE "^STATION +NO +ASSET +CLASS +STATE +SERIAL +CUSTODIAN$" <<<"$out" ||
+	t_fail "central list heading: $out"
+grep -qE "^WS-A +M-[0-9]+ +TAG-" <<<"$out" || t_fail "central list rows: $out"
+out=$(LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$C" -d "$S/b" register list --station WS-A)
+grep -qE "^工作站 +编号 +资产编号 +密级 +状态 +序列号 +责任人$" <<<"$out" ||
+	t_fail "central list heading in Chinese: $out"
+grep -qE "^WS-A +M-[0-9]+ +TAG-[^ ]+ +秘密 +在库 " <<<"$out" ||
+	t_fail "central list rows: class and state not in Chinese: $out"
 # policy with the real classification: secret media may not leave the office
 t_expect_rc 3 "$C" -d "$S/b" sanitize --yes --profile zero --destination external-reuse \
 	"$SH/m-shared.img" >"$T_TMP/pol.out" 2>&1
@@ -109,7 +119,67 @@ grep -q secret "$T_TMP/pol.out" || { cat "$T_TMP/pol.out"; t_fail "policy not wi
 jq -e '[.[0].history[] | .station + ":" + .kind] | index("WS-A:enrolled") != null and
 	index("WS-B:sanitized") != null' "$T_TMP/find.json" >/dev/null ||
 	{ jq -c '[.[0].history[] | .station + ":" + .kind]' "$T_TMP/find.json"; t_fail "one history"; }
+# B received it first: its row there has A's classification
+[ "$(sql "SELECT classification || ':' || unregistered FROM media WHERE station = 'WS-B' AND
+	backing_file = '$SH/m-shared.img'")" = secret:false ] || t_fail "B's row of A's medium"
 t_ok "a medium enrolled at A is recognised and sanitized at B; one history"
+
+# --- a medium enrolled at A handled at B and C by reference: received there,
+# one history at the centre, its own classification
+"$C" -d "$S/a" enroll --manual --type optical --class top-secret --serial DISC-R \
+	--asset-tag TAG-r >/dev/null || t_fail "manual enrol at A"
+rno=$("$C" -d "$S/a" -j register show TAG-r | jq -r .register_no)
+"$C" -d "$S/b" -j register show "WS-A:$rno" | jq -e '.classification == "top-secret" and
+	.id == 0' >/dev/null || t_fail "show WS-A:$rno at B (central)"
+"$C" -d "$S/b" issue "WS-A:$rno" --to "Holder B" >/dev/null 2>"$T_TMP/rcv.err" ||
+	{ cat "$T_TMP/rcv.err"; t_fail "issue A's medium at B by its register number"; }
+grep -q "received" "$T_TMP/rcv.err" || t_fail "no note that B received the medium"
+"$C" -d "$S/b" -j register show TAG-r | jq -e '.id > 0 and .classification == "top-secret"
+	and .state == "issued" and .holder == "Holder B"' >/dev/null || t_fail "B's received row"
+"$C" -d "$S/b" return TAG-r >/dev/null || t_fail "return at B"
+"$C" -d "$S/b" register verify >/dev/null || t_fail "B's register verify after receiving"
+# C finds it by serial; the newest row (B's) gives its state
+"$C" -d "$S/c" -j register show DISC-R | jq -e '.state == "in-stock" and
+	.classification == "top-secret"' >/dev/null || t_fail "show DISC-R at C (central)"
+"$C" -d "$S/c" destroy DISC-R --method shred --place "Room C" --witness Li --witness Wang \
+	--operator "Op C" >/dev/null 2>&1 || t_fail "destroy at C by serial"
+"$C" -d "$S/c" register verify >/dev/null || t_fail "C's register verify after receiving"
+[ "$(sql "SELECT classification || ':' || state FROM media WHERE station = 'WS-C' AND
+	serial = 'DISC-R'")" = top-secret:destroyed ] || t_fail "C's row at the centre"
+"$C" -d "$S/a" -j register find "$rno" >"$T_TMP/rfind.json" || t_fail "find $rno"
+jq -e '[.[] | select(.station == "WS-A")][0].history | map(.station + ":" + .kind) |
+	index("WS-A:enrolled") != null and index("WS-B:received") != null and
+	index("WS-B:issued") != null and index("WS-B:returned") != null and
+	index("WS-C:received") != null and index("WS-C:destroyed") != null' \
+	"$T_TMP/rfind.json" >/dev/null ||
+	{ jq -c '.[] | [.station, (.history | map(.station + ":" + .kind))]' "$T_TMP/rfind.json"
+	  t_fail "one history across A, B and C"; }
+# a register number several stations hold is ambiguous without its station
+"$C" -d "$S/e" init --org "Test Court" --station WS-E --register "$(conn e)" >/dev/null ||
+	t_fail "init e"
+no1=$("$C" -d "$S/a" -j register show TAG-a | jq -r .register_no)
+t_expect_rc 1 "$C" -d "$S/e" register show "$no1" >/dev/null 2>"$T_TMP/amb.err"
+grep -q "STATION:$no1" "$T_TMP/amb.err" || { cat "$T_TMP/amb.err"; t_fail "ambiguous $no1"; }
+"$C" -d "$S/e" -j register show "WS-A:$no1" | jq -e '.asset_tag == "TAG-a"' >/dev/null ||
+	t_fail "WS-A:$no1 at E"
+t_ok "a medium enrolled at A is handled at B and C by reference: one history, its class"
+
+# --- verify --central checks certificate rows: a tampered one is named
+cid=$(sql "SELECT id FROM certificates WHERE station = 'WS-B' ORDER BY id LIMIT 1")
+[ -n "$cid" ] || t_fail "the sanitization at B pushed no certificate"
+"$C" -d "$S/a" -j register verify --central | jq -e '.ok and .certificates >= 1' >/dev/null ||
+	t_fail "verify --central does not count certificates"
+orig=$(sql "SELECT json FROM certificates WHERE id = '$cid'")
+sql "SET session_replication_role = replica; UPDATE certificates SET json =
+	jsonb_set(json::jsonb, '{certificate,classification}', '\"public\"')::text
+	WHERE id = '$cid'" >/dev/null || t_fail "tamper with a certificate row"
+t_expect_rc 1 "$C" -d "$S/a" register verify --central >"$T_TMP/vc.out" 2>&1
+grep -q "station WS-B: certificate $cid: INVALID signature" "$T_TMP/vc.out" ||
+	{ cat "$T_TMP/vc.out"; t_fail "verify --central does not name station and certificate"; }
+sql "SET session_replication_role = replica; UPDATE certificates SET json = \$j\$$orig\$j\$
+	WHERE id = '$cid'" >/dev/null || t_fail "restore the certificate row"
+"$C" -d "$S/a" register verify --central >/dev/null || t_fail "verify --central after restoring"
+t_ok "verify --central checks every certificate row's signature and event"
 
 # --- kill -9 mid-append: nothing committed is lost
 for round in 1 2 3; do
@@ -118,6 +188,16 @@ for round in 1 2 3; do
 	kill -9 $(pgrep -P $kp) $kp 2>/dev/null	# the custos child mid-append, then the loop
 	wait $kp 2>/dev/null
 done
+# a head being written when the process died: its temporary file is rewritten
+printf 'torn' >"$S/c/register.head.tmp"
+"$C" -d "$S/c" -j register show TAG-c | jq -e '.state' >/dev/null || t_fail "show after kill -9"
+if [ "$("$C" -d "$S/c" -j register show TAG-c | jq -r .state)" = issued ]; then
+	"$C" -d "$S/c" return TAG-c >/dev/null || t_fail "return over a torn head.tmp"
+else
+	"$C" -d "$S/c" issue TAG-c --to Dana >/dev/null || t_fail "issue over a torn head.tmp"
+fi
+grep -q "^seq=$(sqlite3 "$S/c/register.db" "SELECT max(seq) FROM events")\$" "$S/c/register.head" ||
+	t_fail "register.head does not name the newest event"
 "$C" -d "$S/c" register push >/dev/null || t_fail "push after kill -9"
 loc=$(sqlite3 "$S/c/register.db" "SELECT count(*) FROM events")
 cen=$(sql "SELECT count(*) FROM events WHERE station = 'WS-C'")
@@ -163,17 +243,35 @@ t_ok "station roles append only (grants, triggers); the auditor reads only"
 mkdir -p "$S/d/virtual"; truncate -s 4M "$S/d/virtual/m-d.img"
 "$C" -d "$S/d" enroll "$S/d/virtual/m-d.img" --class confidential --asset-tag TAG-d >/dev/null
 for i in 1 2 3; do "$C" -d "$S/d" issue TAG-d --to X >/dev/null; "$C" -d "$S/d" return TAG-d >/dev/null; done
+# a key dropped into keys/ (not introduced by the chain) is not given to the centre
+openssl genpkey -algorithm ed25519 -out "$T_TMP/drop.key" 2>/dev/null || t_fail "openssl genpkey"
+openssl pkey -in "$T_TMP/drop.key" -pubout -out "$T_TMP/drop.pub" || t_fail "openssl pkey"
+dfpr=$(openssl pkey -pubin -in "$T_TMP/drop.pub" -outform DER | sha256sum | cut -c1-64)
+cp "$T_TMP/drop.pub" "$S/d/keys/$dfpr.pub"
+printf 'key_type=ed25519\nvalid_from=2026-01-01T00:00:00Z\nvalid_until=\n' >"$S/d/keys/$dfpr.conf"
 "$C" -d "$S/d" station set register "$(conn d)" >/dev/null || t_fail "station set register"
 loc=$(sqlite3 "$S/d/register.db" "SELECT count(*) FROM events")
 "$C" -d "$S/d" -j register push | jq -e ".events == $loc" >/dev/null || t_fail "migration push"
 "$C" -d "$S/d" -j register push | jq -e '.events == 0' >/dev/null || t_fail "migration re-push"
 "$C" -d "$S/d" register verify --central --all-signatures >/dev/null || t_fail "verify after migration"
-t_ok "register push migrates a station's register once ($loc events)"
+[ "$(sql "SELECT count(*) FROM station_keys WHERE station = 'WS-D'")" = 1 ] ||
+	t_fail "the centre holds other keys than the chain's: $(sql "SELECT fpr FROM station_keys WHERE station = 'WS-D'")"
+[ "$(sql "SELECT count(*) FROM station_keys WHERE fpr = '$dfpr'")" = 0 ] ||
+	t_fail "a key dropped into keys/ was pushed to the centre"
+t_ok "register push migrates a station's register once ($loc events), and only its chain's keys"
 
 # --- views: inventory (CSV, PDF), overdue
 "$C" -d "$S/a" register inventory | grep -q "^secret,in-stock,WS-A," || t_fail "inventory csv"
-"$C" -d "$S/a" register inventory --format pdf --output "$T_TMP/inv.pdf" || t_fail "inventory pdf"
+TZ=Asia/Shanghai "$C" -d "$S/a" register inventory --format pdf --output "$T_TMP/inv.pdf" ||
+	t_fail "inventory pdf"
 head -c 5 "$T_TMP/inv.pdf" | grep -q '%PDF-' || t_fail "inventory pdf is no PDF"
+if command -v pdftotext >/dev/null; then
+	pdftotext -layout "$T_TMP/inv.pdf" - >"$T_TMP/inv.txt" || t_fail "pdftotext"
+	grep -q "秘密 (secret)" "$T_TMP/inv.txt" && grep -q "在库 (in-stock)" "$T_TMP/inv.txt" ||
+		t_fail "inventory pdf: values not in Chinese with English: $(cat "$T_TMP/inv.txt")"
+	grep -q "制表时间 .*年.*月.*日.*+08:00" "$T_TMP/inv.txt" ||
+		t_fail "inventory pdf: not made in local time: $(cat "$T_TMP/inv.txt")"
+fi
 "$C" -d "$S/a" -j register overdue | jq -e 'length == 0' >/dev/null || t_fail "fresh media overdue"
 sql "ALTER TABLE events DISABLE TRIGGER USER; INSERT INTO stations(name, org, prefix, key_fpr)
 	VALUES ('WS-OLD', 'x', 'x', 'x'); INSERT INTO media SELECT 'WS-OLD', id, register_no, asset_tag,
@@ -184,6 +282,9 @@ sql "ALTER TABLE events DISABLE TRIGGER USER; INSERT INTO stations(name, org, pr
 	ALTER TABLE events ENABLE TRIGGER USER" >/dev/null || t_fail "old medium"
 "$C" -d "$S/a" -j register overdue --days 90 | jq -e 'length == 1 and .[0].station == "WS-OLD"' \
 	>/dev/null || t_fail "overdue"
+out=$(LC_ALL=C.UTF-8 LANGUAGE=zh_CN TZ=Asia/Shanghai "$C" -d "$S/a" register overdue --days 90)
+grep -qE "^WS-OLD .* 2020-01-01T08:00:00\+08:00$" <<<"$out" ||
+	t_fail "overdue: the last event not in local time: $out"
 t_ok "inventory (CSV, PDF) and overdue media"
 
 # --- cross-witnessing: the centre catches a forged event (and WS-OLD's bad hash)

@@ -1024,6 +1024,52 @@ static void test_signed_head(void **state)
 	verify_fails(f->db, NULL, "head", "emptied");
 }
 
+/* An event written behind custos' back after the last one, with a valid
+ * hash and a valid signature by @key. */
+static void forge_event(struct fixture *f, const struct sign_key *key)
+{
+	struct register_event ev;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	unsigned char *sig = NULL;
+	char fpr[65], msg[200], hex[300], details[] = "{}", *sql;
+	size_t len = 0;
+	int n;
+
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, hash FROM events ORDER BY seq DESC"
+					    " LIMIT 1", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	ev.seq = sqlite3_column_int64(st, 0) + 1;
+	util_strlcpy(ev.prev_hash, (const char *)sqlite3_column_text(st, 1), sizeof(ev.prev_hash));
+	sqlite3_finalize(st);
+	util_strlcpy(ev.at, "2026-01-01T00:00:00Z", sizeof(ev.at));
+	util_strlcpy(ev.kind, "forged", sizeof(ev.kind));
+	util_strlcpy(ev.operator_name, "Mallory", sizeof(ev.operator_name));
+	util_strlcpy(ev.station, "WS-TEST", sizeof(ev.station));
+	ev.details = details;
+	assert_int_equal(register_event_hash(&ev, ev.hash), 0);
+	n = snprintf(msg, sizeof(msg), "custos-register-head-v1\nseq=%lld\nhash=%s\n",
+		     (long long)ev.seq, ev.hash);
+	assert_int_equal(sign_data(key, msg, (size_t)n, &sig, &len), 0);
+	assert_true(len * 2 < sizeof(hex));
+	util_hex(sig, len, hex);
+	free(sig);
+	assert_int_equal(sign_fingerprint(key, fpr), 0);
+	sql = sqlite3_mprintf("INSERT INTO events(media_id, seq, at, kind, operator, station,"
+			      " details, prev_hash, hash) VALUES (0, %lld, %Q, %Q, %Q, %Q, %Q, %Q,"
+			      " %Q); INSERT INTO event_signatures(event_id, key_fpr, sig) SELECT id,"
+			      " %Q, %Q FROM events WHERE seq = %lld; UPDATE meta SET value = %lld"
+			      " WHERE key = 'head_seq'; UPDATE meta SET value = %Q WHERE key ="
+			      " 'head_hash'", (long long)ev.seq, ev.at, ev.kind, ev.operator_name,
+			      ev.station, ev.details, ev.prev_hash, ev.hash, fpr, hex,
+			      (long long)ev.seq, (long long)ev.seq, ev.hash);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_free(sql);
+	sqlite3_close(db);
+}
+
 /* A key that no key-rotated event introduced; then a proper rotation. */
 static void test_key_history(void **state)
 {
@@ -1031,7 +1077,7 @@ static void test_key_history(void **state)
 	struct register_verify_opts all = { .all_signatures = true };
 	struct register_verify_result r;
 	struct sign_key *old = NULL, *new = NULL;
-	char priv[160], pub[160];
+	char priv[160], pub[160], *cause = NULL;
 	int64_t id = enroll(f, "K-1", "secret");
 
 	snprintf(priv, sizeof(priv), "%s/other.key", f->dir);
@@ -1048,11 +1094,21 @@ static void test_key_history(void **state)
 		print_error("%s\n", r.message);
 	assert_true(r.ok);
 	assert_int_equal(r.key_rotations, 1);
-	/* back to the first key without a rotation: not the register's key */
+	/* back to the first key without a rotation: not the register's key,
+	 * so custos refuses to sign with it ... */
 	snprintf(priv, sizeof(priv), "%s/test.key", f->dir);
 	assert_int_equal(sign_load_private(priv, &old, NULL), 0);
 	assert_int_equal(register_set_signer(f->db, old, NULL), 0);
-	assert_int_equal(register_return(f->db, id, NULL), 0);
+	assert_int_equal(register_return(f->db, id, &cause), -EPERM);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "would not verify"));
+	free(cause);
+	assert_int_equal(register_verify_ex(f->db, &all, &r, NULL), 0);
+	assert_true(r.ok);
+	/* ... and an event written with it behind custos' back fails verify */
+	assert_int_equal(sign_load_private(priv, &old, NULL), 0);
+	forge_event(f, old);
+	sign_key_free(old);
 	verify_fails(f->db, NULL, "signature", "no key-rotated event introduces it");
 }
 

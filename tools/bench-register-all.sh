@@ -30,6 +30,11 @@ CONN="host=$PGD port=5440 dbname=custos user=postgres"
 psql -X -q "host=$PGD port=5440 dbname=postgres user=postgres" -c "CREATE DATABASE custos"
 "$C" register init-server --apply "$CONN" >/dev/null
 
+echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# what one fsync costs here now (the floor under every durable append)
+"$PGBIN/pg_test_fsync" -s 1 -f "$T/fsync.tmp" 2>/dev/null |
+	sed -n 's/^ *\(fdatasync\) *\([0-9.]*\) ops\/sec *\([0-9]*\) usecs\/op/  pg_test_fsync: \1 \3 us/p' |
+	head -1
 echo "== append: signed custody events through the library, $NA per station"
 append() { # LABEL STATIONS [CONNINFO]
 	local label=$1 k=$2 i pids="" sum=0 t0 t1
@@ -43,8 +48,9 @@ append() { # LABEL STATIONS [CONNINFO]
 	for p in $pids; do wait "$p"; done
 	t1=$(date +%s.%N)
 	for ((i = 1; i <= k; i++)); do
-		read -r n s r <"$T/$label-$i.out"
-		printf '  %-34s station %d: %5d events %7.2f s %6.0f events/s\n' "$label" "$i" "$n" "$s" "$r"
+		read -r n s r cpu <"$T/$label-$i.out"
+		printf '  %-34s station %d: %5d events %7.2f s %6.0f events/s, CPU %s ms/event\n' \
+			"$label" "$i" "$n" "$s" "$r" "$cpu"
 	done
 	awk -v n=$((NA * k)) -v a="$t0" -v b="$t1" -v l="$label" \
 		'BEGIN { printf "  %-34s all: %6d events %7.2f s %6.0f events/s\n", l, n, b - a, n / (b - a) }'
@@ -53,6 +59,7 @@ append sqlite-1 1
 append sqlite-3 3
 append pg-1 1 "$CONN"
 append pg-3 3 "$CONN"
+echo "  (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 "$C" register verify --central "$CONN" --all-signatures
 
 for n in ${BENCH_VERIFY:-100000 1000000}; do

@@ -136,7 +136,8 @@ static int register_ref(struct cert_cli *c, const char *ref, json_t **doc, char 
 		register_cert_clear(&one);
 		return rc;
 	}
-	if (register_find_ref(c->db, ref, &m, NULL) < 0)
+	/* id 0: another station's medium (the central register) */
+	if (register_find_ref(c->db, ref, &m, NULL) < 0 || m.id <= 0)
 		return -ENOENT;
 	rc = register_list_certificates(c->db, m.id, &certs, &n, cause);
 	if (rc == 0 && n == 0)
@@ -149,13 +150,30 @@ static int register_ref(struct cert_cli *c, const char *ref, json_t **doc, char 
 }
 
 /* The key that signed @doc, by its fingerprint, among every key this
- * station has had (its keyring). */
+ * station has had (its keyring), and only one its register's chain
+ * introduced: keys/ is a directory, a key dropped into it proves nothing. */
 static int doc_key(struct cert_cli *c, const json_t *doc, struct sign_key **key, char **cause)
 {
 	const char *fpr = json_string_value(json_object_get(json_object_get(doc, "signature"),
 							    "key_fingerprint"));
+	bool introduced = true;
+	int rc;
 
-	return keyring_find(c->ctx->state_dir, fpr ? fpr : "", key, NULL, cause);
+	fpr = fpr ? fpr : "";
+	rc = keyring_find(c->ctx->state_dir, fpr, key, NULL, cause);
+	if (rc < 0 || !reg(c))
+		return rc;
+	rc = register_key_introduced(c->db, fpr, &introduced, cause);
+	if (rc == 0 && !introduced)
+		rc = util_fail(cause, -EKEYREJECTED, _("signed with key SHA256:%.16s..., "
+			       "which is in keys/ but was never introduced by the "
+			       "register (not its first key, no key-rotated event names "
+			       "it)"), fpr);
+	if (rc < 0) {
+		sign_key_free(*key);
+		*key = NULL;
+	}
+	return rc;
 }
 
 /* A stored certificate is shown or rendered only when its signature holds
@@ -323,7 +341,7 @@ static int list_register(struct cert_cli *c, struct lister *l)
 
 	if (!reg(c))
 		return 0;
-	if (c->media && register_find_ref(c->db, c->media, &m, NULL) == 0) {
+	if (c->media && register_find_ref(c->db, c->media, &m, NULL) == 0 && m.id > 0) {
 		util_strlcpy(l->media_no, m.register_no, sizeof(l->media_no));
 		l->media_id = m.id;
 	}

@@ -52,6 +52,26 @@ static void fit(char *out, size_t len, const char *in, size_t width)
 	util_strlcpy(out + width - 2, "..", 3);
 }
 
+/* A safety reason's short word for the STATUS column, in the interface
+ * language (the code itself, device_reason_name(), stays in --json). */
+static const char *reason_word(enum device_reason r)
+{
+	switch (r) {
+	case DEVICE_REASON_MOUNTED: return C_("device status", "mounted");
+	case DEVICE_REASON_SWAP: return C_("device status", "swap");
+	case DEVICE_REASON_HELD: return C_("device status", "held");
+	case DEVICE_REASON_SYSTEM: return C_("device status", "system");
+	case DEVICE_REASON_READONLY: return C_("device status", "read-only");
+	case DEVICE_REASON_IN_USE: return C_("device status", "in-use");
+	case DEVICE_REASON_NO_MEDIUM: return C_("device status", "no-medium");
+	case DEVICE_REASON_BACKING: return C_("device status", "backing");
+	case DEVICE_REASON_NOT_MEDIUM: return C_("device status", "outside");
+	case DEVICE_REASON_UNSAFE: return C_("device status", "unsafe");
+	case DEVICE_REASON_PARTITION: return C_("device status", "partition");
+	}
+	return device_reason_name(r);
+}
+
 static void status_text(const struct device_info *d, char *out, size_t len)
 {
 	enum device_reason first = DEVICE_REASON_MOUNTED;
@@ -63,9 +83,11 @@ static void status_text(const struct device_info *d, char *out, size_t len)
 	while (!(d->reasons & first))
 		first <<= 1;
 	if (d->n_reasons > 1)
-		snprintf(out, len, "no:%s+%zu", device_reason_name(first), d->n_reasons - 1);
+		/* TRANSLATORS: not eligible, the first safety reason and how many more */
+		snprintf(out, len, _("no:%s+%zu"), reason_word(first), d->n_reasons - 1);
 	else
-		snprintf(out, len, "no:%s", device_reason_name(first));
+		/* TRANSLATORS: not eligible, for this safety reason */
+		snprintf(out, len, _("no:%s"), reason_word(first));
 }
 
 /* Firmware capabilities of a real drive (read-only commands); false for
@@ -108,7 +130,7 @@ static void print_firmware(const struct fw_caps *caps)
 static void print_row(const struct device_info *d)
 {
 	struct fw_caps caps;
-	char size[16], model[20], serial[16], path[COL_PATH + 1], status[32];
+	char size[16], model[20], serial[16], path[COL_PATH + 1], status[64];
 	const char *m = d->model[0] ? d->model : d->vendor;
 
 	util_format_size(d->size_bytes, size, sizeof(size));

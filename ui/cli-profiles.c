@@ -75,6 +75,21 @@ static int show(const struct cli_ctx *ctx, const char *name)
 	return CLI_EXIT_OK;
 }
 
+/* The headings of the list, translated and fitted to its columns (the
+ * rows are ASCII codes, names and counts). */
+static void print_header(int w)
+{
+	const char *passes = C_("profile", "PASSES");
+	int pw = util_display_width(passes);
+
+	util_fput_width(stdout, C_("profile", "NAME"), w);
+	putchar(' ');
+	util_fput_width(stdout, C_("profile", "METHOD"), 25);
+	printf(" %*s%s ", pw < 6 ? 6 - pw : 0, "", passes);
+	util_fput_width(stdout, C_("profile", "VERIFY"), 7);
+	printf(" %s\n", C_("profile", "TITLE"));
+}
+
 static int list(const struct cli_ctx *ctx)
 {
 	struct profile *v = NULL;
@@ -84,7 +99,7 @@ static int list(const struct cli_ctx *ctx)
 	int w = 4;
 
 	if (profile_list(ctx->state_dir, false, &v, &n, &cause) < 0) {
-		cli_error("%s", cause ? cause : "cannot list profiles");
+		cli_error("%s", cause ? cause : _("cannot list profiles"));
 		free(cause);
 		return CLI_EXIT_FAIL;
 	}
@@ -98,7 +113,9 @@ static int list(const struct cli_ctx *ctx)
 	for (size_t i = 0; i < n; i++)
 		if (strlen(v[i].name) > (size_t)w)
 			w = (int)strlen(v[i].name);
-	printf("%-*s %-25s %6s %-7s %s\n", w, "NAME", "METHOD", "PASSES", "VERIFY", "TITLE");
+	if (util_display_width(C_("profile", "NAME")) > w)
+		w = util_display_width(C_("profile", "NAME"));
+	print_header(w);
 	for (size_t i = 0; i < n; i++)
 		cli_out("%-*s %-25s %6zu %-7s %s\n", w, v[i].name, profile_method_name(v[i].method),
 			v[i].n_passes, profile_verify_name(v[i].verify),

@@ -12,6 +12,7 @@
  * CONNINFO defaults to station.conf's "register"; --central CONNINFO too.
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -50,9 +51,9 @@ static int conninfo_of(struct cli_ctx *ctx, struct central_opts *o, struct stati
 	if (!o->conninfo && *st)
 		o->conninfo = (*st)->register_conninfo;
 	if (!o->conninfo) {
-		cli_error("register %s: no central register: set one with 'custos station set "
-			  "register CONNINFO' or give --central CONNINFO%s%s", cmd,
-			  cause ? " (" : "", cause ? "station: " : "");
+		cli_error(_("register %s: no central register: set one with 'custos station set "
+			    "register CONNINFO' or give --central CONNINFO%s%s"), cmd,
+			  cause ? " (" : "", cause ? _("station: ") : "");
 		if (cause)
 			fprintf(stderr, "%s)\n", cause);
 		free(cause);
@@ -69,8 +70,8 @@ static int init_server(struct cli_ctx *ctx, const struct central_opts *o)
 	int rc;
 
 	if (!sql)
-		return cfail("init-server", -ENOTSUP, util_asprintf("this custos was built without "
-								    "libpq"));
+		return cfail("init-server", -ENOTSUP, util_asprintf(_("this custos was built "
+								      "without libpq")));
 	if (!o->apply) {
 		fputs(sql, stdout);
 		return CLI_EXIT_OK;
@@ -79,8 +80,8 @@ static int init_server(struct cli_ctx *ctx, const struct central_opts *o)
 	if (rc < 0)
 		return cfail("init-server", rc, cause);
 	if (!ctx->json)
-		printf("central register set up: tables, append-only triggers, roles "
-		       "custos_station (append) and custos_auditor (read)\n");
+		printf(_("central register set up: tables, append-only triggers, roles "
+			 "custos_station (append) and custos_auditor (read)\n"));
 	return CLI_EXIT_OK;
 }
 
@@ -105,7 +106,7 @@ static int push(struct cli_ctx *ctx, struct central_opts *o)
 	int rc = conninfo_of(ctx, o, &st, "push");
 
 	if (rc == CLI_EXIT_OK && !st)
-		rc = cfail("push", -ENOENT, util_asprintf("no station in %s", ctx->state_dir));
+		rc = cfail("push", -ENOENT, util_asprintf(_("no station in %s"), ctx->state_dir));
 	if (rc == CLI_EXIT_OK)
 		rc = open_local(ctx, st, &db);
 	if (rc == CLI_EXIT_OK) {
@@ -120,9 +121,9 @@ static int push(struct cli_ctx *ctx, struct central_opts *o)
 					      "certificates", (json_int_t)res.certificates,
 					      "central_seq", (json_int_t)res.central_seq));
 	else if (rc == CLI_EXIT_OK)
-		printf("pushed %lld events (%lld signatures, %lld media rows, %lld new "
-		       "certificates) of station %s; the central register holds its events 1 to "
-		       "%lld\n", (long long)res.events, (long long)res.signatures,
+		printf(_("pushed %lld events (%lld signatures, %lld media rows, %lld new "
+			 "certificates) of station %s; the central register holds its events 1 "
+			 "to %lld\n"), (long long)res.events, (long long)res.signatures,
 		       (long long)res.media, (long long)res.certificates, st->name,
 		       (long long)res.central_seq);
 	register_close(db);
@@ -146,22 +147,25 @@ static int verify_central(struct cli_ctx *ctx, struct central_opts *o)
 	if (rc < 0)
 		return cfail("verify", rc, cause);
 	if (ctx->json) {
-		rc = cli_print_json(json_pack("{s:b, s:I, s:I, s:I, s:s, s:I, s:s}", "ok", v.ok,
-					      "stations", (json_int_t)v.stations,
+		rc = cli_print_json(json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:I, s:s}", "ok",
+					      v.ok, "stations", (json_int_t)v.stations,
 					      "events", (json_int_t)v.events,
 					      "signatures", (json_int_t)v.signatures,
+					      "certificates", (json_int_t)v.certificates,
 					      "station", v.station, "seq", (json_int_t)v.seq,
 					      "message", v.message));
 		return v.ok ? rc : CLI_EXIT_FAIL;
 	}
 	if (!v.ok) {
-		cli_error("register verify: central register TAMPERED or broken: %s", v.message);
+		cli_error(_("register verify: central register TAMPERED or broken: %s"), v.message);
 		return CLI_EXIT_FAIL;
 	}
-	printf("central register verified: %lld stations, %lld events, every station's hash "
-	       "chain intact, %lld signatures valid (%s)\n", (long long)v.stations,
+	printf(_("central register verified: %lld stations, %lld events, every station's "
+		 "hash chain intact, %lld signatures valid (%s)\n"), (long long)v.stations,
 	       (long long)v.events, (long long)v.signatures,
-	       o->all_signatures ? "every event" : "each station's newest event");
+	       o->all_signatures ? _("every event") : _("each station's newest event"));
+	printf(_("certificates: %lld rows verified (signature and event)\n"),
+	       (long long)v.certificates);
 	return CLI_EXIT_OK;
 }
 
@@ -174,7 +178,7 @@ static int verify_against(struct cli_ctx *ctx, struct central_opts *o)
 	int rc = conninfo_of(ctx, o, &st, "verify");
 
 	if (rc == CLI_EXIT_OK && !st)
-		rc = cfail("verify", -ENOENT, util_asprintf("no station in %s", ctx->state_dir));
+		rc = cfail("verify", -ENOENT, util_asprintf(_("no station in %s"), ctx->state_dir));
 	if (rc == CLI_EXIT_OK)
 		rc = open_local(ctx, st, &db);
 	if (rc == CLI_EXIT_OK) {
@@ -187,11 +191,11 @@ static int verify_against(struct cli_ctx *ctx, struct central_opts *o)
 					      "central_events", (json_int_t)a.central_events,
 					      "queued", (json_int_t)a.queued, "message", a.message));
 	else if (rc == CLI_EXIT_OK && !a.ok)
-		cli_error("register verify: station %s: local and central registers DISAGREE: %s",
+		cli_error(_("register verify: station %s: local and central registers DISAGREE: %s"),
 			  st->name, a.message);
 	else if (rc == CLI_EXIT_OK)
-		printf("station %s: the local register (%lld events) agrees with the central one "
-		       "(%lld events); %lld events not pushed yet\n", st->name,
+		printf(_("station %s: the local register (%lld events) agrees with the central "
+			 "one (%lld events); %lld events not pushed yet\n"), st->name,
 		       (long long)a.local_events, (long long)a.central_events,
 		       (long long)a.queued);
 	if (rc == CLI_EXIT_OK && !a.ok)
@@ -201,37 +205,64 @@ static int verify_against(struct cli_ctx *ctx, struct central_opts *o)
 	return rc;
 }
 
+/* The columns of the media lists, by display width: station names and
+ * asset tags may be Chinese (two columns a character). */
+static const int media_cols[] = { 12, 9, 12, 10, 20, 12 };
+
+static void print_cells(const char *const cell[7])
+{
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(media_cols); i++) {
+		util_fput_width(stdout, cell[i] ? cell[i] : "", media_cols[i]);
+		putchar(' ');
+	}
+	util_fput_text(stdout, cell[6] ? cell[6] : "");
+	putchar('\n');
+}
+
 static void print_row(json_t *m)
 {
-	printf("%-12s %-9s %-12s %-10s %-20s %-12s %s\n",
-	       json_string_value(json_object_get(m, "station")),
-	       json_string_value(json_object_get(m, "register_no")),
-	       json_string_value(json_object_get(m, "asset_tag")),
-	       json_string_value(json_object_get(m, "classification")),
-	       json_string_value(json_object_get(m, "state")),
-	       json_string_value(json_object_get(m, "serial")),
-	       json_string_value(json_object_get(m, "custodian")));
+	const char *cell[7] = {
+		json_string_value(json_object_get(m, "station")),
+		json_string_value(json_object_get(m, "register_no")),
+		json_string_value(json_object_get(m, "asset_tag")),
+		i18n_value(json_string_value(json_object_get(m, "classification"))),
+		i18n_value(json_string_value(json_object_get(m, "state"))),
+		json_string_value(json_object_get(m, "serial")),
+		json_string_value(json_object_get(m, "custodian")),
+	};
+
+	print_cells(cell);
+}
+
+/* The headings of print_row()'s columns, translated and fitted to them. */
+static void print_header(void)
+{
+	const char *const head[7] = { _("STATION"), C_("register", "NO"), _("ASSET"),
+				      _("CLASS"), _("STATE"), _("SERIAL"), _("CUSTODIAN") };
+
+	print_cells(head);
 }
 
 static int print_media(struct cli_ctx *ctx, json_t *arr, bool history)
 {
 	size_t i, k;
 	json_t *m, *e;
+	char when[40];
 
 	if (ctx->json)
 		return cli_print_json(arr);
-	printf("%-12s %-9s %-12s %-10s %-20s %-12s %s\n", "STATION", "NO", "ASSET", "CLASS",
-	       "STATE", "SERIAL", "CUSTODIAN");
+	print_header();
 	json_array_foreach(arr, i, m) {
 		print_row(m);
 		if (!history)
 			continue;
 		json_array_foreach(json_object_get(m, "history"), k, e)
 			printf("    %s  %-10s #%-5lld %-18s %s\n",
-			       json_string_value(json_object_get(e, "at")),
+			       util_time_local_text(json_string_value(json_object_get(e, "at")),
+						    when, sizeof(when)),
 			       json_string_value(json_object_get(e, "station")),
 			       (long long)json_integer_value(json_object_get(e, "seq")),
-			       json_string_value(json_object_get(e, "kind")),
+			       i18n_value(json_string_value(json_object_get(e, "kind"))),
 			       json_string_value(json_object_get(e, "operator")));
 	}
 	json_decref(arr);
@@ -268,21 +299,32 @@ static int views(struct cli_ctx *ctx, const char *sub, char **args, struct centr
 		return cli_print_json(out);
 	}
 	if (strcmp(sub, "overdue") == 0) {
+		const char *const head[7] = { _("STATION"), C_("register", "NO"), _("ASSET"),
+					      _("CLASS"), _("STATE"), _("SERIAL"), _("LAST EVENT") };
 		size_t i;
 		json_t *m;
+		char when[40];
 
-		printf("media without a custody event or check for %d days:\n", o->days);
-		json_array_foreach(out, i, m)
-			printf("%-12s %-9s %-10s %-12s last %s\n",
-			       json_string_value(json_object_get(m, "station")),
-			       json_string_value(json_object_get(m, "register_no")),
-			       json_string_value(json_object_get(m, "classification")),
-			       json_string_value(json_object_get(m, "state")),
-			       json_string_value(json_object_get(m, "last_event")));
+		printf(_("media without a custody event or check for %d days:\n"), o->days);
+		print_cells(head);
+		json_array_foreach(out, i, m) {
+			const char *cell[7] = {
+				json_string_value(json_object_get(m, "station")),
+				json_string_value(json_object_get(m, "register_no")),
+				json_string_value(json_object_get(m, "asset_tag")),
+				i18n_value(json_string_value(json_object_get(m, "classification"))),
+				i18n_value(json_string_value(json_object_get(m, "state"))),
+				json_string_value(json_object_get(m, "serial")),
+				util_time_local_text(json_string_value(json_object_get(m, "last_event")),
+						     when, sizeof(when)),
+			};
+
+			print_cells(cell);
+		}
 		rc = CLI_EXIT_OK;
 	} else if (o->format && strcmp(o->format, "pdf") == 0) {
 		if (!o->output)
-			rc = cli_usage_error("register inventory", "--format pdf needs --output FILE");
+			rc = cli_usage_error("register inventory", _("--format pdf needs --output FILE"));
 		else if ((rc = register_inventory_pdf(out, st ? st->org : "", o->output,
 						      &cause)) < 0)
 			rc = cfail(sub, rc, cause);
@@ -292,7 +334,7 @@ static int views(struct cli_ctx *ctx, const char *sub, char **args, struct centr
 		rc = cfail(sub, -ENOMEM, NULL);
 	} else if (o->output) {
 		rc = util_write_file_atomic(o->output, text, strlen(text), 0640) < 0 ?
-		     cfail(sub, -EIO, util_asprintf("cannot write %s", o->output)) : CLI_EXIT_OK;
+		     cfail(sub, -EIO, util_asprintf(_("cannot write %s"), o->output)) : CLI_EXIT_OK;
 	} else {
 		rc = fputs(text, stdout) == EOF ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}

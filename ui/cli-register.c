@@ -217,6 +217,23 @@ static int resolve(struct reg_cli *r, const char *ref, struct register_media *m)
 	return rc < 0 ? fail(r, rc, cause) : CLI_EXIT_OK;
 }
 
+/* A medium another station enrolled (the central register), received
+ * into this station's register before anything is recorded about it: its
+ * events here join its one history (custos-register(5)). */
+static int receive(struct reg_cli *r, struct register_media *m)
+{
+	char from[128], *cause = NULL;
+	int rc;
+
+	util_strlcpy(from, m->central_station, sizeof(from));
+	rc = register_receive(r->db, m, &cause);
+	if (rc < 0)
+		return fail(r, rc, cause);
+	cli_note(r->ctx, _("%s: enrolled at station %s, received into this station's register "
+			   "as %s"), r->cmd, from, m->register_no);
+	return CLI_EXIT_OK;
+}
+
 /* "sanitizing" as people should read it: running now, or interrupted (a
  * run that never ended: killed, power lost). */
 static const char *state_text(const struct reg_cli *r, const struct register_media *m)
@@ -769,6 +786,8 @@ static int custody(struct cli_ctx *ctx, const char *cmd, int argc, char **argv, 
 	rc = open_register(&r, true, o.operator_name);
 	if (rc == CLI_EXIT_OK)
 		rc = resolve(&r, argv[optind], &m);
+	if (rc == CLI_EXIT_OK && m.id <= 0)	/* another station's medium */
+		rc = receive(&r, &m);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	rc = fn(&r, &m, &o, &cause);
@@ -1284,6 +1303,11 @@ static int reg_history(struct reg_cli *r, const char *ref)
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	if (m.id <= 0) {	/* another station's medium */
+		cli_error(_("register history: %s is enrolled at station %s, not here: `custos "
+			    "register find %s` shows its history"), ref, m.central_station, ref);
+		return CLI_EXIT_FAIL;
+	}
 	rc = register_history(r->db, m.id, &ev, &n, &cause);
 	if (rc < 0)
 		return fail(r, rc, cause);

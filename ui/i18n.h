@@ -11,10 +11,9 @@
  */
 
 #include <stdbool.h>
-#include <libintl.h>
 
-#define _(s) gettext(s)
-#define N_(s) (s)
+/* _() and N_(): the library's definitions (src/util.h), one text domain */
+#include "util.h"
 
 /* setlocale(LC_ALL, ""), then the text domain from $CUSTOS_LOCALEDIR
  * (tests, an uninstalled build) or the installed LOCALEDIR. */

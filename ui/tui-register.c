@@ -350,19 +350,22 @@ static bool form_refused(struct tui_app *app, int rc, char *cause, const char *w
 	return false;
 }
 
-/* The field a library refusal is about, from its words. */
+/* The field a library refusal is about, from its words: in English or
+ * in the terms of docs/TERMINOLOGY.md the Chinese messages use. */
 static const char *fault_field(const char *cause)
 {
-	if (!cause)
-		return NULL;
-	if (strstr(cause, "witness"))
-		return "witnesses";
-	if (strstr(cause, "validator"))
-		return "validator";
-	if (strstr(cause, "place"))
-		return "place";
-	if (strstr(cause, "method"))
-		return "method";
+	static const struct {
+		const char *en, *zh, *field;
+	} words[] = {
+		{ "witness", "监销人", "witnesses" },
+		{ "validator", "审核人", "validator" },
+		{ "place", "地点", "place" },
+		{ "method", "方式", "method" },
+	};
+
+	for (size_t i = 0; cause && i < UTIL_ARRAY_SIZE(words); i++)
+		if (strstr(cause, words[i].en) || strstr(cause, words[i].zh))
+			return words[i].field;
 	return NULL;
 }
 
