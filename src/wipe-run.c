@@ -867,14 +867,14 @@ static int check_resumed_medium(struct wipe_state *st, char **cause)
 		return 0;
 	exp = malloc(s);
 	if (!exp || (src->random && prng_new(&prng, src->key, src->key_len, NULL) < 0)) {
-		rc = util_fail(cause, -ENOMEM, "wipe: out of memory");
+		rc = util_fail(cause, -ENOMEM, _("wipe: out of memory"));
 		goto out;
 	}
 	wipe_src_fill(src, prng, off, exp, s);
 	if (memcmp(exp, st->bounce, s) != 0)
-		rc = util_fail(cause, -ESTALE, "%s: checkpoint %s does not describe this medium"
+		rc = util_fail(cause, -ESTALE, _("%s: checkpoint %s does not describe this medium"
 			       " (offset %llu does not hold pass %u): another run's, or the"
-			       " medium was written since; refusing to resume (start over)",
+			       " medium was written since; refusing to resume (start over)"),
 			       st->io->path, st->p->checkpoint_path, (unsigned long long)off,
 			       st->pass + 1);
 out:
