@@ -336,8 +336,37 @@ static int check_firmware(struct sanitize_plan *plan)
 	return rc < 0 ? refuse_cause(plan, rc, "firmware", cause) : 0;
 }
 
-/* A checkpoint to resume: it must exist (overwrite only). */
-static int check_resume(struct sanitize_plan *plan)
+/* Did the medium's last run end "interrupted" (SIGINT/SIGTERM, its
+ * checkpoint kept on purpose)?  A run whose end says erased or failed left
+ * no checkpoint to resume: one still there was left by a kill between the
+ * end and its removal. */
+static bool last_run_interrupted(const struct sanitize_plan *plan, struct register_db *db)
+{
+	struct register_event *ev = NULL;
+	const char *outcome = NULL;
+	json_t *d = NULL;
+	size_t n = 0;
+	bool yes = false;
+
+	if (plan->media_id <= 0 || register_history(db, plan->media_id, &ev, &n, NULL) < 0)
+		return false;
+	for (size_t i = n; i-- > 0;) {
+		if (strcmp(ev[i].kind, "sanitized") != 0 && strcmp(ev[i].kind, "not-erased") != 0)
+			continue;
+		d = json_loads(ev[i].details ? ev[i].details : "", 0, NULL);
+		outcome = json_string_value(json_object_get(json_object_get(d, "result"),
+							    "outcome"));
+		yes = outcome && strcmp(outcome, "interrupted") == 0;
+		json_decref(d);
+		break;
+	}
+	register_events_free(ev, n);
+	return yes;
+}
+
+/* A checkpoint to resume: it must exist (overwrite only) and belong to the
+ * medium's unfinished or interrupted run. */
+static int check_resume(struct sanitize_plan *plan, struct register_db *db)
 {
 	char *path;
 	json_t *j;
@@ -355,11 +384,21 @@ static int check_resume(struct sanitize_plan *plan)
 		/* killed before its first checkpoint: nothing to continue, so the
 		 * run starts over (the interrupted one is recorded as such) */
 		plan->resume = false;
-		util_strlcpy(plan->summary + strlen(plan->summary), "\nThe interrupted run left "
-			     "no checkpoint: it starts over.",
+		util_strlcpy(plan->summary + strlen(plan->summary), _("\nThe interrupted run left "
+			     "no checkpoint: it starts over."),
 			     sizeof(plan->summary) - strlen(plan->summary));
 		free(path);
 		return 0;
+	}
+	if (j && !plan->interrupted && !last_run_interrupted(plan, db)) {
+		/* left by a run killed after its end was recorded: resuming it
+		 * would re-run a finished pass over whatever is there now */
+		json_decref(j);
+		refuse(plan, -ESTALE, "resume", _("%s: the checkpoint %s is left from a run that "
+		       "has ended (the register has no unfinished sanitization of this medium): "
+		       "nothing to resume; start a new run"), plan->dev.path, path);
+		free(path);
+		return plan->rc;
 	}
 	if (!j) {
 		refuse(plan, -ENOENT, "resume", _("%s: no checkpoint to resume (%s)"), plan->dev.path,
@@ -540,7 +579,7 @@ static void decide(struct sanitize_plan *plan, const struct sanitize_request *rq
 	}
 	if (lookup(plan, db) == 0) {
 		check_policy(plan);
-		if (check_people(plan) == 0 && check_resume(plan) == 0 &&
+		if (check_people(plan) == 0 && check_resume(plan, db) == 0 &&
 		    check_firmware(plan) == 0 && check_certs(plan) == 0 &&
 		    check_register(plan, db) == 0)
 			dest_verdict(plan);

@@ -146,6 +146,12 @@ if t_has_hooks; then
 	wait "$pid" || t_fail "stale: the first run failed"
 	[ -z "$(ckpt)" ] || t_fail "stale: the finished run kept its checkpoint"
 	cp -p "$T_TMP/stale.json" "$ck"
+	# --resume of a medium whose run ended: refused before anything is written
+	before=$(sum)
+	t_expect_rc 3 "$C" sanitize --yes --resume --profile zero "$IMG" >"$T_TMP/st.err" 2>&1
+	grep -q "left from a run that has ended" "$T_TMP/st.err" ||
+		t_fail "stale: --resume of an ended run: $(cat "$T_TMP/st.err")"
+	[ "$(sum)" = "$before" ] || t_fail "stale: --resume of an ended run wrote"
 	fill
 	: >"$P"
 	CUSTOS_TEST_PAUSE_AFTER_START="$P" "$C" sanitize --yes --profile zero "$IMG" \
@@ -165,7 +171,7 @@ if t_has_hooks; then
 	jq -e '.results[0] | .outcome == "erased" and .event == "sanitized"' \
 		"$T_TMP/resume.json" >/dev/null || t_fail "stale: resume: $(cat "$T_TMP/resume.json")"
 	zeroed || t_fail "stale: the medium is not fully overwritten"
-	t_ok "a checkpoint left by an ended run is not resumed by the next run's --resume"
+	t_ok "a checkpoint left by an ended run is not resumed (--resume refused; the next run's --resume starts over)"
 fi
 
 # 4. Killed between writing a certificate's files and recording its row:
