@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * register: JSON objects, the online backup and the exports (CSV with the
- * media-register form's columns, JSON with histories).
+ * register: JSON objects, the online backup (register_store_backup() and
+ * the rename) and the exports (CSV with the media-register form's columns,
+ * JSON with histories).
  */
 #include "register-private.h"
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * register: reading the register: lookups and recognition, lists and
- * histories, certificates, chain verification, backup and export.
+ * register: lookups and recognition (with the history check, and the
+ * central register for media enrolled elsewhere) and the verification of
+ * the chain, the rows and the certificate numbers, over the storage
+ * functions (register-private.h).
  */
 #include "register-private.h"
 

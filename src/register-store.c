@@ -11,11 +11,15 @@
  * schema, upsert and reader (register-pg.c).  A new field is one line here
  * (and a schema version when existing registers need the column).
  *
- * Layers: register-store.c (SQL) <- register-replay.c (states, replaying a
- * history) <- register-query.c (lookups with the history check, verify,
- * certificates) <- register.c (the lifecycle: enrolment, custody,
- * sanitization, destruction, on top of storage and policy).  The chain
- * (register-chain.c: event hash, signatures, head) sits beside the store.
+ * Also the media rows' reads and writes: lookups by identity, the insert,
+ * the enrolment in place, numbering, the custody update, lists, histories.
+ *
+ * Layers: storage (this file and register-sql.c: the connection, schema,
+ * transactions, events, certificates) <- register-replay.c (states,
+ * replaying a history) <- register-query.c (lookups with the history check,
+ * verify) <- register.c (the lifecycle: enrolment, custody, sanitization,
+ * destruction, on top of storage and policy).  The chain (register-chain.c:
+ * event hash, signatures, head) sits beside the store.
  */
 #include "register-private.h"
 
