@@ -129,7 +129,8 @@ int register_field_bind(sqlite3_stmt *st, int idx, const struct register_media *
  * finalized): no extra round trip or sync per event.  The chain
  * (register-chain.c) and the push to the central register (register-pg.c)
  * still prepare their own SQLite statements (register_prepare(),
- * register_cached()) against the same handle: the lower half below.
+ * register_cached()) against the same handle: the SQLite level at the end
+ * of this list.
  */
 int register_store_open(struct register_db *db, const char *path, char **cause);
 void register_store_close(struct register_db *db);
@@ -189,11 +190,6 @@ bool register_store_integrity(struct register_db *db, char *msgs, size_t size);
 /* An online copy of the file into @tmp (register_backup() renames it). */
 int register_store_backup(struct register_db *db, const char *tmp, char **cause);
 
-/* Run @sql (several statements): 0, -EBUSY or -EIO. */
-int register_exec(struct register_db *db, const char *sql, char **cause);
-/* The media table of schema version @from brought to the columns of the
- * field table: created (@from 0) or the columns added since (ALTER TABLE). */
-int register_store_media_columns(struct register_db *db, int from, char **cause);
 /* Insert @row (every field but the assigned ones): its id into @id. */
 int register_store_insert_media(struct register_db *db, const struct register_media *row,
 				int64_t *id, char **cause);
@@ -221,6 +217,17 @@ void register_media_identity_json(const struct register_media *m, json_t *o);
 /* The row of medium @id as stored (no history check): 0, -ENOENT. */
 int register_store_get(struct register_db *db, int64_t id, struct register_media *out,
 		       char **cause);
+
+/*
+ * The SQLite level, below the storage interface: for the store itself, the
+ * chain (register-chain.c) and the push (register-pg.c); the lifecycle, the
+ * replay, the queries and the exports do not use it.
+ */
+/* Run @sql (several statements): 0, -EBUSY or -EIO. */
+int register_exec(struct register_db *db, const char *sql, char **cause);
+/* The media table of schema version @from brought to the columns of the
+ * field table: created (@from 0) or the columns added since (ALTER TABLE). */
+int register_store_media_columns(struct register_db *db, int from, char **cause);
 /* Step @st to its end, one @row() into a growing array of @size-byte items. */
 int register_collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
 		     size_t size, const char *what, void **arr, size_t *n, char **cause);
@@ -241,12 +248,6 @@ void register_row_to_media(sqlite3_stmt *st, struct register_media *m);
 int register_row_to_event(sqlite3_stmt *st, struct register_event *ev);
 /* Bind @s, or NULL when @s is NULL or empty. */
 int register_bind_opt(sqlite3_stmt *st, int idx, const char *s);
-
-/* Run one SELECT of media (REGISTER_MEDIA_COLS) with up to two text
- * parameters; first row into @out.  0, -ENOENT, or -EEXIST when
- * @unique and a second row as much in service as the first exists. */
-int register_query_one(struct register_db *db, const char *where, const char *a,
-		       const char *b, bool unique, struct register_media *out, char **cause);
 
 /* The state a medium is left in by an erasure for destination @dest. */
 const char *register_sanitized_state(const char *dest);

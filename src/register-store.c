@@ -376,8 +376,11 @@ int register_row_to_event(sqlite3_stmt *st, struct register_event *ev)
 }
 
 
-int register_query_one(struct register_db *db, const char *where, const char *a,
-		       const char *b, bool unique, struct register_media *out, char **cause)
+/* Run one SELECT of media (REGISTER_MEDIA_COLS) with up to two text
+ * parameters; first row into @out.  0, -ENOENT, or -EEXIST when
+ * @unique and a second row as much in service as the first exists. */
+static int query_one(struct register_db *db, const char *where, const char *a,
+		     const char *b, bool unique, struct register_media *out, char **cause)
 {
 	struct register_media second;
 	sqlite3_stmt *st = NULL;
@@ -429,7 +432,7 @@ int register_store_find_ref(struct register_db *db, const char *ref, struct regi
 	int rc = -ENOENT;
 
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys) && rc == -ENOENT; i++)
-		rc = register_query_one(db, keys[i], ref, NULL, i >= 2, out, cause);
+		rc = query_one(db, keys[i], ref, NULL, i >= 2, out, cause);
 	return rc;
 }
 
@@ -439,14 +442,13 @@ int register_store_find_device(struct register_db *db, const struct register_med
 	int rc = -ENOENT;
 
 	if (id->wwn[0])
-		rc = register_query_one(db, "wwn = ?1 COLLATE NOCASE", id->wwn, NULL, false,
-					out, cause);
+		rc = query_one(db, "wwn = ?1 COLLATE NOCASE", id->wwn, NULL, false, out, cause);
 	if (rc == -ENOENT && id->serial[0])
-		rc = register_query_one(db, "serial = ?1 AND (model = ?2 OR model = '' OR "
-					"?2 = '')", id->serial, id->model, false, out, cause);
+		rc = query_one(db, "serial = ?1 AND (model = ?2 OR model = '' OR ?2 = '')",
+			       id->serial, id->model, false, out, cause);
 	if (rc == -ENOENT && id->backing_file[0])
-		rc = register_query_one(db, "backing_file = ?1", id->backing_file, NULL, false,
-					out, cause);
+		rc = query_one(db, "backing_file = ?1", id->backing_file, NULL, false, out,
+			       cause);
 	return rc;
 }
 
@@ -459,21 +461,21 @@ int register_store_find_same(struct register_db *db, const struct register_media
 
 	if (m->asset_tag[0]) {
 		snprintf(where, sizeof(where), "asset_tag = ?1%s", filter);
-		rc = register_query_one(db, where, m->asset_tag, NULL, false, old, cause);
+		rc = query_one(db, where, m->asset_tag, NULL, false, old, cause);
 	}
 	if (rc == -ENOENT && m->wwn[0]) {
 		snprintf(where, sizeof(where), "wwn = ?1 AND state != 'destroyed'%s", filter);
-		rc = register_query_one(db, where, m->wwn, NULL, false, old, cause);
+		rc = query_one(db, where, m->wwn, NULL, false, old, cause);
 	}
 	if (rc == -ENOENT && m->serial[0]) {
 		snprintf(where, sizeof(where), "serial = ?1 AND (model = ?2 OR model = '' OR "
 			 "?2 = '') AND state != 'destroyed'%s", filter);
-		rc = register_query_one(db, where, m->serial, m->model, false, old, cause);
+		rc = query_one(db, where, m->serial, m->model, false, old, cause);
 	}
 	if (rc == -ENOENT && m->backing_file[0]) {
 		snprintf(where, sizeof(where), "backing_file = ?1 AND state != 'destroyed'%s",
 			 filter);
-		rc = register_query_one(db, where, m->backing_file, NULL, false, old, cause);
+		rc = query_one(db, where, m->backing_file, NULL, false, old, cause);
 	}
 	return rc;
 }
@@ -621,7 +623,7 @@ int register_store_get(struct register_db *db, int64_t id, struct register_media
 	int rc;
 
 	snprintf(key, sizeof(key), "%lld", (long long)id);
-	rc = register_query_one(db, "id = CAST(?1 AS INTEGER)", key, NULL, false, out, cause);
+	rc = query_one(db, "id = CAST(?1 AS INTEGER)", key, NULL, false, out, cause);
 	if (rc == -ENOENT)
 		util_fail(cause, rc, _("register: no medium with id %lld"), (long long)id);
 	return rc;
