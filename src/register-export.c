@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * register: JSON objects, the online backup and the exports (CSV with the
- * media-register form's columns, JSON with histories).
+ * register: JSON objects, the online backup (register_store_backup() and
+ * the rename) and the exports (CSV with the media-register form's columns,
+ * JSON with histories).
  */
 #include "register-private.h"
 
@@ -79,37 +80,6 @@ json_t *register_cert_to_json(const struct register_cert *c)
 	return o;
 }
 
-/* Copy the live database page by page; other writers may go on. */
-static int backup_into(struct register_db *db, const char *tmp, char **cause)
-{
-	sqlite3 *dst = NULL;
-	sqlite3_backup *b;
-	int rc;
-
-	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		rc = util_fail(cause, -EIO, _("backup %s: %s"), tmp,
-			       dst ? sqlite3_errmsg(dst) : "cannot create");
-		goto out;
-	}
-	b = sqlite3_backup_init(dst, "main", db->db, "main");
-	if (!b) {
-		rc = util_fail(cause, -EIO, _("backup: %s"), sqlite3_errmsg(dst));
-		goto out;
-	}
-	do {
-		rc = sqlite3_backup_step(b, 64);
-		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-			sqlite3_sleep(50);
-	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-	sqlite3_backup_finish(b);
-	rc = rc == SQLITE_DONE ? 0 : util_fail(cause, -EIO, _("backup: %s"), sqlite3_errstr(rc));
-out:
-	if (sqlite3_close(dst) != SQLITE_OK && rc == 0)
-		rc = util_fail(cause, -EIO, _("backup: cannot close %s"), tmp);
-	return rc;
-}
-
 int register_backup(struct register_db *db, const char *path, char **cause)
 {
 	char *tmp = util_asprintf("%s.tmp-%ld", path, (long)getpid());
@@ -118,7 +88,7 @@ int register_backup(struct register_db *db, const char *path, char **cause)
 	if (!tmp)
 		return util_fail(cause, -ENOMEM, _("out of memory"));
 	unlink(tmp);
-	rc = backup_into(db, tmp, cause);
+	rc = register_store_backup(db, tmp, cause);
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = util_fail(cause, -errno, _("backup: rename to %s: %s"), path, strerror(errno));
 	if (rc < 0)

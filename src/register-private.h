@@ -2,10 +2,12 @@
 #ifndef CUSTOS_REGISTER_PRIVATE_H
 #define CUSTOS_REGISTER_PRIVATE_H
 
-/* Internals of the register's layers: register-store.c (SQL, the media
- * field table) <- register-replay.c (states, replay) <- register-query.c
- * (lookups, verify) <- register.c (lifecycle); register-chain.c (hash,
- * signatures, head) beside the store; register-pg.c (the central register). */
+/* Internals of the register's layers: storage (register-store.c: the media
+ * field table, rows, media reads and writes; register-sql.c: the connection,
+ * schema, transactions, events, certificates, verification reads, backup)
+ * <- register-replay.c (states, replay) <- register-query.c (lookups,
+ * verify) <- register.c (lifecycle); register-chain.c (hash, signatures,
+ * head) beside the store; register-pg.c (the central register). */
 
 #include <sqlite3.h>
 
@@ -92,11 +94,102 @@ const char *register_field_text(const struct register_media *m, const struct reg
 int register_field_bind(sqlite3_stmt *st, int idx, const struct register_media *m,
 			const struct register_field *f);
 
-/* Run @sql (several statements): 0, -EBUSY or -EIO. */
-int register_exec(struct register_db *db, const char *sql, char **cause);
-/* The media table of schema version @from brought to the columns of the
- * field table: created (@from 0) or the columns added since (ALTER TABLE). */
-int register_store_media_columns(struct register_db *db, int from, char **cause);
+/*
+ * The storage interface.  The lifecycle (register.c), the replay, the
+ * queries and the exports reach the SQLite file only through these; none
+ * of them holds SQL text.  Each returns 0 or a negative errno and fills
+ * @cause (-EBUSY when the file is locked past the busy timeout, -EIO for
+ * another SQLite error, "register: WHAT: message").
+ *
+ *   connection   register_store_open(), register_store_close()
+ *                (WAL, synchronous FULL, the schema migrated)
+ *   transactions register_store_begin() (BEGIN IMMEDIATE: the write lock),
+ *                register_store_commit(), register_store_rollback();
+ *                register_store_read_begin()/_read_end() (one snapshot);
+ *                register_store_foreign_keys() (off for a station event)
+ *   events       register_store_chain_tail(), register_store_insert_event()
+ *                (and the meta head), register_store_each_event(),
+ *                register_store_media_events(), register_store_orphans(),
+ *                register_store_state_before(), register_store_meta_get()
+ *   media        register_store_get(), register_store_find_ref(),
+ *                register_store_find_device(), register_store_find_same(),
+ *                register_store_insert_media(), register_store_enrol_in_place(),
+ *                register_store_number(), register_store_update_media(),
+ *                register_list(), register_history()
+ *   certificates register_add_certificate(), register_get_certificate(),
+ *                register_list_certificates(), register_cert_id_taken(),
+ *                register_event_has_cert(), register_next_cert_seq(),
+ *                register_store_missing_certs()
+ *   the file     register_store_integrity(), register_store_backup(),
+ *                register_store_probe_write(), register_store_version()
+ *
+ * The append path (register_store_chain_tail(), _insert_event(),
+ * _update_media()) runs statements prepared once per handle
+ * (register_cached(), handed back with register_release(), never
+ * finalized): no extra round trip or sync per event.  The chain
+ * (register-chain.c) and the push to the central register (register-pg.c)
+ * still prepare their own SQLite statements (register_prepare(),
+ * register_cached()) against the same handle: the SQLite level at the end
+ * of this list.
+ */
+int register_store_open(struct register_db *db, const char *path, char **cause);
+void register_store_close(struct register_db *db);
+int register_store_begin(struct register_db *db, char **cause);
+int register_store_commit(struct register_db *db, char **cause);
+/* ROLLBACK when a transaction is open (the chain's state is the caller's). */
+void register_store_rollback(struct register_db *db);
+/* A read transaction (one snapshot).  With @own: only when none is open,
+ * *@own says whether one was begun (hand it to register_store_read_end()). */
+int register_store_read_begin(struct register_db *db, bool *own, char **cause);
+void register_store_read_end(struct register_db *db, bool own);
+int register_store_foreign_keys(struct register_db *db, bool on, char **cause);
+
+/* The last event's seq and hash (0 and the genesis hash when empty). */
+int register_store_chain_tail(struct register_db *db, int64_t *seq, char *hash, char **cause);
+/* Insert @ev (hashed by the caller) and make it the meta head. */
+int register_store_insert_event(struct register_db *db, const struct register_event *ev,
+				char **cause);
+/* Every event in seq order to @fn until it returns non-zero. */
+int register_store_each_event(struct register_db *db,
+			      int (*fn)(const struct register_event *ev, void *arg), void *arg,
+			      char **cause);
+/* The kind and details of every event of @media_id in seq order; their
+ * number into @n. */
+int register_store_media_events(struct register_db *db, int64_t media_id,
+				void (*fn)(const char *kind, const char *details, void *arg),
+				void *arg, int64_t *n, char **cause);
+/* Every medium id events name but the media table lacks. */
+int register_store_orphans(struct register_db *db, void (*fn)(int64_t media_id, void *arg),
+			   void *arg, char **cause);
+/* The meta value of @key: 0, -ENOENT. */
+int register_store_meta_get(struct register_db *db, const char *key, char *val, size_t size);
+
+/* Lookups by identity.  register_no, asset tag, serial (unique unless one
+ * is destroyed or lost), WWN: */
+int register_store_find_ref(struct register_db *db, const char *ref, struct register_media *out,
+			    char **cause);
+/* WWN, serial + model, backing file of @id (a device's identity): */
+int register_store_find_device(struct register_db *db, const struct register_media *id,
+			       struct register_media *out, char **cause);
+/* The medium not destroyed that carries @m's asset tag or identity (WWN,
+ * serial + model, backing file), enrolled (@unregistered false) or not:
+ * 0 with it in @old, -ENOENT, or an error. */
+int register_store_find_same(struct register_db *db, const struct register_media *m,
+			     bool unregistered, struct register_media *old, char **cause);
+/* Set the non-NULL ones of @state ... @highest on medium @id, updated now. */
+int register_store_update_media(struct register_db *db, int64_t id, const char *state,
+				const char *holder, const char *classification,
+				const char *highest, char **cause);
+
+/* Events naming a certificate the register lacks: their number into @n,
+ * the first one's seq and certificate id into @seq and @id. */
+int register_store_missing_certs(struct register_db *db, int64_t *n, int64_t *seq, char *id,
+				 size_t size, char **cause);
+/* SQLite's integrity check: false with its first messages in @msgs. */
+bool register_store_integrity(struct register_db *db, char *msgs, size_t size);
+/* An online copy of the file into @tmp (register_backup() renames it). */
+int register_store_backup(struct register_db *db, const char *tmp, char **cause);
+
 /* Insert @row (every field but the assigned ones): its id into @id. */
 int register_store_insert_media(struct register_db *db, const struct register_media *row,
 				int64_t *id, char **cause);
@@ -104,8 +197,6 @@ int register_store_insert_media(struct register_db *db, const struct register_me
  * assigned and custody ones; device fields only where @row has them). */
 int register_store_enrol_in_place(struct register_db *db, int64_t id,
 				  const struct register_media *row, char **cause);
-/* ROLLBACK when a transaction is open (the chain's state is the caller's). */
-void register_store_rollback(struct register_db *db);
 /* The schema version (PRAGMA user_version). */
 int register_store_version(struct register_db *db, int *v, char **cause);
 int register_store_set_version(struct register_db *db, int v, char **cause);
@@ -126,6 +217,17 @@ void register_media_identity_json(const struct register_media *m, json_t *o);
 /* The row of medium @id as stored (no history check): 0, -ENOENT. */
 int register_store_get(struct register_db *db, int64_t id, struct register_media *out,
 		       char **cause);
+
+/*
+ * The SQLite level, below the storage interface: for the store itself, the
+ * chain (register-chain.c) and the push (register-pg.c); the lifecycle, the
+ * replay, the queries and the exports do not use it.
+ */
+/* Run @sql (several statements): 0, -EBUSY or -EIO. */
+int register_exec(struct register_db *db, const char *sql, char **cause);
+/* The media table of schema version @from brought to the columns of the
+ * field table: created (@from 0) or the columns added since (ALTER TABLE). */
+int register_store_media_columns(struct register_db *db, int from, char **cause);
 /* Step @st to its end, one @row() into a growing array of @size-byte items. */
 int register_collect(struct register_db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
 		     size_t size, const char *what, void **arr, size_t *n, char **cause);
@@ -146,12 +248,6 @@ void register_row_to_media(sqlite3_stmt *st, struct register_media *m);
 int register_row_to_event(sqlite3_stmt *st, struct register_event *ev);
 /* Bind @s, or NULL when @s is NULL or empty. */
 int register_bind_opt(sqlite3_stmt *st, int idx, const char *s);
-
-/* Run one SELECT of media (REGISTER_MEDIA_COLS) with up to two text
- * parameters; first row into @out.  0, -ENOENT, or -EEXIST when
- * @unique and a second row as much in service as the first exists. */
-int register_query_one(struct register_db *db, const char *where, const char *a,
-		       const char *b, bool unique, struct register_media *out, char **cause);
 
 /* The state a medium is left in by an erasure for destination @dest. */
 const char *register_sanitized_state(const char *dest);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * register: reading the register: lookups and recognition, lists and
- * histories, certificates, chain verification, backup and export.
+ * register: lookups and recognition (with the history check, and the
+ * central register for media enrolled elsewhere) and the verification of
+ * the chain, the rows and the certificate numbers, over the storage
+ * functions (register-private.h).
  */
 #include "register-private.h"
 
@@ -20,16 +22,8 @@ static int central_lookup(struct register_db *db, const char *ref,
 int register_find_ref(struct register_db *db, const char *ref, struct register_media *out,
 		      char **cause)
 {
-	static const char *const keys[] = {
-		"register_no = ?1 COLLATE NOCASE",
-		"asset_tag = ?1",
-		"serial = ?1 AND serial != ''",
-		"wwn = ?1 COLLATE NOCASE AND wwn != ''",
-	};
-	int rc = -ENOENT;
+	int rc = register_store_find_ref(db, ref, out, cause);
 
-	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys) && rc == -ENOENT; i++)
-		rc = register_query_one(db, keys[i], ref, NULL, i >= 2, out, cause);
 	if (rc == -ENOENT && db->central)
 		return central_lookup(db, ref, NULL, out, cause);
 	if (rc == -ENOENT)
@@ -93,19 +87,11 @@ int register_find_by_device(struct register_db *db, const struct device_info *de
 			    struct register_media *out, char **cause)
 {
 	struct register_media id;	/* the identity as the register stores it */
-	int rc = -ENOENT;
+	int rc;
 
 	memset(&id, 0, sizeof(id));
 	register_media_from_device(&id, dev);
-	if (id.wwn[0])
-		rc = register_query_one(db, "wwn = ?1 COLLATE NOCASE", id.wwn, NULL, false,
-					out, cause);
-	if (rc == -ENOENT && id.serial[0])
-		rc = register_query_one(db, "serial = ?1 AND (model = ?2 OR model = '' OR "
-					"?2 = '')", id.serial, id.model, false, out, cause);
-	if (rc == -ENOENT && id.backing_file[0])
-		rc = register_query_one(db, "backing_file = ?1", id.backing_file, NULL, false,
-					out, cause);
+	rc = register_store_find_device(db, &id, out, cause);
 	if (rc == 0)
 		return register_history_check(db, out, cause);
 	if (rc == -ENOENT && db->central)
@@ -130,160 +116,6 @@ void register_media_from_device(struct register_media *m, const struct device_in
 			       sizeof(m->backing_file));
 	m->capacity_bytes = dev->size_bytes;
 	util_strlcpy(m->source, "device", sizeof(m->source));
-}
-
-int register_add_certificate(struct register_db *db, const struct register_cert *c,
-			     char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "INSERT INTO certificates(id, media_id, kind, issued_at,"
-				  " json, event_hash, path) VALUES (?, ?, ?, ?, ?, ?, ?)", &st,
-				  cause);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	if (c->media_id > 0)
-		sqlite3_bind_int64(st, 2, c->media_id);
-	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_text(st, 3, c->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->issued_at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->json ? c->json : "{}", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, c->event_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, c->path, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-		rc = util_fail(cause, -EEXIST, _("certificate %s is already stored"), c->id);
-	else
-		rc = register_sql_fail(db, cause, "add certificate");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int row_to_cert(sqlite3_stmt *st, struct register_cert *c)
-{
-	const unsigned char *j = sqlite3_column_text(st, 4);
-
-	memset(c, 0, sizeof(*c));
-	register_col_text(st, 0, c->id, sizeof(c->id));
-	c->media_id = sqlite3_column_int64(st, 1);
-	register_col_text(st, 2, c->kind, sizeof(c->kind));
-	register_col_text(st, 3, c->issued_at, sizeof(c->issued_at));
-	c->json = strdup(j ? (const char *)j : "");
-	register_col_text(st, 5, c->event_hash, sizeof(c->event_hash));
-	register_col_text(st, 6, c->path, sizeof(c->path));
-	return c->json ? 0 : -ENOMEM;
-}
-
-#define CERT_COLS "id, media_id, kind, issued_at, json, event_hash, path"
-
-int register_get_certificate(struct register_db *db, const char *id, struct register_cert *out,
-			     char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT " CERT_COLS " FROM certificates WHERE id = ?", &st,
-				  cause);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = row_to_cert(st, out);
-	else if (rc == SQLITE_DONE)
-		rc = util_fail(cause, -ENOENT, _("no certificate %s in the register"), id);
-	else
-		rc = register_sql_fail(db, cause, "certificate");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-bool register_cert_id_taken(void *db, const char *id)
-{
-	sqlite3_stmt *st = NULL;
-	bool taken;
-
-	if (register_prepare(db, "SELECT 1 FROM certificates WHERE id = ?", &st, NULL) < 0)
-		return true;	/* cannot tell: do not risk a duplicate */
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	taken = sqlite3_step(st) != SQLITE_DONE;
-	sqlite3_finalize(st);
-	return taken;
-}
-
-int register_event_media(struct register_db *db, const char *hash, int64_t *media_id,
-			 char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT media_id FROM events WHERE hash = ?", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*media_id = sqlite3_column_int64(st, 0);
-	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ?
-		util_fail(cause, -ENOENT, _("no event of the register has hash %.16s..."), hash) :
-		register_sql_fail(db, cause, "find an event");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-bool register_event_has_cert(struct register_db *db, const char *hash)
-{
-	sqlite3_stmt *st = NULL;
-	bool has;
-
-	if (register_prepare(db, "SELECT 1 FROM certificates WHERE event_hash = ?", &st, NULL) < 0)
-		return true;	/* cannot tell: do not record a second one */
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	has = sqlite3_step(st) != SQLITE_DONE;
-	sqlite3_finalize(st);
-	return has;
-}
-
-static int cert_row(sqlite3_stmt *st, void *c)
-{
-	return row_to_cert(st, c);
-}
-
-int register_list_certificates(struct register_db *db, int64_t media_id,
-			       struct register_cert **out, size_t *n, char **cause)
-{
-	void *arr = NULL;
-	size_t cnt = 0;
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT " CERT_COLS " FROM certificates WHERE ?1 <= 0 OR"
-				  " media_id = ?1 ORDER BY issued_at, rowid", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, media_id);
-	rc = register_collect(db, st, cert_row, sizeof(**out), "certificates", &arr, &cnt, cause);
-	if (rc < 0) {
-		register_certs_free(arr, cnt);
-		return rc;
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
-}
-
-void register_cert_clear(struct register_cert *c)
-{
-	free(c->json);
-	c->json = NULL;
-}
-
-void register_certs_free(struct register_cert *c, size_t n)
-{
-	for (size_t i = 0; c && i < n; i++)
-		register_cert_clear(&c[i]);
-	free(c);
 }
 
 static void broken(struct register_verify_result *r, const struct register_event *ev,
@@ -327,32 +159,15 @@ static bool check_link(struct register_verify_result *r, const struct register_e
 	return true;
 }
 
-static int meta_get(struct register_db *db, const char *key, char *val, size_t size)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT value FROM meta WHERE key = ?", &st, NULL);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	val[0] = '\0';
-	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -ENOENT;
-	if (rc == 0)
-		register_col_text(st, 0, val, size);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The recorded head must be the last event seen (a removed tail). */
 static void check_head(struct register_db *db, struct register_verify_result *r,
 		       int64_t last_seq, const char *last_hash)
 {
 	char seq[24], head_seq[24] = "0", head_hash[65] = "";
 
 	snprintf(seq, sizeof(seq), "%lld", (long long)last_seq);
-	if (meta_get(db, "head_seq", head_seq, sizeof(head_seq)) < 0 && last_seq == 0)
+	if (register_store_meta_get(db, "head_seq", head_seq, sizeof(head_seq)) < 0 && last_seq == 0)
 		return;
-	meta_get(db, "head_hash", head_hash, sizeof(head_hash));
+	register_store_meta_get(db, "head_hash", head_hash, sizeof(head_hash));
 	if (strcmp(head_seq, seq) != 0)
 		broken(r, NULL, "head seq (events at the end removed?)", head_seq, seq);
 	else if (strcmp(head_hash, last_hash) != 0)
@@ -385,93 +200,27 @@ static int check_rows(struct register_db *db, struct register_verify_result *r, 
 	return 0;
 }
 
-int register_unfinished(struct register_db *db, struct register_unfinished **out, size_t *n,
-			char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	struct register_unfinished *v = NULL, *grown;
-	size_t cap = 0;
-	int rc = register_prepare(db, "SELECT m.id, m.register_no, e.at,"
-		" COALESCE(json_extract(e.details, '$.profile'), ''),"
-		" COALESCE(json_extract(e.details, '$.destination'), ''), e.operator"
-		" FROM media m LEFT JOIN events e ON e.seq = (SELECT MAX(seq) FROM events"
-		" WHERE media_id = m.id AND kind = 'sanitize-started')"
-		" WHERE m.state = 'sanitizing' ORDER BY e.seq", &st, cause);
-
-	*out = NULL;
-	*n = 0;
-	if (rc < 0)
-		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct register_unfinished *u;
-
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 8;
-			grown = realloc(v, cap * sizeof(*v));
-			if (!grown) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = grown;
-		}
-		u = &v[(*n)++];
-		memset(u, 0, sizeof(*u));
-		u->media_id = sqlite3_column_int64(st, 0);
-		util_strlcpy(u->register_no, (const char *)sqlite3_column_text(st, 1) ?: "",
-			     sizeof(u->register_no));
-		util_strlcpy(u->started_at, (const char *)sqlite3_column_text(st, 2) ?: "",
-			     sizeof(u->started_at));
-		util_strlcpy(u->profile, (const char *)sqlite3_column_text(st, 3) ?: "",
-			     sizeof(u->profile));
-		util_strlcpy(u->destination, (const char *)sqlite3_column_text(st, 4) ?: "",
-			     sizeof(u->destination));
-		util_strlcpy(u->operator_name, (const char *)sqlite3_column_text(st, 5) ?: "",
-			     sizeof(u->operator_name));
-	}
-	if (rc == SQLITE_NOMEM)
-		rc = util_fail(cause, -ENOMEM, _("out of memory"));
-	else if (rc != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "list unfinished sanitizations");
-	else
-		rc = 0;
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		free(v);
-		*n = 0;
-		return rc;
-	}
-	*out = v;
-	return 0;
-}
-
 /* Every certificate number an event names is in the register. */
 static int check_cert_numbers(struct register_db *db, struct register_verify_result *r,
 			      char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT e.seq, json_extract(e.details, '$.certificate_id')"
-		" FROM events e WHERE e.kind IN ('sanitized', 'not-erased') AND"
-		" COALESCE(json_extract(e.details, '$.certificate_id'), '') != '' AND NOT EXISTS"
-		" (SELECT 1 FROM certificates c WHERE c.id = json_extract(e.details,"
-		" '$.certificate_id')) ORDER BY e.seq", &st, cause);
+	char id[sizeof(r->expected)];
+	int64_t n = 0, seq = 0;
+	int rc = register_store_missing_certs(db, &n, &seq, id, sizeof(id), cause);
 
-	if (rc < 0)
+	if (rc < 0 || n == 0)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (r->missing_certs++ || !r->ok)
-			continue;
-		r->ok = false;
-		r->seq = sqlite3_column_int64(st, 0);
-		util_strlcpy(r->what, "missing-certificate", sizeof(r->what));
-		util_strlcpy(r->expected, (const char *)sqlite3_column_text(st, 1) ?: "",
-			     sizeof(r->expected));
-		snprintf(r->message, sizeof(r->message), "event %lld names certificate %.96s, "
-			 "which the register does not hold (never issued)",
-			 (long long)r->seq, r->expected);
-	}
-	rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "check certificate numbers");
-	sqlite3_finalize(st);
-	return rc;
+	r->missing_certs = n;
+	if (!r->ok)
+		return 0;
+	r->ok = false;
+	r->seq = seq;
+	util_strlcpy(r->what, "missing-certificate", sizeof(r->what));
+	util_strlcpy(r->expected, id, sizeof(r->expected));
+	snprintf(r->message, sizeof(r->message), "event %lld names certificate %.96s, "
+		 "which the register does not hold (never issued)",
+		 (long long)r->seq, r->expected);
+	return 0;
 }
 
 static int count_unfinished(struct register_db *db, struct register_verify_result *r,
@@ -493,26 +242,9 @@ static int count_unfinished(struct register_db *db, struct register_verify_resul
  */
 static bool check_integrity(struct register_db *db, struct register_verify_result *r)
 {
-	sqlite3_stmt *st = NULL;
-	char msgs[sizeof(r->message)] = "";
-	bool ok = true;
-	int rc = sqlite3_prepare_v2(db->db, "PRAGMA integrity_check(10)", -1, &st, NULL);
+	char msgs[sizeof(r->message)];
+	bool ok = register_store_integrity(db, msgs, sizeof(msgs));
 
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *m = (const char *)sqlite3_column_text(st, 0);
-
-		if (m && strcmp(m, "ok") == 0)
-			continue;
-		ok = false;
-		if (msgs[0])
-			strncat(msgs, "; ", sizeof(msgs) - strlen(msgs) - 1);
-		strncat(msgs, m ? m : "?", sizeof(msgs) - strlen(msgs) - 1);
-	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != SQLITE_OK) {
-		ok = false;
-		snprintf(msgs, sizeof(msgs), "%s", sqlite3_errmsg(db->db));
-	}
-	sqlite3_finalize(st);
 	if (ok)
 		return true;
 	for (char *c = msgs; *c; c++)
@@ -530,12 +262,27 @@ int register_verify(struct register_db *db, struct register_verify_result *r, ch
 	return register_verify_ex(db, NULL, r, cause);
 }
 
+struct verify_walk {
+	struct register_verify_result *r;
+	char prev[65];
+};
+
+/* One event of the chain, in seq order: 1 stops at the first break. */
+static int verify_event(const struct register_event *ev, void *arg)
+{
+	struct verify_walk *w = arg;
+
+	if (check_link(w->r, ev, w->r->events + 1, w->prev))
+		w->r->events++;
+	util_strlcpy(w->prev, ev->hash, sizeof(w->prev));
+	return !w->r->ok;
+}
+
 int register_verify_ex(struct register_db *db, const struct register_verify_opts *o,
 		       struct register_verify_result *r, char **cause)
 {
-	struct register_event ev;
-	char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
-	sqlite3_stmt *st = NULL;
+	struct verify_walk w = {
+		.r = r, .prev = "0000000000000000000000000000000000000000000000000000000000000000" };
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -543,34 +290,14 @@ int register_verify_ex(struct register_db *db, const struct register_verify_opts
 	/* register.head first: it may lag the snapshot, never lead it */
 	register_chain_pre_read_head(db);
 	/* One read transaction: the events and the head from one snapshot. */
-	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return register_sql_fail(db, cause, "begin");
-	if (!check_integrity(db, r)) {
-		rc = 0;
-		goto out;
-	}
-	rc = register_prepare(db, "SELECT " REGISTER_EVENT_COLS " FROM events ORDER BY seq",
-			      &st, cause);
+	rc = register_store_read_begin(db, NULL, cause);
 	if (rc < 0)
+		return rc;
+	if (!check_integrity(db, r))
 		goto out;
-	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (register_row_to_event(st, &ev) < 0) {
-			rc = util_fail(cause, -ENOMEM, _("out of memory"));
-			sqlite3_finalize(st);
-			goto out;
-		}
-		if (check_link(r, &ev, r->events + 1, prev))
-			r->events++;
-		util_strlcpy(prev, ev.hash, sizeof(prev));
-		free(ev.details);
-	}
-	if (r->ok && rc != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "read events");
-	else
-		rc = 0;
-	sqlite3_finalize(st);
+	rc = register_store_each_event(db, verify_event, &w, cause);
 	if (rc == 0 && r->ok)
-		check_head(db, r, r->events, prev);
+		check_head(db, r, r->events, w.prev);
 	if (rc == 0 && r->ok)
 		rc = register_chain_verify(db, o, r, cause);
 	if (rc == 0)
@@ -580,6 +307,6 @@ int register_verify_ex(struct register_db *db, const struct register_verify_opts
 	if (rc == 0)
 		rc = count_unfinished(db, r, cause);
 out:
-	sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+	register_store_read_end(db, true);
 	return rc;
 }

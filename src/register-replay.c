@@ -166,34 +166,25 @@ static void replay_event(struct replay *r, const char *kind, json_t *d)
 		replay_received(r, d);
 }
 
+static void replay_row(const char *kind, const char *details, void *arg)
+{
+	json_t *d = json_loads(details, 0, NULL);
+
+	replay_event(arg, kind, d);
+	json_decref(d);
+}
+
 /* Replay the events of @id (in seq order) into @r. */
 static int replay_medium(struct register_db *db, int64_t id, struct replay *r, int64_t *n,
 			 char **cause)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *d;
-	int rc = register_prepare(db, "SELECT kind, details FROM events WHERE media_id = ?1"
-				  " ORDER BY seq", &st, cause);
-
-	if (rc < 0)
-		return rc;
 	memset(r, 0, sizeof(*r));
 	r->d.unregistered = true;
 	r->known = 1u << register_media_field_index("unregistered");
 	move(r, "in-stock", "");
 	set_field(r, "classification", "");
 	set_field(r, "highest_class", "");
-	*n = 0;
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		d = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-		replay_event(r, (const char *)sqlite3_column_text(st, 0), d);
-		json_decref(d);
-		(*n)++;
-	}
-	rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read history");
-	sqlite3_finalize(st);
-	return rc;
+	return register_store_media_events(db, id, replay_row, r, n, cause);
 }
 
 /* A growing list of differences. */
@@ -270,25 +261,19 @@ static int check_medium(struct register_db *db, const struct register_media *m,
 	return 0;
 }
 
+static void orphan(int64_t media_id, void *arg)
+{
+	struct register_media m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = media_id;
+	add_diff(arg, &m, "row", "present (the medium has events)", "missing (deleted)");
+}
+
 /* Events whose medium row is gone (deleted with foreign keys off). */
 static int check_orphans(struct register_db *db, struct diffs *l, char **cause)
 {
-	struct register_media m;
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT DISTINCT media_id FROM events WHERE media_id NOT IN"
-				  " (SELECT id FROM media) AND media_id != 0 ORDER BY media_id", &st,
-				  cause);
-
-	if (rc < 0)
-		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&m, 0, sizeof(m));
-		m.id = sqlite3_column_int64(st, 0);
-		add_diff(l, &m, "row", "present (the medium has events)", "missing (deleted)");
-	}
-	rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read events");
-	sqlite3_finalize(st);
-	return rc;
+	return register_store_orphans(db, orphan, l, cause);
 }
 
 static int check_all(struct register_db *db, int64_t media_id, struct diffs *l, char **cause)
@@ -314,17 +299,17 @@ int register_verify_media(struct register_db *db, int64_t media_id,
 			  struct register_mismatch **out, size_t *n, char **cause)
 {
 	struct diffs l = { 0 };
-	bool own = sqlite3_get_autocommit(db->db) != 0;
+	bool own;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	/* one snapshot of rows and events */
-	if (own && sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return register_sql_fail(db, cause, "begin");
+	rc = register_store_read_begin(db, &own, cause);
+	if (rc < 0)
+		return rc;
 	rc = check_all(db, media_id, &l, cause);
-	if (own)
-		sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+	register_store_read_end(db, own);
 	if (rc == 0 && l.err)
 		rc = util_fail(cause, l.err, _("out of memory"));
 	if (rc < 0) {

@@ -11,11 +11,15 @@
  * schema, upsert and reader (register-pg.c).  A new field is one line here
  * (and a schema version when existing registers need the column).
  *
- * Layers: register-store.c (SQL) <- register-replay.c (states, replaying a
- * history) <- register-query.c (lookups with the history check, verify,
- * certificates) <- register.c (the lifecycle: enrolment, custody,
- * sanitization, destruction, on top of storage and policy).  The chain
- * (register-chain.c: event hash, signatures, head) sits beside the store.
+ * Also the media rows' reads and writes: lookups by identity, the insert,
+ * the enrolment in place, numbering, the custody update, lists, histories.
+ *
+ * Layers: storage (this file and register-sql.c: the connection, schema,
+ * transactions, events, certificates) <- register-replay.c (states,
+ * replaying a history) <- register-query.c (lookups with the history check,
+ * verify) <- register.c (the lifecycle: enrolment, custody, sanitization,
+ * destruction, on top of storage and policy).  The chain (register-chain.c:
+ * event hash, signatures, head) sits beside the store.
  */
 #include "register-private.h"
 
@@ -161,19 +165,6 @@ void register_media_identity_json(const struct register_media *m, json_t *o)
 		else if (*v)
 			json_object_set_new(o, f->name, json_string(v));
 	}
-}
-
-int register_exec(struct register_db *db, const char *sql, char **cause)
-{
-	char *err = NULL;
-	int rc = sqlite3_exec(db->db, sql, NULL, NULL, &err);
-
-	if (rc == SQLITE_OK)
-		return 0;
-	rc = (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	util_fail(cause, rc, _("register: %s"), err ? err : sqlite3_errstr(rc));
-	sqlite3_free(err);
-	return rc;
 }
 
 /* Append @fmt's text to the malloc'd *@s (NULL stays NULL: out of memory). */
@@ -385,8 +376,11 @@ int register_row_to_event(sqlite3_stmt *st, struct register_event *ev)
 }
 
 
-int register_query_one(struct register_db *db, const char *where, const char *a,
-		       const char *b, bool unique, struct register_media *out, char **cause)
+/* Run one SELECT of media (REGISTER_MEDIA_COLS) with up to two text
+ * parameters; first row into @out.  0, -ENOENT, or -EEXIST when
+ * @unique and a second row as much in service as the first exists. */
+static int query_one(struct register_db *db, const char *where, const char *a,
+		     const char *b, bool unique, struct register_media *out, char **cause)
 {
 	struct register_media second;
 	sqlite3_stmt *st = NULL;
@@ -422,6 +416,96 @@ int register_query_one(struct register_db *db, const char *where, const char *a,
 	return rc;
 }
 
+
+
+/* Lookups by identity (the lifecycle's and the queries' rules) */
+
+int register_store_find_ref(struct register_db *db, const char *ref, struct register_media *out,
+			    char **cause)
+{
+	static const char *const keys[] = {
+		"register_no = ?1 COLLATE NOCASE",
+		"asset_tag = ?1",
+		"serial = ?1 AND serial != ''",
+		"wwn = ?1 COLLATE NOCASE AND wwn != ''",
+	};
+	int rc = -ENOENT;
+
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys) && rc == -ENOENT; i++)
+		rc = query_one(db, keys[i], ref, NULL, i >= 2, out, cause);
+	return rc;
+}
+
+int register_store_find_device(struct register_db *db, const struct register_media *id,
+			       struct register_media *out, char **cause)
+{
+	int rc = -ENOENT;
+
+	if (id->wwn[0])
+		rc = query_one(db, "wwn = ?1 COLLATE NOCASE", id->wwn, NULL, false, out, cause);
+	if (rc == -ENOENT && id->serial[0])
+		rc = query_one(db, "serial = ?1 AND (model = ?2 OR model = '' OR ?2 = '')",
+			       id->serial, id->model, false, out, cause);
+	if (rc == -ENOENT && id->backing_file[0])
+		rc = query_one(db, "backing_file = ?1", id->backing_file, NULL, false, out,
+			       cause);
+	return rc;
+}
+
+int register_store_find_same(struct register_db *db, const struct register_media *m,
+			     bool unregistered, struct register_media *old, char **cause)
+{
+	const char *filter = unregistered ? " AND unregistered = 1" : " AND unregistered = 0";
+	char where[192];
+	int rc = -ENOENT;
+
+	if (m->asset_tag[0]) {
+		snprintf(where, sizeof(where), "asset_tag = ?1%s", filter);
+		rc = query_one(db, where, m->asset_tag, NULL, false, old, cause);
+	}
+	if (rc == -ENOENT && m->wwn[0]) {
+		snprintf(where, sizeof(where), "wwn = ?1 AND state != 'destroyed'%s", filter);
+		rc = query_one(db, where, m->wwn, NULL, false, old, cause);
+	}
+	if (rc == -ENOENT && m->serial[0]) {
+		snprintf(where, sizeof(where), "serial = ?1 AND (model = ?2 OR model = '' OR "
+			 "?2 = '') AND state != 'destroyed'%s", filter);
+		rc = query_one(db, where, m->serial, m->model, false, old, cause);
+	}
+	if (rc == -ENOENT && m->backing_file[0]) {
+		snprintf(where, sizeof(where), "backing_file = ?1 AND state != 'destroyed'%s",
+			 filter);
+		rc = query_one(db, where, m->backing_file, NULL, false, old, cause);
+	}
+	return rc;
+}
+
+int register_store_update_media(struct register_db *db, int64_t id, const char *state,
+				const char *holder, const char *classification,
+				const char *highest, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	char now[24];
+	int rc = register_cached(db, "UPDATE media SET state = COALESCE(?1, state),"
+				 " holder = COALESCE(?2, holder),"
+				 " classification = COALESCE(?3, classification),"
+				 " highest_class = COALESCE(?4, highest_class),"
+				 " updated_at = ?5 WHERE id = ?6", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	util_iso8601(util_unix_now(), now, sizeof(now));
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, classification, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, highest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = register_sql_fail(db, cause, "update medium");
+	register_release(st);
+	return rc;
+}
 
 /* Grow *@arr of @size-byte items to hold @n + 1. */
 static int grow(void **arr, size_t *cap, size_t n, size_t size)
@@ -539,39 +623,10 @@ int register_store_get(struct register_db *db, int64_t id, struct register_media
 	int rc;
 
 	snprintf(key, sizeof(key), "%lld", (long long)id);
-	rc = register_query_one(db, "id = CAST(?1 AS INTEGER)", key, NULL, false, out, cause);
+	rc = query_one(db, "id = CAST(?1 AS INTEGER)", key, NULL, false, out, cause);
 	if (rc == -ENOENT)
 		util_fail(cause, rc, _("register: no medium with id %lld"), (long long)id);
 	return rc;
-}
-
-void register_store_rollback(struct register_db *db)
-{
-	if (!sqlite3_get_autocommit(db->db))
-		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-int register_store_version(struct register_db *db, int *v, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "PRAGMA user_version", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*v = sqlite3_column_int(st, 0);
-	else
-		rc = register_sql_fail(db, cause, "read schema version");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int register_store_set_version(struct register_db *db, int v, char **cause)
-{
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
-	return register_exec(db, sql, cause);
 }
 
 /* The next register number of the @prefix ("M" or "U") sequence: one above
@@ -614,46 +669,6 @@ int register_store_number(struct register_db *db, int64_t id, const char *prefix
 	sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
 	return step_done(db, st, "number medium", cause);
-}
-
-int register_store_state_before(struct register_db *db, int64_t id, char *out, size_t len,
-				char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT json_extract(details, '$.state_before') FROM events"
-				  " WHERE media_id = ?1 AND kind = 'sanitize-started'"
-				  " ORDER BY seq DESC LIMIT 1", &st, cause);
-	const char *v;
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-	util_strlcpy(out, v && *v ? v : "in-stock", len);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	     register_sql_fail(db, cause, "read the start of the sanitization");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int register_store_probe_write(struct register_db *db, char **cause)
-{
-	int rc = register_exec(db, "BEGIN IMMEDIATE", cause);
-	int code;
-
-	if (rc == 0)
-		rc = register_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES"
-				   " ('write_probe', hex(randomblob(512)))", cause);
-	code = sqlite3_extended_errcode(db->db) & 0xff;
-	register_store_rollback(db);
-	if (rc == 0)
-		return 0;
-	if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
-		rc = -EROFS;
-	else if (code == SQLITE_FULL)
-		rc = -ENOSPC;
-	return rc;
 }
 
 int register_next_cert_seq(struct register_db *db, const char *prefix, int year,

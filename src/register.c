@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * register: schema and migrations, the hash-chained event log, and the
- * lifecycle of a medium (enrol, custody, sanitization, destruction).
- * The chain format is documented in register.h.
+ * register: the lifecycle of a medium (enrol, custody, sanitization,
+ * destruction): states and rules on top of storage (register-store.c,
+ * register-sql.c: every SQL statement, through the functions listed in
+ * register-private.h) and policy; each change appends one event to the
+ * hash chain (format in register.h), signed by register-chain.c.
  */
 #include "register-private.h"
 
@@ -14,140 +16,16 @@
 #include "station.h"
 #include "util.h"
 
-#define BUSY_TIMEOUT_MS 10000
-#define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
-
-/* The tables of schema version 2 but media (register_store_media_columns()
- * creates it from the field table), also those of the later versions, which
- * add what migrate_v2_v3 and migrate_v3_v4 say. */
-static const char schema_v2[] =
-	"CREATE TABLE events ("
-	" id INTEGER PRIMARY KEY,"
-	" media_id INTEGER NOT NULL REFERENCES media(id),"
-	" seq INTEGER NOT NULL UNIQUE,"
-	" at TEXT NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" operator TEXT NOT NULL,"
-	" station TEXT NOT NULL,"
-	" details TEXT NOT NULL,"
-	" prev_hash TEXT NOT NULL,"
-	" hash TEXT NOT NULL);"
-	"CREATE INDEX events_media ON events(media_id, seq);"
-	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
-	" BEGIN SELECT RAISE(ABORT, 'custos register: events are append-only'); END;"
-	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
-	" BEGIN SELECT RAISE(ABORT, 'custos register: events are append-only'); END;";
-
-/* What version 2 adds to a version 1 register (and a fresh one). */
-static const char schema_v2_extra[] =
-	"CREATE INDEX IF NOT EXISTS media_serial ON media(serial);"
-	"CREATE INDEX IF NOT EXISTS media_wwn ON media(wwn);"
-	"CREATE INDEX IF NOT EXISTS media_backing ON media(backing_file);"
-	"CREATE TABLE certificates ("
-	" id TEXT PRIMARY KEY,"
-	" media_id INTEGER REFERENCES media(id),"
-	" kind TEXT NOT NULL,"
-	" issued_at TEXT NOT NULL,"
-	" json TEXT NOT NULL,"
-	" event_hash TEXT NOT NULL DEFAULT '',"
-	" path TEXT NOT NULL DEFAULT '');"
-	"CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates"
-	" BEGIN SELECT RAISE(ABORT, 'custos register: certificates are kept'); END;"
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
-
-/* Version 1 -> 2: columns for WWN, virtual media, the highest level held,
- * the holder, the row's source and unregistered media (the fields of
- * version 2, added by register_store_media_columns()), filled here;
- * certificates; the chain head (taken from the last event, which verify
- * then checks). */
-static const char migrate_v1_v2[] =
-	"UPDATE media SET highest_class = classification;"
-	/* the holder, as register verify derives it from the events */
-	"UPDATE media SET holder = COALESCE((SELECT json_extract(e.details, '$.to')"
-	" FROM events e WHERE e.media_id = media.id AND e.kind IN ('issued', 'repair')"
-	" ORDER BY e.seq DESC LIMIT 1), '') WHERE state IN ('issued', 'in-repair');";
-
-/* Version 2 -> 3: the state awaiting-destruction.  A medium whose last
- * erasure was for destruction and that has not moved since was left
- * "sanitized", from which it could be issued; it now waits for destruction,
- * as register verify derives from its events (no event is written: the
- * events already say it). */
-static const char migrate_v2_v3[] =
-	"UPDATE media SET state = 'awaiting-destruction' WHERE state = 'sanitized' AND"
-	" (SELECT json_extract(e.details, '$.destination') FROM events e"
-	" WHERE e.media_id = media.id AND e.kind = 'sanitized' ORDER BY e.seq DESC LIMIT 1)"
-	" = 'destruction';";
-
-/* Version 3 -> 4: a sanitization is a transaction in the register: the
- * state "sanitizing" (between "sanitize-started" and its end event) and
- * the event kinds sanitize-started and certificate-failed, which an older
- * custos would not understand; register verify finds unfinished runs and
- * the certificates events name through this index. */
-static const char migrate_v3_v4[] =
-	"CREATE INDEX IF NOT EXISTS events_kind ON events(kind, media_id);";
-
-static const char set_head_from_events[] =
-	"INSERT OR REPLACE INTO meta(key, value)"
-	" SELECT 'head_seq', CAST(seq AS TEXT) FROM events ORDER BY seq DESC LIMIT 1;"
-	"INSERT OR REPLACE INTO meta(key, value)"
-	" SELECT 'head_hash', hash FROM events ORDER BY seq DESC LIMIT 1;";
-
-static int exec(struct register_db *db, const char *sql, char **cause)
-{
-	char *err = NULL;
-	int rc = sqlite3_exec(db->db, sql, NULL, NULL, &err);
-
-	if (rc == SQLITE_OK)
-		return 0;
-	rc = (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	util_fail(cause, rc, _("register: %s"), err ? err : sqlite3_errstr(rc));
-	sqlite3_free(err);
-	return rc;
-}
-
-int register_cached(struct register_db *db, const char *sql, sqlite3_stmt **st, char **cause)
-{
-	size_t i;
-
-	for (i = 0; i < REGISTER_STMT_CACHE && db->cache[i].sql; i++) {
-		if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0) {
-			*st = db->cache[i].st;
-			return 0;
-		}
-	}
-	if (i == REGISTER_STMT_CACHE)		/* more call sites than slots: a bug */
-		return util_fail(cause, -EOVERFLOW, _("register: statement cache full"));
-	if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-		return register_sql_fail(db, cause, "prepare");
-	db->cache[i].sql = sql;
-	db->cache[i].st = *st;
-	return 0;
-}
-
-void register_release(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-static void cache_free(struct register_db *db)
-{
-	for (size_t i = 0; i < REGISTER_STMT_CACHE && db->cache[i].sql; i++) {
-		sqlite3_finalize(db->cache[i].st);
-		db->cache[i].sql = NULL;
-	}
-}
-
-/* BEGIN IMMEDIATE takes the write lock now (waiting up to the busy
- * timeout), so a transaction never fails half-way on a lock upgrade. */
+/* The lifecycle's transactions: the store's, with the chain's signed head
+ * written after COMMIT (register-chain.c). */
 static int begin(struct register_db *db, char **cause)
 {
-	return exec(db, "BEGIN IMMEDIATE", cause);
+	return register_store_begin(db, cause);
 }
 
 static int commit(struct register_db *db, char **cause)
 {
-	int rc = exec(db, "COMMIT", cause);
+	int rc = register_store_commit(db, cause);
 
 	if (rc == 0)
 		register_chain_committed(db, true);	/* the signed head, outside */
@@ -160,58 +38,6 @@ static void rollback(struct register_db *db)
 	register_chain_committed(db, false);
 }
 
-static int user_version(struct register_db *db, int *v, char **cause)
-{
-	return register_store_version(db, v, cause);
-}
-
-static int set_version(struct register_db *db, int v, char **cause)
-{
-	return register_store_set_version(db, v, cause);
-}
-
-/* Bring the schema to REGISTER_SCHEMA_VERSION inside one transaction. */
-static int migrate(struct register_db *db, char **cause)
-{
-	int v = 0, rc = user_version(db, &v, cause);
-
-	/* Up to date: no write lock needed (readers do not queue behind
-	 * writers); otherwise check again under the lock. */
-	if (rc < 0 || v == REGISTER_SCHEMA_VERSION)
-		return rc;
-	rc = begin(db, cause);
-
-	if (rc == 0)
-		rc = user_version(db, &v, cause);
-	if (rc == 0 && v > REGISTER_SCHEMA_VERSION)
-		rc = util_fail(cause, -EPROTO, _("register: schema version %d is newer than this "
-			       "custos understands (%d)"), v, REGISTER_SCHEMA_VERSION);
-	if (rc == 0 && v == 0)
-		rc = exec(db, schema_v2, cause);
-	/* the media table, or the columns added since version v */
-	if (rc == 0)
-		rc = register_store_media_columns(db, v, cause);
-	if (rc == 0 && v == 1)
-		rc = exec(db, migrate_v1_v2, cause);
-	if (rc == 0 && v < 2)
-		rc = exec(db, schema_v2_extra, cause);
-	if (rc == 0 && v == 1)
-		rc = exec(db, set_head_from_events, cause);
-	if (rc == 0 && v >= 1 && v < 3)
-		rc = exec(db, migrate_v2_v3, cause);
-	if (rc == 0 && v < 4)
-		rc = exec(db, migrate_v3_v4, cause);
-	if (rc == 0 && v < REGISTER_SCHEMA_VERSION)
-		rc = set_version(db, REGISTER_SCHEMA_VERSION, cause);
-	if (rc == 0 && v != 0 && v < REGISTER_SCHEMA_VERSION)
-		util_info(_("register: schema migrated from version %d to %d"), v,
-			  REGISTER_SCHEMA_VERSION);
-	if (rc == 0)
-		return commit(db, cause);
-	rollback(db);
-	return rc;
-}
-
 int register_open(const char *path, struct register_db **out, char **cause)
 {
 	struct register_db *db = calloc(1, sizeof(*db));
@@ -219,17 +45,7 @@ int register_open(const char *path, struct register_db **out, char **cause)
 
 	if (!db)
 		return util_fail(cause, -ENOMEM, _("out of memory"));
-	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		rc = util_fail(cause, -EIO, _("register %s: %s"), path,
-			       db->db ? sqlite3_errmsg(db->db) : "cannot open");
-		goto fail;
-	}
-	sqlite3_busy_timeout(db->db, BUSY_TIMEOUT_MS);
-	rc = exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-		  " PRAGMA foreign_keys = ON;", cause);
-	if (rc == 0)
-		rc = migrate(db, cause);
+	rc = register_store_open(db, path, cause);
 	if (rc == 0)
 		rc = register_chain_open(db, path, cause);
 	if (rc < 0)
@@ -278,8 +94,7 @@ void register_close(struct register_db *db)
 	if (db->unsynced)
 		register_sync_central(db, NULL);
 	register_chain_close(db);
-	cache_free(db);
-	sqlite3_close(db->db);
+	register_store_close(db);
 	free(db->operator_name);
 	free(db->station);
 	free(db->central);
@@ -314,66 +129,6 @@ int register_set_actor(struct register_db *db, const char *operator_name, const 
 	return 0;
 }
 
-/* The last event's seq and hash (0 and the genesis hash when empty). */
-static int chain_tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-				 &st, cause);
-
-	if (rc < 0)
-		return rc;
-	*seq = 0;
-	util_strlcpy(hash, GENESIS_HASH, 65);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
-		register_col_text(st, 1, hash, 65);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
-	}
-	register_release(st);
-	return rc;
-}
-
-static int insert_event(struct register_db *db, const struct register_event *ev, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	char seq[24];
-	int rc = register_cached(db, "INSERT INTO events(media_id, seq, at, kind, operator,"
-				 " station, details, prev_hash, hash)"
-				 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, ev->media_id);
-	sqlite3_bind_int64(st, 2, ev->seq);
-	sqlite3_bind_text(st, 3, ev->at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, ev->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ev->operator_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, ev->station, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, ev->details, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, ev->prev_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, ev->hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "append event");
-	register_release(st);
-	/* the meta head: @ev is the newest event */
-	if (rc == 0)
-		rc = register_cached(db, "INSERT OR REPLACE INTO meta(key, value)"
-				     " VALUES ('head_seq', ?1), ('head_hash', ?2)", &st, cause);
-	if (rc < 0)
-		return rc;
-	snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
-	sqlite3_bind_text(st, 1, seq, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ev->hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "append event");
-	register_release(st);
-	return rc;
-}
-
 /* Append one event to the chain inside the caller's transaction.
  * @details is consumed.  @hash_out (65 bytes) may be NULL. */
 static int append_event(struct register_db *db, int64_t media_id, const char *kind,
@@ -390,7 +145,7 @@ static int append_event(struct register_db *db, int64_t media_id, const char *ki
 		return util_fail(cause, -ENOMEM, _("out of memory"));
 	rc = register_chain_before_append(db, cause);
 	if (rc == 0)
-		rc = chain_tail(db, &ev.seq, ev.prev_hash, cause);
+		rc = register_store_chain_tail(db, &ev.seq, ev.prev_hash, cause);
 	if (rc < 0)
 		goto out;
 	ev.seq++;
@@ -401,7 +156,7 @@ static int append_event(struct register_db *db, int64_t media_id, const char *ki
 	util_strlcpy(ev.station, db->station ? db->station : "unknown", sizeof(ev.station));
 	rc = register_event_hash(&ev, ev.hash);
 	if (rc == 0)
-		rc = insert_event(db, &ev, cause);
+		rc = register_store_insert_event(db, &ev, cause);
 	if (rc == 0)
 		rc = register_chain_sign(db, &ev, cause);
 	if (rc == 0 && hash_out)
@@ -416,7 +171,7 @@ int register_append_station_event(struct register_db *db, const char *kind, json
 {
 	/* events of the station name no medium (media_id 0): the foreign key
 	 * is off for this one transaction of this connection */
-	int rc = exec(db, "PRAGMA foreign_keys = OFF", cause);
+	int rc = register_store_foreign_keys(db, false, cause);
 
 	if (rc == 0)
 		rc = begin(db, cause);
@@ -429,7 +184,7 @@ int register_append_station_event(struct register_db *db, const char *kind, json
 	if (rc < 0)
 		rollback(db);
 	json_decref(details);
-	exec(db, "PRAGMA foreign_keys = ON", NULL);
+	register_store_foreign_keys(db, true, NULL);
 	return rc;
 }
 
@@ -478,36 +233,6 @@ static json_t *enroll_details(const struct register_media *m)
 	return o;
 }
 
-/* The medium not destroyed that carries @m's asset tag or identity
- * (WWN, serial + model, backing file) and matches @filter (SQL, e.g.
- * " AND unregistered = 0"): 0 with it in @old, -ENOENT, or an error. */
-static int find_same(struct register_db *db, const struct register_media *m, const char *filter,
-		     struct register_media *old, char **cause)
-{
-	char where[192];
-	int rc = -ENOENT;
-
-	if (m->asset_tag[0]) {
-		snprintf(where, sizeof(where), "asset_tag = ?1%s", filter);
-		rc = register_query_one(db, where, m->asset_tag, NULL, false, old, cause);
-	}
-	if (rc == -ENOENT && m->wwn[0]) {
-		snprintf(where, sizeof(where), "wwn = ?1 AND state != 'destroyed'%s", filter);
-		rc = register_query_one(db, where, m->wwn, NULL, false, old, cause);
-	}
-	if (rc == -ENOENT && m->serial[0]) {
-		snprintf(where, sizeof(where), "serial = ?1 AND (model = ?2 OR model = '' OR "
-			 "?2 = '') AND state != 'destroyed'%s", filter);
-		rc = register_query_one(db, where, m->serial, m->model, false, old, cause);
-	}
-	if (rc == -ENOENT && m->backing_file[0]) {
-		snprintf(where, sizeof(where), "backing_file = ?1 AND state != 'destroyed'%s",
-			 filter);
-		rc = register_query_one(db, where, m->backing_file, NULL, false, old, cause);
-	}
-	return rc;
-}
-
 static int refuse_existing(const struct register_media *old, char **cause)
 {
 	return util_fail(cause, -EEXIST, _("already in the register as %s (%s, %s, state %s)"),
@@ -520,7 +245,7 @@ static int refuse_existing(const struct register_media *old, char **cause)
 static int check_unique(struct register_db *db, const struct register_media *m, char **cause)
 {
 	struct register_media old;
-	int rc = find_same(db, m, " AND unregistered = 0", &old, cause);
+	int rc = register_store_find_same(db, m, false, &old, cause);
 
 	if (rc == 0)
 		return refuse_existing(&old, cause);
@@ -580,7 +305,7 @@ static int enroll_row(struct register_db *db, const struct register_media *m, in
 	int rc = check_unique(db, m, cause);
 
 	if (rc == 0)
-		rc = find_same(db, m, " AND unregistered = 1", &old, cause);
+		rc = register_store_find_same(db, m, true, &old, cause);
 	if (rc == -ENOENT)
 		return insert_media(db, m, "M", id, cause);
 	if (rc < 0)
@@ -709,32 +434,6 @@ struct change {
 	char state_buf[24];		/* @state when a change_fn computes it */
 };
 
-static int update_media(struct register_db *db, int64_t id, const struct change *c,
-			char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	char now[24];
-	int rc = register_cached(db, "UPDATE media SET state = COALESCE(?1, state),"
-				 " holder = COALESCE(?2, holder),"
-				 " classification = COALESCE(?3, classification),"
-				 " highest_class = COALESCE(?4, highest_class),"
-				 " updated_at = ?5 WHERE id = ?6", &st, cause);
-
-	if (rc < 0)
-		return rc;
-	util_iso8601(util_unix_now(), now, sizeof(now));
-	sqlite3_bind_text(st, 1, c->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->holder, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->classification, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->highest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = register_sql_fail(db, cause, "update medium");
-	register_release(st);
-	return rc;
-}
-
 static int add_unregistered(struct register_db *db, const struct device_info *dev,
 			    int64_t *id, char **cause);
 
@@ -783,7 +482,8 @@ static int apply(struct register_db *db, int64_t id, struct change *c, change_fn
 			c->state = rules[c->act].to;
 		if (!c->kind)
 			c->kind = rules[c->act].kind;
-		rc = update_media(db, id, c, cause);
+		rc = register_store_update_media(db, id, c->state, c->holder, c->classification,
+						 c->highest, cause);
 	}
 	if (rc == 0) {
 		rc = append_event(db, id, c->kind, c->details, hash, cause);
@@ -831,7 +531,8 @@ int register_receive(struct register_db *db, struct register_media *m, char **ca
 	row.unregistered = false;
 	rc = insert_media(db, &row, "M", &id, cause);
 	if (rc == 0)
-		rc = update_media(db, id, &c, cause);
+		rc = register_store_update_media(db, id, c.state, c.holder, c.classification,
+						 c.highest, cause);
 	if (rc == 0)
 		rc = load(db, id, &local, cause);
 	if (rc == 0)
