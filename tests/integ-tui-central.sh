@@ -57,13 +57,15 @@ done
 # the media are image files in B's virtual/ directory; A enrols them there
 # (a directory of virtual media for A too: the same backing file)
 mkdir -p "$B/virtual"
-truncate -s 4M "$B/virtual/m-sec.img" "$B/virtual/m-top.img"
+truncate -s 4M "$B/virtual/m-sec.img" "$B/virtual/m-top.img" "$B/virtual/m-wip.img"
 echo "virtual_media_dirs=$B/virtual" >>"$A/station.conf"
 "$C" -d "$A" enroll "$B/virtual/m-sec.img" --class secret --asset-tag TAG-S \
 	--custodian "Zhang San" >/dev/null 2>"$T_TMP/enroll.err" ||
 	{ cat "$T_TMP/enroll.err"; t_fail "enrol m-sec at A"; }
 "$C" -d "$A" enroll "$B/virtual/m-top.img" --class top-secret --asset-tag TAG-T \
 	>/dev/null 2>"$T_TMP/enroll.err" || { cat "$T_TMP/enroll.err"; t_fail "enrol m-top at A"; }
+"$C" -d "$A" enroll "$B/virtual/m-wip.img" --class secret --asset-tag TAG-W \
+	>/dev/null 2>"$T_TMP/enroll.err" || { cat "$T_TMP/enroll.err"; t_fail "enrol m-wip at A"; }
 NO_S=$("$C" -d "$A" -j register show TAG-S | jq -r .register_no)
 [ "$(sqlite3 "$B/register.db" "SELECT count(*) FROM media" 2>/dev/null || echo 0)" = 0 ] ||
 	t_fail "B's register is not empty"
@@ -132,7 +134,7 @@ t_ok "enrolling it again at B is refused and explained"
 keys r
 wait_for "TAG-S      @WS-A Zhang S"
 keys / TAG-S Enter
-wait_for "1 of 2"
+wait_for "1 of 3"
 keys Enter
 wait_for "its history is in the central register"
 keys i
@@ -175,6 +177,48 @@ wait_for "enrolled at station WS-A (central register): received"
 keys Escape
 wait_for "F10/q Quit"
 t_ok "the wipe dialog applies A's top-secret class"
+
+# one history at the centre for TAG-$1: the events WS-B recorded ($2...)
+central_history() {
+	local ref=$1 k
+	shift
+	"$C" -d "$A" -j register find "$ref" >"$T_TMP/find.json" || t_fail "register find $ref"
+	for k in WS-A:enrolled WS-B:received "$@"; do
+		jq -e --arg k "$k" '[.[] | select(.station == "WS-A")][0].history |
+			map(.station + ":" + .kind) | index($k) != null' "$T_TMP/find.json" \
+			>/dev/null || { jq -c '.[] | [.station, (.history | map(.station + ":" +
+			.kind))]' "$T_TMP/find.json"; t_fail "$ref: no $k in its one history"; }
+	done
+}
+
+# destruction of A's top-secret medium from B's register browser
+keys r
+wait_for "Register:"
+keys / Escape / TAG-T Enter
+wait_for "1 of 3"
+keys d
+wait_for "Record physical destruction"
+keys Tab "Room B" Tab "Li Si，Wang Wu" Enter
+wait_for "destruction recorded, certificate"
+keys Escape
+wait_for "F10/q Quit"
+central_history TAG-T WS-B:destroyed
+"$C" -d "$B" -j register show TAG-T | jq -e '.classification == "top-secret" and
+	.state == "destroyed"' >/dev/null || t_fail "B's row of TAG-T"
+t_ok "destruction on B's screen: received first, one history at the centre"
+
+# a wipe from B's screen of A's medium: the run receives it first
+find_medium m-wip.img
+wait_for "(enrolled at station WS-A: in-stock)"
+keys w
+wait_for "ALL DATA WILL BE DESTROYED on m-wip.img"
+wait_for "m-wip.img  M-000003  secret  virtual  -> "
+keys Tab Tab Tab Tab Tab Tab Tab "m-wip.img" Enter
+wait_for "done: erased" 60
+central_history TAG-W WS-B:sanitize-started WS-B:sanitized
+"$C" -d "$B" -j register show TAG-W | jq -e '.classification == "secret" and
+	.state == "sanitized"' >/dev/null || t_fail "B's row of TAG-W"
+t_ok "a wipe on B's screen of A's medium joins its one history"
 
 # the central register stopped: an unknown medium is neither enrolled nor
 # wiped, and the screen says why (at once, no hang)
