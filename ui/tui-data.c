@@ -18,6 +18,7 @@
 #include "fw.h"
 #include "register.h"
 #include "sanitize.h"
+#include "station.h"
 
 /* The one listing in flight (one station screen per process). */
 static struct {
@@ -127,29 +128,43 @@ void tui_app_rescan(struct tui_app *app)
 	app->scanning = true;
 }
 
-/* Fill @v from the register's entry for @dev; its id into *@id (0: none). */
+/* Fill @v from the register's entry for @dev; its id into *@id (0: none).
+ * A medium only the central register knows goes into *@central. */
 static void lookup_one(struct tui_app *app, const struct device_info *dev,
-		       struct tui_reg_view *v, int64_t *id)
+		       struct tui_reg_view *v, int64_t *id, struct register_media *central)
 {
 	struct register_media m;
 	char *cause = NULL;
+	int rc;
 
 	memset(v, 0, sizeof(*v));
 	*id = 0;
 	if (!app->reg)
 		return;
-	if (register_find_by_device(app->reg, dev, &m, &cause) < 0) {
+	rc = register_find_by_device(app->reg, dev, &m, &cause);
+	if (rc < 0 && rc != -ENOENT && app->station && app->station->register_conninfo) {
+		/* the centre could not say: the library refuses to wipe it (it
+		 * may well be classified), so the row says why at once */
+		v->central_unknown = true;
+		snprintf(v->refusal, sizeof(v->refusal), "%s", cause ? cause :
+			 _("the central register cannot be reached"));
+	}
+	if (rc < 0) {
 		free(cause);
 		return;
 	}
 	*id = m.id;
+	if (m.id <= 0 && m.central_station[0]) {
+		*central = m;
+		util_strlcpy(v->central_station, m.central_station, sizeof(v->central_station));
+	}
 	v->enrolled = !m.unregistered;
 	util_strlcpy(v->register_no, m.register_no, sizeof(v->register_no));
 	util_strlcpy(v->classification, m.classification, sizeof(v->classification));
 	util_strlcpy(v->custodian, m.custodian, sizeof(v->custodian));
 	util_strlcpy(v->state, m.state, sizeof(v->state));
 	/* sanitizing and no process on it: a run that never ended */
-	v->interrupted = strcmp(m.state, TUI_STATE_SANITIZING) == 0 &&
+	v->interrupted = m.id > 0 && strcmp(m.state, TUI_STATE_SANITIZING) == 0 &&
 			 !sanitize_medium_running(app->state_dir, m.id);
 	/* the register's lifecycle rule, asked now: the refusal shows at once */
 	if (register_check_sanitize_state(&m, &cause) < 0) {
@@ -167,20 +182,56 @@ void tui_app_lookup(struct tui_app *app)
 {
 	struct tui_reg_view *regs = calloc(app->n_devs + 1, sizeof(*regs));
 	int64_t *ids = calloc(app->n_devs + 1, sizeof(*ids));
+	struct register_media *central = calloc(app->n_devs + 1, sizeof(*central));
 
-	if (!regs || !ids) {
+	if (!regs || !ids || !central) {
 		free(regs);
 		free(ids);
+		free(central);
 		tui_app_message(app, true, _("out of memory"));
 		return;
 	}
 	for (size_t i = 0; i < app->n_devs; i++)
-		lookup_one(app, &app->devs[i], &regs[i], &ids[i]);
+		lookup_one(app, &app->devs[i], &regs[i], &ids[i], &central[i]);
 	free(app->regs);
 	free(app->reg_ids);
+	free(app->central);
 	app->regs = regs;
 	app->reg_ids = ids;
+	app->central = central;
 	tui_app_rebuild_rows(app);
+}
+
+int tui_app_receive(struct tui_app *app, struct register_media *m)
+{
+	char from[128], no[16], *cause = NULL;
+	int rc;
+
+	util_strlcpy(from, m->central_station, sizeof(from));
+	util_strlcpy(no, m->register_no, sizeof(no));
+	rc = register_receive(app->reg, m, &cause);
+	if (rc < 0)
+		tui_app_message(app, true, _("%s (enrolled at station %s) cannot be received into "
+				"this station's register: %s"), no, from,
+				cause ? cause : strerror(-rc));
+	else
+		tui_app_message(app, false, _("%s: enrolled at station %s, received into this "
+				"station's register as %s"), no, from, m->register_no);
+	free(cause);
+	return rc;
+}
+
+void tui_app_push_central(struct tui_app *app)
+{
+	char *cause = NULL;
+
+	if (!app->reg || !app->station || !app->station->register_conninfo)
+		return;
+	if (register_sync_central(app->reg, &cause) < 0)
+		tui_app_message(app, true, _("recorded in this station's register; not yet in the "
+				"central register (%s): it is sent with the next record, or by "
+				"'custos register push'"), cause ? cause : _("unreachable"));
+	free(cause);
 }
 
 bool tui_app_scan_poll(struct tui_app *app)
@@ -294,9 +345,11 @@ void tui_app_free_data(struct tui_app *app)
 	app->n_devs = 0;
 	free(app->regs);
 	free(app->reg_ids);
+	free(app->central);
 	free(app->rows);
 	app->regs = NULL;
 	app->reg_ids = NULL;
+	app->central = NULL;
 	app->rows = NULL;
 	app->n_rows = 0;
 	for (size_t i = 0; i < app->n_marked; i++)

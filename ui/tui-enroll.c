@@ -52,6 +52,7 @@ static int enroll_enter(struct tui_app *app, void *arg)
 {
 	const struct tui_media_row *row = tui_app_current(app);
 	char *cause = NULL;
+	int rc;
 
 	(void)arg;
 	if (!row || !row->dev) {
@@ -68,8 +69,16 @@ static int enroll_enter(struct tui_app *app, void *arg)
 	en.dev = *row->dev;
 	memset(en.dev.reason_text, 0, sizeof(en.dev.reason_text));
 	en.dev.n_reasons = 0;
-	if (register_find_by_device(app->reg, &en.dev, &en.media, &cause) == 0 &&
-	    !en.media.unregistered)
+	rc = register_find_by_device(app->reg, &en.dev, &en.media, &cause);
+	if (rc < 0 && rc != -ENOENT) {
+		/* the central register cannot say whether another station
+		 * enrolled it: a second enrolment would fork its record */
+		tui_app_message(app, true, _("%s cannot be enrolled now: %s"), en.dev.name,
+				cause ? cause : strerror(-rc));
+		free(cause);
+		return -1;
+	}
+	if (rc == 0 && !en.media.unregistered)
 		en.known = true;
 	free(cause);
 	if (tui_form_init(&en.form, enroll_spec, UTIL_ARRAY_SIZE(enroll_spec)) < 0)
@@ -89,13 +98,29 @@ static void draw_known(struct tui_app *app, WINDOW *in)
 	const struct register_media *m = &en.media;
 	int W = getmaxx(in), y = 2;
 
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_GOOD, _("Already enrolled as %s"), m->register_no);
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Classification  %s"), m->classification);
+	if (m->central_station[0])
+		tui_putf(app, in, y++, 0, W, TUI_STYLE_GOOD,
+			 _("Already enrolled at station %s as %s (central register)"),
+			 m->central_station, m->register_no);
+	else
+		tui_putf(app, in, y++, 0, W, TUI_STYLE_GOOD, _("Already enrolled as %s"),
+			 m->register_no);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Classification  %s"),
+		 m->classification[0] ? i18n_value(m->classification) : "-");
 	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Asset tag       %s"), m->asset_tag);
 	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Custodian       %s"), m->custodian);
 	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Department      %s"), m->department);
-	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("State           %s"), m->state);
+	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("State           %s"),
+		 i18n_value(m->state));
 	tui_putf(app, in, y++, 0, W, TUI_STYLE_NORMAL, _("Enrolled        %s"), m->created_at);
+	if (m->central_station[0]) {
+		/* one medium, one record: never a second enrolment here */
+		tui_wrap(app, in, y + 1, TUI_STYLE_GREY,
+			 _("It is not enrolled again here: custody in the register browser (F5/r) "
+			   "or a wipe receives it into this station's register, and its events "
+			   "join its one history.  Esc closes."));
+		return;
+	}
 	tui_put(app, in, y + 1, 0, W, TUI_STYLE_GREY,
 		_("Custody actions are in the register browser (F5/r).  Esc closes."));
 }

@@ -173,13 +173,56 @@ static int draw_device_facts(struct tui_app *app, WINDOW *win, int y, int h,
 	return y - y0;
 }
 
-static int draw_register(struct tui_app *app, WINDOW *win, int y, int h)
+/* A medium another station enrolled, as the central register has it: its
+ * first custody action or sanitization here receives it into this
+ * station's register (so it is never enrolled twice). */
+static int draw_central(struct tui_app *app, WINDOW *win, int y, int h,
+			const struct register_media *m)
+{
+	int W = getmaxx(win), y0 = y;
+	char cls[64], hcls[64];
+
+	class_text(m->classification, cls, sizeof(cls));
+	class_text(m->highest_class, hcls, sizeof(hcls));
+	if (y < h)
+		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_WARN,
+			 _("Enrolled at station %s as %s (central register)"), m->central_station,
+			 m->register_no);
+	if (y < h)
+		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
+			 _("Class %s (highest %s)  state %s  asset %s"), cls, hcls,
+			 i18n_value(m->state), m->asset_tag[0] ? m->asset_tag : "-");
+	if (y < h)
+		tui_putf(app, win, y++, 1, W - 1, TUI_STYLE_NORMAL,
+			 _("Custodian %s  department %s%s%s"), m->custodian[0] ? m->custodian : "-",
+			 m->department[0] ? m->department : "-", m->holder[0] ? _("  holder ") : "",
+			 m->holder);
+	if (y < h)
+		tui_put(app, win, y++, 1, W - 1, TUI_STYLE_GREY,
+			_("Custody (F5/r) or a wipe here first receives it into this station's "
+			  "register; its events join its one history."));
+	return y - y0;
+}
+
+static int draw_register(struct tui_app *app, WINDOW *win, int y, int h,
+			 const struct tui_media_row *row)
 {
 	const struct register_media *m = &details.media;
 	int W = getmaxx(win), y0 = y;
 	char cls[64];
 
 	if (!details.have_media) {
+		if (row->dev && app->central && app->central[row->dev - app->devs].central_station[0])
+			return draw_central(app, win, y, h, &app->central[row->dev - app->devs]);
+		if (row->reg->central_unknown && y < h) {
+			char text[512];
+
+			/* the library's reason names the centre and why it failed */
+			snprintf(text, sizeof(text), _(" %s.  No enrolment or wipe until the central "
+				 "register answers (F8/g looks again)."), row->reg->refusal);
+			y = tui_wrap(app, win, y, TUI_STYLE_BAD, text);
+			return y - y0;
+		}
 		if (y < h)
 			tui_put(app, win, y++, 1, W - 1, TUI_STYLE_WARN,
 				_("Not enrolled in the register (F2/e to enrol)"));
@@ -229,7 +272,7 @@ static void draw_details(struct tui_app *app, WINDOW *win, int y, int h)
 	if (!row->dev && y < h)
 		tui_put(app, win, y++, 1, W - 1, TUI_STYLE_BAD, _("The device is no longer present."));
 	details_load(app, current_reg_id(app));
-	draw_register(app, win, y, h);
+	draw_register(app, win, y, h, row);
 }
 
 static void media_draw(struct tui_app *app, WINDOW *win)

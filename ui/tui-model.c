@@ -438,7 +438,13 @@ void tui_model_status_line(const struct tui_media_row *row, int cols, char *out,
 	} else {
 		snprintf(text, sizeof(text), "    %s%s", row->dev && !device_is_eligible(row->dev) ?
 			 _("not eligible: ") : "", _(row->status));
-		if (row->reg->enrolled && row->reg->state[0] && !row->reg->refusal[0])
+		if (row->reg->central_station[0] && row->reg->enrolled && row->reg->state[0] &&
+		    !row->reg->refusal[0])
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 _("  (enrolled at station %s: %s%s%s)"), row->reg->central_station,
+				 i18n_value(row->reg->state), row->reg->custodian[0] ? ", " : "",
+				 row->reg->custodian);
+		else if (row->reg->enrolled && row->reg->state[0] && !row->reg->refusal[0])
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
 				 _("  (register: %s%s%s)"), i18n_value(row->reg->state),
 				 row->reg->custodian[0] ? ", " : "", row->reg->custodian);

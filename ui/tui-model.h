@@ -87,6 +87,12 @@ struct tui_reg_view {
 	 * Such a medium cannot be marked, and the reason shows at once. */
 	char refusal[192];
 	bool interrupted;		/* state sanitizing, and no process runs it */
+	/* Known only to the central register: the station that enrolled it
+	 * (its classification and state above are the centre's); "" else. */
+	char central_station[128];
+	/* Not in this station's register and the central register could not
+	 * say whether another station enrolled it (the reason is @refusal). */
+	bool central_unknown;
 };
 
 enum tui_row_style {

@@ -89,6 +89,39 @@ static void apply_search(void)
 		rb.cursor = rb.n_shown ? rb.n_shown - 1 : 0;
 }
 
+static bool passes_filters(const struct register_media *m)
+{
+	return (!class_filters[rb.class_i] || strcmp(m->classification,
+						     class_filters[rb.class_i]) == 0) &&
+	       (!state_filters[rb.state_i] || strcmp(m->state, state_filters[rb.state_i]) == 0);
+}
+
+/* The media plugged in here that only the central register knows (other
+ * stations enrolled them) follow this station's own: custody on one of
+ * them receives it here first (receive_selected()). */
+static void add_central(struct tui_app *app)
+{
+	struct register_media *grown;
+
+	for (size_t i = 0; app->central && i < app->n_devs; i++) {
+		const struct register_media *c = &app->central[i];
+		bool seen = false;
+
+		if (!c->central_station[0] || !passes_filters(c))
+			continue;
+		for (size_t k = 0; k < rb.n_all && !seen; k++)
+			seen = rb.all[k].id <= 0 && rb.all[k].central_id == c->central_id &&
+			       strcmp(rb.all[k].central_station, c->central_station) == 0;
+		if (seen)
+			continue;
+		grown = realloc(rb.all, (rb.n_all + 1) * sizeof(*grown));
+		if (!grown)
+			return;
+		rb.all = grown;
+		rb.all[rb.n_all++] = *c;
+	}
+}
+
 static void reload(struct tui_app *app)
 {
 	char *cause = NULL;
@@ -109,15 +142,41 @@ static void reload(struct tui_app *app)
 		rb.all = NULL;
 		rb.n_all = 0;
 	}
+	add_central(app);
 	rb.shown = calloc(rb.n_all + 1, sizeof(*rb.shown));
 	if (!rb.shown)
 		rb.n_all = 0;
 	apply_search();
 }
 
-static const struct register_media *selected(void)
+static struct register_media *selected(void)
 {
 	return rb.cursor < rb.n_shown ? &rb.all[rb.shown[rb.cursor]] : NULL;
+}
+
+/* What the note after a custody action adds: "" or how it was received. */
+static char received_note[192];
+
+/* Before anything is recorded about a medium only the central register
+ * knows: receive it into this station's register (as the CLI does), so
+ * the action joins its one history with its real classification.  True
+ * when the selected medium is (now) a row of this station's register. */
+static bool receive_selected(struct tui_app *app)
+{
+	struct register_media *m = selected();
+	char from[128];
+
+	received_note[0] = '\0';
+	if (!m)
+		return false;
+	if (m->id > 0)
+		return true;
+	util_strlcpy(from, m->central_station, sizeof(from));
+	if (tui_app_receive(app, m) < 0)
+		return false;
+	snprintf(received_note, sizeof(received_note), _(" (enrolled at station %s: received "
+		 "here as %s)"), from, m->register_no);
+	return true;
 }
 
 /* The selected medium's register id (0 when the list is empty). */
@@ -215,8 +274,13 @@ static void draw_list(struct tui_app *app, WINDOW *win)
 		char rest[512];
 		const char *cells[LIST_COLS];
 
-		snprintf(rest, sizeof(rest), "%s%s%s  %s %s", m->custodian, m->holder[0] ? " / " : "",
-			 m->holder, m->vendor, m->model);
+		if (m->id <= 0 && m->central_station[0])
+			/* "@WS-A": enrolled there (the central register) */
+			snprintf(rest, sizeof(rest), "@%s %s%s%s", m->central_station,
+				 m->custodian, m->holder[0] ? " / " : "", m->holder);
+		else
+			snprintf(rest, sizeof(rest), "%s%s%s  %s %s", m->custodian,
+				 m->holder[0] ? " / " : "", m->holder, m->vendor, m->model);
 		cells[0] = m->register_no;
 		cells[1] = m->classification[0] ? i18n_value(m->classification) : "-";
 		cells[2] = i18n_value(m->media_type);
@@ -312,8 +376,12 @@ static unsigned done(struct tui_app *app, int rc, char *cause, const char *what)
 	if (rc < 0)
 		tui_app_message(app, true, _("%s refused: %s"), what, cause ? cause : strerror(-rc));
 	else
-		tui_app_message(app, false, _("%s recorded"), what);
+		tui_app_message(app, false, _("%s recorded%s"), what, received_note);
 	free(cause);
+	received_note[0] = '\0';
+	/* a station with a central register sends what it wrote (the
+	 * receipt too when the action itself was refused) */
+	tui_app_push_central(app);
 	reload(app);
 	tui_media_forget();
 	tui_app_lookup(app);
@@ -339,6 +407,9 @@ static bool form_refused(struct tui_app *app, int rc, char *cause, const char *w
 
 	util_strlcpy(why, cause ? cause : strerror(-rc), sizeof(why));
 	free(cause);
+	if (received_note[0])	/* the receipt was recorded: send it */
+		tui_app_push_central(app);
+	received_note[0] = '\0';
 	tui_app_message(app, true, _("%s refused: %s"), what, why);
 	rb.form.error = why;
 	rb.form.error_field = -1;
@@ -381,6 +452,8 @@ static bool do_issue(struct tui_app *app)
 
 	if (!p && app->roster)
 		p = staff_find(app->roster, to);
+	if (!receive_selected(app))
+		return false;
 	rc = register_issue(app->reg, selected_id(), p ? p->name : to, &cause);
 	if (rc < 0)
 		return form_refused(app, rc, cause, _("issue"), "to");
@@ -443,7 +516,7 @@ static bool do_destroy(struct tui_app *app)
 		.operator_name = app->operator_name,
 		.operator_title = app->operator_title[0] ? app->operator_title : NULL,
 	};
-	const struct register_media *sel = selected();
+	struct register_media *sel = selected();
 	struct register_media m;
 	char *cause = NULL;
 	int rc;
@@ -469,6 +542,11 @@ static bool do_destroy(struct tui_app *app)
 		return form_refused(app, -EPERM, cause, _("destruction"), "validator");
 	}
 	d.witnesses = named;
+	if (!receive_selected(app)) {
+		names_list_free(w, d.n_witnesses);
+		return false;
+	}
+	m = *sel;
 	rc = sanitize_destroy(app->policy, app->reg, &m, &fd, &cause);
 	names_list_free(w, d.n_witnesses);
 	if (!fd.recorded)
@@ -608,6 +686,15 @@ static unsigned list_key(struct tui_app *app, int key)
 	case '\r': case '\n': case TUI_KEY_FN | KEY_ENTER: case 'h':
 		if (!selected())
 			return TUI_HANDLED;
+		if (selected_id() <= 0) {
+			/* its history is the central register's */
+			tui_app_message(app, false, _("%s was enrolled at station %s: its history is "
+					"in the central register ('custos register find %s')"),
+					selected()->register_no, selected()->central_station,
+					selected()->asset_tag[0] ? selected()->asset_tag :
+					selected()->serial);
+			return TUI_HANDLED | TUI_REDRAW;
+		}
 		load_history(app);
 		rb.mode = MODE_HISTORY;
 		return TUI_HANDLED | TUI_REDRAW;
@@ -615,6 +702,8 @@ static unsigned list_key(struct tui_app *app, int key)
 		return open_form(app, issue_spec, UTIL_ARRAY_SIZE(issue_spec), MODE_ISSUE);
 	case TUI_FKEY(3): case 't':
 		if (!selected() || !tui_people_acting(app))
+			return TUI_HANDLED | TUI_REDRAW;
+		if (!receive_selected(app))
 			return TUI_HANDLED | TUI_REDRAW;
 		return done(app, register_return(app->reg, selected_id(), &cause), cause,
 			    _("return"));
@@ -660,6 +749,9 @@ static const struct tui_keyhelp reg_keys[] = {
 	{ NULL, "f", N_("Class"), N_("filter by classification (cycles)"), true },
 	{ NULL, "s", N_("State"), N_("filter by state (cycles)"), true },
 	{ NULL, "/", N_("Search"), N_("text search: register no, tag, serial, names"), true },
+	{ NULL, "@", N_("Station"), N_("@STATION before the names: a medium plugged in here that "
+				       "station enrolled (the central register); custody on it "
+				       "receives it into this station's register first"), true },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

@@ -52,6 +52,7 @@ struct target {
 	struct tui_target_class cls;	/* for the profile list only */
 	struct sanitize_plan *plan;	/* for the chosen profile; NULL: none could be made */
 	char plan_error[256];		/* why, when @plan is NULL */
+	char central_station[128];	/* enrolled at that station (central register) */
 	const char *dest_choices[POLICY_DEST_COUNT + 2];
 	bool dest_chosen;		/* the operator chose the destination (kept) */
 	char dest_key[16], confirm_key[16];
@@ -88,7 +89,10 @@ static char people[F_TARGETS - F_OPERATOR][128];
 /* Enrolled (an M- entry with its classification), as the plan saw it. */
 static bool enrolled(const struct target *t, const struct sanitize_plan *plan)
 {
-	return plan ? plan->media_id > 0 && !plan->declared : t->enrolled;
+	/* media_id 0 with a register number: another station's medium (the
+	 * central register), received here when the run starts */
+	return plan ? (plan->media_id > 0 || plan->register_no[0]) && !plan->declared :
+		      t->enrolled;
 }
 
 /* Can every target's firmware run @p (always, for overwrite profiles)? */
@@ -240,9 +244,12 @@ static void add_target(struct tui_app *app, const struct tui_media_row *row)
 	memset(t->dev.reason_text, 0, sizeof(t->dev.reason_text));
 	t->dev.n_reasons = 0;
 	t->enrolled = row->reg->enrolled;
-	if (app->reg && register_find_by_device(app->reg, &t->dev, &m, &cause) == 0)
+	if (app->reg && register_find_by_device(app->reg, &t->dev, &m, &cause) == 0) {
 		tui_model_target_class(&t->dev, &m, &t->cls);
-	else
+		if (m.id <= 0)
+			util_strlcpy(t->central_station, m.central_station,
+				     sizeof(t->central_station));
+	} else
 		tui_model_target_class(&t->dev, NULL, &t->cls);
 	free(cause);
 	if (app->fw) {
@@ -451,6 +458,12 @@ static int draw_target(struct tui_app *app, WINDOW *pad, int y, size_t i)
 		 i18n_value(p->classification), p->declared ? _(" (assumed)") : "",
 		 i18n_value(p->media_kind), chosen ? "-> " : "",
 		 chosen ? i18n_value(policy_dest_name(d)) : _("left out"));
+	if (t->central_station[0] && p->media_id <= 0 && enrolled(t, p)) {
+		snprintf(line, sizeof(line), _("  enrolled at station %s (central register): "
+			 "received into this station's register when the run starts"),
+			 t->central_station);
+		y = tui_wrap(app, pad, y, TUI_STYLE_NORMAL, line);
+	}
 	if (p->rc < 0 && strcmp(p->refusal, "policy") != 0) {
 		snprintf(line, sizeof(line), _("  REFUSED (%s): %s"), p->refusal, p->reason);
 		return tui_wrap(app, pad, y, TUI_STYLE_BAD, line);

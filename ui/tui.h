@@ -104,6 +104,9 @@ struct tui_app {
 	size_t n_devs;
 	struct tui_reg_view *regs;	/* one per device */
 	int64_t *reg_ids;		/* register id per device, 0 = not enrolled */
+	/* per device: its entry in the central register when only the centre
+	 * knows it (central_station set; id 0), else zeroed */
+	struct register_media *central;
 	struct tui_fw_view *fw;		/* one per device */
 	struct tui_media_row *rows;
 	size_t n_rows;
@@ -165,6 +168,14 @@ void tui_app_clear_marks(struct tui_app *app);
 /* A register event's details (JSON) as one readable line: "key value;
  * ...", codes in the interface language. */
 void tui_event_text(const char *details, char *out, size_t len);
+/* A medium only the central register knows (@m: id 0, central_station
+ * set), received into this station's register before anything is
+ * recorded about it, as `custos issue` does: @m becomes the local row.
+ * 0, or the refusal shown in the message line. */
+int tui_app_receive(struct tui_app *app, struct register_media *m);
+/* Send what this station recorded to its central register (if it has
+ * one); unreachable, say that it stays queued here. */
+void tui_app_push_central(struct tui_app *app);
 
 /* --- tui-jobs.c -------------------------------------------------------- */
 /* Refresh every job's view from its snapshot; true if any changed. */
