@@ -585,7 +585,10 @@ static int read_diskseq(int fd, const struct stat *st, uint64_t *seq)
 	return rc < 0 ? rc : util_parse_u64(buf, seq, 0);
 }
 
-/* No sequence number at the probe: serial, WWN and size, read again. */
+/* No sequence number at the probe (Linux before 5.15): serial, WWN, a loop
+ * device's backing file and size, read again.  A disk with none of the
+ * first three (many virtual disks, cheap sticks) cannot be told from
+ * another of its size: refused rather than guessed. */
 static int same_identity(const struct stat *st, const struct device_info *dev, char **cause)
 {
 	const struct device_blkent *b;
@@ -594,6 +597,11 @@ static int same_identity(const struct stat *st, const struct device_info *dev, c
 	bool same;
 	int rc;
 
+	if (!dev->serial[0] && !dev->wwn[0] && !dev->backing_file[0])
+		return util_fail(cause, -EAGAIN, _("%s: refused: this kernel gives no disk sequence "
+				 "number and the disk has no serial number, WWN or backing file, "
+				 "so custos cannot tell it is still the medium checked and "
+				 "confirmed: nothing was written"), dev->path);
 	rc = device_scan_build(&s, cause);
 	if (rc < 0)
 		return rc;
@@ -606,11 +614,13 @@ static int same_identity(const struct stat *st, const struct device_info *dev, c
 	if (rc < 0)
 		return rc;
 	same = now.size_bytes == dev->size_bytes && strcmp(now.serial, dev->serial) == 0 &&
-	       strcmp(now.wwn, dev->wwn) == 0;
+	       strcmp(now.wwn, dev->wwn) == 0 &&
+	       strcmp(now.backing_file, dev->backing_file) == 0;
 	device_info_clear(&now);
 	if (!same)
 		return util_fail(cause, -EAGAIN, _("%s: refused: another medium than the one checked "
-				 "and confirmed (serial, WWN or size differ): nothing was written"),
+				 "and confirmed (serial, WWN, backing file or size differ): nothing "
+				 "was written"),
 				 dev->path);
 	return 0;
 }

@@ -1117,37 +1117,26 @@ int fw_hidden_dev(struct sgio_dev *dev, const struct fw_opts *o, struct fw_resul
 	memset(&c, 0, sizeof(c));
 	r->started = util_unix_now();
 	rc = fw_probe_dev(dev, o->media_kind, &c, cause);
-	if (rc == 0 && c.kind != SGIO_KIND_ATA)
+	/* the note goes into signed certificates: English in every locale
+	 * (its first word states the fact), the cause in the reader's */
+	if (rc == 0 && c.kind != SGIO_KIND_ATA) {
+		snprintf(c.hidden.note, sizeof(c.hidden.note), "not applicable: no ATA hidden "
+			 "areas (HPA/DCO/AMA) on this target");
 		rc = util_fail(cause, -EOPNOTSUPP, _("not applicable: no ATA hidden areas "
 			       "(HPA/DCO/AMA) on this target"));
-	else if (rc == 0 && (c.usb_bridge || c.satl) && !o->allow_usb_bridge)
+	} else if (rc == 0 && (c.usb_bridge || c.satl) && !o->allow_usb_bridge) {
+		snprintf(c.hidden.note, sizeof(c.hidden.note), "not checked: the drive is behind "
+			 "a %s (--allow-usb-bridge lets custos ask it)",
+			 c.usb_bridge ? "USB bridge" : "non-libata SCSI-ATA translator");
 		rc = util_fail(cause, -EOPNOTSUPP, _("not checked: the drive is behind a %s "
 			       "(--allow-usb-bridge lets custos ask it)"),
-			       c.usb_bridge ? "USB bridge" : "non-libata SCSI-ATA translator");
+			       c.usb_bridge ? _("USB bridge") : _("non-libata SCSI-ATA translator"));
+	}
 	if (rc == 0)
 		rc = handle_hidden(dev, &c, FW_METHOD_NONE, o, r, cause);
 	hidden_only_result(&c, r);
 	if (rc < 0 && cause && *cause)
 		set_str(&r->failure, *cause);
-	return rc;
-}
-
-int fw_run(const char *path, enum fw_method m, const struct fw_opts *o, fw_progress_fn cb,
-	   void *cbdata, const atomic_bool *cancel, struct fw_result *res, char **cause)
-{
-	struct sgio_dev *dev = NULL;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	res->requested = m;
-	rc = sgio_open(path, true, &dev, cause);
-	if (rc < 0) {
-		if (cause && *cause)
-			set_str(&res->failure, *cause);
-		return rc;
-	}
-	rc = fw_run_dev(dev, m, o, cb, cbdata, cancel, res, cause);
-	sgio_close(dev);
 	return rc;
 }
 

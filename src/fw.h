@@ -6,7 +6,7 @@
  * fw: firmware sanitization as the job sees it.  fw_probe() says what a
  * drive can do (the `firmware` field of `custos devices --json`),
  * fw_check() is the guard that refuses a method before anything is
- * written, and fw_run() performs one method with every safety rule:
+ * written, and fw_run_dev() performs one method with every safety rule:
  * frozen/expired/USB-bridge refusals, hidden areas detected and (on
  * request) restored, random markers written before and required gone
  * after, and a result whose NIST category is honest for the media kind.
@@ -179,13 +179,12 @@ struct fw_result {
 void fw_result_clear(struct fw_result *r);
 json_t *fw_result_to_json(const struct fw_result *r);
 
-/* Run @m on the device @path (opened O_RDWR|O_EXCL; nobody else may hold
- * it).  @cb, @cancel may be NULL; @cancel is honoured up to the moment
+/* Run @m on @dev: a drive the caller opened through its anchor
+ * (sgio_open_at: O_RDWR|O_EXCL, the medium checked and guarded), never a
+ * name.  @cb, @cancel may be NULL; @cancel is honoured up to the moment
  * the erase command is sent (a started firmware erase cannot be stopped).
  * Returns 0 when the erase is proven; negative errno otherwise, with
  * @res filled as far as the run got. */
-int fw_run(const char *path, enum fw_method m, const struct fw_opts *o, fw_progress_fn cb,
-	   void *cbdata, const atomic_bool *cancel, struct fw_result *res, char **cause);
 int fw_run_dev(struct sgio_dev *dev, enum fw_method m, const struct fw_opts *o,
 	       fw_progress_fn cb, void *cbdata, const atomic_bool *cancel, struct fw_result *res,
 	       char **cause);
@@ -193,7 +192,7 @@ int fw_run_dev(struct sgio_dev *dev, enum fw_method m, const struct fw_opts *o,
 /*
  * Hidden areas before an overwrite (no firmware erase): probe read-only
  * (IDENTIFY, READ NATIVE MAX, DCO IDENTIFY) and, with @o->restore_max,
- * restore the native max address as fw_run() does.  Fills @r's identity,
+ * restore the native max address as fw_run_dev() does.  Fills @r's identity,
  * hidden (what was hidden, restored, still hidden) and warnings.  0;
  * -EOPNOTSUPP when the target is not an ATA drive (or one behind a bridge
  * without @o->allow_usb_bridge); -EIO when a restore was asked but the

@@ -931,11 +931,11 @@ static void test_loop_medium(void **state)
 	assert_true(holds(l.b, 'B', 2u << 20));
 	assert_true(holds(l.a, 'A', 1u << 20));
 
-	/* without a sequence number (an older kernel): serial, WWN, size */
+	/* without a sequence number (an older kernel): serial, WWN, backing file, size */
 	seq = d.diskseq;
 	d.diskseq = 0;
 	assert_int_equal(device_check_medium(l.fd, &d, &cause), -EAGAIN);
-	assert_non_null(strstr(cause, "serial, WWN or size differ"));
+	assert_non_null(strstr(cause, "serial, WWN, backing file or size differ"));
 	free(cause);
 	cause = NULL;
 
@@ -945,6 +945,19 @@ static void test_loop_medium(void **state)
 	assert_int_equal(device_check_medium(l.fd, &again, &cause), 0);
 	again.diskseq = 0;
 	assert_int_equal(device_check_medium(l.fd, &again, &cause), 0);
+	/* nothing to tell it from another disk of its size by: refused */
+	{
+		char saved[sizeof(again.backing_file)];
+
+		memcpy(saved, again.backing_file, sizeof(saved));
+		again.backing_file[0] = '\0';
+		again.serial[0] = again.wwn[0] = '\0';
+		assert_int_equal(device_check_medium(l.fd, &again, &cause), -EAGAIN);
+		assert_non_null(strstr(cause, "cannot tell it is still the medium"));
+		free(cause);
+		cause = NULL;
+		memcpy(again.backing_file, saved, sizeof(saved));
+	}
 	device_info_clear(&again);
 	device_info_clear(&d);
 	loop_teardown(&l);
