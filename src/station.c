@@ -532,11 +532,12 @@ static char *conf_with_operator(const char *text, const char *name)
 
 int station_set_operator(const char *state_dir, const char *name, char **cause)
 {
-	char *path = dir_path(state_dir, CONF_NAME), *text = NULL, *out = NULL;
+	char *path = NULL, *text = NULL, *out = NULL;
 	int rc;
 
 	if (name && *name && !valid_value(name))
 		return util_fail(cause, -EINVAL, _("the operator's name must be one line of text"));
+	path = dir_path(state_dir, CONF_NAME);
 	rc = path ? util_read_file(path, &text, NULL) : -ENOMEM;
 	if (rc == -ENOENT)
 		rc = util_fail(cause, rc, _("no station is set up in %s: run 'custos init' first"),
