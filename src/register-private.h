@@ -35,7 +35,8 @@ struct register_db {
 #define REGISTER_MEDIA_COLS                                                              \
 	"id, register_no, asset_tag, media_type, vendor, model, serial, wwn, backing_file, " \
 	"capacity_bytes, classification, highest_class, custodian, department, holder, "      \
-	"state, note, source, unregistered, created_at, updated_at"
+	"state, note, source, unregistered, created_at, updated_at, origin_station, "         \
+	"origin_id, origin_register_no"
 
 /* The media record's fields, in REGISTER_MEDIA_COLS order (register-store.c). */
 enum register_field_kind {
@@ -81,7 +82,7 @@ struct register_field {
 	const char *csv_head;		/* that column's header */
 };
 
-#define REGISTER_N_MEDIA_FIELDS 21
+#define REGISTER_N_MEDIA_FIELDS 24
 extern const struct register_field register_media_fields[REGISTER_N_MEDIA_FIELDS];
 
 /* The index of field @name in register_media_fields, or
@@ -171,6 +172,17 @@ int register_store_find_ref(struct register_db *db, const char *ref, struct regi
 /* WWN, serial + model, backing file of @id (a device's identity): */
 int register_store_find_device(struct register_db *db, const struct register_media *id,
 			       struct register_media *out, char **cause);
+/* The row received from the central register's row @origin_id of
+ * @station (register_receive()): 0, -ENOENT or an error. */
+int register_store_find_origin(struct register_db *db, const char *station, int64_t origin_id,
+			       struct register_media *out, char **cause);
+/* The row received as register number @ref of @station ("" or NULL: of
+ * any station; -EEXIST when two stations' rows match). */
+int register_store_find_origin_ref(struct register_db *db, const char *station,
+				   const char *ref, struct register_media *out, char **cause);
+/* Record on row @id where it was received from (UNIQUE per origin). */
+int register_store_set_origin(struct register_db *db, int64_t id, const char *station,
+			      int64_t origin_id, const char *register_no, char **cause);
 /* The medium not destroyed that carries @m's asset tag or identity (WWN,
  * serial + model, backing file), enrolled (@unregistered false) or not:
  * 0 with it in @old, -ENOENT, or an error. */

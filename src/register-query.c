@@ -19,11 +19,30 @@
 static int central_lookup(struct register_db *db, const char *ref,
 			  const struct device_info *dev, struct register_media *out, char **cause);
 
+/* A medium received from another station (register_receive()) by the
+ * register number it has there: "STATION:REF", or plain REF when no row of
+ * this station's own numbering matched. */
+static int find_received(struct register_db *db, const char *ref, struct register_media *out,
+			 char **cause)
+{
+	const char *colon = strchr(ref, ':');
+	char station[128] = "";
+
+	if (colon && (size_t)(colon - ref) < sizeof(station)) {
+		memcpy(station, ref, (size_t)(colon - ref));
+		station[colon - ref] = '\0';
+		ref = colon + 1;
+	}
+	return register_store_find_origin_ref(db, station, ref, out, cause);
+}
+
 int register_find_ref(struct register_db *db, const char *ref, struct register_media *out,
 		      char **cause)
 {
 	int rc = register_store_find_ref(db, ref, out, cause);
 
+	if (rc == -ENOENT)
+		rc = find_received(db, ref, out, cause);
 	if (rc == -ENOENT && db->central)
 		return central_lookup(db, ref, NULL, out, cause);
 	if (rc == -ENOENT)
@@ -42,6 +61,7 @@ static int central_lookup(struct register_db *db, const char *ref,
 			  const struct device_info *dev, struct register_media *out, char **cause)
 {
 	const char *what = ref ? ref : dev->path;
+	struct register_media local;
 	char station[128], *why = NULL;
 	int rc;
 
@@ -77,6 +97,14 @@ static int central_lookup(struct register_db *db, const char *ref,
 		return rc;
 	}
 	free(why);
+	/* received here before (by another reference): the local row */
+	rc = register_store_find_origin(db, out->central_station, out->central_id, &local, cause);
+	if (rc == 0) {
+		*out = local;
+		return register_history_check(db, out, cause);
+	}
+	if (rc != -ENOENT)
+		return rc;
 	out->history_differs = false;
 	snprintf(out->history_note, sizeof(out->history_note), "enrolled at station %s",
 		 station);
