@@ -20,6 +20,8 @@ struct register_db {
 	char *operator_name;
 	char *station;
 	struct register_chain *chain;	/* signing and the head (register-chain.c) */
+	char *home_station;		/* station.conf's name (the centre's copies
+					 * of this station's rows name it) */
 	char *central;			/* station.conf "register": the central
 					 * register's conninfo, NULL when none */
 	const struct station *attached;	/* register_attach_station(), not owned */

@@ -97,8 +97,13 @@ static int central_lookup(struct register_db *db, const char *ref,
 		return rc;
 	}
 	free(why);
-	/* received here before (by another reference): the local row */
-	rc = register_store_find_origin(db, out->central_station, out->central_id, &local, cause);
+	/* received here before (by another reference), or enrolled here (the
+	 * centre's copy of this station's own row): the local row */
+	if (db->home_station && strcmp(out->central_station, db->home_station) == 0)
+		rc = register_store_get(db, out->central_id, &local, NULL);
+	else
+		rc = register_store_find_origin(db, out->central_station, out->central_id, &local,
+						cause);
 	if (rc == 0) {
 		*out = local;
 		return register_history_check(db, out, cause);

@@ -82,6 +82,9 @@ int register_central_from_conf(struct register_db *db, const char *state_dir, ch
 	free(db->central);
 	db->central = st->register_conninfo;	/* taken over */
 	st->register_conninfo = NULL;
+	free(db->home_station);
+	db->home_station = st->name;		/* taken over */
+	st->name = NULL;
 	station_free(st);
 	(void)cause;
 	return 0;
@@ -98,6 +101,7 @@ void register_close(struct register_db *db)
 	free(db->operator_name);
 	free(db->station);
 	free(db->central);
+	free(db->home_station);
 	free(db);
 }
 

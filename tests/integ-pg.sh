@@ -334,6 +334,9 @@ bid=$(bl "SELECT id FROM media WHERE origin_station = 'WS-C' AND origin_id = $h1
   received,issued,returned,issued,returned ] || t_fail "E's history of WS-C:$h1"
 "$C" -d "$S/e" -j register show "WS-C:$h1" | jq -e ".id == $bid and .state == \"in-stock\"" \
 	>/dev/null || t_fail "show WS-C:$h1 at E is not its local row"
+# C's own medium named STATION:REF at C: its local row, not the centre's copy
+"$C" -d "$S/c" -j register show "WS-C:$h1" | jq -e ".id == $h1id" >/dev/null ||
+	t_fail "show WS-C:$h1 at C is not its local row"
 # two processes at E at once, each by C's reference, before either received it
 "$C" -d "$S/c" enroll --manual --type optical --class secret >/dev/null || t_fail "enrol h2"
 h2=$("$C" -d "$S/c" -j register list | jq -r 'map(select(.asset_tag == "" and .serial == ""
