@@ -277,7 +277,8 @@ sql "ALTER TABLE events DISABLE TRIGGER USER; INSERT INTO stations(name, org, pr
 	VALUES ('WS-OLD', 'x', 'x', 'x'); INSERT INTO media SELECT 'WS-OLD', id, register_no, asset_tag,
 	media_type, vendor, model, 'OLD-1', wwn, backing_file, capacity_bytes, classification,
 	highest_class, custodian, department, holder, state, note, source, unregistered, created_at,
-	updated_at, origin_station, origin_id, origin_register_no FROM media WHERE station = 'WS-D'; INSERT INTO events VALUES ('WS-OLD', 1, 1,
+	updated_at, origin_station, origin_id, origin_register_no FROM media WHERE station = 'WS-D';
+	INSERT INTO events VALUES ('WS-OLD', 1, 1,
 	'2020-01-01T00:00:00Z', 'enrolled', 'x', 'WS-OLD', '{}', repeat('0', 64), repeat('0', 64));
 	ALTER TABLE events ENABLE TRIGGER USER" >/dev/null || t_fail "old medium"
 "$C" -d "$S/a" -j register overdue --days 90 | jq -e 'length == 1 and .[0].station == "WS-OLD"' \
@@ -352,7 +353,8 @@ wait $p2 && ok=$((ok + 1))
 [ "$(bl "SELECT count(*) FROM events e JOIN media m ON m.id = e.media_id WHERE
 	m.origin_register_no = '$h2' AND e.kind = 'received'")" = 1 ] ||
 	t_fail "two received events of WS-C:$h2"
-"$C" -d "$S/e" register verify >"$T_TMP/h1v.out" 2>&1 || { cat "$T_TMP/h1v.out"; t_fail "E's verify"; }
+"$C" -d "$S/e" register verify >"$T_TMP/h1v.out" 2>&1 ||
+	{ cat "$T_TMP/h1v.out"; t_fail "E's verify"; }
 "$C" -d "$S/e" register push >/dev/null 2>&1
 "$C" -d "$S/e" register verify --against >/dev/null || t_fail "E's verify --against"
 [ "$(sql "SELECT origin_station || ':' || origin_register_no FROM media WHERE station = 'WS-E'
