@@ -51,7 +51,8 @@ enum register_field_kind {
 /* What the register does with a field (struct register_field.flags). */
 enum {
 	/* set by the store: the row id, the register number (numbered after
-	 * the insert); never bound from a medium */
+	 * the insert), the origin of a received medium; never bound from a
+	 * medium */
 	REGISTER_FIELD_ASSIGNED = 1 << 0,
 	/* a UNIQUE column: an empty value is stored as NULL */
 	REGISTER_FIELD_NULL_EMPTY = 1 << 1,

@@ -33,6 +33,9 @@ static int find_received(struct register_db *db, const char *ref, struct registe
 		station[colon - ref] = '\0';
 		ref = colon + 1;
 	}
+	/* this station's own number, named with its station */
+	if (station[0] && db->home_station && strcmp(station, db->home_station) == 0)
+		return register_store_find_ref(db, ref, out, cause);
 	return register_store_find_origin_ref(db, station, ref, out, cause);
 }
 
