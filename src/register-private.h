@@ -20,6 +20,8 @@ struct register_db {
 	char *operator_name;
 	char *station;
 	struct register_chain *chain;	/* signing and the head (register-chain.c) */
+	char *home_station;		/* station.conf's name (the centre's copies
+					 * of this station's rows name it) */
 	char *central;			/* station.conf "register": the central
 					 * register's conninfo, NULL when none */
 	const struct station *attached;	/* register_attach_station(), not owned */
@@ -35,7 +37,8 @@ struct register_db {
 #define REGISTER_MEDIA_COLS                                                              \
 	"id, register_no, asset_tag, media_type, vendor, model, serial, wwn, backing_file, " \
 	"capacity_bytes, classification, highest_class, custodian, department, holder, "      \
-	"state, note, source, unregistered, created_at, updated_at"
+	"state, note, source, unregistered, created_at, updated_at, origin_station, "         \
+	"origin_id, origin_register_no"
 
 /* The media record's fields, in REGISTER_MEDIA_COLS order (register-store.c). */
 enum register_field_kind {
@@ -48,7 +51,8 @@ enum register_field_kind {
 /* What the register does with a field (struct register_field.flags). */
 enum {
 	/* set by the store: the row id, the register number (numbered after
-	 * the insert); never bound from a medium */
+	 * the insert), the origin of a received medium; never bound from a
+	 * medium */
 	REGISTER_FIELD_ASSIGNED = 1 << 0,
 	/* a UNIQUE column: an empty value is stored as NULL */
 	REGISTER_FIELD_NULL_EMPTY = 1 << 1,
@@ -81,7 +85,7 @@ struct register_field {
 	const char *csv_head;		/* that column's header */
 };
 
-#define REGISTER_N_MEDIA_FIELDS 21
+#define REGISTER_N_MEDIA_FIELDS 24
 extern const struct register_field register_media_fields[REGISTER_N_MEDIA_FIELDS];
 
 /* The index of field @name in register_media_fields, or
@@ -171,6 +175,17 @@ int register_store_find_ref(struct register_db *db, const char *ref, struct regi
 /* WWN, serial + model, backing file of @id (a device's identity): */
 int register_store_find_device(struct register_db *db, const struct register_media *id,
 			       struct register_media *out, char **cause);
+/* The row received from the central register's row @origin_id of
+ * @station (register_receive()): 0, -ENOENT or an error. */
+int register_store_find_origin(struct register_db *db, const char *station, int64_t origin_id,
+			       struct register_media *out, char **cause);
+/* The row received as register number @ref of @station ("" or NULL: of
+ * any station; -EEXIST when two stations' rows match). */
+int register_store_find_origin_ref(struct register_db *db, const char *station,
+				   const char *ref, struct register_media *out, char **cause);
+/* Record on row @id where it was received from (UNIQUE per origin). */
+int register_store_set_origin(struct register_db *db, int64_t id, const char *station,
+			      int64_t origin_id, const char *register_no, char **cause);
 /* The medium not destroyed that carries @m's asset tag or identity (WWN,
  * serial + model, backing file), enrolled (@unregistered false) or not:
  * 0 with it in @old, -ENOENT, or an error. */

@@ -19,11 +19,33 @@
 static int central_lookup(struct register_db *db, const char *ref,
 			  const struct device_info *dev, struct register_media *out, char **cause);
 
+/* A medium received from another station (register_receive()) by the
+ * register number it has there: "STATION:REF", or plain REF when no row of
+ * this station's own numbering matched. */
+static int find_received(struct register_db *db, const char *ref, struct register_media *out,
+			 char **cause)
+{
+	const char *colon = strchr(ref, ':');
+	char station[128] = "";
+
+	if (colon && (size_t)(colon - ref) < sizeof(station)) {
+		memcpy(station, ref, (size_t)(colon - ref));
+		station[colon - ref] = '\0';
+		ref = colon + 1;
+	}
+	/* this station's own number, named with its station */
+	if (station[0] && db->home_station && strcmp(station, db->home_station) == 0)
+		return register_store_find_ref(db, ref, out, cause);
+	return register_store_find_origin_ref(db, station, ref, out, cause);
+}
+
 int register_find_ref(struct register_db *db, const char *ref, struct register_media *out,
 		      char **cause)
 {
 	int rc = register_store_find_ref(db, ref, out, cause);
 
+	if (rc == -ENOENT)
+		rc = find_received(db, ref, out, cause);
 	if (rc == -ENOENT && db->central)
 		return central_lookup(db, ref, NULL, out, cause);
 	if (rc == -ENOENT)
@@ -42,6 +64,7 @@ static int central_lookup(struct register_db *db, const char *ref,
 			  const struct device_info *dev, struct register_media *out, char **cause)
 {
 	const char *what = ref ? ref : dev->path;
+	struct register_media local;
 	char station[128], *why = NULL;
 	int rc;
 
@@ -77,6 +100,19 @@ static int central_lookup(struct register_db *db, const char *ref,
 		return rc;
 	}
 	free(why);
+	/* received here before (by another reference), or enrolled here (the
+	 * centre's copy of this station's own row): the local row */
+	if (db->home_station && strcmp(out->central_station, db->home_station) == 0)
+		rc = register_store_get(db, out->central_id, &local, NULL);
+	else
+		rc = register_store_find_origin(db, out->central_station, out->central_id, &local,
+						cause);
+	if (rc == 0) {
+		*out = local;
+		return register_history_check(db, out, cause);
+	}
+	if (rc != -ENOENT)
+		return rc;
 	out->history_differs = false;
 	snprintf(out->history_note, sizeof(out->history_note), "enrolled at station %s",
 		 station);

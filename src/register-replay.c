@@ -25,7 +25,10 @@
  *   lost           state lost
  *   received       unregistered = 0; classification, highest level, state and
  *                  holder = details' (a medium another station enrolled, as
- *                  the central register had it); identity: details.medium
+ *                  the central register had it); identity: details.medium;
+ *                  origin_station, origin_id, origin_register_no =
+ *                  details.from's station, id and register_no (the first
+ *                  received event; every other row has none)
  * A row created by a sanitization (unregistered) starts in-stock, without
  * classification; its first event carries the row's identity in
  * details.medium (since this check exists; older ones: identity unchecked).
@@ -67,6 +70,15 @@ static void set_text(struct replay *r, size_t i, const char *val)
 static void set_field(struct replay *r, const char *name, const char *val)
 {
 	set_text(r, register_media_field_index(name), val);
+}
+
+/* Integer field @name of the derived row is @val. */
+static void set_i64(struct replay *r, const char *name, int64_t val)
+{
+	size_t i = register_media_field_index(name);
+
+	*(int64_t *)field_at(&r->d, i) = val;
+	r->known |= 1u << i;
 }
 
 static const char *str_of(json_t *o, const char *key)
@@ -135,6 +147,15 @@ static void replay_received(struct replay *r, json_t *d)
 	set_field(r, "highest_class", str_of(d, "highest_class"));
 	set_field(r, "state", str_of(d, "state"));
 	set_field(r, "holder", str_of(d, "holder"));
+	/* where it came from: the first receive names it (a later one of the
+	 * same row would be a second receive, which register_receive() refuses) */
+	if (!r->d.origin_station[0]) {
+		json_t *from = json_object_get(d, "from");
+
+		set_field(r, "origin_station", str_of(from, "station"));
+		set_i64(r, "origin_id", json_integer_value(json_object_get(from, "id")));
+		set_field(r, "origin_register_no", str_of(from, "register_no"));
+	}
 }
 
 static void replay_event(struct replay *r, const char *kind, json_t *d)
@@ -184,6 +205,9 @@ static int replay_medium(struct register_db *db, int64_t id, struct replay *r, i
 	move(r, "in-stock", "");
 	set_field(r, "classification", "");
 	set_field(r, "highest_class", "");
+	set_field(r, "origin_station", "");
+	set_i64(r, "origin_id", 0);
+	set_field(r, "origin_register_no", "");
 	return register_store_media_events(db, id, replay_row, r, n, cause);
 }
 

@@ -23,7 +23,7 @@
 
 /* The tables of schema version 2 but media (register_store_media_columns()
  * creates it from the field table), also those of the later versions, which
- * add what migrate_v2_v3 and migrate_v3_v4 say. */
+ * add what migrate_v2_v3, migrate_v3_v4 and migrate_v4_v5 say. */
 static const char schema_v2[] =
 	"CREATE TABLE events ("
 	" id INTEGER PRIMARY KEY,"
@@ -89,6 +89,30 @@ static const char migrate_v2_v3[] =
  * the certificates events name through this index. */
 static const char migrate_v3_v4[] =
 	"CREATE INDEX IF NOT EXISTS events_kind ON events(kind, media_id);";
+
+/* Version 4 -> 5: a medium received from the central register keeps its
+ * origin (the station, row id and register number details.from of its
+ * "received" event names; the columns are added by
+ * register_store_media_columns()), one local row per origin.  A register
+ * that received a medium twice keeps the origin on the first row only: the
+ * second one differs from its history (register verify names it). */
+static const char migrate_v4_v5[] =
+	"UPDATE media SET"
+	" origin_station = COALESCE(json_extract(r.details, '$.from.station'), ''),"
+	" origin_id = COALESCE(json_extract(r.details, '$.from.id'), 0),"
+	" origin_register_no = COALESCE(json_extract(r.details, '$.from.register_no'), '')"
+	" FROM (SELECT media_id, details FROM events e WHERE e.kind = 'received' AND e.seq ="
+	" (SELECT min(seq) FROM events f WHERE f.media_id = e.media_id AND f.kind = 'received'))"
+	" r WHERE r.media_id = media.id;"
+	"UPDATE media SET origin_station = '', origin_id = 0, origin_register_no = ''"
+	" WHERE origin_station != '' AND EXISTS (SELECT 1 FROM media o WHERE"
+	" o.origin_station = media.origin_station AND o.origin_id = media.origin_id AND"
+	" o.id < media.id);";
+
+/* Version 5: one local row per origin (a fresh register and a migrated one). */
+static const char schema_v5[] =
+	"CREATE UNIQUE INDEX IF NOT EXISTS media_origin ON media(origin_station, origin_id)"
+	" WHERE origin_station != '';";
 
 static const char set_head_from_events[] =
 	"INSERT OR REPLACE INTO meta(key, value)"
@@ -238,6 +262,10 @@ static int migrate(struct register_db *db, char **cause)
 		rc = register_exec(db, migrate_v2_v3, cause);
 	if (rc == 0 && v < 4)
 		rc = register_exec(db, migrate_v3_v4, cause);
+	if (rc == 0 && v >= 1 && v < 5)
+		rc = register_exec(db, migrate_v4_v5, cause);
+	if (rc == 0 && v < 5)
+		rc = register_exec(db, schema_v5, cause);
 	if (rc == 0 && v < REGISTER_SCHEMA_VERSION)
 		rc = register_store_set_version(db, REGISTER_SCHEMA_VERSION, cause);
 	if (rc == 0 && v != 0 && v < REGISTER_SCHEMA_VERSION)

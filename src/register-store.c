@@ -87,6 +87,14 @@ const struct register_field register_media_fields[] = {
 	      23, "未登记 Unregistered"),
 	FIELD(created_at, "created_at", TEXT, 0, "TEXT NOT NULL", 1, NULL, 0, NULL),
 	FIELD(updated_at, "updated_at", TEXT, 0, "TEXT NOT NULL", 1, NULL, 0, NULL),
+	/* received from the central register: set by register_receive() only,
+	 * replayed from the "received" event's details.from */
+	FIELD(origin_station, "origin_station", TEXT, ASSIGNED | REPLAYED, TEXT_DEFAULT, 5, NULL,
+	      0, NULL),
+	FIELD(origin_id, "origin_id", I64, ASSIGNED | REPLAYED, "INTEGER NOT NULL DEFAULT 0", 5,
+	      NULL, 0, NULL),
+	FIELD(origin_register_no, "origin_register_no", TEXT, ASSIGNED | REPLAYED, TEXT_DEFAULT, 5,
+	      NULL, 0, NULL),
 };
 _Static_assert(sizeof(register_media_fields) / sizeof(register_media_fields[0]) ==
 	       REGISTER_N_MEDIA_FIELDS, "one entry per media column");
@@ -184,6 +192,22 @@ static void append(char **s, const char *fmt, ...)
 	*s = n;
 }
 
+/* Whether the media table has column @name already (a register whose
+ * version number was set back by hand keeps the columns it has). */
+static bool has_column(struct register_db *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool has = false;
+
+	if (sqlite3_prepare_v2(db->db, "SELECT 1 FROM pragma_table_info('media') WHERE name = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return has;
+}
+
 int register_store_media_columns(struct register_db *db, int from, char **cause)
 {
 	char *sql = strdup(from == 0 ? "CREATE TABLE media (" : "");
@@ -194,7 +218,7 @@ int register_store_media_columns(struct register_db *db, int from, char **cause)
 
 		if (from == 0)
 			append(&sql, "%s %s %s", n++ ? "," : "", f->name, f->decl);
-		else if (f->since > from)
+		else if (f->since > from && !has_column(db, f->name))
 			append(&sql, "ALTER TABLE media ADD COLUMN %s %s;", f->name, f->decl);
 	}
 	if (from == 0)
@@ -434,6 +458,50 @@ int register_store_find_ref(struct register_db *db, const char *ref, struct regi
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(keys) && rc == -ENOENT; i++)
 		rc = query_one(db, keys[i], ref, NULL, i >= 2, out, cause);
 	return rc;
+}
+
+/* A row received from the central register, by its origin there. */
+int register_store_find_origin(struct register_db *db, const char *station, int64_t origin_id,
+			       struct register_media *out, char **cause)
+{
+	char key[24];
+
+	if (!station || !*station || origin_id <= 0)
+		return -ENOENT;
+	snprintf(key, sizeof(key), "%lld", (long long)origin_id);
+	return query_one(db, "origin_station = ?1 AND origin_id = CAST(?2 AS INTEGER)", station,
+			 key, false, out, cause);
+}
+
+int register_store_find_origin_ref(struct register_db *db, const char *station,
+				   const char *ref, struct register_media *out, char **cause)
+{
+	int rc = query_one(db, "origin_register_no = ?1 COLLATE NOCASE AND origin_register_no !="
+			   " '' AND (?2 = '' OR origin_station = ?2)", ref, station, true, out,
+			   NULL);
+
+	if (rc == -EEXIST)
+		return util_fail(cause, rc, _("'%s' names several media received from other "
+				 "stations: name it STATION:%s"), ref, ref);
+	if (rc < 0 && rc != -ENOENT)
+		return register_sql_fail(db, cause, "query");
+	return rc;
+}
+
+int register_store_set_origin(struct register_db *db, int64_t id, const char *station,
+			      int64_t origin_id, const char *register_no, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(db, "UPDATE media SET origin_station = ?1, origin_id = ?2,"
+				  " origin_register_no = ?3 WHERE id = ?4", &st, cause);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, station, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, origin_id);
+	sqlite3_bind_text(st, 3, register_no, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, id);
+	return step_done(db, st, "record the origin of a received medium", cause);
 }
 
 int register_store_find_device(struct register_db *db, const struct register_media *id,

@@ -82,6 +82,9 @@ int register_central_from_conf(struct register_db *db, const char *state_dir, ch
 	free(db->central);
 	db->central = st->register_conninfo;	/* taken over */
 	st->register_conninfo = NULL;
+	free(db->home_station);
+	db->home_station = st->name;		/* taken over */
+	st->name = NULL;
 	station_free(st);
 	(void)cause;
 	return 0;
@@ -98,6 +101,7 @@ void register_close(struct register_db *db)
 	free(db->operator_name);
 	free(db->station);
 	free(db->central);
+	free(db->home_station);
 	free(db);
 }
 
@@ -510,6 +514,20 @@ static json_t *receive_details(const struct register_media *local,
 			 "register_no", m->register_no);
 }
 
+/* Inside register_receive()'s transaction: the local row that already is
+ * @m (received before from the same origin, or enrolled here with the same
+ * asset tag, WWN, serial + model or backing file, the rules of an
+ * enrolment): 0 with it in @local, -ENOENT, or an error. */
+static int received_before(struct register_db *db, const struct register_media *m,
+			   struct register_media *local, char **cause)
+{
+	int rc = register_store_find_origin(db, m->central_station, m->central_id, local, cause);
+
+	if (rc == -ENOENT)
+		rc = register_store_find_same(db, m, false, local, cause);
+	return rc;
+}
+
 int register_receive(struct register_db *db, struct register_media *m, char **cause)
 {
 	struct register_media row = *m, local;
@@ -523,13 +541,32 @@ int register_receive(struct register_db *db, struct register_media *m, char **ca
 				 "register"), m->register_no);
 	rc = check_media_text(m, cause);
 	if (rc == 0)
+		rc = util_text_check("origin station", m->central_station, cause);
+	if (rc == 0)
 		rc = register_chain_before_append(db, cause);
 	if (rc == 0)
 		rc = begin(db, cause);
 	if (rc < 0)
 		return rc;
+	/* under the write lock: a second action by the same reference, or a
+	 * second run planned before the first received it, finds the first's row */
+	rc = received_before(db, m, &local, cause);
+	if (rc == 0) {
+		rollback(db);
+		util_info(_("register: %s of station %s is already in this station's register "
+			    "as %s"), m->register_no, m->central_station, local.register_no);
+		rc = register_history_check(db, &local, cause);
+		if (rc == 0)
+			*m = local;
+		return rc;
+	}
+	rc = rc == -ENOENT ? 0 : rc;
 	row.unregistered = false;
-	rc = insert_media(db, &row, "M", &id, cause);
+	if (rc == 0)
+		rc = insert_media(db, &row, "M", &id, cause);
+	if (rc == 0)
+		rc = register_store_set_origin(db, id, m->central_station, m->central_id,
+					       m->register_no, cause);
 	if (rc == 0)
 		rc = register_store_update_media(db, id, c.state, c.holder, c.classification,
 						 c.highest, cause);

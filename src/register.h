@@ -64,7 +64,7 @@
 #include "device.h"
 #include "policy.h"
 
-#define REGISTER_SCHEMA_VERSION 4
+#define REGISTER_SCHEMA_VERSION 5
 #define REGISTER_FILE "register.db"
 
 struct register_db;
@@ -99,6 +99,12 @@ struct register_media {
 	 * station and id of the row it was first enrolled as there */
 	char central_station[128];
 	int64_t central_id;
+	/* A local row received from the central register (register_receive()):
+	 * the station, row id and register number it was enrolled as there;
+	 * empty and 0 for a medium enrolled here.  One local row per origin. */
+	char origin_station[128];
+	int64_t origin_id;
+	char origin_register_no[16];
 };
 
 struct register_event {

@@ -277,7 +277,8 @@ sql "ALTER TABLE events DISABLE TRIGGER USER; INSERT INTO stations(name, org, pr
 	VALUES ('WS-OLD', 'x', 'x', 'x'); INSERT INTO media SELECT 'WS-OLD', id, register_no, asset_tag,
 	media_type, vendor, model, 'OLD-1', wwn, backing_file, capacity_bytes, classification,
 	highest_class, custodian, department, holder, state, note, source, unregistered, created_at,
-	updated_at FROM media WHERE station = 'WS-D'; INSERT INTO events VALUES ('WS-OLD', 1, 1,
+	updated_at, origin_station, origin_id, origin_register_no FROM media WHERE station = 'WS-D';
+	INSERT INTO events VALUES ('WS-OLD', 1, 1,
 	'2020-01-01T00:00:00Z', 'enrolled', 'x', 'WS-OLD', '{}', repeat('0', 64), repeat('0', 64));
 	ALTER TABLE events ENABLE TRIGGER USER" >/dev/null || t_fail "old medium"
 "$C" -d "$S/a" -j register overdue --days 90 | jq -e 'length == 1 and .[0].station == "WS-OLD"' \
@@ -305,3 +306,57 @@ sql "ALTER TABLE events DISABLE TRIGGER USER; UPDATE events SET details = '{\"to
 t_expect_rc 1 "$C" -d "$S/b" register verify --central >/dev/null
 t_expect_rc 1 "$C" -d "$S/b" register verify --against >/dev/null
 t_ok "cross-witnessing: a rolled-back local register and an altered central event are caught"
+
+# --- received once (REVIEW H1): a medium of C handled again at E by its
+# reference, and by two processes at E at once, is received there once
+"$C" -d "$S/c" enroll --manual --type optical --class secret >/dev/null 2>"$T_TMP/h1.err" ||
+	{ cat "$T_TMP/h1.err"; t_fail "manual enrol at C without tag or serial"; }
+h1=$("$C" -d "$S/c" -j register list | jq -r 'map(select(.asset_tag == "" and .serial == ""
+	and .media_type == "optical")) | max_by(.id) | .register_no')
+h1id=$(sqlite3 "$S/c/register.db" "SELECT id FROM media WHERE register_no = '$h1'")
+bl() { sqlite3 "$S/e/register.db" "$1"; }
+rows0=$(bl "SELECT count(*) FROM media")
+"$C" -d "$S/e" issue "WS-C:$h1" --to "Holder 1" >/dev/null 2>&1 || t_fail "issue WS-C:$h1 at E"
+"$C" -d "$S/e" return "WS-C:$h1" >/dev/null 2>&1 || t_fail "return WS-C:$h1 at E"
+"$C" -d "$S/e" issue "WS-C:$h1" --to "Holder 2" >/dev/null 2>&1 || t_fail "issue WS-C:$h1 again"
+# C's number alone, when E's own numbers do not have it
+if [ -z "$(bl "SELECT id FROM media WHERE register_no = '$h1'")" ]; then
+	"$C" -d "$S/e" return "$h1" >/dev/null 2>&1 || t_fail "return $h1 (C's number) at E"
+else
+	"$C" -d "$S/e" return "WS-C:$h1" >/dev/null 2>&1 || t_fail "return WS-C:$h1 at E"
+fi
+[ "$(bl "SELECT count(*) FROM media")" = $((rows0 + 1)) ] || t_fail "E holds C's medium twice"
+bid=$(bl "SELECT id FROM media WHERE origin_station = 'WS-C' AND origin_id = $h1id AND
+	origin_register_no = '$h1'")
+[ -n "$bid" ] || t_fail "E's row does not name its origin WS-C:$h1"
+[ "$(bl "SELECT count(*) FROM events WHERE media_id = $bid AND kind = 'received'")" = 1 ] ||
+	t_fail "C's medium received more than once at E"
+[ "$(bl "SELECT group_concat(kind) FROM events WHERE media_id = $bid ORDER BY seq")" = \
+  received,issued,returned,issued,returned ] || t_fail "E's history of WS-C:$h1"
+"$C" -d "$S/e" -j register show "WS-C:$h1" | jq -e ".id == $bid and .state == \"in-stock\"" \
+	>/dev/null || t_fail "show WS-C:$h1 at E is not its local row"
+# C's own medium named STATION:REF at C: its local row, not the centre's copy
+"$C" -d "$S/c" -j register show "WS-C:$h1" | jq -e ".id == $h1id" >/dev/null ||
+	t_fail "show WS-C:$h1 at C is not its local row"
+# two processes at E at once, each by C's reference, before either received it
+"$C" -d "$S/c" enroll --manual --type optical --class secret >/dev/null || t_fail "enrol h2"
+h2=$("$C" -d "$S/c" -j register list | jq -r 'map(select(.asset_tag == "" and .serial == ""
+	and .media_type == "optical")) | max_by(.id) | .register_no')
+"$C" -d "$S/e" repair "WS-C:$h2" --to "Vendor 1" >/dev/null 2>&1 & p1=$!
+"$C" -d "$S/e" lost "WS-C:$h2" >/dev/null 2>&1 & p2=$!
+ok=0
+wait $p1 && ok=$((ok + 1))
+wait $p2 && ok=$((ok + 1))
+[ $ok -ge 1 ] || t_fail "neither action on WS-C:$h2 at E succeeded"
+[ "$(bl "SELECT count(*) FROM media WHERE origin_station = 'WS-C' AND
+	origin_register_no = '$h2'")" = 1 ] || t_fail "two processes received WS-C:$h2 twice"
+[ "$(bl "SELECT count(*) FROM events e JOIN media m ON m.id = e.media_id WHERE
+	m.origin_register_no = '$h2' AND e.kind = 'received'")" = 1 ] ||
+	t_fail "two received events of WS-C:$h2"
+"$C" -d "$S/e" register verify >"$T_TMP/h1v.out" 2>&1 ||
+	{ cat "$T_TMP/h1v.out"; t_fail "E's verify"; }
+"$C" -d "$S/e" register push >/dev/null 2>&1
+"$C" -d "$S/e" register verify --against >/dev/null || t_fail "E's verify --against"
+[ "$(sql "SELECT origin_station || ':' || origin_register_no FROM media WHERE station = 'WS-E'
+	AND id = $bid")" = "WS-C:$h1" ] || t_fail "the centre's copy of E's row lacks its origin"
+t_ok "a medium of C handled at E again and by two processes at once is received once"

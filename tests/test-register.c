@@ -886,6 +886,176 @@ static void test_migration_v1(void **state)
 	assert_int_equal(register_open(path, &db, NULL), -EPROTO);
 }
 
+/* A row as the central register hands it: another station's medium
+ * (id 0, central_station set), here with no asset tag, serial or WWN, so
+ * that only its origin tells it apart. */
+static void central_row(struct register_media *m, const char *station, int64_t id,
+			const char *no)
+{
+	memset(m, 0, sizeof(*m));
+	util_strlcpy(m->register_no, no, sizeof(m->register_no));
+	util_strlcpy(m->media_type, "usb-flash", sizeof(m->media_type));
+	util_strlcpy(m->classification, "secret", sizeof(m->classification));
+	util_strlcpy(m->highest_class, "secret", sizeof(m->highest_class));
+	util_strlcpy(m->state, "issued", sizeof(m->state));
+	util_strlcpy(m->holder, "王五", sizeof(m->holder));
+	util_strlcpy(m->source, "device", sizeof(m->source));
+	util_strlcpy(m->central_station, station, sizeof(m->central_station));
+	m->central_id = id;
+}
+
+/* The number of @kind events of medium @id. */
+static size_t events_of(struct register_db *db, int64_t id, const char *kind)
+{
+	struct register_event *ev = NULL;
+	size_t n = 0, k = 0;
+
+	assert_int_equal(register_history(db, id, &ev, &n, NULL), 0);
+	for (size_t i = 0; i < n; i++)
+		k += strcmp(ev[i].kind, kind) == 0;
+	register_events_free(ev, n);
+	return k;
+}
+
+static size_t media_rows(struct register_db *db)
+{
+	struct register_media *all = NULL;
+	size_t n = 0;
+
+	assert_int_equal(register_list(db, NULL, NULL, &all, &n, NULL), 0);
+	free(all);
+	return n;
+}
+
+static void rows_match_history(struct register_db *db)
+{
+	struct register_mismatch *x = NULL;
+	size_t n = 0;
+	char text[512];
+
+	assert_int_equal(register_verify_media(db, 0, &x, &n, NULL), 0);
+	if (n)
+		register_mismatch_text(&x[0], text, sizeof(text));
+	if (n)
+		print_error("%s\n", text);
+	assert_int_equal(n, 0);
+	free(x);
+}
+
+struct receiver {
+	const char *path;
+	const char *dir;
+	int64_t id;
+	int rc;
+};
+
+static void *receive_one(void *arg)
+{
+	struct receiver *w = arg;
+	struct register_db *db = NULL;
+	struct register_media m;
+
+	central_row(&m, "WS-A", 7, "M-000077");
+	w->rc = register_open(w->path, &db, NULL);
+	if (w->rc < 0)
+		return NULL;
+	register_set_actor(db, "thread", "WS-TEST");
+	w->rc = attach_key(db, w->dir) < 0 ? -1 : register_receive(db, &m, NULL);
+	w->id = m.id;
+	register_close(db);
+	return NULL;
+}
+
+/* A medium of another station received once: a second receive (the same
+ * reference again, another run planned before the first received it, a
+ * second process at once) gets the first's row; lookups by the origin's
+ * register number find it; the origin is replayed from the events. */
+static void test_receive_once(void **state)
+{
+	struct fixture *f = *state;
+	struct receiver w[2] = { { .path = f->path, .dir = f->dir },
+				 { .path = f->path, .dir = f->dir } };
+	struct register_media m, again, found;
+	struct register_db *db2 = NULL;
+	pthread_t t[2];
+	char *cause = NULL;
+	int64_t own = enroll(f, "OWN-1", "internal");	/* this station's M-000001 */
+
+	central_row(&m, "WS-A", 42, "M-000001");
+	assert_int_equal(register_receive(f->db, &m, &cause), 0);
+	assert_true(m.id > 0 && m.id != own);
+	assert_string_equal(m.origin_station, "WS-A");
+	assert_int_equal(m.origin_id, 42);
+	assert_string_equal(m.origin_register_no, "M-000001");
+	assert_string_equal(m.state, "issued");
+	central_row(&again, "WS-A", 42, "M-000001");
+	assert_int_equal(register_receive(f->db, &again, NULL), 0);
+	assert_int_equal(again.id, m.id);
+	assert_int_equal(media_rows(f->db), 2);
+	assert_int_equal(events_of(f->db, m.id, "received"), 1);
+
+	/* this station's own numbers first; the origin's by STATION:REF */
+	assert_int_equal(register_find_ref(f->db, "M-000001", &found, NULL), 0);
+	assert_int_equal(found.id, own);
+	assert_int_equal(register_find_ref(f->db, "WS-A:M-000001", &found, NULL), 0);
+	assert_int_equal(found.id, m.id);
+	assert_int_equal(register_find_ref(f->db, "ws-a:m-000001", &found, NULL), -ENOENT);
+	/* a plain number only the origin has */
+	central_row(&m, "WS-C", 5, "M-000099");
+	assert_int_equal(register_receive(f->db, &m, NULL), 0);
+	assert_int_equal(register_find_ref(f->db, "M-000099", &found, NULL), 0);
+	assert_int_equal(found.id, m.id);
+	/* two stations' M-000050: ambiguous without the station */
+	central_row(&m, "WS-A", 50, "M-000050");
+	assert_int_equal(register_receive(f->db, &m, NULL), 0);
+	central_row(&again, "WS-C", 50, "M-000050");
+	assert_int_equal(register_receive(f->db, &again, NULL), 0);
+	assert_int_not_equal(again.id, m.id);
+	assert_int_equal(register_find_ref(f->db, "M-000050", &found, &cause), -EEXIST);
+	assert_non_null(strstr(cause, "STATION:M-000050"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(register_find_ref(f->db, "WS-C:M-000050", &found, NULL), 0);
+	assert_int_equal(found.id, again.id);
+	assert_int_equal(media_rows(f->db), 5);
+
+	/* two processes receiving the same medium at once: one row */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, receive_one, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(w[0].rc, 0);
+	assert_int_equal(w[1].rc, 0);
+	assert_int_equal(w[0].id, w[1].id);
+	assert_int_equal(media_rows(f->db), 6);
+	assert_int_equal(events_of(f->db, w[0].id, "received"), 1);
+	/* a medium enrolled here with the same serial is not received again */
+	central_row(&m, "WS-A", 60, "M-000060");
+	util_strlcpy(m.serial, "OWN-1", sizeof(m.serial));
+	assert_int_equal(register_receive(f->db, &m, NULL), 0);
+	assert_int_equal(m.id, own);
+	verify_ok(f->db, 6);
+	rows_match_history(f->db);
+
+	/* the origin is part of what the history says */
+	assert_int_equal(raw_sql(f->path, "UPDATE media SET origin_id = 43 WHERE origin_id = 42"),
+			 SQLITE_OK);
+	assert_int_equal(register_find_ref(f->db, "WS-A:M-000001", &found, NULL), 0);
+	assert_true(found.history_differs);
+	assert_non_null(strstr(found.history_note, "origin_id"));
+	assert_int_equal(raw_sql(f->path, "UPDATE media SET origin_id = 42 WHERE origin_id = 43"),
+			 SQLITE_OK);
+	/* a version 4 register (no origin kept) gets it from its events */
+	assert_int_equal(raw_sql(f->path, "UPDATE media SET origin_station = '', origin_id = 0,"
+				 " origin_register_no = ''; PRAGMA user_version = 4"), SQLITE_OK);
+	assert_int_equal(register_open(f->path, &db2, NULL), 0);
+	rows_match_history(db2);
+	assert_int_equal(register_find_ref(db2, "WS-C:M-000099", &found, NULL), 0);
+	assert_string_equal(found.origin_station, "WS-C");
+	assert_int_equal(found.origin_id, 5);
+	register_close(db2);
+}
+
 struct worker {
 	const char *path;
 	const char *dir;
@@ -1361,6 +1531,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_awaiting_destruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receive_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
