@@ -706,29 +706,6 @@ int register_chain_key(struct register_db *db, char *fpr, char *since, char **ca
 	return rc;
 }
 
-int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT (SELECT count(*) FROM event_signatures),"
-				  " EXISTS (SELECT 1 FROM events WHERE kind = 'key-rotated' AND"
-				  "  json_extract(details, '$.new_fingerprint') = ?1),"
-				  " EXISTS (SELECT 1 FROM event_signatures s WHERE s.key_fpr = ?1"
-				  "  AND s.event_id = (SELECT e.id FROM events e JOIN event_signatures f"
-				  "   ON f.event_id = e.id ORDER BY e.seq LIMIT 1))", &st, cause);
-
-	*yes = false;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*yes = sqlite3_column_int64(st, 0) == 0 || sqlite3_column_int(st, 1) ||
-		       sqlite3_column_int(st, 2);
-	rc = rc == SQLITE_ROW ? 0 : register_sql_fail(db, cause, "read chain");
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* Is a re-key unfinished (station.key.new or station.pub.new left, or a
  * station key @fpr that is not the chain's)?  Then finish it under the
  * re-key lock, with the chain's key read again once the lock is held (a
@@ -1127,11 +1104,17 @@ static void check_event(struct vctx *v, struct walk *w, const struct sev *e)
 		check_rotation(v, w, e);
 		return;
 	}
+	if (e->nsig != 1) {
+		fail_at(v->r, e->seq, "signature", _("event %lld carries %zu signatures, but only a "
+			"key-rotated event has more than one (a signature row was added)"),
+			(long long)e->seq, e->nsig);
+		return;
+	}
 	if (!w->active[0]) {
 		util_strlcpy(w->active, e->fpr[0], sizeof(w->active));
 		note_key(v, e->fpr[0]);		/* the station's first key */
 	}
-	if (e->nsig != 1 || strcmp(e->fpr[0], w->active) != 0) {
+	if (strcmp(e->fpr[0], w->active) != 0) {
 		fail_at(v->r, e->seq, "signature", _("event %lld is signed by key SHA256:%.16s..., "
 			"but the register's key there is SHA256:%.16s... (no key-rotated event "
 			"introduces it)"), (long long)e->seq, e->fpr[0], w->active);
@@ -1185,22 +1168,23 @@ static int read_row(sqlite3_stmt *st, struct vctx *v, struct walk *w)
 	return 0;
 }
 
-/* Every event's signature rows: presence, key history, and the
- * signatures themselves (the newest, key rotations, or all). */
-static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
-{
-	struct walk w;
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(v->db, "SELECT e.id, e.seq, e.hash, e.kind, CASE WHEN e.kind ="
-				  " 'key-rotated' THEN e.details END, s.key_fpr, s.sig FROM events"
-				  " e LEFT JOIN event_signatures s ON s.event_id = e.id"
-				  " ORDER BY e.seq, s.key_fpr", &st, cause);
+/* The columns read_row() reads: each event with its signature rows. */
+#define EVENT_SIGS "SELECT e.id, e.seq, e.hash, e.kind, CASE WHEN e.kind = 'key-rotated'" \
+	" THEN e.details END, s.key_fpr, s.sig FROM events e" \
+	" LEFT JOIN event_signatures s ON s.event_id = e.id"
 
+/* The events @sql selects (EVENT_SIGS, ORDER BY e.seq, s.key_fpr), each
+ * checked by check_event(); @w holds the last one (sev_clear() it). */
+static int walk_events(struct vctx *v, struct walk *w, const char *sql, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(v->db, sql, &st, cause);
+
+	memset(w, 0, sizeof(*w));
 	if (rc < 0)
 		return rc;
-	memset(&w, 0, sizeof(w));
 	while (v->r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (read_row(st, v, &w) < 0) {
+		if (read_row(st, v, w) < 0) {
 			rc = -ENOMEM;
 			break;
 		}
@@ -1211,14 +1195,24 @@ static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
 	else
 		rc = 0;
 	sqlite3_finalize(st);
-	flush(v, &w);
+	flush(v, w);
+	sev_clear(&w->cur);
+	return rc;
+}
+
+/* Every event's signature rows: presence, key history, and the
+ * signatures themselves (the newest, key rotations, or all). */
+static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
+{
+	struct walk w;
+	int rc = walk_events(v, &w, EVENT_SIGS " ORDER BY e.seq, s.key_fpr", cause);
+
 	/* the newest signature proves the whole chain before it */
 	if (rc == 0 && v->r->ok && w.last.nsig == 1 && !(v->o && v->o->all_signatures))
 		verify_sig(v, w.last.seq, w.last.hash, false, w.last.fpr[0], w.last.sig[0]);
 	memset(newest, 0, sizeof(*newest));
 	newest->seq = w.last.seq;
 	util_strlcpy(newest->key, w.first_signed ? w.active : "", sizeof(newest->key));
-	sev_clear(&w.cur);
 	sev_clear(&w.last);
 	return rc;
 }
@@ -1270,6 +1264,92 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 	free(why);
 	if (v->r->ok)
 		v->r->head_seq = h.seq;
+}
+
+/* ---- the keys the chain introduced ------------------------------------------ */
+
+/*
+ * The events that decide which keys the chain introduced: its first signed
+ * event, every key-rotated event and the newest event.  Walked as verify
+ * walks them all, with every signature checked: the first signed event's
+ * (one, by the first key), each rotation's (by the key it retires, which
+ * must be the key reached so far, and by the key it starts), the newest
+ * event's (by the key reached last).  A signature row that does not verify
+ * introduces nothing, and a few rotations cost a few signature checks.
+ */
+static const char key_events_sql[] = EVENT_SIGS " WHERE e.id IN ("
+	"SELECT id FROM events WHERE kind = 'key-rotated'"
+	" UNION SELECT id FROM (SELECT e2.id FROM events e2 WHERE EXISTS (SELECT 1 FROM"
+	"  event_signatures s2 WHERE s2.event_id = e2.id) ORDER BY e2.seq LIMIT 1)"
+	" UNION SELECT id FROM (SELECT id FROM events ORDER BY seq DESC LIMIT 1))"
+	" ORDER BY e.seq, s.key_fpr";
+
+/* A register without a signed event: the key of its signed head (init's
+ * or an adoption's), verified and matching the register; with neither
+ * head nor keyring (a register from before signing, never adopted) the
+ * station's key, station.pub. */
+static int unsigned_chain_key(struct vctx *v, char **cause)
+{
+	struct sign_key *key = NULL;
+	char fpr[65], *pub;
+	struct head h;
+	int rc = read_head(v->db, &h, cause);
+
+	if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig)) {
+		rc = head_matches(v->db, &h, cause);
+		if (rc == 0)
+			note_key(v, h.key);
+		return rc;
+	}
+	if (rc == 0)
+		return 0;	/* v->r says why */
+	if (rc != -ENOENT)
+		return rc == -EBADMSG ? -EPERM : rc;
+	if (keyring_exists(v->db))
+		return util_fail(cause, -EPERM, _("%s/%s is missing: the register's signed head "
+				 "was deleted"), v->db->chain->dir, HEAD_FILE);
+	pub = dir_file(v->db, "station.pub");
+	if (!pub)
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	if (access(pub, F_OK) == 0) {
+		rc = sign_load_public(pub, &key, cause);
+		if (rc == 0 && sign_fingerprint(key, fpr) < 0)
+			rc = util_fail(cause, -EIO, _("cannot fingerprint the key in %s"), pub);
+		if (rc == 0)
+			note_key(v, fpr);
+	}
+	sign_key_free(key);
+	free(pub);
+	return rc;
+}
+
+/* The keys the chain introduced, into @v->chain_keys.  -EPERM with a cause
+ * when its key history does not verify (then it vouches for no key). */
+static int chain_keys(struct vctx *v, char **cause)
+{
+	struct walk w;
+	int rc = walk_events(v, &w, key_events_sql, cause);
+
+	if (rc == 0 && v->r->ok && !w.first_signed)
+		rc = unsigned_chain_key(v, cause);
+	sev_clear(&w.last);
+	if (rc == 0 && !v->r->ok)
+		rc = util_fail(cause, -EPERM, _("the register's key history does not verify, so it "
+			       "vouches for no key: %s (see 'custos register verify')"),
+			       v->r->message);
+	return rc;
+}
+
+int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause)
+{
+	struct register_verify_opts o = { .all_signatures = true };
+	struct register_verify_result r = { .ok = true };
+	struct vctx v = { .db = db, .o = &o, .r = &r };
+	int rc = chain_keys(&v, cause);
+
+	*yes = rc == 0 && chain_has_key(&v, fpr);
+	vctx_free(&v);
+	return rc;
 }
 
 /* ---- certificates -------------------------------------------------------- */

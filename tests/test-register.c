@@ -1112,6 +1112,67 @@ static void test_key_history(void **state)
 	verify_fails(f->db, NULL, "signature", "no key-rotated event introduces it");
 }
 
+/* Is @key one the register introduced?  (asserts the call itself works) */
+static bool introduced(struct fixture *f, const struct sign_key *key)
+{
+	char fpr[65];
+	bool yes = true;
+
+	assert_int_equal(sign_fingerprint(key, fpr), 0);
+	assert_int_equal(register_key_introduced(f->db, fpr, &yes, NULL), 0);
+	return yes;
+}
+
+/* The keys the chain introduced come from signatures that verify: the
+ * signed head's key while no event is signed, the first signer, each
+ * properly signed rotation; a key in keys/ or a bare signature row naming
+ * it is not one. */
+static void test_key_introduced(void **state)
+{
+	struct fixture *f = *state;
+	struct sign_key *first = NULL, *second = NULL, *dropped = NULL;
+	char priv[160], pub[160], fpr[65], *sql, *cause = NULL;
+	bool yes = true;
+	int64_t id;
+
+	snprintf(priv, sizeof(priv), "%s/test.key", f->dir);
+	assert_int_equal(sign_load_private(priv, &first, NULL), 0);
+	snprintf(priv, sizeof(priv), "%s/other.key", f->dir);
+	snprintf(pub, sizeof(pub), "%s/other.pub", f->dir);
+	assert_int_equal(sign_generate(SIGN_KEY_ED25519, priv, pub, NULL), 0);
+	assert_int_equal(sign_load_private(priv, &dropped, NULL), 0);
+	assert_int_equal(keyring_add(f->dir, dropped, NULL, NULL), 0);
+	/* no signed event yet: the signed head's key, no other */
+	assert_true(introduced(f, first));
+	assert_false(introduced(f, dropped));
+	id = enroll(f, "I-1", "secret");
+	assert_true(introduced(f, first));
+	assert_false(introduced(f, dropped));
+	/* a proper rotation introduces its new key */
+	assert_int_equal(sign_generate(SIGN_KEY_SM2, priv, pub, NULL), 0);
+	assert_int_equal(sign_load_private(priv, &second, NULL), 0);
+	assert_int_equal(keyring_add(f->dir, second, NULL, NULL), 0);
+	assert_int_equal(register_record_key_rotation(f->db, second, NULL, NULL), 0);
+	assert_int_equal(register_set_signer(f->db, second, NULL), 0);
+	assert_int_equal(register_issue(f->db, id, "Alice", NULL), 0);
+	assert_true(introduced(f, first));
+	assert_true(introduced(f, second));
+	assert_false(introduced(f, dropped));
+	/* a signature row naming the dropped key on the first signed event */
+	assert_int_equal(sign_fingerprint(dropped, fpr), 0);
+	sql = sqlite3_mprintf("INSERT INTO event_signatures(event_id, key_fpr, sig) SELECT id, %Q,"
+			      " '00' FROM events ORDER BY seq LIMIT 1", fpr);
+	assert_int_equal(raw_sql(f->path, sql), SQLITE_OK);
+	sqlite3_free(sql);
+	assert_int_equal(register_key_introduced(f->db, fpr, &yes, &cause), -EPERM);
+	assert_false(yes);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "key history does not verify"));
+	free(cause);
+	sign_key_free(first);
+	sign_key_free(dropped);
+}
+
 /* The one media field table is the column list, and drives the reader and
  * the JSON: a row read back and turned into JSON carries every field. */
 static void test_field_table(void **state)
@@ -1364,6 +1425,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_introduced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_from_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_from_table, setup, teardown),
