@@ -10,7 +10,8 @@
 # 3. a certificate file left by a kill just before New Year is recorded by
 #    the first issue of the new year.
 # 4. register.head.lock takes the register file's mode: a second user of a
-#    group-shared state dir advances the signed head.
+#    group-shared state dir advances the signed head (also over a
+#    register.head.tmp the first user's killed process left).
 . "$top_srcdir/tests/lib.sh"
 t_init keys
 export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
@@ -309,11 +310,18 @@ if [ "$(id -u)" = 0 ]; then
 	"$C" -d "$F" issue b-1 --to Alice >/dev/null || t_fail "share: issue"
 	[ "$(stat -c %a "$F/register.head.lock")" = 660 ] ||
 		t_fail "share: register.head.lock is $(stat -c %a "$F/register.head.lock"), not 660 like register.db"
+	# a register.head.tmp left by the first user's killed process, and a
+	# lock the group may only read (flock needs no more)
+	printf 'torn' >"$F/register.head.tmp"
+	chmod 0644 "$F/register.head.tmp"
+	chmod 0640 "$F/register.head.lock"
 	setpriv --reuid=$U --regid=$U --groups=$G env CUSTOS_OPERATOR=Clerk "$C" -d "$F" return b-1 \
 		>/dev/null 2>"$T_TMP/share.err" || t_fail "share: the second user: $(cat "$T_TMP/share.err")"
 	n=$(sqlite3 "$F/register.db" "SELECT max(seq) FROM events")
 	grep -q "^seq=$n$" "$F/register.head" ||
 		t_fail "share: the second user's event $n is not the signed head: $(cat "$T_TMP/share.err")"
+	[ ! -e "$F/register.head.tmp" ] || t_fail "share: register.head.tmp left"
+	[ ! -s "$T_TMP/share.err" ] || t_fail "share: the second user was warned: $(cat "$T_TMP/share.err")"
 	"$C" -d "$F" register verify >/dev/null || t_fail "share: verify"
 	t_ok "register.head.lock takes register.db's mode; a second user of the group advances the head"
 else

@@ -1402,6 +1402,54 @@ static void test_station_register_key(void **state)
 	free(conf);
 }
 
+/* A handle that meets a re-key done by another process switches to the
+ * new key -- unless a re-key holds rekey.lock right then: it says so
+ * (retry), writes nothing, and is not sent to a backup. */
+static void test_rekey_busy(void **state)
+{
+	char dir[] = "/tmp/custos-test-rkbusy.XXXXXX", *cause = NULL, *rm;
+	struct station_init_opts o = { .org = "Org", .name = "WS1",
+				       .key_type = SIGN_KEY_ED25519 };
+	struct register_verify_opts all = { .all_signatures = true };
+	struct register_verify_result r;
+	struct station *st = NULL;
+	struct fixture f;
+	int64_t id, n;
+	int fd = -1;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(station_init(dir, &o, NULL), 0);
+	assert_int_equal(station_open(dir, &st, NULL), 0);
+	assert_int_equal(register_open_dir(dir, &f.db, NULL), 0);
+	assert_int_equal(register_attach_station(f.db, st, "tester", NULL), 0);
+	id = enroll(&f, "B-1", "secret");
+	assert_int_equal(keyring_rekey(dir, SIGN_KEY_ED25519, "tester", NULL, NULL), 0);
+	assert_int_equal(register_verify_ex(f.db, &all, &r, NULL), 0);
+	n = r.events;
+	assert_int_equal(keyring_rekey_lock(dir, true, &fd, NULL), 0);
+	assert_int_equal(register_issue(f.db, id, "Alice", &cause), -EBUSY);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "being re-keyed by another process"));
+	assert_null(strstr(cause, "backup"));
+	free(cause);
+	assert_int_equal(register_verify_ex(f.db, &all, &r, NULL), 0);
+	assert_int_equal(r.events, n);
+	assert_int_equal(util_close(fd), 0);
+	assert_int_equal(register_issue(f.db, id, "Alice", NULL), 0);
+	assert_int_equal(register_verify_ex(f.db, &all, &r, NULL), 0);
+	if (!r.ok)
+		print_error("%s\n", r.message);
+	assert_true(r.ok);
+	assert_int_equal(r.key_rotations, 1);
+	register_close(f.db);
+	station_free(st);
+	rm = util_asprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(rm), 0);
+	free(rm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1426,6 +1474,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_introduced, setup, teardown),
+		cmocka_unit_test(test_rekey_busy),
 		cmocka_unit_test_setup_teardown(test_event_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_from_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_from_table, setup, teardown),
