@@ -1348,31 +1348,14 @@ static const char key_events_sql[] = EVENT_SIGS " WHERE e.id IN ("
 	" UNION SELECT id FROM (SELECT id FROM events ORDER BY seq DESC LIMIT 1))"
 	" ORDER BY e.seq, s.key_fpr";
 
-/* A register without a signed event: the key of its signed head (init's
- * or an adoption's), verified and matching the register; with neither
- * head nor keyring (a register from before signing, never adopted) the
- * station's key, station.pub. */
-static int unsigned_chain_key(struct vctx *v, char **cause)
+/* A register never signed (no signed event, no head, no keyring: from
+ * before signing, not adopted yet): the station's key, station.pub. */
+static int station_pub_key(struct vctx *v, char **cause)
 {
 	struct sign_key *key = NULL;
-	char fpr[65], *pub;
-	struct head h;
-	int rc = read_head(v->db, &h, cause);
+	char fpr[65], *pub = dir_file(v->db, "station.pub");
+	int rc = 0;
 
-	if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig)) {
-		rc = head_matches(v->db, &h, cause);
-		if (rc == 0)
-			note_key(v, h.key);
-		return rc;
-	}
-	if (rc == 0)
-		return 0;	/* v->r says why */
-	if (rc != -ENOENT)
-		return rc == -EBADMSG ? -EPERM : rc;
-	if (keyring_exists(v->db))
-		return util_fail(cause, -EPERM, _("%s/%s is missing: the register's signed head "
-				 "was deleted"), v->db->chain->dir, HEAD_FILE);
-	pub = dir_file(v->db, "station.pub");
 	if (!pub)
 		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (access(pub, F_OK) == 0) {
@@ -1387,16 +1370,33 @@ static int unsigned_chain_key(struct vctx *v, char **cause)
 	return rc;
 }
 
-/* The keys the chain introduced, into @v->chain_keys.  -EPERM with a cause
- * when its key history does not verify (then it vouches for no key). */
+/* The keys the chain introduced, into @v->chain_keys, and register.head
+ * checked against them as verify checks it (signed by one of them, its
+ * signature holding, the register matching it; without a signed event the
+ * head names the first key).  -EPERM with a cause when the key history or
+ * the head does not verify: then the register vouches for no key. */
 static int chain_keys(struct vctx *v, char **cause)
 {
+	struct head newest;
 	struct walk w;
-	int rc = walk_events(v, &w, key_events_sql, cause);
+	bool own = false;
+	int rc;
 
-	if (rc == 0 && v->r->ok && !w.first_signed)
-		rc = unsigned_chain_key(v, cause);
+	/* as verify: the head before the snapshot, which it can only lag */
+	register_chain_pre_read_head(v->db);
+	rc = register_store_read_begin(v->db, &own, cause);
+	if (rc < 0)
+		return rc;
+	rc = walk_events(v, &w, key_events_sql, cause);
+	memset(&newest, 0, sizeof(newest));
+	newest.seq = w.last.seq;
+	util_strlcpy(newest.key, w.first_signed ? w.active : "", sizeof(newest.key));
 	sev_clear(&w.last);
+	if (rc == 0 && v->r->ok)
+		check_head_file(v, &newest);
+	register_store_read_end(v->db, own);
+	if (rc == 0 && v->r->ok && v->n_chain == 0)
+		rc = station_pub_key(v, cause);
 	if (rc == 0 && !v->r->ok)
 		rc = util_fail(cause, -EPERM, _("the register's key history does not verify, so it "
 			       "vouches for no key: %s (see 'custos register verify')"),

@@ -228,10 +228,11 @@ int register_chain_key(struct register_db *db, char *fpr, char *since, char **ca
 /* Did the chain introduce the key @fpr?  Derived as verify does, every
  * signature checked: the key of its first signed event, then the new key
  * of each "key-rotated" event signed by the key it retires and by itself,
- * in seq order (the newest event signed by the last).  A register with no
- * signed event: the key of its valid signed head, else (never signed)
- * station.pub's.  0 and *@yes; a key merely dropped into keys/ is not one.
- * -EPERM with a cause (*@yes false) when the key history does not verify. */
+ * in seq order (the newest event signed by the last), register.head
+ * signed by one of them.  A register with no signed event: the key of its
+ * valid signed head, else (never signed) station.pub's.  0 and *@yes; a
+ * key merely dropped into keys/ is not one.  -EPERM with a cause (*@yes
+ * false) when the key history or the head does not verify. */
 int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause);
 
 /* Lookups: 0, -ENOENT (nothing matches) or another negative errno. */

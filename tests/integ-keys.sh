@@ -246,6 +246,11 @@ printf 'custos-register-head-v1\nseq=%s\nhash=%s\nkey=%s\nsig=%s\n' "$seq" "$has
 t_expect_rc 1 "$C" -d "$F" register verify
 "$C" -d "$F" register verify 2>&1 | grep -q "register.head is signed by key SHA256:${TF:0:16}.*never introduced" ||
 	t_fail "verify does not name the forged head: $("$C" -d "$F" register verify 2>&1)"
+# ... and the register, its head forged, vouches for no key: cert show says why
+"$C" -d "$F" cert show "$SAN" >"$T_TMP/cmd.out" 2>&1 &&
+	t_fail "cert show accepted a certificate of a register whose head was forged"
+grep -q "key history does not verify.*register.head is signed by key SHA256:${TF:0:16}" \
+	"$T_TMP/cmd.out" || t_fail "cert show does not name the forged head: $(cat "$T_TMP/cmd.out")"
 t_ok "a certificate row or head signed by a key dropped into keys/ fails verify"
 
 # --- 3. an orphan certificate of the year before --------------------------------
