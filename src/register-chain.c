@@ -1394,6 +1394,7 @@ static int chain_keys(struct vctx *v, char **cause)
 	sev_clear(&w.last);
 	if (rc == 0 && v->r->ok)
 		check_head_file(v, &newest);
+	v->db->chain->pre_read = false;		/* when not used */
 	register_store_read_end(v->db, own);
 	if (rc == 0 && v->r->ok && v->n_chain == 0)
 		rc = station_pub_key(v, cause);
