@@ -287,6 +287,15 @@ static int paths_get(const char *state_dir, struct key_paths *p, char **cause)
 	return util_fail(cause, -ENOMEM, _("out of memory"));
 }
 
+/* A lock's descriptor closed (the lock goes with it, whatever close says). */
+static void close_lock(const char *state_dir, int fd)
+{
+	int rc = util_close(fd);
+
+	if (rc < 0)
+		util_warn(_("cannot close %s/%s: %s"), state_dir, REKEY_LOCK, strerror(-rc));
+}
+
 /* <state-dir>/rekey.lock: one re-key, or its completion, at a time.  Read
  * only: flock needs no write permission, so any user of the station may
  * take it whoever created it. */
@@ -304,7 +313,7 @@ int keyring_rekey_lock(const char *state_dir, bool wait, int *fd, char **cause)
 			util_fail(cause, -EBUSY, _("the station in %s is being re-keyed; try again "
 				  "when that has finished"), state_dir) :
 			util_fail(cause, -errno, _("cannot lock %s: %s"), path, strerror(errno));
-		util_close(*fd);
+		close_lock(state_dir, *fd);
 		*fd = -1;
 	}
 	free(path);
@@ -629,8 +638,7 @@ int keyring_rekey(const char *state_dir, enum sign_key_type type, const char *op
 	sign_key_free(r.old_key);
 	sign_key_free(r.new_key);
 	station_free(r.st);
-	if (r.lock >= 0)
-		util_close(r.lock);
+	close_lock(state_dir, r.lock);
 	paths_free(&r.p);
 	return rc;
 }

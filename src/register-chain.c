@@ -48,8 +48,9 @@ static const char signatures_schema[] =
 	"CREATE TRIGGER IF NOT EXISTS event_signatures_no_delete BEFORE DELETE ON event_signatures"
 	" BEGIN SELECT RAISE(ABORT, 'custos register: event signatures are append-only'); END;";
 
-/* A signature by the station's signer over (seq, hash), known to hold. */
+/* A signature by key @fpr over (seq, hash), known to hold. */
 struct known_sig {
+	char fpr[65];
 	int64_t seq;
 	char hash[65];
 	char sig[MAX_SIG_HEX + 1];
@@ -64,6 +65,7 @@ struct register_chain {
 	bool pending;			/* a head to write after COMMIT */
 	int lock_fd;			/* register.head.lock, open while lock_open */
 	bool lock_open;
+	mode_t lock_mode;		/* its mode: the register file's bits */
 	/* The last event and head signatures by the signer that this handle
 	 * made or verified ([0] event, [1] head): the same bytes need not be
 	 * verified again before the next append (sig_known()). */
@@ -106,36 +108,47 @@ static int table_exists(struct register_db *db, bool *yes, char **cause)
 	return rc;
 }
 
+/* register.head.lock created with @mode (the umask aside); -EEXIST when
+ * it is there already. */
+static int create_lock(const char *lock, mode_t mode)
+{
+	int fd = open(lock, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode), rc;
+
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0)	/* the umask took bits away */
+		util_warn(_("register: cannot set the mode of %s: %s"), lock, strerror(errno));
+	rc = util_close(fd);
+	if (rc < 0)
+		util_warn(_("register: cannot close %s: %s"), lock, strerror(-rc));
+	return 0;
+}
+
 /*
  * register.head.lock gets the permissions of the register file itself
  * (read/write bits), as SQLite gives its -wal and -shm files: whoever may
  * write the register (a group sharing the state dir) may take the lock
- * and so advance the signed head.  Created here, before any head is
- * written; an existing lock of ours with fewer bits is widened.
+ * and so advance the signed head (it is opened read-only: flock needs no
+ * more).  Created here, before any head is written; an existing lock of
+ * ours with fewer bits is widened.
  */
-static void head_lock_mode(const char *dir, const char *path)
+static void head_lock_mode(struct register_chain *c, const char *path)
 {
-	char *lock = util_asprintf("%s/" HEAD_FILE ".lock", dir);
+	char *lock = util_asprintf("%s/" HEAD_FILE ".lock", c->dir);
 	struct stat db_sb, sb;
 	mode_t mode;
-	int fd;
 
+	c->lock_mode = 0600;
 	if (!lock || stat(path, &db_sb) < 0) {
 		free(lock);
 		return;
 	}
 	mode = db_sb.st_mode & 0666;
-	fd = open(lock, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd >= 0) {
-		if (fchmod(fd, mode) < 0)	/* the umask took bits away */
-			util_warn(_("register: cannot set the mode of %s: %s"), lock,
-				  strerror(errno));
-		util_close(fd);
-	} else if (errno == EEXIST && lstat(lock, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		   sb.st_uid == geteuid() && (sb.st_mode & mode) != mode &&
-		   chmod(lock, (sb.st_mode & 0666) | mode) < 0) {
+	c->lock_mode = mode;
+	if (create_lock(lock, mode) == -EEXIST && lstat(lock, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_uid == geteuid() && (sb.st_mode & mode) != mode &&
+	    chmod(lock, (sb.st_mode & 0666) | mode) < 0)
 		util_warn(_("register: cannot set the mode of %s: %s"), lock, strerror(errno));
-	}
 	free(lock);
 }
 
@@ -154,7 +167,7 @@ int register_chain_open(struct register_db *db, const char *path, char **cause)
 		return util_fail(cause, -ENOMEM, _("out of memory"));
 	if (slash == path)
 		db->chain->dir[0] = '\0';	/* "/register.db": the root */
-	head_lock_mode(db->chain->dir, path);
+	head_lock_mode(db->chain, path);
 	/* No schema version: created where missing, so it merges with any. */
 	rc = table_exists(db, &have, cause);
 	if (rc < 0 || have)
@@ -169,11 +182,15 @@ int register_chain_open(struct register_db *db, const char *path, char **cause)
 
 void register_chain_close(struct register_db *db)
 {
+	int rc;
+
 	if (!db->chain)
 		return;
 	sign_key_free(db->chain->signer);
-	if (db->chain->lock_open && util_close(db->chain->lock_fd) < 0)
-		util_warn("register: cannot close " HEAD_FILE ".lock: %s", strerror(errno));
+	rc = db->chain->lock_open ? util_close(db->chain->lock_fd) : 0;
+	if (rc < 0)
+		util_warn(_("register: cannot close %s/%s: %s"), db->chain->dir,
+			  HEAD_FILE ".lock", strerror(-rc));
 	free(db->chain->pre_why);
 	free(db->chain->pre_head);
 	free(db->chain->dir);
@@ -304,7 +321,8 @@ static int read_head(struct register_db *db, struct head *h, char **cause)
 }
 
 /* register.head replaced atomically: written to register.head.tmp (one
- * name: writers hold register.head.lock), its data synced, then renamed
+ * name: writers hold register.head.lock; one left by a killed writer,
+ * perhaps another user's, is removed first), its data synced, then renamed
  * over the old head.  The rename is not synced: a power cut may keep the
  * previous head, which names an earlier event of the same chain -- the
  * lag custos-register(5) allows -- but never leaves a head whose contents
@@ -316,8 +334,10 @@ static int write_head_file(struct register_db *db, const struct head *h)
 				   (long long)h->seq, h->hash, h->key, h->sig);
 	int fd = -1, rc = path && tmp && text ? 0 : -ENOMEM;
 
+	if (rc == 0 && unlink(tmp) < 0 && errno != ENOENT)
+		rc = -errno;
 	if (rc == 0) {
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd < 0 || fchmod(fd, 0644) < 0)
 			rc = -errno;
 	}
@@ -340,14 +360,20 @@ static int head_lock_fd(struct register_db *db)
 {
 	struct register_chain *c = db->chain;
 	char *lock;
+	int rc;
 
 	if (c->lock_open)
 		return c->lock_fd;
 	lock = dir_file(db, HEAD_FILE ".lock");
-	c->lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (!lock)
+		return -ENOMEM;
+	/* removed since the register was opened: made again, with its mode */
+	create_lock(lock, c->lock_mode);
+	c->lock_fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	rc = c->lock_fd < 0 ? -errno : 0;
 	free(lock);
-	if (c->lock_fd < 0)
-		return -errno;
+	if (rc < 0)
+		return rc;
 	c->lock_open = true;
 	return c->lock_fd;
 }
@@ -470,21 +496,24 @@ static bool keyring_exists(struct register_db *db)
 	return yes;
 }
 
-/* Has this handle made or verified exactly this signature by its signer?
- * Verifying the same key, statement and signature again gives the same
- * answer; anything changed in between (another process appended, a row or
- * the head file was edited) differs and is verified in full. */
-static bool sig_known(const struct register_chain *c, int64_t seq, const char *hash, bool head,
-		      const char *sig)
+/* Has this handle made or verified exactly this signature by the key
+ * @fpr?  Verifying the same key, statement and signature again gives the
+ * same answer; anything changed in between (another process appended, a
+ * row or the head file was edited, the signer switched) differs and is
+ * verified in full. */
+static bool sig_known(const struct register_chain *c, const char *fpr, int64_t seq,
+		      const char *hash, bool head, const char *sig)
 {
 	const struct known_sig *k = &c->known[head];
 
-	return k->seq == seq && seq > 0 && strcmp(k->hash, hash) == 0 && strcmp(k->sig, sig) == 0;
+	return k->seq == seq && seq > 0 && k->fpr[0] && strcmp(k->fpr, fpr) == 0 &&
+	       strcmp(k->hash, hash) == 0 && strcmp(k->sig, sig) == 0;
 }
 
-static void sig_remember(struct register_chain *c, int64_t seq, const char *hash, bool head,
-			 const char *sig)
+static void sig_remember(struct register_chain *c, const char *fpr, int64_t seq,
+			 const char *hash, bool head, const char *sig)
 {
+	util_strlcpy(c->known[head].fpr, fpr, sizeof(c->known[head].fpr));
 	c->known[head].seq = seq;
 	util_strlcpy(c->known[head].hash, hash, sizeof(c->known[head].hash));
 	util_strlcpy(c->known[head].sig, sig, sizeof(c->known[head].sig));
@@ -500,11 +529,11 @@ static int check_sig_fpr(struct register_db *db, int64_t seq, const char *hash, 
 	/* the station's own key (what it signed last): no keyring file to read
 	 * and decode before every append */
 	if (db->chain->signer && strcmp(fpr, db->chain->signer_fpr) == 0) {
-		if (sig_known(db->chain, seq, hash, head, sig))
+		if (sig_known(db->chain, fpr, seq, hash, head, sig))
 			return 0;
 		rc = check_sig_with(db->chain->signer, seq, hash, head, sig);
 		if (rc == 0)
-			sig_remember(db->chain, seq, hash, head, sig);
+			sig_remember(db->chain, fpr, seq, hash, head, sig);
 	} else {
 		rc = keyring_find(db->chain->dir, fpr, &key, NULL, cause);
 		if (rc == 0)
@@ -596,6 +625,20 @@ int register_check_head(struct register_db *db, char **cause)
 	return rc;
 }
 
+/* @dir's entries (a rename in it) on disk. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	if (util_close(fd) < 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
 /* A register written before events were signed, used by a station key for
  * the first time: its head is signed as it is (the unsigned events are
  * covered by the hash chain of the first signed head). */
@@ -621,6 +664,10 @@ static int adopt(struct register_db *db, char **cause)
 			rc = sign_hex(db->chain->signer, h.seq, h.hash, true, h.sig);
 		if (rc == 0)
 			rc = write_head(db, &h);
+		/* the head's rename on disk before keys/ can be: a power cut must
+		 * not leave a keyring without the head it came with */
+		if (rc == 0)
+			rc = sync_dir(db->chain->dir);
 		if (rc < 0 && cause && !*cause)
 			util_fail(cause, rc, _("cannot write %s/%s: %s"), db->chain->dir, HEAD_FILE,
 				  strerror(-rc));
@@ -648,6 +695,7 @@ int register_set_signer(struct register_db *db, struct sign_key *key, char **cau
 	sign_key_free(c->signer);
 	c->signer = key;
 	util_strlcpy(c->signer_fpr, fpr, sizeof(c->signer_fpr));
+	memset(c->known, 0, sizeof(c->known));
 	if (!keyring_exists(db)) {
 		int rc = adopt(db, cause);
 
@@ -706,29 +754,6 @@ int register_chain_key(struct register_db *db, char *fpr, char *since, char **ca
 	return rc;
 }
 
-int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(db, "SELECT (SELECT count(*) FROM event_signatures),"
-				  " EXISTS (SELECT 1 FROM events WHERE kind = 'key-rotated' AND"
-				  "  json_extract(details, '$.new_fingerprint') = ?1),"
-				  " EXISTS (SELECT 1 FROM event_signatures s WHERE s.key_fpr = ?1"
-				  "  AND s.event_id = (SELECT e.id FROM events e JOIN event_signatures f"
-				  "   ON f.event_id = e.id ORDER BY e.seq LIMIT 1))", &st, cause);
-
-	*yes = false;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*yes = sqlite3_column_int64(st, 0) == 0 || sqlite3_column_int(st, 1) ||
-		       sqlite3_column_int(st, 2);
-	rc = rc == SQLITE_ROW ? 0 : register_sql_fail(db, cause, "read chain");
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* Is a re-key unfinished (station.key.new or station.pub.new left, or a
  * station key @fpr that is not the chain's)?  Then finish it under the
  * re-key lock, with the chain's key read again once the lock is held (a
@@ -740,7 +765,7 @@ static int resume_rekey(struct register_db *db, const char *state_dir, const cha
 	char *kn = util_asprintf("%s/station.key.new", state_dir);
 	char *pn = util_asprintf("%s/station.pub.new", state_dir);
 	bool left = (kn && access(kn, F_OK) == 0) || (pn && access(pn, F_OK) == 0);
-	int fd = -1, rc = register_chain_key(db, chain, NULL, cause);
+	int fd = -1, crc, rc = register_chain_key(db, chain, NULL, cause);
 
 	free(kn);
 	free(pn);
@@ -751,8 +776,10 @@ static int resume_rekey(struct register_db *db, const char *state_dir, const cha
 		rc = register_chain_key(db, chain, since, cause);
 	if (rc == 0)
 		rc = keyring_resume_rekey(state_dir, chain, since, cause);
-	if (fd >= 0)
-		util_close(fd);
+	crc = util_close(fd);	/* the lock is released whatever it says */
+	if (crc < 0)
+		util_warn(_("register: cannot close %s/%s: %s"), state_dir, "rekey.lock",
+			  strerror(-crc));
 	return rc < 0 ? rc : 1;
 }
 
@@ -798,30 +825,39 @@ int register_attach_station(struct register_db *db, const struct station *st,
 /* ---- appending ----------------------------------------------------------- */
 
 /* Reload the station's key into the signer when it is now @chain (a
- * re-key by another process, or an interrupted one finished now). */
-static bool switch_to(struct register_db *db, const char *chain)
+ * re-key by another process, or an interrupted one finished now): 1 when
+ * switched, 0 when not, -EBUSY while another process holds the re-key
+ * lock (re-keying now). */
+static int switch_to(struct register_db *db, const char *chain)
 {
 	struct sign_key *key = NULL;
 	char fpr[65], *why = NULL;
 	bool ok;
+	int rc;
 
 	if (!db->attached)
-		return false;
-	if (resume_rekey(db, db->chain->dir, db->chain->signer_fpr, false, &why) < 0) {
+		return 0;
+	rc = resume_rekey(db, db->chain->dir, db->chain->signer_fpr, false, &why);
+	if (rc == -EBUSY) {
+		free(why);
+		return rc;
+	}
+	if (rc < 0) {
 		util_warn("%s", why ? why : _("cannot finish an interrupted re-key"));
 		free(why);
-		return false;
+		return 0;
 	}
 	ok = station_load_signing_key(db->attached, &key, NULL) == 0 &&
 	     sign_fingerprint(key, fpr) == 0 && strcmp(fpr, chain) == 0;
 	if (!ok) {
 		sign_key_free(key);
-		return false;
+		return 0;
 	}
 	sign_key_free(db->chain->signer);
 	db->chain->signer = key;
 	util_strlcpy(db->chain->signer_fpr, fpr, sizeof(db->chain->signer_fpr));
-	return true;
+	memset(db->chain->known, 0, sizeof(db->chain->known));
+	return 1;
 }
 
 /* An event the station signs must be signed by the chain's key: one by a
@@ -833,9 +869,14 @@ static int check_signer(struct register_db *db, char **cause)
 	char chain[65];
 	int rc = register_chain_key(db, chain, NULL, cause);
 
-	if (rc < 0 || !chain[0] || strcmp(chain, db->chain->signer_fpr) == 0 ||
-	    switch_to(db, chain))
+	if (rc < 0 || !chain[0] || strcmp(chain, db->chain->signer_fpr) == 0)
 		return rc;
+	rc = switch_to(db, chain);
+	if (rc == -EBUSY)
+		return util_fail(cause, rc, _("register: the station is being re-keyed by another "
+				 "process; nothing is written: retry when that has finished"));
+	if (rc > 0)
+		return 0;
 	return util_fail(cause, -EPERM, _("register: the register is signed with key "
 			 "SHA256:%.16s... (introduced by its last key-rotated event), but the "
 			 "station's key %s/station.key is SHA256:%.16s...: an event signed by it "
@@ -884,7 +925,7 @@ int register_chain_sign(struct register_db *db, const struct register_event *ev,
 	int rc = insert_sig(db, ev, c->signer, c->signer_fpr, c->head.sig, cause);
 
 	if (rc == 0)
-		sig_remember(c, ev->seq, ev->hash, false, c->head.sig);
+		sig_remember(c, c->signer_fpr, ev->seq, ev->hash, false, c->head.sig);
 	util_strlcpy(c->head.key, c->signer_fpr, sizeof(c->head.key));
 	/* the head carries the newest key's signature */
 	if (rc == 0 && c->cosigner) {
@@ -896,7 +937,7 @@ int register_chain_sign(struct register_db *db, const struct register_event *ev,
 				c->head.sig) < 0)
 		rc = util_fail(cause, -EIO, _("register: cannot sign the head"));
 	if (rc == 0 && !c->cosigner)
-		sig_remember(c, ev->seq, ev->hash, true, c->head.sig);
+		sig_remember(c, c->signer_fpr, ev->seq, ev->hash, true, c->head.sig);
 	c->pending = rc == 0;
 	c->head.seq = ev->seq;
 	util_strlcpy(c->head.hash, ev->hash, sizeof(c->head.hash));
@@ -1127,11 +1168,17 @@ static void check_event(struct vctx *v, struct walk *w, const struct sev *e)
 		check_rotation(v, w, e);
 		return;
 	}
+	if (e->nsig != 1) {
+		fail_at(v->r, e->seq, "signature", _("event %lld carries %zu signatures, but only a "
+			"key-rotated event has more than one (a signature row was added)"),
+			(long long)e->seq, e->nsig);
+		return;
+	}
 	if (!w->active[0]) {
 		util_strlcpy(w->active, e->fpr[0], sizeof(w->active));
 		note_key(v, e->fpr[0]);		/* the station's first key */
 	}
-	if (e->nsig != 1 || strcmp(e->fpr[0], w->active) != 0) {
+	if (strcmp(e->fpr[0], w->active) != 0) {
 		fail_at(v->r, e->seq, "signature", _("event %lld is signed by key SHA256:%.16s..., "
 			"but the register's key there is SHA256:%.16s... (no key-rotated event "
 			"introduces it)"), (long long)e->seq, e->fpr[0], w->active);
@@ -1185,22 +1232,23 @@ static int read_row(sqlite3_stmt *st, struct vctx *v, struct walk *w)
 	return 0;
 }
 
-/* Every event's signature rows: presence, key history, and the
- * signatures themselves (the newest, key rotations, or all). */
-static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
-{
-	struct walk w;
-	sqlite3_stmt *st = NULL;
-	int rc = register_prepare(v->db, "SELECT e.id, e.seq, e.hash, e.kind, CASE WHEN e.kind ="
-				  " 'key-rotated' THEN e.details END, s.key_fpr, s.sig FROM events"
-				  " e LEFT JOIN event_signatures s ON s.event_id = e.id"
-				  " ORDER BY e.seq, s.key_fpr", &st, cause);
+/* The columns read_row() reads: each event with its signature rows. */
+#define EVENT_SIGS "SELECT e.id, e.seq, e.hash, e.kind, CASE WHEN e.kind = 'key-rotated'" \
+	" THEN e.details END, s.key_fpr, s.sig FROM events e" \
+	" LEFT JOIN event_signatures s ON s.event_id = e.id"
 
+/* The events @sql selects (EVENT_SIGS, ORDER BY e.seq, s.key_fpr), each
+ * checked by check_event(); @w holds the last one (sev_clear() it). */
+static int walk_events(struct vctx *v, struct walk *w, const char *sql, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = register_prepare(v->db, sql, &st, cause);
+
+	memset(w, 0, sizeof(*w));
 	if (rc < 0)
 		return rc;
-	memset(&w, 0, sizeof(w));
 	while (v->r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (read_row(st, v, &w) < 0) {
+		if (read_row(st, v, w) < 0) {
 			rc = -ENOMEM;
 			break;
 		}
@@ -1211,14 +1259,24 @@ static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
 	else
 		rc = 0;
 	sqlite3_finalize(st);
-	flush(v, &w);
+	flush(v, w);
+	sev_clear(&w->cur);
+	return rc;
+}
+
+/* Every event's signature rows: presence, key history, and the
+ * signatures themselves (the newest, key rotations, or all). */
+static int walk_signatures(struct vctx *v, struct head *newest, char **cause)
+{
+	struct walk w;
+	int rc = walk_events(v, &w, EVENT_SIGS " ORDER BY e.seq, s.key_fpr", cause);
+
 	/* the newest signature proves the whole chain before it */
 	if (rc == 0 && v->r->ok && w.last.nsig == 1 && !(v->o && v->o->all_signatures))
 		verify_sig(v, w.last.seq, w.last.hash, false, w.last.fpr[0], w.last.sig[0]);
 	memset(newest, 0, sizeof(*newest));
 	newest->seq = w.last.seq;
 	util_strlcpy(newest->key, w.first_signed ? w.active : "", sizeof(newest->key));
-	sev_clear(&w.cur);
 	sev_clear(&w.last);
 	return rc;
 }
@@ -1270,6 +1328,93 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 	free(why);
 	if (v->r->ok)
 		v->r->head_seq = h.seq;
+}
+
+/* ---- the keys the chain introduced ------------------------------------------ */
+
+/*
+ * The events that decide which keys the chain introduced: its first signed
+ * event, every key-rotated event and the newest event.  Walked as verify
+ * walks them all, with every signature checked: the first signed event's
+ * (one, by the first key), each rotation's (by the key it retires, which
+ * must be the key reached so far, and by the key it starts), the newest
+ * event's (by the key reached last).  A signature row that does not verify
+ * introduces nothing, and a few rotations cost a few signature checks.
+ */
+static const char key_events_sql[] = EVENT_SIGS " WHERE e.id IN ("
+	"SELECT id FROM events WHERE kind = 'key-rotated'"
+	" UNION SELECT id FROM (SELECT e2.id FROM events e2 WHERE EXISTS (SELECT 1 FROM"
+	"  event_signatures s2 WHERE s2.event_id = e2.id) ORDER BY e2.seq LIMIT 1)"
+	" UNION SELECT id FROM (SELECT id FROM events ORDER BY seq DESC LIMIT 1))"
+	" ORDER BY e.seq, s.key_fpr";
+
+/* A register never signed (no signed event, no head, no keyring: from
+ * before signing, not adopted yet): the station's key, station.pub. */
+static int station_pub_key(struct vctx *v, char **cause)
+{
+	struct sign_key *key = NULL;
+	char fpr[65], *pub = dir_file(v->db, "station.pub");
+	int rc = 0;
+
+	if (!pub)
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	if (access(pub, F_OK) == 0) {
+		rc = sign_load_public(pub, &key, cause);
+		if (rc == 0 && sign_fingerprint(key, fpr) < 0)
+			rc = util_fail(cause, -EIO, _("cannot fingerprint the key in %s"), pub);
+		if (rc == 0)
+			note_key(v, fpr);
+	}
+	sign_key_free(key);
+	free(pub);
+	return rc;
+}
+
+/* The keys the chain introduced, into @v->chain_keys, and register.head
+ * checked against them as verify checks it (signed by one of them, its
+ * signature holding, the register matching it; without a signed event the
+ * head names the first key).  -EPERM with a cause when the key history or
+ * the head does not verify: then the register vouches for no key. */
+static int chain_keys(struct vctx *v, char **cause)
+{
+	struct head newest;
+	struct walk w;
+	bool own = false;
+	int rc;
+
+	/* as verify: the head before the snapshot, which it can only lag */
+	register_chain_pre_read_head(v->db);
+	rc = register_store_read_begin(v->db, &own, cause);
+	if (rc < 0)
+		return rc;
+	rc = walk_events(v, &w, key_events_sql, cause);
+	memset(&newest, 0, sizeof(newest));
+	newest.seq = w.last.seq;
+	util_strlcpy(newest.key, w.first_signed ? w.active : "", sizeof(newest.key));
+	sev_clear(&w.last);
+	if (rc == 0 && v->r->ok)
+		check_head_file(v, &newest);
+	v->db->chain->pre_read = false;		/* when not used */
+	register_store_read_end(v->db, own);
+	if (rc == 0 && v->r->ok && v->n_chain == 0)
+		rc = station_pub_key(v, cause);
+	if (rc == 0 && !v->r->ok)
+		rc = util_fail(cause, -EPERM, _("the register's key history does not verify, so it "
+			       "vouches for no key: %s (see 'custos register verify')"),
+			       v->r->message);
+	return rc;
+}
+
+int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause)
+{
+	struct register_verify_opts o = { .all_signatures = true };
+	struct register_verify_result r = { .ok = true };
+	struct vctx v = { .db = db, .o = &o, .r = &r };
+	int rc = chain_keys(&v, cause);
+
+	*yes = rc == 0 && chain_has_key(&v, fpr);
+	vctx_free(&v);
+	return rc;
 }
 
 /* ---- certificates -------------------------------------------------------- */

@@ -231,10 +231,14 @@ int register_record_key_rotation(struct register_db *db, const struct sign_key *
  * is signed.  @since (24 bytes, may be NULL) receives when that key was
  * introduced (the "at" of its key-rotated event; "" for the first key). */
 int register_chain_key(struct register_db *db, char *fpr, char *since, char **cause);
-/* Did the chain introduce the key @fpr (the key of its first signed
- * event, or the new key of a "key-rotated" event)?  0 and *@yes; a key
- * merely dropped into keys/ is not one.  A register with no signed event
- * introduced none: *@yes is then true for any key (nothing to compare). */
+/* Did the chain introduce the key @fpr?  Derived as verify does, every
+ * signature checked: the key of its first signed event, then the new key
+ * of each "key-rotated" event signed by the key it retires and by itself,
+ * in seq order (the newest event signed by the last), register.head
+ * signed by one of them.  A register with no signed event: the key of its
+ * valid signed head, else (never signed) station.pub's.  0 and *@yes; a
+ * key merely dropped into keys/ is not one.  -EPERM with a cause (*@yes
+ * false) when the key history or the head does not verify. */
 int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, char **cause);
 
 /* Lookups: 0, -ENOENT (nothing matches) or another negative errno. */

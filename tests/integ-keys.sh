@@ -10,7 +10,8 @@
 # 3. a certificate file left by a kill just before New Year is recorded by
 #    the first issue of the new year.
 # 4. register.head.lock takes the register file's mode: a second user of a
-#    group-shared state dir advances the signed head.
+#    group-shared state dir advances the signed head (also over a
+#    register.head.tmp the first user's killed process left).
 . "$top_srcdir/tests/lib.sh"
 t_init keys
 export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-cert.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
@@ -167,6 +168,71 @@ for cmd in "cert show $SAN" "cert pdf $SAN -o $T_TMP/forged.pdf" "cert verify $F
 	grep -q "SHA256:${TF:0:16}.*never introduced" "$T_TMP/cmd.out" ||
 		t_fail "$cmd does not say why: $(cat "$T_TMP/cmd.out")"
 done
+# The chain vouches for a key only through signatures that verify.  The
+# same forgery, plus one of: (a) a signature row naming the thief's key on
+# the register's first signed event, with a bogus signature; (b) the same
+# with a valid signature by the thief; (c) a key-rotated event to the
+# thief's key, signed by the thief and carrying a station key signature
+# copied from another event (which does not verify).
+first=$(sqlite3 "$F/register.db" "SELECT e.id || ' ' || e.seq || ' ' || e.hash FROM events e
+	WHERE EXISTS (SELECT 1 FROM event_signatures s WHERE s.event_id = e.id) ORDER BY e.seq LIMIT 1")
+read -r first_id first_seq first_hash <<<"$first"
+[ -n "$first_hash" ] || t_fail "no signed event"
+# an event signature (hex) by the thief's key over (seq, hash)
+thief_sig() {
+	printf 'custos-register-head-v1\nseq=%s\nhash=%s\n' "$1" "$2" >"$T_TMP/stmt"
+	openssl pkeyutl -sign -inkey "$T_TMP/thief.key" -rawin -in "$T_TMP/stmt" |
+		od -An -tx1 -v | tr -d ' \n'
+}
+rm -rf "$T_TMP/thief-bogus" "$T_TMP/thief-valid" "$T_TMP/thief-rot"
+cp -a "$F" "$T_TMP/thief-bogus"
+sqlite3 "$T_TMP/thief-bogus/register.db" \
+	"INSERT INTO event_signatures VALUES($first_id, '$TF', '00')" || t_fail "insert (a)"
+cp -a "$F" "$T_TMP/thief-valid"
+sqlite3 "$T_TMP/thief-valid/register.db" "INSERT INTO event_signatures VALUES($first_id, '$TF',
+	'$(thief_sig "$first_seq" "$first_hash")')" || t_fail "insert (b)"
+cp -a "$F" "$T_TMP/thief-rot"
+KF=$(fpr "$T_TMP/thief-rot")
+sqlite3 -separator ' ' "$T_TMP/thief-rot/register.db" "SELECT e.seq, e.hash, s.sig FROM events e
+	JOIN event_signatures s ON s.event_id = e.id ORDER BY e.seq DESC LIMIT 1" >"$T_TMP/tail"
+read -r tseq thash tsig <"$T_TMP/tail"
+rseq=$((tseq + 1))
+rdet="{\"new_fingerprint\":\"$TF\",\"new_key_type\":\"ed25519\",\"old_fingerprint\":\"$KF\"}"
+rhash=$(python3 - "$rseq" "$rdet" "$thash" <<'EOF2'
+import hashlib, sys
+seq, details, prev = sys.argv[1:4]
+fields = [("seq", seq), ("media_id", "0"), ("at", "2026-06-01T00:00:00Z"),
+          ("kind", "key-rotated"), ("operator", "Mallory"), ("station", "WS-KEYS"),
+          ("details", details), ("prev_hash", prev)]
+b = b"custos-event-v1\n"
+for k, v in fields:
+    v = v.encode()
+    b += k.encode() + b"=" + str(len(v)).encode() + b":" + v + b"\n"
+print(hashlib.sha256(b).hexdigest())
+EOF2
+)
+sqlite3 "$T_TMP/thief-rot/register.db" "INSERT INTO events(media_id, seq, at, kind, operator,
+	station, details, prev_hash, hash) VALUES (0, $rseq, '2026-06-01T00:00:00Z', 'key-rotated',
+	'Mallory', 'WS-KEYS', '$rdet', '$thash', '$rhash');
+	INSERT INTO event_signatures SELECT id, '$KF', '$tsig' FROM events WHERE seq = $rseq;
+	INSERT INTO event_signatures SELECT id, '$TF', '$(thief_sig "$rseq" "$rhash")' FROM events
+	WHERE seq = $rseq; UPDATE meta SET value = $rseq WHERE key = 'head_seq';
+	UPDATE meta SET value = '$rhash' WHERE key = 'head_hash'" || t_fail "insert (c)"
+for G in thief-bogus thief-valid thief-rot; do
+	G=$T_TMP/$G
+	t_expect_rc 1 "$C" -d "$G" register verify
+	for cmd in "cert show $SAN" "cert verify $G/certs/$SAN.json"; do
+		# shellcheck disable=SC2086
+		if "$C" -d "$G" $cmd >"$T_TMP/cmd.out" 2>&1; then
+			t_fail "${G##*/}: $cmd accepted the certificate signed by a dropped-in key"
+		fi
+		grep -q "key history does not verify" "$T_TMP/cmd.out" ||
+			t_fail "${G##*/}: $cmd does not say why: $(cat "$T_TMP/cmd.out")"
+	done
+done
+# (c) names the rotation's station key signature
+grep -q "event $rseq: the signature by key SHA256:${KF:0:16}" "$T_TMP/cmd.out" ||
+	t_fail "thief-rot: the refusal does not name the rotation: $(cat "$T_TMP/cmd.out")"
 # register.head re-signed by the thief's key
 F=$(copy thief-head)
 cp "$T_TMP/thief.pub" "$F/keys/$TF.pub"
@@ -180,6 +246,11 @@ printf 'custos-register-head-v1\nseq=%s\nhash=%s\nkey=%s\nsig=%s\n' "$seq" "$has
 t_expect_rc 1 "$C" -d "$F" register verify
 "$C" -d "$F" register verify 2>&1 | grep -q "register.head is signed by key SHA256:${TF:0:16}.*never introduced" ||
 	t_fail "verify does not name the forged head: $("$C" -d "$F" register verify 2>&1)"
+# ... and the register, its head forged, vouches for no key: cert show says why
+"$C" -d "$F" cert show "$SAN" >"$T_TMP/cmd.out" 2>&1 &&
+	t_fail "cert show accepted a certificate of a register whose head was forged"
+grep -q "key history does not verify.*register.head is signed by key SHA256:${TF:0:16}" \
+	"$T_TMP/cmd.out" || t_fail "cert show does not name the forged head: $(cat "$T_TMP/cmd.out")"
 t_ok "a certificate row or head signed by a key dropped into keys/ fails verify"
 
 # --- 3. an orphan certificate of the year before --------------------------------
@@ -244,11 +315,18 @@ if [ "$(id -u)" = 0 ]; then
 	"$C" -d "$F" issue b-1 --to Alice >/dev/null || t_fail "share: issue"
 	[ "$(stat -c %a "$F/register.head.lock")" = 660 ] ||
 		t_fail "share: register.head.lock is $(stat -c %a "$F/register.head.lock"), not 660 like register.db"
+	# a register.head.tmp left by the first user's killed process, and a
+	# lock the group may only read (flock needs no more)
+	printf 'torn' >"$F/register.head.tmp"
+	chmod 0644 "$F/register.head.tmp"
+	chmod 0640 "$F/register.head.lock"
 	setpriv --reuid=$U --regid=$U --groups=$G env CUSTOS_OPERATOR=Clerk "$C" -d "$F" return b-1 \
 		>/dev/null 2>"$T_TMP/share.err" || t_fail "share: the second user: $(cat "$T_TMP/share.err")"
 	n=$(sqlite3 "$F/register.db" "SELECT max(seq) FROM events")
 	grep -q "^seq=$n$" "$F/register.head" ||
 		t_fail "share: the second user's event $n is not the signed head: $(cat "$T_TMP/share.err")"
+	[ ! -e "$F/register.head.tmp" ] || t_fail "share: register.head.tmp left"
+	[ ! -s "$T_TMP/share.err" ] || t_fail "share: the second user was warned: $(cat "$T_TMP/share.err")"
 	"$C" -d "$F" register verify >/dev/null || t_fail "share: verify"
 	t_ok "register.head.lock takes register.db's mode; a second user of the group advances the head"
 else

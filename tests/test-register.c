@@ -1282,6 +1282,67 @@ static void test_key_history(void **state)
 	verify_fails(f->db, NULL, "signature", "no key-rotated event introduces it");
 }
 
+/* Is @key one the register introduced?  (asserts the call itself works) */
+static bool introduced(struct fixture *f, const struct sign_key *key)
+{
+	char fpr[65];
+	bool yes = true;
+
+	assert_int_equal(sign_fingerprint(key, fpr), 0);
+	assert_int_equal(register_key_introduced(f->db, fpr, &yes, NULL), 0);
+	return yes;
+}
+
+/* The keys the chain introduced come from signatures that verify: the
+ * signed head's key while no event is signed, the first signer, each
+ * properly signed rotation; a key in keys/ or a bare signature row naming
+ * it is not one. */
+static void test_key_introduced(void **state)
+{
+	struct fixture *f = *state;
+	struct sign_key *first = NULL, *second = NULL, *dropped = NULL;
+	char priv[160], pub[160], fpr[65], *sql, *cause = NULL;
+	bool yes = true;
+	int64_t id;
+
+	snprintf(priv, sizeof(priv), "%s/test.key", f->dir);
+	assert_int_equal(sign_load_private(priv, &first, NULL), 0);
+	snprintf(priv, sizeof(priv), "%s/other.key", f->dir);
+	snprintf(pub, sizeof(pub), "%s/other.pub", f->dir);
+	assert_int_equal(sign_generate(SIGN_KEY_ED25519, priv, pub, NULL), 0);
+	assert_int_equal(sign_load_private(priv, &dropped, NULL), 0);
+	assert_int_equal(keyring_add(f->dir, dropped, NULL, NULL), 0);
+	/* no signed event yet: the signed head's key, no other */
+	assert_true(introduced(f, first));
+	assert_false(introduced(f, dropped));
+	id = enroll(f, "I-1", "secret");
+	assert_true(introduced(f, first));
+	assert_false(introduced(f, dropped));
+	/* a proper rotation introduces its new key */
+	assert_int_equal(sign_generate(SIGN_KEY_SM2, priv, pub, NULL), 0);
+	assert_int_equal(sign_load_private(priv, &second, NULL), 0);
+	assert_int_equal(keyring_add(f->dir, second, NULL, NULL), 0);
+	assert_int_equal(register_record_key_rotation(f->db, second, NULL, NULL), 0);
+	assert_int_equal(register_set_signer(f->db, second, NULL), 0);
+	assert_int_equal(register_issue(f->db, id, "Alice", NULL), 0);
+	assert_true(introduced(f, first));
+	assert_true(introduced(f, second));
+	assert_false(introduced(f, dropped));
+	/* a signature row naming the dropped key on the first signed event */
+	assert_int_equal(sign_fingerprint(dropped, fpr), 0);
+	sql = sqlite3_mprintf("INSERT INTO event_signatures(event_id, key_fpr, sig) SELECT id, %Q,"
+			      " '00' FROM events ORDER BY seq LIMIT 1", fpr);
+	assert_int_equal(raw_sql(f->path, sql), SQLITE_OK);
+	sqlite3_free(sql);
+	assert_int_equal(register_key_introduced(f->db, fpr, &yes, &cause), -EPERM);
+	assert_false(yes);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "key history does not verify"));
+	free(cause);
+	sign_key_free(first);
+	sign_key_free(dropped);
+}
+
 /* The one media field table is the column list, and drives the reader and
  * the JSON: a row read back and turned into JSON carries every field. */
 static void test_field_table(void **state)
@@ -1511,6 +1572,54 @@ static void test_station_register_key(void **state)
 	free(conf);
 }
 
+/* A handle that meets a re-key done by another process switches to the
+ * new key -- unless a re-key holds rekey.lock right then: it says so
+ * (retry), writes nothing, and is not sent to a backup. */
+static void test_rekey_busy(void **state)
+{
+	char dir[] = "/tmp/custos-test-rkbusy.XXXXXX", *cause = NULL, *rm;
+	struct station_init_opts o = { .org = "Org", .name = "WS1",
+				       .key_type = SIGN_KEY_ED25519 };
+	struct register_verify_opts all = { .all_signatures = true };
+	struct register_verify_result r;
+	struct station *st = NULL;
+	struct fixture f;
+	int64_t id, n;
+	int fd = -1;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(station_init(dir, &o, NULL), 0);
+	assert_int_equal(station_open(dir, &st, NULL), 0);
+	assert_int_equal(register_open_dir(dir, &f.db, NULL), 0);
+	assert_int_equal(register_attach_station(f.db, st, "tester", NULL), 0);
+	id = enroll(&f, "B-1", "secret");
+	assert_int_equal(keyring_rekey(dir, SIGN_KEY_ED25519, "tester", NULL, NULL), 0);
+	assert_int_equal(register_verify_ex(f.db, &all, &r, NULL), 0);
+	n = r.events;
+	assert_int_equal(keyring_rekey_lock(dir, true, &fd, NULL), 0);
+	assert_int_equal(register_issue(f.db, id, "Alice", &cause), -EBUSY);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "being re-keyed by another process"));
+	assert_null(strstr(cause, "backup"));
+	free(cause);
+	assert_int_equal(register_verify_ex(f.db, &all, &r, NULL), 0);
+	assert_int_equal(r.events, n);
+	assert_int_equal(util_close(fd), 0);
+	assert_int_equal(register_issue(f.db, id, "Alice", NULL), 0);
+	assert_int_equal(register_verify_ex(f.db, &all, &r, NULL), 0);
+	if (!r.ok)
+		print_error("%s\n", r.message);
+	assert_true(r.ok);
+	assert_int_equal(r.key_rotations, 1);
+	register_close(f.db);
+	station_free(st);
+	rm = util_asprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(rm), 0);
+	free(rm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1535,6 +1644,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signed_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_introduced, setup, teardown),
+		cmocka_unit_test(test_rekey_busy),
 		cmocka_unit_test_setup_teardown(test_event_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_from_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_from_table, setup, teardown),
