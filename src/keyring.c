@@ -372,19 +372,6 @@ static int retire_once(const char *state_dir, const char *fpr, const char *until
 	return keyring_retire(state_dir, fpr, until && until[0] ? until : NULL, cause);
 }
 
-static int sync_dir(const char *state_dir)
-{
-	int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	if (util_close(fd) < 0 && rc == 0)
-		rc = -EIO;
-	return rc;
-}
-
 /*
  * station.key.new over station.key: the signing key switches in one
  * rename, keeping the old file's mode and group (a state dir shared by a
@@ -407,7 +394,7 @@ static int install(const char *state_dir, const struct key_paths *p, char **caus
 	if (access(p->pub_new, F_OK) == 0 && rename(p->pub_new, p->pub) < 0)
 		return util_fail(cause, -errno, _("cannot install the new key %s: %s"), p->pub,
 				 strerror(errno));
-	if (sync_dir(state_dir) < 0)
+	if (util_sync_dir(state_dir) < 0)
 		util_warn(_("cannot sync %s: %s"), state_dir, strerror(errno));
 	return 0;
 }

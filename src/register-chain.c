@@ -625,20 +625,6 @@ int register_check_head(struct register_db *db, char **cause)
 	return rc;
 }
 
-/* @dir's entries (a rename in it) on disk. */
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	if (util_close(fd) < 0 && rc == 0)
-		rc = -EIO;
-	return rc;
-}
-
 /* A register written before events were signed, used by a station key for
  * the first time: its head is signed as it is (the unsigned events are
  * covered by the hash chain of the first signed head). */
@@ -667,7 +653,7 @@ static int adopt(struct register_db *db, char **cause)
 		/* the head's rename on disk before keys/ can be: a power cut must
 		 * not leave a keyring without the head it came with */
 		if (rc == 0)
-			rc = sync_dir(db->chain->dir);
+			rc = util_sync_dir(db->chain->dir);
 		if (rc < 0 && cause && !*cause)
 			util_fail(cause, rc, _("cannot write %s/%s: %s"), db->chain->dir, HEAD_FILE,
 				  strerror(-rc));

@@ -47,24 +47,27 @@ int util_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int util_sync_dir(const char *dir)
+{
+	int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	if (util_close(fd) < 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
 static int fsync_dir_of(const char *path)
 {
 	char *copy = strdup(path);
-	int fd, rc = 0;
+	int rc;
 
 	if (!copy)
 		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		rc = -errno;
-	else if (fsync(fd) < 0)
-		rc = -errno;
-	if (fd >= 0) {
-		int crc = util_close(fd);
-
-		if (!rc)
-			rc = crc;
-	}
+	rc = util_sync_dir(dirname(copy));
 	free(copy);
 	return rc;
 }

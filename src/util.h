@@ -45,6 +45,10 @@ static inline const char *util_pgettext(const char *id, const char *s)
 
 #define UTIL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
+/* Make the entries of directory @dir ("" = "/") durable (after a rename
+ * or a create in it): 0 or a negative errno. */
+int util_sync_dir(const char *dir);
+
 /* Write @len bytes to @path atomically: temp file in the same directory,
  * fsync, rename, fsync of the directory.  The file gets mode @mode. */
 int util_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
