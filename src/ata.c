@@ -632,19 +632,6 @@ static int gen_password(char *pw, size_t len)
 	return 0;
 }
 
-static int fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	if (util_close(fd) < 0 && rc == 0)
-		rc = -EIO;
-	return rc;
-}
-
 /* Cut @path to its parent in place: "a/b" -> "a", "/a" -> "/", "a" -> ".". */
 static void parent_of(char *path)
 {
@@ -678,7 +665,7 @@ static int journal_mkdir(const char *dir)
 	rc = util_mkdir_p(dir, 0700);
 	util_strlcpy(p, dir, strlen(dir) + 1);
 	for (unsigned i = 0; rc == 0 && created > 0 && i <= created; i++) {
-		rc = fsync_dir(p);
+		rc = util_sync_dir(p);
 		parent_of(p);
 	}
 	free(p);

@@ -399,27 +399,6 @@ static int write_head(struct register_db *db, const struct head *h)
 	return rc;
 }
 
-/* The last event (seq 0 and the genesis hash when empty). */
-static int tail(struct register_db *db, int64_t *seq, char *hash, char **cause)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = register_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-				 &st, cause);
-
-	if (rc < 0)
-		return rc;
-	*seq = 0;
-	util_strlcpy(hash, GENESIS, 65);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
-		register_col_text(st, 1, hash, 65);
-	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : register_sql_fail(db, cause, "read chain");
-	register_release(st);
-	return rc;
-}
-
 int register_chain_hash_at(struct register_db *db, int64_t seq, char *hash, char **cause)
 {
 	sqlite3_stmt *st = NULL;
@@ -443,7 +422,7 @@ static int head_matches(struct register_db *db, const struct head *h, char **cau
 {
 	char last[65], at[65];
 	int64_t seq = 0;
-	int rc = tail(db, &seq, last, cause);
+	int rc = register_store_chain_tail(db, &seq, last, cause);
 
 	if (rc < 0)
 		return rc;
@@ -644,7 +623,7 @@ static int adopt(struct register_db *db, char **cause)
 				 "backup"), db->chain->dir, HEAD_FILE);
 	}
 	if (rc == -ENOENT) {
-		rc = tail(db, &h.seq, h.hash, cause);
+		rc = register_store_chain_tail(db, &h.seq, h.hash, cause);
 		util_strlcpy(h.key, db->chain->signer_fpr, sizeof(h.key));
 		if (rc == 0)
 			rc = sign_hex(db->chain->signer, h.seq, h.hash, true, h.sig);
