@@ -180,6 +180,23 @@ grep -q "STATION:$no1" "$T_TMP/amb.err" || { cat "$T_TMP/amb.err"; t_fail "ambig
 	t_fail "WS-A:$no1 at E"
 t_ok "a medium enrolled at A is handled at B and C by reference: one history, its class"
 
+# --- a device looked up at the centre: by WWN or serial, never by a file's
+# path; two media of one serial (junk serials) are refused, not guessed
+L=${top_builddir:-.}/tests/pg-lookup
+[ -x "$L" ] || t_fail "tests/pg-lookup not built"
+out=$("$L" "$(conn e)" usb DISC-R) || t_fail "lookup of DISC-R by serial"
+[ "${out#* }" = "top-secret WS-A:$("$C" -d "$S/a" -j register show DISC-R | jq -r .id)" ] ||
+	t_fail "lookup of DISC-R: $out (rows of A, B and C are one medium)"
+t_expect_rc 2 "$L" "$(conn e)" file "$SH/m-shared.img" >/dev/null 2>&1
+for s in a c; do
+	"$C" -d "$S/$s" enroll --manual --type usb-flash --class "$([ $s = a ] && echo secret ||
+		echo public)" --serial JUNK-0001 >/dev/null || t_fail "enrol JUNK-0001 at $s"
+done
+t_expect_rc 3 "$L" "$(conn e)" usb JUNK-0001 >/dev/null 2>"$T_TMP/junk.err"
+grep -q "matches several media in the central register (stations WS-" "$T_TMP/junk.err" ||
+	{ cat "$T_TMP/junk.err"; t_fail "two media of one serial not refused"; }
+t_ok "device lookup at the centre: by serial, not by path; one serial of two media refused"
+
 # --- verify --central checks certificate rows: a tampered one is named
 cid=$(sql "SELECT id FROM certificates WHERE station = 'WS-B' ORDER BY id LIMIT 1")
 [ -n "$cid" ] || t_fail "the sanitization at B pushed no certificate"
@@ -319,6 +336,32 @@ loc=$(sqlite3 "$S/d/register.db" "SELECT count(*) FROM events")
 [ "$(sql "SELECT count(*) FROM station_keys WHERE fpr = '$dfpr'")" = 0 ] ||
 	t_fail "a key dropped into keys/ was pushed to the centre"
 t_ok "register push migrates a station's register once ($loc events), and only its chain's keys"
+
+# --- a key rotation: the centre follows the chain from the old key to the new
+"$C" -d "$S/d" station rekey >/dev/null 2>&1 || t_fail "rekey at d"
+"$C" -d "$S/d" issue TAG-d --to Y >/dev/null && "$C" -d "$S/d" return TAG-d >/dev/null ||
+	t_fail "custody after rekey at d"
+"$C" -d "$S/d" register push >/dev/null || t_fail "push after rekey"
+[ "$(sql "SELECT count(*) FROM events WHERE station = 'WS-D' AND kind = 'key-rotated'")" = 1 ] ||
+	t_fail "the key-rotated event is not at the centre"
+"$C" -d "$S/d" register verify --central >/dev/null || t_fail "verify --central after rekey"
+"$C" -d "$S/d" register verify --central --all-signatures >"$T_TMP/rk.out" 2>&1 ||
+	{ cat "$T_TMP/rk.out"; t_fail "verify --central --all-signatures after rekey"; }
+# the newest event signed again (as the superuser) by the retired key: refused
+old=$(sql "SELECT key_fpr FROM event_signatures WHERE station = 'WS-D' AND seq =
+	(SELECT seq FROM events WHERE station = 'WS-D' AND kind = 'key-rotated') ORDER BY key_fpr" |
+	grep -vx "$(sql "SELECT key_fpr FROM stations WHERE name = 'WS-D'")")
+last=$(sql "SELECT max(seq) FROM events WHERE station = 'WS-D'")
+sql "SET session_replication_role = replica; UPDATE event_signatures SET key_fpr = '$old'
+	WHERE station = 'WS-D' AND seq = $last" >/dev/null || t_fail "re-sign with the old key"
+t_expect_rc 1 "$C" -d "$S/d" register verify --central >"$T_TMP/rk.out" 2>&1
+grep -q "station WS-D: event $last is signed by key ${old:0:16}..., which the station's chain did not introduce" \
+	"$T_TMP/rk.out" || { cat "$T_TMP/rk.out"; t_fail "a retired key's signature accepted"; }
+sql "SET session_replication_role = replica; UPDATE event_signatures SET key_fpr =
+	(SELECT key_fpr FROM stations WHERE name = 'WS-D') WHERE station = 'WS-D' AND seq = $last" \
+	>/dev/null || t_fail "restore the signature"
+"$C" -d "$S/d" register verify --central >/dev/null || t_fail "verify --central after restoring"
+t_ok "verify --central follows a key rotation; a retired key signs nothing after it"
 
 # --- views: inventory (CSV, PDF), overdue
 "$C" -d "$S/a" register inventory | grep -q "^secret,in-stock,WS-A," || t_fail "inventory csv"
