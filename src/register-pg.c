@@ -302,6 +302,7 @@ char *register_central_add_station_sql(const char *station, const char *login, c
 	}
 	lit[j] = '\0';
 	return util_asprintf("-- station %s writes as login %s (custos-register(5))\n"
+			     "SET client_min_messages = warning;\n"
 			     "DO $$ BEGIN\n"
 			     "  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') THEN\n"
 			     "    CREATE ROLE %s LOGIN; END IF;\n"
