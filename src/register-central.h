@@ -35,6 +35,13 @@ struct station;
 const char *register_central_schema_sql(void);
 /* Run it on @conninfo (as a superuser or the database owner). */
 int register_central_init(const char *conninfo, char **cause);
+/* The SQL that lets the login role @login (created when missing, member of
+ * custos_station) write the rows of station @station, and only those
+ * (row-level security on the station column); malloc'd, NULL and *@cause
+ * for a bad name. */
+char *register_central_add_station_sql(const char *station, const char *login, char **cause);
+/* Run @sql in one transaction on @conninfo. */
+int register_central_apply(const char *conninfo, const char *sql, char **cause);
 
 struct register_push_result {
 	int64_t events;			/* events sent now */

@@ -37,6 +37,10 @@ static int no_pq(char **cause)
 
 const char *register_central_schema_sql(void) { return NULL; }
 int register_central_init(const char *c, char **cause) { (void)c; return no_pq(cause); }
+int register_central_apply(const char *c, const char *s, char **cause)
+{ (void)c; (void)s; return no_pq(cause); }
+char *register_central_add_station_sql(const char *s, const char *l, char **cause)
+{ (void)s; (void)l; no_pq(cause); return NULL; }
 int register_central_push(struct register_db *db, const struct station *st, const char *c,
 			  struct register_push_result *r, char **cause)
 { (void)db; (void)st; (void)c; (void)r; return no_pq(cause); }
@@ -215,7 +219,99 @@ static const char schema_tail[] =
 	" TO custos_station;\n"
 	"GRANT SELECT, INSERT, UPDATE ON stations, media TO custos_station;\n"
 	"GRANT SELECT ON stations, station_keys, events, event_signatures, certificates, media"
-	" TO custos_auditor;\n";
+	" TO custos_auditor;\n"
+	/* each station writes only its own rows: station_logins ties a station
+	 * to the login that pushes it (custos_register_station() claims an
+	 * unclaimed name at its first push; init-server --add-station maps it
+	 * beforehand); row-level security checks the station column against it */
+	"CREATE TABLE IF NOT EXISTS station_logins ("
+	" station TEXT PRIMARY KEY, login TEXT NOT NULL,"
+	" since TIMESTAMPTZ NOT NULL DEFAULT now());\n"
+	"REVOKE ALL ON station_logins FROM PUBLIC, custos_station, custos_auditor;\n"
+	"GRANT SELECT ON station_logins TO custos_station, custos_auditor;\n"
+	"CREATE OR REPLACE FUNCTION custos_register_station(n TEXT, o TEXT, p TEXT, f TEXT)"
+	" RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$\n"
+	"DECLARE holder TEXT;\n"
+	"BEGIN\n"
+	"  INSERT INTO station_logins(station, login) VALUES (n, session_user)"
+	" ON CONFLICT (station) DO NOTHING;\n"
+	"  SELECT login INTO holder FROM station_logins WHERE station = n;\n"
+	"  IF holder <> session_user THEN\n"
+	"    RAISE EXCEPTION 'custos register: station % belongs to login %, not to %',"
+	" n, holder, session_user USING ERRCODE = '42501';\n"
+	"  END IF;\n"
+	"  INSERT INTO stations(name, org, prefix, key_fpr) VALUES (n, o, p, f)"
+	" ON CONFLICT (name) DO UPDATE SET org = o, prefix = p, key_fpr = f, last_push = now();\n"
+	"END $$;\n"
+	"REVOKE ALL ON FUNCTION custos_register_station(TEXT, TEXT, TEXT, TEXT) FROM PUBLIC;\n"
+	"GRANT EXECUTE ON FUNCTION custos_register_station(TEXT, TEXT, TEXT, TEXT)"
+	" TO custos_station;\n"
+	"DO $$ DECLARE t TEXT; c TEXT; BEGIN\n"
+	"  FOREACH t IN ARRAY ARRAY['stations', 'station_keys', 'events', 'event_signatures',"
+	" 'certificates', 'media'] LOOP\n"
+	"    c := CASE WHEN t = 'stations' THEN 'name' ELSE 'station' END;\n"
+	"    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);\n"
+	"    EXECUTE format('DROP POLICY IF EXISTS custos_read ON %I', t);\n"
+	"    EXECUTE format('CREATE POLICY custos_read ON %I FOR SELECT USING (true)', t);\n"
+	"    EXECUTE format('DROP POLICY IF EXISTS custos_own_insert ON %I', t);\n"
+	"    EXECUTE format('CREATE POLICY custos_own_insert ON %I FOR INSERT TO custos_station"
+	" WITH CHECK (%I IN (SELECT l.station FROM station_logins l"
+	" WHERE l.login = session_user))', t, c);\n"
+	"    EXECUTE format('DROP POLICY IF EXISTS custos_own_update ON %I', t);\n"
+	"    IF t IN ('stations', 'media') THEN\n"
+	"      EXECUTE format('CREATE POLICY custos_own_update ON %I FOR UPDATE TO custos_station"
+	" USING (%I IN (SELECT l.station FROM station_logins l WHERE l.login = session_user))"
+	" WITH CHECK (%I IN (SELECT l.station FROM station_logins l"
+	" WHERE l.login = session_user))', t, c, c);\n"
+	"    END IF;\n"
+	"  END LOOP;\n"
+	"END $$;\n";
+
+/* A role name init-server --add-station accepts: an unquoted identifier. */
+static bool login_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || !strchr("abcdefghijklmnopqrstuvwxyz_", s[0]))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+char *register_central_add_station_sql(const char *station, const char *login, char **cause)
+{
+	char lit[2 * 128 + 1];
+	size_t j = 0;
+
+	if (!login_name_ok(login)) {
+		util_fail(cause, -EINVAL, _("'%s' is no login role name (lower-case letters, digits "
+			  "and _, at most 63)"), login);
+		return NULL;
+	}
+	if (!*station || strlen(station) >= 128) {
+		util_fail(cause, -EINVAL, _("'%s' is no station name"), station);
+		return NULL;
+	}
+	for (const char *c = station; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			util_fail(cause, -EINVAL, _("'%s' is no station name"), station);
+			return NULL;
+		}
+		if (*c == '\'')
+			lit[j++] = '\'';
+		lit[j++] = *c;
+	}
+	lit[j] = '\0';
+	return util_asprintf("-- station %s writes as login %s (custos-register(5))\n"
+			     "SET client_min_messages = warning;\n"
+			     "DO $$ BEGIN\n"
+			     "  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') THEN\n"
+			     "    CREATE ROLE %s LOGIN; END IF;\n"
+			     "END $$;\n"
+			     "GRANT custos_station TO %s;\n"
+			     "INSERT INTO station_logins(station, login) VALUES ('%s', '%s')"
+			     " ON CONFLICT (station) DO UPDATE SET login = EXCLUDED.login,"
+			     " since = now();\n", lit, login, login, login, login, lit, login);
+}
 
 static char *schema_text;
 
@@ -327,11 +423,17 @@ static int pg_query(PGconn *c, const char *sql, int n, const char *const *params
 int register_central_init(const char *conninfo, char **cause)
 {
 	const char *sql = register_central_schema_sql();
-	PGconn *c;
-	int rc;
 
 	if (!sql)
 		return util_fail(cause, -ENOMEM, _("out of memory"));
+	return register_central_apply(conninfo, sql, cause);
+}
+
+int register_central_apply(const char *conninfo, const char *sql, char **cause)
+{
+	PGconn *c;
+	int rc;
+
 	rc = pg_connect(conninfo, &c, cause);
 	if (rc < 0)
 		return rc;
@@ -349,13 +451,21 @@ int register_central_init(const char *conninfo, char **cause)
 static int push_station(PGconn *c, const struct station *st, char **cause)
 {
 	const char *p[4] = { st->name, st->org, st->prefix, st->fingerprint };
-	PGresult *r;
-	int rc = pg_query(c, "INSERT INTO stations(name, org, prefix, key_fpr) VALUES ($1, $2, $3,"
-			  " $4) ON CONFLICT (name) DO UPDATE SET org = $2, prefix = $3,"
-			  " key_fpr = $4, last_push = now()", 4, p, &r, cause);
+	PGresult *r = PQexecParams(c, "SELECT custos_register_station($1, $2, $3, $4)", 4, NULL,
+				   p, NULL, NULL, 0);
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 
-	PQclear(r);
-	return rc;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		PQclear(r);
+		return 0;
+	}
+	if (state && strcmp(state, "42883") == 0) {	/* undefined_function */
+		PQclear(r);
+		return util_fail(cause, -EIO, _("the central register was set up by an older "
+				 "custos: its administrator runs 'custos register init-server "
+				 "--apply CONNINFO' again (custos-register(5))"));
+	}
+	return pg_fail(c, r, cause, "station");
 }
 
 /* The station's key history (keys/), public keys included. */
@@ -869,49 +979,121 @@ int register_central_push(struct register_db *db, const struct station *st, cons
 
 /* ---- verify --------------------------------------------------------------- */
 
+/* A key the centre holds for a station (station_keys). */
+struct ckey {
+	char fpr[65];
+	struct sign_key *key;		/* NULL: its PEM does not load */
+};
+
+/* A station's keys: those the centre holds, and those its chain
+ * introduced (its first key, then the new key of each key-rotated event,
+ * in seq order); only the latter verify its events and certificates. */
 struct station_keys {
+	struct ckey *k;
 	size_t n;
-	char fpr[16][65];
-	struct sign_key *key[16];
+	char (*chain)[65];
+	size_t n_chain;
+};
+
+/* A key-rotated event of the chain (verify_chain collects them). */
+struct rotation {
+	int64_t seq;
+	char old[65], new[65];
+};
+
+/* What verify_chain learns of a station's chain. */
+struct chain_info {
+	int64_t last_seq;
+	char last_hash[65];
+	struct rotation *rot;		/* in seq order */
+	size_t n_rot;
 };
 
 static void keys_free(struct station_keys *k)
 {
 	for (size_t i = 0; i < k->n; i++)
-		sign_key_free(k->key[i]);
-	k->n = 0;
+		sign_key_free(k->k[i].key);
+	free(k->k);
+	free(k->chain);
+	memset(k, 0, sizeof(*k));
 }
 
 static int load_keys(PGconn *c, const char *station, struct station_keys *k, char **cause)
 {
 	const char *p[1] = { station };
 	PGresult *r;
-	int rc = pg_query(c, "SELECT fpr, public_pem FROM station_keys WHERE station = $1", 1, p,
-			  &r, cause);
+	int rc = pg_query(c, "SELECT fpr, public_pem FROM station_keys WHERE station = $1"
+			  " ORDER BY fpr", 1, p, &r, cause);
 
-	k->n = 0;
-	for (int i = 0; rc == 0 && i < PQntuples(r) && k->n < 16; i++) {
+	if (rc < 0)
+		return rc;
+	k->k = calloc((size_t)PQntuples(r) + 1, sizeof(*k->k));
+	if (!k->k) {
+		PQclear(r);
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
 		const char *pem = PQgetvalue(r, i, 1);
+		struct ckey *ck = &k->k[k->n++];
 
-		rc = sign_load_public_pem(pem, strlen(pem), &k->key[k->n], cause);
-		if (rc == 0)
-			util_strlcpy(k->fpr[k->n++], PQgetvalue(r, i, 0), 65);
+		util_strlcpy(ck->fpr, PQgetvalue(r, i, 0), sizeof(ck->fpr));
+		if (sign_load_public_pem(pem, strlen(pem), &ck->key, NULL) < 0)
+			ck->key = NULL;
 	}
 	PQclear(r);
-	return rc;
+	return 0;
 }
 
-/* The statement register-chain.c signs for an event. */
-static int check_sig(const struct station_keys *k, int64_t seq, const char *hash,
-		     const char *fpr, const char *sighex)
+static const struct sign_key *key_of(const struct station_keys *k, const char *fpr)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->k[i].fpr, fpr) == 0)
+			return k->k[i].key;
+	return NULL;
+}
+
+static bool chain_has(const struct station_keys *k, const char *fpr)
+{
+	for (size_t i = 0; i < k->n_chain; i++)
+		if (strcmp(k->chain[i], fpr) == 0)
+			return true;
+	return false;
+}
+
+static int chain_add(struct station_keys *k, const char *fpr)
+{
+	char (*n)[65];
+
+	if (!fpr[0] || chain_has(k, fpr))
+		return 0;
+	n = realloc(k->chain, (k->n_chain + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	k->chain = n;
+	util_strlcpy(n[k->n_chain++], fpr, sizeof(*n));
+	return 0;
+}
+
+static bool is_hex(const char *s, size_t len)
+{
+	return strlen(s) == len && strspn(s, "0123456789abcdef") == len;
+}
+
+/* The statement register-chain.c signs for an event, checked with @key. */
+static int check_sig(const struct sign_key *key, int64_t seq, const char *hash,
+		     const char *sighex)
 {
 	unsigned char sig[512];
 	char msg[160];
 	size_t len = strlen(sighex) / 2;
-	int n = snprintf(msg, sizeof(msg), "custos-register-head-v1\nseq=%lld\nhash=%s\n",
-			 (long long)seq, hash);
+	int n;
 
-	if (strlen(sighex) % 2 || len > sizeof(sig))
+	/* a hash from the centre is not trusted to be one */
+	if (!is_hex(hash, 64) || !is_hex(sighex, 2 * len) || len > sizeof(sig))
+		return -EBADMSG;
+	n = snprintf(msg, sizeof(msg), "custos-register-head-v1\nseq=%lld\nhash=%s\n",
+		     (long long)seq, hash);
+	if (n < 0 || (size_t)n >= sizeof(msg))
 		return -EBADMSG;
 	for (size_t i = 0; i < len; i++) {
 		unsigned v;
@@ -920,10 +1102,9 @@ static int check_sig(const struct station_keys *k, int64_t seq, const char *hash
 			return -EBADMSG;
 		sig[i] = (unsigned char)v;
 	}
-	for (size_t i = 0; i < k->n; i++)
-		if (strcmp(k->fpr[i], fpr) == 0)
-			return sign_verify(k->key[i], msg, (size_t)n, sig, len);
-	return -ENOKEY;
+	if (!key)
+		return -ENOKEY;
+	return sign_verify(key, msg, (size_t)n, sig, len);
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -942,14 +1123,37 @@ static void verify_fail(struct register_central_verify *v, const char *station, 
 	va_end(ap);
 }
 
-/* Stream one station's chain (single-row mode) and recompute it. */
+/* A key-rotated event's fingerprints into @ci->rot. */
+static int note_rotation(struct chain_info *ci, int64_t seq, const char *details)
+{
+	json_t *d = json_loads(details, 0, NULL);
+	const char *o = json_string_value(json_object_get(d, "old_fingerprint"));
+	const char *n = json_string_value(json_object_get(d, "new_fingerprint"));
+	struct rotation *r = realloc(ci->rot, (ci->n_rot + 1) * sizeof(*r));
+
+	if (!r) {
+		json_decref(d);
+		return -ENOMEM;
+	}
+	ci->rot = r;
+	r += ci->n_rot++;
+	r->seq = seq;
+	util_strlcpy(r->old, o && is_hex(o, 64) ? o : "", sizeof(r->old));
+	util_strlcpy(r->new, n && is_hex(n, 64) ? n : "", sizeof(r->new));
+	json_decref(d);
+	return 0;
+}
+
+/* Stream one station's chain (single-row mode) and recompute it; its
+ * key-rotated events into @ci. */
 static int verify_chain(PGconn *c, const char *station, struct register_central_verify *v,
-			char *last_hash, int64_t *last_seq, char **cause)
+			struct chain_info *ci, char **cause)
 {
 	const char *p[1] = { station };
 	char prev[65] = GENESIS;
 	int64_t expect = 1;
 	PGresult *r;
+	int rc = 0;
 
 	if (!PQsendQueryParams(c, "SELECT seq, media_id, at, kind, operator, station_name,"
 			       " details, prev_hash, hash FROM events WHERE station = $1"
@@ -960,13 +1164,15 @@ static int verify_chain(PGconn *c, const char *station, struct register_central_
 		struct register_event ev = { 0 };
 		char h[65];
 
-		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		if (PQresultStatus(r) == PGRES_TUPLES_OK || rc < 0) {
 			PQclear(r);
 			continue;
 		}
 		if (PQresultStatus(r) != PGRES_SINGLE_TUPLE) {
-			while (PQgetResult(c))
-				;
+			PGresult *x;
+
+			while ((x = PQgetResult(c)))
+				PQclear(x);
 			return pg_fail(c, r, cause, "read events");
 		}
 		ev.seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -988,59 +1194,203 @@ static int verify_chain(PGconn *c, const char *station, struct register_central_
 		else if (strcmp(h, ev.hash) != 0)
 			verify_fail(v, station, ev.seq, _("station %s: event %lld was altered (hash "
 				    "%.16s...)"), station, (long long)ev.seq, h);
+		if (strcmp(ev.kind, "key-rotated") == 0)
+			rc = note_rotation(ci, ev.seq, ev.details);
 		util_strlcpy(prev, ev.hash, sizeof(prev));
 		expect = ev.seq + 1;
 		v->events++;
 		PQclear(r);
 	}
-	util_strlcpy(last_hash, prev, 65);
-	*last_seq = expect - 1;
+	if (rc < 0)
+		return util_fail(cause, rc, _("out of memory"));
+	util_strlcpy(ci->last_hash, prev, sizeof(ci->last_hash));
+	ci->last_seq = expect - 1;
 	return 0;
 }
 
-/* The newest event's signatures (every event's with @all): at least one
- * valid signature by a key of the station on each event checked. */
-static int verify_sigs(PGconn *c, const char *station, bool all, int64_t last_seq,
-		       const char *last_hash, struct register_central_verify *v, char **cause)
+/* One event's signature rows (the first two; a key-rotated event has two). */
+struct sig_group {
+	int64_t seq;
+	const char *hash;
+	size_t n;
+	int row[2];
+};
+
+/* The signature of @g by @fpr verifies (a failure named, false). */
+static bool group_sig_ok(PGresult *r, const struct sig_group *g, const char *fpr,
+			 const struct station_keys *k, const char *station,
+			 struct register_central_verify *v)
 {
-	struct station_keys k = { 0 };
-	char seq[24];
-	const char *p[2] = { station, seq };
-	PGresult *r = NULL;
-	int64_t good_seq = -1;
+	int ok = -ENOKEY;
+
+	for (size_t i = 0; i < g->n && i < 2; i++)
+		if (strcmp(PQgetvalue(r, g->row[i], 2), fpr) == 0)
+			ok = check_sig(key_of(k, fpr), g->seq, g->hash, PQgetvalue(r, g->row[i], 3));
+	if (ok == 0) {
+		v->signatures++;
+		return true;
+	}
+	if (ok == -ENOKEY)
+		verify_fail(v, station, g->seq, _("station %s: event %lld is signed by key %.16s... "
+			    "the centre does not hold for it"), station, (long long)g->seq, fpr);
+	else
+		verify_fail(v, station, g->seq, _("station %s: the signature of event %lld does "
+			    "not verify"), station, (long long)g->seq);
+	return false;
+}
+
+/* The key walk over a station's signed events, in seq order. */
+struct key_walk {
+	const struct chain_info *ci;
+	size_t next_rot;		/* the next key-rotated event */
+	int64_t first_signed, prev_seq, good_seq;
+	char active[65];		/* the key the chain is signed with now */
+	bool all;
+};
+
+static int walk_rotation(struct key_walk *w, PGresult *r, const struct sig_group *g,
+			 struct station_keys *k, const char *station,
+			 struct register_central_verify *v)
+{
+	const struct rotation *ro = &w->ci->rot[w->next_rot++];
+
+	if (!ro->old[0] || !ro->new[0] || g->n != 2) {
+		verify_fail(v, station, g->seq, _("station %s: event %lld (key-rotated) is not "
+			    "signed by both the old and the new key it names"), station,
+			    (long long)g->seq);
+		return 0;
+	}
+	if (w->active[0] && strcmp(ro->old, w->active) != 0) {
+		verify_fail(v, station, g->seq, _("station %s: event %lld (key-rotated) retires key "
+			    "%.16s..., but the chain was signed with %.16s..."), station,
+			    (long long)g->seq, ro->old, w->active);
+		return 0;
+	}
+	if (!group_sig_ok(r, g, ro->old, k, station, v) ||
+	    !group_sig_ok(r, g, ro->new, k, station, v))
+		return 0;
+	util_strlcpy(w->active, ro->new, sizeof(w->active));
+	w->good_seq = g->seq;
+	if (chain_add(k, ro->old) < 0 || chain_add(k, ro->new) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* One signed event of the walk. */
+static int walk_group(struct key_walk *w, PGresult *r, const struct sig_group *g,
+		      struct station_keys *k, const char *station,
+		      struct register_central_verify *v)
+{
+	const char *fpr = PQgetvalue(r, g->row[0], 2);
+	const struct chain_info *ci = w->ci;
+
+	if (w->next_rot < ci->n_rot && ci->rot[w->next_rot].seq < g->seq)
+		verify_fail(v, station, ci->rot[w->next_rot].seq, _("station %s: event %lld "
+			    "(key-rotated) carries no signature"), station,
+			    (long long)ci->rot[w->next_rot].seq);
+	else if (w->all && w->first_signed && g->seq != w->prev_seq + 1)
+		verify_fail(v, station, w->prev_seq + 1, _("station %s: event %lld has no "
+			    "signature, although event %lld and later ones are signed"), station,
+			    (long long)w->prev_seq + 1, (long long)w->first_signed);
+	if (!v->ok)
+		return 0;
+	if (!w->first_signed)
+		w->first_signed = g->seq;
+	w->prev_seq = g->seq;
+	if (w->next_rot < ci->n_rot && ci->rot[w->next_rot].seq == g->seq)
+		return walk_rotation(w, r, g, k, station, v);
+	if (!w->active[0]) {		/* the station's first key: its first signer */
+		util_strlcpy(w->active, fpr, sizeof(w->active));
+		if (chain_add(k, fpr) < 0)
+			return -ENOMEM;
+	}
+	if (g->n != 1 || strcmp(fpr, w->active) != 0) {
+		verify_fail(v, station, g->seq, _("station %s: event %lld is signed by key %.16s..., "
+			    "which the station's chain did not introduce (the chain's key there is "
+			    "%.16s...; no key-rotated event names it)"), station, (long long)g->seq,
+			    g->n != 1 ? PQgetvalue(r, g->row[1], 2) : fpr, w->active);
+		return 0;
+	}
+	/* the first signed event proves the first key; the newest the chain */
+	if ((w->all || g->seq == w->first_signed || g->seq == ci->last_seq) &&
+	    group_sig_ok(r, g, fpr, k, station, v))
+		w->good_seq = g->seq;
+	return 0;
+}
+
+/* The signature rows the walk needs, by seq: every one with @all, else
+ * those of the first signed event, the key-rotated ones and the newest. */
+static int read_sigs(PGconn *c, const char *station, bool all, const struct chain_info *ci,
+		     PGresult **r, char **cause)
+{
+	char seq[24], *rots = strdup("{");
+	const char *p[3] = { station, seq, NULL };
 	int rc;
 
-	if (last_seq == 0)
-		return 0;
-	snprintf(seq, sizeof(seq), "%" PRId64, all ? (int64_t)1 : last_seq);
-	rc = load_keys(c, station, &k, cause);
-	if (rc == 0)
+	for (size_t i = 0; rots && i < ci->n_rot; i++) {
+		char *n = util_asprintf("%s%s%lld", rots, i ? "," : "", (long long)ci->rot[i].seq);
+
+		free(rots);
+		rots = n;
+	}
+	if (rots) {
+		char *n = util_asprintf("%s}", rots);
+
+		free(rots);
+		rots = n;
+	}
+	if (!rots)
+		return util_fail(cause, -ENOMEM, _("out of memory"));
+	p[2] = rots;
+	snprintf(seq, sizeof(seq), "%" PRId64, ci->last_seq);
+	if (all)
 		rc = pg_query(c, "SELECT s.seq, e.hash, s.key_fpr, s.sig FROM event_signatures s"
 			      " JOIN events e ON e.station = s.station AND e.seq = s.seq"
-			      " WHERE s.station = $1 AND s.seq >= $2 ORDER BY s.seq", 2, p, &r,
-			      cause);
-	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
-		int64_t s = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		int ok = check_sig(&k, s, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-				   PQgetvalue(r, i, 3));
+			      " WHERE s.station = $1 ORDER BY s.seq, s.key_fpr", 1, p, r, cause);
+	else
+		rc = pg_query(c, "SELECT s.seq, e.hash, s.key_fpr, s.sig FROM event_signatures s"
+			      " JOIN events e ON e.station = s.station AND e.seq = s.seq"
+			      " WHERE s.station = $1 AND s.seq IN (SELECT unnest($3::bigint[])"
+			      " UNION SELECT $2::bigint UNION SELECT min(f.seq) FROM event_signatures f"
+			      " WHERE f.station = $1) ORDER BY s.seq, s.key_fpr", 3, p, r, cause);
+	free(rots);
+	return rc;
+}
 
-		if (ok == -ENOKEY)
-			verify_fail(v, station, s, _("station %s: event %lld is signed by key %.16s... "
-				    "the centre does not hold for it"), station, (long long)s,
-				    PQgetvalue(r, i, 2));
-		else if (ok < 0)
-			verify_fail(v, station, s, _("station %s: the signature of event %lld does "
-				    "not verify"), station, (long long)s);
-		else {
-			v->signatures++;
-			good_seq = s;
-		}
+/* The key chain (first key, key-rotated events in seq order) and the
+ * signatures: the newest event's (every event's with @all) by the key the
+ * chain was signed with there.  @k->chain gets the keys the chain
+ * introduced (@registered, the station's key, when no event is signed). */
+static int verify_sigs(PGconn *c, const char *station, const char *registered, bool all,
+		       const struct chain_info *ci, struct station_keys *k,
+		       struct register_central_verify *v, char **cause)
+{
+	struct key_walk w = { .ci = ci, .good_seq = -1, .all = all };
+	PGresult *r = NULL;
+	int rc = ci->last_seq > 0 ? read_sigs(c, station, all, ci, &r, cause) : 0;
+
+	for (int i = 0; rc == 0 && v->ok && r && i < PQntuples(r);) {
+		struct sig_group g = { .seq = strtoll(PQgetvalue(r, i, 0), NULL, 10),
+				       .hash = PQgetvalue(r, i, 1) };
+
+		for (; i < PQntuples(r) && strtoll(PQgetvalue(r, i, 0), NULL, 10) == g.seq; i++)
+			if (g.n++ < 2)
+				g.row[g.n - 1] = i;
+		rc = walk_group(&w, r, &g, k, station, v);
 	}
 	PQclear(r);
-	keys_free(&k);
-	if (rc == 0 && good_seq != last_seq)
-		verify_fail(v, station, last_seq, _("station %s: its newest event %lld (%.16s...) "
-			    "has no valid signature"), station, (long long)last_seq, last_hash);
+	if (rc == 0 && v->ok && w.next_rot < ci->n_rot)
+		verify_fail(v, station, ci->rot[w.next_rot].seq, _("station %s: event %lld "
+			    "(key-rotated) carries no signature"), station,
+			    (long long)ci->rot[w.next_rot].seq);
+	if (rc == 0 && v->ok && ci->last_seq > 0 && w.good_seq != ci->last_seq)
+		verify_fail(v, station, ci->last_seq, _("station %s: its newest event %lld "
+			    "(%.16s...) has no valid signature"), station, (long long)ci->last_seq,
+			    ci->last_hash);
+	if (rc == 0 && !w.first_signed)
+		rc = chain_add(k, registered);
+	if (rc == -ENOMEM)
+		rc = util_fail(cause, rc, _("out of memory"));
 	return rc;
 }
 
@@ -1072,15 +1422,16 @@ static void check_central_cert(const struct station_keys *k, const char *station
 	const char *fpr = json_string_value(json_object_get(json_object_get(doc, "signature"),
 							    "key_fingerprint"));
 	const char *ecid = json_string_value(json_object_get(det, "certificate_id"));
-	const struct sign_key *key = NULL;
+	const struct sign_key *key = fpr ? key_of(k, fpr) : NULL;
 	char *cause = NULL;
 
-	for (size_t j = 0; fpr && j < k->n && !key; j++)
-		if (strcmp(k->fpr[j], fpr) == 0)
-			key = k->key[j];
 	if (!doc || !fpr)
 		verify_fail(v, station, 0, _("station %s: certificate %s: the stored row is not a "
 			    "signed certificate document"), station, id);
+	else if (!chain_has(k, fpr))
+		verify_fail(v, station, 0, _("station %s: certificate %s: INVALID: signed by key "
+			    "%.16s..., which the station's chain never introduced (neither its first "
+			    "key nor one a key-rotated event names)"), station, id, fpr);
 	else if (!key)
 		verify_fail(v, station, 0, _("station %s: certificate %s: INVALID: signed by key "
 			    "%.16s..., which the centre does not hold for the station"), station, id,
@@ -1111,25 +1462,39 @@ static void check_central_cert(const struct station_keys *k, const char *station
 }
 
 /* Every certificate row of @station: its signed document by a key the
- * centre holds for the station, and the event of the station's chain it
- * names (what register verify checks in a station's own register). */
-static int verify_certs(PGconn *c, const char *station, struct register_central_verify *v,
-			char **cause)
+ * station's chain introduced, and the event of the chain it names (what
+ * register verify checks in a station's own register). */
+static int verify_certs(PGconn *c, const char *station, const struct station_keys *k,
+			struct register_central_verify *v, char **cause)
 {
-	struct station_keys k = { 0 };
 	const char *p[1] = { station };
 	PGresult *r = NULL;
-	int rc = load_keys(c, station, &k, cause);
+	int rc = pg_query(c, "SELECT c.id, c.media_id, c.kind, c.json, c.event_hash, e.seq,"
+			  " e.media_id, e.kind, e.details FROM certificates c LEFT JOIN events e"
+			  " ON e.station = c.station AND e.hash = c.event_hash"
+			  " WHERE c.station = $1 ORDER BY c.id", 1, p, &r, cause);
+
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+		check_central_cert(k, station, r, i, v);
+	PQclear(r);
+	return rc;
+}
+
+static int verify_station(PGconn *c, const char *name, const char *registered, bool all,
+			  struct register_central_verify *res, char **cause)
+{
+	struct chain_info ci = { 0 };
+	struct station_keys k = { 0 };
+	int rc = verify_chain(c, name, res, &ci, cause);
 
 	if (rc == 0)
-		rc = pg_query(c, "SELECT c.id, c.media_id, c.kind, c.json, c.event_hash, e.seq,"
-			      " e.media_id, e.kind, e.details FROM certificates c LEFT JOIN events e"
-			      " ON e.station = c.station AND e.hash = c.event_hash"
-			      " WHERE c.station = $1 ORDER BY c.id", 1, p, &r, cause);
-	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
-		check_central_cert(&k, station, r, i, v);
-	PQclear(r);
+		rc = load_keys(c, name, &k, cause);
+	if (rc == 0)
+		rc = verify_sigs(c, name, registered, all, &ci, &k, res, cause);
+	if (rc == 0)
+		rc = verify_certs(c, name, &k, res, cause);
 	keys_free(&k);
+	free(ci.rot);
 	return rc;
 }
 
@@ -1147,17 +1512,10 @@ int register_central_verify(const char *conninfo, bool all, struct register_cent
 		return rc;
 	rc = pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause);
 	if (rc == 0)
-		rc = pg_query(c, "SELECT name FROM stations ORDER BY name", 0, NULL, &st, cause);
+		rc = pg_query(c, "SELECT name, key_fpr FROM stations ORDER BY name", 0, NULL, &st,
+			      cause);
 	for (int i = 0; rc == 0 && i < PQntuples(st); i++) {
-		const char *name = PQgetvalue(st, i, 0);
-		char hash[65];
-		int64_t last = 0;
-
-		rc = verify_chain(c, name, res, hash, &last, cause);
-		if (rc == 0)
-			rc = verify_sigs(c, name, all, last, hash, res, cause);
-		if (rc == 0)
-			rc = verify_certs(c, name, res, cause);
+		rc = verify_station(c, PQgetvalue(st, i, 0), PQgetvalue(st, i, 1), all, res, cause);
 		res->stations++;
 	}
 	PQclear(st);
@@ -1495,32 +1853,48 @@ static void central_row_to_media(PGresult *r, int i, struct register_media *out,
 	out->id = 0;
 }
 
+/* Rows of central_rows() that are one medium share their origin: -EEXIST
+ * (naming two stations) when they do not. */
+static int one_origin(PGresult *r, const char *what, const char *hint, char **cause)
+{
+	int o = (int)N_MFIELDS + 1;
+
+	for (int i = 1; i < PQntuples(r); i++)
+		if (strcmp(PQgetvalue(r, i, o), PQgetvalue(r, 0, o)) != 0 ||
+		    strcmp(PQgetvalue(r, i, o + 1), PQgetvalue(r, 0, o + 1)) != 0)
+			return util_fail(cause, -EEXIST, _("%s matches several media in the central "
+					 "register (stations %s and %s): %s"), what,
+					 PQgetvalue(r, 0, 0), PQgetvalue(r, i, 0), hint);
+	return 0;
+}
+
 int register_central_lookup(const char *conninfo, const struct device_info *dev,
 			    struct register_media *out, char *station, char **cause)
 {
 	const char *p[3] = { dev->wwn, dev->serial, dev->model };
-	bool file = dev->transport == DEVICE_TRANSPORT_VIRTUAL ||
-		    dev->transport == DEVICE_TRANSPORT_FILE;
 	PGresult *r = NULL;
 	int rc;
 
-	if (file)
-		p[2] = dev->backing_file;
-	rc = central_rows(conninfo, file ?
-			  "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
-			  " ($2 <> '' AND serial = $2) OR ($3 <> '' AND backing_file = $3))" :
-			  "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) = lower($1)) OR"
-			  " ($2 <> '' AND serial = $2 AND (model = $3 OR model = '' OR $3 = '')))",
-			  3, p, &r, cause);
+	/* by WWN or serial (+ model) only: a backing file's path is local to
+	 * its machine, another station's same path is another medium.  Asked
+	 * even without them: an unreachable centre keeps refusing unknown
+	 * media (register-query.c) */
+	rc = central_rows(conninfo, "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) ="
+			  " lower($1)) OR ($2 <> '' AND serial = $2 AND (model = $3 OR model = ''"
+			  " OR $3 = '')))", 3, p, &r, cause);
 	if (rc < 0)
 		return rc;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return util_fail(cause, -ENOENT, _("%s is in no station's register"), dev->path);
 	}
-	central_row_to_media(r, 0, out, station);
+	/* two media of one serial or WWN (junk serials): none is taken */
+	rc = one_origin(r, dev->path, _("its serial number or WWN is not unique; enrol it at "
+			"this station"), cause);
+	if (rc == 0)
+		central_row_to_media(r, 0, out, station);
 	PQclear(r);
-	return 0;
+	return rc;
 }
 
 int register_central_lookup_ref(const char *conninfo, const char *ref,

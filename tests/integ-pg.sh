@@ -45,9 +45,19 @@ psql -X -q "host=$PGD port=$PORT dbname=postgres user=postgres" -c "CREATE DATAB
 "$C" register init-server | grep -q "CREATE TABLE IF NOT EXISTS events" || t_fail "init-server prints no schema"
 "$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply"
 "$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply again"
-for s in a b c d e; do sql "CREATE ROLE ws_$s LOGIN IN ROLE custos_station" >/dev/null; done
+# stations a to d claim their names at their first push (as after a migration),
+# e is mapped beforehand by --add-station (which creates its login role)
+for s in a b c d; do sql "CREATE ROLE ws_$s LOGIN IN ROLE custos_station" >/dev/null; done
+"$C" register init-server --add-station WS-E --login ws_e | grep -q "GRANT custos_station TO ws_e" ||
+	t_fail "init-server --add-station prints no grant"
+"$C" register init-server --add-station WS-E --login ws_e --apply "$SU" >/dev/null ||
+	t_fail "init-server --add-station --apply"
+[ "$(sql "SELECT login FROM station_logins WHERE station = 'WS-E'")" = ws_e ] ||
+	t_fail "--add-station did not map WS-E to ws_e"
+! "$C" register init-server --add-station WS-X --login 'x; DROP TABLE events' >/dev/null 2>&1 ||
+	t_fail "init-server --add-station took a bad role name"
 sql "CREATE ROLE audit LOGIN IN ROLE custos_auditor" >/dev/null
-t_ok "init-server sets up schema and roles"
+t_ok "init-server sets up schema, roles and a station's login"
 
 conn() { echo "host=$PGD port=$PORT dbname=custos user=ws_$1"; }
 S=$T_TMP/st
@@ -92,6 +102,10 @@ truncate -s 4M "$SH/m-shared.img"
 for s in a b; do echo "virtual_media_dirs=$SH" >>"$S/$s/station.conf"; done
 "$C" -d "$S/a" enroll "$SH/m-shared.img" --class secret --asset-tag TAG-s >/dev/null ||
 	t_fail "enroll the shared medium at A"
+# a file's path is local to its machine: B does not take A's row for the
+# file at that path (it is received at B by its asset tag below)
+t_expect_rc 1 "$C" -d "$S/b" register show "$SH/m-shared.img" >/dev/null 2>"$T_TMP/m2.err"
+grep -q "is not in the register" "$T_TMP/m2.err" || { cat "$T_TMP/m2.err"; t_fail "B took A's row by path"; }
 "$C" -d "$S/b" -j register list --station WS-A | jq -e 'length == 2' >/dev/null ||
 	t_fail "list --station"
 "$C" -d "$S/b" -j register find TAG-s | jq -e '.[0].classification == "secret"' >/dev/null ||
@@ -106,6 +120,8 @@ grep -qE "^工作站 +编号 +资产编号 +密级 +状态 +序列号 +责任人
 	t_fail "central list heading in Chinese: $out"
 grep -qE "^WS-A +M-[0-9]+ +TAG-[^ ]+ +秘密 +在库 " <<<"$out" ||
 	t_fail "central list rows: class and state not in Chinese: $out"
+"$C" -d "$S/b" issue TAG-s --to "Holder B" >/dev/null 2>&1 || t_fail "issue A's medium at B"
+"$C" -d "$S/b" return TAG-s >/dev/null || t_fail "return A's medium at B"
 # policy with the real classification: secret media may not leave the office
 t_expect_rc 3 "$C" -d "$S/b" sanitize --yes --profile zero --destination external-reuse \
 	"$SH/m-shared.img" >"$T_TMP/pol.out" 2>&1
@@ -164,6 +180,23 @@ grep -q "STATION:$no1" "$T_TMP/amb.err" || { cat "$T_TMP/amb.err"; t_fail "ambig
 	t_fail "WS-A:$no1 at E"
 t_ok "a medium enrolled at A is handled at B and C by reference: one history, its class"
 
+# --- a device looked up at the centre: by WWN or serial, never by a file's
+# path; two media of one serial (junk serials) are refused, not guessed
+L=${top_builddir:-.}/tests/pg-lookup
+[ -x "$L" ] || t_fail "tests/pg-lookup not built"
+out=$("$L" "$(conn e)" usb DISC-R) || t_fail "lookup of DISC-R by serial"
+[ "${out#* }" = "top-secret WS-A:$("$C" -d "$S/a" -j register show DISC-R | jq -r .id)" ] ||
+	t_fail "lookup of DISC-R: $out (rows of A, B and C are one medium)"
+t_expect_rc 2 "$L" "$(conn e)" file "$SH/m-shared.img" >/dev/null 2>&1
+for s in a c; do
+	"$C" -d "$S/$s" enroll --manual --type usb-flash --class "$([ $s = a ] && echo secret ||
+		echo public)" --serial JUNK-0001 >/dev/null || t_fail "enrol JUNK-0001 at $s"
+done
+t_expect_rc 3 "$L" "$(conn e)" usb JUNK-0001 >/dev/null 2>"$T_TMP/junk.err"
+grep -q "matches several media in the central register (stations WS-" "$T_TMP/junk.err" ||
+	{ cat "$T_TMP/junk.err"; t_fail "two media of one serial not refused"; }
+t_ok "device lookup at the centre: by serial, not by path; one serial of two media refused"
+
 # --- verify --central checks certificate rows: a tampered one is named
 cid=$(sql "SELECT id FROM certificates WHERE station = 'WS-B' ORDER BY id LIMIT 1")
 [ -n "$cid" ] || t_fail "the sanitization at B pushed no certificate"
@@ -180,6 +213,22 @@ sql "SET session_replication_role = replica; UPDATE certificates SET json = \$j\
 	WHERE id = '$cid'" >/dev/null || t_fail "restore the certificate row"
 "$C" -d "$S/a" register verify --central >/dev/null || t_fail "verify --central after restoring"
 t_ok "verify --central checks every certificate row's signature and event"
+
+# --- a key the chain did not introduce signs nothing at the centre either
+openssl genpkey -algorithm ed25519 -out "$T_TMP/x.key" 2>/dev/null || t_fail "openssl genpkey"
+openssl pkey -in "$T_TMP/x.key" -pubout -out "$T_TMP/x.pub" || t_fail "openssl pkey"
+xfpr=$(openssl pkey -pubin -in "$T_TMP/x.pub" -outform DER | sha256sum | cut -c1-64)
+sql "INSERT INTO station_keys VALUES ('WS-B', '$xfpr', 'ed25519', \$p\$$(cat "$T_TMP/x.pub")\$p\$, '');
+	INSERT INTO certificates SELECT 'FORGED-1', station, media_id, kind, issued_at,
+	jsonb_set(json::jsonb, '{signature,key_fingerprint}', to_jsonb('$xfpr'::text))::text,
+	event_hash FROM certificates WHERE id = '$cid'" >/dev/null || t_fail "insert key X for WS-B"
+t_expect_rc 1 "$C" -d "$S/a" register verify --central >"$T_TMP/vx.out" 2>&1
+grep -q "station WS-B: certificate FORGED-1: INVALID: signed by key ${xfpr:0:16}..., which the station's chain never introduced" \
+	"$T_TMP/vx.out" || { cat "$T_TMP/vx.out"; t_fail "verify --central trusts a key the chain never introduced"; }
+sql "SET session_replication_role = replica; DELETE FROM certificates WHERE id = 'FORGED-1';
+	DELETE FROM station_keys WHERE fpr = '$xfpr'" >/dev/null || t_fail "remove key X"
+"$C" -d "$S/a" register verify --central >/dev/null || t_fail "verify --central after removing key X"
+t_ok "verify --central: only the keys a station's chain introduced verify its certificates"
 
 # --- kill -9 mid-append: nothing committed is lost
 for round in 1 2 3; do
@@ -238,6 +287,34 @@ t_ok "unreachable: events queued signed and pushed once; unknown media refused"
 	t_fail "an event not extending the chain was accepted"
 t_ok "station roles append only (grants, triggers); the auditor reads only"
 
+# --- each station's login writes only its own rows (row-level security)
+! sql "INSERT INTO events SELECT 'WS-B', seq + 1, media_id, at, kind, operator, station_name,
+	details, hash, hash FROM events WHERE station = 'WS-B' ORDER BY seq DESC LIMIT 1" ws_a \
+	2>"$T_TMP/rls.err" || t_fail "A's login appended an event of station B"
+grep -q "row-level security" "$T_TMP/rls.err" || { cat "$T_TMP/rls.err"; t_fail "not refused by RLS"; }
+! sql "INSERT INTO station_keys SELECT 'WS-B', fpr, key_type, public_pem, valid_from
+	FROM station_keys WHERE station = 'WS-A'" ws_a 2>/dev/null || t_fail "A's login added a key for B"
+! sql "INSERT INTO event_signatures SELECT 'WS-B', seq, key_fpr || 'x', sig FROM event_signatures
+	WHERE station = 'WS-B' AND seq = 1" ws_a 2>/dev/null || t_fail "A's login signed B's event"
+! sql "INSERT INTO certificates SELECT id || '-x', 'WS-B', media_id, kind, issued_at, json,
+	event_hash FROM certificates WHERE station = 'WS-B' LIMIT 1" ws_a 2>/dev/null ||
+	t_fail "A's login added a certificate for B"
+! sql "INSERT INTO stations(name, org, prefix, key_fpr) VALUES ('WS-Z', 'x', 'x', 'x')" ws_a \
+	2>/dev/null || t_fail "A's login created a station of no login"
+sql "UPDATE media SET classification = 'public' WHERE station = 'WS-B'" ws_a >/dev/null
+[ "$(sql "SELECT count(*) FROM media WHERE station = 'WS-B' AND classification = 'public'")" = 0 ] ||
+	t_fail "A's login changed B's media"
+# a station directory named WS-B pushing with A's login is refused
+"$C" -d "$S/imp" init --org "Test Court" --station WS-B >/dev/null || t_fail "init imp"
+"$C" -d "$S/imp" enroll --manual --type optical --class public --serial IMP-1 >/dev/null ||
+	t_fail "enrol at imp"
+"$C" -d "$S/imp" station set register "$(conn a)" >/dev/null 2>&1
+t_expect_rc 1 "$C" -d "$S/imp" register push >/dev/null 2>"$T_TMP/imp.err"
+grep -q "station WS-B belongs to login ws_b, not to ws_a" "$T_TMP/imp.err" ||
+	{ cat "$T_TMP/imp.err"; t_fail "a push under another station's name not refused"; }
+"$C" -d "$S/a" register verify --central >/dev/null || t_fail "verify --central after the attempts"
+t_ok "a station's login cannot write rows of another station (RLS)"
+
 # --- migration: a station's SQLite register pushed with history and signatures
 "$C" -d "$S/d" init --org "Test Court" --station WS-D >/dev/null || t_fail "init d"
 mkdir -p "$S/d/virtual"; truncate -s 4M "$S/d/virtual/m-d.img"
@@ -259,6 +336,32 @@ loc=$(sqlite3 "$S/d/register.db" "SELECT count(*) FROM events")
 [ "$(sql "SELECT count(*) FROM station_keys WHERE fpr = '$dfpr'")" = 0 ] ||
 	t_fail "a key dropped into keys/ was pushed to the centre"
 t_ok "register push migrates a station's register once ($loc events), and only its chain's keys"
+
+# --- a key rotation: the centre follows the chain from the old key to the new
+"$C" -d "$S/d" station rekey >/dev/null 2>&1 || t_fail "rekey at d"
+"$C" -d "$S/d" issue TAG-d --to Y >/dev/null && "$C" -d "$S/d" return TAG-d >/dev/null ||
+	t_fail "custody after rekey at d"
+"$C" -d "$S/d" register push >/dev/null || t_fail "push after rekey"
+[ "$(sql "SELECT count(*) FROM events WHERE station = 'WS-D' AND kind = 'key-rotated'")" = 1 ] ||
+	t_fail "the key-rotated event is not at the centre"
+"$C" -d "$S/d" register verify --central >/dev/null || t_fail "verify --central after rekey"
+"$C" -d "$S/d" register verify --central --all-signatures >"$T_TMP/rk.out" 2>&1 ||
+	{ cat "$T_TMP/rk.out"; t_fail "verify --central --all-signatures after rekey"; }
+# the newest event signed again (as the superuser) by the retired key: refused
+old=$(sql "SELECT key_fpr FROM event_signatures WHERE station = 'WS-D' AND seq =
+	(SELECT seq FROM events WHERE station = 'WS-D' AND kind = 'key-rotated') ORDER BY key_fpr" |
+	grep -vx "$(sql "SELECT key_fpr FROM stations WHERE name = 'WS-D'")")
+last=$(sql "SELECT max(seq) FROM events WHERE station = 'WS-D'")
+sql "SET session_replication_role = replica; UPDATE event_signatures SET key_fpr = '$old'
+	WHERE station = 'WS-D' AND seq = $last" >/dev/null || t_fail "re-sign with the old key"
+t_expect_rc 1 "$C" -d "$S/d" register verify --central >"$T_TMP/rk.out" 2>&1
+grep -q "station WS-D: event $last is signed by key ${old:0:16}..., which the station's chain did not introduce" \
+	"$T_TMP/rk.out" || { cat "$T_TMP/rk.out"; t_fail "a retired key's signature accepted"; }
+sql "SET session_replication_role = replica; UPDATE event_signatures SET key_fpr =
+	(SELECT key_fpr FROM stations WHERE name = 'WS-D') WHERE station = 'WS-D' AND seq = $last" \
+	>/dev/null || t_fail "restore the signature"
+"$C" -d "$S/d" register verify --central >/dev/null || t_fail "verify --central after restoring"
+t_ok "verify --central follows a key rotation; a retired key signs nothing after it"
 
 # --- views: inventory (CSV, PDF), overdue
 "$C" -d "$S/a" register inventory | grep -q "^secret,in-stock,WS-A," || t_fail "inventory csv"

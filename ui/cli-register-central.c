@@ -2,6 +2,7 @@
 /*
  * The central register commands (issue 16):
  *   custos register init-server [--apply CONNINFO]
+ *   custos register init-server --add-station NAME --login ROLE [--apply CONNINFO]
  *   custos register push
  *   custos register verify --central [--all-signatures]
  *   custos register verify --against [CONNINFO]
@@ -27,6 +28,7 @@
 
 struct central_opts {
 	const char *conninfo, *station, *format, *output, *apply;
+	const char *add_station, *login;
 	bool central, against, all, all_stations, all_signatures;
 	int days;
 };
@@ -63,11 +65,40 @@ static int conninfo_of(struct cli_ctx *ctx, struct central_opts *o, struct stati
 	return CLI_EXIT_OK;
 }
 
+/* --add-station NAME --login ROLE: print or apply the station's login. */
+static int add_station(struct cli_ctx *ctx, const struct central_opts *o)
+{
+	char *cause = NULL, *sql;
+	int rc;
+
+	if (!o->login)
+		return cli_usage_error("register", _("--add-station NAME needs --login ROLE"));
+	sql = register_central_add_station_sql(o->add_station, o->login, &cause);
+	if (!sql)
+		return cfail("init-server", -EINVAL, cause);
+	if (!o->apply) {
+		rc = fputs(sql, stdout) == EOF ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+		free(sql);
+		return rc;
+	}
+	rc = register_central_apply(o->apply, sql, &cause);
+	free(sql);
+	if (rc < 0)
+		return cfail("init-server", rc, cause);
+	if (!ctx->json)
+		printf(_("station %s writes to the central register as login %s, and no other "
+			 "login may write its rows\n"), o->add_station, o->login);
+	return CLI_EXIT_OK;
+}
+
 static int init_server(struct cli_ctx *ctx, const struct central_opts *o)
 {
 	const char *sql = register_central_schema_sql();
 	char *cause = NULL;
 	int rc;
+
+	if (o->add_station)
+		return add_station(ctx, o);
 
 	if (!sql)
 		return cfail("init-server", -ENOTSUP, util_asprintf(_("this custos was built "
@@ -80,8 +111,8 @@ static int init_server(struct cli_ctx *ctx, const struct central_opts *o)
 	if (rc < 0)
 		return cfail("init-server", rc, cause);
 	if (!ctx->json)
-		printf(_("central register set up: tables, append-only triggers, roles "
-			 "custos_station (append) and custos_auditor (read)\n"));
+		printf(_("central register set up: tables, append-only triggers, row-level "
+			 "security, roles custos_station (append) and custos_auditor (read)\n"));
 	return CLI_EXIT_OK;
 }
 
@@ -347,6 +378,7 @@ static int views(struct cli_ctx *ctx, const char *sub, char **args, struct centr
 static void central_help(void)
 {
 	printf("Usage: custos register init-server [--apply CONNINFO]\n"
+	       "       custos register init-server --add-station NAME --login ROLE [--apply CONNINFO]\n"
 	       "       custos register push [--central CONNINFO]\n"
 	       "       custos register verify --central [CONNINFO] [--all-signatures]\n"
 	       "       custos register verify --against [CONNINFO]\n"
@@ -383,6 +415,8 @@ int cli_register_central(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "apply", required_argument, NULL, 'a' },
+		{ "add-station", required_argument, NULL, 'N' },
+		{ "login", required_argument, NULL, 'L' },
 		{ "central", optional_argument, NULL, 'C' },
 		{ "against", optional_argument, NULL, 'G' },
 		{ "station", required_argument, NULL, 's' },
@@ -402,6 +436,8 @@ int cli_register_central(struct cli_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:o:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o.apply = optarg; break;
+		case 'N': o.add_station = optarg; break;
+		case 'L': o.login = optarg; break;
 		case 'C': o.central = true; if (optarg) o.conninfo = optarg; break;
 		case 'G': o.against = true; if (optarg) o.conninfo = optarg; break;
 		case 's': o.station = optarg; break;
