@@ -336,6 +336,19 @@ static char *media_schema(void)
 		free(s);
 		s = n;
 	}
+	/* a centre set up by an older custos gains the fields added since
+	 * (re-running init-server --apply is the migration) */
+	for (size_t i = 0; s && i < N_MFIELDS; i++) {
+		const struct mfield *f = &media_fields[i];
+		char *n = util_asprintf("%sALTER TABLE media ADD COLUMN IF NOT EXISTS %s %s NOT NULL"
+					" DEFAULT %s;\n", s, f->name,
+					f->kind == MF_TEXT ? "TEXT" :
+					f->kind == MF_BOOL ? "BOOLEAN" : "BIGINT",
+					f->kind == MF_TEXT ? "''" : f->kind == MF_BOOL ? "false" : "0");
+
+		free(s);
+		s = n;
+	}
 	return s;
 }
 

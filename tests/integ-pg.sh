@@ -45,6 +45,13 @@ psql -X -q "host=$PGD port=$PORT dbname=postgres user=postgres" -c "CREATE DATAB
 "$C" register init-server | grep -q "CREATE TABLE IF NOT EXISTS events" || t_fail "init-server prints no schema"
 "$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply"
 "$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply again"
+# a centre set up before the media fields grew (origin_*): --apply adds them
+sql "ALTER TABLE media DROP COLUMN origin_register_no" ||
+	t_fail "drop columns"
+"$C" register init-server --apply "$SU" >/dev/null || t_fail "init-server --apply on an older centre"
+[ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'media'
+	AND column_name = 'origin_register_no'")" = 1 ] ||
+	t_fail "init-server --apply did not add the media fields an older centre lacks"
 # stations a to d claim their names at their first push (as after a migration),
 # e is mapped beforehand by --add-station (which creates its login role)
 for s in a b c d; do sql "CREATE ROLE ws_$s LOGIN IN ROLE custos_station" >/dev/null; done
