@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atasmart.h>
@@ -359,6 +360,24 @@ static int describe_disk(const struct device_scan *s, const char *name, struct d
 }
 
 /* Describe the regular file open at @fd (an O_PATH descriptor is enough). */
+/* A virtual medium's serial number: the image file's extended attribute
+ * user.custos.serial (printable ASCII, like a drive's), so an image stands
+ * for one stick wherever it is plugged in (a central register recognises
+ * media by serial, never by a file's path).  Empty when not set. */
+static void file_serial(const char *self, struct device_info *dev)
+{
+	char buf[sizeof(dev->serial)];
+	ssize_t n = getxattr(self, "user.custos.serial", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] < 0x21 || buf[i] > 0x7e)
+			return;
+	util_strlcpy(dev->serial, buf, sizeof(dev->serial));
+}
+
 static int describe_file(const struct device_scan *s, const char *path, int fd,
 			 const struct stat *st, struct device_info *dev, char **cause)
 {
@@ -381,6 +400,8 @@ static int describe_file(const struct device_scan *s, const char *path, int fd,
 	if (rc == 0)
 		rc = device_check_file_use(st, dev);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (rc == 0)
+		file_serial(self, dev);
 	if (rc == 0 && access(self, W_OK) != 0)
 		rc = device_add_reason(dev, DEVICE_REASON_READONLY, _("read-only file (%s)"),
 				       strerror(errno));

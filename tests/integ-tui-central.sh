@@ -12,7 +12,7 @@
 . "$top_srcdir/tests/lib.sh"
 t_init tui-central
 t_need_root
-t_need_cmd tmux jq psql
+t_need_cmd tmux jq psql python3
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 [ -x "$PGBIN/initdb" ] || t_skip "needs PostgreSQL (Debian: postgresql)"
 id postgres >/dev/null 2>&1 || t_skip "needs the postgres user"
@@ -54,22 +54,30 @@ for s in a b; do
 		--register "host=$PGD port=$PORT dbname=custos user=ws_$s" >/dev/null ||
 		t_fail "init $s"
 done
-# the media are image files in B's virtual/ directory; A enrols them there
-# (a directory of virtual media for A too: the same backing file)
-mkdir -p "$B/virtual"
-truncate -s 4M "$B/virtual/m-sec.img" "$B/virtual/m-top.img" "$B/virtual/m-wip.img"
-echo "virtual_media_dirs=$B/virtual" >>"$A/station.conf"
-"$C" -d "$A" enroll "$B/virtual/m-sec.img" --class secret --asset-tag TAG-S \
+# the media are image files, each with its serial number (the extended
+# attribute user.custos.serial, as a stick has one): enrolled at A, then
+# carried to B (moved into B's virtual/ directory).  The centre recognises
+# them by serial, never by a file's path.
+mkdir -p "$A/virtual" "$B/virtual"
+for m in sec top wip; do
+	truncate -s 4M "$A/virtual/m-$m.img"
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.custos.serial", sys.argv[2].encode())' \
+		"$A/virtual/m-$m.img" "VSER-$m" || t_skip "no user extended attributes here"
+done
+"$C" -d "$A" enroll "$A/virtual/m-sec.img" --class secret --asset-tag TAG-S \
 	--custodian "Zhang San" >/dev/null 2>"$T_TMP/enroll.err" ||
 	{ cat "$T_TMP/enroll.err"; t_fail "enrol m-sec at A"; }
-"$C" -d "$A" enroll "$B/virtual/m-top.img" --class top-secret --asset-tag TAG-T \
+"$C" -d "$A" enroll "$A/virtual/m-top.img" --class top-secret --asset-tag TAG-T \
 	>/dev/null 2>"$T_TMP/enroll.err" || { cat "$T_TMP/enroll.err"; t_fail "enrol m-top at A"; }
-"$C" -d "$A" enroll "$B/virtual/m-wip.img" --class secret --asset-tag TAG-W \
+"$C" -d "$A" enroll "$A/virtual/m-wip.img" --class secret --asset-tag TAG-W \
 	>/dev/null 2>"$T_TMP/enroll.err" || { cat "$T_TMP/enroll.err"; t_fail "enrol m-wip at A"; }
+"$C" -d "$A" -j register show TAG-S | jq -e '.serial == "VSER-sec"' >/dev/null ||
+	t_fail "the image's serial number was not recorded"
+mv "$A/virtual/"m-*.img "$B/virtual/" || t_fail "carry the media to B"
 NO_S=$("$C" -d "$A" -j register show TAG-S | jq -r .register_no)
 [ "$(sqlite3 "$B/register.db" "SELECT count(*) FROM media" 2>/dev/null || echo 0)" = 0 ] ||
 	t_fail "B's register is not empty"
-t_ok "two media enrolled at WS-A, their images in WS-B's virtual/"
+t_ok "three media enrolled at WS-A by serial number, carried to WS-B's virtual/"
 
 tm() { tmux -L "$SOCK" "$@"; }
 screen() { tm capture-pane -p -t tui 2>/dev/null; }

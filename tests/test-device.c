@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -393,7 +394,22 @@ static void test_virtual_backing(void **state)
 	d = find(devs, n, "other.img");
 	assert_true(device_is_eligible(d));
 	assert_int_equal(d->size_bytes, 1);
+	assert_string_equal(d->serial, "");
 	device_list_free(devs, n);
+
+	/* an image's serial number: user.custos.serial, printable ASCII only */
+	if (setxattr(t->img, "user.custos.serial", "VS-0001", 7, 0) == 0) {
+		char *other = util_asprintf("%s/virtual/other.img", t->dir);
+
+		assert_int_equal(setxattr(other, "user.custos.serial", "bad serial", 10, 0), 0);
+		assert_int_equal(device_list(vdir, &devs, &n, NULL), 0);
+		assert_string_equal(find(devs, n, "disk.img")->serial, "VS-0001");
+		assert_string_equal(find(devs, n, "other.img")->serial, "");
+		device_list_free(devs, n);
+		assert_int_equal(removexattr(t->img, "user.custos.serial"), 0);
+		assert_int_equal(removexattr(other, "user.custos.serial"), 0);
+		free(other);
+	}
 	free(vdir);
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "i18n.h"
@@ -433,6 +434,17 @@ static char *demo_media_path(const char *state_dir, size_t i)
 	return util_asprintf("%s/virtual/%s", state_dir, demo_media[i].file);
 }
 
+/* Each demo medium carries a serial number, as a stick does (the image's
+ * user.custos.serial, read by the device module); a file system without
+ * user extended attributes leaves it without one. */
+static void demo_serial(const char *path, size_t i)
+{
+	char serial[32];
+
+	snprintf(serial, sizeof(serial), "CUSTOS-DEMO-%02zu", i + 1);
+	(void)setxattr(path, "user.custos.serial", serial, strlen(serial), 0);
+}
+
 static int demo_media_make(const char *state_dir, bool reset, char **cause)
 {
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(demo_media); i++) {
@@ -440,10 +452,12 @@ static int demo_media_make(const char *state_dir, bool reset, char **cause)
 		int rc;
 
 		if (!path)
-			return util_fail(cause, -ENOMEM, "out of memory");
+			return util_fail(cause, -ENOMEM, _("out of memory"));
 		rc = make_medium(path, demo_media[i].mib, reset);
 		if (rc < 0)
-			util_fail(cause, rc, "cannot create %s: %s", path, strerror(-rc));
+			util_fail(cause, rc, _("cannot create %s: %s"), path, strerror(-rc));
+		else
+			demo_serial(path, i);
 		free(path);
 		if (rc < 0)
 			return rc;
