@@ -250,7 +250,9 @@ static void print_cells(const char *const cell[7])
 	putchar('\n');
 }
 
-static void print_row(json_t *m)
+/* A medium's row; the last column is @last (the custodian, the time of
+ * the last event). */
+static void print_row(json_t *m, const char *last)
 {
 	const char *cell[7] = {
 		json_string_value(json_object_get(m, "station")),
@@ -259,7 +261,7 @@ static void print_row(json_t *m)
 		i18n_value(json_string_value(json_object_get(m, "classification"))),
 		i18n_value(json_string_value(json_object_get(m, "state"))),
 		json_string_value(json_object_get(m, "serial")),
-		json_string_value(json_object_get(m, "custodian")),
+		last,
 	};
 
 	print_cells(cell);
@@ -284,7 +286,7 @@ static int print_media(struct cli_ctx *ctx, json_t *arr, bool history)
 		return cli_print_json(arr);
 	print_header();
 	json_array_foreach(arr, i, m) {
-		print_row(m);
+		print_row(m, json_string_value(json_object_get(m, "custodian")));
 		if (!history)
 			continue;
 		json_array_foreach(json_object_get(m, "history"), k, e)
@@ -338,20 +340,9 @@ static int views(struct cli_ctx *ctx, const char *sub, char **args, struct centr
 
 		printf(_("media without a custody event or check for %d days:\n"), o->days);
 		print_cells(head);
-		json_array_foreach(out, i, m) {
-			const char *cell[7] = {
-				json_string_value(json_object_get(m, "station")),
-				json_string_value(json_object_get(m, "register_no")),
-				json_string_value(json_object_get(m, "asset_tag")),
-				i18n_value(json_string_value(json_object_get(m, "classification"))),
-				i18n_value(json_string_value(json_object_get(m, "state"))),
-				json_string_value(json_object_get(m, "serial")),
-				util_time_local_text(json_string_value(json_object_get(m, "last_event")),
-						     when, sizeof(when)),
-			};
-
-			print_cells(cell);
-		}
+		json_array_foreach(out, i, m)
+			print_row(m, util_time_local_text(json_string_value(json_object_get(m,
+						"last_event")), when, sizeof(when)));
 		rc = CLI_EXIT_OK;
 	} else if (o->format && strcmp(o->format, "pdf") == 0) {
 		if (!o->output)
