@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Overwrite engine benchmark (`make bench`): custos against dd on one
-# RAM-backed target.  As root the target is a loop device over a file in
-# /dev/shm; otherwise the file itself.
+# RAM-backed target.  As root the target is a loop device over a file in a
+# tmpfs the bench mounts; otherwise the file itself (in $TMPDIR).
 #
 #   tools/bench.sh [SIZE_MIB]     (default 4096, or $BENCH_SIZE_MIB)
 #   BENCH_NWIPE=0                 skip the nwipe comparison (root only)
@@ -22,13 +22,23 @@ export CUSTOS_PROFILE_DIR
 [ -x "$CUSTOS" ] || { echo "bench: no custos binary at $CUSTOS" >&2; exit 1; }
 [ $((SIZE_MIB % 4)) = 0 ] || { echo "bench: size must be a multiple of 4 MiB" >&2; exit 1; }
 
-dir=$(mktemp -d /dev/shm/custos-bench.XXXXXX) || exit 1
+# RAM behind the target, in a directory of our own: custos refuses media
+# (and loop devices over files) under /dev, /dev/shm included, so as root
+# the bench mounts its own tmpfs there; otherwise the file lives in $TMPDIR.
+dir=$(mktemp -d "${TMPDIR:-/tmp}/custos-bench.XXXXXX") || exit 1
+mounted=""
+if [ "$(id -u)" = 0 ]; then
+	mount -t tmpfs -o size=$((SIZE_MIB + 64))m,mode=0700 custos-bench "$dir" ||
+		{ echo "bench: cannot mount a tmpfs on $dir" >&2; rmdir "$dir"; exit 1; }
+	mounted=1
+fi
 export CUSTOS_STATE_DIR="$dir/state"
-# as a file (not root) the target must be a virtual medium of the station
+# the target is a virtual medium of the station (or a loop device over one)
 img="$dir/state/virtual/disk.img"
 loop=""
 cleanup() {
 	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
+	[ -n "$mounted" ] && umount "$dir"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
