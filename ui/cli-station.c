@@ -441,7 +441,7 @@ static void demo_serial(const char *path, size_t i)
 {
 	char serial[32];
 
-	snprintf(serial, sizeof(serial), "CUSTOS-DEMO-%02zu", i + 1);
+	snprintf(serial, sizeof(serial), "DEMO-%04zu", i + 1);
 	(void)setxattr(path, "user.custos.serial", serial, strlen(serial), 0);
 }
 
