@@ -319,8 +319,23 @@ sql "UPDATE media SET classification = 'public' WHERE station = 'WS-B'" ws_a >/d
 t_expect_rc 1 "$C" -d "$S/imp" register push >/dev/null 2>"$T_TMP/imp.err"
 grep -q "station WS-B belongs to login ws_b, not to ws_a" "$T_TMP/imp.err" ||
 	{ cat "$T_TMP/imp.err"; t_fail "a push under another station's name not refused"; }
+# a temporary table cannot stand in for station_logins in the function that
+# runs as its owner (its search path puts pg_temp last)
+! sql "CREATE TEMP TABLE station_logins(station TEXT PRIMARY KEY, login TEXT);
+	INSERT INTO pg_temp.station_logins VALUES ('WS-B', 'ws_a');
+	SELECT custos_register_station('WS-B', 'evil', 'X', 'ATTACKERKEY')" ws_a 2>/dev/null ||
+	t_fail "A's login rewrote B's station row through a temporary table"
+[ "$(sql "SELECT org FROM stations WHERE name = 'WS-B'")" != evil ] ||
+	t_fail "B's station row was rewritten"
+# a name the centre knows but nobody mapped is not claimed by the first pusher
+sql "DELETE FROM station_logins WHERE station = 'WS-C'" >/dev/null || t_fail "unmap WS-C"
+! sql "SELECT custos_register_station('WS-C', 'x', 'x', 'x')" ws_a 2>"$T_TMP/claim.err" ||
+	t_fail "A's login claimed the known, unmapped station WS-C"
+grep -q "mapped to no login" "$T_TMP/claim.err" || { cat "$T_TMP/claim.err"; t_fail "claim: no reason"; }
+"$C" register init-server --add-station WS-C --login ws_c --apply "$SU" >/dev/null ||
+	t_fail "map WS-C again"
 "$C" -d "$S/a" register verify --central >/dev/null || t_fail "verify --central after the attempts"
-t_ok "a station's login cannot write rows of another station (RLS)"
+t_ok "a station's login cannot write rows of another station (RLS, pinned search path, no claim of a known name)"
 
 # --- migration: a station's SQLite register pushed with history and signatures
 "$C" -d "$S/d" init --org "Test Court" --station WS-D >/dev/null || t_fail "init d"
