@@ -1898,6 +1898,8 @@ int register_central_lookup(const char *conninfo, const struct device_info *dev,
 			    struct register_media *out, char *station, char **cause)
 {
 	const char *p[3] = { dev->wwn, dev->serial, dev->model };
+	bool file = dev->transport == DEVICE_TRANSPORT_FILE ||
+		    dev->transport == DEVICE_TRANSPORT_VIRTUAL;
 	PGresult *r = NULL;
 	int rc;
 
@@ -1905,9 +1907,15 @@ int register_central_lookup(const char *conninfo, const struct device_info *dev,
 	 * its machine, another station's same path is another medium.  Asked
 	 * even without them: an unreachable centre keeps refusing unknown
 	 * media (register-query.c) */
-	rc = central_rows(conninfo, "WHERE NOT unregistered AND (($1 <> '' AND lower(wwn) ="
-			  " lower($1)) OR ($2 <> '' AND serial = $2 AND (model = $3 OR model = ''"
-			  " OR $3 = '')))", 3, p, &r, cause);
+	/* a virtual medium's serial is its image's own attribute: it names
+	 * only virtual media, and a drive's serial never a virtual medium */
+	rc = central_rows(conninfo, file ?
+			  "WHERE NOT unregistered AND media_type = 'virtual' AND (($1 <> '' AND"
+			  " lower(wwn) = lower($1)) OR ($2 <> '' AND serial = $2 AND (model = $3 OR"
+			  " model = '' OR $3 = '')))" :
+			  "WHERE NOT unregistered AND media_type <> 'virtual' AND (($1 <> '' AND"
+			  " lower(wwn) = lower($1)) OR ($2 <> '' AND serial = $2 AND (model = $3 OR"
+			  " model = '' OR $3 = '')))", 3, p, &r, cause);
 	if (rc < 0)
 		return rc;
 	if (PQntuples(r) == 0) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "register-central.h"
@@ -102,11 +103,24 @@ static int central_lookup(struct register_db *db, const char *ref,
 	free(why);
 	/* received here before (by another reference), or enrolled here (the
 	 * centre's copy of this station's own row): the local row */
-	if (db->home_station && strcmp(out->central_station, db->home_station) == 0)
+	if (db->home_station && strcmp(out->central_station, db->home_station) == 0) {
 		rc = register_store_get(db, out->central_id, &local, NULL);
-	else
+		/* the same row only if it is the same medium: a register restored
+		 * from an older backup reuses ids the centre holds other media at */
+		if (rc == 0 && (strcmp(local.register_no, out->register_no) != 0 ||
+				strcmp(local.serial, out->serial) != 0 ||
+				strcasecmp(local.wwn, out->wwn) != 0))
+			return util_fail(cause, -EBADMSG, _("%s: the central register holds this "
+					 "station's medium %s as row %lld, but the local row %lld is %s: "
+					 "this register differs from its chain at the centre (restored "
+					 "from an older backup?); check with 'custos register verify "
+					 "--against'"), what, out->register_no,
+					 (long long)out->central_id, (long long)local.id,
+					 local.register_no);
+	} else {
 		rc = register_store_find_origin(db, out->central_station, out->central_id, &local,
 						cause);
+	}
 	if (rc == 0) {
 		*out = local;
 		return register_history_check(db, out, cause);

@@ -504,16 +504,30 @@ int register_store_set_origin(struct register_db *db, int64_t id, const char *st
 	return step_done(db, st, "record the origin of a received medium", cause);
 }
 
+/* A virtual medium's serial number is its image's own attribute
+ * (user.custos.serial): it names only virtual media, and a drive's serial
+ * never a virtual medium, so an image cannot take a stick's record. */
+static const char *same_kind(const struct register_media *m)
+{
+	return strcmp(m->media_type, "virtual") == 0 ? " AND media_type = 'virtual'" :
+	       " AND media_type != 'virtual'";
+}
+
 int register_store_find_device(struct register_db *db, const struct register_media *id,
 			       struct register_media *out, char **cause)
 {
+	char where[192];
 	int rc = -ENOENT;
 
-	if (id->wwn[0])
-		rc = query_one(db, "wwn = ?1 COLLATE NOCASE", id->wwn, NULL, false, out, cause);
-	if (rc == -ENOENT && id->serial[0])
-		rc = query_one(db, "serial = ?1 AND (model = ?2 OR model = '' OR ?2 = '')",
-			       id->serial, id->model, false, out, cause);
+	if (id->wwn[0]) {
+		snprintf(where, sizeof(where), "wwn = ?1 COLLATE NOCASE%s", same_kind(id));
+		rc = query_one(db, where, id->wwn, NULL, false, out, cause);
+	}
+	if (rc == -ENOENT && id->serial[0]) {
+		snprintf(where, sizeof(where), "serial = ?1 AND (model = ?2 OR model = '' OR "
+			 "?2 = '')%s", same_kind(id));
+		rc = query_one(db, where, id->serial, id->model, false, out, cause);
+	}
 	if (rc == -ENOENT && id->backing_file[0])
 		rc = query_one(db, "backing_file = ?1", id->backing_file, NULL, false, out,
 			       cause);
@@ -532,12 +546,13 @@ int register_store_find_same(struct register_db *db, const struct register_media
 		rc = query_one(db, where, m->asset_tag, NULL, false, old, cause);
 	}
 	if (rc == -ENOENT && m->wwn[0]) {
-		snprintf(where, sizeof(where), "wwn = ?1 AND state != 'destroyed'%s", filter);
+		snprintf(where, sizeof(where), "wwn = ?1 AND state != 'destroyed'%s%s", filter,
+			 same_kind(m));
 		rc = query_one(db, where, m->wwn, NULL, false, old, cause);
 	}
 	if (rc == -ENOENT && m->serial[0]) {
 		snprintf(where, sizeof(where), "serial = ?1 AND (model = ?2 OR model = '' OR "
-			 "?2 = '') AND state != 'destroyed'%s", filter);
+			 "?2 = '') AND state != 'destroyed'%s%s", filter, same_kind(m));
 		rc = query_one(db, where, m->serial, m->model, false, old, cause);
 	}
 	if (rc == -ENOENT && m->backing_file[0]) {

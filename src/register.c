@@ -515,16 +515,19 @@ static json_t *receive_details(const struct register_media *local,
 }
 
 /* Inside register_receive()'s transaction: the local row that already is
- * @m (received before from the same origin, or enrolled here with the same
- * asset tag, WWN, serial + model or backing file, the rules of an
- * enrolment): 0 with it in @local, -ENOENT, or an error. */
+ * @m (received before from the same origin, or with the same WWN or serial
+ * + model, of the same kind): 0 with it in @local, -ENOENT, or an error.
+ * Not by asset tag or backing file: another station's tag or image path
+ * may name another medium here (a clash of tags is refused by the insert). */
 static int received_before(struct register_db *db, const struct register_media *m,
 			   struct register_media *local, char **cause)
 {
+	struct register_media id = *m;
 	int rc = register_store_find_origin(db, m->central_station, m->central_id, local, cause);
 
-	if (rc == -ENOENT)
-		rc = register_store_find_same(db, m, false, local, cause);
+	id.backing_file[0] = '\0';
+	if (rc == -ENOENT && (id.wwn[0] || id.serial[0]))
+		rc = register_store_find_device(db, &id, local, cause);
 	return rc;
 }
 

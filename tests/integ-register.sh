@@ -241,6 +241,28 @@ echo "$out" | grep -q "event id 2 (seq 2): hash" || t_fail "verify does not name
 	t_fail "verify --json on a broken chain"
 t_ok "tampering detected at seq 2"
 
+# --- an image file's serial number names virtual media only: an image
+# claiming a stick's serial does not take the stick's record
+S3=$T_TMP/state3
+"$C" -d "$S3" init --org "Test Office" --station WS-SER >/dev/null || t_fail "init state3"
+mkdir -p "$S3/virtual"
+"$C" -d "$S3" enroll --manual --type usb-flash --class secret --serial STICK-0001 >/dev/null ||
+	t_fail "enrol the stick"
+truncate -s 4M "$S3/virtual/fake.img" "$S3/virtual/real.img"
+if python3 -c 'import os, sys; [os.setxattr(f, "user.custos.serial", s.encode()) for f, s in
+		zip(sys.argv[1::2], sys.argv[2::2])]' \
+		"$S3/virtual/fake.img" STICK-0001 "$S3/virtual/real.img" VIMG-0001 2>/dev/null; then
+	t_expect_rc 1 "$C" -d "$S3" register show "$S3/virtual/fake.img"
+	"$C" -d "$S3" enroll "$S3/virtual/real.img" --class internal >/dev/null ||
+		t_fail "enrol the image"
+	"$C" -d "$S3" -j register show "$S3/virtual/real.img" |
+		jq -e '.serial == "VIMG-0001" and .media_type == "virtual"' >/dev/null ||
+		t_fail "the image's serial number was not recorded"
+	[ "$("$C" -d "$S3" -j register show STICK-0001 | jq -r .media_type)" = usb-flash ] ||
+		t_fail "the stick's record changed"
+	t_ok "an image's serial number names virtual media only"
+fi
+
 # --- a loop device: enrol, detach, re-attach the same file, recognised
 if [ "$(id -u)" != 0 ] || [ ! -e /dev/loop-control ]; then
 	echo "loop part skipped (needs root and loop devices)"

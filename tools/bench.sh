@@ -27,21 +27,26 @@ export CUSTOS_PROFILE_DIR
 # the bench mounts its own tmpfs there; otherwise the file lives in $TMPDIR.
 dir=$(mktemp -d "${TMPDIR:-/tmp}/custos-bench.XXXXXX") || exit 1
 mounted=""
+loop=""
+cleanup() {
+	if [ -n "$loop" ] && ! losetup -d "$loop" 2>/dev/null; then
+		echo "bench: cannot detach $loop (still in use?)" >&2
+	fi
+	if [ -n "$mounted" ] && ! umount "$dir" 2>/dev/null; then
+		umount -l "$dir" 2>/dev/null || echo "bench: $dir is still mounted" >&2
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 if [ "$(id -u)" = 0 ]; then
-	mount -t tmpfs -o size=$((SIZE_MIB + 64))m,mode=0700 custos-bench "$dir" ||
-		{ echo "bench: cannot mount a tmpfs on $dir" >&2; rmdir "$dir"; exit 1; }
 	mounted=1
+	mount -t tmpfs -o size=$((SIZE_MIB + 64))m,mode=0700 custos-bench "$dir" ||
+		{ mounted=""; echo "bench: cannot mount a tmpfs on $dir" >&2; exit 1; }
 fi
 export CUSTOS_STATE_DIR="$dir/state"
 # the target is a virtual medium of the station (or a loop device over one)
 img="$dir/state/virtual/disk.img"
-loop=""
-cleanup() {
-	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
-	[ -n "$mounted" ] && umount "$dir"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 
 # sanitize needs a station (key pair, station.conf): a throwaway one.
 "$CUSTOS" init --org "Benchmark" --station BENCH >/dev/null ||

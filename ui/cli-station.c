@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -435,13 +437,19 @@ static char *demo_media_path(const char *state_dir, size_t i)
 }
 
 /* Each demo medium carries a serial number, as a stick does (the image's
- * user.custos.serial, read by the device module); a file system without
- * user extended attributes leaves it without one. */
-static void demo_serial(const char *path, size_t i)
+ * user.custos.serial, read by the device module), random once so that two
+ * demo stations' media are not one medium to a central register; kept when
+ * the medium has one.  A file system without user extended attributes
+ * leaves it without one. */
+static void demo_serial(const char *path)
 {
 	char serial[32];
+	uint32_t r = 0;
 
-	snprintf(serial, sizeof(serial), "DEMO-%04zu", i + 1);
+	if (getxattr(path, "user.custos.serial", serial, sizeof(serial)) > 0 ||
+	    getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return;
+	snprintf(serial, sizeof(serial), "DEMO-%06X", (unsigned)(r & 0xffffff));
 	(void)setxattr(path, "user.custos.serial", serial, strlen(serial), 0);
 }
 
@@ -457,7 +465,7 @@ static int demo_media_make(const char *state_dir, bool reset, char **cause)
 		if (rc < 0)
 			util_fail(cause, rc, _("cannot create %s: %s"), path, strerror(-rc));
 		else
-			demo_serial(path, i);
+			demo_serial(path);
 		free(path);
 		if (rc < 0)
 			return rc;
