@@ -79,19 +79,7 @@ NO_S=$("$C" -d "$A" -j register show TAG-S | jq -r .register_no)
 	t_fail "B's register is not empty"
 t_ok "three media enrolled at WS-A by serial number, carried to WS-B's virtual/"
 
-tm() { tmux -L "$SOCK" "$@"; }
-screen() { tm capture-pane -p -t tui 2>/dev/null; }
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "---- screen ----" >&2
-	screen >&2
-	t_fail "'$1' did not appear"
-}
-keys() { tm send-keys -t tui "$@"; sleep 0.3; }
+. "$top_srcdir/tests/tui-lib.sh"
 # select the medium named $1 (a file: its details show its path)
 find_medium() {
 	local i
@@ -104,14 +92,6 @@ find_medium() {
 	wait_for "Details: $B/virtual/$1" 1
 }
 
-# a refusal too long for the message line opens a notice: close it
-close_notice() {
-	local i
-	for ((i = 0; i < 10; i++)); do
-		screen | grep -qF "Any key closes." && { keys Escape; return 0; }
-		sleep 0.1
-	done
-}
 
 tm new-session -d -s tui -x 80 -y 24 \
 	"env LANG=C.UTF-8 LC_ALL= LANGUAGE= TERM=screen CUSTOS_STATE_DIR='$B' \

@@ -20,20 +20,8 @@ LOGIN=$(id -un)
 STARTS=0
 trap 'tmux -L "$SOCK" kill-server 2>/dev/null; t_cleanup' EXIT
 
-tm() { tmux -L "$SOCK" "$@"; }
-SESSION=none
-screen() { tm capture-pane -p -t "$SESSION" 2>/dev/null; }
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "---- screen ----" >&2
-	screen >&2
-	t_fail "'$1' did not appear"
-}
-keys() { tm send-keys -t "$SESSION" "$@"; sleep 0.3; }
+TUI_SESSION=none
+. "$top_srcdir/tests/tui-lib.sh"
 find_medium() {
 	local i
 	for ((i = 0; i < ${2:-1} * 2; i++)); do
@@ -44,20 +32,12 @@ find_medium() {
 	done
 	wait_for "Details: /dev/$1" 1
 }
-# a refusal too long for the message line opens a notice: close it
-close_notice() {
-	local i
-	for ((i = 0; i < 10; i++)); do
-		screen | grep -qF "Any key closes." && { keys Escape; return 0; }
-		sleep 0.1
-	done
-}
 # start the station screen in a session of its own; $1: extra environment
 # (CUSTOS_OPERATOR=...)
 start() {
 	rm -f "$RC_FILE"
-	SESSION=tui$((++STARTS))
-	tm new-session -d -s "$SESSION" -x 80 -y 24 \
+	TUI_SESSION=tui$((++STARTS))
+	tm new-session -d -s "$TUI_SESSION" -x 80 -y 24 \
 		"env -u CUSTOS_OPERATOR $1 LANG=C.UTF-8 LC_ALL= TERM=screen \
 		CUSTOS_STATE_DIR='$CUSTOS_STATE_DIR' LSAN_OPTIONS='$LSAN_OPTIONS' \
 		CUSTOS_PROFILE_DIR='${CUSTOS_PROFILE_DIR:-$top_srcdir/profiles}' \

@@ -20,27 +20,7 @@ SOCK="custos-tui-zh-$$"
 RC_FILE="$T_TMP/tui.rc"
 trap 'tmux -L "$SOCK" kill-server 2>/dev/null; t_cleanup' EXIT
 
-tm() { tmux -L "$SOCK" "$@"; }
-screen() { tm capture-pane -p -t tui 2>/dev/null; }
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "---- screen ----" >&2
-	screen >&2
-	t_fail "'$1' did not appear"
-}
-keys() { tm send-keys -t tui "$@"; sleep 0.3; }
-# a refusal too long for the message line opens a notice: close it
-close_notice() {
-	local i
-	for ((i = 0; i < 10; i++)); do
-		screen | grep -qF "按任意键关闭" && { keys Escape; return 0; }
-		sleep 0.1
-	done
-}
+. "$top_srcdir/tests/tui-lib.sh"
 find_medium() {
 	local i
 	for ((i = 0; i < ${2:-1} * 2; i++)); do
@@ -90,7 +70,7 @@ wait_for "登记介质"
 wait_for "资产编号"
 # 王芳 is on the roster, but not as a custodian: refused, the form kept
 keys "ZH-1" Tab Right Tab "王芳" Enter
-close_notice
+close_notice 按任意键关闭
 wait_for "王芳_"
 screen | grep -qF "已登记，编号 M-" && t_fail "enrolled with an operator as custodian"
 [ "$("$CUSTOS" register list --json | jq length)" = 0 ] || t_fail "enrolled with a wrong custodian"

@@ -24,22 +24,8 @@ SOCK="custos-tui-$$"
 RC_FILE="$T_TMP/tui.rc"
 trap 'tmux -L "$SOCK" kill-server 2>/dev/null; t_cleanup' EXIT
 
-tm() { tmux -L "$SOCK" "$@"; }
-screen() { tm capture-pane -p -t tui 2>/dev/null; }
+. "$top_srcdir/tests/tui-lib.sh"
 
-# wait_for TEXT [SECONDS]: until TEXT is on the screen, else fail showing it
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "---- screen ----" >&2
-	screen >&2
-	t_fail "'$1' did not appear"
-}
-
-keys() { tm send-keys -t tui "$@"; sleep 0.3; }
 # from the sanitize dialog's first field to the first confirmation field
 # (profile, verification, operator, operator title, validator, validator
 # title, the first medium's destination); each medium then has its
@@ -428,8 +414,7 @@ tm new-session -d -s demo -x 80 -y 24 \
 	CUSTOS_PROFILE_DIR='${CUSTOS_PROFILE_DIR:-$top_srcdir/profiles}' \
 	'$CUSTOS' tui --demo 2>'$T_TMP/stderr'; echo \$? >'$RC_FILE'; sleep 2" ||
 	t_fail "cannot start tmux"
-screen() { tm capture-pane -p -t demo 2>/dev/null; }
-keys() { tm send-keys -t demo "$@"; sleep 0.3; }
+TUI_SESSION=demo
 wait_for "[DEMO]"
 for f in usb-stick-1 laptop-disk sd-card.img; do
 	wait_for "$f"
