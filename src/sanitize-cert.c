@@ -635,17 +635,6 @@ static void set_outputs(struct sanitize_run *run, const char *dir, const char *i
 	run->doc = json_incref(doc);
 }
 
-static const char *nist_of(const struct sanitize_run *run)
-{
-	const struct fw_result *fr = &run->fw.result;
-	const struct profile *p = &run->plan->profile;
-
-	if (p->method != PROFILE_METHOD_OVERWRITE && fr->used != FW_METHOD_NONE &&
-	    fr->nist != FW_NIST_NONE)
-		return fw_nist_name(fr->nist);
-	return profile_nist_name(profile_nist_for(p, run->plan->media_kind));
-}
-
 int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 		     const struct wipe_result *res, const struct fw_result *hid, char **cause)
 {
@@ -678,7 +667,7 @@ int sanitize_certify(struct sanitize_run *run, struct register_db *db,
 	in.validator.name = plan->validator_name[0] ? plan->validator_name : NULL;
 	in.validator.title = plan->validator_title[0] ? plan->validator_title : NULL;
 	fill_medium(&in.medium, b, plan, &m, &plan->dev);
-	fill_sanitization(&in.san, b, run, res, nist_of(run), run->end.outcome);
+	fill_sanitization(&in.san, b, run, res, sanitize_nist_text(run), run->end.outcome);
 	if (plan->profile.method != PROFILE_METHOD_OVERWRITE)
 		fill_firmware(&in.san, b, &run->fw.result);
 	else

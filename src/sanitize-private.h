@@ -76,6 +76,10 @@ char *sanitize_cert_dir(const char *state_dir, const char *cert_dir);
 void sanitize_verify_text(const struct wipe_result *res, char *out, size_t len);
 /* The hidden-area line of a firmware result ("not applicable" for NVMe). */
 void sanitize_fw_hidden_text(const struct fw_result *fr, char *out, size_t len);
+/* The NIST SP 800-88 category @run's record states: for a firmware method
+ * the one the method actually used reaches on this media, else the
+ * profile's for the media kind. */
+const char *sanitize_nist_text(const struct sanitize_run *run);
 /* The marker proof of a firmware result; "" when none. */
 void sanitize_fw_marker_text(const struct fw_result *fr, char *out, size_t len);
 /* cert_seq_fn over the register (@data: struct sanitize_seq). */

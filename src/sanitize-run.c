@@ -85,9 +85,7 @@ static const char *outcome_name(const struct sanitize_run *run, const struct wip
 	return wipe_outcome_name(res->outcome);
 }
 
-/* The category the record states: for a firmware method, the one the
- * method actually used reaches on this media. */
-static const char *nist_text(const struct sanitize_run *run)
+const char *sanitize_nist_text(const struct sanitize_run *run)
 {
 	const struct fw_result *fr = &run->fw.result;
 	const struct profile *p = &run->plan->profile;
@@ -188,7 +186,7 @@ static int record_end(struct sanitize_run *run, const struct wipe_result *in,
 	struct register_media m;
 	struct register_sanitization s = {
 		.destination = run->plan->destination,
-		.nist_category = nist_text(run),
+		.nist_category = sanitize_nist_text(run),
 		.profile = run->plan->profile.name,
 	};
 	json_t *j;
@@ -596,7 +594,7 @@ json_t *sanitize_end_to_json(const struct sanitize_run *run)
 	json_object_set_new(j, "outcome", json_string(e->outcome[0] ? e->outcome : "failed"));
 	json_object_set_new(j, "profile", json_string(run->plan->profile.name));
 	json_object_set_new(j, "destination", json_string(run->plan->destination));
-	json_object_set_new(j, "nist_category", json_string(nist_text(run)));
+	json_object_set_new(j, "nist_category", json_string(sanitize_nist_text(run)));
 	json_object_set_new(j, "register_no", json_string(e->register_no));
 	json_object_set_new(j, "event", json_string(e->event));
 	json_object_set_new(j, "certificate", cert_json(e));
