@@ -644,3 +644,32 @@ int keyring_init_station(const char *state_dir, const char *operator_name, char 
 	station_free(st);
 	return rc;
 }
+
+bool keyring_fprs_has(const struct keyring_fprs *s, const char *fpr)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->fpr[i], fpr) == 0)
+			return true;
+	return false;
+}
+
+int keyring_fprs_add(struct keyring_fprs *s, const char *fpr)
+{
+	char (*n)[65];
+
+	if (!fpr[0] || keyring_fprs_has(s, fpr))
+		return 0;
+	n = realloc(s->fpr, (s->n + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	s->fpr = n;
+	util_strlcpy(n[s->n++], fpr, sizeof(*n));
+	return 0;
+}
+
+void keyring_fprs_free(struct keyring_fprs *s)
+{
+	free(s->fpr);
+	s->fpr = NULL;
+	s->n = 0;
+}

@@ -35,6 +35,17 @@ struct keyring_key {
 /* Is @s 64 lower-case hex digits (a fingerprint)? */
 bool keyring_fpr_valid(const char *s);
 
+/* A set of key fingerprints in the order they were added (the keys a chain
+ * introduced: its first key, then each key-rotated event's new key). */
+struct keyring_fprs {
+	char (*fpr)[65];
+	size_t n;
+};
+bool keyring_fprs_has(const struct keyring_fprs *s, const char *fpr);
+/* Add @fpr unless it is "" or already there: 0, or -ENOMEM. */
+int keyring_fprs_add(struct keyring_fprs *s, const char *fpr);
+void keyring_fprs_free(struct keyring_fprs *s);
+
 /* Add (or keep) public key @pub valid from @valid_from (NULL: now). */
 int keyring_add(const char *state_dir, const struct sign_key *pub, const char *valid_from,
 		char **cause);

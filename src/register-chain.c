@@ -965,8 +965,7 @@ struct vctx {
 	size_t nkeys;
 	/* the keys the chain introduced: its first key and the new key of
 	 * every key-rotated event (only these sign heads and certificates) */
-	char (*chain_keys)[65];
-	size_t n_chain;
+	struct keyring_fprs chain;
 };
 
 static void vctx_free(struct vctx *v)
@@ -975,7 +974,7 @@ static void vctx_free(struct vctx *v)
 		sign_key_free(v->keys[i].key);
 		free(v->keys[i].cause);
 	}
-	free(v->chain_keys);
+	keyring_fprs_free(&v->chain);
 }
 
 /* The key with @fpr (cached); NULL with *@why when there is none. */
@@ -1020,27 +1019,10 @@ static void fail_at(struct register_verify_result *r, int64_t seq, const char *w
 	va_end(ap);
 }
 
-static bool chain_has_key(const struct vctx *v, const char *fpr)
-{
-	for (size_t i = 0; i < v->n_chain; i++)
-		if (strcmp(v->chain_keys[i], fpr) == 0)
-			return true;
-	return false;
-}
-
 static void note_key(struct vctx *v, const char *fpr)
 {
-	char (*k)[65];
-
-	if (!fpr[0] || chain_has_key(v, fpr))
-		return;
-	k = realloc(v->chain_keys, (v->n_chain + 1) * sizeof(*k));
-	if (!k) {
+	if (keyring_fprs_add(&v->chain, fpr) < 0)
 		fail_at(v->r, 0, "signature", _("out of memory"));
-		return;
-	}
-	v->chain_keys = k;
-	util_strlcpy(k[v->n_chain++], fpr, sizeof(*k));
 }
 
 /* Check one signature; false (and @r failed) when it does not hold. */
@@ -1273,7 +1255,7 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 				"signed head was deleted"), v->db->chain->dir, HEAD_FILE);
 		return;
 	}
-	if (rc == 0 && v->n_chain > 0 && !chain_has_key(v, h.key))
+	if (rc == 0 && v->chain.n > 0 && !keyring_fprs_has(&v->chain, h.key))
 		fail_at(v->r, h.seq, "head", _("%s/register.head is signed by key "
 			"SHA256:%.16s..., which the register never introduced (neither its first "
 			"key nor one a key-rotated event names): the head was forged with a key "
@@ -1281,7 +1263,7 @@ static void check_head_file(struct vctx *v, const struct head *newest)
 	else if (rc == 0 && verify_sig(v, h.seq, h.hash, true, h.key, h.sig))
 		rc = head_matches(v->db, &h, &why);
 	/* no signed event: the head (init's or an adoption's) names the first key */
-	if (rc == 0 && v->r->ok && v->n_chain == 0)
+	if (rc == 0 && v->r->ok && v->chain.n == 0)
 		note_key(v, h.key);
 	if (rc == 0 && v->r->ok)
 		rc = unsigned_after(v->db, h.seq, &why);
@@ -1335,7 +1317,7 @@ static int station_pub_key(struct vctx *v, char **cause)
 	return rc;
 }
 
-/* The keys the chain introduced, into @v->chain_keys, and register.head
+/* The keys the chain introduced, into @v->chain, and register.head
  * checked against them as verify checks it (signed by one of them, its
  * signature holding, the register matching it; without a signed event the
  * head names the first key).  -EPERM with a cause when the key history or
@@ -1361,7 +1343,7 @@ static int chain_keys(struct vctx *v, char **cause)
 		check_head_file(v, &newest);
 	v->db->chain->pre_read = false;		/* when not used */
 	register_store_read_end(v->db, own);
-	if (rc == 0 && v->r->ok && v->n_chain == 0)
+	if (rc == 0 && v->r->ok && v->chain.n == 0)
 		rc = station_pub_key(v, cause);
 	if (rc == 0 && !v->r->ok)
 		rc = util_fail(cause, -EPERM, _("the register's key history does not verify, so it "
@@ -1377,7 +1359,7 @@ int register_key_introduced(struct register_db *db, const char *fpr, bool *yes, 
 	struct vctx v = { .db = db, .o = &o, .r = &r };
 	int rc = chain_keys(&v, cause);
 
-	*yes = rc == 0 && chain_has_key(&v, fpr);
+	*yes = rc == 0 && keyring_fprs_has(&v.chain, fpr);
 	vctx_free(&v);
 	return rc;
 }
@@ -1423,7 +1405,7 @@ static void check_cert_row(struct vctx *v, sqlite3_stmt *st)
 	if (!doc || !fpr)
 		fail_at(v->r, 0, "certificate", _("certificate %s: the stored row is not a signed "
 			"certificate document"), id);
-	else if (v->n_chain > 0 && !chain_has_key(v, fpr))
+	else if (v->chain.n > 0 && !keyring_fprs_has(&v->chain, fpr))
 		fail_at(v->r, 0, "certificate", _("certificate %s: INVALID: signed by key "
 			"SHA256:%.16s..., which the register never introduced (neither the "
 			"station's first key nor one a key-rotated event names): a key put into "

@@ -1017,8 +1017,7 @@ struct ckey {
 struct station_keys {
 	struct ckey *k;
 	size_t n;
-	char (*chain)[65];
-	size_t n_chain;
+	struct keyring_fprs chain;
 };
 
 /* A key-rotated event of the chain (verify_chain collects them). */
@@ -1040,7 +1039,7 @@ static void keys_free(struct station_keys *k)
 	for (size_t i = 0; i < k->n; i++)
 		sign_key_free(k->k[i].key);
 	free(k->k);
-	free(k->chain);
+	keyring_fprs_free(&k->chain);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -1076,28 +1075,6 @@ static const struct sign_key *key_of(const struct station_keys *k, const char *f
 		if (strcmp(k->k[i].fpr, fpr) == 0)
 			return k->k[i].key;
 	return NULL;
-}
-
-static bool chain_has(const struct station_keys *k, const char *fpr)
-{
-	for (size_t i = 0; i < k->n_chain; i++)
-		if (strcmp(k->chain[i], fpr) == 0)
-			return true;
-	return false;
-}
-
-static int chain_add(struct station_keys *k, const char *fpr)
-{
-	char (*n)[65];
-
-	if (!fpr[0] || chain_has(k, fpr))
-		return 0;
-	n = realloc(k->chain, (k->n_chain + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	k->chain = n;
-	util_strlcpy(n[k->n_chain++], fpr, sizeof(*n));
-	return 0;
 }
 
 static bool is_hex(const char *s, size_t len)
@@ -1297,7 +1274,8 @@ static int walk_rotation(struct key_walk *w, PGresult *r, const struct sig_group
 		return 0;
 	util_strlcpy(w->active, ro->new, sizeof(w->active));
 	w->good_seq = g->seq;
-	if (chain_add(k, ro->old) < 0 || chain_add(k, ro->new) < 0)
+	if (keyring_fprs_add(&k->chain, ro->old) < 0 ||
+	    keyring_fprs_add(&k->chain, ro->new) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -1327,7 +1305,7 @@ static int walk_group(struct key_walk *w, PGresult *r, const struct sig_group *g
 		return walk_rotation(w, r, g, k, station, v);
 	if (!w->active[0]) {		/* the station's first key: its first signer */
 		util_strlcpy(w->active, fpr, sizeof(w->active));
-		if (chain_add(k, fpr) < 0)
+		if (keyring_fprs_add(&k->chain, fpr) < 0)
 			return -ENOMEM;
 	}
 	if (g->n != 1 || strcmp(fpr, w->active) != 0) {
@@ -1414,7 +1392,7 @@ static int verify_sigs(PGconn *c, const char *station, const char *registered, b
 			    "(%.16s...) has no valid signature"), station, (long long)ci->last_seq,
 			    ci->last_hash);
 	if (rc == 0 && !w.first_signed)
-		rc = chain_add(k, registered);
+		rc = keyring_fprs_add(&k->chain, registered);
 	if (rc == -ENOMEM)
 		rc = util_fail(cause, rc, _("out of memory"));
 	return rc;
@@ -1454,7 +1432,7 @@ static void check_central_cert(const struct station_keys *k, const char *station
 	if (!doc || !fpr)
 		verify_fail(v, station, 0, _("station %s: certificate %s: the stored row is not a "
 			    "signed certificate document"), station, id);
-	else if (!chain_has(k, fpr))
+	else if (!keyring_fprs_has(&k->chain, fpr))
 		verify_fail(v, station, 0, _("station %s: certificate %s: INVALID: signed by key "
 			    "%.16s..., which the station's chain never introduced (neither its first "
 			    "key nor one a key-rotated event names)"), station, id, fpr);
